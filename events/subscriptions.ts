@@ -1,0 +1,31 @@
+// The event subscription table: which consumer gets which events. EventBridge rules in the CDK
+// stack and the local bus's rules are both built from it.
+import type { FunctionName } from '../functions/catalog.ts';
+import { sources } from './catalog.ts';
+
+export interface Subscription {
+  readonly rule: string;
+  readonly description: string;
+  /** An EventBridge event pattern. */
+  readonly pattern: Record<string, unknown>;
+  readonly target: FunctionName;
+}
+
+export const subscriptions: readonly Subscription[] = [
+  {
+    rule: 'audit-all-domain-events',
+    description: 'Every domain event into the audit projection',
+    pattern: { source: Object.values(sources) },
+    target: 'audit',
+  },
+];
+
+export interface Schedule {
+  readonly name: string;
+  readonly description: string;
+  readonly everyMinutes: number;
+  readonly target: FunctionName;
+}
+
+/** Scheduled consumers: an EventBridge schedule in AWS, a timer in the local runtime. */
+export const schedules: readonly Schedule[] = [];

@@ -1,0 +1,38 @@
+// API Gateway TOKEN authorizer. Authenticates only: the role check per route is in each function
+// (functions/shared/http.ts), so one cached policy can cover the whole API.
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { provinceConfig, requireEnv } from '#shared/env';
+import { logger } from '#shared/logger';
+import { principalToContext } from '#shared/principal';
+import { TokenRejected, tokenVerifier } from './verify.ts';
+
+const verify = tokenVerifier({
+  jwksUrl: requireEnv('JWKS_URL'),
+  issuer: requireEnv('JWT_ISSUER'),
+  audience: requireEnv('JWT_AUDIENCE'),
+  province: provinceConfig().code,
+});
+
+/** arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path> → every method and path of that stage. */
+export function wholeApi(methodArn: string): string {
+  const [prefix, apiId, stage] = methodArn.split('/') as [string, string, string];
+  return `${prefix}/${apiId}/${stage}/*`;
+}
+
+export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(event.authorizationToken ?? '');
+  try {
+    if (!match) throw new TokenRejected('ERR_NO_BEARER');
+    const p = await verify(match[1]!);
+    return {
+      principalId: p.sub,
+      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApi(event.methodArn) }] },
+      context: principalToContext(p),
+    };
+  } catch (err) {
+    if (!(err instanceof TokenRejected)) throw err;
+    logger.info('token rejected', { reason: err.message });
+    // API Gateway maps exactly this message to a 401 (the UNAUTHORIZED gateway response).
+    throw new Error('Unauthorized');
+  }
+}

@@ -1,0 +1,58 @@
+// Every Lambda function of a province stack, stated once: where its code is and what it may touch.
+// The CDK stack (infra/stack) and the local runtime (infra/local) are both built from this table.
+import type { ApiFunctionName } from '#schemas/route';
+
+export type SecretName = 'piiKey' | 'voucherKey';
+
+export interface FunctionDef {
+  readonly entry: string;
+  readonly description: string;
+  readonly kind: 'api' | 'authorizer' | 'stream' | 'consumer' | 'scheduled';
+  /** Table access: read, or read and write. */
+  readonly table?: 'read' | 'readwrite';
+  /** Indexes queried (least privilege: only these index ARNs are granted). */
+  readonly indexes?: readonly ('GSI1' | 'GSI2' | 'GSI3')[];
+  readonly secrets?: readonly SecretName[];
+  readonly publishesEvents?: boolean;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+  /** Caps parallel executions where a consumer must not overrun the table or a hot item. */
+  readonly reservedConcurrency?: number;
+}
+
+export const functionCatalog = {
+  authorizer: {
+    entry: 'functions/authorizer/handler.ts',
+    description: 'Verifies bearer JWTs against the province JWKS',
+    kind: 'authorizer',
+  },
+  platform: {
+    entry: 'functions/platform/handler.ts',
+    description: 'Health check and the OpenAPI document',
+    kind: 'api',
+  },
+  institutions: {
+    entry: 'functions/institutions/handler.ts',
+    description: 'Institutions, enrolments and the drug catalog',
+    kind: 'api',
+    table: 'readwrite',
+    indexes: ['GSI1'],
+    secrets: ['piiKey'],
+  },
+  outboxRelay: {
+    entry: 'functions/outbox/relay.ts',
+    description: 'Publishes outbox items from the table stream to the province bus',
+    kind: 'stream',
+    publishesEvents: true,
+    timeoutSeconds: 60,
+  },
+  audit: {
+    entry: 'functions/audit/handler.ts',
+    description: 'Audit projection of every domain event',
+    kind: 'consumer',
+    table: 'readwrite',
+    reservedConcurrency: 5,
+  },
+} as const satisfies Record<string, FunctionDef> & Record<ApiFunctionName, FunctionDef>;
+
+export type FunctionName = keyof typeof functionCatalog;

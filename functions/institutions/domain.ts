@@ -1,0 +1,53 @@
+// Pure rules of the operator context: no AWS, no I/O.
+import { maskNationalId, maskPhone } from '#schemas/common';
+import { enrolmentPerson, type Institution } from '#schemas/institutions';
+import { calendarYear } from '#shared/clock';
+import { issuesToErrors } from '#shared/errors';
+import type { z } from 'zod';
+
+export type InstitutionLevel = 'primary' | 'secondary' | 'tertiary';
+
+/** Clinics are primary care and hospitals secondary unless the operator says otherwise. */
+export function effectiveLevel(i: Pick<Institution, 'type' | 'level'>): InstitutionLevel | undefined {
+  if (i.level) return i.level;
+  if (i.type === 'clinic') return 'primary';
+  if (i.type === 'hospital') return 'secondary';
+  return undefined;
+}
+
+export type EnrolmentPerson = z.output<typeof enrolmentPerson>;
+export type Rejection = { index: number; errors: Array<{ path: string; message: string }> };
+
+/** Splits an enrolment batch into valid people (with their index) and rejections; never throws. */
+export function checkEnrolmentBatch(people: unknown[]): { valid: Array<{ index: number; person: EnrolmentPerson }>; rejected: Rejection[] } {
+  const valid: Array<{ index: number; person: EnrolmentPerson }> = [];
+  const rejected: Rejection[] = [];
+  const seen = new Map<string, number>();
+  people.forEach((raw, index) => {
+    const parsed = enrolmentPerson.safeParse(raw);
+    if (!parsed.success) {
+      rejected.push({ index, errors: issuesToErrors(parsed.error.issues) });
+      return;
+    }
+    const first = seen.get(parsed.data.nationalId);
+    if (first !== undefined) {
+      rejected.push({ index, errors: [{ path: 'nationalId', message: `same person as index ${first} in this request` }] });
+      return;
+    }
+    seen.set(parsed.data.nationalId, index);
+    valid.push({ index, person: parsed.data });
+  });
+  return { valid, rejected };
+}
+
+export function displayForms(p: EnrolmentPerson) {
+  return {
+    nationalIdMasked: maskNationalId(p.nationalId),
+    ...(p.phone ? { phoneMasked: maskPhone(p.phone) } : {}),
+  };
+}
+
+/** Pooled-fund usage counts per calendar year: a stored figure from an earlier year reads as 0. */
+export function pooledUsedThisYear(item: { annualPooledUsedFen?: number; pooledYear?: number }, now: Date, timeZone: string): number {
+  return item.pooledYear === calendarYear(now, timeZone) ? (item.annualPooledUsedFen ?? 0) : 0;
+}

@@ -1,0 +1,81 @@
+// Operator and catalog routes: institutions, enrolments, drugs.
+import { institutionRoutes } from '#schemas/institutions';
+import { problem } from '#shared/errors';
+import { apiHandler } from '#shared/http';
+import { nationalIdHash, personIdFromHash } from '#shared/pii';
+import { withRaceRetries } from '#shared/db';
+import { checkEnrolmentBatch, effectiveLevel } from './domain.ts';
+import * as store from './store.ts';
+
+/** Parallel writes per enrolment batch: fast, but well under the table's burst capacity. */
+const ENROL_CONCURRENCY = 16;
+
+export const handler = apiHandler(institutionRoutes, {
+  async registerInstitution({ body, now, requestId }) {
+    if (body.leadHospitalId) {
+      const lead = await store.getInstitution(body.leadHospitalId);
+      if (lead?.type !== 'hospital') {
+        throw problem('validation-failed', 'leadHospitalId must name a registered hospital', [
+          { path: 'body.leadHospitalId', message: 'not a registered hospital' },
+        ]);
+      }
+    }
+    const level = effectiveLevel(body);
+    const inst = { ...body, ...(level ? { level } : {}), createdAt: now.toISOString() };
+    await store.putInstitution(inst, { now, correlationId: requestId });
+    return { status: 201, body: inst, headers: { location: `/institutions/${inst.id}` } };
+  },
+
+  async getInstitution({ params }) {
+    const inst = await store.getInstitution(params.id);
+    if (!inst) throw problem('not-found', `no institution ${params.id}`);
+    return { status: 200, body: inst };
+  },
+
+  async listInstitutions({ query }) {
+    return { status: 200, body: await store.listInstitutions(query.type, query.limit, query.nextToken) };
+  },
+
+  async enrol({ body, now }) {
+    const { valid, rejected } = checkEnrolmentBatch(body.people);
+    const personIds: Array<string | null> = body.people.map(() => null);
+    let enrolled = 0;
+    let updated = 0;
+    for (let i = 0; i < valid.length; i += ENROL_CONCURRENCY) {
+      await Promise.all(
+        valid.slice(i, i + ENROL_CONCURRENCY).map(async ({ index, person }) => {
+          const hash = await nationalIdHash(person.nationalId);
+          const personId = personIdFromHash(hash);
+          const outcome = await store.upsertPerson(personId, hash, person, now);
+          if (outcome === 'enrolled') enrolled++;
+          else updated++;
+          personIds[index] = personId;
+        }),
+      );
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    return { status: 200, body: { enrolled, updated, rejected, personIds } };
+  },
+
+  async getEnrolment({ params, now }) {
+    const person = await store.getPerson(params.personId);
+    if (!person) throw problem('not-found', `no enrolment ${params.personId}`);
+    return { status: 200, body: store.toEnrolment(person, now) };
+  },
+
+  async getDrug({ params }) {
+    const drug = await store.getDrug(params.drugCode);
+    if (!drug) throw problem('not-found', `no drug ${params.drugCode}`);
+    return { status: 200, body: drug };
+  },
+
+  async putDrug({ params, body, now, requestId }) {
+    const drug = { drugCode: params.drugCode, ...body };
+    const existed = await withRaceRetries(async () => {
+      const existing = await store.getDrug(params.drugCode);
+      await store.putDrug(drug, !!existing, { now, correlationId: requestId });
+      return !!existing;
+    });
+    return { status: existed ? 200 : 201, body: drug };
+  },
+});

@@ -1,0 +1,89 @@
+// DynamoDB access shared by every context: one client per container, the table name, a transaction
+// helper that turns condition failures into domain errors, and opaque pagination tokens.
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { problem } from './errors.ts';
+import { requireEnv } from './env.ts';
+
+export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+let table: string | undefined;
+export const tableName = () => (table ??= requireEnv('TABLE_NAME'));
+
+export type TxWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+export type StoredItem = Record<string, unknown>;
+
+export interface TxItem {
+  write: TxWrite;
+  /** Error to throw when this item's condition fails; gets the item as it is now (if any). */
+  onConditionFailed?: (current: StoredItem | undefined) => Error;
+}
+
+/** Raised when DynamoDB cancels a transaction because of a concurrent one: safe to recompute and retry. */
+export class TransactionConflict extends Error {
+  override name = 'TransactionConflict';
+}
+
+export async function writeTransaction(items: TxItem[], clientRequestToken?: string): Promise<void> {
+  const TransactItems = items.map(({ write }) => withOldImageOnFailure(write));
+  try {
+    await ddb.send(new TransactWriteCommand({ TransactItems, ClientRequestToken: clientRequestToken }));
+  } catch (err) {
+    if (!(err instanceof TransactionCanceledException)) throw err;
+    const reasons = err.CancellationReasons ?? [];
+    for (const [i, reason] of reasons.entries()) {
+      if (reason.Code !== 'ConditionalCheckFailed') continue;
+      const current = reason.Item ? (unmarshall(reason.Item) as StoredItem) : undefined;
+      const handler = items[i]?.onConditionFailed;
+      throw handler ? handler(current) : problem('conflict', 'the record changed concurrently; retry');
+    }
+    if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new TransactionConflict(err.message);
+    throw err;
+  }
+}
+
+function withOldImageOnFailure(write: TxWrite): TxWrite {
+  const [kind] = Object.keys(write) as Array<keyof TxWrite>;
+  const op = write[kind!] as { ConditionExpression?: string; ReturnValuesOnConditionCheckFailure?: string; TableName?: string };
+  if (!op?.ConditionExpression) return write;
+  return { [kind!]: { ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...op } } as TxWrite;
+}
+
+/** Retries `attempt` when it lost a race (TransactionConflict), recomputing from fresh reads each time. */
+export async function withRaceRetries<T>(attempt: () => Promise<T>, retries = 5): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof TransactionConflict) || i >= retries) throw err;
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (i + 1)));
+    }
+  }
+}
+
+// Pagination tokens are the LastEvaluatedKey, base64url-encoded. They are opaque to clients; a
+// token that does not decode to a key of the expected shape is a validation error, not a 500.
+export function encodeToken(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+/** `partition` holds the key attributes the token must carry unchanged (a token from another list is refused). */
+export function decodeToken(token: string | undefined, partition: Record<string, string>): Record<string, string> | undefined {
+  if (token === undefined) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (
+      key && typeof key === 'object' && !Array.isArray(key) &&
+      Object.values(key).every((v) => typeof v === 'string') &&
+      Object.entries(partition).every(([k, v]) => (key as Record<string, string>)[k] === v)
+    ) {
+      return key as Record<string, string>;
+    }
+  } catch {
+    // fall through
+  }
+  throw problem('validation-failed', 'nextToken is not a token this API issued', [{ path: 'nextToken', message: 'invalid token' }]);
+}

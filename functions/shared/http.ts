@@ -1,0 +1,153 @@
+// The one middy chain of every HTTP function: dispatch by route, role check, zod parsing of path,
+// query and body, problem+json errors (4xx detailed, 5xx masked), structured logs with the request
+// id as correlation id. A context's handler is `apiHandler(itsRoutes, itsOperations)`.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { problemBody } from '#schemas/problems';
+import type { RouteDef } from '#schemas/route';
+import { HttpProblem, issuesToErrors, problem } from './errors.ts';
+import { logger } from './logger.ts';
+import { principalFromContext, type Principal } from './principal.ts';
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface Request<R extends RouteDef> {
+  params: Infer<R['params']>;
+  query: Infer<R['query']>;
+  body: Infer<R['body']>;
+  /** Absent only on public routes. */
+  principal: R['auth'] extends 'public' ? undefined : Principal;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  idempotencyKey: R['idempotencyKey'] extends true ? string : undefined;
+  requestId: string;
+  now: Date;
+}
+
+export interface Response {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Operations<Routes extends readonly RouteDef[]> = {
+  [R in Routes[number] as R['operationId']]: (req: Request<R>) => Promise<Response>;
+};
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function problemResponse(err: HttpProblem): APIGatewayProxyResult {
+  return {
+    statusCode: err.status,
+    headers: { 'content-type': 'application/problem+json', ...err.headers },
+    body: JSON.stringify(problemBody(err.slug, err.detail, err.errors)),
+  };
+}
+
+const throttled = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/** Maps any error to a problem response; unexpected ones are logged and masked. */
+export function errorToResponse(err: unknown): APIGatewayProxyResult {
+  if (err instanceof HttpProblem) return problemResponse(err);
+  const name = (err as { name?: string })?.name ?? '';
+  if (throttled.has(name)) {
+    logger.warn('throttled by a dependency', { errorName: name });
+    return problemResponse(new HttpProblem('service-unavailable', 'the platform is busy; retry in a moment', undefined, { 'retry-after': '1' }));
+  }
+  if (name === 'TransactionConflict') {
+    return problemResponse(new HttpProblem('conflict', 'a concurrent request changed the same record; retry'));
+  }
+  // Error messages of our own code and the SDK carry ids, not personal data.
+  logger.error('unhandled error', err as Error);
+  return problemResponse(new HttpProblem('internal-error', 'an unexpected error occurred; it has been logged'));
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, where: string): Infer<S> {
+  if (!schema) return undefined as Infer<S>;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw problem('validation-failed', `invalid ${where}`, issuesToErrors(result.error.issues, where));
+  return result.data as Infer<S>;
+}
+
+function parseBody(event: APIGatewayProxyEvent): unknown {
+  if (event.body === null || event.body === undefined || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw problem('validation-failed', 'body is not valid JSON', [{ path: 'body', message: 'invalid JSON' }]);
+  }
+}
+
+export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Routes, operations: NoInfer<Operations<Routes>>) {
+  const byResource = new Map<string, RouteDef>(routes.map((r) => [`${r.method} ${r.path}`, r]));
+  const ops = operations as unknown as Record<string, (req: Request<RouteDef>) => Promise<Response>>;
+
+  const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
+    const route = byResource.get(`${event.httpMethod} ${event.resource}`);
+    if (!route) throw problem('not-found', `no route ${event.httpMethod} ${event.resource}`);
+    logger.appendKeys({ operation: route.operationId });
+
+    let caller: Principal | undefined;
+    if (route.auth !== 'public') {
+      caller = principalFromContext(event.requestContext?.authorizer);
+      if (!caller) throw problem('unauthorized');
+      logger.appendKeys({ role: caller.role, institution: caller.inst });
+      if (!route.auth.includes(caller.role)) throw problem('forbidden', `role ${caller.role} may not ${route.operationId}`);
+    }
+
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
+    let idempotencyKey: string | undefined;
+    if (route.idempotencyKey) {
+      idempotencyKey = headers['idempotency-key'];
+      if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw problem('validation-failed', 'Idempotency-Key header is required: 8..128 characters of letters, digits, "_.:-"', [
+          { path: 'headers.idempotency-key', message: idempotencyKey ? 'invalid format' : 'required' },
+        ]);
+      }
+    }
+
+    const params = parsePart(route.params, event.pathParameters, 'path');
+    const query = parsePart(route.query, event.queryStringParameters, 'query');
+    const rawBody = route.body ? parseBody(event) : undefined;
+    if (route.body && rawBody === undefined) throw problem('validation-failed', 'a JSON body is required', [{ path: 'body', message: 'required' }]);
+    const body = parsePart(route.body, rawBody, 'body');
+
+    const res = await ops[route.operationId]!({
+      params,
+      query,
+      body,
+      principal: caller,
+      headers,
+      idempotencyKey,
+      requestId: event.requestContext?.requestId ?? 'unknown',
+      now: new Date(),
+    } as Request<RouteDef>);
+    return res.body === undefined
+      ? { statusCode: res.status, headers: res.headers ?? {}, body: '' }
+      : json(res.status, res.body, res.headers);
+  };
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: (request) => {
+        logger.setCorrelationId(request.event.requestContext?.requestId);
+      },
+      onError: (request) => {
+        request.response = errorToResponse(request.error);
+      },
+    })
+    .handler(dispatch);
+}

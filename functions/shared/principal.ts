@@ -1,0 +1,30 @@
+// Who is calling. The authorizer (functions/authorizer) verifies the JWT and passes these claims
+// as its context; handlers read them from requestContext.authorizer and never see the token.
+import { z } from 'zod';
+import { role } from '#schemas/common';
+
+export const principal = z
+  .object({
+    sub: z.string().min(1),
+    role,
+    inst: z.string().min(1).optional(),
+    prov: z.string().min(1),
+  })
+  .refine((p) => p.role === 'operator' || p.role === 'channel' || !!p.inst, 'institution roles need inst');
+export type Principal = z.infer<typeof principal>;
+
+/** The authorizer context is a flat string map; empty strings stand for absent claims. */
+export function principalFromContext(ctx: Record<string, unknown> | null | undefined): Principal | undefined {
+  if (!ctx) return undefined;
+  const parsed = principal.safeParse({
+    sub: ctx.sub,
+    role: ctx.role,
+    inst: ctx.inst || undefined,
+    prov: ctx.prov,
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function principalToContext(p: Principal): Record<string, string> {
+  return { sub: p.sub, role: p.role, inst: p.inst ?? '', prov: p.prov };
+}

@@ -1,0 +1,52 @@
+// A small HTTP endpoint speaking the AWS JSON 1.1 protocol for the two services with no local
+// emulator: EventBridge PutEvents and Secrets Manager GetSecretValue. The functions' unchanged SDK
+// clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE / AWS_ENDPOINT_URL_SECRETS_MANAGER.
+import { createServer, type Server } from 'node:http';
+import type { LocalBus, PutEventsEntry } from './bus.ts';
+
+export interface AwsEndpoint {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, string>): Promise<AwsEndpoint> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(body));
+      };
+      let input: Record<string, unknown>;
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      } catch {
+        return reply(400, { __type: 'SerializationException', message: 'invalid JSON' });
+      }
+      if (target === 'AWSEvents.PutEvents') {
+        const entries = (input.Entries ?? []) as PutEventsEntry[];
+        if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
+          return reply(400, { __type: 'ValidationException', message: 'Entries must hold 1..10 entries' });
+        }
+        return reply(200, bus.putEvents(entries));
+      }
+      if (target === 'secretsmanager.GetSecretValue') {
+        const id = String(input.SecretId ?? '');
+        const value = secrets[id];
+        if (value === undefined) return reply(400, { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret.` });
+        return reply(200, { ARN: `arn:aws:secretsmanager:local:000000000000:secret:${id}`, Name: id, SecretString: value, VersionId: 'local', CreatedDate: 0 });
+      }
+      return reply(400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

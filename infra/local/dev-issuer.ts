@@ -1,0 +1,56 @@
+// The local stand-in for a province's identity provider: an ES256 key pair kept in DATA_DIR, a JWKS
+// the local authorizer fetches over HTTP (the same code path as in AWS), and token signing for
+// `npm run token` and the tests.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import type { Role } from '#schemas/common';
+
+export const DEV_AUDIENCE = 'consortium-api';
+export const devIssuerFor = (province: string) => `https://dev-issuer.local/${province}`;
+
+interface KeyFile {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+export async function loadOrCreateKeys(dataDir: string): Promise<KeyFile> {
+  const file = join(dataDir, 'dev-issuer.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+  mkdirSync(dataDir, { recursive: true });
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = `dev-${Date.now().toString(36)}`;
+  const keys: KeyFile = {
+    kid,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+  };
+  // Write then rename: two processes starting at once both end up with one valid file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  if (!existsSync(file)) renameSync(tmp, file);
+  return JSON.parse(readFileSync(file, 'utf8')) as KeyFile;
+}
+
+export const jwks = (keys: KeyFile) => ({ keys: [keys.publicJwk] });
+
+export interface TokenRequest {
+  role: Role;
+  institution?: string;
+  province: string;
+  subject?: string;
+  ttlSeconds?: number;
+}
+
+export async function signToken(keys: KeyFile, req: TokenRequest): Promise<string> {
+  const key = await importJWK(keys.privateJwk, 'ES256');
+  return new SignJWT({ role: req.role, prov: req.province, ...(req.institution ? { inst: req.institution } : {}) })
+    .setProtectedHeader({ alg: 'ES256', kid: keys.kid, typ: 'JWT' })
+    .setIssuer(devIssuerFor(req.province))
+    .setAudience(DEV_AUDIENCE)
+    .setSubject(req.subject ?? `${req.role}:${req.institution ?? 'dev'}`)
+    .setIssuedAt()
+    .setExpirationTime(`${req.ttlSeconds ?? 12 * 3600}s`)
+    .sign(key);
+}

@@ -1,0 +1,126 @@
+// DynamoDB Local, the official engine, run with java as a child process. The jar ships inside the
+// npm package amplify-dynamodb-simulator; we fetch only that tarball (npm pack, into a git-ignored
+// cache) instead of installing the package and its 250+ dependencies.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+const PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
+export const projectRoot = resolve(import.meta.dirname, '../..');
+const cacheDir = join(projectRoot, '.cache');
+const emulatorDir = join(cacheDir, 'dynamodb-local');
+
+/** Fetches and unpacks DynamoDBLocal.jar once; later calls return at once. */
+export function ensureDynamoDbLocal(): string {
+  const jar = join(emulatorDir, 'DynamoDBLocal.jar');
+  if (existsSync(jar)) return emulatorDir;
+  mkdirSync(cacheDir, { recursive: true });
+  const work = join(cacheDir, `fetch-${process.pid}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work);
+  process.stderr.write(`fetching DynamoDB Local (${PACKAGE}, ~57 MB) into .cache/ ...\n`);
+  execFileSync('npm', ['pack', PACKAGE, '--silent', '--pack-destination', work], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack ${PACKAGE} produced no tarball`);
+  execFileSync('tar', ['-xzf', join(work, tarball), '-C', work, 'package/emulator']);
+  // Rename into place last, so an interrupted fetch never leaves a half-extracted emulator behind.
+  if (!existsSync(jar)) renameSync(join(work, 'package', 'emulator'), emulatorDir);
+  rmSync(work, { recursive: true, force: true });
+  return emulatorDir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts the engine on a free port; `dbPath` keeps data across restarts, without it data is in memory. */
+export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number; pidFile?: string } = {}): Promise<DynamoDbLocal> {
+  const dir = ensureDynamoDbLocal();
+  if (opts.pidFile) await killOrphan(opts.pidFile);
+  const port = opts.port ?? (await freePort());
+  const storage = opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory'];
+  if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
+  const child = spawn(
+    'java',
+    [
+      '-XX:TieredStopAtLevel=1',
+      '-XX:+UseSerialGC',
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar', join(dir, 'DynamoDBLocal.jar'),
+      '-port', String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitUntilUp(endpoint, child, () => output);
+  child.stdout!.removeAllListeners('data');
+  child.stdout!.resume();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  if (opts.pidFile) writeFileSync(opts.pidFile, String(child.pid));
+  return {
+    endpoint,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+    },
+  };
+}
+
+/**
+ * A runtime killed with SIGKILL cannot stop its java child, which keeps the data directory's
+ * database open. The next start on that directory ends it first.
+ */
+async function killOrphan(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // not running (or no /proc): nothing to do
+  }
+  if (pid > 0 && cmdline.includes('DynamoDBLocal.jar')) {
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  rmSync(pidFile, { force: true });
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}):\n${output()}`);
+    try {
+      // Any HTTP answer means the engine is listening (it answers 400 to an unsigned request).
+      await fetch(endpoint, { method: 'POST' });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`DynamoDB Local did not start within 60 s:\n${output()}`);
+}

@@ -1,0 +1,48 @@
+// Invokes a function of functions/catalog.ts in this process, the way Lambda would: the module is
+// imported once (its top level is the cold start), then `handler(event, context)` per invocation.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { functionCatalog, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
+import { projectRoot } from './dynamodb-local.ts';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+const loaded = new Map<FunctionName, Promise<Handler>>();
+
+function load(name: FunctionName): Promise<Handler> {
+  let h = loaded.get(name);
+  if (!h) {
+    const def: FunctionDef = functionCatalog[name];
+    h = import(join(projectRoot, def.entry)).then((m: { handler?: Handler }) => {
+      if (typeof m.handler !== 'function') throw new Error(`${def.entry} exports no handler`);
+      return m.handler;
+    });
+    loaded.set(name, h);
+  }
+  return h;
+}
+
+export function lambdaContext(name: string, timeoutSeconds = 30): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:local-${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/local-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export async function invoke(name: FunctionName, event: unknown): Promise<unknown> {
+  const handler = await load(name);
+  const def: FunctionDef = functionCatalog[name];
+  return handler(event, lambdaContext(name, def.timeoutSeconds));
+}

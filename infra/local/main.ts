@@ -1,0 +1,36 @@
+// `npm start`: the whole platform on this machine. Ctrl-C stops every child process.
+import './sdk-quiet.ts';
+import { startRuntime } from './runtime.ts';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const runtime = await startRuntime({ log, timers: true }).catch((err: Error) => {
+  process.stderr.write(`could not start the local runtime: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
+
+const health = await fetch(`${runtime.url}/health`);
+if (health.status !== 200) {
+  process.stderr.write(`GET /health answered ${health.status}\n`);
+  await runtime.stop();
+  process.exit(1);
+}
+log(`province ${runtime.province.code} (${runtime.province.name}), table ${runtime.tableName}, data in ${runtime.dataDir}`);
+log(`token: npm run --silent token -- --role operator`);
+log(`listening on ${runtime.url}`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    runtime.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,243 @@
+// The whole platform on one machine: DynamoDB Local, the table from the shared key schema, the
+// local AWS endpoint (EventBridge + Secrets Manager), the stream poller feeding the real outbox
+// relay, the local bus invoking the real consumers, and the local API Gateway in front of the real
+// authorizer and API functions. `npm start` (main.ts) and the tests both start it through here.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, DynamoDBBatchResponse } from 'aws-lambda';
+import { functionCatalog, type FunctionName } from '../../functions/catalog.ts';
+import { outboxStreamFilter } from '../../functions/shared/outbox.ts';
+import { createTableInput, tableKeys } from '../../functions/shared/table.ts';
+import { schedules, subscriptions } from '../../events/subscriptions.ts';
+import { routes } from '../../schemas/routes.ts';
+import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
+import type { Role } from '../../schemas/common.ts';
+import { functionEnvironment } from '../function-env.ts';
+import { loadProvince } from '../provinces/load.ts';
+import { startApiServer } from './api-server.ts';
+import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
+import { LocalBus, type BusEvent } from './bus.ts';
+import { DEV_AUDIENCE, devIssuerFor, jwks, loadOrCreateKeys, signToken } from './dev-issuer.ts';
+import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { invoke } from './lambda.ts';
+import { seedDemoProvince } from './seed.ts';
+import { StreamPoller } from './stream-poller.ts';
+
+export interface RuntimeOptions {
+  dataDir?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  province?: string;
+  /** Use a DynamoDB Local that is already running (tests share one); else start one under dataDir. */
+  dynamoEndpoint?: string;
+  tableName?: string;
+  seed?: boolean;
+  log?: (line: string) => void;
+  busMaxAttempts?: number;
+  busBaseDelayMs?: number;
+  /** Run scheduled consumers on timers (off in tests, which trigger them with an explicit time). */
+  timers?: boolean;
+}
+
+export interface Runtime {
+  url: string;
+  dataDir: string;
+  tableName: string;
+  province: ProvinceConfig;
+  bus: LocalBus;
+  poller: StreamPoller;
+  token(role: Role, institution?: string, opts?: { ttlSeconds?: number; subject?: string }): Promise<string>;
+  /** Runs a scheduled consumer now, as if its schedule fired at `time`. */
+  runSchedule(name: string, time?: Date): Promise<void>;
+  /** Waits until the stream is drained and the bus has nothing in flight. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let active: Runtime | undefined;
+
+export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
+  if (active) throw new Error('a local runtime is already running in this process (functions share process.env)');
+  const log = o.log ?? (() => undefined);
+  const dataDir = resolve(o.dataDir ?? process.env.DATA_DIR ?? join(projectRoot, '.data'));
+  mkdirSync(dataDir, { recursive: true });
+  const province = loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ');
+  const tableName = o.tableName ?? `consortium-${province.code}`;
+  const busName = `consortium-${province.code}`;
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch((e: Error) => log(`stop: ${e.message}`));
+  };
+
+  try {
+    let ddbEndpoint = o.dynamoEndpoint;
+    if (!ddbEndpoint) {
+      const ddbLocal: DynamoDbLocal = await startDynamoDbLocal({ dbPath: join(dataDir, 'dynamodb'), pidFile: join(dataDir, 'dynamodb.pid') });
+      stops.push(() => ddbLocal.stop());
+      ddbEndpoint = ddbLocal.endpoint;
+    }
+
+    const secretValues = loadOrCreateSecrets(dataDir);
+    const secretIds = { piiKey: `consortium/${province.code}/pii-hash-key`, voucherKey: `consortium/${province.code}/voucher-signing-key` };
+    const keys = await loadOrCreateKeys(dataDir);
+
+    const bus = new LocalBus({
+      busName,
+      rules: subscriptions.map((s) => ({ name: s.rule, pattern: s.pattern, target: s.target })),
+      invoke: async (target, event) => {
+        await invoke(target as FunctionName, event);
+      },
+      journalPath: join(dataDir, 'bus', 'journal.jsonl'),
+      deadLetterPath: join(dataDir, 'bus', 'dead-letters.jsonl'),
+      region: province.region,
+      maxAttempts: o.busMaxAttempts,
+      baseDelayMs: o.busBaseDelayMs,
+      log,
+    });
+    stops.push(() => bus.stop());
+    const endpoint: AwsEndpoint = await startAwsEndpoint(bus, {
+      [secretIds.piiKey]: secretValues.piiKey,
+      [secretIds.voucherKey]: secretValues.voucherKey,
+    });
+    stops.push(() => endpoint.close());
+
+    let apiUrl = '';
+    const server: Server = await startApiServer(o.port ?? Number(process.env.PORT ?? 3000), {
+      routes,
+      region: province.region,
+      account: '000000000000',
+      log,
+      invoke: (fn, event) => invoke(fn, event) as Promise<APIGatewayProxyResult>,
+      authorize: (event) => invoke('authorizer', event) as Promise<APIGatewayAuthorizerResult>,
+      local: async (req, body, url) => {
+        if (url.pathname === '/_local/jwks.json') return { status: 200, body: jwks(keys) };
+        const m = /^\/_local\/schedules\/([\w-]+)$/.exec(url.pathname);
+        if (m && req.method === 'POST') {
+          const time = body ? (JSON.parse(body) as { time?: string }).time : undefined;
+          await runtime.runSchedule(m[1]!, time ? new Date(time) : undefined);
+          return { status: 202, body: { triggered: m[1] } };
+        }
+        return undefined;
+      },
+    });
+    stops.push(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    const { port } = server.address() as { port: number };
+    apiUrl = `http://127.0.0.1:${port}`;
+
+    // Function configuration: the same variable names the CDK stack sets, with local endpoints.
+    const envInputs = {
+      tableName,
+      eventBusName: busName,
+      province: runtimePart(province),
+      jwksUrl: `${apiUrl}/_local/jwks.json`,
+      issuer: devIssuerFor(province.code),
+      audience: DEV_AUDIENCE,
+      secretIds,
+      logLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    };
+    for (const name of Object.keys(functionCatalog) as FunctionName[]) Object.assign(process.env, functionEnvironment(name, envInputs));
+    Object.assign(process.env, {
+      POWERTOOLS_SERVICE_NAME: 'consortium-local',
+      AWS_REGION: province.region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: ddbEndpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint.url,
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+
+    await ensureTable(ddbEndpoint, province.region, tableName);
+
+    const poller = new StreamPoller({
+      endpoint: ddbEndpoint,
+      tableName,
+      filter: outboxStreamFilter,
+      handler: (event) => invoke('outboxRelay', event) as Promise<DynamoDBBatchResponse>,
+      checkpointPath: join(dataDir, `stream-checkpoint-${tableName}.json`),
+      log,
+    });
+    poller.start();
+    stops.push(() => poller.stop());
+    const recovered = bus.recover();
+    if (recovered) log(`bus: re-queued ${recovered} deliveries accepted before the last stop`);
+
+    const runtime: Runtime = {
+      url: apiUrl,
+      dataDir,
+      tableName,
+      province,
+      bus,
+      poller,
+      token: (role, institution, opts) => signToken(keys, { role, institution, province: province.code, ...opts }),
+      async runSchedule(name, time = new Date()) {
+        const s = schedules.find((x) => x.name === name);
+        if (!s) throw new Error(`no schedule ${name}`);
+        const event: BusEvent = {
+          version: '0', id: randomBytes(16).toString('hex'), 'detail-type': 'Scheduled Event', source: 'aws.events',
+          account: '000000000000', time: time.toISOString(), region: province.region, resources: [`schedule/${name}`], detail: {},
+        };
+        await invoke(s.target, event);
+      },
+      async settle() {
+        // The relay runs within ~50 ms of a write; two quiet passes in a row mean nothing is moving.
+        let quiet = 0;
+        let seen = -1;
+        while (quiet < 2) {
+          await new Promise((r) => setTimeout(r, 150));
+          await bus.idle();
+          if (poller.handled === seen) quiet++;
+          else quiet = 0;
+          seen = poller.handled;
+        }
+      },
+      async stop() {
+        active = undefined;
+        await stopAll();
+      },
+    };
+    active = runtime;
+
+    if (o.seed ?? true) await seedDemoProvince(runtime, ddbEndpoint, log);
+
+    if (o.timers) {
+      for (const s of schedules) {
+        const t = setInterval(() => {
+          runtime.runSchedule(s.name).catch((e: Error) => log(`schedule ${s.name} failed: ${e.message}`));
+        }, s.everyMinutes * 60_000);
+        stops.push(async () => clearInterval(t));
+      }
+    }
+    return runtime;
+  } catch (err) {
+    active = undefined;
+    await stopAll();
+    throw err;
+  }
+}
+
+function loadOrCreateSecrets(dataDir: string): { piiKey: string; voucherKey: string } {
+  const file = join(dataDir, 'secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { piiKey: string; voucherKey: string };
+  const secrets = { piiKey: randomBytes(32).toString('base64'), voucherKey: randomBytes(32).toString('base64') };
+  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+async function ensureTable(endpoint: string, region: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region });
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+  }
+  await client.send(new CreateTableCommand(createTableInput(tableName)));
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: tableKeys.ttlAttribute } }),
+  );
+}

@@ -1,0 +1,49 @@
+// Seeds the demo province once per table, through the real API (so seeding exercises the same
+// handlers, validation and outbox as any client). Each step is idempotent on its own as well; a
+// marker item records completion so a restart never resets balances that settlements changed.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { stockKey } from '../../functions/prescriptions/keys.ts';
+import { demoDrugs, demoInstitutions, demoPeople, demoStock } from './demo-province.ts';
+import type { Runtime } from './runtime.ts';
+
+const MARKER = { PK: 'SEED#demo-province', SK: 'v1' };
+
+export async function seedDemoProvince(rt: Runtime, endpoint: string, log: (line: string) => void): Promise<void> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }));
+  const seeded = await db.send(new GetCommand({ TableName: rt.tableName, Key: MARKER }));
+  if (seeded.Item) return;
+
+  const token = await rt.token('operator', undefined, { subject: 'seed' });
+  const call = async (method: string, path: string, body: unknown, ok: number[]) => {
+    const res = await fetch(rt.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!ok.includes(res.status)) throw new Error(`seed: ${method} ${path} → ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+
+  // Hospitals before clinics: a clinic names its lead hospital. 409 means "already registered".
+  const ordered = [...demoInstitutions].sort((a, b) => Number(a.type !== 'hospital') - Number(b.type !== 'hospital'));
+  for (const inst of ordered) await call('POST', '/institutions', inst, [201, 409]);
+  for (const { drugCode, ...drug } of demoDrugs) await call('PUT', `/drugs/${drugCode}`, drug, [200, 201]);
+  const result = await call('POST', '/enrollments', { people: demoPeople }, [200]);
+  if ((result.rejected as unknown[]).length) throw new Error(`seed: enrolment rejected ${JSON.stringify(result.rejected)}`);
+
+  for (const inst of demoInstitutions.filter((i) => i.type === 'pharmacy')) {
+    for (const s of demoStock(inst.id)) {
+      await db.send(
+        new UpdateCommand({
+          TableName: rt.tableName,
+          Key: stockKey(inst.id, s.drugCode),
+          UpdateExpression: 'SET pharmacyId = :p, drugCode = :d, available = :q, reserved = if_not_exists(reserved, :zero), entity = :e',
+          ExpressionAttributeValues: { ':p': inst.id, ':d': s.drugCode, ':q': s.quantity, ':zero': 0, ':e': 'stock' },
+        }),
+      );
+    }
+  }
+  await db.send(new PutCommand({ TableName: rt.tableName, Item: { ...MARKER, seededAt: new Date().toISOString() } }));
+  log(`seeded demo province ${rt.province.code}: ${demoInstitutions.length} institutions, ${demoDrugs.length} drugs, ${demoPeople.length} people`);
+}

@@ -1,0 +1,199 @@
+// Stands in for Lambda's DynamoDB Streams event source mapping: reads every shard of the table's
+// stream, applies the same filter criteria, invokes the target in order with batches, honours
+// ReportBatchItemFailures (retry from the first failed record), and checkpoints per shard in
+// DATA_DIR so a restart resumes where it left off.
+import {
+  DescribeStreamCommand, DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand, GetShardIteratorCommand,
+  TrimmedDataAccessException, type _Record, type ShardIteratorType,
+} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { matches } from './event-pattern.ts';
+
+export interface StreamPollerOptions {
+  endpoint: string;
+  tableName: string;
+  filter: Record<string, unknown>;
+  handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
+  checkpointPath: string;
+  batchSize?: number;
+  idleMs?: number;
+  log?: (line: string) => void;
+}
+
+interface Checkpoints {
+  streamArn?: string;
+  /** Last sequence number fully handled, per shard; "done" when the shard is closed and drained. */
+  shards: Record<string, string>;
+}
+
+export class StreamPoller {
+  private readonly streams: DynamoDBStreamsClient;
+  private readonly ddb: DynamoDBClient;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private checkpoints: Checkpoints = { shards: {} };
+  private iterators = new Map<string, string>();
+  /** Records handed to the handler, for tests and the status line. */
+  handled = 0;
+  lastError?: string;
+
+  constructor(private readonly o: StreamPollerOptions) {
+    const cfg = { endpoint: o.endpoint, region: process.env.AWS_REGION ?? 'local' };
+    this.streams = new DynamoDBStreamsClient(cfg);
+    this.ddb = new DynamoDBClient(cfg);
+    if (existsSync(o.checkpointPath)) this.checkpoints = JSON.parse(readFileSync(o.checkpointPath, 'utf8')) as Checkpoints;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    while (this.running) {
+      let busy = false;
+      try {
+        busy = await this.pollOnce();
+        backoff = 0;
+        this.lastError = undefined;
+      } catch (err) {
+        backoff = Math.min(5000, Math.max(200, backoff * 2));
+        this.lastError = (err as Error).message;
+        this.o.log?.(`stream poller: ${(err as Error).name}: ${(err as Error).message}; retrying in ${backoff} ms`);
+      }
+      if (!busy || backoff) await this.sleep(backoff || (this.o.idleMs ?? 50));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+  }
+
+  /** One pass over the open shards; true when any records were handled. */
+  private async pollOnce(): Promise<boolean> {
+    const table = await this.ddb.send(new DescribeTableCommand({ TableName: this.o.tableName }));
+    const streamArn = table.Table?.LatestStreamArn;
+    if (!streamArn) throw new Error(`table ${this.o.tableName} has no stream`);
+    if (this.checkpoints.streamArn !== streamArn) {
+      // A new table (or the first start): start every shard from its beginning.
+      this.checkpoints = { streamArn, shards: {} };
+      this.iterators.clear();
+    }
+    const shards = [];
+    let start: string | undefined;
+    do {
+      const d = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
+      shards.push(...(d.StreamDescription?.Shards ?? []));
+      start = d.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+
+    let busy = false;
+    for (const shard of shards) {
+      const id = shard.ShardId!;
+      if (this.checkpoints.shards[id] === 'done') continue;
+      // Parents first: a child shard waits until its parent is drained, to keep per-key order.
+      const parent = shard.ParentShardId;
+      if (parent && shards.some((s) => s.ShardId === parent) && this.checkpoints.shards[parent] !== 'done') continue;
+      busy = (await this.pollShard(streamArn, id)) || busy;
+    }
+    return busy;
+  }
+
+  private async iterator(streamArn: string, shardId: string): Promise<string> {
+    const cached = this.iterators.get(shardId);
+    if (cached) return cached;
+    const seq = this.checkpoints.shards[shardId];
+    const type: ShardIteratorType = seq ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON';
+    const r = await this.streams.send(
+      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: type, SequenceNumber: seq }),
+    );
+    return r.ShardIterator!;
+  }
+
+  private async pollShard(streamArn: string, shardId: string): Promise<boolean> {
+    let res;
+    try {
+      res = await this.streams.send(new GetRecordsCommand({ ShardIterator: await this.iterator(streamArn, shardId), Limit: this.o.batchSize ?? 100 }));
+    } catch (err) {
+      this.iterators.delete(shardId);
+      if (err instanceof ExpiredIteratorException) return true;
+      if (err instanceof TrimmedDataAccessException) {
+        delete this.checkpoints.shards[shardId];
+        return true;
+      }
+      throw err;
+    }
+    const records = res.Records ?? [];
+    if (records.length === 0) {
+      if (res.NextShardIterator) this.iterators.set(shardId, res.NextShardIterator);
+      else this.finishShard(shardId);
+      return false;
+    }
+    const selected = records.map(toLambdaRecord).filter((r) => matches(this.o.filter, r));
+    if (selected.length) {
+      const result = await this.o.handler({ Records: selected });
+      this.handled += selected.length;
+      const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
+      if (failed) {
+        // Retry from the first failed record: checkpoint just before it, drop the iterator.
+        const i = records.findIndex((r) => r.dynamodb?.SequenceNumber === failed);
+        if (i > 0) this.save(shardId, records[i - 1]!.dynamodb!.SequenceNumber!);
+        this.iterators.delete(shardId);
+        throw new Error(`handler reported a failure at record ${failed}`);
+      }
+    }
+    this.save(shardId, records.at(-1)!.dynamodb!.SequenceNumber!);
+    if (res.NextShardIterator) this.iterators.set(shardId, res.NextShardIterator);
+    else this.finishShard(shardId);
+    return true;
+  }
+
+  private finishShard(shardId: string): void {
+    this.iterators.delete(shardId);
+    this.save(shardId, 'done');
+  }
+
+  private save(shardId: string, seq: string): void {
+    this.checkpoints.shards[shardId] = seq;
+    const tmp = `${this.o.checkpointPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.checkpoints));
+    renameSync(tmp, this.o.checkpointPath);
+  }
+}
+
+/** The SDK's record → the shape Lambda passes to a stream handler. */
+function toLambdaRecord(r: _Record): DynamoDBRecord {
+  const d = r.dynamodb ?? {};
+  return {
+    eventID: r.eventID,
+    eventName: r.eventName as DynamoDBRecord['eventName'],
+    eventVersion: r.eventVersion,
+    eventSource: 'aws:dynamodb',
+    awsRegion: r.awsRegion,
+    dynamodb: {
+      ApproximateCreationDateTime: d.ApproximateCreationDateTime ? Math.floor(d.ApproximateCreationDateTime.getTime() / 1000) : undefined,
+      Keys: d.Keys as never,
+      NewImage: d.NewImage as never,
+      OldImage: d.OldImage as never,
+      SequenceNumber: d.SequenceNumber,
+      SizeBytes: d.SizeBytes,
+      StreamViewType: d.StreamViewType,
+    },
+  };
+}

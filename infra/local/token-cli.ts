@@ -1,0 +1,30 @@
+// `npm run --silent token -- --role <role> [--institution <id>] [--ttl <seconds>]`: prints a JWT
+// the local runtime on the same DATA_DIR accepts, and nothing else.
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { role as roleSchema } from '../../schemas/common.ts';
+import { loadProvince } from '../provinces/load.ts';
+import { loadOrCreateKeys, signToken } from './dev-issuer.ts';
+import { projectRoot } from './dynamodb-local.ts';
+
+const usage = 'usage: npm run --silent token -- --role <operator|channel|clinic|hospital|pharmacy> [--institution <id>] [--ttl <seconds>]';
+try {
+  const { values } = parseArgs({
+    options: { role: { type: 'string' }, institution: { type: 'string' }, ttl: { type: 'string' }, subject: { type: 'string' } },
+  });
+  const role = roleSchema.safeParse(values.role);
+  if (!role.success) throw new Error(usage);
+  if (['clinic', 'hospital', 'pharmacy'].includes(role.data) && !values.institution) {
+    throw new Error(`--institution is required for role ${role.data}\n${usage}`);
+  }
+  const province = loadProvince(process.env.PROVINCE ?? 'ZJ');
+  const keys = await loadOrCreateKeys(resolve(process.env.DATA_DIR ?? join(projectRoot, '.data')));
+  const ttl = values.ttl ? Number(values.ttl) : undefined;
+  if (ttl !== undefined && !(ttl > 0)) throw new Error('--ttl must be a positive number of seconds');
+  process.stdout.write(
+    `${await signToken(keys, { role: role.data, institution: values.institution, province: province.code, ttlSeconds: ttl, subject: values.subject })}\n`,
+  );
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}

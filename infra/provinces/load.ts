@@ -1,0 +1,37 @@
+// Province configs: one JSON file per province in this folder, validated with zod. Adding a file
+// adds a stack (infra/bin/app.ts) with no other change.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { provinceConfig, type ProvinceConfig } from '../../schemas/province.ts';
+
+const dir = import.meta.dirname;
+
+export function parseProvinceFile(file: string, text: string): ProvinceConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = provinceConfig.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${file}: invalid province config\n${lines.join('\n')}`);
+  }
+  const expected = file.replace(/^.*\//, '').replace(/\.json$/, '');
+  if (parsed.data.code !== expected) throw new Error(`${file}: code "${parsed.data.code}" must match the file name "${expected}.json"`);
+  return parsed.data;
+}
+
+export function loadProvinces(folder = dir): ProvinceConfig[] {
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => parseProvinceFile(join(folder, f), readFileSync(join(folder, f), 'utf8')));
+}
+
+export function loadProvince(code: string, folder = dir): ProvinceConfig {
+  const found = loadProvinces(folder).find((p) => p.code === code);
+  if (!found) throw new Error(`no province config ${code}.json in ${folder}`);
+  return found;
+}

@@ -1,0 +1,82 @@
+// Shared value types. Every boundary (HTTP, event detail, config, stored item) parses with these.
+import { z } from 'zod';
+
+/** ISO 7064 MOD 11-2 check character of the first 17 digits of a mainland resident ID. */
+export function nationalIdCheckChar(first17: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) {
+    // Weight of position i is 2^(17-i) mod 11.
+    sum += Number(first17[i]) * (2 ** (17 - i) % 11);
+  }
+  return '10X98765432'[sum % 11]!;
+}
+
+export function isValidNationalId(value: string): boolean {
+  if (!/^\d{17}[\dX]$/.test(value)) return false;
+  const month = Number(value.slice(10, 12));
+  const day = Number(value.slice(12, 14));
+  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  return nationalIdCheckChar(value.slice(0, 17)) === value[17];
+}
+
+export const nationalId = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .refine(isValidNationalId, {
+    message: 'must be an 18-character resident ID with a valid ISO 7064 MOD 11-2 check character',
+  })
+  .meta({ description: '18-character resident ID number; validated, never stored or logged in clear', example: '11010519491231002X' });
+
+/** Integer fen (1 yuan = 100 fen). Never a float. */
+export const fen = z.number().int().min(0).max(10_000_000_000).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
+
+export const institutionId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, 'letters, digits, "-" and "_", 2..64 characters');
+
+/** NHSA-style drug code: upper-case letters and digits. */
+export const drugCode = z.string().regex(/^[A-Z0-9][A-Z0-9-]{2,31}$/, 'upper-case letters, digits and "-", 3..32 characters');
+
+/** ICD-10 code such as I10, E11.9, J45.901 (China's extended codes allow more digits). */
+export const icd10 = z.string().regex(/^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$/, 'ICD-10 code such as E11.9');
+
+export const serverId = z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'an id issued by the server');
+
+export const personName = z.string().trim().min(1).max(64);
+
+export const district = z.string().trim().min(1).max(64);
+
+export const phone = z
+  .string()
+  .trim()
+  .regex(/^1\d{10}$/, 'mainland mobile number, 11 digits starting with 1');
+
+export const isoDateTime = z.iso.datetime({ offset: true });
+
+export const calendarDate = z.iso.date();
+
+export const location = z.object({
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+});
+
+export const roles = ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'] as const;
+export const role = z.enum(roles);
+export type Role = z.infer<typeof role>;
+
+/** Query of every list route. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  nextToken: z.string().max(2048).optional(),
+});
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextToken: z.string().optional() });
+
+export function maskPhone(value: string): string {
+  return `${value.slice(0, 3)}****${value.slice(-4)}`;
+}
+
+export function maskNationalId(value: string): string {
+  return `${value.slice(0, 3)}***********${value.slice(-4)}`;
+}

@@ -1,0 +1,176 @@
+// Operator and catalog part of API.md: institutions, enrolments, drugs.
+import { z } from 'zod';
+import {
+  district, drugCode, fen, institutionId, isoDateTime, location, nationalId, page, pageQuery, personName, phone, serverId,
+} from './common.ts';
+import { authProblems, defineRoute } from './route.ts';
+
+export const institutionTypes = ['clinic', 'hospital', 'pharmacy'] as const;
+export const institutionLevels = ['primary', 'secondary', 'tertiary'] as const;
+
+export const department = z.object({
+  code: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "-" and "_", up to 32 characters'),
+  name: z.string().trim().min(1).max(64),
+  dailyCapacity: z.number().int().min(0).max(100_000),
+});
+
+export const institutionInput = z
+  .object({
+    id: institutionId,
+    name: z.string().trim().min(1).max(128),
+    type: z.enum(institutionTypes),
+    level: z.enum(institutionLevels).optional(),
+    district,
+    location: location.optional(),
+    designated: z.boolean(),
+    departments: z
+      .array(department)
+      .max(100)
+      .refine((ds) => new Set(ds.map((d) => d.code)).size === ds.length, 'department codes must be unique')
+      .optional(),
+    /** Consortium lead hospital of a clinic: preferred target of its upward referrals. */
+    leadHospitalId: institutionId.optional(),
+  })
+  .strict();
+
+export const institution = institutionInput.extend({ createdAt: isoDateTime }).meta({ id: 'Institution' });
+export type Institution = z.infer<typeof institution>;
+
+export const enrolmentPerson = z
+  .object({
+    nationalId,
+    name: personName,
+    phone: phone.optional(),
+    district,
+    personalAccountFen: fen,
+    annualPooledUsedFen: fen.optional(),
+  })
+  .strict();
+
+export const enrolmentRequest = z.object({
+  people: z.array(z.unknown()).min(1, 'at least one person').max(500, 'at most 500 people per request'),
+});
+
+export const enrolmentResult = z.object({
+  enrolled: z.number().int(),
+  updated: z.number().int(),
+  rejected: z.array(
+    z.object({ index: z.number().int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) }),
+  ),
+  /** personId of each accepted person, in request order (null where rejected). */
+  personIds: z.array(serverId.nullable()),
+});
+
+export const enrolment = z
+  .object({
+    personId: serverId,
+    nationalIdMasked: z.string(),
+    name: personName,
+    phoneMasked: z.string().optional(),
+    district,
+    personalAccountFen: fen,
+    annualPooledUsedFen: fen,
+  })
+  .meta({ id: 'Enrolment' });
+export type Enrolment = z.infer<typeof enrolment>;
+
+export const drugCategories = ['A', 'B', 'C'] as const;
+export const drugInput = z
+  .object({
+    name: z.string().trim().min(1).max(128),
+    category: z.enum(drugCategories),
+    unit: z.string().trim().min(1).max(32),
+  })
+  .strict();
+export const drug = drugInput.extend({ drugCode }).meta({ id: 'Drug' });
+export type Drug = z.infer<typeof drug>;
+
+const tag = 'operator';
+export const institutionRoutes = [
+  defineRoute({
+    operationId: 'registerInstitution',
+    method: 'POST',
+    path: '/institutions',
+    fn: 'institutions',
+    auth: ['operator'],
+    tag,
+    summary: 'Register a clinic, hospital or pharmacy',
+    body: institutionInput,
+    responses: { 201: institution },
+    problems: ['validation-failed', 'conflict', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getInstitution',
+    method: 'GET',
+    path: '/institutions/{id}',
+    fn: 'institutions',
+    auth: ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'],
+    tag,
+    summary: 'One institution',
+    params: z.object({ id: institutionId }),
+    responses: { 200: institution },
+    problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'listInstitutions',
+    method: 'GET',
+    path: '/institutions',
+    fn: 'institutions',
+    auth: ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'],
+    tag,
+    summary: 'Institutions of the province, optionally of one type',
+    query: pageQuery.extend({ type: z.enum(institutionTypes).optional() }),
+    responses: { 200: page(institution) },
+    problems: ['validation-failed', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'enrol',
+    method: 'POST',
+    path: '/enrollments',
+    fn: 'institutions',
+    auth: ['operator'],
+    tag,
+    summary: 'Enrol or update insured people (1..500); invalid people are rejected by index, the rest enrol',
+    body: enrolmentRequest,
+    docBody: z.object({ people: z.array(enrolmentPerson).min(1).max(500) }),
+    responses: { 200: enrolmentResult },
+    problems: ['validation-failed', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getEnrolment',
+    method: 'GET',
+    path: '/enrollments/{personId}',
+    fn: 'institutions',
+    auth: ['operator', 'channel'],
+    tag,
+    summary: 'Enrolment and balances of one person',
+    params: z.object({ personId: serverId }),
+    responses: { 200: enrolment },
+    problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getDrug',
+    method: 'GET',
+    path: '/drugs/{drugCode}',
+    fn: 'institutions',
+    auth: ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'],
+    tag: 'catalog',
+    summary: 'One drug of the catalog',
+    params: z.object({ drugCode }),
+    responses: { 200: drug },
+    problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'putDrug',
+    method: 'PUT',
+    path: '/drugs/{drugCode}',
+    fn: 'institutions',
+    auth: ['operator'],
+    tag: 'catalog',
+    summary: 'Create (201) or replace (200) a drug of the catalog',
+    params: z.object({ drugCode }),
+    body: drugInput,
+    responses: { 200: drug, 201: drug },
+    problems: ['validation-failed', ...authProblems],
+  }),
+] as const;

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { defineRoute } from './route.ts';
+
+export const health = z.object({ status: z.literal('ok') });
+
+export const platformRoutes = [
+  defineRoute({
+    operationId: 'getHealth',
+    method: 'GET',
+    path: '/health',
+    fn: 'platform',
+    auth: 'public',
+    tag: 'platform',
+    summary: 'Liveness check',
+    responses: { 200: health },
+    problems: [],
+  }),
+  defineRoute({
+    operationId: 'getOpenApi',
+    method: 'GET',
+    path: '/openapi.json',
+    fn: 'platform',
+    auth: 'public',
+    tag: 'platform',
+    summary: 'This OpenAPI 3.1 document, generated from the zod schemas',
+    responses: { 200: z.record(z.string(), z.unknown()) },
+    problems: [],
+  }),
+] as const;

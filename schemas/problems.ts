@@ -1,0 +1,64 @@
+// RFC 9457 problem types of API.md. The slugs and statuses are part of the public contract.
+import { z } from 'zod';
+
+export const problemBase = 'https://consortium.example/problems/';
+
+export const problemCatalog = {
+  'validation-failed': { status: 400, title: 'Request is not valid' },
+  unauthorized: { status: 401, title: 'Missing or invalid credentials' },
+  forbidden: { status: 403, title: 'Not allowed for this caller' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
+  conflict: { status: 409, title: 'Conflicts with the current state' },
+  'invalid-transition': { status: 409, title: 'Not allowed from the current status' },
+  'code-already-used': { status: 409, title: 'Voucher code already used' },
+  'code-expired': { status: 410, title: 'Voucher code expired' },
+  'payload-too-large': { status: 413, title: 'Request body too large' },
+  'not-enrolled': { status: 422, title: 'Person is not enrolled' },
+  'voucher-not-active': { status: 422, title: 'Voucher is not active' },
+  'insufficient-funds': { status: 422, title: 'Insufficient funds' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency key reused with a different request' },
+  unroutable: { status: 422, title: 'No eligible institution' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'internal-error': { status: 500, title: 'Internal error' },
+  'bad-gateway': { status: 502, title: 'Upstream function failed' },
+  'service-unavailable': { status: 503, title: 'Temporarily unavailable, retry later' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemSlug = keyof typeof problemCatalog;
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+export type Problem = z.infer<typeof problemSchema>;
+
+export function problemBody(slug: ProblemSlug, detail?: string, errors?: Problem['errors']): Problem {
+  const { status, title } = problemCatalog[slug];
+  return { type: problemBase + slug, title, status, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}) };
+}
+
+/**
+ * Responses API Gateway produces itself (before any function runs). The CDK stack configures them
+ * as gateway responses and the local runtime returns the same bodies.
+ */
+export const gatewayResponses = {
+  UNAUTHORIZED: 'unauthorized',
+  ACCESS_DENIED: 'forbidden',
+  EXPIRED_TOKEN: 'unauthorized',
+  INVALID_SIGNATURE: 'unauthorized',
+  MISSING_AUTHENTICATION_TOKEN: 'not-found',
+  RESOURCE_NOT_FOUND: 'not-found',
+  THROTTLED: 'rate-limited',
+  QUOTA_EXCEEDED: 'rate-limited',
+  REQUEST_TOO_LARGE: 'payload-too-large',
+  BAD_REQUEST_BODY: 'validation-failed',
+  BAD_REQUEST_PARAMETERS: 'validation-failed',
+  DEFAULT_5XX: 'bad-gateway',
+} as const satisfies Record<string, ProblemSlug>;

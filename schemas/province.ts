@@ -1,0 +1,63 @@
+// Province configuration. infra/provinces/*.json are parsed with `provinceConfig` at synth time; the
+// part functions need at run time (`provinceRuntime`) reaches them as the PROVINCE_CONFIG variable.
+import { z } from 'zod';
+import { fen } from './common.ts';
+
+const ratio = z.number().min(0).max(1);
+
+export const reimbursementPolicy = z
+  .object({
+    /** Share of category-B spend the person always pays (self-pay first), in percent. */
+    categoryBSelfPayPercent: z.number().int().min(0).max(100),
+    /** Eligible spend per calendar year before the pooled fund pays anything. */
+    annualDeductibleFen: fen,
+    /** Most the pooled fund pays for one person per calendar year. */
+    annualCapFen: fen,
+    /** Pooled-fund ratio by institution level, for people referred there (accepted/completed upward referral). */
+    referredRatio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio }).strict(),
+    /** Pooled-fund ratio by institution level, without such a referral (hospitals), and for pharmacies. */
+    ratio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio, pharmacy: ratio }).strict(),
+  })
+  .strict();
+export type ReimbursementPolicy = z.infer<typeof reimbursementPolicy>;
+
+export const provinceRuntime = z
+  .object({
+    code: z.string().regex(/^[A-Z]{2,8}$/, 'upper-case letters, 2..8'),
+    name: z.string().min(1),
+    timeZone: z.string().default('Asia/Shanghai'),
+    policy: reimbursementPolicy,
+    referralSlaHours: z.number().positive().max(24 * 14),
+    prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
+    voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
+  })
+  .strict();
+export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
+
+export const provinceConfig = provinceRuntime
+  .extend({
+    partition: z.enum(['aws', 'aws-cn']),
+    account: z.string().regex(/^\d{12}$/, '12-digit AWS account id').optional(),
+    region: z.string().regex(/^(cn|us|eu|ap|sa|ca|me|af|il)-[a-z]+-\d$/, 'an AWS region such as cn-northwest-1'),
+    auth: z
+      .object({
+        jwksUrl: z.url({ protocol: /^https$/ }),
+        issuer: z.string().min(1),
+        audience: z.string().min(1),
+      })
+      .strict(),
+    /** Where alarms are sent (an SNS email subscription); optional. */
+    alarmEmail: z.email().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.partition === 'aws-cn') !== c.region.startsWith('cn-')) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition ${c.partition}` });
+    }
+  });
+export type ProvinceConfig = z.infer<typeof provinceConfig>;
+
+export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds };
+}

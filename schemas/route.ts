@@ -1,0 +1,36 @@
+// Shape of one row of the API route table. The table itself is data (schemas/routes.ts); the CDK
+// REST API, the local runtime's router, the handlers' dispatch and the OpenAPI document are all
+// built from it.
+import type { z } from 'zod';
+import type { Role } from './common.ts';
+import type { ProblemSlug } from './problems.ts';
+
+/** The Lambda functions that serve HTTP routes: one per bounded context, plus the platform one. */
+export const apiFunctions = ['platform', 'institutions'] as const;
+export type ApiFunctionName = (typeof apiFunctions)[number];
+
+export interface RouteDef {
+  readonly operationId: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway resource path, with {name} parameters. */
+  readonly path: string;
+  readonly fn: ApiFunctionName;
+  /** Roles allowed to call; 'public' routes skip the authorizer. */
+  readonly auth: readonly Role[] | 'public';
+  readonly summary: string;
+  readonly tag: string;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Documented body where the handler validates parts itself (e.g. per-item enrolment). */
+  readonly docBody?: z.ZodType;
+  /** Money-moving POSTs require an Idempotency-Key header. */
+  readonly idempotencyKey?: boolean;
+  readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  readonly problems: readonly ProblemSlug[];
+}
+
+export const defineRoute = <const R extends RouteDef>(route: R): R => route;
+
+/** Problems every authenticated route can answer. */
+export const authProblems = ['unauthorized', 'forbidden', 'rate-limited'] as const satisfies readonly ProblemSlug[];
