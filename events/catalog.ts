@@ -1,7 +1,7 @@
 // The event catalog: one definition per event (source, detail-type, version, zod detail schema).
 // The outbox writer, the rule patterns, the consumers' validation and the tests all derive from it;
 // a detail-type string is never typed twice.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const sources = {
   institutions: 'consortium.institutions',

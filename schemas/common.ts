@@ -1,5 +1,5 @@
 // Shared value types. Every boundary (HTTP, event detail, config, stored item) parses with these.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** ISO 7064 MOD 11-2 check character of the first 17 digits of a mainland resident ID. */
 export function nationalIdCheckChar(first17: string): string {

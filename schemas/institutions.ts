@@ -1,5 +1,5 @@
 // Operator and catalog part of API.md: institutions, enrolments, drugs.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   district, drugCode, fen, institutionId, isoDateTime, location, nationalId, page, pageQuery, personName, phone, serverId,
 } from './common.ts';

@@ -1,6 +1,6 @@
 // OpenAPI 3.1 document generated from the route table and its zod schemas (zod's own JSON Schema
 // output, draft 2020-12, which is OpenAPI 3.1's dialect).
-import { z } from 'zod';
+import * as z from 'zod';
 import { problemCatalog, problemSchema } from './problems.ts';
 import type { RouteDef } from './route.ts';
 
@@ -58,8 +58,8 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title?: str
       responses,
     };
   }
-  components.Problem = convert(problemSchema, 'output');
-  delete components.Problem.id;
+  // problemSchema carries the id "Problem": converting it registers the component the responses refer to.
+  convert(problemSchema, 'output');
 
   return {
     openapi: '3.1.0',

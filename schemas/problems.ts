@@ -1,5 +1,5 @@
 // RFC 9457 problem types of API.md. The slugs and statuses are part of the public contract.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const problemBase = 'https://consortium.example/problems/';
 

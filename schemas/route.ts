@@ -1,7 +1,7 @@
 // Shape of one row of the API route table. The table itself is data (schemas/routes.ts); the CDK
 // REST API, the local runtime's router, the handlers' dispatch and the OpenAPI document are all
 // built from it.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Role } from './common.ts';
 import type { ProblemSlug } from './problems.ts';
 

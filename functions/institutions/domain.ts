@@ -3,7 +3,7 @@ import { maskNationalId, maskPhone } from '#schemas/common';
 import { enrolmentPerson, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
 import { issuesToErrors } from '#shared/errors';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export type InstitutionLevel = 'primary' | 'secondary' | 'tertiary';
 

@@ -1,6 +1,6 @@
 // DynamoDB access of the operator context.
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
 import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction } from '#shared/db';

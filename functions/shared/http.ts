@@ -4,7 +4,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { problemBody } from '#schemas/problems';
 import type { RouteDef } from '#schemas/route';
 import { HttpProblem, issuesToErrors, problem } from './errors.ts';

@@ -1,13 +1,15 @@
 // Transactional outbox: an event is an item written in the same TransactWriteItems as the state
 // change it announces. The relay (functions/outbox/relay.ts) publishes it from the table stream.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { DetailInput, EventDef } from '#events/catalog';
 import { epochSeconds } from './clock.ts';
 import { tableName, type TxItem } from './db.ts';
 import { provinceConfig } from './env.ts';
 import { newId } from './ids.ts';
+import { OUTBOX_PREFIX } from './table.ts';
 
-export const OUTBOX_PREFIX = 'OUTBOX#';
+export { OUTBOX_PREFIX };
+
 /** Outbox items stay a week (stream records live 24 h; the rest is for investigation). */
 const OUTBOX_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -49,9 +51,3 @@ export function outboxEvent<E extends EventDef>(def: E, input: DetailInput<E>, c
     write: { Put: { TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
   };
 }
-
-/** Lambda event-source filter: the relay only sees newly inserted outbox items. */
-export const outboxStreamFilter = {
-  eventName: ['INSERT'],
-  dynamodb: { Keys: { PK: { S: [{ prefix: OUTBOX_PREFIX }] } } },
-} as const;

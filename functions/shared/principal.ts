@@ -1,6 +1,6 @@
 // Who is calling. The authorizer (functions/authorizer) verifies the JWT and passes these claims
 // as its context; handlers read them from requestContext.authorizer and never see the token.
-import { z } from 'zod';
+import * as z from 'zod';
 import { role } from '#schemas/common';
 
 export const principal = z

@@ -36,3 +36,10 @@ export function createTableInput(tableName: string) {
     StreamSpecification: { StreamEnabled: true, StreamViewType: tableKeys.streamView },
   };
 }
+
+/** Outbox items: PK prefix, and the Lambda event-source filter that gives the relay only new ones. */
+export const OUTBOX_PREFIX = 'OUTBOX#';
+export const outboxStreamFilter = {
+  eventName: ['INSERT'],
+  dynamodb: { Keys: { PK: { S: [{ prefix: OUTBOX_PREFIX }] } } },
+} as const;

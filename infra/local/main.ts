@@ -20,17 +20,20 @@ log(`token: npm run --silent token -- --role operator`);
 log(`listening on ${runtime.url}`);
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    runtime.stop().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`${err.message}\n`);
-        process.exit(1);
-      },
-    );
-  });
-}
+const shutdown = (reason: string) => {
+  if (stopping) return;
+  stopping = true;
+  log(`${reason}: stopping`);
+  runtime.stop().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => shutdown(signal));
+// If whoever started us dies without a signal reaching us (kill -9 of a wrapper), stop as well
+// rather than leave DynamoDB Local running.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && shutdown('parent exited'), 1000).unref();

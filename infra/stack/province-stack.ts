@@ -1,0 +1,42 @@
+// One province: data, bus, functions, wiring and API, each a construct of its own.
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { routes } from '../../schemas/routes.ts';
+import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
+import { Api } from './api.ts';
+import { Data } from './data.ts';
+import { Bus, Wiring } from './eventing.ts';
+import { Functions } from './functions.ts';
+import { acknowledgeFindings } from './nag.ts';
+
+export interface ProvinceStackProps extends StackProps {
+  province: ProvinceConfig;
+}
+
+export class ProvinceStack extends Stack {
+  readonly data: Data;
+  readonly bus: Bus;
+  readonly functions: Functions;
+  readonly wiring: Wiring;
+  readonly api: Api;
+
+  constructor(scope: Construct, id: string, props: ProvinceStackProps) {
+    super(scope, id, {
+      ...props,
+      description: `Medical consortium platform: ${props.province.name} (${props.province.code})`,
+      env: { account: props.province.account, region: props.province.region },
+      tags: { project: 'consortium', province: props.province.code },
+    });
+    const p = props.province;
+    this.data = new Data(this, 'Data', { provinceCode: p.code });
+    this.bus = new Bus(this, 'Events', { provinceCode: p.code });
+    this.functions = new Functions(this, 'Functions', {
+      data: this.data,
+      bus: this.bus.bus,
+      env: { province: runtimePart(p), jwksUrl: p.auth.jwksUrl, issuer: p.auth.issuer, audience: p.auth.audience },
+    });
+    this.wiring = new Wiring(this, 'Wiring', { data: this.data, bus: this.bus.bus, functions: this.functions.byName });
+    this.api = new Api(this, 'Api', { routes, functions: this.functions.byName, key: this.data.key, provinceCode: p.code });
+    acknowledgeFindings(this);
+  }
+}

@@ -1,0 +1,180 @@
+// The operator and catalog part of API.md over HTTP against the local runtime (seeded demo province).
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoPeople } from '../../infra/local/demo-province.ts';
+import { badTokens } from '../support/tokens.ts';
+import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+
+let rt: TestRuntime;
+let operator: Caller;
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  operator = await rt.as('operator');
+});
+afterAll(() => rt?.stop());
+
+/** Items in the table once asynchronous consumers have caught up. */
+const itemCount = async () => {
+  await rt.settle();
+  return (await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT' }))).Count;
+};
+
+describe('public routes', () => {
+  it('GET /health answers 200 {"status":"ok"} without a token', async () => {
+    const res = await rt.call(undefined, 'GET', '/health');
+    expect(res).toMatchObject({ status: 200, body: { status: 'ok' } });
+  });
+
+  it('GET /openapi.json is an OpenAPI 3.1 document of the routes', async () => {
+    const res = await rt.call(undefined, 'GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/institutions', '/institutions/{id}', '/enrollments', '/enrollments/{personId}', '/drugs/{drugCode}']));
+  });
+
+  it('an unknown path is a problem+json 404', async () => {
+    const res = await rt.call(operator, 'GET', '/nowhere');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('authentication', () => {
+  it('refuses a missing, forged, expired, alg:none, wrong-province, wrong-audience or tampered token with 401 problem+json', async () => {
+    const t = await badTokens(rt.dataDir, 'ZJ');
+    const none = await rt.call(undefined, 'GET', '/institutions');
+    expect(none.status).toBe(401);
+    for (const [name, token] of Object.entries(t)) {
+      if (name === 'valid') continue;
+      const res = await rt.call({ token }, 'GET', '/institutions');
+      expect([name, res.status]).toEqual([name, 401]);
+      expect(slug(res.body)).toBe('unauthorized');
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect((await rt.call({ token: t.valid }, 'GET', '/institutions')).status).toBe(200);
+  });
+
+  it('a valid token of the wrong role gets 403 forbidden and writes nothing', async () => {
+    const before = await itemCount();
+    for (const [role, inst] of [['pharmacy', 'ph-xihu-1'], ['clinic', 'clinic-lingyin'], ['channel', undefined], ['hospital', 'hosp-zjph']] as const) {
+      const who = await rt.as(role, inst);
+      const res = await rt.call(who, 'POST', '/institutions', { id: 'x-1', name: 'x', type: 'clinic', district: 'd', designated: true });
+      expect([role, res.status, slug(res.body)]).toEqual([role, 403, 'forbidden']);
+      expect((await rt.call(who, 'PUT', '/drugs/XC08CAA001', { name: 'x', category: 'C', unit: 'x' })).status).toBe(403);
+    }
+    expect(await itemCount()).toBe(before);
+  });
+});
+
+describe('institutions', () => {
+  it('registers one (201), reads it back, refuses the same id (409 conflict)', async () => {
+    const body = {
+      id: 'hosp-new', name: '新院区', type: 'hospital', level: 'tertiary', district: '西湖区', designated: true,
+      location: { lat: 30.1, lng: 120.1 }, departments: [{ code: 'CARD', name: '心内科', dailyCapacity: 5 }],
+    };
+    const created = await rt.call(operator, 'POST', '/institutions', body);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ ...body, createdAt: expect.any(String) });
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    expect((await rt.call(pharmacy, 'GET', '/institutions/hosp-new')).body).toEqual(created.body);
+    const dup = await rt.call(operator, 'POST', '/institutions', body);
+    expect([dup.status, slug(dup.body)]).toEqual([409, 'conflict']);
+  });
+
+  it('validates the body with field-level errors and writes nothing', async () => {
+    const before = await itemCount();
+    const res = await rt.call(operator, 'POST', '/institutions', { id: 'bad id!', name: '', type: 'spa', district: 'd', designated: 'yes', departments: [{ code: 'A', name: 'a', dailyCapacity: -1 }] });
+    expect(res.status).toBe(400);
+    expect(slug(res.body)).toBe('validation-failed');
+    const paths = res.body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['body.id', 'body.name', 'body.type', 'body.designated', 'body.departments.0.dailyCapacity']));
+    const notJson = await rt.call(operator, 'POST', '/institutions', '{"id":');
+    expect([notJson.status, slug(notJson.body)]).toEqual([400, 'validation-failed']);
+    const leadNotHospital = await rt.call(operator, 'POST', '/institutions', { id: 'c-x', name: 'c', type: 'clinic', district: 'd', designated: true, leadHospitalId: 'ph-xihu-1' });
+    expect(leadNotHospital.status).toBe(400);
+    expect(await itemCount()).toBe(before);
+  });
+
+  it('lists by type with pagination and an opaque nextToken', async () => {
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const seen: string[] = [];
+    let next: string | undefined;
+    do {
+      const res = await rt.call(clinic, 'GET', `/institutions?type=pharmacy&limit=2${next ? `&nextToken=${next}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((i: { id: string; type: string }) => (expect(i.type).toBe('pharmacy'), i.id)));
+      next = res.body.nextToken;
+    } while (next);
+    expect(seen.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(seen).size).toBe(seen.length);
+    const badToken = await rt.call(clinic, 'GET', '/institutions?nextToken=garbage');
+    expect([badToken.status, slug(badToken.body)]).toEqual([400, 'validation-failed']);
+    const badLimit = await rt.call(clinic, 'GET', '/institutions?limit=500');
+    expect(badLimit.status).toBe(400);
+  });
+
+  it('404 for an unknown institution', async () => {
+    const res = await rt.call(operator, 'GET', '/institutions/nope');
+    expect([res.status, slug(res.body)]).toEqual([404, 'not-found']);
+  });
+});
+
+describe('enrolments', () => {
+  it('enrols valid people, rejects bad national IDs by index, and never stores the ID in clear', async () => {
+    const people = [
+      { nationalId: '11010519491231002X', name: '张三', phone: '13800138000', district: '西湖区', personalAccountFen: 12_345 },
+      { nationalId: '110105194912310021', name: '李四', district: '西湖区', personalAccountFen: 1 }, // bad check digit
+      { nationalId: '440524188001010014', name: '王五', district: '上城区', personalAccountFen: 0, annualPooledUsedFen: 500 },
+      { nationalId: '11010519491231002X', name: '张三', district: '西湖区', personalAccountFen: 1 }, // duplicate in batch
+      { name: '无证', district: 'x', personalAccountFen: 1.5 },
+    ];
+    const res = await rt.call(operator, 'POST', '/enrollments', { people });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ enrolled: 2, updated: 0 });
+    expect(res.body.rejected.map((r: { index: number }) => r.index)).toEqual([1, 3, 4]);
+    expect(res.body.rejected[0].errors[0].path).toBe('nationalId');
+
+    const personId = res.body.personIds[0];
+    const got = await rt.call(operator, 'GET', `/enrollments/${personId}`);
+    expect(got.body).toEqual({
+      personId, nationalIdMasked: '110***********002X', name: '张三', phoneMasked: '138****8000', district: '西湖区', personalAccountFen: 12_345, annualPooledUsedFen: 0,
+    });
+    const raw = JSON.stringify((await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: { PK: `PERSON#${personId}`, SK: 'PROFILE' } }))).Item);
+    expect(raw).not.toContain('11010519491231002X');
+    expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[2]}`)).body.annualPooledUsedFen).toBe(500);
+  });
+
+  it('the same person enrolled again keeps the personId and counts as updated', async () => {
+    const p = demoPeople[0]!;
+    const res = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...p, personalAccountFen: 777 }] });
+    expect(res.body).toMatchObject({ enrolled: 0, updated: 1, rejected: [] });
+    const again = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...p, nationalId: p.nationalId.toLowerCase() }] });
+    expect(again.body.personIds[0]).toBe(res.body.personIds[0]);
+    expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[0]}`)).body.personalAccountFen).toBe(p.personalAccountFen);
+  });
+
+  it('refuses an empty or oversized batch, and other roles', async () => {
+    expect((await rt.call(operator, 'POST', '/enrollments', { people: [] })).status).toBe(400);
+    const big = Array.from({ length: 501 }, () => demoPeople[0]);
+    expect((await rt.call(operator, 'POST', '/enrollments', { people: big })).status).toBe(400);
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    expect((await rt.call(pharmacy, 'GET', '/enrollments/p_abcdefgh')).status).toBe(403);
+    expect((await rt.call(operator, 'GET', '/enrollments/p_unknown0')).status).toBe(404);
+  });
+});
+
+describe('drug catalog', () => {
+  it('reads a seeded drug; PUT creates (201) then replaces (200); operator only', async () => {
+    const clinic = await rt.as('clinic', 'clinic-hubin');
+    expect((await rt.call(clinic, 'GET', '/drugs/XC09CAA001')).body).toEqual({ drugCode: 'XC09CAA001', name: '缬沙坦胶囊 80mg', category: 'B', unit: '盒' });
+    const created = await rt.call(operator, 'PUT', '/drugs/XNEW00001', { name: '新药', category: 'C', unit: '盒' });
+    expect(created.status).toBe(201);
+    const replaced = await rt.call(operator, 'PUT', '/drugs/XNEW00001', { name: '新药', category: 'B', unit: '盒' });
+    expect([replaced.status, replaced.body.category]).toEqual([200, 'B']);
+    expect((await rt.call(clinic, 'GET', '/drugs/XNEW00001')).body.category).toBe('B');
+    expect((await rt.call(operator, 'PUT', '/drugs/XNEW00001', { name: '新药', category: 'D', unit: '盒' })).status).toBe(400);
+    expect((await rt.call(operator, 'GET', '/drugs/bad code')).status).toBe(400);
+    expect((await rt.call(operator, 'GET', '/drugs/XNONE0000')).status).toBe(404);
+  });
+});

@@ -1,0 +1,134 @@
+// CDK assertions on every province stack, and the cdk-nag packs over the whole app.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/bin/app.ts';
+import { loadProvinces } from '../../infra/provinces/load.ts';
+import { functionCatalog } from '../../functions/catalog.ts';
+import { routes } from '../../schemas/routes.ts';
+import { subscriptions } from '../../events/subscriptions.ts';
+import { tableKeys } from '../../functions/shared/table.ts';
+import type { ProvinceStack } from '../../infra/stack/province-stack.ts';
+
+// Skipping bundling keeps these tests fast; bundling itself is exercised by `cdk synth` in CI.
+const newApp = (outdir?: string) => new App({ context: { 'aws:cdk:bundling-stacks': [] }, ...(outdir ? { outdir } : {}) });
+const provinces = loadProvinces();
+
+describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s', (code, province) => {
+  let template: Template;
+  let json: string;
+  beforeAll(() => {
+    const app = buildApp(newApp(), [province]);
+    template = Template.fromStack(app.node.findChild(`Consortium-${code}`) as ProvinceStack);
+    json = JSON.stringify(template.toJSON());
+  });
+
+  it('is in the configured region and names no partition', () => {
+    const stack = buildApp(newApp(), [province]).node.findChild(`Consortium-${code}`) as ProvinceStack;
+    expect(stack.region).toBe(province.region);
+    expect(json).not.toMatch(/arn:aws(-cn)?:/);
+  });
+
+  it('has the table from the shared key schema: streams, PITR, CMK, TTL, deletion protection, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
+          { AttributeName: tableKeys.sortKey, KeyType: 'RANGE' },
+        ],
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() }),
+        TimeToLiveSpecification: { AttributeName: tableKeys.ttlAttribute, Enabled: true },
+        DeletionProtectionEnabled: true,
+        GlobalSecondaryIndexes: tableKeys.indexes.map((i) => Match.objectLike({ IndexName: i.indexName })),
+      }),
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('has the province bus with an archive of every domain event', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `consortium-${code}` });
+    template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: Match.arrayWith(['consortium.institutions']) } });
+  });
+
+  it('has one function per catalog entry, Node 22 on arm64, traced, with an encrypted log group', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(Object.keys(functionCatalog).length);
+    for (const f of Object.values(fns)) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+    }
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 }, Object.keys(fns).length + 1);
+  });
+
+  it('has one API method per route, the TOKEN authorizer on every non-public one, problem+json gateway responses', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties);
+    const real = methods.filter((m) => m.HttpMethod !== 'OPTIONS');
+    expect(real).toHaveLength(routes.length);
+    for (const r of routes) {
+      const m = real.find((x) => x.HttpMethod === r.method && x.OperationName === r.operationId);
+      expect(m, r.operationId).toBeDefined();
+      expect(m!.AuthorizationType).toBe(r.auth === 'public' ? 'NONE' : 'CUSTOM');
+    }
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization' });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([Match.objectLike({ DataTraceEnabled: false, ThrottlingRateLimit: Match.anyValue() })]),
+    });
+  });
+
+  it('wires the relay to inserted outbox items and one rule per subscription, each target with a DLQ', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('OUTBOX#') }] },
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventBusName);
+    expect(rules).toHaveLength(subscriptions.length);
+    for (const r of rules) for (const t of r.Properties.Targets) expect(t.DeadLetterConfig?.Arn).toBeDefined();
+    template.allResourcesProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('grants each function only what its catalog entry declares', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => JSON.stringify(p.Properties));
+    const of = (name: string) => policies.find((p) => p.includes(`Functions${name[0]!.toUpperCase()}${name.slice(1)}Role`)) ?? '';
+    expect(of('platform')).not.toContain('dynamodb:');
+    expect(of('authorizer')).not.toContain('dynamodb:');
+    expect(of('institutions')).toContain('dynamodb:PutItem');
+    expect(of('institutions')).toContain('/index/GSI1');
+    expect(of('institutions')).not.toContain('/index/GSI2');
+    expect(of('institutions')).not.toContain('events:PutEvents');
+    expect(of('outboxRelay')).toContain('events:PutEvents');
+    expect(policies.join()).not.toMatch(/"dynamodb:\*"|"Action":"\*"/);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('AwsSolutions and HIPAA Security report no unacknowledged finding on any province stack', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+    const app = buildApp(newApp(outdir));
+    let error: unknown;
+    try {
+      app.synth();
+    } catch (err) {
+      error = err;
+    }
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; violations: Array<{ ruleName: string; violatingResources: Array<{ resourceLogicalId: string }> }>; suppressedViolations: unknown[] }>;
+    };
+    const open = report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.violatingResources.map((x) => x.resourceLogicalId).join(', ')}`));
+    expect(open).toEqual([]);
+    expect(error).toBeUndefined();
+    expect(report.pluginReports.map((r) => r.pluginName).sort()).toEqual(['AwsSolutions', 'HIPAA.Security']);
+  });
+});
