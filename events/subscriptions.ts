@@ -18,6 +18,11 @@ export const subscriptions: readonly Subscription[] = [
     pattern: { source: Object.values(sources) },
     target: 'audit',
   },
+  // ── vouchers ──
+
+  // ── referrals ──
+
+  // ── prescriptions ──
 ];
 
 export interface Schedule {
@@ -28,4 +33,8 @@ export interface Schedule {
 }
 
 /** Scheduled consumers: an EventBridge schedule in AWS, a timer in the local runtime. */
-export const schedules: readonly Schedule[] = [];
+export const schedules: readonly Schedule[] = [
+  // ── referrals ──
+
+  // ── prescriptions ──
+];

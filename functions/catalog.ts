@@ -1,7 +1,5 @@
 // Every Lambda function of a province stack, stated once: where its code is and what it may touch.
 // The CDK stack (infra/stack) and the local runtime (infra/local) are both built from this table.
-import type { ApiFunctionName } from '#schemas/route';
-
 export type SecretName = 'piiKey' | 'voucherKey';
 
 export interface FunctionDef {
@@ -53,6 +51,12 @@ export const functionCatalog = {
     table: 'readwrite',
     reservedConcurrency: 5,
   },
-} as const satisfies Record<string, FunctionDef> & Record<ApiFunctionName, FunctionDef>;
+
+  // ── vouchers ──
+
+  // ── referrals ──
+
+  // ── prescriptions ──
+} as const satisfies Record<string, FunctionDef>;
 
 export type FunctionName = keyof typeof functionCatalog;

@@ -6,7 +6,7 @@ import type { Role } from './common.ts';
 import type { ProblemSlug } from './problems.ts';
 
 /** The Lambda functions that serve HTTP routes: one per bounded context, plus the platform one. */
-export const apiFunctions = ['platform', 'institutions'] as const;
+export const apiFunctions = ['platform', 'institutions', 'vouchers', 'referrals', 'prescriptions'] as const;
 export type ApiFunctionName = (typeof apiFunctions)[number];
 
 export interface RouteDef {

@@ -1,0 +1,2 @@
+// Events of the prescriptions context.
+export {};

@@ -1,0 +1,2 @@
+// Events of the referrals context.
+export {};

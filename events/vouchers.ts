@@ -1,0 +1,2 @@
+// Events of the vouchers context.
+export {};

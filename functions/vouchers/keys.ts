@@ -1,0 +1,13 @@
+// Keys of the items the vouchers context owns. Other contexts read settlements through
+// `settlementKey` (the prescriptions context checks a dispense against one).
+//
+// Settlement item (PK/SK = settlementKey): settlementId, voucherId, personId, institutionId,
+// prescriptionId?, status ('settled' | 'reversed'), totalFen, pooledFundFen, personalAccountFen,
+// cashFen, items, settledAt, reversedAt?.
+export const voucherKey = (voucherId: string) => ({ PK: `VOUCHER#${voucherId}`, SK: 'PROFILE' });
+/** One voucher per person: the person → voucher pointer, written with the voucher. */
+export const personVoucherKey = (personId: string) => ({ PK: `PERSON#${personId}`, SK: 'VOUCHER' });
+export const settlementKey = (settlementId: string) => ({ PK: `SETTLEMENT#${settlementId}`, SK: 'PROFILE' });
+/** Single use of a QR code: a conditional put of its jti in the settlement transaction. */
+export const codeUseKey = (jti: string) => ({ PK: `CODE#${jti}`, SK: 'USED' });
+export const idempotencyKey = (institutionId: string, key: string) => ({ PK: `IDEMPOTENCY#${institutionId}`, SK: key });

@@ -1,0 +1,33 @@
+// The wiring tables agree with each other: every route, subscription and schedule names a function
+// of the catalog, of the right kind, whose entry file exists.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { functionCatalog, type FunctionDef } from '../../functions/catalog.ts';
+import { schedules, subscriptions } from '../../events/subscriptions.ts';
+import { routes } from '../../schemas/routes.ts';
+
+const catalog = functionCatalog as Record<string, FunctionDef>;
+const root = join(import.meta.dirname, '../..');
+
+describe('wiring tables', () => {
+  it('every catalog entry exists on disk', () => {
+    for (const [name, def] of Object.entries(catalog)) expect(existsSync(join(root, def.entry)), name).toBe(true);
+  });
+
+  it('every route is served by an api function; method+path pairs and operation ids are unique', () => {
+    for (const r of routes) expect(catalog[r.fn]?.kind, r.operationId).toBe('api');
+    expect(new Set(routes.map((r) => `${r.method} ${r.path}`)).size).toBe(routes.length);
+    expect(new Set(routes.map((r) => r.operationId)).size).toBe(routes.length);
+  });
+
+  it('every subscription targets a consumer and every schedule a scheduled function; rule names are unique', () => {
+    for (const s of subscriptions) expect(catalog[s.target]?.kind, s.rule).toBe('consumer');
+    for (const s of schedules) expect(catalog[s.target]?.kind, s.name).toBe('scheduled');
+    expect(new Set(subscriptions.map((s) => s.rule)).size).toBe(subscriptions.length);
+  });
+
+  it('every money-moving POST requires an Idempotency-Key', () => {
+    for (const r of routes.filter((x) => x.path === '/settlements' && x.method === 'POST')) expect(r.idempotencyKey).toBe(true);
+  });
+});
