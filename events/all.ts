@@ -5,9 +5,6 @@ import * as prescriptions from './prescriptions.ts';
 import * as referrals from './referrals.ts';
 import * as vouchers from './vouchers.ts';
 
-export const allEvents = [
-  ...Object.values(institutions),
-  ...Object.values(vouchers),
-  ...Object.values(referrals),
-  ...Object.values(prescriptions),
-] as const satisfies readonly EventDef[];
+const defsOf = (module: object) => Object.values(module) as EventDef[];
+
+export const allEvents: readonly EventDef[] = [institutions, vouchers, referrals, prescriptions].flatMap(defsOf);
