@@ -5,9 +5,9 @@ import type * as z from 'zod';
 import type { Role } from './common.ts';
 import type { ProblemSlug } from './problems.ts';
 
-/** The Lambda functions that serve HTTP routes: one per bounded context, plus the platform one. */
-export const apiFunctions = ['platform', 'institutions', 'vouchers', 'referrals', 'prescriptions'] as const;
-export type ApiFunctionName = (typeof apiFunctions)[number];
+/** The Lambda functions that serve HTTP routes (kind 'api' in the function catalog). */
+type Catalog = typeof import('../functions/catalog.ts').functionCatalog;
+export type ApiFunctionName = { [K in keyof Catalog]: Catalog[K]['kind'] extends 'api' ? K : never }[keyof Catalog];
 
 export interface RouteDef {
   readonly operationId: string;
