@@ -53,6 +53,14 @@ export const functionCatalog = {
   },
 
   // ── vouchers ──
+  vouchers: {
+    entry: 'functions/vouchers/handler.ts',
+    description: 'E-vouchers: activation, QR codes, settlement, reversal, reconciliation',
+    kind: 'api',
+    table: 'readwrite',
+    indexes: ['GSI1'],
+    secrets: ['piiKey', 'voucherKey'],
+  },
 
   // ── referrals ──
 

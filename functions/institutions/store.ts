@@ -97,10 +97,13 @@ export async function upsertPerson(personId: string, nationalIdHash: string, p: 
     personalAccountFen: p.personalAccountFen,
     updatedAt: now.toISOString(),
     ...(p.phone ? { phone: p.phone } : {}),
-    ...(p.annualPooledUsedFen !== undefined ? { annualPooledUsedFen: p.annualPooledUsedFen, pooledYear: year } : {}),
+    // Given this year's pooled-fund use, the deductible counts as met if the fund has paid anything.
+    ...(p.annualPooledUsedFen !== undefined
+      ? { annualPooledUsedFen: p.annualPooledUsedFen, pooledYear: year, deductibleMetFen: p.annualPooledUsedFen > 0 ? provinceConfig().policy.annualDeductibleFen : 0 }
+      : {}),
   };
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':now': now.toISOString() };
+  const values: Record<string, unknown> = { ':now': now.toISOString(), ':one': 1 };
   const clauses = Object.entries(set).map(([k, v], i) => {
     names[`#a${i}`] = k;
     values[`:a${i}`] = v;
@@ -109,13 +112,18 @@ export async function upsertPerson(personId: string, nationalIdHash: string, p: 
   clauses.push('createdAt = if_not_exists(createdAt, :now)');
   if (p.annualPooledUsedFen === undefined) {
     Object.assign(values, { ':zero': 0, ':year': year });
-    clauses.push('annualPooledUsedFen = if_not_exists(annualPooledUsedFen, :zero)', 'pooledYear = if_not_exists(pooledYear, :year)');
+    clauses.push(
+      'annualPooledUsedFen = if_not_exists(annualPooledUsedFen, :zero)',
+      'deductibleMetFen = if_not_exists(deductibleMetFen, :zero)',
+      'pooledYear = if_not_exists(pooledYear, :year)',
+    );
   }
   const res = await ddb.send(
     new UpdateCommand({
       TableName: tableName(),
       Key: personKey(personId),
-      UpdateExpression: `SET ${clauses.join(', ')}`,
+      // The version guards settlements: one computed from balances read before this update must recompute.
+      UpdateExpression: `SET ${clauses.join(', ')} ADD balanceVersion :one`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValues: 'ALL_OLD',

@@ -1,0 +1,50 @@
+// Pure rules of the vouchers context: state machines, the pooled-fund ratio, request hashing.
+import { createHash } from 'node:crypto';
+import type { ReimbursementPolicy } from '#schemas/province';
+import { effectiveLevel } from '../institutions/domain.ts';
+
+/** Voucher and settlement state machines: action → statuses it may leave from → status it reaches. */
+export const voucherTransitions = {
+  suspend: { from: ['active'], to: 'suspended' },
+  resume: { from: ['suspended'], to: 'active' },
+} as const;
+
+export const settlementTransitions = {
+  reverse: { from: ['settled'], to: 'reversed' },
+} as const;
+
+/** A settlement may be reversed only on the calendar day (province time) it was made. */
+export function reversibleOn(settledAt: string, now: Date, timeZone: string, day: (at: Date, tz: string) => string): boolean {
+  return day(new Date(settledAt), timeZone) === day(now, timeZone);
+}
+
+/** Referral statuses that earn the referred ratio at the receiving hospital. */
+export const REFERRED_STATUSES = new Set(['accepted', 'arrived', 'completed']);
+
+export interface Payee {
+  type: 'clinic' | 'hospital' | 'pharmacy';
+  level?: 'primary' | 'secondary' | 'tertiary';
+}
+
+/** Pooled-fund ratio: pharmacies one rate; clinics and hospitals by level, higher for referred people. */
+export function fundRatio(policy: ReimbursementPolicy, payee: Payee, referred: boolean): number {
+  if (payee.type === 'pharmacy') return policy.ratio.pharmacy;
+  const level = effectiveLevel(payee) ?? 'secondary';
+  return referred ? policy.referredRatio[level] : policy.ratio[level];
+}
+
+/** Stable hash of a request body: key order does not matter, values do. */
+export function requestHash(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,333 @@
+// DynamoDB access of the vouchers context. A settlement is one BatchGetItem (everything it
+// depends on) and one TransactWriteItems (settlement, code use, balances, idempotency record,
+// outbox): two round trips.
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { settlement, voucher, type Settlement, type Voucher } from '#schemas/vouchers';
+import { epochSeconds } from '#shared/clock';
+import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
+import { problem } from '#shared/errors';
+import { outboxEvent, type EventContext } from '#shared/outbox';
+import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResumed, VoucherSuspended } from '#events/vouchers';
+import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
+import { referredToKey } from '../referrals/keys.ts';
+import { voucherTransitions } from './domain.ts';
+import { codeUseKey, idempotencyKey, personVoucherKey, settlementKey, voucherKey } from './keys.ts';
+
+const voucherItem = z.object(voucher.shape);
+const settlementItem = z.object(settlement.shape);
+const keyOf = (k: { PK: string; SK: string }) => `${k.PK}|${k.SK}`;
+
+/** How long a settlement answer is replayed for a repeated Idempotency-Key. */
+const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+
+// ── vouchers ──
+
+export async function getVoucher(voucherId: string): Promise<Voucher | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: voucherKey(voucherId) }));
+  return Item ? voucherItem.parse(Item) : undefined;
+}
+
+class AlreadyActivated extends Error {
+  constructor(readonly voucherId: string) {
+    super('already activated');
+  }
+}
+
+/** Activates a voucher; if the person already has one, returns that one and `created: false`. */
+export async function activateVoucher(v: Voucher, ctx: EventContext): Promise<{ voucher: Voucher; created: boolean }> {
+  try {
+    await writeTransaction([
+      {
+        write: { Put: { TableName: tableName(), Item: { ...personVoucherKey(v.personId), voucherId: v.voucherId }, ConditionExpression: 'attribute_not_exists(PK)' } },
+        onConditionFailed: (current) => new AlreadyActivated(String(current?.voucherId)),
+      },
+      { write: { Put: { TableName: tableName(), Item: { ...voucherKey(v.voucherId), entity: 'voucher', ...v }, ConditionExpression: 'attribute_not_exists(PK)' } } },
+      outboxEvent(VoucherActivated, { voucherId: v.voucherId, personId: v.personId, channel: v.channel }, ctx),
+    ]);
+    return { voucher: v, created: true };
+  } catch (err) {
+    if (!(err instanceof AlreadyActivated)) throw err;
+    const existing = await getVoucher(err.voucherId);
+    if (!existing) throw new Error(`voucher pointer of a person names a missing voucher ${err.voucherId}`);
+    return { voucher: existing, created: false };
+  }
+}
+
+export async function transitionVoucher(voucherId: string, action: keyof typeof voucherTransitions, ctx: EventContext): Promise<Voucher> {
+  const current = await getVoucher(voucherId);
+  if (!current) throw problem('not-found', `no voucher ${voucherId}`);
+  const t = voucherTransitions[action];
+  if (!(t.from as readonly string[]).includes(current.status)) {
+    throw problem('invalid-transition', `cannot ${action} a voucher that is ${current.status}`);
+  }
+  const next: Voucher = { ...current, status: t.to, updatedAt: ctx.now.toISOString() };
+  const event = action === 'suspend' ? VoucherSuspended : VoucherResumed;
+  await writeTransaction([
+    {
+      write: {
+        Update: {
+          TableName: tableName(),
+          Key: voucherKey(voucherId),
+          UpdateExpression: 'SET #s = :to, updatedAt = :now',
+          ConditionExpression: '#s = :from',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':to': t.to, ':from': current.status, ':now': ctx.now.toISOString() },
+        },
+      },
+      onConditionFailed: (now) => problem('invalid-transition', `cannot ${action} a voucher that is ${String(now?.status)}`),
+    },
+    outboxEvent(event, { voucherId, personId: current.personId, channel: current.channel }, ctx),
+  ]);
+  return next;
+}
+
+// ── settlements ──
+
+export interface SettlementInputs {
+  idempotency?: StoredItem;
+  voucher?: Voucher;
+  person?: StoredItem;
+  institution?: StoredItem;
+  codeUsed: boolean;
+  referral?: StoredItem;
+  drugs: Map<string, StoredItem>;
+}
+
+/** Everything a settlement depends on, in one BatchGetItem (retrying unprocessed keys). */
+export async function loadSettlementInputs(q: {
+  institutionId: string;
+  idempotencyKey: string;
+  voucherId: string;
+  personId: string;
+  jti: string;
+  drugCodes: string[];
+}): Promise<SettlementInputs> {
+  const keys = {
+    idempotency: idempotencyKey(q.institutionId, q.idempotencyKey),
+    voucher: voucherKey(q.voucherId),
+    person: personKey(q.personId),
+    institution: institutionKey(q.institutionId),
+    code: codeUseKey(q.jti),
+    referral: referredToKey(q.personId, q.institutionId),
+  };
+  const drugKeys = [...new Set(q.drugCodes)].map((c) => [c, drugKey(c)] as const);
+  const found = await batchGet([...Object.values(keys), ...drugKeys.map(([, k]) => k)]);
+  return {
+    idempotency: found.get(keyOf(keys.idempotency)),
+    voucher: found.has(keyOf(keys.voucher)) ? voucherItem.parse(found.get(keyOf(keys.voucher))) : undefined,
+    person: found.get(keyOf(keys.person)),
+    institution: found.get(keyOf(keys.institution)),
+    codeUsed: found.has(keyOf(keys.code)),
+    referral: found.get(keyOf(keys.referral)),
+    drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
+  };
+}
+
+async function batchGet(keys: Array<{ PK: string; SK: string }>): Promise<Map<string, StoredItem>> {
+  const found = new Map<string, StoredItem>();
+  let pending: Array<Record<string, unknown>> = keys;
+  for (let attempt = 0; pending.length; attempt++) {
+    if (attempt > 8) throw Object.assign(new Error('BatchGetItem left keys unprocessed'), { name: 'ThrottlingException' });
+    if (attempt) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    const res = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
+    for (const item of res.Responses?.[tableName()] ?? []) found.set(`${item.PK}|${item.SK}`, item);
+    pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Array<Record<string, unknown>>;
+  }
+  return found;
+}
+
+/** Thrown when the idempotency record already exists: the caller replays or refuses. */
+export class IdempotencyRecordExists extends Error {
+  constructor(readonly record: StoredItem | undefined) {
+    super('idempotency record exists');
+  }
+}
+
+export interface SettlementWrite {
+  settlement: Settlement;
+  /** Calendar day of the settlement in the province: its reconciliation partition. */
+  day: string;
+  jti: string;
+  codeExpiresAt: Date;
+  /** The person's balances after the settlement, and the version they were computed from. */
+  person: { personId: string; version: number; personalAccountFen: number; annualPooledUsedFen: number; deductibleMetFen: number; pooledYear: number };
+  idempotency: { institutionId: string; key: string; requestHash: string };
+}
+
+export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Promise<void> {
+  const s = w.settlement;
+  const items: TxItem[] = [
+    // First: a repeated Idempotency-Key must be answered from its record, whatever else failed.
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: {
+            ...idempotencyKey(w.idempotency.institutionId, w.idempotency.key),
+            requestHash: w.idempotency.requestHash,
+            // The exact answer, replayed for the same key and body (API.md: same status, same body).
+            responseStatus: 201,
+            responseBody: JSON.stringify(s),
+            settlementId: s.settlementId,
+            expiresAt: epochSeconds(ctx.now) + IDEMPOTENCY_TTL_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      onConditionFailed: (current) => new IdempotencyRecordExists(current),
+    },
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: { ...codeUseKey(w.jti), settlementId: s.settlementId, expiresAt: epochSeconds(w.codeExpiresAt) + 3600 },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      onConditionFailed: () => problem('code-already-used', 'this voucher code has already been used; ask the patient to show a new one'),
+    },
+    {
+      write: {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: voucherKey(s.voucherId),
+          ConditionExpression: '#s = :active',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':active': 'active' },
+        },
+      },
+      onConditionFailed: () => problem('voucher-not-active', 'the voucher was suspended'),
+    },
+    {
+      write: {
+        Update: {
+          TableName: tableName(),
+          Key: personKey(w.person.personId),
+          UpdateExpression:
+            'SET personalAccountFen = :bal, annualPooledUsedFen = :used, deductibleMetFen = :met, pooledYear = :year, balanceVersion = :next',
+          // The split was computed from exactly this version of the balances.
+          ConditionExpression: w.person.version === 0 ? 'attribute_not_exists(balanceVersion)' : 'balanceVersion = :v',
+          ExpressionAttributeValues: {
+            ':bal': w.person.personalAccountFen,
+            ':used': w.person.annualPooledUsedFen,
+            ':met': w.person.deductibleMetFen,
+            ':year': w.person.pooledYear,
+            ':next': w.person.version + 1,
+            ...(w.person.version === 0 ? {} : { ':v': w.person.version }),
+          },
+        },
+      },
+      onConditionFailed: () => new TransactionConflict('balances changed since they were read'),
+    },
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: {
+            ...settlementKey(s.settlementId),
+            GSI1PK: settlementDayKey(s.institutionId, w.day),
+            GSI1SK: `${s.settledAt}#${s.settlementId}`,
+            entity: 'settlement',
+            ...s,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    },
+    outboxEvent(SettlementCompleted, eventDetail(s), ctx),
+  ];
+  await writeTransaction(items);
+}
+
+export const settlementDayKey = (institutionId: string, day: string) => `SETTLEMENTS#${institutionId}#${day}`;
+
+const eventDetail = (s: Settlement) => ({
+  settlementId: s.settlementId,
+  voucherId: s.voucherId,
+  personId: s.personId,
+  institutionId: s.institutionId,
+  prescriptionId: s.prescriptionId,
+  totalFen: s.totalFen,
+  pooledFundFen: s.pooledFundFen,
+  personalAccountFen: s.personalAccountFen,
+  cashFen: s.cashFen,
+});
+
+export async function getSettlement(settlementId: string): Promise<Settlement | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: settlementKey(settlementId), ConsistentRead: true }));
+  return Item ? settlementItem.parse(Item) : undefined;
+}
+
+/** Marks the settlement reversed and gives back exactly what it took, in one transaction. */
+export async function writeReversal(s: Settlement, ctx: EventContext): Promise<Settlement> {
+  const reversed: Settlement = { ...s, status: 'reversed', reversedAt: ctx.now.toISOString() };
+  await writeTransaction([
+    {
+      write: {
+        Update: {
+          TableName: tableName(),
+          Key: settlementKey(s.settlementId),
+          UpdateExpression: 'SET #s = :reversed, reversedAt = :now',
+          ConditionExpression: '#s = :settled AND institutionId = :inst',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':reversed': 'reversed', ':settled': 'settled', ':now': reversed.reversedAt, ':inst': s.institutionId },
+        },
+      },
+      onConditionFailed: (current) => problem('invalid-transition', `settlement is already ${String(current?.status ?? 'gone')}`),
+    },
+    {
+      write: {
+        Update: {
+          TableName: tableName(),
+          Key: personKey(s.personId),
+          UpdateExpression:
+            'SET personalAccountFen = personalAccountFen + :acct, annualPooledUsedFen = annualPooledUsedFen - :fund, deductibleMetFen = deductibleMetFen - :ded ADD balanceVersion :one',
+          // Same day means same year; the guards only fail if an operator re-enrolled the person since.
+          ConditionExpression: 'annualPooledUsedFen >= :fund AND deductibleMetFen >= :ded',
+          ExpressionAttributeValues: { ':acct': s.personalAccountFen, ':fund': s.pooledFundFen, ':ded': s.deductibleAppliedFen, ':one': 1 },
+        },
+      },
+      onConditionFailed: () => problem('conflict', 'the person was re-enrolled with new balances after this settlement; reverse it by hand'),
+    },
+    outboxEvent(SettlementReversed, eventDetail(reversed), ctx),
+  ]);
+  return reversed;
+}
+
+export async function listSettlementsOfDay(institutionId: string, day: string, limit: number, nextToken?: string) {
+  const partition = { GSI1PK: settlementDayKey(institutionId, day) };
+  const query = (extra: Record<string, unknown>) =>
+    ddb.send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': partition.GSI1PK },
+        ...extra,
+      }),
+    );
+  const page = await query({ Limit: limit, ExclusiveStartKey: decodeToken(nextToken, partition) });
+
+  // Totals cover the whole day, not just this page: a pharmacy settles hundreds a day, not millions.
+  const totals = { count: 0, totalFen: 0, pooledFundFen: 0, personalAccountFen: 0, cashFen: 0 };
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await query({
+      ProjectionExpression: '#s, totalFen, pooledFundFen, personalAccountFen, cashFen',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExclusiveStartKey: start,
+    });
+    for (const i of res.Items ?? []) {
+      if (i.status !== 'settled') continue;
+      totals.count++;
+      totals.totalFen += i.totalFen as number;
+      totals.pooledFundFen += i.pooledFundFen as number;
+      totals.personalAccountFen += i.personalAccountFen as number;
+      totals.cashFen += i.cashFen as number;
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+
+  return { items: (page.Items ?? []).map((i) => settlementItem.parse(i)), nextToken: encodeToken(page.LastEvaluatedKey), totals };
+}

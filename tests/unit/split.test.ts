@@ -1,0 +1,141 @@
+// The settlement split: worked examples, then properties over random purchases and positions.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { splitPurchase, type Line, type SplitPolicy } from '../../functions/vouchers/split.ts';
+import { fundRatio, requestHash } from '../../functions/vouchers/domain.ts';
+import { loadProvince } from '../../infra/provinces/load.ts';
+
+const policy: SplitPolicy = { categoryBSelfPayPercent: 10, annualDeductibleFen: 80_000, annualCapFen: 30_000_000, ratio: 0.7 };
+const rich = { personalAccountFen: 1_000_000, annualPooledUsedFen: 0, deductibleMetFen: 80_000 };
+const line = (category: Line['category'], quantity: number, unitPriceFen: number): Line => ({ drugCode: `X${category}`, quantity, unitPriceFen, category });
+
+describe('split: worked examples', () => {
+  it('category A above a met deductible: fund 70%, account the rest', () => {
+    const s = splitPurchase([line('A', 2, 5_000)], policy, rich);
+    expect(s).toMatchObject({ totalFen: 10_000, eligibleFen: 10_000, pooledFundFen: 7_000, personalAccountFen: 3_000, cashFen: 0 });
+  });
+
+  it('category B: self-pay share first (rounded up), fund on the rest, account pays the share too', () => {
+    const s = splitPurchase([line('B', 1, 1_005)], policy, rich);
+    // share = ceil(100.5) = 101; eligible = 904; fund = floor(904 × 0.7) = 632; account = 1005 − 632
+    expect(s).toMatchObject({ selfPayFen: 101, eligibleFen: 904, pooledFundFen: 632, personalAccountFen: 373, cashFen: 0 });
+  });
+
+  it('category C is cash only', () => {
+    expect(splitPurchase([line('C', 3, 1_000)], policy, rich)).toMatchObject({ pooledFundFen: 0, personalAccountFen: 0, cashFen: 3_000 });
+  });
+
+  it('the deductible absorbs eligible spend before the fund pays', () => {
+    const s = splitPurchase([line('A', 1, 100_000)], policy, { ...rich, deductibleMetFen: 50_000 });
+    // 30 000 fills the deductible; fund = 70% of 70 000
+    expect(s).toMatchObject({ deductibleAppliedFen: 30_000, pooledFundFen: 49_000, personalAccountFen: 51_000, cashFen: 0 });
+  });
+
+  it('the annual cap limits the fund', () => {
+    const s = splitPurchase([line('A', 1, 100_000)], policy, { ...rich, annualPooledUsedFen: 30_000_000 - 1_000 });
+    expect(s.pooledFundFen).toBe(1_000);
+  });
+
+  it('an empty account leaves the rest in cash', () => {
+    const s = splitPurchase([line('A', 1, 10_000), line('C', 1, 500)], policy, { ...rich, personalAccountFen: 1_000 });
+    expect(s).toMatchObject({ pooledFundFen: 7_000, personalAccountFen: 1_000, cashFen: 2_500 });
+  });
+
+  it('ratios are applied in basis points: 0.29 of 100 fen is 29, not 28', () => {
+    expect(splitPurchase([line('A', 1, 100)], { ...policy, ratio: 0.29 }, rich).pooledFundFen).toBe(29);
+  });
+});
+
+describe('fund ratio', () => {
+  const zj = loadProvince('ZJ').policy;
+  it('pharmacies one rate; hospitals by level, higher for referred people; clinics primary', () => {
+    expect(fundRatio(zj, { type: 'pharmacy' }, false)).toBe(zj.ratio.pharmacy);
+    expect(fundRatio(zj, { type: 'hospital', level: 'tertiary' }, false)).toBe(zj.ratio.tertiary);
+    expect(fundRatio(zj, { type: 'hospital', level: 'tertiary' }, true)).toBe(zj.referredRatio.tertiary);
+    expect(zj.referredRatio.tertiary).toBeGreaterThan(zj.ratio.tertiary);
+    expect(fundRatio(zj, { type: 'clinic' }, false)).toBe(zj.ratio.primary);
+  });
+});
+
+describe('split: properties', () => {
+  const lines = fc.array(
+    fc.record({
+      drugCode: fc.constant('D'),
+      quantity: fc.integer({ min: 1, max: 10_000 }),
+      unitPriceFen: fc.integer({ min: 0, max: 10_000_000 }),
+      category: fc.constantFrom('A' as const, 'B' as const, 'C' as const),
+    }),
+    { minLength: 1, maxLength: 50 },
+  );
+  const policies = fc.record({
+    categoryBSelfPayPercent: fc.integer({ min: 0, max: 100 }),
+    annualDeductibleFen: fc.integer({ min: 0, max: 10_000_000 }),
+    annualCapFen: fc.integer({ min: 0, max: 100_000_000 }),
+    ratio: fc.integer({ min: 0, max: 10_000 }).map((bp) => bp / 10_000),
+  });
+  const positions = fc.record({
+    personalAccountFen: fc.integer({ min: 0, max: 100_000_000 }),
+    annualPooledUsedFen: fc.integer({ min: 0, max: 100_000_000 }),
+    deductibleMetFen: fc.integer({ min: 0, max: 10_000_000 }),
+  });
+
+  it('parts are non-negative integers that sum exactly to the total', () => {
+    fc.assert(
+      fc.property(lines, policies, positions, (l, p, pos) => {
+        const s = splitPurchase(l, p, pos);
+        for (const part of [s.pooledFundFen, s.personalAccountFen, s.cashFen]) {
+          expect(Number.isSafeInteger(part)).toBe(true);
+          expect(part).toBeGreaterThanOrEqual(0);
+        }
+        expect(s.pooledFundFen + s.personalAccountFen + s.cashFen).toBe(s.totalFen);
+        expect(s.totalFen).toBe(l.reduce((t, x) => t + x.quantity * x.unitPriceFen, 0));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('the fund respects ratio, deductible and cap; the account never overdraws; C is never paid by fund or account', () => {
+    fc.assert(
+      fc.property(lines, policies, positions, (l, p, pos) => {
+        const s = splitPurchase(l, p, pos);
+        const deductibleLeft = Math.max(0, p.annualDeductibleFen - pos.deductibleMetFen);
+        expect(s.deductibleAppliedFen).toBe(Math.min(s.eligibleFen, deductibleLeft));
+        expect(s.pooledFundFen).toBeLessThanOrEqual(Math.max(0, p.annualCapFen - pos.annualPooledUsedFen));
+        expect(s.pooledFundFen).toBeLessThanOrEqual(((s.eligibleFen - s.deductibleAppliedFen) * Math.round(p.ratio * 10_000)) / 10_000);
+        expect(s.personalAccountFen).toBeLessThanOrEqual(pos.personalAccountFen);
+        expect(s.cashFen).toBeGreaterThanOrEqual(s.notEligibleFen);
+        expect(s.pooledFundFen + s.personalAccountFen).toBeLessThanOrEqual(s.totalFen - s.notEligibleFen);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a referred (higher) ratio never makes the fund pay less', () => {
+    fc.assert(
+      fc.property(lines, policies, positions, fc.integer({ min: 0, max: 10_000 }), (l, p, pos, extraBp) => {
+        const higher = Math.min(1, p.ratio + extraBp / 10_000);
+        expect(splitPurchase(l, { ...p, ratio: higher }, pos).pooledFundFen).toBeGreaterThanOrEqual(splitPurchase(l, p, pos).pooledFundFen);
+      }),
+    );
+  });
+});
+
+describe('request hash (Idempotency-Key comparison)', () => {
+  it('ignores key order, not values', () => {
+    expect(requestHash({ a: 1, b: [{ x: 1, y: 2 }] })).toBe(requestHash({ b: [{ y: 2, x: 1 }], a: 1 }));
+    expect(requestHash({ a: 1 })).not.toBe(requestHash({ a: 2 }));
+    expect(requestHash({ items: [1, 2] })).not.toBe(requestHash({ items: [2, 1] }));
+  });
+});
+
+describe('reversal window', () => {
+  it('is the settlement\'s calendar day in Asia/Shanghai, not in UTC', async () => {
+    const { reversibleOn } = await import('../../functions/vouchers/domain.ts');
+    const { calendarDay } = await import('../../functions/shared/clock.ts');
+    const tz = 'Asia/Shanghai';
+    // 23:30 UTC is 07:30 the next morning in Shanghai.
+    expect(reversibleOn('2026-03-01T23:30:00Z', new Date('2026-03-02T10:00:00Z'), tz, calendarDay)).toBe(true);
+    expect(reversibleOn('2026-03-01T15:30:00Z', new Date('2026-03-01T16:30:00Z'), tz, calendarDay)).toBe(false); // 23:30 → 00:30
+    expect(reversibleOn('2026-03-01T01:00:00Z', new Date('2026-03-01T15:59:59Z'), tz, calendarDay)).toBe(true);
+  });
+});
