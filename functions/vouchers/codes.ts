@@ -1,17 +1,18 @@
 // E-voucher QR codes: compact JWS (HS256, per-province key from Secrets Manager), bound to the
-// voucher and person, with a jti whose single use the settlement transaction enforces.
-import { errors, jwtVerify, SignJWT } from 'jose';
+// voucher and person, with a jti whose single use the settlement transaction enforces. The `kid`
+// is the secret's version, so codes signed just before a key rotation still verify after it.
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import { newId } from '#shared/ids';
-import { secretFrom } from '#shared/secrets';
+import { currentSecret, secretVersion, type SecretValue } from '#shared/secrets';
 
 const AUDIENCE = 'consortium-voucher-code';
 const issuer = () => `consortium:${provinceConfig().code}`;
 
-let key: Promise<Uint8Array> | undefined;
-const signingKey = () => (key ??= secretFrom('VOUCHER_KEY_SECRET_ID').then((s) => new TextEncoder().encode(s)));
+const SECRET = 'VOUCHER_KEY_SECRET_ID';
+const asKey = (s: SecretValue) => ({ kid: s.versionId, key: new TextEncoder().encode(s.value) });
 
 export interface CodeClaims {
   voucherId: string;
@@ -23,15 +24,16 @@ export interface CodeClaims {
 export async function issueCode(voucherId: string, personId: string, now: Date): Promise<{ code: string; expiresAt: Date }> {
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + provinceConfig().voucherCodeTtlSeconds;
+  const { kid, key } = asKey(await currentSecret(SECRET));
   const code = await new SignJWT({ pid: personId })
-    .setProtectedHeader({ alg: 'HS256', typ: 'voucher-code' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'voucher-code', kid })
     .setIssuer(issuer())
     .setAudience(AUDIENCE)
     .setSubject(voucherId)
     .setJti(newId('c', now.getTime()))
     .setIssuedAt(iat)
     .setExpirationTime(exp)
-    .sign(await signingKey());
+    .sign(key);
   return { code, expiresAt: new Date(exp * 1000) };
 }
 
@@ -40,7 +42,10 @@ const claims = z.object({ sub: z.string(), pid: z.string(), jti: z.string(), exp
 /** Verifies signature, issuer, audience and expiry; a code past its expiry is 410 code-expired. */
 export async function verifyCode(code: string, now: Date): Promise<CodeClaims> {
   try {
-    const { payload } = await jwtVerify(code, await signingKey(), {
+    const { kid } = decodeProtectedHeader(code);
+    if (typeof kid !== 'string' || !/^[\w-]{1,64}$/.test(kid)) throw new Error('no kid');
+    const { key } = asKey(await secretVersion(SECRET, kid));
+    const { payload } = await jwtVerify(code, key, {
       algorithms: ['HS256'],
       issuer: issuer(),
       audience: AUDIENCE,

@@ -1,6 +1,7 @@
 // A small HTTP endpoint speaking the AWS JSON 1.1 protocol for the two services with no local
 // emulator: EventBridge PutEvents and Secrets Manager GetSecretValue. The functions' unchanged SDK
 // clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE / AWS_ENDPOINT_URL_SECRETS_MANAGER.
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { LocalBus, PutEventsEntry } from './bus.ts';
 
@@ -36,8 +37,12 @@ export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, st
       if (target === 'secretsmanager.GetSecretValue') {
         const id = String(input.SecretId ?? '');
         const value = secrets[id];
-        if (value === undefined) return reply(400, { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret.` });
-        return reply(200, { ARN: `arn:aws:secretsmanager:local:000000000000:secret:${id}`, Name: id, SecretString: value, VersionId: 'local', CreatedDate: 0 });
+        // One version per secret locally, named after its value's hash (as stable as a real VersionId).
+        const versionId = value === undefined ? '' : `v-${createHash('sha256').update(value).digest('hex').slice(0, 16)}`;
+        if (value === undefined || (input.VersionId !== undefined && input.VersionId !== versionId)) {
+          return reply(400, { __type: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret value.` });
+        }
+        return reply(200, { ARN: `arn:aws:secretsmanager:local:000000000000:secret:${id}`, Name: id, SecretString: value, VersionId: versionId, CreatedDate: 0 });
       }
       return reply(400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` });
     });

@@ -1,5 +1,6 @@
 // The vouchers part of API.md over HTTP against the local runtime: activation, codes, settlement
 // with its split and balances, idempotency, reversal, reconciliation, tenancy and races.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
@@ -132,8 +133,9 @@ describe('settlement', () => {
     const before = await balances(p.personId);
     const secret = JSON.parse(readFileSync(join(rt.dataDir, 'secrets.json'), 'utf8')).voucherKey as string;
     const now = Math.floor(Date.now() / 1000);
+    const kid = `v-${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`; // the local secret's version
     const expired = await new SignJWT({ pid: p.personId })
-      .setProtectedHeader({ alg: 'HS256' }).setIssuer('consortium:ZJ').setAudience('consortium-voucher-code')
+      .setProtectedHeader({ alg: 'HS256', kid }).setIssuer('consortium:ZJ').setAudience('consortium-voucher-code')
       .setSubject(p.voucherId).setJti(`c_expired${now}`).setIssuedAt(now - 120).setExpirationTime(now - 60)
       .sign(new TextEncoder().encode(secret));
     const r410 = await settle(pharmacyA, basket(expired));
