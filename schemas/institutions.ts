@@ -133,6 +133,9 @@ export const institutionRoutes = [
     summary: 'Enrol or update insured people (1..500); invalid people are rejected by index, the rest enrol',
     body: enrolmentRequest,
     docBody: z.object({ people: z.array(enrolmentPerson).min(1).max(500) }),
+    // Up to 500 people per call: bigger bodies, fewer calls.
+    maxBodyBytes: 1024 * 1024,
+    throttle: { rate: 5, burst: 10 },
     responses: { 200: enrolmentResult },
     problems: ['validation-failed', ...authProblems],
   }),

@@ -27,6 +27,10 @@ export interface RouteDef {
   /** Money-moving POSTs require an Idempotency-Key header. */
   readonly idempotencyKey?: boolean;
   readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  /** Per-method throttle below the stage's, for expensive routes (requests per second). */
+  readonly throttle?: { readonly rate: number; readonly burst: number };
+  /** Largest accepted body; default 64 KiB. Larger → 413 payload-too-large. */
+  readonly maxBodyBytes?: number;
   readonly problems: readonly ProblemSlug[];
 }
 

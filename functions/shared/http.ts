@@ -37,6 +37,8 @@ export type Operations<Routes extends readonly RouteDef[]> = {
 };
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+/** Ordinary requests are a few KiB; routes that take batches say so in the route table. */
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return { statusCode: status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
@@ -120,6 +122,10 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
 
     const params = parsePart(route.params, event.pathParameters, 'path');
     const query = parsePart(route.query, event.queryStringParameters, 'query');
+    const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (event.body && Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') > limit) {
+      throw problem('payload-too-large', `the body exceeds ${limit} bytes for ${route.operationId}`);
+    }
     const rawBody = route.body ? parseBody(event) : undefined;
     if (route.body && rawBody === undefined) throw problem('validation-failed', 'a JSON body is required', [{ path: 'body', message: 'required' }]);
     const body = parsePart(route.body, rawBody, 'body');

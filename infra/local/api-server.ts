@@ -8,8 +8,8 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyR
 import { gatewayResponses, problemBody } from '../../schemas/problems.ts';
 import type { RouteDef } from '../../schemas/route.ts';
 
-/** API Gateway's payload limit is 10 MB; we refuse far earlier, matching the stack's WAF rule. */
-export const MAX_BODY_BYTES = 256 * 1024;
+/** API Gateway's own payload limit; smaller per-route limits are the functions' (route table). */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 interface CompiledRoute {
   route: RouteDef;

@@ -1,7 +1,7 @@
 // The operator and catalog part of API.md over HTTP against the local runtime (seeded demo province).
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoPeople } from '../../infra/local/demo-province.ts';
+import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 import { badTokens } from '../support/tokens.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
@@ -93,6 +93,16 @@ describe('institutions', () => {
     const leadNotHospital = await rt.call(operator, 'POST', '/institutions', { id: 'c-x', name: 'c', type: 'clinic', district: 'd', designated: true, leadHospitalId: 'ph-xihu-1' });
     expect(leadNotHospital.status).toBe(400);
     expect(await itemCount()).toBe(before);
+  });
+
+  it('refuses an oversized body with 413 before touching the table', async () => {
+    const res = await rt.call(operator, 'POST', '/institutions', { id: 'big', name: 'x'.repeat(70 * 1024), type: 'clinic', district: 'd', designated: true });
+    expect([res.status, slug(res.body)]).toEqual([413, 'payload-too-large']);
+    // Enrolment batches have a larger limit of their own.
+    const people = Array.from({ length: 500 }, (_, i) => ({ nationalId: demoNationalId('330110', '19600101', i), name: '某某某某', district: '余杭区某某街道某某社区', personalAccountFen: i }));
+    const batch = await rt.call(operator, 'POST', '/enrollments', { people });
+    expect(batch.status).toBe(200);
+    expect(batch.body).toMatchObject({ enrolled: 500, rejected: [] });
   });
 
   it('lists by type with pagination and an opaque nextToken', async () => {
