@@ -48,6 +48,15 @@ export const provinceConfig = provinceRuntime
       .strict(),
     /** Where alarms are sent (an SNS email subscription); optional. */
     alarmEmail: z.email().optional(),
+    api: z
+      .object({
+        /** Stage-wide steady requests per second; bursts to twice that. */
+        rateLimit: z.number().int().min(1).max(10_000).default(200),
+        /** WAF: requests one IP may make in 5 minutes. */
+        wafRatePer5Minutes: z.number().int().min(100).max(2_000_000_000).default(10_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -17,7 +17,7 @@ export interface ApiProps {
   key: kms.IKey;
   provinceCode: string;
   /** Steady-state requests per second for the stage; bursts allowed to twice that. */
-  rateLimit?: number;
+  rateLimit: number;
 }
 
 export class Api extends Construct {
@@ -31,7 +31,12 @@ export class Api extends Construct {
       encryptionKey: props.key,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const rate = props.rateLimit ?? 200;
+    const rate = props.rateLimit;
+    const methodOptions = Object.fromEntries(
+      props.routes
+        .filter((r) => r.throttle)
+        .map((r) => [`${r.path}/${r.method}`, { throttlingRateLimit: r.throttle!.rate, throttlingBurstLimit: r.throttle!.burst }]),
+    );
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `consortium-${props.provinceCode}`,
       description: `Medical consortium platform, province ${props.provinceCode}`,
@@ -46,6 +51,7 @@ export class Api extends Construct {
         dataTraceEnabled: false, // request bodies carry national IDs: never into execution logs
         throttlingRateLimit: rate,
         throttlingBurstLimit: rate * 2,
+        methodOptions,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
         // Standard fields minus the caller IP and user: ids and timings are what on-call needs.
         accessLogFormat: apigw.AccessLogFormat.custom(
@@ -119,10 +125,6 @@ export class Api extends Construct {
       {
         id: 'HIPAA.Security::HIPAA.Security-APIGWCacheEnabledAndEncrypted',
         reason: 'Responses are per caller and carry personal data; a stage cache could serve one caller another caller\'s data',
-      },
-      {
-        id: 'AwsSolutions::AwsSolutions-APIG3',
-        reason: 'TEMPORARY: the WAF web ACL arrives with the production-readiness issue (#6); the stage throttle limits abuse until then',
       },
       {
         id: 'HIPAA.Security::HIPAA.Security-APIGWSSLEnabled',

@@ -24,10 +24,12 @@ export class ConsortiumFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  readonly kind: FunctionDef['kind'];
 
   constructor(scope: Construct, id: string, props: ConsortiumFunctionProps) {
     super(scope, id);
     const { def } = props;
+    this.kind = def.kind;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       encryptionKey: props.key,

@@ -1,4 +1,4 @@
-// One province: data, bus, functions, wiring and API, each a construct of its own.
+// One province: data, bus, functions, wiring, API, firewall and observability, each a construct of its own.
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { routes } from '../../schemas/routes.ts';
@@ -6,7 +6,9 @@ import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
 import { Api } from './api.ts';
 import { Data } from './data.ts';
 import { Bus, Wiring } from './eventing.ts';
+import { Firewall } from './firewall.ts';
 import { Functions } from './functions.ts';
+import { Observability } from './observability.ts';
 import { acknowledgeFindings } from './nag.ts';
 
 export interface ProvinceStackProps extends StackProps {
@@ -19,6 +21,8 @@ export class ProvinceStack extends Stack {
   readonly functions: Functions;
   readonly wiring: Wiring;
   readonly api: Api;
+  readonly firewall: Firewall;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ProvinceStackProps) {
     super(scope, id, {
@@ -36,7 +40,17 @@ export class ProvinceStack extends Stack {
       env: { province: runtimePart(p), jwksUrl: p.auth.jwksUrl, issuer: p.auth.issuer, audience: p.auth.audience },
     });
     this.wiring = new Wiring(this, 'Wiring', { data: this.data, bus: this.bus.bus, functions: this.functions.byName });
-    this.api = new Api(this, 'Api', { routes, functions: this.functions.byName, key: this.data.key, provinceCode: p.code });
+    this.api = new Api(this, 'Api', { routes, functions: this.functions.byName, key: this.data.key, provinceCode: p.code, rateLimit: p.api.rateLimit });
+    this.firewall = new Firewall(this, 'Firewall', { stage: this.api.api.deploymentStage, key: this.data.key, provinceCode: p.code, ratePer5Minutes: p.api.wafRatePer5Minutes });
+    this.observability = new Observability(this, 'Observability', {
+      provinceCode: p.code,
+      key: this.data.key,
+      api: this.api.api,
+      table: this.data.table,
+      functions: this.functions.byName,
+      deadLetterQueues: this.wiring.deadLetterQueues as Record<string, import('aws-cdk-lib/aws-sqs').IQueue>,
+      alarmEmail: p.alarmEmail,
+    });
     acknowledgeFindings(this);
   }
 }

@@ -1,5 +1,5 @@
 // CDK assertions on every province stack, and the cdk-nag packs over the whole app.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -16,6 +16,7 @@ import type { ProvinceStack } from '../../infra/stack/province-stack.ts';
 // Skipping bundling keeps these tests fast; bundling itself is exercised by `cdk synth` in CI.
 const newApp = (outdir?: string) => new App({ context: { 'aws:cdk:bundling-stacks': [] }, ...(outdir ? { outdir } : {}) });
 const provinces = loadProvinces();
+const provincesDir = join(import.meta.dirname, '../../infra/provinces');
 
 describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s', (code, province) => {
   let template: Template;
@@ -62,7 +63,9 @@ describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s',
     for (const f of Object.values(fns)) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 }, Object.keys(fns).length + 1);
+    // One per function, plus the API access logs and the WAF logs.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 }, Object.keys(fns).length + 2);
+    template.allResourcesProperties('AWS::Lambda::Function', { KmsKeyArn: Match.anyValue() });
   });
 
   it('has one API method per route, the TOKEN authorizer on every non-public one, problem+json gateway responses', () => {
@@ -110,6 +113,62 @@ describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s',
     expect(of('institutions')).not.toContain('events:PutEvents');
     expect(of('outboxRelay')).toContain('events:PutEvents');
     expect(policies.join()).not.toMatch(/"dynamodb:\*"|"Action":"\*"/);
+  });
+
+  it('keeps secrets in Secrets Manager under the province key; functions get only their ids', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.allResourcesProperties('AWS::SecretsManager::Secret', { KmsKeyId: Match.anyValue() });
+    const envs = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => JSON.stringify(f.Properties.Environment ?? {}));
+    for (const e of envs.filter((x) => x.includes('VOUCHER_KEY_SECRET_ID'))) expect(e).toMatch(/"VOUCHER_KEY_SECRET_ID":\{"Ref":"DataVoucherSigningKey/);
+  });
+
+  it('puts a WAF web ACL with managed rules and a rate limit in front of the stage, logging without the Authorization header', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }) } }),
+        Match.objectLike({ Statement: { RateBasedStatement: Match.objectLike({ AggregateKeyType: 'IP', Limit: province.api.wafRatePer5Minutes }) } }),
+      ]),
+    });
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ SingleHeader: { Name: 'authorization' } }] });
+  });
+
+  it('throttles per method where the route table asks (enrolment batches)', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/~1enrollments', HttpMethod: 'POST', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })]),
+    });
+  });
+
+  it('alarms on 5xx rate, p99 latency, throttles, every DLQ, relay iterator age and table throttles, to an encrypted topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const about = (pattern: RegExp) => alarms.filter((a) => pattern.test(JSON.stringify(a)));
+    expect(about(/5xx %/)).toHaveLength(1);
+    expect(about(/"ExtendedStatistic":"p99"/).length).toBeGreaterThanOrEqual(1);
+    expect(about(/"MetricName":"Throttles"/)).toHaveLength(Object.keys(functionCatalog).length);
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(queues.length).toBeGreaterThan(0);
+    const depth = about(/ApproximateNumberOfMessagesVisible/);
+    for (const q of queues) expect(depth.filter((a) => JSON.stringify(a).includes(`"${q}"`)), q).toHaveLength(1);
+    expect(about(/"MetricName":"IteratorAge"/)).toHaveLength(1);
+    expect(about(/WriteThrottleEvents/)).toHaveLength(1);
+    for (const a of alarms) expect(a.AlarmActions).toHaveLength(1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: `consortium-${code}` });
+  });
+});
+
+describe('provinces', () => {
+  it('a new config file is a new stack, with no other change', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provinces-'));
+    for (const f of readdirSync(provincesDir).filter((x) => x.endsWith('.json'))) copyFileSync(join(provincesDir, f), join(dir, f));
+    const nx = JSON.parse(readFileSync(join(provincesDir, 'NX.json'), 'utf8'));
+    writeFileSync(join(dir, 'GS.json'), JSON.stringify({ ...nx, code: 'GS', name: 'Gansu', region: 'cn-north-1' }));
+    const app = buildApp(newApp(), loadProvinces(dir));
+    const stacks = app.node.children.filter((c) => c.node.id.startsWith('Consortium-')).map((c) => c.node.id).sort();
+    expect(stacks).toEqual([...provinces.map((p) => `Consortium-${p.code}`), 'Consortium-GS'].sort());
+    const gs = Template.fromStack(app.node.findChild('Consortium-GS') as ProvinceStack);
+    gs.hasResourceProperties('AWS::Events::EventBus', { Name: 'consortium-GS' });
   });
 });
 
