@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { gatewayResponses, problemBody } from '../../schemas/problems.ts';
 import type { RouteDef } from '../../schemas/route.ts';
+import { requestStats } from './lambda.ts';
 
 /** API Gateway's own payload limit; smaller per-route limits are the functions' (route table). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -146,8 +147,10 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
       },
     };
     try {
-      const res = await o.invoke(route.fn, event);
-      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+      const stats = { dynamoCalls: 0 };
+      const res = await requestStats.run(stats, () => o.invoke(route.fn, event));
+      // Local diagnostics only: DynamoDB commands this request's function sent.
+      return { statusCode: res.statusCode, headers: { ...res.headers, 'x-local-dynamodb-calls': String(stats.dynamoCalls) }, body: res.body };
     } catch (err) {
       o.log?.(`function ${route.fn} failed: ${(err as Error).stack ?? err}`);
       return gatewayProblem('DEFAULT_5XX', 'the function failed');
@@ -175,7 +178,8 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
           res.writeHead(r.statusCode, { ...(r.headers as Record<string, string>) });
           res.end(r.body ?? '');
           // Paths hold ids only (personId is a pseudonym); no query strings or bodies are logged.
-          o.log?.(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname} ${r.statusCode} ${Date.now() - started}ms`);
+          const db = r.headers?.['x-local-dynamodb-calls'];
+          o.log?.(`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname} ${r.statusCode} ${Date.now() - started}ms${db ? ` db=${db}` : ''}`);
         });
     });
   });

@@ -1,5 +1,6 @@
 // Invokes a function of functions/catalog.ts in this process, the way Lambda would: the module is
 // imported once (its top level is the cold start), then `handler(event, context)` per invocation.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
@@ -8,6 +9,27 @@ import { projectRoot } from './dynamodb-local.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 const loaded = new Map<FunctionName, Promise<Handler>>();
+
+/**
+ * Per-request accounting: whoever runs an invocation inside `requestStats.run({ dynamoCalls: 0 })`
+ * learns how many DynamoDB commands it sent (the local gateway reports it; the benchmark reads it).
+ */
+export const requestStats = new AsyncLocalStorage<{ dynamoCalls: number }>();
+let counting: Promise<void> | undefined;
+function countDynamoCalls(): Promise<void> {
+  // Loaded on first use, after the runtime has set the environment the client is built from.
+  counting ??= import('../../functions/shared/db.ts').then(({ ddb }) => {
+    ddb.middlewareStack.add(
+      (next) => (args) => {
+        const stats = requestStats.getStore();
+        if (stats) stats.dynamoCalls++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'localDynamoCallCounter' },
+    );
+  });
+  return counting;
+}
 
 function load(name: FunctionName): Promise<Handler> {
   let h = loaded.get(name);
@@ -42,6 +64,7 @@ export function lambdaContext(name: string, timeoutSeconds = 30): Context {
 }
 
 export async function invoke(name: FunctionName, event: unknown): Promise<unknown> {
+  await countDynamoCalls();
   const handler = await load(name);
   const def: FunctionDef = functionCatalog[name];
   return handler(event, lambdaContext(name, def.timeoutSeconds));

@@ -1,0 +1,81 @@
+// Small helpers shared by the benchmarks: percentiles, a concurrency pool, a table printer, and a
+// local runtime of its own (its own in-memory DynamoDB Local, so runs do not disturb each other).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
+import { startRuntime, type Runtime } from '../infra/local/runtime.ts';
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** Runs `tasks` with `concurrency` workers; worker w takes tasks w, w+c, w+2c… in order. */
+export async function pool<T>(concurrency: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        results[i] = await tasks[i]!();
+      }
+    }),
+  );
+  return results;
+}
+
+export interface Timed {
+  seconds: number;
+  latenciesMs: number[];
+}
+
+export async function timed(concurrency: number, tasks: Array<() => Promise<unknown>>): Promise<Timed> {
+  const latenciesMs: number[] = [];
+  const started = performance.now();
+  await pool(
+    concurrency,
+    tasks.map((task) => async () => {
+      const t = performance.now();
+      await task();
+      latenciesMs.push(performance.now() - t);
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, latenciesMs: latenciesMs.sort((a, b) => a - b) };
+}
+
+export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
+  if (!rows.length) return;
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c] ?? '').length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ');
+  process.stdout.write(`\n${title}\n${line(cols)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
+  for (const r of rows) process.stdout.write(`${line(cols.map((c) => cell(r[c] ?? '')))}\n`);
+}
+
+export async function benchRuntime(): Promise<{ rt: Runtime; endpoint: string; stop: () => Promise<void> }> {
+  const ddb = await startDynamoDbLocal();
+  const rt = await startRuntime({ dynamoEndpoint: ddb.endpoint, dataDir: mkdtempSync(join(tmpdir(), 'consortium-bench-')), port: 0 });
+  return {
+    rt,
+    endpoint: ddb.endpoint,
+    stop: async () => {
+      await rt.stop();
+      await ddb.stop();
+    },
+  };
+}
+
+export async function api(rt: Runtime, token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(rt.url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined, dynamoCalls: Number(res.headers.get('x-local-dynamodb-calls') ?? NaN) }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}

@@ -1,0 +1,71 @@
+// DynamoDB commands sent per API request, per route: the local gateway counts the commands each
+// request's function sends (x-local-dynamodb-calls). One request of each route, in a realistic order.
+import { randomUUID } from 'node:crypto';
+import { demoNationalId } from '../infra/local/demo-province.ts';
+import type { Runtime } from '../infra/local/runtime.ts';
+import { routes } from '../schemas/routes.ts';
+import { api } from './lib.ts';
+
+export interface RoundTripRow {
+  route: string;
+  status: number;
+  dynamoCalls: number | string;
+}
+
+type Call = () => Promise<{ status: number; dynamoCalls: number }>;
+
+export async function benchRoundTrips(rt: Runtime): Promise<RoundTripRow[]> {
+  const t = {
+    operator: await rt.token('operator'),
+    channel: await rt.token('channel'),
+    pharmacy: await rt.token('pharmacy', 'ph-xihu-1'),
+    clinic: await rt.token('clinic', 'clinic-lingyin'),
+    hospital: await rt.token('hospital', 'hosp-zjph'),
+  };
+  const person = { nationalId: demoNationalId('330108', '19900101', 1), name: '往返', district: '西湖区', personalAccountFen: 100_000 };
+  const state: Record<string, string> = {};
+  const scenario: Array<[string, Call]> = [
+    ['getHealth', () => api(rt, t.operator, 'GET', '/health')],
+    ['registerInstitution', () => api(rt, t.operator, 'POST', '/institutions', { id: `clinic-rt-${randomUUID().slice(0, 8)}`, name: '往返', type: 'clinic', district: '西湖区', designated: true })],
+    ['getInstitution', () => api(rt, t.clinic, 'GET', '/institutions/hosp-zjph')],
+    ['listInstitutions', () => api(rt, t.clinic, 'GET', '/institutions?type=pharmacy')],
+    ['enrol', async () => {
+      const r = await api(rt, t.operator, 'POST', '/enrollments', { people: [person] });
+      state.personId = r.body.personIds[0];
+      return r;
+    }],
+    ['getEnrolment', () => api(rt, t.operator, 'GET', `/enrollments/${state.personId}`)],
+    ['getDrug', () => api(rt, t.pharmacy, 'GET', '/drugs/XC08CAA001')],
+    ['putDrug', () => api(rt, t.operator, 'PUT', '/drugs/XBENCH001', { name: '基准', category: 'A', unit: '盒' })],
+    ['activateVoucher', async () => {
+      const r = await api(rt, t.channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'bench' });
+      state.voucherId = r.body.voucherId;
+      return r;
+    }],
+    ['getVoucher', () => api(rt, t.channel, 'GET', `/vouchers/${state.voucherId}`)],
+    ['suspendVoucher', () => api(rt, t.channel, 'POST', `/vouchers/${state.voucherId}/suspend`)],
+    ['resumeVoucher', () => api(rt, t.channel, 'POST', `/vouchers/${state.voucherId}/resume`)],
+    ['issueVoucherCode', async () => {
+      const r = await api(rt, t.channel, 'POST', `/vouchers/${state.voucherId}/codes`);
+      state.code = r.body.code;
+      return r;
+    }],
+    ['settle', async () => {
+      const r = await api(rt, t.pharmacy, 'POST', '/settlements', { code: state.code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1_000 }] }, { 'idempotency-key': randomUUID() });
+      state.settlementId = r.body.settlementId;
+      return r;
+    }],
+    ['getSettlement', () => api(rt, t.pharmacy, 'GET', `/settlements/${state.settlementId}`)],
+    ['listSettlements', () => api(rt, t.pharmacy, 'GET', `/settlements?date=${new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date())}`)],
+    ['reverseSettlement', () => api(rt, t.pharmacy, 'POST', `/settlements/${state.settlementId}/reversal`)],
+    ['getOpenApi', () => api(rt, t.operator, 'GET', '/openapi.json')],
+  ];
+  const rows: RoundTripRow[] = [];
+  for (const [operationId, call] of scenario) {
+    await rt.settle(); // nothing else in flight
+    const r = await call();
+    rows.push({ route: operationId, status: r.status, dynamoCalls: r.dynamoCalls });
+  }
+  for (const r of routes) if (!rows.some((x) => x.route === r.operationId)) rows.push({ route: r.operationId, status: 0, dynamoCalls: 'not measured' });
+  return rows;
+}

@@ -1,0 +1,31 @@
+// `npm run bench`: every benchmark in one run, printed as tables and written to bench/results.json.
+// Figures that matter are ratios measured in this same run (machines here are noisy).
+import '../infra/local/sdk-quiet.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchBundles } from './bundles.ts';
+import { benchRuntime, printTable } from './lib.ts';
+import { benchRoundTrips } from './round-trips.ts';
+import { benchSettlements } from './settlement.ts';
+
+const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
+
+const { rt, endpoint, stop } = await benchRuntime();
+try {
+  const settlements = await benchSettlements(rt, endpoint);
+  printTable('Settlement through the local HTTP path vs raw TransactWriteItems (6 items), same engine, same run (goal: ratio >= 0.25)', settlements as never);
+  results.settlements = settlements;
+
+  const trips = await benchRoundTrips(rt);
+  printTable('DynamoDB commands per request (goal: settle <= 3)', trips as never);
+  results.roundTrips = trips;
+} finally {
+  await stop();
+}
+
+const bundles = await benchBundles();
+printTable('Function bundles: size and import time in a fresh Node process vs hello-world (goals: <= 300 KB, <= 2x)', bundles as never);
+results.bundles = bundles;
+
+writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write('\nwritten to bench/results.json\n');
