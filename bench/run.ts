@@ -24,7 +24,7 @@ try {
 }
 
 const bundles = await benchBundles();
-printTable('Function bundles: size and import time in a fresh Node process vs hello-world (goals: <= 300 KB, <= 2x)', bundles as never);
+printTable('Function bundles: size, import time in a fresh Node process vs hello-world and vs an SDK-only handler, whole process vs hello-world (goals: <= 300 KB, <= 2x)', bundles as never);
 results.bundles = bundles;
 
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
