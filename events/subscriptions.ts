@@ -2,6 +2,8 @@
 // stack and the local bus's rules are both built from it.
 import type { FunctionName } from '../functions/catalog.ts';
 import { sources } from './catalog.ts';
+import { patternFor } from './catalog.ts';
+import { notifiedEvents } from '../functions/notifications/templates.ts';
 
 export interface Subscription {
   readonly rule: string;
@@ -21,6 +23,13 @@ export const subscriptions: readonly Subscription[] = [
   // ── vouchers ──
 
   // ── referrals ──
+  {
+    // The notifier's template table decides which events are patient-facing (any context's).
+    rule: 'notify-patients',
+    description: 'Patient-facing events into the notifications outbox (SMS)',
+    pattern: patternFor(...notifiedEvents),
+    target: 'notifier',
+  },
 
   // ── prescriptions ──
 ];
@@ -35,6 +44,12 @@ export interface Schedule {
 /** Scheduled consumers: an EventBridge schedule in AWS, a timer in the local runtime. */
 export const schedules: readonly Schedule[] = [
   // ── referrals ──
+  {
+    name: 'referral-sla-sweep',
+    description: 'Expires referrals not triaged within the province SLA and re-routes them to another institution with capacity',
+    everyMinutes: 5,
+    target: 'referralSweeper',
+  },
 
   // ── prescriptions ──
 ];

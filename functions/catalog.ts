@@ -63,6 +63,32 @@ export const functionCatalog = {
   },
 
   // ── referrals ──
+  referrals: {
+    entry: 'functions/referrals/handler.ts',
+    description: 'Two-way referrals: submission and routing, triage, arrival, completion, worklists',
+    kind: 'api',
+    table: 'readwrite',
+    // GSI1: institution list (routing) and incoming worklists; GSI2: outgoing worklists.
+    indexes: ['GSI1', 'GSI2'],
+  },
+  referralSweeper: {
+    entry: 'functions/referrals/sweeper.ts',
+    description: 'Expires referrals not triaged within the SLA and re-routes them',
+    kind: 'scheduled',
+    table: 'readwrite',
+    // GSI1: institution list (routing); GSI3: the SLA queue.
+    indexes: ['GSI1', 'GSI3'],
+    timeoutSeconds: 120,
+    // Overlapping runs are safe (conditional moves) but wasteful: one at a time.
+    reservedConcurrency: 1,
+  },
+  notifier: {
+    entry: 'functions/notifications/handler.ts',
+    description: 'Patient SMS records (notifications outbox) for patient-facing events',
+    kind: 'consumer',
+    table: 'readwrite',
+    reservedConcurrency: 5,
+  },
 
   // ── prescriptions ──
 } as const satisfies Record<string, FunctionDef>;

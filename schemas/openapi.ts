@@ -54,7 +54,7 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title?: str
       tags: [r.tag],
       ...(r.auth === 'public' ? { security: [] } : { 'x-roles': r.auth }),
       ...(parameters.length ? { parameters } : {}),
-      ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: convert(body, 'input') } } } } : {}),
+      ...(body ? { requestBody: { required: !r.bodyOptional, content: { 'application/json': { schema: convert(body, 'input') } } } } : {}),
       responses,
     };
   }

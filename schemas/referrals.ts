@@ -1,4 +1,207 @@
-// The referrals part of API.md: schemas and routes.
-import type { RouteDef } from './route.ts';
+// The referrals part of API.md: schemas and routes. Fields beyond the contract (preferredDate,
+// upwardReferralId, followUpPlan, rejectedBy, …) are extensions the contract allows.
+import * as z from 'zod';
+import { calendarDate, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { department } from './institutions.ts';
+import { authProblems, defineRoute } from './route.ts';
 
-export const referralRoutes = [] as const satisfies readonly RouteDef[];
+export const referralStatuses = ['submitted', 'accepted', 'rejected', 'expired', 'arrived', 'completed', 'cancelled'] as const;
+export type ReferralStatus = (typeof referralStatuses)[number];
+export const referralDirections = ['up', 'down'] as const;
+export type ReferralDirection = (typeof referralDirections)[number];
+export const urgencies = ['routine', 'urgent', 'emergency'] as const;
+
+const departmentCode = department.shape.code;
+const clinicalText = (max: number) => z.string().trim().min(1).max(max);
+
+export const createReferralBody = z
+  .object({
+    personId: serverId,
+    direction: z.enum(referralDirections),
+    toInstitutionId: institutionId.optional(),
+    department: departmentCode,
+    reason: clinicalText(1000),
+    diagnoses: z.array(icd10).min(1, 'at least one diagnosis').max(20),
+    urgency: z.enum(urgencies),
+    /** Day whose capacity routing looks at (default: today in the province time zone). */
+    preferredDate: calendarDate.optional(),
+    /** Downward only: the completed upward referral this one follows. */
+    upwardReferralId: serverId.optional(),
+    /** Downward only (and required there): the follow-up plan for the clinic. */
+    followUpPlan: clinicalText(4000).optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.direction === 'up') {
+      for (const field of ['upwardReferralId', 'followUpPlan'] as const) {
+        if (b[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only for direction "down"' });
+      }
+    } else if (b.followUpPlan === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['followUpPlan'], message: 'required for direction "down"' });
+    }
+  });
+export type CreateReferralBody = z.output<typeof createReferralBody>;
+
+export const historyEntry = z.object({
+  status: z.enum(referralStatuses),
+  at: isoDateTime,
+  /** Institution that made the move, or "platform" for the SLA sweeper. */
+  by: z.string(),
+  /** Subject of the caller's token, when a person made the move. */
+  user: z.string().optional(),
+  reason: z.string().optional(),
+  /** Where a submission went. */
+  toInstitutionId: z.string().optional(),
+  appointmentAt: isoDateTime.optional(),
+});
+export type HistoryEntry = z.infer<typeof historyEntry>;
+
+export const referral = z
+  .object({
+    referralId: serverId,
+    personId: serverId,
+    direction: z.enum(referralDirections),
+    status: z.enum(referralStatuses),
+    fromInstitutionId: z.string(),
+    toInstitutionId: z.string(),
+    department: z.string(),
+    reason: z.string(),
+    diagnoses: z.array(z.string()),
+    urgency: z.enum(urgencies),
+    preferredDate: calendarDate.optional(),
+    appointmentAt: isoDateTime.optional(),
+    /** While submitted: when it expires untriaged. */
+    slaDueAt: isoDateTime.optional(),
+    upwardReferralId: z.string().optional(),
+    followUpPlan: z.string().optional(),
+    downwardReferralIds: z.array(z.string()).optional(),
+    /** Institutions that rejected it: never routed there again. */
+    rejectedBy: z.array(z.string()),
+    /** Institutions that let it expire: not chosen again by the platform. */
+    expiredBy: z.array(z.string()),
+    createdAt: isoDateTime,
+    updatedAt: isoDateTime,
+    history: z.array(historyEntry),
+  })
+  .meta({ id: 'Referral' });
+export type Referral = z.infer<typeof referral>;
+
+const idParams = z.object({ id: serverId });
+const tag = 'referrals';
+const parties = ['clinic', 'hospital'] as const;
+const moveProblems = ['validation-failed', 'not-found', 'invalid-transition', ...authProblems] as const;
+
+export const referralRoutes = [
+  defineRoute({
+    operationId: 'createReferral',
+    method: 'POST',
+    path: '/referrals',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Refer a patient: up (clinic → hospital) or down (hospital → clinic); routed by the platform without toInstitutionId',
+    body: createReferralBody,
+    responses: { 201: referral },
+    problems: ['validation-failed', 'not-enrolled', 'unroutable', 'invalid-transition', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getReferral',
+    method: 'GET',
+    path: '/referrals/{id}',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'One referral with its history (sender and receiver only)',
+    params: idParams,
+    responses: { 200: referral },
+    problems: ['validation-failed', 'not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'listReferrals',
+    method: 'GET',
+    path: '/referrals',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: "The caller's incoming or outgoing referrals, optionally of one status",
+    query: pageQuery.extend({ box: z.enum(['incoming', 'outgoing']), status: z.enum(referralStatuses).optional() }),
+    responses: { 200: page(referral) },
+    problems: ['validation-failed', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'acceptReferral',
+    method: 'POST',
+    path: '/referrals/{id}/accept',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Receiving institution accepts with an appointment; consumes a slot of that day (409 conflict when the day is full)',
+    params: idParams,
+    body: z.object({ appointmentAt: isoDateTime }).strict(),
+    responses: { 200: referral },
+    problems: [...moveProblems, 'conflict'],
+  }),
+  defineRoute({
+    operationId: 'rejectReferral',
+    method: 'POST',
+    path: '/referrals/{id}/reject',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Receiving institution rejects with a reason',
+    params: idParams,
+    body: z.object({ reason: clinicalText(1000) }).strict(),
+    responses: { 200: referral },
+    problems: moveProblems,
+  }),
+  defineRoute({
+    operationId: 'rerouteReferral',
+    method: 'POST',
+    path: '/referrals/{id}/reroute',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Sender re-routes a rejected or expired referral to another institution (never one that rejected it)',
+    params: idParams,
+    body: z.object({ toInstitutionId: institutionId.optional() }).strict(),
+    bodyOptional: true,
+    responses: { 200: referral },
+    problems: [...moveProblems, 'unroutable'],
+  }),
+  defineRoute({
+    operationId: 'arriveReferral',
+    method: 'POST',
+    path: '/referrals/{id}/arrive',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Receiving institution records the patient’s arrival',
+    params: idParams,
+    responses: { 200: referral },
+    problems: moveProblems,
+  }),
+  defineRoute({
+    operationId: 'completeReferral',
+    method: 'POST',
+    path: '/referrals/{id}/complete',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Receiving institution completes the referral',
+    params: idParams,
+    responses: { 200: referral },
+    problems: moveProblems,
+  }),
+  defineRoute({
+    operationId: 'cancelReferral',
+    method: 'POST',
+    path: '/referrals/{id}/cancel',
+    fn: 'referrals',
+    auth: parties,
+    tag,
+    summary: 'Sender cancels before arrival; an accepted slot is released',
+    params: idParams,
+    responses: { 200: referral },
+    problems: moveProblems,
+  }),
+] as const;

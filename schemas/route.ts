@@ -22,6 +22,8 @@ export interface RouteDef {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
+  /** The body may be left out entirely (then it is parsed as {}), e.g. a reroute without a target. */
+  readonly bodyOptional?: boolean;
   /** Documented body where the handler validates parts itself (e.g. per-item enrolment). */
   readonly docBody?: z.ZodType;
   /** Money-moving POSTs require an Idempotency-Key header. */

@@ -126,8 +126,11 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
     if (event.body && Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') > limit) {
       throw problem('payload-too-large', `the body exceeds ${limit} bytes for ${route.operationId}`);
     }
-    const rawBody = route.body ? parseBody(event) : undefined;
-    if (route.body && rawBody === undefined) throw problem('validation-failed', 'a JSON body is required', [{ path: 'body', message: 'required' }]);
+    let rawBody = route.body ? parseBody(event) : undefined;
+    if (route.body && rawBody === undefined) {
+      if (!route.bodyOptional) throw problem('validation-failed', 'a JSON body is required', [{ path: 'body', message: 'required' }]);
+      rawBody = {};
+    }
     const body = parsePart(route.body, rawBody, 'body');
 
     const res = await ops[route.operationId]!({

@@ -24,6 +24,8 @@ import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-
 import { invoke } from './lambda.ts';
 import { seedDemoProvince } from './seed.ts';
 import { StreamPoller } from './stream-poller.ts';
+import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
+import { notificationsIn } from '../../functions/notifications/stream.ts';
 
 export interface RuntimeOptions {
   dataDir?: string;
@@ -162,6 +164,21 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     });
     poller.start();
     stops.push(() => poller.stop());
+    // The notifications outbox: inserted NOTIFICATION# items, one printed line each. In AWS the
+    // same filter on the table stream is where an SMS provider's sender function attaches.
+    const smsPrinter = new StreamPoller({
+      endpoint: ddbEndpoint,
+      tableName,
+      filter: notificationStreamFilter,
+      handler: async (event) => {
+        for (const n of notificationsIn(event)) log(`sms to ${n.phoneMasked}: ${n.text}`);
+      },
+      checkpointPath: join(dataDir, `stream-checkpoint-${tableName}-notifications.json`),
+      idleMs: 250,
+      log,
+    });
+    smsPrinter.start();
+    stops.push(() => smsPrinter.stop());
     const recovered = bus.recover();
     if (recovered) log(`bus: re-queued ${recovered} deliveries accepted before the last stop`);
 

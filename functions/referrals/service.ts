@@ -1,0 +1,224 @@
+// The referral use cases, shared by the API handler and the SLA sweeper: read what a decision
+// needs, let the domain decide, write the result as one conditional transaction, and start over
+// from fresh reads when a concurrent writer got in between (withRaceRetries).
+import type { Institution } from '#schemas/institutions';
+import type { CreateReferralBody, Referral, ReferralDirection } from '#schemas/referrals';
+import { TransactionConflict, withRaceRetries, type TxItem } from '#shared/db';
+import { provinceConfig } from '#shared/env';
+import { HttpProblem, problem } from '#shared/errors';
+import { newId } from '#shared/ids';
+import { logger } from '#shared/logger';
+import type { EventContext } from '#shared/outbox';
+import type { Principal } from '#shared/principal';
+import { getInstitution, getPerson, listInstitutions } from '../institutions/store.ts';
+import {
+  assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
+  receiverType, referredToChange, routingDay, senderRole, slaDue, type Candidate, type MoveInput, type PendingEvent,
+} from './domain.ts';
+import * as store from './store.ts';
+
+const slaHours = () => provinceConfig().referralSlaHours;
+const timeZone = () => provinceConfig().timeZone;
+
+/** The referral if the caller is its sender or receiver; anyone else learns nothing (404). */
+export async function visibleReferral(referralId: string, caller: Principal): Promise<store.StoredReferral> {
+  const r = await store.getReferral(referralId);
+  if (!r || !partyOf(r, caller.inst)) throw problem('not-found', `no referral ${referralId}`);
+  return r;
+}
+
+async function callerInstitution(caller: Principal): Promise<Institution> {
+  const inst = caller.inst ? await getInstitution(caller.inst) : undefined;
+  if (!inst || inst.type !== caller.role) throw problem('forbidden', `institution ${caller.inst} is not a registered ${caller.role}`);
+  return inst;
+}
+
+// ── routing ──
+
+async function institutionsOfType(type: string): Promise<Institution[]> {
+  const all: Institution[] = [];
+  let token: string | undefined;
+  do {
+    const page = await listInstitutions(type, 200, token);
+    all.push(...page.items);
+    token = page.nextToken;
+  } while (token);
+  return all;
+}
+
+/**
+ * Best institution with a free slot in the department on `day`: one Query of the institution
+ * list (the province's hospitals or clinics) and one BatchGetItem of their capacity counters.
+ */
+async function route(o: { direction: ReferralDirection; department: string; sender: Institution; exclude: Set<string>; prefer: string[]; day: string }) {
+  const candidates: Candidate[] = (await institutionsOfType(receiverType[o.direction])).filter(
+    (c) => !o.exclude.has(c.id) && c.id !== o.sender.id && !ineligibility(c, o.direction, o.department),
+  );
+  if (!candidates.length) return undefined;
+  const used = await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
+  return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used })[0];
+}
+
+/** An institution the sender named: must be able to receive this kind of referral at all. */
+async function checkNamedTarget(id: string, direction: ReferralDirection, department: string, senderId: string): Promise<void> {
+  const why = id === senderId ? 'is the sender' : ineligibility(await getInstitution(id), direction, department);
+  if (why) throw problem('unroutable', `${id} ${why}`);
+}
+
+// ── creating ──
+
+export async function createReferral(body: CreateReferralBody, caller: Principal, now: Date, requestId: string): Promise<Referral> {
+  if (caller.role !== senderRole[body.direction]) {
+    throw problem('forbidden', `a ${senderRole[body.direction]} creates "${body.direction}" referrals, not a ${caller.role}`);
+  }
+  const [sender, person] = await Promise.all([callerInstitution(caller), getPerson(body.personId)]);
+  if (!person) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
+
+  const extras: TxItem[] = [];
+  const prefer: string[] = [];
+  if (body.direction === 'up' && sender.leadHospitalId) prefer.push(sender.leadHospitalId);
+  if (body.upwardReferralId) {
+    const upward = await store.getReferral(body.upwardReferralId);
+    const field = (path: string, message: string) => problem('validation-failed', message, [{ path, message }]);
+    // The same answer whether it does not exist or is someone else's: existence is not revealed.
+    if (!upward || upward.direction !== 'up' || upward.toInstitutionId !== sender.id) {
+      throw field('body.upwardReferralId', 'no upward referral addressed to you with this id');
+    }
+    if (upward.personId !== body.personId) throw field('body.personId', 'not the person of the upward referral');
+    if (upward.status !== 'completed') {
+      throw problem('invalid-transition', `upward referral ${upward.referralId} is ${upward.status}; a downward referral follows a completed one`);
+    }
+    prefer.push(upward.fromInstitutionId);
+  }
+
+  let toInstitutionId = body.toInstitutionId;
+  if (toInstitutionId) {
+    await checkNamedTarget(toInstitutionId, body.direction, body.department, sender.id);
+  } else {
+    const day = routingDay(body.preferredDate, now, timeZone());
+    toInstitutionId = await route({ direction: body.direction, department: body.department, sender, exclude: new Set(), prefer, day });
+    if (!toInstitutionId) throw problem('unroutable', `no designated ${receiverType[body.direction]} has ${body.department} capacity on ${day}`);
+  }
+
+  const referralId = newId('ref', now.getTime());
+  const { referral, event } = newReferral(body, {
+    referralId,
+    fromInstitutionId: sender.id,
+    toInstitutionId,
+    routed: !body.toInstitutionId,
+    mover: { actor: 'sender', by: sender.id, user: caller.sub, at: now },
+    slaHours: slaHours(),
+  });
+  if (body.upwardReferralId) extras.push(store.linkDownward(body.upwardReferralId, referralId, sender.id));
+  await store.insertReferral(referral, event, extras, { now, correlationId: requestId });
+  logger.info('referral submitted', { referralId, toInstitutionId, routed: !body.toInstitutionId });
+  return referral;
+}
+
+// ── moving ──
+
+/**
+ * One move on one referral: read, authorise (404 for strangers), decide, write conditionally with
+ * the capacity counter and the "referred to" item in the same transaction; retried from scratch
+ * when the transaction lost a race that does not change the answer's kind.
+ */
+export async function moveReferral(referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Principal, now: Date, requestId: string): Promise<Referral> {
+  return withRaceRetries(async () => {
+    const before = await visibleReferral(referralId, caller);
+    const actor = partyOf(before, caller.inst)!;
+    const mover = { actor, by: caller.inst!, user: caller.sub, at: now };
+    let planned: MoveInput;
+    if (input.action === 'reroute') {
+      // Refuse the wrong actor or status before spending reads on routing.
+      assertMove(before.status, 'reroute', actor);
+      planned = { action: 'reroute', toInstitutionId: await rerouteTarget(before, input.toInstitutionId, now), slaDueAt: slaDue(now, slaHours()) };
+    } else {
+      planned = input;
+    }
+    const { next, event } = move(before, planned, mover);
+    const extras = await sideEffects(before, next, now);
+    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId });
+    logger.info('referral moved', { referralId, from: before.status, to: next.status });
+    return next;
+  });
+}
+
+async function rerouteTarget(r: Referral, named: string | undefined, now: Date): Promise<string> {
+  if (named) {
+    if (r.rejectedBy.includes(named)) throw problem('unroutable', `${named} rejected this referral; choose another institution`);
+    if (named === r.toInstitutionId) throw problem('unroutable', `${named} already had this referral; choose another institution`);
+    await checkNamedTarget(named, r.direction, r.department, r.fromInstitutionId);
+    return named;
+  }
+  const sender = await getInstitution(r.fromInstitutionId);
+  if (!sender) throw new Error(`sender ${r.fromInstitutionId} of referral ${r.referralId} is not registered`);
+  const day = routingDay(r.preferredDate, now, timeZone());
+  const to = await route({
+    direction: r.direction,
+    department: r.department,
+    sender,
+    exclude: new Set([...r.rejectedBy, ...r.expiredBy, r.toInstitutionId]),
+    prefer: r.direction === 'up' && sender.leadHospitalId ? [sender.leadHospitalId] : [],
+    day,
+  });
+  if (!to) throw problem('unroutable', `no other designated ${receiverType[r.direction]} has ${r.department} capacity on ${day}`);
+  return to;
+}
+
+/** The other items a move changes: the day's capacity counter and the person's "referred to" item. */
+async function sideEffects(before: Referral, next: Referral, now: Date): Promise<TxItem[]> {
+  const extras: TxItem[] = [];
+  const slot = capacityChange(before, next, timeZone(), now);
+  if (slot?.op === 'take') {
+    const receiver = await getInstitution(next.toInstitutionId);
+    const cap = receiver ? dailyCapacity(receiver, next.department) : 0;
+    if (cap <= 0) throw problem('conflict', `${next.toInstitutionId} has no ${next.department} capacity`);
+    extras.push(store.takeSlot(next.toInstitutionId, next.department, slot.day, cap));
+  } else if (slot?.op === 'release') {
+    extras.push(store.releaseSlot(before.toInstitutionId, before.department, slot.day));
+  }
+  if (next.direction === 'up') {
+    const seen = await store.getReferredTo(next.personId, next.toInstitutionId);
+    const write = store.referredToWrite(referredToChange(next, seen), next, seen);
+    if (write) extras.push(write);
+  }
+  return extras;
+}
+
+// ── SLA ──
+
+export type SweepOutcome = 'rerouted' | 'expired' | 'skipped';
+
+/**
+ * Expires one overdue referral and re-routes it if another institution has capacity. Safe to run
+ * concurrently with itself and with triage: the write is conditioned on the status and version
+ * read, and a fresh read that finds it no longer overdue (moved by someone else) is a no-op.
+ */
+export async function expireOverdue(referralId: string, now: Date): Promise<SweepOutcome> {
+  try {
+    return await withRaceRetries(async () => {
+      const before = await store.getReferral(referralId);
+      if (!before || !isOverdue(before, now)) return 'skipped';
+      const sender = await getInstitution(before.fromInstitutionId);
+      const to = sender
+        ? await route({
+            direction: before.direction,
+            department: before.department,
+            sender,
+            exclude: new Set([...before.rejectedBy, ...before.expiredBy, before.toInstitutionId]),
+            prefer: before.direction === 'up' && sender.leadHospitalId ? [sender.leadHospitalId] : [],
+            day: routingDay(before.preferredDate, now, timeZone()),
+          })
+        : undefined;
+      const { next, events } = expireAndReroute(before, to, now, slaHours());
+      const ctx: EventContext = { now };
+      await store.writeMove(before, next, events as PendingEvent[], [], ctx);
+      return to ? 'rerouted' : 'expired';
+    });
+  } catch (err) {
+    // Triaged or cancelled between our read and write: nothing left to do.
+    if (err instanceof HttpProblem && err.slug === 'invalid-transition') return 'skipped';
+    if (err instanceof TransactionConflict) return 'skipped'; // still overdue: the next sweep retries it
+    throw err;
+  }
+}

@@ -1,0 +1,136 @@
+// Patient notifications over the real pipeline: API → outbox → stream → relay → local bus →
+// notifier → notifications outbox → the runtime's SMS printer.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { invoke } from '../../infra/local/lambda.ts';
+import { calendarDay } from '../../functions/shared/clock.ts';
+import { startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+
+let rt: TestRuntime;
+let lingyin: Caller;
+let zjph: Caller;
+let xihu: Caller;
+const printed: string[] = [];
+let people: Array<{ personId: string; phone?: string }>;
+
+beforeAll(async () => {
+  rt = await startTestRuntime({ log: (line) => printed.push(line) });
+  [lingyin, zjph, xihu] = await Promise.all([rt.as('clinic', 'clinic-lingyin'), rt.as('hospital', 'hosp-zjph'), rt.as('hospital', 'hosp-xihu')]);
+  const input = Array.from({ length: 6 }, (_, i) => ({
+    nationalId: demoNationalId('330102', '19650315', 700 + i),
+    name: `通知测试${i}`,
+    ...(i === 5 ? {} : { phone: `1391234567${i}` }),
+    district: '上城区',
+    personalAccountFen: 0,
+  }));
+  const res = await rt.call(await rt.as('operator'), 'POST', '/enrollments', { people: input });
+  people = res.body.personIds.map((personId: string, i: number) => ({ personId, phone: input[i]!.phone }));
+});
+afterAll(() => rt?.stop());
+
+const upBody = (personId: string, extra: Record<string, unknown> = {}) => ({
+  personId, direction: 'up', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'urgent', ...extra,
+});
+
+async function notificationsOf(personId: string) {
+  await rt.settle();
+  const res = await rt.db.send(
+    new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `NOTIFICATION#${personId}` }, ConsistentRead: true }),
+  );
+  return res.Items ?? [];
+}
+
+async function outboxEvent(referralId: string, detailType: string) {
+  const res = await rt.db.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'begins_with(PK, :p) AND detailType = :t', ExpressionAttributeValues: { ':p': 'OUTBOX#', ':t': detailType } }));
+  return (res.Items ?? []).find((i) => JSON.parse(i.detail).referralId === referralId)!;
+}
+
+async function waitForPrinted(fragment: string, count: number) {
+  for (let i = 0; i < 100 && printed.filter((l) => l.includes(fragment)).length < count; i++) await new Promise((r) => setTimeout(r, 100));
+  return printed.filter((l) => l.includes(fragment));
+}
+
+describe('notifications', () => {
+  it('each patient-facing event becomes one Chinese SMS record with the masked phone, printed by the runtime', async () => {
+    const { personId } = people[0]!;
+    const created = await rt.call(lingyin, 'POST', '/referrals', upBody(personId));
+    expect(created.status).toBe(201);
+    const id = created.body.referralId;
+    const day = calendarDay(new Date(Date.now() + 2 * 86_400_000), 'Asia/Shanghai');
+    const accepted = await rt.call(zjph, 'POST', `/referrals/${id}/accept`, { appointmentAt: `${day}T14:30:00+08:00` });
+    expect(accepted.status).toBe(200);
+    await rt.call(zjph, 'POST', `/referrals/${id}/arrive`); // not patient-facing: no message
+
+    const records = await notificationsOf(personId);
+    expect(records.map((r) => r.detailType)).toEqual(['ReferralSubmitted', 'ReferralAccepted']);
+    for (const r of records) expect(r).toMatchObject({ channel: 'sms', phoneMasked: '139****5670', personId, status: 'pending' });
+    expect(records[0]!.text).toBe('【医联体】您好，灵隐街道社区卫生服务中心已为您申请转诊至浙江省人民医院心血管内科，待医院确认后将短信通知您就诊时间。');
+    const [y, m, d] = day.split('-').map(Number);
+    expect(records[1]!.text).toBe(`【医联体】浙江省人民医院心血管内科已接收您的转诊，就诊时间：${y}年${m}月${d}日 14:30。请携带身份证件按时就诊。`);
+    // No full phone number and no name anywhere in the records.
+    const raw = JSON.stringify(records);
+    expect(raw).not.toContain('13912345670');
+    expect(raw).not.toContain('通知测试');
+
+    const lines = await waitForPrinted('139****5670', 2);
+    expect(lines).toEqual([`sms to 139****5670: ${records[0]!.text}`, `sms to 139****5670: ${records[1]!.text}`]);
+  });
+
+  it('rejection and cancellation are told; an expiry that was re-routed in the same sweep is told once, as the re-route', async () => {
+    const { personId } = people[1]!;
+    const r = (await rt.call(lingyin, 'POST', '/referrals', upBody(personId, { toInstitutionId: 'hosp-xihu' }))).body;
+    await rt.call(xihu, 'POST', `/referrals/${r.referralId}/reject`, { reason: '无床位' });
+    await rt.call(lingyin, 'POST', `/referrals/${r.referralId}/reroute`, {});
+    await rt.call(lingyin, 'POST', `/referrals/${r.referralId}/cancel`);
+    const texts = (await notificationsOf(personId)).map((n) => [n.detailType, n.text]);
+    expect(texts).toEqual([
+      ['ReferralSubmitted', expect.stringContaining('杭州市西湖区人民医院心血管内科')],
+      ['ReferralRejected', '【医联体】杭州市西湖区人民医院暂时无法接收您的转诊，灵隐街道社区卫生服务中心将为您另行安排，请留意后续短信。'],
+      ['ReferralRerouted', expect.stringContaining('已改派至浙江省人民医院心血管内科')],
+      ['ReferralCancelled', '【医联体】您在浙江省人民医院心血管内科的转诊已取消，如有疑问请联系灵隐街道社区卫生服务中心。'],
+    ]);
+    // The rejection reason is not sent to the patient.
+    expect(JSON.stringify(texts)).not.toContain('无床位');
+
+    const { personId: expiring } = people[2]!;
+    const e = (await rt.call(lingyin, 'POST', '/referrals', upBody(expiring))).body;
+    await rt.runSchedule('referral-sla-sweep', new Date(Date.now() + (rt.province.referralSlaHours + 1) * 3_600_000));
+    const told = await notificationsOf(expiring);
+    expect(told.map((n) => n.detailType)).toEqual(['ReferralSubmitted', 'ReferralRerouted']);
+    expect(told[1]!.text).toContain('杭州市西湖区人民医院');
+    expect((await rt.call(lingyin, 'GET', `/referrals/${e.referralId}`)).body.status).toBe('submitted');
+  });
+
+  it('the same event delivered twice, directly or through the bus, is recorded once', async () => {
+    const { personId } = people[3]!;
+    const r = (await rt.call(lingyin, 'POST', '/referrals', upBody(personId))).body;
+    await rt.call(zjph, 'POST', `/referrals/${r.referralId}/reject`, { reason: '转外院' });
+    expect(await notificationsOf(personId)).toHaveLength(2);
+
+    const item = await outboxEvent(r.referralId, 'ReferralRejected');
+    const event = {
+      version: '0', id: 'redelivered', 'detail-type': item.detailType, source: item.source,
+      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: JSON.parse(item.detail),
+    };
+    await invoke('notifier', event);
+    await invoke('notifier', event);
+    const delivered = rt.bus.delivered;
+    rt.bus.putEvents([{ Source: item.source, DetailType: item.detailType, Detail: item.detail }]);
+    await rt.settle();
+    expect(rt.bus.delivered).toBeGreaterThan(delivered); // it did reach the consumers again
+    const records = await notificationsOf(personId);
+    expect(records.map((n) => n.detailType)).toEqual(['ReferralSubmitted', 'ReferralRejected']);
+  });
+
+  it('a person without a mobile number gets no record, and no event ends in the dead-letter file', async () => {
+    const { personId, phone } = people[5]!;
+    expect(phone).toBeUndefined();
+    const r = await rt.call(lingyin, 'POST', '/referrals', upBody(personId));
+    expect(r.status).toBe(201);
+    expect(await notificationsOf(personId)).toEqual([]);
+    expect(existsSync(join(rt.dataDir, 'bus', 'dead-letters.jsonl'))).toBe(false);
+  });
+});

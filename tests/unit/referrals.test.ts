@@ -1,0 +1,272 @@
+// The referral state machine and the pure rules around it (no network).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { referralStatuses, type Referral, type ReferralStatus } from '../../schemas/referrals.ts';
+import {
+  assertMove, capacityChange, checkAppointment, expireAndReroute, move, newReferral, partyOf, rankTargets, referredToChange, routingDay,
+  transitions, type Action, type Actor, type Candidate, type MoveInput, type Mover,
+} from '../../functions/referrals/domain.ts';
+import { HttpProblem } from '../../functions/shared/errors.ts';
+
+const T0 = new Date('2025-03-05T02:00:00Z');
+const at = (h: number) => new Date(T0.getTime() + h * 3_600_000);
+const sender: Mover = { actor: 'sender', by: 'clinic-a', user: 'dr-wang', at: T0 };
+
+function submitted(overrides: Partial<Referral> = {}): Referral {
+  const { referral } = newReferral(
+    { personId: 'p_person01', direction: 'up', department: 'CARD', reason: '胸痛待查', diagnoses: ['I20.9'], urgency: 'routine' },
+    { referralId: 'ref_01', fromInstitutionId: 'clinic-a', toInstitutionId: 'hosp-a', routed: false, mover: sender, slaHours: 24 },
+  );
+  return { ...referral, ...overrides };
+}
+
+const inputFor = (action: Action): MoveInput => {
+  switch (action) {
+    case 'accept': return { action, appointmentAt: at(48).toISOString() };
+    case 'reject': return { action, reason: '床位已满' };
+    case 'reroute': return { action, toInstitutionId: 'hosp-b', slaDueAt: at(30).toISOString() };
+    default: return { action } as MoveInput;
+  }
+};
+
+const problemOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HttpProblem) return e.slug;
+    throw e;
+  }
+  return undefined;
+};
+
+describe('the transition table', () => {
+  // The whole machine, stated independently of the table: status → action → who.
+  const expected: Record<ReferralStatus, Partial<Record<Action, Actor[]>>> = {
+    submitted: { accept: ['receiver'], reject: ['receiver'], expire: ['platform'], cancel: ['sender'] },
+    accepted: { arrive: ['receiver'], cancel: ['sender'] },
+    rejected: { reroute: ['sender', 'platform'], cancel: ['sender'] },
+    expired: { reroute: ['sender', 'platform'], cancel: ['sender'] },
+    arrived: { complete: ['receiver'] },
+    completed: {},
+    cancelled: {},
+  };
+
+  it('allows exactly the listed moves, refusing the wrong actor with 403 and the wrong status with 409', () => {
+    const actions = Object.keys(transitions) as Action[];
+    const actors: Actor[] = ['sender', 'receiver', 'platform'];
+    for (const status of referralStatuses) {
+      for (const action of actions) {
+        for (const actor of actors) {
+          const allowedBy = expected[status][action];
+          const got = problemOf(() => assertMove(status, action, actor));
+          const want = !(transitions[action].by as readonly Actor[]).includes(actor) ? 'forbidden' : allowedBy ? undefined : 'invalid-transition';
+          expect([status, action, actor, got]).toEqual([status, action, actor, want]);
+          if (!got) expect(allowedBy).toContain(actor);
+        }
+      }
+    }
+  });
+
+  it('completed and cancelled are terminal', () => {
+    for (const status of ['completed', 'cancelled'] as const) {
+      for (const action of Object.keys(transitions) as Action[]) {
+        expect(Object.values(transitions).some((t) => (t.from as readonly string[]).includes(status))).toBe(false);
+        expect(problemOf(() => assertMove(status, action, transitions[action].by[0]))).toBe('invalid-transition');
+      }
+    }
+  });
+
+  it('each move records who did what when, and announces itself with its own event and only ids in the detail', () => {
+    const r = submitted();
+    const receiver: Mover = { actor: 'receiver', by: 'hosp-a', user: 'dr-li', at: at(1) };
+    const accepted = move(r, inputFor('accept'), receiver);
+    expect(accepted.next).toMatchObject({ status: 'accepted', appointmentAt: at(48).toISOString(), updatedAt: at(1).toISOString() });
+    expect(accepted.next.slaDueAt).toBeUndefined();
+    expect(accepted.next.history).toEqual([
+      { status: 'submitted', at: T0.toISOString(), by: 'clinic-a', user: 'dr-wang', toInstitutionId: 'hosp-a' },
+      { status: 'accepted', at: at(1).toISOString(), by: 'hosp-a', user: 'dr-li', appointmentAt: at(48).toISOString() },
+    ]);
+    expect(accepted.event.def.detailType).toBe('ReferralAccepted');
+    expect(accepted.event.input).toEqual({
+      referralId: 'ref_01', personId: 'p_person01', direction: 'up', fromInstitutionId: 'clinic-a', toInstitutionId: 'hosp-a',
+      department: 'CARD', status: 'accepted', appointmentAt: at(48).toISOString(),
+    });
+    // The original is not modified (pure).
+    expect(r.status).toBe('submitted');
+
+    const rejected = move(r, { action: 'reject', reason: '床位已满' }, receiver);
+    expect(rejected.next).toMatchObject({ status: 'rejected', rejectedBy: ['hosp-a'] });
+    expect(rejected.next.history.at(-1)).toMatchObject({ status: 'rejected', reason: '床位已满', by: 'hosp-a' });
+    expect(JSON.stringify(rejected.event.input)).not.toContain('床位已满');
+
+    const rerouted = move(rejected.next, { action: 'reroute', toInstitutionId: 'hosp-b', slaDueAt: at(25).toISOString() }, { ...sender, at: at(2) });
+    expect(rerouted.next).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-b', slaDueAt: at(25).toISOString(), rejectedBy: ['hosp-a'] });
+    expect(rerouted.event.input).toMatchObject({ previousInstitutionId: 'hosp-a', toInstitutionId: 'hosp-b', automatic: false });
+
+    const cancelled = move(accepted.next, { action: 'cancel' }, { ...sender, at: at(3) });
+    expect(cancelled.event.input).toMatchObject({ status: 'cancelled', previousStatus: 'accepted' });
+  });
+
+  it('every event detail a move produces passes its own catalog schema', () => {
+    const base = { id: 'evt_1', occurredAt: T0.toISOString(), province: 'ZJ', version: 1 };
+    let r = submitted();
+    const steps: Array<[MoveInput, Mover]> = [
+      [inputFor('reject'), { actor: 'receiver', by: 'hosp-a', at: at(1) }],
+      [inputFor('reroute'), { ...sender, at: at(2) }],
+      [inputFor('accept'), { actor: 'receiver', by: 'hosp-b', at: at(3) }],
+      [inputFor('arrive'), { actor: 'receiver', by: 'hosp-b', at: at(4) }],
+      [inputFor('complete'), { actor: 'receiver', by: 'hosp-b', at: at(5) }],
+    ];
+    for (const [input, mover] of steps) {
+      const { next, event } = move(r, input, mover);
+      expect(() => event.def.detail.parse({ ...event.input, ...base })).not.toThrow();
+      r = next;
+    }
+    expect(r.status).toBe('completed');
+    expect(r.history.map((h) => h.status)).toEqual(['submitted', 'rejected', 'submitted', 'accepted', 'arrived', 'completed']);
+  });
+
+  it('any sequence of attempted moves keeps the referral in a listed status, one history entry per successful move', () => {
+    const attempt = fc.record({
+      action: fc.constantFrom(...(Object.keys(transitions) as Action[])),
+      actor: fc.constantFrom<Actor>('sender', 'receiver', 'platform'),
+    });
+    fc.assert(
+      fc.property(fc.array(attempt, { maxLength: 30 }), (attempts) => {
+        let r = submitted();
+        let moves = 0;
+        for (const [i, a] of attempts.entries()) {
+          const allowed = (transitions[a.action].by as readonly Actor[]).includes(a.actor) && (transitions[a.action].from as readonly string[]).includes(r.status);
+          const mover: Mover = { actor: a.actor, by: a.actor === 'receiver' ? r.toInstitutionId : 'clinic-a', at: at(i + 1) };
+          const input = a.action === 'reroute' ? { ...inputFor('reroute'), toInstitutionId: `hosp-${i}` } as MoveInput : inputFor(a.action);
+          if (!allowed) {
+            expect(problemOf(() => move(r, input, mover))).toMatch(/^(forbidden|invalid-transition)$/);
+            continue;
+          }
+          const before = r;
+          r = move(r, input, mover).next;
+          moves++;
+          expect(r.status).toBe(transitions[a.action].to);
+          expect(r.history.slice(0, -1)).toEqual(before.history);
+          // Only a submitted referral is on the SLA clock.
+          expect(r.slaDueAt === undefined).toBe(r.status !== 'submitted');
+        }
+        expect(referralStatuses).toContain(r.status);
+        expect(r.history).toHaveLength(moves + 1);
+      }),
+    );
+  });
+});
+
+describe('SLA expiry', () => {
+  it('expires and re-routes in one step when another institution has capacity', () => {
+    const r = submitted();
+    const { next, events } = expireAndReroute(r, 'hosp-b', at(25), 24);
+    expect(next).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-b', expiredBy: ['hosp-a'], slaDueAt: at(49).toISOString() });
+    expect(next.history.slice(1).map((h) => [h.status, h.by])).toEqual([['expired', 'platform'], ['submitted', 'platform']]);
+    expect(events.map((e) => e.def.detailType)).toEqual(['ReferralExpired', 'ReferralRerouted']);
+    expect(events[0]!.input).toMatchObject({ expiredAtInstitutionId: 'hosp-a', reroutedTo: 'hosp-b' });
+    expect(events[1]!.input).toMatchObject({ automatic: true, previousInstitutionId: 'hosp-a' });
+  });
+
+  it('stays expired when nobody else has capacity', () => {
+    const { next, events } = expireAndReroute(submitted(), undefined, at(25), 24);
+    expect(next.status).toBe('expired');
+    expect(next.slaDueAt).toBeUndefined();
+    expect(events.map((e) => e.def.detailType)).toEqual(['ReferralExpired']);
+  });
+
+  it('refuses to expire what is no longer submitted', () => {
+    const accepted = move(submitted(), inputFor('accept'), { actor: 'receiver', by: 'hosp-a', at: at(1) }).next;
+    expect(problemOf(() => expireAndReroute(accepted, 'hosp-b', at(25), 24))).toBe('invalid-transition');
+  });
+});
+
+describe('visibility', () => {
+  it('the sender and the receiver are parties; anyone else is not', () => {
+    const r = submitted();
+    expect(partyOf(r, 'clinic-a')).toBe('sender');
+    expect(partyOf(r, 'hosp-a')).toBe('receiver');
+    expect(partyOf(r, 'clinic-b')).toBeUndefined();
+    expect(partyOf(r, undefined)).toBeUndefined();
+  });
+});
+
+describe('routing', () => {
+  const hospital = (id: string, district: string, card: number, extra: Partial<Candidate> = {}): Candidate => ({
+    id, type: 'hospital', designated: true, district, departments: [{ code: 'CARD', dailyCapacity: card }], ...extra,
+  });
+  const hospitals = [
+    hospital('hosp-lead', 'east', 2),
+    hospital('hosp-big', 'west', 20),
+    hospital('hosp-near', 'east', 5),
+    hospital('hosp-private', 'east', 50, { designated: false }),
+    hospital('hosp-noncard', 'east', 0),
+    { id: 'clinic-x', type: 'clinic', designated: true, district: 'east', departments: [{ code: 'CARD', dailyCapacity: 9 }] },
+  ];
+  const ctx = (used: Record<string, number> = {}, exclude: string[] = []) => ({
+    direction: 'up' as const, department: 'CARD', sender: { id: 'clinic-a', district: 'east', leadHospitalId: 'hosp-lead' },
+    exclude: new Set(exclude), prefer: ['hosp-lead'], used: new Map(Object.entries(used)),
+  });
+
+  it('prefers the lead hospital, then the sender’s district, then the most free slots; only designated hospitals with the department', () => {
+    expect(rankTargets(hospitals, ctx())).toEqual(['hosp-lead', 'hosp-near', 'hosp-big']);
+  });
+
+  it('skips institutions whose department is full that day, and excluded ones (rejecters)', () => {
+    expect(rankTargets(hospitals, ctx({ 'hosp-lead': 2 }))).toEqual(['hosp-near', 'hosp-big']);
+    expect(rankTargets(hospitals, ctx({ 'hosp-lead': 2, 'hosp-near': 5 }, ['hosp-big']))).toEqual([]);
+  });
+
+  it('routes downward referrals to clinics, preferring the clinic the patient came from, then the hospital’s consortium clinics', () => {
+    const clinic = (id: string, lead?: string): Candidate => ({ id, type: 'clinic', designated: true, district: 'west', leadHospitalId: lead, departments: [{ code: 'GP', dailyCapacity: 40 }] });
+    const clinics = [clinic('c-other'), clinic('c-member', 'hosp-a'), clinic('c-origin', 'hosp-a'), hospital('hosp-x', 'west', 5)];
+    const down = { direction: 'down' as const, department: 'GP', sender: { id: 'hosp-a', district: 'east' }, exclude: new Set<string>(), used: new Map() };
+    expect(rankTargets(clinics, { ...down, prefer: ['c-origin'] })).toEqual(['c-origin', 'c-member', 'c-other']);
+  });
+
+  it('looks at the preferred day unless it is already past (province time zone)', () => {
+    const now = new Date('2025-03-05T17:00:00Z'); // 01:00 on the 6th in Shanghai
+    expect(routingDay(undefined, now, 'Asia/Shanghai')).toBe('2025-03-06');
+    expect(routingDay('2025-03-05', now, 'Asia/Shanghai')).toBe('2025-03-06');
+    expect(routingDay('2025-03-09', now, 'Asia/Shanghai')).toBe('2025-03-09');
+  });
+});
+
+describe('capacity and "referred to" bookkeeping', () => {
+  const receiver: Mover = { actor: 'receiver', by: 'hosp-a', at: at(1) };
+
+  it('takes a slot on the appointment’s calendar day in the province time zone, and gives it back on cancellation', () => {
+    const r = submitted();
+    const accepted = move(r, { action: 'accept', appointmentAt: '2025-03-06T17:30:00Z' }, receiver).next;
+    expect(capacityChange(r, accepted, 'Asia/Shanghai', T0)).toEqual({ op: 'take', day: '2025-03-07' });
+    const cancelled = move(accepted, { action: 'cancel' }, { ...sender, at: at(2) }).next;
+    expect(capacityChange(accepted, cancelled, 'Asia/Shanghai', T0)).toEqual({ op: 'release', day: '2025-03-07' });
+    // Nothing to give back for a day already past, nor for a referral that never took a slot.
+    expect(capacityChange(accepted, cancelled, 'Asia/Shanghai', new Date('2025-03-08T00:00:00Z'))).toBeUndefined();
+    const cancelledEarly = move(r, { action: 'cancel' }, sender).next;
+    expect(capacityChange(r, cancelledEarly, 'Asia/Shanghai', T0)).toBeUndefined();
+  });
+
+  it('keeps the item on the latest accepted upward referral; deletes it when that one is cancelled', () => {
+    const r = submitted({ referralId: 'ref_05' });
+    const accepted = move(r, inputFor('accept'), receiver).next;
+    expect(referredToChange(accepted, undefined)).toBe('put');
+    expect(referredToChange(accepted, { referralId: 'ref_03' })).toBe('put');
+    expect(referredToChange(accepted, { referralId: 'ref_09' })).toBe('keep'); // a newer referral owns it
+    const arrived = move(accepted, inputFor('arrive'), receiver).next;
+    expect(referredToChange(arrived, { referralId: 'ref_05' })).toBe('put');
+    const cancelled = move(accepted, inputFor('cancel'), { ...sender, at: at(2) }).next;
+    expect(referredToChange(cancelled, { referralId: 'ref_05' })).toBe('delete');
+    expect(referredToChange(cancelled, { referralId: 'ref_03' })).toBe('keep');
+    expect(referredToChange(move(r, inputFor('reject'), receiver).next, undefined)).toBe('keep');
+    expect(referredToChange({ ...accepted, direction: 'down' }, undefined)).toBe('keep');
+  });
+
+  it('appointments are not in the past nor more than 180 days ahead', () => {
+    expect(problemOf(() => checkAppointment(at(-2).toISOString(), T0))).toBe('validation-failed');
+    expect(problemOf(() => checkAppointment(at(24 * 181).toISOString(), T0))).toBe('validation-failed');
+    expect(problemOf(() => checkAppointment(at(-0.5).toISOString(), T0))).toBeUndefined();
+    expect(problemOf(() => checkAppointment(at(24).toISOString(), T0))).toBeUndefined();
+  });
+});
