@@ -1,2 +1,80 @@
-// Events of the prescriptions context.
-export {};
+// Events of the prescriptions context. Details carry ids, drug codes, quantities and statuses only:
+// never names, phones, national IDs, diagnoses, dosages or free-text reasons.
+import * as z from 'zod';
+import { defineEvent, sources } from './catalog.ts';
+
+const status = z.enum(['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired']);
+const items = z.array(z.object({ drugCode: z.string(), quantity: z.number().int().positive() })).min(1);
+
+/** What every transition event says: which prescription, whose, and the move it made. */
+const transition = {
+  prescriptionId: z.string(),
+  prescriberId: z.string(),
+  personId: z.string(),
+  status,
+  previousStatus: status.optional(),
+};
+
+export const PrescriptionIssued = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionIssued',
+  version: 1,
+  detail: {
+    ...transition,
+    items,
+    nominatedPharmacyId: z.string().optional(),
+    referralId: z.string().optional(),
+    expiresAt: z.iso.datetime(),
+  },
+});
+
+export const PrescriptionRouted = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionRouted',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string(), items, nominated: z.boolean() },
+});
+
+export const PrescriptionAccepted = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionAccepted',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string() },
+});
+
+/** The router re-routes on this one; the reason stays on the prescription (free text). */
+export const PrescriptionRejected = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionRejected',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string(), items },
+});
+
+/** No eligible pharmacy: the prescriber is to be notified. */
+export const PrescriptionUnroutable = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionUnroutable',
+  version: 1,
+  detail: { ...transition, rejectedBy: z.array(z.string()) },
+});
+
+export const PrescriptionDispensed = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionDispensed',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string(), settlementId: z.string(), items },
+});
+
+export const PrescriptionCancelled = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionCancelled',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string().optional() },
+});
+
+export const PrescriptionExpired = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionExpired',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string().optional() },
+});

@@ -3,6 +3,7 @@
 import type { FunctionName } from '../functions/catalog.ts';
 import { sources } from './catalog.ts';
 import { patternFor } from './catalog.ts';
+import { PrescriptionIssued, PrescriptionRejected } from './prescriptions.ts';
 import { notifiedEvents } from '../functions/notifications/templates.ts';
 
 export interface Subscription {
@@ -32,6 +33,12 @@ export const subscriptions: readonly Subscription[] = [
   },
 
   // ── prescriptions ──
+  {
+    rule: 'prescription-router',
+    description: 'Issued prescriptions, and rejected ones to route again, to the prescription router',
+    pattern: patternFor(PrescriptionIssued, PrescriptionRejected),
+    target: 'prescriptionRouter',
+  },
 ];
 
 export interface Schedule {
@@ -52,4 +59,10 @@ export const schedules: readonly Schedule[] = [
   },
 
   // ── prescriptions ──
+  {
+    name: 'prescription-expiry',
+    description: 'Expires prescriptions past their validity and releases their reserved stock',
+    everyMinutes: 5,
+    target: 'prescriptionExpiry',
+  },
 ];

@@ -91,6 +91,32 @@ export const functionCatalog = {
   },
 
   // ── prescriptions ──
+  prescriptions: {
+    entry: 'functions/prescriptions/handler.ts',
+    description: 'E-prescriptions: issue, worklists, review, dispense, cancel; pharmacy stock',
+    kind: 'api',
+    table: 'readwrite',
+    indexes: ['GSI1', 'GSI2'],
+  },
+  prescriptionRouter: {
+    entry: 'functions/prescriptions/router.ts',
+    description: 'Routes issued and rejected prescriptions to a stocked designated pharmacy, reserving stock',
+    kind: 'consumer',
+    table: 'readwrite',
+    indexes: ['GSI1'],
+    timeoutSeconds: 30,
+    // Routes race on the same stock items; more parallelism only buys more lost transactions.
+    reservedConcurrency: 10,
+  },
+  prescriptionExpiry: {
+    entry: 'functions/prescriptions/expiry.ts',
+    description: 'Expires prescriptions past their validity (expiry index) and releases their stock',
+    kind: 'scheduled',
+    table: 'readwrite',
+    indexes: ['GSI3'],
+    timeoutSeconds: 300,
+    reservedConcurrency: 2,
+  },
 } as const satisfies Record<string, FunctionDef>;
 
 export type FunctionName = keyof typeof functionCatalog;

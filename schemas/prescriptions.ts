@@ -1,4 +1,236 @@
 // The prescriptions part of API.md: schemas and routes.
-import type { RouteDef } from './route.ts';
+import * as z from 'zod';
+import { drugCode, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
-export const prescriptionRoutes = [] as const satisfies readonly RouteDef[];
+export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
+export const prescriptionStatus = z.enum(prescriptionStatuses);
+export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
+
+/** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
+export const MAX_PRESCRIPTION_ITEMS = 5;
+
+export const prescriptionItem = z
+  .object({
+    drugCode,
+    quantity: z.number().int().min(1).max(10_000),
+    dosage: z.string().trim().min(1).max(200).meta({ description: 'Dosage and usage, e.g. "5 mg once daily, oral"' }),
+  })
+  .strict();
+export type PrescriptionItem = z.infer<typeof prescriptionItem>;
+
+/** Adds an issue at items.<i>.drugCode for every repeated drug code (one line per drug). */
+const uniqueDrugCodes = <T extends { drugCode: string }>(items: T[], ctx: z.RefinementCtx<T[]>) => {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.drugCode)) ctx.addIssue({ code: 'custom', path: [i, 'drugCode'], message: `${item.drugCode} is listed twice` });
+    seen.add(item.drugCode);
+  });
+};
+
+export const prescriptionRequest = z
+  .object({
+    personId: serverId,
+    diagnoses: z
+      .array(icd10)
+      .min(1, 'at least one diagnosis')
+      .max(10, 'at most 10 diagnoses')
+      .refine((ds) => new Set(ds).size === ds.length, 'diagnoses must be unique'),
+    items: z
+      .array(prescriptionItem)
+      .min(1, 'at least one item')
+      .max(MAX_PRESCRIPTION_ITEMS, `at most ${MAX_PRESCRIPTION_ITEMS} drugs per prescription`)
+      .superRefine(uniqueDrugCodes),
+    nominatedPharmacyId: institutionId.optional(),
+    referralId: serverId.optional(),
+  })
+  .strict();
+export type PrescriptionRequest = z.infer<typeof prescriptionRequest>;
+
+export const historyEntry = z.object({
+  status: prescriptionStatus,
+  at: isoDateTime,
+  /** Institution that made the move; absent for the platform's own (routing, expiry). */
+  by: z.string().optional(),
+  reason: z.string().optional(),
+});
+
+export const prescription = z
+  .object({
+    prescriptionId: serverId,
+    status: prescriptionStatus,
+    personId: serverId,
+    prescriberId: institutionId,
+    diagnoses: z.array(icd10),
+    items: z.array(prescriptionItem),
+    nominatedPharmacyId: institutionId.optional(),
+    referralId: serverId.optional(),
+    /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
+    pharmacyId: institutionId.optional(),
+    /** Pharmacies that rejected it; it is never routed to them again. */
+    rejectedBy: z.array(institutionId),
+    settlementId: serverId.optional(),
+    issuedAt: isoDateTime,
+    expiresAt: isoDateTime,
+    updatedAt: isoDateTime,
+    history: z.array(historyEntry),
+  })
+  .meta({ id: 'Prescription' });
+export type Prescription = z.infer<typeof prescription>;
+
+export const rejectRequest = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export const dispenseRequest = z.object({ settlementId: serverId }).strict();
+
+export const stockRequest = z
+  .object({
+    items: z
+      .array(
+        z
+          .object({
+            drugCode,
+            quantity: z.number().int().min(0).max(1_000_000).meta({
+              description: 'Units on hand, including units reserved for prescriptions routed here; available = quantity − reserved',
+            }),
+          })
+          .strict(),
+      )
+      .min(1, 'at least one item')
+      // One transaction per request: all or nothing (DynamoDB allows 100 writes per transaction).
+      .max(100, 'at most 100 items per request')
+      .superRefine(uniqueDrugCodes),
+  })
+  .strict();
+
+export const stockLevel = z
+  .object({
+    drugCode,
+    /** available + reserved: what is on the shelf. */
+    onHand: z.number().int(),
+    /** What new prescriptions can reserve. */
+    available: z.number().int(),
+    /** Held for prescriptions routed here and not yet dispensed. */
+    reserved: z.number().int(),
+    /** Units dispensed against prescriptions so far. */
+    dispensed: z.number().int(),
+  })
+  .meta({ id: 'StockLevel' });
+export type StockLevel = z.infer<typeof stockLevel>;
+
+const tag = 'prescriptions';
+const idParam = z.object({ id: serverId });
+const pharmacyParam = z.object({ id: institutionId });
+
+export const prescriptionRoutes = [
+  defineRoute({
+    operationId: 'issuePrescription',
+    method: 'POST',
+    path: '/prescriptions',
+    fn: 'prescriptions',
+    auth: ['clinic', 'hospital'],
+    tag,
+    summary: 'Issue an e-prescription; it is routed to a pharmacy asynchronously (status becomes routed or unroutable)',
+    body: prescriptionRequest,
+    responses: { 201: prescription },
+    problems: ['validation-failed', 'not-enrolled', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getPrescription',
+    method: 'GET',
+    path: '/prescriptions/{id}',
+    fn: 'prescriptions',
+    auth: ['clinic', 'hospital', 'pharmacy'],
+    tag,
+    summary: 'One prescription (its prescriber and the pharmacy it is routed to; anyone else gets 404)',
+    params: idParam,
+    responses: { 200: prescription },
+    problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'listPrescriptions',
+    method: 'GET',
+    path: '/prescriptions',
+    fn: 'prescriptions',
+    auth: ['clinic', 'hospital', 'pharmacy'],
+    tag,
+    summary: "The caller's worklist: a pharmacy's routed prescriptions, a prescriber's issued ones; by status, oldest first",
+    query: pageQuery.extend({ status: prescriptionStatus.optional() }),
+    responses: { 200: page(prescription) },
+    problems: ['validation-failed', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'acceptPrescription',
+    method: 'POST',
+    path: '/prescriptions/{id}/accept',
+    fn: 'prescriptions',
+    auth: ['pharmacy'],
+    tag,
+    summary: 'The routed pharmacy accepts it after review',
+    params: idParam,
+    responses: { 200: prescription },
+    problems: ['not-found', 'invalid-transition', 'conflict', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'rejectPrescription',
+    method: 'POST',
+    path: '/prescriptions/{id}/reject',
+    fn: 'prescriptions',
+    auth: ['pharmacy'],
+    tag,
+    summary: 'The routed pharmacy rejects it: stock released, re-routed to another pharmacy (never this one) or unroutable',
+    params: idParam,
+    body: rejectRequest,
+    responses: { 200: prescription },
+    problems: ['validation-failed', 'not-found', 'invalid-transition', 'conflict', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'dispensePrescription',
+    method: 'POST',
+    path: '/prescriptions/{id}/dispense',
+    fn: 'prescriptions',
+    auth: ['pharmacy'],
+    tag,
+    summary: 'Dispense an accepted prescription against a settlement of the same person at this pharmacy',
+    params: idParam,
+    body: dispenseRequest,
+    responses: { 200: prescription },
+    problems: ['validation-failed', 'not-found', 'invalid-transition', 'conflict', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'cancelPrescription',
+    method: 'POST',
+    path: '/prescriptions/{id}/cancel',
+    fn: 'prescriptions',
+    auth: ['clinic', 'hospital'],
+    tag,
+    summary: 'The prescriber cancels it before dispensing; reserved stock is released',
+    params: idParam,
+    responses: { 200: prescription },
+    problems: ['not-found', 'invalid-transition', 'conflict', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'putStock',
+    method: 'PUT',
+    path: '/pharmacies/{id}/stock',
+    fn: 'prescriptions',
+    auth: ['pharmacy'],
+    tag,
+    summary: 'Set on-hand quantities (that pharmacy only); available = on hand − reserved; below reserved → 409, nothing changed',
+    params: pharmacyParam,
+    body: stockRequest,
+    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel) }) },
+    problems: ['validation-failed', 'conflict', 'service-unavailable', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getStock',
+    method: 'GET',
+    path: '/pharmacies/{id}/stock',
+    fn: 'prescriptions',
+    auth: ['pharmacy'],
+    tag,
+    summary: "A pharmacy's stock levels (that pharmacy only)",
+    params: pharmacyParam,
+    query: pageQuery,
+    responses: { 200: page(stockLevel) },
+    problems: ['validation-failed', ...authProblems],
+  }),
+] as const satisfies readonly RouteDef[];

@@ -2,8 +2,7 @@
 // handlers, validation and outbox as any client). Each step is idempotent on its own as well; a
 // marker item records completion so a restart never resets balances that settlements changed.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { stockKey } from '../../functions/prescriptions/keys.ts';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { demoDrugs, demoInstitutions, demoPeople, demoStock } from './demo-province.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -32,17 +31,16 @@ export async function seedDemoProvince(rt: Runtime, endpoint: string, log: (line
   const result = await call('POST', '/enrollments', { people: demoPeople }, [200]);
   if ((result.rejected as unknown[]).length) throw new Error(`seed: enrolment rejected ${JSON.stringify(result.rejected)}`);
 
+  // Stock through PUT /pharmacies/{id}/stock, each pharmacy with its own token (only it may set its
+  // stock). The quantity is on hand; nothing is reserved yet, so all of it is available.
   for (const inst of demoInstitutions.filter((i) => i.type === 'pharmacy')) {
-    for (const s of demoStock(inst.id)) {
-      await db.send(
-        new UpdateCommand({
-          TableName: rt.tableName,
-          Key: stockKey(inst.id, s.drugCode),
-          UpdateExpression: 'SET pharmacyId = :p, drugCode = :d, available = :q, reserved = if_not_exists(reserved, :zero), entity = :e',
-          ExpressionAttributeValues: { ':p': inst.id, ':d': s.drugCode, ':q': s.quantity, ':zero': 0, ':e': 'stock' },
-        }),
-      );
-    }
+    const pharmacy = await rt.token('pharmacy', inst.id, { subject: 'seed' });
+    const res = await fetch(`${rt.url}/pharmacies/${inst.id}/stock`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${pharmacy}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ items: demoStock(inst.id) }),
+    });
+    if (res.status !== 200) throw new Error(`seed: PUT /pharmacies/${inst.id}/stock → ${res.status} ${await res.text()}`);
   }
   await db.send(new PutCommand({ TableName: rt.tableName, Item: { ...MARKER, seededAt: new Date().toISOString() } }));
   log(`seeded demo province ${rt.province.code}: ${demoInstitutions.length} institutions, ${demoDrugs.length} drugs, ${demoPeople.length} people`);

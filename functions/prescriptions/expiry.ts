@@ -1,0 +1,57 @@
+// The expiry sweeper (scheduled): prescriptions not dispensed within the province's validity become
+// `expired` and their reserved stock is released. Overdue ones come from the sparse expiry index
+// (GSI3), never a scan. Each expiry is the same conditional transition as any other, so a sweep that
+// runs twice, or two sweeps at once, expire each prescription once.
+import { withRaceRetries } from '#shared/db';
+import { logger } from '#shared/logger';
+import { scheduledHandler } from '#shared/scheduled';
+import { applyTransition, canTransition, isOverdue } from './domain.ts';
+import { EXPIRY_SHARDS } from './keys.ts';
+import * as store from './store.ts';
+
+/** Bounds one run's work (and duration); what is left is the next run's. */
+const MAX_PER_RUN = 2_000;
+const CONCURRENCY = 8;
+
+async function expireOne(prescriptionId: string, now: Date): Promise<boolean> {
+  return withRaceRetries(async () => {
+    const rx = await store.getPrescription(prescriptionId);
+    // The index is eventually consistent: what it lists may have moved on already.
+    if (!rx || !canTransition('expire', rx.status) || !isOverdue(rx, now)) return false;
+    await store.writeTransition(rx, applyTransition(rx, 'expire', { at: now }), { now });
+    return true;
+  });
+}
+
+export async function sweep(now: Date): Promise<{ expired: number; skipped: number; failed: number }> {
+  let expired = 0;
+  let skipped = 0;
+  let failed = 0;
+  // One prescription that cannot expire must not hold up the rest: log it, carry on, fail the run.
+  const attempt = (id: string) =>
+    expireOne(id, now).catch((err: Error) => {
+      logger.error('could not expire prescription', { prescriptionId: id, error: err });
+      failed++;
+      return undefined;
+    });
+  let budget = MAX_PER_RUN;
+  await Promise.all(
+    Array.from({ length: EXPIRY_SHARDS }, async (_, shard) => {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await store.overduePage(shard, now, startKey);
+        startKey = page.next;
+        const ids = page.ids.slice(0, Math.max(0, budget));
+        budget -= ids.length;
+        for (let i = 0; i < ids.length; i += CONCURRENCY) {
+          const done = await Promise.all(ids.slice(i, i + CONCURRENCY).map(attempt));
+          for (const d of done) if (d === true) expired++; else if (d === false) skipped++;
+        }
+      } while (startKey && budget > 0);
+    }),
+  );
+  if (failed) throw new Error(`expiry sweep: ${failed} prescriptions could not be expired (expired ${expired}, skipped ${skipped})`);
+  return { expired, skipped, failed };
+}
+
+export const handler = scheduledHandler(sweep);

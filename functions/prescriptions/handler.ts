@@ -1,0 +1,123 @@
+// Prescription routes: issue, read, worklists, the pharmacy's review and dispense, the prescriber's
+// cancel, and pharmacy stock. Routing itself is asynchronous (router.ts).
+import { prescriptionRoutes } from '#schemas/prescriptions';
+import { withRaceRetries, type TxItem } from '#shared/db';
+import { provinceConfig } from '#shared/env';
+import { problem } from '#shared/errors';
+import { apiHandler } from '#shared/http';
+import { newId } from '#shared/ids';
+import type { Principal } from '#shared/principal';
+import { actAccess, applyTransition, canSee, newPrescription, settlementProblems, type Action, type Move, type PrescriptionRecord } from './domain.ts';
+import * as store from './store.ts';
+
+/** Reads the prescription as `caller` may see it: someone else's is 404 (its existence is not revealed). */
+async function visible(id: string, caller: Principal): Promise<PrescriptionRecord> {
+  const rx = await store.getPrescription(id);
+  if (!rx || !canSee(rx, caller)) throw problem('not-found', `no prescription ${id}`);
+  return rx;
+}
+
+/**
+ * One move by an institution: read, check access and the transition table, write conditionally.
+ * A lost race reads again and decides afresh (usually 409 invalid-transition the second time).
+ */
+async function act(
+  id: string,
+  caller: Principal,
+  action: Action,
+  move: Omit<Move, 'by'>,
+  ctx: { now: Date; requestId: string },
+  extra: (rx: PrescriptionRecord) => Promise<TxItem[]> = async () => [],
+) {
+  return withRaceRetries(async () => {
+    const rx = await store.getPrescription(id);
+    const access = rx ? actAccess(rx, caller) : 'hidden';
+    if (!rx || access === 'hidden') throw problem('not-found', `no prescription ${id}`);
+    if (access === 'rejected-by-caller') throw problem('invalid-transition', `this pharmacy rejected prescription ${id}; it is routed elsewhere`);
+    const next = applyTransition(rx, action, { ...move, by: caller.inst });
+    await store.writeTransition(rx, next, { now: ctx.now, correlationId: ctx.requestId }, await extra(rx));
+    return { status: 200, body: store.toApi(next) };
+  });
+}
+
+/** Field errors for items whose drug is not in the catalog. */
+const catalogErrors = (items: ReadonlyArray<{ drugCode: string }>, known: ReadonlySet<string>) =>
+  items.flatMap((item, i) => (known.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `${item.drugCode} is not in the drug catalog` }]));
+
+/** Institution routes always carry `inst` (the principal schema refuses institution roles without it). */
+const institutionOf = (p: Principal) => p.inst!;
+
+export const handler = apiHandler(prescriptionRoutes, {
+  async issuePrescription({ body, principal, now, requestId }) {
+    const [prescriber, known, nominated, enrolled] = await Promise.all([
+      store.getInstitution(institutionOf(principal)),
+      store.knownDrugs(body.items.map((i) => i.drugCode)),
+      body.nominatedPharmacyId ? store.getInstitution(body.nominatedPharmacyId) : Promise.resolve(undefined),
+      store.personExists(body.personId),
+    ]);
+    // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
+    if (prescriber?.type !== principal.role) throw problem('forbidden', `institution ${principal.inst} is not a registered ${principal.role}`);
+    const errors = catalogErrors(body.items, known);
+    if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
+    if (errors.length) throw problem('validation-failed', 'invalid body', errors);
+    if (!enrolled) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
+
+    const rx = newPrescription({
+      ...body,
+      prescriptionId: newId('rx', now.getTime()),
+      prescriberId: institutionOf(principal),
+      now,
+      validityHours: provinceConfig().prescriptionValidityHours,
+    });
+    await store.putIssued(rx, { now, correlationId: requestId });
+    return { status: 201, body: store.toApi(rx), headers: { location: `/prescriptions/${rx.prescriptionId}` } };
+  },
+
+  async getPrescription({ params, principal }) {
+    return { status: 200, body: store.toApi(await visible(params.id, principal)) };
+  },
+
+  async listPrescriptions({ query, principal }) {
+    const who = { role: principal.role === 'pharmacy' ? ('pharmacy' as const) : ('prescriber' as const), inst: institutionOf(principal) };
+    return { status: 200, body: await store.listWorklist(who, query.status, query.limit, query.nextToken) };
+  },
+
+  async acceptPrescription({ params, principal, now, requestId }) {
+    return act(params.id, principal, 'accept', { at: now }, { now, requestId });
+  },
+
+  async rejectPrescription({ params, body, principal, now, requestId }) {
+    return act(params.id, principal, 'reject', { at: now, reason: body.reason }, { now, requestId });
+  },
+
+  async dispensePrescription({ params, body, principal, now, requestId }) {
+    return act(params.id, principal, 'dispense', { at: now, settlementId: body.settlementId }, { now, requestId }, async (rx) => {
+      // Only an accepted prescription gets this far (applyTransition checked); now the settlement.
+      const problems = settlementProblems(await store.getSettlement(body.settlementId), rx);
+      if (problems.length) {
+        throw problem('validation-failed', `settlement ${body.settlementId} cannot pay for this prescription`, problems.map((message) => ({ path: 'body.settlementId', message })));
+      }
+      return store.dispenseGuards(rx, body.settlementId);
+    });
+  },
+
+  async cancelPrescription({ params, principal, now, requestId }) {
+    return act(params.id, principal, 'cancel', { at: now }, { now, requestId });
+  },
+
+  async putStock({ params, body, principal, now }) {
+    if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sets only its own stock');
+    const [pharmacy, known] = await Promise.all([store.getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
+    if (pharmacy?.type !== 'pharmacy') throw problem('forbidden', `${params.id} is not a registered pharmacy`);
+    const errors = catalogErrors(body.items, known);
+    if (errors.length) throw problem('validation-failed', 'invalid body', errors);
+    // A reservation landing at the same moment cancels the transaction: just set it again.
+    const items = await withRaceRetries(() => store.setStock(params.id, body.items, now));
+    return { status: 200, body: { pharmacyId: params.id, items } };
+  },
+
+  async getStock({ params, query, principal }) {
+    if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sees only its own stock');
+    return { status: 200, body: await store.listStock(params.id, query.limit, query.nextToken) };
+  },
+});

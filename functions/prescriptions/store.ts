@@ -1,0 +1,420 @@
+// DynamoDB access of the prescriptions context: prescriptions, pharmacy stock, worklists, the expiry
+// index, and the few items of other contexts it reads (people, institutions, drugs, settlements)
+// through their owners' key builders.
+import { BatchGetCommand, GetCommand, QueryCommand, type BatchGetCommandInput, type BatchGetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { location } from '#schemas/common';
+import { prescription, type StockLevel } from '#schemas/prescriptions';
+import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction, type TxItem } from '#shared/db';
+import { problem } from '#shared/errors';
+import { outboxEvent, type EventContext } from '#shared/outbox';
+import {
+  PrescriptionAccepted, PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionIssued,
+  PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
+} from '#events/prescriptions';
+import { drugKey, institutionKey, institutionListKey, personKey } from '../institutions/keys.ts';
+import { settlementKey } from '../vouchers/keys.ts';
+import { openStatuses, stockEffect, type PharmacyInfo, type PrescriptionRecord, type SettlementView, type StockAvailable } from './domain.ts';
+import {
+  expiryBound, expiryKey, expiryPartition, pharmacyListKey, pharmacyPartition, prescriberListKey, prescriberPartition,
+  prescriptionKey, settlementUseKey, stockKey, stockPartition,
+} from './keys.ts';
+
+// ── prescriptions ──
+
+// Stored as `validUntil`, not `expiresAt`: that name is the table's TTL attribute, and a prescription
+// must outlive its validity (TTL would delete it once someone stored the time as a number).
+const prescriptionItem = prescription.extend({ rev: z.number().int(), statusAt: z.string(), validUntil: z.string() }).omit({ expiresAt: true });
+
+function toItem(rx: PrescriptionRecord): Record<string, unknown> {
+  const { expiresAt, ...rest } = rx;
+  const open = (openStatuses as readonly string[]).includes(rx.status);
+  return {
+    ...prescriptionKey(rx.prescriptionId),
+    entity: 'prescription',
+    ...rest,
+    validUntil: expiresAt,
+    ...prescriberListKey(rx.prescriberId, rx.status, rx.statusAt, rx.prescriptionId),
+    ...(rx.pharmacyId ? pharmacyListKey(rx.pharmacyId, rx.status, rx.statusAt, rx.prescriptionId) : {}),
+    ...(open ? expiryKey(rx.prescriptionId, expiresAt) : {}),
+  };
+}
+
+function fromItem(item: Record<string, unknown>): PrescriptionRecord {
+  const { validUntil, ...rest } = prescriptionItem.parse(item);
+  return { ...rest, expiresAt: validUntil };
+}
+
+/** The API view: without the lock revision and index bookkeeping. */
+export function toApi(rx: PrescriptionRecord) {
+  const { rev: _rev, statusAt: _statusAt, ...view } = rx;
+  return view;
+}
+
+export async function getPrescription(prescriptionId: string): Promise<PrescriptionRecord | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: prescriptionKey(prescriptionId), ConsistentRead: true }));
+  return Item ? fromItem(Item) : undefined;
+}
+
+export async function putIssued(rx: PrescriptionRecord, ctx: EventContext): Promise<void> {
+  await writeTransaction([
+    { write: { Put: { TableName: tableName(), Item: toItem(rx), ConditionExpression: 'attribute_not_exists(PK)' } } },
+    outboxEvent(
+      PrescriptionIssued,
+      {
+        ...base(rx),
+        items: rx.items.map(({ drugCode, quantity }) => ({ drugCode, quantity })),
+        nominatedPharmacyId: rx.nominatedPharmacyId,
+        referralId: rx.referralId,
+        expiresAt: rx.expiresAt,
+      },
+      ctx,
+    ),
+  ]);
+}
+
+/** Raised when a reservation finds less stock than it read: the router picks again. */
+export class StockShortage extends Error {
+  override name = 'StockShortage';
+}
+
+/**
+ * Writes `next` in place of `prev` with the stock effect of the move and its event, in one
+ * transaction. Conditional on the status and revision read, so of two racing moves one wins and
+ * the other gets TransactionConflict (callers read again and decide afresh).
+ */
+export async function writeTransition(prev: PrescriptionRecord, next: PrescriptionRecord, ctx: EventContext, extra: TxItem[] = []): Promise<void> {
+  const effect = stockEffect(prev.status, next.status);
+  const at = ctx.now.toISOString();
+  const stock: TxItem[] =
+    effect === 'reserve' ? next.items.map((i) => reserve(next.pharmacyId!, i.drugCode, i.quantity, at))
+    : effect === 'release' ? prev.items.map((i) => release(prev.pharmacyId!, i.drugCode, i.quantity, at))
+    : effect === 'consume' ? prev.items.map((i) => consume(prev.pharmacyId!, i.drugCode, i.quantity, at))
+    : [];
+  await writeTransaction([
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: toItem(next),
+          ConditionExpression: '#status = :from AND #rev = :rev',
+          ExpressionAttributeNames: { '#status': 'status', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':from': prev.status, ':rev': prev.rev },
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(`prescription ${prev.prescriptionId} moved concurrently`),
+    },
+    ...stock,
+    ...extra,
+    transitionEvent(prev, next, ctx),
+  ]);
+}
+
+const base = (rx: PrescriptionRecord) => ({ prescriptionId: rx.prescriptionId, prescriberId: rx.prescriberId, personId: rx.personId, status: rx.status });
+const quantities = (rx: PrescriptionRecord) => rx.items.map(({ drugCode, quantity }) => ({ drugCode, quantity }));
+
+function transitionEvent(prev: PrescriptionRecord, next: PrescriptionRecord, ctx: EventContext): TxItem {
+  const common = { ...base(next), previousStatus: prev.status };
+  switch (next.status) {
+    case 'routed':
+      return outboxEvent(PrescriptionRouted, { ...common, pharmacyId: next.pharmacyId!, items: quantities(next), nominated: next.pharmacyId === next.nominatedPharmacyId }, ctx);
+    case 'unroutable':
+      return outboxEvent(PrescriptionUnroutable, { ...common, rejectedBy: next.rejectedBy }, ctx);
+    case 'accepted':
+      return outboxEvent(PrescriptionAccepted, { ...common, pharmacyId: next.pharmacyId! }, ctx);
+    case 'rejected':
+      return outboxEvent(PrescriptionRejected, { ...common, pharmacyId: prev.pharmacyId!, items: quantities(next) }, ctx);
+    case 'dispensed':
+      return outboxEvent(PrescriptionDispensed, { ...common, pharmacyId: next.pharmacyId!, settlementId: next.settlementId!, items: quantities(next) }, ctx);
+    case 'cancelled':
+      return outboxEvent(PrescriptionCancelled, { ...common, pharmacyId: next.pharmacyId }, ctx);
+    case 'expired':
+      return outboxEvent(PrescriptionExpired, { ...common, pharmacyId: next.pharmacyId }, ctx);
+    case 'issued':
+      throw new Error('issued is not reached by a transition');
+  }
+}
+
+// ── stock ──
+
+// Reservations move units between `available` and `reserved` with conditions that keep both at or
+// above zero, however many routes race for the last units.
+function reserve(pharmacyId: string, drugCode: string, quantity: number, at: string): TxItem {
+  return {
+    write: {
+      Update: {
+        TableName: tableName(),
+        Key: stockKey(pharmacyId, drugCode),
+        UpdateExpression: 'SET available = available - :q, reserved = if_not_exists(reserved, :zero) + :q, updatedAt = :at',
+        ConditionExpression: 'available >= :q',
+        ExpressionAttributeValues: { ':q': quantity, ':zero': 0, ':at': at },
+      },
+    },
+    onConditionFailed: () => new StockShortage(`${pharmacyId} has fewer than ${quantity} of ${drugCode}`),
+  };
+}
+
+/** A reservation that is not there means the books are broken: fail loudly rather than go negative. */
+const missingReservation = (pharmacyId: string, drugCode: string) => () =>
+  new Error(`stock of ${drugCode} at ${pharmacyId} holds less than the reservation being released`);
+
+function release(pharmacyId: string, drugCode: string, quantity: number, at: string): TxItem {
+  return {
+    write: {
+      Update: {
+        TableName: tableName(),
+        Key: stockKey(pharmacyId, drugCode),
+        UpdateExpression: 'SET available = available + :q, reserved = reserved - :q, updatedAt = :at',
+        ConditionExpression: 'reserved >= :q',
+        ExpressionAttributeValues: { ':q': quantity, ':at': at },
+      },
+    },
+    onConditionFailed: missingReservation(pharmacyId, drugCode),
+  };
+}
+
+function consume(pharmacyId: string, drugCode: string, quantity: number, at: string): TxItem {
+  return {
+    write: {
+      Update: {
+        TableName: tableName(),
+        Key: stockKey(pharmacyId, drugCode),
+        UpdateExpression: 'SET reserved = reserved - :q, dispensed = if_not_exists(dispensed, :zero) + :q, updatedAt = :at',
+        ConditionExpression: 'reserved >= :q',
+        ExpressionAttributeValues: { ':q': quantity, ':zero': 0, ':at': at },
+      },
+    },
+    onConditionFailed: missingReservation(pharmacyId, drugCode),
+  };
+}
+
+const stockItem = z.object({
+  drugCode: z.string(),
+  available: z.number().int(),
+  reserved: z.number().int().default(0),
+  dispensed: z.number().int().default(0),
+});
+
+const toLevel = (raw: Record<string, unknown>): StockLevel => {
+  const s = stockItem.parse(raw);
+  return { drugCode: s.drugCode, onHand: s.available + s.reserved, available: s.available, reserved: s.reserved, dispensed: s.dispensed };
+};
+
+/**
+ * Sets on-hand quantities, all or nothing: available becomes on hand minus what is reserved, in the
+ * update itself (no read-modify-write), and an on-hand count below the reservations is refused.
+ */
+export async function setStock(pharmacyId: string, items: ReadonlyArray<{ drugCode: string; quantity: number }>, now: Date): Promise<StockLevel[]> {
+  const at = now.toISOString();
+  await writeTransaction(
+    items.map(({ drugCode, quantity }) => ({
+      write: {
+        Update: {
+          TableName: tableName(),
+          Key: stockKey(pharmacyId, drugCode),
+          UpdateExpression:
+            'SET available = :q - if_not_exists(reserved, :zero), reserved = if_not_exists(reserved, :zero), ' +
+            'pharmacyId = :p, drugCode = :d, entity = :e, updatedAt = :at',
+          ConditionExpression: 'attribute_not_exists(reserved) OR reserved <= :q',
+          ExpressionAttributeValues: { ':q': quantity, ':zero': 0, ':p': pharmacyId, ':d': drugCode, ':e': 'stock', ':at': at },
+        },
+      },
+      onConditionFailed: (current) =>
+        problem(
+          'conflict',
+          `${drugCode}: ${quantity} on hand is below the ${String(current?.reserved)} units reserved for prescriptions routed here; nothing was changed`,
+          [{ path: 'body.items', message: `${drugCode} on hand below reserved` }],
+        ),
+    })),
+  );
+  const levels = await batchGet(items.map((i) => stockKey(pharmacyId, i.drugCode)));
+  return levels.map(toLevel);
+}
+
+export async function listStock(pharmacyId: string, limit: number, nextToken?: string) {
+  const { PK, skPrefix } = stockPartition(pharmacyId);
+  const res = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+      ExpressionAttributeValues: { ':pk': PK, ':sk': skPrefix },
+      Limit: limit,
+      ExclusiveStartKey: decodeToken(nextToken, { PK }),
+    }),
+  );
+  return { items: (res.Items ?? []).map(toLevel), nextToken: encodeToken(res.LastEvaluatedKey) };
+}
+
+/** Available units of `drugCodes` at each pharmacy (consistent reads: a reservation follows). */
+export async function availableStock(pharmacyIds: readonly string[], drugCodes: readonly string[]): Promise<Map<string, StockAvailable>> {
+  const keys = pharmacyIds.flatMap((p) => drugCodes.map((d) => stockKey(p, d)));
+  const found = await batchGet(keys, true);
+  const out = new Map<string, Map<string, number>>(pharmacyIds.map((p) => [p, new Map()]));
+  for (const item of found) {
+    const s = z.object({ pharmacyId: z.string(), drugCode: z.string(), available: z.number().int() }).parse(item);
+    out.get(s.pharmacyId)?.set(s.drugCode, s.available);
+  }
+  return out;
+}
+
+/** BatchGetItem in chunks of 100, retrying unprocessed keys. */
+async function batchGet(keys: Array<Record<string, string>>, consistent = true, projection?: string): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let request: BatchGetCommandInput['RequestItems'] = {
+      [tableName()]: { Keys: keys.slice(i, i + 100), ConsistentRead: consistent, ...(projection ? { ProjectionExpression: projection } : {}) },
+    };
+    for (let attempt = 0; request && Object.keys(request).length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+      const res: BatchGetCommandOutput = await ddb.send(new BatchGetCommand({ RequestItems: request }));
+      out.push(...(res.Responses?.[tableName()] ?? []));
+      request = res.UnprocessedKeys;
+      if (attempt > 8 && request && Object.keys(request).length) throw new Error('BatchGetItem kept returning unprocessed keys');
+    }
+  }
+  return out;
+}
+
+// ── worklists and the expiry index ──
+
+export async function listWorklist(who: { role: 'pharmacy' | 'prescriber'; inst: string }, status: string | undefined, limit: number, nextToken?: string) {
+  const [index, pk, sk, partition] =
+    who.role === 'pharmacy'
+      ? (['GSI2', 'GSI2PK', 'GSI2SK', pharmacyPartition(who.inst)] as const)
+      : (['GSI1', 'GSI1PK', 'GSI1SK', prescriberPartition(who.inst)] as const);
+  const res = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: index,
+      KeyConditionExpression: status ? `${pk} = :pk AND begins_with(${sk}, :status)` : `${pk} = :pk`,
+      ExpressionAttributeValues: { ':pk': partition, ...(status ? { ':status': `${status}#` } : {}) },
+      Limit: limit,
+      ExclusiveStartKey: decodeToken(nextToken, { [pk]: partition }),
+    }),
+  );
+  return { items: (res.Items ?? []).map((i) => toApi(fromItem(i))), nextToken: encodeToken(res.LastEvaluatedKey) };
+}
+
+/**
+ * One page of prescriptions of an expiry shard whose validity ended at or before `now`. Small pages:
+ * each id listed costs a transaction anyway, and a sweep that stops at its budget reads little waste.
+ */
+export async function overduePage(shard: number, now: Date, startKey?: Record<string, unknown>, limit = 25) {
+  const res = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI3',
+      KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK <= :bound',
+      ExpressionAttributeValues: { ':pk': expiryPartition(shard), ':bound': expiryBound(now) },
+      ProjectionExpression: 'prescriptionId',
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { ids: (res.Items ?? []).map((i) => String(i.prescriptionId)), next: res.LastEvaluatedKey };
+}
+
+// ── what other contexts own (read through their key builders) ──
+
+const institutionView = z.object({
+  id: z.string(),
+  type: z.enum(['clinic', 'hospital', 'pharmacy']),
+  district: z.string(),
+  designated: z.boolean(),
+  location: location.optional(),
+});
+export type InstitutionView = z.infer<typeof institutionView>;
+
+export async function getInstitution(id: string): Promise<InstitutionView | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: institutionKey(id) }));
+  return Item ? institutionView.parse(Item) : undefined;
+}
+
+/** Every registered pharmacy (the institutions list index, pharmacy part). */
+export async function listPharmacies(): Promise<PharmacyInfo[]> {
+  const { GSI1PK, GSI1SK: prefix } = institutionListKey('pharmacy', '');
+  const out: PharmacyInfo[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res: QueryCommandOutput = await ddb.send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': GSI1PK, ':prefix': prefix },
+        ProjectionExpression: 'id, #type, district, designated, #location',
+        ExpressionAttributeNames: { '#type': 'type', '#location': 'location' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      const { id, district, designated, location: loc } = institutionView.parse(item);
+      out.push({ id, district, designated, ...(loc ? { location: loc } : {}) });
+    }
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return out;
+}
+
+/** The person's district (only that: routing needs nothing else of the person). */
+export async function getPersonDistrict(personId: string): Promise<string | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: personKey(personId), ProjectionExpression: 'district' }));
+  return Item ? z.object({ district: z.string() }).parse(Item).district : undefined;
+}
+
+export async function personExists(personId: string): Promise<boolean> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: personKey(personId), ProjectionExpression: 'PK' }));
+  return !!Item;
+}
+
+/** Which of `codes` are in the drug catalog. */
+export async function knownDrugs(codes: readonly string[]): Promise<Set<string>> {
+  const found = await batchGet([...new Set(codes)].map(drugKey), false, 'drugCode');
+  return new Set(found.map((i) => String(i.drugCode)));
+}
+
+const settlementView = z.object({
+  settlementId: z.string(),
+  personId: z.string(),
+  institutionId: z.string(),
+  status: z.string(),
+  prescriptionId: z.string().optional(),
+  settledAt: z.string(),
+});
+
+export async function getSettlement(settlementId: string): Promise<SettlementView | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: settlementKey(settlementId), ConsistentRead: true }));
+  return Item ? settlementView.parse(Item) : undefined;
+}
+
+/**
+ * The writes a dispense adds to its transition: the settlement is still settled, of this person, at
+ * this pharmacy (a reversal racing the dispense loses one way or the other), and it has not paid for
+ * another dispense.
+ */
+export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): TxItem[] {
+  return [
+    {
+      write: {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: settlementKey(settlementId),
+          ConditionExpression: '#status = :settled AND personId = :person AND institutionId = :inst',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':settled': 'settled', ':person': rx.personId, ':inst': rx.pharmacyId },
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(`settlement ${settlementId} changed concurrently`),
+    },
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: { ...settlementUseKey(settlementId), entity: 'settlement-use', settlementId, prescriptionId: rx.prescriptionId },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      onConditionFailed: (current) => problem('conflict', `settlement ${settlementId} already paid for prescription ${String(current?.prescriptionId)}`),
+    },
+  ];
+}

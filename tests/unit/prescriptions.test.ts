@@ -1,0 +1,297 @@
+// Pure rules of the prescriptions context: the transition table, stock effects, pharmacy ranking,
+// distance, the settlement checks of a dispense, visibility, and the request schemas.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { prescriptionRequest, prescriptionStatuses, stockRequest, type PrescriptionStatus } from '../../schemas/prescriptions.ts';
+import { HttpProblem } from '../../functions/shared/errors.ts';
+import {
+  actAccess, applyTransition, canSee, canTransition, firstStocked, hasEveryItem, haversineKm, newPrescription, openStatuses, rankPharmacies,
+  settlementProblems, stockEffect, transitions, type Action, type PharmacyInfo, type PrescriptionRecord, type SettlementView,
+} from '../../functions/prescriptions/domain.ts';
+import { EXPIRY_SHARDS, expiryBound, expiryKey, expiryShard } from '../../functions/prescriptions/keys.ts';
+
+const T0 = new Date('2025-03-01T02:00:00.000Z');
+const actions = Object.keys(transitions) as Action[];
+
+function rx(overrides: Partial<PrescriptionRecord> = {}): PrescriptionRecord {
+  return {
+    ...newPrescription({
+      prescriptionId: 'rx_01test',
+      prescriberId: 'clinic-lingyin',
+      personId: 'p_person1',
+      diagnoses: ['I10'],
+      items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '5 mg qd' }],
+      now: T0,
+      validityHours: 72,
+    }),
+    ...overrides,
+  };
+}
+
+const invalidTransition = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof HttpProblem && err.slug === 'invalid-transition';
+  }
+  return false;
+};
+
+describe('transition table', () => {
+  it('allows exactly the listed moves; every other (status, action) pair is 409 invalid-transition', () => {
+    for (const status of prescriptionStatuses) {
+      for (const action of actions) {
+        const allowed = (transitions[action].from as readonly string[]).includes(status);
+        expect(canTransition(action, status), `${action} from ${status}`).toBe(allowed);
+        const record = rx({ status, pharmacyId: 'ph-xihu-1' });
+        const move = { at: T0, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234' };
+        if (allowed) expect(applyTransition(record, action, move).status).toBe(transitions[action].to);
+        else expect(invalidTransition(() => applyTransition(record, action, move)), `${action} from ${status}`).toBe(true);
+      }
+    }
+  });
+
+  it('dispensed, cancelled and expired are final; rejected only moves on through the router, cancel or expiry', () => {
+    for (const s of ['dispensed', 'cancelled', 'expired'] as const) expect(actions.filter((a) => canTransition(a, s))).toEqual([]);
+    expect(actions.filter((a) => canTransition(a, 'rejected')).sort()).toEqual(['cancel', 'expire', 'markUnroutable', 'route']);
+    expect([...openStatuses].sort()).toEqual(['accepted', 'issued', 'rejected', 'routed', 'unroutable']);
+  });
+
+  it('stock effects follow from the statuses: reserve on routing, release on reject/cancel/expire, consume on dispense', () => {
+    expect(stockEffect('issued', 'routed')).toBe('reserve');
+    expect(stockEffect('rejected', 'routed')).toBe('reserve');
+    expect(stockEffect('routed', 'accepted')).toBe('none');
+    expect(stockEffect('routed', 'rejected')).toBe('release');
+    for (const from of ['routed', 'accepted'] as const) {
+      expect(stockEffect(from, 'cancelled')).toBe('release');
+      expect(stockEffect(from, 'expired')).toBe('release');
+    }
+    expect(stockEffect('accepted', 'dispensed')).toBe('consume');
+    for (const from of ['issued', 'rejected', 'unroutable'] as const) {
+      expect(stockEffect(from, 'cancelled')).toBe('none');
+      expect(stockEffect(from, 'expired')).toBe('none');
+    }
+    expect(stockEffect('issued', 'unroutable')).toBe('none');
+  });
+
+  it('every move bumps the revision, stamps the time and appends to the history', () => {
+    const later = new Date(T0.getTime() + 60_000);
+    const routed = applyTransition(rx(), 'route', { at: later, pharmacyId: 'ph-xihu-3' });
+    expect(routed).toMatchObject({ status: 'routed', rev: 1, pharmacyId: 'ph-xihu-3', statusAt: later.toISOString(), updatedAt: later.toISOString() });
+    expect(routed.history.map((h) => h.status)).toEqual(['issued', 'routed']);
+    const accepted = applyTransition(routed, 'accept', { at: later, by: 'ph-xihu-3' });
+    expect(accepted).toMatchObject({ rev: 2, history: [{}, {}, { status: 'accepted', by: 'ph-xihu-3' }] });
+  });
+
+  it('reject records the pharmacy, hides the prescription from it, and routing back there is refused', () => {
+    const routed = applyTransition(rx(), 'route', { at: T0, pharmacyId: 'ph-xihu-3' });
+    const rejected = applyTransition(routed, 'reject', { at: T0, by: 'ph-xihu-3', reason: 'out of stock on the shelf' });
+    expect(rejected.rejectedBy).toEqual(['ph-xihu-3']);
+    expect(rejected.pharmacyId).toBeUndefined();
+    expect(rejected.history.at(-1)).toMatchObject({ status: 'rejected', reason: 'out of stock on the shelf' });
+    expect(() => applyTransition(rejected, 'route', { at: T0, pharmacyId: 'ph-xihu-3' })).toThrow(/rejected/);
+    expect(applyTransition(rejected, 'route', { at: T0, pharmacyId: 'ph-xihu-1' }).pharmacyId).toBe('ph-xihu-1');
+  });
+
+  it('cancel and expire keep the pharmacy, so it sees that what it held is gone', () => {
+    const routed = applyTransition(rx(), 'route', { at: T0, pharmacyId: 'ph-xihu-3' });
+    expect(applyTransition(routed, 'cancel', { at: T0, by: 'clinic-lingyin' }).pharmacyId).toBe('ph-xihu-3');
+    expect(applyTransition(routed, 'expire', { at: T0 }).pharmacyId).toBe('ph-xihu-3');
+  });
+
+  it('a new prescription is issued, valid for the configured hours', () => {
+    const r = rx();
+    expect(r).toMatchObject({ status: 'issued', rev: 0, rejectedBy: [], issuedAt: T0.toISOString(), expiresAt: '2025-03-04T02:00:00.000Z' });
+    expect(newPrescription({ ...r, now: T0, validityHours: 1.5 }).expiresAt).toBe('2025-03-01T03:30:00.000Z');
+  });
+});
+
+describe('haversine', () => {
+  it('matches known distances', () => {
+    // Beijing Tiananmen → Shanghai People's Square: about 1,067 km.
+    expect(haversineKm({ lat: 39.9087, lng: 116.3975 }, { lat: 31.2304, lng: 121.4737 })).toBeCloseTo(1067, -1);
+    // One degree of latitude: about 111.2 km.
+    expect(haversineKm({ lat: 30, lng: 120 }, { lat: 31, lng: 120 })).toBeCloseTo(111.2, 0);
+    expect(haversineKm({ lat: 30.2, lng: 120.1 }, { lat: 30.2, lng: 120.1 })).toBe(0);
+  });
+
+  it('is symmetric and non-negative', () => {
+    const point = fc.record({ lat: fc.double({ min: -90, max: 90, noNaN: true }), lng: fc.double({ min: -180, max: 180, noNaN: true }) });
+    fc.assert(
+      fc.property(point, point, (a, b) => {
+        const d = haversineKm(a, b);
+        expect(d).toBeGreaterThanOrEqual(0);
+        expect(d).toBeCloseTo(haversineKm(b, a), 6);
+        expect(d).toBeLessThanOrEqual(Math.PI * 6371.0088 + 1e-6);
+      }),
+    );
+  });
+});
+
+describe('pharmacy ranking', () => {
+  const clinic = { lat: 30.242, lng: 120.122 }; // clinic-lingyin
+  const pharmacies: PharmacyInfo[] = [
+    { id: 'ph-xihu-1', district: '西湖区', designated: true, location: { lat: 30.279, lng: 120.139 } },
+    { id: 'ph-xihu-2', district: '西湖区', designated: true, location: { lat: 30.287, lng: 120.115 } },
+    { id: 'ph-xihu-3', district: '西湖区', designated: true, location: { lat: 30.245, lng: 120.124 } },
+    { id: 'ph-private-1', district: '西湖区', designated: false, location: { lat: 30.2421, lng: 120.1221 } },
+    { id: 'ph-sc-2', district: '上城区', designated: true, location: { lat: 30.258, lng: 120.164 } },
+    { id: 'ph-nowhere', district: '西湖区', designated: true },
+  ];
+
+  it('designated pharmacies of the district by distance from the prescriber, those without a location last', () => {
+    expect(rankPharmacies({ pharmacies, district: '西湖区', origin: clinic, rejectedBy: [] })).toEqual(['ph-xihu-3', 'ph-xihu-1', 'ph-xihu-2', 'ph-nowhere']);
+  });
+
+  it('the nominated pharmacy first when designated, even in another district; never when not designated', () => {
+    const sc2 = pharmacies.find((p) => p.id === 'ph-sc-2');
+    expect(rankPharmacies({ nominated: sc2, pharmacies, district: '西湖区', origin: clinic, rejectedBy: [] })[0]).toBe('ph-sc-2');
+    const xihu2 = pharmacies.find((p) => p.id === 'ph-xihu-2');
+    expect(rankPharmacies({ nominated: xihu2, pharmacies, district: '西湖区', origin: clinic, rejectedBy: [] })).toEqual(['ph-xihu-2', 'ph-xihu-3', 'ph-xihu-1', 'ph-nowhere']);
+    const priv = pharmacies.find((p) => p.id === 'ph-private-1');
+    expect(rankPharmacies({ nominated: priv, pharmacies, district: '西湖区', origin: clinic, rejectedBy: [] })).not.toContain('ph-private-1');
+  });
+
+  it('never a pharmacy that rejected the prescription, nominated or not', () => {
+    const xihu3 = pharmacies.find((p) => p.id === 'ph-xihu-3');
+    expect(rankPharmacies({ nominated: xihu3, pharmacies, district: '西湖区', origin: clinic, rejectedBy: ['ph-xihu-3', 'ph-xihu-1'] })).toEqual(['ph-xihu-2', 'ph-nowhere']);
+  });
+
+  it('property: only eligible pharmacies, each once, nearest first after the nominated one', () => {
+    const pharmacy = fc.record({
+      id: fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `ph-${i}`)),
+      district: fc.constantFrom('A', 'B'),
+      designated: fc.boolean(),
+      location: fc.option(fc.record({ lat: fc.double({ min: 29, max: 31, noNaN: true }), lng: fc.double({ min: 119, max: 121, noNaN: true }) }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(pharmacy, { selector: (p) => p.id, maxLength: 12 }),
+        fc.subarray(Array.from({ length: 12 }, (_, i) => `ph-${i}`)),
+        fc.option(fc.nat(11), { nil: undefined }),
+        (list, rejectedBy, nominatedIndex) => {
+          const ps = list.map(({ location, ...p }) => (location ? { ...p, location } : p)) as PharmacyInfo[];
+          const nominated = nominatedIndex === undefined ? undefined : ps[nominatedIndex % Math.max(1, ps.length)];
+          const ranked = rankPharmacies({ nominated, pharmacies: ps, district: 'A', origin: { lat: 30, lng: 120 }, rejectedBy });
+          expect(new Set(ranked).size).toBe(ranked.length);
+          const byId = new Map(ps.map((p) => [p.id, p]));
+          for (const id of ranked) {
+            expect(rejectedBy).not.toContain(id);
+            expect(byId.get(id)!.designated).toBe(true);
+          }
+          const rest = ranked[0] === nominated?.id ? ranked.slice(1) : ranked;
+          for (const id of rest) expect(byId.get(id)!.district).toBe('A');
+          const km = rest.map((id) => { const l = byId.get(id)!.location; return l ? haversineKm({ lat: 30, lng: 120 }, l) : Infinity; });
+          for (let i = 1; i < km.length; i++) expect(km[i]!).toBeGreaterThanOrEqual(km[i - 1]!);
+          const eligible = ps.filter((p) => p.designated && p.district === 'A' && !rejectedBy.includes(p.id));
+          for (const p of eligible) expect(ranked).toContain(p.id);
+        },
+      ),
+    );
+  });
+
+  it('the first ranked pharmacy with every item in stock', () => {
+    const items = [{ drugCode: 'A', quantity: 2 }, { drugCode: 'B', quantity: 1 }];
+    const stock = new Map([
+      ['p1', new Map([['A', 5]])],
+      ['p2', new Map([['A', 1], ['B', 9]])],
+      ['p3', new Map([['A', 2], ['B', 1]])],
+      ['p4', new Map([['A', 9], ['B', 9]])],
+    ]);
+    expect(firstStocked(['p1', 'p2', 'p3', 'p4'], items, stock)).toBe('p3');
+    expect(firstStocked(['p4', 'p3'], items, stock)).toBe('p4');
+    expect(firstStocked(['p1', 'p2', 'p9'], items, stock)).toBeUndefined();
+    expect(hasEveryItem(items, undefined)).toBe(false);
+  });
+});
+
+describe('dispense against a settlement', () => {
+  const routed = { ...rx(), status: 'accepted' as PrescriptionStatus, pharmacyId: 'ph-xihu-3' };
+  const settlement: SettlementView = {
+    settlementId: 'st_1', personId: 'p_person1', institutionId: 'ph-xihu-3', status: 'settled', settledAt: '2025-03-01T03:00:00.000Z',
+  };
+
+  it('accepts a settled settlement of the same person at the same pharmacy, made after issue', () => {
+    expect(settlementProblems(settlement, routed)).toEqual([]);
+    expect(settlementProblems({ ...settlement, prescriptionId: routed.prescriptionId }, routed)).toEqual([]);
+  });
+
+  it('names every reason it cannot pay', () => {
+    expect(settlementProblems(undefined, routed)).toEqual(['no such settlement']);
+    expect(settlementProblems({ ...settlement, status: 'reversed' }, routed)).toEqual(['the settlement is reversed, not settled']);
+    expect(settlementProblems({ ...settlement, personId: 'p_other' }, routed)).toEqual(['the settlement is for another person']);
+    expect(settlementProblems({ ...settlement, institutionId: 'ph-xihu-1' }, routed)).toEqual(['the settlement was made at another institution']);
+    expect(settlementProblems({ ...settlement, prescriptionId: 'rx_other' }, routed)).toEqual(['the settlement names another prescription']);
+    expect(settlementProblems({ ...settlement, settledAt: '2025-02-28T00:00:00.000Z' }, routed)).toEqual(['the settlement predates the prescription']);
+    expect(settlementProblems({ ...settlement, status: 'reversed', personId: 'x', institutionId: 'y' }, routed)).toHaveLength(3);
+  });
+});
+
+describe('visibility', () => {
+  const r = { prescriberId: 'clinic-lingyin', pharmacyId: 'ph-xihu-3' };
+  it('the prescriber and the routed pharmacy only', () => {
+    expect(canSee(r, { role: 'clinic', inst: 'clinic-lingyin' })).toBe(true);
+    expect(canSee(r, { role: 'pharmacy', inst: 'ph-xihu-3' })).toBe(true);
+    expect(canSee(r, { role: 'pharmacy', inst: 'ph-xihu-1' })).toBe(false);
+    expect(canSee(r, { role: 'clinic', inst: 'clinic-beishan' })).toBe(false);
+    expect(canSee(r, { role: 'hospital', inst: 'hosp-zjph' })).toBe(false);
+    expect(canSee(r, { role: 'operator' })).toBe(false);
+    expect(canSee({ prescriberId: 'clinic-lingyin' }, { role: 'pharmacy', inst: 'ph-xihu-3' })).toBe(false);
+  });
+});
+
+describe('acting on a prescription', () => {
+  it('those who see it may act; a pharmacy that rejected it gets invalid-transition, anyone else not-found', () => {
+    const r = { prescriberId: 'clinic-lingyin', pharmacyId: 'ph-xihu-1', rejectedBy: ['ph-xihu-3'] };
+    expect(actAccess(r, { role: 'pharmacy', inst: 'ph-xihu-1' })).toBe('allowed');
+    expect(actAccess(r, { role: 'clinic', inst: 'clinic-lingyin' })).toBe('allowed');
+    expect(actAccess(r, { role: 'pharmacy', inst: 'ph-xihu-3' })).toBe('rejected-by-caller');
+    expect(actAccess(r, { role: 'pharmacy', inst: 'ph-xihu-2' })).toBe('hidden');
+    expect(actAccess(r, { role: 'clinic', inst: 'ph-xihu-3' })).toBe('hidden');
+  });
+});
+
+describe('expiry index keys', () => {
+  it('shards are stable and in range; the bound includes validity ending exactly now and excludes later', () => {
+    for (let i = 0; i < 200; i++) {
+      const id = `rx_${i.toString(36)}abc`;
+      expect(expiryShard(id)).toBe(expiryShard(id));
+      expect(expiryShard(id)).toBeGreaterThanOrEqual(0);
+      expect(expiryShard(id)).toBeLessThan(EXPIRY_SHARDS);
+    }
+    const now = new Date('2025-03-04T02:00:00.000Z');
+    const sk = (at: string) => expiryKey('rx_01jabcdefghjkmnpqrstvwxyz0', at).GSI3SK;
+    expect(sk('2025-03-04T02:00:00.000Z') <= expiryBound(now)).toBe(true);
+    expect(sk('2025-03-04T01:59:59.999Z') <= expiryBound(now)).toBe(true);
+    expect(sk('2025-03-04T02:00:00.001Z') <= expiryBound(now)).toBe(false);
+  });
+});
+
+describe('request schemas', () => {
+  const valid = { personId: 'p_person1', diagnoses: ['I10', 'E11.9'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '5 mg qd' }] };
+
+  it('accepts a valid prescription', () => {
+    expect(prescriptionRequest.safeParse(valid).success).toBe(true);
+  });
+
+  it('refuses bad ICD-10 codes, repeated drugs, too many drugs, zero quantities and unknown fields, with paths', () => {
+    const paths = (body: unknown) => {
+      const r = prescriptionRequest.safeParse(body);
+      return r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
+    };
+    expect(paths({ ...valid, diagnoses: ['hypertension'] })).toEqual(['diagnoses.0']);
+    expect(paths({ ...valid, diagnoses: [] })).toEqual(['diagnoses']);
+    expect(paths({ ...valid, items: [...valid.items, { ...valid.items[0], quantity: 3 }] })).toEqual(['items.1.drugCode']);
+    const six = Array.from({ length: 6 }, (_, i) => ({ drugCode: `XTEST000${i}`, quantity: 1, dosage: 'x' }));
+    expect(paths({ ...valid, items: six })).toEqual(['items']);
+    expect(paths({ ...valid, items: [{ ...valid.items[0], quantity: 0 }] })).toEqual(['items.0.quantity']);
+    expect(paths({ ...valid, extra: 1 })).toEqual(['']);
+  });
+
+  it('stock: non-negative integer quantities, each drug once', () => {
+    expect(stockRequest.safeParse({ items: [{ drugCode: 'XC08CAA001', quantity: 0 }] }).success).toBe(true);
+    expect(stockRequest.safeParse({ items: [{ drugCode: 'XC08CAA001', quantity: -1 }] }).success).toBe(false);
+    expect(stockRequest.safeParse({ items: [{ drugCode: 'XC08CAA001', quantity: 1.5 }] }).success).toBe(false);
+    expect(stockRequest.safeParse({ items: [{ drugCode: 'XC08CAA001', quantity: 1 }, { drugCode: 'XC08CAA001', quantity: 2 }] }).success).toBe(false);
+  });
+});
