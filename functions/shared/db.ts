@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommand
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { problem } from './errors.ts';
 import { requireEnv } from './env.ts';
+import { tableKeys } from './table.ts';
 
 export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
@@ -70,14 +71,29 @@ export function encodeToken(key: Record<string, unknown> | undefined): string | 
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
 
-/** `partition` holds the key attributes the token must carry unchanged (a token from another list is refused). */
+/** The attributes a LastEvaluatedKey of a query on this partition holds: the table key plus the index key. */
+function keyAttributes(partition: Record<string, string>): Set<string> {
+  const names = new Set<string>([tableKeys.partitionKey, tableKeys.sortKey]);
+  for (const attr of Object.keys(partition)) {
+    const index = tableKeys.indexes.find((i) => i.partitionKey === attr);
+    if (index) names.add(index.partitionKey).add(index.sortKey);
+  }
+  return names;
+}
+
+/**
+ * `partition` holds the key attributes the token must carry unchanged: a token from another list,
+ * another caller's list or one edited by hand is refused (400) before DynamoDB sees it.
+ */
 export function decodeToken(token: string | undefined, partition: Record<string, string>): Record<string, string> | undefined {
   if (token === undefined) return undefined;
   try {
     const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    const expected = keyAttributes(partition);
     if (
       key && typeof key === 'object' && !Array.isArray(key) &&
-      Object.values(key).every((v) => typeof v === 'string') &&
+      Object.keys(key).length === expected.size &&
+      Object.entries(key).every(([k, v]) => expected.has(k) && typeof v === 'string' && v.length > 0 && v.length <= 1024) &&
       Object.entries(partition).every(([k, v]) => (key as Record<string, string>)[k] === v)
     ) {
       return key as Record<string, string>;
@@ -85,5 +101,5 @@ export function decodeToken(token: string | undefined, partition: Record<string,
   } catch {
     // fall through
   }
-  throw problem('validation-failed', 'nextToken is not a token this API issued', [{ path: 'nextToken', message: 'invalid token' }]);
+  throw problem('validation-failed', 'nextToken is not a token this API issued for this list', [{ path: 'query.nextToken', message: 'invalid token' }]);
 }

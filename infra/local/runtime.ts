@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, DynamoDBBatchResponse } from 'aws-lambda';
 import { functionCatalog, type FunctionName } from '../../functions/catalog.ts';
+import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
+import { notificationsIn } from '../../functions/notifications/stream.ts';
 import { createTableInput, outboxStreamFilter, tableKeys } from '../../functions/shared/table.ts';
 import { schedules, subscriptions } from '../../events/subscriptions.ts';
 import { routes } from '../../schemas/routes.ts';
@@ -24,8 +26,6 @@ import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-
 import { invoke } from './lambda.ts';
 import { seedDemoProvince } from './seed.ts';
 import { StreamPoller } from './stream-poller.ts';
-import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
-import { notificationsIn } from '../../functions/notifications/stream.ts';
 
 export interface RuntimeOptions {
   dataDir?: string;
@@ -200,15 +200,16 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
         await invoke(s.target, event);
       },
       async settle() {
-        // The relay runs within ~50 ms of a write; two quiet passes in a row mean nothing is moving.
+        // Pollers run every 50–250 ms; two quiet passes in a row (nothing new read by either stream
+        // poller, nothing in flight on the bus) mean nothing is moving.
         let quiet = 0;
-        let seen = -1;
+        let seen = '';
         while (quiet < 2) {
-          await new Promise((r) => setTimeout(r, 150));
+          await new Promise((r) => setTimeout(r, 300));
           await bus.idle();
-          if (poller.handled === seen) quiet++;
-          else quiet = 0;
-          seen = poller.handled;
+          const now = `${poller.handled}/${smsPrinter.handled}`;
+          quiet = now === seen ? quiet + 1 : 0;
+          seen = now;
         }
       },
       async stop() {
