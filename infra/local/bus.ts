@@ -58,8 +58,9 @@ export class LocalBus {
   private inFlight = new Set<Promise<void>>();
   private stopped = false;
   private timers = new Set<NodeJS.Timeout>();
-  /** Fault injection for reliability tests: PutEvents answers with failed entries while > 0. */
+  /** Fault injection for reliability tests: PutEvents answers with failed entries while > 0, or until a time. */
   failNextPutEvents = 0;
+  failPutEventsUntil = 0;
   delivered = 0;
   deadLettered = 0;
 
@@ -90,8 +91,8 @@ export class LocalBus {
 
   putEvents(entries: PutEventsEntry[]): { FailedEntryCount: number; Entries: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }> } {
     const results = entries.map((e) => {
-      if (this.failNextPutEvents > 0) {
-        this.failNextPutEvents--;
+      if (this.failNextPutEvents > 0 || Date.now() < this.failPutEventsUntil) {
+        this.failNextPutEvents = Math.max(0, this.failNextPutEvents - 1);
         return { ErrorCode: 'InternalFailure', ErrorMessage: 'injected failure' };
       }
       if (e.EventBusName && e.EventBusName !== this.o.busName && !e.EventBusName.endsWith(`/${this.o.busName}`)) {

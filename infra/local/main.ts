@@ -16,6 +16,7 @@ if (health.status !== 200) {
   process.exit(1);
 }
 log(`province ${runtime.province.code} (${runtime.province.name}), table ${runtime.tableName}, data in ${runtime.dataDir}`);
+log(`DynamoDB Local on ${runtime.dynamoEndpoint}`);
 log(`token: npm run --silent token -- --role operator`);
 log(`listening on ${runtime.url}`);
 

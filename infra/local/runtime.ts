@@ -45,6 +45,8 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   url: string;
+  /** The DynamoDB Local endpoint (inspect the table with any SDK or the AWS CLI's --endpoint-url). */
+  dynamoEndpoint: string;
   dataDir: string;
   tableName: string;
   province: ProvinceConfig;
@@ -184,6 +186,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
 
     const runtime: Runtime = {
       url: apiUrl,
+      dynamoEndpoint: ddbEndpoint,
       dataDir,
       tableName,
       province,

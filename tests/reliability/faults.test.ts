@@ -1,0 +1,107 @@
+// Faults the real components cannot be made to produce on demand: PutEvents failing for a while,
+// a consumer that keeps throwing, DynamoDB throttling a settlement. Everything else is real.
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ddb } from '../../functions/shared/db.ts';
+import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+
+let rt: TestRuntime;
+let operator: Caller;
+beforeAll(async () => {
+  rt = await startTestRuntime({ busMaxAttempts: 3, busBaseDelayMs: 20 });
+  operator = await rt.as('operator');
+});
+afterAll(() => rt?.stop());
+
+const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+async function audited(detailType: string): Promise<Array<Record<string, any>>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const items: Array<Record<string, unknown>> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await rt.db.send(
+      new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${today()}` }, ExclusiveStartKey: start }),
+    );
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return items.filter((i) => i.detailType === detailType) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+describe('PutEvents failing for a while', () => {
+  it('the relay retries from the first unpublished record: every event arrives, once', async () => {
+    rt.bus.failPutEventsUntil = Date.now() + 2_500;
+    const ids = Array.from({ length: 10 }, (_, i) => `ph-outage-${i}`);
+    for (const id of ids) {
+      const res = await rt.call(operator, 'POST', '/institutions', { id, name: '药房', type: 'pharmacy', district: '西湖区', designated: true });
+      expect(res.status).toBe(201); // the API does not depend on the bus
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    await rt.settle();
+    const rows = (await audited('InstitutionRegistered')).filter((r) => ids.includes(r.detail.institutionId));
+    expect(rows.map((r) => r.detail.institutionId).sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('a consumer that keeps throwing', () => {
+  it('is retried, then dead-lettered with its error, and other events are delivered meanwhile', async () => {
+    const deadLetters = join(rt.dataDir, 'bus', 'dead-letters.jsonl');
+    const before = existsSync(deadLetters) ? readFileSync(deadLetters, 'utf8').split('\n').filter(Boolean).length : 0;
+    // A detail its schema refuses: the audit consumer throws on every attempt.
+    rt.bus.putEvents([{ Source: 'consortium.institutions', DetailType: 'InstitutionRegistered', Detail: JSON.stringify({ id: 'evt_broken', institutionId: 42 }) }]);
+    const ok = await rt.call(operator, 'POST', '/institutions', { id: 'ph-after-poison', name: '药房', type: 'pharmacy', district: '西湖区', designated: true });
+    expect(ok.status).toBe(201);
+    await rt.settle();
+
+    const lines = readFileSync(deadLetters, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.length).toBe(before + 1);
+    expect(lines.at(-1)).toMatchObject({ target: 'audit', attempts: 3, event: { detail: { id: 'evt_broken' } } });
+    expect(lines.at(-1).error).toMatch(/institutionId|expected/i);
+    expect((await audited('InstitutionRegistered')).filter((r) => r.detail.institutionId === 'ph-after-poison')).toHaveLength(1);
+  });
+});
+
+describe('DynamoDB throttling a settlement', () => {
+  it('answers 503 with Retry-After, writes nothing, and the same request succeeds once the table recovers', async () => {
+    const channel = await rt.as('channel');
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    const nationalId = demoNationalId('330106', '19750505', 77);
+    const enrolled = await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId, name: '限流', district: '西湖区', personalAccountFen: 50_000, annualPooledUsedFen: 1 }] });
+    const personId = enrolled.body.personIds[0];
+    const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId, name: '限流', channel: 'wechat' });
+    const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
+    const body = { code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 }] };
+    await rt.settle();
+    const count = async () => (await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT' }))).Count;
+    const itemsBefore = await count();
+
+    // Every TransactWriteItems is throttled (after the SDK's own retries), as DynamoDB does under a hot key.
+    let throttled = 0;
+    ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (/TransactWrite/.test(String(context.commandName))) {
+          throttled++;
+          throw new ProvisionedThroughputExceededException({ message: 'injected: rate of requests exceeds the allowed throughput', $metadata: {} });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottling' },
+    );
+    const res = await rt.call(pharmacy, 'POST', '/settlements', body, { 'idempotency-key': 'throttled-once-1' });
+    ddb.middlewareStack.remove('injectThrottling');
+
+    expect(throttled).toBeGreaterThan(0);
+    expect([res.status, slug(res.body)]).toEqual([503, 'service-unavailable']);
+    expect(res.headers.get('retry-after')).toBe('1');
+    await rt.settle();
+    expect(await count()).toBe(itemsBefore);
+    expect((await rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen).toBe(50_000);
+
+    const retried = await rt.call(pharmacy, 'POST', '/settlements', body, { 'idempotency-key': 'throttled-once-1' });
+    expect(retried.status).toBe(201);
+    expect((await rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen).toBe(50_000 - retried.body.personalAccountFen);
+  });
+});
