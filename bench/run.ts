@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchBundles } from './bundles.ts';
 import { benchRuntime, printTable } from './lib.ts';
+import { benchPrescriptionRouting } from './prescription-routing.ts';
 import { benchRoundTrips } from './round-trips.ts';
 import { benchSettlements } from './settlement.ts';
 
@@ -15,6 +16,10 @@ try {
   const settlements = await benchSettlements(rt, endpoint);
   printTable('Settlement through the local HTTP path vs raw TransactWriteItems (6 items), same engine, same run (goal: ratio >= 0.25)', settlements as never);
   results.settlements = settlements;
+
+  const routing = await benchPrescriptionRouting(rt);
+  printTable('Prescription issued → routed on the local runtime (goal: p95 <= 2000 ms)', routing as never);
+  results.prescriptionRouting = routing;
 
   const trips = await benchRoundTrips(rt);
   printTable('DynamoDB commands per request (goal: settle <= 3)', trips as never);
