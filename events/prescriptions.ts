@@ -1,10 +1,11 @@
 // Events of the prescriptions context. Details carry ids, drug codes, quantities and statuses only:
 // never names, phones, national IDs, diagnoses, dosages or free-text reasons.
 import * as z from 'zod';
+import { drugCode } from '../schemas/common.ts';
+import { prescriptionStatus as status } from '../schemas/prescriptions.ts';
 import { defineEvent, sources } from './catalog.ts';
 
-const status = z.enum(['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired']);
-const items = z.array(z.object({ drugCode: z.string(), quantity: z.number().int().positive() })).min(1);
+const items = z.array(z.object({ drugCode, quantity: z.number().int().positive() })).min(1);
 
 /** What every transition event says: which prescription, whose, and the move it made. */
 const transition = {

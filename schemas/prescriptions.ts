@@ -67,8 +67,10 @@ export const prescription = z
     referralId: serverId.optional(),
     /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
     pharmacyId: institutionId.optional(),
-    /** Pharmacies that rejected it; it is never routed to them again. */
-    rejectedBy: z.array(institutionId),
+    /** Pharmacies that rejected it; it is never routed to them again. Shown to the prescriber only. */
+    rejectedBy: z.array(institutionId).optional().meta({
+      description: 'Pharmacies that rejected it (never routed to them again). Prescriber only: a pharmacy sees neither this nor other pharmacies\' history entries',
+    }),
     settlementId: serverId.optional(),
     issuedAt: isoDateTime,
     expiresAt: isoDateTime,
@@ -164,7 +166,7 @@ export const prescriptionRoutes = [
     fn: 'prescriptions',
     auth: ['pharmacy'],
     tag,
-    summary: 'The routed pharmacy accepts it after review',
+    summary: 'The routed pharmacy accepts it after review (within its validity; past it → 409 invalid-transition)',
     params: idParam,
     responses: { 200: prescription },
     problems: ['not-found', 'invalid-transition', 'conflict', ...authProblems],
@@ -189,7 +191,10 @@ export const prescriptionRoutes = [
     fn: 'prescriptions',
     auth: ['pharmacy'],
     tag,
-    summary: 'Dispense an accepted prescription against a settlement of the same person at this pharmacy',
+    summary:
+      'Dispense an accepted prescription, within its validity, against a settlement of the same person at this pharmacy that paid for ' +
+      'every item (at least the prescribed quantity of each drug). Review is mandatory: accept (review) the prescription before ' +
+      'dispensing; a routed one → 409 invalid-transition',
     params: idParam,
     body: dispenseRequest,
     responses: { 200: prescription },

@@ -1,11 +1,17 @@
 // Pure rules of the prescriptions context: the state machine, pharmacy choice, distance, the checks
-// a dispense makes on a settlement, and who may see what. No AWS, no I/O.
+// a dispense makes on a settlement, the referral a prescription may name, and who may see and read
+// what. No AWS, no I/O.
 import type { Prescription, PrescriptionItem, PrescriptionStatus } from '#schemas/prescriptions';
 import { addHours } from '#shared/clock';
 import { problem } from '#shared/errors';
 
-/** A prescription as stored: the API shape plus the optimistic-lock revision and the time of its last move. */
-export interface PrescriptionRecord extends Prescription {
+/**
+ * A prescription as stored: the API shape (with `rejectedBy`, which the API shows to the prescriber
+ * only) plus the optimistic-lock revision and the time of its last move.
+ */
+export interface PrescriptionRecord extends Omit<Prescription, 'rejectedBy'> {
+  /** Pharmacies that rejected it; it is never routed to them again. */
+  rejectedBy: string[];
   /** Incremented by every transition; each write is conditional on the status and rev it read. */
   rev: number;
   /** When it entered its current status (sort key of the worklists). */
@@ -19,23 +25,35 @@ export type Actor = 'router' | 'pharmacy' | 'prescriber' | 'sweeper';
 export const openStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
 
 /**
- * The state machine, the one place that says which move is allowed from which status and by whom.
- * `rejected` is transient: the router moves it on (to another pharmacy or `unroutable`). Stock
- * effects follow from the statuses (see `stockEffect`).
+ * The state machine, the one place that says which move is allowed from which status, by whom, and
+ * whether it needs the prescription to be within its validity. `rejected` is transient: the router
+ * moves it on (to another pharmacy or `unroutable`). Stock effects follow from the statuses (see
+ * `stockEffect`). `applyTransition` enforces every column; the store repeats the status (and, for
+ * `withinValidity` moves, the validity) in the write's condition, so racing moves cannot both win.
  */
 export const transitions = {
-  route: { from: ['issued', 'rejected'], to: 'routed', actor: 'router' },
-  markUnroutable: { from: ['issued', 'rejected'], to: 'unroutable', actor: 'router' },
-  accept: { from: ['routed'], to: 'accepted', actor: 'pharmacy' },
-  reject: { from: ['routed'], to: 'rejected', actor: 'pharmacy' },
-  dispense: { from: ['accepted'], to: 'dispensed', actor: 'pharmacy' },
-  cancel: { from: openStatuses, to: 'cancelled', actor: 'prescriber' },
-  expire: { from: openStatuses, to: 'expired', actor: 'sweeper' },
-} as const satisfies Record<Action, { from: readonly PrescriptionStatus[]; to: PrescriptionStatus; actor: Actor }>;
+  route: { from: ['issued', 'rejected'], to: 'routed', actor: 'router', withinValidity: true },
+  markUnroutable: { from: ['issued', 'rejected'], to: 'unroutable', actor: 'router', withinValidity: false },
+  accept: { from: ['routed'], to: 'accepted', actor: 'pharmacy', withinValidity: true },
+  reject: { from: ['routed'], to: 'rejected', actor: 'pharmacy', withinValidity: false },
+  // Review is mandatory: the pharmacist accepts (reviews) a prescription before dispensing it.
+  dispense: { from: ['accepted'], to: 'dispensed', actor: 'pharmacy', withinValidity: true },
+  cancel: { from: openStatuses, to: 'cancelled', actor: 'prescriber', withinValidity: false },
+  expire: { from: openStatuses, to: 'expired', actor: 'sweeper', withinValidity: false },
+} as const satisfies Record<Action, { from: readonly PrescriptionStatus[]; to: PrescriptionStatus; actor: Actor; withinValidity: boolean }>;
 
 export function canTransition(action: Action, from: PrescriptionStatus): boolean {
   return (transitions[action].from as readonly PrescriptionStatus[]).includes(from);
 }
+
+/** Whether a move into `to` must happen before the prescription's validity ends (its write is conditional on it). */
+export function requiresValidity(to: PrescriptionStatus): boolean {
+  return Object.values(transitions).some((t) => t.to === to && t.withinValidity);
+}
+
+/** The actor an institution acts as: a pharmacy fills, a clinic or hospital prescribes. */
+export const actorOf = (caller: Pick<Caller, 'role'>): Actor | undefined =>
+  caller.role === 'pharmacy' ? 'pharmacy' : caller.role === 'clinic' || caller.role === 'hospital' ? 'prescriber' : undefined;
 
 /** Statuses in which the prescription's items are reserved at its pharmacy. */
 export const holdsStock = (s: PrescriptionStatus) => s === 'routed' || s === 'accepted';
@@ -51,6 +69,8 @@ export function stockEffect(from: PrescriptionStatus, to: PrescriptionStatus): S
 
 export interface Move {
   at: Date;
+  /** Who makes the move; must be the action's actor in the transition table (else 403). */
+  actor: Actor;
   /** Institution making the move (pharmacy or prescriber); absent for the router and the sweeper. */
   by?: string;
   reason?: string;
@@ -60,12 +80,21 @@ export interface Move {
   settlementId?: string;
 }
 
-/** The prescription after `action`, or 409 invalid-transition. */
+/**
+ * The prescription after `action`, or: 403 forbidden (not the action's actor), 409 invalid-transition
+ * (not allowed from the current status, or past the validity for a move that needs it).
+ */
 export function applyTransition(rx: PrescriptionRecord, action: Action, move: Move): PrescriptionRecord {
+  const rule = transitions[action];
+  if (move.actor !== rule.actor) throw problem('forbidden', `only the ${rule.actor} may ${action} a prescription`);
   if (!canTransition(action, rx.status)) {
+    if (action === 'dispense' && rx.status === 'routed') {
+      throw problem('invalid-transition', 'accept (review) the prescription before dispensing: a pharmacist reviews every prescription before it is dispensed');
+    }
     throw problem('invalid-transition', `cannot ${action} a prescription that is ${rx.status}`);
   }
-  const to = transitions[action].to;
+  if (rule.withinValidity && isOverdue(rx, move.at)) throw expiredProblem(action, rx.expiresAt);
+  const to = rule.to;
   const at = move.at.toISOString();
   const next: PrescriptionRecord = {
     ...rx,
@@ -130,6 +159,10 @@ export function newPrescription(input: {
 
 export const isOverdue = (rx: Pick<PrescriptionRecord, 'expiresAt'>, now: Date) => Date.parse(rx.expiresAt) <= now.getTime();
 
+/** 409 for a move that needs validity on a prescription whose validity has ended (the sweeper may not have run yet). */
+export const expiredProblem = (action: Action, expiresAt: string) =>
+  problem('invalid-transition', `cannot ${action} the prescription: it expired at ${expiresAt} (not dispensed within its validity)`);
+
 // ── access ──
 
 export interface Caller {
@@ -154,6 +187,42 @@ export function actAccess(rx: Pick<PrescriptionRecord, 'prescriberId' | 'pharmac
   if (canSee(rx, caller)) return 'allowed';
   if (caller.role === 'pharmacy' && caller.inst && rx.rejectedBy.includes(caller.inst)) return 'rejected-by-caller';
   return 'hidden';
+}
+
+/** A prescription as `caller` may read it (what the API returns, before the store strips its bookkeeping). */
+export type PrescriptionView<T extends Pick<PrescriptionRecord, 'rejectedBy' | 'history' | 'prescriberId'>> = Omit<T, 'rejectedBy'> & { rejectedBy?: string[] };
+
+/**
+ * What `caller` may read of a prescription it can see. The prescriber sees everything. A pharmacy
+ * learns nothing of other pharmacies: no `rejectedBy`, and of the history only the prescriber's
+ * entries, its own, and the platform's from its routing on (earlier routings went elsewhere).
+ */
+export function viewFor<T extends Pick<PrescriptionRecord, 'rejectedBy' | 'history' | 'prescriberId'>>(rx: T, caller: Caller): PrescriptionView<T> {
+  if (caller.role !== 'pharmacy') return rx;
+  const { rejectedBy: _others, ...rest } = rx;
+  const routedHere = rx.history.findLastIndex((h) => h.status === 'routed');
+  const history = rx.history.filter((h, i) => (h.by ? h.by === caller.inst || h.by === rx.prescriberId : i >= routedHere));
+  return { ...rest, history };
+}
+
+// ── the referral a prescription follows ──
+
+/** The fields of a referral item (functions/referrals) that prescribing with it depends on. */
+export interface ReferralView {
+  personId: string;
+  fromInstitutionId: string;
+  toInstitutionId: string;
+}
+
+/**
+ * Why a prescription of `personId` by `prescriberId` cannot name `referral`; empty when it can. A
+ * referral the prescriber is no party to is reported as missing (its existence is not revealed).
+ */
+export function referralProblems(referral: ReferralView | undefined, personId: string, prescriberId: string): string[] {
+  if (!referral || (referral.fromInstitutionId !== prescriberId && referral.toInstitutionId !== prescriberId)) {
+    return ['no such referral sent or received by this institution'];
+  }
+  return referral.personId === personId ? [] : ['the referral is for another person'];
 }
 
 // ── routing ──
@@ -231,10 +300,22 @@ export interface SettlementView {
   status: string;
   prescriptionId?: string;
   settledAt: string;
+  /** What it paid for (a drug may span several lines). */
+  items: ReadonlyArray<{ drugCode: string; quantity: number }>;
+}
+
+/** Units by drug code, summing repeated lines. */
+function unitsByDrug(items: ReadonlyArray<{ drugCode: string; quantity: number }>): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const { drugCode, quantity } of items) units.set(drugCode, (units.get(drugCode) ?? 0) + quantity);
+  return units;
 }
 
 /** Why `settlement` cannot pay for dispensing `rx` at its pharmacy; empty when it can. */
-export function settlementProblems(settlement: SettlementView | undefined, rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt'>): string[] {
+export function settlementProblems(
+  settlement: SettlementView | undefined,
+  rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items'>,
+): string[] {
   if (!settlement) return ['no such settlement'];
   const problems: string[] = [];
   if (settlement.status !== 'settled') problems.push(`the settlement is ${settlement.status}, not settled`);
@@ -242,5 +323,13 @@ export function settlementProblems(settlement: SettlementView | undefined, rx: P
   if (settlement.institutionId !== rx.pharmacyId) problems.push('the settlement was made at another institution');
   if (settlement.prescriptionId && settlement.prescriptionId !== rx.prescriptionId) problems.push('the settlement names another prescription');
   if (Date.parse(settlement.settledAt) < Date.parse(rx.issuedAt)) problems.push('the settlement predates the prescription');
+  // It must have paid for every item dispensed, at least the prescribed quantity of each drug.
+  const paid = unitsByDrug(settlement.items);
+  for (const [drugCode, needed] of unitsByDrug(rx.items)) {
+    const units = paid.get(drugCode) ?? 0;
+    if (units < needed) {
+      problems.push(units ? `the settlement pays for ${units} of ${drugCode}; the prescription needs ${needed}` : `the settlement does not pay for ${drugCode} (the prescription needs ${needed})`);
+    }
+  }
   return problems;
 }

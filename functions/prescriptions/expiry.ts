@@ -18,7 +18,7 @@ async function expireOne(prescriptionId: string, now: Date): Promise<boolean> {
     const rx = await store.getPrescription(prescriptionId);
     // The index is eventually consistent: what it lists may have moved on already.
     if (!rx || !canTransition('expire', rx.status) || !isOverdue(rx, now)) return false;
-    await store.writeTransition(rx, applyTransition(rx, 'expire', { at: now }), { now });
+    await store.writeTransition(rx, applyTransition(rx, 'expire', { at: now, actor: 'sweeper' }), { now });
     return true;
   });
 }

@@ -7,7 +7,9 @@ import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
-import { actAccess, applyTransition, canSee, newPrescription, settlementProblems, type Action, type Move, type PrescriptionRecord } from './domain.ts';
+import {
+  actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
+} from './domain.ts';
 import * as store from './store.ts';
 
 /** Reads the prescription as `caller` may see it: someone else's is 404 (its existence is not revealed). */
@@ -18,26 +20,36 @@ async function visible(id: string, caller: Principal): Promise<PrescriptionRecor
 }
 
 /**
- * One move by an institution: read, check access and the transition table, write conditionally.
- * A lost race reads again and decides afresh (usually 409 invalid-transition the second time).
+ * A lost race re-reads and decides afresh. The loser of a race between two moves finds the winner's
+ * status on its first re-read (a failed condition means the winner has committed), so it answers 409
+ * invalid-transition; only a run of in-flight collisions (TransactionConflict) uses more retries, and
+ * 409 conflict is left for when all of them do.
+ */
+const ACT_RETRIES = 10;
+
+/**
+ * One move by an institution: read, check access and the transition table (actor, status,
+ * validity), write conditionally.
  */
 async function act(
   id: string,
   caller: Principal,
   action: Action,
-  move: Omit<Move, 'by'>,
+  move: Omit<Move, 'by' | 'actor'>,
   ctx: { now: Date; requestId: string },
   extra: (rx: PrescriptionRecord) => Promise<TxItem[]> = async () => [],
 ) {
+  const actor = actorOf(caller);
+  if (!actor) throw problem('forbidden', `a ${caller.role} does not act on prescriptions`);
   return withRaceRetries(async () => {
     const rx = await store.getPrescription(id);
     const access = rx ? actAccess(rx, caller) : 'hidden';
     if (!rx || access === 'hidden') throw problem('not-found', `no prescription ${id}`);
     if (access === 'rejected-by-caller') throw problem('invalid-transition', `this pharmacy rejected prescription ${id}; it is routed elsewhere`);
-    const next = applyTransition(rx, action, { ...move, by: caller.inst });
+    const next = applyTransition(rx, action, { ...move, actor, by: caller.inst });
     await store.writeTransition(rx, next, { now: ctx.now, correlationId: ctx.requestId }, await extra(rx));
-    return { status: 200, body: store.toApi(next) };
-  });
+    return { status: 200, body: store.toApi(next, caller) };
+  }, ACT_RETRIES);
 }
 
 /** Field errors for items whose drug is not in the catalog. */
@@ -49,37 +61,42 @@ const institutionOf = (p: Principal) => p.inst!;
 
 export const handler = apiHandler(prescriptionRoutes, {
   async issuePrescription({ body, principal, now, requestId }) {
-    const [prescriber, known, nominated, enrolled] = await Promise.all([
-      store.getInstitution(institutionOf(principal)),
-      store.knownDrugs(body.items.map((i) => i.drugCode)),
-      body.nominatedPharmacyId ? store.getInstitution(body.nominatedPharmacyId) : Promise.resolve(undefined),
-      store.personExists(body.personId),
-    ]);
+    const prescriberId = institutionOf(principal);
+    const { prescriber, nominated, enrolled, knownDrugs, referral } = await store.loadIssueInputs({
+      prescriberId,
+      nominatedPharmacyId: body.nominatedPharmacyId,
+      personId: body.personId,
+      drugCodes: body.items.map((i) => i.drugCode),
+      referralId: body.referralId,
+    });
     // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
     if (prescriber?.type !== principal.role) throw problem('forbidden', `institution ${principal.inst} is not a registered ${principal.role}`);
-    const errors = catalogErrors(body.items, known);
+    const errors = catalogErrors(body.items, knownDrugs);
     if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
+    // A referral named must be this person's, and one this institution sent or received.
+    if (body.referralId) {
+      for (const message of referralProblems(referral, body.personId, prescriberId)) errors.push({ path: 'body.referralId', message });
+    }
     if (errors.length) throw problem('validation-failed', 'invalid body', errors);
     if (!enrolled) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
 
     const rx = newPrescription({
       ...body,
       prescriptionId: newId('rx', now.getTime()),
-      prescriberId: institutionOf(principal),
+      prescriberId,
       now,
       validityHours: provinceConfig().prescriptionValidityHours,
     });
     await store.putIssued(rx, { now, correlationId: requestId });
-    return { status: 201, body: store.toApi(rx), headers: { location: `/prescriptions/${rx.prescriptionId}` } };
+    return { status: 201, body: store.toApi(rx, principal), headers: { location: `/prescriptions/${rx.prescriptionId}` } };
   },
 
   async getPrescription({ params, principal }) {
-    return { status: 200, body: store.toApi(await visible(params.id, principal)) };
+    return { status: 200, body: store.toApi(await visible(params.id, principal), principal) };
   },
 
   async listPrescriptions({ query, principal }) {
-    const who = { role: principal.role === 'pharmacy' ? ('pharmacy' as const) : ('prescriber' as const), inst: institutionOf(principal) };
-    return { status: 200, body: await store.listWorklist(who, query.status, query.limit, query.nextToken) };
+    return { status: 200, body: await store.listWorklist({ role: principal.role, inst: institutionOf(principal) }, query.status, query.limit, query.nextToken) };
   },
 
   async acceptPrescription({ params, principal, now, requestId }) {
@@ -92,7 +109,8 @@ export const handler = apiHandler(prescriptionRoutes, {
 
   async dispensePrescription({ params, body, principal, now, requestId }) {
     return act(params.id, principal, 'dispense', { at: now, settlementId: body.settlementId }, { now, requestId }, async (rx) => {
-      // Only an accepted prescription gets this far (applyTransition checked); now the settlement.
+      // Only an accepted prescription within its validity gets this far (applyTransition checked); now
+      // the settlement: settled, this person's, made here after issue, paying for every item.
       const problems = settlementProblems(await store.getSettlement(body.settlementId), rx);
       if (problems.length) {
         throw problem('validation-failed', `settlement ${body.settlementId} cannot pay for this prescription`, problems.map((message) => ({ path: 'body.settlementId', message })));

@@ -39,5 +39,5 @@ export const expiryKey = (prescriptionId: string, validUntil: string) => ({
 /** Upper bound of the sort keys of prescriptions whose validity ended at or before `at` (ids never contain "~"). */
 export const expiryBound = (at: Date) => `${at.toISOString()}#~`;
 
-/** One settlement dispenses one prescription: a conditional put of this marker in the dispense transaction. */
-export const settlementUseKey = (settlementId: string) => ({ PK: `RX-SETTLEMENT#${settlementId}`, SK: 'DISPENSED' });
+// The marker "this settlement paid for a dispense" is the settlement's business (a reversal checks
+// it): its key is `settlementDispenseKey` in functions/vouchers/keys.ts.

@@ -79,11 +79,11 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
 
   const ctx = { now, correlationId };
   if (chosen) {
-    await store.writeTransition(rx, applyTransition(rx, 'route', { at: now, pharmacyId: chosen }), ctx);
+    await store.writeTransition(rx, applyTransition(rx, 'route', { at: now, actor: 'router', pharmacyId: chosen }), ctx);
     logger.info('routed', { prescriptionId, pharmacyId: chosen, candidates: ranked.length });
     return 'routed';
   }
-  await store.writeTransition(rx, applyTransition(rx, 'markUnroutable', { at: now }), ctx);
+  await store.writeTransition(rx, applyTransition(rx, 'markUnroutable', { at: now, actor: 'router' }), ctx);
   logger.info('unroutable', { prescriptionId, candidates: ranked.length });
   return 'unroutable';
 }

@@ -1,11 +1,11 @@
 // DynamoDB access of the prescriptions context: prescriptions, pharmacy stock, worklists, the expiry
-// index, and the few items of other contexts it reads (people, institutions, drugs, settlements)
-// through their owners' key builders.
-import { BatchGetCommand, GetCommand, QueryCommand, type BatchGetCommandInput, type BatchGetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+// index, and the few items of other contexts it reads (people, institutions, drugs, referrals,
+// settlements) through their owners' key builders.
+import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { location } from '#schemas/common';
 import { prescription, type StockLevel } from '#schemas/prescriptions';
-import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction, type TxItem } from '#shared/db';
+import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import {
@@ -13,18 +13,24 @@ import {
   PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
 } from '#events/prescriptions';
 import { drugKey, institutionKey, institutionListKey, personKey } from '../institutions/keys.ts';
-import { settlementKey } from '../vouchers/keys.ts';
-import { openStatuses, stockEffect, type PharmacyInfo, type PrescriptionRecord, type SettlementView, type StockAvailable } from './domain.ts';
+import { referralKey } from '../referrals/keys.ts';
+import { settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
+import {
+  expiredProblem, openStatuses, requiresValidity, stockEffect, transitions, viewFor,
+  type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable,
+} from './domain.ts';
 import {
   expiryBound, expiryKey, expiryPartition, pharmacyListKey, pharmacyPartition, prescriberListKey, prescriberPartition,
-  prescriptionKey, settlementUseKey, stockKey, stockPartition,
+  prescriptionKey, stockKey, stockPartition,
 } from './keys.ts';
 
 // ── prescriptions ──
 
 // Stored as `validUntil`, not `expiresAt`: that name is the table's TTL attribute, and a prescription
 // must outlive its validity (TTL would delete it once someone stored the time as a number).
-const prescriptionItem = prescription.extend({ rev: z.number().int(), statusAt: z.string(), validUntil: z.string() }).omit({ expiresAt: true });
+const prescriptionItem = prescription
+  .extend({ rejectedBy: z.array(z.string()), rev: z.number().int(), statusAt: z.string(), validUntil: z.string() })
+  .omit({ expiresAt: true });
 
 function toItem(rx: PrescriptionRecord): Record<string, unknown> {
   const { expiresAt, ...rest } = rx;
@@ -45,9 +51,9 @@ function fromItem(item: Record<string, unknown>): PrescriptionRecord {
   return { ...rest, expiresAt: validUntil };
 }
 
-/** The API view: without the lock revision and index bookkeeping. */
-export function toApi(rx: PrescriptionRecord) {
-  const { rev: _rev, statusAt: _statusAt, ...view } = rx;
+/** The API view for `caller`: what it may read (see `viewFor`), without the lock revision and index bookkeeping. */
+export function toApi(rx: PrescriptionRecord, caller: Caller) {
+  const { rev: _rev, statusAt: _statusAt, ...view } = viewFor(rx, caller);
   return view;
 }
 
@@ -81,11 +87,16 @@ export class StockShortage extends Error {
 /**
  * Writes `next` in place of `prev` with the stock effect of the move and its event, in one
  * transaction. Conditional on the status and revision read, so of two racing moves one wins and
- * the other gets TransactionConflict (callers read again and decide afresh).
+ * the other gets TransactionConflict (callers read again and decide afresh). A move that needs the
+ * prescription within its validity (accept, dispense, route) is also conditional on the validity
+ * lasting past the move's time, so a move made at or after the deadline never wins, whatever it
+ * read: 409 invalid-transition.
  */
 export async function writeTransition(prev: PrescriptionRecord, next: PrescriptionRecord, ctx: EventContext, extra: TxItem[] = []): Promise<void> {
   const effect = stockEffect(prev.status, next.status);
   const at = ctx.now.toISOString();
+  // validUntil and `at` are both toISOString() output (UTC, milliseconds): they compare as strings.
+  const withinValidity = requiresValidity(next.status);
   const stock: TxItem[] =
     effect === 'reserve' ? next.items.map((i) => reserve(next.pharmacyId!, i.drugCode, i.quantity, at))
     : effect === 'release' ? prev.items.map((i) => release(prev.pharmacyId!, i.drugCode, i.quantity, at))
@@ -97,18 +108,25 @@ export async function writeTransition(prev: PrescriptionRecord, next: Prescripti
         Put: {
           TableName: tableName(),
           Item: toItem(next),
-          ConditionExpression: '#status = :from AND #rev = :rev',
+          ConditionExpression: `#status = :from AND #rev = :rev${withinValidity ? ' AND validUntil > :at' : ''}`,
           ExpressionAttributeNames: { '#status': 'status', '#rev': 'rev' },
-          ExpressionAttributeValues: { ':from': prev.status, ':rev': prev.rev },
+          ExpressionAttributeValues: { ':from': prev.status, ':rev': prev.rev, ...(withinValidity ? { ':at': at } : {}) },
         },
       },
-      onConditionFailed: () => new TransactionConflict(`prescription ${prev.prescriptionId} moved concurrently`),
+      onConditionFailed: (current) => {
+        const unmoved = current?.status === prev.status && current?.rev === prev.rev;
+        if (withinValidity && unmoved) return expiredProblem(actionInto(next.status), prev.expiresAt);
+        return new TransactionConflict(`prescription ${prev.prescriptionId} moved concurrently`);
+      },
     },
     ...stock,
     ...extra,
     transitionEvent(prev, next, ctx),
   ]);
 }
+
+/** The action whose target status is `to` (each status is the target of one action). */
+const actionInto = (to: PrescriptionRecord['status']) => (Object.keys(transitions) as Array<keyof typeof transitions>).find((a) => transitions[a].to === to)!;
 
 const base = (rx: PrescriptionRecord) => ({ prescriptionId: rx.prescriptionId, prescriberId: rx.prescriberId, personId: rx.personId, status: rx.status });
 const quantities = (rx: PrescriptionRecord) => rx.items.map(({ drugCode, quantity }) => ({ drugCode, quantity }));
@@ -227,19 +245,23 @@ export async function setStock(pharmacyId: string, items: ReadonlyArray<{ drugCo
         ),
     })),
   );
-  const levels = await batchGet(items.map((i) => stockKey(pharmacyId, i.drugCode)));
-  return levels.map(toLevel);
+  const keys = items.map((i) => stockKey(pharmacyId, i.drugCode));
+  const levels = await batchGet(keys);
+  return keys.map((k) => toLevel(levels.get(keyOf(k))!));
 }
 
 export async function listStock(pharmacyId: string, limit: number, nextToken?: string) {
   const { PK, skPrefix } = stockPartition(pharmacyId);
+  const start = decodeToken(nextToken, { PK });
+  // A token naming another item of the pharmacy's partition would start outside the stock range.
+  if (start && !start.SK?.startsWith(skPrefix)) throw badToken();
   const res = await ddb.send(
     new QueryCommand({
       TableName: tableName(),
       KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
       ExpressionAttributeValues: { ':pk': PK, ':sk': skPrefix },
       Limit: limit,
-      ExclusiveStartKey: decodeToken(nextToken, { PK }),
+      ExclusiveStartKey: start,
     }),
   );
   return { items: (res.Items ?? []).map(toLevel), nextToken: encodeToken(res.LastEvaluatedKey) };
@@ -248,40 +270,28 @@ export async function listStock(pharmacyId: string, limit: number, nextToken?: s
 /** Available units of `drugCodes` at each pharmacy (consistent reads: a reservation follows). */
 export async function availableStock(pharmacyIds: readonly string[], drugCodes: readonly string[]): Promise<Map<string, StockAvailable>> {
   const keys = pharmacyIds.flatMap((p) => drugCodes.map((d) => stockKey(p, d)));
-  const found = await batchGet(keys, true);
+  const found = await batchGet(keys, { consistent: true, projection: ['pharmacyId', 'drugCode', 'available'] });
   const out = new Map<string, Map<string, number>>(pharmacyIds.map((p) => [p, new Map()]));
-  for (const item of found) {
+  for (const item of found.values()) {
     const s = z.object({ pharmacyId: z.string(), drugCode: z.string(), available: z.number().int() }).parse(item);
     out.get(s.pharmacyId)?.set(s.drugCode, s.available);
   }
   return out;
 }
 
-/** BatchGetItem in chunks of 100, retrying unprocessed keys. */
-async function batchGet(keys: Array<Record<string, string>>, consistent = true, projection?: string): Promise<Array<Record<string, unknown>>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let request: BatchGetCommandInput['RequestItems'] = {
-      [tableName()]: { Keys: keys.slice(i, i + 100), ConsistentRead: consistent, ...(projection ? { ProjectionExpression: projection } : {}) },
-    };
-    for (let attempt = 0; request && Object.keys(request).length; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-      const res: BatchGetCommandOutput = await ddb.send(new BatchGetCommand({ RequestItems: request }));
-      out.push(...(res.Responses?.[tableName()] ?? []));
-      request = res.UnprocessedKeys;
-      if (attempt > 8 && request && Object.keys(request).length) throw new Error('BatchGetItem kept returning unprocessed keys');
-    }
-  }
-  return out;
-}
-
 // ── worklists and the expiry index ──
 
-export async function listWorklist(who: { role: 'pharmacy' | 'prescriber'; inst: string }, status: string | undefined, limit: number, nextToken?: string) {
+const badToken = () => problem('validation-failed', 'nextToken belongs to another list', [{ path: 'query.nextToken', message: 'invalid token' }]);
+
+/** A pharmacy's routed prescriptions, or a prescriber's issued ones, optionally of one status. */
+export async function listWorklist(caller: Caller & { inst: string }, status: string | undefined, limit: number, nextToken?: string) {
   const [index, pk, sk, partition] =
-    who.role === 'pharmacy'
-      ? (['GSI2', 'GSI2PK', 'GSI2SK', pharmacyPartition(who.inst)] as const)
-      : (['GSI1', 'GSI1PK', 'GSI1SK', prescriberPartition(who.inst)] as const);
+    caller.role === 'pharmacy'
+      ? (['GSI2', 'GSI2PK', 'GSI2SK', pharmacyPartition(caller.inst)] as const)
+      : (['GSI1', 'GSI1PK', 'GSI1SK', prescriberPartition(caller.inst)] as const);
+  const start = decodeToken(nextToken, { [pk]: partition });
+  // A token from the unfiltered list (or another status) would start outside this key range.
+  if (start && status && !start[sk]?.startsWith(`${status}#`)) throw badToken();
   const res = await ddb.send(
     new QueryCommand({
       TableName: tableName(),
@@ -289,10 +299,10 @@ export async function listWorklist(who: { role: 'pharmacy' | 'prescriber'; inst:
       KeyConditionExpression: status ? `${pk} = :pk AND begins_with(${sk}, :status)` : `${pk} = :pk`,
       ExpressionAttributeValues: { ':pk': partition, ...(status ? { ':status': `${status}#` } : {}) },
       Limit: limit,
-      ExclusiveStartKey: decodeToken(nextToken, { [pk]: partition }),
+      ExclusiveStartKey: start,
     }),
   );
-  return { items: (res.Items ?? []).map((i) => toApi(fromItem(i))), nextToken: encodeToken(res.LastEvaluatedKey) };
+  return { items: (res.Items ?? []).map((i) => toApi(fromItem(i), caller)), nextToken: encodeToken(res.LastEvaluatedKey) };
 }
 
 /**
@@ -362,15 +372,52 @@ export async function getPersonDistrict(personId: string): Promise<string | unde
   return Item ? z.object({ district: z.string() }).parse(Item).district : undefined;
 }
 
-export async function personExists(personId: string): Promise<boolean> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: personKey(personId), ProjectionExpression: 'PK' }));
-  return !!Item;
-}
-
 /** Which of `codes` are in the drug catalog. */
 export async function knownDrugs(codes: readonly string[]): Promise<Set<string>> {
-  const found = await batchGet([...new Set(codes)].map(drugKey), false, 'drugCode');
-  return new Set(found.map((i) => String(i.drugCode)));
+  const found = await batchGet(codes.map(drugKey), { consistent: false, projection: ['drugCode'] });
+  return new Set([...found.values()].map((i) => String(i.drugCode)));
+}
+
+const referralView = z.object({ personId: z.string(), fromInstitutionId: z.string(), toInstitutionId: z.string() });
+
+export interface IssueInputs {
+  prescriber?: InstitutionView;
+  nominated?: InstitutionView;
+  enrolled: boolean;
+  knownDrugs: Set<string>;
+  referral?: ReferralView;
+}
+
+/**
+ * Everything issuing a prescription checks, in one BatchGetItem: the prescriber, the nominated
+ * pharmacy, the person (existence only: none of their data is read), the drugs, the referral.
+ */
+export async function loadIssueInputs(q: { prescriberId: string; nominatedPharmacyId?: string; personId: string; drugCodes: readonly string[]; referralId?: string }): Promise<IssueInputs> {
+  const keys = {
+    prescriber: institutionKey(q.prescriberId),
+    nominated: q.nominatedPharmacyId ? institutionKey(q.nominatedPharmacyId) : undefined,
+    person: personKey(q.personId),
+    referral: q.referralId ? referralKey(q.referralId) : undefined,
+  };
+  const drugKeys = q.drugCodes.map(drugKey);
+  const found = await batchGet([...Object.values(keys).filter((k) => k !== undefined), ...drugKeys], {
+    consistent: true,
+    // Only what the checks need, from each kind of item (the person's personal data stays unread).
+    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'fromInstitutionId', 'toInstitutionId'],
+  });
+  const get = (k: { PK: string; SK: string } | undefined) => (k ? found.get(keyOf(k)) : undefined);
+  const institution = (k: { PK: string; SK: string } | undefined) => {
+    const item = get(k);
+    return item ? institutionView.parse(item) : undefined;
+  };
+  const referral = get(keys.referral);
+  return {
+    prescriber: institution(keys.prescriber),
+    nominated: institution(keys.nominated),
+    enrolled: found.has(keyOf(keys.person)),
+    knownDrugs: new Set(drugKeys.flatMap((k) => (found.has(keyOf(k)) ? [String(found.get(keyOf(k))!.drugCode)] : []))),
+    referral: referral ? referralView.parse(referral) : undefined,
+  };
 }
 
 const settlementView = z.object({
@@ -380,6 +427,7 @@ const settlementView = z.object({
   status: z.string(),
   prescriptionId: z.string().optional(),
   settledAt: z.string(),
+  items: z.array(z.object({ drugCode: z.string(), quantity: z.number().int() })),
 });
 
 export async function getSettlement(settlementId: string): Promise<SettlementView | undefined> {
@@ -410,7 +458,7 @@ export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): Tx
       write: {
         Put: {
           TableName: tableName(),
-          Item: { ...settlementUseKey(settlementId), entity: 'settlement-use', settlementId, prescriptionId: rx.prescriptionId },
+          Item: { ...settlementDispenseKey(settlementId), entity: 'settlement-use', settlementId, prescriptionId: rx.prescriptionId },
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },

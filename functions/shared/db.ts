@@ -1,7 +1,9 @@
 // DynamoDB access shared by every context: one client per container, the table name, a transaction
-// helper that turns condition failures into domain errors, and opaque pagination tokens.
+// helper that turns condition failures into domain errors, batched reads, and opaque pagination tokens.
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand, type BatchGetCommandOutput, type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { problem } from './errors.ts';
 import { requireEnv } from './env.ts';
@@ -63,6 +65,64 @@ export async function withRaceRetries<T>(attempt: () => Promise<T>, retries = 5)
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (i + 1)));
     }
   }
+}
+
+// ── batched reads ──
+
+/** The table key of an item (what every context's key builders return). */
+export interface TableKey {
+  PK: string;
+  SK: string;
+}
+
+/** How `batchGet` files what it found: by table key. */
+export const keyOf = (k: { PK?: unknown; SK?: unknown }) => `${String(k.PK)}|${String(k.SK)}`;
+
+/**
+ * BatchGetItem still left keys unprocessed after every retry: DynamoDB is throttling the table. Named
+ * like the SDK's throttling errors, so the HTTP layer answers 503 service-unavailable (retry later)
+ * and consumers retry the event, never a 500.
+ */
+export class BatchGetThrottled extends Error {
+  override name = 'ThrottlingException';
+}
+
+/** DynamoDB's limit of keys per BatchGetItem request. */
+const BATCH_GET_MAX_KEYS = 100;
+/** Attempts per chunk (the first and the retries of unprocessed keys, with exponential backoff). */
+const BATCH_GET_ATTEMPTS = 10;
+
+/**
+ * Reads `keys` (any number; duplicates are read once) with BatchGetItem, 100 keys per request,
+ * retrying unprocessed keys with exponential backoff. Returns the items found, by `keyOf`; a key with
+ * no item is simply absent. `projection` names the attributes to read (PK and SK are always read).
+ */
+export async function batchGet(
+  keys: readonly TableKey[],
+  opts: { consistent?: boolean; projection?: readonly string[] } = {},
+): Promise<Map<string, StoredItem>> {
+  const unique = [...new Map(keys.map((k) => [keyOf(k), { PK: k.PK, SK: k.SK }])).values()];
+  const attributes = opts.projection ? [...new Set([tableKeys.partitionKey, tableKeys.sortKey, ...opts.projection])] : undefined;
+  const projection = attributes
+    ? {
+        ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
+      }
+    : {};
+  const found = new Map<string, StoredItem>();
+  for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
+    let pending: Array<Record<string, unknown>> = unique.slice(i, i + BATCH_GET_MAX_KEYS);
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt >= BATCH_GET_ATTEMPTS) throw new BatchGetThrottled(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
+      if (attempt) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      const res: BatchGetCommandOutput = await ddb.send(
+        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: opts.consistent ?? true, ...projection } } }),
+      );
+      for (const item of res.Responses?.[tableName()] ?? []) found.set(keyOf(item), item);
+      pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Array<Record<string, unknown>>;
+    }
+  }
+  return found;
 }
 
 // Pagination tokens are the LastEvaluatedKey, base64url-encoded. They are opaque to clients; a

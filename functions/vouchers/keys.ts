@@ -1,5 +1,6 @@
 // Keys of the items the vouchers context owns. Other contexts read settlements through
-// `settlementKey` (the prescriptions context checks a dispense against one).
+// `settlementKey` (the prescriptions context checks a dispense against one) and mark a settlement
+// as having paid for a dispense through `settlementDispenseKey`.
 //
 // Settlement item (PK/SK = settlementKey): settlementId, voucherId, personId, institutionId,
 // prescriptionId?, status ('settled' | 'reversed'), totalFen, pooledFundFen, personalAccountFen,
@@ -8,6 +9,13 @@ export const voucherKey = (voucherId: string) => ({ PK: `VOUCHER#${voucherId}`, 
 /** One voucher per person: the person → voucher pointer, written with the voucher. */
 export const personVoucherKey = (personId: string) => ({ PK: `PERSON#${personId}`, SK: 'VOUCHER' });
 export const settlementKey = (settlementId: string) => ({ PK: `SETTLEMENT#${settlementId}`, SK: 'PROFILE' });
+/**
+ * "This settlement paid for a dispensed prescription": put (conditionally: one settlement pays for
+ * one dispense) by the prescriptions context in its dispense transaction; a reversal requires it
+ * absent, so a settlement that paid for handed-over drugs is never reversed. Item: { settlementId,
+ * prescriptionId }.
+ */
+export const settlementDispenseKey = (settlementId: string) => ({ PK: `RX-SETTLEMENT#${settlementId}`, SK: 'DISPENSED' });
 /** Single use of a QR code: a conditional put of its jti in the settlement transaction. */
 export const codeUseKey = (jti: string) => ({ PK: `CODE#${jti}`, SK: 'USED' });
 export const idempotencyKey = (institutionId: string, key: string) => ({ PK: `IDEMPOTENCY#${institutionId}`, SK: key });

@@ -1,22 +1,21 @@
 // DynamoDB access of the vouchers context. A settlement is one BatchGetItem (everything it
 // depends on) and one TransactWriteItems (settlement, code use, balances, idempotency record,
 // outbox): two round trips.
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { settlement, voucher, type Settlement, type Voucher } from '#schemas/vouchers';
 import { epochSeconds } from '#shared/clock';
-import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
+import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResumed, VoucherSuspended } from '#events/vouchers';
 import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
 import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
-import { codeUseKey, idempotencyKey, personVoucherKey, settlementKey, voucherKey } from './keys.ts';
+import { codeUseKey, idempotencyKey, personVoucherKey, settlementDispenseKey, settlementKey, voucherKey } from './keys.ts';
 
 const voucherItem = z.object(voucher.shape);
 const settlementItem = z.object(settlement.shape);
-const keyOf = (k: { PK: string; SK: string }) => `${k.PK}|${k.SK}`;
 
 /** How long a settlement answer is replayed for a repeated Idempotency-Key. */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
@@ -122,19 +121,6 @@ export async function loadSettlementInputs(q: {
     referral: found.get(keyOf(keys.referral)),
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
   };
-}
-
-async function batchGet(keys: Array<{ PK: string; SK: string }>): Promise<Map<string, StoredItem>> {
-  const found = new Map<string, StoredItem>();
-  let pending: Array<Record<string, unknown>> = keys;
-  for (let attempt = 0; pending.length; attempt++) {
-    if (attempt > 8) throw Object.assign(new Error('BatchGetItem left keys unprocessed'), { name: 'ThrottlingException' });
-    if (attempt) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
-    const res = await ddb.send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
-    for (const item of res.Responses?.[tableName()] ?? []) found.set(`${item.PK}|${item.SK}`, item);
-    pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Array<Record<string, unknown>>;
-  }
-  return found;
 }
 
 /** Thrown when the idempotency record already exists: the caller replays or refuses. */
@@ -275,6 +261,13 @@ export async function writeReversal(s: Settlement, ctx: EventContext): Promise<S
         },
       },
       onConditionFailed: (current) => problem('invalid-transition', `settlement is already ${String(current?.status ?? 'gone')}`),
+    },
+    // Drugs handed over against this settlement cannot be paid back: a dispense racing this reversal
+    // touches both items too, so exactly one of them wins.
+    {
+      write: { ConditionCheck: { TableName: tableName(), Key: settlementDispenseKey(s.settlementId), ConditionExpression: 'attribute_not_exists(PK)' } },
+      onConditionFailed: (marker) =>
+        problem('invalid-transition', `the settlement paid for a dispensed prescription${marker?.prescriptionId ? ` (${String(marker.prescriptionId)})` : ''}; it cannot be reversed`),
     },
     {
       write: {

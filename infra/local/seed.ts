@@ -13,8 +13,8 @@ export async function seedDemoProvince(rt: Runtime, endpoint: string, log: (line
   const seeded = await db.send(new GetCommand({ TableName: rt.tableName, Key: MARKER }));
   if (seeded.Item) return;
 
-  const token = await rt.token('operator', undefined, { subject: 'seed' });
-  const call = async (method: string, path: string, body: unknown, ok: number[]) => {
+  const operator = await rt.token('operator', undefined, { subject: 'seed' });
+  const call = async (token: string, method: string, path: string, body: unknown, ok: number[]) => {
     const res = await fetch(rt.url + path, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -26,21 +26,16 @@ export async function seedDemoProvince(rt: Runtime, endpoint: string, log: (line
 
   // Hospitals before clinics: a clinic names its lead hospital. 409 means "already registered".
   const ordered = [...demoInstitutions].sort((a, b) => Number(a.type !== 'hospital') - Number(b.type !== 'hospital'));
-  for (const inst of ordered) await call('POST', '/institutions', inst, [201, 409]);
-  for (const { drugCode, ...drug } of demoDrugs) await call('PUT', `/drugs/${drugCode}`, drug, [200, 201]);
-  const result = await call('POST', '/enrollments', { people: demoPeople }, [200]);
+  for (const inst of ordered) await call(operator, 'POST', '/institutions', inst, [201, 409]);
+  for (const { drugCode, ...drug } of demoDrugs) await call(operator, 'PUT', `/drugs/${drugCode}`, drug, [200, 201]);
+  const result = await call(operator, 'POST', '/enrollments', { people: demoPeople }, [200]);
   if ((result.rejected as unknown[]).length) throw new Error(`seed: enrolment rejected ${JSON.stringify(result.rejected)}`);
 
   // Stock through PUT /pharmacies/{id}/stock, each pharmacy with its own token (only it may set its
   // stock). The quantity is on hand; nothing is reserved yet, so all of it is available.
   for (const inst of demoInstitutions.filter((i) => i.type === 'pharmacy')) {
     const pharmacy = await rt.token('pharmacy', inst.id, { subject: 'seed' });
-    const res = await fetch(`${rt.url}/pharmacies/${inst.id}/stock`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${pharmacy}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ items: demoStock(inst.id) }),
-    });
-    if (res.status !== 200) throw new Error(`seed: PUT /pharmacies/${inst.id}/stock → ${res.status} ${await res.text()}`);
+    await call(pharmacy, 'PUT', `/pharmacies/${inst.id}/stock`, { items: demoStock(inst.id) }, [200]);
   }
   await db.send(new PutCommand({ TableName: rt.tableName, Item: { ...MARKER, seededAt: new Date().toISOString() } }));
   log(`seeded demo province ${rt.province.code}: ${demoInstitutions.length} institutions, ${demoDrugs.length} drugs, ${demoPeople.length} people`);

@@ -1,13 +1,16 @@
 // The prescription router and expiry sweeper on real DynamoDB Local, driven directly (as the bus and
 // the schedule would) alongside the running platform: redelivered rejections, prescriptions past
-// their validity, and concurrent sweeps paging through the expiry index.
+// their validity (which neither get routed nor accepted nor dispensed, whatever the sweeper has
+// done yet), and concurrent sweeps paging through the expiry index.
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICTS, demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
-import { newPrescription } from '../../functions/prescriptions/domain.ts';
+import { applyTransition, newPrescription, type PrescriptionRecord } from '../../functions/prescriptions/domain.ts';
+import { routePrescription } from '../../functions/prescriptions/router.ts';
 import * as store from '../../functions/prescriptions/store.ts';
-import { startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+import { HttpProblem } from '../../functions/shared/errors.ts';
+import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
 let hubin: Caller;
@@ -49,7 +52,7 @@ const busEvent = (detailType: string, detail: unknown) => ({
 
 async function stockOf(pharmacyId: string, drugCode: string) {
   const res = await rt.call(await rt.as('pharmacy', pharmacyId), 'GET', `/pharmacies/${pharmacyId}/stock?limit=200`);
-  return res.body.items.find((s: { drugCode: string }) => s.drugCode === drugCode) as { available: number; reserved: number };
+  return res.body.items.find((s: { drugCode: string }) => s.drugCode === drugCode) as { onHand: number; available: number; reserved: number; dispensed: number };
 }
 
 describe('prescription router', () => {
@@ -71,13 +74,104 @@ describe('prescription router', () => {
   });
 
   it('leaves a prescription past its validity to the sweeper instead of reserving stock for it', async () => {
+    const candidates = ['ph-sc-1', 'ph-sc-2', 'ph-sc-3']; // the person's district: where it would be routed
+    const before = await Promise.all(candidates.map((p) => stockOf(p, 'XC08CAA001')));
     const issuedAt = new Date(Date.now() - 80 * 3_600_000);
     const rx = newPrescription({ prescriptionId: 'rx_stale0000000000000000000001', prescriberId: 'clinic-hubin', personId, diagnoses: ['I10'], items: [item('XC08CAA001')], now: issuedAt, validityHours: 72 });
     await store.putIssued(rx, { now: issuedAt });
     await rt.settle(); // the relay published PrescriptionIssued and the router saw it
-    expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('issued');
+
+    // Called directly, as a redelivery would: it skips, twice, and nothing moves.
+    expect(await routePrescription(rx.prescriptionId)).toBe('skipped');
+    expect(await routePrescription(rx.prescriptionId)).toBe('skipped');
+    expect(await store.getPrescription(rx.prescriptionId)).toEqual(rx);
+    expect(await Promise.all(candidates.map((p) => stockOf(p, 'XC08CAA001')))).toEqual(before);
+    expect((await outbox('PrescriptionRouted')).filter((d) => d.prescriptionId === rx.prescriptionId)).toEqual([]);
+
     await rt.runSchedule('prescription-expiry', new Date());
     expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('expired');
+    expect(await Promise.all(candidates.map((p) => stockOf(p, 'XC08CAA001')))).toEqual(before);
+  });
+});
+
+describe('validity', () => {
+  const drug = 'XC08CAA001';
+
+  /**
+   * A prescription valid for `validityHours` from `issuedAt`, issued through the store (the platform's
+   * router routes it if it is still valid; if not, it is routed to ph-sc-3 here, at a time within its
+   * validity, as the router would have), then moved on through `moves` within its validity.
+   */
+  async function prescriptionAt(id: string, issuedAt: Date, validityHours: number, moves: Array<'accept'>): Promise<PrescriptionRecord> {
+    const issued = newPrescription({ prescriptionId: id, prescriberId: 'clinic-hubin', personId, diagnoses: ['I10'], items: [item(drug, 2)], now: issuedAt, validityHours });
+    await store.putIssued(issued, { now: issuedAt });
+    await rt.settle();
+    let rx = (await store.getPrescription(id))!;
+    const step = async (action: 'route' | 'accept', at: Date, actor: 'router' | 'pharmacy') => {
+      const next = applyTransition(rx, action, { at, actor, ...(action === 'route' ? { pharmacyId: 'ph-sc-3' } : { by: rx.pharmacyId }) });
+      await store.writeTransition(rx, next, { now: at });
+      rx = next;
+    };
+    if (rx.status === 'issued') await step('route', new Date(issuedAt.getTime() + 1_000), 'router');
+    expect(rx.status).toBe('routed');
+    for (const [i, action] of moves.entries()) await step(action, new Date(issuedAt.getTime() + 2_000 + i), 'pharmacy');
+    return rx;
+  }
+
+  it('a prescription whose validity ended cannot be accepted or dispensed, though the sweeper has not run yet: 409, nothing changed', async () => {
+    const before = await stockOf('ph-sc-3', drug);
+    const issuedAt = new Date(Date.now() - 73 * 3_600_000); // valid for 72 h: ended an hour ago
+    const routedRx = await prescriptionAt('rx_overdue0000000000000000001', issuedAt, 72, []);
+    const acceptedRx = await prescriptionAt('rx_overdue0000000000000000002', issuedAt, 72, ['accept']);
+    for (const rx of [routedRx, acceptedRx]) expect(rx.pharmacyId).toBe('ph-sc-3'); // the router left them alone
+    const held = { ...before, available: before.available - 4, reserved: before.reserved + 4 };
+    expect(await stockOf('ph-sc-3', drug)).toEqual(held);
+
+    const pharmacy = await rt.as('pharmacy', 'ph-sc-3');
+    const accept = await rt.call(pharmacy, 'POST', `/prescriptions/${routedRx.prescriptionId}/accept`);
+    expect([accept.status, slug(accept.body)]).toEqual([409, 'invalid-transition']);
+    expect(accept.body.detail).toContain(`expired at ${routedRx.expiresAt}`);
+    const dispense = await rt.call(pharmacy, 'POST', `/prescriptions/${acceptedRx.prescriptionId}/dispense`, { settlementId: 'stl_anything01' });
+    expect([dispense.status, slug(dispense.body)]).toEqual([409, 'invalid-transition']);
+    expect(dispense.body.detail).toContain(`expired at ${acceptedRx.expiresAt}`);
+
+    expect(await store.getPrescription(routedRx.prescriptionId)).toEqual(routedRx);
+    expect(await store.getPrescription(acceptedRx.prescriptionId)).toEqual(acceptedRx);
+    expect(await stockOf('ph-sc-3', drug)).toEqual(held);
+
+    // The sweeper then expires both and releases what they held.
+    await rt.runSchedule('prescription-expiry', new Date());
+    for (const rx of [routedRx, acceptedRx]) expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('expired');
+    expect(await stockOf('ph-sc-3', drug)).toEqual(before);
+  });
+
+  it('the write itself is conditional on the validity: a move decided before the deadline but written at or after it loses', async () => {
+    // Valid for about one more hour: the platform's router routes it.
+    const routedRx = await prescriptionAt('rx_deadline000000000000000001', new Date(Date.now() - 71 * 3_600_000), 72, []);
+    const pharmacyId = routedRx.pharmacyId!;
+    const held = await stockOf(pharmacyId, drug);
+    const deadline = new Date(routedRx.expiresAt);
+    const justBefore = new Date(deadline.getTime() - 1);
+
+    // Decided (and checked by the domain) just before the deadline, written at it: refused by DynamoDB.
+    const accepted = applyTransition(routedRx, 'accept', { at: justBefore, actor: 'pharmacy', by: pharmacyId });
+    const refused = await store.writeTransition(routedRx, accepted, { now: deadline }).then(() => undefined, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(HttpProblem);
+    expect(refused).toMatchObject({ slug: 'invalid-transition', detail: expect.stringContaining('expired') });
+    expect(await store.getPrescription(routedRx.prescriptionId)).toEqual(routedRx);
+
+    // Written just before it: accepted. Then a dispense written at or after the deadline loses the same way.
+    await store.writeTransition(routedRx, accepted, { now: justBefore });
+    const dispensed = applyTransition(accepted, 'dispense', { at: justBefore, actor: 'pharmacy', by: pharmacyId, settlementId: 'stl_anything02' });
+    for (const at of [deadline, new Date(deadline.getTime() + 60_000)]) {
+      await expect(store.writeTransition(accepted, dispensed, { now: at })).rejects.toMatchObject({ slug: 'invalid-transition' });
+    }
+    expect(await store.getPrescription(routedRx.prescriptionId)).toEqual(accepted);
+    expect(await stockOf(pharmacyId, drug)).toEqual(held);
+
+    // Expiry is not conditional on the validity: the sweeper's move at the deadline goes through and releases the stock.
+    await store.writeTransition(accepted, applyTransition(accepted, 'expire', { at: deadline, actor: 'sweeper' }), { now: deadline });
+    expect(await stockOf(pharmacyId, drug)).toEqual({ ...held, available: held.available + 2, reserved: held.reserved - 2 });
   });
 });
 

@@ -1,17 +1,19 @@
 // Pure rules of the prescriptions context: the transition table, stock effects, pharmacy ranking,
-// distance, the settlement checks of a dispense, visibility, and the request schemas.
+// distance, the settlement and referral checks, visibility, and the request schemas.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { prescriptionRequest, prescriptionStatuses, stockRequest, type PrescriptionStatus } from '../../schemas/prescriptions.ts';
 import { HttpProblem } from '../../functions/shared/errors.ts';
 import {
   actAccess, applyTransition, canSee, canTransition, firstStocked, hasEveryItem, haversineKm, newPrescription, openStatuses, rankPharmacies,
-  settlementProblems, stockEffect, transitions, type Action, type PharmacyInfo, type PrescriptionRecord, type SettlementView,
+  referralProblems, requiresValidity, settlementProblems, stockEffect, transitions, viewFor,
+  type Action, type Actor, type PharmacyInfo, type PrescriptionRecord, type SettlementView,
 } from '../../functions/prescriptions/domain.ts';
 import { EXPIRY_SHARDS, expiryBound, expiryKey, expiryShard } from '../../functions/prescriptions/keys.ts';
 
 const T0 = new Date('2025-03-01T02:00:00.000Z');
 const actions = Object.keys(transitions) as Action[];
+const actors: Actor[] = ['router', 'pharmacy', 'prescriber', 'sweeper'];
 
 function rx(overrides: Partial<PrescriptionRecord> = {}): PrescriptionRecord {
   return {
@@ -28,27 +30,93 @@ function rx(overrides: Partial<PrescriptionRecord> = {}): PrescriptionRecord {
   };
 }
 
-const invalidTransition = (fn: () => unknown) => {
+/** The problem slug `fn` throws (undefined if it returns). */
+const thrown = (fn: () => unknown) => {
   try {
     fn();
   } catch (err) {
-    return err instanceof HttpProblem && err.slug === 'invalid-transition';
+    return err instanceof HttpProblem ? err.slug : String(err);
   }
-  return false;
+  return undefined;
+};
+
+// The state machine as the contract states it, written out here rather than derived from the code's
+// table: a change to `transitions` must change this list too.
+const expectedMoves: ReadonlyArray<readonly [PrescriptionStatus, Action, PrescriptionStatus]> = [
+  ['issued', 'route', 'routed'],
+  ['issued', 'markUnroutable', 'unroutable'],
+  ['issued', 'cancel', 'cancelled'],
+  ['issued', 'expire', 'expired'],
+  ['routed', 'accept', 'accepted'],
+  ['routed', 'reject', 'rejected'],
+  ['routed', 'cancel', 'cancelled'],
+  ['routed', 'expire', 'expired'],
+  ['accepted', 'dispense', 'dispensed'],
+  ['accepted', 'cancel', 'cancelled'],
+  ['accepted', 'expire', 'expired'],
+  ['rejected', 'route', 'routed'],
+  ['rejected', 'markUnroutable', 'unroutable'],
+  ['rejected', 'cancel', 'cancelled'],
+  ['rejected', 'expire', 'expired'],
+  ['unroutable', 'cancel', 'cancelled'],
+  ['unroutable', 'expire', 'expired'],
+];
+const expectedActor: Record<Action, Actor> = {
+  route: 'router', markUnroutable: 'router', accept: 'pharmacy', reject: 'pharmacy', dispense: 'pharmacy', cancel: 'prescriber', expire: 'sweeper',
 };
 
 describe('transition table', () => {
-  it('allows exactly the listed moves; every other (status, action) pair is 409 invalid-transition', () => {
+  it('has exactly the actions of the contract', () => {
+    expect([...actions].sort()).toEqual(Object.keys(expectedActor).sort());
+  });
+
+  it('allows exactly the expected (status, action) → status moves, by the expected actor; anything else is 409 or 403', () => {
     for (const status of prescriptionStatuses) {
       for (const action of actions) {
-        const allowed = (transitions[action].from as readonly string[]).includes(status);
-        expect(canTransition(action, status), `${action} from ${status}`).toBe(allowed);
-        const record = rx({ status, pharmacyId: 'ph-xihu-1' });
-        const move = { at: T0, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234' };
-        if (allowed) expect(applyTransition(record, action, move).status).toBe(transitions[action].to);
-        else expect(invalidTransition(() => applyTransition(record, action, move)), `${action} from ${status}`).toBe(true);
+        const expected = expectedMoves.find(([from, a]) => from === status && a === action)?.[2];
+        expect(canTransition(action, status), `${action} from ${status}`).toBe(expected !== undefined);
+        for (const actor of actors) {
+          const record = rx({ status, pharmacyId: 'ph-xihu-1' });
+          const move = { at: T0, actor, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234' };
+          const label = `${actor} ${action} from ${status}`;
+          if (actor !== expectedActor[action]) expect(thrown(() => applyTransition(record, action, move)), label).toBe('forbidden');
+          else if (expected === undefined) expect(thrown(() => applyTransition(record, action, move)), label).toBe('invalid-transition');
+          else expect(applyTransition(record, action, move).status, label).toBe(expected);
+        }
       }
     }
+  });
+
+  it('accept, dispense and route need the prescription within its validity; the rest do not', () => {
+    const expiresAt = Date.parse(rx().expiresAt);
+    const atDeadline = new Date(expiresAt);
+    const justBefore = new Date(expiresAt - 1);
+    const cases = [
+      ['routed', 'accept', 'pharmacy'],
+      ['accepted', 'dispense', 'pharmacy'],
+      ['issued', 'route', 'router'],
+    ] as const;
+    for (const [status, action, actor] of cases) {
+      const record = rx({ status, pharmacyId: 'ph-xihu-1' });
+      const move = { actor, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234' };
+      expect(applyTransition(record, action, { ...move, at: justBefore }).status).not.toBe(status);
+      for (const at of [atDeadline, new Date(expiresAt + 3_600_000)]) {
+        expect(() => applyTransition(record, action, { ...move, at }), `${action} at ${at.toISOString()}`).toThrow(/expired at 2025-03-04T02:00:00.000Z/);
+        expect(thrown(() => applyTransition(record, action, { ...move, at }))).toBe('invalid-transition');
+      }
+    }
+    const late = new Date(expiresAt + 3_600_000);
+    expect(applyTransition(rx({ status: 'routed', pharmacyId: 'ph-xihu-1' }), 'reject', { at: late, actor: 'pharmacy' }).status).toBe('rejected');
+    expect(applyTransition(rx({ status: 'accepted', pharmacyId: 'ph-xihu-1' }), 'cancel', { at: late, actor: 'prescriber' }).status).toBe('cancelled');
+    expect(applyTransition(rx({ status: 'accepted', pharmacyId: 'ph-xihu-1' }), 'expire', { at: late, actor: 'sweeper' }).status).toBe('expired');
+    expect(applyTransition(rx(), 'markUnroutable', { at: late, actor: 'router' }).status).toBe('unroutable');
+    // The store makes exactly these target statuses conditional on the validity.
+    expect(prescriptionStatuses.filter(requiresValidity).sort()).toEqual(['accepted', 'dispensed', 'routed']);
+  });
+
+  it('dispensing a prescription not yet accepted says that review comes first', () => {
+    expect(() => applyTransition(rx({ status: 'routed', pharmacyId: 'ph-xihu-1' }), 'dispense', { at: T0, actor: 'pharmacy', settlementId: 'st_1' }))
+      .toThrow('accept (review) the prescription before dispensing');
   });
 
   it('dispensed, cancelled and expired are final; rejected only moves on through the router, cancel or expiry', () => {
@@ -76,27 +144,27 @@ describe('transition table', () => {
 
   it('every move bumps the revision, stamps the time and appends to the history', () => {
     const later = new Date(T0.getTime() + 60_000);
-    const routed = applyTransition(rx(), 'route', { at: later, pharmacyId: 'ph-xihu-3' });
+    const routed = applyTransition(rx(), 'route', { at: later, actor: 'router', pharmacyId: 'ph-xihu-3' });
     expect(routed).toMatchObject({ status: 'routed', rev: 1, pharmacyId: 'ph-xihu-3', statusAt: later.toISOString(), updatedAt: later.toISOString() });
     expect(routed.history.map((h) => h.status)).toEqual(['issued', 'routed']);
-    const accepted = applyTransition(routed, 'accept', { at: later, by: 'ph-xihu-3' });
+    const accepted = applyTransition(routed, 'accept', { at: later, actor: 'pharmacy', by: 'ph-xihu-3' });
     expect(accepted).toMatchObject({ rev: 2, history: [{}, {}, { status: 'accepted', by: 'ph-xihu-3' }] });
   });
 
   it('reject records the pharmacy, hides the prescription from it, and routing back there is refused', () => {
-    const routed = applyTransition(rx(), 'route', { at: T0, pharmacyId: 'ph-xihu-3' });
-    const rejected = applyTransition(routed, 'reject', { at: T0, by: 'ph-xihu-3', reason: 'out of stock on the shelf' });
+    const routed = applyTransition(rx(), 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-3' });
+    const rejected = applyTransition(routed, 'reject', { at: T0, actor: 'pharmacy', by: 'ph-xihu-3', reason: 'out of stock on the shelf' });
     expect(rejected.rejectedBy).toEqual(['ph-xihu-3']);
     expect(rejected.pharmacyId).toBeUndefined();
     expect(rejected.history.at(-1)).toMatchObject({ status: 'rejected', reason: 'out of stock on the shelf' });
-    expect(() => applyTransition(rejected, 'route', { at: T0, pharmacyId: 'ph-xihu-3' })).toThrow(/rejected/);
-    expect(applyTransition(rejected, 'route', { at: T0, pharmacyId: 'ph-xihu-1' }).pharmacyId).toBe('ph-xihu-1');
+    expect(() => applyTransition(rejected, 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-3' })).toThrow(/rejected/);
+    expect(applyTransition(rejected, 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-1' }).pharmacyId).toBe('ph-xihu-1');
   });
 
   it('cancel and expire keep the pharmacy, so it sees that what it held is gone', () => {
-    const routed = applyTransition(rx(), 'route', { at: T0, pharmacyId: 'ph-xihu-3' });
-    expect(applyTransition(routed, 'cancel', { at: T0, by: 'clinic-lingyin' }).pharmacyId).toBe('ph-xihu-3');
-    expect(applyTransition(routed, 'expire', { at: T0 }).pharmacyId).toBe('ph-xihu-3');
+    const routed = applyTransition(rx(), 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-3' });
+    expect(applyTransition(routed, 'cancel', { at: T0, actor: 'prescriber', by: 'clinic-lingyin' }).pharmacyId).toBe('ph-xihu-3');
+    expect(applyTransition(routed, 'expire', { at: T0, actor: 'sweeper' }).pharmacyId).toBe('ph-xihu-3');
   });
 
   it('a new prescription is issued, valid for the configured hours', () => {
@@ -209,11 +277,15 @@ describe('dispense against a settlement', () => {
   const routed = { ...rx(), status: 'accepted' as PrescriptionStatus, pharmacyId: 'ph-xihu-3' };
   const settlement: SettlementView = {
     settlementId: 'st_1', personId: 'p_person1', institutionId: 'ph-xihu-3', status: 'settled', settledAt: '2025-03-01T03:00:00.000Z',
+    items: [{ drugCode: 'XC08CAA001', quantity: 2 }],
   };
 
-  it('accepts a settled settlement of the same person at the same pharmacy, made after issue', () => {
+  it('accepts a settled settlement of the same person at the same pharmacy, made after issue, paying for every item', () => {
     expect(settlementProblems(settlement, routed)).toEqual([]);
     expect(settlementProblems({ ...settlement, prescriptionId: routed.prescriptionId }, routed)).toEqual([]);
+    // More than prescribed, other drugs besides, or one drug over several lines: fine.
+    expect(settlementProblems({ ...settlement, items: [{ drugCode: 'XA10BAA001', quantity: 1 }, { drugCode: 'XC08CAA001', quantity: 3 }] }, routed)).toEqual([]);
+    expect(settlementProblems({ ...settlement, items: [{ drugCode: 'XC08CAA001', quantity: 1 }, { drugCode: 'XC08CAA001', quantity: 1 }] }, routed)).toEqual([]);
   });
 
   it('names every reason it cannot pay', () => {
@@ -224,6 +296,30 @@ describe('dispense against a settlement', () => {
     expect(settlementProblems({ ...settlement, prescriptionId: 'rx_other' }, routed)).toEqual(['the settlement names another prescription']);
     expect(settlementProblems({ ...settlement, settledAt: '2025-02-28T00:00:00.000Z' }, routed)).toEqual(['the settlement predates the prescription']);
     expect(settlementProblems({ ...settlement, status: 'reversed', personId: 'x', institutionId: 'y' }, routed)).toHaveLength(3);
+  });
+
+  it('the settlement must pay for every prescribed drug, at least the prescribed quantity (lines summed)', () => {
+    const two = { ...routed, items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: 'x' }, { drugCode: 'XA10BAA001', quantity: 3, dosage: 'y' }] };
+    expect(settlementProblems({ ...settlement, items: [{ drugCode: 'XC08CAA001', quantity: 1 }] }, two)).toEqual([
+      'the settlement pays for 1 of XC08CAA001; the prescription needs 2',
+      'the settlement does not pay for XA10BAA001 (the prescription needs 3)',
+    ]);
+    expect(settlementProblems({ ...settlement, items: [{ drugCode: 'XA10BAA001', quantity: 2 }, { drugCode: 'XC08CAA001', quantity: 2 }, { drugCode: 'XA10BAA001', quantity: 1 }] }, two)).toEqual([]);
+    expect(settlementProblems({ ...settlement, items: [{ drugCode: 'XA10BAA001', quantity: 1 }, { drugCode: 'XC08CAA001', quantity: 2 }, { drugCode: 'XA10BAA001', quantity: 1 }] }, two)).toEqual([
+      'the settlement pays for 2 of XA10BAA001; the prescription needs 3',
+    ]);
+  });
+});
+
+describe('the referral a prescription names', () => {
+  const referral = { personId: 'p_person1', fromInstitutionId: 'clinic-lingyin', toInstitutionId: 'hosp-zjph' };
+  it('must be of the same person, sent or received by the prescriber; otherwise it is as if it did not exist', () => {
+    expect(referralProblems(referral, 'p_person1', 'clinic-lingyin')).toEqual([]);
+    expect(referralProblems(referral, 'p_person1', 'hosp-zjph')).toEqual([]);
+    expect(referralProblems(referral, 'p_other', 'hosp-zjph')).toEqual(['the referral is for another person']);
+    expect(referralProblems(referral, 'p_person1', 'clinic-beishan')).toEqual(['no such referral sent or received by this institution']);
+    expect(referralProblems(referral, 'p_other', 'clinic-beishan')).toEqual(['no such referral sent or received by this institution']);
+    expect(referralProblems(undefined, 'p_person1', 'clinic-lingyin')).toEqual(['no such referral sent or received by this institution']);
   });
 });
 
@@ -237,6 +333,45 @@ describe('visibility', () => {
     expect(canSee(r, { role: 'hospital', inst: 'hosp-zjph' })).toBe(false);
     expect(canSee(r, { role: 'operator' })).toBe(false);
     expect(canSee({ prescriberId: 'clinic-lingyin' }, { role: 'pharmacy', inst: 'ph-xihu-3' })).toBe(false);
+  });
+});
+
+describe('what a caller reads', () => {
+  // issued → routed (ph-1) → rejected by ph-1 → routed (ph-2) → rejected by ph-2 → routed (ph-3) → accepted by ph-3
+  let r = rx();
+  for (const ph of ['ph-xihu-1', 'ph-xihu-2']) {
+    r = applyTransition(r, 'route', { at: T0, actor: 'router', pharmacyId: ph });
+    r = applyTransition(r, 'reject', { at: T0, actor: 'pharmacy', by: ph, reason: `患者姓名 reason of ${ph}` });
+  }
+  r = applyTransition(r, 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-3' });
+  r = applyTransition(r, 'accept', { at: T0, actor: 'pharmacy', by: 'ph-xihu-3' });
+
+  it('the prescriber sees everything', () => {
+    expect(viewFor(r, { role: 'clinic', inst: 'clinic-lingyin' })).toEqual(r);
+  });
+
+  it('a pharmacy sees neither who rejected it before nor their history entries; its own and the prescriber\'s remain', () => {
+    const seen = viewFor(r, { role: 'pharmacy', inst: 'ph-xihu-3' });
+    expect(seen).not.toHaveProperty('rejectedBy');
+    expect(seen.history).toEqual([
+      { status: 'issued', at: T0.toISOString(), by: 'clinic-lingyin' },
+      { status: 'routed', at: T0.toISOString() },
+      { status: 'accepted', at: T0.toISOString(), by: 'ph-xihu-3' },
+    ]);
+    expect(JSON.stringify(seen)).not.toMatch(/ph-xihu-[12]/);
+    // After the prescriber cancels, the pharmacy sees that too.
+    const cancelled = applyTransition(r, 'cancel', { at: T0, actor: 'prescriber', by: 'clinic-lingyin' });
+    expect(viewFor(cancelled, { role: 'pharmacy', inst: 'ph-xihu-3' }).history.map((h) => h.status)).toEqual(['issued', 'routed', 'accepted', 'cancelled']);
+    // What the second pharmacy reads in the answer to its own reject: its own entries, not the first pharmacy's.
+    let second = applyTransition(rx(), 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-1' });
+    second = applyTransition(second, 'reject', { at: T0, actor: 'pharmacy', by: 'ph-xihu-1', reason: 'a' });
+    second = applyTransition(second, 'route', { at: T0, actor: 'router', pharmacyId: 'ph-xihu-2' });
+    second = applyTransition(second, 'reject', { at: T0, actor: 'pharmacy', by: 'ph-xihu-2', reason: 'b' });
+    expect(viewFor(second, { role: 'pharmacy', inst: 'ph-xihu-2' }).history).toEqual([
+      { status: 'issued', at: T0.toISOString(), by: 'clinic-lingyin' },
+      { status: 'routed', at: T0.toISOString() },
+      { status: 'rejected', at: T0.toISOString(), by: 'ph-xihu-2', reason: 'b' },
+    ]);
   });
 });
 
