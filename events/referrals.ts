@@ -51,7 +51,11 @@ export const ReferralExpired = defineEvent({
   version: 1,
   detail: {
     ...referral,
-    /** The institution that let the SLA lapse (toInstitutionId may already name the next one). */
+    /**
+     * The institution that let the SLA lapse. Expiry does not change the receiver, so this equals
+     * toInstitutionId here; where the referral went next, if the same sweep re-routed it, is
+     * reroutedTo (and the ReferralRerouted that follows).
+     */
     expiredAtInstitutionId: z.string(),
     /** Set when the same sweep re-routed it (a ReferralRerouted follows). */
     reroutedTo: z.string().optional(),

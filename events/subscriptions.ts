@@ -1,8 +1,7 @@
 // The event subscription table: which consumer gets which events. EventBridge rules in the CDK
 // stack and the local bus's rules are both built from it.
 import type { FunctionName } from '../functions/catalog.ts';
-import { sources } from './catalog.ts';
-import { patternFor } from './catalog.ts';
+import { patternFor, sources } from './catalog.ts';
 import { PrescriptionIssued, PrescriptionRejected } from './prescriptions.ts';
 import { notifiedEvents } from '../functions/notifications/templates.ts';
 
@@ -24,13 +23,6 @@ export const subscriptions: readonly Subscription[] = [
   // ── vouchers ──
 
   // ── referrals ──
-  {
-    // The notifier's template table decides which events are patient-facing (any context's).
-    rule: 'notify-patients',
-    description: 'Patient-facing events into the notifications outbox (SMS)',
-    pattern: patternFor(...notifiedEvents),
-    target: 'notifier',
-  },
 
   // ── prescriptions ──
   {
@@ -38,6 +30,15 @@ export const subscriptions: readonly Subscription[] = [
     description: 'Issued prescriptions, and rejected ones to route again, to the prescription router',
     pattern: patternFor(PrescriptionIssued, PrescriptionRejected),
     target: 'prescriptionRouter',
+  },
+
+  // ── notifications ──
+  {
+    // The notifier's template table decides which events are patient-facing (any context's).
+    rule: 'notify-patients',
+    description: 'Patient-facing events into the notifications outbox (SMS)',
+    pattern: patternFor(...notifiedEvents),
+    target: 'notifier',
   },
 ];
 

@@ -25,7 +25,11 @@ export const createReferralBody = z
     urgency: z.enum(urgencies),
     /** Day whose capacity routing looks at (default: today in the province time zone). */
     preferredDate: calendarDate.optional(),
-    /** Downward only: the completed upward referral this one follows. */
+    /**
+     * Downward only: the completed upward referral this one follows. Optional on purpose: a
+     * hospital may refer down a patient who did not come up through a referral (walk-in,
+     * emergency, another consortium); without it, routing has no "clinic the patient came from".
+     */
     upwardReferralId: serverId.optional(),
     /** Downward only (and required there): the follow-up plan for the clinic. */
     followUpPlan: clinicalText(4000).optional(),
@@ -47,7 +51,10 @@ export const historyEntry = z.object({
   at: isoDateTime,
   /** Institution that made the move, or "platform" for the SLA sweeper. */
   by: z.string(),
-  /** Subject of the caller's token, when a person made the move. */
+  /**
+   * Subject of the caller's token, when a person made the move. Shown only to the institution
+   * that made the move (`by`); the other party never sees the other side's users.
+   */
   user: z.string().optional(),
   reason: z.string().optional(),
   /** Where a submission went. */

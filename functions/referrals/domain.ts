@@ -76,6 +76,24 @@ export function partyOf(r: Pick<Referral, 'fromInstitutionId' | 'toInstitutionId
   return undefined;
 }
 
+/**
+ * Whether an institution was a receiver of this referral before it went elsewhere (rejected by it,
+ * expired there, or re-routed away from it). Such an institution knows the referral exists, so
+ * its late moves are answered 409 invalid-transition (a lost transition), not 404.
+ */
+export function wasReceiver(r: Pick<Referral, 'toInstitutionId' | 'rejectedBy' | 'expiredBy' | 'history'>, institutionId: string | undefined): boolean {
+  if (!institutionId || r.toInstitutionId === institutionId) return false;
+  return r.rejectedBy.includes(institutionId) || r.expiredBy.includes(institutionId) || r.history.some((h) => h.toInstitutionId === institutionId);
+}
+
+/**
+ * A referral as one party sees it: `history[].user` (the token subject of whoever made a move) is
+ * shown only to the institution that made that move, never to the other side.
+ */
+export function viewFor(r: Referral, institutionId: string | undefined): Referral {
+  return { ...r, history: r.history.map(({ user, ...h }) => (user !== undefined && h.by === institutionId ? { ...h, user } : h)) };
+}
+
 /** Clinics refer up, hospitals refer down; the receiving side is the other kind. */
 export const senderRole: Record<ReferralDirection, 'clinic' | 'hospital'> = { up: 'clinic', down: 'hospital' };
 export const receiverType: Record<ReferralDirection, 'clinic' | 'hospital'> = { up: 'hospital', down: 'clinic' };
@@ -270,18 +288,17 @@ export function rankTargets(candidates: readonly Candidate[], ctx: RoutingContex
 
 // ── effects on other items ──
 
-/** Statuses in which a person counts as referred to the receiving hospital (vouchers' ratio). */
-const REFERRED = new Set<ReferralStatus>(['accepted', 'arrived', 'completed']);
-
 /**
- * What a move does to the person's "referred to" item at the receiving hospital, given what that
- * item says now. Referral ids sort by creation, so "latest" is the greatest id.
+ * What a move does to the person's "referred to" item at the receiving institution (keys.ts): an
+ * upward referral joins the item's live set when it is accepted and leaves it when it is cancelled
+ * after acceptance. Nothing else changes it (an accepted referral cannot be re-routed, and arrival
+ * and completion keep it live).
  */
-export function referredToChange(next: Referral, current: { referralId: string } | undefined): 'put' | 'delete' | 'keep' {
-  if (next.direction !== 'up') return 'keep';
-  if (REFERRED.has(next.status)) return !current || current.referralId <= next.referralId ? 'put' : 'keep';
-  if (next.status === 'cancelled' && current?.referralId === next.referralId) return 'delete';
-  return 'keep';
+export function referredToChange(before: Pick<Referral, 'status'>, next: Pick<Referral, 'status' | 'direction'>): 'add' | 'remove' | undefined {
+  if (next.direction !== 'up') return undefined;
+  if (next.status === 'accepted' && before.status !== 'accepted') return 'add';
+  if (next.status === 'cancelled' && before.status === 'accepted') return 'remove';
+  return undefined;
 }
 
 /** Slot bookkeeping of a move: take one on acceptance, give it back when an accepted referral is cancelled. */

@@ -1,12 +1,30 @@
 // Keys of the items the referrals context owns.
 
 /**
- * "Referred there": present while the person's latest upward referral to that institution is
- * accepted, arrived or completed; written in the same transaction as those transitions (and
- * deleted when such a referral is cancelled). The vouchers context reads it to apply the referred
- * pooled-fund ratio at that hospital. Item: { personId, institutionId, referralId, status, at }.
+ * "Referred there": the person's item for one institution, read by the vouchers context
+ * (functions/vouchers/settle.ts) to apply the province's referred pooled-fund ratio at that
+ * institution. Item: { entity: 'referredTo', personId, institutionId, liveReferralIds?: string set }.
+ *
+ * `liveReferralIds` holds the ids of the person's upward referrals to that institution that were
+ * accepted and not cancelled (arrived and completed ones stay: cancelling is only before arrival).
+ * An id is ADDed in the transaction that accepts the referral and DELETEd in the transaction that
+ * cancels an accepted one; both are commutative set updates, so racing moves of different
+ * referrals cannot lose each other's ids, and nothing has to be read first. DynamoDB removes a set
+ * attribute that becomes empty, so after the last live referral is cancelled the item remains
+ * without `liveReferralIds`.
+ *
+ * The rule, in this one place: a person counts as referred to an institution exactly when that
+ * item's `liveReferralIds` is non-empty (`isReferredThere`).
  */
 export const referredToKey = (personId: string, institutionId: string) => ({ PK: `PERSON#${personId}`, SK: `REFERRED#${institutionId}` });
+export const LIVE_REFERRAL_IDS = 'liveReferralIds';
+
+/** Whether a "referred to" item (as the document client returns it, or absent) says "referred there". */
+export function isReferredThere(item: Record<string, unknown> | undefined): boolean {
+  const ids = item?.[LIVE_REFERRAL_IDS];
+  // The document client reads a string set as a Set.
+  return ids instanceof Set && ids.size > 0;
+}
 
 export const referralKey = (referralId: string) => ({ PK: `REFERRAL#${referralId}`, SK: 'PROFILE' });
 
@@ -28,7 +46,8 @@ export const outgoingPartition = (institutionId: string) => `REFERRALS#OUT#${ins
 /**
  * SLA queue: a sparse index holding only submitted referrals, sorted by due time, so the sweeper
  * finds what is overdue with one Query. The attributes are removed when a referral leaves
- * "submitted". One partition is ample for a province's referral rate (well under 1,000 writes/s).
+ * "submitted". A referral the sweep failed on is put back under the time of its next try
+ * (store.deferOnQueue) until its next move rewrites the key from `slaDueAt`. One partition is ample for a province's referral rate (well under 1,000 writes/s).
  */
 export const SLA_PARTITION = 'REFERRALS#SLA';
 export const slaQueueKey = (slaDueAt: string, referralId: string) => ({ GSI3PK: SLA_PARTITION, GSI3SK: `${slaDueAt}#${referralId}` });

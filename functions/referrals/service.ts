@@ -13,7 +13,7 @@ import type { Principal } from '#shared/principal';
 import { getInstitution, getPerson, listInstitutions } from '../institutions/store.ts';
 import {
   assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
-  receiverType, referredToChange, routingDay, senderRole, slaDue, type Candidate, type MoveInput, type PendingEvent,
+  receiverType, referredToChange, routingDay, senderRole, slaDue, wasReceiver, type Candidate, type MoveInput, type PendingEvent,
 } from './domain.ts';
 import * as store from './store.ts';
 
@@ -57,6 +57,23 @@ async function route(o: { direction: ReferralDirection; department: string; send
   if (!candidates.length) return undefined;
   const used = await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
   return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used })[0];
+}
+
+/**
+ * Where the platform sends a referral next (the sender's re-route without a named target, and the
+ * SLA sweep): never back to an institution that rejected it, let it lapse or has it now.
+ */
+async function nextTarget(r: Referral, sender: Institution, now: Date): Promise<{ to: string | undefined; day: string }> {
+  const day = routingDay(r.preferredDate, now, timeZone());
+  const to = await route({
+    direction: r.direction,
+    department: r.department,
+    sender,
+    exclude: new Set([...r.rejectedBy, ...r.expiredBy, r.toInstitutionId]),
+    prefer: r.direction === 'up' && sender.leadHospitalId ? [sender.leadHospitalId] : [],
+    day,
+  });
+  return { to, day };
 }
 
 /** An institution the sender named: must be able to receive this kind of referral at all. */
@@ -118,49 +135,51 @@ export async function createReferral(body: CreateReferralBody, caller: Principal
 // ── moving ──
 
 /**
- * One move on one referral: read, authorise (404 for strangers), decide, write conditionally with
+ * One move on one referral: read, authorise (404 for strangers; 409 invalid-transition for an
+ * institution the referral was taken from, which lost it), decide, write conditionally with
  * the capacity counter and the "referred to" item in the same transaction; retried from scratch
  * when the transaction lost a race that does not change the answer's kind.
  */
 export async function moveReferral(referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Principal, now: Date, requestId: string): Promise<Referral> {
   return withRaceRetries(async () => {
-    const before = await visibleReferral(referralId, caller);
-    const actor = partyOf(before, caller.inst)!;
+    const before = await store.getReferral(referralId);
+    const actor = before ? partyOf(before, caller.inst) : undefined;
+    if (!before || !actor) {
+      // An institution it was taken from (rejected, expired there, re-routed away) lost the race
+      // for it: that is a transition no longer allowed, and it already knows the referral exists.
+      if (before && wasReceiver(before, caller.inst)) {
+        throw problem('invalid-transition', `referral ${referralId} has been sent to another institution; it can no longer be moved by ${caller.inst}`);
+      }
+      throw problem('not-found', `no referral ${referralId}`);
+    }
     const mover = { actor, by: caller.inst!, user: caller.sub, at: now };
     let planned: MoveInput;
     if (input.action === 'reroute') {
       // Refuse the wrong actor or status before spending reads on routing.
       assertMove(before.status, 'reroute', actor);
-      planned = { action: 'reroute', toInstitutionId: await rerouteTarget(before, input.toInstitutionId, now), slaDueAt: slaDue(now, slaHours()) };
+      planned = { action: 'reroute', toInstitutionId: await rerouteTarget(before, input.toInstitutionId, caller, now), slaDueAt: slaDue(now, slaHours()) };
     } else {
       planned = input;
     }
     const { next, event } = move(before, planned, mover);
     const extras = await sideEffects(before, next, now);
-    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId });
+    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId }, actor);
     logger.info('referral moved', { referralId, from: before.status, to: next.status });
     return next;
   });
 }
 
-async function rerouteTarget(r: Referral, named: string | undefined, now: Date): Promise<string> {
+/** The sender's re-route: the institution it names, if it may receive this referral, else the platform's choice. */
+async function rerouteTarget(r: Referral, named: string | undefined, caller: Principal, now: Date): Promise<string> {
   if (named) {
     if (r.rejectedBy.includes(named)) throw problem('unroutable', `${named} rejected this referral; choose another institution`);
     if (named === r.toInstitutionId) throw problem('unroutable', `${named} already had this referral; choose another institution`);
     await checkNamedTarget(named, r.direction, r.department, r.fromInstitutionId);
     return named;
   }
-  const sender = await getInstitution(r.fromInstitutionId);
-  if (!sender) throw new Error(`sender ${r.fromInstitutionId} of referral ${r.referralId} is not registered`);
-  const day = routingDay(r.preferredDate, now, timeZone());
-  const to = await route({
-    direction: r.direction,
-    department: r.department,
-    sender,
-    exclude: new Set([...r.rejectedBy, ...r.expiredBy, r.toInstitutionId]),
-    prefer: r.direction === 'up' && sender.leadHospitalId ? [sender.leadHospitalId] : [],
-    day,
-  });
+  // The caller is the sender: its own registration is what routing starts from (403 if it is gone).
+  const sender = await callerInstitution(caller);
+  const { to, day } = await nextTarget(r, sender, now);
   if (!to) throw problem('unroutable', `no other designated ${receiverType[r.direction]} has ${r.department} capacity on ${day}`);
   return to;
 }
@@ -177,11 +196,8 @@ async function sideEffects(before: Referral, next: Referral, now: Date): Promise
   } else if (slot?.op === 'release') {
     extras.push(store.releaseSlot(before.toInstitutionId, before.department, slot.day));
   }
-  if (next.direction === 'up') {
-    const seen = await store.getReferredTo(next.personId, next.toInstitutionId);
-    const write = store.referredToWrite(referredToChange(next, seen), next, seen);
-    if (write) extras.push(write);
-  }
+  const referred = referredToChange(before, next);
+  if (referred) extras.push(store.referredToUpdate(referred, next));
   return extras;
 }
 
@@ -191,28 +207,20 @@ export type SweepOutcome = 'rerouted' | 'expired' | 'skipped';
 
 /**
  * Expires one overdue referral and re-routes it if another institution has capacity. Safe to run
- * concurrently with itself and with triage: the write is conditioned on the status and version
- * read, and a fresh read that finds it no longer overdue (moved by someone else) is a no-op.
+ * concurrently with itself and with triage: the write is conditioned on the status, version and
+ * receiver read, and a fresh read that finds it no longer overdue (moved by someone else) is a no-op.
  */
-export async function expireOverdue(referralId: string, now: Date): Promise<SweepOutcome> {
+export async function expireOverdue(referralId: string, ctx: EventContext): Promise<SweepOutcome> {
+  const { now } = ctx;
   try {
     return await withRaceRetries(async () => {
       const before = await store.getReferral(referralId);
       if (!before || !isOverdue(before, now)) return 'skipped';
       const sender = await getInstitution(before.fromInstitutionId);
-      const to = sender
-        ? await route({
-            direction: before.direction,
-            department: before.department,
-            sender,
-            exclude: new Set([...before.rejectedBy, ...before.expiredBy, before.toInstitutionId]),
-            prefer: before.direction === 'up' && sender.leadHospitalId ? [sender.leadHospitalId] : [],
-            day: routingDay(before.preferredDate, now, timeZone()),
-          })
-        : undefined;
+      // Without the sender's registration there is nothing to route from: it stays expired.
+      const to = sender ? (await nextTarget(before, sender, now)).to : undefined;
       const { next, events } = expireAndReroute(before, to, now, slaHours());
-      const ctx: EventContext = { now };
-      await store.writeMove(before, next, events as PendingEvent[], [], ctx);
+      await store.writeMove(before, next, events as PendingEvent[], [], ctx, 'platform');
       return to ? 'rerouted' : 'expired';
     });
   } catch (err) {

@@ -1,23 +1,20 @@
 // DynamoDB access of the referrals context. A referral is one item (history included) carrying its
-// worklist keys; every move replaces it with a Put conditioned on the status and version read, in
-// one transaction with its outbox event(s), the capacity counter and the "referred to" item.
-import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+// worklist keys; every move replaces it with a Put conditioned on the status, version and receiver
+// read, in one transaction with its outbox event(s), the capacity counter and the "referred to" item.
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { referral, type Referral, type ReferralStatus } from '#schemas/referrals';
 import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
-import type { PendingEvent } from './domain.ts';
+import type { Actor, PendingEvent } from './domain.ts';
 import {
-  capacityKey, incomingKey, incomingPartition, outgoingKey, outgoingPartition, referralKey, referredToKey, SLA_PARTITION, slaQueueKey,
+  capacityKey, incomingKey, incomingPartition, LIVE_REFERRAL_IDS, outgoingKey, outgoingPartition, referralKey, referredToKey, SLA_PARTITION, slaQueueKey,
 } from './keys.ts';
 
 // Stored shapes are parsed on read (keys and other unknown attributes are stripped).
 const referralItem = z.object({ ...referral.shape, version: z.number().int().nonnegative() });
 export type StoredReferral = z.infer<typeof referralItem>;
-
-const referredToItem = z.object({ personId: z.string(), institutionId: z.string(), referralId: z.string(), status: z.string(), at: z.string() });
-export type ReferredTo = z.infer<typeof referredToItem>;
 
 export const toReferral = ({ version: _v, ...r }: StoredReferral): Referral => r;
 
@@ -53,26 +50,34 @@ export async function insertReferral(r: Referral, announce: PendingEvent, extras
 }
 
 /**
- * Writes a move: the referral as `next`, only if it is still in the status and version it was read
- * in. Another move got there first → 409 invalid-transition; the same status but a newer version
- * (it moved away and back) → TransactionConflict, so the caller re-reads and decides again.
+ * Writes a move: the referral as `next`, only if it is still in the status, version and receiving
+ * institution it was read with. Another move got there first → 409 invalid-transition; the
+ * receiver's move on a referral the platform (or the sender) sent elsewhere meanwhile → 409
+ * invalid-transition as well (it lost; re-reading would only find it no longer addressed to the
+ * caller); otherwise the same status but a newer version (it moved away and back) →
+ * TransactionConflict, so the caller re-reads and decides again.
  */
-export async function writeMove(before: StoredReferral, next: Referral, announce: readonly PendingEvent[], extras: TxItem[], ctx: EventContext): Promise<void> {
+export async function writeMove(
+  before: StoredReferral, next: Referral, announce: readonly PendingEvent[], extras: TxItem[], ctx: EventContext, actor: Actor,
+): Promise<void> {
   await writeTransaction([
     {
       write: {
         Put: {
           TableName: tableName(),
           Item: itemOf(next, before.version + 1),
-          ConditionExpression: '#status = :status AND #version = :version',
-          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-          ExpressionAttributeValues: { ':status': before.status, ':version': before.version },
+          ConditionExpression: '#status = :status AND #version = :version AND #to = :to',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#to': 'toInstitutionId' },
+          ExpressionAttributeValues: { ':status': before.status, ':version': before.version, ':to': before.toInstitutionId },
         },
       },
       onConditionFailed: (current) => {
         const status = current?.status as ReferralStatus | undefined;
         if (status && status !== before.status) {
           return problem('invalid-transition', `referral ${before.referralId} became ${status} concurrently; cannot make it ${next.status}`);
+        }
+        if (actor === 'receiver' && current && current.toInstitutionId !== before.toInstitutionId) {
+          return problem('invalid-transition', `referral ${before.referralId} was sent to another institution concurrently; cannot make it ${next.status}`);
         }
         return new TransactionConflict('referral changed concurrently');
       },
@@ -130,7 +135,12 @@ export function releaseSlot(institutionId: string, department: string, day: stri
         ExpressionAttributeValues: { ':one': 1 },
       },
     },
-    onConditionFailed: () => new Error(`capacity counter of ${institutionId} ${department} ${day} is already 0`),
+    // Not reachable by a client: the slot was taken in the transaction that made the referral
+    // accepted, and only the one cancellation of that acceptance gives it back (a racing second
+    // cancel loses on the referral's own condition first). Failing here means the counter was
+    // changed outside the platform, or the province time zone changed in between: a 500 for the
+    // operator, not a client error.
+    onConditionFailed: () => new Error(`invariant broken: capacity counter of ${institutionId} ${department} ${day} is already 0`),
   };
 }
 
@@ -150,41 +160,25 @@ export async function slotsUsed(institutionIds: readonly string[], department: s
   return used;
 }
 
-// ── "referred to" (read by the vouchers context) ──
-
-export async function getReferredTo(personId: string, institutionId: string): Promise<ReferredTo | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: referredToKey(personId, institutionId), ConsistentRead: true }));
-  return Item ? referredToItem.parse(Item) : undefined;
-}
+// ── "referred to" (read by the vouchers context; see keys.ts) ──
 
 /**
- * The write that applies a decision about the "referred to" item, conditioned on the item still
- * being what the decision was made from (else TransactionConflict: read again, decide again).
+ * Adds the referral to, or removes it from, the person's live referrals at the receiving
+ * institution: a set update, commutative with any other referral's, so it needs no read and no
+ * condition. The descriptive attributes are set either way, so the item is always well-formed.
  */
-export function referredToWrite(change: 'put' | 'delete' | 'keep', next: Referral, seen: ReferredTo | undefined): TxItem | undefined {
-  const Key = referredToKey(next.personId, next.toInstitutionId);
-  const unchanged = seen
-    ? { ConditionExpression: '#ref = :seen', ExpressionAttributeNames: { '#ref': 'referralId' }, ExpressionAttributeValues: { ':seen': seen.referralId } }
-    : { ConditionExpression: 'attribute_not_exists(PK)' };
-  const raced = () => new TransactionConflict('referred-to item changed concurrently');
-  switch (change) {
-    case 'put':
-      return {
-        write: {
-          Put: {
-            TableName: tableName(),
-            Item: { ...Key, entity: 'referredTo', personId: next.personId, institutionId: next.toInstitutionId, referralId: next.referralId, status: next.status, at: next.updatedAt },
-            ...unchanged,
-          },
-        },
-        onConditionFailed: raced,
-      };
-    case 'delete':
-      return { write: { Delete: { TableName: tableName(), Key, ...unchanged } }, onConditionFailed: raced };
-    case 'keep':
-      // Kept because a newer referral owns it: make sure it still does.
-      return seen ? { write: { ConditionCheck: { TableName: tableName(), Key, ...unchanged } }, onConditionFailed: raced } : undefined;
-  }
+export function referredToUpdate(op: 'add' | 'remove', r: Pick<Referral, 'referralId' | 'personId' | 'toInstitutionId'>): TxItem {
+  return {
+    write: {
+      Update: {
+        TableName: tableName(),
+        Key: referredToKey(r.personId, r.toInstitutionId),
+        UpdateExpression: `${op === 'add' ? 'ADD' : 'DELETE'} #live :ids SET #entity = :entity, #person = :person, #inst = :inst`,
+        ExpressionAttributeNames: { '#live': LIVE_REFERRAL_IDS, '#entity': 'entity', '#person': 'personId', '#inst': 'institutionId' },
+        ExpressionAttributeValues: { ':ids': new Set([r.referralId]), ':entity': 'referredTo', ':person': r.personId, ':inst': r.toInstitutionId },
+      },
+    },
+  };
 }
 
 // ── worklists and the SLA queue ──
@@ -215,7 +209,19 @@ export async function listBox(box: 'incoming' | 'outgoing', institutionId: strin
   };
 }
 
-/** Submitted referrals whose SLA ran out by `now`, oldest first (the index is eventually consistent: re-read before acting). */
+export interface QueueEntry {
+  referralId: string;
+  /** Its position on the SLA queue as read (GSI3SK). */
+  queueKey: string;
+  /** Sweeps that failed on it since it was last moved. */
+  failures: number;
+}
+
+/**
+ * Submitted referrals on the SLA queue up to `now`, in queue order: overdue ones, by due time, and
+ * ones a failed sweep put back for a later try. The index is eventually consistent: re-read
+ * before acting.
+ */
 export async function overdueReferrals(now: Date, limit: number, startKey?: Record<string, unknown>) {
   const res = await ddb.send(
     new QueryCommand({
@@ -224,11 +230,44 @@ export async function overdueReferrals(now: Date, limit: number, startKey?: Reco
       KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :bound',
       // "~" sorts after every id character: everything due at or before now.
       ExpressionAttributeValues: { ':pk': SLA_PARTITION, ':bound': `${now.toISOString()}#~` },
-      ProjectionExpression: '#ref',
-      ExpressionAttributeNames: { '#ref': 'referralId' },
+      ProjectionExpression: '#ref, GSI3SK, #failures',
+      ExpressionAttributeNames: { '#ref': 'referralId', '#failures': 'slaSweepFailures' },
       Limit: limit,
       ExclusiveStartKey: startKey,
     }),
   );
-  return { ids: (res.Items ?? []).map((i) => String(i.referralId)), next: res.LastEvaluatedKey };
+  const entries: QueueEntry[] = (res.Items ?? []).map((i) => ({
+    referralId: String(i.referralId),
+    queueKey: String(i.GSI3SK),
+    failures: Number(i.slaSweepFailures ?? 0),
+  }));
+  return { entries, next: res.LastEvaluatedKey };
+}
+
+/**
+ * Puts a referral the sweep failed on back on the SLA queue at `retryAt`, behind everything due
+ * before then, so a referral that always fails cannot hold up the ones after it. Only if it is
+ * still where the sweep found it; the next move of the referral rewrites its queue key from
+ * `slaDueAt` (or takes it off the queue) and drops the failure count.
+ */
+export async function deferOnQueue(entry: QueueEntry, retryAt: Date): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: referralKey(entry.referralId),
+        UpdateExpression: 'SET GSI3SK = :later, #failures = :failures',
+        ConditionExpression: 'GSI3SK = :seen',
+        ExpressionAttributeNames: { '#failures': 'slaSweepFailures' },
+        ExpressionAttributeValues: {
+          ':later': slaQueueKey(retryAt.toISOString(), entry.referralId).GSI3SK,
+          ':failures': entry.failures + 1,
+          ':seen': entry.queueKey,
+        },
+      }),
+    );
+  } catch (err) {
+    // Moved (or put back) by someone else meanwhile: its new position stands.
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+  }
 }

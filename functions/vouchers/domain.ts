@@ -18,15 +18,16 @@ export function reversibleOn(settledAt: string, now: Date, timeZone: string, day
   return day(new Date(settledAt), timeZone) === day(now, timeZone);
 }
 
-/** Referral statuses that earn the referred ratio at the receiving hospital. */
-export const REFERRED_STATUSES = new Set(['accepted', 'arrived', 'completed']);
-
 export interface Payee {
   type: 'clinic' | 'hospital' | 'pharmacy';
   level?: 'primary' | 'secondary' | 'tertiary';
 }
 
-/** Pooled-fund ratio: pharmacies one rate; clinics and hospitals by level, higher for referred people. */
+/**
+ * Pooled-fund ratio: pharmacies one rate; clinics and hospitals by level, higher for people
+ * referred there (what "referred" means is the referrals context's rule: isReferredThere in
+ * functions/referrals/keys.ts).
+ */
 export function fundRatio(policy: ReimbursementPolicy, payee: Payee, referred: boolean): number {
   if (payee.type === 'pharmacy') return policy.ratio.pharmacy;
   const level = effectiveLevel(payee) ?? 'secondary';

@@ -12,7 +12,8 @@ import type { Response } from '#shared/http';
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
 import { verifyCode } from './codes.ts';
-import { fundRatio, REFERRED_STATUSES, requestHash, type Payee } from './domain.ts';
+import { isReferredThere } from '../referrals/keys.ts';
+import { fundRatio, requestHash, type Payee } from './domain.ts';
 import { splitPurchase, type Category } from './split.ts';
 import * as store from './store.ts';
 
@@ -63,7 +64,8 @@ export async function settle(req: SettleRequest): Promise<Response> {
       annualPooledUsedFen: sameYear ? Number(person.annualPooledUsedFen ?? 0) : 0,
       deductibleMetFen: sameYear ? Number(person.deductibleMetFen ?? 0) : 0,
     };
-    const referred = REFERRED_STATUSES.has(String(inputs.referral?.status));
+    // The person's "referred to" item at this institution (the referrals context owns the rule).
+    const referred = isReferredThere(inputs.referral);
     const split = splitPurchase(
       body.items.map((i) => ({ ...i, category: inputs.drugs.get(i.drugCode)!.category as Category })),
       { ...policy, ratio: fundRatio(policy, payee, referred) },

@@ -2,12 +2,13 @@
 // notifier → notifications outbox → the runtime's SMS printer.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
 import { calendarDay } from '../../functions/shared/clock.ts';
 import { startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+import { outboxEvents } from '../support/table.ts';
 
 let rt: TestRuntime;
 let lingyin: Caller;
@@ -43,9 +44,11 @@ async function notificationsOf(personId: string) {
   return res.Items ?? [];
 }
 
+/** The one outbox event of this type about the referral (every page of the outbox). */
 async function outboxEvent(referralId: string, detailType: string) {
-  const res = await rt.db.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'begins_with(PK, :p) AND detailType = :t', ExpressionAttributeValues: { ':p': 'OUTBOX#', ':t': detailType } }));
-  return (res.Items ?? []).find((i) => JSON.parse(i.detail).referralId === referralId)!;
+  const found = await outboxEvents(rt, { referralId }, detailType);
+  expect(found).toHaveLength(1);
+  return found[0]!;
 }
 
 async function waitForPrinted(fragment: string, count: number) {
@@ -114,12 +117,12 @@ describe('notifications', () => {
     const item = await outboxEvent(r.referralId, 'ReferralRejected');
     const event = {
       version: '0', id: 'redelivered', 'detail-type': item.detailType, source: item.source,
-      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: JSON.parse(item.detail),
+      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: item.detail,
     };
     await invoke('notifier', event);
     await invoke('notifier', event);
     const delivered = rt.bus.delivered;
-    rt.bus.putEvents([{ Source: item.source, DetailType: item.detailType, Detail: item.detail }]);
+    rt.bus.putEvents([{ Source: item.source, DetailType: item.detailType, Detail: JSON.stringify(item.detail) }]);
     await rt.settle();
     expect(rt.bus.delivered).toBeGreaterThan(delivered); // it did reach the consumers again
     const records = await notificationsOf(personId);

@@ -1,15 +1,21 @@
 // The referral flow of API.md over HTTP against the local runtime (seeded demo province): the full
 // up → accept → arrive → complete → down cycle, reject and re-route, SLA expiry with automatic
-// re-routing, capacity under racing accepts, racing transitions, access control, worklists.
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+// re-routing, capacity under racing accepts, racing transitions, access control, worklists, and
+// the referred pooled-fund ratio a settlement gets at the hospital a live referral went to.
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
-import { capacityKey, referredToKey } from '../../functions/referrals/keys.ts';
+import { move } from '../../functions/referrals/domain.ts';
+import { capacityKey, referralKey, referredToKey, slaQueueKey } from '../../functions/referrals/keys.ts';
+import * as referralStore from '../../functions/referrals/store.ts';
 import { calendarDay } from '../../functions/shared/clock.ts';
+import { TransactionConflict } from '../../functions/shared/db.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+import { countItems, outboxEvents } from '../support/table.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
+let channel: Caller;
 let lingyin: Caller; // clinic, lead hospital hosp-zjph
 let beishan: Caller; // clinic
 let hubin: Caller; // clinic, a stranger to most referrals here
@@ -26,13 +32,13 @@ const localAt = (days: number, hhmm = '10:00') => {
 
 beforeAll(async () => {
   rt = await startTestRuntime();
-  operator = await rt.as('operator');
+  [operator, channel] = await Promise.all([rt.as('operator'), rt.as('channel')]);
   [lingyin, beishan, hubin, zjph, xihu] = await Promise.all([
     rt.as('clinic', 'clinic-lingyin'), rt.as('clinic', 'clinic-beishan'), rt.as('clinic', 'clinic-hubin'),
     rt.as('hospital', 'hosp-zjph'), rt.as('hospital', 'hosp-xihu'),
   ]);
   const enrolled = await rt.call(operator, 'POST', '/enrollments', {
-    people: Array.from({ length: 80 }, (_, i) => ({
+    people: Array.from({ length: 100 }, (_, i) => ({
       nationalId: demoNationalId('330106', '19700101', 500 + i),
       name: `测试${i}`,
       phone: `139${String(10_000_000 + i).padStart(8, '0')}`,
@@ -55,31 +61,51 @@ const upBody = (personId: string, extra: Record<string, unknown> = {}) => ({
 async function refer(who: Caller, body: Record<string, unknown>) {
   const res = await rt.call(who, 'POST', '/referrals', body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { referralId: string; toInstitutionId: string; status: string };
+  return res.body as { referralId: string; toInstitutionId: string; status: string; slaDueAt: string };
 }
 
 const post = (who: Caller, id: string, action: string, body?: unknown) => rt.call(who, 'POST', `/referrals/${id}/${action}`, body);
 const get = (who: Caller, id: string) => rt.call(who, 'GET', `/referrals/${id}`);
 
-const referredTo = async (personId: string, institutionId: string) =>
-  (await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: referredToKey(personId, institutionId), ConsistentRead: true }))).Item;
-const slotsUsed = async (inst: string, dept: string, day: string) =>
-  (await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: capacityKey(inst, dept, day), ConsistentRead: true }))).Item?.used ?? 0;
+const itemAt = async (key: { PK: string; SK: string }) => (await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: key, ConsistentRead: true }))).Item;
+/** The person's live referrals at an institution (the "referred to" item's string set), sorted. */
+const liveIds = async (personId: string, institutionId: string) => {
+  const ids = (await itemAt(referredToKey(personId, institutionId)))?.liveReferralIds as Set<string> | undefined;
+  return [...(ids ?? [])].sort();
+};
+const slotsUsed = async (inst: string, dept: string, day: string) => (await itemAt(capacityKey(inst, dept, day)))?.used ?? 0;
 
-/** Outbox events about one referral, in order (test-only scan). */
-async function eventsOf(referralId: string) {
-  const res = await rt.db.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'begins_with(PK, :p)', ExpressionAttributeValues: { ':p': 'OUTBOX#' } }));
-  return (res.Items ?? [])
-    .map((i) => ({ detailType: i.detailType as string, detail: JSON.parse(i.detail as string) }))
-    .filter((e) => e.detail.referralId === referralId)
-    .sort((a, b) => a.detail.id.localeCompare(b.detail.id))
-    .map((e) => e.detailType);
-}
+/** Detail types of the outbox events about one referral, in order. */
+const eventsOf = async (referralId: string) => (await outboxEvents(rt, { referralId })).map((e) => e.detailType);
 
+/** Items in the table once everything in flight has landed. */
 const itemCount = async () => {
   await rt.settle();
-  return (await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT' }))).Count;
+  return countItems(rt);
 };
+
+const SWEEP = 'referral-sla-sweep';
+const minutesAfter = (iso: string | Date, minutes: number) => new Date(new Date(iso).getTime() + minutes * 60_000);
+
+let ownSeq = 0;
+/**
+ * Designated hospitals with a department nobody else has, registered for one test: routing, and so
+ * what a sweep does to that test's referrals, depends on them alone.
+ */
+async function ownHospitals(n: number, dailyCapacity = 10) {
+  const dept = `OWN${++ownSeq}`;
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `hosp-${dept.toLowerCase()}-${i}`;
+    const res = await rt.call(operator, 'POST', '/institutions', {
+      id, name: `测试医院${dept}-${i}`, type: 'hospital', level: 'secondary', district: '西湖区', designated: true,
+      departments: [{ code: dept, name: '测试科', dailyCapacity }],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    ids.push(id);
+  }
+  return { dept, ids, callers: await Promise.all(ids.map((id) => rt.as('hospital', id))) };
+}
 
 describe('full cycle: up → accept → arrive → complete → down', () => {
   it('routes to the lead hospital, moves through triage and care, keeps "referred to" current, and refers back down', async () => {
@@ -87,21 +113,23 @@ describe('full cycle: up → accept → arrive → complete → down', () => {
     const appointment = localAt(2);
     const up = await refer(lingyin, upBody(pid));
     expect(up).toMatchObject({ status: 'submitted', fromInstitutionId: 'clinic-lingyin', toInstitutionId: 'hosp-zjph', direction: 'up', personId: pid });
-    expect(await referredTo(pid, 'hosp-zjph')).toBeUndefined();
+    expect(await itemAt(referredToKey(pid, 'hosp-zjph'))).toBeUndefined();
 
+    // Other tests use this department too: count this test's slot as a difference.
+    const cardBefore = await slotsUsed('hosp-zjph', 'CARD', appointment.day);
     const accepted = await post(zjph, up.referralId, 'accept', { appointmentAt: appointment.iso });
     expect(accepted.status).toBe(200);
     expect(accepted.body).toMatchObject({ status: 'accepted', appointmentAt: appointment.iso });
-    expect(await slotsUsed('hosp-zjph', 'CARD', appointment.day)).toBe(1);
-    expect(await referredTo(pid, 'hosp-zjph')).toMatchObject({ personId: pid, institutionId: 'hosp-zjph', referralId: up.referralId, status: 'accepted' });
+    expect(await slotsUsed('hosp-zjph', 'CARD', appointment.day)).toBe(cardBefore + 1);
+    expect(await itemAt(referredToKey(pid, 'hosp-zjph'))).toMatchObject({ entity: 'referredTo', personId: pid, institutionId: 'hosp-zjph', liveReferralIds: new Set([up.referralId]) });
 
     expect((await post(zjph, up.referralId, 'arrive')).body.status).toBe('arrived');
-    expect((await referredTo(pid, 'hosp-zjph'))?.status).toBe('arrived');
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([up.referralId]);
     // Cancellation is only before arrival.
     const lateCancel = await post(lingyin, up.referralId, 'cancel');
     expect([lateCancel.status, slug(lateCancel.body)]).toEqual([409, 'invalid-transition']);
     expect((await post(zjph, up.referralId, 'complete')).body.status).toBe('completed');
-    expect((await referredTo(pid, 'hosp-zjph'))?.status).toBe('completed');
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([up.referralId]); // completed: still referred there
 
     const seen = await get(lingyin, up.referralId);
     expect(seen.status).toBe(200);
@@ -109,6 +137,11 @@ describe('full cycle: up → accept → arrive → complete → down', () => {
       ['submitted', 'clinic-lingyin'], ['accepted', 'hosp-zjph'], ['arrived', 'hosp-zjph'], ['completed', 'hosp-zjph'],
     ]);
     for (const h of seen.body.history) expect(h.at).toMatch(/Z$/);
+    // Each side sees who of its own made a move, never the other side's users.
+    const usersSeenBy = async (who: Caller) =>
+      (await get(who, up.referralId)).body.history.map((h: { by: string; user?: string }) => [h.by, h.user !== undefined]);
+    expect(await usersSeenBy(lingyin)).toEqual([['clinic-lingyin', true], ['hosp-zjph', false], ['hosp-zjph', false], ['hosp-zjph', false]]);
+    expect(await usersSeenBy(zjph)).toEqual([['clinic-lingyin', false], ['hosp-zjph', true], ['hosp-zjph', true], ['hosp-zjph', true]]);
 
     // Down: no toInstitutionId → back to the clinic the patient came from.
     const down = await refer(zjph, {
@@ -118,8 +151,9 @@ describe('full cycle: up → accept → arrive → complete → down', () => {
     expect(down).toMatchObject({ direction: 'down', status: 'submitted', fromInstitutionId: 'hosp-zjph', toInstitutionId: 'clinic-lingyin', upwardReferralId: up.referralId });
     expect((await get(zjph, up.referralId)).body.downwardReferralIds).toEqual([down.referralId]);
     const followUp = localAt(5, '09:00');
+    const gpBefore = await slotsUsed('clinic-lingyin', 'GP', followUp.day);
     expect((await post(lingyin, down.referralId, 'accept', { appointmentAt: followUp.iso })).body.status).toBe('accepted');
-    expect(await slotsUsed('clinic-lingyin', 'GP', followUp.day)).toBe(1);
+    expect(await slotsUsed('clinic-lingyin', 'GP', followUp.day)).toBe(gpBefore + 1);
     expect((await get(lingyin, down.referralId)).body.followUpPlan).toContain('复查血脂');
 
     expect(await eventsOf(up.referralId)).toEqual(['ReferralSubmitted', 'ReferralAccepted', 'ReferralArrived', 'ReferralCompleted']);
@@ -139,7 +173,7 @@ describe('full cycle: up → accept → arrive → complete → down', () => {
     await post(zjph, up.referralId, 'accept', { appointmentAt: localAt(3).iso });
     await post(zjph, up.referralId, 'arrive');
     await post(zjph, up.referralId, 'complete');
-    const otherPerson = await rt.call(zjph, 'POST', '/referrals', downBody({ personId: people[0] }));
+    const otherPerson = await rt.call(zjph, 'POST', '/referrals', downBody({ personId: person() }));
     expect([otherPerson.status, otherPerson.body.errors?.[0]?.path]).toEqual([400, 'body.personId']);
     const noPlan = await rt.call(zjph, 'POST', '/referrals', downBody({ followUpPlan: undefined }));
     expect([noPlan.status, noPlan.body.errors?.[0]?.path]).toEqual([400, 'body.followUpPlan']);
@@ -147,37 +181,109 @@ describe('full cycle: up → accept → arrive → complete → down', () => {
     expect(named.toInstitutionId).toBe('clinic-hubin');
   });
 
-  it('cancelling an accepted upward referral gives the slot back and removes "referred to"', async () => {
+  it('cancelling an accepted upward referral gives the slot back and takes it off "referred to"', async () => {
     const pid = person();
     const appointment = localAt(4);
     const up = await refer(hubin, upBody(pid, { department: 'ORTH' }));
+    const orthBefore = await slotsUsed('hosp-zjph', 'ORTH', appointment.day);
     await post(zjph, up.referralId, 'accept', { appointmentAt: appointment.iso });
-    expect(await slotsUsed('hosp-zjph', 'ORTH', appointment.day)).toBe(1);
-    expect(await referredTo(pid, 'hosp-zjph')).toBeDefined();
+    expect(await slotsUsed('hosp-zjph', 'ORTH', appointment.day)).toBe(orthBefore + 1);
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([up.referralId]);
     const cancelled = await post(hubin, up.referralId, 'cancel');
     expect(cancelled.body).toMatchObject({ status: 'cancelled' });
-    expect(await slotsUsed('hosp-zjph', 'ORTH', appointment.day)).toBe(0);
-    expect(await referredTo(pid, 'hosp-zjph')).toBeUndefined();
+    expect(await slotsUsed('hosp-zjph', 'ORTH', appointment.day)).toBe(orthBefore);
+    // The emptied set is gone from the item (DynamoDB drops empty sets): it reads as "not referred".
+    const item = await itemAt(referredToKey(pid, 'hosp-zjph'));
+    expect(item).toMatchObject({ personId: pid, institutionId: 'hosp-zjph' });
+    expect(item).not.toHaveProperty('liveReferralIds');
     const again = await post(hubin, up.referralId, 'cancel');
     expect([again.status, slug(again.body)]).toEqual([409, 'invalid-transition']);
   });
 
-  it('"referred to" follows the person’s latest accepted upward referral to that hospital', async () => {
+  it('"referred to" holds every accepted, not cancelled upward referral to that hospital: cancelling one keeps the others', async () => {
     const pid = person();
     const first = await refer(lingyin, upBody(pid, { department: 'RESP', toInstitutionId: 'hosp-zjph' }));
     const second = await refer(lingyin, upBody(pid, { department: 'ENDO', toInstitutionId: 'hosp-zjph' }));
+    const third = await refer(beishan, upBody(pid, { department: 'ORTH', toInstitutionId: 'hosp-zjph' }));
     await post(zjph, first.referralId, 'accept', { appointmentAt: localAt(2).iso });
     await post(zjph, second.referralId, 'accept', { appointmentAt: localAt(3).iso });
-    expect(await referredTo(pid, 'hosp-zjph')).toMatchObject({ referralId: second.referralId, status: 'accepted' });
-    // The older one moving on does not take the item back from the newer one…
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([first.referralId, second.referralId].sort());
+    // Arrival keeps it live; rejecting or cancelling one never accepted changes nothing…
     await post(zjph, first.referralId, 'arrive');
-    expect(await referredTo(pid, 'hosp-zjph')).toMatchObject({ referralId: second.referralId, status: 'accepted' });
-    // …cancelling the newer one removes it…
+    await post(beishan, third.referralId, 'cancel');
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([first.referralId, second.referralId].sort());
+    // …cancelling the newer accepted one takes only it off: the older one still refers the person there…
     await post(lingyin, second.referralId, 'cancel');
-    expect(await referredTo(pid, 'hosp-zjph')).toBeUndefined();
-    // …and the older one, still live, records itself again when it next moves.
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([first.referralId]);
+    // …and stays on when completed.
     await post(zjph, first.referralId, 'complete');
-    expect(await referredTo(pid, 'hosp-zjph')).toMatchObject({ referralId: first.referralId, status: 'completed' });
+    expect(await liveIds(pid, 'hosp-zjph')).toEqual([first.referralId]);
+    // Nothing is recorded at another hospital, nor for a downward referral's receiving clinic.
+    expect(await itemAt(referredToKey(pid, 'hosp-xihu'))).toBeUndefined();
+  });
+});
+
+describe('the referred pooled-fund ratio at the receiving hospital (vouchers settlement)', () => {
+  const policy = () => rt.province.policy;
+  let insured = 0;
+
+  /** A person enrolled with some pooled fund used this year (the deductible counts as met), with an active voucher. */
+  async function insuredPerson() {
+    const nationalId = demoNationalId('330106', '19800202', 900 + insured++);
+    const name = `参保${insured}`;
+    const enrolled = await rt.call(operator, 'POST', '/enrollments', {
+      people: [{ nationalId, name, district: '西湖区', personalAccountFen: 0, annualPooledUsedFen: 100 }],
+    });
+    expect(enrolled.body.rejected).toEqual([]);
+    const activated = await rt.call(channel, 'POST', '/vouchers', { nationalId, name, channel: 'wechat' });
+    expect(activated.status, JSON.stringify(activated.body)).toBe(201);
+    return { personId: enrolled.body.personIds[0] as string, voucherId: activated.body.voucherId as string };
+  }
+
+  let keySeq = 0;
+  /** Settles one category A item of 100 yuan at `hospital` with a fresh code; the pooled fund's share. */
+  async function pooledFundAt(hospital: Caller, voucherId: string): Promise<number> {
+    const code = await rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`);
+    expect(code.status).toBe(201);
+    const res = await rt.call(
+      hospital, 'POST', '/settlements',
+      { code: code.body.code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 }] },
+      { 'idempotency-key': `referred-ratio-${Date.now()}-${keySeq++}` },
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.pooledFundFen + res.body.personalAccountFen + res.body.cashFen).toBe(res.body.totalFen);
+    return res.body.pooledFundFen;
+  }
+
+  it('a settlement at the hospital an accepted upward referral went to uses the referred ratio (ZJ tertiary 0.8, else 0.6)', async () => {
+    expect([policy().ratio.tertiary, policy().referredRatio.tertiary, policy().ratio.secondary]).toEqual([0.6, 0.8, 0.75]);
+    const p = await insuredPerson();
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(6_000);
+
+    const up = await refer(lingyin, upBody(p.personId, { toInstitutionId: 'hosp-zjph' }));
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(6_000); // submitted is not yet referred
+    expect((await post(zjph, up.referralId, 'accept', { appointmentAt: localAt(2).iso })).status).toBe(200);
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(8_000);
+    // Only there: at another hospital the person is not referred.
+    expect(await pooledFundAt(xihu, p.voucherId)).toBe(7_500);
+    await post(zjph, up.referralId, 'arrive');
+    await post(zjph, up.referralId, 'complete');
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(8_000);
+  });
+
+  it('cancelling one of two accepted referrals before arrival keeps the referred ratio while the other is live', async () => {
+    const p = await insuredPerson();
+    const a = await refer(lingyin, upBody(p.personId, { department: 'RESP', toInstitutionId: 'hosp-zjph' }));
+    const b = await refer(beishan, upBody(p.personId, { department: 'ENDO', toInstitutionId: 'hosp-zjph' }));
+    await post(zjph, a.referralId, 'accept', { appointmentAt: localAt(2).iso });
+    await post(zjph, b.referralId, 'accept', { appointmentAt: localAt(4).iso });
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(8_000);
+
+    expect((await post(beishan, b.referralId, 'cancel')).body.status).toBe('cancelled');
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(8_000); // a is still live
+    expect((await post(lingyin, a.referralId, 'cancel')).body.status).toBe('cancelled');
+    expect(await liveIds(p.personId, 'hosp-zjph')).toEqual([]);
+    expect(await pooledFundAt(zjph, p.voucherId)).toBe(6_000);
   });
 });
 
@@ -279,23 +385,34 @@ describe('racing transitions on one referral', () => {
     }
   });
 
-  it('the sender cancelling while the receiver accepts: exactly one of them happens', async () => {
-    const pid = person();
-    const r = await refer(beishan, upBody(pid, { toInstitutionId: 'hosp-xihu', department: 'RESP' }));
-    const appointment = localAt(6);
-    const [accept, cancel] = await Promise.all([
-      post(xihu, r.referralId, 'accept', { appointmentAt: appointment.iso }),
-      post(beishan, r.referralId, 'cancel'),
-    ]);
-    const final = (await get(beishan, r.referralId)).body;
-    if (accept.status === 200) {
-      // Accepted first, then cancelled from accepted: both legal in that order; the slot is back.
-      expect(cancel.status === 200 ? 'cancelled' : 'accepted').toBe(final.status);
-    } else {
-      expect([accept.status, slug(accept.body), cancel.status, final.status]).toEqual([409, 'invalid-transition', 200, 'cancelled']);
+  it('the sender cancelling while the receiver accepts: exactly one leaves "submitted"; status, slot and "referred to" follow the winner', async () => {
+    for (let i = 0; i < 4; i++) {
+      const pid = person();
+      const r = await refer(beishan, upBody(pid, { toInstitutionId: 'hosp-xihu', department: 'RESP' }));
+      const appointment = localAt(6 + i);
+      const slotsBefore = await slotsUsed('hosp-xihu', 'RESP', appointment.day);
+      const [accept, cancel] = await Promise.all([
+        post(xihu, r.referralId, 'accept', { appointmentAt: appointment.iso }),
+        post(beishan, r.referralId, 'cancel'),
+      ]);
+      // Each answer is a success or a lost transition, and at least one move happened.
+      for (const res of [accept, cancel]) if (res.status !== 200) expect([res.status, slug(res.body)]).toEqual([409, 'invalid-transition']);
+      expect([accept.status, cancel.status]).not.toEqual([409, 409]);
+      // Exactly one of the two left "submitted" (history[1]). The only way both succeed is the
+      // cancel applying to the acceptance after it (cancelling an accepted referral is legal); an
+      // accept can never follow a cancel.
+      const final = (await get(beishan, r.referralId)).body;
+      const expectedHistory = ['submitted', ...(accept.status === 200 ? ['accepted'] : []), ...(cancel.status === 200 ? ['cancelled'] : [])];
+      expect(final.history.map((h: { status: string }) => h.status)).toEqual(expectedHistory);
+      expect(final.status).toBe(expectedHistory.at(-1));
+      expect(await eventsOf(r.referralId)).toEqual(
+        ['ReferralSubmitted', ...(accept.status === 200 ? ['ReferralAccepted'] : []), ...(cancel.status === 200 ? ['ReferralCancelled'] : [])],
+      );
+      // The slot and "referred to" are held exactly while it is accepted.
+      const held = final.status === 'accepted';
+      expect(await slotsUsed('hosp-xihu', 'RESP', appointment.day)).toBe(slotsBefore + (held ? 1 : 0));
+      expect(await liveIds(pid, 'hosp-xihu')).toEqual(held ? [r.referralId] : []);
     }
-    expect(await slotsUsed('hosp-xihu', 'RESP', appointment.day)).toBe(final.status === 'accepted' ? 1 : 0);
-    expect(!!(await referredTo(pid, 'hosp-xihu'))).toBe(final.status === 'accepted');
   });
 });
 
@@ -346,11 +463,15 @@ describe('access', () => {
     expect([past.status, past.body.errors?.[0]?.path]).toEqual([400, 'body.appointmentAt']);
     expect((await post(zjph, r.referralId, 'reject', {})).status).toBe(400);
     expect((await post(zjph, r.referralId, 'reject')).status).toBe(400);
-    expect(await itemCount()).toBe(countAfterCreate);
-    expect(countAfterCreate).toBeGreaterThan(before!);
-
     const stranger = await rt.call(lingyin, 'POST', '/referrals', upBody('p_notenrolled000000000000000'));
     expect([stranger.status, slug(stranger.body)]).toEqual([422, 'not-enrolled']);
+
+    // Targeted: the referral is as created, and nothing was announced about it…
+    expect(await itemAt(referralKey(r.referralId))).toMatchObject({ status: 'submitted', version: 0 });
+    expect(await eventsOf(r.referralId)).toEqual(['ReferralSubmitted']);
+    // …and overall (every page of the table): only the valid creation wrote anything.
+    expect(await itemCount()).toBe(countAfterCreate);
+    expect(countAfterCreate).toBeGreaterThan(before);
   });
 });
 
@@ -405,47 +526,54 @@ describe('worklists', () => {
   });
 });
 
-// Last: the sweeps act on every overdue referral in the table, as of a time a day ahead.
+// A sweep acts on every referral overdue at the time it is given, other tests' included; each test
+// here uses hospitals and a department of its own, sweeps at times computed from its own
+// referrals' slaDueAt, and asserts only about its own referrals, so order does not matter.
 describe('SLA expiry', () => {
-  const sla = () => rt.province.referralSlaHours;
-  const hoursAhead = (h: number) => new Date(Date.now() + h * 3_600_000);
-
   it('an untriaged referral expires and is re-routed automatically; again later with nowhere left, it stays expired', async () => {
-    const r = await refer(lingyin, upBody(person(), { department: 'CARD' }));
-    expect(r.toInstitutionId).toBe('hosp-zjph');
+    const { dept, ids: [a, b] } = await ownHospitals(2);
+    const r = await refer(lingyin, upBody(person(), { department: dept }));
+    expect([a, b]).toContain(r.toInstitutionId);
+    const other = r.toInstitutionId === a ? b : a;
     // Not yet due: nothing happens.
-    await rt.runSchedule('referral-sla-sweep', hoursAhead(sla() - 1));
+    await rt.runSchedule(SWEEP, minutesAfter(r.slaDueAt, -1));
     expect((await get(lingyin, r.referralId)).body.status).toBe('submitted');
 
-    await rt.runSchedule('referral-sla-sweep', hoursAhead(sla() + 1));
+    const at = minutesAfter(r.slaDueAt, 1);
+    await rt.runSchedule(SWEEP, at);
     const moved = (await get(lingyin, r.referralId)).body;
-    expect(moved).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-xihu', expiredBy: ['hosp-zjph'] });
+    expect(moved).toMatchObject({ status: 'submitted', toInstitutionId: other, expiredBy: [r.toInstitutionId] });
     expect(moved.history.map((h: { status: string; by: string }) => [h.status, h.by])).toEqual([
       ['submitted', 'clinic-lingyin'], ['expired', 'platform'], ['submitted', 'platform'],
     ]);
-    expect(new Date(moved.slaDueAt).getTime()).toBeGreaterThan(hoursAhead(sla() + 1).getTime());
+    expect(new Date(moved.slaDueAt).getTime()).toBe(at.getTime() + rt.province.referralSlaHours * 3_600_000);
     expect(await eventsOf(r.referralId)).toEqual(['ReferralSubmitted', 'ReferralExpired', 'ReferralRerouted']);
+    // What the sweep announced carries the scheduled event's id as correlation id, one for both.
+    const swept = (await outboxEvents(rt, { referralId: r.referralId })).slice(1).map((e) => e.detail.correlationId);
+    expect(swept[0]).toEqual(expect.any(String));
+    expect(swept[1]).toBe(swept[0]);
 
     // The same sweep again is a no-op (idempotent).
-    await rt.runSchedule('referral-sla-sweep', hoursAhead(sla() + 1));
+    await rt.runSchedule(SWEEP, at);
     expect((await get(lingyin, r.referralId)).body.history).toHaveLength(3);
 
-    // hosp-xihu lets it lapse too; no other hospital has CARD: it stays expired, the sender decides.
-    await rt.runSchedule('referral-sla-sweep', hoursAhead(2 * sla() + 2));
+    // The other hospital lets it lapse too; nobody else has the department: it stays expired, the sender decides.
+    await rt.runSchedule(SWEEP, minutesAfter(moved.slaDueAt, 1));
     const lapsed = (await get(lingyin, r.referralId)).body;
-    expect(lapsed).toMatchObject({ status: 'expired', expiredBy: ['hosp-zjph', 'hosp-xihu'] });
+    expect(lapsed).toMatchObject({ status: 'expired', expiredBy: [r.toInstitutionId, other] });
     expect(lapsed.slaDueAt).toBeUndefined();
     // The sender may still name a hospital that let it lapse (it did not reject it).
-    const manual = await post(lingyin, r.referralId, 'reroute', { toInstitutionId: 'hosp-zjph' });
-    expect(manual.body).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-zjph' });
+    const manual = await post(lingyin, r.referralId, 'reroute', { toInstitutionId: r.toInstitutionId });
+    expect(manual.body).toMatchObject({ status: 'submitted', toInstitutionId: r.toInstitutionId });
   });
 
   it('concurrent sweeps move each overdue referral once', async () => {
+    const { dept, ids: [only] } = await ownHospitals(1);
     const batch = [];
-    for (let i = 0; i < 6; i++) batch.push(await refer(i % 2 ? lingyin : beishan, upBody(person(), { department: 'NEUR' })));
-    for (const r of batch) expect(r.toInstitutionId).toBe('hosp-zjph'); // only it has NEUR
-    const at = hoursAhead(3 * sla() + 3);
-    await Promise.all([rt.runSchedule('referral-sla-sweep', at), rt.runSchedule('referral-sla-sweep', at), rt.runSchedule('referral-sla-sweep', at)]);
+    for (let i = 0; i < 6; i++) batch.push(await refer(i % 2 ? lingyin : beishan, upBody(person(), { department: dept })));
+    for (const r of batch) expect(r.toInstitutionId).toBe(only); // the only one with the department
+    const at = minutesAfter(batch.map((r) => r.slaDueAt).sort().at(-1)!, 1);
+    await Promise.all([rt.runSchedule(SWEEP, at), rt.runSchedule(SWEEP, at), rt.runSchedule(SWEEP, at)]);
     for (const [i, r] of batch.entries()) {
       const body = (await get(i % 2 ? lingyin : beishan, r.referralId)).body;
       expect(body.status).toBe('expired');
@@ -455,9 +583,83 @@ describe('SLA expiry', () => {
   });
 
   it('a referral triaged in time is left alone', async () => {
-    const r = await refer(beishan, upBody(person(), { department: 'ORTH' }));
-    await post(zjph, r.referralId, 'accept', { appointmentAt: localAt(1).iso });
-    await rt.runSchedule('referral-sla-sweep', hoursAhead(4 * sla() + 4));
-    expect((await get(beishan, r.referralId)).body.status).toBe('accepted');
+    const { dept, ids: [a], callers: [hospital] } = await ownHospitals(2);
+    const r = await refer(beishan, upBody(person(), { department: dept, toInstitutionId: a }));
+    expect((await post(hospital!, r.referralId, 'accept', { appointmentAt: localAt(1).iso })).status).toBe(200);
+    await rt.runSchedule(SWEEP, minutesAfter(r.slaDueAt, 60));
+    expect((await get(beishan, r.referralId)).body).toMatchObject({ status: 'accepted', expiredBy: [] });
+  });
+
+  it('a hospital accepting while the sweep re-routes its referral away gets 409 invalid-transition, never 404', async () => {
+    const { dept, ids: [a, b], callers: [asA] } = await ownHospitals(2);
+    const appointment = localAt(2);
+    let accepted = 0;
+    // The accept starts a little later each round, so the rounds cover it winning, it reading
+    // before the sweep's write and writing after it, and it reading after the sweep.
+    for (const delayMs of [0, 5, 10, 15, 20, 30, 45, 60]) {
+      const r = await refer(lingyin, upBody(person(), { department: dept, toInstitutionId: a }));
+      const [accept] = await Promise.all([
+        new Promise((go) => setTimeout(go, delayMs)).then(() => post(asA!, r.referralId, 'accept', { appointmentAt: appointment.iso })),
+        rt.runSchedule(SWEEP, minutesAfter(r.slaDueAt, 1)),
+      ]);
+      const final = (await get(lingyin, r.referralId)).body;
+      if (accept.status === 200) {
+        accepted++;
+        expect(final).toMatchObject({ status: 'accepted', toInstitutionId: a, expiredBy: [] });
+      } else {
+        expect([accept.status, slug(accept.body)]).toEqual([409, 'invalid-transition']);
+        expect(final).toMatchObject({ status: 'submitted', toInstitutionId: b, expiredBy: [a] });
+      }
+    }
+    expect(await slotsUsed(a!, dept, appointment.day)).toBe(accepted);
+
+    // After the sweep: the hospital it was taken from loses every move with 409, and no longer sees it.
+    const late = await refer(lingyin, upBody(person(), { department: dept, toInstitutionId: a }));
+    await rt.runSchedule(SWEEP, minutesAfter(late.slaDueAt, 1));
+    for (const [action, body] of [['accept', { appointmentAt: appointment.iso }], ['reject', { reason: '无号源' }]] as const) {
+      const res = await post(asA!, late.referralId, action, body);
+      expect([action, res.status, slug(res.body)]).toEqual([action, 409, 'invalid-transition']);
+    }
+    expect((await get(asA!, late.referralId)).status).toBe(404);
+
+    // The write path, deterministically: a decision made on the referral as read before the sweep.
+    const r = await refer(lingyin, upBody(person(), { department: dept, toInstitutionId: a }));
+    const stale = (await referralStore.getReferral(r.referralId))!;
+    await rt.runSchedule(SWEEP, minutesAfter(r.slaDueAt, 1));
+    const now = new Date();
+    const accept = move(stale, { action: 'accept', appointmentAt: appointment.iso }, { actor: 'receiver', by: a!, at: now });
+    await expect(referralStore.writeMove(stale, accept.next, [accept.event], [], { now }, 'receiver')).rejects.toMatchObject({ slug: 'invalid-transition' });
+    // The sender's move on the same stale read is retried instead (cancelling the re-routed referral is still legal).
+    const cancel = move(stale, { action: 'cancel' }, { actor: 'sender', by: 'clinic-lingyin', at: now });
+    await expect(referralStore.writeMove(stale, cancel.next, [cancel.event], [], { now }, 'sender')).rejects.toBeInstanceOf(TransactionConflict);
+    expect((await get(lingyin, r.referralId)).body).toMatchObject({ status: 'submitted', toInstitutionId: b });
+  });
+
+  it('a referral the sweep always fails on is logged, put back behind later ones, and fails the run without holding up the rest', async () => {
+    const { dept, ids: [a, b] } = await ownHospitals(2);
+    const r = await refer(lingyin, upBody(person(), { department: dept, toInstitutionId: a }));
+    // Due before r, so first in the queue, and not a valid referral: every attempt on it fails.
+    const poisonId = `ref_poison${Date.now()}`;
+    await rt.db.send(new PutCommand({
+      TableName: rt.tableName,
+      Item: { ...referralKey(poisonId), ...slaQueueKey(minutesAfter(r.slaDueAt, -30).toISOString(), poisonId), entity: 'referral', referralId: poisonId, status: 'submitted' },
+    }));
+    try {
+      const at = minutesAfter(r.slaDueAt, 1);
+      await expect(rt.runSchedule(SWEEP, at)).rejects.toThrow(/^SLA sweep: 1 of \d+ referrals failed/);
+      // The rest was swept all the same.
+      expect((await get(lingyin, r.referralId)).body).toMatchObject({ status: 'submitted', toInstitutionId: b, expiredBy: [a] });
+      // The failed one is back on the queue, due again in 10 minutes…
+      const queued = async () => (await itemAt(referralKey(poisonId)))!;
+      expect(await queued()).toMatchObject({ slaSweepFailures: 1, GSI3SK: slaQueueKey(minutesAfter(at, 10).toISOString(), poisonId).GSI3SK });
+      // …so the same sweep again does not meet it…
+      await rt.runSchedule(SWEEP, at);
+      // …and one after that time tries it again, and waits twice as long before the next try.
+      const later = minutesAfter(at, 11);
+      await expect(rt.runSchedule(SWEEP, later)).rejects.toThrow(/^SLA sweep: 1 of/);
+      expect(await queued()).toMatchObject({ slaSweepFailures: 2, GSI3SK: slaQueueKey(minutesAfter(later, 20).toISOString(), poisonId).GSI3SK });
+    } finally {
+      await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: referralKey(poisonId) }));
+    }
   });
 });

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { referralStatuses, type Referral, type ReferralStatus } from '../../schemas/referrals.ts';
 import {
   assertMove, capacityChange, checkAppointment, expireAndReroute, move, newReferral, partyOf, rankTargets, referredToChange, routingDay,
-  transitions, type Action, type Actor, type Candidate, type MoveInput, type Mover,
+  transitions, viewFor, wasReceiver, type Action, type Actor, type Candidate, type MoveInput, type Mover,
 } from '../../functions/referrals/domain.ts';
+import { isReferredThere } from '../../functions/referrals/keys.ts';
 import { HttpProblem } from '../../functions/shared/errors.ts';
 
 const T0 = new Date('2025-03-05T02:00:00Z');
@@ -40,7 +41,7 @@ const problemOf = (fn: () => unknown) => {
 };
 
 describe('the transition table', () => {
-  // The whole machine, stated independently of the table: status → action → who.
+  // The whole machine, stated independently of the code's table: status → action → who may.
   const expected: Record<ReferralStatus, Partial<Record<Action, Actor[]>>> = {
     submitted: { accept: ['receiver'], reject: ['receiver'], expire: ['platform'], cancel: ['sender'] },
     accepted: { arrive: ['receiver'], cancel: ['sender'] },
@@ -50,18 +51,27 @@ describe('the transition table', () => {
     completed: {},
     cancelled: {},
   };
+  // Where each action ends, likewise written down here.
+  const lands: Record<Action, ReferralStatus> = {
+    accept: 'accepted', reject: 'rejected', expire: 'expired', reroute: 'submitted', arrive: 'arrived', complete: 'completed', cancel: 'cancelled',
+  };
+  const actions = Object.keys(lands) as Action[];
+  const actors: Actor[] = ['sender', 'receiver', 'platform'];
+  /** Who may make an action at all (from some status), derived from the expectation above. */
+  const mayEver = (action: Action) => new Set(referralStatuses.flatMap((s) => expected[s][action] ?? []));
+
+  it('the code knows exactly these actions, each landing where stated', () => {
+    expect(Object.keys(transitions).sort()).toEqual([...actions].sort());
+    for (const action of actions) expect([action, transitions[action].to]).toEqual([action, lands[action]]);
+  });
 
   it('allows exactly the listed moves, refusing the wrong actor with 403 and the wrong status with 409', () => {
-    const actions = Object.keys(transitions) as Action[];
-    const actors: Actor[] = ['sender', 'receiver', 'platform'];
     for (const status of referralStatuses) {
       for (const action of actions) {
         for (const actor of actors) {
-          const allowedBy = expected[status][action];
+          const want = !mayEver(action).has(actor) ? 'forbidden' : expected[status][action]?.includes(actor) ? undefined : 'invalid-transition';
           const got = problemOf(() => assertMove(status, action, actor));
-          const want = !(transitions[action].by as readonly Actor[]).includes(actor) ? 'forbidden' : allowedBy ? undefined : 'invalid-transition';
           expect([status, action, actor, got]).toEqual([status, action, actor, want]);
-          if (!got) expect(allowedBy).toContain(actor);
         }
       }
     }
@@ -69,9 +79,8 @@ describe('the transition table', () => {
 
   it('completed and cancelled are terminal', () => {
     for (const status of ['completed', 'cancelled'] as const) {
-      for (const action of Object.keys(transitions) as Action[]) {
-        expect(Object.values(transitions).some((t) => (t.from as readonly string[]).includes(status))).toBe(false);
-        expect(problemOf(() => assertMove(status, action, transitions[action].by[0]))).toBe('invalid-transition');
+      for (const action of actions) {
+        for (const actor of mayEver(action)) expect([action, actor, problemOf(() => assertMove(status, action, actor))]).toEqual([action, actor, 'invalid-transition']);
       }
     }
   });
@@ -128,7 +137,7 @@ describe('the transition table', () => {
 
   it('any sequence of attempted moves keeps the referral in a listed status, one history entry per successful move', () => {
     const attempt = fc.record({
-      action: fc.constantFrom(...(Object.keys(transitions) as Action[])),
+      action: fc.constantFrom(...actions),
       actor: fc.constantFrom<Actor>('sender', 'receiver', 'platform'),
     });
     fc.assert(
@@ -136,7 +145,7 @@ describe('the transition table', () => {
         let r = submitted();
         let moves = 0;
         for (const [i, a] of attempts.entries()) {
-          const allowed = (transitions[a.action].by as readonly Actor[]).includes(a.actor) && (transitions[a.action].from as readonly string[]).includes(r.status);
+          const allowed = !!expected[r.status][a.action]?.includes(a.actor);
           const mover: Mover = { actor: a.actor, by: a.actor === 'receiver' ? r.toInstitutionId : 'clinic-a', at: at(i + 1) };
           const input = a.action === 'reroute' ? { ...inputFor('reroute'), toInstitutionId: `hosp-${i}` } as MoveInput : inputFor(a.action);
           if (!allowed) {
@@ -146,7 +155,7 @@ describe('the transition table', () => {
           const before = r;
           r = move(r, input, mover).next;
           moves++;
-          expect(r.status).toBe(transitions[a.action].to);
+          expect(r.status).toBe(lands[a.action]);
           expect(r.history.slice(0, -1)).toEqual(before.history);
           // Only a submitted referral is on the SLA clock.
           expect(r.slaDueAt === undefined).toBe(r.status !== 'submitted');
@@ -189,6 +198,29 @@ describe('visibility', () => {
     expect(partyOf(r, 'hosp-a')).toBe('receiver');
     expect(partyOf(r, 'clinic-b')).toBeUndefined();
     expect(partyOf(r, undefined)).toBeUndefined();
+  });
+
+  it('an institution the referral was taken from was a receiver; strangers, the sender and the current receiver are not', () => {
+    const r = submitted();
+    const rejected = move(r, inputFor('reject'), { actor: 'receiver', by: 'hosp-a', at: at(1) }).next;
+    const rerouted = move(rejected, inputFor('reroute'), { ...sender, at: at(2) }).next; // now at hosp-b
+    expect(wasReceiver(rerouted, 'hosp-a')).toBe(true);
+    expect(wasReceiver(rerouted, 'hosp-b')).toBe(false); // the current receiver is a party, not a former one
+    expect(wasReceiver(rerouted, 'clinic-a')).toBe(false);
+    expect(wasReceiver(rerouted, 'hosp-z')).toBe(false);
+    expect(wasReceiver(rerouted, undefined)).toBe(false);
+    const swept = expireAndReroute(submitted(), 'hosp-c', at(25), 24).next;
+    expect([wasReceiver(swept, 'hosp-a'), partyOf(swept, 'hosp-a')]).toEqual([true, undefined]);
+  });
+
+  it("each side sees its own users in the history, never the other side's", () => {
+    const r = move(submitted(), inputFor('accept'), { actor: 'receiver', by: 'hosp-a', user: 'dr-li', at: at(1) }).next;
+    const users = (view: Referral) => view.history.map((h) => [h.by, h.user]);
+    expect(users(viewFor(r, 'clinic-a'))).toEqual([['clinic-a', 'dr-wang'], ['hosp-a', undefined]]);
+    expect(users(viewFor(r, 'hosp-a'))).toEqual([['clinic-a', undefined], ['hosp-a', 'dr-li']]);
+    for (const h of viewFor(r, 'hosp-a').history) if (h.by !== 'hosp-a') expect(h).not.toHaveProperty('user');
+    expect(users(viewFor(r, undefined))).toEqual([['clinic-a', undefined], ['hosp-a', undefined]]);
+    expect(r.history[0]!.user).toBe('dr-wang'); // the stored referral is untouched
   });
 });
 
@@ -248,19 +280,28 @@ describe('capacity and "referred to" bookkeeping', () => {
     expect(capacityChange(r, cancelledEarly, 'Asia/Shanghai', T0)).toBeUndefined();
   });
 
-  it('keeps the item on the latest accepted upward referral; deletes it when that one is cancelled', () => {
+  it('an upward referral joins the live set when accepted and leaves it only when cancelled after acceptance', () => {
     const r = submitted({ referralId: 'ref_05' });
     const accepted = move(r, inputFor('accept'), receiver).next;
-    expect(referredToChange(accepted, undefined)).toBe('put');
-    expect(referredToChange(accepted, { referralId: 'ref_03' })).toBe('put');
-    expect(referredToChange(accepted, { referralId: 'ref_09' })).toBe('keep'); // a newer referral owns it
+    expect(referredToChange(r, accepted)).toBe('add');
     const arrived = move(accepted, inputFor('arrive'), receiver).next;
-    expect(referredToChange(arrived, { referralId: 'ref_05' })).toBe('put');
-    const cancelled = move(accepted, inputFor('cancel'), { ...sender, at: at(2) }).next;
-    expect(referredToChange(cancelled, { referralId: 'ref_05' })).toBe('delete');
-    expect(referredToChange(cancelled, { referralId: 'ref_03' })).toBe('keep');
-    expect(referredToChange(move(r, inputFor('reject'), receiver).next, undefined)).toBe('keep');
-    expect(referredToChange({ ...accepted, direction: 'down' }, undefined)).toBe('keep');
+    expect(referredToChange(accepted, arrived)).toBeUndefined(); // still live
+    expect(referredToChange(arrived, move(arrived, inputFor('complete'), receiver).next)).toBeUndefined(); // still live
+    expect(referredToChange(accepted, move(accepted, inputFor('cancel'), { ...sender, at: at(2) }).next)).toBe('remove');
+    // Never accepted: nothing to add or remove.
+    expect(referredToChange(r, move(r, inputFor('cancel'), sender).next)).toBeUndefined();
+    expect(referredToChange(r, move(r, inputFor('reject'), receiver).next)).toBeUndefined();
+    // Downward referrals earn nothing at the receiving clinic.
+    expect(referredToChange(r, { ...accepted, direction: 'down' })).toBeUndefined();
+  });
+
+  it('a person is referred there exactly while the item holds a live referral', () => {
+    expect(isReferredThere(undefined)).toBe(false);
+    expect(isReferredThere({ personId: 'p_1', institutionId: 'hosp-a' })).toBe(false); // the emptied set is dropped
+    expect(isReferredThere({ liveReferralIds: new Set<string>() })).toBe(false);
+    expect(isReferredThere({ liveReferralIds: new Set(['ref_01']) })).toBe(true);
+    // The old single-referral shape does not count (only the live set does).
+    expect(isReferredThere({ referralId: 'ref_01', status: 'accepted' })).toBe(false);
   });
 
   it('appointments are not in the past nor more than 180 days ahead', () => {

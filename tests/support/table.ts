@@ -1,0 +1,54 @@
+// Test-only reads of a runtime's table that must see all of it: Scans paginated to the end (a
+// single Scan page stops at 1 MB, before any filter is applied, so one page can miss items).
+// Prefer a targeted Get or Query where the keys allow one.
+import { ScanCommand, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { OUTBOX_PREFIX } from '../../functions/shared/table.ts';
+import type { TestRuntime } from './runtime.ts';
+
+type ScanInput = Omit<ScanCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Select'>;
+
+/** Every item the Scan selects, all pages. */
+export async function scanAll(rt: TestRuntime, input: ScanInput = {}): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res: ScanCommandOutput = await rt.db.send(new ScanCommand({ ...input, TableName: rt.tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+    items.push(...(res.Items ?? []));
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+/** How many items the table holds, all pages. */
+export async function countItems(rt: TestRuntime): Promise<number> {
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res: ScanCommandOutput = await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT', ExclusiveStartKey: startKey, ConsistentRead: true }));
+    count += res.Count ?? 0;
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return count;
+}
+
+export interface OutboxRecord {
+  source: string;
+  detailType: string;
+  detail: Record<string, unknown> & { id: string };
+}
+
+/**
+ * Outbox events (the transactional outbox has no index by entity: the relay reads it from the
+ * stream), optionally of one detail type, whose detail matches `where`, in the order they were
+ * written (event ids sort by time).
+ */
+export async function outboxEvents(rt: TestRuntime, where: Record<string, unknown> = {}, detailType?: string): Promise<OutboxRecord[]> {
+  const items = await scanAll(rt, {
+    FilterExpression: detailType ? 'begins_with(PK, :p) AND detailType = :t' : 'begins_with(PK, :p)',
+    ExpressionAttributeValues: { ':p': OUTBOX_PREFIX, ...(detailType ? { ':t': detailType } : {}) },
+  });
+  return items
+    .map((i) => ({ source: String(i.source), detailType: String(i.detailType), detail: JSON.parse(String(i.detail)) as OutboxRecord['detail'] }))
+    .filter((e) => Object.entries(where).every(([k, v]) => e.detail[k] === v))
+    .sort((a, b) => a.detail.id.localeCompare(b.detail.id));
+}
