@@ -1,5 +1,5 @@
-// Keys of the notifications outbox. One item per notification, under the person it is for, so a
-// person's messages are one Query and an inserted item is one message to send.
+// Keys of the notifications outbox. One item per notification, under whoever it is for, so their
+// messages are one Query and an inserted item is one message to send.
 export const NOTIFICATION_PREFIX = 'NOTIFICATION#';
 
 export const notificationKey = (personId: string, occurredAt: string, eventId: string) => ({
@@ -7,11 +7,18 @@ export const notificationKey = (personId: string, occurredAt: string, eventId: s
   SK: `SMS#${occurredAt}#${eventId}`,
 });
 
+/** An institution's inbox (its HIS fetches or is pushed these). */
+export const institutionNotificationKey = (institutionId: string, occurredAt: string, eventId: string) => ({
+  PK: `${NOTIFICATION_PREFIX}INST#${institutionId}`,
+  SK: `MSG#${occurredAt}#${eventId}`,
+});
+
 /**
  * Stream filter selecting newly inserted notifications (Lambda event-source filter syntax). The
  * local runtime prints what it selects; in AWS the same filter on an event source mapping of the
- * table stream is the hook for an SMS provider's sender function, which would look the real
- * number up on the person item (notifications hold only the masked one) and send `text`.
+ * table stream is the hook for an SMS provider's sender function (which would look the real
+ * number up on the person item: notifications hold only the masked one) and for pushing
+ * institution messages to their HIS.
  */
 export const notificationStreamFilter = {
   eventName: ['INSERT'],

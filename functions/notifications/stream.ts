@@ -5,17 +5,18 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { NOTIFICATION_PREFIX } from './keys.ts';
 
-export const notificationItem = z.object({
+const common = {
   notificationId: z.string(),
-  personId: z.string(),
-  channel: z.literal('sms'),
-  phoneMasked: z.string(),
   text: z.string(),
   source: z.string(),
   detailType: z.string(),
   eventId: z.string(),
   createdAt: z.string(),
-});
+};
+export const notificationItem = z.discriminatedUnion('channel', [
+  z.object({ ...common, channel: z.literal('sms'), personId: z.string(), phoneMasked: z.string() }),
+  z.object({ ...common, channel: z.literal('institution'), institutionId: z.string() }),
+]);
 export type Notification = z.infer<typeof notificationItem>;
 
 export function notificationsIn(event: DynamoDBStreamEvent): Notification[] {

@@ -1,8 +1,11 @@
-// Event → SMS template table. A context makes one of its events patient-facing by adding a row
-// here: the subscription (events/subscriptions.ts) and the notifier's validation follow from this
-// table. Texts are Chinese SMS bodies; they name institutions and times, never the patient.
-// Pure (no AWS): the notifier supplies the names and times through `Names`.
+// Event → message template table. A context makes one of its events notify someone by adding a
+// row here (several rows may share an event): the subscription (events/subscriptions.ts) and the
+// notifier's validation follow from this table. A row tells the patient (an SMS to the masked
+// number on file) or an institution (a message for its HIS inbox). Texts are Chinese; they name
+// institutions, departments and times, never the patient. Pure (no AWS): the notifier supplies
+// names and times through `Names`.
 import type { Detail, EventDef } from '../../events/catalog.ts';
+import { PrescriptionRouted, PrescriptionUnroutable } from '../../events/prescriptions.ts';
 import {
   ReferralAccepted, ReferralCancelled, ReferralExpired, ReferralRejected, ReferralRerouted, ReferralSubmitted,
 } from '../../events/referrals.ts';
@@ -15,10 +18,12 @@ export interface Names {
   time(iso: string): string;
 }
 
+/** Who is told: a patient (by SMS) or an institution (its HIS inbox). */
+export type Recipient = { personId: string } | { institutionId: string };
+
 export interface NotificationTemplate<E extends EventDef = EventDef> {
   readonly event: E;
-  /** The person told (every templated event carries one). */
-  readonly personId: (d: Detail<E>) => string;
+  readonly to: (d: Detail<E>) => Recipient;
   /** The text, or undefined when this occurrence tells the patient nothing new. */
   readonly text: (d: Detail<E>, n: Names) => string | undefined;
 }
@@ -33,7 +38,7 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
   // ── referrals ──
   row({
     event: ReferralSubmitted,
-    personId: (d) => d.personId,
+    to: (d) => ({ personId: d.personId }),
     text: (d, n) =>
       d.direction === 'up'
         ? `${SIGN}您好，${n.institution(d.fromInstitutionId)}已为您申请转诊至${n.institution(d.toInstitutionId)}${n.department(d.toInstitutionId, d.department)}，待医院确认后将短信通知您就诊时间。`
@@ -41,24 +46,24 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
   }),
   row({
     event: ReferralAccepted,
-    personId: (d) => d.personId,
+    to: (d) => ({ personId: d.personId }),
     text: (d, n) =>
       `${SIGN}${n.institution(d.toInstitutionId)}${n.department(d.toInstitutionId, d.department)}已接收您的转诊，就诊时间：${n.time(d.appointmentAt)}。请携带身份证件按时就诊。`,
   }),
   row({
     event: ReferralRejected,
-    personId: (d) => d.personId,
+    to: (d) => ({ personId: d.personId }),
     text: (d, n) => `${SIGN}${n.institution(d.toInstitutionId)}暂时无法接收您的转诊，${n.institution(d.fromInstitutionId)}将为您另行安排，请留意后续短信。`,
   }),
   row({
     event: ReferralRerouted,
-    personId: (d) => d.personId,
+    to: (d) => ({ personId: d.personId }),
     text: (d, n) =>
       `${SIGN}您的转诊已改派至${n.institution(d.toInstitutionId)}${n.department(d.toInstitutionId, d.department)}，待${receiverWord(d.direction)}确认后将短信通知您就诊时间。`,
   }),
   row({
     event: ReferralExpired,
-    personId: (d) => d.personId,
+    to: (d) => ({ personId: d.personId }),
     // Re-routed in the same sweep: the ReferralRerouted message says all there is to say.
     text: (d, n) =>
       d.reroutedTo
@@ -67,11 +72,28 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
   }),
   row({
     event: ReferralCancelled,
-    personId: (d) => d.personId,
+    to: (d) => ({ personId: d.personId }),
     text: (d, n) =>
       `${SIGN}您在${n.institution(d.toInstitutionId)}${n.department(d.toInstitutionId, d.department)}的转诊已取消，如有疑问请联系${n.institution(d.fromInstitutionId)}。`,
   }),
   // ── prescriptions ──
+  row({
+    event: PrescriptionRouted,
+    to: (d) => ({ personId: d.personId }),
+    text: (d, n) => `${SIGN}您的电子处方已发送至${n.institution(d.pharmacyId)}，药师审核后即可凭医保电子凭证取药。`,
+  }),
+  row({
+    event: PrescriptionUnroutable,
+    to: (d) => ({ personId: d.personId }),
+    text: (d, n) => `${SIGN}您的电子处方暂无可配齐药品的定点药房，${n.institution(d.prescriberId)}将与您联系另行安排。`,
+  }),
+  row({
+    // The prescriber is told too: it has to change the prescription or call the patient.
+    event: PrescriptionUnroutable,
+    to: (d) => ({ institutionId: d.prescriberId }),
+    text: (d) =>
+      `处方 ${d.prescriptionId} 无法配送：患者所在区无定点药房备齐全部药品${d.rejectedBy.length ? `（${d.rejectedBy.length} 家药房已拒绝）` : ''}。请调整处方或联系患者。`,
+  }),
 ];
 
-export const notifiedEvents: readonly EventDef[] = notificationTemplates.map((t) => t.event);
+export const notifiedEvents: readonly EventDef[] = [...new Set(notificationTemplates.map((t) => t.event))];

@@ -173,7 +173,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       tableName,
       filter: notificationStreamFilter,
       handler: async (event) => {
-        for (const n of notificationsIn(event)) log(`sms to ${n.phoneMasked}: ${n.text}`);
+        for (const n of notificationsIn(event)) log(n.channel === 'sms' ? `sms to ${n.phoneMasked}: ${n.text}` : `message to ${n.institutionId}: ${n.text}`);
       },
       checkpointPath: join(dataDir, `stream-checkpoint-${tableName}-notifications.json`),
       idleMs: 250,

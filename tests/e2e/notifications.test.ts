@@ -138,3 +138,35 @@ describe('notifications', () => {
     expect(existsSync(join(rt.dataDir, 'bus', 'dead-letters.jsonl'))).toBe(false);
   });
 });
+
+describe('prescription notifications', () => {
+  it('routed: the patient is told where to collect; unroutable: the patient and the prescriber are told', async () => {
+    const { personId } = people[1]!;
+    const hubin = await rt.as('clinic', 'clinic-hubin');
+    const routed = await rt.call(hubin, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '每日一次' }] });
+    expect(routed.status).toBe(201);
+    // A drug no pharmacy in the district stocks: nowhere to route.
+    await rt.call(await rt.as('operator'), 'PUT', '/drugs/XRARE0001', { name: '罕见药', category: 'B', unit: '盒' });
+    const stuck = await rt.call(hubin, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XRARE0001', quantity: 1, dosage: '每日一次' }] });
+    expect(stuck.status).toBe(201);
+    await rt.settle();
+
+    const pharmacyId = (await rt.call(hubin, 'GET', `/prescriptions/${routed.body.prescriptionId}`)).body.pharmacyId;
+    const pharmacyName = (await rt.call(hubin, 'GET', `/institutions/${pharmacyId}`)).body.name;
+    const sms = (await notificationsOf(personId)).filter((r) => String(r.source) === 'consortium.prescriptions');
+    expect(sms.map((r) => [r.detailType, r.channel, r.phoneMasked])).toEqual([
+      ['PrescriptionRouted', 'sms', '139****5671'],
+      ['PrescriptionUnroutable', 'sms', '139****5671'],
+    ]);
+    expect(sms[0]!.text).toContain(pharmacyName);
+    expect(sms[1]!.text).toContain('湖滨街道社区卫生服务中心');
+
+    const inbox = await rt.db.send(
+      new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': 'NOTIFICATION#INST#clinic-hubin' }, ConsistentRead: true }),
+    );
+    expect(inbox.Items?.map((i) => [i.channel, i.detailType])).toEqual([['institution', 'PrescriptionUnroutable']]);
+    expect(inbox.Items![0]!.text).toContain(stuck.body.prescriptionId);
+    expect(JSON.stringify(inbox.Items)).not.toMatch(/通知测试|1391234567/);
+    expect(await waitForPrinted('message to clinic-hubin', 1)).toHaveLength(1);
+  });
+});
