@@ -1,0 +1,122 @@
+// Tenancy matrix: every principal that is not a party to an object, on every route that names the
+// object, is refused (403 for a role that may never call the route, 404 where revealing existence
+// would leak) and changes nothing; lists never show another institution's objects; and every bad
+// token is a 401 on every protected route.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { routes } from '../../schemas/routes.ts';
+import type { Role } from '../../schemas/common.ts';
+import { badTokens } from '../support/tokens.ts';
+import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+
+let rt: TestRuntime;
+const who: Record<string, Caller> = {};
+const principals: Array<[string, Role, string?]> = [
+  ['operator', 'operator'],
+  ['channel', 'channel'],
+  ['clinic-lingyin', 'clinic', 'clinic-lingyin'],
+  ['clinic-beishan', 'clinic', 'clinic-beishan'],
+  ['hosp-zjph', 'hospital', 'hosp-zjph'],
+  ['hosp-xihu', 'hospital', 'hosp-xihu'],
+  ['ph-xihu-1', 'pharmacy', 'ph-xihu-1'],
+  ['ph-xihu-2', 'pharmacy', 'ph-xihu-2'],
+  ['ph-sc-1', 'pharmacy', 'ph-sc-1'],
+];
+const ids: Record<string, string> = {};
+const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  for (const [name, role, inst] of principals) who[name] = await rt.as(role, inst);
+  const nationalId = demoNationalId('330106', '19880808', 808);
+  ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
+  ids.voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId, name: '租户', channel: 'wechat' })).body.voucherId;
+  const code = (await rt.call(who.channel, 'POST', `/vouchers/${ids.voucherId}/codes`)).body.code;
+  ids.settlementId = (await rt.call(who['ph-xihu-1']!, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1_000 }] }, { 'idempotency-key': 'tenancy-settlement-1' })).body.settlementId;
+  ids.referralId = (await rt.call(who['clinic-lingyin']!, 'POST', '/referrals', { personId: ids.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸痛', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId;
+  ids.prescriptionId = (await rt.call(who['clinic-lingyin']!, 'POST', '/prescriptions', { personId: ids.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
+  await rt.settle();
+  expect((await rt.call(who['clinic-lingyin']!, 'GET', `/prescriptions/${ids.prescriptionId}`)).body.status).toBe('routed');
+});
+afterAll(() => rt?.stop());
+
+const appointment = () => new Date(Date.now() + 2 * 86_400_000).toISOString();
+/** [method, path, body, parties]: who may act on it; everyone else must be refused. */
+const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
+  ['GET', `/settlements/${ids.settlementId}`, undefined, ['ph-xihu-1', 'operator']],
+  ['POST', `/settlements/${ids.settlementId}/reversal`, undefined, ['ph-xihu-1']],
+  ['GET', `/referrals/${ids.referralId}`, undefined, ['clinic-lingyin', 'hosp-zjph']],
+  ['POST', `/referrals/${ids.referralId}/accept`, { appointmentAt: appointment() }, ['hosp-zjph']],
+  ['POST', `/referrals/${ids.referralId}/reject`, { reason: '满员' }, ['hosp-zjph']],
+  ['POST', `/referrals/${ids.referralId}/reroute`, {}, ['clinic-lingyin']],
+  ['POST', `/referrals/${ids.referralId}/arrive`, undefined, ['hosp-zjph']],
+  ['POST', `/referrals/${ids.referralId}/complete`, undefined, ['hosp-zjph']],
+  ['POST', `/referrals/${ids.referralId}/cancel`, undefined, ['clinic-lingyin']],
+  ['GET', `/prescriptions/${ids.prescriptionId}`, undefined, ['clinic-lingyin', 'ph-xihu-1']],
+  ['POST', `/prescriptions/${ids.prescriptionId}/accept`, undefined, ['ph-xihu-1']],
+  ['POST', `/prescriptions/${ids.prescriptionId}/reject`, { reason: '缺货' }, ['ph-xihu-1']],
+  ['POST', `/prescriptions/${ids.prescriptionId}/dispense`, { settlementId: ids.settlementId }, ['ph-xihu-1']],
+  ['POST', `/prescriptions/${ids.prescriptionId}/cancel`, undefined, ['clinic-lingyin']],
+  ['GET', '/pharmacies/ph-xihu-1/stock', undefined, ['ph-xihu-1']],
+  ['PUT', '/pharmacies/ph-xihu-1/stock', { items: [{ drugCode: 'XC08CAA001', quantity: 1 }] }, ['ph-xihu-1']],
+  ['GET', `/vouchers/${ids.voucherId}`, undefined, ['channel', 'operator']],
+  ['POST', `/vouchers/${ids.voucherId}/suspend`, undefined, ['channel', 'operator']],
+  ['POST', `/vouchers/${ids.voucherId}/resume`, undefined, ['channel', 'operator']],
+  ['POST', `/vouchers/${ids.voucherId}/codes`, undefined, ['channel']],
+  ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel']],
+];
+
+async function snapshot() {
+  return {
+    settlement: (await rt.call(who['ph-xihu-1']!, 'GET', `/settlements/${ids.settlementId}`)).body,
+    referral: (await rt.call(who['clinic-lingyin']!, 'GET', `/referrals/${ids.referralId}`)).body.status,
+    prescription: (await rt.call(who['clinic-lingyin']!, 'GET', `/prescriptions/${ids.prescriptionId}`)).body.status,
+    stock: (await rt.call(who['ph-xihu-1']!, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items,
+    voucher: (await rt.call(who.channel, 'GET', `/vouchers/${ids.voucherId}`)).body,
+    person: (await rt.call(who.operator, 'GET', `/enrollments/${ids.personId}`)).body,
+  };
+}
+
+describe('tenancy matrix', () => {
+  it('every non-party on every object route is refused with 403 or 404 and changes nothing', async () => {
+    const before = await snapshot();
+    const outcomes: string[] = [];
+    for (const [method, path, body, parties] of objectRoutes()) {
+      for (const [name] of principals) {
+        if (parties.includes(name)) continue;
+        const res = await rt.call(who[name]!, method, path, body);
+        outcomes.push(`${name} ${method} ${path} → ${res.status} ${slug(res.body)}`);
+        expect([403, 404], `${name} ${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
+      }
+    }
+    expect(outcomes.length).toBeGreaterThan(100);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('worklists and reconciliation show only the caller\'s own objects', async () => {
+    const incoming = await rt.call(who['hosp-xihu']!, 'GET', '/referrals?box=incoming');
+    const outgoing = await rt.call(who['clinic-beishan']!, 'GET', '/referrals?box=outgoing');
+    for (const list of [incoming, outgoing]) expect(list.body.items.map((r: { referralId: string }) => r.referralId)).not.toContain(ids.referralId);
+    for (const name of ['ph-xihu-2', 'clinic-beishan']) {
+      const list = await rt.call(who[name]!, 'GET', '/prescriptions');
+      expect(list.body.items.map((p: { prescriptionId: string }) => p.prescriptionId)).not.toContain(ids.prescriptionId);
+    }
+    const mine = await rt.call(who['ph-xihu-1']!, 'GET', `/settlements?date=${today()}`);
+    expect(mine.body.items.map((s: { settlementId: string }) => s.settlementId)).toContain(ids.settlementId);
+    const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${today()}`);
+    expect(theirs.body.items).toEqual([]);
+    expect(theirs.body.totals.count).toBe(0);
+  });
+
+  it('expired, forged, alg:none, wrong-province and otherwise bad tokens are a 401 on every protected route', async () => {
+    const bad = await badTokens(rt.dataDir, 'ZJ');
+    const { valid: _valid, ...refused } = bad;
+    for (const route of routes.filter((r) => r.auth !== 'public')) {
+      const path = route.path.replace(/\{\w+\}/g, 'x1234');
+      for (const [kind, token] of Object.entries(refused)) {
+        const res = await rt.call({ token }, route.method, path, route.method === 'GET' ? undefined : {});
+        expect([route.operationId, kind, res.status, slug(res.body)]).toEqual([route.operationId, kind, 401, 'unauthorized']);
+      }
+    }
+  });
+});
