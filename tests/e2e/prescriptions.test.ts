@@ -3,11 +3,11 @@
 // against a real settlement (which then cannot be reversed), referrals named by a prescription,
 // cancel, stock, worklists, access, what a pharmacy may read, races and expiry.
 import { randomBytes } from 'node:crypto';
-import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICTS, demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+import { countItems as countAll, outboxEvents } from '../support/table.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
@@ -70,23 +70,8 @@ async function stock(pharmacyId: string, drugCode: string) {
 }
 
 /** Details of the outbox events of one type for one prescription (what the relay publishes). */
-async function events(detailType: string, prescriptionId: string) {
-  const details: Array<Record<string, unknown>> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res: ScanCommandOutput = await rt.db.send(
-      new ScanCommand({
-        TableName: rt.tableName,
-        FilterExpression: 'begins_with(PK, :p) AND detailType = :t',
-        ExpressionAttributeValues: { ':p': 'OUTBOX#', ':t': detailType },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const i of res.Items ?? []) details.push(JSON.parse(String(i.detail)));
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
-  return details.filter((d) => d.prescriptionId === prescriptionId);
-}
+const events = async (detailType: string, prescriptionId: string) =>
+  (await outboxEvents(rt, { prescriptionId }, detailType)).map((e) => e.detail as Record<string, unknown>);
 
 const newDrug = async (drugCode: string) => {
   const res = await rt.call(operator, 'PUT', `/drugs/${drugCode}`, { name: `测试药 ${drugCode}`, category: 'A', unit: '盒' });
@@ -246,14 +231,7 @@ describe('issue and route', () => {
 describe('bad input and access', () => {
   const countItems = async () => {
     await rt.settle();
-    let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res: ScanCommandOutput = await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT', ExclusiveStartKey: startKey }));
-      count += res.Count ?? 0;
-      startKey = res.LastEvaluatedKey;
-    } while (startKey);
-    return count;
+    return countAll(rt);
   };
 
   it('400 validation-failed with field errors (unknown drug, bad ICD-10, unregistered nominee) and 422 not-enrolled; nothing written', async () => {

@@ -2,7 +2,6 @@
 // the schedule would) alongside the running platform: redelivered rejections, prescriptions past
 // their validity (which neither get routed nor accepted nor dispensed, whatever the sweeper has
 // done yet), and concurrent sweeps paging through the expiry index.
-import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICTS, demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
@@ -11,6 +10,7 @@ import { routePrescription } from '../../functions/prescriptions/router.ts';
 import * as store from '../../functions/prescriptions/store.ts';
 import { HttpProblem } from '../../functions/shared/errors.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+import { outboxEvents } from '../support/table.ts';
 
 let rt: TestRuntime;
 let hubin: Caller;
@@ -27,23 +27,7 @@ afterAll(() => rt?.stop());
 
 const item = (drugCode: string, quantity = 1) => ({ drugCode, quantity, dosage: '1 tablet once daily' });
 
-async function outbox(detailType: string) {
-  const details: Array<Record<string, unknown>> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res: ScanCommandOutput = await rt.db.send(
-      new ScanCommand({
-        TableName: rt.tableName,
-        FilterExpression: 'begins_with(PK, :p) AND detailType = :t',
-        ExpressionAttributeValues: { ':p': 'OUTBOX#', ':t': detailType },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const i of res.Items ?? []) details.push(JSON.parse(String(i.detail)));
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
-  return details;
-}
+const outbox = async (detailType: string) => (await outboxEvents(rt, {}, detailType)).map((e) => e.detail as Record<string, unknown>);
 
 const busEvent = (detailType: string, detail: unknown) => ({
   version: '0', id: `test-${Math.random()}`, 'detail-type': detailType, source: 'consortium.prescriptions',
