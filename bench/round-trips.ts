@@ -59,6 +59,52 @@ export async function benchRoundTrips(rt: Runtime): Promise<RoundTripRow[]> {
     ['listSettlements', () => api(rt, t.pharmacy, 'GET', `/settlements?date=${new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date())}`)],
     ['reverseSettlement', () => api(rt, t.pharmacy, 'POST', `/settlements/${state.settlementId}/reversal`)],
     ['getOpenApi', () => api(rt, t.operator, 'GET', '/openapi.json')],
+
+    // Referrals: up, accept, arrive, complete, then down; a second one rejected, rerouted, cancelled.
+    ['createReferral', async () => {
+      const r = await api(rt, t.clinic, 'POST', '/referrals', { personId: state.personId, direction: 'up', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'routine' });
+      state.referralId = r.body.referralId;
+      return r;
+    }],
+    ['getReferral', () => api(rt, t.clinic, 'GET', `/referrals/${state.referralId}`)],
+    ['listReferrals', () => api(rt, t.hospital, 'GET', '/referrals?box=incoming&status=submitted')],
+    ['acceptReferral', () => api(rt, t.hospital, 'POST', `/referrals/${state.referralId}/accept`, { appointmentAt: new Date(Date.now() + 86_400_000).toISOString() })],
+    ['arriveReferral', () => api(rt, t.hospital, 'POST', `/referrals/${state.referralId}/arrive`)],
+    ['completeReferral', () => api(rt, t.hospital, 'POST', `/referrals/${state.referralId}/complete`)],
+    ['rejectReferral', async () => {
+      state.second = (await api(rt, t.clinic, 'POST', '/referrals', { personId: state.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'ENDO', reason: '血糖', diagnoses: ['E11.9'], urgency: 'routine' })).body.referralId;
+      await rt.settle();
+      return api(rt, t.hospital, 'POST', `/referrals/${state.second}/reject`, { reason: '满员' });
+    }],
+    ['rerouteReferral', () => api(rt, t.clinic, 'POST', `/referrals/${state.second}/reroute`, {})],
+    ['cancelReferral', () => api(rt, t.clinic, 'POST', `/referrals/${state.second}/cancel`)],
+
+    // Prescriptions: stock, issue (routed asynchronously), accept, dispense against a settlement; another cancelled.
+    ['putStock', () => api(rt, t.pharmacy, 'PUT', '/pharmacies/ph-xihu-1/stock', { items: [{ drugCode: 'XC08CAA001', quantity: 500 }] })],
+    ['getStock', () => api(rt, t.pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock')],
+    ['issuePrescription', async () => {
+      const r = await api(rt, t.clinic, 'POST', '/prescriptions', { personId: state.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' });
+      state.prescriptionId = r.body.prescriptionId;
+      return r;
+    }],
+    ['getPrescription', () => api(rt, t.pharmacy, 'GET', `/prescriptions/${state.prescriptionId}`)],
+    ['listPrescriptions', () => api(rt, t.pharmacy, 'GET', '/prescriptions?status=routed')],
+    ['acceptPrescription', () => api(rt, t.pharmacy, 'POST', `/prescriptions/${state.prescriptionId}/accept`)],
+    ['dispensePrescription', async () => {
+      const code = (await api(rt, t.channel, 'POST', `/vouchers/${state.voucherId}/codes`)).body.code;
+      const s = await api(rt, t.pharmacy, 'POST', '/settlements', { code, prescriptionId: state.prescriptionId, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1_000 }] }, { 'idempotency-key': randomUUID() });
+      await rt.settle();
+      return api(rt, t.pharmacy, 'POST', `/prescriptions/${state.prescriptionId}/dispense`, { settlementId: s.body.settlementId });
+    }],
+    ['rejectPrescription', async () => {
+      state.rx2 = (await api(rt, t.clinic, 'POST', '/prescriptions', { personId: state.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
+      await rt.settle();
+      return api(rt, t.pharmacy, 'POST', `/prescriptions/${state.rx2}/reject`, { reason: '缺货' });
+    }],
+    ['cancelPrescription', async () => {
+      await rt.settle();
+      return api(rt, t.clinic, 'POST', `/prescriptions/${state.rx2}/cancel`);
+    }],
   ];
   const rows: RoundTripRow[] = [];
   for (const [operationId, call] of scenario) {

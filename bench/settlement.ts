@@ -71,12 +71,12 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
     const n = opsAt(c);
     const codes = await codesFor(n, c);
     await rt.settle();
-    const failures: number[] = [];
+    const failures: string[] = [];
     const http = await timed(
       c,
       codes.map((code) => async () => {
         const res = await settle(code);
-        if (res.status !== 201) failures.push(res.status);
+        if (res.status !== 201) failures.push(`${res.status} ${res.body?.type ?? ''}`);
       }),
     );
     if (failures.length) throw new Error(`settlement benchmark: ${failures.length} requests failed (${[...new Set(failures)]})`);
