@@ -153,7 +153,10 @@ describe('prescription notifications', () => {
 
     const pharmacyId = (await rt.call(hubin, 'GET', `/prescriptions/${routed.body.prescriptionId}`)).body.pharmacyId;
     const pharmacyName = (await rt.call(hubin, 'GET', `/institutions/${pharmacyId}`)).body.name;
-    const sms = (await notificationsOf(personId)).filter((r) => String(r.source) === 'consortium.prescriptions');
+    // Two prescriptions routed independently: their messages come in either order.
+    const sms = (await notificationsOf(personId))
+      .filter((r) => String(r.source) === 'consortium.prescriptions')
+      .sort((a, b) => String(a.detailType).localeCompare(String(b.detailType)));
     expect(sms.map((r) => [r.detailType, r.channel, r.phoneMasked])).toEqual([
       ['PrescriptionRouted', 'sms', '139****5671'],
       ['PrescriptionUnroutable', 'sms', '139****5671'],
