@@ -8,7 +8,6 @@ export const problemCatalog = {
   unauthorized: { status: 401, title: 'Missing or invalid credentials' },
   forbidden: { status: 403, title: 'Not allowed for this caller' },
   'not-found': { status: 404, title: 'Not found' },
-  'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
   conflict: { status: 409, title: 'Conflicts with the current state' },
   'invalid-transition': { status: 409, title: 'Not allowed from the current status' },
   'code-already-used': { status: 409, title: 'Voucher code already used' },
