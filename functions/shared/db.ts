@@ -131,30 +131,36 @@ export function encodeToken(key: Record<string, unknown> | undefined): string | 
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
 
-/** The attributes a LastEvaluatedKey of a query on this partition holds: the table key plus the index key. */
-function keyAttributes(partition: Record<string, string>): Set<string> {
+/** The key attributes of a query on this partition: the table key plus the queried index's key, and its sort key. */
+function keyAttributes(partition: Record<string, string>): { names: Set<string>; sortKey: string } {
   const names = new Set<string>([tableKeys.partitionKey, tableKeys.sortKey]);
+  let sortKey: string = tableKeys.sortKey;
   for (const attr of Object.keys(partition)) {
     const index = tableKeys.indexes.find((i) => i.partitionKey === attr);
-    if (index) names.add(index.partitionKey).add(index.sortKey);
+    if (index) {
+      names.add(index.partitionKey).add(index.sortKey);
+      sortKey = index.sortKey;
+    }
   }
-  return names;
+  return { names, sortKey };
 }
 
 /**
- * `partition` holds the key attributes the token must carry unchanged: a token from another list,
- * another caller's list or one edited by hand is refused (400) before DynamoDB sees it.
+ * `partition` holds the key attributes the token must carry unchanged; `sortKeyPrefix`, the
+ * begins_with of the query's key condition, if it has one: a token from another list (another
+ * caller's, another status filter's) or one edited by hand is refused (400) before DynamoDB sees it.
  */
-export function decodeToken(token: string | undefined, partition: Record<string, string>): Record<string, string> | undefined {
+export function decodeToken(token: string | undefined, partition: Record<string, string>, sortKeyPrefix?: string): Record<string, string> | undefined {
   if (token === undefined) return undefined;
   try {
     const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
     const expected = keyAttributes(partition);
     if (
       key && typeof key === 'object' && !Array.isArray(key) &&
-      Object.keys(key).length === expected.size &&
-      Object.entries(key).every(([k, v]) => expected.has(k) && typeof v === 'string' && v.length > 0 && v.length <= 1024) &&
-      Object.entries(partition).every(([k, v]) => (key as Record<string, string>)[k] === v)
+      Object.keys(key).length === expected.names.size &&
+      Object.entries(key).every(([k, v]) => expected.names.has(k) && typeof v === 'string' && v.length > 0 && v.length <= 1024) &&
+      Object.entries(partition).every(([k, v]) => (key as Record<string, string>)[k] === v) &&
+      (sortKeyPrefix === undefined || (key as Record<string, string>)[expected.sortKey]!.startsWith(sortKeyPrefix))
     ) {
       return key as Record<string, string>;
     }

@@ -18,3 +18,16 @@ describe('pagination tokens', async () => {
     refused('not-base64-json');
   });
 });
+
+describe('pagination tokens of a filtered list', async () => {
+  const { decodeToken, encodeToken } = await import('../../functions/shared/db.ts');
+  const key = { PK: 'RX#1', SK: 'PROFILE', GSI2PK: 'RX#AT#ph-1', GSI2SK: 'routed#2026-01-01T00:00:00Z#rx_1' };
+
+  it('must start inside the filter (the sort key of the queried index, or of the table)', () => {
+    expect(decodeToken(encodeToken(key), { GSI2PK: 'RX#AT#ph-1' }, 'routed#')).toEqual(key);
+    expect(() => decodeToken(encodeToken(key), { GSI2PK: 'RX#AT#ph-1' }, 'accepted#')).toThrow(/nextToken/);
+    const stock = { PK: 'PHARMACY#ph-1', SK: 'STOCK#X1' };
+    expect(decodeToken(encodeToken(stock), { PK: 'PHARMACY#ph-1' }, 'STOCK#')).toEqual(stock);
+    expect(() => decodeToken(encodeToken({ ...stock, SK: 'PROFILE' }), { PK: 'PHARMACY#ph-1' }, 'STOCK#')).toThrow(/nextToken/);
+  });
+});
