@@ -1,8 +1,9 @@
 // The operator and catalog part of API.md over HTTP against the local runtime (seeded demo province).
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 import { badTokens } from '../support/tokens.ts';
+import { countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -16,7 +17,7 @@ afterAll(() => rt?.stop());
 /** Items in the table once asynchronous consumers have caught up. */
 const itemCount = async () => {
   await rt.settle();
-  return (await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT' }))).Count;
+  return countItems(rt);
 };
 
 describe('public routes', () => {

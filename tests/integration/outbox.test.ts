@@ -4,6 +4,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../infra/local/lambda.ts';
+import { scanAll } from '../support/table.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -20,11 +21,7 @@ async function auditRows(eventType: string) {
   return (res.Items ?? []).filter((i) => i.detailType === eventType);
 }
 
-async function outboxItems() {
-  const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
-  const res = await rt.db.send(new ScanCommand({ TableName: rt.tableName, FilterExpression: 'begins_with(PK, :p)', ExpressionAttributeValues: { ':p': 'OUTBOX#' } }));
-  return res.Items ?? [];
-}
+const outboxItems = () => scanAll(rt, { FilterExpression: 'begins_with(PK, :p)', ExpressionAttributeValues: { ':p': 'OUTBOX#' } }) as Promise<Array<Record<string, any>>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('transactional outbox', () => {
   it('registering an institution writes it and InstitutionRegistered together; the audit consumer receives it once', async () => {

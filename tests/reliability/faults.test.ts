@@ -3,10 +3,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ddb } from '../../functions/shared/db.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -75,7 +76,7 @@ describe('DynamoDB throttling a settlement', () => {
     const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
     const body = { code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 }] };
     await rt.settle();
-    const count = async () => (await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT' }))).Count;
+    const count = () => countItems(rt);
     const itemsBefore = await count();
 
     // Every TransactWriteItems is throttled (after the SDK's own retries), as DynamoDB does under a hot key.

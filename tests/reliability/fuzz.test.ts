@@ -2,10 +2,10 @@
 // the answer is a 4xx problem+json (never a 5xx), and nothing is written.
 import fc from 'fast-check';
 import * as z from 'zod';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../schemas/routes.ts';
 import type { RouteDef } from '../../schemas/route.ts';
+import { countItems } from '../support/table.ts';
 import { startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -20,14 +20,7 @@ afterAll(() => rt?.stop());
 
 const itemCount = async () => {
   await rt.settle();
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT', ExclusiveStartKey: start }));
-    count += res.Count ?? 0;
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return count;
+  return countItems(rt);
 };
 
 const nasty = fc.constantFrom('..', '%', ' ', "'", '"', '<script>', '\u0000', '😀', 'a'.repeat(300), 'OUTBOX#x', 'INST#hosp-zjph', '-1', '0', 'null', '{}');
