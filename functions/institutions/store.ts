@@ -53,19 +53,36 @@ export async function putInstitution(inst: Institution, ctx: EventContext): Prom
   ]);
 }
 
-export async function listInstitutions(type: string | undefined, limit: number, nextToken?: string) {
-  const partition = { GSI1PK: 'INSTITUTIONS' };
-  const res = await ddb.send(
+async function queryInstitutions(type: string | undefined, limit: number | undefined, startKey: Record<string, unknown> | undefined) {
+  return ddb.send(
     new QueryCommand({
       TableName: tableName(),
       IndexName: 'GSI1',
       KeyConditionExpression: type ? 'GSI1PK = :pk AND begins_with(GSI1SK, :type)' : 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': partition.GSI1PK, ...(type ? { ':type': `${type}#` } : {}) },
+      ExpressionAttributeValues: { ':pk': INSTITUTION_LIST.GSI1PK, ...(type ? { ':type': `${type}#` } : {}) },
       Limit: limit,
-      ExclusiveStartKey: decodeToken(nextToken, partition),
+      ExclusiveStartKey: startKey,
     }),
   );
+}
+
+const INSTITUTION_LIST = { GSI1PK: 'INSTITUTIONS' };
+
+export async function listInstitutions(type: string | undefined, limit: number, nextToken?: string) {
+  const res = await queryInstitutions(type, limit, decodeToken(nextToken, INSTITUTION_LIST, type && `${type}#`));
   return { items: (res.Items ?? []).map((i) => institutionItem.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
+}
+
+/** Every registered institution of one type, all pages: the candidates of referral and prescription routing. */
+export async function allInstitutions(type: Institution['type']): Promise<Institution[]> {
+  const all: Institution[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res = await queryInstitutions(type, undefined, startKey);
+    all.push(...(res.Items ?? []).map((i) => institutionItem.parse(i)));
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return all;
 }
 
 export async function getPerson(personId: string): Promise<PersonItem | undefined> {

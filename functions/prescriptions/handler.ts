@@ -10,6 +10,7 @@ import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
 } from './domain.ts';
+import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
 /** Reads the prescription as `caller` may see it: someone else's is 404 (its existence is not revealed). */
@@ -125,7 +126,7 @@ export const handler = apiHandler(prescriptionRoutes, {
 
   async putStock({ params, body, principal, now }) {
     if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sets only its own stock');
-    const [pharmacy, known] = await Promise.all([store.getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
+    const [pharmacy, known] = await Promise.all([getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
     if (pharmacy?.type !== 'pharmacy') throw problem('forbidden', `${params.id} is not a registered pharmacy`);
     const errors = catalogErrors(body.items, known);
     if (errors.length) throw problem('validation-failed', 'invalid body', errors);

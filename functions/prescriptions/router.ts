@@ -7,6 +7,7 @@ import { eventConsumer } from '#shared/consumer';
 import { TransactionConflict } from '#shared/db';
 import { logger } from '#shared/logger';
 import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies, type PharmacyInfo } from './domain.ts';
+import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
 /**
@@ -56,9 +57,9 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
   }
   const [district, prescriber, all, nominated] = await Promise.all([
     store.getPersonDistrict(rx.personId),
-    store.getInstitution(rx.prescriberId),
+    getInstitution(rx.prescriberId),
     pharmacies(),
-    rx.nominatedPharmacyId ? store.getInstitution(rx.nominatedPharmacyId) : Promise.resolve(undefined),
+    rx.nominatedPharmacyId ? getInstitution(rx.nominatedPharmacyId) : Promise.resolve(undefined),
   ]);
   const ranked = rankPharmacies({
     nominated: nominated?.type === 'pharmacy' ? nominated : undefined,

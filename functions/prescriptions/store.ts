@@ -1,7 +1,7 @@
 // DynamoDB access of the prescriptions context: prescriptions, pharmacy stock, worklists, the expiry
 // index, and the few items of other contexts it reads (people, institutions, drugs, referrals,
 // settlements) through their owners' key builders.
-import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { location } from '#schemas/common';
 import { prescription, type StockLevel } from '#schemas/prescriptions';
@@ -12,7 +12,8 @@ import {
   PrescriptionAccepted, PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionIssued,
   PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
 } from '#events/prescriptions';
-import { drugKey, institutionKey, institutionListKey, personKey } from '../institutions/keys.ts';
+import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
+import { allInstitutions } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
 import { settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
 import {
@@ -329,35 +330,9 @@ const institutionView = z.object({
 });
 export type InstitutionView = z.infer<typeof institutionView>;
 
-export async function getInstitution(id: string): Promise<InstitutionView | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: institutionKey(id) }));
-  return Item ? institutionView.parse(Item) : undefined;
-}
-
-/** Every registered pharmacy (the institutions list index, pharmacy part). */
+/** Every registered pharmacy, as routing sees it. */
 export async function listPharmacies(): Promise<PharmacyInfo[]> {
-  const { GSI1PK, GSI1SK: prefix } = institutionListKey('pharmacy', '');
-  const out: PharmacyInfo[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res: QueryCommandOutput = await ddb.send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': GSI1PK, ':prefix': prefix },
-        ProjectionExpression: 'id, #type, district, designated, #location',
-        ExpressionAttributeNames: { '#type': 'type', '#location': 'location' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of res.Items ?? []) {
-      const { id, district, designated, location: loc } = institutionView.parse(item);
-      out.push({ id, district, designated, ...(loc ? { location: loc } : {}) });
-    }
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
-  return out;
+  return (await allInstitutions('pharmacy')).map(({ id, district, designated, location: loc }) => ({ id, district, designated, ...(loc ? { location: loc } : {}) }));
 }
 
 /** The person's district (only that: routing needs nothing else of the person). */

@@ -10,7 +10,7 @@ import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
-import { getInstitution, getPerson, listInstitutions } from '../institutions/store.ts';
+import { allInstitutions, getInstitution, getPerson } from '../institutions/store.ts';
 import {
   assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
   receiverType, referredToChange, routingDay, senderRole, slaDue, wasReceiver, type Candidate, type MoveInput, type PendingEvent,
@@ -35,23 +35,12 @@ async function callerInstitution(caller: Principal): Promise<Institution> {
 
 // ── routing ──
 
-async function institutionsOfType(type: string): Promise<Institution[]> {
-  const all: Institution[] = [];
-  let token: string | undefined;
-  do {
-    const page = await listInstitutions(type, 200, token);
-    all.push(...page.items);
-    token = page.nextToken;
-  } while (token);
-  return all;
-}
-
 /**
  * Best institution with a free slot in the department on `day`: one Query of the institution
  * list (the province's hospitals or clinics) and one BatchGetItem of their capacity counters.
  */
 async function route(o: { direction: ReferralDirection; department: string; sender: Institution; exclude: Set<string>; prefer: string[]; day: string }) {
-  const candidates: Candidate[] = (await institutionsOfType(receiverType[o.direction])).filter(
+  const candidates: Candidate[] = (await allInstitutions(receiverType[o.direction])).filter(
     (c) => !o.exclude.has(c.id) && c.id !== o.sender.id && !ineligibility(c, o.direction, o.department),
   );
   if (!candidates.length) return undefined;
