@@ -13,6 +13,9 @@ import type { FunctionDef } from '../../functions/catalog.ts';
 
 export const projectRoot = join(import.meta.dirname, '../..');
 
+/** Construct id of a catalog name (outboxRelay → OutboxRelay): functions, their DLQs and alarms alike. */
+export const constructName = (name: string) => name[0]!.toUpperCase() + name.slice(1);
+
 export interface ConsortiumFunctionProps {
   def: FunctionDef;
   environment: Record<string, string>;

@@ -13,7 +13,7 @@ import { schedules, subscriptions } from '../../events/subscriptions.ts';
 import { sources } from '../../events/catalog.ts';
 import type { FunctionName } from '../../functions/catalog.ts';
 import { outboxStreamFilter } from '../../functions/shared/table.ts';
-import type { ConsortiumFunction } from './consortium-function.ts';
+import { constructName, type ConsortiumFunction } from './consortium-function.ts';
 import type { Data } from './data.ts';
 
 export class Bus extends Construct {
@@ -76,7 +76,7 @@ export class Wiring extends Construct {
     const consumerDlq = (target: FunctionName) => {
       let q = this.deadLetterQueues[target];
       if (!q) {
-        q = dlq(target[0]!.toUpperCase() + target.slice(1));
+        q = dlq(constructName(target));
         this.deadLetterQueues[target] = q;
         // Failures inside the function (after Lambda's async retries) land here too.
         const fn = functions[target].fn;

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionCatalog, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { functionEnvironment, type EnvInputs } from '../function-env.ts';
-import { ConsortiumFunction } from './consortium-function.ts';
+import { ConsortiumFunction, constructName } from './consortium-function.ts';
 import type { Data } from './data.ts';
 
 const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
@@ -28,7 +28,7 @@ export class Functions extends Construct {
     const entries = Object.entries(functionCatalog) as Array<[FunctionName, FunctionDef]>;
     this.byName = Object.fromEntries(
       entries.map(([name, def]) => {
-        const f = new ConsortiumFunction(this, pascal(name), {
+        const f = new ConsortiumFunction(this, constructName(name), {
           def,
           environment: functionEnvironment(name, envInputs),
           key: data.key,
@@ -54,4 +54,3 @@ export class Functions extends Construct {
   }
 }
 
-const pascal = (s: string) => s[0]!.toUpperCase() + s.slice(1);

@@ -12,7 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../functions/catalog.ts';
-import type { ConsortiumFunction } from './consortium-function.ts';
+import { constructName, type ConsortiumFunction } from './consortium-function.ts';
 
 export interface ObservabilityProps {
   provinceCode: string;
@@ -73,14 +73,14 @@ export class Observability extends Construct {
     alarm('ApiLatencyP99', 'API p99 latency above 2 s for 15 minutes', api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' }), 2000, 3);
 
     for (const [name, f] of Object.entries(functions)) {
-      alarm(`${pascal(name)}Throttles`, `Function ${name} is throttled (reserved or account concurrency exhausted)`, f.fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 0);
+      alarm(`${constructName(name)}Throttles`, `Function ${name} is throttled (reserved or account concurrency exhausted)`, f.fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), 0);
       if (f.kind !== 'api' && f.kind !== 'authorizer') {
         // Async work fails quietly (the caller is a queue, not a person): any error is worth a look.
-        alarm(`${pascal(name)}Errors`, `Function ${name} failed; events are retried, then dead-lettered`, f.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 0);
+        alarm(`${constructName(name)}Errors`, `Function ${name} failed; events are retried, then dead-lettered`, f.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), 0);
       }
     }
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {
-      alarm(`${pascal(name)}DlqDepth`, `Events for ${name} were dead-lettered: inspect, fix, then redrive (README)`, q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 0);
+      alarm(`${constructName(name)}DlqDepth`, `Events for ${name} were dead-lettered: inspect, fix, then redrive (README)`, q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 0);
     }
     const iteratorAge = functions.outboxRelay.fn.metric('IteratorAge', { period: FIVE_MINUTES, statistic: 'Maximum' });
     alarm('RelayIteratorAge', 'The outbox relay is more than a minute behind the table stream: events are delayed', iteratorAge, 60_000, 2);
@@ -124,4 +124,3 @@ export class Observability extends Construct {
   }
 }
 
-const pascal = (s: string) => s[0]!.toUpperCase() + s.slice(1);
