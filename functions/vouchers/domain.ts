@@ -1,6 +1,7 @@
 // Pure rules of the vouchers context: state machines, the pooled-fund ratio, request hashing.
 import { createHash } from 'node:crypto';
 import type { ReimbursementPolicy } from '#schemas/province';
+import { calendarDay } from '#shared/clock';
 import { effectiveLevel } from '../institutions/domain.ts';
 
 /** Voucher and settlement state machines: action → statuses it may leave from → status it reaches. */
@@ -14,8 +15,8 @@ export const settlementTransitions = {
 } as const;
 
 /** A settlement may be reversed only on the calendar day (province time) it was made. */
-export function reversibleOn(settledAt: string, now: Date, timeZone: string, day: (at: Date, tz: string) => string): boolean {
-  return day(new Date(settledAt), timeZone) === day(now, timeZone);
+export function reversibleOn(settledAt: string, now: Date, timeZone: string): boolean {
+  return calendarDay(new Date(settledAt), timeZone) === calendarDay(now, timeZone);
 }
 
 export interface Payee {

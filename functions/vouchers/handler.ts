@@ -68,7 +68,7 @@ export const handler = apiHandler(voucherRoutes, {
       throw problem('invalid-transition', `settlement is already ${s.status}`);
     }
     const tz = provinceConfig().timeZone;
-    if (!reversibleOn(s.settledAt, now, tz, calendarDay)) {
+    if (!reversibleOn(s.settledAt, now, tz)) {
       throw problem('invalid-transition', `a settlement can only be reversed on its own day (${calendarDay(new Date(s.settledAt), tz)}, ${tz})`);
     }
     return { status: 200, body: await store.writeReversal(s, { now, correlationId: requestId }) };
