@@ -10,6 +10,7 @@ import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
 } from './domain.ts';
+import { callerInstitution } from '../institutions/domain.ts';
 import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
@@ -71,7 +72,7 @@ export const handler = apiHandler(prescriptionRoutes, {
       referralId: body.referralId,
     });
     // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
-    if (prescriber?.type !== principal.role) throw problem('forbidden', `institution ${principal.inst} is not a registered ${principal.role}`);
+    callerInstitution(prescriber, principal);
     const errors = catalogErrors(body.items, knownDrugs);
     if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
     // A referral named must be this person's, and one this institution sent or received.
@@ -127,7 +128,7 @@ export const handler = apiHandler(prescriptionRoutes, {
   async putStock({ params, body, principal, now }) {
     if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sets only its own stock');
     const [pharmacy, known] = await Promise.all([getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
-    if (pharmacy?.type !== 'pharmacy') throw problem('forbidden', `${params.id} is not a registered pharmacy`);
+    callerInstitution(pharmacy, principal);
     const errors = catalogErrors(body.items, known);
     if (errors.length) throw problem('validation-failed', 'invalid body', errors);
     // A reservation landing at the same moment cancels the transaction: just set it again.

@@ -10,6 +10,7 @@ import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
+import { callerInstitution as checkCaller } from '../institutions/domain.ts';
 import { allInstitutions, getInstitution, getPerson } from '../institutions/store.ts';
 import {
   assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
@@ -28,9 +29,7 @@ export async function visibleReferral(referralId: string, caller: Principal): Pr
 }
 
 async function callerInstitution(caller: Principal): Promise<Institution> {
-  const inst = caller.inst ? await getInstitution(caller.inst) : undefined;
-  if (!inst || inst.type !== caller.role) throw problem('forbidden', `institution ${caller.inst} is not a registered ${caller.role}`);
-  return inst;
+  return checkCaller(caller.inst ? await getInstitution(caller.inst) : undefined, caller);
 }
 
 // ── routing ──

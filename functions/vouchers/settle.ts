@@ -11,6 +11,7 @@ import { HttpProblem, problem } from '#shared/errors';
 import type { Response } from '#shared/http';
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
+import { callerInstitution } from '../institutions/domain.ts';
 import { verifyCode } from './codes.ts';
 import { isReferredThere } from '../referrals/keys.ts';
 import { fundRatio, requestHash, type Payee } from './domain.ts';
@@ -134,10 +135,8 @@ function peekCode(code: string): { voucherId: string; personId: string; jti: str
 }
 
 /** Only a registered, designated institution of the caller's own type settles vouchers. */
-function payeeOf(institution: StoredItem | undefined, principal: Principal): Payee {
-  if (!institution || institution.type !== principal.role) {
-    throw new HttpProblem('forbidden', `institution ${principal.inst} is not a registered ${principal.role}`);
-  }
+function payeeOf(stored: StoredItem | undefined, principal: Principal): Payee {
+  const institution = callerInstitution(stored as (StoredItem & { type: unknown }) | undefined, principal);
   if (institution.designated !== true) throw new HttpProblem('forbidden', `institution ${principal.inst} is not designated for insurance settlement`);
   return { type: institution.type as Payee['type'], level: institution.level as Payee['level'] };
 }
