@@ -4,7 +4,7 @@
 // conditional on the status and revision read, so a redelivered event finds nothing to do.
 import { PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { eventConsumer } from '#shared/consumer';
-import { TransactionConflict } from '#shared/db';
+import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
 import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies, type PharmacyInfo } from './domain.ts';
 import { getInstitution } from '../institutions/store.ts';
@@ -33,15 +33,7 @@ const MAX_ATTEMPTS = 30;
 export type RouteOutcome = 'routed' | 'unroutable' | 'skipped';
 
 export async function routePrescription(prescriptionId: string, correlationId?: string): Promise<RouteOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await attemptRoute(prescriptionId, correlationId);
-    } catch (err) {
-      const lostRace = err instanceof TransactionConflict || err instanceof store.StockShortage;
-      if (!lostRace || attempt >= MAX_ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 10 * Math.min(attempt, 10)));
-    }
-  }
+  return withRaceRetries(() => attemptRoute(prescriptionId, correlationId), MAX_ATTEMPTS - 1);
 }
 
 async function attemptRoute(prescriptionId: string, correlationId?: string): Promise<RouteOutcome> {

@@ -81,7 +81,8 @@ export async function putIssued(rx: PrescriptionRecord, ctx: EventContext): Prom
 }
 
 /** Raised when a reservation finds less stock than it read: the router picks again. */
-export class StockShortage extends Error {
+/** The stock read is gone (a racing route took it): a lost race like any other, so route again. */
+export class StockShortage extends TransactionConflict {
   override name = 'StockShortage';
 }
 

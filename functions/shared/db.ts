@@ -62,7 +62,8 @@ export async function withRaceRetries<T>(attempt: () => Promise<T>, retries = 5)
       return await attempt();
     } catch (err) {
       if (!(err instanceof TransactionConflict) || i >= retries) throw err;
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (i + 1)));
+      // Jittered, growing, capped: many racers spread out without any one waiting long.
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * Math.min(i + 1, 10)));
     }
   }
 }
