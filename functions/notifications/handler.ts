@@ -5,6 +5,7 @@
 import type { DetailBase } from '#events/catalog';
 import type { Institution } from '#schemas/institutions';
 import { epochSeconds } from '#shared/clock';
+import { cached } from '#shared/cache';
 import { applyOnce, eventConsumer } from '#shared/consumer';
 import { tableName } from '#shared/db';
 import { provinceConfig } from '#shared/env';
@@ -25,16 +26,7 @@ for (const t of notificationTemplates) {
   const key = `${t.event.source}|${t.event.detailType}`;
   templates.set(key, [...(templates.get(key) ?? []), t]);
 }
-const institutions = new Map<string, { at: number; value: Promise<Institution | undefined> }>();
-
-function institution(id: string): Promise<Institution | undefined> {
-  const hit = institutions.get(id);
-  if (hit && Date.now() - hit.at < NAME_CACHE_MS) return hit.value;
-  const value = getInstitution(id);
-  value.catch(() => institutions.delete(id));
-  institutions.set(id, { at: Date.now(), value });
-  return value;
-}
+const institution: (id: string) => Promise<Institution | undefined> = cached(NAME_CACHE_MS, getInstitution);
 
 /** Fields of event details that name institutions. */
 const institutionField = (k: string) => k.endsWith('InstitutionId') || k === 'prescriberId' || k === 'pharmacyId';

@@ -4,6 +4,7 @@
 // conditional on the status and revision read, so a redelivered event finds nothing to do.
 import { PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { eventConsumer } from '#shared/consumer';
+import { cached } from '#shared/cache';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
 import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies, type PharmacyInfo } from './domain.ts';
@@ -16,16 +17,8 @@ import * as store from './store.ts';
  * always read fresh.
  */
 const PHARMACY_LIST_TTL_MS = 60_000;
-let pharmacyList: { loadedAt: number; list: Promise<PharmacyInfo[]> } | undefined;
-
-function pharmacies(): Promise<PharmacyInfo[]> {
-  if (!pharmacyList || Date.now() - pharmacyList.loadedAt > PHARMACY_LIST_TTL_MS) {
-    const list = store.listPharmacies();
-    pharmacyList = { loadedAt: Date.now(), list };
-    list.catch(() => { pharmacyList = undefined; });
-  }
-  return pharmacyList.list;
-}
+const pharmacyList = cached(PHARMACY_LIST_TTL_MS, (_all: 'pharmacies') => store.listPharmacies());
+const pharmacies = (): Promise<PharmacyInfo[]> => pharmacyList('pharmacies');
 
 /** Racing routes for the last units lose conditions or collide; each retry reads stock afresh. */
 const MAX_ATTEMPTS = 30;

@@ -3,6 +3,7 @@
 // rotation reaches warm containers without a deploy; a given version is immutable and cached for
 // good (verifiers look up the version a signature names).
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { cached } from './cache.ts';
 import { requireEnv } from './env.ts';
 
 const client = new SecretsManagerClient({});
@@ -13,9 +14,6 @@ export interface SecretValue {
   versionId: string;
 }
 
-const current = new Map<string, { at: number; value: Promise<SecretValue> }>();
-const versions = new Map<string, Promise<SecretValue>>();
-
 function fetchSecret(id: string, versionId?: string): Promise<SecretValue> {
   return client.send(new GetSecretValueCommand({ SecretId: id, VersionId: versionId })).then((r) => {
     if (!r.SecretString || !r.VersionId) throw new Error(`secret ${id} has no string value`);
@@ -23,28 +21,16 @@ function fetchSecret(id: string, versionId?: string): Promise<SecretValue> {
   });
 }
 
+const current = cached(CURRENT_TTL_MS, (id: string) => fetchSecret(id));
+const versions = cached(Number.POSITIVE_INFINITY, (idAndVersion: `${string}|${string}`) => {
+  const [id, versionId] = idAndVersion.split('|') as [string, string];
+  return fetchSecret(id, versionId);
+});
+
 /** The AWSCURRENT value of the secret whose id or ARN is in `envName`. */
-export function currentSecret(envName: string): Promise<SecretValue> {
-  const id = requireEnv(envName);
-  const hit = current.get(id);
-  if (hit && Date.now() - hit.at < CURRENT_TTL_MS) return hit.value;
-  const value = fetchSecret(id);
-  value.catch(() => current.delete(id)); // a failed fetch must not stay cached
-  current.set(id, { at: Date.now(), value });
-  return value;
-}
+export const currentSecret = (envName: string): Promise<SecretValue> => current(requireEnv(envName));
 
 /** One version of the secret (e.g. the one that signed a code during a rotation). */
-export function secretVersion(envName: string, versionId: string): Promise<SecretValue> {
-  const id = requireEnv(envName);
-  const cacheKey = `${id}|${versionId}`;
-  let value = versions.get(cacheKey);
-  if (!value) {
-    value = fetchSecret(id, versionId);
-    value.catch(() => versions.delete(cacheKey));
-    versions.set(cacheKey, value);
-  }
-  return value;
-}
+export const secretVersion = (envName: string, versionId: string): Promise<SecretValue> => versions(`${requireEnv(envName)}|${versionId}`);
 
 export const secretFrom = async (envName: string) => (await currentSecret(envName)).value;
