@@ -4,7 +4,7 @@
 // exactly once, balances add up, and every outbox event is delivered and applied once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -166,7 +166,10 @@ describe('crash and restart', () => {
       if (!missing.length) break;
       await new Promise((r) => setTimeout(r, 500));
     } while (Date.now() < until);
-    expect(missing).toEqual([]);
+    // On failure, say where the missing events went: dead-lettered by the local bus, or never published.
+    const deadLetters = join(dataDir, 'bus', 'dead-letters.jsonl');
+    const why = existsSync(deadLetters) ? readFileSync(deadLetters, 'utf8') : 'no dead letters';
+    expect(missing, why).toEqual([]);
 
     await new Promise<void>((r) => {
       child!.once('exit', () => r());
