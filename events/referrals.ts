@@ -66,7 +66,9 @@ export const ReferralRerouted = defineEvent({
   source: sources.referrals,
   detailType: 'ReferralRerouted',
   version: 1,
-  detail: { ...referral, previousInstitutionId: z.string(), automatic: z.boolean() },
+  // previousStatus: rejected or expired (the table's `from` allows both), so counters of referrals
+  // by status (functions/overview) can move one referral from one status to the other in any order.
+  detail: { ...referral, previousInstitutionId: z.string(), previousStatus: z.enum(referralStatuses), automatic: z.boolean() },
 });
 
 export const ReferralArrived = defineEvent({

@@ -4,6 +4,7 @@ import type { FunctionName } from '../functions/catalog.ts';
 import { patternFor, sources } from './catalog.ts';
 import { PrescriptionIssued, PrescriptionRejected } from './prescriptions.ts';
 import { notifiedEvents } from '../functions/notifications/templates.ts';
+import { referralEvents, settlementEvents } from '../functions/overview/counters.ts';
 
 export interface Subscription {
   readonly rule: string;
@@ -30,6 +31,14 @@ export const subscriptions: readonly Subscription[] = [
     description: 'Issued prescriptions, and rejected ones to route again, to the prescription router',
     pattern: patternFor(PrescriptionIssued, PrescriptionRejected),
     target: 'prescriptionRouter',
+  },
+
+  // ── overview ──
+  {
+    rule: 'overview-projection',
+    description: 'Settlement and referral events into the operator overview counters',
+    pattern: patternFor(...settlementEvents, ...referralEvents),
+    target: 'overviewProjector',
   },
 
   // ── notifications ──

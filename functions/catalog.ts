@@ -117,6 +117,21 @@ export const functionCatalog = {
     timeoutSeconds: 300,
     reservedConcurrency: 2,
   },
+
+  // ── overview ──
+  overview: {
+    entry: 'functions/overview/handler.ts',
+    description: 'Province overview for operators, read from the overview projection',
+    kind: 'api',
+    table: 'read',
+  },
+  overviewProjector: {
+    entry: 'functions/overview/projector.ts',
+    description: 'Overview projection: sharded counters of settlements per day and referrals by status',
+    kind: 'consumer',
+    table: 'readwrite',
+    reservedConcurrency: 5,
+  },
 } as const satisfies Record<string, FunctionDef>;
 
 export type FunctionName = keyof typeof functionCatalog;

@@ -74,6 +74,12 @@ export const enrolment = z
   .meta({ id: 'Enrolment' });
 export type Enrolment = z.infer<typeof enrolment>;
 
+/** A clinician finds an enrolled person by national ID (in the body, never in a URL or a log). */
+export const personLookupRequest = z.object({ nationalId }).strict();
+/** What a clinic or hospital needs to refer or prescribe: no balances, no phone. */
+export const personSummary = enrolment.pick({ personId: true, nationalIdMasked: true, name: true, district: true }).meta({ id: 'PersonSummary' });
+export type PersonSummary = z.infer<typeof personSummary>;
+
 export const drugCategories = ['A', 'B', 'C'] as const;
 export const drugInput = z
   .object({
@@ -150,6 +156,30 @@ export const institutionRoutes = [
     params: z.object({ personId: serverId }),
     responses: { 200: enrolment },
     problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'lookupPerson',
+    method: 'POST',
+    path: '/people/lookup',
+    fn: 'institutions',
+    auth: ['operator', 'clinic', 'hospital'],
+    tag,
+    summary: 'Find an enrolled person by national ID (POST: the ID stays out of URLs and access logs); not enrolled → 422',
+    body: personLookupRequest,
+    responses: { 200: personSummary },
+    problems: ['validation-failed', 'not-enrolled', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'listDrugs',
+    method: 'GET',
+    path: '/drugs',
+    fn: 'institutions',
+    auth: ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'],
+    tag: 'catalog',
+    summary: 'The drug catalog, by drug code',
+    query: pageQuery,
+    responses: { 200: page(drug) },
+    problems: ['validation-failed', ...authProblems],
   }),
   defineRoute({
     operationId: 'getDrug',

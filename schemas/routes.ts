@@ -1,9 +1,10 @@
 // The API route table: every HTTP route of a province stack, stated once.
 import { institutionRoutes } from './institutions.ts';
+import { overviewRoutes } from './overview.ts';
 import { platformRoutes } from './platform.ts';
 import { prescriptionRoutes } from './prescriptions.ts';
 import { referralRoutes } from './referrals.ts';
 import type { RouteDef } from './route.ts';
 import { voucherRoutes } from './vouchers.ts';
 
-export const routes: readonly RouteDef[] = [...platformRoutes, ...institutionRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes];
+export const routes: readonly RouteDef[] = [...platformRoutes, ...institutionRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes];

@@ -63,6 +63,17 @@ export const handler = apiHandler(institutionRoutes, {
     return { status: 200, body: store.toEnrolment(person, now) };
   },
 
+  async lookupPerson({ body }) {
+    const person = await store.getPerson(personIdFromHash(await nationalIdHash(body.nationalId)));
+    if (!person) throw problem('not-enrolled', 'no enrolled person has this national ID', [{ path: 'body.nationalId', message: 'not enrolled' }]);
+    const { personId, nationalIdMasked, name, district } = person;
+    return { status: 200, body: { personId, nationalIdMasked, name, district } };
+  },
+
+  async listDrugs({ query }) {
+    return { status: 200, body: await store.listDrugs(query.limit, query.nextToken) };
+  },
+
   async getDrug({ params }) {
     const drug = await store.getDrug(params.drugCode);
     if (!drug) throw problem('not-found', `no drug ${params.drugCode}`);

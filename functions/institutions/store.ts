@@ -9,7 +9,7 @@ import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { DrugCatalogChanged, InstitutionRegistered } from '#events/institutions';
 import { displayForms, pooledUsedThisYear, type EnrolmentPerson } from './domain.ts';
-import { drugKey, institutionKey, institutionListKey, personKey } from './keys.ts';
+import { drugKey, drugListKey, institutionKey, institutionListKey, personKey } from './keys.ts';
 
 // Stored shapes are parsed on read (unknown attributes such as keys are stripped).
 const institutionItem = z.object(institution.shape);
@@ -161,7 +161,7 @@ export async function putDrug(d: Drug, existed: boolean, ctx: EventContext): Pro
       write: {
         Put: {
           TableName: tableName(),
-          Item: { ...drugKey(d.drugCode), entity: 'drug', ...d, updatedAt: ctx.now.toISOString() },
+          Item: { ...drugKey(d.drugCode), ...drugListKey(d.drugCode), entity: 'drug', ...d, updatedAt: ctx.now.toISOString() },
           ConditionExpression: existed ? 'attribute_exists(PK)' : 'attribute_not_exists(PK)',
         },
       },
@@ -170,4 +170,20 @@ export async function putDrug(d: Drug, existed: boolean, ctx: EventContext): Pro
     },
     outboxEvent(DrugCatalogChanged, { drugCode: d.drugCode, category: d.category }, ctx),
   ]);
+}
+
+const DRUG_LIST = { GSI1PK: drugListKey('').GSI1PK };
+
+export async function listDrugs(limit: number, nextToken?: string) {
+  const res = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': DRUG_LIST.GSI1PK },
+      Limit: limit,
+      ExclusiveStartKey: decodeToken(nextToken, DRUG_LIST),
+    }),
+  );
+  return { items: (res.Items ?? []).map((i) => drugItem.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
 }

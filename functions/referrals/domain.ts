@@ -181,7 +181,7 @@ export function move(r: Referral, input: MoveInput, mover: Mover): { next: Refer
   const detail: Record<string, unknown> = { ...base };
   if (input.action === 'accept') detail.appointmentAt = input.appointmentAt;
   if (input.action === 'expire') detail.expiredAtInstitutionId = r.toInstitutionId;
-  if (input.action === 'reroute') Object.assign(detail, { previousInstitutionId: r.toInstitutionId, automatic: mover.actor === 'platform' });
+  if (input.action === 'reroute') Object.assign(detail, { previousInstitutionId: r.toInstitutionId, previousStatus: r.status, automatic: mover.actor === 'platform' });
   if (input.action === 'cancel') detail.previousStatus = r.status;
   return { next, event: { def: t.event, input: detail as DetailInput<EventDef> } };
 }

@@ -29,6 +29,7 @@ beforeAll(async () => {
   rt = await startTestRuntime();
   for (const [name, role, inst] of principals) who[name] = await rt.as(role, inst);
   const nationalId = demoNationalId('330106', '19880808', 808);
+  ids.nationalId = nationalId;
   ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
   ids.voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId, name: '租户', channel: 'wechat' })).body.voucherId;
   const code = (await rt.call(who.channel, 'POST', `/vouchers/${ids.voucherId}/codes`)).body.code;
@@ -64,6 +65,8 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['POST', `/vouchers/${ids.voucherId}/resume`, undefined, ['channel', 'operator']],
   ['POST', `/vouchers/${ids.voucherId}/codes`, undefined, ['channel']],
   ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel']],
+  ['POST', '/people/lookup', { nationalId: ids.nationalId }, ['operator', 'clinic-lingyin', 'clinic-beishan', 'hosp-zjph', 'hosp-xihu']],
+  ['GET', '/overview', undefined, ['operator']],
 ];
 
 async function snapshot() {

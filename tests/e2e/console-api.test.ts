@@ -1,0 +1,125 @@
+// The routes the console needed beyond API.md: a person lookup by national ID for clinicians, the
+// drug catalog as a list, and the operator overview (a projection of events, sharded counters).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoNationalId, demoPeople, demoDrugs } from '../../infra/local/demo-province.ts';
+import { countItems } from '../support/table.ts';
+import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+
+let rt: TestRuntime;
+const who: Record<string, Caller> = {};
+beforeAll(async () => {
+  rt = await startTestRuntime();
+  who.operator = await rt.as('operator');
+  who.channel = await rt.as('channel');
+  who.clinic = await rt.as('clinic', 'clinic-lingyin');
+  who.hospital = await rt.as('hospital', 'hosp-zjph');
+  who.pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+  who.pharmacy2 = await rt.as('pharmacy', 'ph-sc-1');
+});
+afterAll(() => rt?.stop());
+
+describe('POST /people/lookup', () => {
+  const person = demoPeople[0]!;
+  it('finds an enrolled person for a clinic: masked ID, name, district, no balances', async () => {
+    const res = await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: person.nationalId.toLowerCase() });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ personId: expect.stringMatching(/^p_/), nationalIdMasked: `${person.nationalId.slice(0, 3)}***********${person.nationalId.slice(-4)}`, name: person.name, district: person.district });
+  });
+
+  it('answers 422 not-enrolled on the field for a valid ID nobody enrolled, 400 for a bad one', async () => {
+    const unknown = await rt.call(who.hospital, 'POST', '/people/lookup', { nationalId: demoNationalId('330106', '19990101', 999) });
+    expect([unknown.status, slug(unknown.body), unknown.body.errors[0].path]).toEqual([422, 'not-enrolled', 'body.nationalId']);
+    const valid = demoNationalId('330106', '19990101', 998);
+    const wrongCheck = valid.slice(0, 17) + (valid[17] === '1' ? '2' : '1');
+    const bad = await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: wrongCheck });
+    expect([bad.status, bad.body.errors[0].path]).toEqual([400, 'body.nationalId']);
+  });
+
+  it('is refused to pharmacies and channel apps', async () => {
+    for (const caller of [who.pharmacy!, who.channel!]) expect((await rt.call(caller, 'POST', '/people/lookup', { nationalId: person.nationalId })).status).toBe(403);
+  });
+});
+
+describe('GET /drugs', () => {
+  it('pages through the whole catalog in drug-code order', async () => {
+    const first = await rt.call(who.clinic, 'GET', '/drugs?limit=5');
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(5);
+    const codes = [...first.body.items];
+    let next = first.body.nextToken;
+    while (next) {
+      const page = await rt.call(who.pharmacy, 'GET', `/drugs?limit=5&nextToken=${next}`);
+      codes.push(...page.body.items);
+      next = page.body.nextToken;
+    }
+    expect(codes.map((d: { drugCode: string }) => d.drugCode)).toEqual(demoDrugs.map((d) => d.drugCode).sort());
+    expect(codes[0]).toMatchObject({ name: expect.any(String), category: expect.stringMatching(/^[ABC]$/), unit: expect.any(String) });
+  });
+});
+
+describe('GET /overview', () => {
+  const overview = async () => (await rt.call(who.operator, 'GET', '/overview')).body;
+
+  it('is for operators only', async () => {
+    for (const caller of [who.clinic!, who.hospital!, who.pharmacy!, who.channel!]) expect((await rt.call(caller, 'GET', '/overview')).status).toBe(403);
+  });
+
+  it("adds the day's settlements across pharmacies, takes reversals out, and counts referrals by status", async () => {
+    await rt.settle();
+    const before = await overview();
+    const person = demoPeople[2]!;
+    const voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' })).body.voucherId;
+    const settle = async (caller: Caller, key: string, quantity: number) => {
+      const code = (await rt.call(who.channel, 'POST', `/vouchers/${voucherId}/codes`)).body.code;
+      const res = await rt.call(caller, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity, unitPriceFen: 1_234 }] }, { 'idempotency-key': key });
+      expect(res.status).toBe(201);
+      return res.body;
+    };
+    const a = await settle(who.pharmacy!, 'overview-a-0001', 1);
+    const b = await settle(who.pharmacy2!, 'overview-b-0001', 2);
+    expect((await rt.call(who.pharmacy, 'POST', `/settlements/${a.settlementId}/reversal`)).status).toBe(200);
+
+    const personId = (await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: person.nationalId })).body.personId;
+    const refer = async () =>
+      (await rt.call(who.clinic, 'POST', '/referrals', { personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'urgent' })).body.referralId;
+    const r1 = await refer();
+    const r2 = await refer();
+    await refer();
+    expect((await rt.call(who.hospital, 'POST', `/referrals/${r1}/accept`, { appointmentAt: new Date(Date.now() + 86_400_000).toISOString() })).status).toBe(200);
+    expect((await rt.call(who.hospital, 'POST', `/referrals/${r2}/reject`, { reason: '床位已满' })).status).toBe(200);
+    expect((await rt.call(who.clinic, 'POST', `/referrals/${r2}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
+    await rt.settle();
+
+    const after = await overview();
+    // The day of the settlements, as the API stamped them (never "today" computed here).
+    expect(after.date).toBe(new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(b.settledAt)));
+    expect(after.settlements).toEqual({
+      count: before.settlements.count + 1,
+      totalFen: before.settlements.totalFen + b.totalFen,
+      pooledFundFen: before.settlements.pooledFundFen + b.pooledFundFen,
+      personalAccountFen: before.settlements.personalAccountFen + b.personalAccountFen,
+      cashFen: before.settlements.cashFen + b.cashFen,
+      reversedCount: before.settlements.reversedCount + 1,
+      reversedFen: before.settlements.reversedFen + a.totalFen,
+    });
+    const moved = (s: string) => after.referrals.byStatus[s] - before.referrals.byStatus[s];
+    expect({ submitted: moved('submitted'), accepted: moved('accepted'), rejected: moved('rejected') }).toEqual({ submitted: 2, accepted: 1, rejected: 0 });
+    expect(after.referrals.enteredOnDate.submitted - before.referrals.enteredOnDate.submitted).toBe(4); // three submissions and one re-route
+    expect(after.referrals.enteredOnDate.rejected - before.referrals.enteredOnDate.rejected).toBe(1);
+  });
+
+  it('applies a redelivered event once', async () => {
+    await rt.settle();
+    const before = await overview();
+    const items = await countItems(rt);
+    // Deliver the last settlement event to the projector again, as EventBridge may.
+    const { readFileSync } = await import('node:fs');
+    const journal = readFileSync(`${rt.dataDir}/bus/journal.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const last = journal.flatMap((j) => (j.accepted?.rule === 'overview-projection' && j.accepted.event['detail-type'] === 'SettlementCompleted' ? [j.accepted.event] : [])).at(-1);
+    expect(last).toBeDefined();
+    rt.bus.dispatch(last, { target: 'overviewProjector', rule: 'overview-projection' });
+    await rt.settle();
+    expect(await overview()).toEqual({ ...before, asOf: expect.any(String) });
+    expect(await countItems(rt)).toBe(items);
+  });
+});
