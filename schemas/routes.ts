@@ -7,4 +7,8 @@ import { referralRoutes } from './referrals.ts';
 import type { RouteDef } from './route.ts';
 import { voucherRoutes } from './vouchers.ts';
 
-export const routes: readonly RouteDef[] = [...platformRoutes, ...institutionRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes];
+// The same table as a tuple type: the console's API client derives each operation's path, input
+// and output types from it.
+export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes] as const;
+
+export const routes: readonly RouteDef[] = typedRoutes;

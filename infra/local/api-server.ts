@@ -23,8 +23,10 @@ export interface ApiServerOptions {
   routes: readonly RouteDef[];
   invoke: (fn: RouteDef['fn'], event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
   authorize: (event: { type: 'TOKEN'; authorizationToken: string; methodArn: string }) => Promise<APIGatewayAuthorizerResult>;
-  /** Local-only endpoints under /_local/ (JWKS of the dev issuer, admin hooks). */
-  local?: (req: IncomingMessage, body: string, url: URL) => Promise<{ status: number; body: unknown } | undefined>;
+  /** Local-only endpoints under /_local/ (JWKS of the dev issuer, admin hooks); a string body is sent as is. */
+  local?: (req: IncomingMessage, body: string, url: URL) => Promise<{ status: number; body: unknown; headers?: Record<string, string> } | undefined>;
+  /** Static files (the console), asked only for a path no route matches: it can never shadow the API. */
+  files?: (method: string, url: URL) => Reply | undefined;
   region: string;
   account: string;
   log?: (line: string) => void;
@@ -44,7 +46,7 @@ export function compileRoutes(routes: readonly RouteDef[]): CompiledRoute[] {
     .sort((a, b) => a.specificity - b.specificity);
 }
 
-type Reply = { statusCode: number; headers?: Record<string, unknown>; body?: string };
+export type Reply = { statusCode: number; headers?: Record<string, unknown>; body?: string | Buffer };
 
 function gatewayProblem(kind: keyof typeof gatewayResponses, detail?: string): Reply {
   const body = problemBody(gatewayResponses[kind], detail);
@@ -67,14 +69,16 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
   const compiled = compileRoutes(o.routes);
 
   async function handle(req: IncomingMessage, raw: Buffer): Promise<Reply> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     const method = (req.method ?? 'GET').toUpperCase();
     const bodyText = raw.toString('utf8');
     if (url.pathname.startsWith('/_local/') && o.local) {
       const r = await o.local(req, bodyText, url);
-      if (r) return { statusCode: r.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) };
+      if (r) return { statusCode: r.status, headers: r.headers ?? { 'content-type': 'application/json' }, body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) };
     }
     const candidates = compiled.filter((c) => c.regex.test(url.pathname));
+    const file = candidates.length === 0 && o.files ? o.files(method, url) : undefined;
+    if (file) return file;
     const hit = candidates.find((c) => c.route.method === method);
     if (!hit) return gatewayProblem('MISSING_AUTHENTICATION_TOKEN', `no route ${method} ${url.pathname}`);
     const { route } = hit;

@@ -1,8 +1,14 @@
 // `npm start`: the whole platform on this machine. Ctrl-C stops every child process.
 import './sdk-quiet.ts';
 import { startRuntime } from './runtime.ts';
+import { ensureConsoleBuilt } from './console-files.ts';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+// The console is served from console/dist; build it first when it is missing or out of date.
+await ensureConsoleBuilt(log).catch((err: Error) => {
+  process.stderr.write(`could not build the console (the API still starts): ${err.message}\n`);
+});
 
 const runtime = await startRuntime({ log, timers: true }).catch((err: Error) => {
   process.stderr.write(`could not start the local runtime: ${err.stack ?? err.message}\n`);
@@ -18,6 +24,7 @@ if (health.status !== 200) {
 log(`province ${runtime.province.code} (${runtime.province.name}), table ${runtime.tableName}, data in ${runtime.dataDir}`);
 log(`DynamoDB Local on ${runtime.dynamoEndpoint}`);
 log(`token: npm run --silent token -- --role operator`);
+log(`console (工作台) on ${runtime.url}/`);
 log(`listening on ${runtime.url}`);
 
 let stopping = false;

@@ -24,6 +24,8 @@ import { LocalBus, type BusEvent } from './bus.ts';
 import { DEV_AUDIENCE, devIssuerFor, jwks, loadOrCreateKeys, signToken } from './dev-issuer.ts';
 import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { invoke } from './lambda.ts';
+import { consoleFiles } from './console-files.ts';
+import { CONSOLE_CLIENT_ID, devOidc } from './oidc.ts';
 import { seedDemoProvince } from './seed.ts';
 import { StreamPoller } from './stream-poller.ts';
 
@@ -41,6 +43,8 @@ export interface RuntimeOptions {
   busBaseDelayMs?: number;
   /** Run scheduled consumers on timers (off in tests, which trigger them with an explicit time). */
   timers?: boolean;
+  /** Lifetime of the access tokens the dev OIDC provider gives the console (default 8 h). */
+  consoleSessionSeconds?: number;
 }
 
 export interface Runtime {
@@ -108,6 +112,23 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     stops.push(() => endpoint.close());
 
     let apiUrl = '';
+    const oidc = devOidc({
+      dataDir,
+      province: province.code,
+      accessTokenSeconds: o.consoleSessionSeconds,
+      institutions: async () => {
+        const token = await signToken(keys, { role: 'operator', province: province.code, subject: 'dev-oidc' });
+        const all = [];
+        let next: string | undefined;
+        do {
+          const res = await fetch(`${apiUrl}/institutions?limit=200${next ? `&nextToken=${next}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+          const page = (await res.json()) as { items: import('../../schemas/institutions.ts').Institution[]; nextToken?: string };
+          all.push(...page.items);
+          next = page.nextToken;
+        } while (next);
+        return all;
+      },
+    });
     const server: Server = await startApiServer(o.port ?? Number(process.env.PORT ?? 3000), {
       routes,
       region: province.region,
@@ -115,8 +136,15 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       log,
       invoke: (fn, event) => invoke(fn, event) as Promise<APIGatewayProxyResult>,
       authorize: (event) => invoke('authorizer', event) as Promise<APIGatewayAuthorizerResult>,
+      files: consoleFiles((url) => ({
+        apiBaseUrl: '',
+        oidc: { issuer: `${url.origin}/_local/oidc`, clientId: CONSOLE_CLIENT_ID },
+        province: { code: province.code, name: province.name },
+        timeZone: province.timeZone,
+      })),
       local: async (req, body, url) => {
         if (url.pathname === '/_local/jwks.json') return { status: 200, body: jwks(keys) };
+        if (url.pathname.startsWith('/_local/oidc/')) return oidc.handle(req, body, url);
         const m = /^\/_local\/schedules\/([\w-]+)$/.exec(url.pathname);
         if (m && req.method === 'POST') {
           const time = body ? (JSON.parse(body) as { time?: string }).time : undefined;
