@@ -1,0 +1,93 @@
+// The shell: who is signed in, the desk of their role (one feature folder each), logout. Features
+// never import each other; this file composes them.
+import { QueryClient, QueryClientProvider } from '@tanstack/preact-query';
+import { useEffect, useState } from 'preact/hooks';
+import type { ConsoleConfig } from '#schemas/console';
+import { ApiError } from '../lib/api.ts';
+import { currentSession, login, logout, onSessionChange, type Session } from '../lib/auth.ts';
+import { roleLabel } from '../lib/labels.ts';
+import { useInstitutionName } from '../shared/names.ts';
+import { useHashPath } from './router.ts';
+import { ClinicDesk, clinicNav } from '../features/clinic/ClinicDesk.tsx';
+import { HospitalDesk, hospitalNav } from '../features/hospital/HospitalDesk.tsx';
+import { PharmacyDesk, pharmacyNav } from '../features/pharmacy/PharmacyDesk.tsx';
+import { OperatorDesk, operatorNav } from '../features/operator/OperatorDesk.tsx';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A refused or missing object will not appear by asking again; the network might.
+      retry: (count, err) => count < 2 && (!(err instanceof ApiError) || err.status === 0 || err.status >= 500),
+      refetchOnWindowFocus: true,
+    },
+  },
+});
+
+const desks = {
+  clinic: { Desk: ClinicDesk, nav: clinicNav },
+  hospital: { Desk: HospitalDesk, nav: hospitalNav },
+  pharmacy: { Desk: PharmacyDesk, nav: pharmacyNav },
+  operator: { Desk: OperatorDesk, nav: operatorNav },
+} as const;
+
+function useSession(): Session | undefined {
+  const [s, setS] = useState(currentSession());
+  useEffect(() => onSessionChange(() => setS(currentSession())), []);
+  return s;
+}
+
+function Header({ session, province }: { session: Session; province: string }) {
+  const inst = useInstitutionName(session.institutionId);
+  return (
+    <header class="topbar">
+      <div class="brand">医联体工作台 <span class="muted">· {province}</span></div>
+      <div class="who">
+        <span>{session.institutionId ? inst : roleLabel[session.role]}</span>
+        <span class="muted">{session.name}{session.title ? `（${session.title}）` : ''}</span>
+        <button type="button" class="link" onClick={() => void logout()}>退出登录</button>
+      </div>
+    </header>
+  );
+}
+
+function Shell({ session, config }: { session: Session; config: ConsoleConfig }) {
+  const path = useHashPath();
+  const desk = desks[session.role];
+  if (!desk) return <main><h1>此角色不使用工作台</h1></main>;
+  const { Desk, nav } = desk;
+  const section = path[0] === session.role ? (path[1] ?? '') : '';
+  return (
+    <>
+      <Header session={session} province={config.province.name} />
+      <nav class="desknav" aria-label="工作台导航">
+        {nav.map((n) => (
+          <a key={n.section} href={`#/${session.role}${n.section ? `/${n.section}` : ''}`} aria-current={section === n.section ? 'page' : undefined}>{n.label}</a>
+        ))}
+      </nav>
+      <main class="content">
+        <Desk path={path[0] === session.role ? path.slice(1) : []} />
+      </main>
+    </>
+  );
+}
+
+function Login({ province }: { province: string }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <main class="login">
+      <h1>医联体工作台</h1>
+      <p class="muted">{province} · 社区卫生服务中心、医院、药店与平台运营方共用</p>
+      <button type="button" class="primary big" disabled={busy} onClick={() => { setBusy(true); void login(location.hash); }}>登录</button>
+      <p class="muted small">使用省级统一身份认证登录。</p>
+    </main>
+  );
+}
+
+export function App({ config }: { config: ConsoleConfig }) {
+  const session = useSession();
+  return (
+    <QueryClientProvider client={queryClient}>
+      {session ? <Shell session={session} config={config} /> : <Login province={config.province.name} />}
+    </QueryClientProvider>
+  );
+}

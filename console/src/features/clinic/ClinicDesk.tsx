@@ -1,0 +1,299 @@
+// The clinic desk: find the patient by national ID, then refer up or prescribe in one click; the
+// clinic's referrals and prescriptions by status; a referral's history with its slip (转诊单).
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import qrcode from 'qrcode-generator';
+import type { PersonSummary } from '#schemas/institutions';
+import { prescriptionRequest, prescriptionStatuses, type PrescriptionStatus } from '#schemas/prescriptions';
+import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
+import { call, type ApiError } from '../../lib/api.ts';
+import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { dateTime, shortId } from '../../lib/format.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
+import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
+import { ReferralActions, ReferralHistory, ReferralSummary, urgencyTone, usePatientLabel } from '../../shared/referral.tsx';
+import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
+import { go } from '../../app/router.ts';
+
+export const clinicNav = [
+  { section: '', label: '接诊' },
+  { section: 'referrals', label: '转诊' },
+  { section: 'prescriptions', label: '处方' },
+] as const;
+
+export function ClinicDesk({ path }: { path: string[] }) {
+  switch (path[0]) {
+    case 'refer': return <ReferForm personId={path[1]!} />;
+    case 'prescribe': return <PrescribeForm personId={path[1]!} />;
+    case 'referrals': return path[1] ? <ReferralDetail id={path[1]} /> : <Referrals />;
+    case 'prescriptions': return <Prescriptions />;
+    default: return <FindPerson />;
+  }
+}
+
+function FindPerson() {
+  const qc = useQueryClient();
+  const [nationalId, setNationalId] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [found, setFound] = useState<PersonSummary>();
+  const lookup = useMutation({
+    mutationFn: () => call('lookupPerson', { body: { nationalId } }),
+    onSuccess: (p) => {
+      // Other screens show the name for this personId during this session.
+      qc.setQueryData(['person', p.personId], p);
+      setFound(p);
+      setNationalId('');
+      setErrors({});
+    },
+    onError: (e: ApiError) => { setFound(undefined); setErrors(problemToFields(e)); },
+  });
+  return (
+    <section>
+      <Title>接诊</Title>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
+        <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
+          {(id, d) => <input id={id} class="mono" autocomplete="off" maxLength={18} value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(e.currentTarget.value)} />}
+        </Field>
+        <div class="field"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" disabled={lookup.isPending}>查找患者</button></div>
+      </form>
+      {found && (
+        <div class="card person" role="region" aria-label="患者">
+          <p><strong class="big-text">{found.name}</strong> <span class="mono">{found.nationalIdMasked}</span> · {found.district}</p>
+          <div class="buttons">
+            <a class="button primary" href={`#/clinic/refer/${found.personId}`}>转诊</a>
+            <a class="button" href={`#/clinic/prescribe/${found.personId}`}>开处方</a>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ReferForm({ personId }: { personId: string }) {
+  const patient = usePatientLabel(personId);
+  const hospitals = useInstitutions('hospital');
+  const draft = takeDraft<Record<string, string>>(`refer-${personId}`);
+  const [to, setTo] = useState(draft?.to ?? '');
+  const [department, setDepartment] = useState(draft?.department ?? '');
+  const [urgency, setUrgency] = useState<(typeof urgencies)[number]>((draft?.urgency as 'routine') ?? 'routine');
+  const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
+  const [reason, setReason] = useState(draft?.reason ?? '');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason });
+  const qc = useQueryClient();
+  const designated = (hospitals.data ?? []).filter((h) => h.designated);
+  const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap((h) => h.departments ?? []).map((d) => [d.code, d])).values()];
+  const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean), urgency });
+  const create = useMutation({
+    mutationFn: () => call('createReferral', { body: body() }),
+    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const v = validate(createReferralBody, body());
+    if (!v.ok) return setErrors(v.errors);
+    create.mutate();
+  };
+  return (
+    <form onSubmit={submit} novalidate>
+      <Title>转诊：{patient}</Title>
+      <FormError errors={errors} />
+      <div class="row">
+        <Field label="接收医院" hint="不选则由平台按科室容量分配" error={errors.toInstitutionId}>{(id, d) => (
+          <select id={id} value={to} aria-describedby={d} onChange={(e) => setTo(e.currentTarget.value)}>
+            <option value="">平台按容量分配</option>
+            {designated.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
+          </select>
+        )}</Field>
+        <Field label="科室" error={errors.department}>{(id, d) => (
+          <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => setDepartment(e.currentTarget.value)}>
+            <option value="">请选择</option>
+            {departments.map((dep) => <option key={dep.code} value={dep.code}>{dep.name}</option>)}
+          </select>
+        )}</Field>
+      </div>
+      <fieldset class="inline">
+        <legend>紧急程度</legend>
+        {urgencies.map((u) => <label key={u} class="radio"><input type="radio" name="urgency" value={u} checked={urgency === u} onChange={() => setUrgency(u)} /> {urgencyLabel[u]}</label>)}
+      </fieldset>
+      <Field label="诊断（ICD-10，空格分隔）" hint="例如 I20.9 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
+        {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
+      </Field>
+      <Field label="转诊原因" error={errors.reason} wide>{(id, d) => <textarea id={id} rows={3} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+      <button type="submit" class="primary" disabled={create.isPending}>提交转诊</button>
+    </form>
+  );
+}
+
+function useCounts<S extends string>(op: 'referrals' | 'prescriptions', statuses: readonly S[]) {
+  const qs = useQueries({
+    queries: statuses.map((s) => ({
+      queryKey: [op, 'count', s],
+      queryFn: () => (op === 'referrals' ? call('listReferrals', { query: { box: 'outgoing', status: s as ReferralStatus, limit: 200 } }) : call('listPrescriptions', { query: { status: s as PrescriptionStatus, limit: 200 } })),
+      refetchInterval: 30_000,
+    })),
+  });
+  return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
+}
+
+function Referrals() {
+  const [status, setStatus] = useState<ReferralStatus>('submitted');
+  const count = useCounts('referrals', referralStatuses);
+  const list = useQuery({ queryKey: ['referrals', 'outgoing', status], queryFn: () => call('listReferrals', { query: { box: 'outgoing', status, limit: 50 } }), refetchInterval: 15_000 });
+  return (
+    <section>
+      <Title>转出的转诊</Title>
+      <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : (
+        <table>
+          <caption class="sr-only">{referralStatusLabel[status]}的转诊</caption>
+          <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收医院</th><th scope="col">紧急程度</th><th scope="col">更新时间</th></tr></thead>
+          <tbody>{list.data.items.map((r) => <ReferralRow key={r.referralId} r={r} />)}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ReferralRow({ r }: { r: Referral }) {
+  const to = useInstitutionName(r.toInstitutionId);
+  const patient = usePatientLabel(r.personId);
+  return (
+    <tr>
+      <td><a href={`#/clinic/referrals/${r.referralId}`}>{shortId(r.referralId)}</a></td>
+      <td>{patient}</td><td>{to}</td>
+      <td><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge></td>
+      <td>{dateTime(r.updatedAt)}</td>
+    </tr>
+  );
+}
+
+function ReferralDetail({ id }: { id: string }) {
+  const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: 15_000 });
+  if (q.isPending) return <Loading what="转诊" />;
+  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
+  const r = q.data;
+  return (
+    <section>
+      <Title actions={<>
+        <button type="button" onClick={() => print()}>打印转诊单</button>
+        <a class="button" href={`#/clinic/prescribe/${r.personId}`}>开处方</a>
+      </>}>转诊 {shortId(r.referralId)}</Title>
+      <div class="slip">
+        <h2 class="print-only">双向转诊单（{r.direction === 'up' ? '上转' : '下转'}）</h2>
+        <ReferralSummary r={r} />
+        <Qr text={`consortium:referral:${r.referralId}`} label={`转诊单二维码 ${shortId(r.referralId)}`} />
+      </div>
+      <div class="no-print">
+        <ReferralActions r={r} />
+        <ReferralHistory r={r} />
+      </div>
+    </section>
+  );
+}
+
+function Qr({ text, label }: { text: string; label: string }) {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  return <img class="qr" src={qr.createDataURL(4, 2)} alt={label} width={qr.getModuleCount() * 4 + 16} />;
+}
+
+interface RxLine { drugCode: string; quantity: string; dosage: string }
+
+function PrescribeForm({ personId }: { personId: string }) {
+  const patient = usePatientLabel(personId);
+  const drugs = useDrugs();
+  const pharmacies = useInstitutions('pharmacy');
+  const draft = takeDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string }>(`rx-${personId}`);
+  const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
+  const [lines, setLines] = useState<RxLine[]>(draft?.lines ?? [{ drugCode: '', quantity: '1', dosage: '' }]);
+  const [pharmacy, setPharmacy] = useState(draft?.pharmacy ?? '');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy });
+  const qc = useQueryClient();
+  const body = () => ({
+    personId, diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean),
+    items: lines.map((l) => ({ drugCode: l.drugCode, quantity: Number(l.quantity), dosage: l.dosage })),
+    ...(pharmacy ? { nominatedPharmacyId: pharmacy } : {}),
+  });
+  const issue = useMutation({
+    mutationFn: () => call('issuePrescription', { body: body() }),
+    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['prescriptions'] }); go('clinic', 'prescriptions'); },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const v = validate(prescriptionRequest, body());
+    if (!v.ok) return setErrors(v.errors);
+    issue.mutate();
+  };
+  const set = (i: number, l: RxLine) => setLines(lines.map((x, j) => (j === i ? l : x)));
+  return (
+    <form onSubmit={submit} novalidate>
+      <Title>开处方：{patient}</Title>
+      <FormError errors={errors} />
+      <Field label="诊断（ICD-10，空格分隔）" hint="例如 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
+        {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
+      </Field>
+      <fieldset>
+        <legend>药品（最多 5 种）</legend>
+        {lines.map((l, i) => (
+          <div class="row line" key={i} role="group" aria-label={`第 ${i + 1} 种药品`}>
+            <Field label="药品" error={errors[`items.${i}.drugCode`]}>{(id, d) => (
+              <select id={id} value={l.drugCode} aria-describedby={d} onChange={(e) => set(i, { ...l, drugCode: e.currentTarget.value })}>
+                <option value="">请选择</option>
+                {(drugs.data ?? []).map((dr) => <option key={dr.drugCode} value={dr.drugCode}>{dr.name}（{categoryLabel[dr.category]}）</option>)}
+              </select>
+            )}</Field>
+            <Field label="数量" error={errors[`items.${i}.quantity`]}>{(id, d) => <input id={id} type="number" min={1} value={l.quantity} aria-describedby={d} onInput={(e) => set(i, { ...l, quantity: e.currentTarget.value })} />}</Field>
+            <Field label="用法用量" error={errors[`items.${i}.dosage`]}>{(id, d) => <input id={id} value={l.dosage} placeholder="每日一次，每次一片" aria-describedby={d} onInput={(e) => set(i, { ...l, dosage: e.currentTarget.value })} />}</Field>
+            {lines.length > 1 && <button type="button" class="link" onClick={() => setLines(lines.filter((_, j) => j !== i))}>删除第 {i + 1} 种</button>}
+          </div>
+        ))}
+        {lines.length < 5 && <button type="button" onClick={() => setLines([...lines, { drugCode: '', quantity: '1', dosage: '' }])}>添加药品</button>}
+      </fieldset>
+      <Field label="取药药店" hint="不选则由平台流转到患者所在区有货的定点药店" error={errors.nominatedPharmacyId}>{(id, d) => (
+        <select id={id} value={pharmacy} aria-describedby={d} onChange={(e) => setPharmacy(e.currentTarget.value)}>
+          <option value="">由平台流转</option>
+          {(pharmacies.data ?? []).filter((p) => p.designated).map((p) => <option key={p.id} value={p.id}>{p.name}（{p.district}）</option>)}
+        </select>
+      )}</Field>
+      <button type="submit" class="primary" disabled={issue.isPending}>开具处方</button>
+    </form>
+  );
+}
+
+const rxTabs = ['issued', 'routed', 'accepted', 'dispensed', 'unroutable', 'cancelled', 'expired'] as const satisfies readonly PrescriptionStatus[];
+
+function Prescriptions() {
+  const [status, setStatus] = useState<PrescriptionStatus>('routed');
+  const count = useCounts('prescriptions', rxTabs);
+  const name = useDrugName();
+  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 50 } }), refetchInterval: 10_000 });
+  void prescriptionStatuses;
+  return (
+    <section>
+      <Title>本机构开具的处方</Title>
+      <CountTabs label="处方状态" current={status} onSelect={setStatus} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
+        <table>
+          <caption class="sr-only">{prescriptionStatusLabel[status]}的处方</caption>
+          <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th></tr></thead>
+          <tbody>{list.data.items.map((p) => (
+            <tr key={p.prescriptionId}>
+              <td>{shortId(p.prescriptionId)}</td><td><PatientCell personId={p.personId} /></td>
+              <td>{p.items.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('；')}</td>
+              <td><PharmacyCell id={p.pharmacyId} /></td><td>{dateTime(p.issuedAt)}</td>
+            </tr>
+          ))}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+const PatientCell = ({ personId }: { personId: string }) => <>{usePatientLabel(personId)}</>;
+const PharmacyCell = ({ id }: { id?: string }) => <>{useInstitutionName(id)}</>;

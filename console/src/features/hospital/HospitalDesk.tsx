@@ -1,0 +1,222 @@
+// The hospital desk: the incoming worklist (most urgent first, accept and next), a referral's
+// detail with arrival and completion, and the downward referral prefilled from the upward one.
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
+import { call, type ApiError } from '../../lib/api.ts';
+import { currentSession } from '../../lib/auth.ts';
+import { dateTime, instantOf, shortId } from '../../lib/format.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
+import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useInstitution, useInstitutionName } from '../../shared/names.ts';
+import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
+import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
+import { go } from '../../app/router.ts';
+
+export const hospitalNav = [
+  { section: '', label: '转入工作台' },
+  { section: 'outgoing', label: '下转记录' },
+] as const;
+
+export function HospitalDesk({ path }: { path: string[] }) {
+  switch (path[0]) {
+    case 'referrals': return <Detail id={path[1]!} />;
+    case 'down': return <DownReferral upwardId={path[1]!} />;
+    case 'outgoing': return <Outgoing />;
+    default: return <Worklist />;
+  }
+}
+
+const worklistStatuses = ['submitted', 'accepted', 'arrived', 'completed', 'rejected', 'expired', 'cancelled'] as const satisfies readonly ReferralStatus[];
+
+/** Most urgent first, then the one whose triage deadline comes first. */
+const byUrgency = (a: Referral, b: Referral) => urgencyRank[a.urgency] - urgencyRank[b.urgency] || (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
+
+function useBox(box: 'incoming' | 'outgoing', status: ReferralStatus) {
+  return useQuery({ queryKey: ['referrals', box, status], queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }), refetchInterval: 10_000 });
+}
+
+function useCounts(box: 'incoming' | 'outgoing', statuses: readonly ReferralStatus[]) {
+  const qs = useQueries({ queries: statuses.map((s) => ({ queryKey: ['referrals', box, s], queryFn: () => call('listReferrals', { query: { box, status: s, limit: 200 } }), refetchInterval: 30_000 })) });
+  return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
+}
+
+function Worklist() {
+  const [status, setStatus] = useState<ReferralStatus>('submitted');
+  const [dept, setDept] = useState('');
+  const [urgency, setUrgency] = useState('');
+  const me = useInstitution(currentSession()?.institutionId);
+  const count = useCounts('incoming', worklistStatuses);
+  const list = useBox('incoming', status);
+  const items = (list.data?.items ?? []).filter((r) => (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
+  return (
+    <section>
+      <Title>转入工作台</Title>
+      <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
+      <div class="row filters">
+        <Field label="科室">{(id) => (
+          <select id={id} value={dept} onChange={(e) => setDept(e.currentTarget.value)}>
+            <option value="">全部科室</option>
+            {(me.data?.departments ?? []).map((d) => <option key={d.code} value={d.code}>{d.name}</option>)}
+          </select>
+        )}</Field>
+        <Field label="紧急程度">{(id) => (
+          <select id={id} value={urgency} onChange={(e) => setUrgency(e.currentTarget.value)}>
+            <option value="">全部</option>
+            {urgencies.map((u) => <option key={u} value={u}>{urgencyLabel[u]}</option>)}
+          </select>
+        )}</Field>
+      </div>
+      {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
+        {status === 'submitted' && <Triage key={items[0]!.referralId} r={items[0]!} remaining={items.length - 1} />}
+        <table>
+          <caption class="sr-only">{referralStatusLabel[status]}的转诊，紧急程度优先</caption>
+          <thead><tr><th scope="col">紧急程度</th><th scope="col">患者</th><th scope="col">科室</th><th scope="col">诊断</th><th scope="col">转出机构</th><th scope="col">{status === 'submitted' ? '接收时限' : status === 'accepted' ? '预约时间' : '更新时间'}</th></tr></thead>
+          <tbody>{items.map((r) => <Row key={r.referralId} r={r} />)}</tbody>
+        </table>
+      </>}
+    </section>
+  );
+}
+
+function Row({ r }: { r: Referral }) {
+  const from = useInstitutionName(r.fromInstitutionId);
+  const patient = usePatientLabel(r.personId);
+  const dept = useDepartmentName(r.toInstitutionId, r.department);
+  return (
+    <tr>
+      <td><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge></td>
+      <td><a href={`#/hospital/referrals/${r.referralId}`}>{patient}</a></td>
+      <td>{dept}</td>
+      <td>{r.diagnoses.join('、')}</td>
+      <td>{from}</td>
+      <td>{dateTime(r.status === 'submitted' ? r.slaDueAt : r.status === 'accepted' ? r.appointmentAt : r.updatedAt)}</td>
+    </tr>
+  );
+}
+
+/** The next referral to triage: accept with an appointment (then the next one comes up) or reject with a reason. */
+function Triage({ r, remaining }: { r: Referral; remaining: number }) {
+  const qc = useQueryClient();
+  const from = useInstitutionName(r.fromInstitutionId);
+  const patient = usePatientLabel(r.personId);
+  const dept = useDepartmentName(r.toInstitutionId, r.department);
+  const [day, setDay] = useState(tomorrow());
+  const [time, setTime] = useState('09:00');
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [done, setDone] = useState<string>();
+  const refresh = () => void qc.invalidateQueries({ queryKey: ['referrals'] });
+  const onError = (e: ApiError) => { setErrors(problemToFields(e)); if (e.status === 409) refresh(); };
+  const accept = useMutation({ mutationFn: () => call('acceptReferral', { params: { id: r.referralId }, body: { appointmentAt: instantOf(day, time) } }), onSuccess: () => { setDone('已接收'); refresh(); }, onError });
+  const reject = useMutation({ mutationFn: () => call('rejectReferral', { params: { id: r.referralId }, body: { reason } }), onSuccess: () => { setDone('已拒绝'); refresh(); }, onError });
+  return (
+    <section class="triage" aria-labelledby="triage-title">
+      <h2 id="triage-title">待分诊 <span class="muted small">（其后还有 {remaining} 条）</span></h2>
+      <p><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge> <strong>{patient}</strong> · {dept} · 来自 {from}</p>
+      <p>诊断 {r.diagnoses.join('、')} · {r.reason}</p>
+      <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理</p>
+      {done && <Alert kind="ok">{done}</Alert>}
+      <FormError errors={errors} />
+      {!rejecting ? (
+        <form onSubmit={(e) => { e.preventDefault(); accept.mutate(); }}>
+          <AppointmentFields day={day} time={time} onChange={(d, t) => { setDay(d); setTime(t); }} error={errors.appointmentAt} />
+          <div class="buttons">
+            <button type="submit" class="primary" disabled={accept.isPending}>接收并处理下一条</button>
+            <button type="button" class="danger" onClick={() => setRejecting(true)}>拒绝</button>
+            <a href={`#/hospital/referrals/${r.referralId}`}>查看详情</a>
+          </div>
+        </form>
+      ) : (
+        <form onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
+          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+          <div class="buttons">
+            <button type="submit" class="danger" disabled={reject.isPending}>确认拒绝</button>
+            <button type="button" onClick={() => setRejecting(false)}>返回</button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function Detail({ id }: { id: string }) {
+  const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: 15_000 });
+  if (q.isPending) return <Loading what="转诊" />;
+  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
+  const r = q.data;
+  const me = currentSession()?.institutionId;
+  return (
+    <section>
+      <Title actions={<a href="#/hospital">返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
+      <ReferralSummary r={r} />
+      <ReferralActions r={r} />
+      {r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && (
+        <p><a class="button primary" href={`#/hospital/down/${r.referralId}`}>下转回社区</a></p>
+      )}
+      <ReferralHistory r={r} />
+    </section>
+  );
+}
+
+function DownReferral({ upwardId }: { upwardId: string }) {
+  const up = useQuery({ queryKey: ['referral', upwardId], queryFn: () => call('getReferral', { params: { id: upwardId } }) });
+  if (up.isPending) return <Loading what="上转记录" />;
+  if (up.isError) return <Alert kind="error">{problemText(up.error)}</Alert>;
+  return <DownForm up={up.data} />;
+}
+
+function DownForm({ up }: { up: Referral }) {
+  const clinic = useInstitution(up.fromInstitutionId);
+  const draft = takeDraft<{ reason: string; plan: string; diagnoses: string }>(`down-${up.referralId}`);
+  const [reason, setReason] = useState(draft?.reason ?? '病情稳定，转回社区继续治疗');
+  const [plan, setPlan] = useState(draft?.plan ?? '');
+  const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? up.diagnoses.join(' '));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  useDraft(`down-${up.referralId}`, { reason, plan, diagnoses });
+  const qc = useQueryClient();
+  const department = clinic.data?.departments?.[0]?.code ?? 'GP';
+  const body = () => ({
+    personId: up.personId, direction: 'down' as const, toInstitutionId: up.fromInstitutionId, department, reason,
+    diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean), urgency: 'routine' as const, upwardReferralId: up.referralId, followUpPlan: plan,
+  });
+  const create = useMutation({
+    mutationFn: () => call('createReferral', { body: body() }),
+    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('hospital', 'referrals', r.referralId); },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const v = validate(createReferralBody, body());
+    if (!v.ok) return setErrors(v.errors);
+    create.mutate();
+  };
+  return (
+    <form onSubmit={submit} novalidate>
+      <Title>下转至 {clinic.data?.name ?? up.fromInstitutionId}</Title>
+      <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {shortId(up.personId)}</p>
+      <FormError errors={errors} />
+      <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value)} />}</Field>
+      <Field label="下转原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+      <Field label="随访计划" error={errors.followUpPlan} wide>{(id, d) => <textarea id={id} rows={4} value={plan} aria-describedby={d} placeholder="例如：每月随访血压，调整用药" onInput={(e) => setPlan(e.currentTarget.value)} />}</Field>
+      <button type="submit" class="primary" disabled={create.isPending}>提交下转</button>
+    </form>
+  );
+}
+
+function Outgoing() {
+  const [status, setStatus] = useState<ReferralStatus>('submitted');
+  const count = useCounts('outgoing', referralStatuses);
+  const list = useBox('outgoing', status);
+  return (
+    <section>
+      <Title>下转记录</Title>
+      <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
+      {list.isPending ? <Loading /> : (list.data?.items.length ?? 0) === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
+        <ul class="cards">{list.data!.items.map((r) => <li key={r.referralId} class="card"><a href={`#/hospital/referrals/${r.referralId}`}>下转 {shortId(r.referralId)}</a> · {dateTime(r.updatedAt)}</li>)}</ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,262 @@
+// The operator desk: the province overview, institutions (list and register), enrolment from a CSV
+// file in batches of 500, and the drug catalog.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
+import { referralStatuses } from '#schemas/referrals';
+import { call, type ApiError } from '../../lib/api.ts';
+import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
+import { useDrugs, useInstitutions } from '../../shared/names.ts';
+import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+
+export const operatorNav = [
+  { section: '', label: '全省概览' },
+  { section: 'institutions', label: '机构' },
+  { section: 'enrol', label: '参保登记' },
+  { section: 'drugs', label: '药品目录' },
+] as const;
+
+export function OperatorDesk({ path }: { path: string[] }) {
+  switch (path[0]) {
+    case 'institutions': return <Institutions />;
+    case 'enrol': return <Enrol />;
+    case 'drugs': return <Drugs />;
+    default: return <Overview />;
+  }
+}
+
+function Overview() {
+  const [day, setDay] = useState(calendarDay());
+  const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: 30_000 });
+  return (
+    <section>
+      <Title>全省概览</Title>
+      <Field label="日期">{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+      {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : <>
+        <h2>{date(q.data.date)} 医保结算（不含冲正）</h2>
+        <dl class="totals">
+          <div><dt>笔数</dt><dd>{q.data.settlements.count}</dd></div>
+          <div><dt>费用总额</dt><dd><Money fen={q.data.settlements.totalFen} /></dd></div>
+          <div><dt>统筹支付</dt><dd><Money fen={q.data.settlements.pooledFundFen} /></dd></div>
+          <div><dt>个人账户</dt><dd><Money fen={q.data.settlements.personalAccountFen} /></dd></div>
+          <div><dt>现金</dt><dd><Money fen={q.data.settlements.cashFen} /></dd></div>
+          <div><dt>冲正</dt><dd>{q.data.settlements.reversedCount} 笔 · <Money fen={q.data.settlements.reversedFen} /></dd></div>
+        </dl>
+        <h2>转诊</h2>
+        <table>
+          <caption class="sr-only">转诊按状态</caption>
+          <thead><tr><th scope="col">状态</th><th scope="col" class="num">当前数量</th><th scope="col" class="num">当日进入</th></tr></thead>
+          <tbody>{referralStatuses.map((s) => <tr key={s}><td>{referralStatusLabel[s]}</td><td class="num">{q.data.referrals.byStatus[s]}</td><td class="num">{q.data.referrals.enteredOnDate[s]}</td></tr>)}</tbody>
+        </table>
+        <p class="muted small">数据截至 {dateTime(q.data.asOf)}，由业务事件汇总，可能有数秒延迟。</p>
+      </>}
+    </section>
+  );
+}
+
+interface Dept { code: string; name: string; dailyCapacity: string }
+
+function Institutions() {
+  const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
+  const list = useInstitutions(type || undefined);
+  const hospitals = useInstitutions('hospital');
+  const qc = useQueryClient();
+  const [form, setForm] = useState({ id: '', name: '', type: 'clinic' as (typeof institutionTypes)[number], level: '', district: '', designated: true, leadHospitalId: '' });
+  const [depts, setDepts] = useState<Dept[]>([]);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [created, setCreated] = useState<string>();
+  const body = () => ({
+    id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
+    ...(form.level ? { level: form.level } : {}),
+    ...(form.type === 'clinic' && form.leadHospitalId ? { leadHospitalId: form.leadHospitalId } : {}),
+    ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: Number(d.dailyCapacity) })) } : {}),
+  });
+  const register = useMutation({
+    mutationFn: () => call('registerInstitution', { body: body() as never }),
+    onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setCreated(undefined);
+    const v = validate(institutionInput, body());
+    if (!v.ok) return setErrors(v.errors);
+    register.mutate();
+  };
+  return (
+    <section>
+      <Title>机构</Title>
+      <Field label="类型">{(id) => (
+        <select id={id} value={type} onChange={(e) => setType(e.currentTarget.value as typeof type)}>
+          <option value="">全部</option>
+          {institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}
+        </select>
+      )}</Field>
+      {list.isPending ? <Loading /> : (
+        <table>
+          <caption class="sr-only">已登记机构</caption>
+          <thead><tr><th scope="col">名称</th><th scope="col">编码</th><th scope="col">类型</th><th scope="col">级别</th><th scope="col">区县</th><th scope="col">定点</th></tr></thead>
+          <tbody>{(list.data ?? []).map((i) => (
+            <tr key={i.id}><td>{i.name}</td><td class="mono">{i.id}</td><td>{institutionTypeLabel[i.type]}</td><td>{i.level ? levelLabel[i.level] : '—'}</td><td>{i.district}</td><td>{i.designated ? <Badge tone="ok">定点</Badge> : <Badge>非定点</Badge>}</td></tr>
+          ))}</tbody>
+        </table>
+      )}
+      <form onSubmit={submit} novalidate class="panel">
+        <h2>登记机构</h2>
+        {created && <Alert kind="ok">已登记：{created}</Alert>}
+        <FormError errors={errors} />
+        <div class="row">
+          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
+          <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
+          <Field label="类型">{(id) => <select id={id} value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
+          <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>
+          <Field label="区县" error={errors.district}>{(id, d) => <input id={id} value={form.district} aria-describedby={d} onInput={(e) => setForm({ ...form, district: e.currentTarget.value })} />}</Field>
+          {form.type === 'clinic' && <Field label="牵头医院" error={errors.leadHospitalId}>{(id, d) => <select id={id} value={form.leadHospitalId} aria-describedby={d} onChange={(e) => setForm({ ...form, leadHospitalId: e.currentTarget.value })}><option value="">无</option>{(hospitals.data ?? []).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}</select>}</Field>}
+        </div>
+        <label class="checkbox"><input type="checkbox" checked={form.designated} onChange={(e) => setForm({ ...form, designated: e.currentTarget.checked })} /> 医保定点机构</label>
+        {form.type !== 'pharmacy' && (
+          <fieldset>
+            <legend>科室</legend>
+            {depts.map((d, i) => (
+              <div class="row line" key={i} role="group" aria-label={`科室 ${i + 1}`}>
+                <Field label="科室编码" error={errors[`departments.${i}.code`]}>{(id, dd) => <input id={id} class="mono" value={d.code} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, code: e.currentTarget.value } : x)))} />}</Field>
+                <Field label="科室名称" error={errors[`departments.${i}.name`]}>{(id, dd) => <input id={id} value={d.name} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, name: e.currentTarget.value } : x)))} />}</Field>
+                <Field label="日接诊量" error={errors[`departments.${i}.dailyCapacity`]}>{(id, dd) => <input id={id} type="number" min={0} value={d.dailyCapacity} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, dailyCapacity: e.currentTarget.value } : x)))} />}</Field>
+              </div>
+            ))}
+            <button type="button" onClick={() => setDepts([...depts, { code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
+          </fieldset>
+        )}
+        <button type="submit" class="primary" disabled={register.isPending}>登记</button>
+      </form>
+    </section>
+  );
+}
+
+const BATCH = 500;
+/** CSV columns, by header (Chinese or the API's field names). Balances are in yuan. */
+const columns: Record<string, 'nationalId' | 'name' | 'phone' | 'district' | 'personalAccount' | 'annualPooledUsed'> = {
+  身份证号: 'nationalId', nationalId: 'nationalId', 姓名: 'name', name: 'name', 手机号: 'phone', phone: 'phone', 区县: 'district', district: 'district',
+  '个人账户余额（元）': 'personalAccount', 个人账户余额: 'personalAccount', personalAccount: 'personalAccount', '本年统筹已用（元）': 'annualPooledUsed', annualPooledUsed: 'annualPooledUsed',
+};
+
+function parseCsv(text: string): string[][] {
+  return text.replace(/^\ufeff/, '').split(/\r?\n/).filter((l) => l.trim()).map((l) => l.split(',').map((c) => c.trim().replace(/^"|"$/g, '')));
+}
+
+interface RowError { row: number; field: string; message: string }
+
+function Enrol() {
+  const [progress, setProgress] = useState<{ done: number; total: number }>();
+  const [result, setResult] = useState<{ enrolled: number; updated: number; errors: RowError[] }>();
+  const [fatal, setFatal] = useState<string>();
+  const run = async (file: File) => {
+    setFatal(undefined);
+    setResult(undefined);
+    const rows = parseCsv(await file.text());
+    const header = rows.shift()?.map((h) => columns[h]);
+    if (!header?.includes('nationalId') || !header.includes('name')) return setFatal('首行须为表头，至少包含“身份证号”“姓名”两列');
+    const errors: RowError[] = [];
+    const people = rows.map((cells, i) => {
+      const rec: Record<string, unknown> = {};
+      header.forEach((key, c) => {
+        const v = cells[c] ?? '';
+        if (!key || v === '') return;
+        if (key === 'personalAccount' || key === 'annualPooledUsed') {
+          const fen = parseYuan(v);
+          if (fen === undefined) errors.push({ row: i + 2, field: key, message: `金额无效：${v}` });
+          else rec[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
+        } else rec[key] = v;
+      });
+      rec.personalAccountFen ??= 0;
+      return rec;
+    });
+    let enrolled = 0;
+    let updated = 0;
+    setProgress({ done: 0, total: people.length });
+    for (let start = 0; start < people.length; start += BATCH) {
+      const batch = people.slice(start, start + BATCH);
+      try {
+        const r = await call('enrol', { body: { people: batch } });
+        enrolled += r.enrolled;
+        updated += r.updated;
+        for (const rej of r.rejected) for (const e of rej.errors) errors.push({ row: start + rej.index + 2, field: e.path.split('.').pop() ?? '', message: e.message });
+      } catch (e) {
+        errors.push({ row: start + 2, field: '', message: `第 ${start + 2}–${start + batch.length + 1} 行未提交：${problemText(e)}` });
+      }
+      setProgress({ done: Math.min(start + BATCH, people.length), total: people.length });
+    }
+    setResult({ enrolled, updated, errors: errors.sort((a, b) => a.row - b.row) });
+  };
+  return (
+    <section>
+      <Title>参保登记</Title>
+      <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）。每 500 人一批提交。</p>
+      <Field label="CSV 文件">{(id) => <input id={id} type="file" accept=".csv,text/csv" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void run(f); }} />}</Field>
+      {fatal && <Alert kind="error">{fatal}</Alert>}
+      {progress && (
+        <p><label>进度 <progress max={progress.total} value={progress.done}>{progress.done}/{progress.total}</progress></label> {progress.done} / {progress.total}</p>
+      )}
+      {result && <>
+        <Alert kind={result.errors.length ? 'info' : 'ok'}>新登记 {result.enrolled} 人，更新 {result.updated} 人，未通过 {result.errors.length} 项</Alert>
+        {result.errors.length > 0 && (
+          <table>
+            <caption>未通过的行</caption>
+            <thead><tr><th scope="col" class="num">行号</th><th scope="col">字段</th><th scope="col">原因</th></tr></thead>
+            <tbody>{result.errors.map((e, i) => <tr key={i}><td class="num">{e.row}</td><td>{e.field}</td><td>{e.message}</td></tr>)}</tbody>
+          </table>
+        )}
+      </>}
+    </section>
+  );
+}
+
+function Drugs() {
+  const drugs = useDrugs();
+  const qc = useQueryClient();
+  const [form, setForm] = useState({ drugCode: '', name: '', category: 'A' as (typeof drugCategories)[number], unit: '盒' });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [saved, setSaved] = useState<string>();
+  const save = useMutation({
+    mutationFn: () => call('putDrug', { params: { drugCode: form.drugCode }, body: { name: form.name, category: form.category, unit: form.unit } }),
+    onSuccess: (d) => { setSaved(d.name); setErrors({}); void qc.invalidateQueries({ queryKey: ['drugs'] }); },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setSaved(undefined);
+    const v = validate(drugInput, { name: form.name, category: form.category, unit: form.unit });
+    if (!v.ok) return setErrors(v.errors);
+    if (!/^[A-Z0-9][A-Z0-9-]{2,31}$/.test(form.drugCode)) return setErrors({ drugCode: '药品编码：大写字母与数字，3–32位' });
+    save.mutate();
+  };
+  return (
+    <section>
+      <Title>药品目录</Title>
+      {drugs.isPending ? <Loading /> : (drugs.data?.length ?? 0) === 0 ? <Empty>目录为空</Empty> : (
+        <table>
+          <caption class="sr-only">药品目录</caption>
+          <thead><tr><th scope="col">编码</th><th scope="col">名称</th><th scope="col">医保类别</th><th scope="col">单位</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+          <tbody>{drugs.data!.map((d) => (
+            <tr key={d.drugCode}><td class="mono">{d.drugCode}</td><td>{d.name}</td><td>{categoryLabel[d.category]}</td><td>{d.unit}</td>
+              <td><button type="button" class="link" onClick={() => setForm({ drugCode: d.drugCode, name: d.name, category: d.category, unit: d.unit })}>编辑 {d.name}</button></td></tr>
+          ))}</tbody>
+        </table>
+      )}
+      <form onSubmit={submit} novalidate class="panel">
+        <h2>新增或修改药品</h2>
+        {saved && <Alert kind="ok">已保存：{saved}</Alert>}
+        <FormError errors={errors} />
+        <div class="row">
+          <Field label="药品编码" error={errors.drugCode}>{(id, d) => <input id={id} class="mono" value={form.drugCode} aria-describedby={d} onInput={(e) => setForm({ ...form, drugCode: e.currentTarget.value.toUpperCase() })} />}</Field>
+          <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
+          <Field label="医保类别">{(id) => <select id={id} value={form.category} onChange={(e) => setForm({ ...form, category: e.currentTarget.value as typeof form.category })}>{drugCategories.map((c) => <option key={c} value={c}>{categoryLabel[c]}</option>)}</select>}</Field>
+          <Field label="单位" error={errors.unit}>{(id, d) => <input id={id} value={form.unit} aria-describedby={d} onInput={(e) => setForm({ ...form, unit: e.currentTarget.value })} />}</Field>
+        </div>
+        <button type="submit" class="primary" disabled={save.isPending}>保存</button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,216 @@
+// The pharmacy desk: the counter first (the most frequent action), then the prescriptions routed
+// here, stock, and the day's settlements.
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import { prescriptionStatuses, type Prescription, type PrescriptionStatus } from '#schemas/prescriptions';
+import type { Settlement } from '#schemas/vouchers';
+import { call, type ApiError } from '../../lib/api.ts';
+import { currentSession } from '../../lib/auth.ts';
+import { calendarDay, date, dateTime, shortId, yuan } from '../../lib/format.ts';
+import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
+import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../../lib/labels.ts';
+import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
+import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { go } from '../../app/router.ts';
+import { Counter } from './Counter.tsx';
+
+export const pharmacyNav = [
+  { section: '', label: '医保结算' },
+  { section: 'prescriptions', label: '处方' },
+  { section: 'settlements', label: '当日结算' },
+  { section: 'stock', label: '库存' },
+] as const;
+
+export function PharmacyDesk({ path }: { path: string[] }) {
+  switch (path[0]) {
+    case 'prescriptions': return <Queue />;
+    case 'settlements': return <Settlements />;
+    case 'stock': return <Stock />;
+    case 'counter': return <Counter key={path[1]} prescriptionId={path[1]} />;
+    default: return <Counter />;
+  }
+}
+
+const queueStatuses = ['routed', 'accepted', 'dispensed'] as const satisfies readonly PrescriptionStatus[];
+
+function Queue() {
+  const [status, setStatus] = useState<(typeof queueStatuses)[number]>('routed');
+  const counts = useQueries({
+    queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', 'count', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: 30_000 })),
+  });
+  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 50 } }), refetchInterval: 10_000 });
+  return (
+    <section>
+      <Title>流转到本店的处方</Title>
+      <CountTabs label="处方状态" current={status} onSelect={setStatus}
+        items={queueStatuses.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined }))} />
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
+        <ul class="cards">{list.data.items.map((p) => <PrescriptionCard key={p.prescriptionId} p={p} />)}</ul>
+      )}
+    </section>
+  );
+}
+
+function PrescriptionCard({ p }: { p: Prescription }) {
+  const prescriber = useInstitutionName(p.prescriberId);
+  const name = useDrugName();
+  const qc = useQueryClient();
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const done = () => void qc.invalidateQueries({ queryKey: ['prescriptions'] });
+  const accept = useMutation({ mutationFn: () => call('acceptPrescription', { params: { id: p.prescriptionId } }), onSuccess: done, onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); } });
+  const reject = useMutation({ mutationFn: () => call('rejectPrescription', { params: { id: p.prescriptionId }, body: { reason } }), onSuccess: done, onError: (e: ApiError) => setErrors(problemToFields(e)) });
+  return (
+    <li class="card" aria-label={`处方 ${shortId(p.prescriptionId)}`}>
+      <div class="card-head">
+        <strong>处方 {shortId(p.prescriptionId)}</strong>
+        <Badge tone={`status-${p.status}`}>{prescriptionStatusLabel[p.status]}</Badge>
+        <span class="muted">{prescriber} · 开具于 {dateTime(p.issuedAt)} · 有效至 {dateTime(p.expiresAt)}</span>
+      </div>
+      <p class="muted">患者 {shortId(p.personId)} · 诊断 {p.diagnoses.join('、')}</p>
+      <table>
+        <thead><tr><th scope="col">药品</th><th scope="col" class="num">数量</th><th scope="col">用法用量</th></tr></thead>
+        <tbody>{p.items.map((i) => <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td class="num">{i.quantity}</td><td>{i.dosage}</td></tr>)}</tbody>
+      </table>
+      <FormError errors={errors} />
+      <div class="buttons">
+        {p.status === 'routed' && <>
+          <button type="button" class="primary" disabled={accept.isPending} onClick={() => accept.mutate()}>审核通过</button>
+          <button type="button" class="danger" aria-expanded={rejecting} onClick={() => setRejecting(!rejecting)}>拒绝</button>
+        </>}
+        {p.status === 'accepted' && <button type="button" class="primary" onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>}
+      </div>
+      {rejecting && (
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
+          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+          <button type="submit" class="danger" disabled={reject.isPending}>确认拒绝</button>
+        </form>
+      )}
+    </li>
+  );
+}
+
+function Settlements() {
+  const [day, setDay] = useState(calendarDay());
+  const list = useQuery({
+    queryKey: ['settlements', day],
+    queryFn: async () => {
+      const first = await call('listSettlements', { query: { date: day, limit: 200 } });
+      const items = [...first.items];
+      let nextToken = first.nextToken;
+      while (nextToken) {
+        const page = await call('listSettlements', { query: { date: day, limit: 200, nextToken } });
+        items.push(...page.items);
+        nextToken = page.nextToken;
+      }
+      return { ...first, items };
+    },
+    refetchInterval: 30_000,
+  });
+  const qc = useQueryClient();
+  const reverse = useMutation({
+    mutationFn: (id: string) => call('reverseSettlement', { params: { settlementId: id } }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ['settlements'] }),
+  });
+  const download = () => {
+    if (!list.data) return;
+    const rows = [['结算号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '现金(元)', '处方'],
+      ...list.data.items.map((s) => [s.settlementId, dateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
+    const csv = '\ufeff' + rows.map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+    a.download = `结算-${currentSession()?.institutionId ?? ''}-${day}.csv`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  const today = day === calendarDay();
+  return (
+    <section>
+      <Title actions={<button type="button" onClick={download} disabled={!list.data?.items.length}>下载 CSV</button>}>{date(day)} 结算</Title>
+      <div class="row">
+        <Field label="日期">{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+      </div>
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
+        <dl class="totals" aria-label="当日合计（不含冲正）">
+          <div><dt>笔数</dt><dd>{list.data.totals.count}</dd></div>
+          <div><dt>费用总额</dt><dd><Money fen={list.data.totals.totalFen} /></dd></div>
+          <div><dt>统筹支付</dt><dd><Money fen={list.data.totals.pooledFundFen} /></dd></div>
+          <div><dt>个人账户</dt><dd><Money fen={list.data.totals.personalAccountFen} /></dd></div>
+          <div><dt>现金</dt><dd><Money fen={list.data.totals.cashFen} /></dd></div>
+        </dl>
+        {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
+        {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
+          <table>
+            <caption class="sr-only">结算明细</caption>
+            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">现金</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+            <tbody>{list.data.items.map((s: Settlement) => (
+              <tr key={s.settlementId}>
+                <td class="mono">{shortId(s.settlementId)}</td><td>{dateTime(s.settledAt)}</td>
+                <td><Badge tone={`status-${s.status}`}>{settlementStatusLabel[s.status]}</Badge></td>
+                <td class="num">{yuan(s.totalFen)}</td><td class="num">{yuan(s.pooledFundFen)}</td><td class="num">{yuan(s.personalAccountFen)}</td><td class="num">{yuan(s.cashFen)}</td>
+                <td>{today && s.status === 'settled' && !s.prescriptionId && (
+                  <button type="button" class="link danger" disabled={reverse.isPending} onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？`) && reverse.mutate(s.settlementId)}>冲正</button>
+                )}</td>
+              </tr>
+            ))}</tbody>
+          </table>
+        )}
+      </>}
+    </section>
+  );
+}
+
+function Stock() {
+  const me = currentSession()!.institutionId!;
+  const drugs = useDrugs();
+  const name = useDrugName();
+  const qc = useQueryClient();
+  const stock = useQuery({ queryKey: ['stock', me], queryFn: () => call('getStock', { params: { id: me }, query: { limit: 200 } }) });
+  const [edits, setEdits] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [saved, setSaved] = useState(false);
+  const save = useMutation({
+    mutationFn: () => call('putStock', { params: { id: me }, body: { items: Object.entries(edits).map(([drugCode, q]) => ({ drugCode, quantity: Number(q) })) } }),
+    onSuccess: () => { setEdits({}); setErrors({}); setSaved(true); void qc.invalidateQueries({ queryKey: ['stock'] }); },
+    onError: (e: ApiError) => { setSaved(false); setErrors(problemToFields(e)); },
+  });
+  const rows = stock.data?.items ?? [];
+  const missing = (drugs.data ?? []).filter((d) => !rows.some((r) => r.drugCode === d.drugCode));
+  return (
+    <section>
+      <Title>库存</Title>
+      {saved && <Alert kind="ok">库存已保存</Alert>}
+      <FormError errors={errors} />
+      {stock.isPending ? <Loading /> : (
+        <form onSubmit={(e) => { e.preventDefault(); setSaved(false); save.mutate(); }}>
+          <table>
+            <caption class="sr-only">库存</caption>
+            <thead><tr><th scope="col">药品</th><th scope="col" class="num">可用</th><th scope="col" class="num">已预留</th><th scope="col" class="num">已发药</th><th scope="col" class="num">在库数量</th></tr></thead>
+            <tbody>{rows.map((r) => (
+              <tr key={r.drugCode}>
+                <td>{name(r.drugCode)} <span class="muted mono small">{r.drugCode}</span></td>
+                <td class="num">{r.available}</td><td class="num">{r.reserved}</td><td class="num">{r.dispensed}</td>
+                <td class="num"><input aria-label={`${name(r.drugCode)} 在库数量`} type="number" min={r.reserved} class="qty" value={edits[r.drugCode] ?? String(r.onHand)} onInput={(e) => setEdits({ ...edits, [r.drugCode]: e.currentTarget.value })} /></td>
+              </tr>
+            ))}</tbody>
+          </table>
+          {missing.length > 0 && (
+            <Field label="新增药品">{(id) => (
+              <select id={id} value="" onChange={(e) => e.currentTarget.value && setEdits({ ...edits, [e.currentTarget.value]: '0' })}>
+                <option value="">选择药品…</option>
+                {missing.filter((d) => !(d.drugCode in edits)).map((d) => <option key={d.drugCode} value={d.drugCode}>{d.name}</option>)}
+              </select>
+            )}</Field>
+          )}
+          {Object.keys(edits).filter((c) => !rows.some((r) => r.drugCode === c)).map((c) => (
+            <p key={c}>{name(c)}：<input aria-label={`${name(c)} 在库数量`} type="number" min={0} class="qty" value={edits[c]} onInput={(e) => setEdits({ ...edits, [c]: e.currentTarget.value })} /></p>
+          ))}
+          <button type="submit" class="primary" disabled={!Object.keys(edits).length || save.isPending}>保存库存</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+export const allPrescriptionStatuses = prescriptionStatuses;

@@ -1,0 +1,89 @@
+// The API client, derived from the route table: `call('settle', { body, idempotencyKey })` takes its
+// method, path, input and output types from the route's definition in schemas/. No API type is
+// written here by hand.
+import type * as z from 'zod';
+import { typedRoutes } from '#schemas/routes';
+import type { Problem } from '#schemas/problems';
+
+type Route = (typeof typedRoutes)[number];
+export type OperationId = Route['operationId'];
+export type RouteOf<K extends OperationId> = Extract<Route, { operationId: K }>;
+
+type Part<R, K extends string> = R extends { readonly [P in K]: infer S extends z.ZodType } ? z.input<S> : undefined;
+type Field<Name extends string, V> = [V] extends [undefined] ? { [P in Name]?: undefined } : undefined extends V ? { [P in Name]?: V } : { [P in Name]: V };
+
+/** What one operation takes: path params, query and body as their schemas' inputs, and the Idempotency-Key where required. */
+export type Input<K extends OperationId> = Field<'params', Part<RouteOf<K>, 'params'>> &
+  Field<'query', Part<RouteOf<K>, 'query'>> &
+  Field<'body', Part<RouteOf<K>, 'body'>> &
+  (RouteOf<K> extends { readonly idempotencyKey: true } ? { idempotencyKey: string } : { idempotencyKey?: undefined });
+
+type Responses<K extends OperationId> = RouteOf<K>['responses'];
+/** What one operation answers on success (the union of its 2xx bodies). */
+export type Output<K extends OperationId> = {
+  [S in keyof Responses<K>]: S extends 200 | 201 ? (Responses<K>[S] extends z.ZodType ? z.output<Responses<K>[S]> : undefined) : never;
+}[keyof Responses<K>];
+
+/** A problem+json answer (or a failure to reach the API, as status 0). */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly problem: Problem) {
+    super(problem.detail ?? problem.title);
+  }
+  get slug(): string {
+    return this.problem.type.split('/').pop() ?? '';
+  }
+}
+
+export interface Transport {
+  baseUrl: string;
+  /** The current access token, or undefined when signed out. */
+  token(): string | undefined;
+  /** Called on a 401: the session is over (expired or revoked). */
+  onUnauthorized(): void;
+}
+
+let transport: Transport | undefined;
+export const configureApi = (t: Transport) => {
+  transport = t;
+};
+
+const byId = new Map<string, Route>(typedRoutes.map((r) => [r.operationId, r]));
+
+export function pathOf<K extends OperationId>(operationId: K, params?: Record<string, string>): string {
+  const route = byId.get(operationId)!;
+  return route.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params?.[name] ?? ''));
+}
+
+export async function call<K extends OperationId>(operationId: K, input: Input<K> = {} as Input<K>): Promise<Output<K>> {
+  if (!transport) throw new Error('configureApi first');
+  const route = byId.get(operationId)!;
+  const { params, query, body, idempotencyKey } = input as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; idempotencyKey?: string };
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') qs.set(k, String(v));
+  const url = `${transport.baseUrl}${pathOf(operationId, params)}${qs.size ? `?${qs}` : ''}`;
+  const token = transport.token();
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: route.method,
+      headers: {
+        accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { type: 'network', title: '无法连接到服务器', status: 0, detail: '网络异常，请检查网络后重试' });
+  }
+  const text = await res.text();
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (res.ok) return parsed as Output<K>;
+  if (res.status === 401) transport.onUnauthorized();
+  const problem = (parsed && typeof parsed === 'object' && 'type' in parsed ? parsed : { type: 'unknown', title: res.statusText, status: res.status }) as Problem;
+  throw new ApiError(res.status, problem);
+}
+
+/** A fresh Idempotency-Key: one per attempt of a money-moving request, reused by its retries. */
+export const newIdempotencyKey = (prefix = 'console') => `${prefix}-${crypto.randomUUID()}`;

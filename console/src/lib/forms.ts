@@ -1,0 +1,60 @@
+// Forms validate with the API's own zod schemas; problem+json `errors[].path` from the API (such
+// as body.items.0.drugCode) lands on the same field names. Messages are shown in Chinese.
+import type * as z from 'zod';
+import { ApiError } from './api.ts';
+import { problemText } from './labels.ts';
+
+/** Field path ("items.0.drugCode") → message. "" holds errors that belong to no field. */
+export type FieldErrors = Record<string, string>;
+
+/** What a field must hold, by its last path segment, where a general message would not help. */
+const fieldHints: Record<string, string> = {
+  nationalId: '身份证号无效：应为18位，且校验位正确',
+  drugCode: '药品编码无效',
+  diagnoses: '诊断须为 ICD-10 编码，例如 I10、E11.9',
+  appointmentAt: '预约时间无效',
+  code: '医保电子凭证码无效：请重新扫码',
+  quantity: '数量须为正整数',
+  unitPriceFen: '单价无效',
+  department: '请选择科室',
+  reason: '请填写原因',
+  followUpPlan: '请填写随访计划',
+  id: '机构编码：字母、数字、“-”或“_”，2–64位',
+  dailyCapacity: '日接诊量须为非负整数',
+  personalAccountFen: '个人账户余额无效',
+};
+
+function translate(path: string, issue: { code?: string; message: string }): string {
+  const last = path.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
+  if (issue.message === 'Required' || /received undefined/.test(issue.message)) return '必填';
+  if (/[\u4e00-\u9fff]/.test(issue.message)) return issue.message;
+  if (/listed twice/.test(issue.message)) return '同一药品不能重复开具';
+  if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
+  if (/at least one/.test(issue.message)) return '至少填写一项';
+  if (/too_small/.test(issue.code ?? '') && !fieldHints[last]) return '必填';
+  return fieldHints[last] ?? `不符合要求（${issue.message}）`;
+}
+
+/** Client-side check with the route's schema; returns the parsed value or the field errors. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): { ok: true; data: z.output<S> } | { ok: false; errors: FieldErrors } {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, data: r.data };
+  const errors: FieldErrors = {};
+  for (const issue of r.error.issues) {
+    const path = issue.path.map(String).join('.');
+    errors[path] ??= translate(path, issue);
+  }
+  return { ok: false, errors };
+}
+
+/** An API error as field errors: `body.items.0.drugCode` → `items.0.drugCode`; the rest under "". */
+export function problemToFields(err: unknown): FieldErrors {
+  if (!(err instanceof ApiError)) return { '': err instanceof Error ? err.message : String(err) };
+  const errors: FieldErrors = {};
+  for (const e of err.problem.errors ?? []) {
+    const path = e.path.replace(/^body\.?/, '');
+    if (path && !path.startsWith('headers') && !path.startsWith('query') && path !== '(root)') errors[path] ??= translate(path, e);
+  }
+  if (!Object.keys(errors).length || err.slug !== 'validation-failed') errors[''] = problemText(err);
+  return errors;
+}

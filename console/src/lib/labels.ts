@@ -1,0 +1,46 @@
+// zh-CN labels for the API's enumerations and problem types. Keys are typed from the schemas, so a
+// new status without a label is a type error here.
+import type { ReferralStatus } from '#schemas/referrals';
+import type { PrescriptionStatus } from '#schemas/prescriptions';
+import type { ProblemSlug } from '#schemas/problems';
+import { ApiError } from './api.ts';
+
+export const referralStatusLabel: Record<ReferralStatus, string> = {
+  submitted: '待接收', accepted: '已接收', rejected: '已拒绝', expired: '已超时', arrived: '已到诊', completed: '已完成', cancelled: '已撤销',
+};
+export const prescriptionStatusLabel: Record<PrescriptionStatus, string> = {
+  issued: '已开具', routed: '已流转', accepted: '已审核', rejected: '已拒绝', unroutable: '无药店可配', dispensed: '已发药', cancelled: '已作废', expired: '已过期',
+};
+export const urgencyLabel = { routine: '普通', urgent: '加急', emergency: '急诊' } as const;
+export const urgencyRank = { emergency: 0, urgent: 1, routine: 2 } as const;
+export const directionLabel = { up: '上转', down: '下转' } as const;
+export const roleLabel = { operator: '平台运营', clinic: '社区卫生服务中心', hospital: '医院', pharmacy: '药店', channel: '渠道' } as const;
+export const institutionTypeLabel = { clinic: '社区卫生服务中心', hospital: '医院', pharmacy: '药店' } as const;
+export const levelLabel = { primary: '一级', secondary: '二级', tertiary: '三级' } as const;
+export const categoryLabel = { A: '甲类', B: '乙类', C: '丙类（自费）' } as const;
+export const settlementStatusLabel = { settled: '已结算', reversed: '已冲正' } as const;
+
+const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
+  'validation-failed': '填写有误，请检查标红的项目',
+  unauthorized: '登录已失效，请重新登录',
+  forbidden: '无权进行此操作',
+  'not-found': '未找到',
+  conflict: '数据已被他人修改，请刷新后重试',
+  'invalid-transition': '当前状态不允许此操作（可能已被他人处理），已刷新',
+  'code-already-used': '该医保电子凭证码已使用，请患者刷新二维码后重新扫码',
+  'code-expired': '该医保电子凭证码已过期，请患者刷新二维码',
+  'not-enrolled': '该人员未参保登记',
+  'voucher-not-active': '医保电子凭证已停用',
+  'insufficient-funds': '余额不足',
+  'idempotency-key-reused': '重复提交的内容不一致，请重新结算',
+  unroutable: '没有可接收的机构（无容量或无此科室）',
+  'rate-limited': '请求过于频繁，请稍后再试',
+  'service-unavailable': '系统繁忙，请稍后重试',
+  network: '无法连接到服务器，请检查网络后重试',
+};
+
+/** One sentence for a failed request, in Chinese, with the API's detail where it adds something. */
+export function problemText(err: unknown): string {
+  if (err instanceof ApiError) return problemLabel[err.slug as ProblemSlug] ?? `${err.problem.title}（${err.status}）`;
+  return err instanceof Error ? err.message : String(err);
+}

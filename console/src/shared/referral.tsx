@@ -1,0 +1,169 @@
+// One referral as either party sees it: the summary, the history, and the moves the caller may make
+// now (lib/referral-actions.ts). Clinic and hospital desks both show it.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import type { Referral } from '#schemas/referrals';
+import { call, type ApiError } from '../lib/api.ts';
+import { currentSession } from '../lib/auth.ts';
+import { calendarDay, dateTime, instantOf, shortId } from '../lib/format.ts';
+import { problemToFields, type FieldErrors } from '../lib/forms.ts';
+import { directionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
+import { actionLabel, allowedActions, type ReferralAction } from '../lib/referral-actions.ts';
+import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
+import { Badge, Field, FormError } from './ui.tsx';
+
+export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
+
+/** The patient as this desk knows them: the name if this session looked them up, else a short handle. */
+export function usePatientLabel(personId: string): string {
+  const q = useQuery<{ name: string; nationalIdMasked: string }>({ queryKey: ['person', personId], enabled: false, staleTime: Infinity });
+  return q.data ? `${q.data.name}（${q.data.nationalIdMasked}）` : `患者 ${shortId(personId)}`;
+}
+
+export function useDepartmentName(institutionId: string, code: string): string {
+  const inst = useInstitution(institutionId);
+  return inst.data?.departments?.find((d) => d.code === code)?.name ?? code;
+}
+
+export function ReferralSummary({ r }: { r: Referral }) {
+  const from = useInstitutionName(r.fromInstitutionId);
+  const to = useInstitutionName(r.toInstitutionId);
+  const dept = useDepartmentName(r.direction === 'up' ? r.toInstitutionId : r.fromInstitutionId, r.department);
+  const patient = usePatientLabel(r.personId);
+  return (
+    <dl class="facts">
+      <dt>转诊单号</dt><dd>{shortId(r.referralId)}</dd>
+      <dt>患者</dt><dd>{patient}</dd>
+      <dt>方向</dt><dd>{directionLabel[r.direction]}</dd>
+      <dt>状态</dt><dd><Badge tone={`status-${r.status}`}>{referralStatusLabel[r.status]}</Badge></dd>
+      <dt>紧急程度</dt><dd><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge></dd>
+      <dt>转出机构</dt><dd>{from}</dd>
+      <dt>接收机构</dt><dd>{to}</dd>
+      <dt>科室</dt><dd>{dept}</dd>
+      <dt>诊断</dt><dd>{r.diagnoses.join('、')}</dd>
+      <dt>转诊原因</dt><dd>{r.reason}</dd>
+      {r.appointmentAt && (<><dt>预约时间</dt><dd>{dateTime(r.appointmentAt)}</dd></>)}
+      {r.slaDueAt && (<><dt>接收时限</dt><dd>{dateTime(r.slaDueAt)}</dd></>)}
+      {r.followUpPlan && (<><dt>随访计划</dt><dd>{r.followUpPlan}</dd></>)}
+      <dt>提交时间</dt><dd>{dateTime(r.createdAt)}</dd>
+    </dl>
+  );
+}
+
+function HistoryRow({ h }: { h: Referral['history'][number] }) {
+  const by = useInstitutionName(h.by);
+  const to = useInstitutionName(h.toInstitutionId);
+  return (
+    <li>
+      <time>{dateTime(h.at)}</time> <Badge tone={`status-${h.status}`}>{referralStatusLabel[h.status]}</Badge> {by}
+      {h.toInstitutionId && h.status === 'submitted' && <> → {to}</>}
+      {h.appointmentAt && <>，预约 {dateTime(h.appointmentAt)}</>}
+      {h.reason && <>，原因：{h.reason}</>}
+    </li>
+  );
+}
+
+export function ReferralHistory({ r }: { r: Referral }) {
+  return (
+    <section aria-labelledby="history-title">
+      <h2 id="history-title">流转记录</h2>
+      <ol class="history">{r.history.map((h, i) => <HistoryRow key={i} h={h} />)}</ol>
+    </section>
+  );
+}
+
+/** Appointment picker: a day and a time in the province's time zone. */
+export function AppointmentFields(props: { day: string; time: string; onChange: (day: string, time: string) => void; error?: string }) {
+  return (
+    <div class="row">
+      <Field label="预约日期" error={props.error}>
+        {(id, d) => <input id={id} type="date" required value={props.day} min={calendarDay()} aria-describedby={d} aria-invalid={!!props.error} onInput={(e) => props.onChange(e.currentTarget.value, props.time)} />}
+      </Field>
+      <Field label="预约时间">
+        {(id) => <input id={id} type="time" required step={900} value={props.time} onInput={(e) => props.onChange(props.day, e.currentTarget.value)} />}
+      </Field>
+    </div>
+  );
+}
+
+export const tomorrow = () => calendarDay(new Date(Date.now() + 86_400_000));
+
+/** The moves the caller may make on this referral, each with what it needs (a reason, a time, a target). */
+export function ReferralActions({ r, onDone }: { r: Referral; onDone?: (next: Referral, action: ReferralAction) => void }) {
+  const qc = useQueryClient();
+  const me = currentSession()?.institutionId;
+  const actions = allowedActions(r, me);
+  const [open, setOpen] = useState<ReferralAction | undefined>();
+  const [reason, setReason] = useState('');
+  const [day, setDay] = useState(tomorrow());
+  const [time, setTime] = useState('09:00');
+  const [target, setTarget] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const hospitals = useInstitutions(r.direction === 'up' ? 'hospital' : 'clinic');
+
+  const move = useMutation({
+    mutationFn: async (action: ReferralAction): Promise<Referral> => {
+      const params = { id: r.referralId };
+      switch (action) {
+        case 'accept': return call('acceptReferral', { params, body: { appointmentAt: instantOf(day, time) } });
+        case 'reject': return call('rejectReferral', { params, body: { reason } });
+        case 'reroute': return call('rerouteReferral', { params, body: target ? { toInstitutionId: target } : {} });
+        case 'arrive': return call('arriveReferral', { params });
+        case 'complete': return call('completeReferral', { params });
+        case 'cancel': return call('cancelReferral', { params });
+      }
+    },
+    onSuccess: (next, action) => {
+      setOpen(undefined);
+      setErrors({});
+      qc.setQueryData(['referral', next.referralId], next);
+      void qc.invalidateQueries({ queryKey: ['referrals'] });
+      onDone?.(next, action);
+    },
+    onError: (err: ApiError) => {
+      setErrors(problemToFields(err));
+      // Someone else moved it first: show what it is now.
+      if (err.status === 409) void qc.invalidateQueries({ queryKey: ['referral', r.referralId] });
+    },
+  });
+
+  if (!actions.length) return <p class="muted">当前状态下您无可执行的操作。</p>;
+  const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
+  return (
+    <section aria-labelledby="actions-title" class="actions-panel">
+      <h2 id="actions-title">可执行操作</h2>
+      <div class="buttons">
+        {actions.map((a) => (
+          <button type="button" key={a} class={a === 'reject' || a === 'cancel' ? 'danger' : a === 'accept' || a === 'complete' || a === 'arrive' ? 'primary' : ''}
+            aria-expanded={needsForm(a) ? open === a : undefined}
+            disabled={move.isPending}
+            onClick={() => (needsForm(a) ? setOpen(open === a ? undefined : a) : move.mutate(a))}>
+            {actionLabel[a]}
+          </button>
+        ))}
+      </div>
+      <FormError errors={errors} />
+      {open && (
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); move.mutate(open); }}>
+          {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => { setDay(d); setTime(t); }} error={errors.appointmentAt} />}
+          {open === 'reject' && (
+            <Field label="拒绝原因" error={errors.reason}>
+              {(id, d) => <textarea id={id} required rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}
+            </Field>
+          )}
+          {open === 'reroute' && (
+            <Field label="改派至" hint="不选则由平台按容量自动分配" error={errors.toInstitutionId}>
+              {(id, d) => (
+                <select id={id} value={target} aria-describedby={d} onChange={(e) => setTarget(e.currentTarget.value)}>
+                  <option value="">平台自动分配</option>
+                  {(hospitals.data ?? []).filter((h) => h.designated && !r.rejectedBy.includes(h.id) && h.id !== r.toInstitutionId).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
+                </select>
+              )}
+            </Field>
+          )}
+          <button type="submit" class={open === 'reject' ? 'danger' : 'primary'} disabled={move.isPending}>确认{actionLabel[open]}</button>
+        </form>
+      )}
+    </section>
+  );
+}
