@@ -44,6 +44,12 @@ export const serverId = z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'an id issued 
 
 export const personName = z.string().trim().min(1).max(64);
 
+/**
+ * Who the patient is, on a referral or prescription as its parties see it: the name and the masked
+ * national ID, as a paper 转诊单 or 处方 carries them. A copy taken when the document is created.
+ */
+export const patient = z.object({ name: z.string(), nationalIdMasked: z.string() }).meta({ id: 'Patient' });
+
 export const district = z.string().trim().min(1).max(64);
 
 export const phone = z

@@ -1,6 +1,6 @@
 // The prescriptions part of API.md: schemas and routes.
 import * as z from 'zod';
-import { drugCode, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { drugCode, icd10, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
@@ -60,6 +60,7 @@ export const prescription = z
     prescriptionId: serverId,
     status: prescriptionStatus,
     personId: serverId,
+    patient: patient.optional(),
     prescriberId: institutionId,
     diagnoses: z.array(icd10),
     items: z.array(prescriptionItem),

@@ -1,7 +1,7 @@
 // The referrals part of API.md: schemas and routes. Fields beyond the contract (preferredDate,
 // upwardReferralId, followUpPlan, rejectedBy, …) are extensions the contract allows.
 import * as z from 'zod';
-import { calendarDate, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { calendarDate, icd10, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
 import { department } from './institutions.ts';
 import { authProblems, defineRoute } from './route.ts';
 
@@ -67,6 +67,7 @@ export const referral = z
   .object({
     referralId: serverId,
     personId: serverId,
+    patient: patient.optional(),
     direction: z.enum(referralDirections),
     status: z.enum(referralStatuses),
     fromInstitutionId: z.string(),

@@ -130,6 +130,7 @@ export function newPrescription(input: {
   prescriptionId: string;
   prescriberId: string;
   personId: string;
+  patient?: Prescription['patient'];
   diagnoses: string[];
   items: PrescriptionItem[];
   nominatedPharmacyId?: string;
@@ -142,6 +143,7 @@ export function newPrescription(input: {
     prescriptionId: input.prescriptionId,
     status: 'issued',
     personId: input.personId,
+    ...(input.patient ? { patient: input.patient } : {}),
     prescriberId: input.prescriberId,
     diagnoses: input.diagnoses,
     items: input.items,

@@ -64,7 +64,7 @@ const institutionOf = (p: Principal) => p.inst!;
 export const handler = apiHandler(prescriptionRoutes, {
   async issuePrescription({ body, principal, now, requestId }) {
     const prescriberId = institutionOf(principal);
-    const { prescriber, nominated, enrolled, knownDrugs, referral } = await store.loadIssueInputs({
+    const { prescriber, nominated, enrolled, patient, knownDrugs, referral } = await store.loadIssueInputs({
       prescriberId,
       nominatedPharmacyId: body.nominatedPharmacyId,
       personId: body.personId,
@@ -84,6 +84,7 @@ export const handler = apiHandler(prescriptionRoutes, {
 
     const rx = newPrescription({
       ...body,
+      patient,
       prescriptionId: newId('rx', now.getTime()),
       prescriberId,
       now,

@@ -354,13 +354,15 @@ export interface IssueInputs {
   prescriber?: InstitutionView;
   nominated?: InstitutionView;
   enrolled: boolean;
+  /** The patient's name and masked ID, copied onto the prescription (a 处方 names its patient). */
+  patient?: { name: string; nationalIdMasked: string };
   knownDrugs: Set<string>;
   referral?: ReferralView;
 }
 
 /**
  * Everything issuing a prescription checks, in one BatchGetItem: the prescriber, the nominated
- * pharmacy, the person (existence only: none of their data is read), the drugs, the referral.
+ * pharmacy, the person (existence, name and masked ID: nothing else of theirs is read), the drugs, the referral.
  */
 export async function loadIssueInputs(q: { prescriberId: string; nominatedPharmacyId?: string; personId: string; drugCodes: readonly string[]; referralId?: string }): Promise<IssueInputs> {
   const keys = {
@@ -372,8 +374,8 @@ export async function loadIssueInputs(q: { prescriberId: string; nominatedPharma
   const drugKeys = q.drugCodes.map(drugKey);
   const found = await batchGet([...Object.values(keys).filter((k) => k !== undefined), ...drugKeys], {
     consistent: true,
-    // Only what the checks need, from each kind of item (the person's personal data stays unread).
-    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'fromInstitutionId', 'toInstitutionId'],
+    // Only what the checks need, from each kind of item; of the person, the name and masked ID the prescription carries.
+    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked'],
   });
   const get = (k: { PK: string; SK: string } | undefined) => (k ? found.get(keyOf(k)) : undefined);
   const institution = (k: { PK: string; SK: string } | undefined) => {
@@ -385,10 +387,14 @@ export async function loadIssueInputs(q: { prescriberId: string; nominatedPharma
     prescriber: institution(keys.prescriber),
     nominated: institution(keys.nominated),
     enrolled: found.has(keyOf(keys.person)),
+    patient: patientOf(get(keys.person)),
     knownDrugs: new Set(drugKeys.flatMap((k) => (found.has(keyOf(k)) ? [String(found.get(keyOf(k))!.drugCode)] : []))),
     referral: referral ? referralView.parse(referral) : undefined,
   };
 }
+
+const patientOf = (item: Record<string, unknown> | undefined) =>
+  item && typeof item.name === 'string' && typeof item.nationalIdMasked === 'string' ? { name: item.name, nationalIdMasked: item.nationalIdMasked } : undefined;
 
 const settlementView = z.object({
   settlementId: z.string(),

@@ -110,12 +110,13 @@ const refDetail = (r: Referral) => ({
 
 export function newReferral(
   body: CreateReferralBody,
-  o: { referralId: string; fromInstitutionId: string; toInstitutionId: string; routed: boolean; mover: Mover; slaHours: number },
+  o: { referralId: string; fromInstitutionId: string; toInstitutionId: string; routed: boolean; mover: Mover; slaHours: number; patient?: Referral['patient'] },
 ): { referral: Referral; event: PendingEvent<typeof ReferralSubmitted> } {
   const at = o.mover.at.toISOString();
   const referral: Referral = {
     referralId: o.referralId,
     personId: body.personId,
+    ...(o.patient ? { patient: o.patient } : {}),
     direction: body.direction,
     status: INITIAL_STATUS,
     fromInstitutionId: o.fromInstitutionId,

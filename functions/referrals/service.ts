@@ -113,6 +113,7 @@ export async function createReferral(body: CreateReferralBody, caller: Principal
     routed: !body.toInstitutionId,
     mover: { actor: 'sender', by: sender.id, user: caller.sub, at: now },
     slaHours: slaHours(),
+    patient: { name: person.name, nationalIdMasked: person.nationalIdMasked },
   });
   if (body.upwardReferralId) extras.push(store.linkDownward(body.upwardReferralId, referralId, sender.id));
   await store.insertReferral(referral, event, extras, { now, correlationId: requestId });

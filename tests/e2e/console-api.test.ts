@@ -40,6 +40,22 @@ describe('POST /people/lookup', () => {
   });
 });
 
+describe('the patient on referrals and prescriptions', () => {
+  it('both parties see the name and masked national ID the documents were made out to', async () => {
+    const person = demoPeople[4]!;
+    const personId = (await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: person.nationalId })).body.personId;
+    const expected = { name: person.name, nationalIdMasked: `${person.nationalId.slice(0, 3)}***********${person.nationalId.slice(-4)}` };
+    const ref = await rt.call(who.clinic, 'POST', '/referrals', { personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'ENDO', reason: '血糖控制不佳', diagnoses: ['E11.9'], urgency: 'routine' });
+    expect(ref.body.patient).toEqual(expected);
+    const incoming = await rt.call(who.hospital, 'GET', '/referrals?box=incoming&status=submitted');
+    expect(incoming.body.items.find((r: { referralId: string }) => r.referralId === ref.body.referralId).patient).toEqual(expected);
+    const rx = await rt.call(who.clinic, 'POST', '/prescriptions', { personId, diagnoses: ['E11.9'], items: [{ drugCode: 'XA10BAA001', quantity: 1, dosage: '每日两次' }], nominatedPharmacyId: 'ph-xihu-1' });
+    expect(rx.body.patient).toEqual(expected);
+    await rt.settle();
+    expect((await rt.call(who.pharmacy, 'GET', `/prescriptions/${rx.body.prescriptionId}`)).body.patient).toEqual(expected);
+  });
+});
+
 describe('GET /drugs', () => {
   it('pages through the whole catalog in drug-code order', async () => {
     const first = await rt.call(who.clinic, 'GET', '/drugs?limit=5');
