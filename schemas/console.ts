@@ -10,6 +10,8 @@ export const consoleConfig = z
     oidc: z.object({ issuer: z.url(), clientId: z.string().min(1), scope: z.string().default('openid profile') }),
     province: z.object({ code: z.string(), name: z.string() }),
     timeZone: z.string().default('Asia/Shanghai'),
+    /** ICP licence number shown at the foot of each page (a site on a domain in mainland China must). */
+    icpLicense: z.string().optional(),
   })
   .strict();
 export type ConsoleConfig = z.input<typeof consoleConfig>;

@@ -34,6 +34,33 @@ export const provinceRuntime = z
   .strict();
 export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
 
+/**
+ * The console (工作台) the stack deploys: S3 + CloudFront, logging in at the province identity
+ * provider. In aws-cn, CloudFront serves only a domain with an ICP licence (ICP备案), over a
+ * certificate the operator uploads to IAM (ACM certificates are not available to CloudFront there).
+ */
+export const consoleSettings = z
+  .object({
+    /** Shown in the console's header, e.g. 浙江省. */
+    displayName: z.string().min(1).optional(),
+    /** The console's client id at the identity provider (a public client using PKCE). */
+    clientId: z.string().min(1).default('consortium-console'),
+    /** Where the console logs in (OIDC issuer); default auth.issuer. */
+    oidcIssuer: z.url({ protocol: /^https$/ }).optional(),
+    /** The console's own host name, an alias of the CloudFront distribution (DNS is the operator's). */
+    domainName: z.string().regex(/^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lower-case host name such as console.zj.example.cn').optional(),
+    /** aws: an ACM certificate in us-east-1 for domainName. aws-cn: the id of an IAM server certificate uploaded with path /cloudfront/. */
+    certificate: z
+      .union([
+        z.object({ acmCertificateArn: z.string().regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, 'an ACM certificate ARN in us-east-1 (CloudFront reads certificates from there)') }).strict(),
+        z.object({ iamCertificateId: z.string().regex(/^[A-Z0-9]{16,128}$/, 'the ServerCertificateId of an IAM server certificate (aws iam list-server-certificates)') }).strict(),
+      ])
+      .optional(),
+    /** ICP licence number (ICP备案号), shown at the foot of every console page as Chinese law requires. */
+    icpLicense: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const provinceConfig = provinceRuntime
   .extend({
     partition: z.enum(['aws', 'aws-cn']),
@@ -57,11 +84,25 @@ export const provinceConfig = provinceRuntime
       })
       .strict()
       .prefault({}),
+    console: consoleSettings.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
     if ((c.partition === 'aws-cn') !== c.region.startsWith('cn-')) {
       ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition ${c.partition}` });
+    }
+    const con = c.console;
+    const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['console', field], message });
+    if (c.partition === 'aws-cn') {
+      // CloudFront in China has no default *.cloudfront.cn domain for viewers: it serves ICP-licensed domains only.
+      if (!con.domainName) issue('domainName', 'required in aws-cn: CloudFront in China serves only an ICP-licensed domain (ICP备案)');
+      if (!con.icpLicense) issue('icpLicense', 'required in aws-cn: the ICP licence number of console.domainName');
+      if (!con.certificate || !('iamCertificateId' in con.certificate)) {
+        issue('certificate', 'required in aws-cn: {"iamCertificateId": ...} of a certificate for console.domainName uploaded to IAM with --path /cloudfront/ (CloudFront in China cannot use ACM)');
+      }
+    } else {
+      if (con.certificate && !('acmCertificateArn' in con.certificate)) issue('certificate', 'in aws, an ACM certificate: {"acmCertificateArn": "arn:aws:acm:us-east-1:…"}');
+      if (!!con.domainName !== !!con.certificate) issue(con.domainName ? 'certificate' : 'domainName', 'console.domainName and console.certificate go together');
     }
   });
 export type ProvinceConfig = z.infer<typeof provinceConfig>;

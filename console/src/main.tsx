@@ -27,8 +27,10 @@ async function start() {
       },
     });
     await completeLogin();
+    root.replaceChildren();
     render(<App config={config} />, root);
   } catch (err) {
+    root.replaceChildren();
     render(
       <main class="boot-error">
         <h1>工作台无法启动</h1>

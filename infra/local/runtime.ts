@@ -139,7 +139,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       files: consoleFiles((url) => ({
         apiBaseUrl: '',
         oidc: { issuer: `${url.origin}/_local/oidc`, clientId: CONSOLE_CLIENT_ID },
-        province: { code: province.code, name: province.name },
+        province: { code: province.code, name: province.console.displayName ?? province.name },
         timeZone: province.timeZone,
       })),
       local: async (req, body, url) => {

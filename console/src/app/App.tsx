@@ -88,6 +88,9 @@ export function App({ config }: { config: ConsoleConfig }) {
   return (
     <QueryClientProvider client={queryClient}>
       {session ? <Shell session={session} config={config} /> : <Login province={config.province.name} />}
+      {config.icpLicense && (
+        <footer class="icp"><a href="https://beian.miit.gov.cn/" rel="noreferrer" target="_blank">{config.icpLicense}</a></footer>
+      )}
     </QueryClientProvider>
   );
 }

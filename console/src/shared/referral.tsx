@@ -14,10 +14,11 @@ import { Badge, Field, FormError } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
-/** The patient as this desk knows them: the name if this session looked them up, else a short handle. */
-export function usePatientLabel(personId: string): string {
+/** The patient as the document names them (name and masked ID), else as this session looked them up, else a short handle. */
+export function usePatientLabel(personId: string, named?: { name: string; nationalIdMasked: string }): string {
   const q = useQuery<{ name: string; nationalIdMasked: string }>({ queryKey: ['person', personId], enabled: false, staleTime: Infinity });
-  return q.data ? `${q.data.name}（${q.data.nationalIdMasked}）` : `患者 ${shortId(personId)}`;
+  const p = named ?? q.data;
+  return p ? `${p.name}（${p.nationalIdMasked}）` : `患者 ${shortId(personId)}`;
 }
 
 export function useDepartmentName(institutionId: string, code: string): string {
@@ -29,7 +30,7 @@ export function ReferralSummary({ r }: { r: Referral }) {
   const from = useInstitutionName(r.fromInstitutionId);
   const to = useInstitutionName(r.toInstitutionId);
   const dept = useDepartmentName(r.direction === 'up' ? r.toInstitutionId : r.fromInstitutionId, r.department);
-  const patient = usePatientLabel(r.personId);
+  const patient = usePatientLabel(r.personId, r.patient);
   return (
     <dl class="facts">
       <dt>转诊单号</dt><dd>{shortId(r.referralId)}</dd>

@@ -1,7 +1,7 @@
 // The clinic desk: find the patient by national ID, then refer up or prescribe in one click; the
 // clinic's referrals and prescriptions by status; a referral's history with its slip (转诊单).
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
 import { prescriptionRequest, prescriptionStatuses, type PrescriptionStatus } from '#schemas/prescriptions';
@@ -25,7 +25,7 @@ export const clinicNav = [
 export function ClinicDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'refer': return <ReferForm personId={path[1]!} />;
-    case 'prescribe': return <PrescribeForm personId={path[1]!} />;
+    case 'prescribe': return <PrescribeForm personId={path[1]!} referralId={path[2]} />;
     case 'referrals': return path[1] ? <ReferralDetail id={path[1]} /> : <Referrals />;
     case 'prescriptions': return <Prescriptions />;
     default: return <FindPerson />;
@@ -61,7 +61,7 @@ function FindPerson() {
         <div class="card person" role="region" aria-label="患者">
           <p><strong class="big-text">{found.name}</strong> <span class="mono">{found.nationalIdMasked}</span> · {found.district}</p>
           <div class="buttons">
-            <a class="button primary" href={`#/clinic/refer/${found.personId}`}>转诊</a>
+            <a class="button primary" href={`#/clinic/refer/${found.personId}`}>发起转诊</a>
             <a class="button" href={`#/clinic/prescribe/${found.personId}`}>开处方</a>
           </div>
         </div>
@@ -159,7 +159,7 @@ function Referrals() {
 
 function ReferralRow({ r }: { r: Referral }) {
   const to = useInstitutionName(r.toInstitutionId);
-  const patient = usePatientLabel(r.personId);
+  const patient = usePatientLabel(r.personId, r.patient);
   return (
     <tr>
       <td><a href={`#/clinic/referrals/${r.referralId}`}>{shortId(r.referralId)}</a></td>
@@ -179,7 +179,7 @@ function ReferralDetail({ id }: { id: string }) {
     <section>
       <Title actions={<>
         <button type="button" onClick={() => print()}>打印转诊单</button>
-        <a class="button" href={`#/clinic/prescribe/${r.personId}`}>开处方</a>
+        <a class="button" href={`#/clinic/prescribe/${r.personId}/${r.referralId}`}>开处方</a>
       </>}>转诊 {shortId(r.referralId)}</Title>
       <div class="slip">
         <h2 class="print-only">双向转诊单（{r.direction === 'up' ? '上转' : '下转'}）</h2>
@@ -203,8 +203,9 @@ function Qr({ text, label }: { text: string; label: string }) {
 
 interface RxLine { drugCode: string; quantity: string; dosage: string }
 
-function PrescribeForm({ personId }: { personId: string }) {
-  const patient = usePatientLabel(personId);
+function PrescribeForm({ personId, referralId }: { personId: string; referralId?: string }) {
+  const referral = useQuery({ queryKey: ['referral', referralId], queryFn: () => call('getReferral', { params: { id: referralId! } }), enabled: !!referralId });
+  const patient = usePatientLabel(personId, referral.data?.patient);
   const drugs = useDrugs();
   const pharmacies = useInstitutions('pharmacy');
   const draft = takeDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string }>(`rx-${personId}`);
@@ -213,11 +214,16 @@ function PrescribeForm({ personId }: { personId: string }) {
   const [pharmacy, setPharmacy] = useState(draft?.pharmacy ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
   useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy });
+  // From a referral: its diagnoses to start with, and the prescription linked to it.
+  useEffect(() => {
+    if (referral.data && !diagnoses) setDiagnoses(referral.data.diagnoses.join(' '));
+  }, [referral.data]);
   const qc = useQueryClient();
   const body = () => ({
     personId, diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean),
     items: lines.map((l) => ({ drugCode: l.drugCode, quantity: Number(l.quantity), dosage: l.dosage })),
     ...(pharmacy ? { nominatedPharmacyId: pharmacy } : {}),
+    ...(referralId ? { referralId } : {}),
   });
   const issue = useMutation({
     mutationFn: () => call('issuePrescription', { body: body() }),
@@ -284,7 +290,7 @@ function Prescriptions() {
           <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th></tr></thead>
           <tbody>{list.data.items.map((p) => (
             <tr key={p.prescriptionId}>
-              <td>{shortId(p.prescriptionId)}</td><td><PatientCell personId={p.personId} /></td>
+              <td>{shortId(p.prescriptionId)}</td><td><PatientCell personId={p.personId} patient={p.patient} /></td>
               <td>{p.items.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('；')}</td>
               <td><PharmacyCell id={p.pharmacyId} /></td><td>{dateTime(p.issuedAt)}</td>
             </tr>
@@ -295,5 +301,5 @@ function Prescriptions() {
   );
 }
 
-const PatientCell = ({ personId }: { personId: string }) => <>{usePatientLabel(personId)}</>;
+const PatientCell = ({ personId, patient }: { personId: string; patient?: { name: string; nationalIdMasked: string } }) => <>{usePatientLabel(personId, patient)}</>;
 const PharmacyCell = ({ id }: { id?: string }) => <>{useInstitutionName(id)}</>;

@@ -82,7 +82,7 @@ function Worklist() {
 
 function Row({ r }: { r: Referral }) {
   const from = useInstitutionName(r.fromInstitutionId);
-  const patient = usePatientLabel(r.personId);
+  const patient = usePatientLabel(r.personId, r.patient);
   const dept = useDepartmentName(r.toInstitutionId, r.department);
   return (
     <tr>
@@ -100,7 +100,7 @@ function Row({ r }: { r: Referral }) {
 function Triage({ r, remaining }: { r: Referral; remaining: number }) {
   const qc = useQueryClient();
   const from = useInstitutionName(r.fromInstitutionId);
-  const patient = usePatientLabel(r.personId);
+  const patient = usePatientLabel(r.personId, r.patient);
   const dept = useDepartmentName(r.toInstitutionId, r.department);
   const [day, setDay] = useState(tomorrow());
   const [time, setTime] = useState('09:00');
@@ -196,7 +196,7 @@ function DownForm({ up }: { up: Referral }) {
   return (
     <form onSubmit={submit} novalidate>
       <Title>下转至 {clinic.data?.name ?? up.fromInstitutionId}</Title>
-      <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {shortId(up.personId)}</p>
+      <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {up.patient?.name ?? shortId(up.personId)}</p>
       <FormError errors={errors} />
       <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value)} />}</Field>
       <Field label="下转原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>

@@ -2,7 +2,7 @@
 // here, stock, and the day's settlements.
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
-import { prescriptionStatuses, type Prescription, type PrescriptionStatus } from '#schemas/prescriptions';
+import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
 import type { Settlement } from '#schemas/vouchers';
 import { call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
@@ -68,7 +68,7 @@ function PrescriptionCard({ p }: { p: Prescription }) {
         <Badge tone={`status-${p.status}`}>{prescriptionStatusLabel[p.status]}</Badge>
         <span class="muted">{prescriber} · 开具于 {dateTime(p.issuedAt)} · 有效至 {dateTime(p.expiresAt)}</span>
       </div>
-      <p class="muted">患者 {shortId(p.personId)} · 诊断 {p.diagnoses.join('、')}</p>
+      <p>患者 <strong>{p.patient ? `${p.patient.name}（${p.patient.nationalIdMasked}）` : shortId(p.personId)}</strong> · 诊断 {p.diagnoses.join('、')}</p>
       <table>
         <thead><tr><th scope="col">药品</th><th scope="col" class="num">数量</th><th scope="col">用法用量</th></tr></thead>
         <tbody>{p.items.map((i) => <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td class="num">{i.quantity}</td><td>{i.dosage}</td></tr>)}</tbody>
@@ -213,4 +213,3 @@ function Stock() {
   );
 }
 
-export const allPrescriptionStatuses = prescriptionStatuses;

@@ -1,0 +1,83 @@
+// Browser tests: Chromium from the OS packages driven by playwright-core, against the real local
+// runtime (one per test file, serving the built console). Locators by role and accessible name,
+// assertions that wait for the page (Playwright's auto-waiting locators, vitest's expect.poll), no sleeps. Screenshots of every screen go to tests/browser/.screenshots/
+// (git-ignored); every screen is checked with axe (no serious or critical violation).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import type { RuntimeOptions } from '../../infra/local/runtime.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const screenshots = join(import.meta.dirname, '.screenshots');
+
+export interface Desk {
+  rt: TestRuntime;
+  browser: Browser;
+  stop(): Promise<void>;
+}
+
+export async function startDesk(o: RuntimeOptions = {}): Promise<Desk> {
+  mkdirSync(screenshots, { recursive: true });
+  const rt = await startTestRuntime(o);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--lang=zh-CN', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+  });
+  return { rt, browser, stop: async () => { await browser.close(); await rt.stop(); } };
+}
+
+export interface Who {
+  /** The role option's label on the dev issuer's page. */
+  role: '社区卫生服务中心' | '医院' | '药店' | '平台运营方';
+  /** The institution's name (none for the operator). */
+  institution?: string;
+  /** The staff member's option label, e.g. "林芳（执业药师）". */
+  staff: string;
+}
+
+export const people = {
+  gp: { role: '社区卫生服务中心', institution: '灵隐街道社区卫生服务中心', staff: '王建国（全科医生）' },
+  nurse: { role: '医院', institution: '浙江省人民医院', staff: '陈静（分诊护士）' },
+  pharmacist: { role: '药店', institution: '西湖大药房文三路店', staff: '林芳（执业药师）' },
+  otherPharmacist: { role: '药店', institution: '民生药店古荡店', staff: '吴强（执业药师）' },
+  operator: { role: '平台运营方', staff: '赵磊（平台运营）' },
+} satisfies Record<string, Who>;
+
+/** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
+export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await desk.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+  return { page, context };
+}
+
+/** Through the console's login button and the dev issuer's authorize page, as a person would. */
+export async function login(page: Page, url: string, who: Who): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('button', { name: '登录' }).click();
+  await fillIssuerForm(page, who);
+  await page.getByRole('button', { name: '退出登录' }).waitFor();
+}
+
+export async function fillIssuerForm(page: Page, who: Who): Promise<void> {
+  await page.getByRole('heading', { name: '登录工作台' }).waitFor();
+  await page.getByLabel('角色').selectOption({ label: who.role });
+  await page.getByLabel('机构').selectOption(who.institution ? { label: who.institution } : { value: '' });
+  await page.getByLabel('工作人员').selectOption({ label: who.staff });
+  await page.getByRole('button', { name: '登录' }).click();
+}
+
+/** Saves a screenshot of the screen and checks it with axe: no serious or critical violation. */
+export async function screen(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)).toEqual([]);
+}
+
+/** The text of a locator, polled until the assertion holds (or the timeout). */
+export const textOf = (l: import('playwright-core').Locator) => () => l.innerText();
