@@ -95,8 +95,7 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     await gp.getByRole('button', { name: '开具处方' }).click();
     await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
     // Routing is asynchronous: the worklist refreshes by itself until the prescription shows as routed.
-    await expect.poll(textOf(gp.locator('main table')), poll).toContain('苯磺酸氨氯地平片 5mg ×2');
-    expect(await gp.locator('main table').innerText()).toContain('西湖大药房文三路店');
+    await expect.poll(textOf(gp.locator('main table')), poll).toMatch(/苯磺酸氨氯地平片 5mg ×2\s+西湖大药房文三路店/);
     await screen(gp, 'clinic-5-prescriptions');
   });
 
@@ -191,10 +190,10 @@ describe('operator', () => {
     await expect.poll(textOf(page.locator('main')), poll).toContain('¥70.00');
     await screen(page, 'operator-1-overview');
     await page.getByRole('link', { name: '机构' }).click();
-    await page.getByRole('cell', { name: '浙江省人民医院' }).waitFor();
+    await page.getByRole('cell', { name: '浙江省人民医院', exact: true }).waitFor();
     await screen(page, 'operator-2-institutions');
     await page.getByRole('link', { name: '药品目录' }).click();
-    await page.getByRole('cell', { name: '苯磺酸氨氯地平片 5mg' }).waitFor();
+    await page.getByRole('cell', { name: '苯磺酸氨氯地平片 5mg', exact: true }).waitFor();
     await screen(page, 'operator-3-drugs');
   });
 

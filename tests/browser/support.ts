@@ -24,6 +24,8 @@ export async function startDesk(o: RuntimeOptions = {}): Promise<Desk> {
   const rt = await startTestRuntime(o);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
+    // Chromium on Linux takes its UI locale (date and time inputs) from the environment.
+    env: { ...process.env, LANG: 'zh_CN.UTF-8', LANGUAGE: 'zh_CN:zh' },
     args: ['--lang=zh-CN', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });
   return { rt, browser, stop: async () => { await browser.close(); await rt.stop(); } };

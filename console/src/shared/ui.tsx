@@ -5,11 +5,11 @@ import { useId } from 'preact/hooks';
 import { yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
 
-export function Field(props: { label: string; error?: string; hint?: string; children: (id: string, describedBy: string | undefined) => JSX.Element; wide?: boolean }) {
+export function Field(props: { label: string; error?: string; hint?: string; children: (id: string, describedBy: string | undefined) => JSX.Element; wide?: boolean; narrow?: boolean }) {
   const id = useId();
   const describedBy = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
   return (
-    <div class={`field${props.error ? ' invalid' : ''}${props.wide ? ' wide' : ''}`}>
+    <div class={`field${props.error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}>
       <label for={id}>{props.label}</label>
       {props.children(id, describedBy)}
       {props.hint && <small id={`${id}-hint`} class="hint">{props.hint}</small>}

@@ -33,7 +33,7 @@ function Overview() {
   return (
     <section>
       <Title>全省概览</Title>
-      <Field label="日期">{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+      <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : <>
         <h2>{date(q.data.date)} 医保结算（不含冲正）</h2>
         <dl class="totals">
