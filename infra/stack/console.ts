@@ -168,8 +168,10 @@ export class ConsoleHosting extends Construct {
       },
       additionalBehaviors: Object.fromEntries(apiPathPatterns(props.routes).map((pattern) => [pattern, apiBehaviour])),
       ...(p.console.domainName ? { domainNames: [p.console.domainName] } : {}),
-      ...(certificate && 'acmCertificateArn' in certificate ? { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificate.acmCertificateArn) } : {}),
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      // TLS 1.2 needs a certificate of our own (the default *.cloudfront.net one is fixed at TLSv1).
+      ...(certificate && 'acmCertificateArn' in certificate
+        ? { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificate.acmCertificateArn), minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 }
+        : {}),
       httpVersion: china ? cloudfront.HttpVersion.HTTP2 : cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,
       logBucket: this.logs,
