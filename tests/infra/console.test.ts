@@ -113,6 +113,16 @@ describe('console hosting', () => {
     });
   });
 
+  it('in aws with a domain of its own: the ACM certificate and TLS 1.2', () => {
+    const zj = provinces.find((p) => p.code === 'ZJ')!;
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a2b-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
+    const withDomain = { ...zj, console: { ...zj.console, domainName: 'console.zj.example.com', certificate: { acmCertificateArn: arn } } };
+    const app = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), [withDomain]);
+    const config = distributionConfig(Template.fromStack(app.node.findChild('Consortium-ZJ') as ProvinceStack));
+    expect(config.Aliases).toEqual(['console.zj.example.com']);
+    expect(config.ViewerCertificate).toMatchObject({ AcmCertificateArn: arn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
+  });
+
   it('no API path can shadow the console: a route under one of its paths is refused', () => {
     expect(() => apiPathPatterns([...routes, { ...routes[0]!, path: '/assets/x' } as RouteDef])).toThrow(/would shadow/);
     expect(CONSOLE_PATHS).toContain('/console-config.json');
