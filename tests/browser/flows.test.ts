@@ -205,7 +205,7 @@ describe('operator', () => {
     await page.getByLabel('CSV 文件').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await expect.poll(textOf(page.locator('main')), poll).toContain('新登记 1 人');
     const failed = page.getByRole('table', { name: '未通过的行' });
-    expect(await failed.innerText()).toMatch(/3\s+nationalId/);
+    expect(await failed.innerText()).toMatch(/3\s+身份证号\s+身份证号无效/);
     await screen(page, 'operator-4-enrol');
     const found = await desk.rt.call(await desk.rt.as('operator'), 'POST', '/people/lookup', { nationalId: '11010519491231002X' });
     expect(found.body.name).toBe('钱七');

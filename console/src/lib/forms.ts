@@ -24,7 +24,8 @@ const fieldHints: Record<string, string> = {
   personalAccountFen: '个人账户余额无效',
 };
 
-function translate(path: string, issue: { code?: string; message: string }): string {
+/** A field problem (ours or the API's) in Chinese. */
+export function translate(path: string, issue: { code?: string; message: string }): string {
   const last = path.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
   if (issue.message === 'Required' || /received undefined/.test(issue.message)) return '必填';
   if (/[\u4e00-\u9fff]/.test(issue.message)) return issue.message;

@@ -6,7 +6,7 @@ import { drugCategories, drugInput, institutionInput, institutionLevels, institu
 import { referralStatuses } from '#schemas/referrals';
 import { call, type ApiError } from '../../lib/api.ts';
 import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
-import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
 import { useDrugs, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
@@ -148,6 +148,11 @@ function parseCsv(text: string): string[][] {
 
 interface RowError { row: number; field: string; message: string }
 
+/** The CSV column a person's field came from, as the operator named it. */
+const columnLabel: Record<string, string> = {
+  nationalId: '身份证号', name: '姓名', phone: '手机号', district: '区县', personalAccountFen: '个人账户余额', annualPooledUsedFen: '本年统筹已用', personalAccount: '个人账户余额', annualPooledUsed: '本年统筹已用',
+};
+
 function Enrol() {
   const [progress, setProgress] = useState<{ done: number; total: number }>();
   const [result, setResult] = useState<{ enrolled: number; updated: number; errors: RowError[] }>();
@@ -166,7 +171,7 @@ function Enrol() {
         if (!key || v === '') return;
         if (key === 'personalAccount' || key === 'annualPooledUsed') {
           const fen = parseYuan(v);
-          if (fen === undefined) errors.push({ row: i + 2, field: key, message: `金额无效：${v}` });
+          if (fen === undefined) errors.push({ row: i + 2, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
           else rec[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
         } else rec[key] = v;
       });
@@ -182,7 +187,12 @@ function Enrol() {
         const r = await call('enrol', { body: { people: batch } });
         enrolled += r.enrolled;
         updated += r.updated;
-        for (const rej of r.rejected) for (const e of rej.errors) errors.push({ row: start + rej.index + 2, field: e.path.split('.').pop() ?? '', message: e.message });
+        for (const rej of r.rejected) {
+          for (const e of rej.errors) {
+            const field = e.path.split('.').pop() ?? '';
+            errors.push({ row: start + rej.index + 2, field: columnLabel[field] ?? field, message: translate(field, e) });
+          }
+        }
       } catch (e) {
         errors.push({ row: start + 2, field: '', message: `第 ${start + 2}–${start + batch.length + 1} 行未提交：${problemText(e)}` });
       }
