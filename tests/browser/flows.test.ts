@@ -76,11 +76,16 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     await nurse.getByRole('button', { name: '提交下转' }).click();
     await expect.poll(textOf(nurse.locator('main')), poll).toContain('每月随访血压');
     expect(await nurse.locator('main').innerText()).toContain('下转');
+    await nurse.getByRole('link', { name: '下转记录' }).click();
+    await expect.poll(textOf(nurse.locator('main table')), poll).toMatch(new RegExp(`${patient.name}.*\\s+灵隐街道社区卫生服务中心`));
+    await screen(nurse, 'hospital-5-outgoing');
   });
 
   it('the GP sees the referral accepted and prescribes, nominating a pharmacy', async () => {
     await gp.getByRole('link', { name: '转诊', exact: true }).click();
     await gp.getByRole('button', { name: /已完成/ }).click();
+    await expect.poll(textOf(gp.locator('main table')), poll).toContain('浙江省人民医院');
+    await screen(gp, 'clinic-6-referrals');
     await gp.getByRole('link', { name: /^[0-9A-Z]{6}$/ }).first().click();
     await expect.poll(textOf(gp.locator('main')), poll).toContain('已完成');
     await gp.getByRole('link', { name: '开处方' }).click();

@@ -97,7 +97,7 @@ describe('tenancy', () => {
 
     const { page } = await newPage(desk);
     await login(page, rt.url, people.otherPharmacist);
-    expect(await page.getByRole('banner').innerText()).toContain('民生药店古荡店');
+    await expect.poll(textOf(page.getByRole('banner')), poll).toContain('民生药店古荡店');
     await page.getByRole('link', { name: '当日结算' }).click();
     await page.getByText('当日没有结算').waitFor();
     expect(await page.locator('main').innerText()).not.toContain('¥43.21');

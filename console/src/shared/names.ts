@@ -13,7 +13,8 @@ export function useInstitutionName(id: string | undefined): string {
   const q = useInstitution(id);
   if (!id) return '—';
   if (id === 'platform') return '平台自动';
-  return q.data?.name ?? id;
+  // While loading, a placeholder rather than a raw id; the id only if the name cannot be had.
+  return q.data?.name ?? (q.isError ? id : '…');
 }
 
 export function useInstitutions(type?: 'clinic' | 'hospital' | 'pharmacy') {

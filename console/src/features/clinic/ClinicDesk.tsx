@@ -130,7 +130,8 @@ function ReferForm({ personId }: { personId: string }) {
 function useCounts<S extends string>(op: 'referrals' | 'prescriptions', statuses: readonly S[]) {
   const qs = useQueries({
     queries: statuses.map((s) => ({
-      queryKey: [op, 'count', s],
+      // The same query as the list of that status: a tab's count and its list never disagree.
+      queryKey: op === 'referrals' ? ['referrals', 'outgoing', s] : ['prescriptions', s],
       queryFn: () => (op === 'referrals' ? call('listReferrals', { query: { box: 'outgoing', status: s as ReferralStatus, limit: 200 } }) : call('listPrescriptions', { query: { status: s as PrescriptionStatus, limit: 200 } })),
       refetchInterval: 30_000,
     })),
@@ -141,7 +142,7 @@ function useCounts<S extends string>(op: 'referrals' | 'prescriptions', statuses
 function Referrals() {
   const [status, setStatus] = useState<ReferralStatus>('submitted');
   const count = useCounts('referrals', referralStatuses);
-  const list = useQuery({ queryKey: ['referrals', 'outgoing', status], queryFn: () => call('listReferrals', { query: { box: 'outgoing', status, limit: 50 } }), refetchInterval: 15_000 });
+  const list = useQuery({ queryKey: ['referrals', 'outgoing', status], queryFn: () => call('listReferrals', { query: { box: 'outgoing', status, limit: 200 } }), refetchInterval: 15_000 });
   return (
     <section>
       <Title>转出的转诊</Title>
@@ -278,7 +279,7 @@ function Prescriptions() {
   const [status, setStatus] = useState<PrescriptionStatus>('routed');
   const count = useCounts('prescriptions', rxTabs);
   const name = useDrugName();
-  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 50 } }), refetchInterval: 10_000 });
+  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: 10_000 });
   void prescriptionStatuses;
   return (
     <section>

@@ -215,8 +215,23 @@ function Outgoing() {
       <Title>下转记录</Title>
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : (list.data?.items.length ?? 0) === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
-        <ul class="cards">{list.data!.items.map((r) => <li key={r.referralId} class="card"><a href={`#/hospital/referrals/${r.referralId}`}>下转 {shortId(r.referralId)}</a> · {dateTime(r.updatedAt)}</li>)}</ul>
+        <table>
+          <caption class="sr-only">{referralStatusLabel[status]}的下转</caption>
+          <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收机构</th><th scope="col">更新时间</th></tr></thead>
+          <tbody>{list.data!.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
+        </table>
       )}
     </section>
+  );
+}
+
+function OutgoingRow({ r }: { r: Referral }) {
+  const to = useInstitutionName(r.toInstitutionId);
+  const patient = usePatientLabel(r.personId, r.patient);
+  return (
+    <tr>
+      <td><a href={`#/hospital/referrals/${r.referralId}`}>{shortId(r.referralId)}</a></td>
+      <td>{patient}</td><td>{to}</td><td>{dateTime(r.updatedAt)}</td>
+    </tr>
   );
 }

@@ -36,9 +36,10 @@ const queueStatuses = ['routed', 'accepted', 'dispensed'] as const satisfies rea
 function Queue() {
   const [status, setStatus] = useState<(typeof queueStatuses)[number]>('routed');
   const counts = useQueries({
-    queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', 'count', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: 30_000 })),
+    // The same query as the list of that status: a tab's count and its list never disagree.
+    queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: 30_000 })),
   });
-  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 50 } }), refetchInterval: 10_000 });
+  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: 10_000 });
   return (
     <section>
       <Title>流转到本店的处方</Title>
