@@ -32,7 +32,7 @@ const token = (code: string, verifier: string) =>
 
 describe('dev OIDC provider', () => {
   it('publishes a discovery document for its own URL', async () => {
-    const doc = await (await fetch(`${rt.url}/_local/oidc/.well-known/openid-configuration`)).json();
+    const doc: unknown = await (await fetch(`${rt.url}/_local/oidc/.well-known/openid-configuration`)).json();
     expect(doc).toMatchObject({ issuer: `${rt.url}/_local/oidc`, token_endpoint: `${rt.url}/_local/oidc/token`, code_challenge_methods_supported: ['S256'], end_session_endpoint: `${rt.url}/_local/oidc/logout` });
   });
 
@@ -60,7 +60,7 @@ describe('dev OIDC provider', () => {
 
     const { challenge: c2, verifier: v2 } = pkce();
     const code2 = new URL((await authorize(c2, { role: 'pharmacy', institution: 'ph-xihu-1', staff: 'pharmacy:rph-lin' })).headers.get('location')!).searchParams.get('code')!;
-    const tokens = await (await token(code2, v2)).json();
+    const tokens = (await (await token(code2, v2)).json()) as { access_token: string; id_token: string };
     expect(tokens).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), id_token: expect.any(String) });
     expect(decodeJwt(tokens.access_token)).toMatchObject({ role: 'pharmacy', inst: 'ph-xihu-1', prov: 'ZJ', sub: 'ph-xihu-1:rph-lin', aud: 'consortium-api' });
     expect(decodeJwt(tokens.id_token)).toMatchObject({ iss: `${rt.url}/_local/oidc`, aud: 'consortium-console', nonce: 'n-1', name: '林芳' });
