@@ -12,7 +12,7 @@ import { slug, startTestRuntime, type Caller, type TestRuntime } from '../suppor
 let rt: TestRuntime;
 let operator: Caller;
 beforeAll(async () => {
-  rt = await startTestRuntime({ busMaxAttempts: 3, busBaseDelayMs: 20 });
+  rt = await startTestRuntime({ busRetry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxEventAgeMs: 60_000 } });
   operator = await rt.as('operator');
 });
 afterAll(() => rt?.stop());
