@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     // One DynamoDB Local for the whole run; each test file gets its own table.
     globalSetup: ['tests/support/global-setup.ts'],
+    // TEST_NOW=<instant> runs the tests at that instant (tests/support/test-clock.ts).
+    setupFiles: ['tests/support/test-clock.ts'],
     env,
     allowOnly: false,
     projects: [

@@ -79,3 +79,14 @@ export const PrescriptionExpired = defineEvent({
   version: 1,
   detail: { ...transition, pharmacyId: z.string().optional() },
 });
+
+/**
+ * A pharmacy set its stock of these drugs (PUT /pharmacies/{id}/stock): the router routes again the
+ * unroutable prescriptions waiting on the pharmacy's district or on the pharmacy itself.
+ */
+export const PharmacyStockChanged = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PharmacyStockChanged',
+  version: 1,
+  detail: { pharmacyId: z.string(), district: z.string(), drugCodes: z.array(drugCode).min(1) },
+});

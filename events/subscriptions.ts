@@ -2,7 +2,7 @@
 // stack and the local bus's rules are both built from it.
 import type { FunctionName } from '../functions/catalog.ts';
 import { patternFor, sources } from './catalog.ts';
-import { PrescriptionIssued, PrescriptionRejected } from './prescriptions.ts';
+import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from './prescriptions.ts';
 import { notifiedEvents } from '../functions/notifications/templates.ts';
 import { referralEvents, settlementEvents } from '../functions/overview/counters.ts';
 
@@ -28,8 +28,8 @@ export const subscriptions: readonly Subscription[] = [
   // ── prescriptions ──
   {
     rule: 'prescription-router',
-    description: 'Issued prescriptions, and rejected ones to route again, to the prescription router',
-    pattern: patternFor(PrescriptionIssued, PrescriptionRejected),
+    description: 'Issued prescriptions, rejected ones to route again, and stock changes that may route waiting (unroutable) ones',
+    pattern: patternFor(PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged),
     target: 'prescriptionRouter',
   },
 

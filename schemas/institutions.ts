@@ -90,6 +90,8 @@ export const drugInput = z
   .strict();
 export const drug = drugInput.extend({ drugCode }).meta({ id: 'Drug' });
 export type Drug = z.infer<typeof drug>;
+/** PUT takes what GET returns (a round trip): the body may repeat the path's drugCode (checked equal). */
+export const drugPut = drugInput.extend({ drugCode: drugCode.optional() });
 
 const tag = 'operator';
 export const institutionRoutes = [
@@ -200,9 +202,9 @@ export const institutionRoutes = [
     fn: 'institutions',
     auth: ['operator'],
     tag: 'catalog',
-    summary: 'Create (201) or replace (200) a drug of the catalog',
+    summary: 'Create (201) or replace (200) a drug of the catalog; takes the representation GET returns (a drugCode in the body must equal the path\'s)',
     params: z.object({ drugCode }),
-    body: drugInput,
+    body: drugPut,
     responses: { 200: drug, 201: drug },
     problems: ['validation-failed', ...authProblems],
   }),

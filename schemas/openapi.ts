@@ -28,7 +28,7 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title?: str
       parameters.push({
         name: 'Idempotency-Key',
         in: 'header',
-        required: true,
+        required: r.idempotencyKey === 'required',
         description: 'Same key and body returns the original response; same key, different body → 422 idempotency-key-reused',
         schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
       });

@@ -10,6 +10,9 @@ export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 /** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
 export const MAX_PRESCRIPTION_ITEMS = 5;
 
+/** Stock lines per PUT: one transaction of 100 writes, one of them the event. */
+export const MAX_STOCK_ITEMS = 99;
+
 export const prescriptionItem = z
   .object({
     drugCode,
@@ -98,8 +101,9 @@ export const stockRequest = z
           .strict(),
       )
       .min(1, 'at least one item')
-      // One transaction per request: all or nothing (DynamoDB allows 100 writes per transaction).
-      .max(100, 'at most 100 items per request')
+      // One transaction per request, all or nothing: DynamoDB allows 100 writes per transaction, one of
+      // which is the PharmacyStockChanged event.
+      .max(MAX_STOCK_ITEMS, `at most ${MAX_STOCK_ITEMS} items per request`)
       .superRefine(uniqueDrugCodes),
   })
   .strict();
@@ -133,8 +137,10 @@ export const prescriptionRoutes = [
     tag,
     summary: 'Issue an e-prescription; it is routed to a pharmacy asynchronously (status becomes routed or unroutable)',
     body: prescriptionRequest,
+    // A HIS that lost the answer retries with the same key and gets the same prescription, not a second one.
+    idempotencyKey: 'optional',
     responses: { 201: prescription },
-    problems: ['validation-failed', 'not-enrolled', ...authProblems],
+    problems: ['validation-failed', 'not-enrolled', 'idempotency-key-reused', 'conflict', ...authProblems],
   }),
   defineRoute({
     operationId: 'getPrescription',
@@ -220,7 +226,9 @@ export const prescriptionRoutes = [
     fn: 'prescriptions',
     auth: ['pharmacy'],
     tag,
-    summary: 'Set on-hand quantities (that pharmacy only); available = on hand − reserved; below reserved → 409, nothing changed',
+    summary:
+      'Set on-hand quantities (that pharmacy only); available = on hand − reserved; below reserved → 409, nothing changed. ' +
+      'Unroutable prescriptions waiting for these drugs in the pharmacy\'s district, or nominating it, are routed again within seconds',
     params: pharmacyParam,
     body: stockRequest,
     responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel) }) },

@@ -26,8 +26,11 @@ export interface RouteDef {
   readonly bodyOptional?: boolean;
   /** Documented body where the handler validates parts itself (e.g. per-item enrolment). */
   readonly docBody?: z.ZodType;
-  /** Money-moving POSTs require an Idempotency-Key header. */
-  readonly idempotencyKey?: boolean;
+  /**
+   * The Idempotency-Key header: money-moving POSTs require one; creating POSTs that clients retry take
+   * one optionally (same key and body → the first answer).
+   */
+  readonly idempotencyKey?: 'required' | 'optional';
   readonly responses: Readonly<Record<number, z.ZodType | null>>;
   /** Per-method throttle below the stage's, for expensive routes (requests per second). */
   readonly throttle?: { readonly rate: number; readonly burst: number };

@@ -154,7 +154,7 @@ export const voucherRoutes = [
     tag,
     summary: 'Settle a purchase with a voucher code: pooled fund, personal account and cash',
     body: settlementRequest,
-    idempotencyKey: true,
+    idempotencyKey: 'required',
     responses: { 201: settlement },
     problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'idempotency-key-reused', 'conflict', 'service-unavailable', ...authProblems],
   }),

@@ -81,7 +81,12 @@ export const handler = apiHandler(institutionRoutes, {
   },
 
   async putDrug({ params, body, now, requestId }) {
-    const drug = { drugCode: params.drugCode, ...body };
+    if (body.drugCode !== undefined && body.drugCode !== params.drugCode) {
+      throw problem('validation-failed', 'the body names another drug than the path', [
+        { path: 'body.drugCode', message: `must equal the path's drug code ${params.drugCode}` },
+      ]);
+    }
+    const drug = { ...body, drugCode: params.drugCode };
     const existed = await withRaceRetries(async () => {
       const existing = await store.getDrug(params.drugCode);
       await store.putDrug(drug, !!existing, { now, correlationId: requestId });

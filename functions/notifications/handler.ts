@@ -4,7 +4,7 @@
 // outbox (see notificationStreamFilter).
 import type { DetailBase } from '#events/catalog';
 import type { Institution } from '#schemas/institutions';
-import { epochSeconds } from '#shared/clock';
+import { chineseDateTime, epochSeconds } from '#shared/clock';
 import { cached } from '#shared/cache';
 import { applyOnce, eventConsumer } from '#shared/consumer';
 import { tableName } from '#shared/db';
@@ -39,14 +39,7 @@ async function namesFor(detail: Record<string, unknown>): Promise<Names> {
   return {
     institution: (id) => found.get(id)?.name ?? id,
     department: (id, code) => found.get(id)?.departments?.find((d) => d.code === code)?.name ?? code,
-    time: (iso) => {
-      const parts = Object.fromEntries(
-        new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-          .formatToParts(new Date(iso))
-          .map((p) => [p.type, p.value]),
-      );
-      return `${parts.year}年${parts.month}月${parts.day}日 ${parts.hour}:${parts.minute}`;
-    },
+    time: (iso) => chineseDateTime(new Date(iso), timeZone),
   };
 }
 

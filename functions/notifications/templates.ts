@@ -83,6 +83,15 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
     text: (d, n) => `${SIGN}您的电子处方已发送至${n.institution(d.pharmacyId)}，药师审核后即可凭医保电子凭证取药。`,
   }),
   row({
+    // Routed after all (stock arrived): the prescriber, told it was unroutable, learns it need not act.
+    event: PrescriptionRouted,
+    to: (d) => ({ institutionId: d.prescriberId }),
+    text: (d, n) =>
+      d.previousStatus === 'unroutable'
+        ? `处方 ${d.prescriptionId} 已有药房备齐药品，现已发送至${n.institution(d.pharmacyId)}，无需另行安排。`
+        : undefined,
+  }),
+  row({
     event: PrescriptionUnroutable,
     to: (d) => ({ personId: d.personId }),
     text: (d, n) => `${SIGN}您的电子处方暂无可配齐药品的定点药房，${n.institution(d.prescriberId)}将与您联系另行安排。`,

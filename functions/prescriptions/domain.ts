@@ -16,6 +16,12 @@ export interface PrescriptionRecord extends Omit<Prescription, 'rejectedBy'> {
   rev: number;
   /** When it entered its current status (sort key of the worklists). */
   statusAt: string;
+  /**
+   * While unroutable: the waiting lists (keys.ts `waitingPartition`) it is on, where a stock change
+   * would make it routable (the person's district, the nominated pharmacy). The store writes and
+   * removes the entries as it enters and leaves `unroutable`.
+   */
+  waitingIn?: string[];
 }
 
 export type Action = 'route' | 'markUnroutable' | 'accept' | 'reject' | 'dispense' | 'cancel' | 'expire';
@@ -32,7 +38,8 @@ export const openStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unrout
  * `withinValidity` moves, the validity) in the write's condition, so racing moves cannot both win.
  */
 export const transitions = {
-  route: { from: ['issued', 'rejected'], to: 'routed', actor: 'router', withinValidity: true },
+  // From unroutable too: a stock change at a pharmacy that could fill it routes it again (router.ts).
+  route: { from: ['issued', 'rejected', 'unroutable'], to: 'routed', actor: 'router', withinValidity: true },
   markUnroutable: { from: ['issued', 'rejected'], to: 'unroutable', actor: 'router', withinValidity: false },
   accept: { from: ['routed'], to: 'accepted', actor: 'pharmacy', withinValidity: true },
   reject: { from: ['routed'], to: 'rejected', actor: 'pharmacy', withinValidity: false },

@@ -5,6 +5,7 @@ import { withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
+import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
 import {
@@ -54,6 +55,11 @@ async function act(
   }, ACT_RETRIES);
 }
 
+/** Idempotency records of issued prescriptions (functions/shared/idempotency.ts). */
+const ISSUE_OPERATION = 'issue-prescription';
+/** Many identical retries racing: each collision costs a retry before the winner's record is read. */
+const ISSUE_RETRIES = 10;
+
 /** Field errors for items whose drug is not in the catalog. */
 const catalogErrors = (items: ReadonlyArray<{ drugCode: string }>, known: ReadonlySet<string>) =>
   items.flatMap((item, i) => (known.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `${item.drugCode} is not in the drug catalog` }]));
@@ -62,36 +68,49 @@ const catalogErrors = (items: ReadonlyArray<{ drugCode: string }>, known: Readon
 const institutionOf = (p: Principal) => p.inst!;
 
 export const handler = apiHandler(prescriptionRoutes, {
-  async issuePrescription({ body, principal, now, requestId }) {
+  async issuePrescription({ body, principal, now, requestId, idempotencyKey }) {
     const prescriberId = institutionOf(principal);
-    const { prescriber, nominated, enrolled, patient, knownDrugs, referral } = await store.loadIssueInputs({
-      prescriberId,
-      nominatedPharmacyId: body.nominatedPharmacyId,
-      personId: body.personId,
-      drugCodes: body.items.map((i) => i.drugCode),
-      referralId: body.referralId,
-    });
-    // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
-    callerInstitution(prescriber, principal);
-    const errors = catalogErrors(body.items, knownDrugs);
-    if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
-    // A referral named must be this person's, and one this institution sent or received.
-    if (body.referralId) {
-      for (const message of referralProblems(referral, body.personId, prescriberId)) errors.push({ path: 'body.referralId', message });
-    }
-    if (errors.length) throw problem('validation-failed', 'invalid body', errors);
-    if (!enrolled) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
+    const idempotency = idempotencyKey ? { institutionId: prescriberId, operation: ISSUE_OPERATION, key: idempotencyKey, hash: requestHash(body) } : undefined;
+    // Retried only when racing requests with the same key collide: the retry finds the winner's record.
+    return withRaceRetries(async () => {
+      const { prescriber, nominated, enrolled, patient, knownDrugs, referral, idempotency: answered } = await store.loadIssueInputs({
+        prescriberId,
+        nominatedPharmacyId: body.nominatedPharmacyId,
+        personId: body.personId,
+        drugCodes: body.items.map((i) => i.drugCode),
+        referralId: body.referralId,
+        idempotency,
+      });
+      if (answered) return replay(answered, idempotency!.hash);
+      // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
+      callerInstitution(prescriber, principal);
+      const errors = catalogErrors(body.items, knownDrugs);
+      if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
+      // A referral named must be this person's, and one this institution sent or received.
+      if (body.referralId) {
+        for (const message of referralProblems(referral, body.personId, prescriberId)) errors.push({ path: 'body.referralId', message });
+      }
+      if (errors.length) throw problem('validation-failed', 'invalid body', errors);
+      if (!enrolled) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
 
-    const rx = newPrescription({
-      ...body,
-      patient,
-      prescriptionId: newId('rx', now.getTime()),
-      prescriberId,
-      now,
-      validityHours: provinceConfig().prescriptionValidityHours,
-    });
-    await store.putIssued(rx, { now, correlationId: requestId });
-    return { status: 201, body: store.toApi(rx, principal), headers: { location: `/prescriptions/${rx.prescriptionId}` } };
+      const rx = newPrescription({
+        ...body,
+        patient,
+        prescriptionId: newId('rx', now.getTime()),
+        prescriberId,
+        now,
+        validityHours: provinceConfig().prescriptionValidityHours,
+      });
+      const answer = { status: 201, body: store.toApi(rx, principal), location: `/prescriptions/${rx.prescriptionId}` };
+      try {
+        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now));
+      } catch (err) {
+        // A concurrent request with the same key won: answer as it did.
+        if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, idempotency!.hash);
+        throw err;
+      }
+      return { status: answer.status, body: answer.body, headers: { location: answer.location } };
+    }, ISSUE_RETRIES);
   },
 
   async getPrescription({ params, principal }) {
@@ -126,14 +145,14 @@ export const handler = apiHandler(prescriptionRoutes, {
     return act(params.id, principal, 'cancel', { at: now }, { now, requestId });
   },
 
-  async putStock({ params, body, principal, now }) {
+  async putStock({ params, body, principal, now, requestId }) {
     if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sets only its own stock');
     const [pharmacy, known] = await Promise.all([getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
-    callerInstitution(pharmacy, principal);
+    const self = callerInstitution(pharmacy, principal);
     const errors = catalogErrors(body.items, known);
     if (errors.length) throw problem('validation-failed', 'invalid body', errors);
     // A reservation landing at the same moment cancels the transaction: just set it again.
-    const items = await withRaceRetries(() => store.setStock(params.id, body.items, now));
+    const items = await withRaceRetries(() => store.setStock(self, body.items, { now, correlationId: requestId }));
     return { status: 200, body: { pharmacyId: params.id, items } };
   },
 

@@ -39,5 +39,16 @@ export const expiryKey = (prescriptionId: string, validUntil: string) => ({
 /** Upper bound of the sort keys of prescriptions whose validity ended at or before `at` (ids never contain "~"). */
 export const expiryBound = (at: Date) => `${at.toISOString()}#~`;
 
+// Waiting lists: an unroutable prescription within its validity waits on the lists of where new
+// stock would make it routable: its person's district (any designated pharmacy there) and its
+// nominated pharmacy. A stock change at a pharmacy reads its district's list and its own, partitions
+// as small as what is unroutable there now. Entries are written and removed with the transitions
+// into and out of `unroutable` (store.ts).
+export const waitingPartition = {
+  district: (district: string) => `RX#WAITING#DISTRICT#${district}`,
+  pharmacy: (pharmacyId: string) => `RX#WAITING#PHARMACY#${pharmacyId}`,
+};
+export const waitingKey = (partition: string, prescriptionId: string) => ({ PK: partition, SK: prescriptionId });
+
 // The marker "this settlement paid for a dispense" is the settlement's business (a reversal checks
 // it): its key is `settlementDispenseKey` in functions/vouchers/keys.ts.

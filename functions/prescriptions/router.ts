@@ -1,13 +1,15 @@
-// The prescription router: on PrescriptionIssued, and on PrescriptionRejected to route again, picks
-// the pharmacy and reserves the stock in the same transaction as the status change and its event.
-// Idempotent through the prescription itself: only `issued` and `rejected` move, with a write
-// conditional on the status and revision read, so a redelivered event finds nothing to do.
-import { PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
+// The prescription router: on PrescriptionIssued, on PrescriptionRejected to route again, and on
+// PharmacyStockChanged for the unroutable prescriptions waiting on that stock, picks the pharmacy and
+// reserves the stock in the same transaction as the status change and its event. Idempotent through
+// the prescription itself: only `issued`, `rejected` and `unroutable` move, with a write conditional on
+// the status and revision read, so a redelivered event finds nothing to do.
+import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { eventConsumer } from '#shared/consumer';
 import { cached } from '#shared/cache';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
 import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies, type PharmacyInfo } from './domain.ts';
+import { waitingPartition } from './keys.ts';
 import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
@@ -66,14 +68,32 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
   const ctx = { now, correlationId };
   if (chosen) {
     await store.writeTransition(rx, applyTransition(rx, 'route', { at: now, actor: 'router', pharmacyId: chosen }), ctx);
-    logger.info('routed', { prescriptionId, pharmacyId: chosen, candidates: ranked.length });
+    logger.info('routed', { prescriptionId, pharmacyId: chosen, candidates: ranked.length, previousStatus: rx.status });
     return 'routed';
   }
-  await store.writeTransition(rx, applyTransition(rx, 'markUnroutable', { at: now, actor: 'router' }), ctx);
+  // Still nothing in stock for one already waiting: it stays on its waiting lists, nobody is told again.
+  if (rx.status === 'unroutable') return 'skipped';
+  const next = applyTransition(rx, 'markUnroutable', { at: now, actor: 'router' });
+  // Where new stock would help: any designated pharmacy of the person's district, and the nominee.
+  next.waitingIn = [
+    ...(district ? [waitingPartition.district(district)] : []),
+    ...(nominated?.type === 'pharmacy' && nominated.designated ? [waitingPartition.pharmacy(nominated.id)] : []),
+  ];
+  await store.writeTransition(rx, next, ctx);
   logger.info('unroutable', { prescriptionId, candidates: ranked.length });
   return 'unroutable';
 }
 
-export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected], async ({ detail }) => {
-  await routePrescription(detail.prescriptionId, detail.correlationId);
+/** Routes again, oldest first, the prescriptions waiting on the pharmacy's district or on the pharmacy itself for these drugs. */
+async function routeWaiting(change: { pharmacyId: string; district: string; drugCodes: string[] }, correlationId?: string): Promise<void> {
+  const ids = await store.waitingFor([waitingPartition.district(change.district), waitingPartition.pharmacy(change.pharmacyId)], change.drugCodes, new Date());
+  for (const id of ids) {
+    const outcome = await routePrescription(id, correlationId);
+    logger.info('waiting prescription routed again', { prescriptionId: id, outcome, pharmacyId: change.pharmacyId });
+  }
+}
+
+export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged], async (event) => {
+  if (event.detailType === 'PharmacyStockChanged') return routeWaiting(event.detail, event.detail.correlationId);
+  await routePrescription(event.detail.prescriptionId, event.detail.correlationId);
 });

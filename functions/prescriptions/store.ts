@@ -5,12 +5,13 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { location } from '#schemas/common';
 import { prescription, type StockLevel } from '#schemas/prescriptions';
-import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type TxItem } from '#shared/db';
+import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
+import { IDEMPOTENCY_RECORD_FIELDS, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import {
   PrescriptionAccepted, PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionIssued,
-  PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
+  PharmacyStockChanged, PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
 } from '#events/prescriptions';
 import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
 import { allInstitutions } from '../institutions/store.ts';
@@ -22,7 +23,7 @@ import {
 } from './domain.ts';
 import {
   expiryBound, expiryKey, expiryPartition, pharmacyListKey, pharmacyPartition, prescriberListKey, prescriberPartition,
-  prescriptionKey, stockKey, stockPartition,
+  prescriptionKey, stockKey, stockPartition, waitingKey,
 } from './keys.ts';
 
 // ── prescriptions ──
@@ -30,7 +31,7 @@ import {
 // Stored as `validUntil`, not `expiresAt`: that name is the table's TTL attribute, and a prescription
 // must outlive its validity (TTL would delete it once someone stored the time as a number).
 const prescriptionItem = prescription
-  .extend({ rejectedBy: z.array(z.string()), rev: z.number().int(), statusAt: z.string(), validUntil: z.string() })
+  .extend({ rejectedBy: z.array(z.string()), rev: z.number().int(), statusAt: z.string(), validUntil: z.string(), waitingIn: z.array(z.string()).optional() })
   .omit({ expiresAt: true });
 
 function toItem(rx: PrescriptionRecord): Record<string, unknown> {
@@ -54,7 +55,7 @@ function fromItem(item: Record<string, unknown>): PrescriptionRecord {
 
 /** The API view for `caller`: what it may read (see `viewFor`), without the lock revision and index bookkeeping. */
 export function toApi(rx: PrescriptionRecord, caller: Caller) {
-  const { rev: _rev, statusAt: _statusAt, ...view } = viewFor(rx, caller);
+  const { rev: _rev, statusAt: _statusAt, waitingIn: _waitingIn, ...view } = viewFor(rx, caller);
   return view;
 }
 
@@ -63,8 +64,10 @@ export async function getPrescription(prescriptionId: string): Promise<Prescript
   return Item ? fromItem(Item) : undefined;
 }
 
-export async function putIssued(rx: PrescriptionRecord, ctx: EventContext): Promise<void> {
+/** Writes a new prescription and its event; `idempotency`, the record of the answer, goes first (see shared/idempotency). */
+export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idempotency?: TxItem): Promise<void> {
   await writeTransaction([
+    ...(idempotency ? [idempotency] : []),
     { write: { Put: { TableName: tableName(), Item: toItem(rx), ConditionExpression: 'attribute_not_exists(PK)' } } },
     outboxEvent(
       PrescriptionIssued,
@@ -104,12 +107,13 @@ export async function writeTransition(prev: PrescriptionRecord, next: Prescripti
     : effect === 'release' ? prev.items.map((i) => release(prev.pharmacyId!, i.drugCode, i.quantity, at))
     : effect === 'consume' ? prev.items.map((i) => consume(prev.pharmacyId!, i.drugCode, i.quantity, at))
     : [];
+  const { record, waiting } = waitingEffect(prev, next);
   await writeTransaction([
     {
       write: {
         Put: {
           TableName: tableName(),
-          Item: toItem(next),
+          Item: toItem(record),
           ConditionExpression: `#status = :from AND #rev = :rev${withinValidity ? ' AND validUntil > :at' : ''}`,
           ExpressionAttributeNames: { '#status': 'status', '#rev': 'rev' },
           ExpressionAttributeValues: { ':from': prev.status, ':rev': prev.rev, ...(withinValidity ? { ':at': at } : {}) },
@@ -122,9 +126,58 @@ export async function writeTransition(prev: PrescriptionRecord, next: Prescripti
       },
     },
     ...stock,
+    ...waiting,
     ...extra,
     transitionEvent(prev, next, ctx),
   ]);
+}
+
+/** Entering `unroutable` puts the prescription on its waiting lists; leaving it takes it off them. */
+function waitingEffect(prev: PrescriptionRecord, next: PrescriptionRecord): { record: PrescriptionRecord; waiting: TxItem[] } {
+  const id = next.prescriptionId;
+  if (next.status === 'unroutable' && prev.status !== 'unroutable') {
+    const drugCodes = next.items.map((i) => i.drugCode);
+    const waiting = (next.waitingIn ?? []).map((pk): TxItem => ({
+      write: { Put: { TableName: tableName(), Item: { ...waitingKey(pk, id), entity: 'rx-waiting', prescriptionId: id, validUntil: next.expiresAt, drugCodes } } },
+    }));
+    return { record: next, waiting };
+  }
+  if (prev.status === 'unroutable' && next.status !== 'unroutable') {
+    const { waitingIn: _off, ...record } = next;
+    return { record, waiting: (prev.waitingIn ?? []).map((pk): TxItem => ({ write: { Delete: { TableName: tableName(), Key: waitingKey(pk, id) } } })) };
+  }
+  return { record: next, waiting: [] };
+}
+
+/**
+ * Unroutable prescriptions on these waiting lists, still valid at `now`, that need one of
+ * `drugCodes`: the ones a stock change of those drugs may make routable, oldest first.
+ */
+export async function waitingFor(partitions: readonly string[], drugCodes: readonly string[], now: Date): Promise<string[]> {
+  const wanted = new Set(drugCodes);
+  const ids = new Set<string>();
+  for (const pk of partitions) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await ddb.send(
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: 'PK = :pk',
+          FilterExpression: 'validUntil > :now',
+          ExpressionAttributeValues: { ':pk': pk, ':now': now.toISOString() },
+          ProjectionExpression: 'prescriptionId, drugCodes',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        const entry = z.object({ prescriptionId: z.string(), drugCodes: z.array(z.string()) }).parse(item);
+        if (entry.drugCodes.some((c) => wanted.has(c))) ids.add(entry.prescriptionId);
+      }
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+  }
+  // Prescription ids are time-ordered (ULIDs): the longest waiting first.
+  return [...ids].sort();
 }
 
 /** The action whose target status is `to` (each status is the target of one action). */
@@ -222,12 +275,14 @@ const toLevel = (raw: Record<string, unknown>): StockLevel => {
 
 /**
  * Sets on-hand quantities, all or nothing: available becomes on hand minus what is reserved, in the
- * update itself (no read-modify-write), and an on-hand count below the reservations is refused.
+ * update itself (no read-modify-write), and an on-hand count below the reservations is refused. The
+ * PharmacyStockChanged event goes with it (it may make waiting prescriptions routable).
  */
-export async function setStock(pharmacyId: string, items: ReadonlyArray<{ drugCode: string; quantity: number }>, now: Date): Promise<StockLevel[]> {
-  const at = now.toISOString();
-  await writeTransaction(
-    items.map(({ drugCode, quantity }) => ({
+export async function setStock(pharmacy: { id: string; district: string }, items: ReadonlyArray<{ drugCode: string; quantity: number }>, ctx: EventContext): Promise<StockLevel[]> {
+  const pharmacyId = pharmacy.id;
+  const at = ctx.now.toISOString();
+  await writeTransaction([
+    ...items.map(({ drugCode, quantity }): TxItem => ({
       write: {
         Update: {
           TableName: tableName(),
@@ -246,7 +301,8 @@ export async function setStock(pharmacyId: string, items: ReadonlyArray<{ drugCo
           [{ path: 'body.items', message: `${drugCode} on hand below reserved` }],
         ),
     })),
-  );
+    outboxEvent(PharmacyStockChanged, { pharmacyId, district: pharmacy.district, drugCodes: items.map((i) => i.drugCode) }, ctx),
+  ]);
   const keys = items.map((i) => stockKey(pharmacyId, i.drugCode));
   const levels = await batchGet(keys);
   return keys.map((k) => toLevel(levels.get(keyOf(k))!));
@@ -351,6 +407,8 @@ export async function knownDrugs(codes: readonly string[]): Promise<Set<string>>
 const referralView = z.object({ personId: z.string(), fromInstitutionId: z.string(), toInstitutionId: z.string() });
 
 export interface IssueInputs {
+  /** The record of an earlier answer to the same Idempotency-Key. */
+  idempotency?: StoredItem;
   prescriber?: InstitutionView;
   nominated?: InstitutionView;
   enrolled: boolean;
@@ -364,8 +422,16 @@ export interface IssueInputs {
  * Everything issuing a prescription checks, in one BatchGetItem: the prescriber, the nominated
  * pharmacy, the person (existence, name and masked ID: nothing else of theirs is read), the drugs, the referral.
  */
-export async function loadIssueInputs(q: { prescriberId: string; nominatedPharmacyId?: string; personId: string; drugCodes: readonly string[]; referralId?: string }): Promise<IssueInputs> {
+export async function loadIssueInputs(q: {
+  prescriberId: string;
+  nominatedPharmacyId?: string;
+  personId: string;
+  drugCodes: readonly string[];
+  referralId?: string;
+  idempotency?: IdempotentRequest;
+}): Promise<IssueInputs> {
   const keys = {
+    idempotency: q.idempotency ? idempotencyRecordKey(q.idempotency.institutionId, q.idempotency.operation, q.idempotency.key) : undefined,
     prescriber: institutionKey(q.prescriberId),
     nominated: q.nominatedPharmacyId ? institutionKey(q.nominatedPharmacyId) : undefined,
     person: personKey(q.personId),
@@ -375,7 +441,7 @@ export async function loadIssueInputs(q: { prescriberId: string; nominatedPharma
   const found = await batchGet([...Object.values(keys).filter((k) => k !== undefined), ...drugKeys], {
     consistent: true,
     // Only what the checks need, from each kind of item; of the person, the name and masked ID the prescription carries.
-    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked'],
+    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked', ...IDEMPOTENCY_RECORD_FIELDS],
   });
   const get = (k: { PK: string; SK: string } | undefined) => (k ? found.get(keyOf(k)) : undefined);
   const institution = (k: { PK: string; SK: string } | undefined) => {
@@ -384,6 +450,7 @@ export async function loadIssueInputs(q: { prescriberId: string; nominatedPharma
   };
   const referral = get(keys.referral);
   return {
+    idempotency: get(keys.idempotency),
     prescriber: institution(keys.prescriber),
     nominated: institution(keys.nominated),
     enrolled: found.has(keyOf(keys.person)),

@@ -1,12 +1,36 @@
 // Calendar arithmetic in the province's time zone (Asia/Shanghai has no DST, but we do not rely on it).
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+/** The parts of an instant in a time zone, all numeric (hour 0..23). Formatters are cached per zone. */
+function partsOf(at: Date, timeZone: string): Record<'year' | 'month' | 'day' | 'hour' | 'minute', number> {
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+    formats.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, Number(p.value)]));
+  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute! };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
 /** YYYY-MM-DD of an instant in a time zone. */
 export function calendarDay(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  const p = partsOf(at, timeZone);
+  return `${p.year}-${pad2(p.month)}-${pad2(p.day)}`;
 }
 
 export function calendarYear(at: Date, timeZone: string): number {
-  return Number(calendarDay(at, timeZone).slice(0, 4));
+  return partsOf(at, timeZone).year;
+}
+
+/**
+ * An instant as Chinese patients read it, in the province's time zone: `2026年12月2日 14:30` — month
+ * and day without zero padding (as written in Chinese), 24-hour clock, two-digit minutes.
+ */
+export function chineseDateTime(at: Date, timeZone: string): string {
+  const p = partsOf(at, timeZone);
+  return `${p.year}年${p.month}月${p.day}日 ${pad2(p.hour)}:${pad2(p.minute)}`;
 }
 
 export const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);

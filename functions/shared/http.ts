@@ -21,7 +21,7 @@ export interface Request<R extends RouteDef> {
   principal: R['auth'] extends 'public' ? undefined : Principal;
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
-  idempotencyKey: R['idempotencyKey'] extends true ? string : undefined;
+  idempotencyKey: R['idempotencyKey'] extends 'required' ? string : R['idempotencyKey'] extends 'optional' ? string | undefined : undefined;
   requestId: string;
   now: Date;
 }
@@ -113,7 +113,9 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
     let idempotencyKey: string | undefined;
     if (route.idempotencyKey) {
       idempotencyKey = headers['idempotency-key'];
-      if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      const missing = idempotencyKey === undefined || idempotencyKey === '';
+      if (missing && route.idempotencyKey === 'optional') idempotencyKey = undefined;
+      else if (missing || !IDEMPOTENCY_KEY.test(idempotencyKey!)) {
         throw problem('validation-failed', 'Idempotency-Key header is required: 8..128 characters of letters, digits, "_.:-"', [
           { path: 'headers.idempotency-key', message: idempotencyKey ? 'invalid format' : 'required' },
         ]);

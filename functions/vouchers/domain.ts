@@ -1,5 +1,4 @@
-// Pure rules of the vouchers context: state machines, the pooled-fund ratio, request hashing.
-import { createHash } from 'node:crypto';
+// Pure rules of the vouchers context: state machines, the pooled-fund ratio.
 import type { ReimbursementPolicy } from '#schemas/province';
 import { calendarDay } from '#shared/clock';
 import { effectiveLevel } from '../institutions/domain.ts';
@@ -33,20 +32,4 @@ export function fundRatio(policy: ReimbursementPolicy, payee: Payee, referred: b
   if (payee.type === 'pharmacy') return policy.ratio.pharmacy;
   const level = effectiveLevel(payee) ?? 'secondary';
   return referred ? policy.referredRatio[level] : policy.ratio[level];
-}
-
-/** Stable hash of a request body: key order does not matter, values do. */
-export function requestHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('base64url');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

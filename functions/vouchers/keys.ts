@@ -18,4 +18,5 @@ export const settlementKey = (settlementId: string) => ({ PK: `SETTLEMENT#${sett
 export const settlementDispenseKey = (settlementId: string) => ({ PK: `RX-SETTLEMENT#${settlementId}`, SK: 'DISPENSED' });
 /** Single use of a QR code: a conditional put of its jti in the settlement transaction. */
 export const codeUseKey = (jti: string) => ({ PK: `CODE#${jti}`, SK: 'USED' });
-export const idempotencyKey = (institutionId: string, key: string) => ({ PK: `IDEMPOTENCY#${institutionId}`, SK: key });
+/** Idempotency records of settlements: functions/shared/idempotency.ts, under this operation name. */
+export const SETTLE_OPERATION = 'settle';

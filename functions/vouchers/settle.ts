@@ -9,13 +9,15 @@ import { withRaceRetries, type StoredItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import type { Response } from '#shared/http';
+import { IdempotencyRecordExists, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
 import { callerInstitution } from '../institutions/domain.ts';
 import { verifyCode } from './codes.ts';
 import { isReferredThere } from '../referrals/keys.ts';
-import { fundRatio, requestHash, type Payee } from './domain.ts';
+import { fundRatio, type Payee } from './domain.ts';
 import { splitPurchase, type Category } from './split.ts';
+import { SETTLE_OPERATION } from './keys.ts';
 import * as store from './store.ts';
 
 export interface SettleRequest {
@@ -103,24 +105,17 @@ export async function settle(req: SettleRequest): Promise<Response> {
             deductibleMetFen: position.deductibleMetFen + split.deductibleAppliedFen,
             pooledYear: year,
           },
-          idempotency: { institutionId, key: req.idempotencyKey, requestHash: hash },
+          idempotency: { institutionId, operation: SETTLE_OPERATION, key: req.idempotencyKey, hash },
         },
         { now, correlationId: req.requestId },
       );
     } catch (err) {
       // A concurrent request with the same key won: answer as it did.
-      if (err instanceof store.IdempotencyRecordExists && err.record) return replay(err.record, hash);
+      if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, hash);
       throw err;
     }
     return { status: 201, body: settlement, headers: { location: `/settlements/${settlement.settlementId}` } };
   }, RACE_RETRIES);
-}
-
-function replay(record: StoredItem, hash: string): Response {
-  if (record.requestHash !== hash) {
-    throw problem('idempotency-key-reused', 'this Idempotency-Key was used for a different request; use a new key for a new purchase');
-  }
-  return { status: Number(record.responseStatus), body: JSON.parse(String(record.responseBody)), headers: { 'idempotent-replayed': 'true' } };
 }
 
 /** The ids a code claims, unverified: only used as lookup keys before the signature is checked. */

@@ -12,13 +12,11 @@ import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResum
 import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
 import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
-import { codeUseKey, idempotencyKey, personVoucherKey, settlementDispenseKey, settlementKey, voucherKey } from './keys.ts';
+import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
+import { codeUseKey, personVoucherKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, voucherKey } from './keys.ts';
 
 const voucherItem = z.object(voucher.shape);
 const settlementItem = z.object(settlement.shape);
-
-/** How long a settlement answer is replayed for a repeated Idempotency-Key. */
-const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
 // ── vouchers ──
 
@@ -103,7 +101,7 @@ export async function loadSettlementInputs(q: {
   drugCodes: string[];
 }): Promise<SettlementInputs> {
   const keys = {
-    idempotency: idempotencyKey(q.institutionId, q.idempotencyKey),
+    idempotency: idempotencyRecordKey(q.institutionId, SETTLE_OPERATION, q.idempotencyKey),
     voucher: voucherKey(q.voucherId),
     person: personKey(q.personId),
     institution: institutionKey(q.institutionId),
@@ -123,13 +121,6 @@ export async function loadSettlementInputs(q: {
   };
 }
 
-/** Thrown when the idempotency record already exists: the caller replays or refuses. */
-export class IdempotencyRecordExists extends Error {
-  constructor(readonly record: StoredItem | undefined) {
-    super('idempotency record exists');
-  }
-}
-
 export interface SettlementWrite {
   settlement: Settlement;
   /** Calendar day of the settlement in the province: its reconciliation partition. */
@@ -138,31 +129,14 @@ export interface SettlementWrite {
   codeExpiresAt: Date;
   /** The person's balances after the settlement, and the version they were computed from. */
   person: { personId: string; version: number; personalAccountFen: number; annualPooledUsedFen: number; deductibleMetFen: number; pooledYear: number };
-  idempotency: { institutionId: string; key: string; requestHash: string };
+  idempotency: IdempotentRequest;
 }
 
 export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Promise<void> {
   const s = w.settlement;
   const items: TxItem[] = [
     // First: a repeated Idempotency-Key must be answered from its record, whatever else failed.
-    {
-      write: {
-        Put: {
-          TableName: tableName(),
-          Item: {
-            ...idempotencyKey(w.idempotency.institutionId, w.idempotency.key),
-            requestHash: w.idempotency.requestHash,
-            // The exact answer, replayed for the same key and body (API.md: same status, same body).
-            responseStatus: 201,
-            responseBody: JSON.stringify(s),
-            settlementId: s.settlementId,
-            expiresAt: epochSeconds(ctx.now) + IDEMPOTENCY_TTL_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      },
-      onConditionFailed: (current) => new IdempotencyRecordExists(current),
-    },
+    idempotencyRecord(w.idempotency, { status: 201, body: s, location: `/settlements/${s.settlementId}` }, ctx.now),
     {
       write: {
         Put: {

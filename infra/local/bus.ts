@@ -1,6 +1,7 @@
 // The local EventBridge: accepts PutEvents, matches the subscription table's rules and invokes the
-// target consumers asynchronously with retries, then dead-letters. Accepted deliveries are written
-// to a journal first, so a crash between "accepted" and "delivered" loses nothing.
+// target consumers asynchronously, retrying as EventBridge does (exponential backoff with jitter, up
+// to a number of attempts and an event age), then dead-letters. Accepted deliveries are written to a
+// journal first, so a crash between "accepted" and "delivered" loses nothing.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -48,10 +49,31 @@ export interface LocalBusOptions {
   deadLetterPath: string;
   account?: string;
   region?: string;
-  /** Delivery attempts before dead-lettering (EventBridge + Lambda async retries, compressed). */
-  maxAttempts?: number;
-  baseDelayMs?: number;
+  retry?: Partial<RetryPolicy>;
   log?: (line: string) => void;
+}
+
+/** A rule target's retry policy, as EventBridge's (RetryPolicy) plus the backoff it does not expose. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included (EventBridge: MaximumRetryAttempts 185, so 186). */
+  maxAttempts: number;
+  /** An event older than this (from its `time`) is not retried again (EventBridge: MaximumEventAgeInSeconds, 24 h). */
+  maxEventAgeMs: number;
+  /** The first retry's delay; each next one doubles, up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** EventBridge's defaults: a consumer that is down or slow for a while is retried, not dead-lettered. */
+export const EVENTBRIDGE_RETRY: RetryPolicy = { maxAttempts: 186, maxEventAgeMs: 24 * 3_600_000, baseDelayMs: 200, maxDelayMs: 5 * 60_000 };
+
+/**
+ * Delay before attempt `attempt + 1` after `attempt` failed: exponential, capped, with "equal jitter"
+ * (half fixed, half random) so racing retries spread out without any one retrying at once.
+ */
+export function retryDelayMs(attempt: number, p: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random = Math.random()): number {
+  const ceiling = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
 }
 
 export class LocalBus {
@@ -64,8 +86,11 @@ export class LocalBus {
   delivered = 0;
   deadLettered = 0;
 
+  private readonly retry: RetryPolicy;
+
   constructor(private readonly o: LocalBusOptions) {
     mkdirSync(dirname(o.journalPath), { recursive: true });
+    this.retry = { ...EVENTBRIDGE_RETRY, ...o.retry };
   }
 
   /** Re-queues deliveries accepted before a crash or stop but never completed. */
@@ -148,15 +173,18 @@ export class LocalBus {
       this.delivered++;
       this.complete(d);
     } catch (err) {
-      const max = this.o.maxAttempts ?? 3;
+      const { maxAttempts, maxEventAgeMs } = this.retry;
       const message = err instanceof Error ? err.message : String(err);
-      if (attempt < max) {
-        this.o.log?.(`bus: ${d.target} failed on ${d.event['detail-type']} (attempt ${attempt}/${max}): ${message}`);
-        this.schedule(d, attempt + 1, (this.o.baseDelayMs ?? 200) * 4 ** (attempt - 1));
+      const delay = retryDelayMs(attempt, this.retry);
+      const ageAtRetry = Date.now() + delay - Date.parse(d.event.time);
+      if (attempt < maxAttempts && ageAtRetry <= maxEventAgeMs) {
+        this.o.log?.(`bus: ${d.target} failed on ${d.event['detail-type']} (attempt ${attempt}/${maxAttempts}, next in ${delay} ms): ${message}`);
+        this.schedule(d, attempt + 1, delay);
         return;
       }
+      const why = attempt < maxAttempts ? `the event is older than ${maxEventAgeMs / 1000} s` : `${attempt} attempts`;
       this.deadLettered++;
-      this.o.log?.(`bus: ${d.target} dead-lettered ${d.event['detail-type']} ${d.event.id} after ${max} attempts: ${message}`);
+      this.o.log?.(`bus: ${d.target} dead-lettered ${d.event['detail-type']} ${d.event.id} after ${why}: ${message}`);
       appendFileSync(
         this.o.deadLetterPath,
         JSON.stringify({ failedAt: new Date().toISOString(), rule: d.rule, target: d.target, attempts: attempt, error: message, event: d.event }) + '\n',

@@ -47,27 +47,41 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
+/**
+ * The engine runs in a process group of its own, under a small shell that stops it with SIGTERM when
+ * its stdin closes, that is when whoever started it dies, even by SIGKILL. So a runtime killed with
+ * -9 leaves no JVM behind, and the engine always shuts down gracefully, as a database outliving its
+ * clients would: DynamoDB Local acknowledges a TransactWriteItems a moment before it is durable
+ * (SIGKILL of the engine under 12 concurrent writers lost the last acknowledged transaction in 5 of 12
+ * runs; SIGTERM, or SIGKILL after 2 s of quiet, lost none), which DynamoDB itself never does.
+ */
+const WATCHDOG = [
+  'java "$@" </dev/null & pid=$!',
+  'echo "java pid $pid"',
+  'trap \'kill -TERM $pid 2>/dev/null\' TERM INT',
+  'read -r _',
+  'kill -TERM $pid 2>/dev/null',
+  'while kill -0 $pid 2>/dev/null; do wait $pid; done',
+].join('\n');
+
 /** Starts the engine on a free port; `dbPath` keeps data across restarts, without it data is in memory. */
 export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number; pidFile?: string } = {}): Promise<DynamoDbLocal> {
   const dir = ensureDynamoDbLocal();
-  if (opts.pidFile) await killOrphan(opts.pidFile);
+  if (opts.pidFile) await stopOrphan(opts.pidFile);
   const port = opts.port ?? (await freePort());
   const storage = opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory'];
   if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
-  const child = spawn(
-    'java',
-    [
-      '-XX:TieredStopAtLevel=1',
-      '-XX:+UseSerialGC',
-      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-      '-jar', join(dir, 'DynamoDBLocal.jar'),
-      '-port', String(port),
-      '-sharedDb',
-      '-disableTelemetry',
-      ...storage,
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const java = [
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+UseSerialGC',
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar', join(dir, 'DynamoDBLocal.jar'),
+    '-port', String(port),
+    '-sharedDb',
+    '-disableTelemetry',
+    ...storage,
+  ];
+  const child = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...java], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -76,35 +90,45 @@ export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number;
   child.stdout!.removeAllListeners('data');
   child.stdout!.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  if (opts.pidFile) writeFileSync(opts.pidFile, String(child.pid));
+  const javaPid = Number(/java pid (\d+)/.exec(output)?.[1]);
+  if (opts.pidFile && javaPid) writeFileSync(opts.pidFile, String(javaPid));
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
   return {
     endpoint,
     process: child,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) group('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) group('SIGKILL');
       if (opts.pidFile) rmSync(opts.pidFile, { force: true });
     },
   };
 }
 
 /**
- * A runtime killed with SIGKILL cannot stop its java child, which keeps the data directory's
- * database open. The next start on that directory ends it first.
+ * An engine whose runtime died stops by itself (the watchdog above); if one still holds the data
+ * directory's database (its watchdog was killed too), the next start ends it, gracefully first.
  */
-async function killOrphan(pidFile: string): Promise<void> {
+async function stopOrphan(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  let cmdline = '';
-  try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    // not running (or no /proc): nothing to do
-  }
-  if (pid > 0 && cmdline.includes('DynamoDBLocal.jar')) {
-    process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+  const alive = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
+    } catch {
+      return false; // not running (or no /proc)
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    if (!(pid > 0 && alive())) break;
+    process.kill(pid, signal);
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
   }
   rmSync(pidFile, { force: true });
 }
@@ -121,6 +145,10 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => 
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  child.kill('SIGKILL');
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // gone
+  }
   throw new Error(`DynamoDB Local did not start within 60 s:\n${output()}`);
 }

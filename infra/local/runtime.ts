@@ -20,7 +20,7 @@ import { functionEnvironment } from '../function-env.ts';
 import { loadProvince } from '../provinces/load.ts';
 import { startApiServer } from './api-server.ts';
 import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
-import { LocalBus, type BusEvent } from './bus.ts';
+import { LocalBus, type BusEvent, type RetryPolicy } from './bus.ts';
 import { DEV_AUDIENCE, devIssuerFor, jwks, loadOrCreateKeys, signToken } from './dev-issuer.ts';
 import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { invoke } from './lambda.ts';
@@ -39,8 +39,8 @@ export interface RuntimeOptions {
   tableName?: string;
   seed?: boolean;
   log?: (line: string) => void;
-  busMaxAttempts?: number;
-  busBaseDelayMs?: number;
+  /** The bus's retry policy (default EventBridge's: 186 attempts within 24 h; BUS_MAX_EVENT_AGE_SECONDS for npm start). */
+  busRetry?: Partial<RetryPolicy>;
   /** Run scheduled consumers on timers (off in tests, which trigger them with an explicit time). */
   timers?: boolean;
   /** Lifetime of the access tokens the dev OIDC provider gives the console (default 8 h). */
@@ -100,8 +100,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       journalPath: join(dataDir, 'bus', 'journal.jsonl'),
       deadLetterPath: join(dataDir, 'bus', 'dead-letters.jsonl'),
       region: province.region,
-      maxAttempts: o.busMaxAttempts,
-      baseDelayMs: o.busBaseDelayMs,
+      retry: { ...busRetryFromEnv(), ...o.busRetry },
       log,
     });
     stops.push(() => bus.stop());
@@ -266,6 +265,12 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     await stopAll();
     throw err;
   }
+}
+
+/** `BUS_MAX_EVENT_AGE_SECONDS=600 npm start`: dead-letter sooner than EventBridge's 24 h while developing a consumer. */
+function busRetryFromEnv(): Partial<RetryPolicy> {
+  const seconds = Number(process.env.BUS_MAX_EVENT_AGE_SECONDS);
+  return seconds > 0 ? { maxEventAgeMs: seconds * 1000 } : {};
 }
 
 function loadOrCreateSecrets(dataDir: string): { piiKey: string; voucherKey: string } {

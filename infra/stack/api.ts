@@ -103,7 +103,7 @@ export class Api extends Construct {
         operationName: route.operationId,
         requestValidator: validator,
         ...(isPublic ? { authorizationType: apigw.AuthorizationType.NONE } : { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }),
-        ...(route.idempotencyKey ? { requestParameters: { 'method.request.header.Idempotency-Key': true } } : {}),
+        ...(route.idempotencyKey ? { requestParameters: { 'method.request.header.Idempotency-Key': route.idempotencyKey === 'required' } } : {}),
       });
       if (isPublic) {
         Validations.of(method).acknowledge(

@@ -172,4 +172,30 @@ describe('prescription notifications', () => {
     expect(JSON.stringify(inbox.Items)).not.toMatch(/通知测试|1391234567/);
     expect(await waitForPrinted('message to clinic-hubin', 1)).toHaveLength(1);
   });
+
+  it('unroutable, then stock arrives: routed, and the patient and the prescriber are told as for a routing', async () => {
+    const { personId } = people[4]!;
+    const beishan = await rt.as('clinic', 'clinic-beishan');
+    await rt.call(await rt.as('operator'), 'PUT', '/drugs/XRARE0002', { name: '罕见药二', category: 'B', unit: '盒' });
+    const stuck = await rt.call(beishan, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XRARE0002', quantity: 1, dosage: '每日一次' }] });
+    expect(stuck.status).toBe(201);
+    await rt.settle();
+    expect((await rt.call(beishan, 'GET', `/prescriptions/${stuck.body.prescriptionId}`)).body.status).toBe('unroutable');
+
+    // A pharmacy of the person's district (上城区) stocks it.
+    const stocked = await rt.call(await rt.as('pharmacy', 'ph-sc-2'), 'PUT', '/pharmacies/ph-sc-2/stock', { items: [{ drugCode: 'XRARE0002', quantity: 3 }] });
+    expect(stocked.status).toBe(200);
+    await rt.settle();
+    expect((await rt.call(beishan, 'GET', `/prescriptions/${stuck.body.prescriptionId}`)).body).toMatchObject({ status: 'routed', pharmacyId: 'ph-sc-2' });
+
+    const pharmacyName = (await rt.call(beishan, 'GET', '/institutions/ph-sc-2')).body.name;
+    const sms = (await notificationsOf(personId)).filter((r) => String(r.source) === 'consortium.prescriptions');
+    expect(sms.map((r) => r.detailType)).toEqual(['PrescriptionUnroutable', 'PrescriptionRouted']);
+    expect(sms[1]!.text).toContain(pharmacyName);
+    const inbox = await rt.db.send(
+      new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': 'NOTIFICATION#INST#clinic-beishan' }, ConsistentRead: true }),
+    );
+    expect(inbox.Items?.map((i) => i.detailType)).toEqual(['PrescriptionUnroutable', 'PrescriptionRouted']);
+    expect(inbox.Items![1]!.text).toBe(`处方 ${stuck.body.prescriptionId} 已有药房备齐药品，现已发送至${pharmacyName}，无需另行安排。`);
+  });
 });

@@ -188,4 +188,21 @@ describe('drug catalog', () => {
     expect((await rt.call(operator, 'GET', '/drugs/bad code')).status).toBe(400);
     expect((await rt.call(operator, 'GET', '/drugs/XNONE0000')).status).toBe(404);
   });
+
+  it('PUT takes the representation GET returns: the same drugCode round-trips, another one is a 400 on body.drugCode', async () => {
+    expect((await rt.call(operator, 'PUT', '/drugs/XROUND001', { name: '往返药', category: 'A', unit: '盒' })).status).toBe(201);
+    const got = await rt.call(operator, 'GET', '/drugs/XROUND001');
+    const edited = { ...got.body, name: '往返药（新包装）' };
+    const put = await rt.call(operator, 'PUT', '/drugs/XROUND001', edited);
+    expect([put.status, put.body]).toEqual([200, edited]);
+    expect((await rt.call(operator, 'GET', '/drugs/XROUND001')).body).toEqual(edited);
+
+    await rt.settle(); // the accepted PUT's event lands in the audit projection first
+    const before = await countItems(rt);
+    const other = await rt.call(operator, 'PUT', '/drugs/XROUND001', { ...edited, drugCode: 'XC08CAA001' });
+    expect([other.status, slug(other.body), other.body.errors]).toEqual([400, 'validation-failed', [{ path: 'body.drugCode', message: expect.stringContaining('XROUND001') }]]);
+    expect((await rt.call(operator, 'GET', '/drugs/XC08CAA001')).body.name).not.toBe(edited.name);
+    expect((await rt.call(operator, 'GET', '/drugs/XROUND001')).body).toEqual(edited);
+    expect(await countItems(rt)).toBe(before);
+  });
 });

@@ -55,6 +55,17 @@ async function routed(who: Caller, id: string, timeoutMs = 30_000) {
   }
 }
 
+/** Polls until the prescription is routed (from unroutable, which `routed` already counts as moved on). */
+async function routedTo(who: Caller, id: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await rt.call(who, 'GET', `/prescriptions/${id}`);
+    if (res.body?.status === 'routed') return res.body;
+    if (Date.now() > deadline) throw new Error(`${id} not routed in ${timeoutMs} ms: ${res.status} ${res.body?.status}`);
+    await sleep(50);
+  }
+}
+
 /** Stock of one drug at a pharmacy, through GET /pharmacies/{id}/stock. */
 async function stock(pharmacyId: string, drugCode: string) {
   const who = await as('pharmacy', pharmacyId);
@@ -207,6 +218,36 @@ describe('issue and route', () => {
     expect(await events('PrescriptionRouted', id)).toEqual([]);
   });
 
+  it('unroutable, then stock arrives at the nominee or in the district: routed again within seconds; unrelated stock changes nothing', async () => {
+    await newDrug('XWAIT0001');
+    // Nominating a designated pharmacy of another district: it waits on the nominee and on its own district.
+    const nominated = await issue(lingyin, { personId: personIds.xihu[2], items: [item('XWAIT0001', 2)], nominatedPharmacyId: 'ph-sc-3' });
+    const plain = await issue(lingyin, { personId: personIds.xihu[2], items: [item('XWAIT0001', 1)] });
+    for (const { prescriptionId } of [nominated, plain]) expect((await routed(lingyin, prescriptionId)).status).toBe('unroutable');
+
+    // Stock of another drug, or in another district for a prescription without a nominee: still waiting.
+    expect((await putStock('ph-xihu-1', [{ drugCode: 'XC08CAA001', quantity: 500 }])).status).toBe(200);
+    expect((await putStock('ph-sc-1', [{ drugCode: 'XWAIT0001', quantity: 1 }])).status).toBe(200);
+    await rt.settle();
+    for (const { prescriptionId } of [nominated, plain]) expect((await rt.call(lingyin, 'GET', `/prescriptions/${prescriptionId}`)).body.status).toBe('unroutable');
+
+    // The nominee stocks it: routed there within seconds (routedTo's deadline), its stock reserved.
+    expect((await putStock('ph-sc-3', [{ drugCode: 'XWAIT0001', quantity: 2 }])).status).toBe(200);
+    expect(await routedTo(lingyin, nominated.prescriptionId)).toMatchObject({ status: 'routed', pharmacyId: 'ph-sc-3' });
+    expect(await stock('ph-sc-3', 'XWAIT0001')).toMatchObject({ available: 0, reserved: 2 });
+    expect(await events('PrescriptionRouted', nominated.prescriptionId)).toEqual([expect.objectContaining({ previousStatus: 'unroutable', pharmacyId: 'ph-sc-3' })]);
+    // The other one needs a pharmacy of the person's district: the nominee's stock is all reserved anyway.
+    expect((await rt.call(lingyin, 'GET', `/prescriptions/${plain.prescriptionId}`)).body.status).toBe('unroutable');
+
+    expect((await putStock('ph-xihu-2', [{ drugCode: 'XWAIT0001', quantity: 5 }])).status).toBe(200);
+    expect(await routedTo(lingyin, plain.prescriptionId)).toMatchObject({ status: 'routed', pharmacyId: 'ph-xihu-2' });
+    // Off the waiting lists once routed: more stock routes nothing again.
+    expect((await putStock('ph-xihu-2', [{ drugCode: 'XWAIT0001', quantity: 9 }])).status).toBe(200);
+    await rt.settle();
+    expect(await events('PrescriptionRouted', plain.prescriptionId)).toHaveLength(1);
+    expect(await stock('ph-xihu-2', 'XWAIT0001')).toMatchObject({ onHand: 9, reserved: 1 });
+  });
+
   it('the same PrescriptionIssued delivered twice more (racing the bus) routes once', async () => {
     const before = await stock('ph-xihu-3', 'XN02BEA001');
     const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[3], items: [item('XN02BEA001', 2)] });
@@ -225,6 +266,49 @@ describe('issue and route', () => {
     expect(await events('PrescriptionRouted', id)).toHaveLength(1);
     const after = await stock('ph-xihu-3', 'XN02BEA001');
     expect([after.available, after.reserved]).toEqual([before.available - 2, before.reserved + 2]);
+  });
+});
+
+describe('Idempotency-Key on POST /prescriptions', () => {
+  /** A person of their own, so no other test's prescriptions are counted. */
+  async function freshPerson(n: number) {
+    const res = await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId: demoNationalId('330106', '19790303', 900 + n), name: `幂等${n}`, district: DISTRICTS.xihu, personalAccountFen: 0 }] });
+    return res.body.personIds[0] as string;
+  }
+  const issuedFor = async (personId: string) => (await outboxEvents(rt, { personId }, 'PrescriptionIssued')).map((e) => e.detail.prescriptionId);
+
+  it('a retry with the same key and body gets the first answer and creates nothing; another body is 422; no key keeps v1 behaviour', async () => {
+    const personId = await freshPerson(1);
+    const body = { personId, diagnoses: ['I10'], items: [item('XC08CAA001')] };
+    const key = { 'idempotency-key': `his-${randomBytes(6).toString('hex')}` };
+    const first = await rt.call(lingyin, 'POST', '/prescriptions', body, key);
+    expect(first.status).toBe(201);
+    const again = await rt.call(lingyin, 'POST', '/prescriptions', body, key);
+    expect([again.status, again.body, again.headers.get('location')]).toEqual([201, first.body, `/prescriptions/${first.body.prescriptionId}`]);
+    expect(await issuedFor(personId)).toEqual([first.body.prescriptionId]);
+
+    const other = await rt.call(lingyin, 'POST', '/prescriptions', { ...body, diagnoses: ['I11.9'] }, key);
+    expect([other.status, slug(other.body)]).toEqual([422, 'idempotency-key-reused']);
+    expect((await rt.call(lingyin, 'POST', '/prescriptions', body, { 'idempotency-key': 'bad key!' })).status).toBe(400);
+    expect(await issuedFor(personId)).toEqual([first.body.prescriptionId]);
+
+    // The same key at another prescriber is another key.
+    const hubin = await as('clinic', 'clinic-hubin');
+    const elsewhere = await rt.call(hubin, 'POST', '/prescriptions', body, key);
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.body.prescriptionId).not.toBe(first.body.prescriptionId);
+  });
+
+  it('20 concurrent identical requests with one key: one prescription, and every answer names it', async () => {
+    const personId = await freshPerson(2);
+    const body = { personId, diagnoses: ['I10'], items: [item('XC09CAA001')] };
+    const key = { 'idempotency-key': `race-${randomBytes(6).toString('hex')}` };
+    const answers = await Promise.all(Array.from({ length: 20 }, () => rt.call(lingyin, 'POST', '/prescriptions', body, key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
+    const ids = new Set(answers.map((a) => a.body.prescriptionId));
+    expect(ids.size).toBe(1);
+    await rt.settle();
+    expect(await issuedFor(personId)).toEqual([...ids]);
   });
 });
 

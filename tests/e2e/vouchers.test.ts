@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { clearOfMidnight, provinceDay, provinceDays } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -25,8 +26,10 @@ beforeAll(async () => {
   ]);
 });
 afterAll(() => rt?.stop());
+// A split depends on the year's pooled-fund use and a reversal on the settlement's day: each scenario
+// runs within one province day (the boundaries themselves are unit-tested at fixed instants).
+beforeEach(() => clearOfMidnight());
 
-const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 let keySeq = 0;
 const key = () => `test-key-${Date.now()}-${keySeq++}`;
 
@@ -201,12 +204,15 @@ describe('reversal and reconciliation', () => {
       const p = await personWithVoucher(5_000, 100);
       made.push((await settle(pharmacyC, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1_000 * (i + 1) }] })).body);
     }
-    await rt.call(pharmacyC, 'POST', `/settlements/${made[0].settlementId}/reversal`);
+    expect((await rt.call(pharmacyC, 'POST', `/settlements/${made[0].settlementId}/reversal`)).status).toBe(200);
+    // Each settlement is listed under its own day (settledAt in the province's time zone).
+    const day = provinceDay(made[0].settledAt);
+    expect(provinceDays(made.map((s) => s.settledAt))).toEqual([day]);
     const seen: string[] = [];
     let next: string | undefined;
     let totals;
     do {
-      const res = await rt.call(pharmacyC, 'GET', `/settlements?date=${today()}&limit=2${next ? `&nextToken=${next}` : ''}`);
+      const res = await rt.call(pharmacyC, 'GET', `/settlements?date=${day}&limit=2${next ? `&nextToken=${next}` : ''}`);
       expect(res.status).toBe(200);
       seen.push(...res.body.items.map((s: { settlementId: string; institutionId: string }) => (expect(s.institutionId).toBe('ph-sc-1'), s.settlementId)));
       totals = res.body.totals;
@@ -221,7 +227,7 @@ describe('reversal and reconciliation', () => {
       personalAccountFen: kept.reduce((t, s) => t + s.personalAccountFen, 0),
       cashFen: kept.reduce((t, s) => t + s.cashFen, 0),
     });
-    const other = await rt.call(pharmacyB, 'GET', `/settlements?date=${today()}`);
+    const other = await rt.call(pharmacyB, 'GET', `/settlements?date=${day}`);
     expect(other.body.items.map((s: { settlementId: string }) => s.settlementId)).not.toContain(made[1].settlementId);
     expect((await rt.call(pharmacyC, 'GET', '/settlements?date=2026-13-01')).status).toBe(400);
     expect((await rt.call(pharmacyC, 'GET', '/settlements')).status).toBe(400);

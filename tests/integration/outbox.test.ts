@@ -1,10 +1,9 @@
 // The transactional outbox end to end on real DynamoDB Local: the state change and its event are
 // one transaction, the stream poller feeds the real relay, the relay's real EventBridge client
 // reaches the local bus, the bus invokes the audit consumer, which applies each event once.
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../infra/local/lambda.ts';
-import { scanAll } from '../support/table.ts';
+import { auditRows, scanAll } from '../support/table.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -13,13 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => rt?.stop());
 
-async function auditRows(eventType: string) {
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-  const res = await rt.db.send(
-    new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${day}` } }),
-  );
-  return (res.Items ?? []).filter((i) => i.detailType === eventType);
-}
+const audited = (detailType: string, where: Record<string, unknown> = {}) => auditRows(rt, detailType, where);
 
 const outboxItems = () => scanAll(rt, { FilterExpression: 'begins_with(PK, :p)', ExpressionAttributeValues: { ':p': 'OUTBOX#' } }) as Promise<Array<Record<string, any>>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -34,7 +27,7 @@ describe('transactional outbox', () => {
     expect(JSON.parse(outbox[0]!.detail)).toMatchObject({ institutionId: 'clinic-a', type: 'clinic', province: 'ZJ', version: 1 });
 
     await rt.settle();
-    const rows = await auditRows('InstitutionRegistered');
+    const rows = await audited('InstitutionRegistered', { institutionId: 'clinic-a' });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.detail).toMatchObject({ institutionId: 'clinic-a', correlationId: expect.any(String) });
   });
@@ -51,7 +44,7 @@ describe('transactional outbox', () => {
     const op = await rt.as('operator');
     await rt.call(op, 'PUT', '/drugs/XTEST0001', { name: '测试药', category: 'A', unit: '盒' });
     await rt.settle();
-    const [row] = await auditRows('DrugCatalogChanged');
+    const [row] = await audited('DrugCatalogChanged', { drugCode: 'XTEST0001' });
     expect(row).toBeDefined();
     const event = {
       version: '0', id: 'redelivery', 'detail-type': 'DrugCatalogChanged', source: 'consortium.institutions',
@@ -59,7 +52,7 @@ describe('transactional outbox', () => {
     };
     await invoke('audit', event);
     await invoke('audit', event);
-    expect(await auditRows('DrugCatalogChanged')).toHaveLength(1);
+    expect(await audited('DrugCatalogChanged', { drugCode: 'XTEST0001' })).toHaveLength(1);
   });
 
   it('an event published twice by the relay (a retried batch) reaches the consumer twice and is applied once', async () => {
@@ -71,7 +64,7 @@ describe('transactional outbox', () => {
     rt.bus.putEvents([{ Source: item!.source, DetailType: item!.detailType, Detail: item!.detail }]);
     await rt.settle();
     expect(rt.bus.delivered).toBe(delivered + 1);
-    expect((await auditRows('DrugCatalogChanged')).filter((r) => r.detail.drugCode === 'XTEST0002')).toHaveLength(1);
+    expect(await audited('DrugCatalogChanged', { drugCode: 'XTEST0002' })).toHaveLength(1);
   });
 
   it('a failing PutEvents is retried by the relay: nothing is lost', async () => {
@@ -82,6 +75,6 @@ describe('transactional outbox', () => {
     await new Promise((r) => setTimeout(r, 1500));
     await rt.settle();
     expect(rt.bus.failNextPutEvents).toBe(0);
-    expect((await auditRows('InstitutionRegistered')).filter((r) => r.detail.institutionId === 'ph-retry')).toHaveLength(1);
+    expect(await audited('InstitutionRegistered', { institutionId: 'ph-retry' })).toHaveLength(1);
   });
 });

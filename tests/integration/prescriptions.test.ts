@@ -78,6 +78,37 @@ describe('prescription router', () => {
   });
 });
 
+describe('waiting for stock', () => {
+  it('an unroutable prescription whose validity ended is not routed when stock arrives; the sweeper expires it and takes it off the list', async () => {
+    const operator = await rt.as('operator');
+    await rt.call(operator, 'PUT', '/drugs/XLATE0001', { name: '迟到药', category: 'A', unit: '盒' });
+    // Valid 72 h from 5 s short of 72 h ago: marked unroutable at once, its validity ends in 5 s.
+    const issuedAt = new Date(Date.now() - 72 * 3_600_000 + 5_000);
+    const rx = newPrescription({ prescriptionId: 'rx_waitlate000000000000000001', prescriberId: 'clinic-hubin', personId, diagnoses: ['I10'], items: [item('XLATE0001')], now: issuedAt, validityHours: 72 });
+    await store.putIssued(rx, { now: issuedAt });
+    await rt.settle();
+    expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('unroutable');
+
+    const after = new Date(Date.parse(rx.expiresAt) + 1);
+    const change = { pharmacyId: 'ph-sc-1', district: DISTRICTS.shangcheng, drugCodes: ['XLATE0001'] };
+    expect(await store.waitingFor([`RX#WAITING#DISTRICT#${DISTRICTS.shangcheng}`], change.drugCodes, new Date())).toContain(rx.prescriptionId);
+    expect(await store.waitingFor([`RX#WAITING#DISTRICT#${DISTRICTS.shangcheng}`], change.drugCodes, after)).not.toContain(rx.prescriptionId);
+    expect(await store.waitingFor([`RX#WAITING#DISTRICT#${DISTRICTS.shangcheng}`], ['XC08CAA001'], new Date())).not.toContain(rx.prescriptionId);
+
+    // Past its validity, stock arrives: the router leaves it to the sweeper (no route, no reservation).
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(rx.expiresAt) - Date.now() + 10)));
+    expect(await routePrescription(rx.prescriptionId)).toBe('skipped');
+    await rt.call(await rt.as('pharmacy', 'ph-sc-1'), 'PUT', '/pharmacies/ph-sc-1/stock', { items: [{ drugCode: 'XLATE0001', quantity: 5 }] });
+    await rt.settle();
+    expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('unroutable');
+    expect(await stockOf('ph-sc-1', 'XLATE0001')).toMatchObject({ available: 5, reserved: 0 });
+
+    await rt.runSchedule('prescription-expiry', new Date());
+    expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('expired');
+    expect(await store.waitingFor([`RX#WAITING#DISTRICT#${DISTRICTS.shangcheng}`], change.drugCodes, new Date(0))).not.toContain(rx.prescriptionId);
+  });
+});
+
 describe('validity', () => {
   const drug = 'XC08CAA001';
 

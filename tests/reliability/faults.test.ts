@@ -3,34 +3,19 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ddb } from '../../functions/shared/db.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
-import { countItems } from '../support/table.ts';
+import { auditRows, countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
 beforeAll(async () => {
-  rt = await startTestRuntime({ busMaxAttempts: 3, busBaseDelayMs: 20 });
+  rt = await startTestRuntime({ busRetry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxEventAgeMs: 60_000 } });
   operator = await rt.as('operator');
 });
 afterAll(() => rt?.stop());
-
-const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
-async function audited(detailType: string): Promise<Array<Record<string, any>>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const items: Array<Record<string, unknown>> = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await rt.db.send(
-      new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${today()}` }, ExclusiveStartKey: start }),
-    );
-    items.push(...(res.Items ?? []));
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return items.filter((i) => i.detailType === detailType) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
 
 describe('PutEvents failing for a while', () => {
   it('the relay retries from the first unpublished record: every event arrives, once', async () => {
@@ -42,7 +27,7 @@ describe('PutEvents failing for a while', () => {
     }
     await new Promise((r) => setTimeout(r, 3_000));
     await rt.settle();
-    const rows = (await audited('InstitutionRegistered')).filter((r) => ids.includes(r.detail.institutionId));
+    const rows = (await auditRows(rt, 'InstitutionRegistered')).filter((r) => ids.includes(r.detail.institutionId));
     expect(rows.map((r) => r.detail.institutionId).sort()).toEqual([...ids].sort());
   });
 });
@@ -61,7 +46,7 @@ describe('a consumer that keeps throwing', () => {
     expect(lines.length).toBe(before + 1);
     expect(lines.at(-1)).toMatchObject({ target: 'audit', attempts: 3, event: { detail: { id: 'evt_broken' } } });
     expect(lines.at(-1).error).toMatch(/institutionId|expected/i);
-    expect((await audited('InstitutionRegistered')).filter((r) => r.detail.institutionId === 'ph-after-poison')).toHaveLength(1);
+    expect(await auditRows(rt, 'InstitutionRegistered', { institutionId: 'ph-after-poison' })).toHaveLength(1);
   });
 });
 

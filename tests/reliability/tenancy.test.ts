@@ -2,10 +2,11 @@
 // object, is refused (403 for a role that may never call the route, 404 where revealing existence
 // would leak) and changes nothing; lists never show another institution's objects; and every bad
 // token is a 401 on every protected route.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { routes } from '../../schemas/routes.ts';
 import type { Role } from '../../schemas/common.ts';
+import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import { badTokens } from '../support/tokens.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
@@ -23,7 +24,6 @@ const principals: Array<[string, Role, string?]> = [
   ['ph-sc-1', 'pharmacy', 'ph-sc-1'],
 ];
 const ids: Record<string, string> = {};
-const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 
 beforeAll(async () => {
   rt = await startTestRuntime();
@@ -33,13 +33,17 @@ beforeAll(async () => {
   ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
   ids.voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId, name: '租户', channel: 'wechat' })).body.voucherId;
   const code = (await rt.call(who.channel, 'POST', `/vouchers/${ids.voucherId}/codes`)).body.code;
-  ids.settlementId = (await rt.call(who['ph-xihu-1']!, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1_000 }] }, { 'idempotency-key': 'tenancy-settlement-1' })).body.settlementId;
+  const settlement = (await rt.call(who['ph-xihu-1']!, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1_000 }] }, { 'idempotency-key': 'tenancy-settlement-1' })).body;
+  ids.settlementId = settlement.settlementId;
+  ids.settlementDay = provinceDay(settlement.settledAt);
   ids.referralId = (await rt.call(who['clinic-lingyin']!, 'POST', '/referrals', { personId: ids.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸痛', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId;
   ids.prescriptionId = (await rt.call(who['clinic-lingyin']!, 'POST', '/prescriptions', { personId: ids.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
   await rt.settle();
   expect((await rt.call(who['clinic-lingyin']!, 'GET', `/prescriptions/${ids.prescriptionId}`)).body.status).toBe('routed');
 });
 afterAll(() => rt?.stop());
+// Snapshots compare this year's balances before and after: each test runs within one province day.
+beforeEach(() => clearOfMidnight());
 
 const appointment = () => new Date(Date.now() + 2 * 86_400_000).toISOString();
 /** [method, path, body, parties]: who may act on it; everyone else must be refused. */
@@ -104,9 +108,9 @@ describe('tenancy matrix', () => {
       const list = await rt.call(who[name]!, 'GET', '/prescriptions');
       expect(list.body.items.map((p: { prescriptionId: string }) => p.prescriptionId)).not.toContain(ids.prescriptionId);
     }
-    const mine = await rt.call(who['ph-xihu-1']!, 'GET', `/settlements?date=${today()}`);
+    const mine = await rt.call(who['ph-xihu-1']!, 'GET', `/settlements?date=${ids.settlementDay}`);
     expect(mine.body.items.map((s: { settlementId: string }) => s.settlementId)).toContain(ids.settlementId);
-    const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${today()}`);
+    const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${ids.settlementDay}`);
     expect(theirs.body.items).toEqual([]);
     expect(theirs.body.totals.count).toBe(0);
   });

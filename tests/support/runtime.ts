@@ -38,7 +38,9 @@ export async function startTestRuntime(o: RuntimeOptions = {}): Promise<TestRunt
     tableName: `t-${randomBytes(6).toString('hex')}`,
     dataDir: mkdtempSync(join(tmpdir(), 'consortium-test-')),
     port: 0,
-    busBaseDelayMs: 20,
+    // EventBridge's backoff, faster and within a minute: a consumer that keeps failing is dead-lettered
+    // (and a test that waits for quiet fails) instead of being retried for a day.
+    busRetry: { baseDelayMs: 20, maxDelayMs: 2_000, maxEventAgeMs: 60_000 },
     ...o,
   });
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamoEndpoint() }));

@@ -1,7 +1,8 @@
 // Test-only reads of a runtime's table that must see all of it: Scans paginated to the end (a
 // single Scan page stops at 1 MB, before any filter is applied, so one page can miss items).
 // Prefer a targeted Get or Query where the keys allow one.
-import { ScanCommand, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand, type QueryCommandOutput, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { calendarDay } from '../../functions/shared/clock.ts';
 import { OUTBOX_PREFIX } from '../../functions/shared/table.ts';
 import type { TestRuntime } from './runtime.ts';
 
@@ -51,4 +52,27 @@ export async function outboxEvents(rt: TestRuntime, where: Record<string, unknow
     .map((i) => ({ source: String(i.source), detailType: String(i.detailType), detail: JSON.parse(String(i.detail)) as OutboxRecord['detail'] }))
     .filter((e) => Object.entries(where).every(([k, v]) => e.detail[k] === v))
     .sort((a, b) => a.detail.id.localeCompare(b.detail.id));
+}
+
+/**
+ * Rows of the audit projection (filed by the province calendar day of each event's occurredAt) for
+ * the outbox events of `detailType` whose detail matches `where`: the days come from the events
+ * themselves, so a test that runs across midnight in Shanghai reads the right partitions.
+ */
+export async function auditRows(rt: TestRuntime, detailType: string, where: Record<string, unknown> = {}): Promise<Array<Record<string, any>>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const events = await outboxEvents(rt, where, detailType);
+  const days = new Set(events.map((e) => calendarDay(new Date(String(e.detail.occurredAt)), rt.province.timeZone)));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const day of days) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res: QueryCommandOutput = await rt.db.send(
+        new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${day}` }, ExclusiveStartKey: startKey, ConsistentRead: true }),
+      );
+      rows.push(...(res.Items ?? []));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+  }
+  const ids = new Set(events.map((e) => e.detail.id));
+  return rows.filter((r) => r.detailType === detailType && ids.has((r.detail as { id: string }).id)) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }

@@ -58,6 +58,7 @@ const expectedMoves: ReadonlyArray<readonly [PrescriptionStatus, Action, Prescri
   ['rejected', 'markUnroutable', 'unroutable'],
   ['rejected', 'cancel', 'cancelled'],
   ['rejected', 'expire', 'expired'],
+  ['unroutable', 'route', 'routed'],
   ['unroutable', 'cancel', 'cancelled'],
   ['unroutable', 'expire', 'expired'],
 ];

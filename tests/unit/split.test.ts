@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitPurchase, type Line, type SplitPolicy } from '../../functions/vouchers/split.ts';
-import { fundRatio, requestHash } from '../../functions/vouchers/domain.ts';
+import { fundRatio } from '../../functions/vouchers/domain.ts';
+import { requestHash } from '../../functions/shared/idempotency.ts';
 import { loadProvince } from '../../infra/provinces/load.ts';
 
 const policy: SplitPolicy = { categoryBSelfPayPercent: 10, annualDeductibleFen: 80_000, annualCapFen: 30_000_000, ratio: 0.7 };

@@ -28,6 +28,6 @@ describe('wiring tables', () => {
   });
 
   it('every money-moving POST requires an Idempotency-Key', () => {
-    for (const r of routes.filter((x) => x.path === '/settlements' && x.method === 'POST')) expect(r.idempotencyKey).toBe(true);
+    for (const r of routes.filter((x) => x.path === '/settlements' && x.method === 'POST')) expect(r.idempotencyKey).toBe('required');
   });
 });

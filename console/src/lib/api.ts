@@ -16,7 +16,11 @@ type Field<Name extends string, V> = [V] extends [undefined] ? { [P in Name]?: u
 export type Input<K extends OperationId> = Field<'params', Part<RouteOf<K>, 'params'>> &
   Field<'query', Part<RouteOf<K>, 'query'>> &
   Field<'body', Part<RouteOf<K>, 'body'>> &
-  (RouteOf<K> extends { readonly idempotencyKey: true } ? { idempotencyKey: string } : { idempotencyKey?: undefined });
+  (RouteOf<K> extends { readonly idempotencyKey: 'required' }
+    ? { idempotencyKey: string }
+    : RouteOf<K> extends { readonly idempotencyKey: 'optional' }
+      ? { idempotencyKey?: string }
+      : { idempotencyKey?: undefined });
 
 type Responses<K extends OperationId> = RouteOf<K>['responses'];
 /** What one operation answers on success (the union of its 2xx bodies). */

@@ -6,7 +6,7 @@ import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
 import { prescriptionRequest, prescriptionStatuses, type PrescriptionStatus } from '#schemas/prescriptions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
-import { call, type ApiError } from '../../lib/api.ts';
+import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
@@ -226,8 +226,11 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     ...(pharmacy ? { nominatedPharmacyId: pharmacy } : {}),
     ...(referralId ? { referralId } : {}),
   });
+  // One key per attempt (new when the form changes): a retried or double submit issues one prescription.
+  const [attempt, setAttempt] = useState(() => newIdempotencyKey('rx'));
+  useEffect(() => setAttempt(newIdempotencyKey('rx')), [diagnoses, lines, pharmacy]);
   const issue = useMutation({
-    mutationFn: () => call('issuePrescription', { body: body() }),
+    mutationFn: () => call('issuePrescription', { body: body(), idempotencyKey: attempt }),
     onSuccess: () => { void qc.invalidateQueries({ queryKey: ['prescriptions'] }); go('clinic', 'prescriptions'); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
