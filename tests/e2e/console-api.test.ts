@@ -2,6 +2,9 @@
 // drug catalog as a list, and the operator overview (a projection of events, sharded counters).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId, demoPeople, demoDrugs } from '../../infra/local/demo-province.ts';
+import { existsSync } from 'node:fs';
+import { consoleConfig } from '../../schemas/console.ts';
+import { consoleDist } from '../../infra/local/console-files.ts';
 import { countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
@@ -17,6 +20,24 @@ beforeAll(async () => {
   who.pharmacy2 = await rt.as('pharmacy', 'ph-sc-1');
 });
 afterAll(() => rt?.stop());
+
+describe('the console beside the API', () => {
+  it('serves console-config.json for this runtime, the console at / with its CSP, and never in place of an API route', async () => {
+    const config = await fetch(`${rt.url}/console-config.json`);
+    expect(consoleConfig.parse(await config.json())).toMatchObject({ apiBaseUrl: '', oidc: { issuer: `${rt.url}/_local/oidc` }, province: { code: 'ZJ', name: '浙江省' } });
+    const csp = config.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("frame-ancestors 'none'");
+    const index = await fetch(`${rt.url}/`);
+    // Built by the browser project's setup or npm start; without a build, a plain 503 that says how.
+    expect(index.status).toBe(existsSync(`${consoleDist}/index.html`) ? 200 : 503);
+    // An API path stays the API's, with or without a token; an unknown one is still a problem+json 404.
+    expect((await fetch(`${rt.url}/referrals`)).status).toBe(401);
+    const unknown = await fetch(`${rt.url}/assets/nothing-here.js`);
+    expect([unknown.status, unknown.headers.get('content-type')]).toEqual([404, 'application/problem+json']);
+  });
+});
 
 describe('POST /people/lookup', () => {
   const person = demoPeople[0]!;
