@@ -30,6 +30,8 @@ export const provinceRuntime = z
     referralSlaHours: z.number().positive().max(24 * 14),
     prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
     voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
+    /** Oldest access token (by its iat) the authorizer accepts, whatever its exp says. */
+    tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
   })
   .strict();
 export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
@@ -67,6 +69,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours };
 }

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import type { Role } from '#schemas/common';
+import type { ProvinceRuntime } from '#schemas/province';
 
 export const DEV_AUDIENCE = 'consortium-api';
 export const devIssuerFor = (province: string) => `https://dev-issuer.local/${province}`;
@@ -38,19 +39,23 @@ export const jwks = (keys: KeyFile) => ({ keys: [keys.publicJwk] });
 export interface TokenRequest {
   role: Role;
   institution?: string;
-  province: string;
+  province: Pick<ProvinceRuntime, 'code' | 'tokenMaxAgeHours'>;
   subject?: string;
+  /** Default and upper bound: the province's tokenMaxAgeHours, past which the authorizer refuses a token anyway. */
   ttlSeconds?: number;
 }
 
 export async function signToken(keys: KeyFile, req: TokenRequest): Promise<string> {
+  const maxAge = req.province.tokenMaxAgeHours * 3600;
+  const ttl = req.ttlSeconds ?? maxAge;
+  if (!(ttl > 0 && ttl <= maxAge)) throw new RangeError(`a token's lifetime must be 1..${maxAge} seconds (the province's tokenMaxAgeHours)`);
   const key = await importJWK(keys.privateJwk, 'ES256');
-  return new SignJWT({ role: req.role, prov: req.province, ...(req.institution ? { inst: req.institution } : {}) })
+  return new SignJWT({ role: req.role, prov: req.province.code, ...(req.institution ? { inst: req.institution } : {}) })
     .setProtectedHeader({ alg: 'ES256', kid: keys.kid, typ: 'JWT' })
-    .setIssuer(devIssuerFor(req.province))
+    .setIssuer(devIssuerFor(req.province.code))
     .setAudience(DEV_AUDIENCE)
     .setSubject(req.subject ?? `${req.role}:${req.institution ?? 'dev'}`)
     .setIssuedAt()
-    .setExpirationTime(`${req.ttlSeconds ?? 12 * 3600}s`)
+    .setExpirationTime(`${ttl}s`)
     .sign(key);
 }

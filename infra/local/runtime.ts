@@ -192,7 +192,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       province,
       bus,
       poller,
-      token: (role, institution, opts) => signToken(keys, { role, institution, province: province.code, ...opts }),
+      token: (role, institution, opts) => signToken(keys, { role, institution, province, ...opts }),
       async runSchedule(name, time = new Date()) {
         const s = schedules.find((x) => x.name === name);
         if (!s) throw new Error(`no schedule ${name}`);
