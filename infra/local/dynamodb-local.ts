@@ -1,10 +1,14 @@
 // DynamoDB Local, the official engine, run with java as a child process. The jar ships inside the
 // npm package amplify-dynamodb-simulator; we fetch only that tarball (npm pack, into a git-ignored
-// cache) instead of installing the package and its 250+ dependencies.
+// cache) instead of installing the package and its 250+ dependencies. It listens on 127.0.0.1 only
+// (through LoopbackDynamoDbLocal.java), answers no cross-origin request, and writes its files
+// readable by this user only.
+import { createHash } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
 
 const PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -30,6 +34,33 @@ export function ensureDynamoDbLocal(): string {
   return emulatorDir;
 }
 
+const launcherSource = join(import.meta.dirname, 'LoopbackDynamoDbLocal.java');
+
+/**
+ * Compiles the loopback launcher once per version of its source (javac, ~2 s) into .cache/ and
+ * returns the directory holding the class.
+ */
+export function ensureLoopbackLauncher(emulator = ensureDynamoDbLocal()): string {
+  const source = readFileSync(launcherSource);
+  const dir = join(cacheDir, `dynamodb-local-launcher-${createHash('sha256').update(source).update(PACKAGE).digest('hex').slice(0, 12)}`);
+  if (existsSync(join(dir, 'LoopbackDynamoDbLocal.class'))) return dir;
+  const work = `${dir}.${process.pid}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  try {
+    execFileSync('javac', ['-nowarn', '-cp', join(emulator, 'DynamoDBLocal.jar'), '-d', work, launcherSource], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') {
+      throw new Error('javac not found: DynamoDB Local is started through a small launcher that binds it to 127.0.0.1 (the jar has no option for that), which needs a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)');
+    }
+    throw new Error(`compiling ${launcherSource} failed:\n${e.stderr?.toString() ?? e.message}`);
+  }
+  // Rename into place last: a concurrent start either finds the finished class or renames its own.
+  if (!existsSync(dir)) renameSync(work, dir);
+  rmSync(work, { recursive: true, force: true });
+  return dir;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
@@ -50,20 +81,27 @@ export interface DynamoDbLocal {
 /** Starts the engine on a free port; `dbPath` keeps data across restarts, without it data is in memory. */
 export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number; pidFile?: string } = {}): Promise<DynamoDbLocal> {
   const dir = ensureDynamoDbLocal();
+  const launcher = ensureLoopbackLauncher(dir);
   if (opts.pidFile) await killOrphan(opts.pidFile);
   const port = opts.port ?? (await freePort());
   const storage = opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory'];
-  if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
+  if (opts.dbPath) ensurePrivateDir(opts.dbPath);
+  // Through sh only to set the umask (077: the database files 0600), then exec'd, so the pid is java's.
   const child = spawn(
-    'java',
+    '/bin/sh',
     [
+      '-c', 'umask 077 && exec "$@"', 'sh',
+      'java',
       '-XX:TieredStopAtLevel=1',
       '-XX:+UseSerialGC',
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-      '-jar', join(dir, 'DynamoDBLocal.jar'),
+      '-cp', `${launcher}:${join(dir, 'DynamoDBLocal.jar')}`,
+      'LoopbackDynamoDbLocal',
       '-port', String(port),
       '-sharedDb',
       '-disableTelemetry',
+      // An empty allow-list: no web page may call it (the documented default is '*', public access).
+      '-cors', '',
       ...storage,
     ],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -76,7 +114,7 @@ export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number;
   child.stdout!.removeAllListeners('data');
   child.stdout!.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  if (opts.pidFile) writeFileSync(opts.pidFile, String(child.pid));
+  if (opts.pidFile) writeFileSync(opts.pidFile, String(child.pid), { mode: PRIVATE_FILE_MODE });
   return {
     endpoint,
     process: child,

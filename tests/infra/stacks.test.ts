@@ -90,6 +90,14 @@ describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s',
     });
   });
 
+  it('has none of the local runtime\'s helpers: no /_local resource, route or reference', () => {
+    const parts = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => String(r.Properties.PathPart));
+    expect(parts).toContain('institutions');
+    expect(parts.filter((p) => p.startsWith('_local'))).toEqual([]);
+    expect(routes.filter((r) => r.path.startsWith('/_local'))).toEqual([]);
+    expect(json).not.toContain('_local');
+  });
+
   it('wires the relay to inserted outbox items and one rule per subscription, each target with a DLQ', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],

@@ -41,7 +41,7 @@ export async function startTestRuntime(o: RuntimeOptions = {}): Promise<TestRunt
     busBaseDelayMs: 20,
     ...o,
   });
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamoEndpoint() }));
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoEndpoint }));
   return Object.assign(rt, {
     db,
     async as(role: Role, institution?: string) {
