@@ -15,7 +15,7 @@ const RUNS = 7;
 // What the handlers read at module load; values only need to parse.
 const env = {
   ...process.env,
-  AWS_REGION: 'ap-east-1',
+  AWS_REGION: 'cn-north-1',
   TABLE_NAME: 't',
   EVENT_BUS_NAME: 'b',
   JWKS_URL: 'https://idp.example/jwks.json',

@@ -5,6 +5,18 @@ import { fen } from './common.ts';
 
 const ratio = z.number().min(0).max(1);
 
+/**
+ * The 31 provincial-level divisions of mainland China (ISO 3166-2:CN codes). Their personal
+ * information stays in the mainland (PIPL Art. 38–40): only the aws-cn partition's regions.
+ */
+export const mainlandProvinceCodes = [
+  'AH', 'BJ', 'CQ', 'FJ', 'GD', 'GS', 'GX', 'GZ', 'HA', 'HB', 'HE', 'HI', 'HL', 'HN', 'JL', 'JS',
+  'JX', 'LN', 'NM', 'NX', 'QH', 'SC', 'SD', 'SH', 'SN', 'SX', 'TJ', 'XJ', 'XZ', 'YN', 'ZJ',
+] as const;
+/** Hong Kong, Macao and Taiwan: not mainland, with their own data-protection law. */
+export const otherProvinceCodes = ['HK', 'MO', 'TW'] as const;
+export const mainlandRegions = ['cn-north-1', 'cn-northwest-1'] as const;
+
 export const reimbursementPolicy = z
   .object({
     /** Share of category-B spend the person always pays (self-pay first), in percent. */
@@ -62,8 +74,18 @@ export const provinceConfig = provinceRuntime
   })
   .strict()
   .superRefine((c, ctx) => {
-    if ((c.partition === 'aws-cn') !== c.region.startsWith('cn-')) {
-      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition ${c.partition}` });
+    // A code outside the list could slip a mainland province past the residency rule.
+    if (![...mainlandProvinceCodes, ...otherProvinceCodes].includes(c.code as never)) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: `${c.code} is not an ISO 3166-2:CN province code (${mainlandProvinceCodes.join(', ')}; ${otherProvinceCodes.join(', ')})` });
+    }
+    if (mainlandProvinceCodes.includes(c.code as never) && c.partition !== 'aws-cn') {
+      ctx.addIssue({ code: 'custom', path: ['partition'], message: `${c.code} is a mainland province: its data stays in the aws-cn partition (PIPL cross-border rules)` });
+    }
+    if (c.partition === 'aws-cn' && !mainlandRegions.includes(c.region as never)) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws-cn (${mainlandRegions.join(' or ')})` });
+    }
+    if (c.partition === 'aws' && c.region.startsWith('cn-')) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws` });
     }
   });
 export type ProvinceConfig = z.infer<typeof provinceConfig>;

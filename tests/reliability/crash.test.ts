@@ -94,7 +94,7 @@ describe('crash and restart', () => {
 
     const restarted = await start(port);
     url = restarted.url;
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: restarted.dynamo, region: 'ap-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: restarted.dynamo, region: 'cn-north-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
     const scan = async (prefix: string) => {
       const items: Array<Record<string, any>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
       let start: Record<string, unknown> | undefined;
