@@ -9,6 +9,8 @@ export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 
 /** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
 export const MAX_PRESCRIPTION_ITEMS = 5;
+const MAX_PRESCRIPTION_DIAGNOSES = 10;
+const rejectReason = z.string().trim().min(1).max(500);
 
 export const prescriptionItem = z
   .object({
@@ -34,7 +36,7 @@ export const prescriptionRequest = z
     diagnoses: z
       .array(icd10)
       .min(1, 'at least one diagnosis')
-      .max(10, 'at most 10 diagnoses')
+      .max(MAX_PRESCRIPTION_DIAGNOSES, `at most ${MAX_PRESCRIPTION_DIAGNOSES} diagnoses`)
       .refine((ds) => new Set(ds).size === ds.length, 'diagnoses must be unique'),
     items: z
       .array(prescriptionItem)
@@ -51,8 +53,8 @@ export const historyEntry = z.object({
   status: prescriptionStatus,
   at: isoDateTime,
   /** Institution that made the move; absent for the platform's own (routing, expiry). */
-  by: z.string().optional(),
-  reason: z.string().optional(),
+  by: institutionId.optional(),
+  reason: rejectReason.optional(),
 });
 
 export const prescription = z
@@ -61,8 +63,8 @@ export const prescription = z
     status: prescriptionStatus,
     personId: serverId,
     prescriberId: institutionId,
-    diagnoses: z.array(icd10),
-    items: z.array(prescriptionItem),
+    diagnoses: z.array(icd10).max(MAX_PRESCRIPTION_DIAGNOSES),
+    items: z.array(prescriptionItem).max(MAX_PRESCRIPTION_ITEMS),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
     /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
@@ -80,8 +82,10 @@ export const prescription = z
   .meta({ id: 'Prescription' });
 export type Prescription = z.infer<typeof prescription>;
 
-export const rejectRequest = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export const rejectRequest = z.object({ reason: rejectReason }).strict();
 export const dispenseRequest = z.object({ settlementId: serverId }).strict();
+
+const MAX_STOCK_ITEMS = 100;
 
 export const stockRequest = z
   .object({
@@ -98,7 +102,7 @@ export const stockRequest = z
       )
       .min(1, 'at least one item')
       // One transaction per request: all or nothing (DynamoDB allows 100 writes per transaction).
-      .max(100, 'at most 100 items per request')
+      .max(MAX_STOCK_ITEMS, `at most ${MAX_STOCK_ITEMS} items per request`)
       .superRefine(uniqueDrugCodes),
   })
   .strict();
@@ -222,7 +226,7 @@ export const prescriptionRoutes = [
     summary: 'Set on-hand quantities (that pharmacy only); available = on hand − reserved; below reserved → 409, nothing changed',
     params: pharmacyParam,
     body: stockRequest,
-    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel) }) },
+    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel).max(MAX_STOCK_ITEMS) }) },
     problems: ['validation-failed', 'conflict', 'service-unavailable', ...authProblems],
   }),
   defineRoute({

@@ -35,12 +35,12 @@ async function jwksUrl(keys: Signer[]): Promise<string> {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function token(s: Signer, o: { iat?: number | null; exp?: number; kid?: boolean } = {}) {
+function token(s: Signer, o: { iat?: number | null; exp?: number; kid?: boolean; sub?: string } = {}) {
   const jwt = new SignJWT({ role: 'operator', prov: 'ZJ' })
     .setProtectedHeader({ alg: s.alg, ...(o.kid === false ? {} : { kid: s.kid }) })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
-    .setSubject('op-1')
+    .setSubject(o.sub ?? 'op-1')
     .setExpirationTime(o.exp ?? now() + 3600);
   if (o.iat !== null) jwt.setIssuedAt(o.iat ?? now());
   return jwt.sign(s.privateKey);
@@ -95,6 +95,11 @@ describe('token verifier', () => {
     expect(await reason(twoKeys(await token(b)))).toBe('accepted');
     expect(await reason(twoKeys(await token(a, { kid: false })))).toBe('TokenRejected: ERR_KID_REQUIRED');
     expect(await reason(twoKeys(await token(b, { kid: false })))).toBe('TokenRejected: ERR_KID_REQUIRED');
+  });
+
+  it('refuses a subject longer than 256 characters (what is stored from it is bounded)', async () => {
+    expect(await reason(oneKey(await token(a, { sub: 'u'.repeat(256) })))).toBe('accepted');
+    expect(await reason(oneKey(await token(a, { sub: 'u'.repeat(257) })))).toBe('TokenRejected: ERR_CLAIMS_INVALID');
   });
 
   it('refuses a kid the set does not hold, and a token signed by another key under a known kid', async () => {
