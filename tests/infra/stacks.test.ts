@@ -61,11 +61,11 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: Match.arrayWith(['consortium.institutions']) } });
   });
 
-  it('has one function per catalog entry, Node 22 on arm64, traced, with an encrypted log group', () => {
+  it('has one function per catalog entry, Node 24 on arm64, traced, with an encrypted log group', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(fns)).toHaveLength(Object.keys(functionCatalog).length);
     for (const f of Object.values(fns)) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
     // One per function, plus the API access logs and the WAF logs.
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 }, Object.keys(fns).length + 2);
