@@ -9,6 +9,8 @@ export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 
 /** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
 export const MAX_PRESCRIPTION_ITEMS = 5;
+const MAX_PRESCRIPTION_DIAGNOSES = 10;
+const rejectReason = z.string().trim().min(1).max(500);
 
 /** Stock lines per PUT: one transaction of 100 writes, one of them the event. */
 export const MAX_STOCK_ITEMS = 99;
@@ -37,7 +39,7 @@ export const prescriptionRequest = z
     diagnoses: z
       .array(icd10)
       .min(1, 'at least one diagnosis')
-      .max(10, 'at most 10 diagnoses')
+      .max(MAX_PRESCRIPTION_DIAGNOSES, `at most ${MAX_PRESCRIPTION_DIAGNOSES} diagnoses`)
       .refine((ds) => new Set(ds).size === ds.length, 'diagnoses must be unique'),
     items: z
       .array(prescriptionItem)
@@ -54,8 +56,8 @@ export const historyEntry = z.object({
   status: prescriptionStatus,
   at: isoDateTime,
   /** Institution that made the move; absent for the platform's own (routing, expiry). */
-  by: z.string().optional(),
-  reason: z.string().optional(),
+  by: institutionId.optional(),
+  reason: rejectReason.optional(),
 });
 
 export const prescription = z
@@ -64,8 +66,8 @@ export const prescription = z
     status: prescriptionStatus,
     personId: serverId,
     prescriberId: institutionId,
-    diagnoses: z.array(icd10),
-    items: z.array(prescriptionItem),
+    diagnoses: z.array(icd10).max(MAX_PRESCRIPTION_DIAGNOSES),
+    items: z.array(prescriptionItem).max(MAX_PRESCRIPTION_ITEMS),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
     /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
@@ -83,7 +85,7 @@ export const prescription = z
   .meta({ id: 'Prescription' });
 export type Prescription = z.infer<typeof prescription>;
 
-export const rejectRequest = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export const rejectRequest = z.object({ reason: rejectReason }).strict();
 export const dispenseRequest = z.object({ settlementId: serverId }).strict();
 
 export const stockRequest = z
@@ -230,7 +232,7 @@ export const prescriptionRoutes = [
       'Unroutable prescriptions waiting for these drugs in the pharmacy\'s district, or nominating it, are routed again within seconds',
     params: pharmacyParam,
     body: stockRequest,
-    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel) }) },
+    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel).max(MAX_STOCK_ITEMS) }) },
     problems: ['validation-failed', 'conflict', 'service-unavailable', ...authProblems],
   }),
   defineRoute({

@@ -5,6 +5,18 @@ import { fen } from './common.ts';
 
 const ratio = z.number().min(0).max(1);
 
+/**
+ * The 31 provincial-level divisions of mainland China (ISO 3166-2:CN codes). Their personal
+ * information stays in the mainland (PIPL Art. 38–40): only the aws-cn partition's regions.
+ */
+export const mainlandProvinceCodes = [
+  'AH', 'BJ', 'CQ', 'FJ', 'GD', 'GS', 'GX', 'GZ', 'HA', 'HB', 'HE', 'HI', 'HL', 'HN', 'JL', 'JS',
+  'JX', 'LN', 'NM', 'NX', 'QH', 'SC', 'SD', 'SH', 'SN', 'SX', 'TJ', 'XJ', 'XZ', 'YN', 'ZJ',
+] as const;
+/** Hong Kong, Macao and Taiwan: not mainland, with their own data-protection law. */
+export const otherProvinceCodes = ['HK', 'MO', 'TW'] as const;
+export const mainlandRegions = ['cn-north-1', 'cn-northwest-1'] as const;
+
 export const reimbursementPolicy = z
   .object({
     /** Share of category-B spend the person always pays (self-pay first), in percent. */
@@ -30,6 +42,8 @@ export const provinceRuntime = z
     referralSlaHours: z.number().positive().max(24 * 14),
     prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
     voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
+    /** Oldest access token (by its iat) the authorizer accepts, whatever its exp says. */
+    tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
   })
   .strict();
 export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
@@ -60,13 +74,23 @@ export const provinceConfig = provinceRuntime
   })
   .strict()
   .superRefine((c, ctx) => {
-    if ((c.partition === 'aws-cn') !== c.region.startsWith('cn-')) {
-      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition ${c.partition}` });
+    // A code outside the list could slip a mainland province past the residency rule.
+    if (![...mainlandProvinceCodes, ...otherProvinceCodes].includes(c.code as never)) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: `${c.code} is not an ISO 3166-2:CN province code (${mainlandProvinceCodes.join(', ')}; ${otherProvinceCodes.join(', ')})` });
+    }
+    if (mainlandProvinceCodes.includes(c.code as never) && c.partition !== 'aws-cn') {
+      ctx.addIssue({ code: 'custom', path: ['partition'], message: `${c.code} is a mainland province: its data stays in the aws-cn partition (PIPL cross-border rules)` });
+    }
+    if (c.partition === 'aws-cn' && !mainlandRegions.includes(c.region as never)) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws-cn (${mainlandRegions.join(' or ')})` });
+    }
+    if (c.partition === 'aws' && c.region.startsWith('cn-')) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws` });
     }
   });
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours };
 }

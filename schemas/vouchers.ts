@@ -1,16 +1,21 @@
 // The vouchers part of API.md: activation, QR codes, settlement, reversal, reconciliation.
 import * as z from 'zod';
-import { calendarDate, drugCode, fen, institutionId, isoDateTime, nationalId, pageQuery, personName, serverId } from './common.ts';
+import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, nationalId, nextToken, pageQuery, patterned, personName, serverId } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const voucherStatuses = ['active', 'suspended'] as const;
 export const settlementStatuses = ['settled', 'reversed'] as const;
 
+const channel = patterned(32, /^[a-z][a-z0-9-]{1,31}$/, 'lower-case channel name such as wechat, alipay, province-app');
+
+/** A voucher code as the QR code carries it: a compact JWS. */
+const code = patterned(4096, /^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}$/, 'a voucher code (compact JWS)');
+
 export const activationRequest = z
   .object({
     nationalId,
     name: personName,
-    channel: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case channel name such as wechat, alipay, province-app'),
+    channel,
   })
   .strict();
 
@@ -19,7 +24,7 @@ export const voucher = z
     voucherId: serverId,
     personId: serverId,
     status: z.enum(voucherStatuses),
-    channel: z.string(),
+    channel,
     activatedAt: isoDateTime,
     updatedAt: isoDateTime.optional(),
   })
@@ -27,7 +32,7 @@ export const voucher = z
 export type Voucher = z.infer<typeof voucher>;
 
 export const voucherCode = z.object({
-  code: z.string().meta({ description: 'QR payload: a compact JWS, single use' }),
+  code: code.meta({ description: 'QR payload: a compact JWS, single use' }),
   expiresAt: isoDateTime,
 });
 
@@ -39,11 +44,13 @@ export const settlementItem = z
   })
   .strict();
 
+export const MAX_SETTLEMENT_ITEMS = 50;
+
 export const settlementRequest = z
   .object({
-    code: z.string().min(16).max(4096),
+    code,
     prescriptionId: serverId.optional(),
-    items: z.array(settlementItem).min(1, 'at least one item').max(50, 'at most 50 items'),
+    items: z.array(settlementItem).min(1, 'at least one item').max(MAX_SETTLEMENT_ITEMS, `at most ${MAX_SETTLEMENT_ITEMS} items`),
   })
   .strict();
 
@@ -63,19 +70,19 @@ export const settlement = z
     status: z.enum(settlementStatuses),
     settledAt: isoDateTime,
     reversedAt: isoDateTime.optional(),
-    items: z.array(
-      settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: fen, eligibleFen: fen }),
-    ),
+    items: z
+      .array(settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: fen, eligibleFen: fen }))
+      .max(MAX_SETTLEMENT_ITEMS),
   })
   .meta({ id: 'Settlement' });
 export type Settlement = z.infer<typeof settlement>;
 
-export const totals = z.object({ count: z.number().int(), totalFen: fen, pooledFundFen: fen, personalAccountFen: fen, cashFen: fen });
+export const totals = z.object({ count: z.number().int().min(0), totalFen: fen, pooledFundFen: fen, personalAccountFen: fen, cashFen: fen });
 
 export const reconciliation = z.object({
   date: calendarDate,
-  items: z.array(settlement),
-  nextToken: z.string().optional(),
+  items: z.array(settlement).max(MAX_PAGE_SIZE),
+  nextToken: nextToken.optional(),
   /** Over every settlement of the day that is not reversed (all pages). */
   totals,
 });

@@ -95,7 +95,7 @@ export const handler = apiHandler(prescriptionRoutes, {
 
       const rx = newPrescription({
         ...body,
-        prescriptionId: newId('rx', now.getTime()),
+        prescriptionId: newId('rx'),
         prescriberId,
         now,
         validityHours: provinceConfig().prescriptionValidityHours,

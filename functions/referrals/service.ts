@@ -105,7 +105,7 @@ export async function createReferral(body: CreateReferralBody, caller: Principal
     if (!toInstitutionId) throw problem('unroutable', `no designated ${receiverType[body.direction]} has ${body.department} capacity on ${day}`);
   }
 
-  const referralId = newId('ref', now.getTime());
+  const referralId = newId('ref');
   const { referral, event } = newReferral(body, {
     referralId,
     fromInstitutionId: sender.id,

@@ -29,7 +29,7 @@ export const handler = apiHandler(voucherRoutes, {
     const person = await getPerson(personId);
     // One answer for "unknown ID" and "wrong name": the caller learns nothing about who is enrolled.
     if (!person || !sameName(person.name, body.name)) throw problem('not-enrolled', 'no enrolment matches this national ID and name');
-    const candidate: Voucher = { voucherId: newId('vch', now.getTime()), personId, status: 'active', channel: body.channel, activatedAt: now.toISOString() };
+    const candidate: Voucher = { voucherId: newId('vch'), personId, status: 'active', channel: body.channel, activatedAt: now.toISOString() };
     const { voucher, created } = await store.activateVoucher(candidate, { now, correlationId: requestId });
     return { status: created ? 201 : 200, body: voucher, headers: { location: `/vouchers/${voucher.voucherId}` } };
   },

@@ -76,7 +76,7 @@ export async function settle(req: SettleRequest): Promise<Response> {
     );
 
     const settlement: Settlement = {
-      settlementId: newId('stl', now.getTime()),
+      settlementId: newId('stl'),
       voucherId: claims.voucherId,
       personId: claims.personId,
       institutionId,

@@ -24,7 +24,7 @@ export interface ApiServerOptions {
   invoke: (fn: RouteDef['fn'], event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
   authorize: (event: { type: 'TOKEN'; authorizationToken: string; methodArn: string }) => Promise<APIGatewayAuthorizerResult>;
   /** Local-only endpoints under /_local/ (JWKS of the dev issuer, admin hooks). */
-  local?: (req: IncomingMessage, body: string, url: URL) => Promise<{ status: number; body: unknown } | undefined>;
+  local?: (req: IncomingMessage, body: string, url: URL) => Promise<{ status: number; body: unknown; headers?: Record<string, string> } | undefined>;
   region: string;
   account: string;
   log?: (line: string) => void;
@@ -72,7 +72,7 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
     const bodyText = raw.toString('utf8');
     if (url.pathname.startsWith('/_local/') && o.local) {
       const r = await o.local(req, bodyText, url);
-      if (r) return { statusCode: r.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(r.body) };
+      if (r) return { statusCode: r.status, headers: { 'content-type': 'application/json', ...r.headers }, body: JSON.stringify(r.body) };
     }
     const candidates = compiled.filter((c) => c.regex.test(url.pathname));
     const hit = candidates.find((c) => c.route.method === method);
