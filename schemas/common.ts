@@ -44,9 +44,39 @@ export const icd10 = patterned(8, /^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$/, 'I
 
 export const serverId = patterned(64, /^[A-Za-z0-9_-]{4,64}$/, 'an id issued by the server');
 
-export const personName = z.string().trim().min(1).max(64);
+/**
+ * Characters no text people type should carry: control characters (NUL and the like; tab and line
+ * breaks only where text may span lines), bidirectional overrides and isolates (they make a name or
+ * reason read differently from what it is), and UTF-16 surrogates without their pair (not valid
+ * Unicode: JSON tools such as jq refuse a whole list that holds one).
+ */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const LINE_BREAKS = /[\t\n\r]/;
+const BIDI = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export const district = z.string().trim().min(1).max(64);
+export function unsafeTextReason(s: string, multiline: boolean): string | undefined {
+  if (CONTROL.test(s) || (!multiline && LINE_BREAKS.test(s))) return 'must not contain control characters';
+  if (BIDI.test(s)) return 'must not contain bidirectional override or isolate characters';
+  if (LONE_SURROGATE.test(s)) return 'must be valid Unicode (an unpaired surrogate)';
+  return undefined;
+}
+
+/** Text people type: trimmed, 1..max characters, none of the characters above. */
+export const freeText = (max: number, o: { multiline?: boolean } = {}) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const why = unsafeTextReason(s, o.multiline ?? false);
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    });
+
+export const personName = freeText(64);
+
+export const district = freeText(64);
 
 export const phone = z
   .string()

@@ -1,7 +1,7 @@
 // Operator and catalog part of API.md: institutions, enrolments, drugs.
 import * as z from 'zod';
 import {
-  district, drugCode, fen, institutionId, isoDateTime, location, nationalId, page, pageQuery, patterned, personName, phone, serverId,
+  district, drugCode, freeText, fen, institutionId, isoDateTime, location, nationalId, page, pageQuery, patterned, personName, phone, serverId,
 } from './common.ts';
 import { fieldErrors } from './problems.ts';
 import { authProblems, defineRoute } from './route.ts';
@@ -11,14 +11,14 @@ export const institutionLevels = ['primary', 'secondary', 'tertiary'] as const;
 
 export const department = z.object({
   code: patterned(32, /^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "-" and "_", up to 32 characters'),
-  name: z.string().trim().min(1).max(64),
+  name: freeText(64),
   dailyCapacity: z.number().int().min(0).max(100_000),
 });
 
 export const institutionInput = z
   .object({
     id: institutionId,
-    name: z.string().trim().min(1).max(128),
+    name: freeText(128),
     type: z.enum(institutionTypes),
     level: z.enum(institutionLevels).optional(),
     district,
@@ -79,9 +79,9 @@ export type Enrolment = z.infer<typeof enrolment>;
 export const drugCategories = ['A', 'B', 'C'] as const;
 export const drugInput = z
   .object({
-    name: z.string().trim().min(1).max(128),
+    name: freeText(128),
     category: z.enum(drugCategories),
-    unit: z.string().trim().min(1).max(32),
+    unit: freeText(32),
   })
   .strict();
 export const drug = drugInput.extend({ drugCode }).meta({ id: 'Drug' });

@@ -1,6 +1,6 @@
 // The prescriptions part of API.md: schemas and routes.
 import * as z from 'zod';
-import { drugCode, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { drugCode, freeText, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
@@ -10,7 +10,7 @@ export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 /** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
 export const MAX_PRESCRIPTION_ITEMS = 5;
 const MAX_PRESCRIPTION_DIAGNOSES = 10;
-const rejectReason = z.string().trim().min(1).max(500);
+const rejectReason = freeText(500, { multiline: true });
 
 /** Stock lines per PUT: one transaction of 100 writes, one of them the event. */
 export const MAX_STOCK_ITEMS = 99;
@@ -19,7 +19,7 @@ export const prescriptionItem = z
   .object({
     drugCode,
     quantity: z.number().int().min(1).max(10_000),
-    dosage: z.string().trim().min(1).max(200).meta({ description: 'Dosage and usage, e.g. "5 mg once daily, oral"' }),
+    dosage: freeText(200).meta({ description: 'Dosage and usage, e.g. "5 mg once daily, oral"' }),
   })
   .strict();
 export type PrescriptionItem = z.infer<typeof prescriptionItem>;

@@ -1,7 +1,7 @@
 // The referrals part of API.md: schemas and routes. Fields beyond the contract (preferredDate,
 // upwardReferralId, followUpPlan, rejectedBy, …) are extensions the contract allows.
 import * as z from 'zod';
-import { calendarDate, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { calendarDate, freeText, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
 import { department } from './institutions.ts';
 import { authProblems, defineRoute, principalSubject } from './route.ts';
 
@@ -12,7 +12,7 @@ export type ReferralDirection = (typeof referralDirections)[number];
 export const urgencies = ['routine', 'urgent', 'emergency'] as const;
 
 const departmentCode = department.shape.code;
-const clinicalText = (max: number) => z.string().trim().min(1).max(max);
+const clinicalText = (max: number) => freeText(max, { multiline: true });
 const reason = clinicalText(1000);
 const followUpPlan = clinicalText(4000);
 const MAX_REFERRAL_DIAGNOSES = 20;
