@@ -37,6 +37,7 @@ export type Operations<Routes extends readonly RouteDef[]> = {
 };
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+export const NO_STORE = { 'cache-control': 'no-store' } as const;
 /** Ordinary requests are a few KiB; routes that take batches say so in the route table. */
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -145,9 +146,11 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
       requestId: event.requestContext?.requestId ?? 'unknown',
       now: new Date(),
     } as Request<RouteDef>);
+    // Answers to authenticated requests carry personal or institutional data: no cache may keep them.
+    const answerHeaders = route.auth === 'public' ? res.headers : { ...res.headers, ...NO_STORE };
     return res.body === undefined
-      ? { statusCode: res.status, headers: res.headers ?? {}, body: '' }
-      : json(res.status, res.body, res.headers);
+      ? { statusCode: res.status, headers: answerHeaders ?? {}, body: '' }
+      : json(res.status, res.body, answerHeaders);
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -157,7 +160,8 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
         logger.setCorrelationId(request.event.requestContext?.requestId);
       },
       onError: (request) => {
-        request.response = errorToResponse(request.error);
+        const res = errorToResponse(request.error);
+        request.response = { ...res, headers: { ...res.headers, ...NO_STORE } };
       },
     })
     .handler(dispatch);

@@ -48,7 +48,7 @@ type Reply = { statusCode: number; headers?: Record<string, unknown>; body?: str
 
 function gatewayProblem(kind: keyof typeof gatewayResponses, detail?: string): Reply {
   const body = problemBody(gatewayResponses[kind], detail);
-  return { statusCode: body.status, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify(body) };
+  return { statusCode: body.status, headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' }, body: JSON.stringify(body) };
 }
 
 function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {

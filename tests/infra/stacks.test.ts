@@ -87,6 +87,10 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
       StatusCode: '401',
       ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
     });
+    // Refusals of authenticated requests are not cached either.
+    const gatewayResponses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse'));
+    expect(gatewayResponses.length).toBeGreaterThan(5);
+    for (const g of gatewayResponses) expect(g.Properties.ResponseParameters['gatewayresponse.header.Cache-Control']).toBe("'no-store'");
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),

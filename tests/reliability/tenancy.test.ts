@@ -91,6 +91,7 @@ describe('tenancy matrix', () => {
         const res = await rt.call(who[name]!, method, path, body);
         outcomes.push(`${name} ${method} ${path} → ${res.status} ${slug(res.body)}`);
         expect([403, 404], `${name} ${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
+        expect(res.headers.get('cache-control'), `${name} ${method} ${path}`).toBe('no-store');
       }
     }
     expect(outcomes.length).toBeGreaterThan(100);
@@ -106,6 +107,8 @@ describe('tenancy matrix', () => {
       expect(list.body.items.map((p: { prescriptionId: string }) => p.prescriptionId)).not.toContain(ids.prescriptionId);
     }
     const mine = await rt.call(who['ph-xihu-1']!, 'GET', `/settlements?date=${ids.settlementDay}`);
+    // Personal and institutional data: no cache keeps an authenticated answer.
+    for (const res of [mine, incoming, outgoing]) expect(res.headers.get('cache-control')).toBe('no-store');
     expect(mine.body.items.map((s: { settlementId: string }) => s.settlementId)).toContain(ids.settlementId);
     const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${ids.settlementDay}`);
     expect(theirs.body.items).toEqual([]);
@@ -119,7 +122,7 @@ describe('tenancy matrix', () => {
       const path = route.path.replace(/\{\w+\}/g, 'x1234');
       for (const [kind, token] of Object.entries(refused)) {
         const res = await rt.call({ token }, route.method, path, route.method === 'GET' ? undefined : {});
-        expect([route.operationId, kind, res.status, slug(res.body)]).toEqual([route.operationId, kind, 401, 'unauthorized']);
+        expect([route.operationId, kind, res.status, slug(res.body), res.headers.get('cache-control')]).toEqual([route.operationId, kind, 401, 'unauthorized', 'no-store']);
       }
     }
   });
