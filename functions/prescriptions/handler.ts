@@ -11,8 +11,6 @@ import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
 } from './domain.ts';
-import { callerInstitution } from '../institutions/domain.ts';
-import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
 /** Reads the prescription as `caller` may see it: someone else's is 404 (its existence is not revealed). */
@@ -73,8 +71,7 @@ export const handler = apiHandler(prescriptionRoutes, {
     const idempotency = idempotencyKey ? { institutionId: prescriberId, operation: ISSUE_OPERATION, key: idempotencyKey, hash: requestHash(body) } : undefined;
     // Retried only when racing requests with the same key collide: the retry finds the winner's record.
     return withRaceRetries(async () => {
-      const { prescriber, nominated, enrolled, knownDrugs, referral, idempotency: answered } = await store.loadIssueInputs({
-        prescriberId,
+      const { nominated, enrolled, knownDrugs, referral, idempotency: answered } = await store.loadIssueInputs({
         nominatedPharmacyId: body.nominatedPharmacyId,
         personId: body.personId,
         drugCodes: body.items.map((i) => i.drugCode),
@@ -82,8 +79,6 @@ export const handler = apiHandler(prescriptionRoutes, {
         idempotency,
       });
       if (answered) return replay(answered, idempotency!.hash);
-      // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
-      callerInstitution(prescriber, principal);
       const errors = catalogErrors(body.items, knownDrugs);
       if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
       // A referral named must be this person's, and one this institution sent or received.
@@ -144,14 +139,13 @@ export const handler = apiHandler(prescriptionRoutes, {
     return act(params.id, principal, 'cancel', { at: now }, { now, requestId });
   },
 
-  async putStock({ params, body, principal, now, requestId }) {
+  async putStock({ params, body, principal, institution, now, requestId }) {
     if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sets only its own stock');
-    const [pharmacy, known] = await Promise.all([getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
-    const self = callerInstitution(pharmacy, principal);
+    const known = await store.knownDrugs(body.items.map((i) => i.drugCode));
     const errors = catalogErrors(body.items, known);
     if (errors.length) throw problem('validation-failed', 'invalid body', errors);
     // A reservation landing at the same moment cancels the transaction: just set it again.
-    const items = await withRaceRetries(() => store.setStock(self, body.items, { now, correlationId: requestId }));
+    const items = await withRaceRetries(() => store.setStock(institution!, body.items, { now, correlationId: requestId }));
     return { status: 200, body: { pharmacyId: params.id, items } };
   },
 

@@ -409,7 +409,6 @@ const referralView = z.object({ personId: z.string(), fromInstitutionId: z.strin
 export interface IssueInputs {
   /** The record of an earlier answer to the same Idempotency-Key. */
   idempotency?: StoredItem;
-  prescriber?: InstitutionView;
   nominated?: InstitutionView;
   enrolled: boolean;
   knownDrugs: Set<string>;
@@ -417,11 +416,9 @@ export interface IssueInputs {
 }
 
 /**
- * Everything issuing a prescription checks, in one BatchGetItem: the prescriber, the nominated
- * pharmacy, the person (existence only: none of their data is read), the drugs, the referral.
+ * Everything issuing a prescription checks, in one BatchGetItem: the nominated pharmacy, the person (existence only: none of their data is read), the drugs, the referral.
  */
 export async function loadIssueInputs(q: {
-  prescriberId: string;
   nominatedPharmacyId?: string;
   personId: string;
   drugCodes: readonly string[];
@@ -430,7 +427,6 @@ export async function loadIssueInputs(q: {
 }): Promise<IssueInputs> {
   const keys = {
     idempotency: q.idempotency ? idempotencyRecordKey(q.idempotency.institutionId, q.idempotency.operation, q.idempotency.key) : undefined,
-    prescriber: institutionKey(q.prescriberId),
     nominated: q.nominatedPharmacyId ? institutionKey(q.nominatedPharmacyId) : undefined,
     person: personKey(q.personId),
     referral: q.referralId ? referralKey(q.referralId) : undefined,
@@ -449,7 +445,6 @@ export async function loadIssueInputs(q: {
   const referral = get(keys.referral);
   return {
     idempotency: get(keys.idempotency),
-    prescriber: institution(keys.prescriber),
     nominated: institution(keys.nominated),
     enrolled: found.has(keyOf(keys.person)),
     knownDrugs: new Set(drugKeys.flatMap((k) => (found.has(keyOf(k)) ? [String(found.get(keyOf(k))!.drugCode)] : []))),

@@ -9,7 +9,7 @@ import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionC
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResumed, VoucherSuspended } from '#events/vouchers';
-import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
+import { drugKey, personKey } from '../institutions/keys.ts';
 import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
 import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
@@ -85,7 +85,6 @@ export interface SettlementInputs {
   idempotency?: StoredItem;
   voucher?: Voucher;
   person?: StoredItem;
-  institution?: StoredItem;
   codeUsed: boolean;
   referral?: StoredItem;
   drugs: Map<string, StoredItem>;
@@ -104,7 +103,6 @@ export async function loadSettlementInputs(q: {
     idempotency: idempotencyRecordKey(q.institutionId, SETTLE_OPERATION, q.idempotencyKey),
     voucher: voucherKey(q.voucherId),
     person: personKey(q.personId),
-    institution: institutionKey(q.institutionId),
     code: codeUseKey(q.jti),
     referral: referredToKey(q.personId, q.institutionId),
   };
@@ -114,7 +112,6 @@ export async function loadSettlementInputs(q: {
     idempotency: found.get(keyOf(keys.idempotency)),
     voucher: found.has(keyOf(keys.voucher)) ? voucherItem.parse(found.get(keyOf(keys.voucher))) : undefined,
     person: found.get(keyOf(keys.person)),
-    institution: found.get(keyOf(keys.institution)),
     codeUsed: found.has(keyOf(keys.code)),
     referral: found.get(keyOf(keys.referral)),
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),

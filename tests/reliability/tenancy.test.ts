@@ -22,7 +22,12 @@ const principals: Array<[string, Role, string?]> = [
   ['ph-xihu-1', 'pharmacy', 'ph-xihu-1'],
   ['ph-xihu-2', 'pharmacy', 'ph-xihu-2'],
   ['ph-sc-1', 'pharmacy', 'ph-sc-1'],
+  // Tokens whose role does not match the registered institution, or name none that is registered.
+  ['hospital-token-of-ph-xihu-1', 'hospital', 'ph-xihu-1'],
+  ['clinic-token-of-hosp-zjph', 'clinic', 'hosp-zjph'],
+  ['pharmacy-token-of-unregistered', 'pharmacy', 'ph-ghost-1'],
 ];
+const mismatched = ['hospital-token-of-ph-xihu-1', 'clinic-token-of-hosp-zjph', 'pharmacy-token-of-unregistered'];
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -113,6 +118,23 @@ describe('tenancy matrix', () => {
     const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${ids.settlementDay}`);
     expect(theirs.body.items).toEqual([]);
     expect(theirs.body.totals.count).toBe(0);
+  });
+
+  it('a token whose role is not its institution\'s registered type, or whose institution is not registered, is 403 on every route its role may call', async () => {
+    const before = await snapshot();
+    let calls = 0;
+    for (const name of mismatched) {
+      const [, role] = principals.find(([n]) => n === name)!;
+      for (const route of routes.filter((r) => r.auth !== 'public' && r.auth.includes(role))) {
+        // Refused before anything is read: what the path names does not matter.
+        const path = route.path.replace(/\{\w+\}/g, route.path.startsWith('/pharmacies') ? 'ph-xihu-1' : 'x1234');
+        const res = await rt.call(who[name]!, route.method, path, route.method === 'GET' ? undefined : {});
+        expect([name, route.operationId, res.status, slug(res.body)]).toEqual([name, route.operationId, 403, 'forbidden']);
+        calls++;
+      }
+    }
+    expect(calls).toBeGreaterThan(20);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('expired, forged, alg:none, wrong-province and otherwise bad tokens are a 401 on every protected route', async () => {
