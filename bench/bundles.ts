@@ -26,7 +26,7 @@ const env = {
   VOUCHER_KEY_SECRET_ID: 's',
   PROVINCE_CONFIG: JSON.stringify({
     code: 'ZJ', name: 'Zhejiang', timeZone: 'Asia/Shanghai', referralSlaHours: 24, prescriptionValidityHours: 72, voucherCodeTtlSeconds: 60,
-    policy: { categoryBSelfPayPercent: 10, annualDeductibleFen: 1, annualCapFen: 1, referredRatio: { primary: 1, secondary: 1, tertiary: 1 }, ratio: { primary: 1, secondary: 1, tertiary: 1, pharmacy: 1 } },
+    policy: { categoryBSelfPayPercent: 10, annualDeductibleFen: 1, annualCapFen: 1, referredRatio: { primary: 1, secondary: 1, tertiary: 1 }, ratio: { primary: 1, secondary: 1, tertiary: 1, pharmacy: 1 }, maxSettlementFen: 1 },
   }),
 };
 

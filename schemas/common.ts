@@ -39,6 +39,15 @@ export const institutionId = patterned(64, /^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, '
 /** NHSA-style drug code: upper-case letters and digits. */
 export const drugCode = patterned(32, /^[A-Z0-9][A-Z0-9-]{2,31}$/, 'upper-case letters, digits and "-", 3..32 characters');
 
+/** Adds an issue at items.<i>.drugCode for every repeated drug code (one line per drug). */
+export const uniqueDrugCodes = <T extends { drugCode: string }>(items: T[], ctx: z.RefinementCtx<T[]>) => {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (seen.has(item.drugCode)) ctx.addIssue({ code: 'custom', path: [i, 'drugCode'], message: `${item.drugCode} is listed twice` });
+    seen.add(item.drugCode);
+  });
+};
+
 /** ICD-10 code such as I10, E11.9, J45.901 (China's extended codes allow more digits). */
 export const icd10 = patterned(8, /^[A-TV-Z][0-9][0-9AB](\.[0-9A-Z]{1,4})?$/, 'ICD-10 code such as E11.9');
 

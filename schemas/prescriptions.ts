@@ -1,6 +1,6 @@
 // The prescriptions part of API.md: schemas and routes.
 import * as z from 'zod';
-import { drugCode, freeText, icd10, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { drugCode, freeText, icd10, uniqueDrugCodes, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
@@ -23,15 +23,6 @@ export const prescriptionItem = z
   })
   .strict();
 export type PrescriptionItem = z.infer<typeof prescriptionItem>;
-
-/** Adds an issue at items.<i>.drugCode for every repeated drug code (one line per drug). */
-const uniqueDrugCodes = <T extends { drugCode: string }>(items: T[], ctx: z.RefinementCtx<T[]>) => {
-  const seen = new Set<string>();
-  items.forEach((item, i) => {
-    if (seen.has(item.drugCode)) ctx.addIssue({ code: 'custom', path: [i, 'drugCode'], message: `${item.drugCode} is listed twice` });
-    seen.add(item.drugCode);
-  });
-};
 
 export const prescriptionRequest = z
   .object({

@@ -2,6 +2,7 @@
 // part functions need at run time (`provinceRuntime`) reaches them as the PROVINCE_CONFIG variable.
 import * as z from 'zod';
 import { fen } from './common.ts';
+import { settlementFen } from './vouchers.ts';
 
 const ratio = z.number().min(0).max(1);
 
@@ -29,6 +30,8 @@ export const reimbursementPolicy = z
     referredRatio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio }).strict(),
     /** Pooled-fund ratio by institution level, without such a referral (hospitals), and for pharmacies. */
     ratio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio, pharmacy: ratio }).strict(),
+    /** The most one settlement may total (a counter's purchase, not a year's care); larger → 400. */
+    maxSettlementFen: settlementFen,
   })
   .strict();
 export type ReimbursementPolicy = z.infer<typeof reimbursementPolicy>;

@@ -1,6 +1,6 @@
 // The vouchers part of API.md: activation, QR codes, settlement, reversal, reconciliation.
 import * as z from 'zod';
-import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, nationalId, nextToken, pageQuery, patterned, personName, serverId } from './common.ts';
+import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, nationalId, nextToken, pageQuery, patterned, personName, serverId, uniqueDrugCodes } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const voucherStatuses = ['active', 'suspended'] as const;
@@ -36,21 +36,38 @@ export const voucherCode = z.object({
   expiresAt: isoDateTime,
 });
 
+// One set of bounds for what a settlement may hold, used by the request schema and by the schema
+// stored settlements are read with, so whatever is accepted can always be read back. A province's
+// own per-settlement limit (policy.maxSettlementFen) is at most MAX_SETTLEMENT_FEN.
+export const MAX_SETTLEMENT_LINES = 50;
+/** Packs of one drug in one purchase. */
+export const MAX_LINE_QUANTITY = 100;
+/** ¥100,000 a pack. */
+export const MAX_UNIT_PRICE_FEN = 10_000_000;
+/** ¥1,000,000: no settlement, split or line amount is larger. */
+export const MAX_SETTLEMENT_FEN = 100_000_000;
+export const settlementFen = z.number().int().min(0).max(MAX_SETTLEMENT_FEN).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
+
 export const settlementItem = z
   .object({
     drugCode,
-    quantity: z.number().int().min(1).max(10_000),
-    unitPriceFen: z.number().int().min(0).max(10_000_000),
+    quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+    unitPriceFen: z.number().int().min(0).max(MAX_UNIT_PRICE_FEN),
   })
   .strict();
 
-export const MAX_SETTLEMENT_ITEMS = 50;
+export const lineAmountFen = (items: ReadonlyArray<{ quantity: number; unitPriceFen: number }>) => items.reduce((t, i) => t + i.quantity * i.unitPriceFen, 0);
 
 export const settlementRequest = z
   .object({
     code,
     prescriptionId: serverId.optional(),
-    items: z.array(settlementItem).min(1, 'at least one item').max(MAX_SETTLEMENT_ITEMS, `at most ${MAX_SETTLEMENT_ITEMS} items`),
+    items: z
+      .array(settlementItem)
+      .min(1, 'at least one item')
+      .max(MAX_SETTLEMENT_LINES, `at most ${MAX_SETTLEMENT_LINES} items`)
+      .superRefine(uniqueDrugCodes)
+      .refine((items) => lineAmountFen(items) <= MAX_SETTLEMENT_FEN, `a settlement totals at most ${MAX_SETTLEMENT_FEN} fen`),
   })
   .strict();
 
@@ -61,18 +78,18 @@ export const settlement = z
     personId: serverId,
     institutionId,
     prescriptionId: serverId.optional(),
-    totalFen: fen,
-    pooledFundFen: fen,
-    personalAccountFen: fen,
-    cashFen: fen,
+    totalFen: settlementFen,
+    pooledFundFen: settlementFen,
+    personalAccountFen: settlementFen,
+    cashFen: settlementFen,
     /** Part of the eligible spend that counted towards the annual deductible. */
-    deductibleAppliedFen: fen,
+    deductibleAppliedFen: settlementFen,
     status: z.enum(settlementStatuses),
     settledAt: isoDateTime,
     reversedAt: isoDateTime.optional(),
     items: z
-      .array(settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: fen, eligibleFen: fen }))
-      .max(MAX_SETTLEMENT_ITEMS),
+      .array(settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: settlementFen, eligibleFen: settlementFen }))
+      .max(MAX_SETTLEMENT_LINES),
   })
   .meta({ id: 'Settlement' });
 export type Settlement = z.infer<typeof settlement>;

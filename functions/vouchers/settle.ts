@@ -4,7 +4,7 @@
 // recomputes, a bounded number of times.
 import { decodeJwt } from 'jose';
 import type { Institution } from '#schemas/institutions';
-import type { Settlement } from '#schemas/vouchers';
+import { lineAmountFen, type Settlement } from '#schemas/vouchers';
 import { calendarDay, calendarYear } from '#shared/clock';
 import { withRaceRetries } from '#shared/db';
 import { provinceConfig } from '#shared/env';
@@ -36,6 +36,14 @@ const RACE_RETRIES = 12;
 export async function settle(req: SettleRequest): Promise<Response> {
   const { body, principal, now } = req;
   const institutionId = principal.inst!;
+  // A counter's purchase, not a year's care: above the province's limit it is refused before anything is read.
+  const { maxSettlementFen } = provinceConfig().policy;
+  const purchase = lineAmountFen(body.items);
+  if (purchase > maxSettlementFen) {
+    throw problem('validation-failed', `the purchase totals ${purchase} fen, above this province's limit of ${maxSettlementFen} fen for one settlement`, [
+      { path: 'body.items', message: `total above ${maxSettlementFen} fen` },
+    ]);
+  }
   const hash = requestHash(body);
   const unverified = peekCode(body.code);
 

@@ -3,10 +3,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { MAX_LINE_QUANTITY } from '../../schemas/vouchers.ts';
 import { clearOfMidnight, provinceDay, provinceDays } from '../support/calendar.ts';
+import { countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -28,7 +31,7 @@ beforeAll(async () => {
 afterAll(() => rt?.stop());
 // A split depends on the year's pooled-fund use and a reversal on the settlement's day: each scenario
 // runs within one province day (the boundaries themselves are unit-tested at fixed instants).
-beforeEach(() => clearOfMidnight());
+beforeEach(() => clearOfMidnight(30_000));
 
 let keySeq = 0;
 const key = () => `test-key-${Date.now()}-${keySeq++}`;
@@ -259,5 +262,54 @@ describe('races', () => {
     expect(30_000 - after.personalAccountFen).toBe(ok.reduce((t, s) => t + s.personalAccountFen, 0));
     expect(after.annualPooledUsedFen - 100).toBe(ok.reduce((t, s) => t + s.pooledFundFen, 0));
     for (const s of ok) expect(s.pooledFundFen + s.personalAccountFen + s.cashFen).toBe(s.totalFen);
+  });
+});
+
+describe('bounds', () => {
+  const itemCount = async () => {
+    await rt.settle();
+    return countItems(rt);
+  };
+
+  it('the probe\'s oversized purchase, one above the province limit and a repeated drug line are 400 and write nothing', async () => {
+    const p = await personWithVoucher(1_000_000);
+    const before = await itemCount();
+    const limit = rt.province.policy.maxSettlementFen;
+    const probe = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
+    expect([probe.status, slug(probe.body), probe.body.errors?.[0]?.path]).toEqual([400, 'validation-failed', 'body.items.0.quantity']);
+    const above = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: limit + 1 }] });
+    expect([above.status, above.body.errors?.[0]?.path]).toEqual([400, 'body.items']);
+    expect(above.body.detail).toContain(String(limit));
+    const twice = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 100 }] });
+    expect([twice.status, twice.body.errors?.[0]?.path]).toEqual([400, 'body.items.1.drugCode']);
+    expect(await itemCount()).toBe(before);
+    expect((await balances(p.personId)).personalAccountFen).toBe(1_000_000);
+  });
+
+  it('whatever the province accepts can be read back through every route: GET, the day\'s list, the reversal', async () => {
+    const limit = rt.province.policy.maxSettlementFen;
+    const drugs = ['XC08CAA001', 'XC09CAA001', 'XA11CCA001'];
+    const purchase = fc
+      .subarray(drugs, { minLength: 1 })
+      .chain((codes) =>
+        fc.tuple(...codes.map((drugCode) => fc.record({ drugCode: fc.constant(drugCode), quantity: fc.integer({ min: 1, max: MAX_LINE_QUANTITY }), unitPriceFen: fc.integer({ min: 0, max: limit }) }))),
+      )
+      .filter((items) => items.reduce((t, i) => t + i.quantity * i.unitPriceFen, 0) <= limit);
+    // The limit itself, exactly, then random purchases up to it.
+    const atLimit = [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: limit }];
+    await fc.assert(
+      fc.asyncProperty(purchase, async (items) => {
+        const p = await personWithVoucher(3_000_000, 100);
+        const res = await settle(pharmacyA, { code: await code(p.voucherId), items });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const s = res.body;
+        expect((await rt.call(pharmacyA, 'GET', `/settlements/${s.settlementId}`)).body).toEqual(s);
+        const listed = await rt.call(pharmacyA, 'GET', `/settlements?date=${provinceDay(s.settledAt)}&limit=200`);
+        expect(listed.status).toBe(200);
+        const reversed = await rt.call(pharmacyA, 'POST', `/settlements/${s.settlementId}/reversal`);
+        expect([reversed.status, reversed.body.totalFen]).toEqual([200, s.totalFen]);
+      }),
+      { numRuns: 6, examples: [[atLimit]] },
+    );
   });
 });
