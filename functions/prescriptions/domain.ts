@@ -65,6 +65,14 @@ export const actorOf = (caller: Pick<Caller, 'role'>): Actor | undefined =>
 /** Statuses in which the prescription's items are reserved at its pharmacy. */
 export const holdsStock = (s: PrescriptionStatus) => s === 'routed' || s === 'accepted';
 
+/**
+ * Whether a settlement of `personId` at `institutionId` may name this prescription (the vouchers
+ * context asks): it is that person's, routed to that pharmacy, and still being filled there.
+ */
+export function settlementMayName(rx: { personId: string; pharmacyId?: string; status: PrescriptionStatus } | undefined, personId: string, institutionId: string): boolean {
+  return !!rx && rx.personId === personId && rx.pharmacyId === institutionId && holdsStock(rx.status);
+}
+
 export type StockEffect = 'reserve' | 'release' | 'consume' | 'none';
 
 /** What a move from `from` to `to` does to the stock at the pharmacy: derived, so it cannot drift from the table. */
@@ -323,11 +331,11 @@ export function settlementProblems(
   settlement: SettlementView | undefined,
   rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items'>,
 ): string[] {
-  if (!settlement) return ['no such settlement'];
+  // Another institution's settlement is not this pharmacy's business: one answer, whatever it is.
+  if (!settlement || settlement.institutionId !== rx.pharmacyId) return ['no such settlement'];
   const problems: string[] = [];
   if (settlement.status !== 'settled') problems.push(`the settlement is ${settlement.status}, not settled`);
   if (settlement.personId !== rx.personId) problems.push('the settlement is for another person');
-  if (settlement.institutionId !== rx.pharmacyId) problems.push('the settlement was made at another institution');
   if (settlement.prescriptionId && settlement.prescriptionId !== rx.prescriptionId) problems.push('the settlement names another prescription');
   if (Date.parse(settlement.settledAt) < Date.parse(rx.issuedAt)) problems.push('the settlement predates the prescription');
   // It must have paid for every item dispensed, at least the prescribed quantity of each drug.

@@ -14,6 +14,7 @@ import { IdempotencyRecordExists, replay, requestHash } from '#shared/idempotenc
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
 import { verifyCode } from './codes.ts';
+import { settlementMayName } from '../prescriptions/domain.ts';
 import { isReferredThere } from '../referrals/keys.ts';
 import { fundRatio, type Payee } from './domain.ts';
 import { splitPurchase, type Category } from './split.ts';
@@ -55,6 +56,7 @@ export async function settle(req: SettleRequest): Promise<Response> {
       personId: unverified.personId,
       jti: unverified.jti,
       drugCodes: body.items.map((i) => i.drugCode),
+      prescriptionId: body.prescriptionId,
     });
     // A retry of an answered request gets the same answer, even once its code has expired.
     if (inputs.idempotency) return replay(inputs.idempotency, hash);
@@ -65,6 +67,12 @@ export async function settle(req: SettleRequest): Promise<Response> {
     if (inputs.codeUsed) throw problem('code-already-used', 'this voucher code has already been used; ask the patient to show a new one');
     if (!inputs.person) throw problem('not-enrolled', 'the voucher holder is no longer enrolled');
 
+    // A prescription named must be one this pharmacy is filling for this person; one answer otherwise.
+    if (body.prescriptionId && !settlementMayName(inputs.prescription, claims.personId, institutionId)) {
+      throw problem('validation-failed', 'prescriptionId names no prescription of this person that is routed here', [
+        { path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' },
+      ]);
+    }
     const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
     if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
 

@@ -3,6 +3,7 @@
 // outbox): two round trips.
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { prescriptionStatus } from '#schemas/prescriptions';
 import { settlement, voucher, type Settlement, type Voucher } from '#schemas/vouchers';
 import { epochSeconds } from '#shared/clock';
 import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
@@ -10,12 +11,14 @@ import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResumed, VoucherSuspended } from '#events/vouchers';
 import { drugKey, personKey } from '../institutions/keys.ts';
+import { prescriptionKey } from '../prescriptions/keys.ts';
 import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
 import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
 import { codeUseKey, personVoucherKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, voucherKey } from './keys.ts';
 
 const voucherItem = z.object(voucher.shape);
+const prescriptionRef = z.object({ personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus });
 const settlementItem = z.object(settlement.shape);
 
 // ── vouchers ──
@@ -87,6 +90,8 @@ export interface SettlementInputs {
   person?: StoredItem;
   codeUsed: boolean;
   referral?: StoredItem;
+  /** The prescription the request names, as far as a settlement checks it. */
+  prescription?: z.infer<typeof prescriptionRef>;
   drugs: Map<string, StoredItem>;
 }
 
@@ -98,6 +103,7 @@ export async function loadSettlementInputs(q: {
   personId: string;
   jti: string;
   drugCodes: string[];
+  prescriptionId?: string;
 }): Promise<SettlementInputs> {
   const keys = {
     idempotency: idempotencyRecordKey(q.institutionId, SETTLE_OPERATION, q.idempotencyKey),
@@ -105,6 +111,7 @@ export async function loadSettlementInputs(q: {
     person: personKey(q.personId),
     code: codeUseKey(q.jti),
     referral: referredToKey(q.personId, q.institutionId),
+    ...(q.prescriptionId ? { prescription: prescriptionKey(q.prescriptionId) } : {}),
   };
   const drugKeys = [...new Set(q.drugCodes)].map((c) => [c, drugKey(c)] as const);
   const found = await batchGet([...Object.values(keys), ...drugKeys.map(([, k]) => k)]);
@@ -114,6 +121,7 @@ export async function loadSettlementInputs(q: {
     person: found.get(keyOf(keys.person)),
     codeUsed: found.has(keyOf(keys.code)),
     referral: found.get(keyOf(keys.referral)),
+    prescription: keys.prescription && found.has(keyOf(keys.prescription)) ? prescriptionRef.parse(found.get(keyOf(keys.prescription))) : undefined,
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
   };
 }

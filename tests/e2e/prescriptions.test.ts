@@ -429,8 +429,15 @@ describe('review, dispense, cancel', () => {
     const otherPerson = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[1]!, pharmacy) });
     expect(otherPerson.status).toBe(400);
     expect(otherPerson.body.errors.map((e: { message: string }) => e.message)).toEqual(['the settlement is for another person']);
-    const otherPharmacy = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[0]!, await as('pharmacy', 'ph-xihu-1')) });
-    expect(otherPharmacy.body.errors.map((e: { message: string }) => e.message)).toEqual(['the settlement was made at another institution']);
+    // Another pharmacy's settlement, fitting or not (reversed, another person's), is no settlement of this one's.
+    const elsewhere = await as('pharmacy', 'ph-xihu-1');
+    const otherPharmacy = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[0]!, elsewhere) });
+    expect(otherPharmacy.body.errors).toEqual([{ path: 'body.settlementId', message: 'no such settlement' }]);
+    const reversedElsewhere = await settle(people.xihu[1]!, elsewhere);
+    expect((await rt.call(elsewhere, 'POST', `/settlements/${reversedElsewhere}/reversal`)).status).toBe(200);
+    const leak = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: reversedElsewhere });
+    expect(leak.body.errors).toEqual([{ path: 'body.settlementId', message: 'no such settlement' }]);
+    expect(leak.body.detail).not.toMatch(/reversed|another person/);
     // The settlement must have paid for what is dispensed: every drug, at least the prescribed quantity.
     const tooFew = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[0]!, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 1 }]) });
     expect([tooFew.status, slug(tooFew.body)]).toEqual([400, 'validation-failed']);
@@ -439,8 +446,7 @@ describe('review, dispense, cancel', () => {
     expect(otherDrug.body.errors.map((e: { message: string }) => e.message)).toEqual(['the settlement does not pay for XA10BAA001 (the prescription needs 2)']);
     expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body.status).toBe('accepted');
 
-    // Paid for over two lines of one unit each: lines of one drug add up.
-    const settlementId = await settle(people.xihu[0]!, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 1 }, { drugCode: 'XA10BAA001', quantity: 1 }]);
+    const settlementId = await settle(people.xihu[0]!, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 2 }]);
     const dispensed = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId });
     expect(dispensed.status, JSON.stringify(dispensed.body)).toBe(200);
     expect(dispensed.body).toMatchObject({ status: 'dispensed', settlementId, pharmacyId: 'ph-xihu-3' });
@@ -476,6 +482,36 @@ describe('review, dispense, cancel', () => {
     // A settlement that paid for no dispense still reverses as before.
     const unused = await settle(people.xihu[0]!, pharmacy);
     expect((await rt.call(pharmacy, 'POST', `/settlements/${unused}/reversal`)).body).toMatchObject({ status: 'reversed' });
+  });
+
+  it('a settlement names only a prescription of the same person routed to the settling pharmacy; anything else is one 400', async () => {
+    await newDrug('XNAMED001');
+    expect((await putStock('ph-xihu-2', [{ drugCode: 'XNAMED001', quantity: 10 }])).status).toBe(200);
+    const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[3], items: [item('XNAMED001')], nominatedPharmacyId: 'ph-xihu-2' });
+    expect(await routed(lingyin, id)).toMatchObject({ status: 'routed', pharmacyId: 'ph-xihu-2' });
+    const here = await as('pharmacy', 'ph-xihu-2');
+    const channel = await rt.as('channel');
+    const codeFor = async (person: { nationalId: string; name: string }) => {
+      const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' });
+      return (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code as string;
+    };
+    const settleNaming = (code: string, at: Caller, prescriptionId: string) =>
+      rt.call(at, 'POST', '/settlements', { code, prescriptionId, items: [{ drugCode: 'XNAMED001', quantity: 1, unitPriceFen: 900 }] }, { 'idempotency-key': `named-${randomBytes(6).toString('hex')}` });
+    const attempts = [
+      [await codeFor(people.xihu[2]!), here, id], // another person's prescription
+      [await codeFor(people.xihu[3]!), await as('pharmacy', 'ph-xihu-1'), id], // routed to another pharmacy
+      [await codeFor(people.xihu[3]!), here, 'rx_unknown00000000000000001'], // no such prescription
+    ] as const;
+    await rt.settle();
+    const before = await countAll(rt);
+    for (const [code, at, named] of attempts) {
+      const res = await settleNaming(code, at, named);
+      expect([res.status, res.body.errors]).toEqual([400, [{ path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' }]]);
+    }
+    await rt.settle();
+    expect(await countAll(rt)).toBe(before);
+    const ok = await settleNaming(await codeFor(people.xihu[3]!), here, id);
+    expect([ok.status, ok.body.prescriptionId]).toEqual([201, id]);
   });
 
   it('a prescription names a referral of the same person that the prescriber sent or received; anything else is 400', async () => {
