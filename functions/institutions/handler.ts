@@ -5,6 +5,7 @@ import { apiHandler } from '#shared/http';
 import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import { withRaceRetries } from '#shared/db';
 import { checkEnrolmentBatch, effectiveLevel } from './domain.ts';
+import { activatedBy } from '../vouchers/store.ts';
 import * as store from './store.ts';
 
 /** Parallel writes per enrolment batch: fast, but well under the table's burst capacity. */
@@ -57,9 +58,11 @@ export const handler = apiHandler(institutionRoutes, {
     return { status: 200, body: { enrolled, updated, rejected, personIds } };
   },
 
-  async getEnrolment({ params, now }) {
+  async getEnrolment({ params, principal, now }) {
     const person = await store.getPerson(params.personId);
-    if (!person) throw problem('not-found', `no enrolment ${params.personId}`);
+    // A channel app reads only the people whose voucher it activated (it acts for them).
+    const hidden = !person || (principal.role === 'channel' && !(await activatedBy(params.personId, principal.sub)));
+    if (hidden) throw problem('not-found', `no enrolment ${params.personId}`);
     return { status: 200, body: store.toEnrolment(person, now) };
   },
 

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { MAX_LINE_QUANTITY } from '../../schemas/vouchers.ts';
-import { clearOfMidnight, provinceDay, provinceDays } from '../support/calendar.ts';
+import { clearOfMidnight, clearOfWindowEnd, provinceDay, provinceDays } from '../support/calendar.ts';
 import { countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
@@ -74,6 +74,64 @@ describe('activation', () => {
     expect((await rt.call(pharmacyA, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(403);
     const got = await rt.call(operator, 'GET', `/vouchers/${p.voucherId}`);
     expect(got.body).toMatchObject({ voucherId: p.voucherId, personId: p.personId, status: 'active', channel: 'wechat' });
+  });
+
+  it('a voucher belongs to the channel apps that activated it: another app sees, codes and suspends nothing until it activates it itself', async () => {
+    const p = await personWithVoucher(1_000);
+    const otherApp = { token: await rt.token('channel', undefined, { subject: 'alipay-mini-program' }) };
+    for (const [method, path] of [['GET', ''], ['POST', '/codes'], ['POST', '/suspend'], ['POST', '/resume']] as const) {
+      const res = await rt.call(otherApp, method, `/vouchers/${p.voucherId}${path}`);
+      expect([method, path, res.status, slug(res.body)]).toEqual([method, path, 404, 'not-found']);
+    }
+    expect((await rt.call(operator, 'GET', `/vouchers/${p.voucherId}`)).body.status).toBe('active');
+    // Activating (knowing the person's ID and name, after its own real-name check) makes it one of them.
+    const activated = await rt.call(otherApp, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'alipay' });
+    expect([activated.status, activated.body.voucherId]).toEqual([200, p.voucherId]);
+    expect((await rt.call(otherApp, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
+    expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
+  });
+
+  it('failed activations: 5 per app and 5 per national ID in 15 minutes, then 429 with Retry-After, whether the ID is enrolled or not', async () => {
+    await clearOfWindowEnd(15 * 60, 30_000); // the limit counts in fixed 15-minute windows
+    const p = await personWithVoucher(1_000);
+    const guesser = { token: await rt.token('channel', undefined, { subject: 'guessing-app' }) };
+    // Wrong names for an enrolled person and unknown IDs count alike, and read alike.
+    const tries = [
+      { nationalId: p.nationalId, name: '猜一' }, { nationalId: demoNationalId('330106', '19990202', 901), name: '猜二' },
+      { nationalId: p.nationalId, name: '猜三' }, { nationalId: demoNationalId('330106', '19990202', 902), name: '猜四' },
+      { nationalId: demoNationalId('330106', '19990202', 903), name: '猜五' },
+    ];
+    for (const t of tries) {
+      const res = await rt.call(guesser, 'POST', '/vouchers', { ...t, channel: 'wechat' });
+      expect([res.status, slug(res.body), res.body.detail]).toEqual([422, 'not-enrolled', 'no enrolment matches this national ID and name']);
+    }
+    for (const t of [{ nationalId: p.nationalId, name: p.name }, { nationalId: demoNationalId('330106', '19990202', 904), name: '猜六' }]) {
+      const limited = await rt.call(guesser, 'POST', '/vouchers', { ...t, channel: 'wechat' });
+      expect([limited.status, slug(limited.body)]).toEqual([429, 'rate-limited']);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    }
+    // Per national ID too, from any app: three more failures on this person's ID from other apps.
+    for (let i = 0; i < 3; i++) {
+      const app = { token: await rt.token('channel', undefined, { subject: `other-app-${i}` }) };
+      expect((await rt.call(app, 'POST', '/vouchers', { nationalId: p.nationalId, name: '又猜', channel: 'wechat' })).status).toBe(422);
+    }
+    const honest = { token: await rt.token('channel', undefined, { subject: 'honest-app' }) };
+    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(429);
+    // Another person is not affected, and the honest app's own count is untouched.
+    const q = await personWithVoucher(1_000);
+    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: q.nationalId, name: q.name, channel: 'wechat' })).status).toBe(200);
+  });
+
+  it('50 racing wrong activations by one app: exactly 5 are tried, 45 are 429', async () => {
+    await clearOfWindowEnd(15 * 60, 30_000);
+    const racer = { token: await rt.token('channel', undefined, { subject: 'racing-app' }) };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => rt.call(racer, 'POST', '/vouchers', { nationalId: demoNationalId('330106', '19990303', 700 + i), name: '猜', channel: 'wechat' })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect([statuses.filter((s) => s === 422).length, statuses.filter((s) => s === 429).length]).toEqual([5, 45]);
   });
 
   it('suspend and resume by channel or operator; no codes while suspended; invalid transitions 409', async () => {

@@ -15,6 +15,8 @@ const who: Record<string, Caller> = {};
 const principals: Array<[string, Role, string?]> = [
   ['operator', 'operator'],
   ['channel', 'channel'],
+  // Another channel app (another token subject): it did not activate the voucher.
+  ['channel-other-app', 'channel'],
   ['clinic-lingyin', 'clinic', 'clinic-lingyin'],
   ['clinic-beishan', 'clinic', 'clinic-beishan'],
   ['hosp-zjph', 'hospital', 'hosp-zjph'],
@@ -32,7 +34,7 @@ const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   rt = await startTestRuntime();
-  for (const [name, role, inst] of principals) who[name] = await rt.as(role, inst);
+  for (const [name, role, inst] of principals) who[name] = name === 'channel-other-app' ? { token: await rt.token('channel', undefined, { subject: 'other-channel-app' }) } : await rt.as(role, inst);
   const nationalId = demoNationalId('330106', '19880808', 808);
   ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
   ids.voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId, name: '租户', channel: 'wechat' })).body.voucherId;
