@@ -24,6 +24,12 @@ export const prescriptionItem = z
   .strict();
 export type PrescriptionItem = z.infer<typeof prescriptionItem>;
 
+/** Days of treatment a prescription supplies (the national rules' normal maximum is four weeks). */
+export const DEFAULT_SUPPLY_DAYS = 28;
+export const MAX_SUPPLY_DAYS = 28;
+/** A line's quantity is bounded by its supply days: at most this many packs per day supplied. */
+export const MAX_PACKS_PER_SUPPLY_DAY = 1;
+
 export const prescriptionRequest = z
   .object({
     personId: serverId,
@@ -39,8 +45,15 @@ export const prescriptionRequest = z
       .superRefine(uniqueDrugCodes),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
+    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS).meta({ description: `Days of treatment supplied; every item's quantity is at most ${MAX_PACKS_PER_SUPPLY_DAY} pack per day supplied` }),
   })
-  .strict();
+  .strict()
+  .superRefine((rx, ctx) => {
+    const most = rx.supplyDays * MAX_PACKS_PER_SUPPLY_DAY;
+    rx.items.forEach((item, i) => {
+      if (item.quantity > most) ctx.addIssue({ code: 'custom', path: ['items', i, 'quantity'], message: `at most ${most} packs for ${rx.supplyDays} days of supply` });
+    });
+  });
 export type PrescriptionRequest = z.infer<typeof prescriptionRequest>;
 
 export const historyEntry = z.object({
@@ -61,6 +74,7 @@ export const prescription = z
     items: z.array(prescriptionItem).max(MAX_PRESCRIPTION_ITEMS),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
+    supplyDays: z.number().int().min(1).default(DEFAULT_SUPPLY_DAYS),
     /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
     pharmacyId: institutionId.optional(),
     /** Pharmacies that rejected it; it is never routed to them again. Shown to the prescriber only. */
@@ -132,7 +146,7 @@ export const prescriptionRoutes = [
     // A HIS that lost the answer retries with the same key and gets the same prescription, not a second one.
     idempotencyKey: 'optional',
     responses: { 201: prescription },
-    problems: ['validation-failed', 'not-enrolled', 'idempotency-key-reused', 'conflict', ...authProblems],
+    problems: ['validation-failed', 'not-enrolled', 'idempotency-key-reused', 'conflict', 'rate-limited', ...authProblems],
   }),
   defineRoute({
     operationId: 'getPrescription',

@@ -47,6 +47,18 @@ export const provinceRuntime = z
     voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
     /** Oldest access token (by its iat) the authorizer accepts, whatever its exp says. */
     tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
+    /** Against stock hoarding and message flooding by a prescriber (issue per minute, per person per day, alerts). */
+    prescribing: z
+      .object({
+        perPrescriberPerMinute: z.number().int().min(1).max(100_000).default(300),
+        perPersonPerPrescriberPerDay: z.number().int().min(1).max(1_000).default(10),
+        /** An operator alert when one prescriber holds at least this share of a district's stock of a drug… */
+        hoardingShare: ratio.default(0.5),
+        /** …and at least this many units of it. */
+        hoardingMinUnits: z.number().int().min(1).max(1_000_000).default(20),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
@@ -94,6 +106,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing };
 }

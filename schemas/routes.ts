@@ -1,4 +1,5 @@
 // The API route table: every HTTP route of a province stack, stated once.
+import { alertRoutes } from './alerts.ts';
 import { institutionRoutes } from './institutions.ts';
 import { platformRoutes } from './platform.ts';
 import { prescriptionRoutes } from './prescriptions.ts';
@@ -6,4 +7,4 @@ import { referralRoutes } from './referrals.ts';
 import type { RouteDef } from './route.ts';
 import { voucherRoutes } from './vouchers.ts';
 
-export const routes: readonly RouteDef[] = [...platformRoutes, ...institutionRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes];
+export const routes: readonly RouteDef[] = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes];

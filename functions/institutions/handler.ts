@@ -1,4 +1,5 @@
 // Operator and catalog routes: institutions, enrolments, drugs.
+import { alertRoutes } from '#schemas/alerts';
 import { institutionRoutes } from '#schemas/institutions';
 import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
@@ -6,12 +7,13 @@ import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import { withRaceRetries } from '#shared/db';
 import { checkEnrolmentBatch, effectiveLevel } from './domain.ts';
 import { activatedBy } from '../vouchers/store.ts';
+import { listAlerts } from '../alerts/store.ts';
 import * as store from './store.ts';
 
 /** Parallel writes per enrolment batch: fast, but well under the table's burst capacity. */
 const ENROL_CONCURRENCY = 16;
 
-export const handler = apiHandler(institutionRoutes, {
+export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   async registerInstitution({ body, now, requestId }) {
     if (body.leadHospitalId) {
       const lead = await store.getInstitution(body.leadHospitalId);
@@ -64,6 +66,10 @@ export const handler = apiHandler(institutionRoutes, {
     const hidden = !person || (principal.role === 'channel' && !(await activatedBy(params.personId, principal.sub)));
     if (hidden) throw problem('not-found', `no enrolment ${params.personId}`);
     return { status: 200, body: store.toEnrolment(person, now) };
+  },
+
+  async listAlerts({ query }) {
+    return { status: 200, body: { date: query.date, ...(await listAlerts(query.date, query.limit, query.nextToken)) } };
   },
 
   async getDrug({ params }) {

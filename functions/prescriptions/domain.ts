@@ -1,7 +1,7 @@
 // Pure rules of the prescriptions context: the state machine, pharmacy choice, distance, the checks
 // a dispense makes on a settlement, the referral a prescription may name, and who may see and read
 // what. No AWS, no I/O.
-import type { Prescription, PrescriptionItem, PrescriptionStatus } from '#schemas/prescriptions';
+import { DEFAULT_SUPPLY_DAYS, type Prescription, type PrescriptionItem, type PrescriptionStatus } from '#schemas/prescriptions';
 import { addHours } from '#shared/clock';
 import { problem } from '#shared/errors';
 
@@ -29,6 +29,7 @@ export type Actor = 'router' | 'pharmacy' | 'prescriber' | 'sweeper';
 
 /** Statuses that have not reached an end: they can still be cancelled or expire. */
 export const openStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
+export const isOpen = (s: PrescriptionStatus) => (openStatuses as readonly PrescriptionStatus[]).includes(s);
 
 /**
  * The state machine, the one place that says which move is allowed from which status, by whom, and
@@ -149,6 +150,7 @@ export function newPrescription(input: {
   items: PrescriptionItem[];
   nominatedPharmacyId?: string;
   referralId?: string;
+  supplyDays?: number;
   now: Date;
   validityHours: number;
 }): PrescriptionRecord {
@@ -162,6 +164,7 @@ export function newPrescription(input: {
     items: input.items,
     ...(input.nominatedPharmacyId ? { nominatedPharmacyId: input.nominatedPharmacyId } : {}),
     ...(input.referralId ? { referralId: input.referralId } : {}),
+    supplyDays: input.supplyDays ?? DEFAULT_SUPPLY_DAYS,
     rejectedBy: [],
     issuedAt: at,
     expiresAt: addHours(input.now, input.validityHours).toISOString(),

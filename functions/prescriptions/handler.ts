@@ -7,6 +7,7 @@ import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
+import { limitCounter, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
@@ -58,6 +59,18 @@ const ISSUE_OPERATION = 'issue-prescription';
 /** Many identical retries racing: each collision costs a retry before the winner's record is read. */
 const ISSUE_RETRIES = 10;
 
+/**
+ * How often one institution may prescribe, in all and for one person (each prescription reserves
+ * stock and messages the patient): counted in the issuing transaction, so a refused one counts nothing.
+ */
+function issueLimits(prescriberId: string, personId: string): Limit[] {
+  const { perPrescriberPerMinute, perPersonPerPrescriberPerDay } = provinceConfig().prescribing;
+  return [
+    { key: `prescriptions#${prescriberId}`, max: perPrescriberPerMinute, windowSeconds: 60, what: 'too many prescriptions from this institution' },
+    { key: `prescriptions#${prescriberId}#${personId}`, max: perPersonPerPrescriberPerDay, windowSeconds: 86_400, what: 'too many prescriptions for this person from this institution' },
+  ];
+}
+
 /** Field errors for items whose drug is not in the catalog. */
 const catalogErrors = (items: ReadonlyArray<{ drugCode: string }>, known: ReadonlySet<string>) =>
   items.flatMap((item, i) => (known.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `${item.drugCode} is not in the drug catalog` }]));
@@ -97,7 +110,8 @@ export const handler = apiHandler(prescriptionRoutes, {
       });
       const answer = { status: 201, body: store.toApi(rx, principal), location: `/prescriptions/${rx.prescriptionId}` };
       try {
-        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now));
+        const limits = issueLimits(prescriberId, body.personId).map((l) => limitCounter(l, now));
+        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now), limits);
       } catch (err) {
         // A concurrent request with the same key won: answer as it did.
         if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, idempotency!.hash);

@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   busRetry?: Partial<RetryPolicy>;
   /** Run scheduled consumers on timers (off in tests, which trigger them with an explicit time). */
   timers?: boolean;
+  /** Tests only: adjust the province's configuration (e.g. low prescribing limits) before anything starts. */
+  configure?: (province: ProvinceConfig) => ProvinceConfig;
 }
 
 export interface Runtime {
@@ -76,7 +78,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const log = o.log ?? (() => undefined);
   const dataDir = resolve(o.dataDir ?? process.env.DATA_DIR ?? join(projectRoot, '.data'));
   ensurePrivateDir(dataDir);
-  const province = loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ');
+  const loaded = loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ');
+  const province = o.configure ? o.configure(loaded) : loaded;
   const tableName = o.tableName ?? `consortium-${province.code}`;
   const busName = `consortium-${province.code}`;
   const stops: Array<() => Promise<void>> = [];

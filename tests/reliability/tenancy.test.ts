@@ -75,6 +75,7 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['POST', `/vouchers/${ids.voucherId}/resume`, undefined, ['channel', 'operator']],
   ['POST', `/vouchers/${ids.voucherId}/codes`, undefined, ['channel']],
   ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel']],
+  ['GET', `/alerts?date=${ids.settlementDay}`, undefined, ['operator']],
 ];
 
 async function snapshot() {
