@@ -1,11 +1,14 @@
 // Operator alerts (API.md v2): things an operator should look at, by the province day they happened.
 import * as z from 'zod';
-import { calendarDate, institutionId, isoDateTime, page, pageQuery, serverId } from './common.ts';
+import { calendarDate, institutionId, isoDateTime, page, pageQuery, patterned, serverId } from './common.ts';
 import { authProblems, defineRoute } from './route.ts';
 
 export const alertTypes = ['trace-code-reused', 'stock-hoarding'] as const;
 export type AlertType = (typeof alertTypes)[number];
 
+const detailName = patterned(64, /^[a-z][A-Za-z0-9]{0,63}$/, 'a camelCase name');
+/** Ids, codes, district names: letters (any script), digits and a few separators. */
+const detailValue = patterned(256, /^[\p{L}\p{N}_.:#-]{1,256}$/u, 'an id, a code or a name');
 /** The longest list an alert's details hold (e.g. the trace codes of one settlement). */
 const MAX_ALERT_LIST = 200;
 
@@ -17,7 +20,7 @@ export const alert = z
     /** The institution the alert is about (who tried to resell a code, who holds the stock). */
     institutionId,
     /** Ids, codes and figures that explain it; never personal data. */
-    details: z.record(z.string().max(64), z.union([z.string().max(256), z.number(), z.array(z.string().max(64)).max(MAX_ALERT_LIST)])),
+    details: z.record(detailName, z.union([detailValue, z.number(), z.array(detailValue).max(MAX_ALERT_LIST)])),
   })
   .meta({ id: 'Alert' });
 export type Alert = z.infer<typeof alert>;

@@ -157,7 +157,7 @@ describe('bounds: whatever the request schema accepts can be stored and read bac
       }),
       { minLength: 1, maxLength: MAX_SETTLEMENT_LINES, selector: (l) => l.drugCode },
     )
-    .map((items) => ({ code: 'x'.repeat(32), items }));
+    .map((items) => ({ code: 'aaaa.bbbb.cccc', items }));
   const anyPolicy = fc.record({
     categoryBSelfPayPercent: fc.integer({ min: 0, max: 100 }),
     annualDeductibleFen: fc.integer({ min: 0, max: 10_000_000_000 }),
@@ -199,9 +199,9 @@ describe('bounds: whatever the request schema accepts can be stored and read bac
   });
 
   it('the probe\'s purchase (1,001 packs at ¥100,000) and a repeated drug line are refused by the schema', () => {
-    const probe = settlementRequest.safeParse({ code: 'x'.repeat(32), items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
+    const probe = settlementRequest.safeParse({ code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
     expect(probe.success).toBe(false);
-    const twice = settlementRequest.safeParse({ code: 'x'.repeat(32), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1 }] });
+    const twice = settlementRequest.safeParse({ code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1 }] });
     expect(twice.error?.issues.map((i) => i.path.join('.'))).toEqual(['items.1.drugCode']);
   });
 });
