@@ -1,4 +1,4 @@
-// Every function bundled the way the CDK stack bundles it (esbuild, ESM, minified, node22, AWS SDK
+// Every function bundled the way the CDK stack bundles it (esbuild, ESM, minified, node24, AWS SDK
 // external), its size, and its import (init) time in a fresh Node process as a ratio to a
 // hello-world handler bundled the same way, measured interleaved in the same run.
 import { execFileSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { functionCatalog, type FunctionDef } from '../functions/catalog.ts';
 import { projectRoot } from '../infra/local/dynamodb-local.ts';
+import { ESBUILD_TARGET } from '../infra/stack/consortium-function.ts';
 import { median } from './lib.ts';
 
 const outRoot = join(projectRoot, 'bench', '.out');
@@ -15,7 +16,7 @@ const RUNS = 7;
 // What the handlers read at module load; values only need to parse.
 const env = {
   ...process.env,
-  AWS_REGION: 'ap-east-1',
+  AWS_REGION: 'cn-north-1',
   TABLE_NAME: 't',
   EVENT_BUS_NAME: 'b',
   JWKS_URL: 'https://idp.example/jwks.json',
@@ -25,7 +26,7 @@ const env = {
   VOUCHER_KEY_SECRET_ID: 's',
   PROVINCE_CONFIG: JSON.stringify({
     code: 'ZJ', name: 'Zhejiang', timeZone: 'Asia/Shanghai', referralSlaHours: 24, prescriptionValidityHours: 72, voucherCodeTtlSeconds: 60,
-    policy: { categoryBSelfPayPercent: 10, annualDeductibleFen: 1, annualCapFen: 1, referredRatio: { primary: 1, secondary: 1, tertiary: 1 }, ratio: { primary: 1, secondary: 1, tertiary: 1, pharmacy: 1 } },
+    policy: { categoryBSelfPayPercent: 10, annualDeductibleFen: 1, annualCapFen: 1, referredRatio: { primary: 1, secondary: 1, tertiary: 1 }, ratio: { primary: 1, secondary: 1, tertiary: 1, pharmacy: 1 }, maxSettlementFen: 1 },
   }),
 };
 
@@ -37,7 +38,7 @@ async function bundle(name: string, entry: string, sdk: 'external' | 'bundled' =
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
+    target: ESBUILD_TARGET,
     minify: true,
     sourcemap: 'external',
     mainFields: ['module', 'main'],

@@ -66,18 +66,19 @@ export const PrescriptionDispensed = defineEvent({
   detail: { ...transition, pharmacyId: z.string(), settlementId: z.string(), items },
 });
 
+/** `items`: what was reserved at `pharmacyId` if the previous status held stock (routed, accepted). */
 export const PrescriptionCancelled = defineEvent({
   source: sources.prescriptions,
   detailType: 'PrescriptionCancelled',
   version: 1,
-  detail: { ...transition, pharmacyId: z.string().optional() },
+  detail: { ...transition, pharmacyId: z.string().optional(), items: items.optional() },
 });
 
 export const PrescriptionExpired = defineEvent({
   source: sources.prescriptions,
   detailType: 'PrescriptionExpired',
   version: 1,
-  detail: { ...transition, pharmacyId: z.string().optional() },
+  detail: { ...transition, pharmacyId: z.string().optional(), items: items.optional() },
 });
 
 /**

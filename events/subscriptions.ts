@@ -2,7 +2,9 @@
 // stack and the local bus's rules are both built from it.
 import type { FunctionName } from '../functions/catalog.ts';
 import { patternFor, sources } from './catalog.ts';
-import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from './prescriptions.ts';
+import {
+  PharmacyStockChanged, PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionIssued, PrescriptionRejected, PrescriptionRouted,
+} from './prescriptions.ts';
 import { notifiedEvents } from '../functions/notifications/templates.ts';
 import { referralEvents, settlementEvents } from '../functions/overview/counters.ts';
 
@@ -39,6 +41,13 @@ export const subscriptions: readonly Subscription[] = [
     description: 'Settlement and referral events into the operator overview counters',
     pattern: patternFor(...settlementEvents, ...referralEvents),
     target: 'overviewProjector',
+  },
+
+  {
+    rule: 'stock-watch',
+    description: 'Reservations made and released, to watch what each prescriber holds of a district\'s stock',
+    pattern: patternFor(PrescriptionRouted, PrescriptionRejected, PrescriptionDispensed, PrescriptionCancelled, PrescriptionExpired),
+    target: 'stockWatch',
   },
 
   // ── notifications ──

@@ -108,6 +108,15 @@ export const functionCatalog = {
     // Routes race on the same stock items; more parallelism only buys more lost transactions.
     reservedConcurrency: 10,
   },
+  stockWatch: {
+    entry: 'functions/prescriptions/hoarding.ts',
+    description: 'Units each prescriber holds reserved per district and drug; an operator alert when one holds a large share',
+    kind: 'consumer',
+    table: 'readwrite',
+    // GSI1: the pharmacy list (a district's pharmacies).
+    indexes: ['GSI1'],
+    reservedConcurrency: 5,
+  },
   prescriptionExpiry: {
     entry: 'functions/prescriptions/expiry.ts',
     description: 'Expires prescriptions past their validity (expiry index) and releases their stock',

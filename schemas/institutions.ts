@@ -1,23 +1,24 @@
 // Operator and catalog part of API.md: institutions, enrolments, drugs.
 import * as z from 'zod';
 import {
-  district, drugCode, fen, institutionId, isoDateTime, location, nationalId, page, pageQuery, personName, phone, serverId,
+  district, drugCode, freeText, fen, institutionId, isoDateTime, location, nationalId, page, pageQuery, patterned, personName, phone, serverId,
 } from './common.ts';
+import { fieldErrors } from './problems.ts';
 import { authProblems, defineRoute } from './route.ts';
 
 export const institutionTypes = ['clinic', 'hospital', 'pharmacy'] as const;
 export const institutionLevels = ['primary', 'secondary', 'tertiary'] as const;
 
 export const department = z.object({
-  code: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "-" and "_", up to 32 characters'),
-  name: z.string().trim().min(1).max(64),
+  code: patterned(32, /^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "-" and "_", up to 32 characters'),
+  name: freeText(64),
   dailyCapacity: z.number().int().min(0).max(100_000),
 });
 
 export const institutionInput = z
   .object({
     id: institutionId,
-    name: z.string().trim().min(1).max(128),
+    name: freeText(128),
     type: z.enum(institutionTypes),
     level: z.enum(institutionLevels).optional(),
     district,
@@ -47,26 +48,27 @@ export const enrolmentPerson = z
   })
   .strict();
 
+export const MAX_ENROLMENT_BATCH = 500;
+
 export const enrolmentRequest = z.object({
-  people: z.array(z.unknown()).min(1, 'at least one person').max(500, 'at most 500 people per request'),
+  people: z.array(z.unknown()).min(1, 'at least one person').max(MAX_ENROLMENT_BATCH, `at most ${MAX_ENROLMENT_BATCH} people per request`),
 });
 
+const batchCount = z.number().int().min(0).max(MAX_ENROLMENT_BATCH);
 export const enrolmentResult = z.object({
-  enrolled: z.number().int(),
-  updated: z.number().int(),
-  rejected: z.array(
-    z.object({ index: z.number().int(), errors: z.array(z.object({ path: z.string(), message: z.string() })) }),
-  ),
+  enrolled: batchCount,
+  updated: batchCount,
+  rejected: z.array(z.object({ index: batchCount, errors: fieldErrors })).max(MAX_ENROLMENT_BATCH),
   /** personId of each accepted person, in request order (null where rejected). */
-  personIds: z.array(serverId.nullable()),
+  personIds: z.array(serverId.nullable()).max(MAX_ENROLMENT_BATCH),
 });
 
 export const enrolment = z
   .object({
     personId: serverId,
-    nationalIdMasked: z.string(),
+    nationalIdMasked: patterned(18, /^\d{3}\*{11}[\dX]{4}$/, 'a masked resident ID'),
     name: personName,
-    phoneMasked: z.string().optional(),
+    phoneMasked: patterned(11, /^1\d{2}\*{4}\d{4}$/, 'a masked mobile number').optional(),
     district,
     personalAccountFen: fen,
     annualPooledUsedFen: fen,
@@ -83,9 +85,9 @@ export type PersonSummary = z.infer<typeof personSummary>;
 export const drugCategories = ['A', 'B', 'C'] as const;
 export const drugInput = z
   .object({
-    name: z.string().trim().min(1).max(128),
+    name: freeText(128),
     category: z.enum(drugCategories),
-    unit: z.string().trim().min(1).max(32),
+    unit: freeText(32),
   })
   .strict();
 export const drug = drugInput.extend({ drugCode }).meta({ id: 'Drug' });
@@ -140,7 +142,7 @@ export const institutionRoutes = [
     tag,
     summary: 'Enrol or update insured people (1..500); invalid people are rejected by index, the rest enrol',
     body: enrolmentRequest,
-    docBody: z.object({ people: z.array(enrolmentPerson).min(1).max(500) }),
+    docBody: z.object({ people: z.array(enrolmentPerson).min(1).max(MAX_ENROLMENT_BATCH) }),
     // Up to 500 people per call: bigger bodies, fewer calls.
     maxBodyBytes: 1024 * 1024,
     throttle: { rate: 5, burst: 10 },

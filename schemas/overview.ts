@@ -6,7 +6,8 @@ import { referralStatuses } from './referrals.ts';
 import { authProblems, defineRoute } from './route.ts';
 import { totals } from './vouchers.ts';
 
-const countsByStatus = z.record(z.enum(referralStatuses), z.number().int());
+/** One count per referral status (every status present). */
+const countsByStatus = z.object(Object.fromEntries(referralStatuses.map((s) => [s, z.number().int().min(0)])) as Record<(typeof referralStatuses)[number], z.ZodNumber>);
 
 export const overview = z
   .object({

@@ -23,7 +23,7 @@ export const platformRoutes = [
     auth: 'public',
     tag: 'platform',
     summary: 'This OpenAPI 3.1 document, generated from the zod schemas',
-    responses: { 200: z.record(z.string(), z.unknown()) },
+    responses: { 200: z.looseObject({ openapi: z.literal('3.1.0') }).meta({ description: 'An OpenAPI 3.1 document' }) },
     problems: [],
   }),
 ] as const;

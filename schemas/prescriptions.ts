@@ -1,6 +1,6 @@
 // The prescriptions part of API.md: schemas and routes.
 import * as z from 'zod';
-import { drugCode, icd10, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
+import { drugCode, freeText, icd10, uniqueDrugCodes, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
@@ -9,6 +9,8 @@ export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 
 /** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
 export const MAX_PRESCRIPTION_ITEMS = 5;
+const MAX_PRESCRIPTION_DIAGNOSES = 10;
+const rejectReason = freeText(500, { multiline: true });
 
 /** Stock lines per PUT: one transaction of 100 writes, one of them the event. */
 export const MAX_STOCK_ITEMS = 99;
@@ -17,19 +19,16 @@ export const prescriptionItem = z
   .object({
     drugCode,
     quantity: z.number().int().min(1).max(10_000),
-    dosage: z.string().trim().min(1).max(200).meta({ description: 'Dosage and usage, e.g. "5 mg once daily, oral"' }),
+    dosage: freeText(200).meta({ description: 'Dosage and usage, e.g. "5 mg once daily, oral"' }),
   })
   .strict();
 export type PrescriptionItem = z.infer<typeof prescriptionItem>;
 
-/** Adds an issue at items.<i>.drugCode for every repeated drug code (one line per drug). */
-const uniqueDrugCodes = <T extends { drugCode: string }>(items: T[], ctx: z.RefinementCtx<T[]>) => {
-  const seen = new Set<string>();
-  items.forEach((item, i) => {
-    if (seen.has(item.drugCode)) ctx.addIssue({ code: 'custom', path: [i, 'drugCode'], message: `${item.drugCode} is listed twice` });
-    seen.add(item.drugCode);
-  });
-};
+/** Days of treatment a prescription supplies (the national rules' normal maximum is four weeks). */
+export const DEFAULT_SUPPLY_DAYS = 28;
+export const MAX_SUPPLY_DAYS = 28;
+/** A line's quantity is bounded by its supply days: at most this many packs per day supplied. */
+export const MAX_PACKS_PER_SUPPLY_DAY = 1;
 
 export const prescriptionRequest = z
   .object({
@@ -37,7 +36,7 @@ export const prescriptionRequest = z
     diagnoses: z
       .array(icd10)
       .min(1, 'at least one diagnosis')
-      .max(10, 'at most 10 diagnoses')
+      .max(MAX_PRESCRIPTION_DIAGNOSES, `at most ${MAX_PRESCRIPTION_DIAGNOSES} diagnoses`)
       .refine((ds) => new Set(ds).size === ds.length, 'diagnoses must be unique'),
     items: z
       .array(prescriptionItem)
@@ -46,16 +45,23 @@ export const prescriptionRequest = z
       .superRefine(uniqueDrugCodes),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
+    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS).meta({ description: `Days of treatment supplied; every item's quantity is at most ${MAX_PACKS_PER_SUPPLY_DAY} pack per day supplied` }),
   })
-  .strict();
+  .strict()
+  .superRefine((rx, ctx) => {
+    const most = rx.supplyDays * MAX_PACKS_PER_SUPPLY_DAY;
+    rx.items.forEach((item, i) => {
+      if (item.quantity > most) ctx.addIssue({ code: 'custom', path: ['items', i, 'quantity'], message: `at most ${most} packs for ${rx.supplyDays} days of supply` });
+    });
+  });
 export type PrescriptionRequest = z.infer<typeof prescriptionRequest>;
 
 export const historyEntry = z.object({
   status: prescriptionStatus,
   at: isoDateTime,
   /** Institution that made the move; absent for the platform's own (routing, expiry). */
-  by: z.string().optional(),
-  reason: z.string().optional(),
+  by: institutionId.optional(),
+  reason: rejectReason.optional(),
 });
 
 export const prescription = z
@@ -65,10 +71,11 @@ export const prescription = z
     personId: serverId,
     patient: patient.optional(),
     prescriberId: institutionId,
-    diagnoses: z.array(icd10),
-    items: z.array(prescriptionItem),
+    diagnoses: z.array(icd10).max(MAX_PRESCRIPTION_DIAGNOSES),
+    items: z.array(prescriptionItem).max(MAX_PRESCRIPTION_ITEMS),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
+    supplyDays: z.number().int().min(1).default(DEFAULT_SUPPLY_DAYS),
     /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
     pharmacyId: institutionId.optional(),
     /** Pharmacies that rejected it; it is never routed to them again. Shown to the prescriber only. */
@@ -84,7 +91,7 @@ export const prescription = z
   .meta({ id: 'Prescription' });
 export type Prescription = z.infer<typeof prescription>;
 
-export const rejectRequest = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export const rejectRequest = z.object({ reason: rejectReason }).strict();
 export const dispenseRequest = z.object({ settlementId: serverId }).strict();
 
 export const stockRequest = z
@@ -140,7 +147,7 @@ export const prescriptionRoutes = [
     // A HIS that lost the answer retries with the same key and gets the same prescription, not a second one.
     idempotencyKey: 'optional',
     responses: { 201: prescription },
-    problems: ['validation-failed', 'not-enrolled', 'idempotency-key-reused', 'conflict', ...authProblems],
+    problems: ['validation-failed', 'not-enrolled', 'idempotency-key-reused', 'conflict', 'rate-limited', ...authProblems],
   }),
   defineRoute({
     operationId: 'getPrescription',
@@ -231,7 +238,7 @@ export const prescriptionRoutes = [
       'Unroutable prescriptions waiting for these drugs in the pharmacy\'s district, or nominating it, are routed again within seconds',
     params: pharmacyParam,
     body: stockRequest,
-    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel) }) },
+    responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel).max(MAX_STOCK_ITEMS) }) },
     problems: ['validation-failed', 'conflict', 'service-unavailable', ...authProblems],
   }),
   defineRoute({

@@ -26,21 +26,37 @@ export const problemCatalog = {
 
 export type ProblemSlug = keyof typeof problemCatalog;
 
+/**
+ * Bounds of a problem body. problemBody and clipErrors hold every body to them, so an invalid
+ * request with thousands of fields or a huge key cannot make an error body of the same size.
+ */
+const bounds = { detail: 2000, errors: 100, path: 200, message: 500 } as const;
+
+export const fieldErrors = z.array(z.object({ path: z.string().max(bounds.path), message: z.string().max(bounds.message) })).max(bounds.errors);
+
 export const problemSchema = z
   .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string().optional(),
-    instance: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    type: z.url().max(200),
+    title: z.enum(Object.values(problemCatalog).map((p) => p.title)),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().max(bounds.detail).optional(),
+    /** API Gateway's request id, on problems the gateway itself answers. */
+    instance: z.uuid().max(36).optional(),
+    errors: fieldErrors.optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 export type Problem = z.infer<typeof problemSchema>;
 
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** The first 100 field errors, each path and message cut to its bound. */
+export function clipErrors(errors: NonNullable<Problem['errors']>): NonNullable<Problem['errors']> {
+  return errors.slice(0, bounds.errors).map((e) => ({ path: clip(e.path, bounds.path), message: clip(e.message, bounds.message) }));
+}
+
 export function problemBody(slug: ProblemSlug, detail?: string, errors?: Problem['errors']): Problem {
   const { status, title } = problemCatalog[slug];
-  return { type: problemBase + slug, title, status, ...(detail ? { detail } : {}), ...(errors ? { errors } : {}) };
+  return { type: problemBase + slug, title, status, ...(detail ? { detail: clip(detail, bounds.detail) } : {}), ...(errors ? { errors: clipErrors(errors) } : {}) };
 }
 
 /**

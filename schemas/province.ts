@@ -2,8 +2,21 @@
 // part functions need at run time (`provinceRuntime`) reaches them as the PROVINCE_CONFIG variable.
 import * as z from 'zod';
 import { fen } from './common.ts';
+import { settlementFen } from './vouchers.ts';
 
 const ratio = z.number().min(0).max(1);
+
+/**
+ * The 31 provincial-level divisions of mainland China (ISO 3166-2:CN codes). Their personal
+ * information stays in the mainland (PIPL Art. 38–40): only the aws-cn partition's regions.
+ */
+export const mainlandProvinceCodes = [
+  'AH', 'BJ', 'CQ', 'FJ', 'GD', 'GS', 'GX', 'GZ', 'HA', 'HB', 'HE', 'HI', 'HL', 'HN', 'JL', 'JS',
+  'JX', 'LN', 'NM', 'NX', 'QH', 'SC', 'SD', 'SH', 'SN', 'SX', 'TJ', 'XJ', 'XZ', 'YN', 'ZJ',
+] as const;
+/** Hong Kong, Macao and Taiwan: not mainland, with their own data-protection law. */
+export const otherProvinceCodes = ['HK', 'MO', 'TW'] as const;
+export const mainlandRegions = ['cn-north-1', 'cn-northwest-1'] as const;
 
 export const reimbursementPolicy = z
   .object({
@@ -17,6 +30,8 @@ export const reimbursementPolicy = z
     referredRatio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio }).strict(),
     /** Pooled-fund ratio by institution level, without such a referral (hospitals), and for pharmacies. */
     ratio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio, pharmacy: ratio }).strict(),
+    /** The most one settlement may total (a counter's purchase, not a year's care); larger → 400. */
+    maxSettlementFen: settlementFen,
   })
   .strict();
 export type ReimbursementPolicy = z.infer<typeof reimbursementPolicy>;
@@ -30,6 +45,20 @@ export const provinceRuntime = z
     referralSlaHours: z.number().positive().max(24 * 14),
     prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
     voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
+    /** Oldest access token (by its iat) the authorizer accepts, whatever its exp says. */
+    tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
+    /** Against stock hoarding and message flooding by a prescriber (issue per minute, per person per day, alerts). */
+    prescribing: z
+      .object({
+        perPrescriberPerMinute: z.number().int().min(1).max(100_000).default(300),
+        perPersonPerPrescriberPerDay: z.number().int().min(1).max(1_000).default(10),
+        /** An operator alert when one prescriber holds at least this share of a district's stock of a drug… */
+        hoardingShare: ratio.default(0.5),
+        /** …and at least this many units of it. */
+        hoardingMinUnits: z.number().int().min(1).max(1_000_000).default(20),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
@@ -88,8 +117,18 @@ export const provinceConfig = provinceRuntime
   })
   .strict()
   .superRefine((c, ctx) => {
-    if ((c.partition === 'aws-cn') !== c.region.startsWith('cn-')) {
-      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition ${c.partition}` });
+    // A code outside the list could slip a mainland province past the residency rule.
+    if (![...mainlandProvinceCodes, ...otherProvinceCodes].includes(c.code as never)) {
+      ctx.addIssue({ code: 'custom', path: ['code'], message: `${c.code} is not an ISO 3166-2:CN province code (${mainlandProvinceCodes.join(', ')}; ${otherProvinceCodes.join(', ')})` });
+    }
+    if (mainlandProvinceCodes.includes(c.code as never) && c.partition !== 'aws-cn') {
+      ctx.addIssue({ code: 'custom', path: ['partition'], message: `${c.code} is a mainland province: its data stays in the aws-cn partition (PIPL cross-border rules)` });
+    }
+    if (c.partition === 'aws-cn' && !mainlandRegions.includes(c.region as never)) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws-cn (${mainlandRegions.join(' or ')})` });
+    }
+    if (c.partition === 'aws' && c.region.startsWith('cn-')) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws` });
     }
     const con = c.console;
     const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['console', field], message });
@@ -108,6 +147,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing };
 }

@@ -1,9 +1,9 @@
 // The referrals part of API.md: schemas and routes. Fields beyond the contract (preferredDate,
 // upwardReferralId, followUpPlan, rejectedBy, …) are extensions the contract allows.
 import * as z from 'zod';
-import { calendarDate, icd10, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
+import { calendarDate, freeText, icd10, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
 import { department } from './institutions.ts';
-import { authProblems, defineRoute } from './route.ts';
+import { authProblems, defineRoute, principalSubject } from './route.ts';
 
 export const referralStatuses = ['submitted', 'accepted', 'rejected', 'expired', 'arrived', 'completed', 'cancelled'] as const;
 export type ReferralStatus = (typeof referralStatuses)[number];
@@ -12,7 +12,10 @@ export type ReferralDirection = (typeof referralDirections)[number];
 export const urgencies = ['routine', 'urgent', 'emergency'] as const;
 
 const departmentCode = department.shape.code;
-const clinicalText = (max: number) => z.string().trim().min(1).max(max);
+const clinicalText = (max: number) => freeText(max, { multiline: true });
+const reason = clinicalText(1000);
+const followUpPlan = clinicalText(4000);
+const MAX_REFERRAL_DIAGNOSES = 20;
 
 export const createReferralBody = z
   .object({
@@ -20,8 +23,8 @@ export const createReferralBody = z
     direction: z.enum(referralDirections),
     toInstitutionId: institutionId.optional(),
     department: departmentCode,
-    reason: clinicalText(1000),
-    diagnoses: z.array(icd10).min(1, 'at least one diagnosis').max(20),
+    reason,
+    diagnoses: z.array(icd10).min(1, 'at least one diagnosis').max(MAX_REFERRAL_DIAGNOSES),
     urgency: z.enum(urgencies),
     /** Day whose capacity routing looks at (default: today in the province time zone). */
     preferredDate: calendarDate.optional(),
@@ -32,7 +35,7 @@ export const createReferralBody = z
      */
     upwardReferralId: serverId.optional(),
     /** Downward only (and required there): the follow-up plan for the clinic. */
-    followUpPlan: clinicalText(4000).optional(),
+    followUpPlan: followUpPlan.optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -50,15 +53,15 @@ export const historyEntry = z.object({
   status: z.enum(referralStatuses),
   at: isoDateTime,
   /** Institution that made the move, or "platform" for the SLA sweeper. */
-  by: z.string(),
+  by: institutionId,
   /**
    * Subject of the caller's token, when a person made the move. Shown only to the institution
    * that made the move (`by`); the other party never sees the other side's users.
    */
-  user: z.string().optional(),
-  reason: z.string().optional(),
+  user: principalSubject.optional(),
+  reason: reason.optional(),
   /** Where a submission went. */
-  toInstitutionId: z.string().optional(),
+  toInstitutionId: institutionId.optional(),
   appointmentAt: isoDateTime.optional(),
 });
 export type HistoryEntry = z.infer<typeof historyEntry>;
@@ -70,23 +73,23 @@ export const referral = z
     patient: patient.optional(),
     direction: z.enum(referralDirections),
     status: z.enum(referralStatuses),
-    fromInstitutionId: z.string(),
-    toInstitutionId: z.string(),
-    department: z.string(),
-    reason: z.string(),
-    diagnoses: z.array(z.string()),
+    fromInstitutionId: institutionId,
+    toInstitutionId: institutionId,
+    department: departmentCode,
+    reason,
+    diagnoses: z.array(icd10).max(MAX_REFERRAL_DIAGNOSES),
     urgency: z.enum(urgencies),
     preferredDate: calendarDate.optional(),
     appointmentAt: isoDateTime.optional(),
     /** While submitted: when it expires untriaged. */
     slaDueAt: isoDateTime.optional(),
-    upwardReferralId: z.string().optional(),
-    followUpPlan: z.string().optional(),
-    downwardReferralIds: z.array(z.string()).optional(),
+    upwardReferralId: serverId.optional(),
+    followUpPlan: followUpPlan.optional(),
+    downwardReferralIds: z.array(serverId).optional(),
     /** Institutions that rejected it: never routed there again. */
-    rejectedBy: z.array(z.string()),
+    rejectedBy: z.array(institutionId),
     /** Institutions that let it expire: not chosen again by the platform. */
-    expiredBy: z.array(z.string()),
+    expiredBy: z.array(institutionId),
     createdAt: isoDateTime,
     updatedAt: isoDateTime,
     history: z.array(historyEntry),
@@ -158,7 +161,7 @@ export const referralRoutes = [
     tag,
     summary: 'Receiving institution rejects with a reason',
     params: idParams,
-    body: z.object({ reason: clinicalText(1000) }).strict(),
+    body: z.object({ reason }).strict(),
     responses: { 200: referral },
     problems: moveProblems,
   }),

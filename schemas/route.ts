@@ -1,7 +1,7 @@
 // Shape of one row of the API route table. The table itself is data (schemas/routes.ts); the CDK
 // REST API, the local runtime's router, the handlers' dispatch and the OpenAPI document are all
 // built from it.
-import type * as z from 'zod';
+import * as z from 'zod';
 import type { Role } from './common.ts';
 import type { ProblemSlug } from './problems.ts';
 
@@ -40,6 +40,9 @@ export interface RouteDef {
 }
 
 export const defineRoute = <const R extends RouteDef>(route: R): R => route;
+
+/** A token's `sub`: the authorizer refuses longer ones, so what is stored from it fits. */
+export const principalSubject = z.string().min(1).max(256);
 
 /** Problems every authenticated route can answer. */
 export const authProblems = ['unauthorized', 'forbidden', 'rate-limited'] as const satisfies readonly ProblemSlug[];

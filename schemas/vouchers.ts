@@ -1,16 +1,21 @@
 // The vouchers part of API.md: activation, QR codes, settlement, reversal, reconciliation.
 import * as z from 'zod';
-import { calendarDate, drugCode, fen, institutionId, isoDateTime, nationalId, pageQuery, personName, serverId } from './common.ts';
+import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, nationalId, nextToken, pageQuery, patterned, personName, serverId, uniqueDrugCodes } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const voucherStatuses = ['active', 'suspended'] as const;
 export const settlementStatuses = ['settled', 'reversed'] as const;
 
+const channel = patterned(32, /^[a-z][a-z0-9-]{1,31}$/, 'lower-case channel name such as wechat, alipay, province-app');
+
+/** A voucher code as the QR code carries it: a compact JWS. */
+const code = patterned(4096, /^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}$/, 'a voucher code (compact JWS)');
+
 export const activationRequest = z
   .object({
     nationalId,
     name: personName,
-    channel: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case channel name such as wechat, alipay, province-app'),
+    channel,
   })
   .strict();
 
@@ -19,7 +24,7 @@ export const voucher = z
     voucherId: serverId,
     personId: serverId,
     status: z.enum(voucherStatuses),
-    channel: z.string(),
+    channel,
     activatedAt: isoDateTime,
     updatedAt: isoDateTime.optional(),
   })
@@ -27,23 +32,42 @@ export const voucher = z
 export type Voucher = z.infer<typeof voucher>;
 
 export const voucherCode = z.object({
-  code: z.string().meta({ description: 'QR payload: a compact JWS, single use' }),
+  code: code.meta({ description: 'QR payload: a compact JWS, single use' }),
   expiresAt: isoDateTime,
 });
+
+// One set of bounds for what a settlement may hold, used by the request schema and by the schema
+// stored settlements are read with, so whatever is accepted can always be read back. A province's
+// own per-settlement limit (policy.maxSettlementFen) is at most MAX_SETTLEMENT_FEN.
+export const MAX_SETTLEMENT_LINES = 50;
+/** Packs of one drug in one purchase. */
+export const MAX_LINE_QUANTITY = 100;
+/** ¥100,000 a pack. */
+export const MAX_UNIT_PRICE_FEN = 10_000_000;
+/** ¥1,000,000: no settlement, split or line amount is larger. */
+export const MAX_SETTLEMENT_FEN = 100_000_000;
+export const settlementFen = z.number().int().min(0).max(MAX_SETTLEMENT_FEN).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
 
 export const settlementItem = z
   .object({
     drugCode,
-    quantity: z.number().int().min(1).max(10_000),
-    unitPriceFen: z.number().int().min(0).max(10_000_000),
+    quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+    unitPriceFen: z.number().int().min(0).max(MAX_UNIT_PRICE_FEN),
   })
   .strict();
 
+export const lineAmountFen = (items: ReadonlyArray<{ quantity: number; unitPriceFen: number }>) => items.reduce((t, i) => t + i.quantity * i.unitPriceFen, 0);
+
 export const settlementRequest = z
   .object({
-    code: z.string().min(16).max(4096),
+    code,
     prescriptionId: serverId.optional(),
-    items: z.array(settlementItem).min(1, 'at least one item').max(50, 'at most 50 items'),
+    items: z
+      .array(settlementItem)
+      .min(1, 'at least one item')
+      .max(MAX_SETTLEMENT_LINES, `at most ${MAX_SETTLEMENT_LINES} items`)
+      .superRefine(uniqueDrugCodes)
+      .refine((items) => lineAmountFen(items) <= MAX_SETTLEMENT_FEN, `a settlement totals at most ${MAX_SETTLEMENT_FEN} fen`),
   })
   .strict();
 
@@ -54,28 +78,28 @@ export const settlement = z
     personId: serverId,
     institutionId,
     prescriptionId: serverId.optional(),
-    totalFen: fen,
-    pooledFundFen: fen,
-    personalAccountFen: fen,
-    cashFen: fen,
+    totalFen: settlementFen,
+    pooledFundFen: settlementFen,
+    personalAccountFen: settlementFen,
+    cashFen: settlementFen,
     /** Part of the eligible spend that counted towards the annual deductible. */
-    deductibleAppliedFen: fen,
+    deductibleAppliedFen: settlementFen,
     status: z.enum(settlementStatuses),
     settledAt: isoDateTime,
     reversedAt: isoDateTime.optional(),
-    items: z.array(
-      settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: fen, eligibleFen: fen }),
-    ),
+    items: z
+      .array(settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: settlementFen, eligibleFen: settlementFen }))
+      .max(MAX_SETTLEMENT_LINES),
   })
   .meta({ id: 'Settlement' });
 export type Settlement = z.infer<typeof settlement>;
 
-export const totals = z.object({ count: z.number().int(), totalFen: fen, pooledFundFen: fen, personalAccountFen: fen, cashFen: fen });
+export const totals = z.object({ count: z.number().int().min(0), totalFen: fen, pooledFundFen: fen, personalAccountFen: fen, cashFen: fen });
 
 export const reconciliation = z.object({
   date: calendarDate,
-  items: z.array(settlement),
-  nextToken: z.string().optional(),
+  items: z.array(settlement).max(MAX_PAGE_SIZE),
+  nextToken: nextToken.optional(),
   /** Over every settlement of the day that is not reversed (all pages). */
   totals,
 });

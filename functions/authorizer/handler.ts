@@ -11,6 +11,7 @@ const verify = tokenVerifier({
   issuer: requireEnv('JWT_ISSUER'),
   audience: requireEnv('JWT_AUDIENCE'),
   province: provinceConfig().code,
+  maxTokenAgeSeconds: provinceConfig().tokenMaxAgeHours * 3600,
 });
 
 /** arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path> → every method and path of that stage. */

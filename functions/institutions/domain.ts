@@ -2,19 +2,10 @@
 import { maskNationalId, maskPhone } from '#schemas/common';
 import { enrolmentPerson, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
-import { issuesToErrors, problem } from '#shared/errors';
+import { issuesToErrors } from '#shared/errors';
 import type * as z from 'zod';
 
 export type InstitutionLevel = 'primary' | 'secondary' | 'tertiary';
-
-/**
- * The caller's own institution: it must be registered, and of the type the token's role says (the
- * identity provider's claims alone do not make a clinic). 403 otherwise.
- */
-export function callerInstitution<T extends { type: unknown }>(inst: T | undefined, caller: { role: string; inst?: string }): T {
-  if (!inst || inst.type !== caller.role) throw problem('forbidden', `institution ${caller.inst} is not a registered ${caller.role}`);
-  return inst;
-}
 
 /** Clinics are primary care and hospitals secondary unless the operator says otherwise. */
 export function effectiveLevel(i: Pick<Institution, 'type' | 'level'>): InstitutionLevel | undefined {

@@ -1,16 +1,19 @@
 // Operator and catalog routes: institutions, enrolments, drugs.
+import { alertRoutes } from '#schemas/alerts';
 import { institutionRoutes } from '#schemas/institutions';
 import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import { withRaceRetries } from '#shared/db';
 import { checkEnrolmentBatch, effectiveLevel } from './domain.ts';
+import { activatedBy } from '../vouchers/store.ts';
+import { listAlerts } from '../alerts/store.ts';
 import * as store from './store.ts';
 
 /** Parallel writes per enrolment batch: fast, but well under the table's burst capacity. */
 const ENROL_CONCURRENCY = 16;
 
-export const handler = apiHandler(institutionRoutes, {
+export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   async registerInstitution({ body, now, requestId }) {
     if (body.leadHospitalId) {
       const lead = await store.getInstitution(body.leadHospitalId);
@@ -57,9 +60,11 @@ export const handler = apiHandler(institutionRoutes, {
     return { status: 200, body: { enrolled, updated, rejected, personIds } };
   },
 
-  async getEnrolment({ params, now }) {
+  async getEnrolment({ params, principal, now }) {
     const person = await store.getPerson(params.personId);
-    if (!person) throw problem('not-found', `no enrolment ${params.personId}`);
+    // A channel app reads only the people whose voucher it activated (it acts for them).
+    const hidden = !person || (principal.role === 'channel' && !(await activatedBy(params.personId, principal.sub)));
+    if (hidden) throw problem('not-found', `no enrolment ${params.personId}`);
     return { status: 200, body: store.toEnrolment(person, now) };
   },
 
@@ -72,6 +77,10 @@ export const handler = apiHandler(institutionRoutes, {
 
   async listDrugs({ query }) {
     return { status: 200, body: await store.listDrugs(query.limit, query.nextToken) };
+  },
+
+  async listAlerts({ query }) {
+    return { status: 200, body: { date: query.date, ...(await listAlerts(query.date, query.limit, query.nextToken)) } };
   },
 
   async getDrug({ params }) {

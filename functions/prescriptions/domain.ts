@@ -1,7 +1,7 @@
 // Pure rules of the prescriptions context: the state machine, pharmacy choice, distance, the checks
 // a dispense makes on a settlement, the referral a prescription may name, and who may see and read
 // what. No AWS, no I/O.
-import type { Prescription, PrescriptionItem, PrescriptionStatus } from '#schemas/prescriptions';
+import { DEFAULT_SUPPLY_DAYS, type Prescription, type PrescriptionItem, type PrescriptionStatus } from '#schemas/prescriptions';
 import { addHours } from '#shared/clock';
 import { problem } from '#shared/errors';
 
@@ -29,6 +29,7 @@ export type Actor = 'router' | 'pharmacy' | 'prescriber' | 'sweeper';
 
 /** Statuses that have not reached an end: they can still be cancelled or expire. */
 export const openStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
+export const isOpen = (s: PrescriptionStatus) => (openStatuses as readonly PrescriptionStatus[]).includes(s);
 
 /**
  * The state machine, the one place that says which move is allowed from which status, by whom, and
@@ -64,6 +65,14 @@ export const actorOf = (caller: Pick<Caller, 'role'>): Actor | undefined =>
 
 /** Statuses in which the prescription's items are reserved at its pharmacy. */
 export const holdsStock = (s: PrescriptionStatus) => s === 'routed' || s === 'accepted';
+
+/**
+ * Whether a settlement of `personId` at `institutionId` may name this prescription (the vouchers
+ * context asks): it is that person's, routed to that pharmacy, and still being filled there.
+ */
+export function settlementMayName(rx: { personId: string; pharmacyId?: string; status: PrescriptionStatus } | undefined, personId: string, institutionId: string): boolean {
+  return !!rx && rx.personId === personId && rx.pharmacyId === institutionId && holdsStock(rx.status);
+}
 
 export type StockEffect = 'reserve' | 'release' | 'consume' | 'none';
 
@@ -142,6 +151,7 @@ export function newPrescription(input: {
   items: PrescriptionItem[];
   nominatedPharmacyId?: string;
   referralId?: string;
+  supplyDays?: number;
   now: Date;
   validityHours: number;
 }): PrescriptionRecord {
@@ -156,6 +166,7 @@ export function newPrescription(input: {
     items: input.items,
     ...(input.nominatedPharmacyId ? { nominatedPharmacyId: input.nominatedPharmacyId } : {}),
     ...(input.referralId ? { referralId: input.referralId } : {}),
+    supplyDays: input.supplyDays ?? DEFAULT_SUPPLY_DAYS,
     rejectedBy: [],
     issuedAt: at,
     expiresAt: addHours(input.now, input.validityHours).toISOString(),
@@ -325,11 +336,11 @@ export function settlementProblems(
   settlement: SettlementView | undefined,
   rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items'>,
 ): string[] {
-  if (!settlement) return ['no such settlement'];
+  // Another institution's settlement is not this pharmacy's business: one answer, whatever it is.
+  if (!settlement || settlement.institutionId !== rx.pharmacyId) return ['no such settlement'];
   const problems: string[] = [];
   if (settlement.status !== 'settled') problems.push(`the settlement is ${settlement.status}, not settled`);
   if (settlement.personId !== rx.personId) problems.push('the settlement is for another person');
-  if (settlement.institutionId !== rx.pharmacyId) problems.push('the settlement was made at another institution');
   if (settlement.prescriptionId && settlement.prescriptionId !== rx.prescriptionId) problems.push('the settlement names another prescription');
   if (Date.parse(settlement.settledAt) < Date.parse(rx.issuedAt)) problems.push('the settlement predates the prescription');
   // It must have paid for every item dispensed, at least the prescribed quantity of each drug.

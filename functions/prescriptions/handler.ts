@@ -7,12 +7,11 @@ import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
+import { limitCounter, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
 } from './domain.ts';
-import { callerInstitution } from '../institutions/domain.ts';
-import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
 /** Reads the prescription as `caller` may see it: someone else's is 404 (its existence is not revealed). */
@@ -60,6 +59,18 @@ const ISSUE_OPERATION = 'issue-prescription';
 /** Many identical retries racing: each collision costs a retry before the winner's record is read. */
 const ISSUE_RETRIES = 10;
 
+/**
+ * How often one institution may prescribe, in all and for one person (each prescription reserves
+ * stock and messages the patient): counted in the issuing transaction, so a refused one counts nothing.
+ */
+function issueLimits(prescriberId: string, personId: string): Limit[] {
+  const { perPrescriberPerMinute, perPersonPerPrescriberPerDay } = provinceConfig().prescribing;
+  return [
+    { key: `prescriptions#${prescriberId}`, max: perPrescriberPerMinute, windowSeconds: 60, what: 'too many prescriptions from this institution' },
+    { key: `prescriptions#${prescriberId}#${personId}`, max: perPersonPerPrescriberPerDay, windowSeconds: 86_400, what: 'too many prescriptions for this person from this institution' },
+  ];
+}
+
 /** Field errors for items whose drug is not in the catalog. */
 const catalogErrors = (items: ReadonlyArray<{ drugCode: string }>, known: ReadonlySet<string>) =>
   items.flatMap((item, i) => (known.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `${item.drugCode} is not in the drug catalog` }]));
@@ -73,8 +84,7 @@ export const handler = apiHandler(prescriptionRoutes, {
     const idempotency = idempotencyKey ? { institutionId: prescriberId, operation: ISSUE_OPERATION, key: idempotencyKey, hash: requestHash(body) } : undefined;
     // Retried only when racing requests with the same key collide: the retry finds the winner's record.
     return withRaceRetries(async () => {
-      const { prescriber, nominated, enrolled, patient, knownDrugs, referral, idempotency: answered } = await store.loadIssueInputs({
-        prescriberId,
+      const { nominated, enrolled, patient, knownDrugs, referral, idempotency: answered } = await store.loadIssueInputs({
         nominatedPharmacyId: body.nominatedPharmacyId,
         personId: body.personId,
         drugCodes: body.items.map((i) => i.drugCode),
@@ -82,8 +92,6 @@ export const handler = apiHandler(prescriptionRoutes, {
         idempotency,
       });
       if (answered) return replay(answered, idempotency!.hash);
-      // Routing measures from the prescriber's registered location: an unregistered one cannot prescribe.
-      callerInstitution(prescriber, principal);
       const errors = catalogErrors(body.items, knownDrugs);
       if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
       // A referral named must be this person's, and one this institution sent or received.
@@ -96,14 +104,15 @@ export const handler = apiHandler(prescriptionRoutes, {
       const rx = newPrescription({
         ...body,
         patient,
-        prescriptionId: newId('rx', now.getTime()),
+        prescriptionId: newId('rx'),
         prescriberId,
         now,
         validityHours: provinceConfig().prescriptionValidityHours,
       });
       const answer = { status: 201, body: store.toApi(rx, principal), location: `/prescriptions/${rx.prescriptionId}` };
       try {
-        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now));
+        const limits = issueLimits(prescriberId, body.personId).map((l) => limitCounter(l, now));
+        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now), limits);
       } catch (err) {
         // A concurrent request with the same key won: answer as it did.
         if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, idempotency!.hash);
@@ -145,14 +154,13 @@ export const handler = apiHandler(prescriptionRoutes, {
     return act(params.id, principal, 'cancel', { at: now }, { now, requestId });
   },
 
-  async putStock({ params, body, principal, now, requestId }) {
+  async putStock({ params, body, principal, institution, now, requestId }) {
     if (principal.inst !== params.id) throw problem('forbidden', 'a pharmacy sets only its own stock');
-    const [pharmacy, known] = await Promise.all([getInstitution(params.id), store.knownDrugs(body.items.map((i) => i.drugCode))]);
-    const self = callerInstitution(pharmacy, principal);
+    const known = await store.knownDrugs(body.items.map((i) => i.drugCode));
     const errors = catalogErrors(body.items, known);
     if (errors.length) throw problem('validation-failed', 'invalid body', errors);
     // A reservation landing at the same moment cancels the transaction: just set it again.
-    const items = await withRaceRetries(() => store.setStock(self, body.items, { now, correlationId: requestId }));
+    const items = await withRaceRetries(() => store.setStock(institution!, body.items, { now, correlationId: requestId }));
     return { status: 200, body: { pharmacyId: params.id, items } };
   },
 

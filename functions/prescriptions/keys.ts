@@ -39,6 +39,13 @@ export const expiryKey = (prescriptionId: string, validUntil: string) => ({
 /** Upper bound of the sort keys of prescriptions whose validity ended at or before `at` (ids never contain "~"). */
 export const expiryBound = (at: Date) => `${at.toISOString()}#~`;
 
+/**
+ * Duplicate therapy: one open prescription of a drug per person (whoever prescribed it). Put with
+ * the prescription, conditionally, and removed when it ends (dispensed, cancelled, expired). Item:
+ * { prescriptionId, drugCode }.
+ */
+export const openTherapyKey = (personId: string, drugCode: string) => ({ PK: `PERSON#${personId}`, SK: `OPEN-RX#${drugCode}` });
+
 // Waiting lists: an unroutable prescription within its validity waits on the lists of where new
 // stock would make it routable: its person's district (any designated pharmacy there) and its
 // nominated pharmacy. A stock change at a pharmacy reads its district's list and its own, partitions
@@ -49,6 +56,12 @@ export const waitingPartition = {
   pharmacy: (pharmacyId: string) => `RX#WAITING#PHARMACY#${pharmacyId}`,
 };
 export const waitingKey = (partition: string, prescriptionId: string) => ({ PK: partition, SK: prescriptionId });
+
+/**
+ * Units of a drug a prescriber holds reserved in a district (routed and accepted prescriptions there),
+ * kept by the stock watch (hoarding.ts) from the routing and release events. Item: { units }.
+ */
+export const heldKey = (district: string, drugCode: string, prescriberId: string) => ({ PK: `HELD#${district}#${drugCode}`, SK: prescriberId });
 
 // The marker "this settlement paid for a dispense" is the settlement's business (a reversal checks
 // it): its key is `settlementDispenseKey` in functions/vouchers/keys.ts.

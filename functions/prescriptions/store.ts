@@ -18,12 +18,12 @@ import { allInstitutions } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
 import { settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
 import {
-  expiredProblem, openStatuses, requiresValidity, stockEffect, transitions, viewFor,
+  expiredProblem, isOpen, openStatuses, requiresValidity, stockEffect, transitions, viewFor,
   type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable,
 } from './domain.ts';
 import {
   expiryBound, expiryKey, expiryPartition, pharmacyListKey, pharmacyPartition, prescriberListKey, prescriberPartition,
-  prescriptionKey, stockKey, stockPartition, waitingKey,
+  openTherapyKey, prescriptionKey, stockKey, stockPartition, waitingKey,
 } from './keys.ts';
 
 // ── prescriptions ──
@@ -64,11 +64,28 @@ export async function getPrescription(prescriptionId: string): Promise<Prescript
   return Item ? fromItem(Item) : undefined;
 }
 
-/** Writes a new prescription and its event; `idempotency`, the record of the answer, goes first (see shared/idempotency). */
-export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idempotency?: TxItem): Promise<void> {
+/**
+ * Writes a new prescription, its duplicate-therapy locks and its event; `idempotency`, the record of
+ * the answer, goes first (see shared/idempotency); `limits`, the prescriber's rate counters.
+ */
+export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idempotency?: TxItem, limits: TxItem[] = []): Promise<void> {
   await writeTransaction([
     ...(idempotency ? [idempotency] : []),
+    ...limits,
     { write: { Put: { TableName: tableName(), Item: toItem(rx), ConditionExpression: 'attribute_not_exists(PK)' } } },
+    ...rx.items.map(({ drugCode }, i): TxItem => ({
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: { ...openTherapyKey(rx.personId, drugCode), entity: 'open-therapy', prescriptionId: rx.prescriptionId, drugCode },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      onConditionFailed: (open) =>
+        problem('conflict', `an open prescription of ${drugCode} for this person exists (${String(open?.prescriptionId)}): cancel it, or wait until it is dispensed or expires`, [
+          { path: `body.items.${i}.drugCode`, message: `open prescription ${String(open?.prescriptionId)} of ${drugCode}` },
+        ]),
+    })),
     outboxEvent(
       PrescriptionIssued,
       {
@@ -108,6 +125,20 @@ export async function writeTransition(prev: PrescriptionRecord, next: Prescripti
     : effect === 'consume' ? prev.items.map((i) => consume(prev.pharmacyId!, i.drugCode, i.quantity, at))
     : [];
   const { record, waiting } = waitingEffect(prev, next);
+  const ended = isOpen(prev.status) && !isOpen(next.status);
+  // An ended prescription no longer blocks another of its drugs for the person (duplicate therapy).
+  const unlocks: TxItem[] = ended
+    ? prev.items.map(({ drugCode }) => ({
+        write: {
+          Delete: {
+            TableName: tableName(),
+            Key: openTherapyKey(prev.personId, drugCode),
+            ConditionExpression: 'attribute_not_exists(PK) OR prescriptionId = :id',
+            ExpressionAttributeValues: { ':id': prev.prescriptionId },
+          },
+        },
+      }))
+    : [];
   await writeTransaction([
     {
       write: {
@@ -127,6 +158,7 @@ export async function writeTransition(prev: PrescriptionRecord, next: Prescripti
     },
     ...stock,
     ...waiting,
+    ...unlocks,
     ...extra,
     transitionEvent(prev, next, ctx),
   ]);
@@ -200,9 +232,9 @@ function transitionEvent(prev: PrescriptionRecord, next: PrescriptionRecord, ctx
     case 'dispensed':
       return outboxEvent(PrescriptionDispensed, { ...common, pharmacyId: next.pharmacyId!, settlementId: next.settlementId!, items: quantities(next) }, ctx);
     case 'cancelled':
-      return outboxEvent(PrescriptionCancelled, { ...common, pharmacyId: next.pharmacyId }, ctx);
+      return outboxEvent(PrescriptionCancelled, { ...common, pharmacyId: next.pharmacyId, items: quantities(next) }, ctx);
     case 'expired':
-      return outboxEvent(PrescriptionExpired, { ...common, pharmacyId: next.pharmacyId }, ctx);
+      return outboxEvent(PrescriptionExpired, { ...common, pharmacyId: next.pharmacyId, items: quantities(next) }, ctx);
     case 'issued':
       throw new Error('issued is not reached by a transition');
   }
@@ -323,6 +355,17 @@ export async function listStock(pharmacyId: string, limit: number, nextToken?: s
   return { items: (res.Items ?? []).map(toLevel), nextToken: encodeToken(res.LastEvaluatedKey) };
 }
 
+/** Units of one drug on the shelves (available + reserved) of each pharmacy that stocks it. */
+export async function stockOnHand(pharmacyIds: readonly string[], drugCode: string): Promise<Map<string, number>> {
+  const found = await batchGet(pharmacyIds.map((p) => stockKey(p, drugCode)), { consistent: false, projection: ['pharmacyId', 'available', 'reserved'] });
+  const out = new Map<string, number>();
+  for (const item of found.values()) {
+    const s = z.object({ pharmacyId: z.string(), available: z.number().int(), reserved: z.number().int().default(0) }).parse(item);
+    out.set(s.pharmacyId, s.available + s.reserved);
+  }
+  return out;
+}
+
 /** Available units of `drugCodes` at each pharmacy (consistent reads: a reservation follows). */
 export async function availableStock(pharmacyIds: readonly string[], drugCodes: readonly string[]): Promise<Map<string, StockAvailable>> {
   const keys = pharmacyIds.flatMap((p) => drugCodes.map((d) => stockKey(p, d)));
@@ -409,7 +452,6 @@ const referralView = z.object({ personId: z.string(), fromInstitutionId: z.strin
 export interface IssueInputs {
   /** The record of an earlier answer to the same Idempotency-Key. */
   idempotency?: StoredItem;
-  prescriber?: InstitutionView;
   nominated?: InstitutionView;
   enrolled: boolean;
   /** The patient's name and masked ID, copied onto the prescription (a 处方 names its patient). */
@@ -419,11 +461,10 @@ export interface IssueInputs {
 }
 
 /**
- * Everything issuing a prescription checks, in one BatchGetItem: the prescriber, the nominated
- * pharmacy, the person (existence, name and masked ID: nothing else of theirs is read), the drugs, the referral.
+ * Everything issuing a prescription checks, in one BatchGetItem: the nominated pharmacy, the person
+ * (existence, name and masked ID: nothing else of theirs is read), the drugs, the referral.
  */
 export async function loadIssueInputs(q: {
-  prescriberId: string;
   nominatedPharmacyId?: string;
   personId: string;
   drugCodes: readonly string[];
@@ -432,7 +473,6 @@ export async function loadIssueInputs(q: {
 }): Promise<IssueInputs> {
   const keys = {
     idempotency: q.idempotency ? idempotencyRecordKey(q.idempotency.institutionId, q.idempotency.operation, q.idempotency.key) : undefined,
-    prescriber: institutionKey(q.prescriberId),
     nominated: q.nominatedPharmacyId ? institutionKey(q.nominatedPharmacyId) : undefined,
     person: personKey(q.personId),
     referral: q.referralId ? referralKey(q.referralId) : undefined,
@@ -451,7 +491,6 @@ export async function loadIssueInputs(q: {
   const referral = get(keys.referral);
   return {
     idempotency: get(keys.idempotency),
-    prescriber: institution(keys.prescriber),
     nominated: institution(keys.nominated),
     enrolled: found.has(keyOf(keys.person)),
     patient: patientOf(get(keys.person)),

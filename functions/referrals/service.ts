@@ -10,7 +10,6 @@ import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
-import { callerInstitution as checkCaller } from '../institutions/domain.ts';
 import { allInstitutions, getInstitution, getPerson } from '../institutions/store.ts';
 import {
   assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
@@ -28,9 +27,8 @@ export async function visibleReferral(referralId: string, caller: Principal): Pr
   return r;
 }
 
-async function callerInstitution(caller: Principal): Promise<Institution> {
-  return checkCaller(caller.inst ? await getInstitution(caller.inst) : undefined, caller);
-}
+/** Who acts: the token's principal with its registered institution (the HTTP chain checked it). */
+export type Caller = Principal & { institution: Institution };
 
 // ── routing ──
 
@@ -72,11 +70,12 @@ async function checkNamedTarget(id: string, direction: ReferralDirection, depart
 
 // ── creating ──
 
-export async function createReferral(body: CreateReferralBody, caller: Principal, now: Date, requestId: string): Promise<Referral> {
+export async function createReferral(body: CreateReferralBody, caller: Caller, now: Date, requestId: string): Promise<Referral> {
   if (caller.role !== senderRole[body.direction]) {
     throw problem('forbidden', `a ${senderRole[body.direction]} creates "${body.direction}" referrals, not a ${caller.role}`);
   }
-  const [sender, person] = await Promise.all([callerInstitution(caller), getPerson(body.personId)]);
+  const sender = caller.institution;
+  const person = await getPerson(body.personId);
   if (!person) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
 
   const extras: TxItem[] = [];
@@ -105,7 +104,7 @@ export async function createReferral(body: CreateReferralBody, caller: Principal
     if (!toInstitutionId) throw problem('unroutable', `no designated ${receiverType[body.direction]} has ${body.department} capacity on ${day}`);
   }
 
-  const referralId = newId('ref', now.getTime());
+  const referralId = newId('ref');
   const { referral, event } = newReferral(body, {
     referralId,
     fromInstitutionId: sender.id,
@@ -129,7 +128,7 @@ export async function createReferral(body: CreateReferralBody, caller: Principal
  * the capacity counter and the "referred to" item in the same transaction; retried from scratch
  * when the transaction lost a race that does not change the answer's kind.
  */
-export async function moveReferral(referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Principal, now: Date, requestId: string): Promise<Referral> {
+export async function moveReferral(referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Caller, now: Date, requestId: string): Promise<Referral> {
   return withRaceRetries(async () => {
     const before = await store.getReferral(referralId);
     const actor = before ? partyOf(before, caller.inst) : undefined;
@@ -159,16 +158,15 @@ export async function moveReferral(referralId: string, input: MoveInput | { acti
 }
 
 /** The sender's re-route: the institution it names, if it may receive this referral, else the platform's choice. */
-async function rerouteTarget(r: Referral, named: string | undefined, caller: Principal, now: Date): Promise<string> {
+async function rerouteTarget(r: Referral, named: string | undefined, caller: Caller, now: Date): Promise<string> {
   if (named) {
     if (r.rejectedBy.includes(named)) throw problem('unroutable', `${named} rejected this referral; choose another institution`);
     if (named === r.toInstitutionId) throw problem('unroutable', `${named} already had this referral; choose another institution`);
     await checkNamedTarget(named, r.direction, r.department, r.fromInstitutionId);
     return named;
   }
-  // The caller is the sender: its own registration is what routing starts from (403 if it is gone).
-  const sender = await callerInstitution(caller);
-  const { to, day } = await nextTarget(r, sender, now);
+  // The caller is the sender: its own registration is what routing starts from.
+  const { to, day } = await nextTarget(r, caller.institution, now);
   if (!to) throw problem('unroutable', `no other designated ${receiverType[r.direction]} has ${r.department} capacity on ${day}`);
   return to;
 }

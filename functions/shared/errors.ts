@@ -1,4 +1,4 @@
-import { problemCatalog, type Problem, type ProblemSlug } from '#schemas/problems';
+import { clipErrors, problemCatalog, type Problem, type ProblemSlug } from '#schemas/problems';
 
 /** An error that becomes an RFC 9457 response. Thrown by domain and store code; mapped in one place. */
 export class HttpProblem extends Error {
@@ -22,8 +22,10 @@ export function issuesToErrors(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
   prefix = '',
 ): NonNullable<Problem['errors']> {
-  return issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
-    message: i.message,
-  }));
+  return clipErrors(
+    issues.map((i) => ({
+      path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
+      message: i.message,
+    })),
+  );
 }

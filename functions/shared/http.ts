@@ -5,10 +5,12 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
+import type { Institution } from '#schemas/institutions';
 import { problemBody } from '#schemas/problems';
 import type { RouteDef } from '#schemas/route';
 import { HttpProblem, issuesToErrors, problem } from './errors.ts';
 import { logger } from './logger.ts';
+import { institutionRoles, registeredInstitution } from './callers.ts';
 import { principalFromContext, type Principal } from './principal.ts';
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -19,6 +21,11 @@ export interface Request<R extends RouteDef> {
   body: Infer<R['body']>;
   /** Absent only on public routes. */
   principal: R['auth'] extends 'public' ? undefined : Principal;
+  /**
+   * The caller's registered institution, for clinic, hospital and pharmacy callers (checked by the
+   * chain: registered, and of the type the token's role says); undefined for operator and channel.
+   */
+  institution: Institution | undefined;
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
   idempotencyKey: R['idempotencyKey'] extends 'required' ? string : R['idempotencyKey'] extends 'optional' ? string | undefined : undefined;
@@ -37,6 +44,7 @@ export type Operations<Routes extends readonly RouteDef[]> = {
 };
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+export const NO_STORE = { 'cache-control': 'no-store' } as const;
 /** Ordinary requests are a few KiB; routes that take batches say so in the route table. */
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -102,11 +110,16 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
     logger.appendKeys({ operation: route.operationId });
 
     let caller: Principal | undefined;
+    let institution: Institution | undefined;
     if (route.auth !== 'public') {
       caller = principalFromContext(event.requestContext?.authorizer);
       if (!caller) throw problem('unauthorized');
       logger.appendKeys({ role: caller.role, institution: caller.inst });
       if (!route.auth.includes(caller.role)) throw problem('forbidden', `role ${caller.role} may not ${route.operationId}`);
+      if ((institutionRoles as readonly string[]).includes(caller.role)) {
+        institution = caller.inst ? await registeredInstitution(caller.inst) : undefined;
+        if (institution?.type !== caller.role) throw problem('forbidden', `institution ${caller.inst} is not a registered ${caller.role}`);
+      }
     }
 
     const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? undefined]));
@@ -140,14 +153,17 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
       query,
       body,
       principal: caller,
+      institution,
       headers,
       idempotencyKey,
       requestId: event.requestContext?.requestId ?? 'unknown',
       now: new Date(),
     } as Request<RouteDef>);
+    // Answers to authenticated requests carry personal or institutional data: no cache may keep them.
+    const answerHeaders = route.auth === 'public' ? res.headers : { ...res.headers, ...NO_STORE };
     return res.body === undefined
-      ? { statusCode: res.status, headers: res.headers ?? {}, body: '' }
-      : json(res.status, res.body, res.headers);
+      ? { statusCode: res.status, headers: answerHeaders ?? {}, body: '' }
+      : json(res.status, res.body, answerHeaders);
   };
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -157,7 +173,8 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
         logger.setCorrelationId(request.event.requestContext?.requestId);
       },
       onError: (request) => {
-        request.response = errorToResponse(request.error);
+        const res = errorToResponse(request.error);
+        request.response = { ...res, headers: { ...res.headers, ...NO_STORE } };
       },
     })
     .handler(dispatch);

@@ -28,7 +28,7 @@ export interface EventContext {
 }
 
 export function outboxEvent<E extends EventDef>(def: E, input: DetailInput<E>, ctx: EventContext): TxItem & { detail: z.output<E['detail']> } {
-  const id = newId('evt', ctx.now.getTime());
+  const id = newId('evt');
   // Parse here so a producer can never publish a detail its consumers would refuse.
   const detail = def.detail.parse({
     ...input,

@@ -30,7 +30,7 @@ export async function issueCode(voucherId: string, personId: string, now: Date):
     .setIssuer(issuer())
     .setAudience(AUDIENCE)
     .setSubject(voucherId)
-    .setJti(newId('c', now.getTime()))
+    .setJti(newId('c'))
     .setIssuedAt(iat)
     .setExpirationTime(exp)
     .sign(key);

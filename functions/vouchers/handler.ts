@@ -5,6 +5,7 @@ import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { newId } from '#shared/ids';
+import { giveBack, take, type Limit } from '#shared/limits';
 import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import type { Principal } from '#shared/principal';
 import { getPerson } from '../institutions/store.ts';
@@ -16,6 +17,17 @@ import * as store from './store.ts';
 /** Names match ignoring surrounding and inner whitespace (channel apps pad differently). */
 const sameName = (a: string, b: string) => a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
 
+/**
+ * Failed activations per channel app and per national ID (its keyed hash), counted whether the ID is
+ * unknown or the name wrong, so the limit says nothing about who is enrolled.
+ */
+const ACTIVATION_WINDOW_SECONDS = 15 * 60;
+const MAX_FAILED_ACTIVATIONS = 5;
+const activationLimits = (client: string, nationalIdHash: string): Limit[] => [
+  { key: `activation-failures#client#${client}`, max: MAX_FAILED_ACTIVATIONS, windowSeconds: ACTIVATION_WINDOW_SECONDS, what: 'too many failed activations by this app' },
+  { key: `activation-failures#nid#${nationalIdHash}`, max: MAX_FAILED_ACTIVATIONS, windowSeconds: ACTIVATION_WINDOW_SECONDS, what: 'too many failed activations for this national ID' },
+];
+
 /** A settlement is visible to the institution that made it and to operators; to others it does not exist. */
 async function ownSettlement(settlementId: string, who: Principal) {
   const s = await store.getSettlement(settlementId);
@@ -23,34 +35,46 @@ async function ownSettlement(settlementId: string, who: Principal) {
   return s;
 }
 
+/** A voucher is the business of the channel apps that activated it and of operators; to other apps it does not exist. */
+async function ownVoucher(voucherId: string, who: Principal) {
+  const record = await store.getVoucher(voucherId);
+  if (!record || (who.role !== 'operator' && !record.channelClients.has(who.sub))) throw problem('not-found', `no voucher ${voucherId}`);
+  return record.voucher;
+}
+
 export const handler = apiHandler(voucherRoutes, {
-  async activateVoucher({ body, now, requestId }) {
-    const personId = personIdFromHash(await nationalIdHash(body.nationalId));
+  async activateVoucher({ body, principal, now, requestId }) {
+    const hash = await nationalIdHash(body.nationalId);
+    // Counted before the check, all or nothing, so racing guesses cannot pass the limit together;
+    // a successful activation gives its count back.
+    const limits = activationLimits(principal.sub, hash);
+    await take(limits, now);
+    const personId = personIdFromHash(hash);
     const person = await getPerson(personId);
     // One answer for "unknown ID" and "wrong name": the caller learns nothing about who is enrolled.
     if (!person || !sameName(person.name, body.name)) throw problem('not-enrolled', 'no enrolment matches this national ID and name');
-    const candidate: Voucher = { voucherId: newId('vch', now.getTime()), personId, status: 'active', channel: body.channel, activatedAt: now.toISOString() };
-    const { voucher, created } = await store.activateVoucher(candidate, { now, correlationId: requestId });
+    await giveBack(limits, now);
+    const candidate: Voucher = { voucherId: newId('vch'), personId, status: 'active', channel: body.channel, activatedAt: now.toISOString() };
+    const { voucher, created } = await store.activateVoucher(candidate, principal.sub, { now, correlationId: requestId });
     return { status: created ? 201 : 200, body: voucher, headers: { location: `/vouchers/${voucher.voucherId}` } };
   },
 
-  async getVoucher({ params }) {
-    const v = await store.getVoucher(params.voucherId);
-    if (!v) throw problem('not-found', `no voucher ${params.voucherId}`);
-    return { status: 200, body: v };
+  async getVoucher({ params, principal }) {
+    return { status: 200, body: await ownVoucher(params.voucherId, principal) };
   },
 
-  async suspendVoucher({ params, now, requestId }) {
-    return { status: 200, body: await store.transitionVoucher(params.voucherId, 'suspend', { now, correlationId: requestId }) };
+  async suspendVoucher({ params, principal, now, requestId }) {
+    const v = await ownVoucher(params.voucherId, principal);
+    return { status: 200, body: await store.transitionVoucher(v, 'suspend', { now, correlationId: requestId }) };
   },
 
-  async resumeVoucher({ params, now, requestId }) {
-    return { status: 200, body: await store.transitionVoucher(params.voucherId, 'resume', { now, correlationId: requestId }) };
+  async resumeVoucher({ params, principal, now, requestId }) {
+    const v = await ownVoucher(params.voucherId, principal);
+    return { status: 200, body: await store.transitionVoucher(v, 'resume', { now, correlationId: requestId }) };
   },
 
-  async issueVoucherCode({ params, now }) {
-    const v = await store.getVoucher(params.voucherId);
-    if (!v) throw problem('not-found', `no voucher ${params.voucherId}`);
+  async issueVoucherCode({ params, principal, now }) {
+    const v = await ownVoucher(params.voucherId, principal);
     if (v.status !== 'active') throw problem('voucher-not-active', `the voucher is ${v.status}`);
     const { code, expiresAt } = await issueCode(v.voucherId, v.personId, now);
     return { status: 201, body: { code, expiresAt: expiresAt.toISOString() } };

@@ -3,17 +3,18 @@
 // it all in one transaction guarded by the balances' version; on a lost race it re-reads and
 // recomputes, a bounded number of times.
 import { decodeJwt } from 'jose';
-import type { Settlement } from '#schemas/vouchers';
+import type { Institution } from '#schemas/institutions';
+import { lineAmountFen, type Settlement } from '#schemas/vouchers';
 import { calendarDay, calendarYear } from '#shared/clock';
-import { withRaceRetries, type StoredItem } from '#shared/db';
+import { withRaceRetries } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import type { Response } from '#shared/http';
 import { IdempotencyRecordExists, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
 import type { Principal } from '#shared/principal';
-import { callerInstitution } from '../institutions/domain.ts';
 import { verifyCode } from './codes.ts';
+import { settlementMayName } from '../prescriptions/domain.ts';
 import { isReferredThere } from '../referrals/keys.ts';
 import { fundRatio, type Payee } from './domain.ts';
 import { splitPurchase, type Category } from './split.ts';
@@ -23,6 +24,8 @@ import * as store from './store.ts';
 export interface SettleRequest {
   body: { code: string; prescriptionId?: string; items: Array<{ drugCode: string; quantity: number; unitPriceFen: number }> };
   principal: Principal;
+  /** The caller's registered institution (the HTTP chain checked it is of the caller's role). */
+  institution: Institution | undefined;
   idempotencyKey: string;
   requestId: string;
   now: Date;
@@ -34,6 +37,14 @@ const RACE_RETRIES = 12;
 export async function settle(req: SettleRequest): Promise<Response> {
   const { body, principal, now } = req;
   const institutionId = principal.inst!;
+  // A counter's purchase, not a year's care: above the province's limit it is refused before anything is read.
+  const { maxSettlementFen } = provinceConfig().policy;
+  const purchase = lineAmountFen(body.items);
+  if (purchase > maxSettlementFen) {
+    throw problem('validation-failed', `the purchase totals ${purchase} fen, above this province's limit of ${maxSettlementFen} fen for one settlement`, [
+      { path: 'body.items', message: `total above ${maxSettlementFen} fen` },
+    ]);
+  }
   const hash = requestHash(body);
   const unverified = peekCode(body.code);
 
@@ -45,16 +56,23 @@ export async function settle(req: SettleRequest): Promise<Response> {
       personId: unverified.personId,
       jti: unverified.jti,
       drugCodes: body.items.map((i) => i.drugCode),
+      prescriptionId: body.prescriptionId,
     });
     // A retry of an answered request gets the same answer, even once its code has expired.
     if (inputs.idempotency) return replay(inputs.idempotency, hash);
 
     const claims = await verifyCode(body.code, now);
-    const payee = payeeOf(inputs.institution, principal);
+    const payee = payeeOf(req.institution);
     if (!inputs.voucher || inputs.voucher.status !== 'active') throw problem('voucher-not-active', 'the voucher is suspended');
     if (inputs.codeUsed) throw problem('code-already-used', 'this voucher code has already been used; ask the patient to show a new one');
     if (!inputs.person) throw problem('not-enrolled', 'the voucher holder is no longer enrolled');
 
+    // A prescription named must be one this pharmacy is filling for this person; one answer otherwise.
+    if (body.prescriptionId && !settlementMayName(inputs.prescription, claims.personId, institutionId)) {
+      throw problem('validation-failed', 'prescriptionId names no prescription of this person that is routed here', [
+        { path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' },
+      ]);
+    }
     const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
     if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
 
@@ -76,7 +94,7 @@ export async function settle(req: SettleRequest): Promise<Response> {
     );
 
     const settlement: Settlement = {
-      settlementId: newId('stl', now.getTime()),
+      settlementId: newId('stl'),
       voucherId: claims.voucherId,
       personId: claims.personId,
       institutionId,
@@ -129,9 +147,8 @@ function peekCode(code: string): { voucherId: string; personId: string; jti: str
   throw problem('validation-failed', 'the code is not a voucher code (scan it again)', [{ path: 'body.code', message: 'not a voucher code' }]);
 }
 
-/** Only a registered, designated institution of the caller's own type settles vouchers. */
-function payeeOf(stored: StoredItem | undefined, principal: Principal): Payee {
-  const institution = callerInstitution(stored as (StoredItem & { type: unknown }) | undefined, principal);
-  if (institution.designated !== true) throw new HttpProblem('forbidden', `institution ${principal.inst} is not designated for insurance settlement`);
-  return { type: institution.type as Payee['type'], level: institution.level as Payee['level'] };
+/** Only a designated institution settles vouchers (the chain checked it is registered, of the caller's role). */
+function payeeOf(institution: Institution | undefined): Payee {
+  if (!institution?.designated) throw new HttpProblem('forbidden', `institution ${institution?.id} is not designated for insurance settlement`);
+  return { type: institution.type, level: institution.level };
 }

@@ -1,28 +1,49 @@
 // DynamoDB access of the vouchers context. A settlement is one BatchGetItem (everything it
 // depends on) and one TransactWriteItems (settlement, code use, balances, idempotency record,
 // outbox): two round trips.
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { prescriptionStatus } from '#schemas/prescriptions';
 import { settlement, voucher, type Settlement, type Voucher } from '#schemas/vouchers';
 import { epochSeconds } from '#shared/clock';
 import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResumed, VoucherSuspended } from '#events/vouchers';
-import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
+import { drugKey, personKey } from '../institutions/keys.ts';
+import { prescriptionKey } from '../prescriptions/keys.ts';
 import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
 import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
 import { codeUseKey, personVoucherKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, voucherKey } from './keys.ts';
 
 const voucherItem = z.object(voucher.shape);
+const prescriptionRef = z.object({ personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus });
 const settlementItem = z.object(settlement.shape);
 
 // ── vouchers ──
 
-export async function getVoucher(voucherId: string): Promise<Voucher | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: voucherKey(voucherId) }));
-  return Item ? voucherItem.parse(Item) : undefined;
+/**
+ * A voucher as stored: the API representation plus the channel clients (token `sub`) that activated
+ * it; only they, and operators, act on it.
+ */
+export interface VoucherRecord {
+  voucher: Voucher;
+  channelClients: ReadonlySet<string>;
+}
+
+export async function getVoucher(voucherId: string): Promise<VoucherRecord | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: voucherKey(voucherId), ConsistentRead: true }));
+  if (!Item) return undefined;
+  const clients = Item.channelClients instanceof Set ? [...(Item.channelClients as Set<string>)] : [];
+  return { voucher: voucherItem.parse(Item), channelClients: new Set(clients) };
+}
+
+/** Whether the channel app `client` activated the person's voucher (it then acts for the person). */
+export async function activatedBy(personId: string, client: string): Promise<boolean> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: personVoucherKey(personId), ConsistentRead: true }));
+  if (!Item) return false;
+  return (await getVoucher(String(Item.voucherId)))?.channelClients.has(client) ?? false;
 }
 
 class AlreadyActivated extends Error {
@@ -31,29 +52,43 @@ class AlreadyActivated extends Error {
   }
 }
 
-/** Activates a voucher; if the person already has one, returns that one and `created: false`. */
-export async function activateVoucher(v: Voucher, ctx: EventContext): Promise<{ voucher: Voucher; created: boolean }> {
+/**
+ * Activates a voucher for `client` (the channel app's token `sub`); if the person already has one,
+ * adds `client` to the clients that activated it and returns it with `created: false`.
+ */
+export async function activateVoucher(v: Voucher, client: string, ctx: EventContext): Promise<{ voucher: Voucher; created: boolean }> {
   try {
     await writeTransaction([
       {
         write: { Put: { TableName: tableName(), Item: { ...personVoucherKey(v.personId), voucherId: v.voucherId }, ConditionExpression: 'attribute_not_exists(PK)' } },
         onConditionFailed: (current) => new AlreadyActivated(String(current?.voucherId)),
       },
-      { write: { Put: { TableName: tableName(), Item: { ...voucherKey(v.voucherId), entity: 'voucher', ...v }, ConditionExpression: 'attribute_not_exists(PK)' } } },
+      {
+        write: {
+          Put: { TableName: tableName(), Item: { ...voucherKey(v.voucherId), entity: 'voucher', ...v, channelClients: new Set([client]) }, ConditionExpression: 'attribute_not_exists(PK)' },
+        },
+      },
       outboxEvent(VoucherActivated, { voucherId: v.voucherId, personId: v.personId, channel: v.channel }, ctx),
     ]);
     return { voucher: v, created: true };
   } catch (err) {
     if (!(err instanceof AlreadyActivated)) throw err;
-    const existing = await getVoucher(err.voucherId);
-    if (!existing) throw new Error(`voucher pointer of a person names a missing voucher ${err.voucherId}`);
-    return { voucher: existing, created: false };
+    const res = await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: voucherKey(err.voucherId),
+        UpdateExpression: 'ADD channelClients :client',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':client': new Set([client]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { voucher: voucherItem.parse(res.Attributes), created: false };
   }
 }
 
-export async function transitionVoucher(voucherId: string, action: keyof typeof voucherTransitions, ctx: EventContext): Promise<Voucher> {
-  const current = await getVoucher(voucherId);
-  if (!current) throw problem('not-found', `no voucher ${voucherId}`);
+export async function transitionVoucher(current: Voucher, action: keyof typeof voucherTransitions, ctx: EventContext): Promise<Voucher> {
+  const voucherId = current.voucherId;
   const t = voucherTransitions[action];
   if (!(t.from as readonly string[]).includes(current.status)) {
     throw problem('invalid-transition', `cannot ${action} a voucher that is ${current.status}`);
@@ -85,9 +120,10 @@ export interface SettlementInputs {
   idempotency?: StoredItem;
   voucher?: Voucher;
   person?: StoredItem;
-  institution?: StoredItem;
   codeUsed: boolean;
   referral?: StoredItem;
+  /** The prescription the request names, as far as a settlement checks it. */
+  prescription?: z.infer<typeof prescriptionRef>;
   drugs: Map<string, StoredItem>;
 }
 
@@ -99,14 +135,15 @@ export async function loadSettlementInputs(q: {
   personId: string;
   jti: string;
   drugCodes: string[];
+  prescriptionId?: string;
 }): Promise<SettlementInputs> {
   const keys = {
     idempotency: idempotencyRecordKey(q.institutionId, SETTLE_OPERATION, q.idempotencyKey),
     voucher: voucherKey(q.voucherId),
     person: personKey(q.personId),
-    institution: institutionKey(q.institutionId),
     code: codeUseKey(q.jti),
     referral: referredToKey(q.personId, q.institutionId),
+    ...(q.prescriptionId ? { prescription: prescriptionKey(q.prescriptionId) } : {}),
   };
   const drugKeys = [...new Set(q.drugCodes)].map((c) => [c, drugKey(c)] as const);
   const found = await batchGet([...Object.values(keys), ...drugKeys.map(([, k]) => k)]);
@@ -114,9 +151,9 @@ export async function loadSettlementInputs(q: {
     idempotency: found.get(keyOf(keys.idempotency)),
     voucher: found.has(keyOf(keys.voucher)) ? voucherItem.parse(found.get(keyOf(keys.voucher))) : undefined,
     person: found.get(keyOf(keys.person)),
-    institution: found.get(keyOf(keys.institution)),
     codeUsed: found.has(keyOf(keys.code)),
     referral: found.get(keyOf(keys.referral)),
+    prescription: keys.prescription && found.has(keyOf(keys.prescription)) ? prescriptionRef.parse(found.get(keyOf(keys.prescription))) : undefined,
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
   };
 }

@@ -50,7 +50,7 @@ export type Reply = { statusCode: number; headers?: Record<string, unknown>; bod
 
 function gatewayProblem(kind: keyof typeof gatewayResponses, detail?: string): Reply {
   const body = problemBody(gatewayResponses[kind], detail);
-  return { statusCode: body.status, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify(body) };
+  return { statusCode: body.status, headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' }, body: JSON.stringify(body) };
 }
 
 function policyAllows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
@@ -74,7 +74,7 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
     const bodyText = raw.toString('utf8');
     if (url.pathname.startsWith('/_local/') && o.local) {
       const r = await o.local(req, bodyText, url);
-      if (r) return { statusCode: r.status, headers: r.headers ?? { 'content-type': 'application/json' }, body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) };
+      if (r) return { statusCode: r.status, headers: { 'content-type': 'application/json', ...r.headers }, body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) };
     }
     const candidates = compiled.filter((c) => c.regex.test(url.pathname));
     const file = candidates.length === 0 && o.files ? o.files(method, url) : undefined;

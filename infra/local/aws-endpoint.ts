@@ -1,9 +1,37 @@
 // A small HTTP endpoint speaking the AWS JSON 1.1 protocol for the two services with no local
 // emulator: EventBridge PutEvents and Secrets Manager GetSecretValue. The functions' unchanged SDK
 // clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE / AWS_ENDPOINT_URL_SECRETS_MANAGER.
+// It serves only requests signed (SigV4) with the runtime's local access key for this region and
+// the operation's service: a web page or another program cannot read the secrets or inject events.
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { LocalBus, PutEventsEntry } from './bus.ts';
+
+/** The credentials the runtime gives its functions (AWS_ACCESS_KEY_ID, region) and expects back. */
+export interface LocalCredentialScope {
+  accessKeyId: string;
+  region: string;
+}
+
+const serviceOf: Record<string, string> = { 'AWSEvents.PutEvents': 'events', 'secretsmanager.GetSecretValue': 'secretsmanager' };
+
+/**
+ * Checks the credential scope of the SigV4 Authorization header: `Credential=<key>/<date>/<region>/
+ * <service>/aws4_request`. The signature itself is not verified: the local secret key is no secret
+ * from anyone who can read the runtime's environment, who could also read DATA_DIR.
+ */
+function credentialProblem(req: IncomingMessage, target: string, scope: LocalCredentialScope): { status: number; type: string; message: string } | undefined {
+  const auth = req.headers.authorization;
+  if (!auth) return { status: 403, type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request, ?SignedHeaders=[^,\s]+, ?Signature=[0-9a-f]{64}$/.exec(auth);
+  if (!m || m[1] !== scope.accessKeyId) {
+    return { status: 400, type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+  }
+  if (m[3] !== scope.region || m[4] !== serviceOf[target]) {
+    return { status: 400, type: 'InvalidSignatureException', message: `Credential should be scoped to region ${scope.region} and service ${serviceOf[target] ?? '?'}` };
+  }
+  return undefined;
+}
 
 export interface AwsEndpoint {
   url: string;
@@ -11,7 +39,7 @@ export interface AwsEndpoint {
   close(): Promise<void>;
 }
 
-export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, string>): Promise<AwsEndpoint> {
+export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, string>, scope: LocalCredentialScope): Promise<AwsEndpoint> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -21,6 +49,9 @@ export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, st
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify(body));
       };
+      if (!serviceOf[target]) return reply(400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` });
+      const denied = credentialProblem(req, target, scope);
+      if (denied) return reply(denied.status, { __type: denied.type, message: denied.message });
       let input: Record<string, unknown>;
       try {
         input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');

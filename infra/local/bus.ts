@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { matches } from './event-pattern.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-dir.ts';
 
 export interface BusRule {
   name: string;
@@ -89,7 +90,7 @@ export class LocalBus {
   private readonly retry: RetryPolicy;
 
   constructor(private readonly o: LocalBusOptions) {
-    mkdirSync(dirname(o.journalPath), { recursive: true });
+    mkdirSync(dirname(o.journalPath), { recursive: true, mode: PRIVATE_DIR_MODE });
     this.retry = { ...EVENTBRIDGE_RETRY, ...o.retry };
   }
 
@@ -109,7 +110,7 @@ export class LocalBus {
       if (entry.done) open.delete(entry.done);
     }
     // Compact: the journal restarts with just the open deliveries.
-    writeFileSync(this.o.journalPath, [...open.values()].map((d) => JSON.stringify({ accepted: d }) + '\n').join(''));
+    writeFileSync(this.o.journalPath, [...open.values()].map((d) => JSON.stringify({ accepted: d }) + '\n').join(''), { mode: PRIVATE_FILE_MODE });
     for (const d of open.values()) this.schedule(d, 1, 0);
     return open.size;
   }
@@ -152,7 +153,7 @@ export class LocalBus {
     const targets = only ? [only] : this.o.rules.filter((r) => matches(r.pattern, event)).map((r) => ({ target: r.target, rule: r.name }));
     for (const t of targets) {
       const d: Delivery = { deliveryId: randomUUID(), rule: t.rule, target: t.target, event };
-      appendFileSync(this.o.journalPath, JSON.stringify({ accepted: d }) + '\n');
+      appendFileSync(this.o.journalPath, JSON.stringify({ accepted: d }) + '\n', { mode: PRIVATE_FILE_MODE });
       this.schedule(d, 1, 0);
     }
   }
@@ -188,13 +189,14 @@ export class LocalBus {
       appendFileSync(
         this.o.deadLetterPath,
         JSON.stringify({ failedAt: new Date().toISOString(), rule: d.rule, target: d.target, attempts: attempt, error: message, event: d.event }) + '\n',
+        { mode: PRIVATE_FILE_MODE },
       );
       this.complete(d);
     }
   }
 
   private complete(d: Delivery): void {
-    if (!this.stopped) appendFileSync(this.o.journalPath, JSON.stringify({ done: d.deliveryId }) + '\n');
+    if (!this.stopped) appendFileSync(this.o.journalPath, JSON.stringify({ done: d.deliveryId }) + '\n', { mode: PRIVATE_FILE_MODE });
   }
 
   /** Resolves when nothing is queued or running (tests use this to wait for quiescence). */

@@ -1,10 +1,14 @@
 // DynamoDB Local, the official engine, run with java as a child process. The jar ships inside the
 // npm package amplify-dynamodb-simulator; we fetch only that tarball (npm pack, into a git-ignored
-// cache) instead of installing the package and its 250+ dependencies.
+// cache) instead of installing the package and its 250+ dependencies. It listens on 127.0.0.1 only
+// (through LoopbackDynamoDbLocal.java), answers no cross-origin request, and writes its files
+// readable by this user only.
+import { createHash } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
 
 const PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
 export const projectRoot = resolve(import.meta.dirname, '../..');
@@ -28,6 +32,33 @@ export function ensureDynamoDbLocal(): string {
   if (!existsSync(jar)) renameSync(join(work, 'package', 'emulator'), emulatorDir);
   rmSync(work, { recursive: true, force: true });
   return emulatorDir;
+}
+
+const launcherSource = join(import.meta.dirname, 'LoopbackDynamoDbLocal.java');
+
+/**
+ * Compiles the loopback launcher once per version of its source (javac, ~2 s) into .cache/ and
+ * returns the directory holding the class.
+ */
+export function ensureLoopbackLauncher(emulator = ensureDynamoDbLocal()): string {
+  const source = readFileSync(launcherSource);
+  const dir = join(cacheDir, `dynamodb-local-launcher-${createHash('sha256').update(source).update(PACKAGE).digest('hex').slice(0, 12)}`);
+  if (existsSync(join(dir, 'LoopbackDynamoDbLocal.class'))) return dir;
+  const work = `${dir}.${process.pid}.tmp`;
+  rmSync(work, { recursive: true, force: true });
+  try {
+    execFileSync('javac', ['-nowarn', '-cp', join(emulator, 'DynamoDBLocal.jar'), '-d', work, launcherSource], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (e.code === 'ENOENT') {
+      throw new Error('javac not found: DynamoDB Local is started through a small launcher that binds it to 127.0.0.1 (the jar has no option for that), which needs a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)');
+    }
+    throw new Error(`compiling ${launcherSource} failed:\n${e.stderr?.toString() ?? e.message}`);
+  }
+  // Rename into place last: a concurrent start either finds the finished class or renames its own.
+  if (!existsSync(dir)) renameSync(work, dir);
+  rmSync(work, { recursive: true, force: true });
+  return dir;
 }
 
 export function freePort(): Promise<number> {
@@ -56,6 +87,8 @@ export interface DynamoDbLocal {
  * runs; SIGTERM, or SIGKILL after 2 s of quiet, lost none), which DynamoDB itself never does.
  */
 const WATCHDOG = [
+  // umask 077: the database files are this user's only.
+  'umask 077',
   'java "$@" </dev/null & pid=$!',
   'echo "java pid $pid"',
   'trap \'kill -TERM $pid 2>/dev/null\' TERM INT',
@@ -67,18 +100,22 @@ const WATCHDOG = [
 /** Starts the engine on a free port; `dbPath` keeps data across restarts, without it data is in memory. */
 export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number; pidFile?: string } = {}): Promise<DynamoDbLocal> {
   const dir = ensureDynamoDbLocal();
+  const launcher = ensureLoopbackLauncher(dir);
   if (opts.pidFile) await stopOrphan(opts.pidFile);
   const port = opts.port ?? (await freePort());
   const storage = opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory'];
-  if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
+  if (opts.dbPath) ensurePrivateDir(opts.dbPath);
   const java = [
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-jar', join(dir, 'DynamoDBLocal.jar'),
+    '-cp', `${launcher}:${join(dir, 'DynamoDBLocal.jar')}`,
+    'LoopbackDynamoDbLocal',
     '-port', String(port),
     '-sharedDb',
     '-disableTelemetry',
+    // An empty allow-list: no web page may call it (the documented default is '*', public access).
+    '-cors', '',
     ...storage,
   ];
   const child = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...java], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
@@ -91,7 +128,7 @@ export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number;
   child.stdout!.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const javaPid = Number(/java pid (\d+)/.exec(output)?.[1]);
-  if (opts.pidFile && javaPid) writeFileSync(opts.pidFile, String(javaPid));
+  if (opts.pidFile && javaPid) writeFileSync(opts.pidFile, String(javaPid), { mode: PRIVATE_FILE_MODE });
   const group = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal);
@@ -120,7 +157,7 @@ async function stopOrphan(pidFile: string): Promise<void> {
   const pid = Number(readFileSync(pidFile, 'utf8'));
   const alive = () => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal');
     } catch {
       return false; // not running (or no /proc)
     }

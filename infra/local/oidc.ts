@@ -6,6 +6,7 @@
 // The access tokens it returns are the tokens the API accepts, with the claims `npm run token`
 // gives (iss = the dev issuer the authorizer is configured with, aud, role, inst, prov) and
 // sub = the staff member: to the console an access token is opaque, as OAuth says it should be.
+import type { ProvinceRuntime } from '../../schemas/province.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { importJWK, SignJWT } from 'jose';
@@ -53,7 +54,7 @@ export interface OidcReply {
 
 export interface DevOidcOptions {
   dataDir: string;
-  province: string;
+  province: Pick<ProvinceRuntime, 'code' | 'tokenMaxAgeHours'>;
   /** Registered institutions, for the picker. */
   institutions: () => Promise<Institution[]>;
   /** Access-token lifetime (tests shorten it to see a session expire). */

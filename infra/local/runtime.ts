@@ -3,7 +3,7 @@
 // relay, the local bus invoking the real consumers, and the local API Gateway in front of the real
 // authorizer and API functions. `npm start` (main.ts) and the tests both start it through here.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
@@ -21,11 +21,13 @@ import { loadProvince } from '../provinces/load.ts';
 import { startApiServer } from './api-server.ts';
 import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
 import { LocalBus, type BusEvent, type RetryPolicy } from './bus.ts';
+import { parseJson, problem, refuseScheduleRequest, scheduleRequest } from './local-admin.ts';
 import { DEV_AUDIENCE, devIssuerFor, jwks, loadOrCreateKeys, signToken } from './dev-issuer.ts';
 import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { invoke } from './lambda.ts';
 import { consoleFiles } from './console-files.ts';
 import { CONSOLE_CLIENT_ID, devOidc } from './oidc.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
 import { seedDemoProvince } from './seed.ts';
 import { StreamPoller } from './stream-poller.ts';
 
@@ -45,6 +47,8 @@ export interface RuntimeOptions {
   timers?: boolean;
   /** Lifetime of the access tokens the dev OIDC provider gives the console (default 8 h). */
   consoleSessionSeconds?: number;
+  /** Tests only: adjust the province's configuration (e.g. low prescribing limits) before anything starts. */
+  configure?: (province: ProvinceConfig) => ProvinceConfig;
 }
 
 export interface Runtime {
@@ -66,12 +70,20 @@ export interface Runtime {
 
 let active: Runtime | undefined;
 
+/**
+ * The functions' AWS credentials, new in every process: the local AWS endpoint serves only requests
+ * signed with this key id. (Once per process, not per start: SDK clients built at module load keep
+ * the credentials they first read.)
+ */
+const credentials = { accessKeyId: `local${randomBytes(8).toString('hex')}`, secretAccessKey: randomBytes(16).toString('hex') };
+
 export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   if (active) throw new Error('a local runtime is already running in this process (functions share process.env)');
   const log = o.log ?? (() => undefined);
   const dataDir = resolve(o.dataDir ?? process.env.DATA_DIR ?? join(projectRoot, '.data'));
-  mkdirSync(dataDir, { recursive: true });
-  const province = loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ');
+  ensurePrivateDir(dataDir);
+  const loaded = loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ');
+  const province = o.configure ? o.configure(loaded) : loaded;
   const tableName = o.tableName ?? `consortium-${province.code}`;
   const busName = `consortium-${province.code}`;
   const stops: Array<() => Promise<void>> = [];
@@ -104,19 +116,20 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       log,
     });
     stops.push(() => bus.stop());
-    const endpoint: AwsEndpoint = await startAwsEndpoint(bus, {
-      [secretIds.piiKey]: secretValues.piiKey,
-      [secretIds.voucherKey]: secretValues.voucherKey,
-    });
+    const endpoint: AwsEndpoint = await startAwsEndpoint(
+      bus,
+      { [secretIds.piiKey]: secretValues.piiKey, [secretIds.voucherKey]: secretValues.voucherKey },
+      { accessKeyId: credentials.accessKeyId, region: province.region },
+    );
     stops.push(() => endpoint.close());
 
     let apiUrl = '';
     const oidc = devOidc({
       dataDir,
-      province: province.code,
+      province,
       accessTokenSeconds: o.consoleSessionSeconds,
       institutions: async () => {
-        const token = await signToken(keys, { role: 'operator', province: province.code, subject: 'dev-oidc' });
+        const token = await signToken(keys, { role: 'operator', province, subject: 'dev-oidc' });
         const all = [];
         let next: string | undefined;
         do {
@@ -146,8 +159,12 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
         if (url.pathname.startsWith('/_local/oidc/')) return oidc.handle(req, body, url);
         const m = /^\/_local\/schedules\/([\w-]+)$/.exec(url.pathname);
         if (m && req.method === 'POST') {
-          const time = body ? (JSON.parse(body) as { time?: string }).time : undefined;
-          await runtime.runSchedule(m[1]!, time ? new Date(time) : undefined);
+          const refused = await refuseScheduleRequest(req, url, (event) => invoke('authorizer', event) as Promise<APIGatewayAuthorizerResult>);
+          if (refused) return refused;
+          const parsed = scheduleRequest.safeParse(body ? parseJson(body) : {});
+          if (!parsed.success) return problem('validation-failed', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+          if (!schedules.some((s) => s.name === m[1])) return problem('not-found', `no schedule ${m[1]}`);
+          await runtime.runSchedule(m[1]!, parsed.data.time ? new Date(parsed.data.time) : undefined);
           return { status: 202, body: { triggered: m[1] } };
         }
         return undefined;
@@ -172,8 +189,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     Object.assign(process.env, {
       POWERTOOLS_SERVICE_NAME: 'consortium-local',
       AWS_REGION: province.region,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: ddbEndpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint.url,
@@ -219,7 +236,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       province,
       bus,
       poller,
-      token: (role, institution, opts) => signToken(keys, { role, institution, province: province.code, ...opts }),
+      token: (role, institution, opts) => signToken(keys, { role, institution, province, ...opts }),
       async runSchedule(name, time = new Date()) {
         const s = schedules.find((x) => x.name === name);
         if (!s) throw new Error(`no schedule ${name}`);
@@ -277,7 +294,7 @@ function loadOrCreateSecrets(dataDir: string): { piiKey: string; voucherKey: str
   const file = join(dataDir, 'secrets.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { piiKey: string; voucherKey: string };
   const secrets = { piiKey: randomBytes(32).toString('base64'), voucherKey: randomBytes(32).toString('base64') };
-  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify(secrets), { mode: PRIVATE_FILE_MODE });
   return secrets;
 }
 

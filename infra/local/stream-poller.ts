@@ -10,6 +10,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { matches } from './event-pattern.ts';
+import { PRIVATE_FILE_MODE } from './private-dir.ts';
 
 export interface StreamPollerOptions {
   endpoint: string;
@@ -172,7 +173,7 @@ export class StreamPoller {
   private save(shardId: string, seq: string): void {
     this.checkpoints.shards[shardId] = seq;
     const tmp = `${this.o.checkpointPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.checkpoints));
+    writeFileSync(tmp, JSON.stringify(this.checkpoints), { mode: PRIVATE_FILE_MODE });
     renameSync(tmp, this.o.checkpointPath);
   }
 }

@@ -1,5 +1,6 @@
 // `npm run --silent token -- --role <role> [--institution <id>] [--ttl <seconds>]`: prints a JWT
-// the local runtime on the same DATA_DIR accepts, and nothing else.
+// the local runtime on the same DATA_DIR accepts, and nothing else. The lifetime defaults to (and
+// may not exceed) the province's tokenMaxAgeHours, the age past which the authorizer refuses it.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { role as roleSchema } from '../../schemas/common.ts';
@@ -20,9 +21,12 @@ try {
   const province = loadProvince(process.env.PROVINCE ?? 'ZJ');
   const keys = await loadOrCreateKeys(resolve(process.env.DATA_DIR ?? join(projectRoot, '.data')));
   const ttl = values.ttl ? Number(values.ttl) : undefined;
-  if (ttl !== undefined && !(ttl > 0)) throw new Error('--ttl must be a positive number of seconds');
+  const maxAge = province.tokenMaxAgeHours * 3600;
+  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0 && ttl <= maxAge)) {
+    throw new Error(`--ttl must be 1..${maxAge} seconds (province ${province.code} accepts tokens up to ${province.tokenMaxAgeHours} h old)`);
+  }
   process.stdout.write(
-    `${await signToken(keys, { role: role.data, institution: values.institution, province: province.code, ttlSeconds: ttl, subject: values.subject })}\n`,
+    `${await signToken(keys, { role: role.data, institution: values.institution, province, ttlSeconds: ttl, subject: values.subject })}\n`,
   );
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);

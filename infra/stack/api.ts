@@ -136,7 +136,7 @@ export class Api extends Construct {
       this.api.addGatewayResponse(`Gw${type}`, {
         type: apigw.ResponseType.of(type),
         statusCode: String(problemCatalog[slug].status),
-        responseHeaders: { 'Content-Type': "'application/problem+json'" },
+        responseHeaders: { 'Content-Type': "'application/problem+json'", 'Cache-Control': "'no-store'" },
         templates: { 'application/json': JSON.stringify({ ...problemBody(slug), instance: '$context.requestId' }) },
       });
     }

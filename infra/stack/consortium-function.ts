@@ -1,4 +1,4 @@
-// The project's Lambda function: NodejsFunction with the platform's defaults (Node 22 on arm64,
+// The project's Lambda function: NodejsFunction with the platform's defaults (Node 24 on arm64,
 // ESM bundle built with the local esbuild, X-Ray, an encrypted log group with retention) and a
 // role of its own holding only what its catalog entry asks for.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -12,6 +12,10 @@ import { join } from 'node:path';
 import type { FunctionDef } from '../../functions/catalog.ts';
 
 export const projectRoot = join(import.meta.dirname, '../..');
+
+/** The Lambda runtime and the esbuild target of every bundle (bench/bundles.ts builds the same). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const ESBUILD_TARGET = 'node24';
 
 /** Construct id of a catalog name (outboxRelay → OutboxRelay): functions, their DLQs and alarms alike. */
 export const constructName = (name: string) => name[0]!.toUpperCase() + name.slice(1);
@@ -51,7 +55,7 @@ export class ConsortiumFunction extends Construct {
       entry: join(projectRoot, def.entry),
       handler: 'handler',
       description: def.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: def.memoryMb ?? 512,
       timeout: Duration.seconds(def.timeoutSeconds ?? 10),
@@ -66,7 +70,7 @@ export class ConsortiumFunction extends Construct {
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: ESBUILD_TARGET,
         platform: 'node',
         minify: true,
         sourceMap: true,
@@ -87,7 +91,7 @@ export class ConsortiumFunction extends Construct {
       },
       {
         id: 'AwsSolutions::AwsSolutions-L1',
-        reason: 'Pinned to nodejs22.x, the runtime the bundles target (esbuild target node22) and the platform is tested on; upgrades are deliberate',
+        reason: 'Pinned to nodejs24.x, the runtime the bundles target (esbuild target node24) and CI runs the suite on; upgrades are deliberate',
       },
       {
         id: 'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',

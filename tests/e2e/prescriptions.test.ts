@@ -14,12 +14,22 @@ let operator: Caller;
 let lingyin: Caller;
 const as = (role: 'pharmacy' | 'clinic' | 'hospital', inst: string) => rt.as(role, inst);
 
-/** Test people: national ID and name kept so a channel can activate their vouchers. */
+/**
+ * Test people: national ID and name kept so a channel can activate their vouchers. A person has at
+ * most one open prescription of a drug (duplicate therapy), so most tests take people of their own.
+ */
 const people = {
-  xihu: Array.from({ length: 4 }, (_, i) => ({ nationalId: demoNationalId('330106', '19800101', 500 + i), name: `西湖测试${i}`, district: DISTRICTS.xihu, personalAccountFen: 100_000 })),
-  sc: Array.from({ length: 4 }, (_, i) => ({ nationalId: demoNationalId('330102', '19810202', 600 + i), name: `上城测试${i}`, district: DISTRICTS.shangcheng, personalAccountFen: 100_000 })),
+  xihu: Array.from({ length: 40 }, (_, i) => ({ nationalId: demoNationalId('330106', '19800101', 500 + i), name: `西湖测试${i}`, district: DISTRICTS.xihu, personalAccountFen: 100_000 })),
+  sc: Array.from({ length: 50 }, (_, i) => ({ nationalId: demoNationalId('330102', '19810202', 600 + i), name: `上城测试${i}`, district: DISTRICTS.shangcheng, personalAccountFen: 100_000 })),
 };
 const personIds = { xihu: [] as string[], sc: [] as string[] };
+const taken = { xihu: 0, sc: 0 };
+/** A person of the district that no test has prescribed for yet. */
+function fresh(district: 'xihu' | 'sc') {
+  const i = taken[district]++;
+  if (i >= people[district].length) throw new Error(`more ${district} test people needed`);
+  return { ...people[district][i]!, personId: personIds[district][i]! };
+}
 
 beforeAll(async () => {
   rt = await startTestRuntime();
@@ -112,13 +122,14 @@ const forgeToken = (key: Record<string, string>) => Buffer.from(JSON.stringify(k
 
 describe('issue and route', () => {
   it('issues (201, issued, valid 72 h) and routes to the nominated pharmacy within seconds, reserving its stock', async () => {
+    const p = fresh('xihu');
     const before = await stock('ph-xihu-2', 'XC08CAA001');
     const res = await rt.call(lingyin, 'POST', '/prescriptions', {
-      personId: personIds.xihu[0], diagnoses: ['I10', 'E11.9'], items: [item('XC08CAA001', 2)], nominatedPharmacyId: 'ph-xihu-2',
+      personId: p.personId, diagnoses: ['I10', 'E11.9'], items: [item('XC08CAA001', 2)], nominatedPharmacyId: 'ph-xihu-2',
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/prescriptions/${res.body.prescriptionId}`);
-    expect(res.body).toMatchObject({ status: 'issued', prescriberId: 'clinic-lingyin', personId: personIds.xihu[0], nominatedPharmacyId: 'ph-xihu-2', rejectedBy: [] });
+    expect(res.body).toMatchObject({ status: 'issued', prescriberId: 'clinic-lingyin', personId: p.personId, nominatedPharmacyId: 'ph-xihu-2', rejectedBy: [] });
     expect(Date.parse(res.body.expiresAt) - Date.parse(res.body.issuedAt)).toBe(72 * 3_600_000);
 
     const rx = await routed(lingyin, res.body.prescriptionId);
@@ -131,19 +142,19 @@ describe('issue and route', () => {
     expect(event).toMatchObject({ pharmacyId: 'ph-xihu-2', nominated: true, status: 'routed', previousStatus: 'issued', items: [{ drugCode: 'XC08CAA001', quantity: 2 }] });
     // Ids, codes, quantities, statuses: no names, national IDs, diagnoses or dosages.
     const raw = JSON.stringify(await events('PrescriptionIssued', rx.prescriptionId));
-    for (const secret of [people.xihu[0]!.name, people.xihu[0]!.nationalId, 'E11.9', 'once daily']) expect(raw).not.toContain(secret);
+    for (const secret of [p.name, p.nationalId, 'E11.9', 'once daily']) expect(raw).not.toContain(secret);
   });
 
   it('without a usable nomination: the nearest designated pharmacy of the person\'s district with every item in stock', async () => {
     const cases = [
       // [prescriber, person, items, nominated, expected]
-      ['clinic-lingyin', personIds.xihu[1], [item('XC08CAA001')], undefined, 'ph-xihu-3'], // nearest
-      ['clinic-beishan', personIds.xihu[1], [item('XR03AKA001')], undefined, 'ph-xihu-1'],
-      ['hosp-xihu', personIds.xihu[1], [item('XC08CAA001')], undefined, 'ph-xihu-1'], // ph-private-1 is nearer but not designated
-      ['hosp-xihu', personIds.xihu[1], [item('XC08CAA001')], 'ph-private-1', 'ph-xihu-1'], // nominated, not designated
-      ['clinic-lingyin', personIds.xihu[1], [item('XB01ACA001')], 'ph-xihu-2', 'ph-xihu-3'], // nominated lacks the drug
-      ['clinic-lingyin', personIds.sc[0], [item('XC08CAA001')], undefined, 'ph-sc-2'], // the person's district, not the prescriber's
-      ['clinic-hubin', personIds.sc[0], [item('XA10BHA001'), item('XC08CAA001')], 'ph-sc-3', 'ph-sc-2'], // ph-sc-3 lacks one item
+      ['clinic-lingyin', fresh('xihu').personId, [item('XC08CAA001')], undefined, 'ph-xihu-3'], // nearest
+      ['clinic-beishan', fresh('xihu').personId, [item('XR03AKA001')], undefined, 'ph-xihu-1'],
+      ['hosp-xihu', fresh('xihu').personId, [item('XC08CAA001')], undefined, 'ph-xihu-1'], // ph-private-1 is nearer but not designated
+      ['hosp-xihu', fresh('xihu').personId, [item('XC08CAA001')], 'ph-private-1', 'ph-xihu-1'], // nominated, not designated
+      ['clinic-lingyin', fresh('xihu').personId, [item('XB01ACA001')], 'ph-xihu-2', 'ph-xihu-3'], // nominated lacks the drug
+      ['clinic-lingyin', fresh('sc').personId, [item('XC08CAA001')], undefined, 'ph-sc-2'], // the person's district, not the prescriber's
+      ['clinic-hubin', fresh('sc').personId, [item('XA10BHA001'), item('XC08CAA001')], 'ph-sc-3', 'ph-sc-2'], // ph-sc-3 lacks one item
     ] as const;
     const ids = await Promise.all(
       cases.map(async ([prescriber, personId, items, nominatedPharmacyId]) => {
@@ -158,7 +169,7 @@ describe('issue and route', () => {
   });
 
   it('reject → re-routed to the next pharmacy, never back to one that rejected; the last rejection makes it unroutable', async () => {
-    const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[2], items: [item('XC09CAA001', 3)] });
+    const { prescriptionId: id } = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XC09CAA001', 3)] });
     const seen: string[] = [];
     for (const expected of ['ph-xihu-3', 'ph-xihu-1', 'ph-xihu-2']) {
       const rx = await routed(lingyin, id);
@@ -207,13 +218,14 @@ describe('issue and route', () => {
   it('no stock anywhere → unroutable, with a PrescriptionUnroutable event for the prescriber', async () => {
     await newDrug('XNOSTOCK01');
     const hubin = await as('clinic', 'clinic-hubin');
-    const { prescriptionId: id } = await issue(hubin, { personId: personIds.sc[1], items: [item('XNOSTOCK01')], nominatedPharmacyId: 'ph-sc-1' });
+    const { personId } = fresh('sc');
+    const { prescriptionId: id } = await issue(hubin, { personId, items: [item('XNOSTOCK01')], nominatedPharmacyId: 'ph-sc-1' });
     const rx = await routed(hubin, id);
     expect(rx).toMatchObject({ status: 'unroutable', rejectedBy: [] });
     expect(rx.pharmacyId).toBeUndefined();
     await rt.settle();
     expect(await events('PrescriptionUnroutable', id)).toEqual([
-      expect.objectContaining({ prescriptionId: id, prescriberId: 'clinic-hubin', personId: personIds.sc[1], status: 'unroutable', previousStatus: 'issued' }),
+      expect.objectContaining({ prescriptionId: id, prescriberId: 'clinic-hubin', personId, status: 'unroutable', previousStatus: 'issued' }),
     ]);
     expect(await events('PrescriptionRouted', id)).toEqual([]);
   });
@@ -221,8 +233,8 @@ describe('issue and route', () => {
   it('unroutable, then stock arrives at the nominee or in the district: routed again within seconds; unrelated stock changes nothing', async () => {
     await newDrug('XWAIT0001');
     // Nominating a designated pharmacy of another district: it waits on the nominee and on its own district.
-    const nominated = await issue(lingyin, { personId: personIds.xihu[2], items: [item('XWAIT0001', 2)], nominatedPharmacyId: 'ph-sc-3' });
-    const plain = await issue(lingyin, { personId: personIds.xihu[2], items: [item('XWAIT0001', 1)] });
+    const nominated = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XWAIT0001', 2)], nominatedPharmacyId: 'ph-sc-3' });
+    const plain = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XWAIT0001', 1)] });
     for (const { prescriptionId } of [nominated, plain]) expect((await routed(lingyin, prescriptionId)).status).toBe('unroutable');
 
     // Stock of another drug, or in another district for a prescription without a nominee: still waiting.
@@ -250,7 +262,7 @@ describe('issue and route', () => {
 
   it('the same PrescriptionIssued delivered twice more (racing the bus) routes once', async () => {
     const before = await stock('ph-xihu-3', 'XN02BEA001');
-    const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[3], items: [item('XN02BEA001', 2)] });
+    const { prescriptionId: id } = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XN02BEA001', 2)] });
     const [issued] = await events('PrescriptionIssued', id);
     const event = {
       version: '0', id: `redelivery-${id}`, 'detail-type': 'PrescriptionIssued', source: 'consortium.prescriptions',
@@ -292,9 +304,9 @@ describe('Idempotency-Key on POST /prescriptions', () => {
     expect((await rt.call(lingyin, 'POST', '/prescriptions', body, { 'idempotency-key': 'bad key!' })).status).toBe(400);
     expect(await issuedFor(personId)).toEqual([first.body.prescriptionId]);
 
-    // The same key at another prescriber is another key.
+    // The same key at another prescriber is another key (for another patient: one open prescription of a drug per person).
     const hubin = await as('clinic', 'clinic-hubin');
-    const elsewhere = await rt.call(hubin, 'POST', '/prescriptions', body, key);
+    const elsewhere = await rt.call(hubin, 'POST', '/prescriptions', { ...body, personId: await freshPerson(3) }, key);
     expect(elsewhere.status).toBe(201);
     expect(elsewhere.body.prescriptionId).not.toBe(first.body.prescriptionId);
   });
@@ -319,18 +331,19 @@ describe('bad input and access', () => {
   };
 
   it('400 validation-failed with field errors (unknown drug, bad ICD-10, unregistered nominee) and 422 not-enrolled; nothing written', async () => {
+    const { personId } = fresh('xihu');
     const before = await countItems();
     const unknownDrug = await rt.call(lingyin, 'POST', '/prescriptions', {
-      personId: personIds.xihu[0], diagnoses: ['I10'], items: [item('XC08CAA001'), item('XNOTADRUG1')],
+      personId, diagnoses: ['I10'], items: [item('XC08CAA001'), item('XNOTADRUG1')],
     });
     expect([unknownDrug.status, slug(unknownDrug.body)]).toEqual([400, 'validation-failed']);
     expect(unknownDrug.body.errors).toEqual([{ path: 'body.items.1.drugCode', message: expect.stringContaining('XNOTADRUG1') }]);
 
-    const bad = await rt.call(lingyin, 'POST', '/prescriptions', { personId: personIds.xihu[0], diagnoses: ['high blood pressure'], items: [{ drugCode: 'XC08CAA001', quantity: 0 }] });
+    const bad = await rt.call(lingyin, 'POST', '/prescriptions', { personId, diagnoses: ['high blood pressure'], items: [{ drugCode: 'XC08CAA001', quantity: 0 }] });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['body.diagnoses.0', 'body.items.0.quantity', 'body.items.0.dosage']));
 
-    const nominee = await rt.call(lingyin, 'POST', '/prescriptions', { personId: personIds.xihu[0], diagnoses: ['I10'], items: [item('XC08CAA001')], nominatedPharmacyId: 'clinic-beishan' });
+    const nominee = await rt.call(lingyin, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item('XC08CAA001')], nominatedPharmacyId: 'clinic-beishan' });
     expect([nominee.status, nominee.body.errors?.[0]?.path]).toEqual([400, 'body.nominatedPharmacyId']);
 
     const stranger = await rt.call(lingyin, 'POST', '/prescriptions', { personId: 'p_notenrolled01', diagnoses: ['I10'], items: [item('XC08CAA001')] });
@@ -339,7 +352,8 @@ describe('bad input and access', () => {
   });
 
   it('only the prescriber and the routed pharmacy see it (others 404); wrong roles 403', async () => {
-    const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[0], items: [item('XC08CAA001')] });
+    const { personId } = fresh('xihu');
+    const { prescriptionId: id } = await issue(lingyin, { personId, items: [item('XC08CAA001')] });
     expect((await routed(lingyin, id)).pharmacyId).toBe('ph-xihu-3');
     expect((await rt.call(await as('pharmacy', 'ph-xihu-3'), 'GET', `/prescriptions/${id}`)).status).toBe(200);
     for (const other of ['ph-xihu-1', 'ph-sc-1', 'ph-private-1']) {
@@ -358,9 +372,9 @@ describe('bad input and access', () => {
     const forbidden = await rt.call(lingyin, 'POST', `/prescriptions/${id}/accept`);
     expect([forbidden.status, slug(forbidden.body)]).toEqual([403, 'forbidden']);
     expect((await rt.call(await as('pharmacy', 'ph-xihu-3'), 'POST', `/prescriptions/${id}/cancel`)).status).toBe(403);
-    expect((await rt.call(await as('pharmacy', 'ph-xihu-3'), 'POST', '/prescriptions', { personId: personIds.xihu[0], diagnoses: ['I10'], items: [item('XC08CAA001')] })).status).toBe(403);
+    expect((await rt.call(await as('pharmacy', 'ph-xihu-3'), 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item('XC08CAA001')] })).status).toBe(403);
     expect((await rt.call(undefined, 'GET', `/prescriptions/${id}`)).status).toBe(401);
-    const ghost = await rt.call(await as('clinic', 'clinic-ghost'), 'POST', '/prescriptions', { personId: personIds.xihu[0], diagnoses: ['I10'], items: [item('XC08CAA001')] });
+    const ghost = await rt.call(await as('clinic', 'clinic-ghost'), 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item('XC08CAA001')] });
     expect([ghost.status, slug(ghost.body)]).toEqual([403, 'forbidden']); // not a registered clinic
   });
 });
@@ -369,7 +383,7 @@ describe('review, dispense, cancel', () => {
   it('racing accepts and rejects: one wins, every loser gets 409 invalid-transition (never conflict), several rounds', async () => {
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
     const ids = await Promise.all(
-      Array.from({ length: 4 }, async () => (await issue(lingyin, { personId: personIds.xihu[0], items: [item('XC08CAA001')] })).prescriptionId),
+      Array.from({ length: 4 }, async () => (await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XC08CAA001')] })).prescriptionId),
     );
     for (const id of ids) expect((await routed(lingyin, id)).pharmacyId).toBe('ph-xihu-3');
     for (const id of ids) {
@@ -386,7 +400,7 @@ describe('review, dispense, cancel', () => {
 
   it('cancel by the prescriber releases the reserved stock; cancelling again or accepting afterwards is 409', async () => {
     const before = await stock('ph-xihu-3', 'XC10AAA005');
-    const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[1], items: [item('XC10AAA005', 4)] });
+    const { prescriptionId: id } = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XC10AAA005', 4)] });
     await routed(lingyin, id);
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).body.status).toBe('accepted');
@@ -409,13 +423,15 @@ describe('review, dispense, cancel', () => {
 
   it('dispense against a real settlement of the same person at the same pharmacy that paid for every item moves reserved stock to dispensed', async () => {
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
+    const [p, other] = [fresh('xihu'), fresh('xihu')];
     const paid = [{ drugCode: 'XA10BAA001', quantity: 2 }];
     const settle = (person: { nationalId: string; name: string }, at: Caller, items = paid) => settleFor(person, at, items);
 
     const before = await stock('ph-xihu-3', 'XA10BAA001');
-    const { prescriptionId: id } = await issue(lingyin, { personId: personIds.xihu[0], items: [item('XA10BAA001', 2)], nominatedPharmacyId: 'ph-xihu-3' });
-    // A second prescription of the same person, issued before the settlement, to try paying twice with it.
-    const { prescriptionId: second } = await issue(lingyin, { personId: personIds.xihu[0], items: [item('XA10BAA001', 1)], nominatedPharmacyId: 'ph-xihu-3' });
+    const { prescriptionId: id } = await issue(lingyin, { personId: p.personId, items: [item('XA10BAA001', 2)], nominatedPharmacyId: 'ph-xihu-3' });
+    // A second prescription of the same person (another drug: one open prescription of a drug per
+    // person), issued before the settlement, to try paying for both with it.
+    const { prescriptionId: second } = await issue(lingyin, { personId: p.personId, items: [item('XC08CAA001', 1)], nominatedPharmacyId: 'ph-xihu-3' });
     await routed(lingyin, id);
     await routed(lingyin, second);
     // Review is mandatory: a routed prescription is accepted (reviewed) before it is dispensed.
@@ -426,28 +442,35 @@ describe('review, dispense, cancel', () => {
 
     const unknown = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: 'stl_unknown000' });
     expect([unknown.status, slug(unknown.body), unknown.body.errors[0].path]).toEqual([400, 'validation-failed', 'body.settlementId']);
-    const otherPerson = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[1]!, pharmacy) });
+    const otherPerson = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(other, pharmacy) });
     expect(otherPerson.status).toBe(400);
     expect(otherPerson.body.errors.map((e: { message: string }) => e.message)).toEqual(['the settlement is for another person']);
-    const otherPharmacy = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[0]!, await as('pharmacy', 'ph-xihu-1')) });
-    expect(otherPharmacy.body.errors.map((e: { message: string }) => e.message)).toEqual(['the settlement was made at another institution']);
+    // Another pharmacy's settlement, fitting or not (reversed, another person's), is no settlement of this one's.
+    const elsewhere = await as('pharmacy', 'ph-xihu-1');
+    const otherPharmacy = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(p, elsewhere) });
+    expect(otherPharmacy.body.errors).toEqual([{ path: 'body.settlementId', message: 'no such settlement' }]);
+    const reversedElsewhere = await settle(other, elsewhere);
+    expect((await rt.call(elsewhere, 'POST', `/settlements/${reversedElsewhere}/reversal`)).status).toBe(200);
+    const leak = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: reversedElsewhere });
+    expect(leak.body.errors).toEqual([{ path: 'body.settlementId', message: 'no such settlement' }]);
+    expect(leak.body.detail).not.toMatch(/reversed|another person/);
     // The settlement must have paid for what is dispensed: every drug, at least the prescribed quantity.
-    const tooFew = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[0]!, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 1 }]) });
+    const tooFew = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(p, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 1 }]) });
     expect([tooFew.status, slug(tooFew.body)]).toEqual([400, 'validation-failed']);
     expect(tooFew.body.errors).toEqual([{ path: 'body.settlementId', message: 'the settlement pays for 1 of XA10BAA001; the prescription needs 2' }]);
-    const otherDrug = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(people.xihu[0]!, pharmacy, [{ drugCode: 'XC08CAA001', quantity: 2 }]) });
+    const otherDrug = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(p, pharmacy, [{ drugCode: 'XC08CAA001', quantity: 2 }]) });
     expect(otherDrug.body.errors.map((e: { message: string }) => e.message)).toEqual(['the settlement does not pay for XA10BAA001 (the prescription needs 2)']);
     expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body.status).toBe('accepted');
 
-    // Paid for over two lines of one unit each: lines of one drug add up.
-    const settlementId = await settle(people.xihu[0]!, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 1 }, { drugCode: 'XA10BAA001', quantity: 1 }]);
+    // It pays for both prescriptions' drugs, so the second one's dispense can try it too.
+    const settlementId = await settle(p, pharmacy, [{ drugCode: 'XA10BAA001', quantity: 2 }, { drugCode: 'XC08CAA001', quantity: 1 }]);
     const dispensed = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId });
     expect(dispensed.status, JSON.stringify(dispensed.body)).toBe(200);
     expect(dispensed.body).toMatchObject({ status: 'dispensed', settlementId, pharmacyId: 'ph-xihu-3' });
     const after = await stock('ph-xihu-3', 'XA10BAA001');
-    // The second prescription still holds its 1 unit; the first one's 2 moved from reserved to dispensed.
-    expect([after.onHand, after.available, after.reserved, after.dispensed]).toEqual([before.onHand - 2, before.available - 3, before.reserved + 1, before.dispensed + 2]);
-    const latePrescription = await issue(lingyin, { personId: personIds.xihu[0], items: [item('XA10BAA001', 1)], nominatedPharmacyId: 'ph-xihu-3' });
+    // The first one's 2 moved from reserved to dispensed (the second holds another drug).
+    expect([after.onHand, after.available, after.reserved, after.dispensed]).toEqual([before.onHand - 2, before.available - 2, before.reserved, before.dispensed + 2]);
+    const latePrescription = await issue(lingyin, { personId: p.personId, items: [item('XA10BAA001', 1)], nominatedPharmacyId: 'ph-xihu-3' });
     await routed(lingyin, latePrescription.prescriptionId);
     await rt.call(pharmacy, 'POST', `/prescriptions/${latePrescription.prescriptionId}/accept`);
     const predates = await rt.call(pharmacy, 'POST', `/prescriptions/${latePrescription.prescriptionId}/dispense`, { settlementId });
@@ -465,7 +488,7 @@ describe('review, dispense, cancel', () => {
     expect((await rt.call(pharmacy, 'GET', `/prescriptions/${second}`)).body.status).toBe('accepted');
 
     // A settlement that paid for handed-over drugs is never reversed: 409, balances and settlement unchanged.
-    const balances = async () => (await rt.call(operator, 'GET', `/enrollments/${personIds.xihu[0]}`)).body;
+    const balances = async () => (await rt.call(operator, 'GET', `/enrollments/${p.personId}`)).body;
     const balancesBefore = await balances();
     const reversal = await rt.call(pharmacy, 'POST', `/settlements/${settlementId}/reversal`);
     expect([reversal.status, slug(reversal.body)]).toEqual([409, 'invalid-transition']);
@@ -474,12 +497,43 @@ describe('review, dispense, cancel', () => {
     expect((await rt.call(pharmacy, 'GET', `/settlements/${settlementId}`)).body).toMatchObject({ status: 'settled' });
     expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body).toMatchObject({ status: 'dispensed', settlementId });
     // A settlement that paid for no dispense still reverses as before.
-    const unused = await settle(people.xihu[0]!, pharmacy);
+    const unused = await settle(p, pharmacy);
     expect((await rt.call(pharmacy, 'POST', `/settlements/${unused}/reversal`)).body).toMatchObject({ status: 'reversed' });
   });
 
+  it('a settlement names only a prescription of the same person routed to the settling pharmacy; anything else is one 400', async () => {
+    await newDrug('XNAMED001');
+    const [p, other] = [fresh('xihu'), fresh('xihu')];
+    expect((await putStock('ph-xihu-2', [{ drugCode: 'XNAMED001', quantity: 10 }])).status).toBe(200);
+    const { prescriptionId: id } = await issue(lingyin, { personId: p.personId, items: [item('XNAMED001')], nominatedPharmacyId: 'ph-xihu-2' });
+    expect(await routed(lingyin, id)).toMatchObject({ status: 'routed', pharmacyId: 'ph-xihu-2' });
+    const here = await as('pharmacy', 'ph-xihu-2');
+    const channel = await rt.as('channel');
+    const codeFor = async (person: { nationalId: string; name: string }) => {
+      const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' });
+      return (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code as string;
+    };
+    const settleNaming = (code: string, at: Caller, prescriptionId: string) =>
+      rt.call(at, 'POST', '/settlements', { code, prescriptionId, items: [{ drugCode: 'XNAMED001', quantity: 1, unitPriceFen: 900 }] }, { 'idempotency-key': `named-${randomBytes(6).toString('hex')}` });
+    const attempts = [
+      [await codeFor(other), here, id], // another person's prescription
+      [await codeFor(p), await as('pharmacy', 'ph-xihu-1'), id], // routed to another pharmacy
+      [await codeFor(p), here, 'rx_unknown00000000000000001'], // no such prescription
+    ] as const;
+    await rt.settle();
+    const before = await countAll(rt);
+    for (const [code, at, named] of attempts) {
+      const res = await settleNaming(code, at, named);
+      expect([res.status, res.body.errors]).toEqual([400, [{ path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' }]]);
+    }
+    await rt.settle();
+    expect(await countAll(rt)).toBe(before);
+    const ok = await settleNaming(await codeFor(p), here, id);
+    expect([ok.status, ok.body.prescriptionId]).toEqual([201, id]);
+  });
+
   it('a prescription names a referral of the same person that the prescriber sent or received; anything else is 400', async () => {
-    const personId = personIds.xihu[1]!;
+    const { personId } = fresh('xihu');
     const referral = await rt.call(lingyin, 'POST', '/referrals', {
       personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '血压控制不佳', diagnoses: ['I10'], urgency: 'routine',
     });
@@ -488,8 +542,8 @@ describe('review, dispense, cancel', () => {
     const zjph = await as('hospital', 'hosp-zjph');
 
     // The sender and the receiver may both prescribe with it, for that person.
-    for (const who of [lingyin, zjph]) {
-      const ok = await rt.call(who, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item('XC08CAA001')], referralId });
+    for (const [who, drug] of [[lingyin, 'XC08CAA001'], [zjph, 'XC09CAA001']] as const) {
+      const ok = await rt.call(who, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item(drug)], referralId });
       expect(ok.status, JSON.stringify(ok.body)).toBe(201);
       expect(ok.body.referralId).toBe(referralId);
     }
@@ -497,8 +551,9 @@ describe('review, dispense, cancel', () => {
       const res = await rt.call(who, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item('XC08CAA001')], ...body });
       expect([res.status, slug(res.body), res.body.errors]).toEqual([400, 'validation-failed', [{ path: 'body.referralId', message }]]);
     };
-    await refused(lingyin, { referralId, personId: personIds.xihu[2] }, 'the referral is for another person');
-    await refused(zjph, { referralId, personId: personIds.xihu[2] }, 'the referral is for another person');
+    const someoneElse = fresh('xihu').personId;
+    await refused(lingyin, { referralId, personId: someoneElse }, 'the referral is for another person');
+    await refused(zjph, { referralId, personId: someoneElse }, 'the referral is for another person');
     // Someone else's referral is as good as none (its existence is not revealed).
     await refused(await as('clinic', 'clinic-beishan'), { referralId }, 'no such referral sent or received by this institution');
     await refused(await as('hospital', 'hosp-xihu'), { referralId }, 'no such referral sent or received by this institution');
@@ -519,7 +574,7 @@ describe('stock and worklists', () => {
 
     const set = await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT001', quantity: 10 }]);
     expect(set.body).toEqual({ pharmacyId: 'ph-sc-1', items: [{ drugCode: 'XSTOCKT001', onHand: 10, available: 10, reserved: 0, dispensed: 0 }] });
-    const { prescriptionId: id } = await issue(hubin, { personId: personIds.sc[2], items: [item('XSTOCKT001', 4)], nominatedPharmacyId: 'ph-sc-1' });
+    const { prescriptionId: id } = await issue(hubin, { personId: fresh('sc').personId, items: [item('XSTOCKT001', 4)], nominatedPharmacyId: 'ph-sc-1' });
     expect((await routed(hubin, id)).pharmacyId).toBe('ph-sc-1');
     expect(await stock('ph-sc-1', 'XSTOCKT001')).toEqual({ drugCode: 'XSTOCKT001', onHand: 10, available: 6, reserved: 4, dispensed: 0 });
 
@@ -541,7 +596,7 @@ describe('stock and worklists', () => {
   it('worklists by status from the indexes, paginated with an opaque nextToken', async () => {
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await issue(lingyin, { personId: personIds.xihu[i], items: [item('XN02BEA001')] })).prescriptionId);
+    for (let i = 0; i < 3; i++) ids.push((await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XN02BEA001')] })).prescriptionId);
     for (const id of ids) expect((await routed(lingyin, id)).pharmacyId).toBe('ph-xihu-3');
 
     const seen: string[] = [];
@@ -622,7 +677,7 @@ describe('concurrency', () => {
     })();
 
     const issued = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => issue(hubin, { personId: personIds.sc[i % personIds.sc.length], items: [item(drug)] })),
+      Array.from({ length: 30 }, () => issue(hubin, { personId: fresh('sc').personId, items: [item(drug)] })),
     );
     await rt.settle();
     const outcomes = await Promise.all(issued.map((p) => routed(hubin, p.prescriptionId, 30_000)));
@@ -671,7 +726,7 @@ describe('concurrency', () => {
     // Issued one after another, so the reservations spread over the writer's PUTs.
     const issued = [];
     for (let i = 0; i < 12; i++) {
-      issued.push(await issue(hubin, { personId: personIds.sc[i % personIds.sc.length], items: [item(drug)] }));
+      issued.push(await issue(hubin, { personId: fresh('sc').personId, items: [item(drug)] }));
       await sleep(25);
     }
     const outcomes = await Promise.all(issued.map((p) => routed(hubin, p.prescriptionId)));
@@ -724,8 +779,8 @@ describe('expiry', () => {
     (await rt.call(pharmacy, 'GET', `/prescriptions?status=${status}&limit=200`)).body.items.map((rx: { prescriptionId: string }) => rx.prescriptionId).sort();
 
   it('the sweeper expires overdue prescriptions and releases their stock; again or concurrently, once', async () => {
-    const a = await issueHere(personIds.xihu[0]!, 2);
-    const b = await issueHere(personIds.xihu[1]!, 3);
+    const a = await issueHere(fresh('xihu').personId, 2);
+    const b = await issueHere(fresh('xihu').personId, 3);
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${b.prescriptionId}/accept`)).status).toBe(200);
     expect(await stock(pharmacyId, drug)).toMatchObject({ onHand: 20, available: 15, reserved: 5 });
 
@@ -749,8 +804,8 @@ describe('expiry', () => {
   });
 
   it('dispenses racing the sweep at the deadline: each prescription is dispensed or expired, once, and only an expired one\'s settlement can be reversed', async () => {
-    const who = [people.xihu[2]!, people.xihu[3]!, people.sc[3]!];
-    const persons = [personIds.xihu[2]!, personIds.xihu[3]!, personIds.sc[3]!];
+    const who = [fresh('xihu'), fresh('xihu'), fresh('sc')];
+    const persons = who.map((p) => p.personId);
     const rxs = [];
     for (const personId of persons) rxs.push(await issueHere(personId, 1));
     for (const rx of rxs) expect((await rt.call(pharmacy, 'POST', `/prescriptions/${rx.prescriptionId}/accept`)).status).toBe(200);

@@ -463,6 +463,13 @@ describe('access', () => {
     expect([past.status, past.body.errors?.[0]?.path]).toEqual([400, 'body.appointmentAt']);
     expect((await post(zjph, r.referralId, 'reject', {})).status).toBe(400);
     expect((await post(zjph, r.referralId, 'reject')).status).toBe(400);
+    // Text that would read otherwise than it is, or break JSON tools on a worklist: refused.
+    for (const reason of ['满员\u0000', '\u202E员满', '床位\uD800']) {
+      const refused = await post(zjph, r.referralId, 'reject', { reason });
+      expect([refused.status, refused.body.errors?.[0]?.path]).toEqual([400, 'body.reason']);
+    }
+    const lone = await rt.call(lingyin, 'POST', '/referrals', upBody(person(), { reason: '胸闷\uDC00' }));
+    expect([lone.status, lone.body.errors?.[0]?.path]).toEqual([400, 'body.reason']);
     const stranger = await rt.call(lingyin, 'POST', '/referrals', upBody('p_notenrolled000000000000000'));
     expect([stranger.status, slug(stranger.body)]).toEqual([422, 'not-enrolled']);
 

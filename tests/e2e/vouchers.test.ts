@@ -3,10 +3,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
-import { clearOfMidnight, provinceDay, provinceDays } from '../support/calendar.ts';
+import { MAX_LINE_QUANTITY } from '../../schemas/vouchers.ts';
+import { clearOfMidnight, clearOfWindowEnd, provinceDay, provinceDays } from '../support/calendar.ts';
+import { countItems } from '../support/table.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -28,7 +31,7 @@ beforeAll(async () => {
 afterAll(() => rt?.stop());
 // A split depends on the year's pooled-fund use and a reversal on the settlement's day: each scenario
 // runs within one province day (the boundaries themselves are unit-tested at fixed instants).
-beforeEach(() => clearOfMidnight());
+beforeEach(() => clearOfMidnight(30_000));
 
 let keySeq = 0;
 const key = () => `test-key-${Date.now()}-${keySeq++}`;
@@ -71,6 +74,64 @@ describe('activation', () => {
     expect((await rt.call(pharmacyA, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(403);
     const got = await rt.call(operator, 'GET', `/vouchers/${p.voucherId}`);
     expect(got.body).toMatchObject({ voucherId: p.voucherId, personId: p.personId, status: 'active', channel: 'wechat' });
+  });
+
+  it('a voucher belongs to the channel apps that activated it: another app sees, codes and suspends nothing until it activates it itself', async () => {
+    const p = await personWithVoucher(1_000);
+    const otherApp = { token: await rt.token('channel', undefined, { subject: 'alipay-mini-program' }) };
+    for (const [method, path] of [['GET', ''], ['POST', '/codes'], ['POST', '/suspend'], ['POST', '/resume']] as const) {
+      const res = await rt.call(otherApp, method, `/vouchers/${p.voucherId}${path}`);
+      expect([method, path, res.status, slug(res.body)]).toEqual([method, path, 404, 'not-found']);
+    }
+    expect((await rt.call(operator, 'GET', `/vouchers/${p.voucherId}`)).body.status).toBe('active');
+    // Activating (knowing the person's ID and name, after its own real-name check) makes it one of them.
+    const activated = await rt.call(otherApp, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'alipay' });
+    expect([activated.status, activated.body.voucherId]).toEqual([200, p.voucherId]);
+    expect((await rt.call(otherApp, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
+    expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
+  });
+
+  it('failed activations: 5 per app and 5 per national ID in 15 minutes, then 429 with Retry-After, whether the ID is enrolled or not', async () => {
+    await clearOfWindowEnd(15 * 60, 30_000); // the limit counts in fixed 15-minute windows
+    const p = await personWithVoucher(1_000);
+    const guesser = { token: await rt.token('channel', undefined, { subject: 'guessing-app' }) };
+    // Wrong names for an enrolled person and unknown IDs count alike, and read alike.
+    const tries = [
+      { nationalId: p.nationalId, name: '猜一' }, { nationalId: demoNationalId('330106', '19990202', 901), name: '猜二' },
+      { nationalId: p.nationalId, name: '猜三' }, { nationalId: demoNationalId('330106', '19990202', 902), name: '猜四' },
+      { nationalId: demoNationalId('330106', '19990202', 903), name: '猜五' },
+    ];
+    for (const t of tries) {
+      const res = await rt.call(guesser, 'POST', '/vouchers', { ...t, channel: 'wechat' });
+      expect([res.status, slug(res.body), res.body.detail]).toEqual([422, 'not-enrolled', 'no enrolment matches this national ID and name']);
+    }
+    for (const t of [{ nationalId: p.nationalId, name: p.name }, { nationalId: demoNationalId('330106', '19990202', 904), name: '猜六' }]) {
+      const limited = await rt.call(guesser, 'POST', '/vouchers', { ...t, channel: 'wechat' });
+      expect([limited.status, slug(limited.body)]).toEqual([429, 'rate-limited']);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    }
+    // Per national ID too, from any app: three more failures on this person's ID from other apps.
+    for (let i = 0; i < 3; i++) {
+      const app = { token: await rt.token('channel', undefined, { subject: `other-app-${i}` }) };
+      expect((await rt.call(app, 'POST', '/vouchers', { nationalId: p.nationalId, name: '又猜', channel: 'wechat' })).status).toBe(422);
+    }
+    const honest = { token: await rt.token('channel', undefined, { subject: 'honest-app' }) };
+    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(429);
+    // Another person is not affected, and the honest app's own count is untouched.
+    const q = await personWithVoucher(1_000);
+    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: q.nationalId, name: q.name, channel: 'wechat' })).status).toBe(200);
+  });
+
+  it('50 racing wrong activations by one app: exactly 5 are tried, 45 are 429', async () => {
+    await clearOfWindowEnd(15 * 60, 30_000);
+    const racer = { token: await rt.token('channel', undefined, { subject: 'racing-app' }) };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => rt.call(racer, 'POST', '/vouchers', { nationalId: demoNationalId('330106', '19990303', 700 + i), name: '猜', channel: 'wechat' })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect([statuses.filter((s) => s === 422).length, statuses.filter((s) => s === 429).length]).toEqual([5, 45]);
   });
 
   it('suspend and resume by channel or operator; no codes while suspended; invalid transitions 409', async () => {
@@ -259,5 +320,54 @@ describe('races', () => {
     expect(30_000 - after.personalAccountFen).toBe(ok.reduce((t, s) => t + s.personalAccountFen, 0));
     expect(after.annualPooledUsedFen - 100).toBe(ok.reduce((t, s) => t + s.pooledFundFen, 0));
     for (const s of ok) expect(s.pooledFundFen + s.personalAccountFen + s.cashFen).toBe(s.totalFen);
+  });
+});
+
+describe('bounds', () => {
+  const itemCount = async () => {
+    await rt.settle();
+    return countItems(rt);
+  };
+
+  it('the probe\'s oversized purchase, one above the province limit and a repeated drug line are 400 and write nothing', async () => {
+    const p = await personWithVoucher(1_000_000);
+    const before = await itemCount();
+    const limit = rt.province.policy.maxSettlementFen;
+    const probe = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
+    expect([probe.status, slug(probe.body), probe.body.errors?.[0]?.path]).toEqual([400, 'validation-failed', 'body.items.0.quantity']);
+    const above = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: limit + 1 }] });
+    expect([above.status, above.body.errors?.[0]?.path]).toEqual([400, 'body.items']);
+    expect(above.body.detail).toContain(String(limit));
+    const twice = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 100 }] });
+    expect([twice.status, twice.body.errors?.[0]?.path]).toEqual([400, 'body.items.1.drugCode']);
+    expect(await itemCount()).toBe(before);
+    expect((await balances(p.personId)).personalAccountFen).toBe(1_000_000);
+  });
+
+  it('whatever the province accepts can be read back through every route: GET, the day\'s list, the reversal', async () => {
+    const limit = rt.province.policy.maxSettlementFen;
+    const drugs = ['XC08CAA001', 'XC09CAA001', 'XA11CCA001'];
+    const purchase = fc
+      .subarray(drugs, { minLength: 1 })
+      .chain((codes) =>
+        fc.tuple(...codes.map((drugCode) => fc.record({ drugCode: fc.constant(drugCode), quantity: fc.integer({ min: 1, max: MAX_LINE_QUANTITY }), unitPriceFen: fc.integer({ min: 0, max: limit }) }))),
+      )
+      .filter((items) => items.reduce((t, i) => t + i.quantity * i.unitPriceFen, 0) <= limit);
+    // The limit itself, exactly, then random purchases up to it.
+    const atLimit = [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: limit }];
+    await fc.assert(
+      fc.asyncProperty(purchase, async (items) => {
+        const p = await personWithVoucher(3_000_000, 100);
+        const res = await settle(pharmacyA, { code: await code(p.voucherId), items });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const s = res.body;
+        expect((await rt.call(pharmacyA, 'GET', `/settlements/${s.settlementId}`)).body).toEqual(s);
+        const listed = await rt.call(pharmacyA, 'GET', `/settlements?date=${provinceDay(s.settledAt)}&limit=200`);
+        expect(listed.status).toBe(200);
+        const reversed = await rt.call(pharmacyA, 'POST', `/settlements/${s.settlementId}/reversal`);
+        expect([reversed.status, reversed.body.totalFen]).toEqual([200, s.totalFen]);
+      }),
+      { numRuns: 6, examples: [[atLimit]] },
+    );
   });
 });

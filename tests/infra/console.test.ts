@@ -1,6 +1,7 @@
 // CDK assertions on the console's hosting in both partitions: a private SSL-only bucket behind
 // CloudFront (OAC in aws, OAI in aws-cn), the security headers, access logs, the generated
 // console-config.json, the API on the same origin, and in aws-cn the ICP domain with an IAM certificate.
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,8 @@ import type { ProvinceStack } from '../../infra/stack/province-stack.ts';
 import { routes } from '../../schemas/routes.ts';
 import type { RouteDef } from '../../schemas/route.ts';
 
-const provinces = loadProvinces();
+// ZJ and NX deploy to aws-cn; the aws partition is the test fixture HK (never deployed).
+const provinces = [...loadProvinces(), ...loadProvinces(join(import.meta.dirname, '../fixtures/provinces'))];
 const synth = (code: string) => {
   const app = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), provinces.filter((p) => p.code === code));
   const stack = app.node.findChild(`Consortium-${code}`) as ProvinceStack;
@@ -20,10 +22,10 @@ const synth = (code: string) => {
 const distributionConfig = (t: Template) => Object.values(t.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
 
 describe('console hosting', () => {
-  describe('in aws (ZJ)', () => {
+  describe('in aws (the HK fixture)', () => {
     let t: Template;
     let stack: ProvinceStack;
-    beforeAll(() => ({ stack, template: t } = synth('ZJ')));
+    beforeAll(() => ({ stack, template: t } = synth('HK')));
 
     it('keeps the files in a private, encrypted, versioned, SSL-only bucket that logs its access', () => {
       t.hasResourceProperties('AWS::S3::Bucket', {
@@ -49,7 +51,7 @@ describe('console hosting', () => {
       expect(csp).not.toContain('unsafe-inline');
       expect(csp).toContain("frame-ancestors 'none'");
       // The identity provider's origin is the only other place the console talks to.
-      expect(csp).toContain(`connect-src 'self' ${new URL(provinces.find((p) => p.code === 'ZJ')!.auth.issuer).origin}`);
+      expect(csp).toContain(`connect-src 'self' ${new URL(provinces.find((p) => p.code === 'HK')!.auth.issuer).origin}`);
       expect(policy.SecurityHeadersConfig).toMatchObject({
         StrictTransportSecurity: { AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Preload: true, Override: true },
         FrameOptions: { FrameOption: 'DENY', Override: true },
@@ -79,12 +81,12 @@ describe('console hosting', () => {
     });
 
     it('deploys console-config.json generated from the province config, invalidating the entry files', () => {
-      const zj = provinces.find((p) => p.code === 'ZJ')!;
+      const hk = provinces.find((p) => p.code === 'HK')!;
       expect(stack.console.config).toEqual({
         apiBaseUrl: '',
-        oidc: { issuer: zj.auth.issuer, clientId: 'consortium-console', scope: 'openid profile' },
-        province: { code: 'ZJ', name: '浙江省' },
-        timeZone: 'Asia/Shanghai',
+        oidc: { issuer: hk.auth.issuer, clientId: 'consortium-console', scope: 'openid profile' },
+        province: { code: 'HK', name: hk.console?.displayName ?? hk.name },
+        timeZone: hk.timeZone,
       });
       t.hasResourceProperties('Custom::CDKBucketDeployment', { DistributionPaths: ['/index.html', '/console-config.json'], Prune: false });
       t.hasOutput('ConsoleUrl', {});
@@ -114,12 +116,12 @@ describe('console hosting', () => {
   });
 
   it('in aws with a domain of its own: the ACM certificate and TLS 1.2', () => {
-    const zj = provinces.find((p) => p.code === 'ZJ')!;
+    const hk = provinces.find((p) => p.code === 'HK')!;
     const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/0f7c1a2b-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
-    const withDomain = { ...zj, console: { ...zj.console, domainName: 'console.zj.example.com', certificate: { acmCertificateArn: arn } } };
+    const withDomain = { ...hk, console: { ...hk.console, domainName: 'console.hk.example.com', certificate: { acmCertificateArn: arn } } };
     const app = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), [withDomain]);
-    const config = distributionConfig(Template.fromStack(app.node.findChild('Consortium-ZJ') as ProvinceStack));
-    expect(config.Aliases).toEqual(['console.zj.example.com']);
+    const config = distributionConfig(Template.fromStack(app.node.findChild('Consortium-HK') as ProvinceStack));
+    expect(config.Aliases).toEqual(['console.hk.example.com']);
     expect(config.ViewerCertificate).toMatchObject({ AcmCertificateArn: arn, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
   });
 

@@ -17,8 +17,12 @@ import type { ProvinceStack } from '../../infra/stack/province-stack.ts';
 const newApp = (outdir?: string) => new App({ context: { 'aws:cdk:bundling-stacks': [] }, ...(outdir ? { outdir } : {}) });
 const provinces = loadProvinces();
 const provincesDir = join(import.meta.dirname, '../../infra/provinces');
+// Every deployable province is a mainland one in aws-cn; this fixture (Hong Kong, never deployed)
+// keeps a stack in the aws partition under the same assertions.
+const awsFixture = loadProvinces(join(import.meta.dirname, '../fixtures/provinces'));
+const stacked = [...provinces, ...awsFixture];
 
-describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s', (code, province) => {
+describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (code, province) => {
   let template: Template;
   let json: string;
   beforeAll(() => {
@@ -57,12 +61,12 @@ describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s',
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 365, EventPattern: { source: Match.arrayWith(['consortium.institutions']) } });
   });
 
-  it('has one function per catalog entry, Node 22 on arm64, traced, with an encrypted log group', () => {
+  it('has one function per catalog entry, Node 24 on arm64, traced, with an encrypted log group', () => {
     // Ours: every function but CDK's own deploy-time handler (the console's BucketDeployment).
     const fns = Object.fromEntries(Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment')));
     expect(Object.keys(fns)).toHaveLength(Object.keys(functionCatalog).length);
     for (const f of Object.values(fns)) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     }
     // One per function, plus the API access logs and the WAF logs.
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 }, Object.keys(fns).length + 2);
@@ -84,11 +88,23 @@ describe.each(provinces.map((p) => [p.code, p] as const))('stack Consortium-%s',
       StatusCode: '401',
       ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
     });
+    // Refusals of authenticated requests are not cached either.
+    const gatewayResponses = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse'));
+    expect(gatewayResponses.length).toBeGreaterThan(5);
+    for (const g of gatewayResponses) expect(g.Properties.ResponseParameters['gatewayresponse.header.Cache-Control']).toBe("'no-store'");
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       TracingEnabled: true,
       AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
       MethodSettings: Match.arrayWith([Match.objectLike({ DataTraceEnabled: false, ThrottlingRateLimit: Match.anyValue() })]),
     });
+  });
+
+  it('has none of the local runtime\'s helpers: no /_local resource, route or reference', () => {
+    const parts = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => String(r.Properties.PathPart));
+    expect(parts).toContain('institutions');
+    expect(parts.filter((p) => p.startsWith('_local'))).toEqual([]);
+    expect(routes.filter((r) => r.path.startsWith('/_local'))).toEqual([]);
+    expect(json).not.toContain('_local');
   });
 
   it('wires the relay to inserted outbox items and one rule per subscription, each target with a DLQ', () => {
@@ -176,7 +192,8 @@ describe('provinces', () => {
 describe('cdk-nag', () => {
   it('AwsSolutions and HIPAA Security report no unacknowledged finding on any province stack', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'));
-    const app = buildApp(newApp(outdir));
+    const app = buildApp(newApp(outdir), stacked);
+    expect(new Set(stacked.map((p) => p.partition))).toEqual(new Set(['aws', 'aws-cn']));
     let error: unknown;
     try {
       app.synth();

@@ -14,14 +14,18 @@ import { outboxEvents } from '../support/table.ts';
 
 let rt: TestRuntime;
 let hubin: Caller;
-let personId: string;
+/** Enrolled people of 上城区, one per prescription of a drug (one open prescription of a drug per person). */
+const people: string[] = [];
+let next = 0;
+const person = () => people[next++]!;
 
 beforeAll(async () => {
   rt = await startTestRuntime();
   hubin = await rt.as('clinic', 'clinic-hubin');
-  const person = { nationalId: demoNationalId('330102', '19700303', 700), name: '集成测试', district: DISTRICTS.shangcheng, personalAccountFen: 0 };
-  const res = await rt.call(await rt.as('operator'), 'POST', '/enrollments', { people: [person] });
-  personId = res.body.personIds[0];
+  const res = await rt.call(await rt.as('operator'), 'POST', '/enrollments', {
+    people: Array.from({ length: 170 }, (_, i) => ({ nationalId: demoNationalId('330102', '19700303', 100 + i), name: `集成测试${i}`, district: DISTRICTS.shangcheng, personalAccountFen: 0 })),
+  });
+  people.push(...res.body.personIds);
 });
 afterAll(() => rt?.stop());
 
@@ -41,7 +45,7 @@ async function stockOf(pharmacyId: string, drugCode: string) {
 
 describe('prescription router', () => {
   it('a PrescriptionRejected delivered again after the prescription was routed elsewhere changes nothing', async () => {
-    const issued = await rt.call(hubin, 'POST', '/prescriptions', { personId, diagnoses: ['J45.901'], items: [item('XC08CAA001')] });
+    const issued = await rt.call(hubin, 'POST', '/prescriptions', { personId: person(), diagnoses: ['J45.901'], items: [item('XC08CAA001')] });
     const id = issued.body.prescriptionId as string;
     await rt.settle();
     expect((await store.getPrescription(id))?.pharmacyId).toBe('ph-sc-2');
@@ -61,7 +65,7 @@ describe('prescription router', () => {
     const candidates = ['ph-sc-1', 'ph-sc-2', 'ph-sc-3']; // the person's district: where it would be routed
     const before = await Promise.all(candidates.map((p) => stockOf(p, 'XC08CAA001')));
     const issuedAt = new Date(Date.now() - 80 * 3_600_000);
-    const rx = newPrescription({ prescriptionId: 'rx_stale0000000000000000000001', prescriberId: 'clinic-hubin', personId, diagnoses: ['I10'], items: [item('XC08CAA001')], now: issuedAt, validityHours: 72 });
+    const rx = newPrescription({ prescriptionId: 'rx_stale0000000000000000000001', prescriberId: 'clinic-hubin', personId: person(), diagnoses: ['I10'], items: [item('XC08CAA001')], now: issuedAt, validityHours: 72 });
     await store.putIssued(rx, { now: issuedAt });
     await rt.settle(); // the relay published PrescriptionIssued and the router saw it
 
@@ -84,7 +88,7 @@ describe('waiting for stock', () => {
     await rt.call(operator, 'PUT', '/drugs/XLATE0001', { name: '迟到药', category: 'A', unit: '盒' });
     // Valid 72 h from 5 s short of 72 h ago: marked unroutable at once, its validity ends in 5 s.
     const issuedAt = new Date(Date.now() - 72 * 3_600_000 + 5_000);
-    const rx = newPrescription({ prescriptionId: 'rx_waitlate000000000000000001', prescriberId: 'clinic-hubin', personId, diagnoses: ['I10'], items: [item('XLATE0001')], now: issuedAt, validityHours: 72 });
+    const rx = newPrescription({ prescriptionId: 'rx_waitlate000000000000000001', prescriberId: 'clinic-hubin', personId: person(), diagnoses: ['I10'], items: [item('XLATE0001')], now: issuedAt, validityHours: 72 });
     await store.putIssued(rx, { now: issuedAt });
     await rt.settle();
     expect((await store.getPrescription(rx.prescriptionId))?.status).toBe('unroutable');
@@ -118,7 +122,7 @@ describe('validity', () => {
    * validity, as the router would have), then moved on through `moves` within its validity.
    */
   async function prescriptionAt(id: string, issuedAt: Date, validityHours: number, moves: Array<'accept'>): Promise<PrescriptionRecord> {
-    const issued = newPrescription({ prescriptionId: id, prescriberId: 'clinic-hubin', personId, diagnoses: ['I10'], items: [item(drug, 2)], now: issuedAt, validityHours });
+    const issued = newPrescription({ prescriptionId: id, prescriberId: 'clinic-hubin', personId: person(), diagnoses: ['I10'], items: [item(drug, 2)], now: issuedAt, validityHours });
     await store.putIssued(issued, { now: issuedAt });
     await rt.settle();
     let rx = (await store.getPrescription(id))!;
@@ -200,7 +204,7 @@ describe('expiry sweeper', () => {
     const ids: string[] = [];
     for (let i = 0; i < 150; i += 25) {
       const batch = await Promise.all(
-        Array.from({ length: 25 }, () => rt.call(hubin, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [item(drug, 2)] })),
+        Array.from({ length: 25 }, () => rt.call(hubin, 'POST', '/prescriptions', { personId: person(), diagnoses: ['I10'], items: [item(drug, 2)] })),
       );
       ids.push(...batch.map((r) => r.body.prescriptionId as string));
     }

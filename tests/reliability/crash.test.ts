@@ -16,6 +16,7 @@ import { loadOrCreateKeys, signToken } from '../../infra/local/dev-issuer.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { freePort, projectRoot } from '../../infra/local/dynamodb-local.ts';
 import type { Role } from '../../schemas/common.ts';
+import { loadProvince } from '../../infra/provinces/load.ts';
 import { clearOfMidnight, provinceDays } from '../support/calendar.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'consortium-crash-'));
@@ -45,7 +46,7 @@ describe('crash and restart', () => {
     const port = await freePort();
     let { url } = await start(port);
     const keys = await loadOrCreateKeys(dataDir);
-    const token = (role: Role, institution?: string) => signToken(keys, { role, institution, province: 'ZJ' });
+    const token = (role: Role, institution?: string) => signToken(keys, { role, institution, province: loadProvince('ZJ') });
     const call = async (who: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${who}`, 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, body: (await res.json().catch(() => undefined)) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -98,7 +99,7 @@ describe('crash and restart', () => {
 
     const restarted = await start(port);
     url = restarted.url;
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: restarted.dynamo, region: 'ap-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: restarted.dynamo, region: 'cn-north-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
     const scan = async (prefix: string) => {
       const items: Array<Record<string, any>> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
       let start: Record<string, unknown> | undefined;

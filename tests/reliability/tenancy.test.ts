@@ -15,6 +15,8 @@ const who: Record<string, Caller> = {};
 const principals: Array<[string, Role, string?]> = [
   ['operator', 'operator'],
   ['channel', 'channel'],
+  // Another channel app (another token subject): it did not activate the voucher.
+  ['channel-other-app', 'channel'],
   ['clinic-lingyin', 'clinic', 'clinic-lingyin'],
   ['clinic-beishan', 'clinic', 'clinic-beishan'],
   ['hosp-zjph', 'hospital', 'hosp-zjph'],
@@ -22,12 +24,17 @@ const principals: Array<[string, Role, string?]> = [
   ['ph-xihu-1', 'pharmacy', 'ph-xihu-1'],
   ['ph-xihu-2', 'pharmacy', 'ph-xihu-2'],
   ['ph-sc-1', 'pharmacy', 'ph-sc-1'],
+  // Tokens whose role does not match the registered institution, or name none that is registered.
+  ['hospital-token-of-ph-xihu-1', 'hospital', 'ph-xihu-1'],
+  ['clinic-token-of-hosp-zjph', 'clinic', 'hosp-zjph'],
+  ['pharmacy-token-of-unregistered', 'pharmacy', 'ph-ghost-1'],
 ];
+const mismatched = ['hospital-token-of-ph-xihu-1', 'clinic-token-of-hosp-zjph', 'pharmacy-token-of-unregistered'];
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   rt = await startTestRuntime();
-  for (const [name, role, inst] of principals) who[name] = await rt.as(role, inst);
+  for (const [name, role, inst] of principals) who[name] = name === 'channel-other-app' ? { token: await rt.token('channel', undefined, { subject: 'other-channel-app' }) } : await rt.as(role, inst);
   const nationalId = demoNationalId('330106', '19880808', 808);
   ids.nationalId = nationalId;
   ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
@@ -71,6 +78,7 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel']],
   ['POST', '/people/lookup', { nationalId: ids.nationalId }, ['operator', 'clinic-lingyin', 'clinic-beishan', 'hosp-zjph', 'hosp-xihu']],
   ['GET', '/overview', undefined, ['operator']],
+  ['GET', `/alerts?date=${ids.settlementDay}`, undefined, ['operator']],
 ];
 
 async function snapshot() {
@@ -94,6 +102,7 @@ describe('tenancy matrix', () => {
         const res = await rt.call(who[name]!, method, path, body);
         outcomes.push(`${name} ${method} ${path} → ${res.status} ${slug(res.body)}`);
         expect([403, 404], `${name} ${method} ${path} → ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
+        expect(res.headers.get('cache-control'), `${name} ${method} ${path}`).toBe('no-store');
       }
     }
     expect(outcomes.length).toBeGreaterThan(100);
@@ -109,10 +118,29 @@ describe('tenancy matrix', () => {
       expect(list.body.items.map((p: { prescriptionId: string }) => p.prescriptionId)).not.toContain(ids.prescriptionId);
     }
     const mine = await rt.call(who['ph-xihu-1']!, 'GET', `/settlements?date=${ids.settlementDay}`);
+    // Personal and institutional data: no cache keeps an authenticated answer.
+    for (const res of [mine, incoming, outgoing]) expect(res.headers.get('cache-control')).toBe('no-store');
     expect(mine.body.items.map((s: { settlementId: string }) => s.settlementId)).toContain(ids.settlementId);
     const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${ids.settlementDay}`);
     expect(theirs.body.items).toEqual([]);
     expect(theirs.body.totals.count).toBe(0);
+  });
+
+  it('a token whose role is not its institution\'s registered type, or whose institution is not registered, is 403 on every route its role may call', async () => {
+    const before = await snapshot();
+    let calls = 0;
+    for (const name of mismatched) {
+      const [, role] = principals.find(([n]) => n === name)!;
+      for (const route of routes.filter((r) => r.auth !== 'public' && r.auth.includes(role))) {
+        // Refused before anything is read: what the path names does not matter.
+        const path = route.path.replace(/\{\w+\}/g, route.path.startsWith('/pharmacies') ? 'ph-xihu-1' : 'x1234');
+        const res = await rt.call(who[name]!, route.method, path, route.method === 'GET' ? undefined : {});
+        expect([name, route.operationId, res.status, slug(res.body)]).toEqual([name, route.operationId, 403, 'forbidden']);
+        calls++;
+      }
+    }
+    expect(calls).toBeGreaterThan(20);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('expired, forged, alg:none, wrong-province and otherwise bad tokens are a 401 on every protected route', async () => {
@@ -122,7 +150,7 @@ describe('tenancy matrix', () => {
       const path = route.path.replace(/\{\w+\}/g, 'x1234');
       for (const [kind, token] of Object.entries(refused)) {
         const res = await rt.call({ token }, route.method, path, route.method === 'GET' ? undefined : {});
-        expect([route.operationId, kind, res.status, slug(res.body)]).toEqual([route.operationId, kind, 401, 'unauthorized']);
+        expect([route.operationId, kind, res.status, slug(res.body), res.headers.get('cache-control')]).toEqual([route.operationId, kind, 401, 'unauthorized', 'no-store']);
       }
     }
   });

@@ -20,3 +20,13 @@ export async function clearOfMidnight(marginMs = 10_000, timeZone = TZ): Promise
   if (calendarDay(new Date(Date.now() + marginMs), timeZone) === today) return;
   while (calendarDay(new Date(), timeZone) === today) await new Promise((r) => setTimeout(r, 50));
 }
+
+/**
+ * For a scenario that counts within one fixed window of `windowSeconds` (a rate limit): when the
+ * window ends in less than `marginMs`, waits until the next one has begun.
+ */
+export async function clearOfWindowEnd(windowSeconds: number, marginMs = 10_000): Promise<void> {
+  const windowMs = windowSeconds * 1000;
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 50));
+}

@@ -43,7 +43,7 @@ export async function startTestRuntime(o: RuntimeOptions = {}): Promise<TestRunt
     busRetry: { baseDelayMs: 20, maxDelayMs: 2_000, maxEventAgeMs: 60_000 },
     ...o,
   });
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamoEndpoint() }));
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: rt.dynamoEndpoint }));
   return Object.assign(rt, {
     db,
     async as(role: Role, institution?: string) {

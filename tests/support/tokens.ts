@@ -20,6 +20,11 @@ export async function badTokens(dataDir: string, province: string) {
     valid: await good().sign(key),
     forged: await good().sign(stranger), // same kid, someone else's key
     expired: await good().setIssuedAt(now - 7200).setExpirationTime(now - 3600).sign(key),
+    // Past the province's tokenMaxAgeHours (12 h in the configs) by iat, though exp is still ahead.
+    tooOld: await good().setIssuedAt(now - 13 * 3600).setExpirationTime(now + 3600).sign(key),
+    issuedInTheFuture: await good().setIssuedAt(now + 3600).setExpirationTime(now + 7200).sign(key),
+    noIssuedAt: await new SignJWT({ role: 'operator', prov: province }).setProtectedHeader({ alg: 'ES256', kid: keys.kid })
+      .setIssuer(devIssuerFor(province)).setAudience(DEV_AUDIENCE).setSubject('tester').setExpirationTime('1h').sign(key),
     algNone: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ role: 'operator', prov: province, iss: devIssuerFor(province), aud: DEV_AUDIENCE, sub: 'x', exp: now + 3600 })}.`,
     wrongProvince: await good({ prov: 'XX' }).sign(key),
     wrongAudience: await good().setAudience('someone-else').sign(key),

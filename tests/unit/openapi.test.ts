@@ -36,3 +36,68 @@ describe('OpenAPI document', () => {
     expect(body.properties.people.items.required).toEqual(expect.arrayContaining(['nationalId', 'name', 'district', 'personalAccountFen']));
   });
 });
+
+/** Every schema node of the document with the property name it sits under (items under their array's). */
+function* schemas(node: unknown, name = ''): Generator<{ name: string; schema: Record<string, any>; at: string }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const n of node) yield* schemas(n, name);
+    return;
+  }
+  const o = node as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (typeof o.type === 'string') yield { name, schema: o, at: JSON.stringify(o).slice(0, 80) };
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'properties') for (const [p, s] of Object.entries(v as object)) yield* schemas(s, p);
+    else if (k === 'items' || k === 'anyOf' || k === 'oneOf' || k === 'allOf') yield* schemas(v, name);
+    else if (k === 'parameters') for (const p of v as Array<{ name: string; schema: unknown }>) yield* schemas(p.schema, p.name);
+    else if (typeof v === 'object') yield* schemas(v, k === 'schema' ? name : k);
+  }
+}
+
+/** Free text: no pattern can describe it (Spectral's string-restricted is off for it in .spectral.yaml). */
+const freeText = new Set(['name', 'district', 'unit', 'dosage', 'reason', 'followUpPlan', 'user', 'detail', 'message', 'path']);
+/** Lists the platform appends to as an object moves (the array-limit overrides in .spectral.yaml). */
+const serverGrown = new Set(['history', 'rejectedBy', 'expiredBy', 'downwardReferralIds']);
+
+describe('OpenAPI document bounds (what the OWASP API Security rules ask)', () => {
+  const doc = openApiDocument(routes) as any;
+  const all = [...schemas(doc.paths), ...schemas(doc.components.schemas)];
+
+  it('every string has a maximum length, and a format, pattern or enum unless it is free text', () => {
+    const strings = all.filter((s) => s.schema.type === 'string');
+    expect(strings.length).toBeGreaterThan(100);
+    const bounded = (s: Record<string, unknown>) => s.maxLength !== undefined || s.enum !== undefined || s.const !== undefined;
+    const restricted = (s: Record<string, unknown>) => s.format !== undefined || s.pattern !== undefined || s.enum !== undefined || s.const !== undefined;
+    expect(strings.filter((s) => !bounded(s.schema)).map((s) => `${s.name}: ${s.at}`)).toEqual([]);
+    expect([...new Set(strings.filter((s) => !restricted(s.schema)).map((s) => s.name))].filter((n) => !freeText.has(n))).toEqual([]);
+  });
+
+  it('every integer has a format that fits its bounds', () => {
+    const integers = all.filter((s) => s.schema.type === 'integer');
+    expect(integers.length).toBeGreaterThan(20);
+    for (const { name, schema } of integers) {
+      const fits32 = schema.minimum >= -(2 ** 31) && schema.maximum < 2 ** 31;
+      expect([name, schema.format]).toEqual([name, fits32 ? 'int32' : 'int64']);
+    }
+  });
+
+  it('every array has maxItems, but the lists the platform itself appends to', () => {
+    const arrays = all.filter((s) => s.schema.type === 'array');
+    expect(arrays.filter((s) => s.schema.maxItems === undefined && !serverGrown.has(s.name)).map((s) => s.name)).toEqual([]);
+  });
+
+  it('every operation declares 429 and 500, and 400 where it parses input, as problem+json', () => {
+    for (const r of routes) {
+      const op = doc.paths[r.path][r.method.toLowerCase()];
+      const statuses = ['429', '500', ...(r.params || r.query || r.body ? ['400'] : [])];
+      for (const status of statuses) expect([r.operationId, status, op.responses[status]?.content?.['application/problem+json']]).toEqual([r.operationId, status, expect.anything()]);
+      expect(op.description).toContain(r.auth === 'public' ? 'Public' : `Roles: ${r.auth.join(', ')}`);
+    }
+  });
+
+  it('says how bearer tokens are verified (RFC 8725), and where the API is', () => {
+    expect(doc.components.securitySchemes.bearer.description).toMatch(/RFC8725[\s\S]*ES256 and RS256[\s\S]*kid[\s\S]*tokenMaxAgeHours/);
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '.', 'x-internal': false })]);
+    for (const tag of new Set(routes.map((r) => r.tag))) expect(doc.tags.find((t: { name: string }) => t.name === tag)?.description).toBeTruthy();
+  });
+});

@@ -289,14 +289,19 @@ describe('dispense against a settlement', () => {
     expect(settlementProblems({ ...settlement, items: [{ drugCode: 'XC08CAA001', quantity: 1 }, { drugCode: 'XC08CAA001', quantity: 1 }] }, routed)).toEqual([]);
   });
 
-  it('names every reason it cannot pay', () => {
+  it('names every reason one of its own settlements cannot pay', () => {
     expect(settlementProblems(undefined, routed)).toEqual(['no such settlement']);
     expect(settlementProblems({ ...settlement, status: 'reversed' }, routed)).toEqual(['the settlement is reversed, not settled']);
     expect(settlementProblems({ ...settlement, personId: 'p_other' }, routed)).toEqual(['the settlement is for another person']);
-    expect(settlementProblems({ ...settlement, institutionId: 'ph-xihu-1' }, routed)).toEqual(['the settlement was made at another institution']);
     expect(settlementProblems({ ...settlement, prescriptionId: 'rx_other' }, routed)).toEqual(['the settlement names another prescription']);
     expect(settlementProblems({ ...settlement, settledAt: '2025-02-28T00:00:00.000Z' }, routed)).toEqual(['the settlement predates the prescription']);
-    expect(settlementProblems({ ...settlement, status: 'reversed', personId: 'x', institutionId: 'y' }, routed)).toHaveLength(3);
+    expect(settlementProblems({ ...settlement, status: 'reversed', personId: 'x' }, routed)).toHaveLength(2);
+  });
+
+  it('says nothing of another institution\'s settlement but that there is no such settlement', () => {
+    for (const other of [{}, { status: 'reversed' }, { personId: 'p_other' }, { status: 'reversed', personId: 'x', prescriptionId: 'rx_other' }]) {
+      expect(settlementProblems({ ...settlement, ...other, institutionId: 'ph-xihu-1' }, routed)).toEqual(['no such settlement']);
+    }
   });
 
   it('the settlement must pay for every prescribed drug, at least the prescribed quantity (lines summed)', () => {

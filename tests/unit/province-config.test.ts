@@ -3,30 +3,71 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProvinces, parseProvinceFile } from '../../infra/provinces/load.ts';
+import { mainlandProvinceCodes, mainlandRegions } from '../../schemas/province.ts';
+
+const nxText = readFileSync(join(import.meta.dirname, '../../infra/provinces/NX.json'), 'utf8');
+const nx = JSON.parse(nxText);
+/** The config of another province, as infra/provinces/<code>.json would hold it. */
+const as = (code: string, overrides: Record<string, unknown> = {}) => [`/x/${code}.json`, JSON.stringify({ ...nx, code, ...overrides })] as const;
+const issues = (code: string, overrides: Record<string, unknown>) => {
+  try {
+    parseProvinceFile(...as(code, overrides));
+    return 'accepted';
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
 
 describe('province configs', () => {
-  it('every config in infra/provinces parses, one in each partition', () => {
+  it('every config in infra/provinces parses; every one is a mainland province in aws-cn', () => {
     const all = loadProvinces();
-    expect(all.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(all.map((p) => p.partition))).toEqual(new Set(['aws', 'aws-cn']));
+    expect(all.map((p) => p.code)).toEqual(expect.arrayContaining(['NX', 'ZJ']));
+    for (const p of all) {
+      expect(mainlandProvinceCodes).toContain(p.code);
+      expect([p.code, p.partition, mainlandRegions.includes(p.region as never)]).toEqual([p.code, 'aws-cn', true]);
+    }
+  });
+
+  it('lists the 31 mainland provincial-level divisions, and not Hong Kong, Macao or Taiwan', () => {
+    expect(new Set(mainlandProvinceCodes).size).toBe(31);
+    for (const code of ['HK', 'MO', 'TW']) expect(mainlandProvinceCodes).not.toContain(code);
+  });
+
+  it('refuses a mainland province outside the aws-cn partition or its two regions', () => {
+    for (const code of mainlandProvinceCodes) {
+      expect([code, issues(code, { partition: 'aws', region: 'ap-east-1' })]).toEqual([code, expect.stringMatching(/partition: .*mainland province.*aws-cn/)]);
+      expect(issues(code, { partition: 'aws-cn', region: 'cn-north-1' })).toBe('accepted');
+      expect(issues(code, { partition: 'aws-cn', region: 'cn-northwest-1' })).toBe('accepted');
+    }
+    expect(issues('ZJ', { partition: 'aws', region: 'cn-north-1' })).toMatch(/partition: /);
+    expect(issues('ZJ', { partition: 'aws-cn', region: 'cn-east-1' })).toMatch(/region: region cn-east-1 is not in partition aws-cn/);
+  });
+
+  it('lets Hong Kong, Macao and Taiwan use the aws partition; refuses a code that is no province', () => {
+    for (const code of ['HK', 'MO', 'TW']) expect(issues(code, { partition: 'aws', region: 'ap-east-1' })).toBe('accepted');
+    expect(issues('HK', { partition: 'aws', region: 'cn-north-1' })).toMatch(/region cn-north-1 is not in partition aws/);
+    expect(issues('ZHJ', { partition: 'aws', region: 'ap-east-1' })).toMatch(/code: ZHJ is not an ISO 3166-2:CN province code/);
   });
 
   it('names the file and the field of a mistake', () => {
-    const good = JSON.parse(readFileSync(join(import.meta.dirname, '../../infra/provinces/NX.json'), 'utf8'));
-    const bad = { ...good, region: 'eu-west-1', policy: { ...good.policy, annualCapFen: -1 } };
+    const bad = { ...nx, region: 'eu-west-1', policy: { ...nx.policy, annualCapFen: -1 } };
     expect(() => parseProvinceFile('/x/NX.json', JSON.stringify(bad))).toThrow(/\/x\/NX\.json[\s\S]*policy\.annualCapFen[\s\S]*region/);
   });
 
   it('requires the code to match the file name', () => {
-    const good = readFileSync(join(import.meta.dirname, '../../infra/provinces/NX.json'), 'utf8');
-    expect(() => parseProvinceFile('/x/GS.json', good)).toThrow(/must match the file name/);
+    expect(() => parseProvinceFile('/x/GS.json', nxText)).toThrow(/must match the file name/);
   });
 
   it('a new file is a new province', () => {
     const dir = mkdtempSync(join(tmpdir(), 'prov-'));
-    const nx = JSON.parse(readFileSync(join(import.meta.dirname, '../../infra/provinces/NX.json'), 'utf8'));
     writeFileSync(join(dir, 'GS.json'), JSON.stringify({ ...nx, code: 'GS', name: 'Gansu' }));
     expect(loadProvinces(dir).map((p) => p.code)).toEqual(['GS']);
+  });
+
+  it('the aws-partition test fixture is not in infra/provinces (not deployable)', () => {
+    const fixture = loadProvinces(join(import.meta.dirname, '../fixtures/provinces'));
+    expect(fixture.map((p) => [p.code, p.partition])).toEqual([['HK', 'aws']]);
+    expect(loadProvinces().map((p) => p.code)).not.toContain('HK');
   });
 });
 

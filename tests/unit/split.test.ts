@@ -1,10 +1,12 @@
 // The settlement split: worked examples, then properties over random purchases and positions.
 import fc from 'fast-check';
+import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { splitPurchase, type Line, type SplitPolicy } from '../../functions/vouchers/split.ts';
 import { fundRatio } from '../../functions/vouchers/domain.ts';
 import { requestHash } from '../../functions/shared/idempotency.ts';
 import { loadProvince } from '../../infra/provinces/load.ts';
+import { MAX_LINE_QUANTITY, MAX_SETTLEMENT_FEN, MAX_SETTLEMENT_LINES, MAX_UNIT_PRICE_FEN, settlement, settlementRequest } from '../../schemas/vouchers.ts';
 
 const policy: SplitPolicy = { categoryBSelfPayPercent: 10, annualDeductibleFen: 80_000, annualCapFen: 30_000_000, ratio: 0.7 };
 const rich = { personalAccountFen: 1_000_000, annualPooledUsedFen: 0, deductibleMetFen: 80_000 };
@@ -137,5 +139,69 @@ describe('reversal window', () => {
     expect(reversibleOn('2026-03-01T23:30:00Z', new Date('2026-03-02T10:00:00Z'), tz)).toBe(true);
     expect(reversibleOn('2026-03-01T15:30:00Z', new Date('2026-03-01T16:30:00Z'), tz)).toBe(false); // 23:30 → 00:30
     expect(reversibleOn('2026-03-01T01:00:00Z', new Date('2026-03-01T15:59:59Z'), tz)).toBe(true);
+  });
+});
+
+describe('bounds: whatever the request schema accepts can be stored and read back', () => {
+  // Purchases drawn up to and beyond the bounds: the request schema decides which are accepted.
+  const request = fc
+    .uniqueArray(
+      fc.record({
+        drugCode: fc.stringMatching(/^X[A-Z0-9]{8}$/),
+        quantity: fc.oneof({ arbitrary: fc.integer({ min: 1, max: MAX_LINE_QUANTITY }), weight: 8 }, { arbitrary: fc.integer({ min: MAX_LINE_QUANTITY, max: MAX_LINE_QUANTITY * 2 }), weight: 1 }),
+        unitPriceFen: fc.oneof(
+          { arbitrary: fc.integer({ min: 0, max: 200_000 }), weight: 8 },
+          { arbitrary: fc.integer({ min: 0, max: MAX_UNIT_PRICE_FEN * 2 }), weight: 1 },
+          { arbitrary: fc.constant(MAX_UNIT_PRICE_FEN), weight: 1 },
+        ),
+      }),
+      { minLength: 1, maxLength: MAX_SETTLEMENT_LINES, selector: (l) => l.drugCode },
+    )
+    .map((items) => ({ code: 'aaaa.bbbb.cccc', items }));
+  const anyPolicy = fc.record({
+    categoryBSelfPayPercent: fc.integer({ min: 0, max: 100 }),
+    annualDeductibleFen: fc.integer({ min: 0, max: 10_000_000_000 }),
+    annualCapFen: fc.integer({ min: 0, max: 10_000_000_000 }),
+    ratio: fc.integer({ min: 0, max: 10_000 }).map((bp) => bp / 10_000),
+  });
+  const anyPosition = fc.record({
+    personalAccountFen: fc.integer({ min: 0, max: 10_000_000_000 }),
+    annualPooledUsedFen: fc.integer({ min: 0, max: 10_000_000_000 }),
+    deductibleMetFen: fc.integer({ min: 0, max: 10_000_000_000 }),
+  });
+  const stored = z.object(settlement.shape);
+
+  it('an accepted request totals at most MAX_SETTLEMENT_FEN and its settlement parses with the stored schema', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(request, anyPolicy, anyPosition, fc.constantFrom<Line['category']>('A', 'B', 'C'), (body, policy_, position, category) => {
+        const parsed = settlementRequest.safeParse(body);
+        if (!parsed.success) {
+          // Refused for a reason the bounds name, never silently.
+          expect(parsed.error.issues.length).toBeGreaterThan(0);
+          return;
+        }
+        accepted++;
+        const s = splitPurchase(parsed.data.items.map((i) => ({ ...i, category })), policy_, position);
+        expect(s.totalFen).toBeLessThanOrEqual(MAX_SETTLEMENT_FEN);
+        const record = {
+          settlementId: 'stl_0000000000000000000000000', voucherId: 'vch_0000', personId: 'p_0000', institutionId: 'ph-xihu-1',
+          totalFen: s.totalFen, pooledFundFen: s.pooledFundFen, personalAccountFen: s.personalAccountFen, cashFen: s.cashFen,
+          deductibleAppliedFen: s.deductibleAppliedFen, status: 'settled', settledAt: '2026-12-02T06:30:00.000Z',
+          items: s.lines.map(({ drugCode, quantity, unitPriceFen, category: c, amountFen, eligibleFen }) => ({ drugCode, quantity, unitPriceFen, category: c, amountFen, eligibleFen })),
+        };
+        const readBack = stored.safeParse(record);
+        expect(readBack.success, JSON.stringify(readBack.error?.issues)).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+    expect(accepted).toBeGreaterThan(100); // the generator reaches past the bounds and within them
+  });
+
+  it('the probe\'s purchase (1,001 packs at ¥100,000) and a repeated drug line are refused by the schema', () => {
+    const probe = settlementRequest.safeParse({ code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
+    expect(probe.success).toBe(false);
+    const twice = settlementRequest.safeParse({ code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1 }] });
+    expect(twice.error?.issues.map((i) => i.path.join('.'))).toEqual(['items.1.drugCode']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidNationalId, maskNationalId, maskPhone, nationalId, nationalIdCheckChar } from '../../schemas/common.ts';
+import { freeText, isValidNationalId, maskNationalId, maskPhone, nationalId, nationalIdCheckChar } from '../../schemas/common.ts';
 import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 
 describe('national ID (GB 11643, ISO 7064 MOD 11-2)', () => {
@@ -38,5 +38,22 @@ describe('national ID (GB 11643, ISO 7064 MOD 11-2)', () => {
   it('seeds only valid IDs for the demo province', () => {
     expect(demoPeople.every((p) => isValidNationalId(p.nationalId))).toBe(true);
     expect(isValidNationalId(demoNationalId('330106', '19800101', 7))).toBe(true);
+  });
+});
+
+describe('free text (names, reasons, plans)', () => {
+  const name = freeText(64);
+  const reason = freeText(500, { multiline: true });
+  it('takes what people type: Chinese, Latin, emoji (a surrogate pair), line breaks where text may span lines', () => {
+    expect(name.parse('  王伟 ')).toBe('王伟');
+    expect(name.parse('Zhang San-Li')).toBe('Zhang San-Li');
+    expect(reason.parse('胸闷三天😀\n心电图：ST段改变')).toBe('胸闷三天😀\n心电图：ST段改变');
+  });
+  it('refuses NUL and other control characters, bidirectional overrides and unpaired surrogates', () => {
+    for (const bad of ['王\u0000伟', '王\u0007伟', 'abc\u202Edcba', 'x\u2066y', 'a\uD800b', 'a\uDC00', '\uD83D', '王\n伟']) {
+      expect(name.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+    for (const bad of ['原因\u0000', '\u202E反向', '半个\uD83D']) expect(reason.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    expect(name.safeParse('\u202E').error?.issues[0]?.message).toContain('bidirectional');
   });
 });

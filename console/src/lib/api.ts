@@ -29,8 +29,11 @@ export type Output<K extends OperationId> = {
 }[keyof Responses<K>];
 
 /** A problem+json answer (or a failure to reach the API, as status 0). */
+/** A problem+json answer, or the client's own for a request that never got one (status 0). */
+export type ApiProblem = Omit<Problem, 'title'> & { title: string };
+
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly problem: Problem) {
+  constructor(readonly status: number, readonly problem: ApiProblem) {
     super(problem.detail ?? problem.title);
   }
   get slug(): string {
@@ -85,7 +88,7 @@ export async function call<K extends OperationId>(operationId: K, input: Input<K
   const parsed: unknown = text ? JSON.parse(text) : undefined;
   if (res.ok) return parsed as Output<K>;
   if (res.status === 401) transport.onUnauthorized();
-  const problem = (parsed && typeof parsed === 'object' && 'type' in parsed ? parsed : { type: 'unknown', title: res.statusText, status: res.status }) as Problem;
+  const problem = (parsed && typeof parsed === 'object' && 'type' in parsed ? parsed : { type: 'unknown', title: res.statusText, status: res.status }) as ApiProblem;
   throw new ApiError(res.status, problem);
 }
 
