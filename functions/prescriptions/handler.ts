@@ -7,7 +7,7 @@ import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
-import { limitCounter, type Limit } from '#shared/limits';
+import { giveBack, take, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
@@ -61,7 +61,7 @@ const ISSUE_RETRIES = 10;
 
 /**
  * How often one institution may prescribe, in all and for one person (each prescription reserves
- * stock and messages the patient): counted in the issuing transaction, so a refused one counts nothing.
+ * stock and messages the patient).
  */
 function issueLimits(prescriberId: string, personId: string): Limit[] {
   const { perPrescriberPerMinute, perPersonPerPrescriberPerDay } = provinceConfig().prescribing;
@@ -84,7 +84,7 @@ export const handler = apiHandler(prescriptionRoutes, {
     const idempotency = idempotencyKey ? { institutionId: prescriberId, operation: ISSUE_OPERATION, key: idempotencyKey, hash: requestHash(body) } : undefined;
     // Retried only when racing requests with the same key collide: the retry finds the winner's record.
     return withRaceRetries(async () => {
-      const { nominated, enrolled, patient, knownDrugs, referral, idempotency: answered } = await store.loadIssueInputs({
+      const { nominated, enrolled, patient, knownDrugs, referral, openTherapies, idempotency: answered } = await store.loadIssueInputs({
         nominatedPharmacyId: body.nominatedPharmacyId,
         personId: body.personId,
         drugCodes: body.items.map((i) => i.drugCode),
@@ -100,6 +100,8 @@ export const handler = apiHandler(prescriptionRoutes, {
       }
       if (errors.length) throw problem('validation-failed', 'invalid body', errors);
       if (!enrolled) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
+      // Checked here to refuse before anything is counted; the write's condition holds it under races.
+      if (openTherapies.length) throw store.duplicateTherapy(openTherapies);
 
       const rx = newPrescription({
         ...body,
@@ -110,10 +112,13 @@ export const handler = apiHandler(prescriptionRoutes, {
         validityHours: provinceConfig().prescriptionValidityHours,
       });
       const answer = { status: 201, body: store.toApi(rx, principal), location: `/prescriptions/${rx.prescriptionId}` };
+      // Counted before the write and given back if it does not happen, so only issued ones count.
+      const limits = issueLimits(prescriberId, body.personId);
+      await take(limits, now);
       try {
-        const limits = issueLimits(prescriberId, body.personId).map((l) => limitCounter(l, now));
-        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now), limits);
+        await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now));
       } catch (err) {
+        await giveBack(limits, now);
         // A concurrent request with the same key won: answer as it did.
         if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, idempotency!.hash);
         throw err;

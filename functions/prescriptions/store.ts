@@ -66,12 +66,11 @@ export async function getPrescription(prescriptionId: string): Promise<Prescript
 
 /**
  * Writes a new prescription, its duplicate-therapy locks and its event; `idempotency`, the record of
- * the answer, goes first (see shared/idempotency); `limits`, the prescriber's rate counters.
+ * the answer, goes first (see shared/idempotency).
  */
-export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idempotency?: TxItem, limits: TxItem[] = []): Promise<void> {
+export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idempotency?: TxItem): Promise<void> {
   await writeTransaction([
     ...(idempotency ? [idempotency] : []),
-    ...limits,
     { write: { Put: { TableName: tableName(), Item: toItem(rx), ConditionExpression: 'attribute_not_exists(PK)' } } },
     ...rx.items.map(({ drugCode }, i): TxItem => ({
       write: {
@@ -82,9 +81,7 @@ export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idemp
         },
       },
       onConditionFailed: (open) =>
-        problem('conflict', `an open prescription of ${drugCode} for this person exists (${String(open?.prescriptionId)}): cancel it, or wait until it is dispensed or expires`, [
-          { path: `body.items.${i}.drugCode`, message: `open prescription ${String(open?.prescriptionId)} of ${drugCode}` },
-        ]),
+        duplicateTherapy([{ index: i, drugCode, prescriptionId: String(open?.prescriptionId) }]),
     })),
     outboxEvent(
       PrescriptionIssued,
@@ -99,6 +96,14 @@ export async function putIssued(rx: PrescriptionRecord, ctx: EventContext, idemp
     ),
   ]);
 }
+
+/** 409: the person has an open prescription of these drugs (named, so the prescriber can act). */
+export const duplicateTherapy = (open: ReadonlyArray<{ index: number; drugCode: string; prescriptionId: string }>) =>
+  problem(
+    'conflict',
+    `an open prescription of ${open.map((o) => `${o.drugCode} (${o.prescriptionId})`).join(', ')} for this person exists: cancel it, or wait until it is dispensed or expires`,
+    open.map((o) => ({ path: `body.items.${o.index}.drugCode`, message: `open prescription ${o.prescriptionId} of ${o.drugCode}` })),
+  );
 
 /** Raised when a reservation finds less stock than it read: the router picks again. */
 /** The stock read is gone (a racing route took it): a lost race like any other, so route again. */
@@ -452,6 +457,8 @@ const referralView = z.object({ personId: z.string(), fromInstitutionId: z.strin
 export interface IssueInputs {
   /** The record of an earlier answer to the same Idempotency-Key. */
   idempotency?: StoredItem;
+  /** Open prescriptions of these drugs for the person (duplicate therapy), by item index. */
+  openTherapies: Array<{ index: number; drugCode: string; prescriptionId: string }>;
   nominated?: InstitutionView;
   enrolled: boolean;
   /** The patient's name and masked ID, copied onto the prescription (a 处方 names its patient). */
@@ -478,10 +485,11 @@ export async function loadIssueInputs(q: {
     referral: q.referralId ? referralKey(q.referralId) : undefined,
   };
   const drugKeys = q.drugCodes.map(drugKey);
-  const found = await batchGet([...Object.values(keys).filter((k) => k !== undefined), ...drugKeys], {
+  const therapyKeys = q.drugCodes.map((d) => openTherapyKey(q.personId, d));
+  const found = await batchGet([...Object.values(keys).filter((k) => k !== undefined), ...drugKeys, ...therapyKeys], {
     consistent: true,
     // Only what the checks need, from each kind of item; of the person, the name and masked ID the prescription carries.
-    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked', ...IDEMPOTENCY_RECORD_FIELDS],
+    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'prescriptionId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked', ...IDEMPOTENCY_RECORD_FIELDS],
   });
   const get = (k: { PK: string; SK: string } | undefined) => (k ? found.get(keyOf(k)) : undefined);
   const institution = (k: { PK: string; SK: string } | undefined) => {
@@ -496,6 +504,7 @@ export async function loadIssueInputs(q: {
     patient: patientOf(get(keys.person)),
     knownDrugs: new Set(drugKeys.flatMap((k) => (found.has(keyOf(k)) ? [String(found.get(keyOf(k))!.drugCode)] : []))),
     referral: referral ? referralView.parse(referral) : undefined,
+    openTherapies: therapyKeys.flatMap((k, i) => (found.has(keyOf(k)) ? [{ index: i, drugCode: q.drugCodes[i]!, prescriptionId: String(found.get(keyOf(k))!.prescriptionId) }] : [])),
   };
 }
 

@@ -1,11 +1,13 @@
 // Fixed-window counters in the table: to limit how often something may happen per caller, per
-// person or per institution. `limitCounter` is one write of a transaction: it adds one to the
-// current window's counter unless the counter is at its limit, in which case the whole transaction
-// fails with 429 rate-limited and a Retry-After (the end of the window). Racing requests cannot pass
-// the limit together: the condition and the increment are one write.
+// person or per institution. `take` adds one to the current window's counter of each limit unless
+// one is at its maximum: then nothing stays counted and the caller gets 429 rate-limited with a
+// Retry-After (the end of the window). Each counter is one conditional UpdateItem, never part of a
+// transaction: a busy institution's counter is one hot item that every request touches, and
+// transactions on one item cancel each other under concurrency, where single updates queue up.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { epochSeconds } from './clock.ts';
-import { ddb, tableName, writeTransaction, type TxItem } from './db.ts';
+import { ddb, tableName } from './db.ts';
 import { HttpProblem } from './errors.ts';
 
 export interface Limit {
@@ -24,39 +26,55 @@ function windowOf(limit: Limit, now: Date): { start: number; end: number } {
 
 export const limitKey = (limit: Limit, now: Date) => ({ PK: `LIMIT#${limit.key}`, SK: String(windowOf(limit, now).start) });
 
-/** One write of a transaction: counts one more in the current window, or fails it with 429. */
-export function limitCounter(limit: Limit, now: Date): TxItem {
-  const { end } = windowOf(limit, now);
-  return {
-    write: {
-      Update: {
-        TableName: tableName(),
-        Key: limitKey(limit, now),
-        UpdateExpression: 'ADD #n :one SET expiresAt = :expires',
-        ConditionExpression: 'attribute_not_exists(#n) OR #n < :max',
-        ExpressionAttributeNames: { '#n': 'count' },
-        ExpressionAttributeValues: { ':one': 1, ':max': limit.max, ':expires': end + 3600 },
-      },
-    },
-    onConditionFailed: () => {
-      const retryAfter = Math.max(1, end - epochSeconds(now));
-      return new HttpProblem('rate-limited', `${limit.what}: at most ${limit.max} in ${limit.windowSeconds / 60} minutes; retry in ${retryAfter} s`, undefined, {
-        'retry-after': String(retryAfter),
-      });
-    },
-  };
+function rateLimited(limit: Limit, now: Date): HttpProblem {
+  const retryAfter = Math.max(1, windowOf(limit, now).end - epochSeconds(now));
+  const window = limit.windowSeconds >= 3600 ? `${limit.windowSeconds / 3600} hours` : `${limit.windowSeconds / 60} minutes`;
+  return new HttpProblem('rate-limited', `${limit.what}: at most ${limit.max} in ${window}; retry in ${retryAfter} s`, undefined, { 'retry-after': String(retryAfter) });
 }
 
-/** Counts one against each limit, all or nothing (429 if any is reached). */
+async function add(limit: Limit, now: Date, n: 1 | -1): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: limitKey(limit, now),
+      UpdateExpression: 'ADD #n :n SET expiresAt = :expires',
+      // Counting up stops at the maximum; giving back never goes below zero.
+      ConditionExpression: n > 0 ? 'attribute_not_exists(#n) OR #n < :max' : '#n > :zero',
+      ExpressionAttributeNames: { '#n': 'count' },
+      ExpressionAttributeValues: { ':n': n, ':expires': windowOf(limit, now).end + 3600, ...(n > 0 ? { ':max': limit.max } : { ':zero': 0 }) },
+    }),
+  );
+}
+
+/**
+ * Counts one against each limit (429 if any is at its maximum, with nothing left counted). Racing
+ * requests cannot pass a limit together: each increment is conditional on the count it makes.
+ */
 export async function take(limits: readonly Limit[], now: Date): Promise<void> {
-  await writeTransaction(limits.map((l) => limitCounter(l, now)));
+  const taken: Limit[] = [];
+  try {
+    for (const limit of limits) {
+      try {
+        await add(limit, now, 1);
+      } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) throw rateLimited(limit, now);
+        throw err;
+      }
+      taken.push(limit);
+    }
+  } catch (err) {
+    await giveBack(taken, now);
+    throw err;
+  }
 }
 
-/** Gives back what `take` counted (e.g. the attempt turned out not to count). */
+/** Gives back what `take` counted (the attempt turned out not to count, or failed). */
 export async function giveBack(limits: readonly Limit[], now: Date): Promise<void> {
   await Promise.all(
     limits.map((l) =>
-      ddb.send(new UpdateCommand({ TableName: tableName(), Key: limitKey(l, now), UpdateExpression: 'ADD #n :minus', ExpressionAttributeNames: { '#n': 'count' }, ExpressionAttributeValues: { ':minus': -1 } })),
+      add(l, now, -1).catch((err: unknown) => {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }),
     ),
   );
 }

@@ -45,7 +45,7 @@ async function ownVoucher(voucherId: string, who: Principal) {
 export const handler = apiHandler(voucherRoutes, {
   async activateVoucher({ body, principal, now, requestId }) {
     const hash = await nationalIdHash(body.nationalId);
-    // Counted before the check, all or nothing, so racing guesses cannot pass the limit together;
+    // Counted before the check (each count conditional on the one it makes), so racing guesses cannot pass the limit together;
     // a successful activation gives its count back.
     const limits = activationLimits(principal.sub, hash);
     await take(limits, now);
