@@ -84,6 +84,7 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title?: str
       description: description(r),
       tags: [r.tag],
       ...(r.auth === 'public' ? { security: [] } : { 'x-roles': r.auth }),
+      ...(r.person ? { 'x-person': r.person === 'pid' ? 'a channel caller acts for the person of its token (pid)' : `a channel caller's token acts for the person in ${r.person.in}.${r.person.name} (pid)` } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(body ? { requestBody: { required: !r.bodyOptional, content: { 'application/json': { schema: convert(body, 'input') } } } } : {}),
       responses,

@@ -31,6 +31,13 @@ export interface RouteDef {
    * one optionally (same key and body → the first answer).
    */
   readonly idempotencyKey?: 'required' | 'optional';
+  /**
+   * A route about one person (API.md "Tokens that act for one person"): a channel caller needs a
+   * token acting for that person (`pid`), the person named by this path or query parameter, or any
+   * person ('pid': the route acts for the token's own person); anyone else the route admits (an
+   * operator) is not limited by it. The HTTP chain checks it before any handler runs.
+   */
+  readonly person?: { readonly in: 'params' | 'query'; readonly name: string } | 'pid';
   readonly responses: Readonly<Record<number, z.ZodType | null>>;
   /** Per-method throttle below the stage's, for expensive routes (requests per second). */
   readonly throttle?: { readonly rate: number; readonly burst: number };

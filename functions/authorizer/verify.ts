@@ -60,7 +60,7 @@ export function tokenVerifier(config: VerifierConfig, keys: KeySet = createRemot
       const code = err instanceof errors.JOSEError ? err.code : 'ERR_MALFORMED';
       throw new TokenRejected(code);
     }
-    const claims = principal.safeParse({ sub: payload.sub, role: payload.role, inst: payload.inst, prov: payload.prov });
+    const claims = principal.safeParse({ sub: payload.sub, role: payload.role, inst: payload.inst, prov: payload.prov, pid: payload.pid });
     if (!claims.success) throw new TokenRejected('ERR_CLAIMS_INVALID');
     if (claims.data.prov !== config.province) throw new TokenRejected('ERR_WRONG_PROVINCE');
     return claims.data;

@@ -83,6 +83,14 @@ export function errorToResponse(err: unknown): APIGatewayProxyResult {
   return problemResponse(new HttpProblem('internal-error', 'an unexpected error occurred; it has been logged'));
 }
 
+/** A channel caller on a person's route acts for that person (the token's pid), else 403. */
+function checkPerson(scope: NonNullable<RouteDef['person']>, caller: Principal, parts: { params: unknown; query: unknown }): void {
+  if (!caller.pid) throw problem('forbidden', 'this route needs a token acting for a person (pid)');
+  if (scope === 'pid') return;
+  const named = (parts[scope.in] as Record<string, unknown> | undefined)?.[scope.name];
+  if (named !== caller.pid) throw problem('forbidden', 'the token acts for another person');
+}
+
 function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, where: string): Infer<S> {
   if (!schema) return undefined as Infer<S>;
   const result = schema.safeParse(value ?? {});
@@ -137,6 +145,7 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
 
     const params = parsePart(route.params, event.pathParameters, 'path');
     const query = parsePart(route.query, event.queryStringParameters, 'query');
+    if (route.person && caller?.role === 'channel') checkPerson(route.person, caller, { params, query });
     const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (event.body && Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') > limit) {
       throw problem('payload-too-large', `the body exceeds ${limit} bytes for ${route.operationId}`);

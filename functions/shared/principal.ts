@@ -1,7 +1,7 @@
 // Who is calling. The authorizer (functions/authorizer) verifies the JWT and passes these claims
 // as its context; handlers read them from requestContext.authorizer and never see the token.
 import * as z from 'zod';
-import { role } from '#schemas/common';
+import { role, serverId } from '#schemas/common';
 import { principalSubject } from '#schemas/route';
 
 export const principal = z
@@ -10,8 +10,11 @@ export const principal = z
     role,
     inst: z.string().min(1).optional(),
     prov: z.string().min(1),
+    /** A channel app acting for one person it has verified (real-name check in the app): that personId. */
+    pid: serverId.optional(),
   })
-  .refine((p) => p.role === 'operator' || p.role === 'channel' || !!p.inst, 'institution roles need inst');
+  .refine((p) => p.role === 'operator' || p.role === 'channel' || !!p.inst, 'institution roles need inst')
+  .refine((p) => p.pid === undefined || p.role === 'channel', 'only channel tokens act for a person (pid)');
 export type Principal = z.infer<typeof principal>;
 
 /** The authorizer context is a flat string map; empty strings stand for absent claims. */
@@ -22,10 +25,11 @@ export function principalFromContext(ctx: Record<string, unknown> | null | undef
     role: ctx.role,
     inst: ctx.inst || undefined,
     prov: ctx.prov,
+    pid: ctx.pid || undefined,
   });
   return parsed.success ? parsed.data : undefined;
 }
 
 export function principalToContext(p: Principal): Record<string, string> {
-  return { sub: p.sub, role: p.role, inst: p.inst ?? '', prov: p.prov };
+  return { sub: p.sub, role: p.role, inst: p.inst ?? '', prov: p.prov, pid: p.pid ?? '' };
 }

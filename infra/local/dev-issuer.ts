@@ -40,6 +40,8 @@ export const jwks = (keys: KeyFile) => ({ keys: [keys.publicJwk] });
 export interface TokenRequest {
   role: Role;
   institution?: string;
+  /** Channel tokens only: the personId the app acts for (the `pid` claim). */
+  person?: string;
   province: Pick<ProvinceRuntime, 'code' | 'tokenMaxAgeHours'>;
   subject?: string;
   /** Default and upper bound: the province's tokenMaxAgeHours, past which the authorizer refuses a token anyway. */
@@ -51,7 +53,7 @@ export async function signToken(keys: KeyFile, req: TokenRequest): Promise<strin
   const ttl = req.ttlSeconds ?? maxAge;
   if (!(ttl > 0 && ttl <= maxAge)) throw new RangeError(`a token's lifetime must be 1..${maxAge} seconds (the province's tokenMaxAgeHours)`);
   const key = await importJWK(keys.privateJwk, 'ES256');
-  return new SignJWT({ role: req.role, prov: req.province.code, ...(req.institution ? { inst: req.institution } : {}) })
+  return new SignJWT({ role: req.role, prov: req.province.code, ...(req.institution ? { inst: req.institution } : {}), ...(req.person ? { pid: req.person } : {}) })
     .setProtectedHeader({ alg: 'ES256', kid: keys.kid, typ: 'JWT' })
     .setIssuer(devIssuerFor(req.province.code))
     .setAudience(DEV_AUDIENCE)

@@ -60,7 +60,7 @@ export interface Runtime {
   province: ProvinceConfig;
   bus: LocalBus;
   poller: StreamPoller;
-  token(role: Role, institution?: string, opts?: { ttlSeconds?: number; subject?: string }): Promise<string>;
+  token(role: Role, institution?: string, opts?: { ttlSeconds?: number; subject?: string; person?: string }): Promise<string>;
   /** Runs a scheduled consumer now, as if its schedule fired at `time`. */
   runSchedule(name: string, time?: Date): Promise<void>;
   /** Waits until the stream is drained and the bus has nothing in flight. */

@@ -20,6 +20,8 @@ export interface TestRuntime extends Runtime {
   /** fetch against the runtime with a token for `who` (or none). */
   call(who: Caller | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   as(role: Role, institution?: string): Promise<Caller>;
+  /** A channel app's token acting for one person (the `pid` claim). */
+  asPerson(personId: string, app?: string): Promise<Caller>;
 }
 
 export interface Caller {
@@ -48,6 +50,9 @@ export async function startTestRuntime(o: RuntimeOptions = {}): Promise<TestRunt
     db,
     async as(role: Role, institution?: string) {
       return { token: await rt.token(role, institution) };
+    },
+    async asPerson(personId: string, app = 'channel:dev') {
+      return { token: await rt.token('channel', undefined, { person: personId, subject: app }) };
     },
     async call(who: Caller | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
       const res = await fetch(rt.url + path, {

@@ -35,8 +35,8 @@ async function jwksUrl(keys: Signer[]): Promise<string> {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function token(s: Signer, o: { iat?: number | null; exp?: number; kid?: boolean; sub?: string } = {}) {
-  const jwt = new SignJWT({ role: 'operator', prov: 'ZJ' })
+function token(s: Signer, o: { iat?: number | null; exp?: number; kid?: boolean; sub?: string; claims?: Record<string, unknown> } = {}) {
+  const jwt = new SignJWT(o.claims ?? { role: 'operator', prov: 'ZJ' })
     .setProtectedHeader({ alg: s.alg, ...(o.kid === false ? {} : { kid: s.kid }) })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -70,6 +70,13 @@ describe('token verifier', () => {
   it('accepts a fresh token, with or without a kid when the set holds one key', async () => {
     expect(await reason(oneKey(await token(a)))).toBe('accepted');
     expect(await reason(oneKey(await token(a, { kid: false })))).toBe('accepted');
+  });
+
+  it('a channel token may act for one person (pid); no other role may carry one, nor a malformed one', async () => {
+    expect(await oneKey(await token(a, { claims: { role: 'channel', prov: 'ZJ', pid: 'p_abcdefgh' } }))).toMatchObject({ role: 'channel', pid: 'p_abcdefgh' });
+    for (const claims of [{ role: 'operator', prov: 'ZJ', pid: 'p_abcdefgh' }, { role: 'clinic', inst: 'clinic-lingyin', prov: 'ZJ', pid: 'p_abcdefgh' }, { role: 'channel', prov: 'ZJ', pid: 'p/../x' }]) {
+      expect(await reason(oneKey(await token(a, { claims })))).toBe('TokenRejected: ERR_CLAIMS_INVALID');
+    }
   });
 
   it('refuses a token issued longer ago than the province allows, even with a later exp', async () => {
