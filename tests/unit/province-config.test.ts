@@ -44,7 +44,8 @@ describe('province configs', () => {
   });
 
   it('lets Hong Kong, Macao and Taiwan use the aws partition; refuses a code that is no province', () => {
-    for (const code of ['HK', 'MO', 'TW']) expect(issues(code, { partition: 'aws', region: 'ap-east-1' })).toBe('accepted');
+    // (Without NX's China console settings: an ICP domain and an IAM certificate are aws-cn's.)
+    for (const code of ['HK', 'MO', 'TW']) expect(issues(code, { partition: 'aws', region: 'ap-east-1', console: { displayName: code } })).toBe('accepted');
     expect(issues('HK', { partition: 'aws', region: 'cn-north-1' })).toMatch(/region cn-north-1 is not in partition aws/);
     expect(issues('ZHJ', { partition: 'aws', region: 'ap-east-1' })).toMatch(/code: ZHJ is not an ISO 3166-2:CN province code/);
   });
@@ -73,7 +74,8 @@ describe('province configs', () => {
 
 describe('console settings', () => {
   const nx = () => JSON.parse(readFileSync(join(import.meta.dirname, '../../infra/provinces/NX.json'), 'utf8'));
-  const zj = () => JSON.parse(readFileSync(join(import.meta.dirname, '../../infra/provinces/ZJ.json'), 'utf8'));
+  // The aws partition: the HK test fixture (every deployable province is in aws-cn).
+  const zj = () => JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/provinces/HK.json'), 'utf8'));
 
   it('aws-cn needs an ICP-licensed domain, its licence number and an IAM server certificate, and says so', () => {
     const { console: _c, ...withoutConsole } = nx();
@@ -83,10 +85,10 @@ describe('console settings', () => {
   });
 
   it('aws takes no console domain, or one with an ACM certificate in us-east-1', () => {
-    expect(parseProvinceFile('/x/ZJ.json', JSON.stringify(zj())).console).toMatchObject({ clientId: 'consortium-console', displayName: '浙江省' });
-    const half = { ...zj(), console: { domainName: 'console.zj.example.com' } };
-    expect(() => parseProvinceFile('/x/ZJ.json', JSON.stringify(half))).toThrow(/console\.certificate: console\.domainName and console\.certificate go together/);
-    const wrongRegion = { ...zj(), console: { domainName: 'console.zj.example.com', certificate: { acmCertificateArn: 'arn:aws:acm:ap-east-1:123456789012:certificate/abc' } } };
-    expect(() => parseProvinceFile('/x/ZJ.json', JSON.stringify(wrongRegion))).toThrow(/us-east-1/);
+    expect(parseProvinceFile('/x/HK.json', JSON.stringify(zj())).console).toMatchObject({ clientId: 'consortium-console' });
+    const half = { ...zj(), console: { domainName: 'console.hk.example.com' } };
+    expect(() => parseProvinceFile('/x/HK.json', JSON.stringify(half))).toThrow(/console\.certificate: console\.domainName and console\.certificate go together/);
+    const wrongRegion = { ...zj(), console: { domainName: 'console.hk.example.com', certificate: { acmCertificateArn: 'arn:aws:acm:ap-east-1:123456789012:certificate/abc' } } };
+    expect(() => parseProvinceFile('/x/HK.json', JSON.stringify(wrongRegion))).toThrow(/us-east-1/);
   });
 });
