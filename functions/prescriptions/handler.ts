@@ -1,9 +1,9 @@
 // Prescription routes: issue, read, worklists, the pharmacy's review and dispense, the prescriber's
 // cancel, and pharmacy stock. Routing itself is asynchronous (router.ts).
 import { prescriptionRoutes } from '#schemas/prescriptions';
-import { withRaceRetries, type TxItem } from '#shared/db';
+import { TransactionConflict, withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
-import { problem } from '#shared/errors';
+import { HttpProblem, problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
@@ -60,6 +60,17 @@ const ISSUE_OPERATION = 'issue-prescription';
 const ISSUE_RETRIES = 10;
 
 /**
+ * A limit reached while requests with the same Idempotency-Key are in flight: each twin holds a count
+ * until it finds the winner's record, so this is retried as a race (the retry replays the winner) and
+ * answered 429 only if the limit still holds.
+ */
+class LimitedWhileTwinsInFlight extends TransactionConflict {
+  constructor(readonly limited: HttpProblem) {
+    super(limited.message);
+  }
+}
+
+/**
  * How often one institution may prescribe, in all and for one person (each prescription reserves
  * stock and messages the patient).
  */
@@ -114,7 +125,9 @@ export const handler = apiHandler(prescriptionRoutes, {
       const answer = { status: 201, body: store.toApi(rx, principal), location: `/prescriptions/${rx.prescriptionId}` };
       // Counted before the write and given back if it does not happen, so only issued ones count.
       const limits = issueLimits(prescriberId, body.personId);
-      await take(limits, now);
+      await take(limits, now).catch((err: unknown) => {
+        throw idempotency && err instanceof HttpProblem && err.slug === 'rate-limited' ? new LimitedWhileTwinsInFlight(err) : err;
+      });
       try {
         await store.putIssued(rx, { now, correlationId: requestId }, idempotency && idempotencyRecord(idempotency, answer, now));
       } catch (err) {
@@ -124,7 +137,9 @@ export const handler = apiHandler(prescriptionRoutes, {
         throw err;
       }
       return { status: answer.status, body: answer.body, headers: { location: answer.location } };
-    }, ISSUE_RETRIES);
+    }, ISSUE_RETRIES).catch((err: unknown) => {
+      throw err instanceof LimitedWhileTwinsInFlight ? err.limited : err;
+    });
   },
 
   async getPrescription({ params, principal }) {

@@ -55,15 +55,27 @@ function withOldImageOnFailure(write: TxWrite): TxWrite {
   return { [kind!]: { ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...op } } as TxWrite;
 }
 
-/** Retries `attempt` when it lost a race (TransactionConflict), recomputing from fresh reads each time. */
-export async function withRaceRetries<T>(attempt: () => Promise<T>, retries = 5): Promise<T> {
+/**
+ * Racing writers give up together within this: a request answers (409 conflict, retry) well inside
+ * its function's timeout instead of timing out mid-retry on a busy engine.
+ */
+export const RACE_BUDGET_MS = 5_000;
+
+/**
+ * Retries `attempt` when it lost a race (TransactionConflict), recomputing from fresh reads each time:
+ * at most `retries` times and not past `budgetMs`, with exponential backoff and full jitter (AWS's
+ * advice) so that many racers spread out instead of colliding again in the same instant.
+ */
+export async function withRaceRetries<T>(attempt: () => Promise<T>, retries = 5, budgetMs = RACE_BUDGET_MS): Promise<T> {
+  const started = Date.now();
   for (let i = 0; ; i++) {
     try {
       return await attempt();
     } catch (err) {
       if (!(err instanceof TransactionConflict) || i >= retries) throw err;
-      // Jittered, growing, capped: many racers spread out without any one waiting long.
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * Math.min(i + 1, 10)));
+      const delay = Math.random() * Math.min(500, 10 * 2 ** i);
+      if (Date.now() - started + delay > budgetMs) throw err;
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

@@ -75,6 +75,11 @@ export function errorToResponse(err: unknown): APIGatewayProxyResult {
     logger.warn('throttled by a dependency', { errorName: name });
     return problemResponse(new HttpProblem('service-unavailable', 'the platform is busy; retry in a moment', undefined, { 'retry-after': '1' }));
   }
+  // middy's early answer before the function's own timeout: the platform is overloaded, not broken.
+  if (name === 'TimeoutError') {
+    logger.error('the function ran out of time', err as Error);
+    return problemResponse(new HttpProblem('service-unavailable', 'the platform is busy; retry in a moment', undefined, { 'retry-after': '1' }));
+  }
   if (name === 'TransactionConflict') {
     return problemResponse(new HttpProblem('conflict', 'a concurrent request changed the same record; retry'));
   }
