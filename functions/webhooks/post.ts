@@ -51,7 +51,7 @@ export function postTo(
       // A connection per attempt: nothing pooled across receivers.
       agent: false,
     });
-    const deadline = setTimeout(() => finish({ ok: false, error: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
+    const deadline = setTimeout(() => finish({ ok: false, error: `no answer within ${Number((timeoutMs / 1000).toFixed(1))} s` }), timeoutMs);
     req.on('response', (res) => {
       const statusCode = res.statusCode ?? 0;
       // The body is never read: the socket closes with the answer's head.
