@@ -7,6 +7,7 @@ import {
 } from './prescriptions.ts';
 import { notifiedEvents } from '../functions/notifications/templates.ts';
 import { referralEvents, settlementEvents } from '../functions/overview/counters.ts';
+import { webhookEvents } from './audience.ts';
 
 export interface Subscription {
   readonly rule: string;
@@ -57,6 +58,15 @@ export const subscriptions: readonly Subscription[] = [
     description: 'Patient-facing events into the notifications outbox (SMS)',
     pattern: patternFor(...notifiedEvents),
     target: 'notifier',
+  },
+
+  // ── webhooks ──
+  {
+    // Every event about an institution's objects (events/audience.ts); subscriptions choose among them.
+    rule: 'webhook-fanout',
+    description: "Events about clinics', hospitals' and pharmacies' own objects, to their webhook subscriptions",
+    pattern: patternFor(...webhookEvents),
+    target: 'webhookFanout',
   },
 ];
 

@@ -1,11 +1,14 @@
 // Every Lambda function of a province stack, stated once: where its code is and what it may touch.
 // The CDK stack (infra/stack) and the local runtime (infra/local) are both built from this table.
+import { webhookAttempts, type ProvinceRuntime } from '../schemas/province.ts';
+
 export type SecretName = 'piiKey' | 'voucherKey';
 
 export interface FunctionDef {
   readonly entry: string;
   readonly description: string;
-  readonly kind: 'api' | 'authorizer' | 'stream' | 'consumer' | 'scheduled';
+  /** queue: invoked with batches from an SQS queue of its own (an event source mapping; locally infra/local/queue.ts). */
+  readonly kind: 'api' | 'authorizer' | 'stream' | 'consumer' | 'scheduled' | 'queue';
   /** Table access: read, or read and write. */
   readonly table?: 'read' | 'readwrite';
   /** Indexes queried (least privilege: only these index ARNs are granted). */
@@ -16,6 +19,19 @@ export interface FunctionDef {
   readonly timeoutSeconds?: number;
   /** Caps parallel executions where a consumer must not overrun the table or a hot item. */
   readonly reservedConcurrency?: number;
+  /** kind 'queue': its queue. A message received `attempts` times without success goes to the queue's DLQ. */
+  readonly queue?: {
+    readonly batchSize: number;
+    /** Concurrent batches (the event source mapping's maximum concurrency, 2..1000). */
+    readonly maxConcurrency: number;
+    readonly attempts: (province: ProvinceRuntime) => number;
+  };
+  /** Queue consumers (kind 'queue') this function sends messages to. */
+  readonly sendsTo?: readonly string[];
+  /** The webhook secrets key (KMS): encrypt new secrets, or decrypt them to sign. */
+  readonly webhookKey?: 'encrypt' | 'decrypt';
+  /** Calls hosts outside AWS over the internet (receivers of webhooks), not only AWS APIs. */
+  readonly internetEgress?: boolean;
 }
 
 export const functionCatalog = {
@@ -141,6 +157,47 @@ export const functionCatalog = {
     table: 'readwrite',
     reservedConcurrency: 5,
   },
+
+  // ── webhooks ──
+  webhooks: {
+    entry: 'functions/webhooks/handler.ts',
+    description: 'Webhook subscriptions of clinics, hospitals and pharmacies, and their recent deliveries',
+    kind: 'api',
+    table: 'readwrite',
+    webhookKey: 'encrypt',
+  },
+  webhookFanout: {
+    entry: 'functions/webhooks/fanout.ts',
+    description: 'Finds the webhook subscriptions of the institutions an event is about and queues one delivery each',
+    kind: 'consumer',
+    table: 'readwrite',
+    sendsTo: ['webhookSender'],
+    reservedConcurrency: 5,
+  },
+  webhookSender: {
+    entry: 'functions/webhooks/sender.ts',
+    description: 'Delivers queued webhook messages (Standard Webhooks), retrying with backoff, then dead-lettering',
+    kind: 'queue',
+    table: 'readwrite',
+    webhookKey: 'decrypt',
+    internetEgress: true,
+    // A batch's deliveries go out in parallel, each at most timeoutSeconds (≤ 5 s).
+    timeoutSeconds: 30,
+    queue: { batchSize: 10, maxConcurrency: 10, attempts: (p) => webhookAttempts(p.webhooks) },
+    reservedConcurrency: 10,
+  },
 } as const satisfies Record<string, FunctionDef>;
 
 export type FunctionName = keyof typeof functionCatalog;
+
+/**
+ * The environment variable holding the URL of a queue consumer's queue (webhookSender →
+ * WEBHOOK_SENDER_QUEUE_URL), set for the consumer and for every function that sends to it.
+ */
+export const queueUrlEnv = (consumer: string) => `${consumer.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_QUEUE_URL`;
+
+/**
+ * A queue's visibility timeout: six times its consumer's timeout, as AWS advises for Lambda event
+ * sources, so a batch still running is never handed to a second invocation.
+ */
+export const queueVisibilitySeconds = (def: FunctionDef) => 6 * (def.timeoutSeconds ?? 10);

@@ -138,6 +138,7 @@ const tagDescriptions: Record<string, string | undefined> = {
   vouchers: 'Insurance e-vouchers: activation, QR codes, settlement, reversal, reconciliation',
   referrals: 'Two-way referrals between clinics and hospitals',
   prescriptions: 'E-prescriptions routed to pharmacies: review, dispensing, stock',
+  webhooks: "Signed webhooks (Standard Webhooks) to clinics', hospitals' and pharmacies' own systems: subscriptions and their recent deliveries",
 };
 
 function relink(schema: Json): Json {

@@ -36,6 +36,35 @@ export const reimbursementPolicy = z
   .strict();
 export type ReimbursementPolicy = z.infer<typeof reimbursementPolicy>;
 
+/**
+ * Waits before each retry of a webhook delivery after a failed attempt (seconds): the Standard
+ * Webhooks schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), eight attempts over 27.6 hours.
+ */
+export const STANDARD_WEBHOOK_RETRY_DELAYS = [5, 300, 1800, 7200, 18000, 36000, 36000];
+/** A retry waits by hiding its SQS message, at most 12 h after each receive: 11 h leaves room. */
+const MAX_WEBHOOK_RETRY_DELAY = 11 * 3600;
+/** API.md: retried with backoff for at least 24 h in AWS before it is dead-lettered. */
+export const MIN_WEBHOOK_RETRY_WINDOW = 24 * 3600;
+
+/** Outbound webhooks (functions/webhooks): which hosts, how long an attempt waits, the retries. */
+export const webhookSettings = z
+  .object({
+    /**
+     * Hosts (as the URL writes them) that may be called over http and whose addresses are not
+     * checked against the private ranges: none in AWS; the local runtime allows 127.0.0.1.
+     */
+    allowedHosts: z.array(z.string().min(1).max(253)).max(20).default([]),
+    /** The longest one attempt may take: connecting, sending and the answer's head. */
+    timeoutSeconds: z.number().int().min(1).max(5).default(5),
+    /** Wait before each retry; attempts = length + 1, then the delivery is dead-lettered. */
+    retryDelaysSeconds: z.array(z.number().int().min(0).max(MAX_WEBHOOK_RETRY_DELAY)).min(1).max(12).default(STANDARD_WEBHOOK_RETRY_DELAYS),
+  })
+  .strict();
+export type WebhookSettings = z.infer<typeof webhookSettings>;
+
+/** Attempts in all before a delivery is dead-lettered (the delivery queue's maxReceiveCount). */
+export const webhookAttempts = (s: WebhookSettings) => s.retryDelaysSeconds.length + 1;
+
 export const provinceRuntime = z
   .object({
     code: z.string().regex(/^[A-Z]{2,8}$/, 'upper-case letters, 2..8'),
@@ -59,6 +88,7 @@ export const provinceRuntime = z
       })
       .strict()
       .prefault({}),
+    webhooks: webhookSettings.prefault({}),
   })
   .strict();
 export type ProvinceRuntime = z.infer<typeof provinceRuntime>;
@@ -130,6 +160,10 @@ export const provinceConfig = provinceRuntime
     if (c.partition === 'aws' && c.region.startsWith('cn-')) {
       ctx.addIssue({ code: 'custom', path: ['region'], message: `region ${c.region} is not in partition aws` });
     }
+    const retryWindow = c.webhooks.retryDelaysSeconds.reduce((a, b) => a + b, 0);
+    if (retryWindow < MIN_WEBHOOK_RETRY_WINDOW) {
+      ctx.addIssue({ code: 'custom', path: ['webhooks', 'retryDelaysSeconds'], message: `retries span ${retryWindow} s: a deployed province retries webhook deliveries for at least 24 h (${MIN_WEBHOOK_RETRY_WINDOW} s)` });
+    }
     const con = c.console;
     const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['console', field], message });
     if (c.partition === 'aws-cn') {
@@ -147,6 +181,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing, webhooks } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing, webhooks };
 }

@@ -7,9 +7,10 @@ import { prescriptionRoutes } from './prescriptions.ts';
 import { referralRoutes } from './referrals.ts';
 import type { RouteDef } from './route.ts';
 import { voucherRoutes } from './vouchers.ts';
+import { webhookRoutes } from './webhooks.ts';
 
 // The same table as a tuple type: the console's API client derives each operation's path, input
 // and output types from it.
-export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes] as const;
+export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes, ...webhookRoutes] as const;
 
 export const routes: readonly RouteDef[] = typedRoutes;

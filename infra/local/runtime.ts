@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, DynamoDBBatchResponse } from 'aws-lambda';
-import { functionCatalog, type FunctionName } from '../../functions/catalog.ts';
+import { functionCatalog, queueVisibilitySeconds, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
 import { notificationsIn } from '../../functions/notifications/stream.ts';
 import { createTableInput, outboxStreamFilter, tableKeys } from '../../functions/shared/table.ts';
@@ -19,12 +19,14 @@ import type { Role } from '../../schemas/common.ts';
 import { functionEnvironment } from '../function-env.ts';
 import { loadProvince } from '../provinces/load.ts';
 import { startApiServer } from './api-server.ts';
-import { startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
+import { queueUrlFor, startAwsEndpoint, type AwsEndpoint } from './aws-endpoint.ts';
 import { LocalBus, type BusEvent, type RetryPolicy } from './bus.ts';
 import { parseJson, problem, refuseScheduleRequest, scheduleRequest } from './local-admin.ts';
 import { DEV_AUDIENCE, devIssuerFor, jwks, loadOrCreateKeys, signToken } from './dev-issuer.ts';
 import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { invoke } from './lambda.ts';
+import { LocalKms } from './kms.ts';
+import { LocalQueue } from './queue.ts';
 import { consoleFiles } from './console-files.ts';
 import { CONSOLE_CLIENT_ID, devOidc } from './oidc.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
@@ -51,6 +53,17 @@ export interface RuntimeOptions {
   configure?: (province: ProvinceConfig) => ProvinceConfig;
 }
 
+/**
+ * Webhooks on this machine: receivers on http://127.0.0.1 are allowed, and a failing delivery is
+ * retried over minutes, not a day (WEBHOOK_RETRY_DELAYS_SECONDS=5,60,600 to choose).
+ */
+export const LOCAL_WEBHOOK_RETRY_DELAYS = [5, 30, 120, 600];
+function localWebhooks(p: ProvinceConfig): ProvinceConfig {
+  const fromEnv = process.env.WEBHOOK_RETRY_DELAYS_SECONDS?.split(',').map(Number);
+  const retryDelaysSeconds = fromEnv?.length && fromEnv.every((n) => Number.isInteger(n) && n >= 0) ? fromEnv : LOCAL_WEBHOOK_RETRY_DELAYS;
+  return { ...p, webhooks: { ...p.webhooks, allowedHosts: [...new Set([...p.webhooks.allowedHosts, '127.0.0.1'])], retryDelaysSeconds } };
+}
+
 export interface Runtime {
   url: string;
   /** The DynamoDB Local endpoint (inspect the table with any SDK or the AWS CLI's --endpoint-url). */
@@ -59,6 +72,8 @@ export interface Runtime {
   tableName: string;
   province: ProvinceConfig;
   bus: LocalBus;
+  /** The SQS queue of each queue consumer (kind 'queue'), by the consumer's name. */
+  queues: Record<string, LocalQueue>;
   poller: StreamPoller;
   token(role: Role, institution?: string, opts?: { ttlSeconds?: number; subject?: string; person?: string }): Promise<string>;
   /** Runs a scheduled consumer now, as if its schedule fired at `time`. */
@@ -82,7 +97,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const log = o.log ?? (() => undefined);
   const dataDir = resolve(o.dataDir ?? process.env.DATA_DIR ?? join(projectRoot, '.data'));
   ensurePrivateDir(dataDir);
-  const loaded = loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ');
+  const loaded = localWebhooks(loadProvince(o.province ?? process.env.PROVINCE ?? 'ZJ'));
   const province = o.configure ? o.configure(loaded) : loaded;
   const tableName = o.tableName ?? `consortium-${province.code}`;
   const busName = `consortium-${province.code}`;
@@ -116,10 +131,33 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       log,
     });
     stops.push(() => bus.stop());
+    // One SQS queue per queue consumer, with the redrive and visibility settings the stack gives it.
+    const queueConsumers = (Object.entries(functionCatalog) as Array<[FunctionName, FunctionDef]>).filter(([, d]) => d.kind === 'queue' && d.queue);
+    const queues = Object.fromEntries(
+      queueConsumers.map(([name, def]) => [
+        name,
+        new LocalQueue({
+          name: `consortium-${province.code}-${name}`,
+          visibilityTimeoutSeconds: queueVisibilitySeconds(def),
+          maxReceiveCount: def.queue!.attempts(runtimePart(province)),
+          journalPath: join(dataDir, 'queues', `${name}.jsonl`),
+          deadLetterPath: join(dataDir, 'queues', `${name}-dead-letters.jsonl`),
+          log,
+        }),
+      ]),
+    ) as Record<string, LocalQueue>;
+    stops.push(async () => {
+      for (const q of Object.values(queues)) await q.stop();
+    });
+    const webhookKeyId = `arn:aws:kms:${province.region}:000000000000:key/local-webhook-secrets`;
     const endpoint: AwsEndpoint = await startAwsEndpoint(
       bus,
       { [secretIds.piiKey]: secretValues.piiKey, [secretIds.voucherKey]: secretValues.voucherKey },
       { accessKeyId: credentials.accessKeyId, region: province.region },
+      {
+        kms: new LocalKms({ [webhookKeyId]: Buffer.from(secretValues.webhookKey, 'base64') }),
+        queues: Object.fromEntries(Object.values(queues).map((q) => [q.o.name, q])),
+      },
     );
     stops.push(() => endpoint.close());
 
@@ -183,6 +221,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       issuer: devIssuerFor(province.code),
       audience: DEV_AUDIENCE,
       secretIds,
+      webhookKeyId,
+      queueUrls: Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, queueUrlFor(endpoint.url, q.o.name)])),
       logLevel: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     };
     for (const name of Object.keys(functionCatalog) as FunctionName[]) Object.assign(process.env, functionEnvironment(name, envInputs));
@@ -194,6 +234,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       AWS_ENDPOINT_URL_DYNAMODB: ddbEndpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint.url,
+      AWS_ENDPOINT_URL_KMS: endpoint.url,
+      AWS_ENDPOINT_URL_SQS: endpoint.url,
     });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
@@ -227,6 +269,13 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     stops.push(() => smsPrinter.stop());
     const recovered = bus.recover();
     if (recovered) log(`bus: re-queued ${recovered} deliveries accepted before the last stop`);
+    // The event source mappings of the queue consumers.
+    for (const [name, def] of queueConsumers) {
+      const q = queues[name]!;
+      const left = q.recover();
+      if (left) log(`queue ${q.o.name}: ${left} messages kept from the last run`);
+      q.startConsumer((event) => invoke(name, event), { batchSize: def.queue!.batchSize, maxConcurrency: def.queue!.maxConcurrency, region: province.region });
+    }
 
     const runtime: Runtime = {
       url: apiUrl,
@@ -235,6 +284,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       tableName,
       province,
       bus,
+      queues,
       poller,
       token: (role, institution, opts) => signToken(keys, { role, institution, province, ...opts }),
       async runSchedule(name, time = new Date()) {
@@ -248,13 +298,14 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       },
       async settle() {
         // Pollers run every 50–250 ms; two quiet passes in a row (nothing new read by either stream
-        // poller, nothing in flight on the bus) mean nothing is moving.
+        // poller, nothing in flight on the bus or left on a queue, retries included) mean nothing is moving.
         let quiet = 0;
         let seen = '';
         while (quiet < 2) {
           await new Promise((r) => setTimeout(r, 300));
           await bus.idle();
-          const now = `${poller.handled}/${smsPrinter.handled}`;
+          for (const q of Object.values(queues)) await q.idle();
+          const now = `${poller.handled}/${smsPrinter.handled}/${Object.values(queues).map((q) => q.delivered + q.deadLettered).join('/')}`;
           quiet = now === seen ? quiet + 1 : 0;
           seen = now;
         }
@@ -290,11 +341,18 @@ function busRetryFromEnv(): Partial<RetryPolicy> {
   return seconds > 0 ? { maxEventAgeMs: seconds * 1000 } : {};
 }
 
-function loadOrCreateSecrets(dataDir: string): { piiKey: string; voucherKey: string } {
+type LocalSecrets = { piiKey: string; voucherKey: string; webhookKey: string };
+/** The local secrets and key material; one missing from an older DATA_DIR is made and added. */
+function loadOrCreateSecrets(dataDir: string): LocalSecrets {
   const file = join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { piiKey: string; voucherKey: string };
-  const secrets = { piiKey: randomBytes(32).toString('base64'), voucherKey: randomBytes(32).toString('base64') };
-  writeFileSync(file, JSON.stringify(secrets), { mode: PRIVATE_FILE_MODE });
+  const kept = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {}) as Partial<LocalSecrets>;
+  const secrets: LocalSecrets = {
+    piiKey: kept.piiKey ?? randomBytes(32).toString('base64'),
+    voucherKey: kept.voucherKey ?? randomBytes(32).toString('base64'),
+    // The local KMS key that encrypts webhook signing secrets.
+    webhookKey: kept.webhookKey ?? randomBytes(32).toString('base64'),
+  };
+  if (Object.keys(kept).length !== Object.keys(secrets).length) writeFileSync(file, JSON.stringify(secrets), { mode: PRIVATE_FILE_MODE });
   return secrets;
 }
 

@@ -93,10 +93,15 @@ export class ConsortiumFunction extends Construct {
         id: 'AwsSolutions::AwsSolutions-L1',
         reason: 'Pinned to nodejs24.x, the runtime the bundles target (esbuild target node24) and CI runs the suite on; upgrades are deliberate',
       },
-      {
-        id: 'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',
-        reason: 'The function reaches only AWS APIs (DynamoDB, EventBridge, Secrets Manager) over TLS with IAM auth; there is no private network resource to protect',
-      },
+      def.internetEgress
+        ? {
+            id: 'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',
+            reason: 'It calls institutions\' public HTTPS endpoints and AWS APIs; no private resource is reachable or wanted: functions/webhooks/url-guard.ts refuses private, loopback, link-local and metadata addresses (after DNS, connecting to the checked address), and a VPC would only add a NAT',
+          }
+        : {
+            id: 'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',
+            reason: 'The function reaches only AWS APIs (DynamoDB, EventBridge, Secrets Manager, KMS, SQS) over TLS with IAM auth; there is no private network resource to protect',
+          },
       {
         id: 'HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy',
         reason: 'The policy belongs to this function\'s own role and lists only its actions and resources; a managed policy would be reusable by roles it was not written for',
@@ -110,6 +115,12 @@ export class ConsortiumFunction extends Construct {
           reason: 'Bounded by the API stage throttle; reserving concurrency for request paths would take it from the account pool that other provinces share',
         },
       );
+    }
+    if (def.kind === 'queue') {
+      Validations.of(this).acknowledge({
+        id: 'HIPAA.Security::HIPAA.Security-LambdaDLQ',
+        reason: 'Invoked by an SQS event source mapping: a message that keeps failing goes to the queue\'s own dead-letter queue (redrive policy), not a function DLQ',
+      });
     }
     if (def.kind === 'stream') {
       Validations.of(this).acknowledge(

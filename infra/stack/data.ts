@@ -14,6 +14,8 @@ const attr = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
 
 export class Data extends Construct {
   readonly key: kms.Key;
+  /** Encrypts webhook signing secrets: only the subscription API encrypts and only the sender decrypts with it. */
+  readonly webhookKey: kms.Key;
   readonly table: dynamodb.Table;
   readonly secrets: Record<SecretName, secretsmanager.Secret>;
 
@@ -22,6 +24,12 @@ export class Data extends Construct {
     const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
       description: `Consortium ${props.provinceCode}: table, logs, queues, secrets`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // A key of its own, not the province key every table function may decrypt with.
+    this.webhookKey = new kms.Key(this, 'WebhookSecretsKey', {
+      description: `Consortium ${props.provinceCode}: webhook signing secrets (encryption context: webhookId, institutionId)`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -6,15 +6,16 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { schedules, subscriptions } from '../../events/subscriptions.ts';
 import { sources } from '../../events/catalog.ts';
-import type { FunctionName } from '../../functions/catalog.ts';
+import { functionCatalog, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { outboxStreamFilter } from '../../functions/shared/table.ts';
 import { constructName, type ConsortiumFunction } from './consortium-function.ts';
 import type { Data } from './data.ts';
+import type { ConsumerQueue } from './queues.ts';
 
 export class Bus extends Construct {
   readonly bus: events.EventBus;
@@ -35,7 +36,11 @@ export class Bus extends Construct {
 export class Wiring extends Construct {
   readonly deadLetterQueues: Partial<Record<FunctionName | 'outboxRelay', sqs.Queue>> = {};
 
-  constructor(scope: Construct, id: string, props: { data: Data; bus: events.EventBus; functions: Record<FunctionName, ConsortiumFunction> }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { data: Data; bus: events.EventBus; functions: Record<FunctionName, ConsortiumFunction>; queues: Partial<Record<FunctionName, ConsumerQueue>> },
+  ) {
     super(scope, id);
     const { data, bus, functions } = props;
     const dlq = (name: string) => {
@@ -101,6 +106,17 @@ export class Wiring extends Construct {
         targets: [target(s.target)],
       });
     }
+    // Queue consumers: batches from their queue; what they report failed stays for a retry (the
+    // consumer sets when), and SQS redrives a message past its attempts to the DLQ.
+    for (const [name, def] of Object.entries(functionCatalog) as Array<[FunctionName, FunctionDef]>) {
+      const q = props.queues[name];
+      if (def.kind !== 'queue' || !def.queue || !q) continue;
+      functions[name].fn.addEventSource(
+        new SqsEventSource(q.queue, { batchSize: def.queue.batchSize, maxConcurrency: def.queue.maxConcurrency, reportBatchItemFailures: true }),
+      );
+      this.deadLetterQueues[name] = q.deadLetterQueue;
+    }
+
     for (const s of schedules) {
       new events.Rule(this, `Schedule-${s.name}`, {
         description: s.description,

@@ -2,6 +2,7 @@
 // declares: table actions on the table and the named indexes only, secrets by ARN, PutEvents on
 // the province bus.
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -16,14 +17,20 @@ const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem',
 export class Functions extends Construct {
   readonly byName: Record<FunctionName, ConsortiumFunction>;
 
-  constructor(scope: Construct, id: string, props: { data: Data; bus: events.IEventBus; env: Omit<EnvInputs, 'tableName' | 'eventBusName' | 'secretIds'> }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { data: Data; bus: events.IEventBus; queues: Partial<Record<FunctionName, { queue: sqs.IQueue }>>; env: Omit<EnvInputs, 'tableName' | 'eventBusName' | 'secretIds' | 'webhookKeyId' | 'queueUrls'> },
+  ) {
     super(scope, id);
-    const { data, bus } = props;
+    const { data, bus, queues } = props;
     const envInputs: EnvInputs = {
       ...props.env,
       tableName: data.table.tableName,
       eventBusName: bus.eventBusName,
       secretIds: { piiKey: data.secrets.piiKey.secretArn, voucherKey: data.secrets.voucherKey.secretArn },
+      webhookKeyId: data.webhookKey.keyArn,
+      queueUrls: Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, q.queue.queueUrl])),
     };
     const entries = Object.entries(functionCatalog) as Array<[FunctionName, FunctionDef]>;
     this.byName = Object.fromEntries(
@@ -48,6 +55,17 @@ export class Functions extends Construct {
         }
         for (const s of def.secrets ?? []) data.secrets[s].grantRead(f.role);
         if (def.publishesEvents) bus.grantPutEventsTo(f.role);
+        // One action on the webhook key: the API encrypts new secrets, the sender decrypts them.
+        if (def.webhookKey) {
+          f.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [def.webhookKey === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'], resources: [data.webhookKey.keyArn] }));
+        }
+        for (const consumer of def.sendsTo ?? []) {
+          const q = queues[consumer as FunctionName];
+          if (!q) throw new Error(`${name} sends to ${consumer}, which has no queue`);
+          f.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [q.queue.queueArn] }));
+          // The queue is encrypted with the province key.
+          f.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [data.key.keyArn] }));
+        }
         return [name, f];
       }),
     ) as Record<FunctionName, ConsortiumFunction>;

@@ -21,6 +21,8 @@ export interface ObservabilityProps {
   table: dynamodb.Table;
   functions: Record<FunctionName, ConsortiumFunction>;
   deadLetterQueues: Record<string, sqs.IQueue>;
+  /** The queues of queue consumers, by consumer. */
+  queues?: Record<string, sqs.IQueue>;
   alarmEmail?: string;
 }
 
@@ -81,6 +83,17 @@ export class Observability extends Construct {
     }
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {
       alarm(`${constructName(name)}DlqDepth`, `Events for ${name} were dead-lettered: inspect, fix, then redrive (README)`, q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 0);
+    }
+    for (const [name, q] of Object.entries(props.queues ?? {})) {
+      // Visible messages wait for a consumer (retries waiting their turn are invisible): a backlog
+      // means the consumer cannot keep up or is failing as a whole.
+      alarm(
+        `${constructName(name)}QueueBacklog`,
+        `Messages for ${name} are waiting: it is throttled, failing or too slow (see its errors and duration)`,
+        q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Minimum' }),
+        1000,
+        3,
+      );
     }
     const iteratorAge = functions.outboxRelay.fn.metric('IteratorAge', { period: FIVE_MINUTES, statistic: 'Maximum' });
     alarm('RelayIteratorAge', 'The outbox relay is more than a minute behind the table stream: events are delayed', iteratorAge, 60_000, 2);

@@ -10,6 +10,7 @@ import { Bus, Wiring } from './eventing.ts';
 import { Firewall } from './firewall.ts';
 import { Functions } from './functions.ts';
 import { Observability } from './observability.ts';
+import { Queues } from './queues.ts';
 import { acknowledgeFindings } from './nag.ts';
 
 export interface ProvinceStackProps extends StackProps {
@@ -19,6 +20,7 @@ export interface ProvinceStackProps extends StackProps {
 export class ProvinceStack extends Stack {
   readonly data: Data;
   readonly bus: Bus;
+  readonly queues: Queues;
   readonly functions: Functions;
   readonly wiring: Wiring;
   readonly api: Api;
@@ -36,12 +38,14 @@ export class ProvinceStack extends Stack {
     const p = props.province;
     this.data = new Data(this, 'Data', { provinceCode: p.code });
     this.bus = new Bus(this, 'Events', { provinceCode: p.code });
+    this.queues = new Queues(this, 'Queues', { key: this.data.key, province: runtimePart(p) });
     this.functions = new Functions(this, 'Functions', {
       data: this.data,
       bus: this.bus.bus,
+      queues: this.queues.byConsumer,
       env: { province: runtimePart(p), jwksUrl: p.auth.jwksUrl, issuer: p.auth.issuer, audience: p.auth.audience },
     });
-    this.wiring = new Wiring(this, 'Wiring', { data: this.data, bus: this.bus.bus, functions: this.functions.byName });
+    this.wiring = new Wiring(this, 'Wiring', { data: this.data, bus: this.bus.bus, functions: this.functions.byName, queues: this.queues.byConsumer });
     this.api = new Api(this, 'Api', { routes, functions: this.functions.byName, key: this.data.key, provinceCode: p.code, rateLimit: p.api.rateLimit });
     this.firewall = new Firewall(this, 'Firewall', { stage: this.api.api.deploymentStage, key: this.data.key, provinceCode: p.code, ratePer5Minutes: p.api.wafRatePer5Minutes });
     this.observability = new Observability(this, 'Observability', {
@@ -51,6 +55,7 @@ export class ProvinceStack extends Stack {
       table: this.data.table,
       functions: this.functions.byName,
       deadLetterQueues: this.wiring.deadLetterQueues as Record<string, import('aws-cdk-lib/aws-sqs').IQueue>,
+      queues: Object.fromEntries(Object.entries(this.queues.byConsumer).map(([n, q]) => [n, q.queue])),
       alarmEmail: p.alarmEmail,
     });
     this.console = new ConsoleHosting(this, 'Console', { province: p, api: this.api.api, routes });

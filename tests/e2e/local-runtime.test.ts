@@ -6,7 +6,9 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptions } from '../../events/subscriptions.ts';
 import { idTime } from '../../functions/shared/ids.ts';
@@ -171,7 +173,7 @@ describe('the id clock', () => {
   });
 });
 
-describe('the local AWS endpoint (EventBridge, Secrets Manager)', () => {
+describe('the local AWS endpoint (EventBridge, Secrets Manager, KMS, SQS)', () => {
   const secretId = 'consortium/ZJ/pii-hash-key';
   const endpoint = () => process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER!;
   const region = () => process.env.AWS_REGION!;
@@ -197,5 +199,18 @@ describe('the local AWS endpoint (EventBridge, Secrets Manager)', () => {
     expect(subscriptions.some((s) => matches(s.pattern, { source: 'consortium.referrals', 'detail-type': 'ReferralSubmitted', detail: { marker } }))).toBe(true);
     await rt.settle();
     expect(readFileSync(join(dataDir, 'bus', 'journal.jsonl'), 'utf8')).not.toContain(marker);
+  });
+  it('serves KMS and SQS to the runtime credentials only: another key can neither decrypt a webhook secret nor queue a delivery', async () => {
+    const stranger = { region: region(), credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 };
+    const own = new KMSClient({ endpoint: process.env.AWS_ENDPOINT_URL_KMS, region: region(), maxAttempts: 1 });
+    const context = { purpose: 'webhook-signing-secret', webhookId: 'wh_x', institutionId: 'clinic-lingyin' };
+    const { CiphertextBlob } = await own.send(new EncryptCommand({ KeyId: process.env.WEBHOOK_KEY_ID, Plaintext: Buffer.from('whsec_x'), EncryptionContext: context }));
+    expect(Buffer.from((await own.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context }))).Plaintext!).toString()).toBe('whsec_x');
+    expect(await failure(own.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { ...context, institutionId: 'hosp-zjph' } })))).toBe('InvalidCiphertextException');
+    const kms = new KMSClient({ endpoint: process.env.AWS_ENDPOINT_URL_KMS, ...stranger });
+    expect(await failure(kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context })))).toBe('UnrecognizedClientException');
+    const sqs = new SQSClient({ endpoint: process.env.AWS_ENDPOINT_URL_SQS, ...stranger });
+    expect(await failure(sqs.send(new SendMessageCommand({ QueueUrl: process.env.WEBHOOK_SENDER_QUEUE_URL, MessageBody: '{}' })))).toBe('UnrecognizedClientException');
+    expect(rt.queues.webhookSender!.depth).toBe(0);
   });
 });

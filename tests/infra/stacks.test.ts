@@ -132,6 +132,58 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
     expect(policies.join()).not.toMatch(/"dynamodb:\*"|"Action":"\*"/);
   });
 
+  it('delivers webhooks from a queue of their own: retried by the sender, dead-lettered after the attempts the province config allows, alarmed', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const [queueId, queue] = Object.entries(queues).find(([id]) => id.startsWith('QueuesWebhookSender') && !id.includes('Dlq'))!;
+    const [dlqId] = Object.entries(queues).find(([id]) => id.startsWith('QueuesWebhookSenderDlq'))!;
+    // 1 + the retries of the schedule: at least 24 h of backoff (the config refuses less).
+    expect(province.webhooks.retryDelaysSeconds.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(24 * 3600);
+    expect(queue.Properties).toMatchObject({
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: province.webhooks.retryDelaysSeconds.length + 1 },
+      // Longer than the retries, which wait by hiding the message.
+      MessageRetentionPeriod: 14 * 86_400,
+      VisibilityTimeout: 6 * 30,
+      KmsMasterKeyId: expect.anything(),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 10 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties));
+    expect(alarms.filter((a) => a.includes(`"${dlqId}"`) && a.includes('ApproximateNumberOfMessagesVisible'))).toHaveLength(1);
+    expect(alarms.filter((a) => a.includes(`"${queueId}"`) && a.includes('ApproximateNumberOfMessagesVisible'))).toHaveLength(1);
+    // The rule feeding the fan-out takes every event a subscriber may ask for.
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.Description?.includes('webhook subscriptions'))!;
+    expect(JSON.stringify(rule.Properties.EventPattern)).toContain('PrescriptionRouted');
+  });
+
+  it('lets only the subscription API encrypt webhook secrets and only the sender decrypt them, with a key of their own', () => {
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key')).find((id) => id.startsWith('DataWebhookSecretsKey'))!;
+    expect(keyId).toBeDefined();
+    template.hasResourceProperties('AWS::KMS::Key', { Description: Match.stringLikeRegexp('webhook signing secrets'), EnableKeyRotation: true });
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).map(([id, p]) => [id, p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>] as const);
+    const onKey = policies.flatMap(([id, statements]) =>
+      statements.filter((st) => JSON.stringify(st.Resource).includes(`"${keyId}"`)).map((st) => [id.replace(/RoleDefaultPolicy.*/, ''), st.Action]),
+    );
+    expect(onKey.sort()).toEqual([['FunctionsWebhookSender', 'kms:Decrypt'], ['FunctionsWebhooks', 'kms:Encrypt']]);
+    const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('QueuesWebhookSender') && !id.includes('Dlq'))!;
+    const statementsOf = (fn: string) => policies.filter(([id]) => id.startsWith(`Functions${fn}Role`)).flatMap(([, st]) => st);
+    const queueActions = (fn: string) =>
+      statementsOf(fn).filter((st) => JSON.stringify(st.Resource).includes(`"${queueId}"`)).flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('sqs:')).sort();
+    expect(queueActions('WebhookFanout')).toEqual(['sqs:SendMessage']);
+    expect(queueActions('WebhookSender')).toEqual(expect.arrayContaining(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']));
+    expect(queueActions('WebhookSender')).not.toContain('sqs:SendMessage');
+    expect(queueActions('Webhooks')).toEqual([]);
+    // The queue URL is in the environment of the functions that use it, the key's ARN in theirs.
+    const env = (fn: string) => JSON.stringify(Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(`Functions${fn}Fn`))![1].Properties.Environment);
+    expect(env('WebhookFanout')).toContain('WEBHOOK_SENDER_QUEUE_URL');
+    expect(env('WebhookSender')).toContain('WEBHOOK_SENDER_QUEUE_URL');
+    expect(env('Webhooks')).toContain(`"WEBHOOK_KEY_ID":{"Fn::GetAtt":["${keyId}","Arn"]}`);
+    expect(env('Vouchers')).not.toContain('WEBHOOK');
+  });
+
   it('keeps secrets in Secrets Manager under the province key; functions get only their ids', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.allResourcesProperties('AWS::SecretsManager::Secret', { KmsKeyId: Match.anyValue() });

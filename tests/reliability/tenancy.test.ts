@@ -45,6 +45,8 @@ beforeAll(async () => {
   ids.settlementDay = provinceDay(settlement.settledAt);
   ids.referralId = (await rt.call(who['clinic-lingyin']!, 'POST', '/referrals', { personId: ids.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸痛', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId;
   ids.prescriptionId = (await rt.call(who['clinic-lingyin']!, 'POST', '/prescriptions', { personId: ids.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
+  // A webhook of the clinic's, for an event none of these tests causes (nothing is ever delivered).
+  ids.webhookId = (await rt.call(who['clinic-lingyin']!, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hooks', events: ['PrescriptionExpired'] })).body.webhookId;
   await rt.settle();
   expect((await rt.call(who['clinic-lingyin']!, 'GET', `/prescriptions/${ids.prescriptionId}`)).body.status).toBe('routed');
 });
@@ -79,6 +81,8 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['POST', '/people/lookup', { nationalId: ids.nationalId }, ['operator', 'clinic-lingyin', 'clinic-beishan', 'hosp-zjph', 'hosp-xihu']],
   ['GET', '/overview', undefined, ['operator']],
   ['GET', `/alerts?date=${ids.settlementDay}`, undefined, ['operator']],
+  ['GET', `/webhooks/${ids.webhookId}/deliveries`, undefined, ['clinic-lingyin']],
+  ['DELETE', `/webhooks/${ids.webhookId}`, undefined, ['clinic-lingyin']],
 ];
 
 async function snapshot() {
@@ -89,6 +93,7 @@ async function snapshot() {
     stock: (await rt.call(who['ph-xihu-1']!, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items,
     voucher: (await rt.call(who.channel, 'GET', `/vouchers/${ids.voucherId}`)).body,
     person: (await rt.call(who.operator, 'GET', `/enrollments/${ids.personId}`)).body,
+    webhooks: (await rt.call(who['clinic-lingyin']!, 'GET', '/webhooks')).body.items,
   };
 }
 
@@ -124,6 +129,9 @@ describe('tenancy matrix', () => {
     const theirs = await rt.call(who['ph-xihu-2']!, 'GET', `/settlements?date=${ids.settlementDay}`);
     expect(theirs.body.items).toEqual([]);
     expect(theirs.body.totals.count).toBe(0);
+    // Webhooks: each institution lists its own only (a clinic's is in no one else's list).
+    expect((await rt.call(who['clinic-lingyin']!, 'GET', '/webhooks')).body.items.map((w: { webhookId: string }) => w.webhookId)).toEqual([ids.webhookId]);
+    for (const name of ['clinic-beishan', 'hosp-zjph', 'ph-xihu-1']) expect((await rt.call(who[name]!, 'GET', '/webhooks')).body.items).toEqual([]);
   });
 
   it('a token whose role is not its institution\'s registered type, or whose institution is not registered, is 403 on every route its role may call', async () => {

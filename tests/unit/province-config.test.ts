@@ -92,3 +92,15 @@ describe('console settings', () => {
     expect(() => parseProvinceFile('/x/HK.json', JSON.stringify(wrongRegion))).toThrow(/us-east-1/);
   });
 });
+
+describe('webhook settings', () => {
+  it('default to the Standard Webhooks schedule and no host allowed over http', () => {
+    expect(parseProvinceFile(...as('NX')).webhooks).toEqual({ allowedHosts: [], timeoutSeconds: 5, retryDelaysSeconds: [5, 300, 1800, 7200, 18000, 36000, 36000] });
+  });
+
+  it('refuse a deployed province that retries for less than 24 hours, or waits longer than 5 s for an answer', () => {
+    expect(issues('NX', { webhooks: { retryDelaysSeconds: [60, 600, 3600] } })).toMatch(/webhooks\.retryDelaysSeconds: retries span 4260 s: a deployed province retries webhook deliveries for at least 24 h/);
+    expect(issues('NX', { webhooks: { retryDelaysSeconds: [39600, 39600, 7200] } })).toBe('accepted');
+    expect(issues('NX', { webhooks: { timeoutSeconds: 10 } })).toMatch(/webhooks\.timeoutSeconds/);
+  });
+});

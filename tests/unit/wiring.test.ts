@@ -27,6 +27,14 @@ describe('wiring tables', () => {
     expect(new Set(subscriptions.map((s) => s.rule)).size).toBe(subscriptions.length);
   });
 
+  it('every queue consumer has its queue settings, and functions send only to queue consumers', () => {
+    for (const [name, def] of Object.entries(catalog)) {
+      expect(def.kind === 'queue', name).toBe(def.queue !== undefined);
+      for (const to of def.sendsTo ?? []) expect(catalog[to]?.kind, `${name} → ${to}`).toBe('queue');
+    }
+    expect(Object.values(catalog).some((d) => d.kind === 'queue')).toBe(true);
+  });
+
   it('every money-moving POST requires an Idempotency-Key', () => {
     for (const r of routes.filter((x) => x.path === '/settlements' && x.method === 'POST')) expect(r.idempotencyKey).toBe('required');
   });

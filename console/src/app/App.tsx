@@ -12,6 +12,7 @@ import { ClinicDesk, clinicNav } from '../features/clinic/ClinicDesk.tsx';
 import { HospitalDesk, hospitalNav } from '../features/hospital/HospitalDesk.tsx';
 import { PharmacyDesk, pharmacyNav } from '../features/pharmacy/PharmacyDesk.tsx';
 import { OperatorDesk, operatorNav } from '../features/operator/OperatorDesk.tsx';
+import { WebhooksScreen } from '../features/webhooks/WebhooksScreen.tsx';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -29,6 +30,9 @@ const desks = {
   pharmacy: { Desk: PharmacyDesk, nav: pharmacyNav },
   operator: { Desk: OperatorDesk, nav: operatorNav },
 } as const;
+
+/** Screens every institution's desk has, after its own: 系统对接 (webhooks) for its IT staff. */
+const institutionScreens = [{ section: 'webhooks', label: '系统对接', Screen: WebhooksScreen }] as const;
 
 function useSession(): Session | undefined {
   const [s, setS] = useState(currentSession());
@@ -54,8 +58,11 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
   const path = useHashPath();
   const desk = desks[session.role];
   if (!desk) return <main><h1>此角色不使用工作台</h1></main>;
-  const { Desk, nav } = desk;
+  const { Desk } = desk;
+  const shared = session.role === 'operator' ? [] : institutionScreens;
+  const nav = [...desk.nav, ...shared];
   const section = path[0] === session.role ? (path[1] ?? '') : '';
+  const Shared = shared.find((s) => s.section === section)?.Screen;
   return (
     <>
       <Header session={session} province={config.province.name} />
@@ -65,7 +72,7 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
         ))}
       </nav>
       <main class="content">
-        <Desk path={path[0] === session.role ? path.slice(1) : []} />
+        {Shared ? <Shared /> : <Desk path={path[0] === session.role ? path.slice(1) : []} />}
       </main>
     </>
   );

@@ -22,6 +22,7 @@ const fieldHints: Record<string, string> = {
   id: '机构编码：字母、数字、“-”或“_”，2–64位',
   dailyCapacity: '日接诊量须为非负整数',
   personalAccountFen: '个人账户余额无效',
+  url: '须为可从公网访问的 https:// 地址，不得指向内网、本机或云元数据地址',
 };
 
 /** A field problem (ours or the API's) in Chinese. */

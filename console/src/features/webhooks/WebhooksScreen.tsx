@@ -1,0 +1,184 @@
+// 系统对接: an institution's IT staff subscribe their own system (HIS, POS) to events about their
+// institution's referrals, prescriptions and settlements (signed webhooks), keep the signing secret
+// shown once, delete a subscription, and see each one's recent deliveries with their attempts.
+// Clinic, hospital and pharmacy desks alike; the API keeps every institution to its own.
+import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import { webhookEventName, webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
+import { call, type ApiError } from '../../lib/api.ts';
+import { dateTime } from '../../lib/format.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { problemText } from '../../lib/labels.ts';
+import { Alert, Badge, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
+
+
+/** zh-CN names of the events; an event added to the catalog shows by its code name until it has one. */
+const eventLabel: Partial<Record<string, string>> = {
+  ReferralSubmitted: '转诊已提交', ReferralAccepted: '转诊已接收', ReferralRejected: '转诊被拒绝', ReferralExpired: '转诊超时',
+  ReferralRerouted: '转诊已改派', ReferralArrived: '患者已到诊', ReferralCompleted: '诊疗已完成', ReferralCancelled: '转诊已撤销',
+  PrescriptionIssued: '处方已开具', PrescriptionRouted: '处方已流转', PrescriptionAccepted: '处方已审核', PrescriptionRejected: '处方被拒绝',
+  PrescriptionUnroutable: '处方无药店可配', PrescriptionDispensed: '处方已发药', PrescriptionCancelled: '处方已作废', PrescriptionExpired: '处方已过期',
+  PharmacyStockChanged: '库存已更新', SettlementCompleted: '医保结算完成', SettlementReversed: '医保结算冲正',
+};
+const labelOf = (name: string) => eventLabel[name] ?? name;
+/** In the order of each flow (the label table's), events without a label last. */
+const lifecycle = Object.keys(eventLabel);
+const rank = (n: string) => (lifecycle.includes(n) ? lifecycle.indexOf(n) : lifecycle.length);
+const eventNames = [...webhookEventName.options].sort((a, b) => rank(a) - rank(b));
+
+const groups = [
+  { label: '转诊', test: (n: string) => n.startsWith('Referral') },
+  { label: '处方与库存', test: (n: string) => n.startsWith('Prescription') || n.startsWith('Pharmacy') },
+  { label: '医保结算', test: (n: string) => n.startsWith('Settlement') },
+];
+const grouped = [
+  ...groups.map((g) => ({ label: g.label, names: eventNames.filter(g.test) })),
+  { label: '其他', names: eventNames.filter((n) => !groups.some((g) => g.test(n))) },
+].filter((g) => g.names.length);
+
+const statusLabel: Record<DeliveryStatus, string> = { pending: '待推送', retrying: '重试中', delivered: '已送达', failed: '已失败' };
+const statusTone: Record<DeliveryStatus, string> = { pending: 'status-submitted', retrying: 'warn', delivered: 'ok', failed: 'danger' };
+
+/** One attempt's outcome as IT staff read it. */
+function attemptText(a: WebhookDelivery['attempts'][number]): string {
+  if (a.error === 'redirect not followed') return `HTTP ${a.statusCode}（重定向，不跟随）`;
+  if (a.statusCode) return `HTTP ${a.statusCode}`;
+  const timeout = /^no answer within ([\d.]+) s$/.exec(a.error ?? '');
+  if (timeout) return `${timeout[1]} 秒内无响应`;
+  if (a.error === 'connection refused') return '连接被拒绝';
+  if (a.error?.startsWith('refused: ')) return `地址被拒绝（${a.error.slice(9)}）`;
+  return a.error ?? '—';
+}
+
+export function WebhooksScreen() {
+  const list = useQuery({ queryKey: ['webhooks'], queryFn: () => call('listWebhooks', { query: { limit: 50 } }) });
+  const [shown, setShown] = useState<string>();
+  const [secret, setSecret] = useState<{ webhookId: string; secret: string }>();
+  const qc = useQueryClient();
+  const remove = useMutation({
+    mutationFn: (webhookId: string) => call('deleteWebhook', { params: { webhookId } }),
+    onSuccess: (_r, webhookId) => {
+      if (shown === webhookId) setShown(undefined);
+      if (secret?.webhookId === webhookId) setSecret(undefined);
+      void qc.invalidateQueries({ queryKey: ['webhooks'] });
+    },
+  });
+  const items = list.data?.items ?? [];
+  return (
+    <section>
+      <Title>系统对接（事件推送）</Title>
+      <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的转诊、处方和结算事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
+      {secret && (
+        <div class="panel secret" role="status" aria-label="签名密钥">
+          <h2>签名密钥（仅显示这一次）</h2>
+          <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，请删除该订阅后重新添加。</p>
+          <p><code class="mono">{secret.secret}</code></p>
+          <div class="buttons">
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.secret)}>复制密钥</button>
+            <button type="button" class="primary" onClick={() => setSecret(undefined)}>我已保存</button>
+          </div>
+        </div>
+      )}
+      {remove.isError && <Alert kind="error">{problemText(remove.error)}</Alert>}
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
+        <table>
+          <caption class="sr-only">事件推送订阅</caption>
+          <thead><tr><th scope="col">接收地址</th><th scope="col">订阅事件</th><th scope="col">添加时间</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+          <tbody>{items.map((w: Webhook) => (
+            <tr key={w.webhookId}>
+              <td class="mono small url">{w.url}</td>
+              <td>{w.events.map(labelOf).join('、')}</td>
+              <td>{dateTime(w.createdAt)}</td>
+              <td class="actions">
+                <button type="button" class="link" aria-expanded={shown === w.webhookId} onClick={() => setShown(shown === w.webhookId ? undefined : w.webhookId)}>推送记录</button>
+                <button type="button" class="link danger" disabled={remove.isPending} onClick={() => confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除</button>
+              </td>
+            </tr>
+          ))}</tbody>
+        </table>
+      )}
+      {shown && <Deliveries key={shown} webhook={items.find((w) => w.webhookId === shown)} />}
+      <AddWebhook onCreated={(created) => setSecret(created)} />
+    </section>
+  );
+}
+
+function Deliveries({ webhook }: { webhook: Webhook | undefined }) {
+  const q = useQuery({
+    queryKey: ['webhook-deliveries', webhook?.webhookId],
+    queryFn: () => call('listWebhookDeliveries', { params: { webhookId: webhook!.webhookId }, query: { limit: 50 } }),
+    enabled: !!webhook,
+    refetchInterval: 10_000,
+  });
+  if (!webhook) return null;
+  return (
+    <div class="panel">
+      <h2>推送记录 <span class="muted small mono">{webhook.url}</span></h2>
+      {q.isPending ? <Loading what="推送记录" /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : q.data.items.length === 0 ? <Empty>还没有推送</Empty> : (
+        <table>
+          <caption class="sr-only">最近的推送</caption>
+          <thead><tr><th scope="col">事件</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">webhook-id</th></tr></thead>
+          <tbody>{q.data.items.map((d) => {
+            const last = d.attempts.at(-1);
+            return (
+              <tr key={d.deliveryId}>
+                <td>{labelOf(d.type)}</td>
+                <td>{dateTime(d.occurredAt)}</td>
+                <td><Badge tone={statusTone[d.status]}>{statusLabel[d.status]}</Badge></td>
+                <td class="num">{d.attempts.length}</td>
+                <td>{last ? `${attemptText(last)} · ${dateTime(last.at)}` : '—'}</td>
+                <td>{d.status === 'retrying' ? dateTime(d.nextAttemptAt) : '—'}</td>
+                <td class="mono small">{d.deliveryId}</td>
+              </tr>
+            );
+          })}</tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function AddWebhook({ onCreated }: { onCreated: (s: { webhookId: string; secret: string }) => void }) {
+  const qc = useQueryClient();
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<string[]>([]);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const create = useMutation({
+    mutationFn: () => call('createWebhook', { body: { url: url.trim(), events: events as never } }),
+    onSuccess: (w) => {
+      onCreated({ webhookId: w.webhookId, secret: w.secret });
+      setUrl('');
+      setEvents([]);
+      setErrors({});
+      void qc.invalidateQueries({ queryKey: ['webhooks'] });
+    },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const toggle = (name: string, on: boolean) => setEvents(on ? [...events, name] : events.filter((e) => e !== name));
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const v = validate(webhookInput, { url: url.trim(), events });
+    if (!v.ok) return setErrors(v.errors);
+    setErrors({});
+    create.mutate();
+  };
+  return (
+    <form class="panel" onSubmit={submit} novalidate>
+      <h2>添加订阅</h2>
+      <FormError errors={errors} />
+      <Field label="接收地址" wide error={errors.url} hint="本机构业务系统接收推送的 https:// 地址">
+        {(id, d) => <input id={id} type="url" class="mono" placeholder="https://his.example.cn/hooks/consortium" value={url} aria-describedby={d} onInput={(e) => setUrl(e.currentTarget.value)} />}
+      </Field>
+      {grouped.map((g) => (
+        <fieldset key={g.label} class="inline" aria-describedby={errors.events ? 'events-error' : undefined}>
+          <legend>{g.label}</legend>
+          {g.names.map((n) => (
+            <label key={n} class="checkbox"><input type="checkbox" checked={events.includes(n)} onChange={(e) => toggle(n, e.currentTarget.checked)} /> {labelOf(n)}</label>
+          ))}
+        </fieldset>
+      ))}
+      {errors.events && <p id="events-error" class="alert error" role="alert">请至少选择一个事件</p>}
+      <button type="submit" class="primary" disabled={create.isPending}>添加订阅</button>
+    </form>
+  );
+}

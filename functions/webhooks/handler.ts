@@ -1,0 +1,62 @@
+// Webhook subscriptions (clinic, hospital, pharmacy): each belongs to the caller's institution, and
+// every lookup is under that institution's key, so another institution's id is "not found".
+// Nothing here delivers: the fan-out consumer and the sender do, off the request path.
+import { webhookRoutes } from '#schemas/webhooks';
+import { provinceConfig } from '#shared/env';
+import { problem } from '#shared/errors';
+import { apiHandler } from '#shared/http';
+import { newId } from '#shared/ids';
+import { logger } from '#shared/logger';
+import { newSigningSecret } from './policy.ts';
+import { encryptSecret } from './secret-box.ts';
+import * as store from './store.ts';
+import { checkUrl, resolveChecked, UrlRefused } from './url-guard.ts';
+
+/** The URL may be called: scheme, credentials, and every address of its host (400 otherwise). */
+async function checkReceiver(url: string): Promise<void> {
+  const settings = provinceConfig().webhooks;
+  try {
+    await resolveChecked(checkUrl(url, settings.allowedHosts), { timeoutMs: settings.timeoutSeconds * 1000 });
+  } catch (err) {
+    if (!(err instanceof UrlRefused)) throw err;
+    throw problem('validation-failed', `url: ${err.message}`, [{ path: 'body.url', message: err.message }]);
+  }
+}
+
+export const handler = apiHandler(webhookRoutes, {
+  async createWebhook({ body, institution, now }) {
+    const institutionId = institution!.id;
+    await checkReceiver(body.url);
+    const webhookId = newId('wh');
+    const secret = newSigningSecret();
+    const stored: store.StoredWebhook = {
+      webhookId,
+      institutionId,
+      url: body.url,
+      events: body.events,
+      createdAt: now.toISOString(),
+      secretCiphertext: await encryptSecret(secret, { webhookId, institutionId }),
+    };
+    await store.insertWebhook(stored);
+    // Ids only: the URL may carry a token of the receiver's, and the secret is never logged.
+    logger.info('webhook subscribed', { webhookId, events: body.events.length });
+    return { status: 201, body: { ...store.toWebhook(stored), secret } };
+  },
+
+  async listWebhooks({ institution, query }) {
+    const page = await store.listWebhooks(institution!.id, query);
+    return { status: 200, body: { items: page.items.map(store.toWebhook), ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
+  },
+
+  async deleteWebhook({ institution, params }) {
+    if (!(await store.deleteWebhook(institution!.id, params.webhookId))) throw problem('not-found', `no webhook ${params.webhookId}`);
+    logger.info('webhook deleted', { webhookId: params.webhookId });
+    return { status: 204 };
+  },
+
+  async listWebhookDeliveries({ institution, params, query }) {
+    if (!(await store.getWebhook(institution!.id, params.webhookId))) throw problem('not-found', `no webhook ${params.webhookId}`);
+    const page = await store.listDeliveries(params.webhookId, query);
+    return { status: 200, body: { items: page.items.map(store.toDelivery), ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
+  },
+});

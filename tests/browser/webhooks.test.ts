@@ -1,0 +1,107 @@
+// 系统对接 (webhooks) as a pharmacy's IT staff use it: a URL into a private network refused on its
+// field; a subscription added with its events chosen, its signing secret shown once and then never
+// again; a real receiver (verifying with the standardwebhooks library) gets the prescription routed
+// to the pharmacy; the deliveries list shows one delivered and one that failed after its retries;
+// a subscription deleted; another pharmacy sees none of it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoPeople } from '../../infra/local/demo-province.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+
+let desk: Desk;
+const receivers: Receiver[] = [];
+beforeAll(async () => {
+  // Retries a second apart, so a failing receiver is given up on within seconds.
+  desk = await startDesk({ configure: (p) => ({ ...p, webhooks: { ...p.webhooks, retryDelaysSeconds: [1, 1], timeoutSeconds: 2 } }) });
+});
+afterAll(async () => {
+  await desk?.stop();
+  for (const r of receivers) await r.close();
+});
+
+const poll = { timeout: 20_000, interval: 250 };
+
+describe('系统对接', () => {
+  it('adds subscriptions with a secret shown once, shows their deliveries, and deletes one', async () => {
+    const { rt } = desk;
+    const good = await startReceiver();
+    const failing = await startReceiver('/down');
+    failing.answer = () => 500;
+    receivers.push(good, failing);
+
+    const { page } = await newPage(desk);
+    await login(page, rt.url, people.pharmacist);
+    await page.getByRole('link', { name: '系统对接' }).click();
+    await page.getByText('尚未订阅任何事件推送').waitFor();
+    await screen(page, 'webhooks-1-empty');
+
+    // A URL into the private network: refused by the API, on its field; nothing added.
+    await page.getByLabel('接收地址').fill('https://10.0.0.8/hooks');
+    await page.getByLabel('处方已流转').check();
+    await page.getByRole('button', { name: '添加订阅' }).click();
+    await expect.poll(textOf(page.locator('.field.invalid')), poll).toContain('不得指向内网');
+    await screen(page, 'webhooks-2-refused-url');
+
+    await page.getByLabel('接收地址').fill(good.url);
+    await page.getByLabel('医保结算完成').check();
+    await page.getByRole('button', { name: '添加订阅' }).click();
+    const secretPanel = page.getByRole('status', { name: '签名密钥' });
+    await secretPanel.waitFor();
+    good.secret = (await secretPanel.locator('code').innerText()).trim();
+    expect(good.secret).toMatch(/^whsec_/);
+    await screen(page, 'webhooks-3-secret-once');
+    await page.getByRole('button', { name: '我已保存' }).click();
+
+    await page.getByLabel('接收地址').fill(failing.url);
+    await page.getByLabel('处方已流转').check();
+    await page.getByRole('button', { name: '添加订阅' }).click();
+    failing.secret = (await secretPanel.locator('code').innerText()).trim();
+    await page.getByRole('button', { name: '我已保存' }).click();
+    await expect(page.getByRole('status', { name: '签名密钥' }).count()).resolves.toBe(0);
+    const rows = page.locator('main table tbody tr');
+    await expect.poll(() => rows.count(), poll).toBe(2);
+    expect(await page.locator('main').innerText()).toContain('处方已流转、医保结算完成');
+
+    // A prescription routed to this pharmacy: pushed to both receivers, verified by the library.
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const personId = (await rt.call(clinic, 'POST', '/people/lookup', { nationalId: demoPeople[9]!.nationalId })).body.personId;
+    const rx = await rt.call(clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' });
+    expect(rx.status).toBe(201);
+    await rt.settle();
+    expect(good.received.map((d) => [d.type, d.data.prescriptionId])).toEqual([['PrescriptionRouted', rx.body.prescriptionId]]);
+    expect(failing.received.map((d) => d.answered)).toEqual([500, 500, 500]);
+    expect([...good.refused, ...failing.refused]).toEqual([]);
+
+    await rows.filter({ hasText: good.url }).getByRole('button', { name: '推送记录' }).click();
+    const history = page.locator('.panel', { has: page.getByRole('heading', { name: /推送记录/ }) });
+    await expect.poll(textOf(history), poll).toContain('已送达');
+    expect(await history.innerText()).toContain('处方已流转');
+    expect(await history.innerText()).toContain('HTTP 204');
+    expect(await history.innerText()).toContain(good.received[0]!.id);
+    await rows.filter({ hasText: failing.url }).getByRole('button', { name: '推送记录' }).click();
+    await expect.poll(textOf(history), poll).toContain('已失败');
+    expect(await history.innerText()).toContain('HTTP 500');
+    await screen(page, 'webhooks-4-deliveries');
+
+    // The secret is never shown again: not after a reload, not in the list.
+    await page.reload();
+    await login(page, rt.url, people.pharmacist);
+    await page.getByRole('link', { name: '系统对接' }).click();
+    await expect.poll(() => rows.count(), poll).toBe(2);
+    expect(await page.locator('main').innerText()).not.toContain('whsec_');
+
+    // Another pharmacy sees none of them.
+    const { page: other } = await newPage(desk);
+    await login(other, rt.url, people.otherPharmacist);
+    await other.getByRole('link', { name: '系统对接' }).click();
+    await other.getByText('尚未订阅任何事件推送').waitFor();
+
+    // Delete the failing one, confirming the dialog.
+    page.once('dialog', (d) => void d.accept());
+    await rows.filter({ hasText: failing.url }).getByRole('button', { name: '删除' }).click();
+    await expect.poll(() => rows.count(), poll).toBe(1);
+    const mine = await rt.as('pharmacy', 'ph-xihu-1');
+    expect((await rt.call(mine, 'GET', '/webhooks')).body.items.map((w: { url: string }) => w.url)).toEqual([good.url]);
+    await screen(page, 'webhooks-5-after-delete');
+  });
+});
