@@ -12,6 +12,12 @@ import * as store from './store.ts';
 /** Bounds one run's work (and duration); what is left is the next run's. */
 const MAX_PER_RUN = 2_000;
 const CONCURRENCY = 8;
+/**
+ * Expiries of one pharmacy's prescriptions all write its stock row, so parallel ones collide often.
+ * A background run has minutes (its timeout is 300 s), so it waits its turn far longer than a request.
+ */
+const RACE_RETRIES = 25;
+const RACE_BUDGET_MS = 60_000;
 
 async function expireOne(prescriptionId: string, now: Date): Promise<boolean> {
   return withRaceRetries(async () => {
@@ -20,7 +26,7 @@ async function expireOne(prescriptionId: string, now: Date): Promise<boolean> {
     if (!rx || !canTransition('expire', rx.status) || !isOverdue(rx, now)) return false;
     await store.writeTransition(rx, applyTransition(rx, 'expire', { at: now, actor: 'sweeper' }), { now });
     return true;
-  });
+  }, RACE_RETRIES, RACE_BUDGET_MS);
 }
 
 export async function sweep(now: Date): Promise<{ expired: number; skipped: number; failed: number }> {
