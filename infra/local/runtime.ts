@@ -297,12 +297,14 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
         await invoke(s.target, event);
       },
       async settle() {
-        // Pollers run every 50–250 ms; two quiet passes in a row (nothing new read by either stream
-        // poller, nothing in flight on the bus or left on a queue, retries included) mean nothing is moving.
+        // Two quiet passes in a row (both stream pollers read to the end of the stream, nothing in
+        // flight on the bus or left on a queue, retries included, and no counter moved) mean nothing
+        // is moving. Waiting for the pollers' own empty pass, not a fixed time, holds on a slow machine.
         let quiet = 0;
         let seen = '';
         while (quiet < 2) {
-          await new Promise((r) => setTimeout(r, 300));
+          await new Promise((r) => setTimeout(r, 100));
+          await Promise.all([poller.drained(), smsPrinter.drained()]);
           await bus.idle();
           for (const q of Object.values(queues)) await q.idle();
           const now = `${poller.handled}/${smsPrinter.handled}/${Object.values(queues).map((q) => q.delivered + q.deadLettered).join('/')}`;

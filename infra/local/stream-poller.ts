@@ -40,6 +40,12 @@ export class StreamPoller {
   /** Records handed to the handler, for tests and the status line. */
   handled = 0;
   lastError?: string;
+  /**
+   * Passes started so far, and the latest that found every shard empty or failed (a failing handler
+   * is retried with backoff; waiting for it would not end), for `drained`.
+   */
+  private passes = 0;
+  private lastQuietPass = 0;
 
   constructor(private readonly o: StreamPollerOptions) {
     const cfg = { endpoint: o.endpoint, region: process.env.AWS_REGION ?? 'local' };
@@ -63,17 +69,29 @@ export class StreamPoller {
     let backoff = 0;
     while (this.running) {
       let busy = false;
+      const pass = ++this.passes;
       try {
         busy = await this.pollOnce();
+        if (!busy) this.lastQuietPass = pass;
         backoff = 0;
         this.lastError = undefined;
       } catch (err) {
+        this.lastQuietPass = pass;
         backoff = Math.min(5000, Math.max(200, backoff * 2));
         this.lastError = (err as Error).message;
         this.o.log?.(`stream poller: ${(err as Error).name}: ${(err as Error).message}; retrying in ${backoff} ms`);
       }
       if (!busy || backoff) await this.sleep(backoff || (this.o.idleMs ?? 50));
     }
+  }
+
+  /**
+   * Resolves once a pass that began after this call found nothing new on any shard (or failed):
+   * whatever was written before the call has been handed to the handler, however slowly the machine polls.
+   */
+  async drained(): Promise<void> {
+    const after = this.passes;
+    while (this.running && this.lastQuietPass <= after) await new Promise((r) => setTimeout(r, 20));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import type { RuntimeOptions } from '../../infra/local/runtime.ts';
 
@@ -48,11 +48,30 @@ export const people = {
   operator: { role: '平台运营方', staff: '赵磊（平台运营）' },
 } satisfies Record<string, Who>;
 
+/** Pages still open, so that a failed test can show what each one displayed. */
+const openPages = new Set<Page>();
+
+// A failing browser test leaves evidence in the CI log: each open page's address and visible text,
+// and a screenshot beside the others.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  let n = 0;
+  for (const page of openPages) {
+    if (page.isClosed()) continue;
+    const name = `FAILED-${ctx.task.name.slice(0, 40).replace(/[^\p{L}\p{N}]+/gu, '-')}-${++n}`;
+    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }).catch(() => undefined);
+    const text = await page.locator('body').innerText({ timeout: 2_000 }).catch((e: Error) => `(no text: ${e.message})`);
+    process.stderr.write(`\n── ${name} at ${page.url()}\n${text.slice(0, 2_000)}\n`);
+  }
+});
+
 /** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
 export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; context: BrowserContext }> {
   const context = await desk.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
+  openPages.add(page);
+  page.on('close', () => openPages.delete(page));
   page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
   return { page, context };
 }
