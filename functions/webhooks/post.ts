@@ -23,6 +23,9 @@ export function postTo(
   address: ResolvedAddress,
   message: { headers: Record<string, string>; body: string },
   timeoutMs: number,
+  /** The attempt's whole deadline, as the receiver's staff read it ("no answer within 5 s"), when
+   * lookups already used part of it and `timeoutMs` is what is left. */
+  deadlineSeconds = timeoutMs / 1000,
 ): Promise<AttemptOutcome> {
   const started = Date.now();
   const { url } = target;
@@ -51,7 +54,7 @@ export function postTo(
       // A connection per attempt: nothing pooled across receivers.
       agent: false,
     });
-    const deadline = setTimeout(() => finish({ ok: false, error: `no answer within ${Number((timeoutMs / 1000).toFixed(1))} s` }), timeoutMs);
+    const deadline = setTimeout(() => finish({ ok: false, error: `no answer within ${Number(deadlineSeconds.toFixed(1))} s` }), timeoutMs);
     req.on('response', (res) => {
       const statusCode = res.statusCode ?? 0;
       // The body is never read: the socket closes with the answer's head.

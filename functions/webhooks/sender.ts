@@ -40,7 +40,7 @@ async function attempt(webhook: StoredWebhook, m: DeliveryMessage): Promise<Atte
     const secret = await secretOf(`${webhook.webhookId}|${webhook.institutionId}|${webhook.secretCiphertext}`);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = { 'webhook-id': m.deliveryId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature(secret, m.deliveryId, timestamp, m.body) };
-    return await postTo(target, address, { headers, body: m.body }, Math.max(1, deadline - Date.now()));
+    return await postTo(target, address, { headers, body: m.body }, Math.max(1, deadline - Date.now()), timeoutSeconds);
   } catch (err) {
     if (err instanceof UrlRefused) return { ok: false, error: `refused: ${err.message}`, durationMs: Date.now() - started };
     throw err;
