@@ -1,5 +1,6 @@
 // The API route table: every HTTP route of a province stack, stated once.
 import { alertRoutes } from './alerts.ts';
+import { familyRoutes } from './family.ts';
 import { institutionRoutes } from './institutions.ts';
 import { overviewRoutes } from './overview.ts';
 import { platformRoutes } from './platform.ts';
@@ -10,6 +11,6 @@ import { voucherRoutes } from './vouchers.ts';
 
 // The same table as a tuple type: the console's API client derives each operation's path, input
 // and output types from it.
-export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes] as const;
+export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...familyRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes] as const;
 
 export const routes: readonly RouteDef[] = typedRoutes;
