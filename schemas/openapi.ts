@@ -138,6 +138,7 @@ const tagDescriptions: Record<string, string | undefined> = {
   vouchers: 'Insurance e-vouchers: activation, QR codes, settlement, reversal, reconciliation',
   referrals: 'Two-way referrals between clinics and hospitals',
   prescriptions: 'E-prescriptions routed to pharmacies: review, dispensing, stock',
+  'family mutual aid': "Bindings that let a relative's personal account pay for an insured person",
 };
 
 function relink(schema: Json): Json {

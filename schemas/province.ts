@@ -49,6 +49,8 @@ export const provinceRuntime = z
     policy: reimbursementPolicy,
     referralSlaHours: z.number().positive().max(24 * 14),
     prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
+    /** A long prescription (长期处方) is dispensed in portions over its course: valid this long. */
+    longPrescriptionValidityHours: z.number().positive().max(24 * 84).default(24 * 28),
     voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
     /** Oldest access token (by its iat) the authorizer accepts, whatever its exp says. */
     tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
@@ -164,6 +166,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing };
 }

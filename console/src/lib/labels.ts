@@ -9,7 +9,7 @@ export const referralStatusLabel: Record<ReferralStatus, string> = {
   submitted: '待接收', accepted: '已接收', rejected: '已拒绝', expired: '已超时', arrived: '已到诊', completed: '已完成', cancelled: '已撤销',
 };
 export const prescriptionStatusLabel: Record<PrescriptionStatus, string> = {
-  issued: '已开具', routed: '已流转', accepted: '已审核', rejected: '已拒绝', unroutable: '无药店可配', dispensed: '已发药', cancelled: '已作废', expired: '已过期',
+  issued: '已开具', routed: '已流转', accepted: '已审核', 'partially-dispensed': '部分发药', rejected: '已拒绝', unroutable: '无药店可配', dispensed: '已发药', cancelled: '已作废', expired: '已过期',
 };
 export const urgencyLabel = { routine: '普通', urgent: '加急', emergency: '急诊' } as const;
 export const urgencyRank = { emergency: 0, urgent: 1, routine: 2 } as const;
