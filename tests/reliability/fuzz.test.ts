@@ -15,7 +15,10 @@ beforeAll(async () => {
   for (const [role, inst] of [['operator'], ['channel'], ['clinic', 'clinic-lingyin'], ['hospital', 'hosp-zjph'], ['pharmacy', 'ph-xihu-1']] as const) {
     callers.set(role, await rt.as(role, inst));
   }
+  // Routes a channel calls for one person need a token acting for one (else every call is a 403 before the body is read).
+  callers.set('person', await rt.asPerson('p_fuzz0000000000000000000000'));
 });
+const callerFor = (route: RouteDef) => callers.get(route.auth === 'public' ? 'operator' : route.person && route.auth[0] === 'channel' ? 'person' : route.auth[0]!)!;
 afterAll(() => rt?.stop());
 
 const itemCount = async () => {
@@ -23,10 +26,13 @@ const itemCount = async () => {
   return countItems(rt);
 };
 
-const nasty = fc.constantFrom('..', '%', ' ', "'", '"', '<script>', '\u0000', '😀', 'a'.repeat(300), 'OUTBOX#x', 'INST#hosp-zjph', '-1', '0', 'null', '{}');
+const nasty = fc.constantFrom('..%2F..', '%', ' ', "'", '"', '<script>', '\u0000', '😀', 'a'.repeat(300), 'OUTBOX#x', 'INST#hosp-zjph', '-1', '0', 'null', '{}');
 // Real ids too, so bodies reach the checks behind the path: a real pharmacy, hospital, drug.
 const real = fc.constantFrom('ph-xihu-1', 'hosp-zjph', 'clinic-lingyin', 'XC08CAA001');
-const pathValue = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), nasty, real);
+// A segment of only dots never reaches the API: the client resolves it ('/drugs/..' is '/').
+const pathValue = fc
+  .oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), nasty, real)
+  .filter((v) => !/^\.{1,2}$/.test(v));
 
 /** Bodies: any JSON, objects with the schema's own field names holding anything, no body, broken JSON. */
 function bodies(route: RouteDef) {
@@ -45,7 +51,7 @@ describe('fuzz', () => {
   });
 
   it.each(fuzzed.map((r) => [`${r.method} ${r.path}`, r] as const))('%s answers 4xx problem+json, never 5xx', async (_name, route) => {
-    const caller = callers.get(route.auth === 'public' ? 'operator' : route.auth[0]!)!;
+    const caller = callerFor(route);
     await fc.assert(
       fc.asyncProperty(fc.array(pathValue, { minLength: 3, maxLength: 3 }), route.method === 'GET' ? fc.constant(undefined) : bodies(route), async (params, body) => {
         let i = 0;
