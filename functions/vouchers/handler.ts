@@ -39,10 +39,14 @@ async function ownSettlement(settlementId: string, who: Principal) {
   return s;
 }
 
-/** A voucher is the business of the channel apps that activated it and of operators; to other apps it does not exist. */
+/**
+ * A voucher is the business of the channel apps that activated it and of operators; to other apps,
+ * and to a token acting for another person (pid), it does not exist.
+ */
 async function ownVoucher(voucherId: string, who: Principal) {
   const record = await store.getVoucher(voucherId);
-  if (!record || (who.role !== 'operator' && !record.channelClients.has(who.sub))) throw problem('not-found', `no voucher ${voucherId}`);
+  const hidden = !record || (who.role !== 'operator' && (!record.channelClients.has(who.sub) || (who.pid !== undefined && who.pid !== record.voucher.personId)));
+  if (hidden) throw problem('not-found', `no voucher ${voucherId}`);
   return record.voucher;
 }
 
@@ -56,6 +60,8 @@ async function ownBinding(bindingId: string, who: Principal) {
 export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
   async activateVoucher({ body, principal, now, requestId }) {
     const hash = await nationalIdHash(body.nationalId);
+    // A token acting for a person activates that person's voucher only.
+    if (principal.pid !== undefined && principal.pid !== personIdFromHash(hash)) throw problem('forbidden', 'the token acts for another person');
     // Counted before the check (each count conditional on the one it makes), so racing guesses cannot pass the limit together;
     // a successful activation gives its count back.
     const limits = activationLimits(principal.sub, hash);
