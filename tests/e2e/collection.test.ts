@@ -145,6 +145,21 @@ describe('partial dispensing', () => {
     expect(event).toMatchObject({ previousStatus: 'partially-dispensed', items: [{ drugCode: 'XA10BAA001', quantity: 3 }] });
   });
 
+  it('expiry of a partly dispensed prescription releases what is still reserved, once', async () => {
+    const p = fresh();
+    const id = await accepted(p.personId, [item('XA10BAA001', 5)]);
+    const reserved = await stock('XA10BAA001');
+    await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(p, [{ drugCode: 'XA10BAA001', quantity: 2 }]), items: [{ drugCode: 'XA10BAA001', quantity: 2 }] });
+    const { expiresAt } = (await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body;
+    const due = new Date(Date.parse(expiresAt) + 1_000);
+    await Promise.all([rt.runSchedule('prescription-expiry', due), rt.runSchedule('prescription-expiry', due)]);
+    expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body).toMatchObject({ status: 'expired', dispensed: [{ drugCode: 'XA10BAA001', quantity: 2 }] });
+    const after = await stock('XA10BAA001');
+    expect([after.onHand, after.reserved, after.available, after.dispensed]).toEqual([reserved.onHand - 2, reserved.reserved - 5, reserved.available + 3, reserved.dispensed + 2]);
+    const expired = await outboxEvents(rt, { prescriptionId: id }, 'PrescriptionExpired');
+    expect(expired.map((e) => e.detail)).toEqual([expect.objectContaining({ previousStatus: 'partially-dispensed', items: [{ drugCode: 'XA10BAA001', quantity: 3 }] })]);
+  });
+
   it('racing partial dispenses never hand over more than was prescribed', async () => {
     const p = fresh();
     const id = await accepted(p.personId, [item('XA10BAA001', 3)]);
