@@ -71,7 +71,7 @@ async function settle(person: { nationalId: string; name: string }, items: Array
 }
 
 const dispensedEvents = async (prescriptionId: string) =>
-  (await outboxEvents(rt, { prescriptionId }, 'PrescriptionDispensed')).map((e) => e.detail as { status: string; settlementId: string; items: unknown[] });
+  (await outboxEvents(rt, { prescriptionId }, 'PrescriptionDispensed')).map((e) => e.detail as unknown as { status: string; settlementId: string; items: unknown[] });
 
 describe('partial dispensing', () => {
   it('hands over part, keeps the rest reserved, and a later dispense with another settlement completes it', async () => {
