@@ -145,14 +145,16 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   }
 
   const taken = (i: number) => new Set(lines.flatMap((l, j) => (j === i ? [] : l.traceCodes)));
+  // A sold code the pharmacist has taken off its line is no longer worth an alert.
+  const stillSold = sold.filter((x) => lines[x.line]?.traceCodes.includes(x.code));
   return (
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
       <FormError errors={errors} />
-      {sold.length > 0 && (
+      {stillSold.length > 0 && (
         <div class="alert error" role="alert">
           <p>以下追溯码已被销售，同一追溯码只能销售一次。请核对药盒，删除这些追溯码后重新扫码：</p>
-          <ul>{sold.map((s) => <li key={s.code}>第 {s.line + 1} 行 {name(lines[s.line]?.drugCode ?? '')}：<span class="mono">{s.code}</span></li>)}</ul>
+          <ul>{stillSold.map((s) => <li key={s.code}>第 {s.line + 1} 行 {name(lines[s.line]?.drugCode ?? '')}：<span class="mono">{s.code}</span></li>)}</ul>
         </div>
       )}
       <div class="row">
