@@ -92,14 +92,15 @@ describe('the counter', () => {
     ]);
     // Scanning appends; a pack not scanned is announced as cash; the same code twice is refused.
     const first = page.getByRole('group', { name: '第 1 行药品' });
-    expect(await first.innerText()).toContain('已扫 1 / 2 盒；未扫码的 1 盒按现金支付');
-    await scan(page.getByRole('group', { name: '第 2 行药品' }), [c1!]);
-    expect(await page.getByRole('group', { name: '第 2 行药品' }).innerText()).toContain(`追溯码 ${c1} 已扫过`);
-    await page.getByRole('group', { name: '第 2 行药品' }).getByLabel('追溯码', { exact: true }).fill('');
+    const second = page.getByRole('group', { name: '第 2 行药品' });
+    await expect.poll(textOf(first), poll).toContain('已扫 1 / 2 盒；未扫码的 1 盒按现金支付');
+    await scan(second, [c1!]);
+    await expect.poll(textOf(second), poll).toContain(`追溯码 ${c1} 已扫过`);
+    await second.getByLabel('追溯码', { exact: true }).fill('');
     await scan(first, [c2!]);
-    expect(await first.getByRole('list', { name: '第 1 行已扫追溯码' }).innerText()).toMatch(new RegExp(`${c1}[\\s\\S]*${c2}`));
+    await expect.poll(textOf(first.getByRole('list', { name: '第 1 行已扫追溯码' })), poll).toMatch(new RegExp(`${c1}[\\s\\S]*${c2}`));
     expect(await first.innerText()).toContain('已扫 2 / 2 盒');
-    expect(await page.getByRole('group', { name: '第 2 行药品' }).innerText()).toContain('未扫码的 1 盒按现金支付');
+    expect(await second.innerText()).toContain('未扫码的 1 盒按现金支付');
     await screen(page, 'counter-1-trace-codes');
 
     await page.getByRole('button', { name: '下一步：核对' }).click();
@@ -108,7 +109,7 @@ describe('the counter', () => {
     await expect.poll(textOf(quote), poll).toContain('现金支付');
     const quoted = await splitOf(quote);
     expect(Object.keys(quoted)).toEqual(['费用总额', '医保统筹支付', '个人账户支付', '家庭共济支付', '现金支付']);
-    expect(await quote.getByRole('list', { name: '未扫追溯码' }).innerText()).toBe('盐酸二甲双胍片 0.5g：1 盒未扫追溯码，按现金支付');
+    await expect.poll(textOf(quote.getByRole('list', { name: '未扫追溯码' })), poll).toBe('盐酸二甲双胍片 0.5g：1 盒未扫追溯码，按现金支付');
     await screen(page, 'counter-2-quote');
 
     await page.getByRole('button', { name: '确认结算' }).click();
@@ -142,7 +143,7 @@ describe('the counter', () => {
 
     // Rescanned: another pack. The quote passes; then another counter sells that very code before this one confirms.
     await page.getByRole('button', { name: `删除追溯码 ${sold}` }).click();
-    expect(await refusal.count()).toBe(0); // taken off the line, no longer in the alert
+    await expect.poll(() => refusal.count(), poll).toBe(0); // taken off the line, no longer in the alert
     const fresh = traceCode();
     await scan(page.getByRole('group', { name: '第 1 行药品' }), [fresh]);
     await page.getByRole('button', { name: '下一步：核对' }).click();
@@ -167,7 +168,7 @@ describe('the counter', () => {
     const table = op.getByRole('table', { name: /的预警$/ });
     await expect.poll(textOf(table), poll).toContain(fresh);
     const row = op.getByRole('row').filter({ hasText: fresh });
-    expect(await row.innerText()).toMatch(/追溯码重复销售\s+西湖大药房文三路店/);
+    await expect.poll(textOf(row), poll).toMatch(/追溯码重复销售\s+西湖大药房文三路店/); // the institution's name, once loaded
     expect(await table.innerText()).not.toContain(sold);
     await screen(op, 'operator-5-alerts');
   });
