@@ -14,7 +14,10 @@ const results: Record<string, unknown> = { at: new Date().toISOString(), node: p
 const { rt, endpoint, stop } = await benchRuntime();
 try {
   const settlements = await benchSettlements(rt, endpoint);
-  printTable('Settlement through the local HTTP path vs raw TransactWriteItems (6 items), same engine, same run (goal: ratio >= 0.25)', settlements as never);
+  printTable(
+    'Settlement through the local HTTP path vs raw TransactWriteItems (6 items), same engine, same run (goal: ratio >= 0.25); with a trace code per pack vs plain (goal: tracedRatio >= 0.8); DynamoDB commands per settlement (goal: db <= 3)',
+    settlements as never,
+  );
   results.settlements = settlements;
 
   const routing = await benchPrescriptionRouting(rt);

@@ -1,6 +1,9 @@
 // Settlement throughput and latency through the full local HTTP path (gateway, authorizer,
 // function, DynamoDB Local, and the outbox relay and consumers running alongside), next to raw
-// TransactWriteItems of the same item count on the same engine at the same concurrency.
+// TransactWriteItems of the same item count on the same engine at the same concurrency. The same
+// purchase settled with a trace code on every pack (药品追溯码: one more conditional write per pack,
+// and the codes read in the same batch) is measured beside the plain one, with the DynamoDB commands
+// each settlement sent (the local gateway's x-local-dynamodb-calls).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +24,13 @@ export interface SettlementRow {
   p99Ms: number;
   rawTxPerSec: number;
   ratio: number;
+  /** Settlements with a trace code per pack, per second, and their ratio to the plain ones (goal >= 0.8). */
+  tracedPerSec: number;
+  tracedP99Ms: number;
+  tracedRatio: number;
+  /** DynamoDB commands per settlement, mean over the run's requests (goal <= 3). */
+  dbPlain: number;
+  dbTraced: number;
 }
 
 export async function benchSettlements(rt: Runtime, endpoint: string): Promise<SettlementRow[]> {
@@ -41,8 +51,14 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
   );
   const codesFor = async (n: number, c: number) =>
     pool(16, Array.from({ length: n }, (_, i) => async () => (await api(rt, channel, 'POST', `/vouchers/${vouchers[i % c]}/codes`)).body.code as string));
-  const settle = (code: string) =>
-    api(rt, pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 2_500 }, { drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 3_000 }] }, { 'idempotency-key': randomUUID() });
+  const items = [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 2_500 }, { drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 3_000 }];
+  const settle = (code: string) => api(rt, pharmacy, 'POST', '/settlements', { code, items }, { 'idempotency-key': randomUUID() });
+  // Every pack scanned: a fresh code per pack (20 digits starting with 8), unique in this run.
+  const runTag = String(Date.now() % 1_000_000_000).padStart(9, '0');
+  let packs = 0;
+  const traceCode = () => `8${runTag}${String(packs++).padStart(10, '0')}`;
+  const settleTraced = (code: string) =>
+    api(rt, pharmacy, 'POST', '/settlements', { code, items: items.map((i) => ({ ...i, traceCodes: [traceCode()] })) }, { 'idempotency-key': randomUUID() });
 
   const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }));
   const rawTx = (worker: number) => {
@@ -62,35 +78,47 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
     );
   };
 
-  // Warm up both paths (JIT, connections, cold starts).
+  // Warm up every path (JIT, connections, cold starts).
   await pool(4, (await codesFor(20, 4)).map((c) => () => settle(c)));
+  await pool(4, (await codesFor(20, 4)).map((c) => () => settleTraced(c)));
   await pool(4, Array.from({ length: 40 }, (_, i) => () => rawTx(i % 4)));
 
   const rows: SettlementRow[] = [];
   for (const c of LEVELS) {
     const n = opsAt(c);
-    const codes = await codesFor(n, c);
-    await rt.settle();
-    const failures: string[] = [];
-    const http = await timed(
-      c,
-      codes.map((code) => async () => {
-        const res = await settle(code);
-        if (res.status !== 201) failures.push(`${res.status} ${res.body?.type ?? ''}`);
-      }),
-    );
-    if (failures.length) throw new Error(`settlement benchmark: ${failures.length} requests failed (${[...new Set(failures)]})`);
+    const measure = async (send: typeof settle) => {
+      const codes = await codesFor(n, c);
+      await rt.settle();
+      const failures: string[] = [];
+      const calls: number[] = [];
+      const run = await timed(
+        c,
+        codes.map((code) => async () => {
+          const res = await send(code);
+          if (res.status !== 201) failures.push(`${res.status} ${res.body?.type ?? ''}`);
+          calls.push(res.dynamoCalls);
+        }),
+      );
+      if (failures.length) throw new Error(`settlement benchmark: ${failures.length} requests failed (${[...new Set(failures)]})`);
+      return { ...run, perSec: n / run.seconds, dynamoCalls: calls.reduce((a, b) => a + b, 0) / calls.length };
+    };
+    const http = await measure(settle);
+    const traced = await measure(settleTraced);
     const rawRun = await timed(c, Array.from({ length: n }, (_, i) => () => rawTx(i % c)));
-    const httpPerSec = n / http.seconds;
     const rawTxPerSec = n / rawRun.seconds;
     rows.push({
       concurrency: c,
       ops: n,
-      httpPerSec,
+      httpPerSec: http.perSec,
       p50Ms: percentile(http.latenciesMs, 50),
       p99Ms: percentile(http.latenciesMs, 99),
       rawTxPerSec,
-      ratio: httpPerSec / rawTxPerSec,
+      ratio: http.perSec / rawTxPerSec,
+      tracedPerSec: traced.perSec,
+      tracedP99Ms: percentile(traced.latenciesMs, 99),
+      tracedRatio: traced.perSec / http.perSec,
+      dbPlain: http.dynamoCalls,
+      dbTraced: traced.dynamoCalls,
     });
   }
   return rows;

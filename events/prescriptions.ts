@@ -66,7 +66,15 @@ export const PrescriptionDispensed = defineEvent({
   detail: { ...transition, pharmacyId: z.string(), settlementId: z.string(), items },
 });
 
-/** `items`: what was reserved at `pharmacyId` if the previous status held stock (routed, accepted). */
+/** The pharmacy has the drugs ready: the patient is told to collect. */
+export const PrescriptionReady = defineEvent({
+  source: sources.prescriptions,
+  detailType: 'PrescriptionReady',
+  version: 1,
+  detail: { ...transition, pharmacyId: z.string() },
+});
+
+/** `items`: what was released at `pharmacyId` if the previous status held stock (routed, accepted, partly dispensed). */
 export const PrescriptionCancelled = defineEvent({
   source: sources.prescriptions,
   detailType: 'PrescriptionCancelled',

@@ -88,6 +88,8 @@ export const drugInput = z
     name: freeText(128),
     category: z.enum(drugCategories),
     unit: freeText(32),
+    /** Whether a long prescription (over 28 days, 长期处方) may include it; not, e.g., for antibiotics. */
+    longTermAllowed: z.boolean().default(true),
   })
   .strict();
 export const drug = drugInput.extend({ drugCode }).meta({ id: 'Drug' });

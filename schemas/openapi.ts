@@ -139,6 +139,7 @@ const tagDescriptions: Record<string, string | undefined> = {
   referrals: 'Two-way referrals between clinics and hospitals',
   prescriptions: 'E-prescriptions routed to pharmacies: review, dispensing, stock',
   webhooks: "Signed webhooks (Standard Webhooks) to clinics', hospitals' and pharmacies' own systems: subscriptions and their recent deliveries",
+  'family mutual aid': "Bindings that let a relative's personal account pay for an insured person",
 };
 
 function relink(schema: Json): Json {

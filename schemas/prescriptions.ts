@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { drugCode, freeText, icd10, uniqueDrugCodes, institutionId, isoDateTime, page, pageQuery, patient, serverId } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
-export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
+export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'partially-dispensed', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
 export const prescriptionStatus = z.enum(prescriptionStatuses);
 export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 
@@ -11,6 +11,8 @@ export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
 export const MAX_PRESCRIPTION_ITEMS = 5;
 const MAX_PRESCRIPTION_DIAGNOSES = 10;
 const rejectReason = freeText(500, { multiline: true });
+/** A prescription is handed over in at most this many dispenses (each paid by its own settlement). */
+const MAX_DISPENSES = 20;
 
 /** Stock lines per PUT: one transaction of 100 writes, one of them the event. */
 export const MAX_STOCK_ITEMS = 99;
@@ -24,11 +26,21 @@ export const prescriptionItem = z
   .strict();
 export type PrescriptionItem = z.infer<typeof prescriptionItem>;
 
-/** Days of treatment a prescription supplies (the national rules' normal maximum is four weeks). */
+/** Days of treatment a prescription supplies: normally at most four weeks (the national rules). */
 export const DEFAULT_SUPPLY_DAYS = 28;
-export const MAX_SUPPLY_DAYS = 28;
+export const NORMAL_MAX_SUPPLY_DAYS = 28;
+/** A long prescription (长期处方) for a stable chronic disease supplies up to twelve weeks. */
+export const MAX_SUPPLY_DAYS = 84;
 /** A line's quantity is bounded by its supply days: at most this many packs per day supplied. */
 export const MAX_PACKS_PER_SUPPLY_DAY = 1;
+
+/** A long prescription's record: the doctor's assessment that the disease is stable, and the patient's consent. */
+export const longTerm = z
+  .object({
+    assessment: freeText(1000, { multiline: true }).meta({ description: 'Why the condition is stable enough for a long prescription' }),
+    patientConsent: z.literal(true, { message: 'the patient must consent to a long prescription' }),
+  })
+  .strict();
 
 export const prescriptionRequest = z
   .object({
@@ -45,7 +57,10 @@ export const prescriptionRequest = z
       .superRefine(uniqueDrugCodes),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
-    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS).meta({ description: `Days of treatment supplied; every item's quantity is at most ${MAX_PACKS_PER_SUPPLY_DAY} pack per day supplied` }),
+    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS).meta({
+      description: `Days of treatment supplied (default and normal maximum ${NORMAL_MAX_SUPPLY_DAYS}; up to ${MAX_SUPPLY_DAYS} for a long prescription, with longTerm); every item's quantity is at most ${MAX_PACKS_PER_SUPPLY_DAY} pack per day supplied`,
+    }),
+    longTerm: longTerm.optional(),
   })
   .strict()
   .superRefine((rx, ctx) => {
@@ -53,6 +68,12 @@ export const prescriptionRequest = z
     rx.items.forEach((item, i) => {
       if (item.quantity > most) ctx.addIssue({ code: 'custom', path: ['items', i, 'quantity'], message: `at most ${most} packs for ${rx.supplyDays} days of supply` });
     });
+    if (rx.supplyDays > NORMAL_MAX_SUPPLY_DAYS && !rx.longTerm) {
+      ctx.addIssue({ code: 'custom', path: ['longTerm'], message: `more than ${NORMAL_MAX_SUPPLY_DAYS} days is a long prescription: the assessment and the patient's consent are required` });
+    }
+    if (rx.longTerm && rx.supplyDays <= NORMAL_MAX_SUPPLY_DAYS) {
+      ctx.addIssue({ code: 'custom', path: ['supplyDays'], message: `a long prescription supplies more than ${NORMAL_MAX_SUPPLY_DAYS} days` });
+    }
   });
 export type PrescriptionRequest = z.infer<typeof prescriptionRequest>;
 
@@ -75,7 +96,17 @@ export const prescription = z
     items: z.array(prescriptionItem).max(MAX_PRESCRIPTION_ITEMS),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
-    supplyDays: z.number().int().min(1).default(DEFAULT_SUPPLY_DAYS),
+    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS),
+    longTerm: longTerm.optional(),
+    /** Packs handed over so far (partial dispenses add up). */
+    dispensed: z.array(z.object({ drugCode, quantity: z.number().int().min(1) })).max(MAX_PRESCRIPTION_ITEMS).optional(),
+    /** Each dispense: the settlement it was paid with, and what it handed over. */
+    dispenses: z
+      .array(z.object({ settlementId: serverId, at: isoDateTime, items: z.array(z.object({ drugCode, quantity: z.number().int().min(1) })).max(MAX_PRESCRIPTION_ITEMS) }))
+      .max(MAX_DISPENSES)
+      .optional(),
+    /** When the pharmacy told the patient the drugs are ready to collect. */
+    readyAt: isoDateTime.optional(),
     /** The pharmacy it is routed to (routed, accepted, dispensed, and cancelled/expired after routing). */
     pharmacyId: institutionId.optional(),
     /** Pharmacies that rejected it; it is never routed to them again. Shown to the prescriber only. */
@@ -92,7 +123,18 @@ export const prescription = z
 export type Prescription = z.infer<typeof prescription>;
 
 export const rejectRequest = z.object({ reason: rejectReason }).strict();
-export const dispenseRequest = z.object({ settlementId: serverId }).strict();
+export const dispenseRequest = z
+  .object({
+    settlementId: serverId,
+    /** The packs handed over now; fewer than owing → partially-dispensed, the rest stays reserved. Default: all owing. */
+    items: z
+      .array(z.object({ drugCode, quantity: z.number().int().min(1).max(10_000) }).strict())
+      .min(1)
+      .max(MAX_PRESCRIPTION_ITEMS)
+      .superRefine(uniqueDrugCodes)
+      .optional(),
+  })
+  .strict();
 
 export const stockRequest = z
   .object({
@@ -207,12 +249,25 @@ export const prescriptionRoutes = [
     tag,
     summary:
       'Dispense an accepted prescription, within its validity, against a settlement of the same person at this pharmacy that paid for ' +
-      'every item (at least the prescribed quantity of each drug). Review is mandatory: accept (review) the prescription before ' +
+      'what is handed over (items; by default every pack owing). Fewer packs than owing → partially-dispensed, the rest stays reserved; ' +
+      'a later dispense with another settlement completes it → dispensed. Review is mandatory: accept (review) the prescription before ' +
       'dispensing; a routed one → 409 invalid-transition',
     params: idParam,
     body: dispenseRequest,
     responses: { 200: prescription },
     problems: ['validation-failed', 'not-found', 'invalid-transition', 'conflict', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'readyPrescription',
+    method: 'POST',
+    path: '/prescriptions/{id}/ready',
+    fn: 'prescriptions',
+    auth: ['pharmacy'],
+    tag,
+    summary: 'The pharmacy has the drugs ready (after its review): the patient is told to collect, readyAt set',
+    params: idParam,
+    responses: { 200: prescription },
+    problems: ['not-found', 'invalid-transition', 'conflict', ...authProblems],
   }),
   defineRoute({
     operationId: 'cancelPrescription',

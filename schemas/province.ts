@@ -32,6 +32,11 @@ export const reimbursementPolicy = z
     ratio: z.object({ primary: ratio, secondary: ratio, tertiary: ratio, pharmacy: ratio }).strict(),
     /** The most one settlement may total (a counter's purchase, not a year's care); larger → 400. */
     maxSettlementFen: settlementFen,
+    /**
+     * Drug trace codes (药品追溯码) required for the insurance to pay: a pack sold without one is paid
+     * in cash only (national rule since July 2025).
+     */
+    traceCodesRequired: z.boolean().default(true),
   })
   .strict();
 export type ReimbursementPolicy = z.infer<typeof reimbursementPolicy>;
@@ -73,9 +78,23 @@ export const provinceRuntime = z
     policy: reimbursementPolicy,
     referralSlaHours: z.number().positive().max(24 * 14),
     prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
+    /** A long prescription (长期处方) is dispensed in portions over its course: valid this long. */
+    longPrescriptionValidityHours: z.number().positive().max(24 * 84).default(24 * 28),
     voucherCodeTtlSeconds: z.number().int().min(10).max(600).default(60),
     /** Oldest access token (by its iat) the authorizer accepts, whatever its exp says. */
     tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
+    /**
+     * Identity checks that failed (activation, naming a relative: a national ID with the wrong name,
+     * or an unknown one) in 15 minutes, per channel app and per national ID: then 429. An app serves
+     * many people, so its limit is the larger; one person's ID is guessed only a few times.
+     */
+    identityChecks: z
+      .object({
+        failuresPerAppPer15Minutes: z.number().int().min(1).max(1_000_000).default(100),
+        failuresPerIdPer15Minutes: z.number().int().min(1).max(100).default(5),
+      })
+      .strict()
+      .prefault({}),
     /** Against stock hoarding and message flooding by a prescriber (issue per minute, per person per day, alerts). */
     prescribing: z
       .object({
@@ -181,6 +200,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing, webhooks } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, prescribing, webhooks };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing, webhooks } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing, webhooks };
 }

@@ -1,5 +1,6 @@
 // The API route table: every HTTP route of a province stack, stated once.
 import { alertRoutes } from './alerts.ts';
+import { familyRoutes } from './family.ts';
 import { institutionRoutes } from './institutions.ts';
 import { overviewRoutes } from './overview.ts';
 import { platformRoutes } from './platform.ts';
@@ -11,6 +12,6 @@ import { webhookRoutes } from './webhooks.ts';
 
 // The same table as a tuple type: the console's API client derives each operation's path, input
 // and output types from it.
-export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes, ...webhookRoutes] as const;
+export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...familyRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes, ...webhookRoutes] as const;
 
 export const routes: readonly RouteDef[] = typedRoutes;

@@ -48,13 +48,45 @@ export const MAX_UNIT_PRICE_FEN = 10_000_000;
 export const MAX_SETTLEMENT_FEN = 100_000_000;
 export const settlementFen = z.number().int().min(0).max(MAX_SETTLEMENT_FEN).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
 
-export const settlementItem = z
+/** A drug trace code (药品追溯码): one per pack, 20 digits starting with 8. */
+export const traceCode = patterned(20, /^8\d{19}$/, '20 digits starting with 8');
+
+/**
+ * The most trace codes one settlement takes: each is a write of the settlement's one transaction,
+ * which DynamoDB caps at 100 writes, and the settlement's own writes need the rest.
+ */
+export const MAX_TRACE_CODES_PER_SETTLEMENT = 90;
+
+const settlementItemBase = z
   .object({
     drugCode,
     quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
     unitPriceFen: z.number().int().min(0).max(MAX_UNIT_PRICE_FEN),
+    traceCodes: z.array(traceCode).max(MAX_LINE_QUANTITY).optional().meta({
+      description: 'The trace codes scanned from the packs, at most one per pack. Where the province requires them, packs without one are paid in cash only',
+    }),
   })
   .strict();
+export const settlementItem = settlementItemBase.refine((i) => (i.traceCodes?.length ?? 0) <= i.quantity, {
+  message: 'at most one trace code per pack (no more codes than the quantity)',
+  path: ['traceCodes'],
+});
+
+/** Codes repeated inside one request: an issue at items.<i>.traceCodes.<j> for every repetition. */
+const uniqueTraceCodes = (items: Array<{ traceCodes?: string[] }>, ctx: z.RefinementCtx<Array<{ traceCodes?: string[] }>>) => {
+  const seen = new Set<string>();
+  let count = 0;
+  items.forEach((item, i) =>
+    (item.traceCodes ?? []).forEach((c, j) => {
+      count++;
+      if (seen.has(c)) ctx.addIssue({ code: 'custom', path: [i, 'traceCodes', j], message: `trace code ${c} is listed twice` });
+      seen.add(c);
+    }),
+  );
+  if (count > MAX_TRACE_CODES_PER_SETTLEMENT) {
+    ctx.addIssue({ code: 'custom', path: [], message: `at most ${MAX_TRACE_CODES_PER_SETTLEMENT} packs with trace codes in one settlement (one transaction); settle the rest separately` });
+  }
+};
 
 export const lineAmountFen = (items: ReadonlyArray<{ quantity: number; unitPriceFen: number }>) => items.reduce((t, i) => t + i.quantity * i.unitPriceFen, 0);
 
@@ -67,9 +99,50 @@ export const settlementRequest = z
       .min(1, 'at least one item')
       .max(MAX_SETTLEMENT_LINES, `at most ${MAX_SETTLEMENT_LINES} items`)
       .superRefine(uniqueDrugCodes)
+      .superRefine(uniqueTraceCodes)
       .refine((items) => lineAmountFen(items) <= MAX_SETTLEMENT_FEN, `a settlement totals at most ${MAX_SETTLEMENT_FEN} fen`),
   })
   .strict();
+
+/** A settled line: what it cost, what the insurance could pay for, and the packs sold without a trace code. */
+export const settledItem = settlementItemBase.extend({
+  category: z.enum(['A', 'B', 'C']),
+  amountFen: settlementFen,
+  eligibleFen: settlementFen,
+  /** Packs without a trace code where the province requires them: paid in cash only. */
+  untracedPacks: z.number().int().min(0).max(MAX_LINE_QUANTITY).default(0),
+});
+
+/** What the settlement of a purchase would be (pre-settlement): its parts, no id. */
+export const settlementQuote = z
+  .object({
+    voucherId: serverId,
+    personId: serverId,
+    institutionId,
+    totalFen: settlementFen,
+    pooledFundFen: settlementFen,
+    personalAccountFen: settlementFen,
+    /** Paid from the personal account of the relative bound to pay for this person (家庭共济). */
+    mutualAidFen: settlementFen,
+    mutualAidPayerId: serverId.optional(),
+    cashFen: settlementFen,
+    deductibleAppliedFen: settlementFen,
+    items: z.array(settledItem).max(MAX_SETTLEMENT_LINES),
+  })
+  .meta({ id: 'SettlementQuote' });
+export type SettlementQuote = z.infer<typeof settlementQuote>;
+
+export const traceCodeSale = z
+  .object({
+    code: traceCode,
+    status: z.enum(['sold', 'returned']),
+    drugCode,
+    settlementId: serverId,
+    institutionId,
+    soldAt: isoDateTime,
+  })
+  .meta({ id: 'TraceCodeSale' });
+export type TraceCodeSale = z.infer<typeof traceCodeSale>;
 
 export const settlement = z
   .object({
@@ -81,20 +154,21 @@ export const settlement = z
     totalFen: settlementFen,
     pooledFundFen: settlementFen,
     personalAccountFen: settlementFen,
+    /** Paid from the payer's personal account (family mutual aid); 0 without a binding. */
+    mutualAidFen: settlementFen.default(0),
+    mutualAidPayerId: serverId.optional(),
     cashFen: settlementFen,
     /** Part of the eligible spend that counted towards the annual deductible. */
     deductibleAppliedFen: settlementFen,
     status: z.enum(settlementStatuses),
     settledAt: isoDateTime,
     reversedAt: isoDateTime.optional(),
-    items: z
-      .array(settlementItem.extend({ category: z.enum(['A', 'B', 'C']), amountFen: settlementFen, eligibleFen: settlementFen }))
-      .max(MAX_SETTLEMENT_LINES),
+    items: z.array(settledItem).max(MAX_SETTLEMENT_LINES),
   })
   .meta({ id: 'Settlement' });
 export type Settlement = z.infer<typeof settlement>;
 
-export const totals = z.object({ count: z.number().int().min(0), totalFen: fen, pooledFundFen: fen, personalAccountFen: fen, cashFen: fen });
+export const totals = z.object({ count: z.number().int().min(0), totalFen: fen, pooledFundFen: fen, personalAccountFen: fen, mutualAidFen: fen, cashFen: fen });
 
 export const reconciliation = z.object({
   date: calendarDate,
@@ -176,11 +250,40 @@ export const voucherRoutes = [
     fn: 'vouchers',
     auth: ['pharmacy', 'hospital'],
     tag,
-    summary: 'Settle a purchase with a voucher code: pooled fund, personal account and cash',
+    summary:
+      'Settle a purchase with a voucher code: pooled fund, personal account, a relative\'s account (family mutual aid) and cash. ' +
+      `Each pack may carry its drug trace code (at most ${MAX_TRACE_CODES_PER_SETTLEMENT} codes in one settlement: one transaction); ` +
+      'where the province requires them, packs without one are paid in cash only; a code already sold is 409 trace-code-used',
     body: settlementRequest,
     idempotencyKey: 'required',
     responses: { 201: settlement },
-    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'idempotency-key-reused', 'conflict', 'service-unavailable', ...authProblems],
+    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'idempotency-key-reused', 'conflict', 'service-unavailable', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'quoteSettlement',
+    method: 'POST',
+    path: '/settlements/quote',
+    fn: 'vouchers',
+    auth: ['pharmacy', 'hospital'],
+    tag,
+    summary:
+      'Pre-settlement (NHSA 2101): what settling this body now would give, computed exactly as the settlement is. ' +
+      'Checks the code (signature, expiry, not used) without using it, and writes nothing',
+    body: settlementRequest,
+    responses: { 200: settlementQuote },
+    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'service-unavailable', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'getTraceCode',
+    method: 'GET',
+    path: '/trace-codes/{code}',
+    fn: 'vouchers',
+    auth: ['operator', 'pharmacy', 'hospital'],
+    tag,
+    summary: 'The sale of one drug trace code (operators; the institution that sold it)',
+    params: z.object({ code: traceCode }),
+    responses: { 200: traceCodeSale },
+    problems: ['validation-failed', 'not-found', ...authProblems],
   }),
   defineRoute({
     operationId: 'getSettlement',

@@ -62,8 +62,10 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
 
   async getEnrolment({ params, principal, now }) {
     const person = await store.getPerson(params.personId);
-    // A channel app reads only the people whose voucher it activated (it acts for them).
-    const hidden = !person || (principal.role === 'channel' && !(await activatedBy(params.personId, principal.sub)));
+    // A channel app reads only the people whose voucher it activated (it acts for them); a token
+    // acting for one person (pid), only that person.
+    const hidden =
+      !person || (principal.role === 'channel' && ((principal.pid !== undefined && principal.pid !== params.personId) || !(await activatedBy(params.personId, principal.sub))));
     if (hidden) throw problem('not-found', `no enrolment ${params.personId}`);
     return { status: 200, body: store.toEnrolment(person, now) };
   },

@@ -5,7 +5,7 @@
 // institutions, departments and times, never the patient. Pure (no AWS): the notifier supplies
 // names and times through `Names`.
 import type { Detail, EventDef } from '../../events/catalog.ts';
-import { PrescriptionRouted, PrescriptionUnroutable } from '../../events/prescriptions.ts';
+import { PrescriptionReady, PrescriptionRouted, PrescriptionUnroutable } from '../../events/prescriptions.ts';
 import {
   ReferralAccepted, ReferralCancelled, ReferralExpired, ReferralRejected, ReferralRerouted, ReferralSubmitted,
 } from '../../events/referrals.ts';
@@ -90,6 +90,11 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
       d.previousStatus === 'unroutable'
         ? `处方 ${d.prescriptionId} 已有药房备齐药品，现已发送至${n.institution(d.pharmacyId)}，无需另行安排。`
         : undefined,
+  }),
+  row({
+    event: PrescriptionReady,
+    to: (d) => ({ personId: d.personId }),
+    text: (d, n) => `${SIGN}您在${n.institution(d.pharmacyId)}的处方药品已备好，请携带医保电子凭证到店取药。`,
   }),
   row({
     event: PrescriptionUnroutable,

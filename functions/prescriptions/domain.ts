@@ -24,11 +24,11 @@ export interface PrescriptionRecord extends Omit<Prescription, 'rejectedBy'> {
   waitingIn?: string[];
 }
 
-export type Action = 'route' | 'markUnroutable' | 'accept' | 'reject' | 'dispense' | 'cancel' | 'expire';
+export type Action = 'route' | 'markUnroutable' | 'accept' | 'reject' | 'dispensePart' | 'dispense' | 'cancel' | 'expire';
 export type Actor = 'router' | 'pharmacy' | 'prescriber' | 'sweeper';
 
 /** Statuses that have not reached an end: they can still be cancelled or expire. */
-export const openStatuses = ['issued', 'routed', 'accepted', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
+export const openStatuses = ['issued', 'routed', 'accepted', 'partially-dispensed', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
 export const isOpen = (s: PrescriptionStatus) => (openStatuses as readonly PrescriptionStatus[]).includes(s);
 
 /**
@@ -44,8 +44,11 @@ export const transitions = {
   markUnroutable: { from: ['issued', 'rejected'], to: 'unroutable', actor: 'router', withinValidity: false },
   accept: { from: ['routed'], to: 'accepted', actor: 'pharmacy', withinValidity: true },
   reject: { from: ['routed'], to: 'rejected', actor: 'pharmacy', withinValidity: false },
-  // Review is mandatory: the pharmacist accepts (reviews) a prescription before dispensing it.
-  dispense: { from: ['accepted'], to: 'dispensed', actor: 'pharmacy', withinValidity: true },
+  // Review is mandatory: the pharmacist accepts (reviews) a prescription before dispensing it. A
+  // dispense of fewer packs than are owing leaves it partially dispensed, the rest reserved; the one
+  // that hands over the last packs completes it.
+  dispensePart: { from: ['accepted', 'partially-dispensed'], to: 'partially-dispensed', actor: 'pharmacy', withinValidity: true },
+  dispense: { from: ['accepted', 'partially-dispensed'], to: 'dispensed', actor: 'pharmacy', withinValidity: true },
   cancel: { from: openStatuses, to: 'cancelled', actor: 'prescriber', withinValidity: false },
   expire: { from: openStatuses, to: 'expired', actor: 'sweeper', withinValidity: false },
 } as const satisfies Record<Action, { from: readonly PrescriptionStatus[]; to: PrescriptionStatus; actor: Actor; withinValidity: boolean }>;
@@ -63,8 +66,67 @@ export function requiresValidity(to: PrescriptionStatus): boolean {
 export const actorOf = (caller: Pick<Caller, 'role'>): Actor | undefined =>
   caller.role === 'pharmacy' ? 'pharmacy' : caller.role === 'clinic' || caller.role === 'hospital' ? 'prescriber' : undefined;
 
-/** Statuses in which the prescription's items are reserved at its pharmacy. */
-export const holdsStock = (s: PrescriptionStatus) => s === 'routed' || s === 'accepted';
+/** Statuses in which the prescription's items (those still owing) are reserved at its pharmacy. */
+export const holdsStock = (s: PrescriptionStatus) => s === 'routed' || s === 'accepted' || s === 'partially-dispensed';
+
+type Quantities = ReadonlyArray<{ drugCode: string; quantity: number }>;
+const quantityOf = (q: Quantities | undefined, drugCode: string) => (q ?? []).filter((x) => x.drugCode === drugCode).reduce((t, x) => t + x.quantity, 0);
+
+/** Packs of each drug handed over so far (over every dispense). */
+export const dispensedOf = (rx: Pick<PrescriptionRecord, 'dispensed'>, drugCode: string) => quantityOf(rx.dispensed, drugCode);
+
+/** Packs of each drug still owing: prescribed less handed over. */
+export function owing(rx: Pick<PrescriptionRecord, 'items' | 'dispensed'>): Array<{ drugCode: string; quantity: number }> {
+  return rx.items.map(({ drugCode, quantity }) => ({ drugCode, quantity: quantity - dispensedOf(rx, drugCode) })).filter((i) => i.quantity > 0);
+}
+
+/** Packs reserved at the pharmacy: what is owing, while the status holds stock. */
+export const reservedOf = (rx: Pick<PrescriptionRecord, 'items' | 'dispensed' | 'status'>, drugCode: string) =>
+  holdsStock(rx.status) ? quantityOf(owing(rx), drugCode) : 0;
+
+/** One pharmacy stock item's change in a move: packs consumed (handed over), reserved, released. */
+export interface StockChange {
+  pharmacyId: string;
+  drugCode: string;
+  consume: number;
+  reserve: number;
+  release: number;
+}
+
+/**
+ * What a move from `prev` to `next` does to the pharmacies' stock, derived from the two records (so
+ * it cannot drift from the transition table): handed-over packs leave the reservation for good, and
+ * the reservation then follows what is owing while the status holds stock.
+ */
+export function stockChanges(prev: PrescriptionRecord, next: PrescriptionRecord): StockChange[] {
+  const changes: StockChange[] = [];
+  for (const { drugCode } of next.items) {
+    const consume = dispensedOf(next, drugCode) - dispensedOf(prev, drugCode);
+    const before = reservedOf(prev, drugCode) - consume;
+    const after = reservedOf(next, drugCode);
+    const pharmacyId = (after > before ? next.pharmacyId : prev.pharmacyId) ?? next.pharmacyId;
+    if (!pharmacyId || (consume === 0 && after === before)) continue;
+    changes.push({ pharmacyId, drugCode, consume, reserve: Math.max(0, after - before), release: Math.max(0, before - after) });
+  }
+  return changes;
+}
+
+/**
+ * Which dispense `items` make (the prescription's owing packs when none are named): checked against
+ * what is owing (400 for a drug not owing or more packs than owing), then 'dispense' when it hands
+ * over the last packs, else 'dispensePart'.
+ */
+export function dispenseOf(rx: PrescriptionRecord, items: Quantities | undefined): { action: 'dispense' | 'dispensePart'; items: Array<{ drugCode: string; quantity: number }> } {
+  const left = owing(rx);
+  const handed = items ?? left;
+  const errors = handed.flatMap((i, n) => {
+    const due = quantityOf(left, i.drugCode);
+    return due >= i.quantity ? [] : [{ path: `body.items.${n}.quantity`, message: due ? `${due} of ${i.drugCode} owing` : `${i.drugCode} is not owing on this prescription` }];
+  });
+  if (errors.length) throw problem('validation-failed', 'the dispense hands over more than is owing', errors);
+  const completes = left.every((o) => quantityOf(handed, o.drugCode) === o.quantity);
+  return { action: completes ? 'dispense' : 'dispensePart', items: handed.map(({ drugCode, quantity }) => ({ drugCode, quantity })) };
+}
 
 /**
  * Whether a settlement of `personId` at `institutionId` may name this prescription (the vouchers
@@ -92,8 +154,9 @@ export interface Move {
   reason?: string;
   /** route: where to. */
   pharmacyId?: string;
-  /** dispense: the settlement paid with. */
+  /** dispense: the settlement paid with, and the packs handed over. */
   settlementId?: string;
+  items?: Array<{ drugCode: string; quantity: number }>;
 }
 
 /**
@@ -132,14 +195,34 @@ export function applyTransition(rx: PrescriptionRecord, action: Action, move: Mo
       delete next.pharmacyId;
       break;
     case 'dispense':
-      if (!move.settlementId) throw new Error('dispense needs a settlementId');
+    case 'dispensePart': {
+      if (!move.settlementId || !move.items) throw new Error('a dispense needs a settlementId and its items');
+      const dispensed = rx.items.map(({ drugCode }) => ({ drugCode, quantity: dispensedOf(rx, drugCode) + quantityOf(move.items, drugCode) }));
+      next.dispensed = dispensed.filter((d) => d.quantity > 0);
+      next.dispenses = [...(rx.dispenses ?? []), { settlementId: move.settlementId, at, items: move.items }];
       next.settlementId = move.settlementId;
       break;
+    }
     default:
       // cancel and expire keep pharmacyId: the pharmacy sees that what it held is gone.
       break;
   }
   return next;
+}
+
+/**
+ * The pharmacy tells the patient the drugs are ready to collect: after its review (accepted, or
+ * partly dispensed with packs still owing) and within the validity. Not a move between statuses: it
+ * sets readyAt, written conditionally on the status and revision read like any move.
+ */
+export function markReady(rx: PrescriptionRecord, move: { at: Date; actor: Actor }): PrescriptionRecord {
+  if (move.actor !== 'pharmacy') throw problem('forbidden', 'only the pharmacy tells the patient to collect');
+  if (rx.status !== 'accepted' && rx.status !== 'partially-dispensed') {
+    throw problem('invalid-transition', rx.status === 'routed' ? 'accept (review) the prescription before telling the patient to collect' : `a prescription that is ${rx.status} is not ready to collect`);
+  }
+  if (isOverdue(rx, move.at)) throw problem('invalid-transition', `the prescription expired at ${rx.expiresAt}`);
+  const at = move.at.toISOString();
+  return { ...rx, readyAt: at, rev: rx.rev + 1, updatedAt: at };
 }
 
 export function newPrescription(input: {
@@ -152,6 +235,7 @@ export function newPrescription(input: {
   nominatedPharmacyId?: string;
   referralId?: string;
   supplyDays?: number;
+  longTerm?: Prescription['longTerm'];
   now: Date;
   validityHours: number;
 }): PrescriptionRecord {
@@ -167,6 +251,7 @@ export function newPrescription(input: {
     ...(input.nominatedPharmacyId ? { nominatedPharmacyId: input.nominatedPharmacyId } : {}),
     ...(input.referralId ? { referralId: input.referralId } : {}),
     supplyDays: input.supplyDays ?? DEFAULT_SUPPLY_DAYS,
+    ...(input.longTerm ? { longTerm: input.longTerm } : {}),
     rejectedBy: [],
     issuedAt: at,
     expiresAt: addHours(input.now, input.validityHours).toISOString(),
@@ -335,6 +420,8 @@ function unitsByDrug(items: ReadonlyArray<{ drugCode: string; quantity: number }
 export function settlementProblems(
   settlement: SettlementView | undefined,
   rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items'>,
+  /** What the dispense hands over (default: every prescribed item). */
+  handedOver: ReadonlyArray<{ drugCode: string; quantity: number }> = rx.items,
 ): string[] {
   // Another institution's settlement is not this pharmacy's business: one answer, whatever it is.
   if (!settlement || settlement.institutionId !== rx.pharmacyId) return ['no such settlement'];
@@ -345,7 +432,7 @@ export function settlementProblems(
   if (Date.parse(settlement.settledAt) < Date.parse(rx.issuedAt)) problems.push('the settlement predates the prescription');
   // It must have paid for every item dispensed, at least the prescribed quantity of each drug.
   const paid = unitsByDrug(settlement.items);
-  for (const [drugCode, needed] of unitsByDrug(rx.items)) {
+  for (const [drugCode, needed] of unitsByDrug(handedOver)) {
     const units = paid.get(drugCode) ?? 0;
     if (units < needed) {
       problems.push(units ? `the settlement pays for ${units} of ${drugCode}; the prescription needs ${needed}` : `the settlement does not pay for ${drugCode} (the prescription needs ${needed})`);

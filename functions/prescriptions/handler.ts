@@ -10,7 +10,7 @@ import { newId } from '#shared/ids';
 import { giveBack, take, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
 import {
-  actAccess, actorOf, applyTransition, canSee, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
+  actAccess, actorOf, applyTransition, canSee, dispenseOf, markReady, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
 } from './domain.ts';
 import * as store from './store.ts';
 
@@ -36,10 +36,10 @@ const ACT_RETRIES = 10;
 async function act(
   id: string,
   caller: Principal,
-  action: Action,
+  action: Action | ((rx: PrescriptionRecord) => { action: Action; move: Partial<Move> }),
   move: Omit<Move, 'by' | 'actor'>,
   ctx: { now: Date; requestId: string },
-  extra: (rx: PrescriptionRecord) => Promise<TxItem[]> = async () => [],
+  extra: (rx: PrescriptionRecord, move: Omit<Move, 'by' | 'actor'>) => Promise<TxItem[]> = async () => [],
 ) {
   const actor = actorOf(caller);
   if (!actor) throw problem('forbidden', `a ${caller.role} does not act on prescriptions`);
@@ -48,8 +48,11 @@ async function act(
     const access = rx ? actAccess(rx, caller) : 'hidden';
     if (!rx || access === 'hidden') throw problem('not-found', `no prescription ${id}`);
     if (access === 'rejected-by-caller') throw problem('invalid-transition', `this pharmacy rejected prescription ${id}; it is routed elsewhere`);
-    const next = applyTransition(rx, action, { ...move, actor, by: caller.inst });
-    await store.writeTransition(rx, next, { now: ctx.now, correlationId: ctx.requestId }, await extra(rx));
+    // Some moves depend on what was read (a dispense completes the prescription or not).
+    const planned = typeof action === 'function' ? action(rx) : { action, move: {} };
+    const fullMove = { ...move, ...planned.move };
+    const next = applyTransition(rx, planned.action, { ...fullMove, actor, by: caller.inst });
+    await store.writeTransition(rx, next, { now: ctx.now, correlationId: ctx.requestId }, await extra(rx, fullMove));
     return { status: 200, body: store.toApi(next, caller) };
   }, ACT_RETRIES);
 }
@@ -95,7 +98,7 @@ export const handler = apiHandler(prescriptionRoutes, {
     const idempotency = idempotencyKey ? { institutionId: prescriberId, operation: ISSUE_OPERATION, key: idempotencyKey, hash: requestHash(body) } : undefined;
     // Retried only when racing requests with the same key collide: the retry finds the winner's record.
     return withRaceRetries(async () => {
-      const { nominated, enrolled, patient, knownDrugs, referral, openTherapies, idempotency: answered } = await store.loadIssueInputs({
+      const { nominated, enrolled, patient, knownDrugs, notLongTerm, referral, openTherapies, idempotency: answered } = await store.loadIssueInputs({
         nominatedPharmacyId: body.nominatedPharmacyId,
         personId: body.personId,
         drugCodes: body.items.map((i) => i.drugCode),
@@ -104,6 +107,12 @@ export const handler = apiHandler(prescriptionRoutes, {
       });
       if (answered) return replay(answered, idempotency!.hash);
       const errors = catalogErrors(body.items, knownDrugs);
+      // A long prescription holds only drugs the catalog allows on one (not, e.g., antibiotics).
+      if (body.longTerm) {
+        body.items.forEach((item, i) => {
+          if (notLongTerm.has(item.drugCode)) errors.push({ path: `body.items.${i}.drugCode`, message: `${item.drugCode} may not be on a long prescription` });
+        });
+      }
       if (body.nominatedPharmacyId && nominated?.type !== 'pharmacy') errors.push({ path: 'body.nominatedPharmacyId', message: 'not a registered pharmacy' });
       // A referral named must be this person's, and one this institution sent or received.
       if (body.referralId) {
@@ -120,7 +129,7 @@ export const handler = apiHandler(prescriptionRoutes, {
         prescriptionId: newId('rx'),
         prescriberId,
         now,
-        validityHours: provinceConfig().prescriptionValidityHours,
+        validityHours: body.longTerm ? provinceConfig().longPrescriptionValidityHours : provinceConfig().prescriptionValidityHours,
       });
       const answer = { status: 201, body: store.toApi(rx, principal), location: `/prescriptions/${rx.prescriptionId}` };
       // Counted before the write and given back if it does not happen, so only issued ones count.
@@ -159,15 +168,33 @@ export const handler = apiHandler(prescriptionRoutes, {
   },
 
   async dispensePrescription({ params, body, principal, now, requestId }) {
-    return act(params.id, principal, 'dispense', { at: now, settlementId: body.settlementId }, { now, requestId }, async (rx) => {
-      // Only an accepted prescription within its validity gets this far (applyTransition checked); now
-      // the settlement: settled, this person's, made here after issue, paying for every item.
-      const problems = settlementProblems(await store.getSettlement(body.settlementId), rx);
+    const plan = (rx: PrescriptionRecord) => {
+      // Before dispensing, review (accept): said clearly rather than as a quantity problem.
+      if (rx.status === 'routed') return { action: 'dispense' as const, move: {} };
+      const { action, items } = dispenseOf(rx, body.items);
+      return { action, move: { items } };
+    };
+    return act(params.id, principal, plan, { at: now, settlementId: body.settlementId }, { now, requestId }, async (rx, move) => {
+      // Only an accepted (or partly dispensed) prescription within its validity gets this far
+      // (applyTransition checked); now the settlement: settled, this person's, made here after
+      // issue, paying for what this dispense hands over.
+      const problems = settlementProblems(await store.getSettlement(body.settlementId), rx, move.items);
       if (problems.length) {
         throw problem('validation-failed', `settlement ${body.settlementId} cannot pay for this prescription`, problems.map((message) => ({ path: 'body.settlementId', message })));
       }
       return store.dispenseGuards(rx, body.settlementId);
     });
+  },
+
+  async readyPrescription({ params, principal, now, requestId }) {
+    const actor = actorOf(principal);
+    if (!actor) throw problem('forbidden', `a ${principal.role} does not act on prescriptions`);
+    return withRaceRetries(async () => {
+      const rx = await visible(params.id, principal);
+      const next = markReady(rx, { at: now, actor });
+      await store.writeReady(rx, next, { now, correlationId: requestId });
+      return { status: 200, body: store.toApi(next, principal) };
+    }, ACT_RETRIES);
   },
 
   async cancelPrescription({ params, principal, now, requestId }) {

@@ -11,15 +11,15 @@ import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import {
   PrescriptionAccepted, PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionIssued,
-  PharmacyStockChanged, PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
+  PharmacyStockChanged, PrescriptionReady, PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
 } from '#events/prescriptions';
 import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
 import { allInstitutions } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
 import { settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
 import {
-  expiredProblem, isOpen, openStatuses, requiresValidity, stockEffect, transitions, viewFor,
-  type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable,
+  expiredProblem, isOpen, openStatuses, requiresValidity, stockChanges, transitions, viewFor,
+  type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable, type StockChange,
 } from './domain.ts';
 import {
   expiryBound, expiryKey, expiryPartition, pharmacyListKey, pharmacyPartition, prescriberListKey, prescriberPartition,
@@ -120,15 +120,11 @@ export class StockShortage extends TransactionConflict {
  * read: 409 invalid-transition.
  */
 export async function writeTransition(prev: PrescriptionRecord, next: PrescriptionRecord, ctx: EventContext, extra: TxItem[] = []): Promise<void> {
-  const effect = stockEffect(prev.status, next.status);
   const at = ctx.now.toISOString();
   // validUntil and `at` are both toISOString() output (UTC, milliseconds): they compare as strings.
   const withinValidity = requiresValidity(next.status);
-  const stock: TxItem[] =
-    effect === 'reserve' ? next.items.map((i) => reserve(next.pharmacyId!, i.drugCode, i.quantity, at))
-    : effect === 'release' ? prev.items.map((i) => release(prev.pharmacyId!, i.drugCode, i.quantity, at))
-    : effect === 'consume' ? prev.items.map((i) => consume(prev.pharmacyId!, i.drugCode, i.quantity, at))
-    : [];
+  const changes = stockChanges(prev, next);
+  const stock: TxItem[] = changes.map((c) => (c.reserve ? reserve(c.pharmacyId, c.drugCode, c.reserve, at) : consumeAndRelease(c, at)));
   const { record, waiting } = waitingEffect(prev, next);
   const ended = isOpen(prev.status) && !isOpen(next.status);
   // An ended prescription no longer blocks another of its drugs for the person (duplicate therapy).
@@ -166,6 +162,25 @@ export async function writeTransition(prev: PrescriptionRecord, next: Prescripti
     ...unlocks,
     ...extra,
     transitionEvent(prev, next, ctx),
+  ]);
+}
+
+/** Writes readyAt (conditional on the status and revision read) and announces it: the patient is told to collect. */
+export async function writeReady(prev: PrescriptionRecord, next: PrescriptionRecord, ctx: EventContext): Promise<void> {
+  await writeTransaction([
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: toItem(next),
+          ConditionExpression: '#status = :from AND #rev = :rev',
+          ExpressionAttributeNames: { '#status': 'status', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':from': prev.status, ':rev': prev.rev },
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(`prescription ${prev.prescriptionId} moved concurrently`),
+    },
+    outboxEvent(PrescriptionReady, { ...base(next), previousStatus: prev.status, pharmacyId: next.pharmacyId! }, ctx),
   ]);
 }
 
@@ -223,8 +238,15 @@ const actionInto = (to: PrescriptionRecord['status']) => (Object.keys(transition
 const base = (rx: PrescriptionRecord) => ({ prescriptionId: rx.prescriptionId, prescriberId: rx.prescriberId, personId: rx.personId, status: rx.status });
 const quantities = (rx: PrescriptionRecord) => rx.items.map(({ drugCode, quantity }) => ({ drugCode, quantity }));
 
+/**
+ * The move's event. Its items say what the move did to the stock: reserved (routed), handed over
+ * (a dispense), released (a rejection, or a cancellation or expiry of one that held stock).
+ */
 function transitionEvent(prev: PrescriptionRecord, next: PrescriptionRecord, ctx: EventContext): TxItem {
   const common = { ...base(next), previousStatus: prev.status };
+  const changes = stockChanges(prev, next);
+  const moved = (field: 'reserve' | 'consume' | 'release') => changes.filter((c) => c[field] > 0).map((c) => ({ drugCode: c.drugCode, quantity: c[field] }));
+  const released = moved('release');
   switch (next.status) {
     case 'routed':
       return outboxEvent(PrescriptionRouted, { ...common, pharmacyId: next.pharmacyId!, items: quantities(next), nominated: next.pharmacyId === next.nominatedPharmacyId }, ctx);
@@ -234,12 +256,13 @@ function transitionEvent(prev: PrescriptionRecord, next: PrescriptionRecord, ctx
       return outboxEvent(PrescriptionAccepted, { ...common, pharmacyId: next.pharmacyId! }, ctx);
     case 'rejected':
       return outboxEvent(PrescriptionRejected, { ...common, pharmacyId: prev.pharmacyId!, items: quantities(next) }, ctx);
+    case 'partially-dispensed':
     case 'dispensed':
-      return outboxEvent(PrescriptionDispensed, { ...common, pharmacyId: next.pharmacyId!, settlementId: next.settlementId!, items: quantities(next) }, ctx);
+      return outboxEvent(PrescriptionDispensed, { ...common, pharmacyId: next.pharmacyId!, settlementId: next.settlementId!, items: moved('consume') }, ctx);
     case 'cancelled':
-      return outboxEvent(PrescriptionCancelled, { ...common, pharmacyId: next.pharmacyId, items: quantities(next) }, ctx);
+      return outboxEvent(PrescriptionCancelled, { ...common, pharmacyId: next.pharmacyId, ...(released.length ? { items: released } : {}) }, ctx);
     case 'expired':
-      return outboxEvent(PrescriptionExpired, { ...common, pharmacyId: next.pharmacyId, items: quantities(next) }, ctx);
+      return outboxEvent(PrescriptionExpired, { ...common, pharmacyId: next.pharmacyId, ...(released.length ? { items: released } : {}) }, ctx);
     case 'issued':
       throw new Error('issued is not reached by a transition');
   }
@@ -268,33 +291,22 @@ function reserve(pharmacyId: string, drugCode: string, quantity: number, at: str
 const missingReservation = (pharmacyId: string, drugCode: string) => () =>
   new Error(`stock of ${drugCode} at ${pharmacyId} holds less than the reservation being released`);
 
-function release(pharmacyId: string, drugCode: string, quantity: number, at: string): TxItem {
+/**
+ * Packs leaving a reservation: handed over (`consume`, counted as dispensed) or given back to what
+ * is available (`release`), in one update of the stock item.
+ */
+function consumeAndRelease(c: StockChange, at: string): TxItem {
   return {
     write: {
       Update: {
         TableName: tableName(),
-        Key: stockKey(pharmacyId, drugCode),
-        UpdateExpression: 'SET available = available + :q, reserved = reserved - :q, updatedAt = :at',
-        ConditionExpression: 'reserved >= :q',
-        ExpressionAttributeValues: { ':q': quantity, ':at': at },
+        Key: stockKey(c.pharmacyId, c.drugCode),
+        UpdateExpression: 'SET reserved = reserved - :out, available = available + :release, dispensed = if_not_exists(dispensed, :zero) + :consume, updatedAt = :at',
+        ConditionExpression: 'reserved >= :out',
+        ExpressionAttributeValues: { ':out': c.consume + c.release, ':release': c.release, ':consume': c.consume, ':zero': 0, ':at': at },
       },
     },
-    onConditionFailed: missingReservation(pharmacyId, drugCode),
-  };
-}
-
-function consume(pharmacyId: string, drugCode: string, quantity: number, at: string): TxItem {
-  return {
-    write: {
-      Update: {
-        TableName: tableName(),
-        Key: stockKey(pharmacyId, drugCode),
-        UpdateExpression: 'SET reserved = reserved - :q, dispensed = if_not_exists(dispensed, :zero) + :q, updatedAt = :at',
-        ConditionExpression: 'reserved >= :q',
-        ExpressionAttributeValues: { ':q': quantity, ':zero': 0, ':at': at },
-      },
-    },
-    onConditionFailed: missingReservation(pharmacyId, drugCode),
+    onConditionFailed: missingReservation(c.pharmacyId, c.drugCode),
   };
 }
 
@@ -464,6 +476,8 @@ export interface IssueInputs {
   /** The patient's name and masked ID, copied onto the prescription (a 处方 names its patient). */
   patient?: { name: string; nationalIdMasked: string };
   knownDrugs: Set<string>;
+  /** Drugs of the catalog that may not be on a long prescription (longTermAllowed: false). */
+  notLongTerm: Set<string>;
   referral?: ReferralView;
 }
 
@@ -489,7 +503,7 @@ export async function loadIssueInputs(q: {
   const found = await batchGet([...Object.values(keys).filter((k) => k !== undefined), ...drugKeys, ...therapyKeys], {
     consistent: true,
     // Only what the checks need, from each kind of item; of the person, the name and masked ID the prescription carries.
-    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'prescriptionId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked', ...IDEMPOTENCY_RECORD_FIELDS],
+    projection: ['id', 'type', 'district', 'designated', 'location', 'drugCode', 'personId', 'prescriptionId', 'fromInstitutionId', 'toInstitutionId', 'name', 'nationalIdMasked', 'longTermAllowed', ...IDEMPOTENCY_RECORD_FIELDS],
   });
   const get = (k: { PK: string; SK: string } | undefined) => (k ? found.get(keyOf(k)) : undefined);
   const institution = (k: { PK: string; SK: string } | undefined) => {
@@ -503,6 +517,7 @@ export async function loadIssueInputs(q: {
     enrolled: found.has(keyOf(keys.person)),
     patient: patientOf(get(keys.person)),
     knownDrugs: new Set(drugKeys.flatMap((k) => (found.has(keyOf(k)) ? [String(found.get(keyOf(k))!.drugCode)] : []))),
+    notLongTerm: new Set(drugKeys.flatMap((k) => (found.get(keyOf(k))?.longTermAllowed === false ? [String(found.get(keyOf(k))!.drugCode)] : []))),
     referral: referral ? referralView.parse(referral) : undefined,
     openTherapies: therapyKeys.flatMap((k, i) => (found.has(keyOf(k)) ? [{ index: i, drugCode: q.drugCodes[i]!, prescriptionId: String(found.get(keyOf(k))!.prescriptionId) }] : [])),
   };

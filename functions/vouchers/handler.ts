@@ -1,4 +1,5 @@
 // Vouchers routes: activation, suspend/resume, QR codes, settlement, reversal, reconciliation.
+import { familyRoutes } from '#schemas/family';
 import { voucherRoutes, type Voucher } from '#schemas/vouchers';
 import { calendarDay } from '#shared/clock';
 import { provinceConfig } from '#shared/env';
@@ -11,7 +12,8 @@ import type { Principal } from '#shared/principal';
 import { getPerson } from '../institutions/store.ts';
 import { issueCode } from './codes.ts';
 import { reversibleOn, settlementTransitions } from './domain.ts';
-import { settle } from './settle.ts';
+import { quote, settle } from './settle.ts';
+import * as family from './family.ts';
 import * as store from './store.ts';
 
 /** Names match ignoring surrounding and inner whitespace (channel apps pad differently). */
@@ -21,12 +23,14 @@ const sameName = (a: string, b: string) => a.replace(/\s+/g, '') === b.replace(/
  * Failed activations per channel app and per national ID (its keyed hash), counted whether the ID is
  * unknown or the name wrong, so the limit says nothing about who is enrolled.
  */
-const ACTIVATION_WINDOW_SECONDS = 15 * 60;
-const MAX_FAILED_ACTIVATIONS = 5;
-const activationLimits = (client: string, nationalIdHash: string): Limit[] => [
-  { key: `activation-failures#client#${client}`, max: MAX_FAILED_ACTIVATIONS, windowSeconds: ACTIVATION_WINDOW_SECONDS, what: 'too many failed activations by this app' },
-  { key: `activation-failures#nid#${nationalIdHash}`, max: MAX_FAILED_ACTIVATIONS, windowSeconds: ACTIVATION_WINDOW_SECONDS, what: 'too many failed activations for this national ID' },
-];
+const IDENTITY_CHECK_WINDOW_SECONDS = 15 * 60;
+function activationLimits(client: string, nationalIdHash: string): Limit[] {
+  const { failuresPerAppPer15Minutes, failuresPerIdPer15Minutes } = provinceConfig().identityChecks;
+  return [
+    { key: `activation-failures#client#${client}`, max: failuresPerAppPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks by this app' },
+    { key: `activation-failures#nid#${nationalIdHash}`, max: failuresPerIdPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks for this national ID' },
+  ];
+}
 
 /** A settlement is visible to the institution that made it and to operators; to others it does not exist. */
 async function ownSettlement(settlementId: string, who: Principal) {
@@ -35,16 +39,29 @@ async function ownSettlement(settlementId: string, who: Principal) {
   return s;
 }
 
-/** A voucher is the business of the channel apps that activated it and of operators; to other apps it does not exist. */
+/**
+ * A voucher is the business of the channel apps that activated it and of operators; to other apps,
+ * and to a token acting for another person (pid), it does not exist.
+ */
 async function ownVoucher(voucherId: string, who: Principal) {
   const record = await store.getVoucher(voucherId);
-  if (!record || (who.role !== 'operator' && !record.channelClients.has(who.sub))) throw problem('not-found', `no voucher ${voucherId}`);
+  const hidden = !record || (who.role !== 'operator' && (!record.channelClients.has(who.sub) || (who.pid !== undefined && who.pid !== record.voucher.personId)));
+  if (hidden) throw problem('not-found', `no voucher ${voucherId}`);
   return record.voucher;
 }
 
-export const handler = apiHandler(voucherRoutes, {
+/** A binding is the business of its payer (through their app) and of operators; to others it does not exist. */
+async function ownBinding(bindingId: string, who: Principal) {
+  const b = await family.getBinding(bindingId);
+  if (!b || (who.role !== 'operator' && b.payerPersonId !== who.pid)) throw problem('not-found', `no binding ${bindingId}`);
+  return b;
+}
+
+export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
   async activateVoucher({ body, principal, now, requestId }) {
     const hash = await nationalIdHash(body.nationalId);
+    // A token acting for a person activates that person's voucher only.
+    if (principal.pid !== undefined && principal.pid !== personIdFromHash(hash)) throw problem('forbidden', 'the token acts for another person');
     // Counted before the check (each count conditional on the one it makes), so racing guesses cannot pass the limit together;
     // a successful activation gives its count back.
     const limits = activationLimits(principal.sub, hash);
@@ -81,6 +98,39 @@ export const handler = apiHandler(voucherRoutes, {
   },
 
   settle: (req) => settle(req),
+
+  quoteSettlement: (req) => quote(req),
+
+  async getTraceCode({ params, principal }) {
+    const sale = await store.getTraceCodeSale(params.code);
+    // The institution that sold it and operators see the sale; to others it does not exist.
+    if (!sale || (principal.role !== 'operator' && sale.institutionId !== principal.inst)) throw problem('not-found', `no sale of trace code ${params.code}`);
+    return { status: 200, body: sale };
+  },
+
+  async createFamilyBinding({ body, principal, now, requestId }) {
+    const payerPersonId = principal.pid!;
+    const hash = await nationalIdHash(body.beneficiaryNationalId);
+    // Naming a relative by ID and name is an identity check like activation: the same limits on guesses.
+    const limits = activationLimits(principal.sub, hash);
+    await take(limits, now);
+    const beneficiaryPersonId = personIdFromHash(hash);
+    const [payer, beneficiary] = await Promise.all([getPerson(payerPersonId), getPerson(beneficiaryPersonId)]);
+    if (!beneficiary || !sameName(beneficiary.name, body.beneficiaryName)) throw problem('not-enrolled', 'no enrolment matches this national ID and name');
+    await giveBack(limits, now);
+    if (!payer) throw problem('not-enrolled', 'the payer (the person this app acts for) is not enrolled');
+    const binding = await family.createBinding({ payerPersonId, beneficiaryPersonId, relation: body.relation }, { now, correlationId: requestId });
+    return { status: 201, body: binding, headers: { location: `/family-bindings/${binding.bindingId}` } };
+  },
+
+  async listFamilyBindings({ query }) {
+    return { status: 200, body: { items: await family.bindingsOf(query.personId) } };
+  },
+
+  async revokeFamilyBinding({ params, principal, now, requestId }) {
+    const b = await ownBinding(params.bindingId, principal);
+    return { status: 200, body: await family.revokeBinding(b, { now, correlationId: requestId }) };
+  },
 
   async getSettlement({ params, principal }) {
     return { status: 200, body: await ownSettlement(params.settlementId, principal) };

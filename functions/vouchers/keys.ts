@@ -20,3 +20,19 @@ export const settlementDispenseKey = (settlementId: string) => ({ PK: `RX-SETTLE
 export const codeUseKey = (jti: string) => ({ PK: `CODE#${jti}`, SK: 'USED' });
 /** Idempotency records of settlements: functions/shared/idempotency.ts, under this operation name. */
 export const SETTLE_OPERATION = 'settle';
+
+/**
+ * A drug trace code's one sale in the province: put in the settlement's transaction, conditional on
+ * the code never sold or returned, so one code is sold once however many counters race for it; a
+ * reversal marks it returned. Item: { code, status ('sold' | 'returned'), drugCode, settlementId,
+ * institutionId, soldAt }.
+ */
+export const traceCodeKey = (code: string) => ({ PK: `TRACE#${code}`, SK: 'SALE' });
+
+// Family mutual aid (家庭共济): a binding of a payer and a beneficiary, a copy under each person's
+// partition (their lists), and the beneficiary's one payer pointer that a settlement reads.
+export const bindingKey = (bindingId: string) => ({ PK: `BINDING#${bindingId}`, SK: 'PROFILE' });
+export const personBindingKey = (personId: string, bindingId: string) => ({ PK: `PERSON#${personId}`, SK: `BINDING#${bindingId}` });
+export const personBindingsPrefix = (personId: string) => ({ PK: `PERSON#${personId}`, skPrefix: 'BINDING#' });
+/** At most one active payer per person: { bindingId, payerPersonId }, put conditionally. */
+export const mutualAidPayerKey = (beneficiaryPersonId: string) => ({ PK: `PERSON#${beneficiaryPersonId}`, SK: 'MUTUAL-AID-PAYER' });

@@ -1,32 +1,46 @@
-// POST /settlements: the use case. Reads everything in one batch, answers a repeated
-// Idempotency-Key from its record, verifies the code, prices and splits the purchase, and writes
-// it all in one transaction guarded by the balances' version; on a lost race it re-reads and
-// recomputes, a bounded number of times.
+// POST /settlements and its pre-settlement POST /settlements/quote: one use case, one computation.
+// Both read everything in one batch, check the code (signature, expiry, not used), the voucher, the
+// person, the named prescription, the drugs and the trace codes, and split the purchase (split.ts)
+// with the person's balances and, under family mutual aid, the payer's. The quote stops there and
+// writes nothing; the settlement writes it all in one transaction guarded by the balances' versions
+// (the person's and the payer's), every trace code's one sale and the code's one use; on a lost race
+// it re-reads and recomputes, a bounded number of times.
 import { decodeJwt } from 'jose';
 import type { Institution } from '#schemas/institutions';
-import { lineAmountFen, type Settlement } from '#schemas/vouchers';
+import { lineAmountFen, type Settlement, type SettlementQuote } from '#schemas/vouchers';
 import { calendarDay, calendarYear } from '#shared/clock';
-import { withRaceRetries } from '#shared/db';
+import { batchGet, keyOf, withRaceRetries, writeTransaction, type StoredItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import type { Response } from '#shared/http';
 import { IdempotencyRecordExists, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
+import { logger } from '#shared/logger';
+import { outboxEvent } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
-import { verifyCode } from './codes.ts';
+import { TraceCodeReuseAttempted } from '#events/vouchers';
+import { raiseAlert } from '../alerts/store.ts';
 import { settlementMayName } from '../prescriptions/domain.ts';
 import { isReferredThere } from '../referrals/keys.ts';
+import { verifyCode, type CodeClaims } from './codes.ts';
 import { fundRatio, type Payee } from './domain.ts';
+import { SETTLE_OPERATION, traceCodeKey } from './keys.ts';
 import { splitPurchase, type Category } from './split.ts';
-import { SETTLE_OPERATION } from './keys.ts';
 import * as store from './store.ts';
 
+interface SettlementBody {
+  code: string;
+  prescriptionId?: string;
+  items: Array<{ drugCode: string; quantity: number; unitPriceFen: number; traceCodes?: string[] }>;
+}
+
 export interface SettleRequest {
-  body: { code: string; prescriptionId?: string; items: Array<{ drugCode: string; quantity: number; unitPriceFen: number }> };
+  body: SettlementBody;
   principal: Principal;
   /** The caller's registered institution (the HTTP chain checked it is of the caller's role). */
   institution: Institution | undefined;
-  idempotencyKey: string;
+  /** Required to settle; a quote takes none. */
+  idempotencyKey?: string;
   requestId: string;
   now: Date;
 }
@@ -34,10 +48,16 @@ export interface SettleRequest {
 /** Racing settlements of one person serialise on the balances' version; each loser recomputes. */
 const RACE_RETRIES = 12;
 
-export async function settle(req: SettleRequest): Promise<Response> {
-  const { body, principal, now } = req;
-  const institutionId = principal.inst!;
-  // A counter's purchase, not a year's care: above the province's limit it is refused before anything is read.
+/** What a settlement would be, from what was read: the settlement and the writes of its balances. */
+interface Priced {
+  settlement: Settlement;
+  claims: CodeClaims;
+  person: store.BalancesWrite;
+  payer?: NonNullable<store.SettlementWrite['payer']>;
+}
+
+/** Refused before anything is read: a counter's purchase, not a year's care. */
+function checkLimit(body: SettlementBody): void {
   const { maxSettlementFen } = provinceConfig().policy;
   const purchase = lineAmountFen(body.items);
   if (purchase > maxSettlementFen) {
@@ -45,95 +65,190 @@ export async function settle(req: SettleRequest): Promise<Response> {
       { path: 'body.items', message: `total above ${maxSettlementFen} fen` },
     ]);
   }
-  const hash = requestHash(body);
-  const unverified = peekCode(body.code);
+}
+
+const traceCodesOf = (body: SettlementBody) => body.items.flatMap((i) => i.traceCodes ?? []);
+
+/** 409 trace-code-used naming each code of the request that is sold already. */
+function traceCodeUsed(body: SettlementBody, sold: ReadonlySet<string>): HttpProblem {
+  const errors = body.items.flatMap((item, i) =>
+    (item.traceCodes ?? []).flatMap((code, j) => (sold.has(code) ? [{ path: `body.items.${i}.traceCodes.${j}`, message: `${code} is already sold` }] : [])),
+  );
+  return problem('trace-code-used', `${errors.length} trace code(s) of this purchase were sold before: one code, one sale; scan the packs again`, errors);
+}
+
+/** The checks and the split both a quote and a settlement make. */
+async function price(req: SettleRequest, inputs: store.SettlementInputs): Promise<Priced> {
+  const { body, now } = req;
+  const institutionId = req.principal.inst!;
+  const claims = await verifyCode(body.code, now);
+  const payee = payeeOf(req.institution);
+  if (!inputs.voucher || inputs.voucher.status !== 'active') throw problem('voucher-not-active', 'the voucher is suspended');
+  if (inputs.codeUsed) throw problem('code-already-used', 'this voucher code has already been used; ask the patient to show a new one');
+  if (!inputs.person) throw problem('not-enrolled', 'the voucher holder is no longer enrolled');
+
+  // A prescription named must be one this pharmacy is filling for this person; one answer otherwise.
+  if (body.prescriptionId && !settlementMayName(inputs.prescription, claims.personId, institutionId)) {
+    throw problem('validation-failed', 'prescriptionId names no prescription of this person that is routed here', [
+      { path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' },
+    ]);
+  }
+  const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
+  if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
+  if (inputs.soldTraceCodes.length) throw traceCodeUsed(body, new Set(inputs.soldTraceCodes));
+
+  const { timeZone, policy } = provinceConfig();
+  const year = calendarYear(now, timeZone);
+  const thisYear = (item: StoredItem) => item.pooledYear === year;
+  const person = inputs.person;
+  const payer = inputs.mutualAid?.payer;
+  const position = {
+    personalAccountFen: Number(person.personalAccountFen ?? 0),
+    annualPooledUsedFen: thisYear(person) ? Number(person.annualPooledUsedFen ?? 0) : 0,
+    deductibleMetFen: thisYear(person) ? Number(person.deductibleMetFen ?? 0) : 0,
+    ...(payer ? { mutualAidBalanceFen: Number(payer.personalAccountFen ?? 0) } : {}),
+  };
+  // The person's "referred to" item at this institution (the referrals context owns the rule).
+  const referred = isReferredThere(inputs.referral);
+  const split = splitPurchase(
+    body.items.map((i) => ({
+      ...i,
+      category: inputs.drugs.get(i.drugCode)!.category as Category,
+      // Where the province requires trace codes, only scanned packs are insurable.
+      insurablePacks: policy.traceCodesRequired ? (i.traceCodes?.length ?? 0) : i.quantity,
+    })),
+    { ...policy, ratio: fundRatio(policy, payee, referred) },
+    position,
+  );
+
+  const aid = split.mutualAidFen > 0 && inputs.mutualAid && payer ? inputs.mutualAid : undefined;
+  const settlement: Settlement = {
+    settlementId: newId('stl'),
+    voucherId: claims.voucherId,
+    personId: claims.personId,
+    institutionId,
+    ...(body.prescriptionId ? { prescriptionId: body.prescriptionId } : {}),
+    totalFen: split.totalFen,
+    pooledFundFen: split.pooledFundFen,
+    personalAccountFen: split.personalAccountFen,
+    mutualAidFen: split.mutualAidFen,
+    ...(aid ? { mutualAidPayerId: aid.payerPersonId } : {}),
+    cashFen: split.cashFen,
+    deductibleAppliedFen: split.deductibleAppliedFen,
+    status: 'settled',
+    settledAt: now.toISOString(),
+    items: split.lines.map(({ drugCode, quantity, unitPriceFen, traceCodes, category, amountFen, eligibleFen, untracedPacks }) => ({
+      drugCode, quantity, unitPriceFen, ...(traceCodes?.length ? { traceCodes } : {}), category, amountFen, eligibleFen, untracedPacks,
+    })),
+  };
+  return {
+    settlement,
+    claims,
+    person: {
+      personId: claims.personId,
+      version: Number(person.balanceVersion ?? 0),
+      personalAccountFen: position.personalAccountFen - split.personalAccountFen,
+      annualPooledUsedFen: position.annualPooledUsedFen + split.pooledFundFen,
+      deductibleMetFen: position.deductibleMetFen + split.deductibleAppliedFen,
+      pooledYear: year,
+    },
+    ...(aid && payer
+      ? { payer: { bindingId: aid.bindingId, personId: aid.payerPersonId, version: Number(payer.balanceVersion ?? 0), personalAccountFen: Number(payer.personalAccountFen ?? 0) - split.mutualAidFen } }
+      : {}),
+  };
+}
+
+const load = (req: SettleRequest, withIdempotency: boolean) => {
+  const unverified = peekCode(req.body.code);
+  return store.loadSettlementInputs({
+    institutionId: req.principal.inst!,
+    ...(withIdempotency ? { idempotencyKey: req.idempotencyKey } : {}),
+    voucherId: unverified.voucherId,
+    personId: unverified.personId,
+    jti: unverified.jti,
+    drugCodes: req.body.items.map((i) => i.drugCode),
+    prescriptionId: req.body.prescriptionId,
+    traceCodes: traceCodesOf(req.body),
+  });
+};
+
+/** POST /settlements/quote: what settling this body now would give; writes nothing, uses no code. */
+export async function quote(req: SettleRequest): Promise<Response> {
+  checkLimit(req.body);
+  const { settlement: s } = await price(req, await load(req, false));
+  const body: SettlementQuote = {
+    voucherId: s.voucherId, personId: s.personId, institutionId: s.institutionId,
+    totalFen: s.totalFen, pooledFundFen: s.pooledFundFen, personalAccountFen: s.personalAccountFen, mutualAidFen: s.mutualAidFen,
+    ...(s.mutualAidPayerId ? { mutualAidPayerId: s.mutualAidPayerId } : {}),
+    cashFen: s.cashFen, deductibleAppliedFen: s.deductibleAppliedFen, items: s.items,
+  };
+  return { status: 200, body };
+}
+
+/** POST /settlements. */
+export async function settle(req: SettleRequest): Promise<Response> {
+  checkLimit(req.body);
+  const { now } = req;
+  const institutionId = req.principal.inst!;
+  const hash = requestHash(req.body);
 
   return withRaceRetries(async () => {
-    const inputs = await store.loadSettlementInputs({
-      institutionId,
-      idempotencyKey: req.idempotencyKey,
-      voucherId: unverified.voucherId,
-      personId: unverified.personId,
-      jti: unverified.jti,
-      drugCodes: body.items.map((i) => i.drugCode),
-      prescriptionId: body.prescriptionId,
-    });
+    const inputs = await load(req, true);
     // A retry of an answered request gets the same answer, even once its code has expired.
     if (inputs.idempotency) return replay(inputs.idempotency, hash);
-
-    const claims = await verifyCode(body.code, now);
-    const payee = payeeOf(req.institution);
-    if (!inputs.voucher || inputs.voucher.status !== 'active') throw problem('voucher-not-active', 'the voucher is suspended');
-    if (inputs.codeUsed) throw problem('code-already-used', 'this voucher code has already been used; ask the patient to show a new one');
-    if (!inputs.person) throw problem('not-enrolled', 'the voucher holder is no longer enrolled');
-
-    // A prescription named must be one this pharmacy is filling for this person; one answer otherwise.
-    if (body.prescriptionId && !settlementMayName(inputs.prescription, claims.personId, institutionId)) {
-      throw problem('validation-failed', 'prescriptionId names no prescription of this person that is routed here', [
-        { path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' },
-      ]);
+    let priced: Priced;
+    try {
+      priced = await price(req, inputs);
+    } catch (err) {
+      if (err instanceof HttpProblem && err.slug === 'trace-code-used') await alertTraceCodeReuse(institutionId, inputs.soldTraceCodes, req);
+      throw err;
     }
-    const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
-    if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
-
-    const { timeZone, policy } = provinceConfig();
-    const year = calendarYear(now, timeZone);
-    const person = inputs.person;
-    const sameYear = person.pooledYear === year;
-    const position = {
-      personalAccountFen: Number(person.personalAccountFen ?? 0),
-      annualPooledUsedFen: sameYear ? Number(person.annualPooledUsedFen ?? 0) : 0,
-      deductibleMetFen: sameYear ? Number(person.deductibleMetFen ?? 0) : 0,
-    };
-    // The person's "referred to" item at this institution (the referrals context owns the rule).
-    const referred = isReferredThere(inputs.referral);
-    const split = splitPurchase(
-      body.items.map((i) => ({ ...i, category: inputs.drugs.get(i.drugCode)!.category as Category })),
-      { ...policy, ratio: fundRatio(policy, payee, referred) },
-      position,
-    );
-
-    const settlement: Settlement = {
-      settlementId: newId('stl'),
-      voucherId: claims.voucherId,
-      personId: claims.personId,
-      institutionId,
-      ...(body.prescriptionId ? { prescriptionId: body.prescriptionId } : {}),
-      totalFen: split.totalFen,
-      pooledFundFen: split.pooledFundFen,
-      personalAccountFen: split.personalAccountFen,
-      cashFen: split.cashFen,
-      deductibleAppliedFen: split.deductibleAppliedFen,
-      status: 'settled',
-      settledAt: now.toISOString(),
-      items: split.lines.map(({ drugCode, quantity, unitPriceFen, category, amountFen, eligibleFen }) => ({ drugCode, quantity, unitPriceFen, category, amountFen, eligibleFen })),
-    };
+    const { settlement, claims } = priced;
     try {
       await store.writeSettlement(
         {
           settlement,
-          day: calendarDay(now, timeZone),
+          day: calendarDay(now, provinceConfig().timeZone),
           jti: claims.jti,
           codeExpiresAt: claims.expiresAt,
-          person: {
-            personId: claims.personId,
-            version: Number(person.balanceVersion ?? 0),
-            personalAccountFen: position.personalAccountFen - split.personalAccountFen,
-            annualPooledUsedFen: position.annualPooledUsedFen + split.pooledFundFen,
-            deductibleMetFen: position.deductibleMetFen + split.deductibleAppliedFen,
-            pooledYear: year,
-          },
-          idempotency: { institutionId, operation: SETTLE_OPERATION, key: req.idempotencyKey, hash },
+          person: priced.person,
+          ...(priced.payer ? { payer: priced.payer } : {}),
+          idempotency: { institutionId, operation: SETTLE_OPERATION, key: req.idempotencyKey!, hash },
         },
         { now, correlationId: req.requestId },
       );
     } catch (err) {
       // A concurrent request with the same key won: answer as it did.
       if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, hash);
+      // A counter racing this one sold a code of this purchase: name every code sold by now.
+      if (err instanceof store.TraceCodeSold) {
+        const sold = await soldNow(traceCodesOf(req.body));
+        await alertTraceCodeReuse(institutionId, sold, req);
+        throw traceCodeUsed(req.body, new Set(sold));
+      }
       throw err;
     }
     return { status: 201, body: settlement, headers: { location: `/settlements/${settlement.settlementId}` } };
   }, RACE_RETRIES);
+}
+
+async function soldNow(codes: string[]): Promise<string[]> {
+  const found = await batchGet(codes.map(traceCodeKey), { projection: ['code', 'status'] });
+  return codes.filter((c) => found.get(keyOf(traceCodeKey(c)))?.status === 'sold');
+}
+
+/** The attempt to sell a code again becomes an operator alert (and an event), whatever else happens. */
+async function alertTraceCodeReuse(institutionId: string, codes: string[], req: SettleRequest): Promise<void> {
+  if (!codes.length) return;
+  try {
+    await writeTransaction([
+      ...raiseAlert({ type: 'trace-code-reused', institutionId, details: { codes, requestId: req.requestId }, now: req.now }),
+      outboxEvent(TraceCodeReuseAttempted, { institutionId, codes }, { now: req.now, correlationId: req.requestId }),
+    ]);
+  } catch (err) {
+    // The refusal stands either way; the alert's failure is logged (ids only) for the operator on call.
+    logger.error('could not record a trace-code reuse alert', { institutionId, error: err as Error });
+  }
 }
 
 /** The ids a code claims, unverified: only used as lookup keys before the signature is checked. */

@@ -1,19 +1,27 @@
-// How a purchase is split between the pooled fund, the personal account and cash. Pure integer
-// arithmetic in fen; every rounding is written down here and tested (tests/unit/split.test.ts).
+// How a purchase is split between the pooled fund, the personal account, a relative's personal
+// account (family mutual aid) and cash. Pure integer arithmetic in fen; every rounding is written
+// down here and tested (tests/unit/split.test.ts).
 //
 //   line amount      = quantity × unitPriceFen
-//   category A       : fully eligible
-//   category B       : self-pay share = ceil(amount × selfPay% / 100), the rest eligible
+//   insurable packs  = the packs the insurance may pay for: all of them, or, where the province
+//                      requires drug trace codes, the packs scanned with one (the others: cash only)
+//   insurable amount = insurable packs × unitPriceFen
+//   category A       : the insurable amount is eligible
+//   category B       : self-pay share = ceil(insurable amount × selfPay% / 100), the rest eligible
 //                      (rounding up keeps the fund from paying a fraction of a fen it should not)
 //   category C       : not eligible
 //   deductible       : eligible spend first fills what is left of the annual deductible
 //   pooled fund      = floor(eligible above deductible × ratio), then capped by what is left of
 //                      the annual cap (ratio in basis points, so 0.29 × 100 is 29, not 28.999…)
-//   personal account = min(balance, A+B spend − pooled fund)   (B's self-pay share included)
-//   cash             = total − pooled fund − personal account   (category C and what is left)
+//   account-payable  = eligible + B's self-pay shares − pooled fund  (insurable A/B spend left)
+//   personal account = min(own balance, account-payable)
+//   mutual aid       = min(the payer's balance, account-payable − personal account)  (family binding)
+//   cash             = total − pooled fund − personal account − mutual aid
+//                      (category C, untraced packs and whatever is left)
 //
-// Consequences: the three parts always sum to the total, none is negative, the fund never exceeds
-// the ratio of eligible spend above the deductible nor the cap, the account never goes below zero.
+// Consequences: the four parts always sum to the total, none is negative, the fund never exceeds
+// the ratio of eligible spend above the deductible nor the cap, neither account goes below zero,
+// and untraced packs and category C are paid by neither the fund nor any account.
 
 export type Category = 'A' | 'B' | 'C';
 
@@ -22,6 +30,8 @@ export interface Line {
   quantity: number;
   unitPriceFen: number;
   category: Category;
+  /** Packs the insurance may pay for (default: all); the rest are cash only (untraced packs). */
+  insurablePacks?: number;
 }
 
 export interface SplitPolicy {
@@ -37,9 +47,11 @@ export interface Position {
   personalAccountFen: number;
   annualPooledUsedFen: number;
   deductibleMetFen: number;
+  /** The balance of the relative who pays for this person (family mutual aid), if any. */
+  mutualAidBalanceFen?: number;
 }
 
-export interface Split {
+export interface Split<L extends Line = Line> {
   totalFen: number;
   eligibleFen: number;
   /** Category B self-pay shares, summed. */
@@ -49,29 +61,33 @@ export interface Split {
   deductibleAppliedFen: number;
   pooledFundFen: number;
   personalAccountFen: number;
+  mutualAidFen: number;
   cashFen: number;
-  lines: Array<Line & { amountFen: number; eligibleFen: number }>;
+  lines: Array<L & { amountFen: number; eligibleFen: number; untracedPacks: number }>;
 }
 
 export const toBasisPoints = (ratio: number) => Math.round(ratio * 10_000);
 
-export function splitPurchase(lines: Line[], policy: SplitPolicy, position: Position): Split {
+export function splitPurchase<L extends Line>(lines: L[], policy: SplitPolicy, position: Position): Split<L> {
   let total = 0;
   let eligible = 0;
   let selfPay = 0;
   let notEligible = 0;
   const priced = lines.map((line) => {
     const amount = line.quantity * line.unitPriceFen;
+    const insurablePacks = Math.min(line.quantity, Math.max(0, line.insurablePacks ?? line.quantity));
+    const insurable = insurablePacks * line.unitPriceFen;
     let lineEligible = 0;
-    if (line.category === 'A') lineEligible = amount;
+    if (line.category === 'A') lineEligible = insurable;
     else if (line.category === 'B') {
-      const share = Math.ceil((amount * policy.categoryBSelfPayPercent) / 100);
+      const share = Math.ceil((insurable * policy.categoryBSelfPayPercent) / 100);
       selfPay += share;
-      lineEligible = amount - share;
-    } else notEligible += amount;
+      lineEligible = insurable - share;
+    }
+    notEligible += amount - (line.category === 'C' ? 0 : insurable);
     total += amount;
     eligible += lineEligible;
-    return { ...line, amountFen: amount, eligibleFen: lineEligible };
+    return { ...line, amountFen: amount, eligibleFen: lineEligible, untracedPacks: line.quantity - insurablePacks };
   });
 
   const deductibleLeft = Math.max(0, policy.annualDeductibleFen - position.deductibleMetFen);
@@ -80,8 +96,10 @@ export function splitPurchase(lines: Line[], policy: SplitPolicy, position: Posi
   const byRatio = Math.floor((aboveDeductible * toBasisPoints(policy.ratio)) / 10_000);
   const capLeft = Math.max(0, policy.annualCapFen - position.annualPooledUsedFen);
   const pooledFund = Math.min(byRatio, capLeft);
-  const personalAccount = Math.min(Math.max(0, position.personalAccountFen), eligible + selfPay - pooledFund);
-  const cash = total - pooledFund - personalAccount;
+  const accountPayable = eligible + selfPay - pooledFund;
+  const personalAccount = Math.min(Math.max(0, position.personalAccountFen), accountPayable);
+  const mutualAid = Math.min(Math.max(0, position.mutualAidBalanceFen ?? 0), accountPayable - personalAccount);
+  const cash = total - pooledFund - personalAccount - mutualAid;
 
   return {
     totalFen: total,
@@ -91,6 +109,7 @@ export function splitPurchase(lines: Line[], policy: SplitPolicy, position: Posi
     deductibleAppliedFen: deductibleApplied,
     pooledFundFen: pooledFund,
     personalAccountFen: personalAccount,
+    mutualAidFen: mutualAid,
     cashFen: cash,
     lines: priced,
   };

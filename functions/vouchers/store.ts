@@ -4,9 +4,9 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { prescriptionStatus } from '#schemas/prescriptions';
-import { settlement, voucher, type Settlement, type Voucher } from '#schemas/vouchers';
+import { settlement, traceCodeSale, voucher, type Settlement, type TraceCodeSale, type Voucher } from '#schemas/vouchers';
 import { epochSeconds } from '#shared/clock';
-import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
+import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TableKey, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { SettlementCompleted, SettlementReversed, VoucherActivated, VoucherResumed, VoucherSuspended } from '#events/vouchers';
@@ -15,11 +15,14 @@ import { prescriptionKey } from '../prescriptions/keys.ts';
 import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
 import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
-import { codeUseKey, personVoucherKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, voucherKey } from './keys.ts';
+import {
+  codeUseKey, mutualAidPayerKey, personVoucherKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, traceCodeKey, voucherKey,
+} from './keys.ts';
 
 const voucherItem = z.object(voucher.shape);
 const prescriptionRef = z.object({ personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus });
 const settlementItem = z.object(settlement.shape);
+const traceCodeSaleItem = z.object(traceCodeSale.shape);
 
 // ── vouchers ──
 
@@ -125,37 +128,64 @@ export interface SettlementInputs {
   /** The prescription the request names, as far as a settlement checks it. */
   prescription?: z.infer<typeof prescriptionRef>;
   drugs: Map<string, StoredItem>;
+  /** The person's payer under family mutual aid, if bound: the pointer, and the payer's person item. */
+  mutualAid?: { bindingId: string; payerPersonId: string; payer?: StoredItem };
+  /** Trace codes of the request already sold (not returned) somewhere in the province. */
+  soldTraceCodes: string[];
 }
 
-/** Everything a settlement depends on, in one BatchGetItem (retrying unprocessed keys). */
+/**
+ * Everything a settlement (or its quote) depends on, in one BatchGetItem (retrying unprocessed
+ * keys): the idempotency record, the voucher, the person, the code's use, the referral, the named
+ * prescription, the drugs, the trace codes' sales and the person's mutual-aid payer. Only a person
+ * with a payer costs a second read (the payer's balances).
+ */
 export async function loadSettlementInputs(q: {
   institutionId: string;
-  idempotencyKey: string;
+  idempotencyKey?: string;
   voucherId: string;
   personId: string;
   jti: string;
   drugCodes: string[];
   prescriptionId?: string;
+  traceCodes: string[];
 }): Promise<SettlementInputs> {
   const keys = {
-    idempotency: idempotencyRecordKey(q.institutionId, SETTLE_OPERATION, q.idempotencyKey),
+    ...(q.idempotencyKey ? { idempotency: idempotencyRecordKey(q.institutionId, SETTLE_OPERATION, q.idempotencyKey) } : {}),
     voucher: voucherKey(q.voucherId),
     person: personKey(q.personId),
     code: codeUseKey(q.jti),
     referral: referredToKey(q.personId, q.institutionId),
+    payer: mutualAidPayerKey(q.personId),
     ...(q.prescriptionId ? { prescription: prescriptionKey(q.prescriptionId) } : {}),
   };
   const drugKeys = [...new Set(q.drugCodes)].map((c) => [c, drugKey(c)] as const);
-  const found = await batchGet([...Object.values(keys), ...drugKeys.map(([, k]) => k)]);
+  const traceKeys = q.traceCodes.map((c) => [c, traceCodeKey(c)] as const);
+  const found = await batchGet([...Object.values(keys), ...drugKeys.map(([, k]) => k), ...traceKeys.map(([, k]) => k)]);
+  const get = (k: TableKey | undefined) => (k ? found.get(keyOf(k)) : undefined);
+  const pointer = get(keys.payer);
+  const mutualAid = pointer ? { bindingId: String(pointer.bindingId), payerPersonId: String(pointer.payerPersonId) } : undefined;
   return {
-    idempotency: found.get(keyOf(keys.idempotency)),
-    voucher: found.has(keyOf(keys.voucher)) ? voucherItem.parse(found.get(keyOf(keys.voucher))) : undefined,
-    person: found.get(keyOf(keys.person)),
+    idempotency: get(keys.idempotency),
+    voucher: found.has(keyOf(keys.voucher)) ? voucherItem.parse(get(keys.voucher)) : undefined,
+    person: get(keys.person),
     codeUsed: found.has(keyOf(keys.code)),
-    referral: found.get(keyOf(keys.referral)),
-    prescription: keys.prescription && found.has(keyOf(keys.prescription)) ? prescriptionRef.parse(found.get(keyOf(keys.prescription))) : undefined,
+    referral: get(keys.referral),
+    prescription: keys.prescription && found.has(keyOf(keys.prescription)) ? prescriptionRef.parse(get(keys.prescription)) : undefined,
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
+    mutualAid: mutualAid && { ...mutualAid, payer: (await batchGet([personKey(mutualAid.payerPersonId)])).get(keyOf(personKey(mutualAid.payerPersonId))) },
+    soldTraceCodes: traceKeys.flatMap(([code, k]) => (get(k)?.status === 'sold' ? [code] : [])),
   };
+}
+
+/** A person's balances after a settlement, and the version they were computed from. */
+export interface BalancesWrite {
+  personId: string;
+  version: number;
+  personalAccountFen: number;
+  annualPooledUsedFen: number;
+  deductibleMetFen: number;
+  pooledYear: number;
 }
 
 export interface SettlementWrite {
@@ -164,9 +194,33 @@ export interface SettlementWrite {
   day: string;
   jti: string;
   codeExpiresAt: Date;
-  /** The person's balances after the settlement, and the version they were computed from. */
-  person: { personId: string; version: number; personalAccountFen: number; annualPooledUsedFen: number; deductibleMetFen: number; pooledYear: number };
+  person: BalancesWrite;
+  /** The payer's account after paying mutual aid, with the binding it paid under. */
+  payer?: { bindingId: string; personId: string; version: number; personalAccountFen: number };
   idempotency: IdempotentRequest;
+}
+
+/** A trace code of this request was sold meanwhile (the write's condition): the caller says which. */
+export class TraceCodeSold extends Error {
+  constructor(readonly code: string) {
+    super(`trace code ${code} already sold`);
+  }
+}
+
+/** The balances item, guarded by the version the split was computed from (racing settlements recompute). */
+function balancesUpdate(key: TableKey, version: number, set: string, values: Record<string, unknown>): TxItem {
+  return {
+    write: {
+      Update: {
+        TableName: tableName(),
+        Key: key,
+        UpdateExpression: `SET ${set}, balanceVersion = :next`,
+        ConditionExpression: version === 0 ? 'attribute_not_exists(balanceVersion)' : 'balanceVersion = :v',
+        ExpressionAttributeValues: { ...values, ':next': version + 1, ...(version === 0 ? {} : { ':v': version }) },
+      },
+    },
+    onConditionFailed: () => new TransactionConflict('balances changed since they were read'),
+  };
 }
 
 export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Promise<void> {
@@ -196,27 +250,30 @@ export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Pr
       },
       onConditionFailed: () => problem('voucher-not-active', 'the voucher was suspended'),
     },
-    {
-      write: {
-        Update: {
-          TableName: tableName(),
-          Key: personKey(w.person.personId),
-          UpdateExpression:
-            'SET personalAccountFen = :bal, annualPooledUsedFen = :used, deductibleMetFen = :met, pooledYear = :year, balanceVersion = :next',
-          // The split was computed from exactly this version of the balances.
-          ConditionExpression: w.person.version === 0 ? 'attribute_not_exists(balanceVersion)' : 'balanceVersion = :v',
-          ExpressionAttributeValues: {
-            ':bal': w.person.personalAccountFen,
-            ':used': w.person.annualPooledUsedFen,
-            ':met': w.person.deductibleMetFen,
-            ':year': w.person.pooledYear,
-            ':next': w.person.version + 1,
-            ...(w.person.version === 0 ? {} : { ':v': w.person.version }),
-          },
-        },
-      },
-      onConditionFailed: () => new TransactionConflict('balances changed since they were read'),
-    },
+    balancesUpdate(personKey(w.person.personId), w.person.version, 'personalAccountFen = :bal, annualPooledUsedFen = :used, deductibleMetFen = :met, pooledYear = :year', {
+      ':bal': w.person.personalAccountFen,
+      ':used': w.person.annualPooledUsedFen,
+      ':met': w.person.deductibleMetFen,
+      ':year': w.person.pooledYear,
+    }),
+    ...(w.payer
+      ? [
+          // The binding still stands (a revocation racing this settlement loses one way or the other)…
+          {
+            write: {
+              ConditionCheck: {
+                TableName: tableName(),
+                Key: mutualAidPayerKey(w.person.personId),
+                ConditionExpression: 'bindingId = :b',
+                ExpressionAttributeValues: { ':b': w.payer.bindingId },
+              },
+            },
+            onConditionFailed: () => new TransactionConflict('the mutual-aid binding changed since it was read'),
+          } satisfies TxItem,
+          // …and the payer's balance is guarded like the person's own.
+          balancesUpdate(personKey(w.payer.personId), w.payer.version, 'personalAccountFen = :bal', { ':bal': w.payer.personalAccountFen }),
+        ]
+      : []),
     {
       write: {
         Put: {
@@ -232,6 +289,21 @@ export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Pr
         },
       },
     },
+    // One code, one sale in the province: never sold, or returned by a reversal.
+    ...s.items.flatMap((line) =>
+      (line.traceCodes ?? []).map((code): TxItem => ({
+        write: {
+          Put: {
+            TableName: tableName(),
+            Item: { ...traceCodeKey(code), entity: 'trace-code', code, status: 'sold', drugCode: line.drugCode, settlementId: s.settlementId, institutionId: s.institutionId, soldAt: s.settledAt },
+            ConditionExpression: 'attribute_not_exists(PK) OR #s = :returned',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':returned': 'returned' },
+          },
+        },
+        onConditionFailed: () => new TraceCodeSold(code),
+      })),
+    ),
     outboxEvent(SettlementCompleted, eventDetail(s), ctx),
   ];
   await writeTransaction(items);
@@ -248,15 +320,26 @@ const eventDetail = (s: Settlement) => ({
   totalFen: s.totalFen,
   pooledFundFen: s.pooledFundFen,
   personalAccountFen: s.personalAccountFen,
+  mutualAidFen: s.mutualAidFen,
+  mutualAidPayerId: s.mutualAidPayerId,
   cashFen: s.cashFen,
 });
+
+export async function getTraceCodeSale(code: string): Promise<TraceCodeSale | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: traceCodeKey(code), ConsistentRead: true }));
+  return Item ? traceCodeSaleItem.parse(Item) : undefined;
+}
 
 export async function getSettlement(settlementId: string): Promise<Settlement | undefined> {
   const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: settlementKey(settlementId), ConsistentRead: true }));
   return Item ? settlementItem.parse(Item) : undefined;
 }
 
-/** Marks the settlement reversed and gives back exactly what it took, in one transaction. */
+/**
+ * Marks the settlement reversed, gives back exactly what it took (the person's account, the payer's
+ * under mutual aid, the pooled-fund use and the deductible) and returns its trace codes, in one
+ * transaction.
+ */
 export async function writeReversal(s: Settlement, ctx: EventContext): Promise<Settlement> {
   const reversed: Settlement = { ...s, status: 'reversed', reversedAt: ctx.now.toISOString() };
   await writeTransaction([
@@ -294,6 +377,36 @@ export async function writeReversal(s: Settlement, ctx: EventContext): Promise<S
       },
       onConditionFailed: () => problem('conflict', 'the person was re-enrolled with new balances after this settlement; reverse it by hand'),
     },
+    ...(s.mutualAidPayerId && s.mutualAidFen > 0
+      ? [
+          {
+            write: {
+              Update: {
+                TableName: tableName(),
+                Key: personKey(s.mutualAidPayerId),
+                UpdateExpression: 'SET personalAccountFen = personalAccountFen + :aid ADD balanceVersion :one',
+                ConditionExpression: 'attribute_exists(PK)',
+                ExpressionAttributeValues: { ':aid': s.mutualAidFen, ':one': 1 },
+              },
+            },
+          } satisfies TxItem,
+        ]
+      : []),
+    // The packs come back: their codes may be sold again.
+    ...s.items.flatMap((line) =>
+      (line.traceCodes ?? []).map((code): TxItem => ({
+        write: {
+          Update: {
+            TableName: tableName(),
+            Key: traceCodeKey(code),
+            UpdateExpression: 'SET #s = :returned, returnedAt = :now',
+            ConditionExpression: 'settlementId = :stl',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':returned': 'returned', ':now': reversed.reversedAt, ':stl': s.settlementId },
+          },
+        },
+      })),
+    ),
     outboxEvent(SettlementReversed, eventDetail(reversed), ctx),
   ]);
   return reversed;
@@ -314,11 +427,11 @@ export async function listSettlementsOfDay(institutionId: string, day: string, l
   const page = await query({ Limit: limit, ExclusiveStartKey: decodeToken(nextToken, partition) });
 
   // Totals cover the whole day, not just this page: a pharmacy settles hundreds a day, not millions.
-  const totals = { count: 0, totalFen: 0, pooledFundFen: 0, personalAccountFen: 0, cashFen: 0 };
+  const totals = { count: 0, totalFen: 0, pooledFundFen: 0, personalAccountFen: 0, mutualAidFen: 0, cashFen: 0 };
   let start: Record<string, unknown> | undefined;
   do {
     const res = await query({
-      ProjectionExpression: '#s, totalFen, pooledFundFen, personalAccountFen, cashFen',
+      ProjectionExpression: '#s, totalFen, pooledFundFen, personalAccountFen, mutualAidFen, cashFen',
       ExpressionAttributeNames: { '#s': 'status' },
       ExclusiveStartKey: start,
     });
@@ -328,6 +441,7 @@ export async function listSettlementsOfDay(institutionId: string, day: string, l
       totals.totalFen += i.totalFen as number;
       totals.pooledFundFen += i.pooledFundFen as number;
       totals.personalAccountFen += i.personalAccountFen as number;
+      totals.mutualAidFen += (i.mutualAidFen as number | undefined) ?? 0;
       totals.cashFen += i.cashFen as number;
     }
     start = res.LastEvaluatedKey;

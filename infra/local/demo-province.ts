@@ -53,7 +53,8 @@ export const demoInstitutions = [
 export const demoDrugs = [
   { drugCode: 'XC08CAA001', name: '苯磺酸氨氯地平片 5mg', category: 'A', unit: '盒' },
   { drugCode: 'XA10BAA001', name: '盐酸二甲双胍片 0.5g', category: 'A', unit: '盒' },
-  { drugCode: 'XJ01CAA001', name: '阿莫西林胶囊 0.25g', category: 'A', unit: '盒' },
+  // An antibiotic: never on a long prescription.
+  { drugCode: 'XJ01CAA001', name: '阿莫西林胶囊 0.25g', category: 'A', unit: '盒', longTermAllowed: false },
   { drugCode: 'XC10AAA005', name: '阿托伐他汀钙片 20mg', category: 'A', unit: '盒' },
   { drugCode: 'XN02BEA001', name: '对乙酰氨基酚片 0.5g', category: 'A', unit: '盒' },
   { drugCode: 'XC09CAA001', name: '缬沙坦胶囊 80mg', category: 'B', unit: '盒' },

@@ -178,7 +178,7 @@ describe('enrolments', () => {
 describe('drug catalog', () => {
   it('reads a seeded drug; PUT creates (201) then replaces (200); operator only', async () => {
     const clinic = await rt.as('clinic', 'clinic-hubin');
-    expect((await rt.call(clinic, 'GET', '/drugs/XC09CAA001')).body).toEqual({ drugCode: 'XC09CAA001', name: '缬沙坦胶囊 80mg', category: 'B', unit: '盒' });
+    expect((await rt.call(clinic, 'GET', '/drugs/XC09CAA001')).body).toEqual({ drugCode: 'XC09CAA001', name: '缬沙坦胶囊 80mg', category: 'B', unit: '盒', longTermAllowed: true });
     const created = await rt.call(operator, 'PUT', '/drugs/XNEW00001', { name: '新药', category: 'C', unit: '盒' });
     expect(created.status).toBe(201);
     const replaced = await rt.call(operator, 'PUT', '/drugs/XNEW00001', { name: '新药', category: 'B', unit: '盒' });

@@ -12,6 +12,7 @@ import { calendarDay } from '../../functions/shared/clock.ts';
 import { TransactionConflict } from '../../functions/shared/db.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { countItems, outboxEvents } from '../support/table.ts';
+import { traced } from '../support/trace-codes.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
@@ -241,13 +242,13 @@ describe('the referred pooled-fund ratio at the receiving hospital (vouchers set
   }
 
   let keySeq = 0;
-  /** Settles one category A item of 100 yuan at `hospital` with a fresh code; the pooled fund's share. */
+  /** Settles one category A item of 100 yuan (its pack's trace code scanned) at `hospital` with a fresh code; the pooled fund's share. */
   async function pooledFundAt(hospital: Caller, voucherId: string): Promise<number> {
     const code = await rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`);
     expect(code.status).toBe(201);
     const res = await rt.call(
       hospital, 'POST', '/settlements',
-      { code: code.body.code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 }] },
+      { code: code.body.code, items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 })] },
       { 'idempotency-key': `referred-ratio-${Date.now()}-${keySeq++}` },
     );
     expect(res.status, JSON.stringify(res.body)).toBe(201);

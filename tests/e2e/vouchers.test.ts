@@ -10,6 +10,7 @@ import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { MAX_LINE_QUANTITY } from '../../schemas/vouchers.ts';
 import { clearOfMidnight, clearOfWindowEnd, provinceDay, provinceDays } from '../support/calendar.ts';
 import { countItems } from '../support/table.ts';
+import { seededTraceCodes, traced } from '../support/trace-codes.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -20,7 +21,8 @@ let pharmacyB: Caller;
 let seq = 500;
 
 beforeAll(async () => {
-  rt = await startTestRuntime();
+  // An app's limit on failed identity checks is 100 in 15 minutes by default; 5 here, to reach it.
+  rt = await startTestRuntime({ configure: (p) => ({ ...p, identityChecks: { failuresPerAppPer15Minutes: 5, failuresPerIdPer15Minutes: 5 } }) });
   [operator, channel, pharmacyA, pharmacyB] = await Promise.all([
     rt.as('operator'),
     rt.as('channel'),
@@ -56,7 +58,15 @@ const balances = async (personId: string) => (await rt.call(operator, 'GET', `/e
 const settle = (who: Caller, body: unknown, idempotencyKey = key()) => rt.call(who, 'POST', '/settlements', body, { 'idempotency-key': idempotencyKey });
 
 // Demo catalog: XC08CAA001 is category A, XC09CAA001 category B, XA11CCA001 category C.
-const basket = (c: string) => ({ code: c, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 50_000 }, { drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 10_000 }, { drugCode: 'XA11CCA001', quantity: 1, unitPriceFen: 3_000 }] });
+// Every pack scanned with its trace code (the demo province requires them); the same code, the same codes.
+const basket = (c: string) => ({
+  code: c,
+  items: [
+    { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 50_000, traceCodes: seededTraceCodes(`${c}A`, 2) },
+    { drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 10_000, traceCodes: seededTraceCodes(`${c}B`, 1) },
+    { drugCode: 'XA11CCA001', quantity: 1, unitPriceFen: 3_000, traceCodes: seededTraceCodes(`${c}C`, 1) },
+  ],
+});
 
 describe('activation', () => {
   it('activates once per person: 201, then 200 with the same voucher; wrong name or unknown person 422 not-enrolled', async () => {
@@ -91,7 +101,7 @@ describe('activation', () => {
     expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
   });
 
-  it('failed activations: 5 per app and 5 per national ID in 15 minutes, then 429 with Retry-After, whether the ID is enrolled or not', async () => {
+  it('failed activations: 5 per app (here) and 5 per national ID in 15 minutes, then 429 with Retry-After, whether the ID is enrolled or not', async () => {
     await clearOfWindowEnd(15 * 60, 30_000); // the limit counts in fixed 15-minute windows
     const p = await personWithVoucher(1_000);
     const guesser = { token: await rt.token('channel', undefined, { subject: 'guessing-app' }) };
@@ -168,7 +178,7 @@ describe('settlement', () => {
 
   it('a person with too little in the account pays the rest in cash; deductible applies first', async () => {
     const p = await personWithVoucher(10_000);
-    const res = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100_000 }] });
+    const res = await settle(pharmacyA, { code: await code(p.voucherId), items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100_000 })] });
     // deductible 80 000 first; fund = floor(0.7 × 20 000) = 14 000; account min(10 000, 86 000); cash 76 000
     expect(res.body).toMatchObject({ totalFen: 100_000, deductibleAppliedFen: 80_000, pooledFundFen: 14_000, personalAccountFen: 10_000, cashFen: 76_000 });
     expect((await balances(p.personId)).personalAccountFen).toBe(0);
@@ -234,7 +244,7 @@ describe('settlement', () => {
   it('at a tertiary hospital without a referral the hospital ratio applies', async () => {
     const p = await personWithVoucher(0, 100);
     const hospital = await rt.as('hospital', 'hosp-zjph');
-    const res = await settle(hospital, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 }] });
+    const res = await settle(hospital, { code: await code(p.voucherId), items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000 })] });
     expect(res.body).toMatchObject({ institutionId: 'hosp-zjph', pooledFundFen: 6_000, personalAccountFen: 0, cashFen: 4_000 }); // ratio.tertiary 0.6
   });
 });
@@ -286,6 +296,7 @@ describe('reversal and reconciliation', () => {
       totalFen: kept.reduce((t, s) => t + s.totalFen, 0),
       pooledFundFen: kept.reduce((t, s) => t + s.pooledFundFen, 0),
       personalAccountFen: kept.reduce((t, s) => t + s.personalAccountFen, 0),
+      mutualAidFen: 0,
       cashFen: kept.reduce((t, s) => t + s.cashFen, 0),
     });
     const other = await rt.call(pharmacyB, 'GET', `/settlements?date=${day}`);

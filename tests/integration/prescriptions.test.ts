@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISTRICTS, demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
-import { applyTransition, newPrescription, type PrescriptionRecord } from '../../functions/prescriptions/domain.ts';
+import { applyTransition, newPrescription, owing, type PrescriptionRecord } from '../../functions/prescriptions/domain.ts';
 import { routePrescription } from '../../functions/prescriptions/router.ts';
 import * as store from '../../functions/prescriptions/store.ts';
 import { HttpProblem } from '../../functions/shared/errors.ts';
@@ -181,7 +181,7 @@ describe('validity', () => {
 
     // Written just before it: accepted. Then a dispense written at or after the deadline loses the same way.
     await store.writeTransition(routedRx, accepted, { now: justBefore });
-    const dispensed = applyTransition(accepted, 'dispense', { at: justBefore, actor: 'pharmacy', by: pharmacyId, settlementId: 'stl_anything02' });
+    const dispensed = applyTransition(accepted, 'dispense', { at: justBefore, actor: 'pharmacy', by: pharmacyId, settlementId: 'stl_anything02', items: owing(accepted) });
     for (const at of [deadline, new Date(deadline.getTime() + 60_000)]) {
       await expect(store.writeTransition(accepted, dispensed, { now: at })).rejects.toMatchObject({ slug: 'invalid-transition' });
     }

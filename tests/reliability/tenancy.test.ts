@@ -8,6 +8,7 @@ import { routes } from '../../schemas/routes.ts';
 import type { Role } from '../../schemas/common.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import { badTokens } from '../support/tokens.ts';
+import { traced } from '../support/trace-codes.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -28,20 +29,37 @@ const principals: Array<[string, Role, string?]> = [
   ['hospital-token-of-ph-xihu-1', 'hospital', 'ph-xihu-1'],
   ['clinic-token-of-hosp-zjph', 'clinic', 'hosp-zjph'],
   ['pharmacy-token-of-unregistered', 'pharmacy', 'ph-ghost-1'],
+  // Channel tokens acting for one person (pid): the insured person, the relative who pays for them
+  // (family mutual aid), and someone else. Made once the people are enrolled.
+  ['person', 'channel'],
+  ['payer', 'channel'],
+  ['stranger', 'channel'],
 ];
+const forPeople = ['person', 'payer', 'stranger'];
 const mismatched = ['hospital-token-of-ph-xihu-1', 'clinic-token-of-hosp-zjph', 'pharmacy-token-of-unregistered'];
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   rt = await startTestRuntime();
-  for (const [name, role, inst] of principals) who[name] = name === 'channel-other-app' ? { token: await rt.token('channel', undefined, { subject: 'other-channel-app' }) } : await rt.as(role, inst);
+  for (const [name, role, inst] of principals.filter(([n]) => !forPeople.includes(n))) who[name] = name === 'channel-other-app' ? { token: await rt.token('channel', undefined, { subject: 'other-channel-app' }) } : await rt.as(role, inst);
   const nationalId = demoNationalId('330106', '19880808', 808);
   ids.nationalId = nationalId;
-  ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
+  const relatives = [demoNationalId('330106', '19580808', 809), demoNationalId('330106', '19590909', 810)];
+  const enrolled = (await rt.call(who.operator, 'POST', '/enrollments', {
+    people: [
+      { nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 },
+      ...relatives.map((id, i) => ({ nationalId: id, name: `租户亲属${i}`, district: '西湖区', personalAccountFen: 50_000 })),
+    ],
+  })).body.personIds;
+  ids.personId = enrolled[0];
+  [who.person, who.payer, who.stranger] = await Promise.all(enrolled.map((id: string) => rt.asPerson(id)));
   ids.voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId, name: '租户', channel: 'wechat' })).body.voucherId;
   const code = (await rt.call(who.channel, 'POST', `/vouchers/${ids.voucherId}/codes`)).body.code;
-  const settlement = (await rt.call(who['ph-xihu-1']!, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1_000 }] }, { 'idempotency-key': 'tenancy-settlement-1' })).body;
+  const settlement = (await rt.call(who['ph-xihu-1']!, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1_000 })] }, { 'idempotency-key': 'tenancy-settlement-1' })).body;
   ids.settlementId = settlement.settlementId;
+  ids.traceCode = settlement.items[0].traceCodes[0];
+  // The payer pays for the person from now on (after the settlement, which the snapshots compare).
+  ids.bindingId = (await rt.call(who.payer, 'POST', '/family-bindings', { beneficiaryNationalId: nationalId, beneficiaryName: '租户', relation: 'child' })).body.bindingId;
   ids.settlementDay = provinceDay(settlement.settledAt);
   ids.referralId = (await rt.call(who['clinic-lingyin']!, 'POST', '/referrals', { personId: ids.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸痛', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId;
   ids.prescriptionId = (await rt.call(who['clinic-lingyin']!, 'POST', '/prescriptions', { personId: ids.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
@@ -66,18 +84,22 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['POST', `/referrals/${ids.referralId}/arrive`, undefined, ['hosp-zjph']],
   ['POST', `/referrals/${ids.referralId}/complete`, undefined, ['hosp-zjph']],
   ['POST', `/referrals/${ids.referralId}/cancel`, undefined, ['clinic-lingyin']],
+  ['GET', `/trace-codes/${ids.traceCode}`, undefined, ['ph-xihu-1', 'operator']],
+  ['GET', `/family-bindings?personId=${ids.personId}`, undefined, ['person', 'payer', 'operator']],
+  ['POST', `/family-bindings/${ids.bindingId}/revoke`, undefined, ['payer', 'operator']],
   ['GET', `/prescriptions/${ids.prescriptionId}`, undefined, ['clinic-lingyin', 'ph-xihu-1']],
   ['POST', `/prescriptions/${ids.prescriptionId}/accept`, undefined, ['ph-xihu-1']],
   ['POST', `/prescriptions/${ids.prescriptionId}/reject`, { reason: '缺货' }, ['ph-xihu-1']],
   ['POST', `/prescriptions/${ids.prescriptionId}/dispense`, { settlementId: ids.settlementId }, ['ph-xihu-1']],
+  ['POST', `/prescriptions/${ids.prescriptionId}/ready`, undefined, ['ph-xihu-1']],
   ['POST', `/prescriptions/${ids.prescriptionId}/cancel`, undefined, ['clinic-lingyin']],
   ['GET', '/pharmacies/ph-xihu-1/stock', undefined, ['ph-xihu-1']],
   ['PUT', '/pharmacies/ph-xihu-1/stock', { items: [{ drugCode: 'XC08CAA001', quantity: 1 }] }, ['ph-xihu-1']],
-  ['GET', `/vouchers/${ids.voucherId}`, undefined, ['channel', 'operator']],
-  ['POST', `/vouchers/${ids.voucherId}/suspend`, undefined, ['channel', 'operator']],
-  ['POST', `/vouchers/${ids.voucherId}/resume`, undefined, ['channel', 'operator']],
-  ['POST', `/vouchers/${ids.voucherId}/codes`, undefined, ['channel']],
-  ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel']],
+  ['GET', `/vouchers/${ids.voucherId}`, undefined, ['channel', 'person', 'operator']],
+  ['POST', `/vouchers/${ids.voucherId}/suspend`, undefined, ['channel', 'person', 'operator']],
+  ['POST', `/vouchers/${ids.voucherId}/resume`, undefined, ['channel', 'person', 'operator']],
+  ['POST', `/vouchers/${ids.voucherId}/codes`, undefined, ['channel', 'person']],
+  ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel', 'person']],
   ['POST', '/people/lookup', { nationalId: ids.nationalId }, ['operator', 'clinic-lingyin', 'clinic-beishan', 'hosp-zjph', 'hosp-xihu']],
   ['GET', '/overview', undefined, ['operator']],
   ['GET', `/alerts?date=${ids.settlementDay}`, undefined, ['operator']],
@@ -94,6 +116,8 @@ async function snapshot() {
     voucher: (await rt.call(who.channel, 'GET', `/vouchers/${ids.voucherId}`)).body,
     person: (await rt.call(who.operator, 'GET', `/enrollments/${ids.personId}`)).body,
     webhooks: (await rt.call(who['clinic-lingyin']!, 'GET', '/webhooks')).body.items,
+    bindings: (await rt.call(who.operator, 'GET', `/family-bindings?personId=${ids.personId}`)).body,
+    traceCode: (await rt.call(who.operator, 'GET', `/trace-codes/${ids.traceCode}`)).body,
   };
 }
 

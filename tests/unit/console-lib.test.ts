@@ -1,10 +1,13 @@
 // The console's pure helpers: money in yuan from integer fen (no floats either way), times in the
-// province's zone, and the API's problem+json errors landing on the form's fields.
+// province's zone, the API's problem+json errors landing on the form's fields, and the counter's
+// rules about packs (trace codes scanned, what a prescription owes, what a dispense hands over).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../console/src/lib/api.ts';
 import { dateTime, instantOf, parseYuan, yuan, yuanInput } from '../../console/src/lib/format.ts';
 import { problemToFields, validate } from '../../console/src/lib/forms.ts';
+import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
+import { prescriptionRequest } from '../../schemas/prescriptions.ts';
 import { settlementRequest } from '../../schemas/vouchers.ts';
 
 describe('money', () => {
@@ -47,5 +50,49 @@ describe('forms', () => {
     const r = validate(settlementRequest, { code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'bad code', quantity: 0, unitPriceFen: 100 }] });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(['items.0.drugCode', 'items.0.quantity']);
+  });
+});
+
+describe('forms: trace codes and long prescriptions', () => {
+  it('says in Chinese what is wrong with trace codes and long prescriptions, on the field', () => {
+    const [a, b] = ['80000000000000000001', '80000000000000000002'];
+    const r = validate(settlementRequest, { code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100, traceCodes: [a, b] }, { drugCode: 'XC09CAA001', quantity: 2, unitPriceFen: 100, traceCodes: [a, '12'] }] });
+    expect(r.ok ? {} : r.errors).toEqual({ 'items.0.traceCodes': '追溯码多于数量：每盒一码', 'items.1.traceCodes.0': '同一追溯码重复扫描', 'items.1.traceCodes.1': '追溯码无效：20 位数字，以 8 开头' });
+
+    const long = validate(prescriptionRequest, { personId: 'per_0123456789abcdef', diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 60, dosage: '每日一片' }], supplyDays: 56 });
+    expect(long.ok ? {} : long.errors).toEqual({ longTerm: '超过 28 天为长期处方：须填写病情评估并经患者知情同意', 'items.0.quantity': '56 天用量最多 56 盒' });
+    const noConsent = validate(prescriptionRequest, { personId: 'per_0123456789abcdef', diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 56, dosage: '每日一片' }], supplyDays: 56, longTerm: { assessment: '稳定' } });
+    expect(noConsent.ok ? {} : noConsent.errors).toEqual({ 'longTerm.patientConsent': '长期处方须经患者知情同意' });
+
+    const refused = new ApiError(400, { type: 'validation-failed', title: 'Request is not valid', status: 400, errors: [{ path: 'body.items.0.drugCode', message: 'XJ01CAA001 may not be on a long prescription' }] });
+    expect(problemToFields(refused)).toEqual({ 'items.0.drugCode': '该药品不可开具长期处方（如抗菌药物）' });
+  });
+});
+
+describe('the counter: packs and trace codes', () => {
+  const code = (n: number) => `8${String(n).padStart(19, '0')}`;
+
+  it('a scan appends codes, one per pack, none twice on the counter, and leaves what it refused in the field', () => {
+    expect(scanTraceCodes(` ${code(1)}\n${code(2)} `, { codes: [], packs: 3 }, new Set())).toEqual({ codes: [code(1), code(2)], left: '' });
+    const full = scanTraceCodes(`${code(3)} ${code(4)}`, { codes: [code(1), code(2)], packs: 3 }, new Set());
+    expect(full).toEqual({ codes: [code(1), code(2), code(3)], left: code(4), problem: '已扫 3 盒，与数量相同：每盒一码' });
+    expect(scanTraceCodes(code(9), { codes: [], packs: 2 }, new Set([code(9)]))).toMatchObject({ codes: [], left: code(9), problem: expect.stringContaining('已扫过') });
+    expect(scanTraceCodes('7123', { codes: [code(1)], packs: 2 }, new Set())).toMatchObject({ codes: [code(1)], left: '7123', problem: expect.stringContaining('追溯码无效') });
+  });
+
+  it('names the codes a trace-code-used refusal lists, with their lines', () => {
+    const items = [{ traceCodes: [code(1)] }, {}, { traceCodes: [code(2), code(3)] }];
+    expect(soldCodes([{ path: 'body.items.2.traceCodes.1' }, { path: 'body.items.0.traceCodes.0' }, { path: 'body.code' }, { path: 'body.items.1.traceCodes.0' }], items))
+      .toEqual([{ line: 2, code: code(3) }, { line: 0, code: code(1) }]);
+  });
+
+  it('a prescription owes what was prescribed less what was handed over; a dispense hands over what the settlement paid for, up to that', () => {
+    const rx = { items: [{ drugCode: 'A', quantity: 3, dosage: 'x' }, { drugCode: 'B', quantity: 2, dosage: 'x' }], dispensed: [{ drugCode: 'A', quantity: 1 }] };
+    expect(owingOf(rx)).toEqual([{ drugCode: 'A', quantity: 2 }, { drugCode: 'B', quantity: 2 }]);
+    // Paid for everything owing (or more): a full dispense, the API's default.
+    expect(dispenseItems(rx, { items: [{ drugCode: 'A', quantity: 5 }, { drugCode: 'B', quantity: 2 }] as never })).toEqual({});
+    // Less: exactly what was paid for; a drug not paid for is not handed over.
+    expect(dispenseItems(rx, { items: [{ drugCode: 'A', quantity: 1 }] as never })).toEqual({ items: [{ drugCode: 'A', quantity: 1 }] });
+    expect(dispenseItems({ ...rx, dispensed: [{ drugCode: 'A', quantity: 3 }, { drugCode: 'B', quantity: 2 }] }, { items: [] as never })).toEqual({});
   });
 });

@@ -6,7 +6,7 @@ import { prescriptionRequest, prescriptionStatuses, stockRequest, type Prescript
 import { HttpProblem } from '../../functions/shared/errors.ts';
 import {
   actAccess, applyTransition, canSee, canTransition, firstStocked, hasEveryItem, haversineKm, newPrescription, openStatuses, rankPharmacies,
-  referralProblems, requiresValidity, settlementProblems, stockEffect, transitions, viewFor,
+  referralProblems, requiresValidity, settlementProblems, stockChanges, transitions, viewFor, dispenseOf, owing, markReady,
   type Action, type Actor, type PharmacyInfo, type PrescriptionRecord, type SettlementView,
 } from '../../functions/prescriptions/domain.ts';
 import { EXPIRY_SHARDS, expiryBound, expiryKey, expiryShard } from '../../functions/prescriptions/keys.ts';
@@ -51,9 +51,14 @@ const expectedMoves: ReadonlyArray<readonly [PrescriptionStatus, Action, Prescri
   ['routed', 'reject', 'rejected'],
   ['routed', 'cancel', 'cancelled'],
   ['routed', 'expire', 'expired'],
+  ['accepted', 'dispensePart', 'partially-dispensed'],
   ['accepted', 'dispense', 'dispensed'],
   ['accepted', 'cancel', 'cancelled'],
   ['accepted', 'expire', 'expired'],
+  ['partially-dispensed', 'dispensePart', 'partially-dispensed'],
+  ['partially-dispensed', 'dispense', 'dispensed'],
+  ['partially-dispensed', 'cancel', 'cancelled'],
+  ['partially-dispensed', 'expire', 'expired'],
   ['rejected', 'route', 'routed'],
   ['rejected', 'markUnroutable', 'unroutable'],
   ['rejected', 'cancel', 'cancelled'],
@@ -63,7 +68,7 @@ const expectedMoves: ReadonlyArray<readonly [PrescriptionStatus, Action, Prescri
   ['unroutable', 'expire', 'expired'],
 ];
 const expectedActor: Record<Action, Actor> = {
-  route: 'router', markUnroutable: 'router', accept: 'pharmacy', reject: 'pharmacy', dispense: 'pharmacy', cancel: 'prescriber', expire: 'sweeper',
+  route: 'router', markUnroutable: 'router', accept: 'pharmacy', reject: 'pharmacy', dispensePart: 'pharmacy', dispense: 'pharmacy', cancel: 'prescriber', expire: 'sweeper',
 };
 
 describe('transition table', () => {
@@ -78,7 +83,7 @@ describe('transition table', () => {
         expect(canTransition(action, status), `${action} from ${status}`).toBe(expected !== undefined);
         for (const actor of actors) {
           const record = rx({ status, pharmacyId: 'ph-xihu-1' });
-          const move = { at: T0, actor, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234' };
+          const move = { at: T0, actor, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234', items: [{ drugCode: 'XC08CAA001', quantity: 1 }] };
           const label = `${actor} ${action} from ${status}`;
           if (actor !== expectedActor[action]) expect(thrown(() => applyTransition(record, action, move)), label).toBe('forbidden');
           else if (expected === undefined) expect(thrown(() => applyTransition(record, action, move)), label).toBe('invalid-transition');
@@ -95,11 +100,12 @@ describe('transition table', () => {
     const cases = [
       ['routed', 'accept', 'pharmacy'],
       ['accepted', 'dispense', 'pharmacy'],
+      ['accepted', 'dispensePart', 'pharmacy'],
       ['issued', 'route', 'router'],
     ] as const;
     for (const [status, action, actor] of cases) {
       const record = rx({ status, pharmacyId: 'ph-xihu-1' });
-      const move = { actor, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234' };
+      const move = { actor, pharmacyId: 'ph-xihu-2', settlementId: 'st_1234', items: [{ drugCode: 'XC08CAA001', quantity: 1 }] };
       expect(applyTransition(record, action, { ...move, at: justBefore }).status).not.toBe(status);
       for (const at of [atDeadline, new Date(expiresAt + 3_600_000)]) {
         expect(() => applyTransition(record, action, { ...move, at }), `${action} at ${at.toISOString()}`).toThrow(/expired at 2025-03-04T02:00:00.000Z/);
@@ -112,7 +118,7 @@ describe('transition table', () => {
     expect(applyTransition(rx({ status: 'accepted', pharmacyId: 'ph-xihu-1' }), 'expire', { at: late, actor: 'sweeper' }).status).toBe('expired');
     expect(applyTransition(rx(), 'markUnroutable', { at: late, actor: 'router' }).status).toBe('unroutable');
     // The store makes exactly these target statuses conditional on the validity.
-    expect(prescriptionStatuses.filter(requiresValidity).sort()).toEqual(['accepted', 'dispensed', 'routed']);
+    expect(prescriptionStatuses.filter(requiresValidity).sort()).toEqual(['accepted', 'dispensed', 'partially-dispensed', 'routed']);
   });
 
   it('dispensing a prescription not yet accepted says that review comes first', () => {
@@ -123,24 +129,53 @@ describe('transition table', () => {
   it('dispensed, cancelled and expired are final; rejected only moves on through the router, cancel or expiry', () => {
     for (const s of ['dispensed', 'cancelled', 'expired'] as const) expect(actions.filter((a) => canTransition(a, s))).toEqual([]);
     expect(actions.filter((a) => canTransition(a, 'rejected')).sort()).toEqual(['cancel', 'expire', 'markUnroutable', 'route']);
-    expect([...openStatuses].sort()).toEqual(['accepted', 'issued', 'rejected', 'routed', 'unroutable']);
+    expect([...openStatuses].sort()).toEqual(['accepted', 'issued', 'partially-dispensed', 'rejected', 'routed', 'unroutable']);
   });
 
-  it('stock effects follow from the statuses: reserve on routing, release on reject/cancel/expire, consume on dispense', () => {
-    expect(stockEffect('issued', 'routed')).toBe('reserve');
-    expect(stockEffect('rejected', 'routed')).toBe('reserve');
-    expect(stockEffect('routed', 'accepted')).toBe('none');
-    expect(stockEffect('routed', 'rejected')).toBe('release');
-    for (const from of ['routed', 'accepted'] as const) {
-      expect(stockEffect(from, 'cancelled')).toBe('release');
-      expect(stockEffect(from, 'expired')).toBe('release');
+  it('stock changes follow from the records: reserve on routing, consume what is handed over, release what is owing when it ends', () => {
+    const ph = 'ph-xihu-1';
+    const at = T0;
+    const issued = rx({ items: [{ drugCode: 'XC08CAA001', quantity: 5, dosage: 'x' }] });
+    const routed = applyTransition(issued, 'route', { at, actor: 'router', pharmacyId: ph });
+    expect(stockChanges(issued, routed)).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 0, reserve: 5, release: 0 }]);
+    const accepted = applyTransition(routed, 'accept', { at, actor: 'pharmacy' });
+    expect(stockChanges(routed, accepted)).toEqual([]);
+    expect(stockChanges(routed, applyTransition(routed, 'reject', { at, actor: 'pharmacy' }))).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 0, reserve: 0, release: 5 }]);
+    // 2 of 5 handed over: 2 consumed, 3 still reserved; then cancelled: the 3 released.
+    const part = applyTransition(accepted, 'dispensePart', { at, actor: 'pharmacy', settlementId: 'stl_1', items: [{ drugCode: 'XC08CAA001', quantity: 2 }] });
+    expect(part.status).toBe('partially-dispensed');
+    expect(stockChanges(accepted, part)).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 2, reserve: 0, release: 0 }]);
+    expect(stockChanges(part, applyTransition(part, 'cancel', { at, actor: 'prescriber' }))).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 0, reserve: 0, release: 3 }]);
+    expect(stockChanges(part, applyTransition(part, 'expire', { at, actor: 'sweeper' }))).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 0, reserve: 0, release: 3 }]);
+    // The rest handed over: 3 consumed, nothing left reserved.
+    const done = applyTransition(part, 'dispense', { at, actor: 'pharmacy', settlementId: 'stl_2', items: [{ drugCode: 'XC08CAA001', quantity: 3 }] });
+    expect(stockChanges(part, done)).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 3, reserve: 0, release: 0 }]);
+    expect(done).toMatchObject({ status: 'dispensed', dispensed: [{ drugCode: 'XC08CAA001', quantity: 5 }], dispenses: [expect.objectContaining({ settlementId: 'stl_1' }), expect.objectContaining({ settlementId: 'stl_2' })] });
+    // Nothing held before routing: cancelling or expiring then changes no stock.
+    for (const from of [issued, rx({ status: 'unroutable' }), rx({ status: 'rejected' })]) {
+      expect(stockChanges(from, applyTransition(from, 'cancel', { at, actor: 'prescriber' }))).toEqual([]);
     }
-    expect(stockEffect('accepted', 'dispensed')).toBe('consume');
-    for (const from of ['issued', 'rejected', 'unroutable'] as const) {
-      expect(stockEffect(from, 'cancelled')).toBe('none');
-      expect(stockEffect(from, 'expired')).toBe('none');
-    }
-    expect(stockEffect('issued', 'unroutable')).toBe('none');
+  });
+
+  it('a dispense hands over what is owing: all by default, part when named, never more (400)', () => {
+    const accepted = rx({ status: 'accepted', pharmacyId: 'ph-xihu-1', items: [{ drugCode: 'XC08CAA001', quantity: 4, dosage: 'x' }, { drugCode: 'XC09CAA001', quantity: 1, dosage: 'y' }] });
+    expect(dispenseOf(accepted, undefined)).toEqual({ action: 'dispense', items: [{ drugCode: 'XC08CAA001', quantity: 4 }, { drugCode: 'XC09CAA001', quantity: 1 }] });
+    expect(dispenseOf(accepted, [{ drugCode: 'XC08CAA001', quantity: 4 }]).action).toBe('dispensePart');
+    expect(thrown(() => dispenseOf(accepted, [{ drugCode: 'XC08CAA001', quantity: 5 }]))).toBe('validation-failed');
+    expect(thrown(() => dispenseOf(accepted, [{ drugCode: 'XA10BAA001', quantity: 1 }]))).toBe('validation-failed');
+    const part = applyTransition(accepted, 'dispensePart', { at: T0, actor: 'pharmacy', settlementId: 'stl_1', items: [{ drugCode: 'XC08CAA001', quantity: 4 }] });
+    expect(owing(part)).toEqual([{ drugCode: 'XC09CAA001', quantity: 1 }]);
+    expect(dispenseOf(part, undefined)).toEqual({ action: 'dispense', items: [{ drugCode: 'XC09CAA001', quantity: 1 }] });
+    expect(thrown(() => dispenseOf(part, [{ drugCode: 'XC08CAA001', quantity: 1 }]))).toBe('validation-failed');
+  });
+
+  it('ready: the pharmacy, after its review, while something is owing and within the validity', () => {
+    const accepted = rx({ status: 'accepted', pharmacyId: 'ph-xihu-1' });
+    expect(markReady(accepted, { at: T0, actor: 'pharmacy' })).toMatchObject({ status: 'accepted', readyAt: T0.toISOString(), rev: accepted.rev + 1 });
+    expect(thrown(() => markReady(rx({ status: 'routed', pharmacyId: 'ph-xihu-1' }), { at: T0, actor: 'pharmacy' }))).toBe('invalid-transition');
+    expect(thrown(() => markReady(rx({ status: 'dispensed', pharmacyId: 'ph-xihu-1' }), { at: T0, actor: 'pharmacy' }))).toBe('invalid-transition');
+    expect(thrown(() => markReady(accepted, { at: T0, actor: 'prescriber' }))).toBe('forbidden');
+    expect(thrown(() => markReady(accepted, { at: new Date(Date.parse(accepted.expiresAt) + 1), actor: 'pharmacy' }))).toBe('invalid-transition');
   });
 
   it('every move bumps the revision, stamps the time and appends to the history', () => {

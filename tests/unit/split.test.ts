@@ -142,6 +142,46 @@ describe('reversal window', () => {
   });
 });
 
+describe('split: untraced packs and family mutual aid', () => {
+  it('packs without a trace code are cash only: neither fund nor account pays for them, whatever the category', () => {
+    const s = splitPurchase([{ ...line('A', 3, 1_000), insurablePacks: 1 }, { ...line('B', 2, 1_000), insurablePacks: 0 }], policy, rich);
+    // A: 1 of 3 packs insurable (1 000 eligible); B: none insurable.
+    expect(s).toMatchObject({ totalFen: 5_000, eligibleFen: 1_000, notEligibleFen: 4_000, pooledFundFen: 700, personalAccountFen: 300, cashFen: 4_000 });
+    expect(s.lines.map((l) => l.untracedPacks)).toEqual([2, 2]);
+  });
+
+  it('the payer\'s account pays what the beneficiary\'s own could not of the A/B share, up to its balance', () => {
+    const poor = { ...rich, personalAccountFen: 1_000, mutualAidBalanceFen: 1_500 };
+    // 10 000 A: fund 7 000; account-payable 3 000: own 1 000, the payer 1 500, cash 500.
+    expect(splitPurchase([line('A', 1, 10_000)], policy, poor)).toMatchObject({ pooledFundFen: 7_000, personalAccountFen: 1_000, mutualAidFen: 1_500, cashFen: 500 });
+    // Never for category C, never beyond what the account could pay.
+    expect(splitPurchase([line('C', 1, 10_000)], policy, poor)).toMatchObject({ mutualAidFen: 0, cashFen: 10_000 });
+    expect(splitPurchase([line('A', 1, 10_000)], policy, { ...rich, mutualAidBalanceFen: 99_999 }).mutualAidFen).toBe(0);
+  });
+
+  it('properties: four parts sum to the total; neither account pays more than it holds; untraced packs and C only in cash', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ drugCode: fc.constant('D'), quantity: fc.integer({ min: 1, max: 100 }), unitPriceFen: fc.integer({ min: 0, max: 1_000_000 }), category: fc.constantFrom('A' as const, 'B' as const, 'C' as const), untraced: fc.integer({ min: 0, max: 100 }) }), { minLength: 1, maxLength: 20 }),
+        fc.record({ categoryBSelfPayPercent: fc.integer({ min: 0, max: 100 }), annualDeductibleFen: fc.integer({ min: 0, max: 1_000_000 }), annualCapFen: fc.integer({ min: 0, max: 100_000_000 }), ratio: fc.integer({ min: 0, max: 10_000 }).map((bp) => bp / 10_000) }),
+        fc.record({ personalAccountFen: fc.integer({ min: 0, max: 10_000_000 }), annualPooledUsedFen: fc.integer({ min: 0, max: 100_000_000 }), deductibleMetFen: fc.integer({ min: 0, max: 1_000_000 }), mutualAidBalanceFen: fc.integer({ min: 0, max: 10_000_000 }) }),
+        (raw, p, pos) => {
+          const lines = raw.map(({ untraced, ...l }) => ({ ...l, insurablePacks: Math.max(0, l.quantity - untraced) }));
+          const s = splitPurchase(lines, p, pos);
+          expect(s.pooledFundFen + s.personalAccountFen + s.mutualAidFen + s.cashFen).toBe(s.totalFen);
+          for (const part of [s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen]) expect(part).toBeGreaterThanOrEqual(0);
+          expect(s.personalAccountFen).toBeLessThanOrEqual(pos.personalAccountFen);
+          expect(s.mutualAidFen).toBeLessThanOrEqual(pos.mutualAidBalanceFen);
+          const cashOnly = lines.reduce((t, l) => t + (l.category === 'C' ? l.quantity : l.quantity - l.insurablePacks) * l.unitPriceFen, 0);
+          expect(s.cashFen).toBeGreaterThanOrEqual(cashOnly);
+          expect(s.notEligibleFen).toBe(cashOnly);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('bounds: whatever the request schema accepts can be stored and read back', () => {
   // Purchases drawn up to and beyond the bounds: the request schema decides which are accepted.
   const request = fc

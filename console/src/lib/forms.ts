@@ -23,6 +23,9 @@ const fieldHints: Record<string, string> = {
   dailyCapacity: '日接诊量须为非负整数',
   personalAccountFen: '个人账户余额无效',
   url: '须为可从公网访问的 https:// 地址，不得指向内网、本机或云元数据地址',
+  traceCodes: '追溯码无效：20 位数字，以 8 开头',
+  supplyDays: '用药天数：1–84 天',
+  assessment: '请填写病情评估',
 };
 
 /** A field problem (ours or the API's) in Chinese. */
@@ -30,7 +33,20 @@ export function translate(path: string, issue: { code?: string; message: string 
   const last = path.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
   if (issue.message === 'Required' || /received undefined/.test(issue.message)) return '必填';
   if (/[\u4e00-\u9fff]/.test(issue.message)) return issue.message;
+  if (last === 'traceCodes') {
+    if (/listed twice/.test(issue.message)) return '同一追溯码重复扫描';
+    if (/one trace code per pack/.test(issue.message)) return '追溯码多于数量：每盒一码';
+    if (/already sold/.test(issue.message)) return '该追溯码已被销售';
+  }
+  const traced = /at most (\d+) packs with trace codes/.exec(issue.message);
+  if (traced) return `一次结算最多 ${traced[1]} 盒扫码药品，请分开结算`;
   if (/listed twice/.test(issue.message)) return '同一药品不能重复开具';
+  if (/may not be on a long prescription/.test(issue.message)) return '该药品不可开具长期处方（如抗菌药物）';
+  if (/must consent/.test(issue.message)) return '长期处方须经患者知情同意';
+  if (/is a long prescription/.test(issue.message)) return '超过 28 天为长期处方：须填写病情评估并经患者知情同意';
+  if (/long prescription supplies more than/.test(issue.message)) return '长期处方的用药天数须超过 28 天';
+  const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
+  if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
   if (/at least one/.test(issue.message)) return '至少填写一项';
   if (/too_small/.test(issue.code ?? '') && !fieldHints[last]) return '必填';

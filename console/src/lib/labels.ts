@@ -1,5 +1,6 @@
 // zh-CN labels for the API's enumerations and problem types. Keys are typed from the schemas, so a
 // new status without a label is a type error here.
+import type { AlertType } from '#schemas/alerts';
 import type { ReferralStatus } from '#schemas/referrals';
 import type { PrescriptionStatus } from '#schemas/prescriptions';
 import type { ProblemSlug } from '#schemas/problems';
@@ -9,7 +10,7 @@ export const referralStatusLabel: Record<ReferralStatus, string> = {
   submitted: '待接收', accepted: '已接收', rejected: '已拒绝', expired: '已超时', arrived: '已到诊', completed: '已完成', cancelled: '已撤销',
 };
 export const prescriptionStatusLabel: Record<PrescriptionStatus, string> = {
-  issued: '已开具', routed: '已流转', accepted: '已审核', rejected: '已拒绝', unroutable: '无药店可配', dispensed: '已发药', cancelled: '已作废', expired: '已过期',
+  issued: '已开具', routed: '已流转', accepted: '已审核', 'partially-dispensed': '部分发药', rejected: '已拒绝', unroutable: '无药店可配', dispensed: '已发药', cancelled: '已作废', expired: '已过期',
 };
 export const urgencyLabel = { routine: '普通', urgent: '加急', emergency: '急诊' } as const;
 export const urgencyRank = { emergency: 0, urgent: 1, routine: 2 } as const;
@@ -19,6 +20,7 @@ export const institutionTypeLabel = { clinic: '社区卫生服务中心', hospit
 export const levelLabel = { primary: '一级', secondary: '二级', tertiary: '三级' } as const;
 export const categoryLabel = { A: '甲类', B: '乙类', C: '丙类（自费）' } as const;
 export const settlementStatusLabel = { settled: '已结算', reversed: '已冲正' } as const;
+export const alertTypeLabel: Record<AlertType, string> = { 'trace-code-reused': '追溯码重复销售', 'stock-hoarding': '疑似囤积药品' };
 
 const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
   'validation-failed': '填写有误，请检查标红的项目',
@@ -35,6 +37,7 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
   'idempotency-key-reused': '重复提交的内容不一致，请重新结算',
   unroutable: '没有可接收的机构（无容量或无此科室）',
   'rate-limited': '请求过于频繁，请稍后再试',
+  'trace-code-used': '追溯码已被销售：同一追溯码只能销售一次',
   'service-unavailable': '系统繁忙，请稍后重试',
   network: '无法连接到服务器，请检查网络后重试',
 };

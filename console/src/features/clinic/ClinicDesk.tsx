@@ -4,7 +4,7 @@ import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/pre
 import { useEffect, useState } from 'preact/hooks';
 import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
-import { prescriptionRequest, prescriptionStatuses, type PrescriptionStatus } from '#schemas/prescriptions';
+import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, prescriptionRequest, prescriptionStatuses, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
 import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
@@ -209,12 +209,18 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   const patient = usePatientLabel(personId, referral.data?.patient);
   const drugs = useDrugs();
   const pharmacies = useInstitutions('pharmacy');
-  const draft = takeDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string }>(`rx-${personId}`);
+  const draft = takeDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string; days?: string; assessment?: string }>(`rx-${personId}`);
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
   const [lines, setLines] = useState<RxLine[]>(draft?.lines ?? [{ drugCode: '', quantity: '1', dosage: '' }]);
   const [pharmacy, setPharmacy] = useState(draft?.pharmacy ?? '');
+  // Days of treatment: up to 28 as usual; a long prescription (长期处方) for a stable chronic disease up to 84,
+  // with the doctor's assessment and the patient's consent (asked again after a new login).
+  const [days, setDays] = useState(draft?.days ?? String(NORMAL_MAX_SUPPLY_DAYS));
+  const [assessment, setAssessment] = useState(draft?.assessment ?? '');
+  const [consent, setConsent] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
-  useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy });
+  useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy, days, assessment });
+  const long = Number(days) > NORMAL_MAX_SUPPLY_DAYS;
   // From a referral: its diagnoses to start with, and the prescription linked to it.
   useEffect(() => {
     if (referral.data && !diagnoses) setDiagnoses(referral.data.diagnoses.join(' '));
@@ -225,12 +231,16 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     items: lines.map((l) => ({ drugCode: l.drugCode, quantity: Number(l.quantity), dosage: l.dosage })),
     ...(pharmacy ? { nominatedPharmacyId: pharmacy } : {}),
     ...(referralId ? { referralId } : {}),
+    supplyDays: Number(days),
+    // Without consent the field is left out, and the schema says it is required.
+    ...(long ? { longTerm: { assessment, ...(consent ? { patientConsent: true as const } : {}) } } : {}),
   });
   // One key per attempt (new when the form changes): a retried or double submit issues one prescription.
   const [attempt, setAttempt] = useState(() => newIdempotencyKey('rx'));
-  useEffect(() => setAttempt(newIdempotencyKey('rx')), [diagnoses, lines, pharmacy]);
+  useEffect(() => setAttempt(newIdempotencyKey('rx')), [diagnoses, lines, pharmacy, days, assessment, consent]);
   const issue = useMutation({
-    mutationFn: () => call('issuePrescription', { body: body(), idempotencyKey: attempt }),
+    // The form as the schema read it (a long prescription's consent is then `true`).
+    mutationFn: (checked: PrescriptionRequest) => call('issuePrescription', { body: checked, idempotencyKey: attempt }),
     onSuccess: () => { void qc.invalidateQueries({ queryKey: ['prescriptions'] }); go('clinic', 'prescriptions'); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
@@ -238,7 +248,8 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     e.preventDefault();
     const v = validate(prescriptionRequest, body());
     if (!v.ok) return setErrors(v.errors);
-    issue.mutate();
+    setErrors({});
+    issue.mutate(v.data);
   };
   const set = (i: number, l: RxLine) => setLines(lines.map((x, j) => (j === i ? l : x)));
   return (
@@ -255,7 +266,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
             <Field label="药品" error={errors[`items.${i}.drugCode`]}>{(id, d) => (
               <select id={id} value={l.drugCode} aria-describedby={d} onChange={(e) => set(i, { ...l, drugCode: e.currentTarget.value })}>
                 <option value="">请选择</option>
-                {(drugs.data ?? []).map((dr) => <option key={dr.drugCode} value={dr.drugCode}>{dr.name}（{categoryLabel[dr.category]}）</option>)}
+                {(drugs.data ?? []).map((dr) => <option key={dr.drugCode} value={dr.drugCode}>{dr.name}（{categoryLabel[dr.category]}{dr.longTermAllowed ? '' : '，不可长期处方'}）</option>)}
               </select>
             )}</Field>
             <Field label="数量" error={errors[`items.${i}.quantity`]}>{(id, d) => <input id={id} type="number" min={1} value={l.quantity} aria-describedby={d} onInput={(e) => set(i, { ...l, quantity: e.currentTarget.value })} />}</Field>
@@ -265,6 +276,22 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
         ))}
         {lines.length < 5 && <button type="button" onClick={() => setLines([...lines, { drugCode: '', quantity: '1', dosage: '' }])}>添加药品</button>}
       </fieldset>
+      <Field label="用药天数" narrow error={errors.supplyDays}
+        hint={`普通处方不超过 ${NORMAL_MAX_SUPPLY_DAYS} 天；病情稳定的慢病患者可开长期处方，最长 ${MAX_SUPPLY_DAYS} 天（12 周）。每种药每天至多一盒。`}>
+        {(id, d) => <input id={id} type="number" min={1} max={MAX_SUPPLY_DAYS} value={days} aria-describedby={d} aria-invalid={!!errors.supplyDays} onInput={(e) => setDays(e.currentTarget.value)} />}
+      </Field>
+      {long && (
+        <fieldset>
+          <legend>长期处方（{days} 天）</legend>
+          {errors.longTerm && <p class="alert error" role="alert">{errors.longTerm}</p>}
+          <Field label="病情评估" hint="病情稳定、需长期用药的依据" error={errors['longTerm.assessment']} wide>
+            {(id, d) => <textarea id={id} rows={2} value={assessment} aria-describedby={d} aria-invalid={!!errors['longTerm.assessment']} onInput={(e) => setAssessment(e.currentTarget.value)} />}
+          </Field>
+          <label class="checkbox"><input type="checkbox" checked={consent} aria-invalid={!!errors['longTerm.patientConsent']} onChange={(e) => setConsent(e.currentTarget.checked)} /> 患者已知情并同意长期处方</label>
+          {errors['longTerm.patientConsent'] && <p class="error">{errors['longTerm.patientConsent']}</p>}
+          <p class="small muted">抗菌药物等目录标明“不可长期处方”的药品不能开入长期处方。</p>
+        </fieldset>
+      )}
       <Field label="取药药店" hint="不选则由平台流转到患者所在区有货的定点药店" error={errors.nominatedPharmacyId}>{(id, d) => (
         <select id={id} value={pharmacy} aria-describedby={d} onChange={(e) => setPharmacy(e.currentTarget.value)}>
           <option value="">由平台流转</option>
@@ -276,7 +303,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   );
 }
 
-const rxTabs = ['issued', 'routed', 'accepted', 'dispensed', 'unroutable', 'cancelled', 'expired'] as const satisfies readonly PrescriptionStatus[];
+const rxTabs = ['issued', 'routed', 'accepted', 'partially-dispensed', 'dispensed', 'unroutable', 'cancelled', 'expired'] as const satisfies readonly PrescriptionStatus[];
 
 function Prescriptions() {
   const [status, setStatus] = useState<PrescriptionStatus>('routed');
@@ -291,12 +318,13 @@ function Prescriptions() {
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
         <table>
           <caption class="sr-only">{prescriptionStatusLabel[status]}的处方</caption>
-          <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th></tr></thead>
+          <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th><th scope="col">用药天数</th></tr></thead>
           <tbody>{list.data.items.map((p) => (
             <tr key={p.prescriptionId}>
               <td>{shortId(p.prescriptionId)}</td><td><PatientCell personId={p.personId} patient={p.patient} /></td>
               <td>{p.items.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('；')}</td>
               <td><PharmacyCell id={p.pharmacyId} /></td><td>{dateTime(p.issuedAt)}</td>
+              <td>{p.supplyDays} 天{p.longTerm ? <> <Badge tone="warn">长期处方</Badge></> : null}</td>
             </tr>
           ))}</tbody>
         </table>

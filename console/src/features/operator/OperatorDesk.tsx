@@ -1,14 +1,15 @@
 // The operator desk: the province overview, institutions (list and register), enrolment from a CSV
-// file in batches of 500, and the drug catalog.
+// file in batches of 500, the drug catalog, and the day's alerts (trace codes sold twice, hoarding).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
+import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
 import { call, type ApiError } from '../../lib/api.ts';
 import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
 import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
-import { categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
-import { useDrugs, useInstitutions } from '../../shared/names.ts';
+import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
+import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 
 export const operatorNav = [
@@ -16,6 +17,7 @@ export const operatorNav = [
   { section: 'institutions', label: '机构' },
   { section: 'enrol', label: '参保登记' },
   { section: 'drugs', label: '药品目录' },
+  { section: 'alerts', label: '预警' },
 ] as const;
 
 export function OperatorDesk({ path }: { path: string[] }) {
@@ -23,6 +25,7 @@ export function OperatorDesk({ path }: { path: string[] }) {
     case 'institutions': return <Institutions />;
     case 'enrol': return <Enrol />;
     case 'drugs': return <Drugs />;
+    case 'alerts': return <Alerts />;
     default: return <Overview />;
   }
 }
@@ -226,18 +229,18 @@ function Enrol() {
 function Drugs() {
   const drugs = useDrugs();
   const qc = useQueryClient();
-  const [form, setForm] = useState({ drugCode: '', name: '', category: 'A' as (typeof drugCategories)[number], unit: '盒' });
+  const [form, setForm] = useState({ drugCode: '', name: '', category: 'A' as (typeof drugCategories)[number], unit: '盒', longTermAllowed: true });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState<string>();
   const save = useMutation({
-    mutationFn: () => call('putDrug', { params: { drugCode: form.drugCode }, body: { name: form.name, category: form.category, unit: form.unit } }),
+    mutationFn: () => call('putDrug', { params: { drugCode: form.drugCode }, body: { name: form.name, category: form.category, unit: form.unit, longTermAllowed: form.longTermAllowed } }),
     onSuccess: (d) => { setSaved(d.name); setErrors({}); void qc.invalidateQueries({ queryKey: ['drugs'] }); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   const submit = (e: Event) => {
     e.preventDefault();
     setSaved(undefined);
-    const v = validate(drugInput, { name: form.name, category: form.category, unit: form.unit });
+    const v = validate(drugInput, { name: form.name, category: form.category, unit: form.unit, longTermAllowed: form.longTermAllowed });
     if (!v.ok) return setErrors(v.errors);
     if (!/^[A-Z0-9][A-Z0-9-]{2,31}$/.test(form.drugCode)) return setErrors({ drugCode: '药品编码：大写字母与数字，3–32位' });
     save.mutate();
@@ -248,10 +251,11 @@ function Drugs() {
       {drugs.isPending ? <Loading /> : (drugs.data?.length ?? 0) === 0 ? <Empty>目录为空</Empty> : (
         <table>
           <caption class="sr-only">药品目录</caption>
-          <thead><tr><th scope="col">编码</th><th scope="col">名称</th><th scope="col">医保类别</th><th scope="col">单位</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+          <thead><tr><th scope="col">编码</th><th scope="col">名称</th><th scope="col">医保类别</th><th scope="col">单位</th><th scope="col">长期处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
           <tbody>{drugs.data!.map((d) => (
             <tr key={d.drugCode}><td class="mono">{d.drugCode}</td><td>{d.name}</td><td>{categoryLabel[d.category]}</td><td>{d.unit}</td>
-              <td><button type="button" class="link" onClick={() => setForm({ drugCode: d.drugCode, name: d.name, category: d.category, unit: d.unit })}>编辑 {d.name}</button></td></tr>
+              <td>{d.longTermAllowed ? '可' : <Badge tone="warn">不可</Badge>}</td>
+              <td><button type="button" class="link" onClick={() => setForm({ drugCode: d.drugCode, name: d.name, category: d.category, unit: d.unit, longTermAllowed: d.longTermAllowed })}>编辑 {d.name}</button></td></tr>
           ))}</tbody>
         </table>
       )}
@@ -265,8 +269,58 @@ function Drugs() {
           <Field label="医保类别">{(id) => <select id={id} value={form.category} onChange={(e) => setForm({ ...form, category: e.currentTarget.value as typeof form.category })}>{drugCategories.map((c) => <option key={c} value={c}>{categoryLabel[c]}</option>)}</select>}</Field>
           <Field label="单位" error={errors.unit}>{(id, d) => <input id={id} value={form.unit} aria-describedby={d} onInput={(e) => setForm({ ...form, unit: e.currentTarget.value })} />}</Field>
         </div>
+        <label class="checkbox"><input type="checkbox" checked={form.longTermAllowed} onChange={(e) => setForm({ ...form, longTermAllowed: e.currentTarget.checked })} /> 可开入长期处方（慢病用药；抗菌药物等不可）</label>
         <button type="submit" class="primary" disabled={save.isPending}>保存</button>
       </form>
     </section>
+  );
+}
+
+/** The day's alerts: trace codes sold twice (an attempt refused at a counter) and prescribers holding a district's stock. */
+function Alerts() {
+  const [day, setDay] = useState(calendarDay());
+  const list = useQuery({
+    queryKey: ['alerts', day],
+    queryFn: async () => {
+      const items: AlertItem[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await call('listAlerts', { query: { date: day, limit: 200, nextToken } });
+        items.push(...page.items);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return items;
+    },
+    refetchInterval: 30_000,
+  });
+  return (
+    <section>
+      <Title>预警</Title>
+      <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.length === 0 ? <Empty>{date(day)} 没有预警</Empty> : (
+        <table>
+          <caption class="sr-only">{date(day)} 的预警</caption>
+          <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">机构</th><th scope="col">详情</th></tr></thead>
+          <tbody>{list.data.map((a) => <AlertRow key={a.alertId} a={a} />)}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function AlertRow({ a }: { a: AlertItem }) {
+  const institution = useInstitutionName(a.institutionId);
+  const drug = useDrugName();
+  const d = a.details;
+  const list = (v: unknown) => (Array.isArray(v) ? v.join('、') : String(v ?? ''));
+  return (
+    <tr>
+      <td>{dateTime(a.at)}</td>
+      <td><Badge tone="danger">{alertTypeLabel[a.type]}</Badge></td>
+      <td>{institution}</td>
+      <td>{a.type === 'trace-code-reused'
+        ? <>已售追溯码再次结算，被拒绝：<span class="mono">{list(d.codes)}</span></>
+        : <>{String(d.district ?? '')} · {drug(String(d.drugCode ?? ''))}：其处方预留 {String(d.heldUnits ?? '')}，区内在库 {String(d.districtOnHandUnits ?? '')}</>}</td>
+    </tr>
   );
 }

@@ -1,26 +1,39 @@
-// The pharmacy counter: scan or paste the patient's voucher code, list what is sold, check, confirm
-// (确认结算), print the receipt. One Idempotency-Key per attempt: a double click or a retry of the
-// same attempt can never charge twice. The split is the API's; the console only shows it.
-// A pre-settlement quote (issue #11) slots in at the review step (QuoteSlot).
+// The pharmacy counter: scan or paste the patient's voucher code, list what is sold and scan each
+// pack's trace code (追溯码), check, see the pre-settlement quote (what the pooled fund, the personal
+// account, a relative's account and the patient in cash will pay), confirm (确认结算), print the
+// receipt. One Idempotency-Key per attempt: a double click or a retry of the same attempt can never
+// charge twice. The split is the API's (quote and settlement are one computation); the console only
+// shows it.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { settlementRequest, type Settlement } from '#schemas/vouchers';
-import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import type * as z from 'zod';
+import type { Prescription } from '#schemas/prescriptions';
+import { settlementRequest, type Settlement, type SettlementQuote } from '#schemas/vouchers';
+import { ApiError, call, newIdempotencyKey } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { dateTime, parseYuan, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, problemText } from '../../lib/labels.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, Field, FormError, Money, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
+import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from './packs.ts';
 
 interface Line {
   drugCode: string;
   quantity: string;
   price: string;
+  /** Trace codes scanned from this line's packs, one per pack, in scanning order. */
+  traceCodes: string[];
 }
-const emptyLine = (): Line => ({ drugCode: '', quantity: '1', price: '' });
+const emptyLine = (): Line => ({ drugCode: '', quantity: '1', price: '', traceCodes: [] });
+
+const packsOf = (l: Line) => (Number.isInteger(Number(l.quantity)) && Number(l.quantity) > 0 ? Number(l.quantity) : 0);
+
+/** A code the API says was sold before (409 trace-code-used), with the line it was scanned on. */
+interface SoldCode { line: number; code: string }
 
 type Step = { kind: 'entry' } | { kind: 'review'; idempotencyKey: string } | { kind: 'done'; settlement: Settlement };
 
@@ -28,25 +41,32 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const draft = takeDraft<{ lines: Line[]; prescriptionId?: string }>('pharmacy-counter');
   const [code, setCode] = useState('');
   const [rxId, setRxId] = useState(prescriptionId ?? draft?.prescriptionId ?? '');
-  const [lines, setLines] = useState<Line[]>(draft?.lines ?? [emptyLine()]);
+  const [lines, setLines] = useState<Line[]>(draft?.lines.map((l) => ({ ...l, traceCodes: l.traceCodes ?? [] })) ?? [emptyLine()]);
   const [step, setStep] = useState<Step>({ kind: 'entry' });
   const [errors, setErrors] = useState<FieldErrors>({});
+  const [sold, setSold] = useState<SoldCode[]>([]);
   useDraft('pharmacy-counter', { lines, prescriptionId: rxId || undefined });
   const drugs = useDrugs();
+  const name = useDrugName();
   const qc = useQueryClient();
   const codeRef = useRef<HTMLTextAreaElement>(null);
 
   const rx = useQuery({ queryKey: ['prescription', rxId], queryFn: () => call('getPrescription', { params: { id: rxId } }), enabled: !!rxId });
-  // A prescription chosen: its drugs and quantities fill the list (prices are the pharmacy's).
+  // A prescription chosen: what it still owes fills the list (prices are the pharmacy's).
   useEffect(() => {
-    if (rx.data && lines.every((l) => !l.drugCode)) setLines(rx.data.items.map((i) => ({ drugCode: i.drugCode, quantity: String(i.quantity), price: '' })));
+    if (rx.data && lines.every((l) => !l.drugCode)) setLines(owingOf(rx.data).map((i) => ({ ...emptyLine(), drugCode: i.drugCode, quantity: String(i.quantity) })));
   }, [rx.data]);
   useEffect(() => codeRef.current?.focus(), [step.kind === 'entry']);
 
   const body = () => ({
     code: code.trim(),
     ...(rxId ? { prescriptionId: rxId } : {}),
-    items: lines.map((l) => ({ drugCode: l.drugCode, quantity: Number(l.quantity), unitPriceFen: parseYuan(l.price) ?? -1 })),
+    items: lines.map((l) => ({
+      drugCode: l.drugCode,
+      quantity: Number(l.quantity),
+      unitPriceFen: parseYuan(l.price) ?? -1,
+      ...(l.traceCodes.length ? { traceCodes: l.traceCodes } : {}),
+    })),
   });
 
   const review = (e: Event) => {
@@ -59,9 +79,25 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       return;
     }
     setErrors({});
+    setSold([]);
     // One key for this attempt: every click and retry of it sends the same key.
     setStep({ kind: 'review', idempotencyKey: newIdempotencyKey('counter') });
   };
+
+  /** A refused code, item or trace code goes back to the entry form, next to the field. */
+  const refused = (err: ApiError) => {
+    const fields = problemToFields(err);
+    if (err.slug === 'code-already-used' || err.slug === 'code-expired') fields.code = problemText(err);
+    if (err.slug === 'trace-code-used') {
+      setSold(soldCodes(err.problem.errors ?? [], body().items));
+      // Listed by the alert above the form instead.
+      for (const k of Object.keys(fields)) if (k === '' || k.includes('.traceCodes')) delete fields[k];
+    }
+    setErrors(fields);
+    setStep({ kind: 'entry' });
+  };
+  // A network failure (or a busy service) stays on the review step, to retry with the same key.
+  const retryable = (err: ApiError) => err.status === 0 || err.slug === 'service-unavailable';
 
   const settle = useMutation({
     mutationFn: (key: string) => call('settle', { body: body(), idempotencyKey: key }),
@@ -69,15 +105,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       setStep({ kind: 'done', settlement });
       void qc.invalidateQueries({ queryKey: ['settlements'] });
     },
-    onError: (err: ApiError) => {
-      const fields = problemToFields(err);
-      // A refused code or item goes back to the entry form, next to the field; a network failure stays here to retry with the same key.
-      if (err.status !== 0 && err.slug !== 'service-unavailable') {
-        if (err.slug === 'code-already-used' || err.slug === 'code-expired') fields.code = problemText(err);
-        setErrors(fields);
-        setStep({ kind: 'entry' });
-      } else setErrors(fields);
-    },
+    onError: (err: ApiError) => (retryable(err) ? setErrors(problemToFields(err)) : refused(err)),
   });
 
   const next = () => {
@@ -85,6 +113,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     setRxId('');
     setLines([emptyLine()]);
     setErrors({});
+    setSold([]);
     settle.reset();
     setStep({ kind: 'entry' });
     if (prescriptionId) go('pharmacy');
@@ -92,7 +121,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
 
   if (step.kind === 'done') return <Receipt settlement={step.settlement} onNext={next} />;
 
-  const totalFen = lines.reduce((n, l) => n + (parseYuan(l.price) ?? 0) * (Number.isInteger(Number(l.quantity)) ? Number(l.quantity) : 0), 0);
+  const totalFen = lines.reduce((n, l) => n + (parseYuan(l.price) ?? 0) * packsOf(l), 0);
 
   if (step.kind === 'review') {
     return (
@@ -100,22 +129,34 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         <Title>核对结算</Title>
         <ItemsTable lines={lines} />
         <p class="total">合计 <Money fen={totalFen} strong /></p>
-        <QuoteSlot />
-        <FormError errors={errors} />
-        <div class="buttons">
-          <button type="button" class="primary big" disabled={settle.isPending} onClick={() => settle.mutate(step.idempotencyKey)}>
-            {settle.isPending ? '正在结算…' : '确认结算'}
-          </button>
-          <button type="button" disabled={settle.isPending} onClick={() => setStep({ kind: 'entry' })}>返回修改</button>
-        </div>
+        <Quote key={step.idempotencyKey} attempt={step.idempotencyKey} body={body} onRefused={refused} retryable={retryable}>
+          {(ready) => <>
+            <FormError errors={errors} />
+            <div class="buttons">
+              <button type="button" class="primary big" disabled={!ready || settle.isPending} onClick={() => settle.mutate(step.idempotencyKey)}>
+                {settle.isPending ? '正在结算…' : '确认结算'}
+              </button>
+              <button type="button" disabled={settle.isPending} onClick={() => setStep({ kind: 'entry' })}>返回修改</button>
+            </div>
+          </>}
+        </Quote>
       </section>
     );
   }
 
+  const taken = (i: number) => new Set(lines.flatMap((l, j) => (j === i ? [] : l.traceCodes)));
+  // A sold code the pharmacist has taken off its line is no longer worth an alert.
+  const stillSold = sold.filter((x) => lines[x.line]?.traceCodes.includes(x.code));
   return (
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
       <FormError errors={errors} />
+      {stillSold.length > 0 && (
+        <div class="alert error" role="alert">
+          <p>以下追溯码已被销售，同一追溯码只能销售一次。请核对药盒，删除这些追溯码后重新扫码：</p>
+          <ul>{stillSold.map((s) => <li key={s.code}>第 {s.line + 1} 行 {name(lines[s.line]?.drugCode ?? '')}：<span class="mono">{s.code}</span></li>)}</ul>
+        </div>
+      )}
       <div class="row">
         <Field label="医保电子凭证码" hint="扫码枪扫描患者二维码，或粘贴码值" error={errors.code} wide>
           {(id, d) => <textarea id={id} ref={codeRef} rows={2} class="mono" value={code} aria-describedby={d} aria-invalid={!!errors.code} onInput={(e) => setCode(e.currentTarget.value)} />}
@@ -129,9 +170,10 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       </div>
       <fieldset>
         <legend>药品</legend>
+        {errors.items && <p class="alert error" role="alert">{errors.items}</p>}
         <datalist id="drug-list">{(drugs.data ?? []).map((d) => <option key={d.drugCode} value={d.drugCode}>{d.name}（{categoryLabel[d.category]}）</option>)}</datalist>
         {lines.map((l, i) => (
-          <LineFields key={i} index={i} line={l} errors={errors}
+          <LineFields key={i} index={i} line={l} errors={errors} taken={taken(i)} sold={new Set(sold.filter((s) => s.line === i).map((s) => s.code))}
             onChange={(nl) => setLines(lines.map((x, j) => (j === i ? nl : x)))}
             onRemove={lines.length > 1 ? () => setLines(lines.filter((_, j) => j !== i)) : undefined} />
         ))}
@@ -143,7 +185,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   );
 }
 
-function LineFields(props: { index: number; line: Line; errors: FieldErrors; onChange: (l: Line) => void; onRemove?: () => void }) {
+function LineFields(props: { index: number; line: Line; errors: FieldErrors; taken: Set<string>; sold: Set<string>; onChange: (l: Line) => void; onRemove?: () => void }) {
   const { index: i, line, errors } = props;
   const name = useDrugName();
   return (
@@ -158,6 +200,57 @@ function LineFields(props: { index: number; line: Line; errors: FieldErrors; onC
         {(id, d) => <input id={id} inputMode="decimal" value={line.price} placeholder="0.00" aria-describedby={d} onInput={(e) => props.onChange({ ...line, price: e.currentTarget.value })} />}
       </Field>
       {props.onRemove && <button type="button" class="link" onClick={props.onRemove}>删除第 {i + 1} 行</button>}
+      <TraceCodes index={i} line={line} taken={props.taken} sold={props.sold} error={Object.entries(errors).find(([k]) => k.startsWith(`items.${i}.traceCodes`))?.[1]}
+        onChange={(traceCodes) => props.onChange({ ...line, traceCodes })} />
+    </div>
+  );
+}
+
+/**
+ * The trace codes of one line: a scanner types a code and Enter, which appends it (several codes
+ * pasted at once are split). One code per pack: no more codes than packs, none twice. Packs left
+ * unscanned are paid in cash only where the province requires trace codes (the API says so per line).
+ */
+function TraceCodes(props: { index: number; line: Line; taken: Set<string>; sold: Set<string>; error?: string; onChange: (codes: string[]) => void }) {
+  const { line } = props;
+  const id = useId();
+  const [scan, setScan] = useState('');
+  const [problem, setProblem] = useState<string>();
+  const packs = packsOf(line);
+  const codes = line.traceCodes;
+  const add = () => {
+    const r = scanTraceCodes(scan, { codes, packs }, props.taken);
+    props.onChange(r.codes);
+    setScan(r.left);
+    setProblem(r.problem);
+  };
+  const untraced = Math.max(0, packs - codes.length);
+  const error = problem ?? props.error;
+  return (
+    <div class={`field wide trace${error ? ' invalid' : ''}`}>
+      <label for={id}>追溯码</label>
+      <div class="scan">
+        <input id={id} class="mono" autocomplete="off" inputMode="numeric" value={scan} aria-invalid={!!error}
+          aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
+          onInput={(e) => setScan(e.currentTarget.value)}
+          onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); add(); } }} />
+        <button type="button" onClick={add}>扫入</button>
+      </div>
+      <small id={`${id}-hint`} class="hint">
+        每盒扫一个追溯码：已扫 {codes.length} / {packs} 盒{untraced > 0 ? `；未扫码的 ${untraced} 盒按现金支付，医保不予支付` : ''}
+      </small>
+      {error && <small id={`${id}-error`} class="error">{error}</small>}
+      {codes.length > 0 && (
+        <ul class="codes" aria-label={`第 ${props.index + 1} 行已扫追溯码`}>
+          {codes.map((c) => (
+            <li key={c} class={props.sold.has(c) ? 'sold' : undefined}>
+              <span class="mono">{c}</span>
+              {props.sold.has(c) && <Badge tone="danger">已被销售</Badge>}
+              <button type="button" class="link" aria-label={`删除追溯码 ${c}`} onClick={() => props.onChange(codes.filter((x) => x !== c))}>删除</button>
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }
@@ -167,59 +260,160 @@ function ItemsTable({ lines }: { lines: Line[] }) {
   return (
     <table>
       <caption class="sr-only">结算药品</caption>
-      <thead><tr><th scope="col">药品</th><th scope="col" class="num">数量</th><th scope="col" class="num">单价</th><th scope="col" class="num">金额</th></tr></thead>
+      <thead><tr><th scope="col">药品</th><th scope="col" class="num">数量</th><th scope="col" class="num">单价</th><th scope="col" class="num">金额</th><th scope="col">追溯码</th></tr></thead>
       <tbody>
         {lines.map((l, i) => {
           const price = parseYuan(l.price) ?? 0;
-          return <tr key={i}><td>{name(l.drugCode)}</td><td class="num">{l.quantity}</td><td class="num">{yuan(price)}</td><td class="num">{yuan(price * Number(l.quantity))}</td></tr>;
+          return (
+            <tr key={i}>
+              <td>{name(l.drugCode)}</td><td class="num">{l.quantity}</td><td class="num">{yuan(price)}</td><td class="num">{yuan(price * packsOf(l))}</td>
+              <td>已扫 {l.traceCodes.length} / {packsOf(l)} 盒</td>
+            </tr>
+          );
         })}
       </tbody>
     </table>
   );
 }
 
-/** Where the pre-settlement quote (POST /settlements/quote, issue #11) will show the split before confirming. */
-function QuoteSlot() {
-  return <p class="muted small">确认后显示医保统筹、个人账户与现金的分摊。</p>;
+/**
+ * The pre-settlement quote (POST /settlements/quote): the split the settlement will make, shown
+ * before the patient pays. It checks the code and the trace codes without using them; a refusal
+ * goes back to the entry form like a refused settlement. Settling waits for it.
+ */
+function Quote(props: {
+  attempt: string;
+  body: () => z.input<typeof settlementRequest>;
+  onRefused: (err: ApiError) => void;
+  retryable: (err: ApiError) => boolean;
+  children: (ready: boolean) => ComponentChildren;
+}) {
+  const q = useQuery({
+    queryKey: ['quote', props.attempt],
+    queryFn: () => call('quoteSettlement', { body: props.body() }),
+    retry: false,
+    staleTime: Infinity,
+    gcTime: 0,
+    refetchOnWindowFocus: false,
+  });
+  const refusal = q.error instanceof ApiError && !props.retryable(q.error) ? q.error : undefined;
+  useEffect(() => {
+    if (refusal) props.onRefused(refusal);
+  }, [refusal]);
+  return (
+    <>
+      <div class="receipt quote" role="region" aria-label="预结算">
+        <h2>预结算</h2>
+        {q.isPending ? <Loading what="预结算" /> : q.isError ? (
+          <>
+            <Alert kind="error">{problemText(q.error)}</Alert>
+            <button type="button" onClick={() => void q.refetch()}>重新预结算</button>
+          </>
+        ) : (
+          <>
+            <Split s={q.data} quote />
+            <Untraced s={q.data} />
+            <p class="small muted">预结算不扣款。请向患者说明各项金额，确认后点击“确认结算”。</p>
+          </>
+        )}
+      </div>
+      {props.children(q.isSuccess)}
+    </>
+  );
 }
 
-export function Receipt({ settlement: s, onNext }: { settlement: Settlement; onNext: () => void }) {
+/** The parts of a quote or a settlement; family mutual aid shown in a quote always, on a receipt when it paid. */
+function Split({ s, quote }: { s: SettlementQuote | Settlement; quote?: boolean }) {
+  return (
+    <>
+      <dl class="split">
+        <dt>费用总额</dt><dd><Money fen={s.totalFen} /></dd>
+        <dt>医保统筹支付</dt><dd><Money fen={s.pooledFundFen} /></dd>
+        <dt>个人账户支付</dt><dd><Money fen={s.personalAccountFen} /></dd>
+        {(quote || s.mutualAidFen > 0) && <><dt>家庭共济支付</dt><dd><Money fen={s.mutualAidFen} /></dd></>}
+        <dt class="pay">现金支付</dt><dd class="pay"><Money fen={s.cashFen} strong /></dd>
+      </dl>
+      {s.mutualAidPayerId && s.mutualAidFen > 0 && (
+        <p class="small">家庭共济：由绑定的家庭成员（共济人编号 <span class="mono">{shortId(s.mutualAidPayerId)}</span>）的个人账户支付 {yuan(s.mutualAidFen)}</p>
+      )}
+      {s.deductibleAppliedFen > 0 && <p class="small muted">其中计入起付线 {yuan(s.deductibleAppliedFen)}</p>}
+    </>
+  );
+}
+
+function Untraced({ s }: { s: SettlementQuote | Settlement }) {
+  const name = useDrugName();
+  const lines = s.items.filter((i) => i.untracedPacks > 0);
+  if (!lines.length) return null;
+  return (
+    <ul class="small untraced" aria-label="未扫追溯码">
+      {lines.map((i) => <li key={i.drugCode}>{name(i.drugCode)}：{i.untracedPacks} 盒未扫追溯码，按现金支付</li>)}
+    </ul>
+  );
+}
+
+export function Receipt({ settlement, onNext }: { settlement: Settlement; onNext: () => void }) {
+  const [s, setS] = useState(settlement);
   const pharmacy = useInstitutionName(currentSession()?.institutionId);
   const name = useDrugName();
   const qc = useQueryClient();
+  const rx = useQuery({ queryKey: ['prescription', s.prescriptionId], queryFn: () => call('getPrescription', { params: { id: s.prescriptionId! } }), enabled: !!s.prescriptionId });
   const dispense = useMutation({
-    mutationFn: () => call('dispensePrescription', { params: { id: s.prescriptionId! }, body: { settlementId: s.settlementId } }),
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['prescriptions'] }),
+    mutationFn: () => call('dispensePrescription', { params: { id: s.prescriptionId! }, body: { settlementId: s.settlementId, ...(rx.data ? dispenseItems(rx.data, s) : {}) } }),
+    onSuccess: (p) => {
+      qc.setQueryData(['prescription', p.prescriptionId], p);
+      void qc.invalidateQueries({ queryKey: ['prescriptions'] });
+    },
   });
+  const reverse = useMutation({
+    mutationFn: () => call('reverseSettlement', { params: { settlementId: s.settlementId } }),
+    onSuccess: (r) => {
+      setS(r);
+      void qc.invalidateQueries({ queryKey: ['settlements'] });
+    },
+  });
+  const reversed = s.status === 'reversed';
   return (
     <section>
       <Title actions={<>
         <button type="button" onClick={() => print()}>打印小票</button>
         <button type="button" class="primary" onClick={onNext}>下一位患者</button>
-      </>}>结算成功</Title>
+      </>}>{reversed ? '已冲正' : '结算成功'}</Title>
       <div class="receipt" aria-label="结算小票" role="region">
         <h2>{pharmacy} · 医保结算单</h2>
-        <p class="muted">结算号 {shortId(s.settlementId)} · {dateTime(s.settledAt)}</p>
+        <p class="muted">结算号 {shortId(s.settlementId)} · {dateTime(s.settledAt)}{reversed && <> · <Badge tone="status-reversed">已冲正</Badge></>}</p>
         <table>
-          <thead><tr><th scope="col">药品</th><th scope="col">类别</th><th scope="col" class="num">数量</th><th scope="col" class="num">金额</th></tr></thead>
-          <tbody>{s.items.map((i) => <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td>{categoryLabel[i.category]}</td><td class="num">{i.quantity}</td><td class="num">{yuan(i.amountFen)}</td></tr>)}</tbody>
+          <thead><tr><th scope="col">药品</th><th scope="col">类别</th><th scope="col" class="num">数量</th><th scope="col" class="num">追溯码</th><th scope="col" class="num">金额</th></tr></thead>
+          <tbody>{s.items.map((i) => (
+            <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td>{categoryLabel[i.category]}</td><td class="num">{i.quantity}</td><td class="num">{i.traceCodes?.length ?? 0}</td><td class="num">{yuan(i.amountFen)}</td></tr>
+          ))}</tbody>
         </table>
-        <dl class="split">
-          <dt>费用总额</dt><dd><Money fen={s.totalFen} /></dd>
-          <dt>医保统筹支付</dt><dd><Money fen={s.pooledFundFen} /></dd>
-          <dt>个人账户支付</dt><dd><Money fen={s.personalAccountFen} /></dd>
-          <dt class="pay">现金支付</dt><dd class="pay"><Money fen={s.cashFen} strong /></dd>
-        </dl>
-        {s.deductibleAppliedFen > 0 && <p class="small muted">其中计入起付线 {yuan(s.deductibleAppliedFen)}</p>}
+        <Split s={s} />
+        <Untraced s={s} />
       </div>
-      {s.prescriptionId && (
-        <div class="buttons no-print">
-          {dispense.isSuccess ? <Alert kind="ok">处方 {shortId(s.prescriptionId)} 已发药</Alert> : (
-            <button type="button" class="primary" disabled={dispense.isPending} onClick={() => dispense.mutate()}>按此结算发药</button>
-          )}
-          {dispense.isError && <Alert kind="error">{problemText(dispense.error)}</Alert>}
-        </div>
-      )}
+      <div class="buttons no-print">
+        {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : (
+          <button type="button" class="primary" disabled={dispense.isPending || !rx.data} onClick={() => dispense.mutate()}>按此结算发药</button>
+        ))}
+        {!reversed && !dispense.isSuccess && (
+          <button type="button" class="danger" disabled={reverse.isPending || dispense.isPending}
+            onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？款项退回原渠道，追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
+        )}
+      </div>
+      {reversed && <Alert kind="ok">已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
+      {dispense.isError && <Alert kind="error">{problemText(dispense.error)}</Alert>}
+      {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
     </section>
+  );
+}
+
+function Dispensed({ rx }: { rx: Prescription }) {
+  const name = useDrugName();
+  const left = owingOf(rx);
+  if (rx.status !== 'partially-dispensed') return <Alert kind="ok">处方 {shortId(rx.prescriptionId)} 已发药</Alert>;
+  return (
+    <Alert kind="ok">
+      处方 {shortId(rx.prescriptionId)} 部分发药：尚欠 {left.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('、')}，已为患者保留；到货后在“处方”中通知取药。
+    </Alert>
   );
 }

@@ -1,5 +1,6 @@
 // The pharmacy desk: the counter first (the most frequent action), then the prescriptions routed
-// here, stock, and the day's settlements.
+// here (review, settle and dispense, in part when only part is in stock, and tell the patient to
+// collect), stock, and the day's settlements.
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
@@ -13,6 +14,7 @@ import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
 import { Counter } from './Counter.tsx';
+import { owingOf } from './packs.ts';
 
 export const pharmacyNav = [
   { section: '', label: '医保结算' },
@@ -31,7 +33,7 @@ export function PharmacyDesk({ path }: { path: string[] }) {
   }
 }
 
-const queueStatuses = ['routed', 'accepted', 'dispensed'] as const satisfies readonly PrescriptionStatus[];
+const queueStatuses = ['routed', 'accepted', 'partially-dispensed', 'dispensed'] as const satisfies readonly PrescriptionStatus[];
 
 function Queue() {
   const [status, setStatus] = useState<(typeof queueStatuses)[number]>('routed');
@@ -62,25 +64,42 @@ function PrescriptionCard({ p }: { p: Prescription }) {
   const done = () => void qc.invalidateQueries({ queryKey: ['prescriptions'] });
   const accept = useMutation({ mutationFn: () => call('acceptPrescription', { params: { id: p.prescriptionId } }), onSuccess: done, onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); } });
   const reject = useMutation({ mutationFn: () => call('rejectPrescription', { params: { id: p.prescriptionId }, body: { reason } }), onSuccess: done, onError: (e: ApiError) => setErrors(problemToFields(e)) });
+  const ready = useMutation({ mutationFn: () => call('readyPrescription', { params: { id: p.prescriptionId } }), onSuccess: () => { setErrors({}); done(); }, onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); } });
+  const owing = owingOf(p);
+  const handedOver = (drugCode: string) => (p.dispensed ?? []).filter((d) => d.drugCode === drugCode).reduce((n, d) => n + d.quantity, 0);
+  const part = (p.dispensed?.length ?? 0) > 0;
+  const open = p.status === 'accepted' || p.status === 'partially-dispensed';
   return (
     <li class="card" aria-label={`处方 ${shortId(p.prescriptionId)}`}>
       <div class="card-head">
         <strong>处方 {shortId(p.prescriptionId)}</strong>
         <Badge tone={`status-${p.status}`}>{prescriptionStatusLabel[p.status]}</Badge>
+        {p.longTerm && <Badge tone="warn">长期处方 {p.supplyDays} 天</Badge>}
         <span class="muted">{prescriber} · 开具于 {dateTime(p.issuedAt)} · 有效至 {dateTime(p.expiresAt)}</span>
       </div>
       <p>患者 <strong>{p.patient ? `${p.patient.name}（${p.patient.nationalIdMasked}）` : shortId(p.personId)}</strong> · 诊断 {p.diagnoses.join('、')}</p>
       <table>
-        <thead><tr><th scope="col">药品</th><th scope="col" class="num">数量</th><th scope="col">用法用量</th></tr></thead>
-        <tbody>{p.items.map((i) => <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td class="num">{i.quantity}</td><td>{i.dosage}</td></tr>)}</tbody>
+        <thead><tr><th scope="col">药品</th><th scope="col" class="num">数量</th>{part && <><th scope="col" class="num">已发</th><th scope="col" class="num">尚欠</th></>}<th scope="col">用法用量</th></tr></thead>
+        <tbody>{p.items.map((i) => (
+          <tr key={i.drugCode}>
+            <td>{name(i.drugCode)}</td><td class="num">{i.quantity}</td>
+            {part && <><td class="num">{handedOver(i.drugCode)}</td><td class="num">{owing.find((o) => o.drugCode === i.drugCode)?.quantity ?? 0}</td></>}
+            <td>{i.dosage}</td>
+          </tr>
+        ))}</tbody>
       </table>
+      {p.status === 'partially-dispensed' && <p>尚欠 <strong>{owing.map((o) => `${name(o.drugCode)} ×${o.quantity}`).join('、')}</strong>，已为患者保留。</p>}
+      {p.readyAt && <p class="muted">已于 {dateTime(p.readyAt)} 通知患者取药</p>}
       <FormError errors={errors} />
       <div class="buttons">
         {p.status === 'routed' && <>
           <button type="button" class="primary" disabled={accept.isPending} onClick={() => accept.mutate()}>审核通过</button>
           <button type="button" class="danger" aria-expanded={rejecting} onClick={() => setRejecting(!rejecting)}>拒绝</button>
         </>}
-        {p.status === 'accepted' && <button type="button" class="primary" onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>}
+        {open && <>
+          <button type="button" class="primary" onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>
+          <button type="button" disabled={ready.isPending} onClick={() => ready.mutate()}>{p.readyAt ? '再次通知取药' : '通知取药'}</button>
+        </>}
       </div>
       {rejecting && (
         <form class="subform" onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
@@ -116,8 +135,8 @@ function Settlements() {
   });
   const download = () => {
     if (!list.data) return;
-    const rows = [['结算号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '现金(元)', '处方'],
-      ...list.data.items.map((s) => [s.settlementId, dateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
+    const rows = [['结算号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '家庭共济(元)', '现金(元)', '处方'],
+      ...list.data.items.map((s) => [s.settlementId, dateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
     const csv = '\ufeff' + rows.map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n');
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
@@ -138,18 +157,19 @@ function Settlements() {
           <div><dt>费用总额</dt><dd><Money fen={list.data.totals.totalFen} /></dd></div>
           <div><dt>统筹支付</dt><dd><Money fen={list.data.totals.pooledFundFen} /></dd></div>
           <div><dt>个人账户</dt><dd><Money fen={list.data.totals.personalAccountFen} /></dd></div>
+          <div><dt>家庭共济</dt><dd><Money fen={list.data.totals.mutualAidFen} /></dd></div>
           <div><dt>现金</dt><dd><Money fen={list.data.totals.cashFen} /></dd></div>
         </dl>
         {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
         {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
           <table>
             <caption class="sr-only">结算明细</caption>
-            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">现金</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">家庭共济</th><th scope="col" class="num">现金</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
             <tbody>{list.data.items.map((s: Settlement) => (
               <tr key={s.settlementId}>
                 <td class="mono">{shortId(s.settlementId)}</td><td>{dateTime(s.settledAt)}</td>
                 <td><Badge tone={`status-${s.status}`}>{settlementStatusLabel[s.status]}</Badge></td>
-                <td class="num">{yuan(s.totalFen)}</td><td class="num">{yuan(s.pooledFundFen)}</td><td class="num">{yuan(s.personalAccountFen)}</td><td class="num">{yuan(s.cashFen)}</td>
+                <td class="num">{yuan(s.totalFen)}</td><td class="num">{yuan(s.pooledFundFen)}</td><td class="num">{yuan(s.personalAccountFen)}</td><td class="num">{yuan(s.mutualAidFen)}</td><td class="num">{yuan(s.cashFen)}</td>
                 <td>{today && s.status === 'settled' && !s.prescriptionId && (
                   <button type="button" class="link danger" disabled={reverse.isPending} onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？`) && reverse.mutate(s.settlementId)}>冲正</button>
                 )}</td>

@@ -1,0 +1,85 @@
+// Family mutual aid (家庭共济): bindings of a payer and a beneficiary. The binding, a copy under each
+// person (their lists) and the beneficiary's one payer pointer are written together; the pointer is
+// conditional, so a person has at most one active payer however requests race. A settlement of the
+// beneficiary reads the pointer (settle.ts) and debits the payer in its own transaction.
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { familyBinding, type FamilyBinding } from '#schemas/family';
+import { ddb, tableName, writeTransaction, type TxItem } from '#shared/db';
+import { problem } from '#shared/errors';
+import { newId } from '#shared/ids';
+import { outboxEvent, type EventContext } from '#shared/outbox';
+import { FamilyBindingCreated, FamilyBindingRevoked } from '#events/vouchers';
+import { bindingKey, mutualAidPayerKey, personBindingKey, personBindingsPrefix } from './keys.ts';
+
+const bindingItem = z.object(familyBinding.shape);
+
+const puts = (b: FamilyBinding, conditional: boolean): TxItem[] =>
+  [bindingKey(b.bindingId), personBindingKey(b.payerPersonId, b.bindingId), personBindingKey(b.beneficiaryPersonId, b.bindingId)].map((key) => ({
+    write: { Put: { TableName: tableName(), Item: { ...key, entity: 'family-binding', ...b }, ...(conditional ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } },
+  }));
+
+const detail = (b: FamilyBinding) => ({ bindingId: b.bindingId, payerPersonId: b.payerPersonId, beneficiaryPersonId: b.beneficiaryPersonId, relation: b.relation });
+
+export async function createBinding(input: { payerPersonId: string; beneficiaryPersonId: string; relation: FamilyBinding['relation'] }, ctx: EventContext): Promise<FamilyBinding> {
+  if (input.payerPersonId === input.beneficiaryPersonId) {
+    throw problem('validation-failed', 'a person does not pay for themselves through a binding', [{ path: 'body.beneficiaryNationalId', message: 'the payer themselves' }]);
+  }
+  const b: FamilyBinding = { bindingId: newId('fam'), ...input, status: 'active', createdAt: ctx.now.toISOString() };
+  await writeTransaction([
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: { ...mutualAidPayerKey(b.beneficiaryPersonId), entity: 'mutual-aid-payer', bindingId: b.bindingId, payerPersonId: b.payerPersonId },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      onConditionFailed: (current) =>
+        problem('conflict', current?.payerPersonId === b.payerPersonId ? 'you already pay for this person' : 'this person already has a payer (at most one active binding)'),
+    },
+    ...puts(b, true),
+    outboxEvent(FamilyBindingCreated, detail(b), ctx),
+  ]);
+  return b;
+}
+
+export async function getBinding(bindingId: string): Promise<FamilyBinding | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: bindingKey(bindingId), ConsistentRead: true }));
+  return Item ? bindingItem.parse(Item) : undefined;
+}
+
+/** Bindings a person pays for or is paid for by, newest first. */
+export async function bindingsOf(personId: string): Promise<FamilyBinding[]> {
+  const { PK, skPrefix } = personBindingsPrefix(personId);
+  const out: FamilyBinding[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)', ExpressionAttributeValues: { ':pk': PK, ':sk': skPrefix }, ExclusiveStartKey: start }));
+    out.push(...(res.Items ?? []).map((i) => bindingItem.parse(i)));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Ends an active binding: the payer pointer goes (a settlement racing this loses one way or the other). */
+export async function revokeBinding(b: FamilyBinding, ctx: EventContext): Promise<FamilyBinding> {
+  if (b.status !== 'active') throw problem('invalid-transition', 'the binding is already revoked');
+  const revoked: FamilyBinding = { ...b, status: 'revoked', revokedAt: ctx.now.toISOString() };
+  await writeTransaction([
+    {
+      write: {
+        Delete: {
+          TableName: tableName(),
+          Key: mutualAidPayerKey(b.beneficiaryPersonId),
+          ConditionExpression: 'bindingId = :b',
+          ExpressionAttributeValues: { ':b': b.bindingId },
+        },
+      },
+      onConditionFailed: () => problem('invalid-transition', 'the binding is already revoked'),
+    },
+    ...puts(revoked, false),
+    outboxEvent(FamilyBindingRevoked, detail(revoked), ctx),
+  ]);
+  return revoked;
+}
