@@ -60,11 +60,21 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title?: str
         schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
       });
     }
+    if (r.etag === 'if-match') {
+      parameters.push({
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        description: 'The ETag of the representation the client acts on; if it is no longer current → 412 precondition-failed and nothing is written. Without it, the move is made on whatever is current.',
+        schema: { type: 'string', maxLength: 256, pattern: '^(\\*|(W/)?"[^"]*"(\\s*,\\s*(W/)?"[^"]*")*)$' },
+      });
+    }
     const responses: Json = {};
     for (const [status, schema] of Object.entries(r.responses)) {
+      const headers = r.etag ? { headers: { ETag: { description: 'Version of the object this answer represents (send it back as If-Match)', schema: { type: 'string', maxLength: 32, pattern: '^"[0-9]+"$' } } } } : {};
       responses[status] = schema
-        ? { description: 'Success', content: { 'application/json': { schema: convert(schema, 'output') } } }
-        : { description: 'Success, no body' };
+        ? { description: 'Success', ...headers, content: { 'application/json': { schema: convert(schema, 'output') } } }
+        : { description: 'Success, no body', ...headers };
     }
     // Input that is parsed (path, query, body) can be refused with 400 validation-failed.
     const parsesInput = !!(r.params || r.query || r.body || r.docBody || r.idempotencyKey);

@@ -6,6 +6,7 @@ import type { CreateReferralBody, Referral, ReferralDirection } from '#schemas/r
 import { TransactionConflict, withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
+import { ifMatchAdmits } from '#shared/etag';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
@@ -70,7 +71,7 @@ async function checkNamedTarget(id: string, direction: ReferralDirection, depart
 
 // ── creating ──
 
-export async function createReferral(body: CreateReferralBody, caller: Caller, now: Date, requestId: string): Promise<Referral> {
+export async function createReferral(body: CreateReferralBody, caller: Caller, now: Date, requestId: string): Promise<store.StoredReferral> {
   if (caller.role !== senderRole[body.direction]) {
     throw problem('forbidden', `a ${senderRole[body.direction]} creates "${body.direction}" referrals, not a ${caller.role}`);
   }
@@ -117,18 +118,21 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
   if (body.upwardReferralId) extras.push(store.linkDownward(body.upwardReferralId, referralId, sender.id));
   await store.insertReferral(referral, event, extras, { now, correlationId: requestId });
   logger.info('referral submitted', { referralId, toInstitutionId, routed: !body.toInstitutionId });
-  return referral;
+  return { ...referral, version: 0 };
 }
 
 // ── moving ──
 
 /**
  * One move on one referral: read, authorise (404 for strangers; 409 invalid-transition for an
- * institution the referral was taken from, which lost it), decide, write conditionally with
- * the capacity counter and the "referred to" item in the same transaction; retried from scratch
- * when the transaction lost a race that does not change the answer's kind.
+ * institution the referral was taken from, which lost it), check the version the caller acted on
+ * (If-Match: 412 when it is no longer current), decide, write conditionally with the capacity
+ * counter and the "referred to" item in the same transaction; retried from scratch when the
+ * transaction lost a race that does not change the answer's kind.
  */
-export async function moveReferral(referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Caller, now: Date, requestId: string): Promise<Referral> {
+export async function moveReferral(
+  referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Caller, now: Date, requestId: string, ifMatch?: string,
+): Promise<store.StoredReferral> {
   return withRaceRetries(async () => {
     const before = await store.getReferral(referralId);
     const actor = before ? partyOf(before, caller.inst) : undefined;
@@ -140,6 +144,8 @@ export async function moveReferral(referralId: string, input: MoveInput | { acti
       }
       throw problem('not-found', `no referral ${referralId}`);
     }
+    const admitted = ifMatchAdmits(ifMatch, before.version);
+    if (admitted === false) throw problem('precondition-failed', `referral ${referralId} has changed since the version you acted on (now ${before.version}); reload it`);
     const mover = { actor, by: caller.inst!, user: caller.sub, at: now };
     let planned: MoveInput;
     if (input.action === 'reroute') {
@@ -151,9 +157,11 @@ export async function moveReferral(referralId: string, input: MoveInput | { acti
     }
     const { next, event } = move(before, planned, mover);
     const extras = await sideEffects(before, next, now);
-    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId }, actor);
+    // A named version (not "*") must still be current when the write lands, or the answer is 412.
+    const pinned = admitted === true && ifMatch!.trim() !== '*';
+    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId }, actor, pinned);
     logger.info('referral moved', { referralId, from: before.status, to: next.status });
-    return next;
+    return { ...next, version: before.version + 1 };
   });
 }
 

@@ -51,14 +51,15 @@ export async function insertReferral(r: Referral, announce: PendingEvent, extras
 
 /**
  * Writes a move: the referral as `next`, only if it is still in the status, version and receiving
- * institution it was read with. Another move got there first → 409 invalid-transition; the
+ * institution it was read with. The caller named the version it acted on (If-Match) and another
+ * move got there first → 412 precondition-failed. Otherwise: another move got there first → 409 invalid-transition; the
  * receiver's move on a referral the platform (or the sender) sent elsewhere meanwhile → 409
  * invalid-transition as well (it lost; re-reading would only find it no longer addressed to the
  * caller); otherwise the same status but a newer version (it moved away and back) →
  * TransactionConflict, so the caller re-reads and decides again.
  */
 export async function writeMove(
-  before: StoredReferral, next: Referral, announce: readonly PendingEvent[], extras: TxItem[], ctx: EventContext, actor: Actor,
+  before: StoredReferral, next: Referral, announce: readonly PendingEvent[], extras: TxItem[], ctx: EventContext, actor: Actor, ifMatch = false,
 ): Promise<void> {
   await writeTransaction([
     {
@@ -72,6 +73,9 @@ export async function writeMove(
         },
       },
       onConditionFailed: (current) => {
+        if (ifMatch && current && current.version !== before.version) {
+          return problem('precondition-failed', `referral ${before.referralId} changed concurrently (version ${String(current.version)}); reload it`);
+        }
         const status = current?.status as ReferralStatus | undefined;
         if (status && status !== before.status) {
           return problem('invalid-transition', `referral ${before.referralId} became ${status} concurrently; cannot make it ${next.status}`);
@@ -173,7 +177,7 @@ export function referredToUpdate(op: 'add' | 'remove', r: Pick<Referral, 'referr
 
 // ── worklists and the SLA queue ──
 
-export async function listBox(box: 'incoming' | 'outgoing', institutionId: string, status: ReferralStatus | undefined, limit: number, nextToken?: string) {
+export async function listBox(box: 'incoming' | 'outgoing', institutionId: string, status: ReferralStatus | undefined, limit: number, nextToken?: string): Promise<{ items: StoredReferral[]; nextToken?: string }> {
   const [index, partition] = box === 'incoming' ? (['GSI1', incomingPartition(institutionId)] as const) : (['GSI2', outgoingPartition(institutionId)] as const);
   const pk = `${index}PK`;
   const sk = `${index}SK`;
@@ -190,7 +194,7 @@ export async function listBox(box: 'incoming' | 'outgoing', institutionId: strin
     }),
   );
   return {
-    items: (res.Items ?? []).map((i) => toReferral(referralItem.parse(i))),
+    items: (res.Items ?? []).map((i) => referralItem.parse(i)),
     nextToken: encodeToken(res.LastEvaluatedKey),
   };
 }
