@@ -148,6 +148,8 @@ const tagDescriptions: Record<string, string | undefined> = {
   vouchers: 'Insurance e-vouchers: activation, QR codes, settlement, reversal, reconciliation',
   referrals: 'Two-way referrals between clinics and hospitals',
   prescriptions: 'E-prescriptions routed to pharmacies: review, dispensing, stock',
+  advice: 'Advice and guidance: a clinic asks a hospital department about a patient before referring them',
+  people: "A person's rights over their records: timeline, access log, export (PIPL Art. 45)",
 };
 
 function relink(schema: Json): Json {

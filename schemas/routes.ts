@@ -1,7 +1,9 @@
 // The API route table: every HTTP route of a province stack, stated once.
+import { adviceRoutes } from './advice.ts';
 import { alertRoutes } from './alerts.ts';
 import { institutionRoutes } from './institutions.ts';
 import { overviewRoutes } from './overview.ts';
+import { peopleRoutes } from './people.ts';
 import { platformRoutes } from './platform.ts';
 import { prescriptionRoutes } from './prescriptions.ts';
 import { referralRoutes } from './referrals.ts';
@@ -10,6 +12,6 @@ import { voucherRoutes } from './vouchers.ts';
 
 // The same table as a tuple type: the console's API client derives each operation's path, input
 // and output types from it.
-export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes] as const;
+export const typedRoutes = [...platformRoutes, ...institutionRoutes, ...alertRoutes, ...voucherRoutes, ...referralRoutes, ...prescriptionRoutes, ...overviewRoutes, ...adviceRoutes, ...peopleRoutes] as const;
 
 export const routes: readonly RouteDef[] = typedRoutes;

@@ -8,6 +8,7 @@ import {
 import type { CreateReferralBody, HistoryEntry, Referral, ReferralAction, ReferralDirection, ReferralStatus, ReferralView } from '#schemas/referrals';
 import { addHours, calendarDay } from '#shared/clock';
 import { problem } from '#shared/errors';
+import { allowedIn, assertAllowed } from '#shared/transitions';
 
 /** Who is moving the referral, relative to it. The SLA sweeper is the platform. */
 export type Actor = 'sender' | 'receiver' | 'platform';
@@ -62,25 +63,19 @@ export interface PendingEvent<E extends EventDef = EventDef> {
   input: DetailInput<E>;
 }
 
-const actions = Object.keys(transitions) as Action[];
-const mayMake = (t: TransitionDef, actor: Actor) => t.by.includes(actor);
-const startsFrom = (t: TransitionDef, status: ReferralStatus) => t.from.includes(status);
-
 /** The wrong actor is refused (403) before the status is looked at (409 invalid-transition). */
 export function assertMove(status: ReferralStatus, action: Action, actor: Actor): void {
-  const t: TransitionDef = transitions[action];
-  if (!mayMake(t, actor)) throw problem('forbidden', `only the ${t.by.join(' or ')} may ${action} a referral`);
-  if (!startsFrom(t, status)) throw problem('invalid-transition', `cannot ${action} a referral that is ${status}`);
+  assertAllowed(transitions, 'a referral', status, action, actor);
 }
 
 /**
  * The moves a party may make on a referral in `status` (API.md: `allowedActions`): exactly the rows
- * of the table that assertMove lets through, read from the same two predicates. No party (a stranger,
- * or an institution the referral was taken from): none.
+ * of the table that assertMove lets through (functions/shared/transitions.ts). No party (a
+ * stranger, or an institution the referral was taken from): none. The platform's expiry is never
+ * a party's.
  */
 export function allowedActions(status: ReferralStatus, party: 'sender' | 'receiver' | undefined): ReferralAction[] {
-  if (!party) return [];
-  return actions.filter((a): a is ReferralAction => mayMake(transitions[a], party) && startsFrom(transitions[a], status));
+  return allowedIn(transitions, status, party) as ReferralAction[];
 }
 
 /** The institutions a referral is visible to, and as what. */

@@ -12,7 +12,7 @@ import { functionCatalog, type FunctionName } from '../../functions/catalog.ts';
 import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
 import { notificationsIn } from '../../functions/notifications/stream.ts';
 import { createTableInput, outboxStreamFilter, tableKeys } from '../../functions/shared/table.ts';
-import { schedules, subscriptions } from '../../events/subscriptions.ts';
+import { logSubscriptions, schedules, subscriptions } from '../../events/subscriptions.ts';
 import { routes } from '../../schemas/routes.ts';
 import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
 import type { Role } from '../../schemas/common.ts';
@@ -25,6 +25,7 @@ import { parseJson, problem, refuseScheduleRequest, scheduleRequest } from './lo
 import { DEV_AUDIENCE, devIssuerFor, jwks, loadOrCreateKeys, signToken } from './dev-issuer.ts';
 import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { invoke } from './lambda.ts';
+import { LogTap, type LogTapOptions } from './log-tap.ts';
 import { consoleFiles } from './console-files.ts';
 import { CONSOLE_CLIENT_ID, devOidc } from './oidc.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
@@ -43,6 +44,10 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** The bus's retry policy (default EventBridge's: 186 attempts within 24 h; BUS_MAX_EVENT_AGE_SECONDS for npm start). */
   busRetry?: Partial<RetryPolicy>;
+  /** Waits before each retry of a failed log-subscription delivery (default about Lambda's: 1 s, 2 s here). */
+  logRetryDelaysMs?: LogTapOptions['retryDelaysMs'];
+  /** How long log lines wait to be delivered in one batch (default 100 ms). */
+  logBatchWindowMs?: number;
   /** Run scheduled consumers on timers (off in tests, which trigger them with an explicit time). */
   timers?: boolean;
   /** Lifetime of the access tokens the dev OIDC provider gives the console (default 8 h). */
@@ -60,6 +65,8 @@ export interface Runtime {
   province: ProvinceConfig;
   bus: LocalBus;
   poller: StreamPoller;
+  /** The log subscriptions' stand-in (access lines into the access log). */
+  logs: LogTap;
   token(role: Role, institution?: string, opts?: { ttlSeconds?: number; subject?: string; person?: string }): Promise<string>;
   /** Runs a scheduled consumer now, as if its schedule fired at `time`. */
   runSchedule(name: string, time?: Date): Promise<void>;
@@ -225,6 +232,19 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     });
     smsPrinter.start();
     stops.push(() => smsPrinter.stop());
+    // Log subscriptions: the access lines the API functions log, into the access-log consumer.
+    const logs = new LogTap({
+      subscriptions: logSubscriptions,
+      dir: join(dataDir, 'logs'),
+      invoke: async (target, event) => {
+        await invoke(target as FunctionName, event);
+      },
+      retryDelaysMs: o.logRetryDelaysMs,
+      batchWindowMs: o.logBatchWindowMs,
+      log,
+    });
+    logs.start();
+    stops.push(() => logs.stop());
     const recovered = bus.recover();
     if (recovered) log(`bus: re-queued ${recovered} deliveries accepted before the last stop`);
 
@@ -236,6 +256,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       province,
       bus,
       poller,
+      logs,
       token: (role, institution, opts) => signToken(keys, { role, institution, province, ...opts }),
       async runSchedule(name, time = new Date()) {
         const s = schedules.find((x) => x.name === name);
@@ -248,13 +269,14 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       },
       async settle() {
         // Pollers run every 50–250 ms; two quiet passes in a row (nothing new read by either stream
-        // poller, nothing in flight on the bus) mean nothing is moving.
+        // poller, nothing in flight on the bus or the log subscriptions) mean nothing is moving.
         let quiet = 0;
         let seen = '';
         while (quiet < 2) {
           await new Promise((r) => setTimeout(r, 300));
           await bus.idle();
-          const now = `${poller.handled}/${smsPrinter.handled}`;
+          await logs.idle();
+          const now = `${poller.handled}/${smsPrinter.handled}/${logs.delivered}`;
           quiet = now === seen ? quiet + 1 : 0;
           seen = now;
         }
