@@ -79,7 +79,7 @@ export type PersonalExport = z.infer<typeof personalExport>;
 const params = z.object({ personId: serverId });
 const tag = 'people';
 /** The person (a channel app's token acting for them, pid) and, for complaint handling, the operator. */
-const personOrOperator = ['channel', 'operator'] as const;
+const personOrOperator = ['operator', 'channel'] as const;
 const person = { in: 'params', name: 'personId' } as const;
 
 export const peopleRoutes = [

@@ -24,6 +24,10 @@ const principals: Array<[string, Role, string?]> = [
   ['ph-xihu-1', 'pharmacy', 'ph-xihu-1'],
   ['ph-xihu-2', 'pharmacy', 'ph-xihu-2'],
   ['ph-sc-1', 'pharmacy', 'ph-sc-1'],
+  // Channel tokens acting for one person (pid), of an app that did not activate the voucher: the
+  // person the objects are about, and another one.
+  ['person', 'channel'],
+  ['another-person', 'channel'],
   // Tokens whose role does not match the registered institution, or name none that is registered.
   ['hospital-token-of-ph-xihu-1', 'hospital', 'ph-xihu-1'],
   ['clinic-token-of-hosp-zjph', 'clinic', 'hosp-zjph'],
@@ -34,16 +38,30 @@ const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   rt = await startTestRuntime();
-  for (const [name, role, inst] of principals) who[name] = name === 'channel-other-app' ? { token: await rt.token('channel', undefined, { subject: 'other-channel-app' }) } : await rt.as(role, inst);
   const nationalId = demoNationalId('330106', '19880808', 808);
   ids.nationalId = nationalId;
-  ids.personId = (await rt.call(who.operator, 'POST', '/enrollments', { people: [{ nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 }] })).body.personIds[0];
+  const operator = await rt.as('operator');
+  const enrolled = await rt.call(operator, 'POST', '/enrollments', {
+    people: [
+      { nationalId, name: '租户', district: '西湖区', personalAccountFen: 100_000, annualPooledUsedFen: 1 },
+      { nationalId: demoNationalId('330106', '19880808', 809), name: '邻居', district: '西湖区', personalAccountFen: 100_000 },
+    ],
+  });
+  [ids.personId, ids.otherPersonId] = enrolled.body.personIds;
+  for (const [name, role, inst] of principals) {
+    who[name] =
+      name === 'channel-other-app' ? { token: await rt.token('channel', undefined, { subject: 'other-channel-app' }) }
+      : name === 'person' ? await rt.asPerson(ids.personId!, 'person-app')
+      : name === 'another-person' ? await rt.asPerson(ids.otherPersonId!, 'person-app')
+      : await rt.as(role, inst);
+  }
   ids.voucherId = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId, name: '租户', channel: 'wechat' })).body.voucherId;
   const code = (await rt.call(who.channel, 'POST', `/vouchers/${ids.voucherId}/codes`)).body.code;
   const settlement = (await rt.call(who['ph-xihu-1']!, 'POST', '/settlements', { code, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 1_000 }] }, { 'idempotency-key': 'tenancy-settlement-1' })).body;
   ids.settlementId = settlement.settlementId;
   ids.settlementDay = provinceDay(settlement.settledAt);
   ids.referralId = (await rt.call(who['clinic-lingyin']!, 'POST', '/referrals', { personId: ids.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸痛', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId;
+  ids.adviceId = (await rt.call(who['clinic-lingyin']!, 'POST', '/advice-requests', { personId: ids.personId, toInstitutionId: 'hosp-zjph', department: 'CARD', question: '是否需要上转？', diagnoses: ['I20.9'] })).body.adviceId;
   ids.prescriptionId = (await rt.call(who['clinic-lingyin']!, 'POST', '/prescriptions', { personId: ids.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
   await rt.settle();
   expect((await rt.call(who['clinic-lingyin']!, 'GET', `/prescriptions/${ids.prescriptionId}`)).body.status).toBe('routed');
@@ -78,6 +96,13 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel']],
   ['POST', '/people/lookup', { nationalId: ids.nationalId }, ['operator', 'clinic-lingyin', 'clinic-beishan', 'hosp-zjph', 'hosp-xihu']],
   ['GET', '/overview', undefined, ['operator']],
+  ['GET', `/advice-requests/${ids.adviceId}`, undefined, ['clinic-lingyin', 'hosp-zjph']],
+  ['POST', `/advice-requests/${ids.adviceId}/reply`, { answer: '可基层管理', recommendation: 'manage-locally' }, ['hosp-zjph']],
+  ['POST', `/advice-requests/${ids.adviceId}/convert`, { diagnoses: ['I10'] }, ['clinic-lingyin']],
+  ['POST', `/advice-requests/${ids.adviceId}/close`, undefined, ['clinic-lingyin']],
+  ['GET', `/people/${ids.personId}/timeline`, undefined, ['operator', 'person']],
+  ['GET', `/people/${ids.personId}/access-log`, undefined, ['operator', 'person']],
+  ['GET', `/people/${ids.personId}/export`, undefined, ['person']],
   ['GET', `/alerts?date=${ids.settlementDay}`, undefined, ['operator']],
 ];
 
@@ -89,6 +114,7 @@ async function snapshot() {
     stock: (await rt.call(who['ph-xihu-1']!, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items,
     voucher: (await rt.call(who.channel, 'GET', `/vouchers/${ids.voucherId}`)).body,
     person: (await rt.call(who.operator, 'GET', `/enrollments/${ids.personId}`)).body,
+    advice: (await rt.call(who['clinic-lingyin']!, 'GET', `/advice-requests/${ids.adviceId}`)).body,
   };
 }
 
@@ -113,6 +139,8 @@ describe('tenancy matrix', () => {
     const incoming = await rt.call(who['hosp-xihu']!, 'GET', '/referrals?box=incoming');
     const outgoing = await rt.call(who['clinic-beishan']!, 'GET', '/referrals?box=outgoing');
     for (const list of [incoming, outgoing]) expect(list.body.items.map((r: { referralId: string }) => r.referralId)).not.toContain(ids.referralId);
+    const advice = [await rt.call(who['hosp-xihu']!, 'GET', '/advice-requests?box=incoming'), await rt.call(who['clinic-beishan']!, 'GET', '/advice-requests?box=outgoing')];
+    for (const list of advice) expect(list.body.items.map((a: { adviceId: string }) => a.adviceId)).not.toContain(ids.adviceId);
     for (const name of ['ph-xihu-2', 'clinic-beishan']) {
       const list = await rt.call(who[name]!, 'GET', '/prescriptions');
       expect(list.body.items.map((p: { prescriptionId: string }) => p.prescriptionId)).not.toContain(ids.prescriptionId);
