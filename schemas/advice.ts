@@ -161,8 +161,10 @@ export const adviceRoutes = [
     params: idParams,
     body: adviceConvertBody,
     bodyOptional: true,
-    // The referral it makes: the one answer with a body of another kind.
+    // The referral it makes: the one answer with a body of another kind (its ETag is the referral's;
+    // If-Match names the version of the request the clinic acted on).
     responses: { 201: referralView },
+    etag: 'if-match',
     problems: [...moveProblems, 'unroutable', 'not-enrolled'],
   }),
   defineRoute({

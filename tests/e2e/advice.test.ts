@@ -155,6 +155,25 @@ describe('access, bad input, optimistic locking', () => {
     expect([stale.status, slug(stale.body)]).toEqual([412, 'precondition-failed']);
     expect(await eventsOf(a.adviceId)).toEqual(['AdviceRequested', 'AdviceClosed']);
   });
+
+  it('a conversion from a stale view is 412 and makes no referral; with the current ETag it converts', async () => {
+    const a = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-zjph', diagnoses: ['I10'] });
+    const replied = await act(zjph, a.adviceId, 'reply', { answer: '建议转诊', recommendation: 'refer' });
+    expect(replied.headers.get('etag')).toBe('"1"');
+    const fromAdvice = async () => (await rt.call(lingyin, 'GET', '/referrals?box=outgoing&limit=200')).body.items.filter((r: { adviceId?: string }) => r.adviceId === a.adviceId);
+
+    // Acting on the version before the answer: refused, and no referral is made.
+    const stale = await act(lingyin, a.adviceId, 'convert', { urgency: 'urgent' }, { 'if-match': '"0"' });
+    expect([stale.status, slug(stale.body)]).toEqual([412, 'precondition-failed']);
+    expect(await fromAdvice()).toEqual([]);
+    expect((await get(lingyin, a.adviceId)).body).toMatchObject({ status: 'answered', version: 1 });
+    expect(await eventsOf(a.adviceId)).toEqual(['AdviceRequested', 'AdviceAnswered']);
+
+    // The version the clinic now sees goes ahead; the answer is the referral, with the referral's ETag.
+    const converted = await act(lingyin, a.adviceId, 'convert', { urgency: 'urgent' }, { 'if-match': '"1"' });
+    expect([converted.status, converted.headers.get('etag'), converted.body.adviceId, converted.body.version]).toEqual([201, '"0"', a.adviceId, 0]);
+    expect((await fromAdvice()).map((r: { referralId: string }) => r.referralId)).toEqual([converted.body.referralId]);
+  });
 });
 
 describe('worklists', () => {
