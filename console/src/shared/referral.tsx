@@ -47,6 +47,7 @@ export function ReferralSummary({ r }: { r: Referral }) {
       {r.appointmentAt && (<><dt>预约时间</dt><dd>{dateTime(r.appointmentAt)}</dd></>)}
       {r.slaDueAt && (<><dt>接收时限</dt><dd>{dateTime(r.slaDueAt)}</dd></>)}
       {r.followUpPlan && (<><dt>随访计划</dt><dd>{r.followUpPlan}</dd></>)}
+      {r.adviceId && (<><dt>来源咨询</dt><dd><a href={`#/${currentSession()?.role ?? 'clinic'}/advice/${r.adviceId}`}>{shortId(r.adviceId)}</a></dd></>)}
       <dt>提交时间</dt><dd>{dateTime(r.createdAt)}</dd>
     </dl>
   );

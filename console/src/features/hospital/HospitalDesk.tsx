@@ -1,6 +1,6 @@
 // The hospital desk: the incoming worklist (most urgent first, accept and next), a referral's
-// detail with arrival and completion, and the downward referral prefilled from the upward one.
-// Moves are those the API allows and name the version shown.
+// detail with arrival and completion, the downward referral prefilled from the upward one, and the
+// clinics' advice requests (Advice.tsx). Moves are those the API allows and name the version shown.
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
@@ -14,10 +14,12 @@ import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
+import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
 export const hospitalNav = [
   { section: '', label: '转入工作台' },
   { section: 'outgoing', label: '下转记录' },
+  { section: 'advice', label: '会诊咨询' },
 ] as const;
 
 export function HospitalDesk({ path }: { path: string[] }) {
@@ -25,6 +27,7 @@ export function HospitalDesk({ path }: { path: string[] }) {
     case 'referrals': return <Detail id={path[1]!} />;
     case 'down': return <DownReferral upwardId={path[1]!} />;
     case 'outgoing': return <Outgoing />;
+    case 'advice': return path[1] ? <IncomingAdviceDetail id={path[1]} /> : <IncomingAdvice />;
     default: return <Worklist />;
   }
 }
