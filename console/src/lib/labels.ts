@@ -1,6 +1,7 @@
 // zh-CN labels for the API's enumerations and problem types. Keys are typed from the schemas, so a
 // new status without a label is a type error here.
 import type { AdviceStatus, closedReasons, recommendations } from '#schemas/advice';
+import type { AccessEntry, TimelineKind } from '#schemas/people';
 import type { ReferralAction, ReferralStatus } from '#schemas/referrals';
 import type { PrescriptionStatus } from '#schemas/prescriptions';
 import type { ProblemSlug } from '#schemas/problems';
@@ -18,6 +19,8 @@ export const referralActionLabel: Record<ReferralAction, string> = {
 export const adviceStatusLabel: Record<AdviceStatus, string> = { open: '待答复', answered: '已答复', converted: '已转诊', closed: '已关闭' };
 export const recommendationLabel: Record<(typeof recommendations)[number], string> = { 'manage-locally': '建议基层管理', refer: '建议转诊' };
 export const closedReasonLabel: Record<(typeof closedReasons)[number], string> = { withdrawn: '已撤回', resolved: '已处理', unanswered: '超时未答复' };
+export const timelineKindLabel: Record<TimelineKind, string> = { referral: '转诊', prescription: '处方', settlement: '医保结算', advice: '会诊咨询' };
+export const accessActionLabel: Record<AccessEntry['action'], string> = { read: '查看', write: '修改' };
 export const urgencyLabel = { routine: '普通', urgent: '加急', emergency: '急诊' } as const;
 export const urgencyRank = { emergency: 0, urgent: 1, routine: 2 } as const;
 export const directionLabel = { up: '上转', down: '下转' } as const;

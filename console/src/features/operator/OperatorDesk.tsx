@@ -1,5 +1,5 @@
 // The operator desk: the province overview, institutions (list and register), enrolment from a CSV
-// file in batches of 500, and the drug catalog.
+// file in batches of 500, the drug catalog, and a person's records for complaint handling.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
@@ -10,12 +10,14 @@ import { problemToFields, translate, validate, type FieldErrors } from '../../li
 import { categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
 import { useDrugs, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { PersonRecords } from './People.tsx';
 
 export const operatorNav = [
   { section: '', label: '全省概览' },
   { section: 'institutions', label: '机构' },
   { section: 'enrol', label: '参保登记' },
   { section: 'drugs', label: '药品目录' },
+  { section: 'people', label: '个人记录' },
 ] as const;
 
 export function OperatorDesk({ path }: { path: string[] }) {
@@ -23,6 +25,7 @@ export function OperatorDesk({ path }: { path: string[] }) {
     case 'institutions': return <Institutions />;
     case 'enrol': return <Enrol />;
     case 'drugs': return <Drugs />;
+    case 'people': return <PersonRecords />;
     default: return <Overview />;
   }
 }
