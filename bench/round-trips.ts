@@ -105,6 +105,26 @@ export async function benchRoundTrips(rt: Runtime): Promise<RoundTripRow[]> {
       await rt.settle();
       return api(rt, t.clinic, 'POST', `/prescriptions/${state.rx2}/cancel`);
     }],
+
+    // Advice and guidance: ask (routed), worklist, read, answer, convert; another closed.
+    ['requestAdvice', async () => {
+      const r = await api(rt, t.clinic, 'POST', '/advice-requests', { personId: state.personId, department: 'CARD', question: '是否需要上转？', diagnoses: ['I10'] });
+      state.adviceId = r.body.adviceId;
+      return r;
+    }],
+    ['listAdviceRequests', () => api(rt, t.hospital, 'GET', '/advice-requests?box=incoming&status=open')],
+    ['getAdviceRequest', () => api(rt, t.hospital, 'GET', `/advice-requests/${state.adviceId}`)],
+    ['replyAdviceRequest', () => api(rt, t.hospital, 'POST', `/advice-requests/${state.adviceId}/reply`, { answer: '建议转诊', recommendation: 'refer' })],
+    ['convertAdviceRequest', () => api(rt, t.clinic, 'POST', `/advice-requests/${state.adviceId}/convert`, {})],
+    ['closeAdviceRequest', async () => {
+      const id = (await api(rt, t.clinic, 'POST', '/advice-requests', { personId: state.personId, toInstitutionId: 'hosp-zjph', department: 'CARD', question: '无需答复' })).body.adviceId;
+      return api(rt, t.clinic, 'POST', `/advice-requests/${id}/close`);
+    }],
+
+    // The person's own routes (their app's token), and an operator's read of the access log.
+    ['getTimeline', async () => api(rt, await rt.token('channel', undefined, { person: state.personId }), 'GET', `/people/${state.personId}/timeline`)],
+    ['getAccessLog', () => api(rt, t.operator, 'GET', `/people/${state.personId}/access-log`)],
+    ['exportPersonalData', async () => api(rt, await rt.token('channel', undefined, { person: state.personId }), 'GET', `/people/${state.personId}/export`)],
   ];
   const rows: RoundTripRow[] = [];
   for (const [operationId, call] of scenario) {

@@ -3,6 +3,7 @@
 import '../infra/local/sdk-quiet.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchAccessLog } from './access-log.ts';
 import { benchBundles } from './bundles.ts';
 import { benchRuntime, printTable } from './lib.ts';
 import { benchPrescriptionRouting } from './prescription-routing.ts';
@@ -23,6 +24,10 @@ try {
   const routing = await benchPrescriptionRouting(rt);
   printTable('Prescription issued → routed on the local runtime (goal: p95 <= 2000 ms)', routing as never);
   results.prescriptionRouting = routing;
+
+  const access = await benchAccessLog(rt);
+  printTable(`Access log: the same GET unlogged and logged, interleaved, same run (goal: logged ÷ unlogged <= 1.2): p50 ${access.ratio.p50.toFixed(2)}, mean ${access.ratio.mean.toFixed(2)}; a 50-person list logs in ${access.listLogUs.toFixed(0)} µs`, access.rows as never);
+  results.accessLog = access;
 
   const trips = await benchRoundTrips(rt);
   printTable('DynamoDB commands per request (goal: settle <= 3)', trips as never);

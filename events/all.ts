@@ -1,4 +1,5 @@
 // Every event of the catalog, for consumers that take them all (the audit projection).
+import * as advice from './advice.ts';
 import type { EventDef } from './catalog.ts';
 import * as institutions from './institutions.ts';
 import * as prescriptions from './prescriptions.ts';
@@ -7,4 +8,4 @@ import * as vouchers from './vouchers.ts';
 
 const defsOf = (module: object) => Object.values(module) as EventDef[];
 
-export const allEvents: readonly EventDef[] = [institutions, vouchers, referrals, prescriptions].flatMap(defsOf);
+export const allEvents: readonly EventDef[] = [institutions, vouchers, referrals, prescriptions, advice].flatMap(defsOf);

@@ -8,6 +8,7 @@ export const sources = {
   vouchers: 'consortium.vouchers',
   referrals: 'consortium.referrals',
   prescriptions: 'consortium.prescriptions',
+  advice: 'consortium.advice',
 } as const;
 export type Source = (typeof sources)[keyof typeof sources];
 

@@ -8,6 +8,8 @@ import {
 import { notifiedEvents } from '../functions/notifications/templates.ts';
 import { referralEvents, settlementEvents } from '../functions/overview/counters.ts';
 import { webhookEvents } from './audience.ts';
+import { timelineEvents } from '../functions/people/timeline.ts';
+import { ACCESS_MESSAGE } from '../functions/shared/access.ts';
 
 export interface Subscription {
   readonly rule: string;
@@ -51,6 +53,15 @@ export const subscriptions: readonly Subscription[] = [
     target: 'stockWatch',
   },
 
+  // ── the person's timeline ──
+  {
+    // The projection's own table decides which events make and move timeline entries.
+    rule: 'timeline-projection',
+    description: "Referral, prescription, settlement and advice events into each person's timeline",
+    pattern: patternFor(...timelineEvents),
+    target: 'timelineProjector',
+  },
+
   // ── notifications ──
   {
     // The notifier's template table decides which events are patient-facing (any context's).
@@ -70,6 +81,34 @@ export const subscriptions: readonly Subscription[] = [
   },
 ];
 
+export interface LogSubscription {
+  readonly name: string;
+  readonly description: string;
+  /** Whose log groups: every function of this kind in the catalog. */
+  readonly from: 'api';
+  /**
+   * The lines selected: JSON lines whose top-level `field` equals `equals` (in AWS the subscription
+   * filter pattern `{ $.<field> = "<equals>" }`; locally the runtime's log tap applies the same test).
+   */
+  readonly match: { readonly field: string; readonly equals: string };
+  readonly target: FunctionName;
+}
+
+/**
+ * Log subscriptions: lines the functions log that another function consumes. In AWS a CloudWatch
+ * Logs subscription filter on each log group, invoking the target asynchronously (retried, then
+ * dead-lettered); locally the runtime taps the functions' output and hands it over the same way.
+ */
+export const logSubscriptions: readonly LogSubscription[] = [
+  {
+    name: 'person-access-log',
+    description: "The HTTP chain's access lines (functions/shared/access.ts) into each person's access log",
+    from: 'api',
+    match: { field: 'message', equals: ACCESS_MESSAGE },
+    target: 'accessLog',
+  },
+];
+
 export interface Schedule {
   readonly name: string;
   readonly description: string;
@@ -85,6 +124,14 @@ export const schedules: readonly Schedule[] = [
     description: 'Expires referrals not triaged within the province SLA and re-routes them to another institution with capacity',
     everyMinutes: 5,
     target: 'referralSweeper',
+  },
+
+  // ── advice and guidance ──
+  {
+    name: 'advice-sla-sweep',
+    description: 'Re-routes advice requests unanswered within the province SLA to another institution, or closes them when nobody else can answer',
+    everyMinutes: 5,
+    target: 'adviceSweeper',
   },
 
   // ── prescriptions ──

@@ -7,8 +7,11 @@ export type SecretName = 'piiKey' | 'voucherKey';
 export interface FunctionDef {
   readonly entry: string;
   readonly description: string;
-  /** queue: invoked with batches from an SQS queue of its own (an event source mapping; locally infra/local/queue.ts). */
-  readonly kind: 'api' | 'authorizer' | 'stream' | 'consumer' | 'scheduled' | 'queue';
+  /**
+   * queue: invoked with batches from an SQS queue of its own (an event source mapping; locally infra/local/queue.ts).
+   * logs: fed by a log subscription on other functions' log groups (events/subscriptions.ts `logSubscriptions`).
+   */
+  readonly kind: 'api' | 'authorizer' | 'stream' | 'consumer' | 'scheduled' | 'queue' | 'logs';
   /** Table access: read, or read and write. */
   readonly table?: 'read' | 'readwrite';
   /** Indexes queried (least privilege: only these index ARNs are granted). */
@@ -141,6 +144,49 @@ export const functionCatalog = {
     indexes: ['GSI3'],
     timeoutSeconds: 300,
     reservedConcurrency: 2,
+  },
+
+  // ── advice and guidance ──
+  advice: {
+    entry: 'functions/advice/handler.ts',
+    description: 'Advice and guidance: a clinic asks a hospital department before referring; reply, convert to a referral, close',
+    kind: 'api',
+    table: 'readwrite',
+    // GSI1: institution list (routing) and incoming worklists; GSI2: outgoing worklists.
+    indexes: ['GSI1', 'GSI2'],
+  },
+  adviceSweeper: {
+    entry: 'functions/advice/sweeper.ts',
+    description: 'Re-routes advice requests unanswered within the SLA, or closes them when nobody else can answer',
+    kind: 'scheduled',
+    table: 'readwrite',
+    // GSI1: institution list (routing); GSI3: the advice SLA queue.
+    indexes: ['GSI1', 'GSI3'],
+    timeoutSeconds: 120,
+    reservedConcurrency: 1,
+  },
+
+  // ── the person's rights: timeline, access log, export ──
+  people: {
+    entry: 'functions/people/handler.ts',
+    description: "A person's timeline, access log and data export (the person's own token, or an operator)",
+    kind: 'api',
+    table: 'read',
+  },
+  timelineProjector: {
+    entry: 'functions/people/projector.ts',
+    description: "Each person's timeline: referrals, prescriptions, settlements and advice requests, from their events",
+    kind: 'consumer',
+    table: 'readwrite',
+    reservedConcurrency: 5,
+  },
+  accessLog: {
+    entry: 'functions/access/consumer.ts',
+    description: "Files the access lines the API functions log (a log subscription) into each person's access log",
+    kind: 'logs',
+    table: 'readwrite',
+    reservedConcurrency: 5,
+    timeoutSeconds: 60,
   },
 
   // ── overview ──

@@ -172,6 +172,7 @@ export const institutionRoutes = [
     tag,
     summary: 'Find an enrolled person by national ID (POST: the ID stays out of URLs and access logs); not enrolled → 422',
     body: personLookupRequest,
+    readOnly: true,
     responses: { 200: personSummary },
     problems: ['validation-failed', 'not-enrolled', ...authProblems],
   }),

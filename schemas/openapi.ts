@@ -60,11 +60,21 @@ export function openApiDocument(routes: readonly RouteDef[], info: { title?: str
         schema: { type: 'string', minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
       });
     }
+    if (r.etag === 'if-match') {
+      parameters.push({
+        name: 'If-Match',
+        in: 'header',
+        required: false,
+        description: 'The ETag of the representation the client acts on; if it is no longer current → 412 precondition-failed and nothing is written. Without it, the move is made on whatever is current.',
+        schema: { type: 'string', maxLength: 256, pattern: '^(\\*|(W/)?"[^"]*"(\\s*,\\s*(W/)?"[^"]*")*)$' },
+      });
+    }
     const responses: Json = {};
     for (const [status, schema] of Object.entries(r.responses)) {
+      const headers = r.etag ? { headers: { ETag: { description: 'Version of the object this answer represents (send it back as If-Match)', schema: { type: 'string', maxLength: 32, pattern: '^"[0-9]+"$' } } } } : {};
       responses[status] = schema
-        ? { description: 'Success', content: { 'application/json': { schema: convert(schema, 'output') } } }
-        : { description: 'Success, no body' };
+        ? { description: 'Success', ...headers, content: { 'application/json': { schema: convert(schema, 'output') } } }
+        : { description: 'Success, no body', ...headers };
     }
     // Input that is parsed (path, query, body) can be refused with 400 validation-failed.
     const parsesInput = !!(r.params || r.query || r.body || r.docBody || r.idempotencyKey);
@@ -140,6 +150,8 @@ const tagDescriptions: Record<string, string | undefined> = {
   prescriptions: 'E-prescriptions routed to pharmacies: review, dispensing, stock',
   webhooks: "Signed webhooks (Standard Webhooks) to clinics', hospitals' and pharmacies' own systems: subscriptions and their recent deliveries",
   'family mutual aid': "Bindings that let a relative's personal account pay for an insured person",
+  advice: 'Advice and guidance: a clinic asks a hospital department about a patient before referring them',
+  people: "A person's rights over their records: timeline, access log, export (PIPL Art. 45)",
 };
 
 function relink(schema: Json): Json {

@@ -10,6 +10,13 @@ export type ReferralStatus = (typeof referralStatuses)[number];
 export const referralDirections = ['up', 'down'] as const;
 export type ReferralDirection = (typeof referralDirections)[number];
 export const urgencies = ['routine', 'urgent', 'emergency'] as const;
+/**
+ * The moves a party may make, one route each (POST /referrals/{id}/<action>). The domain's
+ * transition table (functions/referrals/domain.ts) has one row per action, plus the platform's
+ * `expire`; which of them a caller may make now is `allowedActions`, computed from that table.
+ */
+export const referralActions = ['accept', 'reject', 'reroute', 'arrive', 'complete', 'cancel'] as const;
+export type ReferralAction = (typeof referralActions)[number];
 
 const departmentCode = department.shape.code;
 const clinicalText = (max: number) => freeText(max, { multiline: true });
@@ -86,6 +93,8 @@ export const referral = z
     upwardReferralId: serverId.optional(),
     followUpPlan: followUpPlan.optional(),
     downwardReferralIds: z.array(serverId).optional(),
+    /** The advice request this referral was made from (POST /advice-requests/{id}/convert). */
+    adviceId: serverId.optional(),
     /** Institutions that rejected it: never routed there again. */
     rejectedBy: z.array(institutionId),
     /** Institutions that let it expire: not chosen again by the platform. */
@@ -93,14 +102,24 @@ export const referral = z
     createdAt: isoDateTime,
     updatedAt: isoDateTime,
     history: z.array(historyEntry),
+  });
+export type Referral = z.infer<typeof referral>;
+
+/** A referral as the API answers it: what is stored, its version (the ETag) and what the caller may do now. */
+export const referralView = referral
+  .extend({
+    /** Bumped by every move; the ETag is this number in quotes. */
+    version: z.number().int().nonnegative().max(1_000_000),
+    /** The moves the caller may make now (computed from the transition table and the caller's side). */
+    allowedActions: z.array(z.enum(referralActions)).max(referralActions.length),
   })
   .meta({ id: 'Referral' });
-export type Referral = z.infer<typeof referral>;
+export type ReferralView = z.infer<typeof referralView>;
 
 const idParams = z.object({ id: serverId });
 const tag = 'referrals';
 const parties = ['clinic', 'hospital'] as const;
-const moveProblems = ['validation-failed', 'not-found', 'invalid-transition', ...authProblems] as const;
+const moveProblems = ['validation-failed', 'not-found', 'invalid-transition', 'precondition-failed', ...authProblems] as const;
 
 export const referralRoutes = [
   defineRoute({
@@ -112,7 +131,8 @@ export const referralRoutes = [
     tag,
     summary: 'Refer a patient: up (clinic → hospital) or down (hospital → clinic); routed by the platform without toInstitutionId',
     body: createReferralBody,
-    responses: { 201: referral },
+    responses: { 201: referralView },
+    etag: 'read',
     problems: ['validation-failed', 'not-enrolled', 'unroutable', 'invalid-transition', ...authProblems],
   }),
   defineRoute({
@@ -122,9 +142,10 @@ export const referralRoutes = [
     fn: 'referrals',
     auth: parties,
     tag,
-    summary: 'One referral with its history (sender and receiver only)',
+    summary: 'One referral with its history (sender and receiver only); the ETag names its version',
     params: idParams,
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'read',
     problems: ['validation-failed', 'not-found', ...authProblems],
   }),
   defineRoute({
@@ -136,7 +157,7 @@ export const referralRoutes = [
     tag,
     summary: "The caller's incoming or outgoing referrals, optionally of one status",
     query: pageQuery.extend({ box: z.enum(['incoming', 'outgoing']), status: z.enum(referralStatuses).optional() }),
-    responses: { 200: page(referral) },
+    responses: { 200: page(referralView) },
     problems: ['validation-failed', ...authProblems],
   }),
   defineRoute({
@@ -149,7 +170,8 @@ export const referralRoutes = [
     summary: 'Receiving institution accepts with an appointment; consumes a slot of that day (409 conflict when the day is full)',
     params: idParams,
     body: z.object({ appointmentAt: isoDateTime }).strict(),
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'if-match',
     problems: [...moveProblems, 'conflict'],
   }),
   defineRoute({
@@ -162,7 +184,8 @@ export const referralRoutes = [
     summary: 'Receiving institution rejects with a reason',
     params: idParams,
     body: z.object({ reason }).strict(),
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'if-match',
     problems: moveProblems,
   }),
   defineRoute({
@@ -176,7 +199,8 @@ export const referralRoutes = [
     params: idParams,
     body: z.object({ toInstitutionId: institutionId.optional() }).strict(),
     bodyOptional: true,
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'if-match',
     problems: [...moveProblems, 'unroutable'],
   }),
   defineRoute({
@@ -188,7 +212,8 @@ export const referralRoutes = [
     tag,
     summary: 'Receiving institution records the patient’s arrival',
     params: idParams,
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'if-match',
     problems: moveProblems,
   }),
   defineRoute({
@@ -200,7 +225,8 @@ export const referralRoutes = [
     tag,
     summary: 'Receiving institution completes the referral',
     params: idParams,
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'if-match',
     problems: moveProblems,
   }),
   defineRoute({
@@ -212,7 +238,8 @@ export const referralRoutes = [
     tag,
     summary: 'Sender cancels before arrival; an accepted slot is released',
     params: idParams,
-    responses: { 200: referral },
+    responses: { 200: referralView },
+    etag: 'if-match',
     problems: moveProblems,
   }),
 ] as const;

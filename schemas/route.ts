@@ -38,6 +38,14 @@ export interface RouteDef {
    * operator) is not limited by it. The HTTP chain checks it before any handler runs.
    */
   readonly person?: { readonly in: 'params' | 'query'; readonly name: string } | 'pid';
+  /** A POST that changes nothing (a lookup, a quote): its access-log entries say "read". */
+  readonly readOnly?: true;
+  /**
+   * Optimistic concurrency (API.md v2): 'read' — the answer carries an `ETag` naming the version of
+   * what it represents; 'if-match' — that, and the route honours `If-Match` (a version that is no
+   * longer current → 412 precondition-failed, nothing written).
+   */
+  readonly etag?: 'read' | 'if-match';
   readonly responses: Readonly<Record<number, z.ZodType | null>>;
   /** Per-method throttle below the stage's, for expensive routes (requests per second). */
   readonly throttle?: { readonly rate: number; readonly burst: number };

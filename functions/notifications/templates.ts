@@ -5,6 +5,7 @@
 // institutions, departments and times, never the patient. Pure (no AWS): the notifier supplies
 // names and times through `Names`.
 import type { Detail, EventDef } from '../../events/catalog.ts';
+import { AdviceAnswered, AdviceClosed, AdviceRequested, AdviceRerouted } from '../../events/advice.ts';
 import { PrescriptionReady, PrescriptionRouted, PrescriptionUnroutable } from '../../events/prescriptions.ts';
 import {
   ReferralAccepted, ReferralCancelled, ReferralExpired, ReferralRejected, ReferralRerouted, ReferralSubmitted,
@@ -32,6 +33,7 @@ export interface NotificationTemplate<E extends EventDef = EventDef> {
 const row = <E extends EventDef>(t: NotificationTemplate<E>) => t as unknown as NotificationTemplate;
 
 const SIGN = '【医联体】';
+const recommendationText = { 'manage-locally': '建议在基层继续诊治', refer: '建议转诊' } as const;
 const receiverWord = (direction: 'up' | 'down') => (direction === 'up' ? '医院' : '社区卫生服务中心');
 
 export const notificationTemplates: readonly NotificationTemplate[] = [
@@ -107,6 +109,28 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
     to: (d) => ({ institutionId: d.prescriberId }),
     text: (d) =>
       `处方 ${d.prescriptionId} 无法配送：患者所在区无定点药房备齐全部药品${d.rejectedBy.length ? `（${d.rejectedBy.length} 家药房已拒绝）` : ''}。请调整处方或联系患者。`,
+  }),
+  // ── advice and guidance (clinician to clinician: institution messages, never the patient) ──
+  row({
+    event: AdviceRequested,
+    to: (d) => ({ institutionId: d.toInstitutionId }),
+    text: (d, n) => `${n.institution(d.fromInstitutionId)}就一位患者向贵院${n.department(d.toInstitutionId, d.department)}发起咨询（${d.adviceId}），请及时答复。`,
+  }),
+  row({
+    event: AdviceRerouted,
+    to: (d) => ({ institutionId: d.toInstitutionId }),
+    text: (d, n) => `${n.institution(d.fromInstitutionId)}的一条咨询（${d.adviceId}）未获原机构及时答复，现转至贵院${n.department(d.toInstitutionId, d.department)}，请及时答复。`,
+  }),
+  row({
+    event: AdviceAnswered,
+    to: (d) => ({ institutionId: d.fromInstitutionId }),
+    text: (d, n) => `${n.institution(d.toInstitutionId)}${n.department(d.toInstitutionId, d.department)}已答复您的咨询（${d.adviceId}）：${recommendationText[d.recommendation]}。`,
+  }),
+  row({
+    event: AdviceClosed,
+    to: (d) => ({ institutionId: d.fromInstitutionId }),
+    text: (d, n) =>
+      d.reason === 'unanswered' ? `您的咨询（${d.adviceId}）在规定时间内未获${n.institution(d.toInstitutionId)}答复，且暂无其他可答复的医院，已关闭；如需要，请直接发起转诊。` : undefined,
   }),
 ];
 

@@ -5,13 +5,15 @@ import type { DetailInput, EventDef } from '#events/catalog';
 import {
   ReferralAccepted, ReferralArrived, ReferralCancelled, ReferralCompleted, ReferralExpired, ReferralRejected, ReferralRerouted, ReferralSubmitted,
 } from '#events/referrals';
-import type { CreateReferralBody, HistoryEntry, Referral, ReferralDirection, ReferralStatus } from '#schemas/referrals';
+import type { CreateReferralBody, HistoryEntry, Referral, ReferralAction, ReferralDirection, ReferralStatus, ReferralView } from '#schemas/referrals';
 import { addHours, calendarDay } from '#shared/clock';
 import { problem } from '#shared/errors';
+import { allowedIn, assertAllowed } from '#shared/transitions';
 
 /** Who is moving the referral, relative to it. The SLA sweeper is the platform. */
 export type Actor = 'sender' | 'receiver' | 'platform';
-export type Action = 'accept' | 'reject' | 'expire' | 'reroute' | 'arrive' | 'complete' | 'cancel';
+/** The parties' moves (one route each, schemas/referrals.ts) and the platform's expiry. */
+export type Action = ReferralAction | 'expire';
 
 interface TransitionDef {
   readonly from: readonly ReferralStatus[];
@@ -63,9 +65,17 @@ export interface PendingEvent<E extends EventDef = EventDef> {
 
 /** The wrong actor is refused (403) before the status is looked at (409 invalid-transition). */
 export function assertMove(status: ReferralStatus, action: Action, actor: Actor): void {
-  const t: TransitionDef = transitions[action];
-  if (!t.by.includes(actor)) throw problem('forbidden', `only the ${t.by.join(' or ')} may ${action} a referral`);
-  if (!t.from.includes(status)) throw problem('invalid-transition', `cannot ${action} a referral that is ${status}`);
+  assertAllowed(transitions, 'a referral', status, action, actor);
+}
+
+/**
+ * The moves a party may make on a referral in `status` (API.md: `allowedActions`): exactly the rows
+ * of the table that assertMove lets through (functions/shared/transitions.ts). No party (a
+ * stranger, or an institution the referral was taken from): none. The platform's expiry is never
+ * a party's.
+ */
+export function allowedActions(status: ReferralStatus, party: 'sender' | 'receiver' | undefined): ReferralAction[] {
+  return allowedIn(transitions, status, party) as ReferralAction[];
 }
 
 /** The institutions a referral is visible to, and as what. */
@@ -92,6 +102,12 @@ export function wasReceiver(r: Pick<Referral, 'toInstitutionId' | 'rejectedBy' |
  */
 export function viewFor(r: Referral, institutionId: string | undefined): Referral {
   return { ...r, history: r.history.map(({ user, ...h }) => (user !== undefined && h.by === institutionId ? { ...h, user } : h)) };
+}
+
+/** A referral as the API answers `institutionId`: its view, version (the ETag) and the moves it may make now. */
+export function presentFor(r: Referral & { version: number }, institutionId: string | undefined): ReferralView {
+  const { version, ...rest } = r;
+  return { ...viewFor(rest, institutionId), version, allowedActions: allowedActions(r.status, partyOf(r, institutionId)) };
 }
 
 /** Clinics refer up, hospitals refer down; the receiving side is the other kind. */

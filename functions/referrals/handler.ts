@@ -1,55 +1,52 @@
 // Referral routes: submission and routing, triage, arrival, completion, cancellation, worklists.
-// Every referral a response carries is shown as the caller's institution may see it (viewFor).
+// Every referral a response carries is shown as the caller's institution may see it, with its
+// version and the moves the caller may make now (presentFor); single referrals carry the version
+// as their ETag, and moves honour If-Match.
 import { referralRoutes } from '#schemas/referrals';
 import type { Institution } from '#schemas/institutions';
-import { apiHandler } from '#shared/http';
+import { etagOf } from '#shared/etag';
+import { apiHandler, type Response } from '#shared/http';
 import type { Principal } from '#shared/principal';
-import { checkAppointment, viewFor } from './domain.ts';
+import { checkAppointment, presentFor, type MoveInput } from './domain.ts';
 import { createReferral, moveReferral, visibleReferral, type Caller } from './service.ts';
-import { listBox, toReferral } from './store.ts';
+import { listBox, type StoredReferral } from './store.ts';
 
 /** Referral routes are for clinics and hospitals only: the chain has checked their registration. */
 const caller = (r: { principal: Principal; institution: Institution | undefined }): Caller => ({ ...r.principal, institution: r.institution! });
 
+const answer = (status: number, r: StoredReferral, principal: Principal, headers: Record<string, string> = {}): Response => ({
+  status,
+  body: presentFor(r, principal.inst),
+  headers: { ...headers, etag: etagOf(r.version) },
+});
+
+type MoveRequest = { params: { id: string }; principal: Principal; institution: Institution | undefined; headers: Record<string, string | undefined>; now: Date; requestId: string };
+const moved = async (req: MoveRequest, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }) =>
+  answer(200, await moveReferral(req.params.id, input, caller(req), req.now, req.requestId, req.headers['if-match']), req.principal);
+
 export const handler = apiHandler(referralRoutes, {
   async createReferral({ body, principal, institution, now, requestId }) {
     const referral = await createReferral(body, caller({ principal, institution }), now, requestId);
-    return { status: 201, body: viewFor(referral, principal.inst), headers: { location: `/referrals/${referral.referralId}` } };
+    return answer(201, referral, principal, { location: `/referrals/${referral.referralId}` });
   },
 
   async getReferral({ params, principal }) {
-    return { status: 200, body: viewFor(toReferral(await visibleReferral(params.id, principal)), principal.inst) };
+    return answer(200, await visibleReferral(params.id, principal), principal);
   },
 
   async listReferrals({ query, principal }) {
     const page = await listBox(query.box, principal.inst!, query.status, query.limit, query.nextToken);
-    return { status: 200, body: { ...page, items: page.items.map((r) => viewFor(r, principal.inst)) } };
+    return { status: 200, body: { ...page, items: page.items.map((r) => presentFor(r, principal.inst)) } };
   },
 
-  async acceptReferral({ params, body, principal, institution, now, requestId }) {
-    checkAppointment(body.appointmentAt, now);
-    const appointmentAt = new Date(body.appointmentAt).toISOString();
-    const next = await moveReferral(params.id, { action: 'accept', appointmentAt }, caller({ principal, institution }), now, requestId);
-    return { status: 200, body: viewFor(next, principal.inst) };
+  async acceptReferral(req) {
+    checkAppointment(req.body.appointmentAt, req.now);
+    return moved(req, { action: 'accept', appointmentAt: new Date(req.body.appointmentAt).toISOString() });
   },
 
-  async rejectReferral({ params, body, principal, institution, now, requestId }) {
-    return { status: 200, body: viewFor(await moveReferral(params.id, { action: 'reject', reason: body.reason }, caller({ principal, institution }), now, requestId), principal.inst) };
-  },
-
-  async rerouteReferral({ params, body, principal, institution, now, requestId }) {
-    return { status: 200, body: viewFor(await moveReferral(params.id, { action: 'reroute', toInstitutionId: body.toInstitutionId }, caller({ principal, institution }), now, requestId), principal.inst) };
-  },
-
-  async arriveReferral({ params, principal, institution, now, requestId }) {
-    return { status: 200, body: viewFor(await moveReferral(params.id, { action: 'arrive' }, caller({ principal, institution }), now, requestId), principal.inst) };
-  },
-
-  async completeReferral({ params, principal, institution, now, requestId }) {
-    return { status: 200, body: viewFor(await moveReferral(params.id, { action: 'complete' }, caller({ principal, institution }), now, requestId), principal.inst) };
-  },
-
-  async cancelReferral({ params, principal, institution, now, requestId }) {
-    return { status: 200, body: viewFor(await moveReferral(params.id, { action: 'cancel' }, caller({ principal, institution }), now, requestId), principal.inst) };
-  },
+  rejectReferral: (req) => moved(req, { action: 'reject', reason: req.body.reason }),
+  rerouteReferral: (req) => moved(req, { action: 'reroute', toInstitutionId: req.body.toInstitutionId }),
+  arriveReferral: (req) => moved(req, { action: 'arrive' }),
+  completeReferral: (req) => moved(req, { action: 'complete' }),
+  cancelReferral: (req) => moved(req, { action: 'cancel' }),
 });

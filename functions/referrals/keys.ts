@@ -1,4 +1,5 @@
 // Keys of the items the referrals context owns.
+import { queueKey } from '#shared/sla-queue';
 
 /**
  * "Referred there": the person's item for one institution, read by the vouchers context
@@ -45,12 +46,13 @@ export const outgoingPartition = (institutionId: string) => `REFERRALS#OUT#${ins
 
 /**
  * SLA queue: a sparse index holding only submitted referrals, sorted by due time, so the sweeper
- * finds what is overdue with one Query. The attributes are removed when a referral leaves
- * "submitted". A referral the sweep failed on is put back under the time of its next try
- * (store.deferOnQueue) until its next move rewrites the key from `slaDueAt`. One partition is ample for a province's referral rate (well under 1,000 writes/s).
+ * finds what is overdue with one Query (functions/shared/sla-queue.ts). The attributes are removed
+ * when a referral leaves "submitted". A referral the sweep failed on is put back under the time of
+ * its next try until its next move rewrites the key from `slaDueAt`. One partition is ample for a
+ * province's referral rate (well under 1,000 writes/s).
  */
 export const SLA_PARTITION = 'REFERRALS#SLA';
-export const slaQueueKey = (slaDueAt: string, referralId: string) => ({ GSI3PK: SLA_PARTITION, GSI3SK: `${slaDueAt}#${referralId}` });
+export const slaQueueKey = (slaDueAt: string, referralId: string) => queueKey(SLA_PARTITION, slaDueAt, referralId);
 
 /** Slots used in one department of one institution on one calendar day (province time zone). */
 export const capacityKey = (institutionId: string, department: string, day: string) => ({

@@ -6,6 +6,7 @@ import type { CreateReferralBody, Referral, ReferralDirection } from '#schemas/r
 import { TransactionConflict, withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
+import { ifMatchAdmits } from '#shared/etag';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
@@ -35,13 +36,17 @@ export type Caller = Principal & { institution: Institution };
 /**
  * Best institution with a free slot in the department on `day`: one Query of the institution
  * list (the province's hospitals or clinics) and one BatchGetItem of their capacity counters.
+ * Advice requests are routed the same way (functions/advice) but take no slot: `needsSlot: false`
+ * ranks by the same preferences with the day's use left out (and skips reading the counters).
  */
-async function route(o: { direction: ReferralDirection; department: string; sender: Institution; exclude: Set<string>; prefer: string[]; day: string }) {
+export async function routeTarget(o: {
+  direction: ReferralDirection; department: string; sender: Institution; exclude: Set<string>; prefer: string[]; day: string; needsSlot?: boolean;
+}): Promise<string | undefined> {
   const candidates: Candidate[] = (await allInstitutions(receiverType[o.direction])).filter(
     (c) => !o.exclude.has(c.id) && c.id !== o.sender.id && !ineligibility(c, o.direction, o.department),
   );
   if (!candidates.length) return undefined;
-  const used = await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
+  const used = o.needsSlot === false ? new Map<string, number>() : await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
   return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used })[0];
 }
 
@@ -51,7 +56,7 @@ async function route(o: { direction: ReferralDirection; department: string; send
  */
 async function nextTarget(r: Referral, sender: Institution, now: Date): Promise<{ to: string | undefined; day: string }> {
   const day = routingDay(r.preferredDate, now, timeZone());
-  const to = await route({
+  const to = await routeTarget({
     direction: r.direction,
     department: r.department,
     sender,
@@ -62,15 +67,24 @@ async function nextTarget(r: Referral, sender: Institution, now: Date): Promise<
   return { to, day };
 }
 
-/** An institution the sender named: must be able to receive this kind of referral at all. */
-async function checkNamedTarget(id: string, direction: ReferralDirection, department: string, senderId: string): Promise<void> {
+/** An institution the sender named: must be able to receive this kind of referral at all (advice requests check the same). */
+export async function checkNamedTarget(id: string, direction: ReferralDirection, department: string, senderId: string): Promise<void> {
   const why = id === senderId ? 'is the sender' : ineligibility(await getInstitution(id), direction, department);
   if (why) throw problem('unroutable', `${id} ${why}`);
 }
 
 // ── creating ──
 
-export async function createReferral(body: CreateReferralBody, caller: Caller, now: Date, requestId: string): Promise<Referral> {
+/**
+ * What a referral made from another record writes with it (an advice request's conversion): its id
+ * on the referral, and the other record's own move, in the same transaction.
+ */
+export interface ReferralOrigin {
+  adviceId: string;
+  writes: (referralId: string) => TxItem[];
+}
+
+export async function createReferral(body: CreateReferralBody, caller: Caller, now: Date, requestId: string, origin?: ReferralOrigin): Promise<store.StoredReferral> {
   if (caller.role !== senderRole[body.direction]) {
     throw problem('forbidden', `a ${senderRole[body.direction]} creates "${body.direction}" referrals, not a ${caller.role}`);
   }
@@ -100,7 +114,7 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
     await checkNamedTarget(toInstitutionId, body.direction, body.department, sender.id);
   } else {
     const day = routingDay(body.preferredDate, now, timeZone());
-    toInstitutionId = await route({ direction: body.direction, department: body.department, sender, exclude: new Set(), prefer, day });
+    toInstitutionId = await routeTarget({ direction: body.direction, department: body.department, sender, exclude: new Set(), prefer, day });
     if (!toInstitutionId) throw problem('unroutable', `no designated ${receiverType[body.direction]} has ${body.department} capacity on ${day}`);
   }
 
@@ -115,20 +129,27 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
     patient: { name: person.name, nationalIdMasked: person.nationalIdMasked },
   });
   if (body.upwardReferralId) extras.push(store.linkDownward(body.upwardReferralId, referralId, sender.id));
+  if (origin) {
+    referral.adviceId = origin.adviceId;
+    extras.push(...origin.writes(referralId));
+  }
   await store.insertReferral(referral, event, extras, { now, correlationId: requestId });
   logger.info('referral submitted', { referralId, toInstitutionId, routed: !body.toInstitutionId });
-  return referral;
+  return { ...referral, version: 0 };
 }
 
 // ── moving ──
 
 /**
  * One move on one referral: read, authorise (404 for strangers; 409 invalid-transition for an
- * institution the referral was taken from, which lost it), decide, write conditionally with
- * the capacity counter and the "referred to" item in the same transaction; retried from scratch
- * when the transaction lost a race that does not change the answer's kind.
+ * institution the referral was taken from, which lost it), check the version the caller acted on
+ * (If-Match: 412 when it is no longer current), decide, write conditionally with the capacity
+ * counter and the "referred to" item in the same transaction; retried from scratch when the
+ * transaction lost a race that does not change the answer's kind.
  */
-export async function moveReferral(referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Caller, now: Date, requestId: string): Promise<Referral> {
+export async function moveReferral(
+  referralId: string, input: MoveInput | { action: 'reroute'; toInstitutionId?: string }, caller: Caller, now: Date, requestId: string, ifMatch?: string,
+): Promise<store.StoredReferral> {
   return withRaceRetries(async () => {
     const before = await store.getReferral(referralId);
     const actor = before ? partyOf(before, caller.inst) : undefined;
@@ -140,6 +161,8 @@ export async function moveReferral(referralId: string, input: MoveInput | { acti
       }
       throw problem('not-found', `no referral ${referralId}`);
     }
+    const admitted = ifMatchAdmits(ifMatch, before.version);
+    if (admitted === false) throw problem('precondition-failed', `referral ${referralId} has changed since the version you acted on (now ${before.version}); reload it`);
     const mover = { actor, by: caller.inst!, user: caller.sub, at: now };
     let planned: MoveInput;
     if (input.action === 'reroute') {
@@ -151,9 +174,11 @@ export async function moveReferral(referralId: string, input: MoveInput | { acti
     }
     const { next, event } = move(before, planned, mover);
     const extras = await sideEffects(before, next, now);
-    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId }, actor);
+    // A named version (not "*") must still be current when the write lands, or the answer is 412.
+    const pinned = admitted === true && ifMatch!.trim() !== '*';
+    await store.writeMove(before, next, [event], extras, { now, correlationId: requestId }, actor, pinned);
     logger.info('referral moved', { referralId, from: before.status, to: next.status });
-    return next;
+    return { ...next, version: before.version + 1 };
   });
 }
 

@@ -1,7 +1,7 @@
 // DynamoDB access of the referrals context. A referral is one item (history included) carrying its
 // worklist keys; every move replaces it with a Put conditioned on the status, version and receiver
 // read, in one transaction with its outbox event(s), the capacity counter and the "referred to" item.
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { referral, type Referral, type ReferralStatus } from '#schemas/referrals';
 import { batchGet, ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction, type TxItem } from '#shared/db';
@@ -9,7 +9,7 @@ import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import type { Actor, PendingEvent } from './domain.ts';
 import {
-  capacityKey, incomingKey, incomingPartition, LIVE_REFERRAL_IDS, outgoingKey, outgoingPartition, referralKey, referredToKey, SLA_PARTITION, slaQueueKey,
+  capacityKey, incomingKey, incomingPartition, LIVE_REFERRAL_IDS, outgoingKey, outgoingPartition, referralKey, referredToKey, slaQueueKey,
 } from './keys.ts';
 
 // Stored shapes are parsed on read (keys and other unknown attributes are stripped).
@@ -51,14 +51,15 @@ export async function insertReferral(r: Referral, announce: PendingEvent, extras
 
 /**
  * Writes a move: the referral as `next`, only if it is still in the status, version and receiving
- * institution it was read with. Another move got there first → 409 invalid-transition; the
+ * institution it was read with. The caller named the version it acted on (If-Match) and another
+ * move got there first → 412 precondition-failed. Otherwise: another move got there first → 409 invalid-transition; the
  * receiver's move on a referral the platform (or the sender) sent elsewhere meanwhile → 409
  * invalid-transition as well (it lost; re-reading would only find it no longer addressed to the
  * caller); otherwise the same status but a newer version (it moved away and back) →
  * TransactionConflict, so the caller re-reads and decides again.
  */
 export async function writeMove(
-  before: StoredReferral, next: Referral, announce: readonly PendingEvent[], extras: TxItem[], ctx: EventContext, actor: Actor,
+  before: StoredReferral, next: Referral, announce: readonly PendingEvent[], extras: TxItem[], ctx: EventContext, actor: Actor, ifMatch = false,
 ): Promise<void> {
   await writeTransaction([
     {
@@ -72,6 +73,9 @@ export async function writeMove(
         },
       },
       onConditionFailed: (current) => {
+        if (ifMatch && current && current.version !== before.version) {
+          return problem('precondition-failed', `referral ${before.referralId} changed concurrently (version ${String(current.version)}); reload it`);
+        }
         const status = current?.status as ReferralStatus | undefined;
         if (status && status !== before.status) {
           return problem('invalid-transition', `referral ${before.referralId} became ${status} concurrently; cannot make it ${next.status}`);
@@ -171,9 +175,9 @@ export function referredToUpdate(op: 'add' | 'remove', r: Pick<Referral, 'referr
   };
 }
 
-// ── worklists and the SLA queue ──
+// ── worklists (the SLA queue: functions/shared/sla-queue.ts, sweeper.ts) ──
 
-export async function listBox(box: 'incoming' | 'outgoing', institutionId: string, status: ReferralStatus | undefined, limit: number, nextToken?: string) {
+export async function listBox(box: 'incoming' | 'outgoing', institutionId: string, status: ReferralStatus | undefined, limit: number, nextToken?: string): Promise<{ items: StoredReferral[]; nextToken?: string }> {
   const [index, partition] = box === 'incoming' ? (['GSI1', incomingPartition(institutionId)] as const) : (['GSI2', outgoingPartition(institutionId)] as const);
   const pk = `${index}PK`;
   const sk = `${index}SK`;
@@ -190,70 +194,7 @@ export async function listBox(box: 'incoming' | 'outgoing', institutionId: strin
     }),
   );
   return {
-    items: (res.Items ?? []).map((i) => toReferral(referralItem.parse(i))),
+    items: (res.Items ?? []).map((i) => referralItem.parse(i)),
     nextToken: encodeToken(res.LastEvaluatedKey),
   };
-}
-
-export interface QueueEntry {
-  referralId: string;
-  /** Its position on the SLA queue as read (GSI3SK). */
-  queueKey: string;
-  /** Sweeps that failed on it since it was last moved. */
-  failures: number;
-}
-
-/**
- * Submitted referrals on the SLA queue up to `now`, in queue order: overdue ones, by due time, and
- * ones a failed sweep put back for a later try. The index is eventually consistent: re-read
- * before acting.
- */
-export async function overdueReferrals(now: Date, limit: number, startKey?: Record<string, unknown>) {
-  const res = await ddb.send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI3',
-      KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK < :bound',
-      // "~" sorts after every id character: everything due at or before now.
-      ExpressionAttributeValues: { ':pk': SLA_PARTITION, ':bound': `${now.toISOString()}#~` },
-      ProjectionExpression: '#ref, GSI3SK, #failures',
-      ExpressionAttributeNames: { '#ref': 'referralId', '#failures': 'slaSweepFailures' },
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  const entries: QueueEntry[] = (res.Items ?? []).map((i) => ({
-    referralId: String(i.referralId),
-    queueKey: String(i.GSI3SK),
-    failures: Number(i.slaSweepFailures ?? 0),
-  }));
-  return { entries, next: res.LastEvaluatedKey };
-}
-
-/**
- * Puts a referral the sweep failed on back on the SLA queue at `retryAt`, behind everything due
- * before then, so a referral that always fails cannot hold up the ones after it. Only if it is
- * still where the sweep found it; the next move of the referral rewrites its queue key from
- * `slaDueAt` (or takes it off the queue) and drops the failure count.
- */
-export async function deferOnQueue(entry: QueueEntry, retryAt: Date): Promise<void> {
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: referralKey(entry.referralId),
-        UpdateExpression: 'SET GSI3SK = :later, #failures = :failures',
-        ConditionExpression: 'GSI3SK = :seen',
-        ExpressionAttributeNames: { '#failures': 'slaSweepFailures' },
-        ExpressionAttributeValues: {
-          ':later': slaQueueKey(retryAt.toISOString(), entry.referralId).GSI3SK,
-          ':failures': entry.failures + 1,
-          ':seen': entry.queueKey,
-        },
-      }),
-    );
-  } catch (err) {
-    // Moved (or put back) by someone else meanwhile: its new position stands.
-    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-  }
 }

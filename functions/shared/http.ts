@@ -8,6 +8,7 @@ import type * as z from 'zod';
 import type { Institution } from '#schemas/institutions';
 import { problemBody } from '#schemas/problems';
 import type { RouteDef } from '#schemas/route';
+import { logAccess, recordPlaces } from './access.ts';
 import { HttpProblem, issuesToErrors, problem } from './errors.ts';
 import { logger } from './logger.ts';
 import { institutionRoles, registeredInstitution } from './callers.ts';
@@ -115,6 +116,7 @@ function parseBody(event: APIGatewayProxyEvent): unknown {
 
 export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Routes, operations: NoInfer<Operations<Routes>>) {
   const byResource = new Map<string, RouteDef>(routes.map((r) => [`${r.method} ${r.path}`, r]));
+  const accessPlans = new Map(routes.map((r) => [r, recordPlaces(r)]));
   const ops = operations as unknown as Record<string, (req: Request<RouteDef>) => Promise<Response>>;
 
   const dispatch = async (event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> => {
@@ -173,6 +175,15 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
       requestId: event.requestContext?.requestId ?? 'unknown',
       now: new Date(),
     } as Request<RouteDef>);
+    // The person's access log: one line per person whose records this answer read or changed
+    // (functions/shared/access.ts), before the answer leaves.
+    if (caller && res.status < 300) {
+      const named = route.person && route.person !== 'pid' ? (({ params, query })[route.person.in] as Record<string, unknown> | undefined)?.[route.person.name] : undefined;
+      logAccess({
+        route, plan: accessPlans.get(route)!, caller, body: res.body, named: typeof named === 'string' ? named : undefined,
+        requestPath: event.path, requestId: event.requestContext?.requestId ?? 'unknown', now: new Date(),
+      });
+    }
     // Answers to authenticated requests carry personal or institutional data: no cache may keep them.
     const answerHeaders = route.auth === 'public' ? res.headers : { ...res.headers, ...NO_STORE };
     return res.body === undefined

@@ -10,7 +10,7 @@ import { projectRoot } from './dynamodb-local.ts';
 
 export const consoleDist = join(projectRoot, 'console', 'dist');
 /** What the console bundle is built from: its own sources and what it imports from the rest of the repo. */
-const inputs = ['console', 'schemas', 'events', join('functions', 'referrals', 'domain.ts'), join('functions', 'shared'), 'package-lock.json'];
+const inputs = ['console', 'schemas', 'events', 'package-lock.json'];
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',

@@ -12,7 +12,7 @@ import { functionCatalog, queueVisibilitySeconds, type FunctionDef, type Functio
 import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
 import { notificationsIn } from '../../functions/notifications/stream.ts';
 import { createTableInput, outboxStreamFilter, tableKeys } from '../../functions/shared/table.ts';
-import { schedules, subscriptions } from '../../events/subscriptions.ts';
+import { logSubscriptions, schedules, subscriptions } from '../../events/subscriptions.ts';
 import { routes } from '../../schemas/routes.ts';
 import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
 import type { Role } from '../../schemas/common.ts';
@@ -27,6 +27,7 @@ import { projectRoot, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-
 import { invoke } from './lambda.ts';
 import { LocalKms } from './kms.ts';
 import { LocalQueue } from './queue.ts';
+import { LogTap, type LogTapOptions } from './log-tap.ts';
 import { consoleFiles } from './console-files.ts';
 import { CONSOLE_CLIENT_ID, devOidc } from './oidc.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
@@ -45,6 +46,10 @@ export interface RuntimeOptions {
   log?: (line: string) => void;
   /** The bus's retry policy (default EventBridge's: 186 attempts within 24 h; BUS_MAX_EVENT_AGE_SECONDS for npm start). */
   busRetry?: Partial<RetryPolicy>;
+  /** Waits before each retry of a failed log-subscription delivery (default about Lambda's: 1 s, 2 s here). */
+  logRetryDelaysMs?: LogTapOptions['retryDelaysMs'];
+  /** How long log lines wait to be delivered in one batch (default 100 ms). */
+  logBatchWindowMs?: number;
   /** Run scheduled consumers on timers (off in tests, which trigger them with an explicit time). */
   timers?: boolean;
   /** Lifetime of the access tokens the dev OIDC provider gives the console (default 8 h). */
@@ -75,6 +80,8 @@ export interface Runtime {
   /** The SQS queue of each queue consumer (kind 'queue'), by the consumer's name. */
   queues: Record<string, LocalQueue>;
   poller: StreamPoller;
+  /** The log subscriptions' stand-in (access lines into the access log). */
+  logs: LogTap;
   token(role: Role, institution?: string, opts?: { ttlSeconds?: number; subject?: string; person?: string }): Promise<string>;
   /** Runs a scheduled consumer now, as if its schedule fired at `time`. */
   runSchedule(name: string, time?: Date): Promise<void>;
@@ -267,6 +274,19 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     });
     smsPrinter.start();
     stops.push(() => smsPrinter.stop());
+    // Log subscriptions: the access lines the API functions log, into the access-log consumer.
+    const logs = new LogTap({
+      subscriptions: logSubscriptions,
+      dir: join(dataDir, 'logs'),
+      invoke: async (target, event) => {
+        await invoke(target as FunctionName, event);
+      },
+      retryDelaysMs: o.logRetryDelaysMs,
+      batchWindowMs: o.logBatchWindowMs,
+      log,
+    });
+    logs.start();
+    stops.push(() => logs.stop());
     const recovered = bus.recover();
     if (recovered) log(`bus: re-queued ${recovered} deliveries accepted before the last stop`);
     // The event source mappings of the queue consumers.
@@ -286,6 +306,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       bus,
       queues,
       poller,
+      logs,
       token: (role, institution, opts) => signToken(keys, { role, institution, province, ...opts }),
       async runSchedule(name, time = new Date()) {
         const s = schedules.find((x) => x.name === name);
@@ -298,8 +319,9 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       },
       async settle() {
         // Two quiet passes in a row (both stream pollers read to the end of the stream, nothing in
-        // flight on the bus or left on a queue, retries included, and no counter moved) mean nothing
-        // is moving. Waiting for the pollers' own empty pass, not a fixed time, holds on a slow machine.
+        // flight on the bus, the log subscriptions or a queue, retries included, and no counter
+        // moved) mean nothing is moving. Waiting for the pollers' own empty pass, not a fixed time,
+        // holds on a slow machine.
         let quiet = 0;
         let seen = '';
         while (quiet < 2) {
@@ -307,7 +329,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
           await Promise.all([poller.drained(), smsPrinter.drained()]);
           await bus.idle();
           for (const q of Object.values(queues)) await q.idle();
-          const now = `${poller.handled}/${smsPrinter.handled}/${Object.values(queues).map((q) => q.delivered + q.deadLettered).join('/')}`;
+          await logs.idle();
+          const now = `${poller.handled}/${smsPrinter.handled}/${logs.delivered}/${Object.values(queues).map((q) => q.delivered + q.deadLettered).join('/')}`;
           quiet = now === seen ? quiet + 1 : 0;
           seen = now;
         }

@@ -62,6 +62,9 @@ export class ConsortiumFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // INFO, stated: the access lines of the person's access log are INFO lines of the API
+      // functions (functions/shared/access.ts); a higher level here would drop them at the source.
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       tracing: lambda.Tracing.ACTIVE,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       environmentEncryption: props.key,

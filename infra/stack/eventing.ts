@@ -7,9 +7,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { schedules, subscriptions } from '../../events/subscriptions.ts';
+import { logSubscriptions, schedules, subscriptions } from '../../events/subscriptions.ts';
 import { sources } from '../../events/catalog.ts';
 import { functionCatalog, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { outboxStreamFilter } from '../../functions/shared/table.ts';
@@ -123,6 +125,25 @@ export class Wiring extends Construct {
         schedule: events.Schedule.rate(Duration.minutes(s.everyMinutes)),
         targets: [target(s.target)],
       });
+    }
+
+    // Log subscriptions: CloudWatch Logs invokes the target asynchronously with the lines a filter
+    // selects; Lambda retries a failed batch twice, keeps trying a throttled one for six hours, then
+    // puts it in the target's dead-letter queue (alarmed; README: redriving the access log).
+    for (const s of logSubscriptions) {
+      const fn = functions[s.target].fn;
+      consumerDlq(s.target);
+      fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+      const destination = new LambdaDestination(fn);
+      for (const [name, source] of Object.entries(functions) as Array<[FunctionName, ConsortiumFunction]>) {
+        if (source.kind !== s.from) continue;
+        new logs.SubscriptionFilter(this, `LogSub-${s.name}-${constructName(name)}`, {
+          logGroup: source.logGroup,
+          destination,
+          filterPattern: logs.FilterPattern.stringValue(`$.${s.match.field}`, '=', s.match.equals),
+          filterName: s.name,
+        });
+      }
     }
   }
 }

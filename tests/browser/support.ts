@@ -100,5 +100,24 @@ export async function screen(page: Page, name: string): Promise<void> {
   expect(bad.map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)).toEqual([]);
 }
 
+/**
+ * The page as a tab in the background (document hidden): the console stops polling (TanStack
+ * Query runs `refetchInterval` only while the document is visible, `refetchIntervalInBackground`
+ * being off), so what it shows stays as it was while others act. That is the stale view a test
+ * needs, without a race against the next poll. Requests the page makes itself (a click, the reload
+ * after a refusal) still go out. Returns the way back to the foreground.
+ */
+export async function inBackground(page: Page): Promise<() => Promise<void>> {
+  const show = (hidden: boolean) => page.evaluate((h) => {
+    // Runs in the page (the tests' TypeScript has no DOM types).
+    const doc = (globalThis as unknown as { document: { dispatchEvent(e: Event): boolean } }).document;
+    if (h) Object.defineProperty(doc, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    else Reflect.deleteProperty(doc, 'visibilityState');
+    doc.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+  }, hidden);
+  await show(true);
+  return () => show(false);
+}
+
 /** The text of a locator, polled until the assertion holds (or the timeout). */
 export const textOf = (l: import('playwright-core').Locator) => () => l.innerText();

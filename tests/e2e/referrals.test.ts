@@ -417,6 +417,97 @@ describe('racing transitions on one referral', () => {
   });
 });
 
+describe('allowed actions and optimistic locking (ETag, If-Match)', () => {
+  const withIfMatch = (etag: string) => ({ 'if-match': etag });
+
+  it('each side is offered exactly its moves as the referral goes through its life, and every offered move succeeds', async () => {
+    const r = await refer(lingyin, upBody(person(), { toInstitutionId: 'hosp-zjph' }));
+    const offered = async () => [(await get(lingyin, r.referralId)).body.allowedActions, (await get(zjph, r.referralId)).body.allowedActions];
+    expect(await offered()).toEqual([['cancel'], ['accept', 'reject']]);
+    const steps: Array<[Caller, string, unknown, string[][]]> = [
+      [zjph, 'accept', { appointmentAt: localAt(3).iso }, [['cancel'], ['arrive']]],
+      [zjph, 'arrive', undefined, [[], ['complete']]],
+      [zjph, 'complete', undefined, [[], []]],
+    ];
+    for (const [who, action, body, after] of steps) {
+      const current = await get(who, r.referralId);
+      expect(current.body.allowedActions).toContain(action);
+      const res = await rt.call(who, 'POST', `/referrals/${r.referralId}/${action}`, body, withIfMatch(current.headers.get('etag')!));
+      expect([action, res.status]).toEqual([action, 200]);
+      expect(await offered()).toEqual(after);
+    }
+    // A stranger learns nothing, so it is offered nothing either (it cannot even read it).
+    expect((await get(hubin, r.referralId)).status).toBe(404);
+  });
+
+  it('GET and every move answer with the version as ETag; a stale If-Match is 412 precondition-failed and writes nothing', async () => {
+    const created = await rt.call(lingyin, 'POST', '/referrals', upBody(person(), { toInstitutionId: 'hosp-zjph' }));
+    expect([created.status, created.headers.get('etag'), created.body.version]).toEqual([201, '"0"', 0]);
+    const id = created.body.referralId;
+    const read = await get(zjph, id);
+    expect([read.headers.get('etag'), read.body.version]).toEqual(['"0"', 0]);
+
+    const rejected = await rt.call(zjph, 'POST', `/referrals/${id}/reject`, { reason: '专科满员' }, withIfMatch('"0"'));
+    expect([rejected.status, rejected.headers.get('etag'), rejected.body.version, rejected.body.allowedActions]).toEqual([200, '"1"', 1, []]);
+
+    // The clinic still looks at version 0: its cancel is refused, and nothing changes.
+    await rt.settle();
+    const before = { item: await itemAt(referralKey(id)), events: await eventsOf(id), count: await itemCount() };
+    const stale = await rt.call(lingyin, 'POST', `/referrals/${id}/cancel`, undefined, withIfMatch('"0"'));
+    expect([stale.status, slug(stale.body), stale.headers.get('content-type')]).toEqual([412, 'precondition-failed', 'application/problem+json']);
+    // A weak tag never matches (If-Match compares strongly), even with the current number.
+    const weak = await rt.call(lingyin, 'POST', `/referrals/${id}/cancel`, undefined, withIfMatch('W/"1"'));
+    expect([weak.status, slug(weak.body)]).toEqual([412, 'precondition-failed']);
+    const malformed = await rt.call(lingyin, 'POST', `/referrals/${id}/cancel`, undefined, withIfMatch('1'));
+    expect([malformed.status, malformed.body.errors?.[0]?.path]).toEqual([400, 'headers.if-match']);
+    expect({ item: await itemAt(referralKey(id)), events: await eventsOf(id), count: await itemCount() }).toEqual(before);
+
+    // The current version, one of a list, or "*" go ahead; so does no If-Match at all (v1).
+    const current = await get(lingyin, id);
+    expect(current.body.allowedActions).toEqual(['reroute', 'cancel']);
+    const cancelled = await rt.call(lingyin, 'POST', `/referrals/${id}/cancel`, undefined, withIfMatch(`"0", ${current.headers.get('etag')}`));
+    expect([cancelled.status, cancelled.headers.get('etag'), cancelled.body.status]).toEqual([200, '"2"', 'cancelled']);
+    const r2 = await refer(lingyin, upBody(person(), { toInstitutionId: 'hosp-zjph' }));
+    expect((await rt.call(zjph, 'POST', `/referrals/${r2.referralId}/reject`, { reason: '满员' }, withIfMatch('*'))).status).toBe(200);
+    expect((await post(lingyin, r2.referralId, 'cancel')).status).toBe(200);
+  });
+
+  it('two nurses of one hospital acting on the same stale view: one wins, the other gets 412, and only the winner\'s move is written', async () => {
+    const [nurseA, nurseB] = await Promise.all([
+      rt.token('hospital', 'hosp-zjph', { subject: 'nurse-a' }).then((token) => ({ token })),
+      rt.token('hospital', 'hosp-zjph', { subject: 'nurse-b' }).then((token) => ({ token })),
+    ]);
+    for (let i = 0; i < 3; i++) {
+      const r = await refer(lingyin, upBody(person(), { toInstitutionId: 'hosp-zjph' }));
+      // Both loaded the worklist showing version 0.
+      const etag = (await get(nurseA, r.referralId)).headers.get('etag')!;
+      expect((await get(nurseB, r.referralId)).headers.get('etag')).toBe(etag);
+      const [a, b] = await Promise.all([
+        rt.call(nurseA, 'POST', `/referrals/${r.referralId}/accept`, { appointmentAt: localAt(4).iso }, withIfMatch(etag)),
+        rt.call(nurseB, 'POST', `/referrals/${r.referralId}/reject`, { reason: '无床位' }, withIfMatch(etag)),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 412]);
+      const [winner, loser] = a.status === 200 ? [a, b] : [b, a];
+      expect(slug(loser.body)).toBe('precondition-failed');
+      const final = (await get(nurseA, r.referralId)).body;
+      expect([final.status, final.version]).toEqual([winner.body.status, 1]);
+      expect(final.history.map((h: { status: string }) => h.status)).toEqual(['submitted', winner.body.status]);
+      expect(await eventsOf(r.referralId)).toEqual(['ReferralSubmitted', winner.body.status === 'accepted' ? 'ReferralAccepted' : 'ReferralRejected']);
+    }
+  });
+
+  it('many racing moves all naming version 0: exactly one is written, every other one is 412', async () => {
+    const r = await refer(lingyin, upBody(person(), { toInstitutionId: 'hosp-xihu', department: 'RESP' }));
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      i % 2
+        ? rt.call(xihu, 'POST', `/referrals/${r.referralId}/reject`, { reason: `第${i}次` }, withIfMatch('"0"'))
+        : rt.call(xihu, 'POST', `/referrals/${r.referralId}/accept`, { appointmentAt: localAt(5).iso }, withIfMatch('"0"'))));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 412, 412, 412, 412, 412, 412, 412]);
+    expect((await get(xihu, r.referralId)).body.history).toHaveLength(2);
+    expect(await eventsOf(r.referralId)).toHaveLength(2);
+  });
+});
+
 describe('access', () => {
   it('only the sender and the receiver see a referral (404 for others); the wrong role is 403', async () => {
     const r = await refer(lingyin, upBody(person()));

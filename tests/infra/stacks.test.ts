@@ -9,7 +9,7 @@ import { buildApp } from '../../infra/bin/app.ts';
 import { loadProvinces } from '../../infra/provinces/load.ts';
 import { functionCatalog } from '../../functions/catalog.ts';
 import { routes } from '../../schemas/routes.ts';
-import { subscriptions } from '../../events/subscriptions.ts';
+import { logSubscriptions, subscriptions } from '../../events/subscriptions.ts';
 import { tableKeys } from '../../functions/shared/table.ts';
 import type { ProvinceStack } from '../../infra/stack/province-stack.ts';
 
@@ -117,6 +117,28 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
     expect(rules).toHaveLength(subscriptions.length);
     for (const r of rules) for (const t of r.Properties.Targets) expect(t.DeadLetterConfig?.Arn).toBeDefined();
     template.allResourcesProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  it('feeds the access-log consumer from every API function\'s log group, asynchronously, retried, then dead-lettered; API functions log at INFO', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const logicalId = (name: string) => Object.keys(fns).find((id) => id.startsWith(`Functions${name[0]!.toUpperCase()}${name.slice(1)}Fn`))!;
+    const apis = Object.entries(functionCatalog).filter(([, d]) => d.kind === 'api').map(([n]) => n);
+    const filters = Object.values(template.findResources('AWS::Logs::SubscriptionFilter')).map((f) => f.Properties);
+    expect(filters).toHaveLength(apis.length * logSubscriptions.length);
+    for (const f of filters) {
+      expect(f).toMatchObject({ FilterPattern: '{ $.message = "person-access" }', FilterName: 'person-access-log' });
+      expect(JSON.stringify(f.DestinationArn)).toContain(logicalId('accessLog'));
+    }
+    // One filter on each API function's own log group.
+    const groups = filters.map((f) => JSON.stringify(f.LogGroupName));
+    for (const name of apis) {
+      const group = (fns[logicalId(name)]!.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
+      expect(groups.filter((g) => g.includes(group)), name).toHaveLength(1);
+      expect(fns[logicalId(name)]!.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
+    }
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: logicalId('accessLog') }, MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 6 * 3600 });
+    expect(fns[logicalId('accessLog')]!.Properties.DeadLetterConfig?.TargetArn).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: Match.stringLikeRegexp('logs'), FunctionName: Match.objectLike({ 'Fn::GetAtt': [logicalId('accessLog'), 'Arn'] }) });
   });
 
   it('grants each function only what its catalog entry declares', () => {

@@ -59,7 +59,14 @@ describe('crash and restart', () => {
     for (const p of people) vouchers.push((await call(channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).body.voucherId);
     const codes = await Promise.all(Array.from({ length: 80 }, (_, i) => call(channel, 'POST', `/vouchers/${vouchers[i % vouchers.length]}/codes`).then((r) => r.body.code as string)));
 
-    // The load: settlements and prescriptions, until the crash.
+    // A referral whose reads by the hospital go on during the load: each answered read is in the
+    // person's access log after the restart (logged before the answer; delivered after the crash).
+    const referralId = (await call(clinic, 'POST', '/referrals', { personId: personIds[0], direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId as string;
+    const hospital = await token('hospital', 'hosp-zjph');
+    let readsAnswered = 0;
+    let readsSent = 0;
+
+    // The load: settlements and prescriptions (and those reads), until the crash.
     const settlementRequests = codes.map((code, i) => ({ key: `crash-${i}-${randomUUID()}`, body: { code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1_000 + i }] } }));
     const acknowledged = new Map<string, any>(); // eslint-disable-line @typescript-eslint/no-explicit-any
     const prescriptions: string[] = [];
@@ -89,10 +96,20 @@ describe('crash and restart', () => {
         }
       }
     })();
+    const readLoad = (async () => {
+      while (!crashed) {
+        readsSent++;
+        try {
+          if ((await call(hospital, 'GET', `/referrals/${referralId}`)).status === 200) readsAnswered++;
+        } catch {
+          // unanswered
+        }
+      }
+    })();
     await new Promise((r) => setTimeout(r, 1_500));
     crashed = true;
     process.kill(-child!.pid!, 'SIGKILL'); // every process of the runtime, mid-flight
-    await Promise.all([settleLoad, rxLoad]);
+    await Promise.all([settleLoad, rxLoad, readLoad]);
     child = undefined;
     expect(acknowledged.size).toBeGreaterThan(0);
     console.log(`crash after ${acknowledged.size} acknowledged settlements of ${settlementRequests.length}, ${prescriptions.length} prescriptions`);
@@ -185,6 +202,21 @@ describe('crash and restart', () => {
     const deadLetters = join(dataDir, 'bus', 'dead-letters.jsonl');
     const why = existsSync(deadLetters) ? readFileSync(deadLetters, 'utf8') : 'no dead letters';
     expect(missing, why).toEqual([]);
+
+    // Every read the hospital got an answer to is in the person's access log (a read cut off by the
+    // crash after it was logged is there too: at least the answered ones, at most those sent).
+    expect(readsAnswered).toBeGreaterThan(0);
+    const self = await signToken(keys, { role: 'channel', province: loadProvince('ZJ'), person: personIds[0] });
+    let logged = 0;
+    const logDeadline = Date.now() + 15_000;
+    do {
+      const entries = (await call(self, 'GET', `/people/${personIds[0]}/access-log?limit=200`)).body.items as Array<{ operation: string }>;
+      logged = entries.filter((e) => e.operation === 'getReferral').length;
+      if (logged >= readsAnswered) break;
+      await new Promise((r) => setTimeout(r, 250));
+    } while (Date.now() < logDeadline);
+    expect(logged).toBeGreaterThanOrEqual(readsAnswered);
+    expect(logged).toBeLessThanOrEqual(readsSent);
 
     await new Promise<void>((r) => {
       child!.once('exit', () => r());

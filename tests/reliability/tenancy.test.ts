@@ -62,6 +62,7 @@ beforeAll(async () => {
   ids.bindingId = (await rt.call(who.payer, 'POST', '/family-bindings', { beneficiaryNationalId: nationalId, beneficiaryName: '租户', relation: 'child' })).body.bindingId;
   ids.settlementDay = provinceDay(settlement.settledAt);
   ids.referralId = (await rt.call(who['clinic-lingyin']!, 'POST', '/referrals', { personId: ids.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸痛', diagnoses: ['I20.9'], urgency: 'routine' })).body.referralId;
+  ids.adviceId = (await rt.call(who['clinic-lingyin']!, 'POST', '/advice-requests', { personId: ids.personId, toInstitutionId: 'hosp-zjph', department: 'CARD', question: '是否需要上转？', diagnoses: ['I20.9'] })).body.adviceId;
   ids.prescriptionId = (await rt.call(who['clinic-lingyin']!, 'POST', '/prescriptions', { personId: ids.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body.prescriptionId;
   // A webhook of the clinic's, for an event none of these tests causes (nothing is ever delivered).
   ids.webhookId = (await rt.call(who['clinic-lingyin']!, 'POST', '/webhooks', { url: 'http://127.0.0.1:9/hooks', events: ['PrescriptionExpired'] })).body.webhookId;
@@ -102,6 +103,13 @@ const objectRoutes = (): Array<[string, string, unknown, string[]]> => [
   ['GET', `/enrollments/${ids.personId}`, undefined, ['operator', 'channel', 'person']],
   ['POST', '/people/lookup', { nationalId: ids.nationalId }, ['operator', 'clinic-lingyin', 'clinic-beishan', 'hosp-zjph', 'hosp-xihu']],
   ['GET', '/overview', undefined, ['operator']],
+  ['GET', `/advice-requests/${ids.adviceId}`, undefined, ['clinic-lingyin', 'hosp-zjph']],
+  ['POST', `/advice-requests/${ids.adviceId}/reply`, { answer: '可基层管理', recommendation: 'manage-locally' }, ['hosp-zjph']],
+  ['POST', `/advice-requests/${ids.adviceId}/convert`, { diagnoses: ['I10'] }, ['clinic-lingyin']],
+  ['POST', `/advice-requests/${ids.adviceId}/close`, undefined, ['clinic-lingyin']],
+  ['GET', `/people/${ids.personId}/timeline`, undefined, ['operator', 'person']],
+  ['GET', `/people/${ids.personId}/access-log`, undefined, ['operator', 'person']],
+  ['GET', `/people/${ids.personId}/export`, undefined, ['person']],
   ['GET', `/alerts?date=${ids.settlementDay}`, undefined, ['operator']],
   ['GET', `/webhooks/${ids.webhookId}/deliveries`, undefined, ['clinic-lingyin']],
   ['DELETE', `/webhooks/${ids.webhookId}`, undefined, ['clinic-lingyin']],
@@ -118,6 +126,7 @@ async function snapshot() {
     webhooks: (await rt.call(who['clinic-lingyin']!, 'GET', '/webhooks')).body.items,
     bindings: (await rt.call(who.operator, 'GET', `/family-bindings?personId=${ids.personId}`)).body,
     traceCode: (await rt.call(who.operator, 'GET', `/trace-codes/${ids.traceCode}`)).body,
+    advice: (await rt.call(who['clinic-lingyin']!, 'GET', `/advice-requests/${ids.adviceId}`)).body,
   };
 }
 
@@ -142,6 +151,8 @@ describe('tenancy matrix', () => {
     const incoming = await rt.call(who['hosp-xihu']!, 'GET', '/referrals?box=incoming');
     const outgoing = await rt.call(who['clinic-beishan']!, 'GET', '/referrals?box=outgoing');
     for (const list of [incoming, outgoing]) expect(list.body.items.map((r: { referralId: string }) => r.referralId)).not.toContain(ids.referralId);
+    const advice = [await rt.call(who['hosp-xihu']!, 'GET', '/advice-requests?box=incoming'), await rt.call(who['clinic-beishan']!, 'GET', '/advice-requests?box=outgoing')];
+    for (const list of advice) expect(list.body.items.map((a: { adviceId: string }) => a.adviceId)).not.toContain(ids.adviceId);
     for (const name of ['ph-xihu-2', 'clinic-beishan']) {
       const list = await rt.call(who[name]!, 'GET', '/prescriptions');
       expect(list.body.items.map((p: { prescriptionId: string }) => p.prescriptionId)).not.toContain(ids.prescriptionId);

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../console/src/lib/api.ts';
-import { dateTime, instantOf, parseYuan, yuan, yuanInput } from '../../console/src/lib/format.ts';
+import { dateTime, dateTimeSeconds, instantOf, parseYuan, yuan, yuanInput } from '../../console/src/lib/format.ts';
 import { problemToFields, validate } from '../../console/src/lib/forms.ts';
 import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
@@ -31,6 +31,11 @@ describe('time', () => {
     expect(dateTime('2026-12-02T06:30:00Z')).toBe('2026年12月2日 14:30');
     // 16:30 UTC is already the next day in Shanghai.
     expect(dateTime('2026-12-31T16:30:00Z')).toBe('2027年1月1日 00:30');
+  });
+
+  it('shows access-log times to the second, in the same zone and format', () => {
+    expect(dateTimeSeconds('2026-12-02T06:30:05.900Z')).toBe('2026年12月2日 14:30:05');
+    expect(dateTimeSeconds('2026-12-31T16:00:00Z')).toBe('2027年1月1日 00:00:00');
   });
 
   it('turns an appointment picked on the wall clock into the instant the API takes', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referralStatuses, type Referral, type ReferralStatus } from '../../schemas/referrals.ts';
 import {
-  assertMove, capacityChange, checkAppointment, expireAndReroute, move, newReferral, partyOf, rankTargets, referredToChange, routingDay,
+  allowedActions, assertMove, capacityChange, checkAppointment, expireAndReroute, move, newReferral, partyOf, presentFor, rankTargets, referredToChange, routingDay,
   transitions, viewFor, wasReceiver, type Action, type Actor, type Candidate, type MoveInput, type Mover,
 } from '../../functions/referrals/domain.ts';
 import { isReferredThere } from '../../functions/referrals/keys.ts';
@@ -164,6 +164,68 @@ describe('the transition table', () => {
         expect(r.history).toHaveLength(moves + 1);
       }),
     );
+  });
+});
+
+describe('allowedActions', () => {
+  const actions = Object.keys(transitions) as Action[];
+  // Who is asking, relative to the referral: its two parties, an institution it was taken from
+  // (rejected there), and a stranger. Roles follow the direction: up, the sender is a clinic.
+  const callers = { sender: 'inst-from', receiver: 'inst-to', former: 'inst-before', stranger: 'inst-other' } as const;
+
+  function inStatus(status: ReferralStatus, direction: 'up' | 'down'): Referral {
+    return {
+      ...submitted({ direction, fromInstitutionId: callers.sender, toInstitutionId: callers.receiver, rejectedBy: [callers.former] }),
+      status,
+      ...(status === 'submitted' ? {} : { slaDueAt: undefined }),
+    };
+  }
+
+  it('offers exactly the moves the table would then let through: every status × direction × caller × action', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...referralStatuses),
+        fc.constantFrom('up' as const, 'down' as const),
+        fc.constantFrom(...(Object.keys(callers) as Array<keyof typeof callers>)),
+        fc.constantFrom(...actions),
+        (status, direction, who, action) => {
+          const r = inStatus(status, direction);
+          const inst = callers[who];
+          const offered = presentFor({ ...r, version: 3 }, inst).allowedActions as Action[];
+          // What the service does with the same caller: only a party gets as far as the table.
+          const party = partyOf(r, inst);
+          let refused: string | undefined = 'not a party';
+          if (party) {
+            refused = problemOf(() => {
+              const { next } = move(r, inputFor(action), { actor: party, by: inst, at: at(1) });
+              expect(next.status).toBe(transitions[action].to);
+            });
+          }
+          expect([status, direction, who, action, offered.includes(action)]).toEqual([status, direction, who, action, refused === undefined]);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('the exhaustive cross-check: for every status and party, offered = what assertMove lets through; never expire', () => {
+    for (const status of referralStatuses) {
+      for (const party of ['sender', 'receiver'] as const) {
+        const passes = actions.filter((a) => problemOf(() => assertMove(status, a, party)) === undefined);
+        expect([status, party, allowedActions(status, party)]).toEqual([status, party, passes]);
+        expect(allowedActions(status, party)).not.toContain('expire');
+      }
+      expect(allowedActions(status, undefined)).toEqual([]);
+    }
+    // Spot checks against API.md's example: the receiving hospital of a submitted referral.
+    expect(allowedActions('submitted', 'receiver')).toEqual(['accept', 'reject']);
+    expect(allowedActions('submitted', 'sender')).toEqual(['cancel']);
+  });
+
+  it('presents the version and the caller\'s own view', () => {
+    const r = { ...inStatus('submitted', 'up'), version: 7 };
+    expect(presentFor(r, callers.receiver)).toMatchObject({ version: 7, allowedActions: ['accept', 'reject'] });
+    expect(presentFor(r, callers.former).allowedActions).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { functionCatalog, type FunctionDef } from '../../functions/catalog.ts';
-import { schedules, subscriptions } from '../../events/subscriptions.ts';
+import { logSubscriptions, schedules, subscriptions } from '../../events/subscriptions.ts';
 import { routes } from '../../schemas/routes.ts';
 
 const catalog = functionCatalog as Record<string, FunctionDef>;
@@ -24,6 +24,9 @@ describe('wiring tables', () => {
   it('every subscription targets a consumer and every schedule a scheduled function; rule names are unique', () => {
     for (const s of subscriptions) expect(catalog[s.target]?.kind, s.rule).toBe('consumer');
     for (const s of schedules) expect(catalog[s.target]?.kind, s.name).toBe('scheduled');
+    for (const s of logSubscriptions) expect(catalog[s.target]?.kind, s.name).toBe('logs');
+    // And every function fed by logs has a subscription (else nothing would ever invoke it).
+    for (const [name, def] of Object.entries(catalog)) if (def.kind === 'logs') expect(logSubscriptions.some((s) => s.target === name), name).toBe(true);
     expect(new Set(subscriptions.map((s) => s.rule)).size).toBe(subscriptions.length);
   });
 

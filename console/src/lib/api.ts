@@ -20,7 +20,9 @@ export type Input<K extends OperationId> = Field<'params', Part<RouteOf<K>, 'par
     ? { idempotencyKey: string }
     : RouteOf<K> extends { readonly idempotencyKey: 'optional' }
       ? { idempotencyKey?: string }
-      : { idempotencyKey?: undefined });
+      : { idempotencyKey?: undefined }) &
+  // The ETag of the representation the user is acting on: a change since → 412 precondition-failed.
+  (RouteOf<K> extends { readonly etag: 'if-match' } ? { ifMatch?: string } : { ifMatch?: undefined });
 
 type Responses<K extends OperationId> = RouteOf<K>['responses'];
 /** What one operation answers on success (the union of its 2xx bodies). */
@@ -64,7 +66,7 @@ export function pathOf<K extends OperationId>(operationId: K, params?: Record<st
 export async function call<K extends OperationId>(operationId: K, input: Input<K> = {} as Input<K>): Promise<Output<K>> {
   if (!transport) throw new Error('configureApi first');
   const route = byId.get(operationId)!;
-  const { params, query, body, idempotencyKey } = input as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; idempotencyKey?: string };
+  const { params, query, body, idempotencyKey, ifMatch } = input as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; idempotencyKey?: string; ifMatch?: string };
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') qs.set(k, String(v));
   const url = `${transport.baseUrl}${pathOf(operationId, params)}${qs.size ? `?${qs}` : ''}`;
@@ -78,6 +80,7 @@ export async function call<K extends OperationId>(operationId: K, input: Input<K
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        ...(ifMatch ? { 'if-match': ifMatch } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -91,6 +94,9 @@ export async function call<K extends OperationId>(operationId: K, input: Input<K
   const problem = (parsed && typeof parsed === 'object' && 'type' in parsed ? parsed : { type: 'unknown', title: res.statusText, status: res.status }) as ApiProblem;
   throw new ApiError(res.status, problem);
 }
+
+/** The ETag of an object the API answered with its `version` (referrals, advice requests): what If-Match sends back. */
+export const etagOf = (o: { version: number }) => `"${o.version}"`;
 
 /** A fresh Idempotency-Key: one per attempt of a money-moving request, reused by its retries. */
 export const newIdempotencyKey = (prefix = 'console') => `${prefix}-${crypto.randomUUID()}`;

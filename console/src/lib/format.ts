@@ -5,6 +5,7 @@ let timeZone = 'Asia/Shanghai';
 export const setTimeZone = (tz: string) => {
   timeZone = tz;
   dateTimeFormat = undefined;
+  secondsFormat = undefined;
   dateFormat = undefined;
 };
 
@@ -28,6 +29,7 @@ export function parseYuan(text: string): number | undefined {
 export const yuanInput = (fen: number) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 
 let dateTimeFormat: Intl.DateTimeFormat | undefined;
+let secondsFormat: Intl.DateTimeFormat | undefined;
 let dateFormat: Intl.DateTimeFormat | undefined;
 
 /** 2026年12月2日 14:30 */
@@ -35,6 +37,12 @@ export function dateTime(iso: string | undefined): string {
   if (!iso) return '—';
   dateTimeFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   return dateTimeFormat.format(new Date(iso));
+}
+
+/** 2026年12月2日 14:30:05: to the second, where the order of events matters (an access log). */
+export function dateTimeSeconds(iso: string): string {
+  secondsFormat ??= new Intl.DateTimeFormat('zh-CN', { timeZone, year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  return secondsFormat.format(new Date(iso));
 }
 
 /** 2026年12月2日 (of a YYYY-MM-DD calendar day or an instant) */

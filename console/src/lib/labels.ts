@@ -1,7 +1,9 @@
 // zh-CN labels for the API's enumerations and problem types. Keys are typed from the schemas, so a
 // new status without a label is a type error here.
+import type { AdviceStatus, closedReasons, recommendations } from '#schemas/advice';
 import type { AlertType } from '#schemas/alerts';
-import type { ReferralStatus } from '#schemas/referrals';
+import type { AccessEntry, TimelineKind } from '#schemas/people';
+import type { ReferralAction, ReferralStatus } from '#schemas/referrals';
 import type { PrescriptionStatus } from '#schemas/prescriptions';
 import type { ProblemSlug } from '#schemas/problems';
 import { ApiError } from './api.ts';
@@ -12,6 +14,14 @@ export const referralStatusLabel: Record<ReferralStatus, string> = {
 export const prescriptionStatusLabel: Record<PrescriptionStatus, string> = {
   issued: '已开具', routed: '已流转', accepted: '已审核', 'partially-dispensed': '部分发药', rejected: '已拒绝', unroutable: '无药店可配', dispensed: '已发药', cancelled: '已作废', expired: '已过期',
 };
+export const referralActionLabel: Record<ReferralAction, string> = {
+  accept: '接收', reject: '拒绝', reroute: '改派', arrive: '登记到诊', complete: '完成诊疗', cancel: '撤销转诊',
+};
+export const adviceStatusLabel: Record<AdviceStatus, string> = { open: '待答复', answered: '已答复', converted: '已转诊', closed: '已关闭' };
+export const recommendationLabel: Record<(typeof recommendations)[number], string> = { 'manage-locally': '建议基层管理', refer: '建议转诊' };
+export const closedReasonLabel: Record<(typeof closedReasons)[number], string> = { withdrawn: '已撤回', resolved: '已处理', unanswered: '超时未答复' };
+export const timelineKindLabel: Record<TimelineKind, string> = { referral: '转诊', prescription: '处方', settlement: '医保结算', advice: '会诊咨询' };
+export const accessActionLabel: Record<AccessEntry['action'], string> = { read: '查看', write: '修改' };
 export const urgencyLabel = { routine: '普通', urgent: '加急', emergency: '急诊' } as const;
 export const urgencyRank = { emergency: 0, urgent: 1, routine: 2 } as const;
 export const directionLabel = { up: '上转', down: '下转' } as const;
@@ -29,6 +39,7 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
   'not-found': '未找到',
   conflict: '数据已被他人修改，请刷新后重试',
   'invalid-transition': '当前状态不允许此操作（可能已被他人处理），已刷新',
+  'precondition-failed': '您查看的内容已被他人修改，已为您刷新，请核对后再操作',
   'code-already-used': '该医保电子凭证码已使用，请患者刷新二维码后重新扫码',
   'code-expired': '该医保电子凭证码已过期，请患者刷新二维码',
   'not-enrolled': '该人员未参保登记',

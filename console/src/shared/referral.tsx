@@ -1,16 +1,17 @@
 // One referral as either party sees it: the summary, the history, and the moves the caller may make
-// now (lib/referral-actions.ts). Clinic and hospital desks both show it.
+// now, as the API says (`allowedActions`, from the one transition table). Each move names the
+// version the user is looking at (If-Match); if someone else moved the referral since, the API
+// refuses it (412) and the screen says so and shows the referral as it is now.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
-import type { Referral } from '#schemas/referrals';
-import { call, type ApiError } from '../lib/api.ts';
+import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals';
+import { call, etagOf, type ApiError } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
 import { calendarDay, dateTime, instantOf, shortId } from '../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../lib/forms.ts';
-import { directionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
-import { actionLabel, allowedActions, type ReferralAction } from '../lib/referral-actions.ts';
+import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { Badge, Field, FormError } from './ui.tsx';
+import { Badge, Field, FormError, Notice } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
@@ -46,6 +47,7 @@ export function ReferralSummary({ r }: { r: Referral }) {
       {r.appointmentAt && (<><dt>预约时间</dt><dd>{dateTime(r.appointmentAt)}</dd></>)}
       {r.slaDueAt && (<><dt>接收时限</dt><dd>{dateTime(r.slaDueAt)}</dd></>)}
       {r.followUpPlan && (<><dt>随访计划</dt><dd>{r.followUpPlan}</dd></>)}
+      {r.adviceId && (<><dt>来源咨询</dt><dd><a href={`#/${currentSession()?.role ?? 'clinic'}/advice/${r.adviceId}`}>{shortId(r.adviceId)}</a></dd></>)}
       <dt>提交时间</dt><dd>{dateTime(r.createdAt)}</dd>
     </dl>
   );
@@ -90,49 +92,61 @@ export function AppointmentFields(props: { day: string; time: string; onChange: 
 export const tomorrow = () => calendarDay(new Date(Date.now() + 86_400_000));
 
 /** The moves the caller may make on this referral, each with what it needs (a reason, a time, a target). */
-export function ReferralActions({ r, onDone }: { r: Referral; onDone?: (next: Referral, action: ReferralAction) => void }) {
+export function ReferralActions({ r, onDone }: { r: ReferralView; onDone?: (next: ReferralView, action: ReferralAction) => void }) {
   const qc = useQueryClient();
-  const me = currentSession()?.institutionId;
-  const actions = allowedActions(r, me);
+  const actions = r.allowedActions;
   const [open, setOpen] = useState<ReferralAction | undefined>();
   const [reason, setReason] = useState('');
   const [day, setDay] = useState(tomorrow());
   const [time, setTime] = useState('09:00');
   const [target, setTarget] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
+  const [stale, setStale] = useState<string>();
   const hospitals = useInstitutions(r.direction === 'up' ? 'hospital' : 'clinic');
 
   const move = useMutation({
-    mutationFn: async (action: ReferralAction): Promise<Referral> => {
-      const params = { id: r.referralId };
+    mutationFn: async (action: ReferralAction): Promise<ReferralView> => {
+      // The version on screen: a move on a referral someone else has changed since is refused (412).
+      const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
       switch (action) {
-        case 'accept': return call('acceptReferral', { params, body: { appointmentAt: instantOf(day, time) } });
-        case 'reject': return call('rejectReferral', { params, body: { reason } });
-        case 'reroute': return call('rerouteReferral', { params, body: target ? { toInstitutionId: target } : {} });
-        case 'arrive': return call('arriveReferral', { params });
-        case 'complete': return call('completeReferral', { params });
-        case 'cancel': return call('cancelReferral', { params });
+        case 'accept': return call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } });
+        case 'reject': return call('rejectReferral', { ...at, body: { reason } });
+        case 'reroute': return call('rerouteReferral', { ...at, body: target ? { toInstitutionId: target } : {} });
+        case 'arrive': return call('arriveReferral', at);
+        case 'complete': return call('completeReferral', at);
+        case 'cancel': return call('cancelReferral', at);
       }
     },
     onSuccess: (next, action) => {
       setOpen(undefined);
       setErrors({});
+      setStale(undefined);
       qc.setQueryData(['referral', next.referralId], next);
       void qc.invalidateQueries({ queryKey: ['referrals'] });
       onDone?.(next, action);
     },
     onError: (err: ApiError) => {
+      // Someone else moved it first (412: since this screen loaded; 409: meanwhile): say so, and show
+      // what it is now. The notice outlives the reload, which may leave no move to make.
+      if (err.status === 412 || err.status === 409) {
+        setOpen(undefined);
+        setErrors({});
+        setStale(problemText(err));
+        void qc.invalidateQueries({ queryKey: ['referral', r.referralId] });
+        void qc.invalidateQueries({ queryKey: ['referrals'] });
+        return;
+      }
       setErrors(problemToFields(err));
-      // Someone else moved it first: show what it is now.
-      if (err.status === 409) void qc.invalidateQueries({ queryKey: ['referral', r.referralId] });
     },
   });
 
-  if (!actions.length) return <p class="muted">当前状态下您无可执行的操作。</p>;
+  const notice = <Notice text={stale} onDismiss={() => setStale(undefined)} />;
+  if (!actions.length) return <>{notice}<p class="muted">当前状态下您无可执行的操作。</p></>;
   const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
   return (
     <section aria-labelledby="actions-title" class="actions-panel">
       <h2 id="actions-title">可执行操作</h2>
+      {notice}
       <div class="buttons">
         {actions.map((a) => (
           <button type="button" key={a} class={a === 'reject' || a === 'cancel' ? 'danger' : a === 'accept' || a === 'complete' || a === 'arrive' ? 'primary' : ''}

@@ -23,6 +23,14 @@ export function FormError({ errors }: { errors: FieldErrors }) {
   return errors[''] ? <p class="alert error" role="alert">{errors['']}</p> : null;
 }
 
+/**
+ * A refusal said above what it is about, kept until dismissed: when someone else moved the object
+ * first (412 on a stale view, 409), the screen reloads it and the form that failed may be gone.
+ */
+export function Notice({ text, onDismiss }: { text?: string; onDismiss: () => void }) {
+  return text ? <p class="alert error" role="alert">{text} <button type="button" class="link" onClick={onDismiss}>知道了</button></p> : null;
+}
+
 export function Alert(props: { kind?: 'error' | 'ok' | 'info'; children: ComponentChildren }) {
   return <p class={`alert ${props.kind ?? 'info'}`} role={props.kind === 'error' ? 'alert' : 'status'}>{props.children}</p>;
 }

@@ -15,11 +15,13 @@ import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../.
 import { ReferralActions, ReferralHistory, ReferralSummary, urgencyTone, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
+import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
 export const clinicNav = [
   { section: '', label: '接诊' },
   { section: 'referrals', label: '转诊' },
   { section: 'prescriptions', label: '处方' },
+  { section: 'advice', label: '会诊咨询' },
 ] as const;
 
 export function ClinicDesk({ path }: { path: string[] }) {
@@ -28,6 +30,8 @@ export function ClinicDesk({ path }: { path: string[] }) {
     case 'prescribe': return <PrescribeForm personId={path[1]!} referralId={path[2]} />;
     case 'referrals': return path[1] ? <ReferralDetail id={path[1]} /> : <Referrals />;
     case 'prescriptions': return <Prescriptions />;
+    case 'ask': return <AskForm personId={path[1]!} />;
+    case 'advice': return path[1] ? <AdviceDetail id={path[1]} /> : <OutgoingAdvice />;
     default: return <FindPerson />;
   }
 }
@@ -63,6 +67,7 @@ function FindPerson() {
           <div class="buttons">
             <a class="button primary" href={`#/clinic/refer/${found.personId}`}>发起转诊</a>
             <a class="button" href={`#/clinic/prescribe/${found.personId}`}>开处方</a>
+            <a class="button" href={`#/clinic/ask/${found.personId}`}>咨询上级医院</a>
           </div>
         </div>
       )}

@@ -1,9 +1,10 @@
 // The hospital desk: the incoming worklist (most urgent first, accept and next), a referral's
-// detail with arrival and completion, and the downward referral prefilled from the upward one.
+// detail with arrival and completion, the downward referral prefilled from the upward one, and the
+// clinics' advice requests (Advice.tsx). Moves are those the API allows and name the version shown.
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
-import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
-import { call, type ApiError } from '../../lib/api.ts';
+import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
+import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
@@ -11,12 +12,14 @@ import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
+import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
 export const hospitalNav = [
   { section: '', label: '转入工作台' },
   { section: 'outgoing', label: '下转记录' },
+  { section: 'advice', label: '会诊咨询' },
 ] as const;
 
 export function HospitalDesk({ path }: { path: string[] }) {
@@ -24,6 +27,7 @@ export function HospitalDesk({ path }: { path: string[] }) {
     case 'referrals': return <Detail id={path[1]!} />;
     case 'down': return <DownReferral upwardId={path[1]!} />;
     case 'outgoing': return <Outgoing />;
+    case 'advice': return path[1] ? <IncomingAdviceDetail id={path[1]} /> : <IncomingAdvice />;
     default: return <Worklist />;
   }
 }
@@ -31,7 +35,7 @@ export function HospitalDesk({ path }: { path: string[] }) {
 const worklistStatuses = ['submitted', 'accepted', 'arrived', 'completed', 'rejected', 'expired', 'cancelled'] as const satisfies readonly ReferralStatus[];
 
 /** Most urgent first, then the one whose triage deadline comes first. */
-const byUrgency = (a: Referral, b: Referral) => urgencyRank[a.urgency] - urgencyRank[b.urgency] || (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
+const byUrgency = (a: ReferralView, b: ReferralView) => urgencyRank[a.urgency] - urgencyRank[b.urgency] || (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
 
 function useBox(box: 'incoming' | 'outgoing', status: ReferralStatus) {
   return useQuery({ queryKey: ['referrals', box, status], queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }), refetchInterval: 10_000 });
@@ -49,10 +53,13 @@ function Worklist() {
   const me = useInstitution(currentSession()?.institutionId);
   const count = useCounts('incoming', worklistStatuses);
   const list = useBox('incoming', status);
+  // Said above the list, so it stays when the referral it is about leaves the list.
+  const [notice, setNotice] = useState<string>();
   const items = (list.data?.items ?? []).filter((r) => (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
   return (
     <section>
       <Title>转入工作台</Title>
+      <Notice text={notice} onDismiss={() => setNotice(undefined)} />
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       <div class="row filters">
         <Field label="科室">{(id) => (
@@ -69,7 +76,7 @@ function Worklist() {
         )}</Field>
       </div>
       {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
-        {status === 'submitted' && <Triage key={items[0]!.referralId} r={items[0]!} remaining={items.length - 1} />}
+        {status === 'submitted' && <Triage key={items[0]!.referralId} r={items[0]!} remaining={items.length - 1} onStale={setNotice} />}
         <table>
           <caption class="sr-only">{referralStatusLabel[status]}的转诊，紧急程度优先</caption>
           <thead><tr><th scope="col">紧急程度</th><th scope="col">患者</th><th scope="col">科室</th><th scope="col">诊断</th><th scope="col">转出机构</th><th scope="col">{status === 'submitted' ? '接收时限' : status === 'accepted' ? '预约时间' : '更新时间'}</th></tr></thead>
@@ -80,7 +87,7 @@ function Worklist() {
   );
 }
 
-function Row({ r }: { r: Referral }) {
+function Row({ r }: { r: ReferralView }) {
   const from = useInstitutionName(r.fromInstitutionId);
   const patient = usePatientLabel(r.personId, r.patient);
   const dept = useDepartmentName(r.toInstitutionId, r.department);
@@ -96,8 +103,12 @@ function Row({ r }: { r: Referral }) {
   );
 }
 
-/** The next referral to triage: accept with an appointment (then the next one comes up) or reject with a reason. */
-function Triage({ r, remaining }: { r: Referral; remaining: number }) {
+/**
+ * The next referral to triage: accept with an appointment (then the next one comes up) or reject
+ * with a reason. Both name the version on screen (If-Match): if another nurse has moved it since
+ * this list loaded, the API refuses (412), and the nurse is told and sees the list as it is now.
+ */
+function Triage({ r, remaining, onStale }: { r: ReferralView; remaining: number; onStale: (notice: string) => void }) {
   const qc = useQueryClient();
   const from = useInstitutionName(r.fromInstitutionId);
   const patient = usePatientLabel(r.personId, r.patient);
@@ -109,9 +120,20 @@ function Triage({ r, remaining }: { r: Referral; remaining: number }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [done, setDone] = useState<string>();
   const refresh = () => void qc.invalidateQueries({ queryKey: ['referrals'] });
-  const onError = (e: ApiError) => { setErrors(problemToFields(e)); if (e.status === 409) refresh(); };
-  const accept = useMutation({ mutationFn: () => call('acceptReferral', { params: { id: r.referralId }, body: { appointmentAt: instantOf(day, time) } }), onSuccess: () => { setDone('已接收'); refresh(); }, onError });
-  const reject = useMutation({ mutationFn: () => call('rejectReferral', { params: { id: r.referralId }, body: { reason } }), onSuccess: () => { setDone('已拒绝'); refresh(); }, onError });
+  const onError = (e: ApiError) => {
+    if (e.status === 412 || e.status === 409) {
+      onStale(`${patient}的转诊（${shortId(r.referralId)}）已被他人处理，您的操作未生效；列表已刷新为最新状态。`);
+      refresh();
+      return;
+    }
+    setErrors(problemToFields(e));
+  };
+  // Only the moves the API offers this caller now (a referral sent to another hospital offers none).
+  const may = (action: ReferralAction) => r.allowedActions.includes(action);
+  // The version this list showed (lists carry it, not an ETag per item).
+  const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
+  const accept = useMutation({ mutationFn: () => call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } }), onSuccess: () => { setDone('已接收'); refresh(); }, onError });
+  const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { setDone('已拒绝'); refresh(); }, onError });
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title">待分诊 <span class="muted small">（其后还有 {remaining} 条）</span></h2>
@@ -122,10 +144,10 @@ function Triage({ r, remaining }: { r: Referral; remaining: number }) {
       <FormError errors={errors} />
       {!rejecting ? (
         <form onSubmit={(e) => { e.preventDefault(); accept.mutate(); }}>
-          <AppointmentFields day={day} time={time} onChange={(d, t) => { setDay(d); setTime(t); }} error={errors.appointmentAt} />
+          {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => { setDay(d); setTime(t); }} error={errors.appointmentAt} />}
           <div class="buttons">
-            <button type="submit" class="primary" disabled={accept.isPending}>接收并处理下一条</button>
-            <button type="button" class="danger" onClick={() => setRejecting(true)}>拒绝</button>
+            {may('accept') && <button type="submit" class="primary" disabled={accept.isPending}>接收并处理下一条</button>}
+            {may('reject') && <button type="button" class="danger" onClick={() => setRejecting(true)}>拒绝</button>}
             <a href={`#/hospital/referrals/${r.referralId}`}>查看详情</a>
           </div>
         </form>

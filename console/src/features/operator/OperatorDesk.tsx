@@ -1,5 +1,6 @@
 // The operator desk: the province overview, institutions (list and register), enrolment from a CSV
-// file in batches of 500, the drug catalog, and the day's alerts (trace codes sold twice, hoarding).
+// file in batches of 500, the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
+// person's records for complaint handling.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
@@ -11,6 +12,7 @@ import { problemToFields, translate, validate, type FieldErrors } from '../../li
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { PersonRecords } from './People.tsx';
 
 export const operatorNav = [
   { section: '', label: '全省概览' },
@@ -18,6 +20,7 @@ export const operatorNav = [
   { section: 'enrol', label: '参保登记' },
   { section: 'drugs', label: '药品目录' },
   { section: 'alerts', label: '预警' },
+  { section: 'people', label: '个人记录' },
 ] as const;
 
 export function OperatorDesk({ path }: { path: string[] }) {
@@ -26,6 +29,7 @@ export function OperatorDesk({ path }: { path: string[] }) {
     case 'enrol': return <Enrol />;
     case 'drugs': return <Drugs />;
     case 'alerts': return <Alerts />;
+    case 'people': return <PersonRecords />;
     default: return <Overview />;
   }
 }

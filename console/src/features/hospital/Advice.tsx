@@ -1,0 +1,118 @@
+// The hospital's advice and guidance: the questions clinics asked its departments, oldest deadline
+// first, and the answer with a recommendation (manage locally, or refer). The answer names the
+// version on screen (If-Match): a request the clinic withdrew meanwhile is refused, and said so.
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import { adviceReplyBody, adviceStatuses, recommendations, type AdviceStatus, type AdviceView } from '#schemas/advice';
+import { call, etagOf, type ApiError } from '../../lib/api.ts';
+import { dateTime, shortId } from '../../lib/format.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { adviceStatusLabel, problemText, recommendationLabel } from '../../lib/labels.ts';
+import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
+import { useInstitutionName } from '../../shared/names.ts';
+import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
+import { Alert, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
+
+const listOf = (status: AdviceStatus) => ({
+  queryKey: ['advice-list', 'incoming', status],
+  queryFn: () => call('listAdviceRequests', { query: { box: 'incoming', status, limit: 200 } }),
+  refetchInterval: 15_000,
+});
+
+/** Open ones by deadline (the sweep re-routes what is not answered in time), the rest newest first. */
+const order = (a: AdviceView, b: AdviceView) => (a.status === 'open' ? (a.slaDueAt ?? '').localeCompare(b.slaDueAt ?? '') : b.updatedAt.localeCompare(a.updatedAt));
+
+export function IncomingAdvice() {
+  const [status, setStatus] = useState<AdviceStatus>('open');
+  const counts = useQueries({ queries: adviceStatuses.map(listOf) });
+  const list = useQuery(listOf(status));
+  const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
+  return (
+    <section>
+      <Title>会诊咨询</Title>
+      <CountTabs label="咨询状态" current={status} onSelect={setStatus} items={adviceStatuses.map((s, i) => ({ key: s, label: adviceStatusLabel[s], count: count(i) }))} />
+      {list.isPending ? <Loading what="咨询" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
+        <table>
+          <caption class="sr-only">{adviceStatusLabel[status]}的咨询</caption>
+          <thead><tr><th scope="col">患者</th><th scope="col">科室</th><th scope="col">发起机构</th><th scope="col">问题</th><th scope="col">{status === 'open' ? '答复时限' : '更新时间'}</th></tr></thead>
+          <tbody>{[...list.data.items].sort(order).map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function Row({ a }: { a: AdviceView }) {
+  const from = useInstitutionName(a.fromInstitutionId);
+  const dept = useDepartmentName(a.toInstitutionId, a.department);
+  const patient = usePatientLabel(a.personId, a.patient);
+  return (
+    <tr>
+      <td><a href={`#/hospital/advice/${a.adviceId}`}>{patient}</a></td>
+      <td>{dept}</td><td>{from}</td>
+      <td>{a.question.length > 40 ? `${a.question.slice(0, 40)}…` : a.question}</td>
+      <td>{dateTime(a.status === 'open' ? a.slaDueAt : a.updatedAt)}</td>
+    </tr>
+  );
+}
+
+export function IncomingAdviceDetail({ id }: { id: string }) {
+  const q = useAdvice(id);
+  // Held here: a refused answer reloads the request, and the form may be gone with it (withdrawn).
+  const [notice, setNotice] = useState<string>();
+  if (q.isPending) return <Loading what="咨询" />;
+  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
+  const a = q.data;
+  return (
+    <section>
+      <Title actions={<a href="#/hospital/advice">返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
+      <Notice text={notice} onDismiss={() => setNotice(undefined)} />
+      <AdviceFacts a={a} />
+      <AdviceExchange a={a} />
+      {a.allowedActions.includes('reply') && <Reply key={a.version} a={a} onStale={setNotice} />}
+      <AdviceHistory a={a} />
+    </section>
+  );
+}
+
+function Reply({ a, onStale }: { a: AdviceView; onStale: (notice: string) => void }) {
+  const qc = useQueryClient();
+  const [answer, setAnswer] = useState('');
+  const [recommendation, setRecommendation] = useState<(typeof recommendations)[number] | ''>('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const reply = useMutation({
+    mutationFn: () => call('replyAdviceRequest', { params: { id: a.adviceId }, ifMatch: etagOf(a), body: { answer, recommendation: recommendation as (typeof recommendations)[number] } }),
+    onSuccess: (next) => {
+      qc.setQueryData(['advice', a.adviceId], next);
+      void qc.invalidateQueries({ queryKey: ['advice-list'] });
+    },
+    onError: (e: ApiError) => {
+      if (e.status === 412 || e.status === 409) {
+        onStale(problemText(e));
+        void qc.invalidateQueries({ queryKey: ['advice', a.adviceId] });
+        void qc.invalidateQueries({ queryKey: ['advice-list'] });
+        return;
+      }
+      setErrors(problemToFields(e));
+    },
+  });
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const v = validate(adviceReplyBody, { answer, recommendation: recommendation || undefined });
+    if (!v.ok) return setErrors(v.errors);
+    reply.mutate();
+  };
+  return (
+    <form class="actions-panel" onSubmit={submit} novalidate aria-labelledby="reply-title">
+      <h2 id="reply-title">答复</h2>
+      <FormError errors={errors} />
+      <fieldset class="inline">
+        <legend>处理建议</legend>
+        {recommendations.map((r) => <label key={r} class="radio"><input type="radio" name="recommendation" value={r} checked={recommendation === r} onChange={() => setRecommendation(r)} /> {recommendationLabel[r]}</label>)}
+      </fieldset>
+      {errors.recommendation && <p class="alert error" role="alert">请选择处理建议</p>}
+      <Field label="答复意见" error={errors.answer} wide>{(id, d) => <textarea id={id} rows={5} value={answer} aria-describedby={d} onInput={(e) => setAnswer(e.currentTarget.value)} />}</Field>
+      <button type="submit" class="primary" disabled={reply.isPending}>提交答复</button>
+    </form>
+  );
+}

@@ -1,0 +1,158 @@
+// Complaint handling: find a person by national ID, then their timeline (what happened) and their
+// access log (who read or changed their records, and when). The operator's own reads here are in
+// that access log too, as every read by someone other than the person is. The export (a copy of
+// everything held) is the person's alone (API.md: pid only): the screen says where they get it.
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/preact-query';
+import { useState } from 'preact/hooks';
+import type { PersonSummary } from '#schemas/institutions';
+import type { AccessEntry, TimelineEntry } from '#schemas/people';
+import { call, type ApiError } from '../../lib/api.ts';
+import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
+import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
+import {
+  accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
+} from '../../lib/labels.ts';
+import { useInstitutionName } from '../../shared/names.ts';
+import { Alert, Badge, Empty, Field, Loading, Title } from '../../shared/ui.tsx';
+
+export function PersonRecords() {
+  const [nationalId, setNationalId] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [found, setFound] = useState<PersonSummary>();
+  const qc = useQueryClient();
+  const lookup = useMutation({
+    mutationFn: () => call('lookupPerson', { body: { nationalId } }),
+    onSuccess: (p) => {
+      setFound(p);
+      setNationalId('');
+      setErrors({});
+      // Asking again reads again (the records are kept until then: see readWhenAsked).
+      void qc.invalidateQueries({ queryKey: ['timeline', p.personId] });
+      void qc.invalidateQueries({ queryKey: ['access-log', p.personId] });
+    },
+    onError: (e: ApiError) => { setFound(undefined); setErrors(problemToFields(e)); },
+  });
+  return (
+    <section>
+      <Title>个人记录</Title>
+      <p class="muted">处理投诉或查询时使用：查看此人的就医与结算记录，以及谁在何时查看或修改了其记录。本页的查询本身也会记入其访问记录。</p>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
+        <Field label="身份证号" error={errors.nationalId ?? errors['']} narrow>
+          {(id, d) => <input id={id} class="mono" autocomplete="off" maxLength={18} value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(e.currentTarget.value)} />}
+        </Field>
+        <div class="field submit"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" disabled={lookup.isPending}>查询</button></div>
+      </form>
+      {found && (
+        <>
+          <div class="card person" role="region" aria-label="查询对象">
+            <p><strong class="big-text">{found.name}</strong> <span class="mono">{found.nationalIdMasked}</span> · {found.district}</p>
+          </div>
+          <p class="alert info" role="note">
+            个人数据副本（参保信息、凭证、结算、转诊、处方、咨询、短信与访问记录）只能由本人在其医保渠道应用中实名认证后导出（《个人信息保护法》第四十五条）；平台运营方不能代为导出。
+          </p>
+          <Timeline personId={found.personId} />
+          <AccessLog personId={found.personId} />
+        </>
+      )}
+    </section>
+  );
+}
+
+const PAGE = 50;
+/** Every read here is itself a logged access to the person's records: read when the operator asks, never by polling or on focus. */
+const readWhenAsked = { refetchOnWindowFocus: false, refetchOnReconnect: false, staleTime: Infinity } as const;
+
+function Timeline({ personId }: { personId: string }) {
+  const q = useInfiniteQuery({
+    queryKey: ['timeline', personId],
+    queryFn: ({ pageParam }) => call('getTimeline', { params: { personId }, query: { limit: PAGE, nextToken: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextToken,
+    ...readWhenAsked,
+  });
+  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section aria-labelledby="timeline-title">
+      <h2 id="timeline-title">就医与结算记录</h2>
+      {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无记录</Empty> : (
+        <table>
+          <caption class="sr-only">就医与结算记录，最新在前</caption>
+          <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">编号</th><th scope="col">状态</th><th scope="col">机构</th><th scope="col">最近更新</th></tr></thead>
+          <tbody>{items.map((e) => <TimelineRow key={e.id} e={e} />)}</tbody>
+        </table>
+      )}
+      {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多记录</button>}
+    </section>
+  );
+}
+
+function statusText(e: TimelineEntry): string {
+  const labels: Record<TimelineEntry['kind'], Record<string, string>> = {
+    referral: referralStatusLabel, prescription: prescriptionStatusLabel, settlement: settlementStatusLabel, advice: adviceStatusLabel,
+  };
+  return labels[e.kind][e.status] ?? e.status;
+}
+
+function TimelineRow({ e }: { e: TimelineEntry }) {
+  const inst = useInstitutionName(e.institutionId);
+  return (
+    <tr>
+      <td>{dateTime(e.at)}</td><td>{timelineKindLabel[e.kind]}</td><td class="mono">{shortId(e.id)}</td>
+      <td><Badge tone={`status-${e.status}`}>{statusText(e)}</Badge></td><td>{inst}</td><td>{dateTime(e.updatedAt)}</td>
+    </tr>
+  );
+}
+
+function AccessLog({ personId }: { personId: string }) {
+  const q = useInfiniteQuery({
+    queryKey: ['access-log', personId],
+    queryFn: ({ pageParam }) => call('getAccessLog', { params: { personId }, query: { limit: PAGE, nextToken: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextToken,
+    ...readWhenAsked,
+  });
+  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section aria-labelledby="access-title">
+      <div class="section-head">
+        <h2 id="access-title">访问记录</h2>
+        <button type="button" disabled={q.isFetching} onClick={() => void q.refetch()}>刷新访问记录</button>
+      </div>
+      <p class="muted small">除本人外，谁在何时查看或修改了此人的记录（请求后数秒内记入，保留六个月以上）。</p>
+      {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无访问记录</Empty> : (
+        <table>
+          <caption class="sr-only">访问记录，最新在前</caption>
+          <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">用户</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
+          <tbody>{items.map((e, i) => <AccessRow key={`${e.requestId}-${i}`} e={e} />)}</tbody>
+        </table>
+      )}
+      {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多访问记录</button>}
+    </section>
+  );
+}
+
+const recordKinds: Record<string, string> = {
+  referrals: '转诊', prescriptions: '处方', settlements: '医保结算', vouchers: '医保电子凭证', 'advice-requests': '会诊咨询', enrollments: '参保信息',
+};
+const peopleRoutes: Record<string, string> = { timeline: '就医与结算记录', 'access-log': '访问记录', export: '个人数据导出' };
+
+/** "/referrals/ref_…" → "转诊 ECTD2Z", as the other tables name records; the path itself on hover. */
+function resourceLabel(resource: string): string {
+  const record = /^\/([a-z-]+)\/([^/]+)$/.exec(resource);
+  if (record && recordKinds[record[1]!]) return `${recordKinds[record[1]!]} ${shortId(record[2]!)}`;
+  const own = /^\/people\/[^/]+\/([a-z-]+)$/.exec(resource);
+  return (own && peopleRoutes[own[1]!]) ?? resource;
+}
+
+function AccessRow({ e }: { e: AccessEntry }) {
+  const inst = useInstitutionName(e.actor.institutionId);
+  return (
+    <tr>
+      <td class="nowrap">{dateTimeSeconds(e.at)}</td>
+      <td>{e.actor.institutionId ? inst : roleLabel[e.actor.role]}</td>
+      <td class="mono">{e.actor.user}</td>
+      <td><Badge tone={e.action === 'write' ? 'warn' : ''}>{accessActionLabel[e.action]}</Badge></td>
+      <td title={e.resource}>{resourceLabel(e.resource)}</td>
+    </tr>
+  );
+}

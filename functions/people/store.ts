@@ -1,0 +1,53 @@
+// DynamoDB access of the person's timeline: the projection's conditional upsert and newest-first pages.
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { timelineEntry, type TimelineEntry } from '#schemas/people';
+import { ddb, decodeToken, encodeToken, tableName } from '#shared/db';
+import { idTime } from '#shared/ids';
+import { timelineKey, timelinePartition } from './keys.ts';
+import type { TimelineChange } from './timeline.ts';
+
+/**
+ * Puts the record's entry as of this change, unless a later change is already there: events arrive
+ * in any order and more than once, and the entry ends as the latest move left it. Returns false
+ * when the change was older than (or the same as) what the entry holds.
+ */
+export async function applyChange(c: TimelineChange): Promise<boolean> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: timelineKey(c.personId, c.id),
+        UpdateExpression: 'SET #entity = :entity, #person = :person, #kind = :kind, #id = :id, #status = :status, #inst = :inst, #at = :at, #updated = :updated, #order = :order',
+        ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
+        ExpressionAttributeNames: {
+          '#entity': 'entity', '#person': 'personId', '#kind': 'kind', '#id': 'id', '#status': 'status', '#inst': 'institutionId',
+          '#at': 'at', '#updated': 'updatedAt', '#order': 'lastChange',
+        },
+        ExpressionAttributeValues: {
+          ':entity': 'timeline', ':person': c.personId, ':kind': c.kind, ':id': c.id, ':status': c.status, ':inst': c.institutionId,
+          ':at': new Date(idTime(c.id)).toISOString(), ':updated': c.updatedAt, ':order': c.order,
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
+}
+
+/** A page of the person's timeline, newest first. */
+export async function timelinePage(personId: string, limit: number, nextToken?: string): Promise<{ items: TimelineEntry[]; nextToken?: string }> {
+  const partition = timelinePartition(personId);
+  const res = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': partition },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: decodeToken(nextToken, { PK: partition }),
+    }),
+  );
+  return { items: (res.Items ?? []).map((i) => timelineEntry.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
+}

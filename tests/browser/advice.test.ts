@@ -1,0 +1,271 @@
+// Advice and guidance through the screens (a GP asks, the hospital answers, the GP converts the
+// answer into a referral, or withdraws a question), moves made on a stale view (two triage nurses on
+// one worklist, a GP acting on a referral or a question that moved meanwhile: each is refused with
+// 412, told so, shown what is there now, and nothing of theirs is written), and the operator's
+// person records for complaint handling. Every new screen is photographed and checked with axe.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { demoPeople } from '../../infra/local/demo-province.ts';
+import { inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+
+let desk: Desk;
+let gp: Page;
+let doctor: Page;
+const patient = demoPeople[1]!;
+let personId: string;
+beforeAll(async () => {
+  desk = await startDesk();
+  personId = (await desk.rt.call(await desk.rt.as('operator'), 'POST', '/people/lookup', { nationalId: patient.nationalId })).body.personId;
+});
+afterAll(() => desk?.stop());
+
+const poll = { timeout: 25_000, interval: 250 };
+
+async function personOf(nationalId: string): Promise<string> {
+  return (await desk.rt.call(await desk.rt.as('operator'), 'POST', '/people/lookup', { nationalId })).body.personId;
+}
+
+/** An advice request from the GP's clinic to the provincial hospital, made through the API. */
+async function ask(nationalId: string, question: string, department: string): Promise<string> {
+  const res = await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'POST', '/advice-requests', { personId: await personOf(nationalId), toInstitutionId: 'hosp-zjph', department, question });
+  expect(res.status).toBe(201);
+  return res.body.adviceId;
+}
+
+/** An upward referral from the GP's clinic to the provincial hospital, made through the API. */
+async function refer(nationalId: string, r: { department: string; reason: string; diagnoses: string[]; urgency: string }): Promise<string> {
+  const res = await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', { personId: await personOf(nationalId), direction: 'up', toInstitutionId: 'hosp-zjph', ...r });
+  expect(res.status).toBe(201);
+  return res.body.referralId;
+}
+
+/** The GP opens one of the clinic's advice requests from its list, by status tab and patient. */
+async function openOutgoingAdvice(page: Page, tab: string, name: string): Promise<void> {
+  await page.getByRole('link', { name: '会诊咨询' }).click();
+  await page.getByRole('button', { name: new RegExp(tab) }).click();
+  const row = page.getByRole('row', { name: new RegExp(name) });
+  await expect.poll(async () => row.count(), poll).toBe(1);
+  await row.getByRole('link').click();
+  await page.getByRole('heading', { name: /^咨询 [0-9A-Z]{6}$/ }).waitFor();
+}
+
+describe('advice: asked → answered → converted', () => {
+  it('the GP asks cardiology at the provincial hospital about the patient', async () => {
+    ({ page: gp } = await newPage(desk));
+    await login(gp, desk.rt.url, people.gp);
+    await gp.getByLabel('身份证号').fill(patient.nationalId);
+    await gp.getByRole('button', { name: '查找患者' }).click();
+    await gp.getByRole('link', { name: '咨询上级医院' }).click();
+    await gp.getByRole('heading', { name: `咨询上级医院：${patient.name}` }).waitFor();
+    await gp.getByLabel('咨询医院').selectOption({ label: '浙江省人民医院' });
+    await gp.getByLabel('科室').selectOption({ label: '心血管内科' });
+    await gp.getByLabel('初步诊断').fill('I10');
+    await gp.getByLabel('咨询问题').fill('高血压3年，联合用药后晨起血压仍在160/100左右，是否需要调整方案或上转？');
+    await screen(gp, 'clinic-advice-1-ask');
+    await gp.getByRole('button', { name: '发送咨询' }).click();
+    await gp.getByRole('heading', { name: /^咨询 [0-9A-Z]{6}$/ }).waitFor();
+    await expect.poll(textOf(gp.locator('main')), poll).toContain('待答复');
+    expect(await gp.locator('main').innerText()).toContain('晨起血压');
+    // Asked, not answered: the GP may only withdraw it.
+    expect(await gp.getByRole('button', { name: '撤回咨询' }).isVisible()).toBe(true);
+    expect(await gp.getByRole('button', { name: '转为转诊' }).count()).toBe(0);
+    await screen(gp, 'clinic-advice-2-sent');
+  });
+
+  it('the hospital finds it among the open questions and answers: refer', async () => {
+    ({ page: doctor } = await newPage(desk));
+    await login(doctor, desk.rt.url, { ...people.nurse, staff: '周明（心内科医生）' });
+    await doctor.getByRole('link', { name: '会诊咨询' }).click();
+    await doctor.getByRole('heading', { name: '会诊咨询' }).waitFor();
+    const row = doctor.getByRole('row', { name: new RegExp(patient.name) });
+    await expect.poll(textOf(row), poll).toContain('灵隐街道社区卫生服务中心');
+    await screen(doctor, 'hospital-advice-1-incoming');
+    await row.getByRole('link').click();
+    await doctor.getByRole('heading', { name: '答复' }).waitFor();
+    await doctor.getByRole('radio', { name: '建议转诊' }).check();
+    await doctor.getByLabel('答复意见').fill('建议上转心内科门诊，完善24小时动态血压及心脏超声，评估继发性高血压。');
+    await screen(doctor, 'hospital-advice-2-reply');
+    await doctor.getByRole('button', { name: '提交答复' }).click();
+    await expect.poll(textOf(doctor.getByRole('region', { name: /专家答复/ })), poll).toContain('动态血压');
+    expect(await doctor.getByRole('button', { name: '提交答复' }).count()).toBe(0);
+    await screen(doctor, 'hospital-advice-3-answered');
+  });
+
+  it('the GP sees the answer and converts it into a referral to the same hospital and department', async () => {
+    await gp.getByRole('link', { name: '会诊咨询' }).click();
+    await gp.getByRole('button', { name: /已答复/ }).click();
+    const row = gp.getByRole('row', { name: new RegExp(patient.name) });
+    await expect.poll(textOf(row), poll).toContain('建议转诊');
+    await screen(gp, 'clinic-advice-3-list');
+    await row.getByRole('link').click();
+    await expect.poll(textOf(gp.getByRole('region', { name: /专家答复/ })), poll).toContain('动态血压');
+    await gp.getByRole('button', { name: '转为转诊' }).click();
+    expect(await gp.getByLabel('诊断（ICD-10，空格分隔）').inputValue()).toBe('I10');
+    expect(await gp.getByRole('radio', { name: '加急' }).isChecked()).toBe(true);
+    await screen(gp, 'clinic-advice-4-convert');
+    await gp.getByRole('button', { name: '确认转诊' }).click();
+
+    // The referral's page, linked back to the request.
+    await gp.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
+    await expect.poll(textOf(gp.locator('main')), poll).toContain('来源咨询');
+    expect(await gp.locator('main').innerText()).toMatch(/浙江省人民医院[\s\S]*心血管内科/);
+    await screen(gp, 'clinic-advice-5-referral');
+    const { rt } = desk;
+    const advice = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', '/advice-requests?box=outgoing&status=converted')).body.items;
+    expect(advice).toHaveLength(1);
+    const referral = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${advice[0].referralId}`)).body;
+    expect(referral).toMatchObject({ adviceId: advice[0].adviceId, personId, toInstitutionId: 'hosp-zjph', department: 'CARD', urgency: 'urgent', diagnoses: ['I10'] });
+  });
+});
+
+describe('the GP withdraws a question', () => {
+  it('withdraws one not answered yet: closed as withdrawn, nothing more to do', async () => {
+    const { rt } = desk;
+    const other = demoPeople[3]!;
+    const adviceId = await ask(other.nationalId, '糖尿病足早期表现，是否需要专科评估？', 'ENDO');
+    await openOutgoingAdvice(gp, '待答复', other.name);
+    await gp.getByRole('button', { name: '撤回咨询' }).click();
+    await expect.poll(textOf(gp.locator('main')), poll).toContain('已关闭（已撤回）');
+    expect(await gp.getByRole('region', { name: '可执行操作' }).count()).toBe(0);
+    await screen(gp, 'clinic-advice-6-withdrawn');
+    const a = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
+    expect([a.status, a.closedReason, a.allowedActions]).toEqual(['closed', 'withdrawn', []]);
+  });
+});
+
+describe('acting on a stale view: refused (412), said so, shown as it is now', () => {
+  it('two hospital staff on one worklist: the second one\'s rejection of a referral the first just accepted', async () => {
+    const { rt } = desk;
+    const other = demoPeople[2]!;
+    const referralId = await refer(other.nationalId, { department: 'RESP', reason: '慢性咳嗽两月', diagnoses: ['R05'], urgency: 'emergency' });
+
+    // Both open the worklist: the emergency referral is on top for both.
+    const pages: Page[] = [];
+    for (const staff of ['陈静（分诊护士）', '周明（心内科医生）']) {
+      const { page } = await newPage(desk);
+      await login(page, rt.url, { ...people.nurse, staff });
+      await expect.poll(textOf(page.getByRole('region', { name: /待分诊/ })), poll).toContain(other.name);
+      pages.push(page);
+    }
+    const [first, second] = pages as [Page, Page];
+    await second.getByRole('button', { name: '拒绝', exact: true }).click();
+    await second.getByLabel('拒绝原因').fill('本科室床位已满');
+    // The second one's list stays as it was (no poll in between) while the first one accepts.
+    const foreground = await inBackground(second);
+    await first.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(async () => (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${referralId}`)).body.status, poll).toBe('accepted');
+
+    await second.getByRole('button', { name: '确认拒绝' }).click();
+    const notice = second.getByRole('alert').filter({ hasText: '已被他人处理' });
+    await expect.poll(textOf(notice), poll).toContain(other.name);
+    expect(await notice.innerText()).toContain('您的操作未生效');
+    // The list is as it is now: the referral is no longer waiting for triage.
+    await expect.poll(async () => (await second.getByRole('region', { name: /待分诊/ }).count()) === 0 || !(await second.getByRole('region', { name: /待分诊/ }).innerText()).includes(other.name), poll).toBe(true);
+    await foreground();
+    await screen(second, 'hospital-stale-view-412');
+    // Nothing of the second one's was written: accepted, never rejected.
+    const r = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${referralId}`)).body;
+    expect(r.history.map((h: { status: string }) => h.status)).toEqual(['submitted', 'accepted']);
+  });
+
+  it('the GP cancels a referral the patient has meanwhile arrived for: the notice stays though no move is left', async () => {
+    const { rt } = desk;
+    const other = demoPeople[5]!;
+    const referralId = await refer(other.nationalId, { department: 'CARD', reason: '心悸反复发作', diagnoses: ['R00.2'], urgency: 'routine' });
+    await gp.getByRole('link', { name: '转诊', exact: true }).click();
+    await gp.getByRole('button', { name: /待接收/ }).click();
+    await gp.getByRole('row', { name: new RegExp(other.name) }).getByRole('link').click();
+    await gp.getByRole('button', { name: '撤销转诊' }).waitFor();
+
+    const foreground = await inBackground(gp);
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    expect((await rt.call(zjph, 'POST', `/referrals/${referralId}/accept`, { appointmentAt: new Date(Date.now() + 2 * 86_400_000).toISOString() })).status).toBe(200);
+    expect((await rt.call(zjph, 'POST', `/referrals/${referralId}/arrive`)).status).toBe(200);
+
+    await gp.getByRole('button', { name: '撤销转诊' }).click();
+    // Reloaded: arrived, and the clinic has no move left on it; the refusal is still said.
+    await expect.poll(textOf(gp.locator('main')), poll).toContain('已到诊');
+    await gp.getByText('当前状态下您无可执行的操作').waitFor();
+    expect(await gp.getByRole('alert').filter({ hasText: '已被他人修改' }).isVisible()).toBe(true);
+    expect(await gp.getByRole('button', { name: '撤销转诊' }).count()).toBe(0);
+    await foreground();
+    await screen(gp, 'clinic-referral-stale-412');
+    const r = (await rt.call(zjph, 'GET', `/referrals/${referralId}`)).body;
+    expect(r.history.map((h: { status: string }) => h.status)).toEqual(['submitted', 'accepted', 'arrived']);
+  });
+
+  it('the GP withdraws a question the hospital has just answered: refused, and the answer is there to act on', async () => {
+    const { rt } = desk;
+    const other = demoPeople[4]!;
+    const adviceId = await ask(other.nationalId, '房颤患者抗凝方案是否需要调整？', 'CARD');
+    await openOutgoingAdvice(gp, '待答复', other.name);
+    await gp.getByRole('button', { name: '撤回咨询' }).waitFor();
+
+    const foreground = await inBackground(gp);
+    const replied = await rt.call(await rt.as('hospital', 'hosp-zjph'), 'POST', `/advice-requests/${adviceId}/reply`, { answer: '可继续目前方案，三个月后复查肾功能。', recommendation: 'manage-locally' });
+    expect(replied.status).toBe(200);
+
+    await gp.getByRole('button', { name: '撤回咨询' }).click();
+    // Reloaded: the answer is shown, and the refusal is still said above it.
+    await expect.poll(textOf(gp.getByRole('region', { name: /专家答复/ })), poll).toContain('复查肾功能');
+    expect(await gp.getByRole('alert').filter({ hasText: '已被他人修改' }).innerText({ timeout: 1000 })).toContain('已为您刷新');
+    // Now answered: closing it is "done with the answer", and converting is offered.
+    expect(await gp.getByRole('button', { name: '关闭咨询' }).isVisible()).toBe(true);
+    expect(await gp.getByRole('button', { name: '转为转诊' }).isVisible()).toBe(true);
+    await foreground();
+    await screen(gp, 'clinic-advice-stale-412');
+    const a = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
+    expect(a.history.map((h: { status: string }) => h.status)).toEqual(['open', 'answered']);
+  });
+
+  it('the hospital answers a question the clinic has just withdrawn: refused, and the form gives way to what happened', async () => {
+    const { rt } = desk;
+    const other = demoPeople[6]!;
+    const adviceId = await ask(other.nationalId, '甲状腺结节4类，是否需要穿刺？', 'ENDO');
+    await doctor.getByRole('link', { name: '会诊咨询' }).click();
+    await doctor.getByRole('button', { name: /待答复/ }).click();
+    const row = doctor.getByRole('row', { name: new RegExp(other.name) });
+    await expect.poll(async () => row.count(), poll).toBe(1);
+    await row.getByRole('link').click();
+    await doctor.getByRole('radio', { name: '建议转诊' }).check();
+    await doctor.getByLabel('答复意见').fill('建议上转行细针穿刺。');
+
+    const foreground = await inBackground(doctor);
+    expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', `/advice-requests/${adviceId}/close`)).status).toBe(200);
+
+    await doctor.getByRole('button', { name: '提交答复' }).click();
+    await expect.poll(textOf(doctor.locator('main')), poll).toContain('已关闭（已撤回）');
+    expect(await doctor.getByRole('alert').filter({ hasText: '已被他人修改' }).isVisible()).toBe(true);
+    expect(await doctor.getByRole('button', { name: '提交答复' }).count()).toBe(0);
+    await foreground();
+    await screen(doctor, 'hospital-advice-stale-412');
+    const a = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/advice-requests/${adviceId}`)).body;
+    expect([a.status, a.answer]).toEqual(['closed', undefined]);
+  });
+});
+
+describe('operator: a person\'s records', () => {
+  it('finds the person and shows their timeline and who read or changed their records', async () => {
+    await desk.rt.settle();
+    const { page } = await newPage(desk);
+    await login(page, desk.rt.url, people.operator);
+    await page.getByRole('link', { name: '个人记录' }).click();
+    await page.getByLabel('身份证号').fill(patient.nationalId);
+    await page.getByRole('button', { name: '查询' }).click();
+    const timeline = page.getByRole('table', { name: /就医与结算记录/ });
+    await expect.poll(textOf(timeline), poll).toMatch(/会诊咨询[\s\S]*已转诊/);
+    // Institutions' names load after the rows (shown as … meanwhile).
+    await expect.poll(textOf(timeline), poll).toMatch(/转诊[\s\S]*待接收[\s\S]*浙江省人民医院/);
+    const access = page.getByRole('table', { name: /访问记录/ });
+    await expect.poll(textOf(access), poll).toMatch(/浙江省人民医院[\s\S]*查看/);
+    expect(await access.innerText()).toMatch(/灵隐街道社区卫生服务中心[\s\S]*修改/);
+    // A copy of everything is the person's to take (pid only), and the screen says where.
+    expect(await page.getByRole('note').innerText()).toContain('只能由本人');
+    // The operator's own reading is logged as well: it shows once refreshed (within seconds).
+    await expect.poll(async () => {
+      await page.getByRole('button', { name: '刷新访问记录' }).click();
+      return access.innerText();
+    }, poll).toMatch(/平台运营\s+platform:ops-zhao\s+查看\s+就医与结算记录/);
+    await screen(page, 'operator-5-person-records');
+  });
+});
