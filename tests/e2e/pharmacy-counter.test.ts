@@ -35,9 +35,14 @@ async function person(personalAccountFen: number, annualPooledUsedFen = 100): Pr
 const code = async (p: Person) => (await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).body.code as string;
 const settle = (who: Caller, body: unknown, key = `ctr-${randomUUID()}`) => rt.call(who, 'POST', '/settlements', body, { 'idempotency-key': key });
 const balance = async (personId: string) => (await rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen as number;
+/** Items outside the access log: a quote reads the person's accounts, and that read is logged like any other. */
 const itemCount = async () => {
   await rt.settle();
-  return countItems(rt);
+  return countItems(rt, { FilterExpression: 'NOT begins_with(PK, :access)', ExpressionAttributeValues: { ':access': 'ACCESS#' } });
+};
+const accessEntries = async (personId: string, operation: string) => {
+  await rt.settle();
+  return countItems(rt, { FilterExpression: 'PK = :pk AND operation = :op', ExpressionAttributeValues: { ':pk': `ACCESS#${personId}`, ':op': operation } });
 };
 const parts = (s: Record<string, unknown>) => ({ totalFen: s.totalFen, pooledFundFen: s.pooledFundFen, personalAccountFen: s.personalAccountFen, mutualAidFen: s.mutualAidFen, cashFen: s.cashFen, deductibleAppliedFen: s.deductibleAppliedFen, items: s.items });
 
@@ -53,6 +58,8 @@ describe('pre-settlement quote', () => {
     expect(await rt.call(pharmacy, 'POST', '/settlements/quote', body)).toMatchObject({ status: 200, body: quoted.body }); // again: the code is not used
     expect(await itemCount()).toBe(before);
     expect(await balance(p.personId)).toBe(20_000);
+    // What the quotes did write, later and elsewhere: the person's access log says the pharmacy read their accounts.
+    expect(await accessEntries(p.personId, 'quoteSettlement')).toBeGreaterThan(0);
 
     const settled = await settle(pharmacy, body);
     expect(settled.status).toBe(201);

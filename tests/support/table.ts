@@ -20,12 +20,12 @@ export async function scanAll(rt: TestRuntime, input: ScanInput = {}): Promise<A
   return items;
 }
 
-/** How many items the table holds, all pages. */
-export async function countItems(rt: TestRuntime): Promise<number> {
+/** How many items the table holds (those the Scan's filter selects), all pages. */
+export async function countItems(rt: TestRuntime, input: Pick<ScanInput, 'FilterExpression' | 'ExpressionAttributeValues'> = {}): Promise<number> {
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const res: ScanCommandOutput = await rt.db.send(new ScanCommand({ TableName: rt.tableName, Select: 'COUNT', ExclusiveStartKey: startKey, ConsistentRead: true }));
+    const res: ScanCommandOutput = await rt.db.send(new ScanCommand({ ...input, TableName: rt.tableName, Select: 'COUNT', ExclusiveStartKey: startKey, ConsistentRead: true }));
     count += res.Count ?? 0;
     startKey = res.LastEvaluatedKey;
   } while (startKey);
