@@ -59,7 +59,7 @@ export interface LocalServices {
   queues?: Record<string, LocalQueue>;
 }
 
-export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, string>, scope: LocalCredentialScope, services: LocalServices = {}): Promise<AwsEndpoint> {
+export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, string>, scope: LocalCredentialScope, services: LocalServices = {}, port = 0): Promise<AwsEndpoint> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -135,10 +135,13 @@ export async function startAwsEndpoint(bus: LocalBus, secrets: Record<string, st
       return reply(400, { __type: 'UnknownOperationException', message: `unsupported operation ${target}` });
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     server,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };

@@ -98,6 +98,14 @@ let active: Runtime | undefined;
  * the credentials they first read.)
  */
 const credentials = { accessKeyId: `local${randomBytes(8).toString('hex')}`, secretAccessKey: randomBytes(16).toString('hex') };
+/**
+ * The local AWS endpoint's port, kept for the process for the same reason: a runtime started again in
+ * the same process (a test's restart) must be reachable by the clients the first one's functions built.
+ */
+let awsEndpointPort = 0;
+
+/** How long settle() waits for everything to come to rest before it says what is still moving. */
+const SETTLE_LIMIT_MS = 120_000;
 
 export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   if (active) throw new Error('a local runtime is already running in this process (functions share process.env)');
@@ -157,15 +165,20 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       for (const q of Object.values(queues)) await q.stop();
     });
     const webhookKeyId = `arn:aws:kms:${province.region}:000000000000:key/local-webhook-secrets`;
-    const endpoint: AwsEndpoint = await startAwsEndpoint(
-      bus,
-      { [secretIds.piiKey]: secretValues.piiKey, [secretIds.voucherKey]: secretValues.voucherKey },
-      { accessKeyId: credentials.accessKeyId, region: province.region },
-      {
-        kms: new LocalKms({ [webhookKeyId]: Buffer.from(secretValues.webhookKey, 'base64') }),
-        queues: Object.fromEntries(Object.values(queues).map((q) => [q.o.name, q])),
-      },
-    );
+    const startEndpoint = (port: number) =>
+      startAwsEndpoint(
+        bus,
+        { [secretIds.piiKey]: secretValues.piiKey, [secretIds.voucherKey]: secretValues.voucherKey },
+        { accessKeyId: credentials.accessKeyId, region: province.region },
+        {
+          kms: new LocalKms({ [webhookKeyId]: Buffer.from(secretValues.webhookKey, 'base64') }),
+          queues: Object.fromEntries(Object.values(queues).map((q) => [q.o.name, q])),
+        },
+        port,
+      );
+    // The process's port again if it is free (another runtime of this process may still hold it).
+    const endpoint: AwsEndpoint = await startEndpoint(awsEndpointPort).catch(() => startEndpoint(0));
+    awsEndpointPort = Number(new URL(endpoint.url).port);
     stops.push(() => endpoint.close());
 
     let apiUrl = '';
@@ -322,9 +335,14 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
         // flight on the bus, the log subscriptions or a queue, retries included, and no counter
         // moved) mean nothing is moving. Waiting for the pollers' own empty pass, not a fixed time,
         // holds on a slow machine.
+        // A consumer that fails for good keeps the counters moving; say so instead of waiting forever.
+        const giveUpAt = Date.now() + SETTLE_LIMIT_MS;
         let quiet = 0;
         let seen = '';
         while (quiet < 2) {
+          if (Date.now() > giveUpAt) {
+            throw new Error(`settle: still moving after ${SETTLE_LIMIT_MS / 1000} s (stream poller: ${poller.lastError ?? 'ok'}; text messages: ${smsPrinter.lastError ?? 'ok'})`);
+          }
           await new Promise((r) => setTimeout(r, 100));
           await Promise.all([poller.drained(), smsPrinter.drained()]);
           await bus.idle();
