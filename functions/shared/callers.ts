@@ -30,5 +30,3 @@ export async function registeredInstitution(id: string): Promise<Institution | u
     throw err;
   }
 }
-
-export const institutionRoles = ['clinic', 'hospital', 'pharmacy'] as const;
