@@ -112,8 +112,6 @@ export const location = z.object({
 });
 
 export const roles = ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'] as const;
-/** Roles whose tokens name a registered institution (`inst`) of that type. */
-export const institutionRoles = ['clinic', 'hospital', 'pharmacy'] as const satisfies readonly (typeof roles)[number][];
 export const role = z.enum(roles);
 export type Role = z.infer<typeof role>;
 

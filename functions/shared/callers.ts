@@ -30,3 +30,5 @@ export async function registeredInstitution(id: string): Promise<Institution | u
     throw err;
   }
 }
+
+export const institutionRoles = ['clinic', 'hospital', 'pharmacy'] as const;

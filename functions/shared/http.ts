@@ -8,10 +8,9 @@ import type * as z from 'zod';
 import type { Institution } from '#schemas/institutions';
 import { problemBody } from '#schemas/problems';
 import type { RouteDef } from '#schemas/route';
-import { institutionRoles } from '#schemas/common';
 import { HttpProblem, issuesToErrors, problem } from './errors.ts';
 import { logger } from './logger.ts';
-import type * as Callers from './callers.ts';
+import { institutionRoles, registeredInstitution } from './callers.ts';
 import { principalFromContext, type Principal } from './principal.ts';
 
 type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -43,11 +42,6 @@ export interface Response {
 export type Operations<Routes extends readonly RouteDef[]> = {
   [R in Routes[number] as R['operationId']]: (req: Request<R>) => Promise<Response>;
 };
-
-// Loaded on the first institution caller: a function whose routes are all public (platform) never
-// loads the table's client.
-let callers: Promise<typeof Callers> | undefined;
-const registeredInstitution = async (id: string) => (await (callers ??= import('./callers.ts'))).registeredInstitution(id);
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 export const NO_STORE = { 'cache-control': 'no-store' } as const;
