@@ -4,6 +4,7 @@ import '../infra/local/sdk-quiet.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchBundles } from './bundles.ts';
+import { benchCapacity } from './capacity.ts';
 import { benchRuntime, printTable } from './lib.ts';
 import { benchPrescriptionRouting } from './prescription-routing.ts';
 import { benchRoundTrips } from './round-trips.ts';
@@ -24,6 +25,10 @@ try {
   const trips = await benchRoundTrips(rt);
   printTable('DynamoDB commands per request (goal: settle <= 3)', trips as never);
   results.roundTrips = trips;
+
+  const capacity = await benchCapacity(rt, endpoint);
+  printTable('DynamoDB units of one settlement, prescription and referral, API and consumers, as on-demand bills them (docs/capacity.md)', capacity.rows as never);
+  results.capacity = capacity;
 } finally {
   await stop();
 }
