@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../functions/shared/db.ts';
-import { tableKeys } from '../functions/shared/table.ts';
+import { OUTBOX_PREFIX, tableKeys } from '../functions/shared/table.ts';
 import { demoNationalId } from '../infra/local/demo-province.ts';
 import { invocation, type Invocation } from '../infra/local/lambda.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
@@ -248,7 +248,19 @@ export interface CapacityRow {
   gsiWcu: number;
 }
 
+/** One flow in all: its functions' commands and units, the events it published and their deliveries to consumers. */
+export interface FlowRow {
+  flow: string;
+  commands: number;
+  rcu: number;
+  wcu: number;
+  gsiWcu: number;
+  events: number;
+  deliveries: number;
+}
+
 export interface CapacityResult {
+  flows: FlowRow[];
   rows: CapacityRow[];
   /** Every command, for docs/capacity.md's tables of partition keys. */
   charges: Record<string, Charge[]>;
@@ -269,11 +281,21 @@ export async function benchCapacity(rt: Runtime, endpoint: string): Promise<Capa
   const channel = await rt.token('channel', undefined, { person: personId });
   await rt.settle();
 
+  // Steps another flow's figures already hold run unmetered, and their deliveries are not counted.
+  let pausedDeliveries = 0;
+  const unmetered = async <T>(run: () => Promise<T>): Promise<T> => {
+    const before = rt.bus.delivered;
+    try {
+      return await m.pause(run);
+    } finally {
+      pausedDeliveries += rt.bus.delivered - before;
+    }
+  };
   const ok = <R extends { status: number; body?: unknown }>(r: R, what: string): R => {
     if (r.status >= 300) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
     return r;
   };
-  const flows: Array<[string, () => Promise<void>]> = [
+  const scenarios: Array<[string, () => Promise<void>]> = [
     // At the counter: the app shows a code, the pharmacy settles two lines.
     ['settlement', async () => {
       const { code } = ok(await api(rt, channel, 'POST', `/vouchers/${voucherId}/codes`), 'code').body;
@@ -285,12 +307,12 @@ export async function benchCapacity(rt: Runtime, endpoint: string): Promise<Capa
       const rx = ok(await api(rt, t.clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }] }, { 'idempotency-key': randomUUID() }), 'issue').body.prescriptionId as string;
       await rt.settle();
       // Routed to the nearest stocked pharmacy of the person's district: that pharmacy goes on.
-      const { pharmacyId } = (await m.pause(() => api(rt, t.clinic, 'GET', `/prescriptions/${rx}`))).body as { pharmacyId: string };
+      const { pharmacyId } = (await unmetered(() => api(rt, t.clinic, 'GET', `/prescriptions/${rx}`))).body as { pharmacyId: string };
       const pharmacy = await rt.token('pharmacy', pharmacyId);
       ok(await api(rt, pharmacy, 'POST', `/prescriptions/${rx}/accept`), 'accept');
       await rt.settle();
-      const { code } = (await m.pause(() => api(rt, channel, 'POST', `/vouchers/${voucherId}/codes`))).body;
-      const stl = (await m.pause(async () => {
+      const { code } = (await unmetered(() => api(rt, channel, 'POST', `/vouchers/${voucherId}/codes`))).body;
+      const stl = (await unmetered(async () => {
         const r = await api(rt, pharmacy, 'POST', '/settlements', { code, prescriptionId: rx, items: [{ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 3_500 }] }, { 'idempotency-key': randomUUID() });
         await rt.settle();
         return r;
@@ -309,15 +331,19 @@ export async function benchCapacity(rt: Runtime, endpoint: string): Promise<Capa
     }],
   ];
 
+  const totals: FlowRow[] = [];
   const rows: CapacityRow[] = [];
   const charges: Record<string, Charge[]> = {};
   try {
-    for (const [flow, run] of flows) {
+    for (const [flow, run] of scenarios) {
       // The first run warms caches (institutions, secrets, the pharmacy list) as a busy province's are;
       // the second times the invocations; the third counts units.
       await run();
       const runs = await m.time(run);
+      const delivered = rt.bus.delivered;
+      pausedDeliveries = 0;
       const cs = await m.measure(run);
+      const deliveries = rt.bus.delivered - delivered - pausedDeliveries;
       charges[flow] = cs;
       for (const fn of [...new Set(cs.map((c) => c.fn))]) {
         const mine = cs.filter((c) => c.fn === fn);
@@ -329,12 +355,13 @@ export async function benchCapacity(rt: Runtime, endpoint: string): Promise<Capa
           commands: mine.length, rcu: sum(mine, 'rcu'), wcu: sum(mine, 'wcu'), gsiWcu: sum(mine, 'gsiWcu'),
         });
       }
-      rows.push({ flow, fn: 'total', invocations: 0, msPerInvocation: 0, commands: cs.length, rcu: sum(cs, 'rcu'), wcu: sum(cs, 'wcu'), gsiWcu: sum(cs, 'gsiWcu') });
+      const events = cs.flatMap((c) => c.keys).filter((k) => k.startsWith(OUTBOX_PREFIX)).length;
+      totals.push({ flow, commands: cs.length, rcu: sum(cs, 'rcu'), wcu: sum(cs, 'wcu'), gsiWcu: sum(cs, 'gsiWcu'), events, deliveries });
     }
   } finally {
     m.stop();
   }
-  return { rows, charges };
+  return { flows: totals, rows, charges };
 }
 
 const sum = (cs: Charge[], f: 'rcu' | 'wcu' | 'gsiWcu') => cs.reduce((t, c) => t + c[f], 0);
