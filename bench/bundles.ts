@@ -1,8 +1,8 @@
 // Cold start, measured on bundles built exactly as the CDK stack builds them (infra/stack/bundling.ts:
 // the same options, through esbuild's API): every function of the catalog, its size, its import
 // time and its whole fresh process (Node's own start plus the import, which is what a cold start
-// adds before the first request) against two baselines bundled the same way: a hello-world handler
-// and a handler that only builds the DynamoDB client. Beside them, one function (the counter's,
+// adds before the first request) against baselines bundled the same way: a hello-world handler, one
+// that only loads Node's TLS and crypto modules, and one that only builds the DynamoDB client. Beside them, one function (the counter's,
 // vouchers) bundled as the stack used to bundle it and one choice at a time as it is today, so what
 // each choice buys is measured in the same run. Samples are interleaved so noise hits all alike.
 import { execFileSync } from 'node:child_process';
@@ -37,7 +37,7 @@ const envInputs: EnvInputs = {
 const envOf = (name: string): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   AWS_REGION: province.region,
-  // The SDK-only and hello-world baselines get the largest environment of all: the vouchers function's.
+  // The baselines get the largest environment of all: the vouchers function's.
   ...functionEnvironment((name in functionCatalog ? name : 'vouchers') as FunctionName, envInputs),
 });
 
@@ -105,6 +105,7 @@ export async function benchBundles(): Promise<{ functions: BundleRow[]; choices:
   const subjects: Subject[] = [
     // Plain Node: no options.
     { name: 'hello-world', entry: 'bench/hello.ts', nodeOptions: [] },
+    { name: 'tls-only', entry: 'bench/hello-tls.ts' },
     { name: 'sdk-only', entry: 'bench/hello-sdk.ts' },
     ...(Object.entries(functionCatalog) as Array<[string, FunctionDef]>).map(([name, def]) => ({ name, entry: def.entry })),
     { name: 'vouchers-before', fn: 'vouchers', entry: vouchers, bundling: before, choice: "before: ES module, the runtime's SDK" },
@@ -129,7 +130,7 @@ export async function benchBundles(): Promise<{ functions: BundleRow[]; choices:
     return { importMs: median(x.imports), processMs: median(x.processes), cpuMs: median(x.cpus) };
   };
   const hello = medians(subjects[0]!);
-  const sdk = medians(subjects[1]!);
+  const sdk = medians(subjects.find((s) => s.name === 'sdk-only')!);
   const row = (s: Subject): BundleRow => {
     const m = medians(s);
     return {
