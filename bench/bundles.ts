@@ -18,7 +18,7 @@ import { esbuildOptions, functionBundling, NODE_OPTIONS, projectRoot } from '../
 import { median } from './lib.ts';
 
 const outRoot = join(projectRoot, 'bench', '.out');
-const RUNS = 11;
+const RUNS = 21;
 
 // Each function gets the environment the stack gives it (infra/function-env.ts), with the ZJ config
 // and placeholder resource names: what a handler reads at module load is what it reads in Lambda.
