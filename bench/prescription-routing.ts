@@ -17,14 +17,16 @@ export interface RoutingRow {
 export async function benchPrescriptionRouting(rt: Runtime): Promise<RoutingRow[]> {
   const operator = await rt.token('operator');
   const clinic = await rt.token('clinic', 'clinic-lingyin');
-  const people = Array.from({ length: 20 }, (_, i) => ({ nationalId: demoNationalId('330106', '19850303', 600 + i), name: `路由${i}`, district: '西湖区', personalAccountFen: 0 }));
+  // One prescription per person: a second open one of the same drug is refused (duplicate therapy).
+  const people = Array.from({ length: 122 }, (_, i) => ({ nationalId: demoNationalId('330106', '19850303', 600 + i), name: `路由${i}`, district: '西湖区', personalAccountFen: 0 }));
   const personIds: string[] = (await api(rt, operator, 'POST', '/enrollments', { people })).body.personIds;
   // Enough stock that routing never runs out during the benchmark.
   for (const ph of ['ph-xihu-1', 'ph-xihu-2', 'ph-xihu-3']) {
     await api(rt, await rt.token('pharmacy', ph), 'PUT', `/pharmacies/${ph}/stock`, { items: [{ drugCode: 'XN02BEA001', quantity: 100_000 }] });
   }
-  const issue = async (i: number) =>
-    (await api(rt, clinic, 'POST', '/prescriptions', { personId: personIds[i % personIds.length], diagnoses: ['R50.9'], items: [{ drugCode: 'XN02BEA001', quantity: 1, dosage: '必要时服用' }] })).body.prescriptionId as string;
+  let nextPerson = 0;
+  const issue = async () =>
+    (await api(rt, clinic, 'POST', '/prescriptions', { personId: personIds[nextPerson++], diagnoses: ['R50.9'], items: [{ drugCode: 'XN02BEA001', quantity: 1, dosage: '必要时服用' }] })).body.prescriptionId as string;
 
   async function latencies(ids: string[]): Promise<number[]> {
     const out: number[] = [];
@@ -45,18 +47,18 @@ export async function benchPrescriptionRouting(rt: Runtime): Promise<RoutingRow[
     return out.sort((a, b) => a - b);
   }
 
-  await latencies([await issue(0), await issue(1)]); // warm up: first invocations load the router
+  await latencies([await issue(), await issue()]); // warm up: first invocations load the router
   await rt.settle();
   const rows: RoutingRow[] = [];
   const sequential: string[] = [];
   for (let i = 0; i < 40; i++) {
-    sequential.push(await issue(i));
+    sequential.push(await issue());
     await new Promise((r) => setTimeout(r, 50)); // a clinic's pace, not a flood
   }
   const seq = await latencies(sequential);
   rows.push({ load: 'one at a time', prescriptions: seq.length, p50Ms: percentile(seq, 50), p95Ms: percentile(seq, 95), maxMs: seq.at(-1)! });
   await rt.settle();
-  const burstIds = await pool(8, Array.from({ length: 80 }, (_, i) => () => issue(i)));
+  const burstIds = await pool(8, Array.from({ length: 80 }, () => () => issue()));
   const burst = await latencies(burstIds);
   rows.push({ load: 'burst of 80 (8 clinics at once)', prescriptions: burst.length, p50Ms: percentile(burst, 50), p95Ms: percentile(burst, 95), maxMs: burst.at(-1)! });
   return rows;

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchAccessLog } from './access-log.ts';
 import { benchBundles } from './bundles.ts';
+import { benchCapacity } from './capacity.ts';
 import { benchRuntime, printTable } from './lib.ts';
 import { benchPrescriptionRouting } from './prescription-routing.ts';
 import { benchRoundTrips } from './round-trips.ts';
@@ -32,12 +33,18 @@ try {
   const trips = await benchRoundTrips(rt);
   printTable('DynamoDB commands per request (goal: settle <= 3)', trips as never);
   results.roundTrips = trips;
+
+  const capacity = await benchCapacity(rt, endpoint);
+  printTable('DynamoDB units of one settlement, prescription and referral, API and consumers, as on-demand bills them (docs/capacity.md)', capacity.flows as never);
+  printTable('The same by function, with each invocation\'s time on this machine', capacity.rows as never);
+  results.capacity = capacity;
 } finally {
   await stop();
 }
 
 const bundles = await benchBundles();
-printTable('Function bundles: size, import time in a fresh Node process vs hello-world and vs an SDK-only handler, whole process vs hello-world (goals: <= 300 KB, <= 2x)', bundles as never);
+printTable('Cold start: every function bundled as the stack bundles it; import time vs an SDK-only bundle, whole fresh process vs hello-world (goal: processVsHello <= 1.6)', bundles.functions as never);
+printTable('Cold start of the vouchers function, one bundling choice at a time (same run)', bundles.choices as never);
 results.bundles = bundles;
 
 writeFileSync(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);

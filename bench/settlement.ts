@@ -46,8 +46,10 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
     annualPooledUsedFen: 1,
   }));
   await api(rt, operator, 'POST', '/enrollments', { people });
-  const vouchers = await Promise.all(
-    people.map(async (p) => (await api(rt, channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'bench' })).body.voucherId as string),
+  // Four at a time: an app's activations in flight count against its failed-activation limit (5) until they succeed.
+  const vouchers = await pool(
+    4,
+    people.map((p) => async () => (await api(rt, channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'bench' })).body.voucherId as string),
   );
   const codesFor = async (n: number, c: number) =>
     pool(16, Array.from({ length: n }, (_, i) => async () => (await api(rt, channel, 'POST', `/vouchers/${vouchers[i % c]}/codes`)).body.code as string));

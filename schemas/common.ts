@@ -33,6 +33,9 @@ export const nationalId = patterned(32, /^\s*\d{17}[\dXx]\s*$/, nationalIdMessag
 
 /** Integer fen (1 yuan = 100 fen). Never a float. */
 export const fen = z.number().int().min(0).max(10_000_000_000).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
+/** ¥1,000,000: no settlement, split or line amount is larger (and no province's own limit per settlement). */
+export const MAX_SETTLEMENT_FEN = 100_000_000;
+export const settlementFen = z.number().int().min(0).max(MAX_SETTLEMENT_FEN).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
 
 export const institutionId = patterned(64, /^[A-Za-z0-9][A-Za-z0-9_-]{1,63}$/, 'letters, digits, "-" and "_", 2..64 characters');
 

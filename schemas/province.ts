@@ -1,8 +1,7 @@
 // Province configuration. infra/provinces/*.json are parsed with `provinceConfig` at synth time; the
 // part functions need at run time (`provinceRuntime`) reaches them as the PROVINCE_CONFIG variable.
 import * as z from 'zod';
-import { fen } from './common.ts';
-import { settlementFen } from './vouchers.ts';
+import { fen, settlementFen } from './common.ts';
 
 const ratio = z.number().min(0).max(1);
 

@@ -1,6 +1,6 @@
 // The vouchers part of API.md: activation, QR codes, settlement, reversal, reconciliation.
 import * as z from 'zod';
-import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, nationalId, nextToken, pageQuery, patterned, personName, serverId, uniqueDrugCodes } from './common.ts';
+import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, MAX_SETTLEMENT_FEN, nationalId, nextToken, pageQuery, patterned, personName, serverId, settlementFen, uniqueDrugCodes } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const voucherStatuses = ['active', 'suspended'] as const;
@@ -44,9 +44,9 @@ export const MAX_SETTLEMENT_LINES = 50;
 export const MAX_LINE_QUANTITY = 100;
 /** ¥100,000 a pack. */
 export const MAX_UNIT_PRICE_FEN = 10_000_000;
-/** ¥1,000,000: no settlement, split or line amount is larger. */
-export const MAX_SETTLEMENT_FEN = 100_000_000;
-export const settlementFen = z.number().int().min(0).max(MAX_SETTLEMENT_FEN).meta({ description: 'Amount in integer fen (1 yuan = 100 fen)' });
+// In common.ts, so that the province config (schemas/province.ts, parsed by every function at start)
+// bounds its limit without building this module's schemas.
+export { MAX_SETTLEMENT_FEN, settlementFen };
 
 /** A drug trace code (药品追溯码): one per pack, 20 digits starting with 8. */
 export const traceCode = patterned(20, /^8\d{19}$/, '20 digits starting with 8');

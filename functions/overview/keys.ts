@@ -6,14 +6,12 @@
 // cancel each other (TransactionConflict). Eight items take ~60 WCU/s each, far below a partition's
 // 1,000, and with the projector's 5 concurrent invocations two rarely pick the same item; a read
 // is still one BatchGetItem of 16 keys (8 day items, 8 status items).
+import { shardOf as shardBy } from '#shared/shards';
+
 export const SHARDS = 8;
 
-/** FNV-1a of the event id, so a retried event lands on the same shard (not that it matters: it is applied once). */
-export function shardOf(eventId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % SHARDS;
-}
+/** By the event id, so a retried event lands on the same shard (not that it matters: it is applied once). */
+export const shardOf = (eventId: string): number => shardBy(eventId, SHARDS);
 
 /** The counters of one calendar day (province time zone): settlements, and referral moves into each status. */
 export const dayCounterKey = (day: string, shard: number) => ({ PK: `OVERVIEW#DAY#${day}#${shard}`, SK: 'COUNTERS' });

@@ -1,18 +1,21 @@
 // GET /health and GET /openapi.json: public, no table access.
-import { openApiDocument } from '#schemas/openapi';
 import { platformRoutes } from '#schemas/platform';
-import { routes } from '#schemas/routes';
+import { cached } from '#shared/cache';
 import { provinceConfig } from '#shared/env';
 import { apiHandler } from '#shared/http';
 
-let document: Record<string, unknown> | undefined;
+// The route table's schemas and the document are built on the first request for the document, not
+// at start: a health check never builds them.
+const document = cached(Number.POSITIVE_INFINITY, async (_once: 'document'): Promise<Record<string, unknown>> => {
+  const [{ openApiDocument }, { routes }] = await Promise.all([import('#schemas/openapi'), import('#schemas/routes')]);
+  return openApiDocument(routes, { title: `Medical consortium platform — ${provinceConfig().name}` });
+});
 
 export const handler = apiHandler(platformRoutes, {
   async getHealth() {
     return { status: 200, body: { status: 'ok' } };
   },
   async getOpenApi() {
-    document ??= openApiDocument(routes, { title: `Medical consortium platform — ${provinceConfig().name}` });
-    return { status: 200, body: document, headers: { 'cache-control': 'public, max-age=300' } };
+    return { status: 200, body: await document('document'), headers: { 'cache-control': 'public, max-age=300' } };
   },
 });

@@ -18,6 +18,13 @@ const MARKER_TTL_SECONDS = 35 * 24 * 3600;
 
 class AlreadyApplied extends Error {}
 
+/**
+ * One partition key per marker: a consumer's markers under one key would take every event's writes
+ * on a single partition (2 WCU each, in the transaction), the province's busiest key at peak
+ * (docs/capacity.md). Nothing reads them but by their whole key.
+ */
+export const markerKey = (consumer: string, eventId: string) => ({ PK: `CONSUMED#${consumer}#${eventId}`, SK: 'MARKER' });
+
 /** Writes `items` plus a once-only marker; returns false when this event was applied before. */
 export async function applyOnce(consumer: string, eventId: string, items: TxItem[], now = new Date()): Promise<boolean> {
   try {
@@ -26,7 +33,7 @@ export async function applyOnce(consumer: string, eventId: string, items: TxItem
         write: {
           Put: {
             TableName: tableName(),
-            Item: { PK: `CONSUMED#${consumer}`, SK: eventId, expiresAt: epochSeconds(now) + MARKER_TTL_SECONDS },
+            Item: { ...markerKey(consumer, eventId), expiresAt: epochSeconds(now) + MARKER_TTL_SECONDS },
             ConditionExpression: 'attribute_not_exists(PK)',
           },
         },

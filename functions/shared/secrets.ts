@@ -6,7 +6,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { cached } from './cache.ts';
 import { requireEnv } from './env.ts';
 
-const client = new SecretsManagerClient({});
+// Built on first use: most requests of a function that may read a secret do not read one.
+let client: SecretsManagerClient | undefined;
+const secretsManager = () => (client ??= new SecretsManagerClient({}));
 const CURRENT_TTL_MS = 5 * 60_000;
 
 export interface SecretValue {
@@ -15,7 +17,7 @@ export interface SecretValue {
 }
 
 function fetchSecret(id: string, versionId?: string): Promise<SecretValue> {
-  return client.send(new GetSecretValueCommand({ SecretId: id, VersionId: versionId })).then((r) => {
+  return secretsManager().send(new GetSecretValueCommand({ SecretId: id, VersionId: versionId })).then((r) => {
     if (!r.SecretString || !r.VersionId) throw new Error(`secret ${id} has no string value`);
     return { value: r.SecretString, versionId: r.VersionId };
   });

@@ -14,7 +14,9 @@ import { queueUrlEnv } from '../catalog.ts';
 import { messageBody, messageId, type DeliveryMessage } from './policy.ts';
 import { recordDelivery, webhooksOf } from './store.ts';
 
-const sqs = new SQSClient({});
+// Built on first use: most events have no subscription to queue a delivery for.
+let client: SQSClient | undefined;
+const sqs = () => (client ??= new SQSClient({}));
 const queueUrl = () => requireEnv(queueUrlEnv('webhookSender'));
 /** SendMessageBatch takes 10 entries at most. */
 const BATCH = 10;
@@ -34,7 +36,7 @@ export const handler = eventConsumer(webhookEvents, async ({ detailType, detail 
   }
   for (let i = 0; i < messages.length; i += BATCH) {
     const chunk = messages.slice(i, i + BATCH);
-    const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl(), Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }));
+    const res = await sqs().send(new SendMessageBatchCommand({ QueueUrl: queueUrl(), Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })) }));
     // A refused entry fails the event: EventBridge retries it, and what is queued already is queued again.
     if (res.Failed?.length) throw new Error(`SQS refused ${res.Failed.length} of ${chunk.length} deliveries: ${res.Failed.map((f) => f.Code).join(', ')}`);
   }

@@ -5,7 +5,9 @@
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { requireEnv } from '#shared/env';
 
-const kms = new KMSClient({});
+// Built on first use: the subscription API encrypts only when a webhook is added.
+let client: KMSClient | undefined;
+const kms = () => (client ??= new KMSClient({}));
 /** The key's id or ARN (WEBHOOK_KEY_ID); never its material. */
 const keyId = () => requireEnv('WEBHOOK_KEY_ID');
 
@@ -17,13 +19,13 @@ const context = (owner: { webhookId: string; institutionId: string }) => ({
 
 /** base64 of the KMS ciphertext. */
 export async function encryptSecret(secret: string, owner: { webhookId: string; institutionId: string }): Promise<string> {
-  const res = await kms.send(new EncryptCommand({ KeyId: keyId(), Plaintext: Buffer.from(secret, 'utf8'), EncryptionContext: context(owner) }));
+  const res = await kms().send(new EncryptCommand({ KeyId: keyId(), Plaintext: Buffer.from(secret, 'utf8'), EncryptionContext: context(owner) }));
   if (!res.CiphertextBlob) throw new Error('KMS returned no ciphertext');
   return Buffer.from(res.CiphertextBlob).toString('base64');
 }
 
 export async function decryptSecret(ciphertext: string, owner: { webhookId: string; institutionId: string }): Promise<string> {
-  const res = await kms.send(new DecryptCommand({ KeyId: keyId(), CiphertextBlob: Buffer.from(ciphertext, 'base64'), EncryptionContext: context(owner) }));
+  const res = await kms().send(new DecryptCommand({ KeyId: keyId(), CiphertextBlob: Buffer.from(ciphertext, 'base64'), EncryptionContext: context(owner) }));
   if (!res.Plaintext) throw new Error('KMS returned no plaintext');
   return Buffer.from(res.Plaintext).toString('utf8');
 }

@@ -19,7 +19,9 @@ import { decryptSecret } from './secret-box.ts';
 import { getDelivery, getWebhook, recordAttempt, type StoredWebhook } from './store.ts';
 import { checkUrl, resolveChecked, UrlRefused } from './url-guard.ts';
 
-const sqs = new SQSClient({});
+// Built on first use: only a failed attempt changes its message's visibility.
+let client: SQSClient | undefined;
+const sqs = () => (client ??= new SQSClient({}));
 const queueUrl = () => requireEnv(queueUrlEnv('webhookSender'));
 /** A container keeps a decrypted secret a few minutes: one KMS call per subscription, not per message. */
 const SECRET_CACHE_MS = 5 * 60_000;
@@ -74,7 +76,7 @@ async function deliver(record: SQSRecord): Promise<boolean> {
   }
   const delay = retryDelay(provinceConfig().webhooks, attemptNo);
   // The last attempt: visible again at once, so SQS moves it to the dead-letter queue on the next receive.
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl(), ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay ?? 0 }));
+  await sqs().send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl(), ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay ?? 0 }));
   if (delay === undefined) {
     await recordAttempt(m, { ...outcome, at: at.toISOString() }, 'failed');
     logger.warn('webhook delivery failed after its last attempt; dead-lettered', log);

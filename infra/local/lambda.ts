@@ -15,6 +15,13 @@ const loaded = new Map<FunctionName, Promise<Handler>>();
  * learns how many DynamoDB commands it sent (the local gateway reports it; the benchmark reads it).
  */
 export const requestStats = new AsyncLocalStorage<{ dynamoCalls: number }>();
+/** One invocation: which function, and (once it has returned) how long it took. */
+export interface Invocation {
+  name: FunctionName;
+  ms?: number;
+}
+/** The invocation running now (benchmarks attribute the commands they see to it). */
+export const invocation = new AsyncLocalStorage<Invocation>();
 let counting: Promise<void> | undefined;
 function countDynamoCalls(): Promise<void> {
   // Loaded on first use, after the runtime has set the environment the client is built from.
@@ -67,5 +74,11 @@ export async function invoke(name: FunctionName, event: unknown): Promise<unknow
   await countDynamoCalls();
   const handler = await load(name);
   const def: FunctionDef = functionCatalog[name];
-  return handler(event, lambdaContext(name, def.timeoutSeconds));
+  const current: Invocation = { name };
+  const started = performance.now();
+  try {
+    return await invocation.run(current, () => handler(event, lambdaContext(name, def.timeoutSeconds)));
+  } finally {
+    current.ms = performance.now() - started;
+  }
 }

@@ -1,21 +1,16 @@
 // The project's Lambda function: NodejsFunction with the platform's defaults (Node 24 on arm64,
-// ESM bundle built with the local esbuild, X-Ray, an encrypted log group with retention) and a
-// role of its own holding only what its catalog entry asks for.
+// bundled with the local esbuild as bundling.ts says, X-Ray, an encrypted log group with retention)
+// and a role of its own holding only what its catalog entry asks for.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { FunctionDef } from '../../functions/catalog.ts';
-
-export const projectRoot = join(import.meta.dirname, '../..');
-
-/** The Lambda runtime and the esbuild target of every bundle (bench/bundles.ts builds the same). */
-export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-export const ESBUILD_TARGET = 'node24';
+import { functionBundling, LAMBDA_RUNTIME, NODE_OPTIONS, projectRoot } from './bundling.ts';
 
 /** Construct id of a catalog name (outboxRelay → OutboxRelay): functions, their DLQs and alarms alike. */
 export const constructName = (name: string) => name[0]!.toUpperCase() + name.slice(1);
@@ -66,25 +61,12 @@ export class ConsortiumFunction extends Construct {
       // functions (functions/shared/access.ts); a higher level here would drop them at the source.
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...props.environment, NODE_OPTIONS: NODE_OPTIONS.join(' ') },
       environmentEncryption: props.key,
       reservedConcurrentExecutions: def.reservedConcurrency,
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: ESBUILD_TARGET,
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // The runtime ships AWS SDK v3; bundling our own would triple the bundle.
-        externalModules: ['@aws-sdk/*'],
-        // ESM bundles that pull in CommonJS dependencies need a require (evanw/esbuild#1921).
-        banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        tsconfig: join(projectRoot, 'tsconfig.json'),
-      },
+      bundling: functionBundling,
     });
 
     Validations.of(this).acknowledge(

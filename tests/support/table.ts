@@ -2,6 +2,7 @@
 // single Scan page stops at 1 MB, before any filter is applied, so one page can miss items).
 // Prefer a targeted Get or Query where the keys allow one.
 import { QueryCommand, ScanCommand, type QueryCommandOutput, type ScanCommandInput, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { auditPartitions } from '../../functions/audit/keys.ts';
 import { calendarDay } from '../../functions/shared/clock.ts';
 import { OUTBOX_PREFIX } from '../../functions/shared/table.ts';
 import type { TestRuntime } from './runtime.ts';
@@ -55,7 +56,8 @@ export async function outboxEvents(rt: TestRuntime, where: Record<string, unknow
 }
 
 /**
- * Rows of the audit projection (filed by the province calendar day of each event's occurredAt) for
+ * Rows of the audit projection (filed by the province calendar day of each event's occurredAt, on
+ * every shard of the day) for
  * the outbox events of `detailType` whose detail matches `where`: the days come from the events
  * themselves, so a test that runs across midnight in Shanghai reads the right partitions.
  */
@@ -63,11 +65,11 @@ export async function auditRows(rt: TestRuntime, detailType: string, where: Reco
   const events = await outboxEvents(rt, where, detailType);
   const days = new Set(events.map((e) => calendarDay(new Date(String(e.detail.occurredAt)), rt.province.timeZone)));
   const rows: Array<Record<string, unknown>> = [];
-  for (const day of days) {
+  for (const pk of [...days].flatMap(auditPartitions)) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const res: QueryCommandOutput = await rt.db.send(
-        new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${day}` }, ExclusiveStartKey: startKey, ConsistentRead: true }),
+        new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: startKey, ConsistentRead: true }),
       );
       rows.push(...(res.Items ?? []));
       startKey = res.LastEvaluatedKey;
