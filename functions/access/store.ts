@@ -1,8 +1,8 @@
 // DynamoDB access of the access log: batched idempotent puts from the consumer, newest-first pages
 // for GET /people/{personId}/access-log and the export.
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { accessEntry, type AccessEntry } from '#schemas/people';
-import { ddb, decodeToken, encodeToken, tableName } from '#shared/db';
+import { ddb, newestFirstPage, tableName } from '#shared/db';
 import { accessPartition } from './keys.ts';
 
 export type StoredEntry = Record<string, unknown> & { PK: string; SK: string };
@@ -28,17 +28,6 @@ export async function putEntries(items: readonly StoredEntry[]): Promise<void> {
 }
 
 /** A page of the person's access log, newest first. */
-export async function accessLogPage(personId: string, limit: number, nextToken?: string): Promise<{ items: AccessEntry[]; nextToken?: string }> {
-  const partition = accessPartition(personId);
-  const res = await ddb.send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': partition },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeToken(nextToken, { PK: partition }),
-    }),
-  );
-  return { items: (res.Items ?? []).map((i) => accessEntry.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
+export function accessLogPage(personId: string, limit: number, nextToken?: string): Promise<{ items: AccessEntry[]; nextToken?: string }> {
+  return newestFirstPage(accessPartition(personId), { limit, nextToken }, (i) => accessEntry.parse(i));
 }

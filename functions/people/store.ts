@@ -1,7 +1,7 @@
 // DynamoDB access of the person's timeline: the projection's conditional upsert and newest-first pages.
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { timelineEntry, type TimelineEntry } from '#schemas/people';
-import { ddb, decodeToken, encodeToken, tableName } from '#shared/db';
+import { ddb, newestFirstPage, tableName } from '#shared/db';
 import { idTime } from '#shared/ids';
 import { timelineKey, timelinePartition } from './keys.ts';
 import type { TimelineChange } from './timeline.ts';
@@ -37,17 +37,6 @@ export async function applyChange(c: TimelineChange): Promise<boolean> {
 }
 
 /** A page of the person's timeline, newest first. */
-export async function timelinePage(personId: string, limit: number, nextToken?: string): Promise<{ items: TimelineEntry[]; nextToken?: string }> {
-  const partition = timelinePartition(personId);
-  const res = await ddb.send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': partition },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeToken(nextToken, { PK: partition }),
-    }),
-  );
-  return { items: (res.Items ?? []).map((i) => timelineEntry.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
+export function timelinePage(personId: string, limit: number, nextToken?: string): Promise<{ items: TimelineEntry[]; nextToken?: string }> {
+  return newestFirstPage(timelinePartition(personId), { limit, nextToken }, (i) => timelineEntry.parse(i));
 }

@@ -2,7 +2,7 @@
 // helper that turns condition failures into domain errors, batched reads, and opaque pagination tokens.
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand, type BatchGetCommandOutput, type TransactWriteCommandInput,
+  BatchGetCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type BatchGetCommandOutput, type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { problem } from './errors.ts';
@@ -181,4 +181,27 @@ export function decodeToken(token: string | undefined, partition: Record<string,
     // fall through
   }
   throw problem('validation-failed', 'nextToken is not a token this API issued for this list', [{ path: 'query.nextToken', message: 'invalid token' }]);
+}
+
+/**
+ * One page of a partition's items (those whose sort key starts with `sortKeyPrefix`, if given),
+ * newest first, each parsed by `parse`, with the opaque token for the next page.
+ */
+export async function newestFirstPage<T>(
+  pk: string,
+  page: { limit: number; nextToken?: string; sortKeyPrefix?: string },
+  parse: (item: Record<string, unknown>) => T,
+): Promise<{ items: T[]; nextToken?: string }> {
+  const { limit, nextToken, sortKeyPrefix } = page;
+  const res = await ddb.send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: sortKeyPrefix === undefined ? 'PK = :pk' : 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ...(sortKeyPrefix === undefined ? {} : { ':prefix': sortKeyPrefix }) },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: decodeToken(nextToken, { PK: pk }, sortKeyPrefix),
+    }),
+  );
+  return { items: (res.Items ?? []).map(parse), nextToken: encodeToken(res.LastEvaluatedKey) };
 }

@@ -6,7 +6,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { deliveryAttempt, deliveryStatuses, webhook, webhookDelivery, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { epochSeconds } from '#shared/clock';
-import { ddb, decodeToken, encodeToken, tableName, writeTransaction } from '#shared/db';
+import { ddb, decodeToken, encodeToken, newestFirstPage, tableName, writeTransaction } from '#shared/db';
 import { problem } from '#shared/errors';
 import type { AttemptOutcome } from './policy.ts';
 import { DELIVERY_SK_PREFIX, deliveriesPartition, deliveryKey, WEBHOOK_SK_PREFIX, webhookCountKey, webhookKey, webhooksPartition } from './keys.ts';
@@ -179,17 +179,6 @@ export async function recordAttempt(
   });
 }
 
-export async function listDeliveries(webhookId: string, page: { limit: number; nextToken?: string }): Promise<{ items: StoredDelivery[]; nextToken?: string }> {
-  const partition = { PK: deliveriesPartition(webhookId) };
-  const res = await ddb.send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': partition.PK, ':prefix': DELIVERY_SK_PREFIX },
-      ScanIndexForward: false,
-      Limit: page.limit,
-      ExclusiveStartKey: decodeToken(page.nextToken, partition, DELIVERY_SK_PREFIX),
-    }),
-  );
-  return { items: (res.Items ?? []).map((i) => deliveryItem.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
+export function listDeliveries(webhookId: string, page: { limit: number; nextToken?: string }): Promise<{ items: StoredDelivery[]; nextToken?: string }> {
+  return newestFirstPage(deliveriesPartition(webhookId), { ...page, sortKeyPrefix: DELIVERY_SK_PREFIX }, (i) => deliveryItem.parse(i));
 }
