@@ -41,23 +41,38 @@ export async function sweep(now: Date): Promise<{ expired: number; skipped: numb
       return undefined;
     });
   let budget = MAX_PER_RUN;
-  // Shard after shard, CONCURRENCY at a time in all: expiries at one pharmacy collide on its stock
-  // row, and more in parallel would only collide more (2,000 at 8 at a time is seconds).
+  // Shard after shard. Expiries at one pharmacy all write its stock row, and parallel writers of one
+  // row only collide and back off (24 racers on one row took two minutes for 150): one lane per
+  // pharmacy, one expiry at a time in a lane, CONCURRENCY lanes at once.
   for (let shard = 0; shard < EXPIRY_SHARDS && budget > 0; shard++) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await store.overduePage(shard, now, startKey);
       startKey = page.next;
-      const ids = page.ids.slice(0, Math.max(0, budget));
-      budget -= ids.length;
-      for (let i = 0; i < ids.length; i += CONCURRENCY) {
-        const done = await Promise.all(ids.slice(i, i + CONCURRENCY).map(attempt));
-        for (const d of done) if (d === true) expired++; else if (d === false) skipped++;
+      const due = page.due.slice(0, Math.max(0, budget));
+      budget -= due.length;
+      const lanes = new Map<string, typeof due>();
+      for (const d of due) {
+        const lane = d.pharmacyId ?? d.prescriptionId;
+        lanes.set(lane, [...(lanes.get(lane) ?? []), d]);
       }
+      await inLanes([...lanes.values()], CONCURRENCY, async ({ prescriptionId }) => {
+        const done = await attempt(prescriptionId);
+        if (done === true) expired++; else if (done === false) skipped++;
+      });
     } while (startKey && budget > 0);
   }
   if (failed) throw new Error(`expiry sweep: ${failed} prescriptions could not be expired (expired ${expired}, skipped ${skipped})`);
   return { expired, skipped, failed };
+}
+
+/** Runs every lane's items in order, `width` lanes at a time. */
+async function inLanes<T>(lanes: T[][], width: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let lane = lanes[next++]; lane; lane = lanes[next++]) for (const item of lane) await run(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, lanes.length) }, worker));
 }
 
 export const handler = scheduledHandler(sweep);

@@ -428,12 +428,13 @@ export async function overduePage(shard: number, now: Date, startKey?: Record<st
       IndexName: 'GSI3',
       KeyConditionExpression: 'GSI3PK = :pk AND GSI3SK <= :bound',
       ExpressionAttributeValues: { ':pk': expiryPartition(shard), ':bound': expiryBound(now) },
-      ProjectionExpression: 'prescriptionId',
+      ProjectionExpression: 'prescriptionId, pharmacyId',
       Limit: limit,
       ExclusiveStartKey: startKey,
     }),
   );
-  return { ids: (res.Items ?? []).map((i) => String(i.prescriptionId)), next: res.LastEvaluatedKey };
+  const due = (res.Items ?? []).map((i) => ({ prescriptionId: String(i.prescriptionId), ...(i.pharmacyId ? { pharmacyId: String(i.pharmacyId) } : {}) }));
+  return { due, next: res.LastEvaluatedKey };
 }
 
 // ── what other contexts own (read through their key builders) ──
