@@ -79,5 +79,10 @@ export async function api(rt: Runtime, token: string, method: string, path: stri
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined, dynamoCalls: Number(res.headers.get('x-local-dynamodb-calls') ?? NaN) }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as any) : undefined, // eslint-disable-line @typescript-eslint/no-explicit-any
+    dynamoCalls: Number(res.headers.get('x-local-dynamodb-calls') ?? NaN),
+    itemsRead: Number(res.headers.get('x-local-dynamodb-items-read') ?? NaN),
+  };
 }

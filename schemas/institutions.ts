@@ -15,6 +15,12 @@ export const department = z.object({
   dailyCapacity: z.number().int().min(0).max(100_000),
 });
 
+/**
+ * Registration is one transaction of at most 100 writes: the institution, its event and one routing
+ * entry per department (functions/institutions/keys.ts).
+ */
+export const MAX_DEPARTMENTS = 98;
+
 export const institutionInput = z
   .object({
     id: institutionId,
@@ -26,7 +32,7 @@ export const institutionInput = z
     designated: z.boolean(),
     departments: z
       .array(department)
-      .max(100)
+      .max(MAX_DEPARTMENTS)
       .refine((ds) => new Set(ds.map((d) => d.code)).size === ds.length, 'department codes must be unique')
       .optional(),
     /** Consortium lead hospital of a clinic: preferred target of its upward referrals. */

@@ -9,7 +9,10 @@ import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
 import { DrugCatalogChanged, InstitutionRegistered } from '#events/institutions';
 import { displayForms, pooledUsedThisYear, type EnrolmentPerson } from './domain.ts';
-import { drugKey, drugListKey, institutionKey, institutionListKey, personKey } from './keys.ts';
+import {
+  consortiumRouteKey, consortiumRoutePartition, departmentRouteDistrictPrefix, departmentRouteKey, departmentRoutePartition, drugKey, drugListKey,
+  institutionDistrictKey, institutionKey, institutionListKey, personKey,
+} from './keys.ts';
 
 // Stored shapes are parsed on read (unknown attributes such as keys are stripped).
 const institutionItem = z.object(institution.shape);
@@ -33,18 +36,57 @@ export async function getInstitution(id: string): Promise<Institution | undefine
   return Item ? institutionItem.parse(Item) : undefined;
 }
 
+/**
+ * What referral routing knows of an institution for one department (its routing entry): enough for
+ * the ranking (functions/referrals/domain.ts Candidate), with that department alone.
+ */
+const departmentRoute = z.object({
+  id: z.string(),
+  type: institution.shape.type,
+  designated: z.boolean(),
+  district: z.string(),
+  leadHospitalId: z.string().optional(),
+  departments: z.array(z.object({ code: z.string(), dailyCapacity: z.number().int() })).length(1),
+});
+export type DepartmentRoute = z.infer<typeof departmentRoute>;
+
+/** The routing entries of an institution's departments: written with it (institutions are never edited). */
+function departmentRoutes(inst: Institution) {
+  return (inst.departments ?? []).map(({ code, dailyCapacity }) => ({
+    ...departmentRouteKey(inst.type, code, inst.district, inst.id),
+    ...(inst.type === 'clinic' && inst.leadHospitalId ? consortiumRouteKey(code, inst.leadHospitalId, inst.id) : {}),
+    entity: 'departmentRoute',
+    ...departmentRoute.parse({
+      id: inst.id,
+      type: inst.type,
+      designated: inst.designated,
+      district: inst.district,
+      ...(inst.leadHospitalId ? { leadHospitalId: inst.leadHospitalId } : {}),
+      departments: [{ code, dailyCapacity }],
+    }),
+  }));
+}
+
 export async function putInstitution(inst: Institution, ctx: EventContext): Promise<void> {
   await writeTransaction([
     {
       write: {
         Put: {
           TableName: tableName(),
-          Item: { ...institutionKey(inst.id), ...institutionListKey(inst.type, inst.id), entity: 'institution', ...inst },
+          Item: {
+            ...institutionKey(inst.id),
+            ...institutionListKey(inst.type, inst.id),
+            ...institutionDistrictKey(inst.type, inst.district, inst.id),
+            entity: 'institution',
+            ...inst,
+          },
           ConditionExpression: 'attribute_not_exists(PK)',
         },
       },
       onConditionFailed: () => problem('conflict', `institution ${inst.id} is already registered`),
     },
+    // Unconditional: an entry exists only if its institution does, and the institution's condition fails the lot.
+    ...departmentRoutes(inst).map((Item) => ({ write: { Put: { TableName: tableName(), Item } } })),
     outboxEvent(
       InstitutionRegistered,
       { institutionId: inst.id, type: inst.type, district: inst.district, designated: inst.designated },
@@ -73,16 +115,53 @@ export async function listInstitutions(type: string | undefined, limit: number, 
   return { items: (res.Items ?? []).map((i) => institutionItem.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
 }
 
-/** Every registered institution of one type, all pages: the candidates of referral and prescription routing. */
-export async function allInstitutions(type: Institution['type']): Promise<Institution[]> {
-  const all: Institution[] = [];
+/** Every page of a Query. */
+async function queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
+  const all: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const res = await queryInstitutions(type, undefined, startKey);
-    all.push(...(res.Items ?? []).map((i) => institutionItem.parse(i)));
+    const res = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    all.push(...(res.Items ?? []));
     startKey = res.LastEvaluatedKey;
   } while (startKey);
   return all;
+}
+
+/** The registered institutions of one type in one district (GSI2): the candidates of pharmacy routing. */
+export async function institutionsInDistrict(type: Institution['type'], district: string): Promise<Institution[]> {
+  const { GSI2PK } = institutionDistrictKey(type, district, '');
+  const items = await queryAll({
+    TableName: tableName(),
+    IndexName: 'GSI2',
+    KeyConditionExpression: 'GSI2PK = :pk',
+    ExpressionAttributeValues: { ':pk': GSI2PK },
+  });
+  return items.map((i) => institutionItem.parse(i));
+}
+
+/**
+ * The routing entries of the institutions of `type` with `department`: those of one district when
+ * `district` is given, else the province's (routing's last resort, when the sender's own district
+ * and consortium have no free slot).
+ */
+export async function departmentCandidates(type: Institution['type'], department: string, district?: string): Promise<DepartmentRoute[]> {
+  const items = await queryAll({
+    TableName: tableName(),
+    KeyConditionExpression: district === undefined ? 'PK = :pk' : 'PK = :pk AND begins_with(SK, :district)',
+    ExpressionAttributeValues: { ':pk': departmentRoutePartition(type, department), ...(district === undefined ? {} : { ':district': departmentRouteDistrictPrefix(district) }) },
+  });
+  return items.map((i) => departmentRoute.parse(i));
+}
+
+/** The routing entries of a lead hospital's consortium clinics with `department` (GSI1). */
+export async function consortiumCandidates(department: string, leadHospitalId: string): Promise<DepartmentRoute[]> {
+  const items = await queryAll({
+    TableName: tableName(),
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :pk',
+    ExpressionAttributeValues: { ':pk': consortiumRoutePartition(department, leadHospitalId) },
+  });
+  return items.map((i) => departmentRoute.parse(i));
 }
 
 export async function getPerson(personId: string): Promise<PersonItem | undefined> {

@@ -22,7 +22,6 @@ import * as store from './store.ts';
 
 const CONSUMER = 'stock-watch';
 const districtOf = cached(5 * 60_000, async (pharmacyId: string) => (await getInstitution(pharmacyId))?.district);
-const pharmacyList = cached(60_000, (_all: 'pharmacies') => store.listPharmacies());
 
 type Held = { drugCode: string; quantity: number };
 
@@ -33,7 +32,7 @@ export function isHoarding(held: number, onHand: number, p: { hoardingShare: num
 
 /** What is on the shelves of the district's designated pharmacies (available + reserved). */
 async function districtOnHand(district: string, drugCode: string): Promise<number> {
-  const pharmacies: PharmacyInfo[] = (await pharmacyList('pharmacies')).filter((p) => p.designated && p.district === district);
+  const pharmacies: PharmacyInfo[] = (await store.districtPharmacies(district)).filter((p) => p.designated);
   const stock = await store.stockOnHand(pharmacies.map((p) => p.id), drugCode);
   return [...stock.values()].reduce((t, n) => t + n, 0);
 }

@@ -5,22 +5,12 @@
 // the status and revision read, so a redelivered event finds nothing to do.
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { eventConsumer } from '#shared/consumer';
-import { cached } from '#shared/cache';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
-import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies, type PharmacyInfo } from './domain.ts';
+import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies } from './domain.ts';
 import { waitingPartition } from './keys.ts';
 import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
-
-/**
- * Pharmacies change rarely (an operator registers them) and every route needs the list: keep it a
- * minute per container instead of reading the whole list per prescription. The nominated pharmacy is
- * always read fresh.
- */
-const PHARMACY_LIST_TTL_MS = 60_000;
-const pharmacyList = cached(PHARMACY_LIST_TTL_MS, (_all: 'pharmacies') => store.listPharmacies());
-const pharmacies = (): Promise<PharmacyInfo[]> => pharmacyList('pharmacies');
 
 /** Racing routes for the last units lose conditions or collide; each retry reads stock afresh. */
 const MAX_ATTEMPTS = 30;
@@ -42,12 +32,13 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
     logger.info('past its validity: left to the expiry sweeper', { prescriptionId });
     return 'skipped';
   }
-  const [district, prescriber, all, nominated] = await Promise.all([
+  // The candidates are the person's district's pharmacies (cached a minute); the nominated pharmacy is always read fresh.
+  const [district, prescriber, nominated] = await Promise.all([
     store.getPersonDistrict(rx.personId),
     getInstitution(rx.prescriberId),
-    pharmacies(),
     rx.nominatedPharmacyId ? getInstitution(rx.nominatedPharmacyId) : Promise.resolve(undefined),
   ]);
+  const all = district ? await store.districtPharmacies(district) : [];
   const ranked = rankPharmacies({
     nominated: nominated?.type === 'pharmacy' ? nominated : undefined,
     pharmacies: all,

@@ -5,6 +5,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { location } from '#schemas/common';
 import { prescription, type StockLevel } from '#schemas/prescriptions';
+import { cached } from '#shared/cache';
 import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
 import { IDEMPOTENCY_RECORD_FIELDS, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
 import { problem } from '#shared/errors';
@@ -14,7 +15,7 @@ import {
   PharmacyStockChanged, PrescriptionReady, PrescriptionRejected, PrescriptionRouted, PrescriptionUnroutable,
 } from '#events/prescriptions';
 import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
-import { allInstitutions } from '../institutions/store.ts';
+import { institutionsInDistrict } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
 import { settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
 import {
@@ -448,10 +449,13 @@ const institutionView = z.object({
 });
 export type InstitutionView = z.infer<typeof institutionView>;
 
-/** Every registered pharmacy, as routing sees it. */
-export async function listPharmacies(): Promise<PharmacyInfo[]> {
-  return (await allInstitutions('pharmacy')).map(({ id, district, designated, location: loc }) => ({ id, district, designated, ...(loc ? { location: loc } : {}) }));
-}
+/**
+ * The registered pharmacies of one district, as routing sees them. They change rarely (an operator
+ * registers them) and every route of a district needs them: kept a minute per container.
+ */
+export const districtPharmacies = cached(60_000, async (district: string): Promise<PharmacyInfo[]> =>
+  (await institutionsInDistrict('pharmacy', district)).map(({ id, district, designated, location: loc }) => ({ id, district, designated, ...(loc ? { location: loc } : {}) })),
+);
 
 /** The person's district (only that: routing needs nothing else of the person). */
 export async function getPersonDistrict(personId: string): Promise<string | undefined> {

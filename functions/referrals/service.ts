@@ -11,7 +11,7 @@ import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
-import { allInstitutions, getInstitution, getPerson } from '../institutions/store.ts';
+import { consortiumCandidates, departmentCandidates, getInstitution, getPerson } from '../institutions/store.ts';
 import {
   assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
   receiverType, referredToChange, routingDay, senderRole, slaDue, wasReceiver, type Candidate, type MoveInput, type PendingEvent,
@@ -34,20 +34,35 @@ export type Caller = Principal & { institution: Institution };
 // ── routing ──
 
 /**
- * Best institution with a free slot in the department on `day`: one Query of the institution
- * list (the province's hospitals or clinics) and one BatchGetItem of their capacity counters.
- * Advice requests are routed the same way (functions/advice) but take no slot: `needsSlot: false`
- * ranks by the same preferences with the day's use left out (and skips reading the counters).
+ * Best institution with a free slot in the department on `day`. It reads where the ranking looks
+ * first (rankTargets): the named preferences, for a downward referral the sender's consortium clinics,
+ * and the institutions with the department in the sender's district, each a key of its own; only when
+ * none of them has a free slot, every institution with the department. Never the province's list.
+ * Then one BatchGetItem of their capacity counters. Advice requests are routed the same way
+ * (functions/advice) but take no slot: `needsSlot: false` ranks by the same preferences with the
+ * day's use left out (and skips reading the counters).
  */
 export async function routeTarget(o: {
   direction: ReferralDirection; department: string; sender: Institution; exclude: Set<string>; prefer: string[]; day: string; needsSlot?: boolean;
 }): Promise<string | undefined> {
-  const candidates: Candidate[] = (await allInstitutions(receiverType[o.direction])).filter(
-    (c) => !o.exclude.has(c.id) && c.id !== o.sender.id && !ineligibility(c, o.direction, o.department),
-  );
-  if (!candidates.length) return undefined;
-  const used = o.needsSlot === false ? new Map<string, number>() : await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
-  return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used })[0];
+  const type = receiverType[o.direction];
+  const seen = new Set<string>();
+  const best = async (found: Candidate[]) => {
+    const candidates = found.filter((c) => !seen.has(c.id) && !o.exclude.has(c.id) && c.id !== o.sender.id && !ineligibility(c, o.direction, o.department));
+    for (const c of found) seen.add(c.id);
+    if (!candidates.length) return undefined;
+    const used = o.needsSlot === false ? new Map<string, number>() : await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
+    return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used })[0];
+  };
+  // Everything ranked above an institution of another district outside the consortium is among these,
+  // so the best of them is the best of the province whenever one has a free slot.
+  const [preferred, consortium, district] = await Promise.all([
+    Promise.all(o.prefer.map(getInstitution)),
+    o.direction === 'down' ? consortiumCandidates(o.department, o.sender.id) : [],
+    departmentCandidates(type, o.department, o.sender.district),
+  ]);
+  const near: Candidate[] = [...preferred.filter((c) => c !== undefined), ...consortium, ...district];
+  return (await best(near)) ?? best(await departmentCandidates(type, o.department));
 }
 
 /**

@@ -151,10 +151,11 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
       },
     };
     try {
-      const stats = { dynamoCalls: 0 };
+      const stats = { dynamoCalls: 0, itemsRead: 0 };
       const res = await requestStats.run(stats, () => o.invoke(route.fn, event));
-      // Local diagnostics only: DynamoDB commands this request's function sent.
-      return { statusCode: res.statusCode, headers: { ...res.headers, 'x-local-dynamodb-calls': String(stats.dynamoCalls) }, body: res.body };
+      // Local diagnostics only: DynamoDB commands this request's function sent, and the items they read.
+      const diagnostics = { 'x-local-dynamodb-calls': String(stats.dynamoCalls), 'x-local-dynamodb-items-read': String(stats.itemsRead) };
+      return { statusCode: res.statusCode, headers: { ...res.headers, ...diagnostics }, body: res.body };
     } catch (err) {
       o.log?.(`function ${route.fn} failed: ${(err as Error).stack ?? err}`);
       return gatewayProblem('DEFAULT_5XX', 'the function failed');

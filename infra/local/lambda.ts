@@ -11,10 +11,11 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 const loaded = new Map<FunctionName, Promise<Handler>>();
 
 /**
- * Per-request accounting: whoever runs an invocation inside `requestStats.run({ dynamoCalls: 0 })`
- * learns how many DynamoDB commands it sent (the local gateway reports it; the benchmark reads it).
+ * Per-request accounting: whoever runs an invocation inside `requestStats.run({ dynamoCalls: 0, itemsRead: 0 })`
+ * learns how many DynamoDB commands it sent and how many items they read (the local gateway reports
+ * both; the benchmarks read them).
  */
-export const requestStats = new AsyncLocalStorage<{ dynamoCalls: number }>();
+export const requestStats = new AsyncLocalStorage<{ dynamoCalls: number; itemsRead: number }>();
 /** One invocation: which function, and (once it has returned) how long it took. */
 export interface Invocation {
   name: FunctionName;
@@ -22,15 +23,33 @@ export interface Invocation {
 }
 /** The invocation running now (benchmarks attribute the commands they see to it). */
 export const invocation = new AsyncLocalStorage<Invocation>();
+/** Items read by each function since the process started (consumers too; the benchmarks take differences). */
+export const itemsReadBy = new Map<FunctionName, number>();
+
+/** Items a command read: a Get's item, what a Query or Scan evaluated, a batch's or transaction's responses. */
+function itemsRead(output: Record<string, unknown>): number {
+  if (output.Item) return 1;
+  if (Array.isArray(output.Items)) return typeof output.ScannedCount === 'number' ? output.ScannedCount : output.Items.length;
+  const responses = output.Responses;
+  if (Array.isArray(responses)) return responses.filter((r: { Item?: unknown }) => r?.Item).length;
+  if (responses && typeof responses === 'object') return Object.values(responses).reduce((t: number, items) => t + (Array.isArray(items) ? items.length : 0), 0);
+  return 0;
+}
+
 let counting: Promise<void> | undefined;
 function countDynamoCalls(): Promise<void> {
   // Loaded on first use, after the runtime has set the environment the client is built from.
   counting ??= import('../../functions/shared/db.ts').then(({ ddb }) => {
     ddb.middlewareStack.add(
-      (next) => (args) => {
+      (next) => async (args) => {
         const stats = requestStats.getStore();
         if (stats) stats.dynamoCalls++;
-        return next(args);
+        const result = await next(args);
+        const n = itemsRead(result.output as Record<string, unknown>);
+        if (stats) stats.itemsRead += n;
+        const current = invocation.getStore();
+        if (current) itemsReadBy.set(current.name, (itemsReadBy.get(current.name) ?? 0) + n);
+        return result;
       },
       { step: 'initialize', name: 'localDynamoCallCounter' },
     );
