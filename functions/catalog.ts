@@ -37,6 +37,13 @@ export interface FunctionDef {
   readonly internetEgress?: boolean;
 }
 
+/**
+ * How long API Gateway keeps an authorizer's answer for one Authorization header (the stack's
+ * resultsCacheTtl; the local gateway keeps it as long). Short: a revoked or expiring token stays
+ * usable at most this long.
+ */
+export const AUTHORIZER_CACHE_SECONDS = 60;
+
 export const functionCatalog = {
   authorizer: {
     entry: 'functions/authorizer/handler.ts',

@@ -14,10 +14,14 @@ const verify = tokenVerifier({
   maxTokenAgeSeconds: provinceConfig().tokenMaxAgeHours * 3600,
 });
 
-/** arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path> → every method and path of that stage. */
+/**
+ * arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path> → every method and
+ * path of that stage. API Gateway keeps the policy for the token (resultsCacheTtl) and checks every
+ * later request against it: a policy naming one method would refuse the token's next PUT after a GET.
+ */
 export function wholeApi(methodArn: string): string {
-  const [prefix, apiId, stage] = methodArn.split('/') as [string, string, string];
-  return `${prefix}/${apiId}/${stage}/*`;
+  const [apiArn, stage] = methodArn.split('/') as [string, string];
+  return `${apiArn}/${stage}/*`;
 }
 
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {

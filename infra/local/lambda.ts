@@ -11,11 +11,11 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 const loaded = new Map<FunctionName, Promise<Handler>>();
 
 /**
- * Per-request accounting: whoever runs an invocation inside `requestStats.run({ dynamoCalls: 0, itemsRead: 0 })`
- * learns how many DynamoDB commands it sent and how many items they read (the local gateway reports
- * both; the benchmarks read them).
+ * Per-request accounting: whoever runs an invocation inside `requestStats.run({ dynamoCalls: 0, itemsRead: 0, dynamoMs: 0 })`
+ * learns how many DynamoDB commands it sent, how many items they read and how long they took (the
+ * local gateway reports them; the benchmarks read them).
  */
-export const requestStats = new AsyncLocalStorage<{ dynamoCalls: number; itemsRead: number }>();
+export const requestStats = new AsyncLocalStorage<{ dynamoCalls: number; itemsRead: number; dynamoMs: number }>();
 /** One invocation: which function, and (once it has returned) how long it took. */
 export interface Invocation {
   name: FunctionName;
@@ -44,9 +44,13 @@ function countDynamoCalls(): Promise<void> {
       (next) => async (args) => {
         const stats = requestStats.getStore();
         if (stats) stats.dynamoCalls++;
+        const started = performance.now();
         const result = await next(args);
         const n = itemsRead(result.output as Record<string, unknown>);
-        if (stats) stats.itemsRead += n;
+        if (stats) {
+          stats.itemsRead += n;
+          stats.dynamoMs += performance.now() - started;
+        }
         const current = invocation.getStore();
         if (current) itemsReadBy.set(current.name, (itemsReadBy.get(current.name) ?? 0) + n);
         return result;

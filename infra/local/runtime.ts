@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, DynamoDBBatchResponse } from 'aws-lambda';
-import { functionCatalog, queueVisibilitySeconds, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
+import { AUTHORIZER_CACHE_SECONDS, functionCatalog, queueVisibilitySeconds, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { notificationStreamFilter } from '../../functions/notifications/keys.ts';
 import { notificationsIn } from '../../functions/notifications/stream.ts';
 import { createTableInput, outboxStreamFilter, tableKeys } from '../../functions/shared/table.ts';
@@ -203,6 +203,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       routes,
       region: province.region,
       account: '000000000000',
+      authorizerCacheSeconds: AUTHORIZER_CACHE_SECONDS,
       log,
       invoke: (fn, event) => invoke(fn, event) as Promise<APIGatewayProxyResult>,
       authorize: (event) => invoke('authorizer', event) as Promise<APIGatewayAuthorizerResult>,

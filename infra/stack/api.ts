@@ -6,7 +6,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { FunctionName } from '../../functions/catalog.ts';
+import { AUTHORIZER_CACHE_SECONDS, type FunctionName } from '../../functions/catalog.ts';
 import { gatewayResponses, problemBody, problemCatalog } from '../../schemas/problems.ts';
 import type { RouteDef } from '../../schemas/route.ts';
 import type { ConsortiumFunction } from './consortium-function.ts';
@@ -75,8 +75,7 @@ export class Api extends Construct {
       handler: props.functions.authorizer.fn,
       identitySource: apigw.IdentitySource.header('Authorization'),
       validationRegex: '^Bearer [-0-9A-Za-z_.]+$',
-      // Short: a revoked or expiring token stays usable at most this long.
-      resultsCacheTtl: Duration.seconds(60),
+      resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS),
     });
     const validator = new apigw.RequestValidator(this, 'Validator', {
       restApi: this.api,

@@ -41,6 +41,18 @@ describe('public routes', () => {
 });
 
 describe('authentication', () => {
+  it("one token's GET, POST and PUT within the authorizer cache's minute are all let through (the cached policy covers the whole stage)", async () => {
+    const token = await rt.as('operator');
+    expect((await rt.call(token, 'GET', '/institutions')).status).toBe(200);
+    const id = `clinic-cache-${Date.now().toString(36)}`;
+    expect((await rt.call(token, 'POST', '/institutions', { id, name: '缓存', type: 'clinic', district: '西湖区', designated: true })).status).toBe(201);
+    expect((await rt.call(token, 'PUT', '/drugs/XCACHE001', { name: '缓存药', category: 'C', unit: '盒' })).status).toBe(201);
+    // The gateway reused the first answer: no authorizer time on the later requests.
+    const again = await rt.call(token, 'GET', `/institutions/${id}`);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('server-timing')).toMatch(/authorizer;dur=0,/);
+  });
+
   it('refuses a missing, forged, expired, alg:none, wrong-province, wrong-audience or tampered token with 401 problem+json', async () => {
     const t = await badTokens(rt.dataDir, 'ZJ');
     const none = await rt.call(undefined, 'GET', '/institutions');
