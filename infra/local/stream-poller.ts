@@ -46,6 +46,8 @@ export class StreamPoller {
    */
   private passes = 0;
   private lastQuietPass = 0;
+  /** The table's stream, described again only after a failed pass (DescribeTable is costly, below). */
+  private streamArn?: string;
 
   constructor(private readonly o: StreamPollerOptions) {
     const cfg = { endpoint: o.endpoint, region: process.env.AWS_REGION ?? 'local' };
@@ -77,6 +79,7 @@ export class StreamPoller {
         this.lastError = undefined;
       } catch (err) {
         this.lastQuietPass = pass;
+        this.streamArn = undefined; // the table may have been recreated
         backoff = Math.min(5000, Math.max(200, backoff * 2));
         this.lastError = (err as Error).message;
         this.o.log?.(`stream poller: ${(err as Error).name}: ${(err as Error).message}; retrying in ${backoff} ms`);
@@ -106,8 +109,13 @@ export class StreamPoller {
 
   /** One pass over the open shards; true when any records were handled. */
   private async pollOnce(): Promise<boolean> {
-    const table = await this.ddb.send(new DescribeTableCommand({ TableName: this.o.tableName }));
-    const streamArn = table.Table?.LatestStreamArn;
+    // DynamoDB Local answers DescribeTable by summing the size of every item of the table and of each
+    // index: once per pass, it took a whole CPU once the table held a large province.
+    if (!this.streamArn) {
+      const table = await this.ddb.send(new DescribeTableCommand({ TableName: this.o.tableName }));
+      this.streamArn = table.Table?.LatestStreamArn;
+    }
+    const streamArn = this.streamArn;
     if (!streamArn) throw new Error(`table ${this.o.tableName} has no stream`);
     if (this.checkpoints.streamArn !== streamArn) {
       // A new table (or the first start): start every shard from its beginning.
