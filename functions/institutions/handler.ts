@@ -10,7 +10,7 @@ import { activatedBy } from '../vouchers/store.ts';
 import { listAlerts } from '../alerts/store.ts';
 import * as store from './store.ts';
 
-/** Parallel writes per enrolment batch: fast, but well under the table's burst capacity. */
+/** Parallel updates of people already enrolled, per batch: fast, but well under the table's burst capacity. */
 const ENROL_CONCURRENCY = 16;
 
 export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
@@ -41,21 +41,17 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
 
   async enrol({ body, now }) {
     const { valid, rejected } = checkEnrolmentBatch(body.people);
+    const people = await Promise.all(
+      valid.map(async ({ index, person }) => {
+        const hash = await nationalIdHash(person.nationalId);
+        return { index, personId: personIdFromHash(hash), nationalIdHash: hash, person };
+      }),
+    );
+    const outcomes = await store.enrolPeople(people, now, ENROL_CONCURRENCY);
     const personIds: Array<string | null> = body.people.map(() => null);
-    let enrolled = 0;
-    let updated = 0;
-    for (let i = 0; i < valid.length; i += ENROL_CONCURRENCY) {
-      await Promise.all(
-        valid.slice(i, i + ENROL_CONCURRENCY).map(async ({ index, person }) => {
-          const hash = await nationalIdHash(person.nationalId);
-          const personId = personIdFromHash(hash);
-          const outcome = await store.upsertPerson(personId, hash, person, now);
-          if (outcome === 'enrolled') enrolled++;
-          else updated++;
-          personIds[index] = personId;
-        }),
-      );
-    }
+    for (const p of people) personIds[p.index] = p.personId;
+    const enrolled = [...outcomes.values()].filter((o) => o === 'enrolled').length;
+    const updated = outcomes.size - enrolled;
     rejected.sort((a, b) => a.index - b.index);
     return { status: 200, body: { enrolled, updated, rejected, personIds } };
   },

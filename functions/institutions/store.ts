@@ -3,7 +3,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
-import { ddb, decodeToken, encodeToken, tableName, TransactionConflict, writeTransaction } from '#shared/db';
+import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
@@ -182,6 +182,51 @@ export function toEnrolment(p: PersonItem, now: Date) {
 }
 
 /** Creates or updates one person; returns whether the person existed before. */
+/**
+ * Enrols a batch (distinct people): those not enrolled yet are written together with BatchWriteItem
+ * (DESIGN.md §11: imports are batched), each one already enrolled is updated on its own, keeping what
+ * settlements changed (upsertPerson). Only enrolment creates a person, so nothing else can have
+ * written a new one between the read and the batch.
+ */
+export async function enrolPeople(
+  people: ReadonlyArray<{ personId: string; nationalIdHash: string; person: EnrolmentPerson }>,
+  now: Date,
+  concurrency: number,
+): Promise<Map<string, 'enrolled' | 'updated'>> {
+  const known = await batchGet(people.map((p) => personKey(p.personId)), { projection: ['personId'] });
+  const isNew = (personId: string) => !known.has(keyOf(personKey(personId)));
+  const year = calendarYear(now, provinceConfig().timeZone);
+  const at = now.toISOString();
+  await batchPut(
+    people.filter((p) => isNew(p.personId)).map(({ personId, nationalIdHash, person: p }) => {
+      const pooled = p.annualPooledUsedFen ?? 0;
+      return {
+        ...personKey(personId),
+        personId,
+        nationalIdHash,
+        ...displayForms(p),
+        name: p.name,
+        district: p.district,
+        personalAccountFen: p.personalAccountFen,
+        ...(p.phone ? { phone: p.phone } : {}),
+        annualPooledUsedFen: pooled,
+        pooledYear: year,
+        deductibleMetFen: pooled > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
+        createdAt: at,
+        updatedAt: at,
+        balanceVersion: 1,
+      };
+    }),
+  );
+  const outcomes = new Map<string, 'enrolled' | 'updated'>();
+  const already = people.filter((p) => !isNew(p.personId));
+  for (let i = 0; i < already.length; i += concurrency) {
+    await Promise.all(already.slice(i, i + concurrency).map(async (p) => outcomes.set(p.personId, await upsertPerson(p.personId, p.nationalIdHash, p.person, now))));
+  }
+  for (const p of people) if (!outcomes.has(p.personId)) outcomes.set(p.personId, 'enrolled');
+  return outcomes;
+}
+
 export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<'enrolled' | 'updated'> {
   const year = calendarYear(now, provinceConfig().timeZone);
   const set: Record<string, unknown> = {

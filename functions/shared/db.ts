@@ -2,7 +2,8 @@
 // helper that turns condition failures into domain errors, batched reads, and opaque pagination tokens.
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type BatchGetCommandOutput, type TransactWriteCommandInput,
+  BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { problem } from './errors.ts';
@@ -136,6 +137,32 @@ export async function batchGet(
     }
   }
   return found;
+}
+
+/** DynamoDB's limit of writes per BatchWriteItem request. */
+const BATCH_WRITE_MAX_ITEMS = 25;
+
+/**
+ * Puts `items` (any number, distinct keys) with BatchWriteItem, 25 per request and `concurrency`
+ * requests at a time, retrying unprocessed items with exponential backoff. Unconditional: for imports
+ * of items nobody else writes at the same time.
+ */
+export async function batchPut(items: ReadonlyArray<Record<string, unknown>>, concurrency = 4): Promise<void> {
+  const chunks: Array<Array<Record<string, unknown>>> = [];
+  for (let i = 0; i < items.length; i += BATCH_WRITE_MAX_ITEMS) chunks.push(items.slice(i, i + BATCH_WRITE_MAX_ITEMS).map((Item) => ({ PutRequest: { Item } })));
+  const put = async (chunk: Array<Record<string, unknown>>) => {
+    let pending = chunk;
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt >= BATCH_GET_ATTEMPTS) throw new BatchGetThrottled(`BatchWriteItem left ${pending.length} items unprocessed after ${attempt} attempts`);
+      if (attempt) await new Promise((r) => setTimeout(r, Math.min(1_000, 20 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      const res: BatchWriteCommandOutput = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName()]: pending as never } }));
+      pending = (res.UnprocessedItems?.[tableName()] ?? []) as Array<Record<string, unknown>>;
+    }
+  };
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, async () => {
+    while (next < chunks.length) await put(chunks[next++]!);
+  }));
 }
 
 // Pagination tokens are the LastEvaluatedKey, base64url-encoded. They are opaque to clients; a
