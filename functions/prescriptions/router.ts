@@ -12,6 +12,9 @@ import { waitingPartition } from './keys.ts';
 import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
+/** Candidates whose stock is read first. */
+const FIRST_CANDIDATES = 8;
+
 /** Racing routes for the last units lose conditions or collide; each retry reads stock afresh. */
 const MAX_ATTEMPTS = 30;
 
@@ -47,12 +50,13 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
     rejectedBy: rx.rejectedBy,
   });
 
-  // Stock of the best candidates first, one BatchGetItem (≤ 100 keys) at a time.
+  // Stock of the best candidates first: the nearest few (the best is usually stocked), then a whole
+  // BatchGetItem (≤ 100 keys) at a time. A city district has hundreds of pharmacies.
   const codes = rx.items.map((i) => i.drugCode);
   const perBatch = Math.max(1, Math.floor(100 / codes.length));
   let chosen: string | undefined;
-  for (let i = 0; i < ranked.length && !chosen; i += perBatch) {
-    const batch = ranked.slice(i, i + perBatch);
+  for (let i = 0, size = Math.min(FIRST_CANDIDATES, perBatch); i < ranked.length && !chosen; i += size, size = perBatch) {
+    const batch = ranked.slice(i, i + size);
     chosen = firstStocked(batch, rx.items, await store.availableStock(batch, codes));
   }
 
