@@ -84,5 +84,10 @@ export async function api(rt: Runtime, token: string, method: string, path: stri
     body: text ? (JSON.parse(text) as any) : undefined, // eslint-disable-line @typescript-eslint/no-explicit-any
     dynamoCalls: Number(res.headers.get('x-local-dynamodb-calls') ?? NaN),
     itemsRead: Number(res.headers.get('x-local-dynamodb-items-read') ?? NaN),
+    /** The local gateway's Server-Timing: authorizer, function and DynamoDB milliseconds. */
+    timing: Object.fromEntries((res.headers.get('server-timing') ?? '').split(',').filter(Boolean).map((m) => {
+      const [name, dur] = m.trim().split(';dur=');
+      return [name!, Number(dur)];
+    })) as Record<string, number>,
   };
 }

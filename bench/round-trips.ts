@@ -10,11 +10,13 @@ export interface RoundTripRow {
   route: string;
   status: number;
   dynamoCalls: number | string;
+  itemsRead: number | string;
 }
 
-type Call = () => Promise<{ status: number; dynamoCalls: number }>;
+type Call = () => Promise<{ status: number; dynamoCalls: number; itemsRead: number }>;
 
-export async function benchRoundTrips(rt: Runtime): Promise<RoundTripRow[]> {
+/** `run`: a different person each time it runs against the same table. */
+export async function benchRoundTrips(rt: Runtime, run = 0): Promise<RoundTripRow[]> {
   const t = {
     operator: await rt.token('operator'),
     channel: await rt.token('channel'),
@@ -22,7 +24,7 @@ export async function benchRoundTrips(rt: Runtime): Promise<RoundTripRow[]> {
     clinic: await rt.token('clinic', 'clinic-lingyin'),
     hospital: await rt.token('hospital', 'hosp-zjph'),
   };
-  const person = { nationalId: demoNationalId('330108', '19900101', 1), name: '往返', district: '西湖区', personalAccountFen: 100_000 };
+  const person = { nationalId: demoNationalId('330108', '19900101', 1 + run), name: '往返', district: '西湖区', personalAccountFen: 100_000 };
   const state: Record<string, string> = {};
   const scenario: Array<[string, Call]> = [
     ['getHealth', () => api(rt, t.operator, 'GET', '/health')],
@@ -130,8 +132,8 @@ export async function benchRoundTrips(rt: Runtime): Promise<RoundTripRow[]> {
   for (const [operationId, call] of scenario) {
     await rt.settle(); // nothing else in flight
     const r = await call();
-    rows.push({ route: operationId, status: r.status, dynamoCalls: r.dynamoCalls });
+    rows.push({ route: operationId, status: r.status, dynamoCalls: r.dynamoCalls, itemsRead: r.itemsRead });
   }
-  for (const r of routes) if (!rows.some((x) => x.route === r.operationId)) rows.push({ route: r.operationId, status: 0, dynamoCalls: 'not measured' });
+  for (const r of routes) if (!rows.some((x) => x.route === r.operationId)) rows.push({ route: r.operationId, status: 0, dynamoCalls: 'not measured', itemsRead: '' });
   return rows;
 }

@@ -31,6 +31,17 @@ export interface SettlementRow {
   /** DynamoDB commands per settlement, mean over the run's requests (goal <= 3). */
   dbPlain: number;
   dbTraced: number;
+  /** Where a plain settlement's time went, mean ms: the client's whole request, the authorizer (0 once cached), the function, DynamoDB inside it. */
+  totalMs: number;
+  authorizerMs: number;
+  functionMs: number;
+  dynamoMs: number;
+  /**
+   * At concurrency 1 only: settlements per second with the outbox's stream poller stopped during the
+   * run (their events delivered after it), ÷ raw. The consumers share this machine's one DynamoDB Local
+   * with the counter; in AWS they do not. A diagnosis of where the time went, not the goal's figure.
+   */
+  quietRatio?: number;
 }
 
 export async function benchSettlements(rt: Runtime, endpoint: string): Promise<SettlementRow[]> {
@@ -93,21 +104,43 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
       await rt.settle();
       const failures: string[] = [];
       const calls: number[] = [];
+      const timings: Array<Record<string, number>> = [];
       const run = await timed(
         c,
         codes.map((code) => async () => {
           const res = await send(code);
           if (res.status !== 201) failures.push(`${res.status} ${res.body?.type ?? ''}`);
           calls.push(res.dynamoCalls);
+          timings.push(res.timing);
         }),
       );
       if (failures.length) throw new Error(`settlement benchmark: ${failures.length} requests failed (${[...new Set(failures)]})`);
-      return { ...run, perSec: n / run.seconds, dynamoCalls: calls.reduce((a, b) => a + b, 0) / calls.length };
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const timing = (k: string) => mean(timings.map((t) => t[k] ?? 0));
+      return {
+        ...run,
+        perSec: n / run.seconds,
+        dynamoCalls: mean(calls),
+        totalMs: mean(run.latenciesMs),
+        authorizerMs: timing('authorizer'),
+        functionMs: timing('function'),
+        dynamoMs: timing('dynamodb'),
+      };
     };
     const http = await measure(settle);
     const traced = await measure(settleTraced);
     const rawRun = await timed(c, Array.from({ length: n }, (_, i) => () => rawTx(i % c)));
     const rawTxPerSec = n / rawRun.seconds;
+    let quietRatio: number | undefined;
+    if (c === 1) {
+      const codes = await codesFor(n, c);
+      await rt.settle();
+      await rt.poller.stop();
+      const quiet = await timed(c, codes.map((code) => () => settle(code)));
+      rt.poller.start();
+      await rt.settle();
+      quietRatio = n / quiet.seconds / rawTxPerSec;
+    }
     rows.push({
       concurrency: c,
       ops: n,
@@ -121,6 +154,11 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
       tracedRatio: traced.perSec / http.perSec,
       dbPlain: http.dynamoCalls,
       dbTraced: traced.dynamoCalls,
+      totalMs: http.totalMs,
+      authorizerMs: http.authorizerMs,
+      functionMs: http.functionMs,
+      dynamoMs: http.dynamoMs,
+      ...(quietRatio === undefined ? {} : { quietRatio }),
     });
   }
   return rows;

@@ -23,6 +23,8 @@ export interface Invocation {
 }
 /** The invocation running now (benchmarks attribute the commands they see to it). */
 export const invocation = new AsyncLocalStorage<Invocation>();
+/** Told of every invocation as it ends (benchmarks follow one request's way through the consumers). */
+export const invocationListeners = new Set<(done: { name: FunctionName; startedAt: number; ms: number; event: unknown }) => void>();
 /** Items read by each function since the process started (consumers too; the benchmarks take differences). */
 export const itemsReadBy = new Map<FunctionName, number>();
 
@@ -98,10 +100,12 @@ export async function invoke(name: FunctionName, event: unknown): Promise<unknow
   const handler = await load(name);
   const def: FunctionDef = functionCatalog[name];
   const current: Invocation = { name };
+  const startedAt = Date.now();
   const started = performance.now();
   try {
     return await invocation.run(current, () => handler(event, lambdaContext(name, def.timeoutSeconds)));
   } finally {
     current.ms = performance.now() - started;
+    for (const listener of invocationListeners) listener({ name, startedAt, ms: current.ms, event });
   }
 }
