@@ -115,6 +115,29 @@ export async function listInstitutions(type: string | undefined, limit: number, 
   return { items: (res.Items ?? []).map((i) => institutionItem.parse(i)), nextToken: encodeToken(res.LastEvaluatedKey) };
 }
 
+/**
+ * Gives institutions registered before routing read by district (issue 16) what registration writes
+ * now: the district key on the institution and a routing entry per department. Idempotent: run it
+ * once after deploying, again after an interruption. One page of the institution list per call.
+ */
+export async function backfillRouting(startKey?: Record<string, unknown>): Promise<{ institutions: number; next?: Record<string, unknown> }> {
+  const res = await queryInstitutions(undefined, 100, startKey);
+  const page = (res.Items ?? []).map((i) => institutionItem.parse(i));
+  for (const inst of page) {
+    const { GSI2PK, GSI2SK } = institutionDistrictKey(inst.type, inst.district, inst.id);
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: institutionKey(inst.id),
+        UpdateExpression: 'SET GSI2PK = :pk, GSI2SK = :sk',
+        ExpressionAttributeValues: { ':pk': GSI2PK, ':sk': GSI2SK },
+      }),
+    );
+  }
+  await batchPut(page.flatMap(departmentRoutes));
+  return { institutions: page.length, ...(res.LastEvaluatedKey ? { next: res.LastEvaluatedKey } : {}) };
+}
+
 /** Every page of a Query. */
 async function queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
   const all: Record<string, unknown>[] = [];

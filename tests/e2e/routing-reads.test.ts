@@ -3,9 +3,12 @@
 // sender's consortium), so what a route reads does not grow with the province. Counted with the
 // local runtime's per-function tally of items DynamoDB returned (infra/local/lambda.ts).
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { itemsReadBy } from '../../infra/local/lambda.ts';
+import { departmentRouteKey, institutionKey } from '../../functions/institutions/keys.ts';
+import { backfillRouting } from '../../functions/institutions/store.ts';
 import { startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -120,5 +123,26 @@ describe('referral routing', () => {
     });
     expect(res.status).toBe(201);
     expect(res.body.toInstitutionId).toBe(`clinic-member-${tag}`);
+  });
+
+  it('institutions registered before routing entries existed are found again once the backfill has run', async () => {
+    const district = `旧区-${tag}`;
+    const hospital = `hosp-old-${tag}`;
+    await register({ id: hospital, name: '旧医院', type: 'hospital', level: 'secondary', district, departments: [{ code: 'CARD', name: '心血管内科', dailyCapacity: 3 }] });
+    await register({ id: `clinic-old-${tag}`, name: '旧诊所', type: 'clinic', level: 'primary', district });
+    // As a table from before: no district key on the institution, no routing entry.
+    await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: departmentRouteKey('hospital', 'CARD', district, hospital) }));
+    await rt.db.send(new UpdateCommand({ TableName: rt.tableName, Key: institutionKey(hospital), UpdateExpression: 'REMOVE GSI2PK, GSI2SK' }));
+    const clinic = await rt.as('clinic', `clinic-old-${tag}`);
+    const refer = async () =>
+      (await rt.call(clinic, 'POST', '/referrals', { personId: await enrol(district), direction: 'up', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'routine' })).body.toInstitutionId;
+    expect(await refer()).not.toBe(hospital);
+
+    let next: Record<string, unknown> | undefined;
+    do next = (await backfillRouting(next)).next;
+    while (next);
+    expect(await refer()).toBe(hospital);
+    const { Item } = await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: institutionKey(hospital) }));
+    expect(Item).toMatchObject({ GSI2PK: `INSTITUTIONS#hospital#${district}`, GSI2SK: hospital });
   });
 });
