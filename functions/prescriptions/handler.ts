@@ -121,7 +121,13 @@ export const handler = apiHandler(prescriptionRoutes, {
       if (errors.length) throw problem('validation-failed', 'invalid body', errors);
       if (!enrolled) throw problem('not-enrolled', `person ${body.personId} is not enrolled`);
       // Checked here to refuse before anything is counted; the write's condition holds it under races.
-      if (openTherapies.length) throw store.duplicateTherapy(openTherapies);
+      if (openTherapies.length) {
+        // A twin with the same key may have committed between the reads of one BatchGetItem (not a
+        // snapshot): its prescription is the open one, and its record, read now, is the answer.
+        const twin = idempotency && (await store.idempotencyAnswer(idempotency));
+        if (twin) return replay(twin, idempotency!.hash);
+        throw store.duplicateTherapy(openTherapies);
+      }
 
       const rx = newPrescription({
         ...body,
