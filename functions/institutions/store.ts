@@ -205,11 +205,18 @@ export function toEnrolment(p: PersonItem, now: Date) {
 }
 
 /** Creates or updates one person; returns whether the person existed before. */
+/** A person a creating transaction expected to be new is enrolled already (a concurrent or retried import). */
+class AlreadyEnrolled extends Error {}
+
+/** People created per transaction (DynamoDB's limit of writes in one). */
+const CREATE_PER_TRANSACTION = 100;
+
 /**
- * Enrols a batch (distinct people): those not enrolled yet are written together with BatchWriteItem
- * (DESIGN.md §11: imports are batched), each one already enrolled is updated on its own, keeping what
- * settlements changed (upsertPerson). Only enrolment creates a person, so nothing else can have
- * written a new one between the read and the batch.
+ * Enrols a batch (distinct people), batched as DESIGN.md §11 asks: one BatchGetItem per 100 tells who
+ * is new; the new are created 100 to a transaction, each Put conditional on the person not existing,
+ * so that a retried or overlapping import can never put back balances a settlement has changed since.
+ * A transaction that finds one of them there after all (or collides) is done by update instead, as
+ * are the people already enrolled: one UpdateItem each, keeping what settlements changed.
  */
 export async function enrolPeople(
   people: ReadonlyArray<{ personId: string; nationalIdHash: string; person: EnrolmentPerson }>,
@@ -217,36 +224,56 @@ export async function enrolPeople(
   concurrency: number,
 ): Promise<Map<string, 'enrolled' | 'updated'>> {
   const known = await batchGet(people.map((p) => personKey(p.personId)), { projection: ['personId'] });
-  const isNew = (personId: string) => !known.has(keyOf(personKey(personId)));
+  const isNew = (p: { personId: string }) => !known.has(keyOf(personKey(p.personId)));
   const year = calendarYear(now, provinceConfig().timeZone);
   const at = now.toISOString();
-  await batchPut(
-    people.filter((p) => isNew(p.personId)).map(({ personId, nationalIdHash, person: p }) => {
-      const pooled = p.annualPooledUsedFen ?? 0;
-      return {
-        ...personKey(personId),
-        personId,
-        nationalIdHash,
-        ...displayForms(p),
-        name: p.name,
-        district: p.district,
-        personalAccountFen: p.personalAccountFen,
-        ...(p.phone ? { phone: p.phone } : {}),
-        annualPooledUsedFen: pooled,
-        pooledYear: year,
-        deductibleMetFen: pooled > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
-        createdAt: at,
-        updatedAt: at,
-        balanceVersion: 1,
-      };
+  const newItem = ({ personId, nationalIdHash, person: p }: (typeof people)[number]) => {
+    const pooled = p.annualPooledUsedFen ?? 0;
+    // What upsertPerson leaves on a person it creates.
+    return {
+      ...personKey(personId),
+      personId,
+      nationalIdHash,
+      ...displayForms(p),
+      name: p.name,
+      district: p.district,
+      personalAccountFen: p.personalAccountFen,
+      ...(p.phone ? { phone: p.phone } : {}),
+      annualPooledUsedFen: pooled,
+      pooledYear: year,
+      deductibleMetFen: pooled > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
+      createdAt: at,
+      updatedAt: at,
+      balanceVersion: 1,
+    };
+  };
+  const outcomes = new Map<string, 'enrolled' | 'updated'>();
+  const byUpdate = people.filter((p) => !isNew(p));
+  const fresh = people.filter(isNew);
+  const chunks = Array.from({ length: Math.ceil(fresh.length / CREATE_PER_TRANSACTION) }, (_, i) => fresh.slice(i * CREATE_PER_TRANSACTION, (i + 1) * CREATE_PER_TRANSACTION));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(4, chunks.length) }, async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        try {
+          await writeTransaction(
+            chunk.map((p) => ({
+              write: { Put: { TableName: tableName(), Item: newItem(p), ConditionExpression: 'attribute_not_exists(PK)' } },
+              onConditionFailed: () => new AlreadyEnrolled(),
+            })),
+          );
+          for (const p of chunk) outcomes.set(p.personId, 'enrolled');
+        } catch (err) {
+          if (!(err instanceof AlreadyEnrolled || err instanceof TransactionConflict)) throw err;
+          byUpdate.push(...chunk);
+        }
+      }
     }),
   );
-  const outcomes = new Map<string, 'enrolled' | 'updated'>();
-  const already = people.filter((p) => !isNew(p.personId));
-  for (let i = 0; i < already.length; i += concurrency) {
-    await Promise.all(already.slice(i, i + concurrency).map(async (p) => outcomes.set(p.personId, await upsertPerson(p.personId, p.nationalIdHash, p.person, now))));
+  for (let i = 0; i < byUpdate.length; i += concurrency) {
+    await Promise.all(byUpdate.slice(i, i + concurrency).map(async (p) => outcomes.set(p.personId, await upsertPerson(p.personId, p.nationalIdHash, p.person, now))));
   }
-  for (const p of people) if (!outcomes.has(p.personId)) outcomes.set(p.personId, 'enrolled');
   return outcomes;
 }
 

@@ -53,8 +53,9 @@ export class StreamPoller {
    */
   private passes = 0;
   private lastQuietPass = 0;
-  /** The table's stream, described again only after a failed pass (DescribeTable is costly, below). */
+  /** The table's stream, described again only after a pass failed reading it (DescribeTable is costly, below). */
   private streamArn?: string;
+  private handlerFailed = false;
 
   constructor(private readonly o: StreamPollerOptions) {
     const cfg = { endpoint: o.endpoint, region: process.env.AWS_REGION ?? 'local' };
@@ -86,7 +87,9 @@ export class StreamPoller {
         this.lastError = undefined;
       } catch (err) {
         this.lastQuietPass = pass;
-        this.streamArn = undefined; // the table may have been recreated
+        // Described again unless the handler failed: the table may have been recreated.
+        if (!this.handlerFailed) this.streamArn = undefined;
+        this.handlerFailed = false;
         backoff = Math.min(5000, Math.max(200, backoff * 2));
         this.lastError = (err as Error).message;
         this.o.log?.(`stream poller: ${(err as Error).name}: ${(err as Error).message}; retrying in ${backoff} ms`);
@@ -183,7 +186,15 @@ export class StreamPoller {
     const batchSize = this.o.batchSize ?? 100;
     for (let i = 0; i < selected.length; i += batchSize) {
       const batch = selected.slice(i, i + batchSize);
-      const result = await this.o.handler({ Records: batch });
+      let result;
+      try {
+        result = await this.o.handler({ Records: batch });
+      } catch (err) {
+        // Again from the checkpoint: the batches before this one are saved, not delivered twice.
+        this.iterators.delete(shardId);
+        this.handlerFailed = true;
+        throw err;
+      }
       this.handled += batch.length;
       const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
       if (failed) {
@@ -191,8 +202,10 @@ export class StreamPoller {
         const i = records.findIndex((r) => r.dynamodb?.SequenceNumber === failed);
         if (i > 0) this.save(shardId, records[i - 1]!.dynamodb!.SequenceNumber!);
         this.iterators.delete(shardId);
+        this.handlerFailed = true;
         throw new Error(`handler reported a failure at record ${failed}`);
       }
+      this.save(shardId, batch.at(-1)!.dynamodb!.SequenceNumber!);
     }
     this.save(shardId, records.at(-1)!.dynamodb!.SequenceNumber!);
     if (res.NextShardIterator) this.iterators.set(shardId, res.NextShardIterator);
