@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mapLimited } from '../functions/shared/concurrency.ts';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
 import { startRuntime, type Runtime } from '../infra/local/runtime.ts';
 
@@ -14,19 +15,7 @@ export function percentile(sorted: number[], p: number): number {
 export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
 /** Runs `tasks` with `concurrency` workers, each taking the next task as it frees up. */
-export async function pool<T>(concurrency: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await tasks[i]!();
-      }
-    }),
-  );
-  return results;
-}
+export const pool = <T>(concurrency: number, tasks: Array<() => Promise<T>>): Promise<T[]> => mapLimited(tasks, concurrency, (task) => task());
 
 export interface Timed {
   seconds: number;

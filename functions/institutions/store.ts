@@ -3,7 +3,8 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
-import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction } from '#shared/db';
+import { mapLimited } from '#shared/concurrency';
+import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, writeTransaction } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
@@ -138,18 +139,6 @@ export async function backfillRouting(startKey?: Record<string, unknown>): Promi
   return { institutions: page.length, ...(res.LastEvaluatedKey ? { next: res.LastEvaluatedKey } : {}) };
 }
 
-/** Every page of a Query. */
-async function queryAll(input: ConstructorParameters<typeof QueryCommand>[0]): Promise<Record<string, unknown>[]> {
-  const all: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    all.push(...(res.Items ?? []));
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
-  return all;
-}
-
 /** The registered institutions of one type in one district (GSI2): the candidates of pharmacy routing. */
 export async function institutionsInDistrict(type: Institution['type'], district: string): Promise<Institution[]> {
   const { GSI2PK } = institutionDistrictKey(type, district, '');
@@ -226,60 +215,41 @@ export async function enrolPeople(
   const known = await batchGet(people.map((p) => personKey(p.personId)), { projection: ['personId'] });
   const isNew = (p: { personId: string }) => !known.has(keyOf(personKey(p.personId)));
   const year = calendarYear(now, provinceConfig().timeZone);
-  const at = now.toISOString();
-  const newItem = ({ personId, nationalIdHash, person: p }: (typeof people)[number]) => {
-    const pooled = p.annualPooledUsedFen ?? 0;
-    // What upsertPerson leaves on a person it creates.
-    return {
-      ...personKey(personId),
-      personId,
-      nationalIdHash,
-      ...displayForms(p),
-      name: p.name,
-      district: p.district,
-      personalAccountFen: p.personalAccountFen,
-      ...(p.phone ? { phone: p.phone } : {}),
-      annualPooledUsedFen: pooled,
-      pooledYear: year,
-      deductibleMetFen: pooled > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
-      createdAt: at,
-      updatedAt: at,
-      balanceVersion: 1,
-    };
-  };
+  // What upsertPerson leaves on a person it creates: the pooled-fund defaults unless given, version 1.
+  const newItem = ({ personId, nationalIdHash, person }: (typeof people)[number]) => ({
+    ...personKey(personId),
+    annualPooledUsedFen: 0,
+    deductibleMetFen: 0,
+    pooledYear: year,
+    ...enrolledFields(personId, nationalIdHash, person, now),
+    createdAt: now.toISOString(),
+    balanceVersion: 1,
+  });
   const outcomes = new Map<string, 'enrolled' | 'updated'>();
   const byUpdate = people.filter((p) => !isNew(p));
   const fresh = people.filter(isNew);
   const chunks = Array.from({ length: Math.ceil(fresh.length / CREATE_PER_TRANSACTION) }, (_, i) => fresh.slice(i * CREATE_PER_TRANSACTION, (i + 1) * CREATE_PER_TRANSACTION));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(4, chunks.length) }, async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!;
-        try {
-          await writeTransaction(
-            chunk.map((p) => ({
-              write: { Put: { TableName: tableName(), Item: newItem(p), ConditionExpression: 'attribute_not_exists(PK)' } },
-              onConditionFailed: () => new AlreadyEnrolled(),
-            })),
-          );
-          for (const p of chunk) outcomes.set(p.personId, 'enrolled');
-        } catch (err) {
-          if (!(err instanceof AlreadyEnrolled || err instanceof TransactionConflict)) throw err;
-          byUpdate.push(...chunk);
-        }
-      }
-    }),
-  );
-  for (let i = 0; i < byUpdate.length; i += concurrency) {
-    await Promise.all(byUpdate.slice(i, i + concurrency).map(async (p) => outcomes.set(p.personId, await upsertPerson(p.personId, p.nationalIdHash, p.person, now))));
-  }
+  await mapLimited(chunks, 4, async (chunk) => {
+    try {
+      await writeTransaction(
+        chunk.map((p) => ({
+          write: { Put: { TableName: tableName(), Item: newItem(p), ConditionExpression: 'attribute_not_exists(PK)' } },
+          onConditionFailed: () => new AlreadyEnrolled(),
+        })),
+      );
+      for (const p of chunk) outcomes.set(p.personId, 'enrolled');
+    } catch (err) {
+      if (!(err instanceof AlreadyEnrolled || err instanceof TransactionConflict)) throw err;
+      byUpdate.push(...chunk);
+    }
+  });
+  await mapLimited(byUpdate, concurrency, async (p) => outcomes.set(p.personId, await upsertPerson(p.personId, p.nationalIdHash, p.person, now)));
   return outcomes;
 }
 
-export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<'enrolled' | 'updated'> {
-  const year = calendarYear(now, provinceConfig().timeZone);
-  const set: Record<string, unknown> = {
+/** What an enrolment sets on a person, new or known: the profile, and this year's pooled-fund use when given. */
+function enrolledFields(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Record<string, unknown> {
+  return {
     personId,
     nationalIdHash,
     ...displayForms(p),
@@ -290,9 +260,18 @@ export async function upsertPerson(personId: string, nationalIdHash: string, p: 
     ...(p.phone ? { phone: p.phone } : {}),
     // Given this year's pooled-fund use, the deductible counts as met if the fund has paid anything.
     ...(p.annualPooledUsedFen !== undefined
-      ? { annualPooledUsedFen: p.annualPooledUsedFen, pooledYear: year, deductibleMetFen: p.annualPooledUsedFen > 0 ? provinceConfig().policy.annualDeductibleFen : 0 }
+      ? {
+          annualPooledUsedFen: p.annualPooledUsedFen,
+          pooledYear: calendarYear(now, provinceConfig().timeZone),
+          deductibleMetFen: p.annualPooledUsedFen > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
+        }
       : {}),
   };
+}
+
+export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<'enrolled' | 'updated'> {
+  const year = calendarYear(now, provinceConfig().timeZone);
+  const set = enrolledFields(personId, nationalIdHash, p, now);
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ':now': now.toISOString(), ':one': 1 };
   const clauses = Object.entries(set).map(([k, v], i) => {

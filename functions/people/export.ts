@@ -4,9 +4,10 @@
 // mutual aid bindings, the text messages sent to them and their access log. tests/e2e/people.test.ts enumerates every item of a
 // person in the table and checks each one is here (or says why it is not a record of theirs), so a
 // new kind of record cannot be left out quietly.
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { notificationRecord, type PersonalExport, type TimelineEntry } from '#schemas/people';
-import { ddb, tableName } from '#shared/db';
+import { mapLimited } from '#shared/concurrency';
+import { ddb, queryAll, tableName } from '#shared/db';
 import { problem } from '#shared/errors';
 import { getAdvice } from '../advice/store.ts';
 import { accessLogPage } from '../access/store.ts';
@@ -35,23 +36,11 @@ async function allPages<T>(page: (nextToken?: string) => Promise<{ items: T[]; n
   return all;
 }
 
-async function mapLimited<T, R>(items: readonly T[], fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += CONCURRENCY) out.push(...(await Promise.all(items.slice(i, i + CONCURRENCY).map(fn))));
-  return out;
-}
-
 const present = <T>(list: ReadonlyArray<T | undefined>): T[] => list.filter((x): x is T => x !== undefined);
 
 async function messagesTo(personId: string) {
   const partition = notificationKey(personId, '', '').PK;
-  const items: Array<Record<string, unknown>> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const res = await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition }, ExclusiveStartKey: startKey }));
-    items.push(...(res.Items ?? []));
-    startKey = res.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({ TableName: tableName(), KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': partition } });
   return items.map((i) => notificationRecord.parse(i));
 }
 
@@ -68,19 +57,19 @@ export async function exportPerson(personId: string, now: Date): Promise<Persona
   const ids = (kind: TimelineEntry['kind']) => timeline.filter((e) => e.kind === kind).map((e) => e.id);
   const [voucher, settlements, referrals, prescriptions, adviceRequests] = await Promise.all([
     pointer ? getVoucher(String(pointer.voucherId)).then((v) => v?.voucher) : undefined,
-    mapLimited(ids('settlement'), getSettlement),
-    mapLimited(ids('referral'), async (id) => {
+    mapLimited(ids('settlement'), CONCURRENCY, getSettlement),
+    mapLimited(ids('referral'), CONCURRENCY, async (id) => {
       const r = await getReferral(id);
       // As neither party sees it: no staff user ids in the history.
       return r && referralForNobody(toReferral(r), undefined);
     }),
-    mapLimited(ids('prescription'), async (id) => {
+    mapLimited(ids('prescription'), CONCURRENCY, async (id) => {
       const rx = await getPrescription(id);
       if (!rx) return undefined;
       const { rev: _rev, statusAt: _statusAt, waitingIn: _waitingIn, ...view } = rx;
       return view;
     }),
-    mapLimited(ids('advice'), async (id) => {
+    mapLimited(ids('advice'), CONCURRENCY, async (id) => {
       const a = await getAdvice(id);
       if (!a) return undefined;
       const { version: _v, ...rest } = a;

@@ -2,6 +2,7 @@
 // `expired` and their reserved stock is released. Overdue ones come from the sparse expiry index
 // (GSI3), never a scan. Each expiry is the same conditional transition as any other, so a sweep that
 // runs twice, or two sweeps at once, expire each prescription once.
+import { mapLimited } from '#shared/concurrency';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
 import { scheduledHandler } from '#shared/scheduled';
@@ -56,23 +57,16 @@ export async function sweep(now: Date): Promise<{ expired: number; skipped: numb
         const lane = d.pharmacyId ?? d.prescriptionId;
         lanes.set(lane, [...(lanes.get(lane) ?? []), d]);
       }
-      await inLanes([...lanes.values()], CONCURRENCY, async ({ prescriptionId }) => {
-        const done = await attempt(prescriptionId);
-        if (done === true) expired++; else if (done === false) skipped++;
+      await mapLimited([...lanes.values()], CONCURRENCY, async (lane) => {
+        for (const { prescriptionId } of lane) {
+          const done = await attempt(prescriptionId);
+          if (done === true) expired++; else if (done === false) skipped++;
+        }
       });
     } while (startKey && budget > 0);
   }
   if (failed) throw new Error(`expiry sweep: ${failed} prescriptions could not be expired (expired ${expired}, skipped ${skipped})`);
   return { expired, skipped, failed };
-}
-
-/** Runs every lane's items in order, `width` lanes at a time. */
-async function inLanes<T>(lanes: T[][], width: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let lane = lanes[next++]; lane; lane = lanes[next++]) for (const item of lane) await run(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, lanes.length) }, worker));
 }
 
 export const handler = scheduledHandler(sweep);

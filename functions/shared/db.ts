@@ -2,10 +2,11 @@
 // helper that turns condition failures into domain errors, batched reads, and opaque pagination tokens.
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput,
+  BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type BatchGetCommandOutput, type BatchWriteCommandOutput, type QueryCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { mapLimited } from './concurrency.ts';
 import { problem } from './errors.ts';
 import { requireEnv } from './env.ts';
 import { tableKeys } from './table.ts';
@@ -139,6 +140,18 @@ export async function batchGet(
   return found;
 }
 
+/** Every item of a Query, all pages (for partitions known to stay small, or bounded by a district). */
+export async function queryAll(input: QueryCommandInput): Promise<StoredItem[]> {
+  const all: StoredItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const res = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    all.push(...(res.Items ?? []));
+    startKey = res.LastEvaluatedKey;
+  } while (startKey);
+  return all;
+}
+
 /** DynamoDB's limit of writes per BatchWriteItem request. */
 const BATCH_WRITE_MAX_ITEMS = 25;
 
@@ -159,10 +172,7 @@ export async function batchPut(items: ReadonlyArray<Record<string, unknown>>, co
       pending = (res.UnprocessedItems?.[tableName()] ?? []) as Array<Record<string, unknown>>;
     }
   };
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, async () => {
-    while (next < chunks.length) await put(chunks[next++]!);
-  }));
+  await mapLimited(chunks, concurrency, put);
 }
 
 // Pagination tokens are the LastEvaluatedKey, base64url-encoded. They are opaque to clients; a

@@ -2,10 +2,10 @@
 // person (their lists) and the beneficiary's one payer pointer are written together; the pointer is
 // conditional, so a person has at most one active payer however requests race. A settlement of the
 // beneficiary reads the pointer (settle.ts) and debits the payer in its own transaction.
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { familyBinding, type FamilyBinding } from '#schemas/family';
-import { ddb, tableName, writeTransaction, type TxItem } from '#shared/db';
+import { ddb, queryAll, tableName, writeTransaction, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { newId } from '#shared/ids';
 import { outboxEvent, type EventContext } from '#shared/outbox';
@@ -52,14 +52,8 @@ export async function getBinding(bindingId: string): Promise<FamilyBinding | und
 /** Bindings a person pays for or is paid for by, newest first. */
 export async function bindingsOf(personId: string): Promise<FamilyBinding[]> {
   const { PK, skPrefix } = personBindingsPrefix(personId);
-  const out: FamilyBinding[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res = await ddb.send(new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)', ExpressionAttributeValues: { ':pk': PK, ':sk': skPrefix }, ExclusiveStartKey: start }));
-    out.push(...(res.Items ?? []).map((i) => bindingItem.parse(i)));
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const items = await queryAll({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)', ExpressionAttributeValues: { ':pk': PK, ':sk': skPrefix } });
+  return items.map((i) => bindingItem.parse(i)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
 /** Ends an active binding: the payer pointer goes (a settlement racing this loses one way or the other). */
