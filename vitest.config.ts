@@ -4,7 +4,7 @@ const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOO
 
 export default defineConfig({
   test: {
-    // One DynamoDB Local for the whole run; each test file gets its own table.
+    // Fetches DynamoDB Local once; each test runtime then starts an in-memory engine of its own.
     globalSetup: ['tests/support/global-setup.ts'],
     // TEST_NOW=<instant> runs the tests at that instant (tests/support/test-clock.ts).
     setupFiles: ['tests/support/test-clock.ts'],

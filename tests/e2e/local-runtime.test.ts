@@ -30,7 +30,7 @@ beforeAll(async () => {
   chmodSync(dataDir, 0o755);
   mkdirSync(join(dataDir, 'bus'), { mode: 0o755 });
   writeFileSync(join(dataDir, 'bus', 'dead-letters.jsonl'), '', { mode: 0o644 });
-  // Its own DynamoDB Local (not the suite's shared one), with its database under DATA_DIR.
+  // The runtime's own DynamoDB Local (not a test's in-memory one), with its database under DATA_DIR.
   rt = await startTestRuntime({ dataDir, dynamoEndpoint: undefined });
   [operator, clinic] = await Promise.all([rt.as('operator'), rt.as('clinic', 'clinic-lingyin')]);
   const people = Array.from({ length: 3 }, (_, i) => ({ nationalId: demoNationalId('330106', '19700101', 900 + i), name: `本地${i}`, district: '西湖区', personalAccountFen: 0 }));

@@ -53,11 +53,11 @@ describe('access log delivery', () => {
     const { personId, referralId } = await personWithReferral(rt);
     const hospital = await rt.as('hospital', 'hosp-zjph');
     for (let i = 0; i < 3; i++) expect((await rt.call(hospital, 'GET', `/referrals/${referralId}`)).status).toBe(200);
-    const { dataDir, tableName } = rt;
+    const { dataDir, tableName, engine } = rt;
     expect(rt.logs.delivered).toBe(0);
-    await rt.stop();
+    await rt.stop({ keepEngine: true });
 
-    rt = await startTestRuntime({ dataDir, tableName, logRetryDelaysMs: [30, 60] });
+    rt = await startTestRuntime({ dataDir, tableName, engine, logRetryDelaysMs: [30, 60] });
     await rt.settle();
     expect(await reads(rt, await rt.asPerson(personId), personId)).toBe(3);
   });

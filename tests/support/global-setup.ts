@@ -1,9 +1,7 @@
-// Starts one in-memory DynamoDB Local for the run. Test workers are forked after this runs, so
-// they inherit the endpoint through the environment.
-import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.ts';
+// Makes sure DynamoDB Local is unpacked and its launcher compiled before test workers start, so
+// that files starting their engines at once do not race to fetch it (tests/support/runtime.ts).
+import { ensureLoopbackLauncher } from '../../infra/local/dynamodb-local.ts';
 
-export default async function setup() {
-  const ddb = await startDynamoDbLocal();
-  process.env.TEST_DYNAMODB_ENDPOINT = ddb.endpoint;
-  return () => ddb.stop();
+export default function setup() {
+  ensureLoopbackLauncher();
 }
