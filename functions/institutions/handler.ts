@@ -10,7 +10,7 @@ import { activatedBy } from '../vouchers/store.ts';
 import { listAlerts } from '../alerts/store.ts';
 import * as store from './store.ts';
 
-/** Parallel updates of people already enrolled, per batch: fast, but well under the table's burst capacity. */
+/** Writes in flight per enrolment batch (one person each): fast, but well under the table's burst capacity. */
 const ENROL_CONCURRENCY = 16;
 
 export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {

@@ -1,5 +1,6 @@
 // DynamoDB access of the operator context.
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
@@ -193,19 +194,13 @@ export function toEnrolment(p: PersonItem, now: Date) {
   });
 }
 
-/** Creates or updates one person; returns whether the person existed before. */
-/** A person a creating transaction expected to be new is enrolled already (a concurrent or retried import). */
-class AlreadyEnrolled extends Error {}
-
-/** People created per transaction (DynamoDB's limit of writes in one). */
-const CREATE_PER_TRANSACTION = 100;
-
 /**
  * Enrols a batch (distinct people), batched as DESIGN.md §11 asks: one BatchGetItem per 100 tells who
- * is new; the new are created 100 to a transaction, each Put conditional on the person not existing,
- * so that a retried or overlapping import can never put back balances a settlement has changed since.
- * A transaction that finds one of them there after all (or collides) is done by update instead, as
- * are the people already enrolled: one UpdateItem each, keeping what settlements changed.
+ * is new. Each new person is one PutItem conditional on the person not existing, so that a retried or
+ * overlapping import can never put back balances a settlement has changed since; one found there
+ * after all, and each person already enrolled, is one UpdateItem that keeps what settlements changed.
+ * Not a transaction of 100 creations: the people are independent, and a transactional write costs
+ * two write units where a conditional PutItem costs one, as a raw BatchWriteItem does.
  */
 export async function enrolPeople(
   people: ReadonlyArray<{ personId: string; nationalIdHash: string; person: EnrolmentPerson }>,
@@ -213,37 +208,21 @@ export async function enrolPeople(
   concurrency: number,
 ): Promise<Map<string, 'enrolled' | 'updated'>> {
   const known = await batchGet(people.map((p) => personKey(p.personId)), { projection: ['personId'] });
-  const isNew = (p: { personId: string }) => !known.has(keyOf(personKey(p.personId)));
   const year = calendarYear(now, provinceConfig().timeZone);
-  // What upsertPerson leaves on a person it creates: the pooled-fund defaults unless given, version 1.
-  const newItem = ({ personId, nationalIdHash, person }: (typeof people)[number]) => ({
-    ...personKey(personId),
-    annualPooledUsedFen: 0,
-    deductibleMetFen: 0,
-    pooledYear: year,
-    ...enrolledFields(personId, nationalIdHash, person, now),
-    createdAt: now.toISOString(),
-    balanceVersion: 1,
-  });
   const outcomes = new Map<string, 'enrolled' | 'updated'>();
-  const byUpdate = people.filter((p) => !isNew(p));
-  const fresh = people.filter(isNew);
-  const chunks = Array.from({ length: Math.ceil(fresh.length / CREATE_PER_TRANSACTION) }, (_, i) => fresh.slice(i * CREATE_PER_TRANSACTION, (i + 1) * CREATE_PER_TRANSACTION));
-  await mapLimited(chunks, 4, async (chunk) => {
-    try {
-      await writeTransaction(
-        chunk.map((p) => ({
-          write: { Put: { TableName: tableName(), Item: newItem(p), ConditionExpression: 'attribute_not_exists(PK)' } },
-          onConditionFailed: () => new AlreadyEnrolled(),
-        })),
-      );
-      for (const p of chunk) outcomes.set(p.personId, 'enrolled');
-    } catch (err) {
-      if (!(err instanceof AlreadyEnrolled || err instanceof TransactionConflict)) throw err;
-      byUpdate.push(...chunk);
+  await mapLimited(people, concurrency, async ({ personId, nationalIdHash, person }) => {
+    if (!known.has(keyOf(personKey(personId)))) {
+      try {
+        // What upsertPerson leaves on a person it creates: the pooled-fund defaults unless given, version 1.
+        const item = { ...personKey(personId), annualPooledUsedFen: 0, deductibleMetFen: 0, pooledYear: year, ...enrolledFields(personId, nationalIdHash, person, now), createdAt: now.toISOString(), balanceVersion: 1 };
+        await ddb.send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
+        return void outcomes.set(personId, 'enrolled');
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
     }
+    outcomes.set(personId, await upsertPerson(personId, nationalIdHash, person, now));
   });
-  await mapLimited(byUpdate, concurrency, async (p) => outcomes.set(p.personId, await upsertPerson(p.personId, p.nationalIdHash, p.person, now)));
   return outcomes;
 }
 

@@ -1,6 +1,7 @@
 // The operator and catalog part of API.md over HTTP against the local runtime (seeded demo province).
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ddb } from '../../functions/shared/db.ts';
 import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 import { badTokens } from '../support/tokens.ts';
 import { countItems } from '../support/table.ts';
@@ -175,6 +176,38 @@ describe('enrolments', () => {
     const again = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...p, nationalId: p.nationalId.toLowerCase() }] });
     expect(again.body.personIds[0]).toBe(res.body.personIds[0]);
     expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[0]}`)).body.personalAccountFen).toBe(p.personalAccountFen);
+  });
+
+  it('an import that finds a person created since it looked (an overlapping import) updates them: what a settlement changed meanwhile stays', async () => {
+    const [a, b] = [0, 1].map((i) => ({ nationalId: demoNationalId('330106', '19800808', 600 + i), name: `重叠${i}`, district: '西湖区', personalAccountFen: 1_000 }));
+    const personA = (await rt.call(operator, 'POST', '/enrollments', { people: [a] })).body.personIds[0] as string;
+    const key = { PK: `PERSON#${personA}`, SK: 'PROFILE' };
+    await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: key }));
+    // Between this import's look (BatchGetItem: A is new) and its writes, another import creates A and a
+    // settlement draws on the pooled fund: the race a real province can produce but not on cue.
+    let raced = false;
+    ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (!raced && /BatchGet/.test(String(context.commandName))) {
+          raced = true;
+          expect((await rt.call(operator, 'POST', '/enrollments', { people: [a] })).body.enrolled).toBe(1);
+          await rt.db.send(new UpdateCommand({ TableName: rt.tableName, Key: key, UpdateExpression: 'SET annualPooledUsedFen = :u ADD balanceVersion :one', ExpressionAttributeValues: { ':u': 5_000, ':one': 1 } }));
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'overlappingImport' },
+    );
+    try {
+      const res = await rt.call(operator, 'POST', '/enrollments', { people: [a, b] });
+      expect(raced).toBe(true);
+      expect(res.body).toMatchObject({ enrolled: 1, updated: 1, rejected: [] });
+    } finally {
+      ddb.middlewareStack.remove('overlappingImport');
+    }
+    expect((await rt.call(operator, 'GET', `/enrollments/${personA}`)).body.annualPooledUsedFen).toBe(5_000);
+    // The version only goes up: a settlement priced from the balances before cannot commit.
+    expect((await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: key }))).Item?.balanceVersion).toBe(3);
   });
 
   it('refuses an empty or oversized batch, and other roles', async () => {
