@@ -4,7 +4,7 @@
 // it had never seen, and a genuine prescription became unroutable). Idempotent: each event's change
 // and its once-only marker are one transaction; an alert is raised once per prescriber, district,
 // drug and day.
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionRejected, PrescriptionRouted,
 } from '#events/prescriptions';
@@ -30,17 +30,27 @@ export function isHoarding(held: number, onHand: number, p: { hoardingShare: num
   return held >= p.hoardingMinUnits && onHand > 0 && held / onHand >= p.hoardingShare;
 }
 
-/** What is on the shelves of the district's designated pharmacies (available + reserved). */
-async function districtOnHand(district: string, drugCode: string): Promise<number> {
+/**
+ * What is on the shelves of the district's designated pharmacies (available + reserved), as of at
+ * most a minute ago: reading every shelf of the district (a hundred and more pharmacies in a city
+ * district) for each routed prescription cost more than the routing itself in a burst. The held
+ * units it is compared with are always read fresh; a share of a minute-old total is good enough for
+ * an alert an operator looks into.
+ */
+const districtOnHand = cached(60_000, async (key: string): Promise<number> => {
+  // `<drug code>#<district>`: a drug code has no '#'.
+  const [drugCode, district] = [key.slice(0, key.indexOf('#')), key.slice(key.indexOf('#') + 1)];
   const pharmacies: PharmacyInfo[] = (await store.districtPharmacies(district)).filter((p) => p.designated);
   const stock = await store.stockOnHand(pharmacies.map((p) => p.id), drugCode);
   return [...stock.values()].reduce((t, n) => t + n, 0);
-}
+});
 
 async function watch(prescriberId: string, district: string, drugCode: string, eventId: string, now: Date): Promise<void> {
-  const { Attributes } = await ddb.send(new UpdateCommand({ TableName: tableName(), Key: heldKey(district, drugCode, prescriberId), UpdateExpression: 'ADD units :zero', ExpressionAttributeValues: { ':zero': 0 }, ReturnValues: 'ALL_NEW' }));
-  const held = Number(Attributes?.units ?? 0);
-  const onHand = await districtOnHand(district, drugCode);
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: heldKey(district, drugCode, prescriberId), ConsistentRead: true }));
+  const held = Number(Item?.units ?? 0);
+  // Below the minimum no share is an alert: the district's stock is not read at all.
+  if (held < provinceConfig().prescribing.hoardingMinUnits) return;
+  const onHand = await districtOnHand(`${drugCode}#${district}`);
   if (!isHoarding(held, onHand, provinceConfig().prescribing)) return;
   const day = calendarDay(now, provinceConfig().timeZone);
   try {
