@@ -208,13 +208,11 @@ export async function enrolPeople(
   concurrency: number,
 ): Promise<Map<string, 'enrolled' | 'updated'>> {
   const known = await batchGet(people.map((p) => personKey(p.personId)), { projection: ['personId'] });
-  const year = calendarYear(now, provinceConfig().timeZone);
   const outcomes = new Map<string, 'enrolled' | 'updated'>();
   await mapLimited(people, concurrency, async ({ personId, nationalIdHash, person }) => {
     if (!known.has(keyOf(personKey(personId)))) {
       try {
-        // What upsertPerson leaves on a person it creates: the pooled-fund defaults unless given, version 1.
-        const item = { ...personKey(personId), annualPooledUsedFen: 0, deductibleMetFen: 0, pooledYear: year, ...enrolledFields(personId, nationalIdHash, person, now), createdAt: now.toISOString(), balanceVersion: 1 };
+        const item = { ...personKey(personId), ...newPersonDefaults(now), ...enrolledFields(personId, nationalIdHash, person, now), balanceVersion: 1 };
         await ddb.send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
         return void outcomes.set(personId, 'enrolled');
       } catch (err) {
@@ -224,6 +222,11 @@ export async function enrolPeople(
     outcomes.set(personId, await upsertPerson(personId, nationalIdHash, person, now));
   });
   return outcomes;
+}
+
+/** What a new person starts with unless the enrolment gives it: no pooled-fund use this year. */
+function newPersonDefaults(now: Date): Record<string, unknown> {
+  return { annualPooledUsedFen: 0, deductibleMetFen: 0, pooledYear: calendarYear(now, provinceConfig().timeZone), createdAt: now.toISOString() };
 }
 
 /** What an enrolment sets on a person, new or known: the profile, and this year's pooled-fund use when given. */
@@ -249,24 +252,20 @@ function enrolledFields(personId: string, nationalIdHash: string, p: EnrolmentPe
 }
 
 export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<'enrolled' | 'updated'> {
-  const year = calendarYear(now, provinceConfig().timeZone);
   const set = enrolledFields(personId, nationalIdHash, p, now);
   const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':now': now.toISOString(), ':one': 1 };
+  const values: Record<string, unknown> = { ':one': 1 };
   const clauses = Object.entries(set).map(([k, v], i) => {
     names[`#a${i}`] = k;
     values[`:a${i}`] = v;
     return `#a${i} = :a${i}`;
   });
-  clauses.push('createdAt = if_not_exists(createdAt, :now)');
-  if (p.annualPooledUsedFen === undefined) {
-    Object.assign(values, { ':zero': 0, ':year': year });
-    clauses.push(
-      'annualPooledUsedFen = if_not_exists(annualPooledUsedFen, :zero)',
-      'deductibleMetFen = if_not_exists(deductibleMetFen, :zero)',
-      'pooledYear = if_not_exists(pooledYear, :year)',
-    );
-  }
+  // A new person's defaults, only where the person has nothing yet (and the enrolment gave nothing).
+  Object.entries(newPersonDefaults(now)).filter(([k]) => !(k in set)).forEach(([k, v], i) => {
+    names[`#d${i}`] = k;
+    values[`:d${i}`] = v;
+    clauses.push(`#d${i} = if_not_exists(#d${i}, :d${i})`);
+  });
   const res = await ddb.send(
     new UpdateCommand({
       TableName: tableName(),
