@@ -37,9 +37,8 @@ export function isHoarding(held: number, onHand: number, p: { hoardingShare: num
  * units it is compared with are always read fresh; a share of a minute-old total is good enough for
  * an alert an operator looks into.
  */
-const districtOnHand = cached(60_000, async (key: string): Promise<number> => {
-  // `<drug code>#<district>`: a drug code has no '#'.
-  const [drugCode, district] = [key.slice(0, key.indexOf('#')), key.slice(key.indexOf('#') + 1)];
+const districtOnHand = cached(60_000, async (drugAndDistrict: `${string}#${string}`): Promise<number> => {
+  const [drugCode, district] = drugAndDistrict.split('#') as [string, string];
   const pharmacies: PharmacyInfo[] = (await store.districtPharmacies(district)).filter((p) => p.designated);
   const stock = await store.stockOnHand(pharmacies.map((p) => p.id), drugCode);
   return [...stock.values()].reduce((t, n) => t + n, 0);
