@@ -4,11 +4,12 @@
 // DATA_DIR so a restart resumes where it left off.
 import {
   DescribeStreamCommand, DynamoDBStreamsClient, ExpiredIteratorException, GetRecordsCommand, GetShardIteratorCommand,
-  TrimmedDataAccessException, type _Record, type ShardIteratorType,
+  TrimmedDataAccessException, type _Record, type Shard, type ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { matches } from './event-pattern.ts';
 import { PRIVATE_FILE_MODE } from './private-dir.ts';
 
@@ -35,6 +36,8 @@ interface Checkpoints {
  * bulk import writes many).
  */
 const READ_LIMIT = 1000;
+/** How long a listing of the stream's shards is used before the stream is described again. */
+const SHARD_LISTING_MS = 1000;
 
 export class StreamPoller {
   private readonly streams: DynamoDBStreamsClient;
@@ -55,12 +58,25 @@ export class StreamPoller {
   private lastQuietPass = 0;
   /** The table's stream, described again only after a pass failed reading it (DescribeTable is costly, below). */
   private streamArn?: string;
+  /**
+   * The stream's shards as last described, when, and in which pass. DynamoDB Local takes as long to
+   * describe the stream as to read a shard, so describing it on every pass doubled what polling cost
+   * the one engine the counter shares. As Lambda's event source mapping does, shards are listed again
+   * now and then, whenever one ends (its children appear), and for `drained` (from pass `relistFrom`).
+   */
+  private shards?: { list: Shard[]; at: number; pass: number };
+  private relistFrom = 0;
   private handlerFailed = false;
+  /** Checkpoints moved since the last write to disk, and the write under way (see `save`). */
+  private dirty = false;
+  private writing?: Promise<void>;
 
   constructor(private readonly o: StreamPollerOptions) {
     const cfg = { endpoint: o.endpoint, region: process.env.AWS_REGION ?? 'local' };
     this.streams = new DynamoDBStreamsClient(cfg);
     this.ddb = new DynamoDBClient(cfg);
+    // As the functions' client (functions/shared/db.ts): no redacted copy of every batch of records for a logger we do not give.
+    this.streams.middlewareStack.remove('loggerMiddleware');
     if (existsSync(o.checkpointPath)) this.checkpoints = JSON.parse(readFileSync(o.checkpointPath, 'utf8')) as Checkpoints;
   }
 
@@ -73,6 +89,7 @@ export class StreamPoller {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await this.persisted();
   }
 
   private async run(): Promise<void> {
@@ -88,7 +105,10 @@ export class StreamPoller {
       } catch (err) {
         this.lastQuietPass = pass;
         // Described again unless the handler failed: the table may have been recreated.
-        if (!this.handlerFailed) this.streamArn = undefined;
+        if (!this.handlerFailed) {
+          this.streamArn = undefined;
+          this.shards = undefined;
+        }
         this.handlerFailed = false;
         backoff = Math.min(5000, Math.max(200, backoff * 2));
         this.lastError = (err as Error).message;
@@ -104,7 +124,10 @@ export class StreamPoller {
    */
   async drained(): Promise<void> {
     const after = this.passes;
+    // The pass waited for lists the shards afresh: one opened since the last listing is read too.
+    this.relistFrom = after + 1;
     while (this.running && this.lastQuietPass <= after) await new Promise((r) => setTimeout(r, 20));
+    await this.persisted();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -132,13 +155,7 @@ export class StreamPoller {
       this.checkpoints = { streamArn, shards: {} };
       this.iterators.clear();
     }
-    const shards = [];
-    let start: string | undefined;
-    do {
-      const d = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
-      shards.push(...(d.StreamDescription?.Shards ?? []));
-      start = d.StreamDescription?.LastEvaluatedShardId;
-    } while (start);
+    const shards = await this.listShards(streamArn);
 
     let busy = false;
     for (const shard of shards) {
@@ -150,6 +167,20 @@ export class StreamPoller {
       busy = (await this.pollShard(streamArn, id)) || busy;
     }
     return busy;
+  }
+
+  private async listShards(streamArn: string): Promise<Shard[]> {
+    const last = this.shards;
+    if (last && last.pass >= this.relistFrom && performance.now() - last.at < SHARD_LISTING_MS) return last.list;
+    const list: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const d = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
+      list.push(...(d.StreamDescription?.Shards ?? []));
+      start = d.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    this.shards = { list, at: performance.now(), pass: this.passes };
+    return list;
   }
 
   private async iterator(streamArn: string, shardId: string): Promise<string> {
@@ -215,14 +246,36 @@ export class StreamPoller {
 
   private finishShard(shardId: string): void {
     this.iterators.delete(shardId);
+    this.shards = undefined;
     this.save(shardId, 'done');
   }
 
+  /**
+   * Moves a shard's checkpoint. It is written to disk behind the poller, one write at a time and the
+   * latest state each time: a write per batch, synchronous, took the event loop the HTTP path shares
+   * (a rename costs about a millisecond here). A crash between a batch and its write delivers that
+   * batch again on restart, as Lambda's event source mapping may; every consumer is idempotent.
+   */
   private save(shardId: string, seq: string): void {
     this.checkpoints.shards[shardId] = seq;
-    const tmp = `${this.o.checkpointPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.checkpoints), { mode: PRIVATE_FILE_MODE });
-    renameSync(tmp, this.o.checkpointPath);
+    this.dirty = true;
+    this.writing ??= this.write()
+      .catch((err: Error) => this.o.log?.(`stream poller: checkpoint not written: ${err.message}`))
+      .finally(() => (this.writing = undefined));
+  }
+
+  private async write(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const tmp = `${this.o.checkpointPath}.tmp`;
+      await writeFile(tmp, JSON.stringify(this.checkpoints), { mode: PRIVATE_FILE_MODE });
+      await rename(tmp, this.o.checkpointPath);
+    }
+  }
+
+  /** Resolves once the checkpoints as they are now are on disk. */
+  private async persisted(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 }
 
