@@ -17,6 +17,16 @@ export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b)
 /** Runs `tasks` with `concurrency` workers, each taking the next task as it frees up. */
 export const pool = <T>(concurrency: number, tasks: Array<() => Promise<T>>): Promise<T[]> => mapLimited(tasks, concurrency, (task) => task());
 
+/**
+ * Trace codes (药品追溯码: 20 digits starting with 8) new to this run: one code, one sale in the
+ * province, so a benchmark that sells packs needs codes no earlier run has sold.
+ */
+export function traceCodes(): () => string {
+  const runTag = String(Date.now() % 1_000_000_000).padStart(9, '0');
+  let packs = 0;
+  return () => `8${runTag}${String(packs++).padStart(10, '0')}`;
+}
+
 export interface Timed {
   seconds: number;
   latenciesMs: number[];

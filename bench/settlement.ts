@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import { randomUUID } from 'node:crypto';
 import { demoNationalId } from '../infra/local/demo-province.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, percentile, pool, timed } from './lib.ts';
+import { api, percentile, pool, timed, traceCodes } from './lib.ts';
 
 export const LEVELS = [1, 8, 32];
 const opsAt = (c: number) => Math.max(200, 40 * c);
@@ -66,10 +66,8 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
     pool(16, Array.from({ length: n }, (_, i) => async () => (await api(rt, channel, 'POST', `/vouchers/${vouchers[i % c]}/codes`)).body.code as string));
   const items = [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 2_500 }, { drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 3_000 }];
   const settle = (code: string) => api(rt, pharmacy, 'POST', '/settlements', { code, items }, { 'idempotency-key': randomUUID() });
-  // Every pack scanned: a fresh code per pack (20 digits starting with 8), unique in this run.
-  const runTag = String(Date.now() % 1_000_000_000).padStart(9, '0');
-  let packs = 0;
-  const traceCode = () => `8${runTag}${String(packs++).padStart(10, '0')}`;
+  // Every pack scanned: a fresh code per pack.
+  const traceCode = traceCodes();
   const settleTraced = (code: string) =>
     api(rt, pharmacy, 'POST', '/settlements', { code, items: items.map((i) => ({ ...i, traceCodes: [traceCode()] })) }, { 'idempotency-key': randomUUID() });
 
