@@ -57,7 +57,7 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
     annualPooledUsedFen: 1,
   }));
   await api(rt, operator, 'POST', '/enrollments', { people });
-  // Four at a time: an app's activations in flight count against its failed-activation limit (5) until they succeed.
+  // Four at a time: an app's activations in flight count against its failed-activation limit (100 by default) until they succeed.
   const vouchers = await pool(
     4,
     people.map((p) => async () => (await api(rt, channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'bench' })).body.voucherId as string),
