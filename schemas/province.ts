@@ -162,6 +162,26 @@ export const provinceConfig = provinceRuntime
       .strict()
       .prefault({}),
     console: consoleSettings.prefault({}),
+    /** What a province of Shandong's size sets from docs/capacity.md; a small one leaves it out. */
+    capacity: z
+      .object({
+        /**
+         * What the table serves from its first minute (DynamoDB warm throughput), units per second. A new
+         * on-demand table serves 4,000 writes and 12,000 reads at once and doubles its previous peak within
+         * 30 minutes; these are the floors. Raised once, billed once, never lowered.
+         */
+        warmThroughput: z
+          .object({
+            readUnitsPerSecond: z.number().int().min(12_000).max(40_000),
+            writeUnitsPerSecond: z.number().int().min(4_000).max(40_000),
+          })
+          .strict()
+          .optional(),
+        /** Reserved concurrency by function name (functions/catalog.ts), instead of the catalog's own. */
+        reservedConcurrency: z.record(z.string(), z.number().int().min(1).max(1_000)).optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

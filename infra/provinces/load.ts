@@ -2,6 +2,7 @@
 // adds a stack (infra/bin/app.ts) with no other change.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { functionCatalog } from '../../functions/catalog.ts';
 import { provinceConfig, type ProvinceConfig } from '../../schemas/province.ts';
 
 const dir = import.meta.dirname;
@@ -18,6 +19,9 @@ export function parseProvinceFile(file: string, text: string): ProvinceConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new Error(`${file}: invalid province config\n${lines.join('\n')}`);
   }
+  // Names checked here, not in the schema: the functions' catalog is the stack's to know.
+  const unknown = Object.keys(parsed.data.capacity.reservedConcurrency ?? {}).filter((name) => !(name in functionCatalog));
+  if (unknown.length) throw new Error(`${file}: invalid province config\n  capacity.reservedConcurrency: no function ${unknown.join(', ')} in functions/catalog.ts`);
   const expected = file.replace(/^.*\//, '').replace(/\.json$/, '');
   if (parsed.data.code !== expected) throw new Error(`${file}: code "${parsed.data.code}" must match the file name "${expected}.json"`);
   return parsed.data;

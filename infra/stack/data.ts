@@ -19,7 +19,7 @@ export class Data extends Construct {
   readonly table: dynamodb.Table;
   readonly secrets: Record<SecretName, secretsmanager.Secret>;
 
-  constructor(scope: Construct, id: string, props: { provinceCode: string }) {
+  constructor(scope: Construct, id: string, props: { provinceCode: string; warmThroughput?: dynamodb.WarmThroughput }) {
     super(scope, id);
     const stack = Stack.of(this);
     this.key = new kms.Key(this, 'Key', {
@@ -63,6 +63,8 @@ export class Data extends Construct {
       stream: dynamodb.StreamViewType[tableKeys.streamView],
       timeToLiveAttribute: tableKeys.ttlAttribute,
       removalPolicy: RemovalPolicy.RETAIN,
+      // A large province's busiest hour from its first day (docs/capacity.md); the indexes' own floors suffice.
+      ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
     });
     for (const index of tableKeys.indexes) {
       this.table.addGlobalSecondaryIndex({

@@ -20,7 +20,14 @@ export class Functions extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { data: Data; bus: events.IEventBus; queues: Partial<Record<FunctionName, { queue: sqs.IQueue }>>; env: Omit<EnvInputs, 'tableName' | 'eventBusName' | 'secretIds' | 'webhookKeyId' | 'queueUrls'> },
+    props: {
+      data: Data;
+      bus: events.IEventBus;
+      queues: Partial<Record<FunctionName, { queue: sqs.IQueue }>>;
+      env: Omit<EnvInputs, 'tableName' | 'eventBusName' | 'secretIds' | 'webhookKeyId' | 'queueUrls'>;
+      /** The province's reserved concurrency by function, over the catalog's. */
+      reservedConcurrency?: Readonly<Record<string, number>>;
+    },
   ) {
     super(scope, id);
     const { data, bus, queues } = props;
@@ -36,7 +43,7 @@ export class Functions extends Construct {
     this.byName = Object.fromEntries(
       entries.map(([name, def]) => {
         const f = new ConsortiumFunction(this, constructName(name), {
-          def,
+          def: { ...def, reservedConcurrency: props.reservedConcurrency?.[name] ?? def.reservedConcurrency },
           environment: functionEnvironment(name, envInputs),
           key: data.key,
           logRetention: logs.RetentionDays.ONE_YEAR,

@@ -36,7 +36,7 @@ export class ProvinceStack extends Stack {
       tags: { project: 'consortium', province: props.province.code },
     });
     const p = props.province;
-    this.data = new Data(this, 'Data', { provinceCode: p.code });
+    this.data = new Data(this, 'Data', { provinceCode: p.code, warmThroughput: p.capacity.warmThroughput });
     this.bus = new Bus(this, 'Events', { provinceCode: p.code });
     this.queues = new Queues(this, 'Queues', { key: this.data.key, province: runtimePart(p) });
     this.functions = new Functions(this, 'Functions', {
@@ -44,6 +44,7 @@ export class ProvinceStack extends Stack {
       bus: this.bus.bus,
       queues: this.queues.byConsumer,
       env: { province: runtimePart(p), jwksUrl: p.auth.jwksUrl, issuer: p.auth.issuer, audience: p.auth.audience },
+      reservedConcurrency: p.capacity.reservedConcurrency,
     });
     this.wiring = new Wiring(this, 'Wiring', { data: this.data, bus: this.bus.bus, functions: this.functions.byName, queues: this.queues.byConsumer });
     this.api = new Api(this, 'Api', { routes, functions: this.functions.byName, key: this.data.key, provinceCode: p.code, rateLimit: p.api.rateLimit });

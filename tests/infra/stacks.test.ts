@@ -261,6 +261,26 @@ describe('provinces', () => {
     const gs = Template.fromStack(app.node.findChild('Consortium-GS') as ProvinceStack);
     gs.hasResourceProperties('AWS::Events::EventBus', { Name: 'consortium-GS' });
   });
+
+  it("a large province's capacity settings warm its table and reserve more for the consumers it names, and only those", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provinces-'));
+    const nx = JSON.parse(readFileSync(join(provincesDir, 'NX.json'), 'utf8'));
+    const capacity = { warmThroughput: { readUnitsPerSecond: 16_000, writeUnitsPerSecond: 11_000 }, reservedConcurrency: { audit: 10, timelineProjector: 10 } };
+    writeFileSync(join(dir, 'SD.json'), JSON.stringify({ ...nx, code: 'SD', name: 'Shandong', capacity }));
+    const [sd] = loadProvinces(dir);
+    const t = Template.fromStack(buildApp(newApp(), [sd!]).node.findChild('Consortium-SD') as ProvinceStack);
+    t.hasResourceProperties('AWS::DynamoDB::Table', { WarmThroughput: { ReadUnitsPerSecond: 16_000, WriteUnitsPerSecond: 11_000 } });
+    const reserved = (fn: string) => {
+      const found = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: functionCatalog[fn as keyof typeof functionCatalog].description } }));
+      expect(found).toHaveLength(1);
+      return (found[0] as { Properties: { ReservedConcurrentExecutions?: number } }).Properties.ReservedConcurrentExecutions;
+    };
+    expect([reserved('audit'), reserved('timelineProjector'), reserved('webhookFanout')]).toEqual([10, 10, functionCatalog.webhookFanout.reservedConcurrency]);
+    // A province without them keeps the catalog's, and an on-demand table without warm throughput.
+    const nxTemplate = Template.fromStack(buildApp(newApp(), [provinces.find((p) => p.code === 'NX')!]).node.findChild('Consortium-NX') as ProvinceStack);
+    nxTemplate.hasResourceProperties('AWS::DynamoDB::Table', { WarmThroughput: Match.absent() });
+    nxTemplate.hasResourceProperties('AWS::Lambda::Function', { Description: functionCatalog.audit.description, ReservedConcurrentExecutions: functionCatalog.audit.reservedConcurrency });
+  });
 });
 
 describe('cdk-nag', () => {

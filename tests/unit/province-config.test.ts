@@ -59,6 +59,17 @@ describe('province configs', () => {
     expect(() => parseProvinceFile('/x/GS.json', nxText)).toThrow(/must match the file name/);
   });
 
+  it("a large province's capacity: warm throughput above DynamoDB's floors, reserved concurrency of catalog functions only", () => {
+    const shandong = { warmThroughput: { readUnitsPerSecond: 16_000, writeUnitsPerSecond: 11_000 }, reservedConcurrency: { audit: 10, timelineProjector: 10 } };
+    expect(issues('SD', { capacity: shandong })).toBe('accepted');
+    expect(parseProvinceFile(...as('SD', { capacity: shandong })).capacity).toEqual(shandong);
+    expect(parseProvinceFile(...as('GS')).capacity).toEqual({});
+    // Below what a new table serves anyway: a mistake, not a setting.
+    expect(issues('SD', { capacity: { warmThroughput: { readUnitsPerSecond: 16_000, writeUnitsPerSecond: 1_000 } } })).toMatch(/capacity\.warmThroughput\.writeUnitsPerSecond/);
+    expect(issues('SD', { capacity: { reservedConcurrency: { audit: 0 } } })).toMatch(/capacity\.reservedConcurrency\.audit/);
+    expect(issues('SD', { capacity: { reservedConcurrency: { audit: 10, auditor: 10 } } })).toMatch(/\/x\/SD\.json[\s\S]*capacity\.reservedConcurrency: no function auditor/);
+  });
+
   it('a new file is a new province', () => {
     const dir = mkdtempSync(join(tmpdir(), 'prov-'));
     writeFileSync(join(dir, 'GS.json'), JSON.stringify({ ...nx, code: 'GS', name: 'Gansu' }));
