@@ -14,14 +14,13 @@ export function parseProvinceFile(file: string, text: string): ProvinceConfig {
   } catch (err) {
     throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
   }
+  const invalid = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
+    new Error(`${file}: invalid province config\n${issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
   const parsed = provinceConfig.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${file}: invalid province config\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw invalid(parsed.error.issues);
   // Names checked here, not in the schema: the functions' catalog is the stack's to know.
   const unknown = Object.keys(parsed.data.capacity.reservedConcurrency ?? {}).filter((name) => !(name in functionCatalog));
-  if (unknown.length) throw new Error(`${file}: invalid province config\n  capacity.reservedConcurrency: no function ${unknown.join(', ')} in functions/catalog.ts`);
+  if (unknown.length) throw invalid([{ path: ['capacity', 'reservedConcurrency'], message: `no function ${unknown.join(', ')} in functions/catalog.ts` }]);
   const expected = file.replace(/^.*\//, '').replace(/\.json$/, '');
   if (parsed.data.code !== expected) throw new Error(`${file}: code "${parsed.data.code}" must match the file name "${expected}.json"`);
   return parsed.data;
