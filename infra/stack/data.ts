@@ -64,7 +64,7 @@ export class Data extends Construct {
       timeToLiveAttribute: tableKeys.ttlAttribute,
       removalPolicy: RemovalPolicy.RETAIN,
       // A large province's busiest hour from its first day (docs/capacity.md); the indexes' own floors suffice.
-      ...(props.warmThroughput ? { warmThroughput: props.warmThroughput } : {}),
+      warmThroughput: props.warmThroughput,
     });
     for (const index of tableKeys.indexes) {
       this.table.addGlobalSecondaryIndex({
