@@ -1,8 +1,11 @@
 // Small helpers shared by the benchmarks: percentiles, a concurrency pool, a table printer, and a
 // local runtime of its own (its own in-memory DynamoDB Local, so runs do not disturb each other).
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mapLimited } from '../functions/shared/concurrency.ts';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.ts';
 import { startRuntime, type Runtime } from '../infra/local/runtime.ts';
@@ -25,6 +28,32 @@ export function traceCodes(): () => string {
   const runTag = String(Date.now() % 1_000_000_000).padStart(9, '0');
   let packs = 0;
   return () => `8${runTag}${String(packs++).padStart(10, '0')}`;
+}
+
+/**
+ * The settlement's six writes as one raw TransactWriteItems of the same sizes (idempotency record, code
+ * use, voucher check, balances, settlement, outbox event), straight to the engine: what the engine
+ * allows a settlement at this moment, the yardstick the HTTP path is measured against. `worker` picks
+ * the balance item, so concurrent workers do not conflict.
+ */
+export function rawSettlementTx(endpoint: string, tableName: string): (worker: number) => Promise<unknown> {
+  const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }));
+  return (worker) => {
+    const id = randomUUID();
+    const now = new Date().toISOString();
+    return raw.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: { PK: `RAW#IDEM#${id}`, SK: 'k', requestHash: id, responseBody: 'x'.repeat(600) }, ConditionExpression: 'attribute_not_exists(PK)' } },
+          { Put: { TableName: tableName, Item: { PK: `RAW#CODE#${id}`, SK: 'USED' }, ConditionExpression: 'attribute_not_exists(PK)' } },
+          { ConditionCheck: { TableName: tableName, Key: { PK: 'SEED#demo-province', SK: 'v1' }, ConditionExpression: 'attribute_exists(PK)' } },
+          { Update: { TableName: tableName, Key: { PK: `RAW#PERSON#${worker}`, SK: 'P' }, UpdateExpression: 'ADD v :one SET bal = :b', ExpressionAttributeValues: { ':one': 1, ':b': 5 } } },
+          { Put: { TableName: tableName, Item: { PK: `RAW#STL#${id}`, SK: 'PROFILE', GSI1PK: `RAW#DAY#${worker}`, GSI1SK: now, body: 'x'.repeat(700) } } },
+          { Put: { TableName: tableName, Item: { PK: `RAW#EVT#${id}`, SK: 'EVENT', detail: 'x'.repeat(400) } } },
+        ],
+      }),
+    );
+  };
 }
 
 export interface Timed {

@@ -14,7 +14,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { DISTRICTS, demoNationalId } from '../infra/local/demo-province.ts';
 import { itemsReadBy } from '../infra/local/lambda.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, percentile, pool } from './lib.ts';
+import { api, percentile, pool, rawSettlementTx } from './lib.ts';
 import { benchRoundTrips } from './round-trips.ts';
 import { SHANDONG, shandong, shandongPerson, shandongStock, type Province } from './shandong.ts';
 
@@ -44,6 +44,9 @@ export interface ScaleRow {
   referralItemsRead: number;
   settlementsPerSec: number;
   settleItemsRead: number;
+  /** The settlement's six writes as raw TransactWriteItems, 8 at a time, right after: the engine's pace at that moment. */
+  rawTxPerSec: number;
+  settlementsVsRaw: number;
 }
 
 const ROUTED = 40;
@@ -54,7 +57,7 @@ const SETTLEMENTS = 720;
 const SETTLE_CONCURRENCY = 8;
 const DRUG = 'XN02BEA001';
 
-async function measure(rt: Runtime, province: string, cast: Cast, size: Pick<ScaleRow, 'pharmacies' | 'institutions' | 'people'>): Promise<ScaleRow> {
+async function measure(rt: Runtime, endpoint: string, province: string, cast: Cast, size: Pick<ScaleRow, 'pharmacies' | 'institutions' | 'people'>): Promise<ScaleRow> {
   const operator = await rt.token('operator');
   const clinic = await rt.token('clinic', cast.clinic);
   const channel = await rt.token('channel');
@@ -129,6 +132,13 @@ async function measure(rt: Runtime, province: string, cast: Cast, size: Pick<Sca
   const settleItems = await pool(SETTLE_CONCURRENCY, codes.slice(SETTLE_CONCURRENCY).map((c) => () => settle(c)));
   const settlementsPerSec = SETTLEMENTS / ((performance.now() - started) / 1000);
   await rt.settle();
+  // The engine's own pace, measured next to the settlements: the two sizes are measured ten minutes
+  // apart, and this machine's speed moved by a third between such moments (both provinces alike).
+  const rawTx = rawSettlementTx(endpoint, rt.tableName);
+  await pool(SETTLE_CONCURRENCY, Array.from({ length: SETTLE_CONCURRENCY * 4 }, (_, i) => () => rawTx(i % SETTLE_CONCURRENCY)));
+  const rawStarted = performance.now();
+  await pool(SETTLE_CONCURRENCY, Array.from({ length: SETTLEMENTS }, (_, i) => () => rawTx(i % SETTLE_CONCURRENCY)));
+  const rawTxPerSec = SETTLEMENTS / ((performance.now() - rawStarted) / 1000);
 
   return {
     province,
@@ -142,6 +152,8 @@ async function measure(rt: Runtime, province: string, cast: Cast, size: Pick<Sca
     referralItemsRead: referralItems.reduce((a, b) => a + b, 0) / referralItems.length,
     settlementsPerSec,
     settleItemsRead: settleItems.reduce((a, b) => a + b, 0) / settleItems.length,
+    rawTxPerSec,
+    settlementsVsRaw: settlementsPerSec / rawTxPerSec,
   };
 }
 
@@ -260,7 +272,7 @@ function routerHeap(rt: Runtime, p: Province): Promise<{ baselineMb: number; loa
 
 export async function benchScale(rt: Runtime, endpoint: string, o: { people: number; log: (s: string) => void }) {
   const demoDistrict = DISTRICTS.xihu;
-  const demo = await measure(rt, 'demo', {
+  const demo = await measure(rt, endpoint, 'demo', {
     clinic: 'clinic-lingyin', pharmacy: 'ph-xihu-1', district: demoDistrict, fill: ['ph-xihu-1', 'ph-xihu-2', 'ph-xihu-3'],
     person: (i) => ({ nationalId: demoNationalId('330106', '19750505', 200 + i), name: `规模${i}`, district: demoDistrict, personalAccountFen: 1_000_000 }),
   }, { pharmacies: 6, institutions: 5, people: 24 });
@@ -275,7 +287,7 @@ export async function benchScale(rt: Runtime, endpoint: string, o: { people: num
   const district = p.districts[0]!;
   const clinic = p.institutions.find((i) => i.type === 'clinic' && i.district === district.name)!;
   const pharmacy = p.pharmacies.find((ph) => ph.district === district.name)!;
-  const shandongRow = await measure(rt, 'shandong', {
+  const shandongRow = await measure(rt, endpoint, 'shandong', {
     clinic: clinic.id, pharmacy: pharmacy.id, district: district.name, fill: [],
     person: (i) => ({ nationalId: demoNationalId(district.code, '19650606', 500 + i), name: `鲁测${i}`, district: district.name, personalAccountFen: 1_000_000 }),
   }, { pharmacies: SHANDONG.pharmacies, institutions: SHANDONG.institutions, people: o.people });
@@ -292,6 +304,8 @@ export async function benchScale(rt: Runtime, endpoint: string, o: { people: num
     burstP95: shandongRow.burstP95Ms / demo.burstP95Ms,
     referralP95: shandongRow.referralP95Ms / demo.referralP95Ms,
     settlements: shandongRow.settlementsPerSec / demo.settlementsPerSec,
+    /** The same, each size's settlements taken ÷ the raw transactions measured beside them. */
+    settlementsVsRaw: shandongRow.settlementsVsRaw / demo.settlementsVsRaw,
     enrolVsRaw: seeding.enrolVsRaw,
   };
   return { rows, ratios, seeding, heap, roundTrips };

@@ -4,12 +4,10 @@
 // purchase settled with a trace code on every pack (药品追溯码: one more conditional write per pack,
 // and the codes read in the same batch) is measured beside the plain one, with the DynamoDB commands
 // each settlement sent (the local gateway's x-local-dynamodb-calls).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { demoNationalId } from '../infra/local/demo-province.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, percentile, pool, timed, traceCodes } from './lib.ts';
+import { api, percentile, pool, rawSettlementTx, timed, traceCodes } from './lib.ts';
 
 export const LEVELS = [1, 8, 32];
 const opsAt = (c: number) => Math.max(200, 40 * c);
@@ -71,23 +69,7 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
   const settleTraced = (code: string) =>
     api(rt, pharmacy, 'POST', '/settlements', { code, items: items.map((i) => ({ ...i, traceCodes: [traceCode()] })) }, { 'idempotency-key': randomUUID() });
 
-  const raw = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint }));
-  const rawTx = (worker: number) => {
-    const id = randomUUID();
-    const now = new Date().toISOString();
-    return raw.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: rt.tableName, Item: { PK: `RAW#IDEM#${id}`, SK: 'k', requestHash: id, responseBody: 'x'.repeat(600) }, ConditionExpression: 'attribute_not_exists(PK)' } },
-          { Put: { TableName: rt.tableName, Item: { PK: `RAW#CODE#${id}`, SK: 'USED' }, ConditionExpression: 'attribute_not_exists(PK)' } },
-          { ConditionCheck: { TableName: rt.tableName, Key: { PK: 'SEED#demo-province', SK: 'v1' }, ConditionExpression: 'attribute_exists(PK)' } },
-          { Update: { TableName: rt.tableName, Key: { PK: `RAW#PERSON#${worker}`, SK: 'P' }, UpdateExpression: 'ADD v :one SET bal = :b', ExpressionAttributeValues: { ':one': 1, ':b': 5 } } },
-          { Put: { TableName: rt.tableName, Item: { PK: `RAW#STL#${id}`, SK: 'PROFILE', GSI1PK: `RAW#DAY#${worker}`, GSI1SK: now, body: 'x'.repeat(700) } } },
-          { Put: { TableName: rt.tableName, Item: { PK: `RAW#EVT#${id}`, SK: 'EVENT', detail: 'x'.repeat(400) } } },
-        ],
-      }),
-    );
-  };
+  const rawTx = rawSettlementTx(endpoint, rt.tableName);
 
   // Warm up every path (JIT, connections, cold starts).
   await pool(4, (await codesFor(20, 4)).map((c) => () => settle(c)));
