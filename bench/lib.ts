@@ -1,7 +1,8 @@
 // Small helpers shared by the benchmarks: percentiles, a concurrency pool, a table printer, and a
 // local runtime of its own (its own in-memory DynamoDB Local, so runs do not disturb each other).
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -55,6 +56,29 @@ export function rawSettlementTx(endpoint: string, tableName: string): (worker: n
     );
   };
 }
+
+/**
+ * CPU milliseconds (user + system) the DynamoDB Local engine listening on `endpoint` has used so far,
+ * read from its JVM's /proc entry: what a stretch of work cost the engine, beside what it cost Node.
+ */
+export function engineCpuMs(endpoint: string): number {
+  const port = new URL(endpoint).port;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // The JVM itself, not the watchdog shell that started it with the same arguments.
+    if (!args[0]?.endsWith('java') || !args.includes('LoopbackDynamoDbLocal') || args[args.indexOf('-port') + 1] !== port) continue;
+    // utime and stime, fields 14 and 15, in clock ticks (after the parenthesised command name).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  }
+  throw new Error(`no DynamoDB Local engine on port ${port}`);
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString());
 
 export interface Timed {
   seconds: number;

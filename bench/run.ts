@@ -31,6 +31,8 @@ if (args.scale) {
     const scale = await benchScale(rt, endpoint, { people: Number(args.people), log });
     printTable('The demo province, then the same table grown to Shandong\'s shape, same run (goals: Shandong ÷ demo p95 <= 1.5 for routing and referral routing; settlements >= 0.9)', scale.rows as never);
     printTable('Ratios, Shandong ÷ demo (and enrolment through the API ÷ raw BatchWriteItem, goal >= 0.5)', [scale.ratios] as never);
+    printTable('Where a settlement\'s time went at each size (means per settlement; CPU from the first timed settlement until the consumers caught up)', scale.settlementCost as never);
+    printTable('The DynamoDB commands those settlements set off, by function: per settlement, mean ms and items read per call', scale.settlementCommands as never);
     printTable('Seeding through the public API', [scale.seeding] as never);
     printTable('Router heap in a fresh process holding every district\'s pharmacies (goal: fits a 256 MB function with room)', [scale.heap] as never);
     printTable('Items read per request at both sizes (a route reading a list that grows with the province would show it)', scale.roundTrips as never);
@@ -84,6 +86,7 @@ if (want('bundles')) {
   const bundles = await benchBundles();
   printTable('Cold start: every function bundled as the stack bundles it; import time vs an SDK-only bundle, whole fresh process vs hello-world (goal: processVsHello <= 1.6)', bundles.functions as never);
   printTable('Cold start of the vouchers function, one bundling choice at a time (same run)', bundles.choices as never);
+  printTable('Where the vouchers function\'s import goes (its bundle unminified, a clock read where each module begins; medians)', bundles.vouchersImport as never);
   results.bundles = bundles;
 }
 

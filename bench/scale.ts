@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISTRICTS, demoNationalId } from '../infra/local/demo-province.ts';
-import { itemsReadBy } from '../infra/local/lambda.ts';
+import { ddb } from '../functions/shared/db.ts';
+import { invocation, itemsRead, itemsReadBy } from '../infra/local/lambda.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, percentile, pool, rawSettlementTx } from './lib.ts';
+import { api, engineCpuMs, percentile, pool, rawSettlementTx } from './lib.ts';
 import { benchRoundTrips } from './round-trips.ts';
 import { SHANDONG, shandong, shandongPerson, shandongStock, type Province } from './shandong.ts';
 
@@ -49,15 +50,70 @@ export interface ScaleRow {
   settlementsVsRaw: number;
 }
 
+/**
+ * Where a settlement's time went at one size, so a run says why the two sizes' rates differ: the
+ * request as the bench saw it and as the gateway timed it, then each side's CPU from the first timed
+ * settlement until every consumer had caught up, and the DynamoDB commands the functions sent.
+ */
+export interface SettlementCost {
+  province: string;
+  /** Mean latency of one settlement, 8 at a time, as the bench saw it. */
+  requestMs: number;
+  /** Of which the vouchers function (Server-Timing), and its DynamoDB calls. */
+  functionMs: number;
+  dynamoMs: number;
+  /** The engine's CPU per settlement, consumers included. */
+  engineCpuMs: number;
+  /** This process's CPU per settlement: gateway, functions, consumers, poller, bus, and the bench's own requests. */
+  nodeCpuMs: number;
+  /** DynamoDB commands per settlement: the vouchers function's, and every other function's (the consumers'). */
+  settleCalls: number;
+  consumerCalls: number;
+  /** The engine's CPU per raw 6-item transaction, measured right after. */
+  rawEngineCpuMs: number;
+}
+
+/** What one kind of command (a function's GetItem, Query on an index…) cost while a window was open. */
+interface CommandStats {
+  calls: number;
+  ms: number;
+  itemsRead: number;
+  /** Mean ms with nothing else running (one settlement at a time). */
+  aloneMs?: number;
+}
+/** DynamoDB commands the functions send, by function and command, while a window is open (settlement costs). */
+const sent = new Map<string, CommandStats>();
+let counting = false;
+let counterAdded = false;
+function countCommands(): void {
+  if (counterAdded) return;
+  counterAdded = true;
+  ddb.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!counting) return next(args);
+      const input = args.input as { IndexName?: string };
+      const kind = `${invocation.getStore()?.name ?? '?'} ${String(context.commandName).replace(/Command$/, '')}${input.IndexName ? ` ${input.IndexName}` : ''}`;
+      const started = performance.now();
+      const result = await next(args);
+      const stats = sent.get(kind) ?? { calls: 0, ms: 0, itemsRead: 0 };
+      sent.set(kind, { calls: stats.calls + 1, ms: stats.ms + performance.now() - started, itemsRead: stats.itemsRead + itemsRead(result.output as Record<string, unknown>) });
+      return result;
+    },
+    { step: 'initialize', name: 'scaleCommandCounter' },
+  );
+}
+
 const ROUTED = 40;
 const BURST = 80;
 const REFERRALS = 40;
 // Three times the first runs' 240: a few seconds of settlements on this engine varied by a fifth from run to run.
 const SETTLEMENTS = 720;
 const SETTLE_CONCURRENCY = 8;
+/** Settlements made one at a time after, each after the last one's consumers finished. */
+const ALONE = 40;
 const DRUG = 'XN02BEA001';
 
-async function measure(rt: Runtime, endpoint: string, province: string, cast: Cast, size: Pick<ScaleRow, 'pharmacies' | 'institutions' | 'people'>): Promise<ScaleRow> {
+async function measure(rt: Runtime, endpoint: string, province: string, cast: Cast, size: Pick<ScaleRow, 'pharmacies' | 'institutions' | 'people'>): Promise<{ row: ScaleRow; cost: SettlementCost; commands: Record<string, CommandStats> }> {
   const operator = await rt.token('operator');
   const clinic = await rt.token('clinic', cast.clinic);
   const channel = await rt.token('channel');
@@ -119,28 +175,65 @@ async function measure(rt: Runtime, endpoint: string, province: string, cast: Ca
     const p = people[personIds.indexOf(settlers[i]!)]!;
     return (await api(rt, channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'bench' })).body.voucherId as string;
   }));
-  const codes = await pool(16, Array.from({ length: SETTLEMENTS + SETTLE_CONCURRENCY }, (_, i) => async () => (await api(rt, channel, 'POST', `/vouchers/${vouchers[i % SETTLE_CONCURRENCY]}/codes`)).body.code as string));
+  const codes = await pool(16, Array.from({ length: SETTLEMENTS + SETTLE_CONCURRENCY + ALONE }, (_, i) => async () => (await api(rt, channel, 'POST', `/vouchers/${vouchers[i % SETTLE_CONCURRENCY]}/codes`)).body.code as string));
   const items = [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 2_500 }];
   const settle = async (code: string) => {
+    const started = performance.now();
     const r = await api(rt, pharmacy, 'POST', '/settlements', { code, items }, { 'idempotency-key': randomUUID() });
     if (r.status !== 201) throw new Error(`settle: ${r.status} ${JSON.stringify(r.body)}`);
-    return r.itemsRead;
+    return { itemsRead: r.itemsRead, ms: performance.now() - started, functionMs: r.timing.function ?? NaN, dynamoMs: r.timing.dynamodb ?? NaN };
   };
   await pool(SETTLE_CONCURRENCY, codes.slice(0, SETTLE_CONCURRENCY).map((c) => () => settle(c))); // warm
   await rt.settle();
+  countCommands();
+  sent.clear();
+  counting = true;
+  const [engineBefore, nodeBefore] = [engineCpuMs(endpoint), process.cpuUsage()];
   const started = performance.now();
-  const settleItems = await pool(SETTLE_CONCURRENCY, codes.slice(SETTLE_CONCURRENCY).map((c) => () => settle(c)));
+  const settled = await pool(SETTLE_CONCURRENCY, codes.slice(SETTLE_CONCURRENCY, SETTLE_CONCURRENCY + SETTLEMENTS).map((c) => () => settle(c)));
   const settlementsPerSec = SETTLEMENTS / ((performance.now() - started) / 1000);
   await rt.settle();
+  counting = false;
+  const nodeCpu = process.cpuUsage(nodeBefore);
+  const engineCpu = engineCpuMs(endpoint) - engineBefore;
+  const calls = (fn?: string) => [...sent].filter(([kind]) => fn === undefined || kind.startsWith(`${fn} `)).reduce((a, [, s]) => a + s.calls, 0);
+  const settleCalls = calls('vouchers');
+  const allCalls = calls();
+  const commands = Object.fromEntries([...sent].map(([kind, s]) => [kind, { calls: s.calls / SETTLEMENTS, ms: s.ms / s.calls, itemsRead: s.itemsRead / s.calls, aloneMs: NaN }]));
+  // The same commands with nothing queued before them: one settlement at a time, each waiting for its
+  // consumers. A kind of command that costs the engine more at one size shows here; above, every kind
+  // also waits behind the others.
+  sent.clear();
+  counting = true;
+  for (const c of codes.slice(SETTLE_CONCURRENCY + SETTLEMENTS)) {
+    await settle(c);
+    await rt.settle();
+  }
+  counting = false;
+  for (const [kind, s] of sent) if (commands[kind]) commands[kind].aloneMs = s.ms / s.calls;
   // The engine's own pace, measured next to the settlements: the two sizes are measured ten minutes
   // apart, and this machine's speed moved by a third between such moments (both provinces alike).
   const rawTx = rawSettlementTx(endpoint, rt.tableName);
   await pool(SETTLE_CONCURRENCY, Array.from({ length: SETTLE_CONCURRENCY * 4 }, (_, i) => () => rawTx(i % SETTLE_CONCURRENCY)));
+  const rawEngineBefore = engineCpuMs(endpoint);
   const rawStarted = performance.now();
   await pool(SETTLE_CONCURRENCY, Array.from({ length: SETTLEMENTS }, (_, i) => () => rawTx(i % SETTLE_CONCURRENCY)));
   const rawTxPerSec = SETTLEMENTS / ((performance.now() - rawStarted) / 1000);
+  const rawEngineCpu = engineCpuMs(endpoint) - rawEngineBefore;
 
-  return {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cost: SettlementCost = {
+    province,
+    requestMs: mean(settled.map((s) => s.ms)),
+    functionMs: mean(settled.map((s) => s.functionMs)),
+    dynamoMs: mean(settled.map((s) => s.dynamoMs)),
+    engineCpuMs: engineCpu / SETTLEMENTS,
+    nodeCpuMs: (nodeCpu.user + nodeCpu.system) / 1000 / SETTLEMENTS,
+    settleCalls: settleCalls / SETTLEMENTS,
+    consumerCalls: (allCalls - settleCalls) / SETTLEMENTS,
+    rawEngineCpuMs: rawEngineCpu / SETTLEMENTS,
+  };
+  const row: ScaleRow = {
     province,
     ...size,
     routedP50Ms: percentile(one, 50),
@@ -151,10 +244,11 @@ async function measure(rt: Runtime, endpoint: string, province: string, cast: Ca
     referralP95Ms: percentile(referral, 95),
     referralItemsRead: referralItems.reduce((a, b) => a + b, 0) / referralItems.length,
     settlementsPerSec,
-    settleItemsRead: settleItems.reduce((a, b) => a + b, 0) / settleItems.length,
+    settleItemsRead: mean(settled.map((s) => s.itemsRead)),
     rawTxPerSec,
     settlementsVsRaw: settlementsPerSec / rawTxPerSec,
   };
+  return { row, cost, commands };
 }
 
 export interface Seeding {
@@ -272,7 +366,7 @@ function routerHeap(rt: Runtime, p: Province): Promise<{ baselineMb: number; loa
 
 export async function benchScale(rt: Runtime, endpoint: string, o: { people: number; log: (s: string) => void }) {
   const demoDistrict = DISTRICTS.xihu;
-  const demo = await measure(rt, endpoint, 'demo', {
+  const { row: demo, cost: demoCost, commands: demoCommands } = await measure(rt, endpoint, 'demo', {
     clinic: 'clinic-lingyin', pharmacy: 'ph-xihu-1', district: demoDistrict, fill: ['ph-xihu-1', 'ph-xihu-2', 'ph-xihu-3'],
     person: (i) => ({ nationalId: demoNationalId('330106', '19750505', 200 + i), name: `规模${i}`, district: demoDistrict, personalAccountFen: 1_000_000 }),
   }, { pharmacies: 6, institutions: 5, people: 24 });
@@ -287,7 +381,7 @@ export async function benchScale(rt: Runtime, endpoint: string, o: { people: num
   const district = p.districts[0]!;
   const clinic = p.institutions.find((i) => i.type === 'clinic' && i.district === district.name)!;
   const pharmacy = p.pharmacies.find((ph) => ph.district === district.name)!;
-  const shandongRow = await measure(rt, endpoint, 'shandong', {
+  const { row: shandongRow, cost: shandongCost, commands: shandongCommands } = await measure(rt, endpoint, 'shandong', {
     clinic: clinic.id, pharmacy: pharmacy.id, district: district.name, fill: [],
     person: (i) => ({ nationalId: demoNationalId(district.code, '19650606', 500 + i), name: `鲁测${i}`, district: district.name, personalAccountFen: 1_000_000 }),
   }, { pharmacies: SHANDONG.pharmacies, institutions: SHANDONG.institutions, people: o.people });
@@ -308,5 +402,17 @@ export async function benchScale(rt: Runtime, endpoint: string, o: { people: num
     settlementsVsRaw: shandongRow.settlementsVsRaw / demo.settlementsVsRaw,
     enrolVsRaw: seeding.enrolVsRaw,
   };
-  return { rows, ratios, seeding, heap, roundTrips };
+  // Each kind of command the settlements set off, per settlement and its mean latency, at both sizes.
+  const settlementCommands = [...new Set([...Object.keys(demoCommands), ...Object.keys(shandongCommands)])].sort().map((command) => ({
+    command,
+    demoCalls: demoCommands[command]?.calls ?? 0,
+    demoMs: demoCommands[command]?.ms ?? NaN,
+    demoItemsRead: demoCommands[command]?.itemsRead ?? NaN,
+    demoAloneMs: demoCommands[command]?.aloneMs ?? NaN,
+    shandongCalls: shandongCommands[command]?.calls ?? 0,
+    shandongMs: shandongCommands[command]?.ms ?? NaN,
+    shandongItemsRead: shandongCommands[command]?.itemsRead ?? NaN,
+    shandongAloneMs: shandongCommands[command]?.aloneMs ?? NaN,
+  }));
+  return { rows, ratios, settlementCost: [demoCost, shandongCost], settlementCommands, seeding, heap, roundTrips };
 }

@@ -29,7 +29,7 @@ export const invocationListeners = new Set<(done: { name: FunctionName; startedA
 export const itemsReadBy = new Map<FunctionName, number>();
 
 /** Items a command read: a Get's item, what a Query or Scan evaluated, a batch's or transaction's responses. */
-function itemsRead(output: Record<string, unknown>): number {
+export function itemsRead(output: Record<string, unknown>): number {
   if (output.Item) return 1;
   if (Array.isArray(output.Items)) return typeof output.ScannedCount === 'number' ? output.ScannedCount : output.Items.length;
   const responses = output.Responses;
