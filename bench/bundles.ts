@@ -6,7 +6,7 @@
 // vouchers) bundled as the stack used to bundle it and one choice at a time as it is today, so what
 // each choice buys is measured in the same run. Samples are interleaved so noise hits all alike.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build } from 'esbuild';
@@ -95,7 +95,54 @@ export interface BundleRow {
   cpuVsHello: number;
 }
 
-export async function benchBundles(): Promise<{ functions: BundleRow[]; choices: BundleRow[] }> {
+export interface ImportPart {
+  part: string;
+  ms: number;
+  share: number;
+}
+
+/** Which part of an import a bundled module's top-level code belongs to (by its path in the bundle). */
+function partOf(module: string): string {
+  if (/^node_modules\/(@aws-sdk|@smithy|@aws\/)/.test(module)) return 'AWS SDK modules';
+  if (module === 'functions/shared/db.ts') return 'building the DynamoDB client (functions/shared/db.ts)';
+  if (/^(node_modules\/zod\/|schemas\/|events\/)/.test(module)) return 'zod and our schemas (schemas/, events/)';
+  if (module.startsWith('node_modules/')) return 'other libraries (Powertools logger, middy, jose…)';
+  return 'our other modules (functions/)';
+}
+
+/**
+ * Where one function's import time goes: its bundle built as the stack builds it but not minified
+ * (esbuild then names every module in a comment where its top-level code begins), a clock read at
+ * each of those places, in fresh processes. Time before the first module is Node reading and
+ * compiling the file. The unminified file is larger, so its compile takes longer than the shipped
+ * one's; the parts after it run the same code.
+ */
+async function importParts(s: Subject): Promise<ImportPart[]> {
+  const opts = esbuildOptions(join(projectRoot, s.entry), join(outRoot, `${s.name}-parts`));
+  await build({ ...opts, minify: false });
+  const file = opts.outfile!;
+  const marked = readFileSync(file, 'utf8').replace(/^\/\/ ((?:node_modules|functions|schemas|events)\/\S+)$/gm, (line, module: string) => `globalThis.__mark(${JSON.stringify(module)});\n${line}`);
+  writeFileSync(file, marked);
+  const script = `const parts = {}; let current = 'reading and compiling the bundle', last = performance.now();
+    globalThis.__mark = (m) => { const now = performance.now(); parts[current] = (parts[current] ?? 0) + now - last; current = m; last = performance.now(); };
+    require(${JSON.stringify(file)}); globalThis.__mark('');
+    process.stdout.write(JSON.stringify(parts));`;
+  const samples = new Map<string, number[]>();
+  for (let run = 0; run < RUNS; run++) {
+    const out = execFileSync(process.execPath, ['-e', script], { env: { ...envOf(s.fn ?? s.name), NODE_OPTIONS: NODE_OPTIONS.join(' ') }, cwd: outRoot }).toString();
+    const byPart = new Map<string, number>();
+    for (const [module, ms] of Object.entries(JSON.parse(out) as Record<string, number>)) {
+      const part = module.startsWith('reading') ? module : partOf(module);
+      byPart.set(part, (byPart.get(part) ?? 0) + ms);
+    }
+    for (const [part, ms] of byPart) samples.set(part, [...(samples.get(part) ?? []), ms]);
+  }
+  const parts = [...samples].map(([part, ms]) => ({ part, ms: median(ms) }));
+  const total = parts.reduce((a, p) => a + p.ms, 0);
+  return parts.sort((a, b) => b.ms - a.ms).map((p) => ({ ...p, share: p.ms / total }));
+}
+
+export async function benchBundles(): Promise<{ functions: BundleRow[]; choices: BundleRow[]; vouchersImport: ImportPart[] }> {
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(outRoot, { recursive: true });
   // Lambda's /var/task has no package.json saying "type": "module": index.js is CommonJS there, and here.
@@ -143,5 +190,9 @@ export async function benchBundles(): Promise<{ functions: BundleRow[]; choices:
       cpuVsHello: m.cpuMs / hello.cpuMs,
     };
   };
-  return { functions: subjects.filter((s) => !s.choice).map(row), choices: subjects.filter((s) => s.choice).map(row) };
+  return {
+    functions: subjects.filter((s) => !s.choice).map(row),
+    choices: subjects.filter((s) => s.choice).map(row),
+    vouchersImport: await importParts({ name: 'vouchers', entry: vouchers }),
+  };
 }
