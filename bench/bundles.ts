@@ -101,8 +101,12 @@ export interface ImportPart {
   share: number;
 }
 
+/** The part of an import before the first module's code runs. */
+const COMPILE = 'reading and compiling the bundle';
+
 /** Which part of an import a bundled module's top-level code belongs to (by its path in the bundle). */
 function partOf(module: string): string {
+  if (module === COMPILE) return COMPILE;
   if (/^node_modules\/(@aws-sdk|@smithy|@aws\/)/.test(module)) return 'AWS SDK modules';
   if (module === 'functions/shared/db.ts') return 'building the DynamoDB client (functions/shared/db.ts)';
   if (/^(node_modules\/zod\/|schemas\/|events\/)/.test(module)) return 'zod and our schemas (schemas/, events/)';
@@ -123,7 +127,7 @@ async function importParts(s: Subject): Promise<ImportPart[]> {
   const file = opts.outfile!;
   const marked = readFileSync(file, 'utf8').replace(/^\/\/ ((?:node_modules|functions|schemas|events)\/\S+)$/gm, (line, module: string) => `globalThis.__mark(${JSON.stringify(module)});\n${line}`);
   writeFileSync(file, marked);
-  const script = `const parts = {}; let current = 'reading and compiling the bundle', last = performance.now();
+  const script = `const parts = {}; let current = ${JSON.stringify(COMPILE)}, last = performance.now();
     globalThis.__mark = (m) => { const now = performance.now(); parts[current] = (parts[current] ?? 0) + now - last; current = m; last = performance.now(); };
     require(${JSON.stringify(file)}); globalThis.__mark('');
     process.stdout.write(JSON.stringify(parts));`;
@@ -132,7 +136,7 @@ async function importParts(s: Subject): Promise<ImportPart[]> {
     const out = execFileSync(process.execPath, ['-e', script], { env: { ...envOf(s.fn ?? s.name), NODE_OPTIONS: NODE_OPTIONS.join(' ') }, cwd: outRoot }).toString();
     const byPart = new Map<string, number>();
     for (const [module, ms] of Object.entries(JSON.parse(out) as Record<string, number>)) {
-      const part = module.startsWith('reading') ? module : partOf(module);
+      const part = partOf(module);
       byPart.set(part, (byPart.get(part) ?? 0) + ms);
     }
     for (const [part, ms] of byPart) samples.set(part, [...(samples.get(part) ?? []), ms]);

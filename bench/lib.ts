@@ -2,7 +2,7 @@
 // local runtime of its own (its own in-memory DynamoDB Local, so runs do not disturb each other).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +17,8 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Runs `tasks` with `concurrency` workers, each taking the next task as it frees up. */
 export const pool = <T>(concurrency: number, tasks: Array<() => Promise<T>>): Promise<T[]> => mapLimited(tasks, concurrency, (task) => task());
@@ -58,25 +60,13 @@ export function rawSettlementTx(endpoint: string, tableName: string): (worker: n
 }
 
 /**
- * CPU milliseconds (user + system) the DynamoDB Local engine listening on `endpoint` has used so far,
- * read from its JVM's /proc entry: what a stretch of work cost the engine, beside what it cost Node.
+ * CPU milliseconds (user + system) the DynamoDB Local engine has used so far, read from its JVM's
+ * /proc entry: what a stretch of work cost the engine, beside what it cost Node.
  */
-export function engineCpuMs(endpoint: string): number {
-  const port = new URL(endpoint).port;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // The JVM itself, not the watchdog shell that started it with the same arguments.
-    if (!args[0]?.endsWith('java') || !args.includes('LoopbackDynamoDbLocal') || args[args.indexOf('-port') + 1] !== port) continue;
-    // utime and stime, fields 14 and 15, in clock ticks (after the parenthesised command name).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  }
-  throw new Error(`no DynamoDB Local engine on port ${port}`);
+export function engineCpuMs(enginePid: number): number {
+  // utime and stime, fields 14 and 15, in clock ticks (after the parenthesised command name).
+  const fields = readFileSync(`/proc/${enginePid}/stat`, 'latin1').replace(/^.*\) /, '').split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString());
 
@@ -111,12 +101,13 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   for (const r of rows) process.stdout.write(`${line(cols.map((c) => cell(r[c] ?? '')))}\n`);
 }
 
-export async function benchRuntime(): Promise<{ rt: Runtime; endpoint: string; stop: () => Promise<void> }> {
+export async function benchRuntime(): Promise<{ rt: Runtime; endpoint: string; enginePid: number; stop: () => Promise<void> }> {
   const ddb = await startDynamoDbLocal();
   const rt = await startRuntime({ dynamoEndpoint: ddb.endpoint, dataDir: mkdtempSync(join(tmpdir(), 'consortium-bench-')), port: 0 });
   return {
     rt,
     endpoint: ddb.endpoint,
+    enginePid: ddb.enginePid,
     stop: async () => {
       await rt.stop();
       await ddb.stop();

@@ -8,7 +8,7 @@
 import { demoNationalId } from '../infra/local/demo-province.ts';
 import { invocationListeners } from '../infra/local/lambda.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, percentile, pool } from './lib.ts';
+import { api, mean, percentile, pool } from './lib.ts';
 
 export interface RoutingRow {
   load: string;
@@ -54,7 +54,6 @@ export async function benchPrescriptionRouting(rt: Runtime): Promise<RoutingRow[
     return id;
   };
   const issuedAt = new Map<string, number>();
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const breakdown = (ids: string[]) => ({
     apiMs: mean(ids.map((id) => answered.get(id)! - issuedAt.get(id)!)),
     pollMs: mean(ids.map((id) => relayed.get(id)! - answered.get(id)!)),

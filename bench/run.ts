@@ -21,14 +21,14 @@ const resultsFile = join(import.meta.dirname, 'results.json');
 
 const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
 
-const { rt, endpoint, stop } = await benchRuntime();
+const { rt, endpoint, enginePid, stop } = await benchRuntime();
 if (args.scale) {
   // `--scale shandong`: the scale benchmark alone, its results written next to the others'.
   if (args.scale !== 'shandong') throw new Error(`--scale: only "shandong" is known, not "${args.scale}"`);
   try {
     const started = performance.now();
     const log = (s: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0)} s] ${s}\n`);
-    const scale = await benchScale(rt, endpoint, { people: Number(args.people), log });
+    const scale = await benchScale(rt, { endpoint, pid: enginePid }, { people: Number(args.people), log });
     printTable('The demo province, then the same table grown to Shandong\'s shape, same run (goals: Shandong ÷ demo p95 <= 1.5 for routing and referral routing; settlements >= 0.9)', scale.rows as never);
     printTable('Ratios, Shandong ÷ demo (and enrolment through the API ÷ raw BatchWriteItem, goal >= 0.5)', [scale.ratios] as never);
     printTable('Where a settlement\'s time went at each size (means per settlement; CPU from the first timed settlement until the consumers caught up)', scale.settlementCost as never);

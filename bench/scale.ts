@@ -12,12 +12,17 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DISTRICTS, demoNationalId } from '../infra/local/demo-province.ts';
-import { ddb } from '../functions/shared/db.ts';
-import { invocation, itemsRead, itemsReadBy } from '../infra/local/lambda.ts';
+import { commandsBy, itemsReadBy } from '../infra/local/lambda.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, engineCpuMs, percentile, pool, rawSettlementTx } from './lib.ts';
+import { api, engineCpuMs, mean, percentile, pool, rawSettlementTx } from './lib.ts';
 import { benchRoundTrips } from './round-trips.ts';
 import { SHANDONG, shandong, shandongPerson, shandongStock, type Province } from './shandong.ts';
+
+/** The DynamoDB Local engine the run uses: where it listens, and its JVM (whose CPU time is read). */
+interface Engine {
+  endpoint: string;
+  pid: number;
+}
 
 /** Who acts in one province's measurements, and where. */
 interface Cast {
@@ -73,34 +78,26 @@ export interface SettlementCost {
   rawEngineCpuMs: number;
 }
 
-/** What one kind of command (a function's GetItem, Query on an index…) cost while a window was open. */
+/** What one kind of command (a function's GetItem, Query on an index…) cost, per call, in a stretch of a run. */
 interface CommandStats {
+  /** Calls per settlement. */
   calls: number;
   ms: number;
   itemsRead: number;
   /** Mean ms with nothing else running (one settlement at a time). */
   aloneMs?: number;
 }
-/** DynamoDB commands the functions send, by function and command, while a window is open (settlement costs). */
-const sent = new Map<string, CommandStats>();
-let counting = false;
-let counterAdded = false;
-function countCommands(): void {
-  if (counterAdded) return;
-  counterAdded = true;
-  ddb.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (!counting) return next(args);
-      const input = args.input as { IndexName?: string };
-      const kind = `${invocation.getStore()?.name ?? '?'} ${String(context.commandName).replace(/Command$/, '')}${input.IndexName ? ` ${input.IndexName}` : ''}`;
-      const started = performance.now();
-      const result = await next(args);
-      const stats = sent.get(kind) ?? { calls: 0, ms: 0, itemsRead: 0 };
-      sent.set(kind, { calls: stats.calls + 1, ms: stats.ms + performance.now() - started, itemsRead: stats.itemsRead + itemsRead(result.output as Record<string, unknown>) });
-      return result;
-    },
-    { step: 'initialize', name: 'scaleCommandCounter' },
-  );
+
+/** The runtime's command counts (commandsBy) now, to take differences from. */
+const commandsNow = () => new Map([...commandsBy].map(([kind, s]) => [kind, { ...s }]));
+/** Each kind of command sent since `before`: calls, ms and items read, summed. */
+function commandsSince(before: ReturnType<typeof commandsNow>): Array<[string, { calls: number; ms: number; itemsRead: number }]> {
+  return [...commandsBy]
+    .map(([kind, s]): [string, typeof s] => {
+      const b = before.get(kind);
+      return [kind, { calls: s.calls - (b?.calls ?? 0), ms: s.ms - (b?.ms ?? 0), itemsRead: s.itemsRead - (b?.itemsRead ?? 0) }];
+    })
+    .filter(([, s]) => s.calls > 0);
 }
 
 const ROUTED = 40;
@@ -113,7 +110,7 @@ const SETTLE_CONCURRENCY = 8;
 const ALONE = 40;
 const DRUG = 'XN02BEA001';
 
-async function measure(rt: Runtime, endpoint: string, province: string, cast: Cast, size: Pick<ScaleRow, 'pharmacies' | 'institutions' | 'people'>): Promise<{ row: ScaleRow; cost: SettlementCost; commands: Record<string, CommandStats> }> {
+async function measure(rt: Runtime, engine: Engine, province: string, cast: Cast, size: Pick<ScaleRow, 'pharmacies' | 'institutions' | 'people'>): Promise<{ row: ScaleRow; cost: SettlementCost; commands: Record<string, CommandStats> }> {
   const operator = await rt.token('operator');
   const clinic = await rt.token('clinic', cast.clinic);
   const channel = await rt.token('channel');
@@ -185,43 +182,38 @@ async function measure(rt: Runtime, endpoint: string, province: string, cast: Ca
   };
   await pool(SETTLE_CONCURRENCY, codes.slice(0, SETTLE_CONCURRENCY).map((c) => () => settle(c))); // warm
   await rt.settle();
-  countCommands();
-  sent.clear();
-  counting = true;
-  const [engineBefore, nodeBefore] = [engineCpuMs(endpoint), process.cpuUsage()];
+  const commandsBefore = commandsNow();
+  const [engineBefore, nodeBefore] = [engineCpuMs(engine.pid), process.cpuUsage()];
   const started = performance.now();
   const settled = await pool(SETTLE_CONCURRENCY, codes.slice(SETTLE_CONCURRENCY, SETTLE_CONCURRENCY + SETTLEMENTS).map((c) => () => settle(c)));
   const settlementsPerSec = SETTLEMENTS / ((performance.now() - started) / 1000);
   await rt.settle();
-  counting = false;
   const nodeCpu = process.cpuUsage(nodeBefore);
-  const engineCpu = engineCpuMs(endpoint) - engineBefore;
-  const calls = (fn?: string) => [...sent].filter(([kind]) => fn === undefined || kind.startsWith(`${fn} `)).reduce((a, [, s]) => a + s.calls, 0);
+  const engineCpu = engineCpuMs(engine.pid) - engineBefore;
+  const sent = commandsSince(commandsBefore);
+  const calls = (fn?: string) => sent.filter(([kind]) => fn === undefined || kind.startsWith(`${fn} `)).reduce((a, [, s]) => a + s.calls, 0);
   const settleCalls = calls('vouchers');
   const allCalls = calls();
-  const commands = Object.fromEntries([...sent].map(([kind, s]) => [kind, { calls: s.calls / SETTLEMENTS, ms: s.ms / s.calls, itemsRead: s.itemsRead / s.calls, aloneMs: NaN }]));
+  const commands: Record<string, CommandStats> = Object.fromEntries(sent.map(([kind, s]) => [kind, { calls: s.calls / SETTLEMENTS, ms: s.ms / s.calls, itemsRead: s.itemsRead / s.calls }]));
   // The same commands with nothing queued before them: one settlement at a time, each waiting for its
   // consumers. A kind of command that costs the engine more at one size shows here; above, every kind
   // also waits behind the others.
-  sent.clear();
-  counting = true;
+  const aloneBefore = commandsNow();
   for (const c of codes.slice(SETTLE_CONCURRENCY + SETTLEMENTS)) {
     await settle(c);
     await rt.settle();
   }
-  counting = false;
-  for (const [kind, s] of sent) if (commands[kind]) commands[kind].aloneMs = s.ms / s.calls;
+  for (const [kind, s] of commandsSince(aloneBefore)) if (commands[kind]) commands[kind].aloneMs = s.ms / s.calls;
   // The engine's own pace, measured next to the settlements: the two sizes are measured ten minutes
   // apart, and this machine's speed moved by a third between such moments (both provinces alike).
-  const rawTx = rawSettlementTx(endpoint, rt.tableName);
+  const rawTx = rawSettlementTx(engine.endpoint, rt.tableName);
   await pool(SETTLE_CONCURRENCY, Array.from({ length: SETTLE_CONCURRENCY * 4 }, (_, i) => () => rawTx(i % SETTLE_CONCURRENCY)));
-  const rawEngineBefore = engineCpuMs(endpoint);
+  const rawEngineBefore = engineCpuMs(engine.pid);
   const rawStarted = performance.now();
   await pool(SETTLE_CONCURRENCY, Array.from({ length: SETTLEMENTS }, (_, i) => () => rawTx(i % SETTLE_CONCURRENCY)));
   const rawTxPerSec = SETTLEMENTS / ((performance.now() - rawStarted) / 1000);
-  const rawEngineCpu = engineCpuMs(endpoint) - rawEngineBefore;
+  const rawEngineCpu = engineCpuMs(engine.pid) - rawEngineBefore;
 
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const cost: SettlementCost = {
     province,
     requestMs: mean(settled.map((s) => s.ms)),
@@ -242,7 +234,7 @@ async function measure(rt: Runtime, endpoint: string, province: string, cast: Ca
     routerItemsRead,
     referralP50Ms: percentile(referral, 50),
     referralP95Ms: percentile(referral, 95),
-    referralItemsRead: referralItems.reduce((a, b) => a + b, 0) / referralItems.length,
+    referralItemsRead: mean(referralItems),
     settlementsPerSec,
     settleItemsRead: mean(settled.map((s) => s.itemsRead)),
     rawTxPerSec,
@@ -364,9 +356,9 @@ function routerHeap(rt: Runtime, p: Province): Promise<{ baselineMb: number; loa
   });
 }
 
-export async function benchScale(rt: Runtime, endpoint: string, o: { people: number; log: (s: string) => void }) {
+export async function benchScale(rt: Runtime, engine: Engine, o: { people: number; log: (s: string) => void }) {
   const demoDistrict = DISTRICTS.xihu;
-  const { row: demo, cost: demoCost, commands: demoCommands } = await measure(rt, endpoint, 'demo', {
+  const { row: demo, cost: demoCost, commands: demoCommands } = await measure(rt, engine, 'demo', {
     clinic: 'clinic-lingyin', pharmacy: 'ph-xihu-1', district: demoDistrict, fill: ['ph-xihu-1', 'ph-xihu-2', 'ph-xihu-3'],
     person: (i) => ({ nationalId: demoNationalId('330106', '19750505', 200 + i), name: `规模${i}`, district: demoDistrict, personalAccountFen: 1_000_000 }),
   }, { pharmacies: 6, institutions: 5, people: 24 });
@@ -374,14 +366,14 @@ export async function benchScale(rt: Runtime, endpoint: string, o: { people: num
   o.log('demo province measured; seeding Shandong');
 
   const p = shandong();
-  const seeding = await seed(rt, endpoint, p, o.people, o.log);
+  const seeding = await seed(rt, engine.endpoint, p, o.people, o.log);
   o.log(`seeded in ${seeding.seconds.toFixed(0)} s`);
 
   // Where Shandong is measured: a clinic of a city's first district, a pharmacy of the same district.
   const district = p.districts[0]!;
   const clinic = p.institutions.find((i) => i.type === 'clinic' && i.district === district.name)!;
   const pharmacy = p.pharmacies.find((ph) => ph.district === district.name)!;
-  const { row: shandongRow, cost: shandongCost, commands: shandongCommands } = await measure(rt, endpoint, 'shandong', {
+  const { row: shandongRow, cost: shandongCost, commands: shandongCommands } = await measure(rt, engine, 'shandong', {
     clinic: clinic.id, pharmacy: pharmacy.id, district: district.name, fill: [],
     person: (i) => ({ nationalId: demoNationalId(district.code, '19650606', 500 + i), name: `鲁测${i}`, district: district.name, personalAccountFen: 1_000_000 }),
   }, { pharmacies: SHANDONG.pharmacies, institutions: SHANDONG.institutions, people: o.people });

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { demoNationalId } from '../infra/local/demo-province.ts';
 import type { Runtime } from '../infra/local/runtime.ts';
-import { api, percentile, pool, rawSettlementTx, timed, traceCodes } from './lib.ts';
+import { api, mean, percentile, pool, rawSettlementTx, timed, traceCodes } from './lib.ts';
 
 export const LEVELS = [1, 8, 32];
 const opsAt = (c: number) => Math.max(200, 40 * c);
@@ -95,7 +95,6 @@ export async function benchSettlements(rt: Runtime, endpoint: string): Promise<S
         }),
       );
       if (failures.length) throw new Error(`settlement benchmark: ${failures.length} requests failed (${[...new Set(failures)]})`);
-      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const timing = (k: string) => mean(timings.map((t) => t[k] ?? 0));
       return {
         ...run,

@@ -75,6 +75,8 @@ export function freePort(): Promise<number> {
 export interface DynamoDbLocal {
   endpoint: string;
   process: ChildProcess;
+  /** The engine's JVM (`process` is the watchdog shell that started it). */
+  enginePid: number;
   stop(): Promise<void>;
 }
 
@@ -139,6 +141,7 @@ export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number;
   return {
     endpoint,
     process: child,
+    enginePid: javaPid,
     async stop() {
       if (child.exitCode === null) group('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);

@@ -27,9 +27,14 @@ export const invocation = new AsyncLocalStorage<Invocation>();
 export const invocationListeners = new Set<(done: { name: FunctionName; startedAt: number; ms: number; event: unknown }) => void>();
 /** Items read by each function since the process started (consumers too; the benchmarks take differences). */
 export const itemsReadBy = new Map<FunctionName, number>();
+/**
+ * The functions' DynamoDB commands since the process started, by function and kind of command
+ * ("vouchers TransactWriteItems", "prescriptionRouter Query GSI2"): calls, milliseconds, items read.
+ */
+export const commandsBy = new Map<string, { calls: number; ms: number; itemsRead: number }>();
 
 /** Items a command read: a Get's item, what a Query or Scan evaluated, a batch's or transaction's responses. */
-export function itemsRead(output: Record<string, unknown>): number {
+function itemsRead(output: Record<string, unknown>): number {
   if (output.Item) return 1;
   if (Array.isArray(output.Items)) return typeof output.ScannedCount === 'number' ? output.ScannedCount : output.Items.length;
   const responses = output.Responses;
@@ -43,18 +48,23 @@ function countDynamoCalls(): Promise<void> {
   // Loaded on first use, after the runtime has set the environment the client is built from.
   counting ??= import('../../functions/shared/db.ts').then(({ ddb }) => {
     ddb.middlewareStack.add(
-      (next) => async (args) => {
+      (next, context) => async (args) => {
         const stats = requestStats.getStore();
         if (stats) stats.dynamoCalls++;
         const started = performance.now();
         const result = await next(args);
+        const ms = performance.now() - started;
         const n = itemsRead(result.output as Record<string, unknown>);
         if (stats) {
           stats.itemsRead += n;
-          stats.dynamoMs += performance.now() - started;
+          stats.dynamoMs += ms;
         }
         const current = invocation.getStore();
         if (current) itemsReadBy.set(current.name, (itemsReadBy.get(current.name) ?? 0) + n);
+        const index = (args.input as { IndexName?: string }).IndexName;
+        const kind = `${current?.name ?? '?'} ${String(context.commandName).replace(/Command$/, '')}${index ? ` ${index}` : ''}`;
+        const sofar = commandsBy.get(kind) ?? { calls: 0, ms: 0, itemsRead: 0 };
+        commandsBy.set(kind, { calls: sofar.calls + 1, ms: sofar.ms + ms, itemsRead: sofar.itemsRead + n });
         return result;
       },
       { step: 'initialize', name: 'localDynamoCallCounter' },
