@@ -27,7 +27,13 @@ function tighten(path: string, mode: number): void {
   if (!isDir) return;
   for (const name of readdirSync(path)) {
     const child = join(path, name);
-    const st = lstatSync(child);
-    if (!st.isSymbolicLink()) tighten(child, st.mode); // a link's target is not ours to change
+    try {
+      const st = lstatSync(child);
+      if (!st.isSymbolicLink()) tighten(child, st.mode); // a link's target is not ours to change
+    } catch (e) {
+      // Gone since the listing: a runtime already running on this DATA_DIR writes its stream
+      // checkpoints to a temporary file and renames it into place, many times a second.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 }
