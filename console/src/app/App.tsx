@@ -1,11 +1,12 @@
 // The shell: who is signed in, the desk of their role (one feature folder each), logout. Features
 // never import each other; this file composes them.
-import { QueryClient, QueryClientProvider } from '@tanstack/preact-query';
+import { MutationCache, QueryClient, QueryClientProvider } from '@tanstack/preact-query';
 import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleConfig } from '#schemas/console';
 import { ApiError } from '../lib/api.ts';
 import { currentSession, login, logout, onSessionChange, type Session } from '../lib/auth.ts';
 import { roleLabel } from '../lib/labels.ts';
+import { backToPace } from '../lib/polling.ts';
 import { useInstitutionName } from '../shared/names.ts';
 import { useHashPath } from './router.ts';
 import { ClinicDesk, clinicNav } from '../features/clinic/ClinicDesk.tsx';
@@ -14,7 +15,11 @@ import { PharmacyDesk, pharmacyNav } from '../features/pharmacy/PharmacyDesk.tsx
 import { OperatorDesk, operatorNav } from '../features/operator/OperatorDesk.tsx';
 import { WebhooksScreen } from '../features/webhooks/WebhooksScreen.tsx';
 
+// An action at the desk (from its start: its own refetches come after) or another screen puts every
+// list back to its polling pace (lib/polling.ts).
+addEventListener('hashchange', backToPace);
 const queryClient = new QueryClient({
+  mutationCache: new MutationCache({ onMutate: backToPace }),
   defaultOptions: {
     queries: {
       // A refused or missing object will not appear by asking again; the network might.

@@ -5,6 +5,7 @@ import type { AdviceView } from '#schemas/advice';
 import { call } from '../lib/api.ts';
 import { dateTime, shortId } from '../lib/format.ts';
 import { adviceStatusLabel, closedReasonLabel, recommendationLabel } from '../lib/labels.ts';
+import { poll } from '../lib/polling.ts';
 import { useInstitutionName } from './names.ts';
 import { useDepartmentName, usePatientLabel } from './referral.tsx';
 import { Badge } from './ui.tsx';
@@ -13,7 +14,7 @@ import { Badge } from './ui.tsx';
 const adviceTone = (status: AdviceView['status']) => `status-${status}`;
 
 export const useAdvice = (id: string) =>
-  useQuery({ queryKey: ['advice', id], queryFn: () => call('getAdviceRequest', { params: { id } }), refetchInterval: 15_000 });
+  useQuery({ queryKey: ['advice', id], queryFn: () => call('getAdviceRequest', { params: { id } }), refetchInterval: poll(15_000) });
 
 export function AdviceStatusBadge({ a }: { a: Pick<AdviceView, 'status' | 'closedReason'> }) {
   return (

@@ -10,6 +10,7 @@ import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel, urgencyLabel } from '../../lib/labels.ts';
+import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
@@ -77,7 +78,7 @@ const listOf = (status: AdviceStatus) => ({
   // The same query as the tab's count: the two never disagree.
   queryKey: ['advice-list', 'outgoing', status],
   queryFn: () => call('listAdviceRequests', { query: { box: 'outgoing', status, limit: 200 } }),
-  refetchInterval: 15_000,
+  refetchInterval: poll(15_000),
 });
 
 export function OutgoingAdvice() {

@@ -11,6 +11,7 @@ import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
+import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { ReferralActions, ReferralHistory, ReferralSummary, urgencyTone, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
@@ -138,7 +139,7 @@ function useCounts<S extends string>(op: 'referrals' | 'prescriptions', statuses
       // The same query as the list of that status: a tab's count and its list never disagree.
       queryKey: op === 'referrals' ? ['referrals', 'outgoing', s] : ['prescriptions', s],
       queryFn: () => (op === 'referrals' ? call('listReferrals', { query: { box: 'outgoing', status: s as ReferralStatus, limit: 200 } }) : call('listPrescriptions', { query: { status: s as PrescriptionStatus, limit: 200 } })),
-      refetchInterval: 30_000,
+      refetchInterval: poll(30_000),
     })),
   });
   return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
@@ -147,7 +148,7 @@ function useCounts<S extends string>(op: 'referrals' | 'prescriptions', statuses
 function Referrals() {
   const [status, setStatus] = useState<ReferralStatus>('submitted');
   const count = useCounts('referrals', referralStatuses);
-  const list = useQuery({ queryKey: ['referrals', 'outgoing', status], queryFn: () => call('listReferrals', { query: { box: 'outgoing', status, limit: 200 } }), refetchInterval: 15_000 });
+  const list = useQuery({ queryKey: ['referrals', 'outgoing', status], queryFn: () => call('listReferrals', { query: { box: 'outgoing', status, limit: 200 } }), refetchInterval: poll(15_000) });
   return (
     <section>
       <Title>转出的转诊</Title>
@@ -177,7 +178,7 @@ function ReferralRow({ r }: { r: Referral }) {
 }
 
 function ReferralDetail({ id }: { id: string }) {
-  const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: 15_000 });
+  const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
   if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
   const r = q.data;
@@ -314,7 +315,7 @@ function Prescriptions() {
   const [status, setStatus] = useState<PrescriptionStatus>('routed');
   const count = useCounts('prescriptions', rxTabs);
   const name = useDrugName();
-  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: 10_000 });
+  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: poll(10_000) });
   void prescriptionStatuses;
   return (
     <section>

@@ -8,6 +8,7 @@ import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel } from '../../lib/labels.ts';
+import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName } from '../../shared/names.ts';
 import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
@@ -16,7 +17,7 @@ import { Alert, CountTabs, Empty, Field, FormError, Loading, Notice, Title } fro
 const listOf = (status: AdviceStatus) => ({
   queryKey: ['advice-list', 'incoming', status],
   queryFn: () => call('listAdviceRequests', { query: { box: 'incoming', status, limit: 200 } }),
-  refetchInterval: 15_000,
+  refetchInterval: poll(15_000),
 });
 
 /** Open ones by deadline (the sweep re-routes what is not answered in time), the rest newest first. */

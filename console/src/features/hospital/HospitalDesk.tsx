@@ -10,6 +10,7 @@ import { dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
@@ -38,11 +39,11 @@ const worklistStatuses = ['submitted', 'accepted', 'arrived', 'completed', 'reje
 const byUrgency = (a: ReferralView, b: ReferralView) => urgencyRank[a.urgency] - urgencyRank[b.urgency] || (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
 
 function useBox(box: 'incoming' | 'outgoing', status: ReferralStatus) {
-  return useQuery({ queryKey: ['referrals', box, status], queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }), refetchInterval: 10_000 });
+  return useQuery({ queryKey: ['referrals', box, status], queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }), refetchInterval: poll(10_000) });
 }
 
 function useCounts(box: 'incoming' | 'outgoing', statuses: readonly ReferralStatus[]) {
-  const qs = useQueries({ queries: statuses.map((s) => ({ queryKey: ['referrals', box, s], queryFn: () => call('listReferrals', { query: { box, status: s, limit: 200 } }), refetchInterval: 30_000 })) });
+  const qs = useQueries({ queries: statuses.map((s) => ({ queryKey: ['referrals', box, s], queryFn: () => call('listReferrals', { query: { box, status: s, limit: 200 } }), refetchInterval: poll(30_000) })) });
   return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
 }
 
@@ -165,7 +166,7 @@ function Triage({ r, remaining, onStale }: { r: ReferralView; remaining: number;
 }
 
 function Detail({ id }: { id: string }) {
-  const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: 15_000 });
+  const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
   if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
   const r = q.data;

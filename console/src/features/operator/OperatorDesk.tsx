@@ -10,6 +10,7 @@ import { call, type ApiError } from '../../lib/api.ts';
 import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
 import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
+import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { PersonRecords } from './People.tsx';
@@ -36,7 +37,7 @@ export function OperatorDesk({ path }: { path: string[] }) {
 
 function Overview() {
   const [day, setDay] = useState(calendarDay());
-  const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: 30_000 });
+  const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: poll(30_000) });
   return (
     <section>
       <Title>全省概览</Title>
@@ -295,7 +296,7 @@ function Alerts() {
       } while (nextToken);
       return items;
     },
-    refetchInterval: 30_000,
+    refetchInterval: poll(30_000),
   });
   return (
     <section>

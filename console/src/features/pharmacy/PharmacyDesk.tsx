@@ -10,6 +10,7 @@ import { currentSession } from '../../lib/auth.ts';
 import { calendarDay, date, dateTime, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
 import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../../lib/labels.ts';
+import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
@@ -39,9 +40,9 @@ function Queue() {
   const [status, setStatus] = useState<(typeof queueStatuses)[number]>('routed');
   const counts = useQueries({
     // The same query as the list of that status: a tab's count and its list never disagree.
-    queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: 30_000 })),
+    queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: poll(30_000) })),
   });
-  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: 10_000 });
+  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: poll(10_000) });
   return (
     <section>
       <Title>流转到本店的处方</Title>
@@ -126,7 +127,7 @@ function Settlements() {
       }
       return { ...first, items };
     },
-    refetchInterval: 30_000,
+    refetchInterval: poll(30_000),
   });
   const qc = useQueryClient();
   const reverse = useMutation({

@@ -9,6 +9,7 @@ import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText } from '../../lib/labels.ts';
+import { poll } from '../../lib/polling.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
 
 
@@ -108,7 +109,7 @@ function Deliveries({ webhook }: { webhook: Webhook | undefined }) {
     queryKey: ['webhook-deliveries', webhook?.webhookId],
     queryFn: () => call('listWebhookDeliveries', { params: { webhookId: webhook!.webhookId }, query: { limit: 50 } }),
     enabled: !!webhook,
-    refetchInterval: 10_000,
+    refetchInterval: poll(10_000),
   });
   if (!webhook) return null;
   return (
