@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { benchAccessLog } from './access-log.ts';
 import { benchBundles } from './bundles.ts';
 import { benchCapacity } from './capacity.ts';
+import { benchDeskPolling } from './desk-polling.ts';
 import { benchRuntime, printTable } from './lib.ts';
 import { benchPrescriptionRouting } from './prescription-routing.ts';
 import { benchRoundTrips } from './round-trips.ts';
@@ -14,7 +15,7 @@ import { benchScale } from './scale.ts';
 import { benchSettlements } from './settlement.ts';
 
 const { values: args } = parseArgs({ options: { scale: { type: 'string' }, people: { type: 'string', default: '200000' }, only: { type: 'string' } } });
-/** `--only settlements,routing`: some of the benchmarks (settlements, routing, access, trips, capacity, bundles). */
+/** `--only settlements,routing`: some of the benchmarks (settlements, routing, access, trips, capacity, bundles, polling). */
 const only = args.only?.split(',');
 const want = (name: string) => !only || only.includes(name);
 const resultsFile = join(import.meta.dirname, 'results.json');
@@ -88,6 +89,12 @@ if (want('bundles')) {
   printTable('Cold start of the vouchers function, one bundling choice at a time (same run)', bundles.choices as never);
   printTable('Where the vouchers function\'s import goes (its bundle unminified, a clock read where each module begins; medians)', bundles.vouchersImport as never);
   results.bundles = bundles;
+}
+
+if (want('polling')) {
+  const polling = benchDeskPolling();
+  printTable("A pharmacy desk's queue in a 12-hour day: requests at a fixed pace and backing off while nothing changes (console/src/lib/polling.ts; a model, 20 simulated days each; docs/capacity.md)", polling as never);
+  results.deskPolling = polling;
 }
 
 // What this run did not measure (the scale benchmark, benchmarks left out with --only) is kept.
