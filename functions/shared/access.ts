@@ -9,7 +9,8 @@
 //
 // Which answers hold whose records is read off the route table: a response schema with one of the
 // ids in `personalRecords` (a single record, or `items` of them), `personIds` (an enrolment batch),
-// and the person a /people/{personId}/… route names. tests/unit/access.test.ts checks that every
+// and the person a /people/{personId}/… route names; a handler whose answer does not show whose
+// record it changed says so (`person` in its response). tests/unit/access.test.ts checks that every
 // route whose answer mentions a person is covered, so a new one cannot be forgotten.
 import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';

@@ -38,6 +38,11 @@ export interface Response {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * The person whose record this request changed, where the answer does not show them (a QR code
+   * issued for their voucher): the access log names them as it names those the answer shows.
+   */
+  person?: string;
 }
 
 export type Operations<Routes extends readonly RouteDef[]> = {
@@ -180,7 +185,7 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
     if (caller && res.status < 300) {
       const named = route.person && route.person !== 'pid' ? (({ params, query })[route.person.in] as Record<string, unknown> | undefined)?.[route.person.name] : undefined;
       logAccess({
-        route, plan: accessPlans.get(route)!, caller, body: res.body, named: typeof named === 'string' ? named : undefined,
+        route, plan: accessPlans.get(route)!, caller, body: res.body, named: typeof named === 'string' ? named : res.person,
         requestPath: event.path, requestId: event.requestContext?.requestId ?? 'unknown', now: new Date(),
       });
     }

@@ -94,7 +94,8 @@ export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
     const v = await ownVoucher(params.voucherId, principal);
     if (v.status !== 'active') throw problem('voucher-not-active', `the voucher is ${v.status}`);
     const { code, expiresAt } = await issueCode(v.voucherId, v.personId, now);
-    return { status: 201, body: { code, expiresAt: expiresAt.toISOString() } };
+    // A code spends the person's account: an app issuing one without them is in their access log.
+    return { status: 201, body: { code, expiresAt: expiresAt.toISOString() }, person: v.personId };
   },
 
   settle: (req) => settle(req),

@@ -5,6 +5,7 @@
 // person records for complaint handling. Every new screen is photographed and checked with axe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
@@ -246,6 +247,10 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
 
 describe('operator: a person\'s records', () => {
   it('finds the person and shows their timeline and who read or changed their records', async () => {
+    // A channel app issues a payment code for the patient's voucher, acting without them.
+    const channel = await desk.rt.as('channel');
+    const voucherId = (await desk.rt.call(channel, 'POST', '/vouchers', { nationalId: patient.nationalId, name: patient.name, channel: 'wechat' })).body.voucherId as string;
+    expect((await desk.rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).status).toBe(201);
     await desk.rt.settle();
     const { page } = await newPage(desk);
     await login(page, desk.rt.url, people.operator);
@@ -259,6 +264,7 @@ describe('operator: a person\'s records', () => {
     const access = page.getByRole('table', { name: /访问记录/ });
     await expect.poll(textOf(access), poll).toMatch(/浙江省人民医院[\s\S]*查看/);
     expect(await access.innerText()).toMatch(/灵隐街道社区卫生服务中心[\s\S]*修改/);
+    expect(await access.innerText()).toMatch(new RegExp(`渠道\\s+channel:dev\\s+修改\\s+医保电子凭证 ${shortId(voucherId)} 的付款码`));
     // A copy of everything is the person's to take (pid only), and the screen says where.
     expect(await page.getByRole('note').innerText()).toContain('只能由本人');
     // The operator's own reading is logged as well: it shows once refreshed (within seconds).

@@ -97,6 +97,18 @@ describe('access log', () => {
     expect(keptDays).toBeLessThan(200);
   });
 
+  it("a QR code issued for the person's voucher by an app acting without them is a change in their log; by their own app it is not", async () => {
+    const p = await newPerson();
+    expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
+    // The same app with a token acting for the person: their own doing.
+    expect((await rt.call(p.self, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
+    // Refused (another person's token): nothing changed, nothing logged.
+    expect((await rt.call((await newPerson()).self, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(404);
+    await rt.settle();
+    const codes = (await accessLog(p.self, p.personId)).filter((e) => e.operation === 'issueVoucherCode');
+    expect(codes).toEqual([expect.objectContaining({ action: 'write', actor: { role: 'channel', user: 'channel:dev' }, resource: `/vouchers/${p.voucherId}/codes` })]);
+  });
+
   it('a list logs each person in it once per record, and only those people', async () => {
     const [a, b] = [await newPerson(), await newPerson()];
     const [ra, rb] = [await refer(a.personId), await refer(b.personId)];

@@ -342,14 +342,16 @@ describe('bounds', () => {
 
   it('the probe\'s oversized purchase, one above the province limit and a repeated drug line are 400 and write nothing', async () => {
     const p = await personWithVoucher(1_000_000);
+    // The codes first: issuing one is in the person's access log, an item of its own.
+    const codes = [await code(p.voucherId), await code(p.voucherId), await code(p.voucherId)];
     const before = await itemCount();
     const limit = rt.province.policy.maxSettlementFen;
-    const probe = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
+    const probe = await settle(pharmacyA, { code: codes[0], items: [{ drugCode: 'XC08CAA001', quantity: 1001, unitPriceFen: 10_000_000 }] });
     expect([probe.status, slug(probe.body), probe.body.errors?.[0]?.path]).toEqual([400, 'validation-failed', 'body.items.0.quantity']);
-    const above = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: limit + 1 }] });
+    const above = await settle(pharmacyA, { code: codes[1], items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: limit + 1 }] });
     expect([above.status, above.body.errors?.[0]?.path]).toEqual([400, 'body.items']);
     expect(above.body.detail).toContain(String(limit));
-    const twice = await settle(pharmacyA, { code: await code(p.voucherId), items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 100 }] });
+    const twice = await settle(pharmacyA, { code: codes[2], items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }, { drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 100 }] });
     expect([twice.status, twice.body.errors?.[0]?.path]).toEqual([400, 'body.items.1.drugCode']);
     expect(await itemCount()).toBe(before);
     expect((await balances(p.personId)).personalAccountFen).toBe(1_000_000);

@@ -135,11 +135,15 @@ const recordKinds: Record<string, string> = {
   referrals: '转诊', prescriptions: '处方', settlements: '医保结算', vouchers: '医保电子凭证', 'advice-requests': '会诊咨询', enrollments: '参保信息',
 };
 const peopleRoutes: Record<string, string> = { timeline: '就医与结算记录', 'access-log': '访问记录', export: '个人数据导出' };
+/** What a request made under one of the person's records: a payment QR code for their voucher. */
+const madeUnder: Record<string, string> = { codes: '付款码' };
 
 /** "/referrals/ref_…" → "转诊 ECTD2Z", as the other tables name records; the path itself on hover. */
 function resourceLabel(resource: string): string {
   const record = /^\/([a-z-]+)\/([^/]+)$/.exec(resource);
   if (record && recordKinds[record[1]!]) return `${recordKinds[record[1]!]} ${shortId(record[2]!)}`;
+  const under = /^\/([a-z-]+)\/([^/]+)\/([a-z-]+)$/.exec(resource);
+  if (under && recordKinds[under[1]!] && madeUnder[under[3]!]) return `${recordKinds[under[1]!]} ${shortId(under[2]!)} 的${madeUnder[under[3]!]}`;
   const own = /^\/people\/[^/]+\/([a-z-]+)$/.exec(resource);
   return (own && peopleRoutes[own[1]!]) ?? resource;
 }
