@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { adviceRequest, adviceStatuses } from './advice.ts';
 import { familyBinding } from './family.ts';
-import { institutionId, isoDateTime, page, pageQuery, patterned, role, serverId } from './common.ts';
+import { institutionId, isoDateTime, page, pageQuery, patterned, role, serverId, settlementFen } from './common.ts';
 import { enrolment } from './institutions.ts';
 import { prescription, prescriptionStatuses } from './prescriptions.ts';
 import { referral, referralStatuses } from './referrals.ts';
@@ -60,6 +60,24 @@ export const notificationRecord = z.object({
   createdAt: isoDateTime,
 });
 
+/**
+ * A relative's settlement the person's personal account helped pay (family mutual aid, 家庭共济):
+ * what their account paid, where and when. The purchase itself (its drugs) is the relative's record.
+ */
+export const mutualAidPayment = z
+  .object({
+    settlementId: serverId,
+    /** The relative whose purchase it was. */
+    beneficiaryPersonId: serverId,
+    institutionId,
+    /** Paid from this person's personal account. */
+    mutualAidFen: settlementFen,
+    status: z.enum(settlementStatuses),
+    settledAt: isoDateTime,
+    reversedAt: isoDateTime.optional(),
+  })
+  .meta({ id: 'MutualAidPayment' });
+
 export const personalExport = z
   .object({
     personId: serverId,
@@ -67,6 +85,8 @@ export const personalExport = z
     enrolment,
     vouchers: z.array(voucher).max(10),
     settlements: z.array(settlement).max(MAX_RECORDS),
+    /** Relatives' settlements the person's personal account helped pay (family mutual aid). */
+    mutualAidPaid: z.array(mutualAidPayment).max(MAX_RECORDS),
     referrals: z.array(referral.meta({ id: 'ReferralRecord', description: 'A referral as stored, without the parties\' staff user ids' })).max(MAX_RECORDS),
     prescriptions: z.array(prescription).max(MAX_RECORDS),
     adviceRequests: z.array(adviceRequest.meta({ id: 'AdviceRecord', description: 'An advice request as stored, without the parties\' staff user ids' })).max(MAX_RECORDS),

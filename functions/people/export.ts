@@ -1,6 +1,7 @@
 // Everything held about one person (API.md: GET /people/{personId}/export; PIPL Art. 45), read
 // through the keys that lead to it, never a scan: the enrolment (masked), the voucher the person's
-// pointer names, each record on the person's timeline read by its own context's store, their family
+// pointer names, each record on the person's timeline read by its own context's store (a relative's
+// settlement their account helped pay as what it paid, not the relative's purchase), their family
 // mutual aid bindings, the text messages sent to them and their access log. tests/e2e/people.test.ts enumerates every item of a
 // person in the table and checks each one is here (or says why it is not a record of theirs), so a
 // new kind of record cannot be left out quietly.
@@ -37,6 +38,7 @@ async function allPages<T>(page: (nextToken?: string) => Promise<{ items: T[]; n
 }
 
 const present = <T>(list: ReadonlyArray<T | undefined>): T[] => list.filter((x): x is T => x !== undefined);
+const partition = <T>(list: readonly T[], yes: (x: T) => boolean): [T[], T[]] => [list.filter(yes), list.filter((x) => !yes(x))];
 
 async function messagesTo(personId: string) {
   const partition = notificationKey(personId, '', '').PK;
@@ -76,12 +78,16 @@ export async function exportPerson(personId: string, now: Date): Promise<Persona
       return { ...rest, history: rest.history.map(({ user: _user, ...h }) => h) };
     }),
   ]);
+  const [own, paidForOthers] = partition(present(settlements), (s) => s.personId === personId);
   return {
     personId,
     exportedAt: now.toISOString(),
     enrolment: toEnrolment(person, now),
     vouchers: voucher ? [voucher] : [],
-    settlements: present(settlements),
+    settlements: own,
+    mutualAidPaid: paidForOthers
+      .filter((s) => s.mutualAidPayerId === personId)
+      .map((s) => ({ settlementId: s.settlementId, beneficiaryPersonId: s.personId, institutionId: s.institutionId, mutualAidFen: s.mutualAidFen, status: s.status, settledAt: s.settledAt, ...(s.reversedAt ? { reversedAt: s.reversedAt } : {}) })),
     referrals: present(referrals),
     prescriptions: present(prescriptions),
     adviceRequests: present(adviceRequests),

@@ -5,11 +5,12 @@
 import { eventConsumer } from '#shared/consumer';
 import { logger } from '#shared/logger';
 import { applyChange } from './store.ts';
-import { timelineChange, timelineEvents } from './timeline.ts';
+import { timelineChanges, timelineEvents } from './timeline.ts';
 
 const byType = new Map(timelineEvents.map((d) => [`${d.source}|${d.detailType}`, d]));
 
 export const handler = eventConsumer(timelineEvents, async ({ source, detailType, detail }) => {
-  const change = timelineChange(byType.get(`${source}|${detailType}`)!, detail);
-  if (!(await applyChange(change))) logger.info('timeline already as new; skipped', { kind: change.kind, id: change.id });
+  for (const change of timelineChanges(byType.get(`${source}|${detailType}`)!, detail)) {
+    if (!(await applyChange(change))) logger.info('timeline already as new; skipped', { kind: change.kind, id: change.id });
+  }
 });

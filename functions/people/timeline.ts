@@ -2,7 +2,8 @@
 // event catalog: every event of the referrals, prescriptions and advice contexts that names the
 // record, the person and its status after the move is one, so an event a context adds later
 // (another prescription status, say) moves the timeline without a row written here. Settlements'
-// events say no status: their two are listed.
+// events say no status: their two are listed. A settlement a relative's personal account helped pay
+// (family mutual aid) is on that relative's timeline too: their account paid it.
 import { allEvents } from '#events/all';
 import type { EventDef } from '#events/catalog';
 import { SettlementCompleted, SettlementReversed } from '#events/vouchers';
@@ -49,10 +50,17 @@ sourceOf.set(SettlementReversed, settlementSource('reversed'));
 /** The events the projection consumes (its subscription's pattern is made of them). */
 export const timelineEvents: readonly EventDef[] = [...sourceOf.keys()];
 
-export function timelineChange(def: EventDef, raw: unknown): TimelineChange {
+/** The entries an event puts or moves: the person's, and the paying relative's for a settlement under family mutual aid. */
+export function timelineChanges(def: EventDef, raw: unknown): TimelineChange[] {
   const s = sourceOf.get(def);
   if (!s) throw new Error(`${def.detailType} does not move a timeline`);
   const d = raw as Detail;
+  const change = changeOf(s, d);
+  const payer = s.kind === 'settlement' && Number(d.mutualAidFen ?? 0) > 0 && typeof d.mutualAidPayerId === 'string' ? d.mutualAidPayerId : undefined;
+  return payer ? [change, { ...change, personId: payer }] : [change];
+}
+
+function changeOf(s: Source, d: Detail): TimelineChange {
   return {
     personId: d.personId,
     kind: s.kind,

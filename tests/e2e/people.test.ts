@@ -4,8 +4,10 @@
 // theirs in the table.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
+import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { scanAll } from '../support/table.ts';
+import { traced } from '../support/trace-codes.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
@@ -23,10 +25,10 @@ beforeAll(async () => {
 afterAll(() => rt?.stop());
 
 /** A person of their own for each test, with a voucher; returns their id, national ID and their own app's token. */
-async function newPerson() {
+async function newPerson(personalAccountFen = 80_000) {
   const nationalId = demoNationalId('330106', '19660606', 600 + seq++);
   const name = `本人${seq}`;
-  const res = await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId, name, phone: '13900001234', district: '西湖区', personalAccountFen: 80_000, annualPooledUsedFen: 1 }] });
+  const res = await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId, name, phone: '13900001234', district: '西湖区', personalAccountFen, annualPooledUsedFen: 1 }] });
   const personId: string = res.body.personIds[0];
   const voucherId: string = (await rt.call(channel, 'POST', '/vouchers', { nationalId, name, channel: 'wechat' })).body.voucherId;
   return { personId, nationalId, name, voucherId, self: await rt.asPerson(personId) };
@@ -202,7 +204,7 @@ describe('export', () => {
   const exported: Array<[RegExp, (item: Record<string, unknown>, x: Export) => boolean]> = [
     [/^PERSON#[^|]+\|PROFILE$/, (i, x) => x.enrolment.personId === i.personId],
     [/^VOUCHER#/, (i, x) => x.vouchers.some((v: { voucherId: string }) => v.voucherId === i.voucherId)],
-    [/^SETTLEMENT#/, (i, x) => x.settlements.some((s: { settlementId: string; status: string }) => s.settlementId === i.settlementId && s.status === i.status)],
+    [/^SETTLEMENT#/, (i, x) => [...x.settlements, ...x.mutualAidPaid].some((s: { settlementId: string; status: string }) => s.settlementId === i.settlementId && s.status === i.status)],
     [/^REFERRAL#/, (i, x) => x.referrals.some((r: { referralId: string; status: string }) => r.referralId === i.referralId && r.status === i.status)],
     [/^RX#[^|]+\|PROFILE$/, (i, x) => x.prescriptions.some((p: { prescriptionId: string; status: string }) => p.prescriptionId === i.prescriptionId && p.status === i.status)],
     [/^ADVICE#[^|]+\|PROFILE$/, (i, x) => x.adviceRequests.some((a: { adviceId: string; status: string }) => a.adviceId === i.adviceId && a.status === i.status)],
@@ -221,6 +223,25 @@ describe('export', () => {
     [/^PERSON#[^|]+\|MUTUAL-AID-PAYER$/, 'the pointer to the person\'s payer under family mutual aid: the binding, which is exported'],
     [/^LIMIT#/, 'a rate-limit counter (how many requests in a window), no record'],
   ];
+
+  /** Every item of the table that mentions the person, checked against their export. */
+  async function checkAgainstTable(personId: string, x: Export) {
+    const mine = (await scanAll(rt)).filter((item) => JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : v)).includes(personId));
+    const unknown: string[] = [];
+    const missing: string[] = [];
+    const kinds = new Set<string>();
+    for (const item of mine) {
+      const key = `${String(item.PK)}|${String(item.SK)}`;
+      const record = exported.find(([re]) => re.test(key));
+      if (record) {
+        kinds.add(String(record[0]));
+        if (!record[1](item, x)) missing.push(key);
+      } else if (!notRecords.some(([re]) => re.test(key))) {
+        unknown.push(key);
+      }
+    }
+    return { unknown, missing, kinds };
+  }
 
   it('holds every item of the person in the table: each exported, or named here as not a record of theirs', async () => {
     const p = await newPerson();
@@ -253,24 +274,45 @@ describe('export', () => {
     // Staff user ids of the parties stay out of the referral histories.
     for (const r of x.referrals) for (const h of r.history) expect(h).not.toHaveProperty('user');
 
-    const mine = (await scanAll(rt)).filter((item) => JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : v)).includes(p.personId));
-    const unknown: string[] = [];
-    const missing: string[] = [];
-    const kinds = new Set<string>();
-    for (const item of mine) {
-      const key = `${String(item.PK)}|${String(item.SK)}`;
-      const record = exported.find(([re]) => re.test(key));
-      if (record) {
-        kinds.add(String(record[0]));
-        if (!record[1](item, x)) missing.push(key);
-      } else if (!notRecords.some(([re]) => re.test(key))) {
-        unknown.push(key);
-      }
-    }
+    const { unknown, missing, kinds } = await checkAgainstTable(p.personId, x);
     expect(unknown, 'items of the person that are neither exported nor said to be no record of theirs').toEqual([]);
     expect(missing, 'items of the person missing from the export').toEqual([]);
     // Every kind of record was there to check.
     expect(kinds.size).toBe(exported.length);
+  });
+
+  it("a relative's settlement the person's account helped pay: on their timeline, and in their export as what their account paid, not the purchase", async () => {
+    await clearOfMidnight(60_000); // the reversal below is same-day only
+    const payer = await newPerson();
+    const child = await newPerson(0); // nothing in their own account: the payer's pays their share
+    const binding = await rt.call(payer.self, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' });
+    expect(binding.status).toBe(201);
+    const code = (await rt.call(channel, 'POST', `/vouchers/${child.voucherId}/codes`)).body.code;
+    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 3_000 })] }, { 'idempotency-key': `mutual-aid-${child.personId}` });
+    expect(settled.status).toBe(201);
+    const s = settled.body as { settlementId: string; mutualAidFen: number; mutualAidPayerId: string; settledAt: string };
+    expect(s.mutualAidFen).toBeGreaterThan(0);
+    expect(s.mutualAidPayerId).toBe(payer.personId);
+    await rt.settle();
+    const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items as Array<{ kind: string; id: string; status: string; institutionId: string }>;
+    for (const who of [child, payer]) expect((await timelineOf(who)).map((e) => [e.kind, e.id, e.status, e.institutionId])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1']]);
+
+    // Reversed, it moves on both timelines and both accounts get their share back.
+    expect((await rt.call(pharmacy, 'POST', `/settlements/${s.settlementId}/reversal`)).status).toBe(200);
+    await rt.settle();
+    for (const who of [child, payer]) expect((await timelineOf(who)).map((e) => e.status)).toEqual(['reversed']);
+
+    const exportOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/export`)).body as Export;
+    const [mine, theirs] = [await exportOf(payer), await exportOf(child)];
+    expect(mine.settlements).toEqual([]);
+    expect(mine.mutualAidPaid).toEqual([{ settlementId: s.settlementId, beneficiaryPersonId: child.personId, institutionId: 'ph-xihu-1', mutualAidFen: s.mutualAidFen, status: 'reversed', settledAt: s.settledAt, reversedAt: expect.any(String) }]);
+    // What the relative bought is theirs: not in the payer's copy.
+    expect(JSON.stringify(mine)).not.toContain('XC08CAA001');
+    expect(theirs.settlements.map((x: { settlementId: string; items: unknown[] }) => [x.settlementId, x.items.length])).toEqual([[s.settlementId, 1]]);
+    expect(theirs.mutualAidPaid).toEqual([]);
+    // And every item of the payer's in the table is in their copy.
+    const { unknown, missing } = await checkAgainstTable(payer.personId, mine);
+    expect([unknown, missing]).toEqual([[], []]);
   });
 
   it('only the person exports their data: an operator, another person or an app without pid is refused', async () => {
