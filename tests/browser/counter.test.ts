@@ -1,9 +1,9 @@
 // The pharmacy counter in 2026 (issue 11) through the console's screens: the pre-settlement quote
 // before paying, a trace code scanned from each pack, a code sold before refused by name (and one
 // sold at another counter meanwhile, which becomes the operator's alert), a relative's account paying
-// (家庭共济) and the reversal that gives it back, a prescription handed over in part, the patient told
-// to collect and the rest handed over, and a long prescription from the clinic. Every screen is
-// photographed and checked with axe.
+// (家庭共济) and the reversal that gives it back (the settlement then on the payer's records too), a
+// prescription handed over in part, the patient told to collect and the rest handed over, and a long
+// prescription from the clinic. Every screen is photographed and checked with axe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { yuan } from '../../console/src/lib/format.ts';
@@ -209,6 +209,16 @@ describe('the counter', () => {
     expect([await balance(payer.personId), await balance(beneficiary.personId)]).toEqual([payerBefore, ownBefore]);
     expect((await rt.call(operator, 'GET', `/trace-codes/${code}`)).body.status).toBe('returned');
     await screen(page, 'counter-7-reversed');
+
+    // The payer's records show the settlement their account helped pay, at its status now.
+    await rt.settle();
+    const { page: op } = await newPage(desk);
+    await login(op, rt.url, people.operator);
+    await op.getByRole('link', { name: '个人记录' }).click();
+    await op.getByLabel('身份证号').fill(payer.nationalId);
+    await op.getByRole('button', { name: '查询' }).click();
+    const timeline = op.getByRole('table', { name: /就医与结算记录/ });
+    await expect.poll(textOf(timeline), poll).toMatch(new RegExp(`医保结算\\s+${shortId(s.settlementId)}\\s+已冲正\\s+西湖大药房文三路店`));
   });
 });
 
