@@ -26,6 +26,8 @@ export const timelineEntry = z
     institutionId,
     /** Its last change. */
     updatedAt: isoDateTime,
+    /** On a payer's timeline, a relative's settlement their personal account helped pay (family mutual aid): the relative. */
+    beneficiaryPersonId: serverId.optional(),
   })
   .meta({ id: 'TimelineEntry' });
 export type TimelineEntry = z.infer<typeof timelineEntry>;

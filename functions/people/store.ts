@@ -17,15 +17,17 @@ export async function applyChange(c: TimelineChange): Promise<boolean> {
       new UpdateCommand({
         TableName: tableName(),
         Key: timelineKey(c.personId, c.id),
-        UpdateExpression: 'SET #entity = :entity, #person = :person, #kind = :kind, #id = :id, #status = :status, #inst = :inst, #at = :at, #updated = :updated, #order = :order',
+        UpdateExpression: `SET #entity = :entity, #person = :person, #kind = :kind, #id = :id, #status = :status, #inst = :inst, #at = :at, #updated = :updated, #order = :order${c.beneficiaryPersonId ? ', #beneficiary = :beneficiary' : ''}`,
         ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
         ExpressionAttributeNames: {
           '#entity': 'entity', '#person': 'personId', '#kind': 'kind', '#id': 'id', '#status': 'status', '#inst': 'institutionId',
           '#at': 'at', '#updated': 'updatedAt', '#order': 'lastChange',
+          ...(c.beneficiaryPersonId ? { '#beneficiary': 'beneficiaryPersonId' } : {}),
         },
         ExpressionAttributeValues: {
           ':entity': 'timeline', ':person': c.personId, ':kind': c.kind, ':id': c.id, ':status': c.status, ':inst': c.institutionId,
           ':at': new Date(idTime(c.id)).toISOString(), ':updated': c.updatedAt, ':order': c.order,
+          ...(c.beneficiaryPersonId ? { ':beneficiary': c.beneficiaryPersonId } : {}),
         },
       }),
     );

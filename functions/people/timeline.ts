@@ -19,6 +19,8 @@ export interface TimelineChange {
   updatedAt: string;
   /** Later moves win: occurredAt, then the event id (ULIDs sort by creation, in order within a transaction). */
   order: string;
+  /** On the payer's entry for a relative's settlement under family mutual aid: the relative. */
+  beneficiaryPersonId?: string;
 }
 
 type Detail = Record<string, unknown> & { id: string; occurredAt: string; personId: string };
@@ -57,7 +59,7 @@ export function timelineChanges(def: EventDef, raw: unknown): TimelineChange[] {
   const d = raw as Detail;
   const change = changeOf(s, d);
   const payer = s.kind === 'settlement' && Number(d.mutualAidFen ?? 0) > 0 && typeof d.mutualAidPayerId === 'string' ? d.mutualAidPayerId : undefined;
-  return payer ? [change, { ...change, personId: payer }] : [change];
+  return payer ? [change, { ...change, personId: payer, beneficiaryPersonId: d.personId }] : [change];
 }
 
 function changeOf(s: Source, d: Detail): TimelineChange {

@@ -294,8 +294,11 @@ describe('export', () => {
     expect(s.mutualAidFen).toBeGreaterThan(0);
     expect(s.mutualAidPayerId).toBe(payer.personId);
     await rt.settle();
-    const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items as Array<{ kind: string; id: string; status: string; institutionId: string }>;
-    for (const who of [child, payer]) expect((await timelineOf(who)).map((e) => [e.kind, e.id, e.status, e.institutionId])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1']]);
+    const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items as Array<{ kind: string; id: string; status: string; institutionId: string; beneficiaryPersonId?: string }>;
+    // On the payer's, marked as the relative's.
+    for (const [who, beneficiary] of [[child, undefined], [payer, child.personId]] as const) {
+      expect((await timelineOf(who)).map((e) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1', beneficiary]]);
+    }
 
     // Reversed, it moves on both timelines and both accounts get their share back.
     expect((await rt.call(pharmacy, 'POST', `/settlements/${s.settlementId}/reversal`)).status).toBe(200);

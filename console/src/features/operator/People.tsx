@@ -97,7 +97,7 @@ function TimelineRow({ e }: { e: TimelineEntry }) {
   const inst = useInstitutionName(e.institutionId);
   return (
     <tr>
-      <td>{dateTime(e.at)}</td><td>{timelineKindLabel[e.kind]}</td><td class="mono">{shortId(e.id)}</td>
+      <td>{dateTime(e.at)}</td><td>{timelineKindLabel[e.kind]}{e.beneficiaryPersonId && <> <Badge>家庭共济·为亲属支付</Badge></>}</td><td class="mono">{shortId(e.id)}</td>
       <td><Badge tone={`status-${e.status}`}>{statusText(e)}</Badge></td><td>{inst}</td><td>{dateTime(e.updatedAt)}</td>
     </tr>
   );
