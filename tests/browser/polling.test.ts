@@ -3,7 +3,8 @@
 // test's control (Playwright's clock: the page's timers run only as far as the test moves them) and
 // the API and its consumers on real time: ten quiet minutes, then a prescription routed to the
 // pharmacy, which must appear within the slowest poll and put the queue back to every 10 s; quiet
-// again, then the pharmacist going to another screen and back, which does the same.
+// again, then the pharmacist going to another screen and back, and later opening another tab, which
+// each do the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { MAX_BACKOFF } from '../../console/src/lib/polling.ts';
@@ -52,7 +53,7 @@ class PageClock {
 }
 
 describe('polling', () => {
-  it("the pharmacy's queue asks less while nothing changes, shows a new prescription within its slowest poll, and is at its pace again after one or a screen change", async () => {
+  it("the pharmacy's queue asks less while nothing changes, shows a new prescription within its slowest poll, and is at its pace again after one, another screen or another tab", async () => {
     const { rt } = desk;
     const { page, context } = await newPage(desk);
     await context.clock.install(); // before the console loads: its timers are the clock's from the start
@@ -111,6 +112,18 @@ describe('polling', () => {
     const back = clock.routed(backAt - 1).map((r) => r.at); // from the screen's first request
     expect(back.length).toBeGreaterThanOrEqual(2);
     expect(back[1]! - back[0]!).toBeLessThanOrEqual(EVERY_S + LATE_S);
+
+    // Quiet again; then the pharmacist opens the 已审核 tab (a click: its list was backed off as a
+    // count): it is asked at the list's pace at once, though nothing in it changed.
+    while (clock.second < backAt + 300) await clock.tick();
+    const tab = page.getByRole('button', { name: /^已审核/ });
+    await tab.dispatchEvent('pointerdown'); // what a click begins with (Playwright's click waits on the page's clock)
+    await tab.dispatchEvent('click');
+    const tabAt = clock.second;
+    while (clock.second < tabAt + 3 * EVERY_S) await clock.tick();
+    const accepted = clock.requests.filter((r) => r.status === 'accepted' && r.at >= tabAt).map((r) => r.at);
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    expect(accepted[1]! - accepted[0]!).toBeLessThanOrEqual(EVERY_S + LATE_S);
 
     await page.clock.resume(); // axe and the screenshot wait on the page's timers
     await screen(page, 'pharmacy-queue-after-quiet');

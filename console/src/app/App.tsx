@@ -1,6 +1,6 @@
 // The shell: who is signed in, the desk of their role (one feature folder each), logout. Features
 // never import each other; this file composes them.
-import { MutationCache, QueryClient, QueryClientProvider } from '@tanstack/preact-query';
+import { focusManager, QueryClient, QueryClientProvider } from '@tanstack/preact-query';
 import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleConfig } from '#schemas/console';
 import { ApiError } from '../lib/api.ts';
@@ -15,11 +15,14 @@ import { PharmacyDesk, pharmacyNav } from '../features/pharmacy/PharmacyDesk.tsx
 import { OperatorDesk, operatorNav } from '../features/operator/OperatorDesk.tsx';
 import { WebhooksScreen } from '../features/webhooks/WebhooksScreen.tsx';
 
-// An action at the desk (from its start: its own refetches come after) or another screen puts every
-// list back to its polling pace (lib/polling.ts).
-addEventListener('hashchange', backToPace);
+// What the person at the desk does (a click, a key, another screen, coming back to the window) puts
+// every list back to its polling pace at its next answer (lib/polling.ts); what they act on is
+// refetched after, by the action itself, the new screen or the focus.
+for (const type of ['pointerdown', 'keydown', 'hashchange']) addEventListener(type, backToPace, { capture: true, passive: true });
+focusManager.subscribe((focused) => {
+  if (focused) backToPace();
+});
 const queryClient = new QueryClient({
-  mutationCache: new MutationCache({ onMutate: backToPace }),
   defaultOptions: {
     queries: {
       // A refused or missing object will not appear by asking again; the network might.

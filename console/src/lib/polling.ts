@@ -3,9 +3,10 @@
 // few dozen prescriptions a day; docs/capacity.md, "A month at that volume"). So a query is asked
 // again every `every` ms while its answer changes, and each answer that changed nothing doubles the
 // wait, up to MAX_BACKOFF times `every`. The first answer that differs brings it back to `every`,
-// and so does what the person at the desk does (an action, another screen): what they wait for
-// then (a prescription being routed after they issued it) may take a few seconds to change. A
-// hidden tab does not poll at all (TanStack Query's default).
+// and so does the next answer after the person at the desk did something (a click, a key, another
+// screen, coming back to the window; wired in app/App.tsx): what they wait for then (a
+// prescription being routed after they issued it) may take a few seconds to change. A hidden tab
+// does not poll at all (TanStack Query's default).
 
 /** The slowest a screen polls, as a multiple of its `every`. */
 export const MAX_BACKOFF = 6;
