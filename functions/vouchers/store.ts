@@ -1,7 +1,7 @@
 // DynamoDB access of the vouchers context. A settlement is one BatchGetItem (everything it
 // depends on) and one TransactWriteItems (settlement, code use, balances, idempotency record,
 // outbox): two round trips.
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { prescriptionStatus } from '#schemas/prescriptions';
 import { settlement, traceCodeSale, voucher, type Settlement, type TraceCodeSale, type Voucher } from '#schemas/vouchers';
@@ -328,6 +328,23 @@ const eventDetail = (s: Settlement) => ({
 export async function getTraceCodeSale(code: string): Promise<TraceCodeSale | undefined> {
   const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: traceCodeKey(code), ConsistentRead: true }));
   return Item ? traceCodeSaleItem.parse(Item) : undefined;
+}
+
+/**
+ * One page of a scan for the settlements a relative's personal account helped pay (family mutual
+ * aid): for an operator's one-off backfill (infra/ops), never a request path.
+ */
+export async function mutualAidSettlementsPage(startKey?: Record<string, unknown>): Promise<{ settlements: Settlement[]; next?: Record<string, unknown> }> {
+  const res = await ddb.send(
+    new ScanCommand({
+      TableName: tableName(),
+      FilterExpression: 'begins_with(PK, :pk) AND SK = :sk AND mutualAidFen > :zero',
+      ExpressionAttributeValues: { ':pk': settlementKey('').PK, ':sk': settlementKey('').SK, ':zero': 0 },
+      Limit: 1_000,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { settlements: (res.Items ?? []).map((i) => settlementItem.parse(i)), ...(res.LastEvaluatedKey ? { next: res.LastEvaluatedKey } : {}) };
 }
 
 export async function getSettlement(settlementId: string): Promise<Settlement | undefined> {

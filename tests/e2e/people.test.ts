@@ -2,7 +2,10 @@
 // of their records by someone else, within 10 s, not lost when the function's process goes away
 // after answering), and the export of everything held about them, checked against every item of
 // theirs in the table.
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backfillPayerTimelines } from '../../functions/people/backfill.ts';
+import { timelineKey } from '../../functions/people/keys.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
@@ -316,6 +319,35 @@ describe('export', () => {
     // And every item of the payer's in the table is in their copy.
     const { unknown, missing } = await checkAgainstTable(payer.personId, mine);
     expect([unknown, missing]).toEqual([[], []]);
+  });
+
+  it("the backfill puts a relative's settlement from before on the payer's timeline, once", async () => {
+    const payer = await newPerson();
+    const child = await newPerson(0);
+    expect((await rt.call(payer.self, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' })).status).toBe(201);
+    const code = (await rt.call(channel, 'POST', `/vouchers/${child.voucherId}/codes`)).body.code;
+    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 4_000 })] }, { 'idempotency-key': `backfill-${child.personId}` });
+    expect(settled.body.mutualAidFen).toBeGreaterThan(0);
+    await rt.settle();
+    // As a table from before payers' entries: none on the payer's timeline.
+    await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: timelineKey(payer.personId, settled.body.settlementId) }));
+    const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items;
+    expect(await timelineOf(payer)).toEqual([]);
+    const run = async () => {
+      let entries = 0;
+      let next: Record<string, unknown> | undefined;
+      do {
+        const page = await backfillPayerTimelines(next);
+        entries += page.entries;
+        next = page.next;
+      } while (next);
+      return entries;
+    };
+    expect(await run()).toBeGreaterThanOrEqual(1);
+    expect((await timelineOf(payer)).map((e: Record<string, string>) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId])).toEqual([['settlement', settled.body.settlementId, 'settled', 'ph-xihu-1', child.personId]]);
+    // Again: every entry is there already, and the relative's own entry was never touched.
+    expect(await run()).toBe(0);
+    expect((await timelineOf(child)).map((e: Record<string, string>) => [e.id, e.status, e.beneficiaryPersonId])).toEqual([[settled.body.settlementId, 'settled', undefined]]);
   });
 
   it('only the person exports their data: an operator, another person or an app without pid is refused', async () => {
