@@ -121,7 +121,7 @@ function partOf(module: string): string {
  * compiling the file. The unminified file is larger, so its compile takes longer than the shipped
  * one's; the parts after it run the same code.
  */
-async function importParts(s: Subject): Promise<ImportPart[]> {
+async function importParts(s: Subject): Promise<{ parts: ImportPart[]; schemaModules: ImportPart[] }> {
   const opts = esbuildOptions(join(projectRoot, s.entry), join(outRoot, `${s.name}-parts`));
   await build({ ...opts, minify: false });
   const file = opts.outfile!;
@@ -132,21 +132,26 @@ async function importParts(s: Subject): Promise<ImportPart[]> {
     require(${JSON.stringify(file)}); globalThis.__mark('');
     process.stdout.write(JSON.stringify(parts));`;
   const samples = new Map<string, number[]>();
+  // Our schema modules one by one: which of them a first request needs decides what building them
+  // on first use could save (README, "Cold start").
+  const bySchemaModule = new Map<string, number[]>();
   for (let run = 0; run < RUNS; run++) {
     const out = execFileSync(process.execPath, ['-e', script], { env: { ...envOf(s.fn ?? s.name), NODE_OPTIONS: NODE_OPTIONS.join(' ') }, cwd: outRoot }).toString();
     const byPart = new Map<string, number>();
     for (const [module, ms] of Object.entries(JSON.parse(out) as Record<string, number>)) {
       const part = partOf(module);
       byPart.set(part, (byPart.get(part) ?? 0) + ms);
+      if (/^(schemas|events)\//.test(module)) bySchemaModule.set(module, [...(bySchemaModule.get(module) ?? []), ms]);
     }
     for (const [part, ms] of byPart) samples.set(part, [...(samples.get(part) ?? []), ms]);
   }
+  const shares = (rows: Array<{ part: string; ms: number }>, total: number) => rows.sort((a, b) => b.ms - a.ms).map((p) => ({ ...p, share: p.ms / total }));
   const parts = [...samples].map(([part, ms]) => ({ part, ms: median(ms) }));
   const total = parts.reduce((a, p) => a + p.ms, 0);
-  return parts.sort((a, b) => b.ms - a.ms).map((p) => ({ ...p, share: p.ms / total }));
+  return { parts: shares(parts, total), schemaModules: shares([...bySchemaModule].map(([part, ms]) => ({ part, ms: median(ms) })), total) };
 }
 
-export async function benchBundles(): Promise<{ functions: BundleRow[]; choices: BundleRow[]; vouchersImport: ImportPart[] }> {
+export async function benchBundles(): Promise<{ functions: BundleRow[]; choices: BundleRow[]; vouchersImport: ImportPart[]; vouchersSchemaModules: ImportPart[] }> {
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(outRoot, { recursive: true });
   // Lambda's /var/task has no package.json saying "type": "module": index.js is CommonJS there, and here.
@@ -194,9 +199,11 @@ export async function benchBundles(): Promise<{ functions: BundleRow[]; choices:
       cpuVsHello: m.cpuMs / hello.cpuMs,
     };
   };
+  const { parts, schemaModules } = await importParts({ name: 'vouchers', entry: vouchers });
   return {
     functions: subjects.filter((s) => !s.choice).map(row),
     choices: subjects.filter((s) => s.choice).map(row),
-    vouchersImport: await importParts({ name: 'vouchers', entry: vouchers }),
+    vouchersImport: parts,
+    vouchersSchemaModules: schemaModules,
   };
 }

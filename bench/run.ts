@@ -88,6 +88,7 @@ if (want('bundles')) {
   printTable('Cold start: every function bundled as the stack bundles it; import time vs an SDK-only bundle, whole fresh process vs hello-world (goal: processVsHello <= 1.6)', bundles.functions as never);
   printTable('Cold start of the vouchers function, one bundling choice at a time (same run)', bundles.choices as never);
   printTable('Where the vouchers function\'s import goes (its bundle unminified, a clock read where each module begins; medians)', bundles.vouchersImport as never);
+  printTable('The same run: its schema modules one by one (share of the whole import; the first to build a schema also warms zod)', bundles.vouchersSchemaModules as never);
   results.bundles = bundles;
 }
 

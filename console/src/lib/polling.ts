@@ -18,7 +18,7 @@ interface Polled {
 
 /** Per query (shared by every screen showing it): the last answer seen and how many in a row changed nothing. */
 const answers = new WeakMap<Polled, { at: number; data: unknown; unchanged: number; since: number }>();
-/** Counts the desk's actions and screen changes; an answer after one starts its query's count again. */
+/** Counts what the person at the desk did (clicks, keys, screens, focus); an answer after one starts its query's count again. */
 let activity = 0;
 
 /** The person at the desk did something: every query goes back to its own pace at its next answer. */
