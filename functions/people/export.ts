@@ -38,7 +38,6 @@ async function allPages<T>(page: (nextToken?: string) => Promise<{ items: T[]; n
 }
 
 const present = <T>(list: ReadonlyArray<T | undefined>): T[] => list.filter((x): x is T => x !== undefined);
-const partition = <T>(list: readonly T[], yes: (x: T) => boolean): [T[], T[]] => [list.filter(yes), list.filter((x) => !yes(x))];
 
 async function messagesTo(personId: string) {
   const partition = notificationKey(personId, '', '').PK;
@@ -78,15 +77,15 @@ export async function exportPerson(personId: string, now: Date): Promise<Persona
       return { ...rest, history: rest.history.map(({ user: _user, ...h }) => h) };
     }),
   ]);
-  const [own, paidForOthers] = partition(present(settlements), (s) => s.personId === personId);
+  const onTimeline = present(settlements);
   return {
     personId,
     exportedAt: now.toISOString(),
     enrolment: toEnrolment(person, now),
     vouchers: voucher ? [voucher] : [],
-    settlements: own,
-    mutualAidPaid: paidForOthers
-      .filter((s) => s.mutualAidPayerId === personId)
+    settlements: onTimeline.filter((s) => s.personId === personId),
+    mutualAidPaid: onTimeline
+      .filter((s) => s.personId !== personId && s.mutualAidPayerId === personId)
       .map((s) => ({ settlementId: s.settlementId, beneficiaryPersonId: s.personId, institutionId: s.institutionId, mutualAidFen: s.mutualAidFen, status: s.status, settledAt: s.settledAt, ...(s.reversedAt ? { reversedAt: s.reversedAt } : {}) })),
     referrals: present(referrals),
     prescriptions: present(prescriptions),
