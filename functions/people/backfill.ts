@@ -7,17 +7,30 @@ import { mutualAidSettlementsPage } from '../vouchers/store.ts';
 import { applyChange } from './store.ts';
 import { timelineChanges } from './timeline.ts';
 
-/** One page of the scan: the settlements it found and the entries it put (the payer's, or a person's that was missing). */
-export async function backfillPayerTimelines(startKey?: Record<string, unknown>): Promise<{ settlements: number; entries: number; next?: Record<string, unknown> }> {
-  const page = await mutualAidSettlementsPage(startKey);
-  let entries = 0;
-  for (const s of page.settlements) {
-    const def = s.status === 'reversed' ? SettlementReversed : SettlementCompleted;
-    // Its last event as the projection saw it, but with an empty event id: ordered before any real
-    // event of the same instant, so an entry that event put is left as it is.
-    for (const change of timelineChanges(def, { ...s, id: '', occurredAt: s.reversedAt ?? s.settledAt })) {
-      if (await applyChange(change)) entries++;
+export interface BackfillProgress {
+  /** Settlements under family mutual aid found so far. */
+  settlements: number;
+  /** Entries put so far (the payer's, or a person's that was missing). */
+  entries: number;
+}
+
+/** Scans the whole table, a page at a time; `onPage` hears the totals after each. */
+export async function backfillPayerTimelines(onPage?: (sofar: BackfillProgress) => void): Promise<BackfillProgress> {
+  const done: BackfillProgress = { settlements: 0, entries: 0 };
+  let next: Record<string, unknown> | undefined;
+  do {
+    const page = await mutualAidSettlementsPage(next);
+    for (const s of page.settlements) {
+      const def = s.status === 'reversed' ? SettlementReversed : SettlementCompleted;
+      // Its last event as the projection saw it, but with an empty event id: ordered before any real
+      // event of the same instant, so an entry that event put is left as it is.
+      for (const change of timelineChanges(def, { ...s, id: '', occurredAt: s.reversedAt ?? s.settledAt })) {
+        if (await applyChange(change)) done.entries++;
+      }
     }
-  }
-  return { settlements: page.settlements.length, entries, ...(page.next ? { next: page.next } : {}) };
+    done.settlements += page.settlements.length;
+    next = page.next;
+    onPage?.(done);
+  } while (next);
+  return done;
 }

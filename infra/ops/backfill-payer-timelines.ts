@@ -6,13 +6,4 @@
 // Scans the table once (functions/people/backfill.ts); safe to run again.
 import { backfillPayerTimelines } from '../../functions/people/backfill.ts';
 
-let next: Record<string, unknown> | undefined;
-let settlements = 0;
-let entries = 0;
-do {
-  const page = await backfillPayerTimelines(next);
-  settlements += page.settlements;
-  entries += page.entries;
-  next = page.next;
-  process.stdout.write(`${settlements} settlements under family mutual aid, ${entries} timeline entries put\n`);
-} while (next);
+await backfillPayerTimelines(({ settlements, entries }) => process.stdout.write(`${settlements} settlements under family mutual aid, ${entries} timeline entries put\n`));

@@ -49,6 +49,24 @@ const accessLog = async (self: Caller, personId: string) => {
   return res.body.items as Array<{ at: string; actor: { role: string; institutionId?: string; user: string }; action: string; resource: string; operation: string }>;
 };
 
+type TimelineItem = { kind: string; id: string; status: string; institutionId: string; beneficiaryPersonId?: string };
+const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items as TimelineItem[];
+
+/** A settled purchase of a person whose own account is empty, a relative's account paying their share (family mutual aid). */
+async function relativePays(packs: number, unitPriceFen: number) {
+  const payer = await newPerson();
+  const child = await newPerson(0);
+  expect((await rt.call(payer.self, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' })).status).toBe(201);
+  const code = (await rt.call(channel, 'POST', `/vouchers/${child.voucherId}/codes`)).body.code;
+  const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: packs, unitPriceFen })] }, { 'idempotency-key': `mutual-aid-${child.personId}` });
+  expect(settled.status).toBe(201);
+  const s = settled.body as { settlementId: string; mutualAidFen: number; mutualAidPayerId: string; settledAt: string };
+  expect(s.mutualAidFen).toBeGreaterThan(0);
+  expect(s.mutualAidPayerId).toBe(payer.personId);
+  await rt.settle();
+  return { payer, child, s };
+}
+
 describe('access log', () => {
   it('a hospital reading a referral appears in the person\'s access log within 10 s, with who, what and how', async () => {
     const p = await newPerson();
@@ -286,18 +304,7 @@ describe('export', () => {
 
   it("a relative's settlement the person's account helped pay: on their timeline, and in their export as what their account paid, not the purchase", async () => {
     await clearOfMidnight(60_000); // the reversal below is same-day only
-    const payer = await newPerson();
-    const child = await newPerson(0); // nothing in their own account: the payer's pays their share
-    const binding = await rt.call(payer.self, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' });
-    expect(binding.status).toBe(201);
-    const code = (await rt.call(channel, 'POST', `/vouchers/${child.voucherId}/codes`)).body.code;
-    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: 2, unitPriceFen: 3_000 })] }, { 'idempotency-key': `mutual-aid-${child.personId}` });
-    expect(settled.status).toBe(201);
-    const s = settled.body as { settlementId: string; mutualAidFen: number; mutualAidPayerId: string; settledAt: string };
-    expect(s.mutualAidFen).toBeGreaterThan(0);
-    expect(s.mutualAidPayerId).toBe(payer.personId);
-    await rt.settle();
-    const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items as Array<{ kind: string; id: string; status: string; institutionId: string; beneficiaryPersonId?: string }>;
+    const { payer, child, s } = await relativePays(2, 3_000);
     // On the payer's, marked as the relative's.
     for (const [who, beneficiary] of [[child, undefined], [payer, child.personId]] as const) {
       expect((await timelineOf(who)).map((e) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1', beneficiary]]);
@@ -322,32 +329,15 @@ describe('export', () => {
   });
 
   it("the backfill puts a relative's settlement from before on the payer's timeline, once", async () => {
-    const payer = await newPerson();
-    const child = await newPerson(0);
-    expect((await rt.call(payer.self, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' })).status).toBe(201);
-    const code = (await rt.call(channel, 'POST', `/vouchers/${child.voucherId}/codes`)).body.code;
-    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 4_000 })] }, { 'idempotency-key': `backfill-${child.personId}` });
-    expect(settled.body.mutualAidFen).toBeGreaterThan(0);
-    await rt.settle();
+    const { payer, child, s } = await relativePays(1, 4_000);
     // As a table from before payers' entries: none on the payer's timeline.
-    await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: timelineKey(payer.personId, settled.body.settlementId) }));
-    const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items;
+    await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: timelineKey(payer.personId, s.settlementId) }));
     expect(await timelineOf(payer)).toEqual([]);
-    const run = async () => {
-      let entries = 0;
-      let next: Record<string, unknown> | undefined;
-      do {
-        const page = await backfillPayerTimelines(next);
-        entries += page.entries;
-        next = page.next;
-      } while (next);
-      return entries;
-    };
-    expect(await run()).toBeGreaterThanOrEqual(1);
-    expect((await timelineOf(payer)).map((e: Record<string, string>) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId])).toEqual([['settlement', settled.body.settlementId, 'settled', 'ph-xihu-1', child.personId]]);
+    expect((await backfillPayerTimelines()).entries).toBeGreaterThanOrEqual(1);
+    expect((await timelineOf(payer)).map((e) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1', child.personId]]);
     // Again: every entry is there already, and the relative's own entry was never touched.
-    expect(await run()).toBe(0);
-    expect((await timelineOf(child)).map((e: Record<string, string>) => [e.id, e.status, e.beneficiaryPersonId])).toEqual([[settled.body.settlementId, 'settled', undefined]]);
+    expect((await backfillPayerTimelines()).entries).toBe(0);
+    expect((await timelineOf(child)).map((e) => [e.id, e.status, e.beneficiaryPersonId])).toEqual([[s.settlementId, 'settled', undefined]]);
   });
 
   it('only the person exports their data: an operator, another person or an app without pid is refused', async () => {
