@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
 import { mapLimited } from '#shared/concurrency';
-import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, writeTransaction } from '#shared/db';
+import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, updateExpression, writeTransaction } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
@@ -253,27 +253,14 @@ function enrolledFields(personId: string, nationalIdHash: string, p: EnrolmentPe
 
 export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<'enrolled' | 'updated'> {
   const set = enrolledFields(personId, nationalIdHash, p, now);
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ':one': 1 };
-  const clauses = Object.entries(set).map(([k, v], i) => {
-    names[`#a${i}`] = k;
-    values[`:a${i}`] = v;
-    return `#a${i} = :a${i}`;
-  });
   // A new person's defaults, only where the person has nothing yet (and the enrolment gave nothing).
-  Object.entries(newPersonDefaults(now)).filter(([k]) => !(k in set)).forEach(([k, v], i) => {
-    names[`#d${i}`] = k;
-    values[`:d${i}`] = v;
-    clauses.push(`#d${i} = if_not_exists(#d${i}, :d${i})`);
-  });
+  const defaults = Object.fromEntries(Object.entries(newPersonDefaults(now)).filter(([k]) => !(k in set)));
   const res = await ddb.send(
     new UpdateCommand({
       TableName: tableName(),
       Key: personKey(personId),
       // The version guards settlements: one computed from balances read before this update must recompute.
-      UpdateExpression: `SET ${clauses.join(', ')} ADD balanceVersion :one`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ...updateExpression({ set, setIfMissing: defaults, add: { balanceVersion: 1 } }),
       ReturnValues: 'ALL_OLD',
     }),
   );

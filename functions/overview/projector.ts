@@ -2,7 +2,7 @@
 // applied once (applyOnce writes its marker in the same transaction as the additions).
 import { calendarDay, epochSeconds } from '#shared/clock';
 import { applyOnce, eventConsumer } from '#shared/consumer';
-import { tableName, withRaceRetries, type TxItem } from '#shared/db';
+import { tableName, updateExpression, withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { deltasOf, referralEvents, settlementEvents } from './counters.ts';
 import { dayCounterKey, shardOf, statusCounterKey } from './keys.ts';
@@ -11,24 +11,8 @@ import { dayCounterKey, shardOf, statusCounterKey } from './keys.ts';
 const DAY_TTL_SECONDS = 400 * 24 * 3600;
 
 function addTo(key: { PK: string; SK: string }, amounts: Record<string, number>, extra: Record<string, unknown> = {}): TxItem | undefined {
-  const names = Object.keys(amounts);
-  if (!names.length) return undefined;
-  const sets = Object.keys(extra);
-  return {
-    write: {
-      Update: {
-        TableName: tableName(),
-        Key: key,
-        UpdateExpression:
-          `ADD ${names.map((_, i) => `#a${i} :a${i}`).join(', ')}` + (sets.length ? ` SET ${sets.map((_, i) => `#s${i} = :s${i}`).join(', ')}` : ''),
-        ExpressionAttributeNames: { ...Object.fromEntries(names.map((n, i) => [`#a${i}`, n])), ...Object.fromEntries(sets.map((n, i) => [`#s${i}`, n])) },
-        ExpressionAttributeValues: {
-          ...Object.fromEntries(names.map((n, i) => [`:a${i}`, amounts[n]])),
-          ...Object.fromEntries(sets.map((n, i) => [`:s${i}`, extra[n]])),
-        },
-      },
-    },
-  };
+  if (!Object.keys(amounts).length) return undefined;
+  return { write: { Update: { TableName: tableName(), Key: key, ...updateExpression({ add: amounts, set: extra }) } } };
 }
 
 export const handler = eventConsumer([...settlementEvents, ...referralEvents], async ({ source, detailType, detail }) => {

@@ -1,7 +1,7 @@
 // DynamoDB access of the person's timeline: the projection's conditional upsert and newest-first pages.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { timelineEntry, type TimelineEntry } from '#schemas/people';
-import { ddb, newestFirstPage, tableName } from '#shared/db';
+import { ddb, newestFirstPage, tableName, updateExpression } from '#shared/db';
 import { idTime } from '#shared/ids';
 import { timelineKey, timelinePartition } from './keys.ts';
 import type { TimelineChange } from './timeline.ts';
@@ -12,23 +12,21 @@ import type { TimelineChange } from './timeline.ts';
  * when the change was older than (or the same as) what the entry holds.
  */
 export async function applyChange(c: TimelineChange): Promise<boolean> {
+  const update = updateExpression({
+    set: {
+      entity: 'timeline', personId: c.personId, kind: c.kind, id: c.id, status: c.status, institutionId: c.institutionId,
+      at: new Date(idTime(c.id)).toISOString(), updatedAt: c.updatedAt, lastChange: c.order, beneficiaryPersonId: c.beneficiaryPersonId,
+    },
+  });
   try {
     await ddb.send(
       new UpdateCommand({
         TableName: tableName(),
         Key: timelineKey(c.personId, c.id),
-        UpdateExpression: `SET #entity = :entity, #person = :person, #kind = :kind, #id = :id, #status = :status, #inst = :inst, #at = :at, #updated = :updated, #order = :order${c.beneficiaryPersonId ? ', #beneficiary = :beneficiary' : ''}`,
+        ...update,
         ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
-        ExpressionAttributeNames: {
-          '#entity': 'entity', '#person': 'personId', '#kind': 'kind', '#id': 'id', '#status': 'status', '#inst': 'institutionId',
-          '#at': 'at', '#updated': 'updatedAt', '#order': 'lastChange',
-          ...(c.beneficiaryPersonId ? { '#beneficiary': 'beneficiaryPersonId' } : {}),
-        },
-        ExpressionAttributeValues: {
-          ':entity': 'timeline', ':person': c.personId, ':kind': c.kind, ':id': c.id, ':status': c.status, ':inst': c.institutionId,
-          ':at': new Date(idTime(c.id)).toISOString(), ':updated': c.updatedAt, ':order': c.order,
-          ...(c.beneficiaryPersonId ? { ':beneficiary': c.beneficiaryPersonId } : {}),
-        },
+        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#order': 'lastChange' },
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':order': c.order },
       }),
     );
     return true;

@@ -96,6 +96,44 @@ export interface TableKey {
 /** How `batchGet` files what it found: by table key. */
 export const keyOf = (k: { PK?: unknown; SK?: unknown }) => `${String(k.PK)}|${String(k.SK)}`;
 
+export interface UpdateParts {
+  /** Attributes to set; one whose value is undefined is left as it is. */
+  set?: Record<string, unknown>;
+  /** Attributes to set only where the item has none yet. */
+  setIfMissing?: Record<string, unknown>;
+  /** Numbers to add (a missing attribute counts as 0). */
+  add?: Record<string, number>;
+}
+
+/**
+ * An UpdateItem's expression from plain objects, every attribute behind a placeholder (so `status`,
+ * `count` and other reserved words need no care). A condition of the caller's own uses other
+ * placeholders and merges its names and values in.
+ */
+export function updateExpression(parts: UpdateParts): {
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+} {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const placeholders = (prefix: string, attrs: Record<string, unknown> = {}) =>
+    Object.entries(attrs)
+      .filter(([, v]) => v !== undefined)
+      .map(([attr, v], i) => {
+        names[`#${prefix}${i}`] = attr;
+        values[`:${prefix}${i}`] = v;
+        return [`#${prefix}${i}`, `:${prefix}${i}`] as const;
+      });
+  const sets = [
+    ...placeholders('s', parts.set).map(([n, v]) => `${n} = ${v}`),
+    ...placeholders('m', parts.setIfMissing).map(([n, v]) => `${n} = if_not_exists(${n}, ${v})`),
+  ];
+  const adds = placeholders('a', parts.add).map(([n, v]) => `${n} ${v}`);
+  const clauses = [sets.length ? `SET ${sets.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : ''];
+  return { UpdateExpression: clauses.filter(Boolean).join(' '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+}
+
 /**
  * BatchGetItem still left keys unprocessed after every retry: DynamoDB is throttling the table. Named
  * like the SDK's throttling errors, so the HTTP layer answers 503 service-unavailable (retry later)
