@@ -76,3 +76,10 @@ export function problemToFields(err: unknown): FieldErrors {
   if (!Object.keys(errors).length || err.slug !== 'validation-failed') errors[''] = problemText(err);
   return errors;
 }
+
+/**
+ * A national ID as typed, pasted or read by a card reader: spaces are not part of it (a paste often
+ * brings one), and a reader's lowercase check character is the same ID. No length cut here: the
+ * API says what is wrong with a wrong one.
+ */
+export const idTyped = (value: string) => value.replace(/\s+/g, '').toUpperCase();

@@ -1,7 +1,7 @@
 // The clinic's advice and guidance: ask a hospital department about a patient (before, or instead
 // of, referring them), follow the requests and their answers, and turn an answer into a referral
 // in one click (the API links the two) or close the request.
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { adviceRequestBody, adviceStatuses, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { urgencies } from '#schemas/referrals';
@@ -10,6 +10,7 @@ import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel, urgencyLabel } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';

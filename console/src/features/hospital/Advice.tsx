@@ -1,13 +1,14 @@
 // The hospital's advice and guidance: the questions clinics asked its departments, oldest deadline
 // first, and the answer with a recommendation (manage locally, or refer). The answer names the
 // version on screen (If-Match): a request the clinic withdrew meanwhile is refused, and said so.
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { adviceReplyBody, adviceStatuses, recommendations, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName } from '../../shared/names.ts';

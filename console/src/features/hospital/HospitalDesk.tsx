@@ -1,7 +1,7 @@
 // The hospital desk: the incoming worklist (most urgent first, accept and next), a referral's
 // detail with arrival and completion, the downward referral prefilled from the upward one, and the
 // clinics' advice requests (Advice.tsx). Moves are those the API allows and name the version shown.
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
@@ -10,6 +10,7 @@ import { dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';

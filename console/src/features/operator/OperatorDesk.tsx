@@ -1,7 +1,7 @@
 // The operator desk: the province overview, institutions (list and register), enrolment from a CSV
 // file in batches of 500, the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
 // person's records for complaint handling.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
@@ -10,6 +10,7 @@ import { call, type ApiError } from '../../lib/api.ts';
 import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
 import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';

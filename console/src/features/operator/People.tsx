@@ -2,13 +2,14 @@
 // access log (who read or changed their records, and when). The operator's own reads here are in
 // that access log too, as every read by someone other than the person is. The export (a copy of
 // everything held) is the person's alone (API.md: pid only): the screen says where they get it.
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/preact-query';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { PersonSummary } from '#schemas/institutions';
 import type { AccessEntry, TimelineEntry } from '#schemas/people';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
-import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, problemToFields, type FieldErrors } from '../../lib/forms.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import {
   accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
 } from '../../lib/labels.ts';
@@ -38,7 +39,7 @@ export function PersonRecords() {
       <p class="muted">处理投诉或查询时使用：查看此人的就医与结算记录，以及谁在何时查看或修改了其记录。本页的查询本身也会记入其访问记录。</p>
       <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
         <Field label="身份证号" error={errors.nationalId ?? errors['']} narrow>
-          {(id, d) => <input id={id} class="mono" autocomplete="off" maxLength={18} value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(e.currentTarget.value)} />}
+          {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>
         <div class="field submit"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" disabled={lookup.isPending}>查询</button></div>
       </form>

@@ -2,13 +2,14 @@
 // institution's referrals, prescriptions and settlements (signed webhooks), keep the signing secret
 // shown once, delete a subscription, and see each one's recent deliveries with their attempts.
 // Clinic, hospital and pharmacy desks alike; the API keeps every institution to its own.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { webhookEventName, webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
 
