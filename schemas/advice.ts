@@ -40,7 +40,7 @@ export const adviceConvertBody = z
   .object({
     /** Default: the request's question. */
     reason: clinicalText(1000).optional(),
-    /** Default: the request's diagnoses (one is required one way or the other). */
+    /** Default: the request's diagnoses (a request with none converts to a referral with none). */
     diagnoses: z.array(icd10).min(1).max(MAX_DIAGNOSES).optional(),
     urgency: z.enum(urgencies).default('routine'),
   })

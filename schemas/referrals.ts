@@ -24,7 +24,7 @@ const reason = clinicalText(1000);
 const followUpPlan = clinicalText(4000);
 const MAX_REFERRAL_DIAGNOSES = 20;
 
-export const createReferralBody = z
+const referralFields = z
   .object({
     personId: serverId,
     direction: z.enum(referralDirections),
@@ -41,19 +41,30 @@ export const createReferralBody = z
      * emergency, another consortium); without it, routing has no "clinic the patient came from".
      */
     upwardReferralId: serverId.optional(),
-    /** Downward only (and required there): the follow-up plan for the clinic. */
+    /**
+     * Downward only: the follow-up plan for the clinic. Optional, as API.md's body has no such field
+     * (a hospital system written against it must be able to refer down); the console asks for one.
+     */
     followUpPlan: followUpPlan.optional(),
   })
-  .strict()
-  .superRefine((b, ctx) => {
-    if (b.direction === 'up') {
-      for (const field of ['upwardReferralId', 'followUpPlan'] as const) {
-        if (b[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only for direction "down"' });
-      }
-    } else if (b.followUpPlan === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['followUpPlan'], message: 'required for direction "down"' });
-    }
-  });
+  .strict();
+
+const upHasNoDownFields = (b: z.output<typeof referralFields>, ctx: z.RefinementCtx) => {
+  if (b.direction !== 'up') return;
+  for (const field of ['upwardReferralId', 'followUpPlan'] as const) {
+    if (b[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only for direction "down"' });
+  }
+};
+
+export const createReferralBody = referralFields.superRefine(upHasNoDownFields);
+
+/**
+ * The referral an advice request's conversion makes. API.md's convert takes no body and its request
+ * has no diagnosis field, so this one may have none: the question (its reason), the answer and the
+ * link (`adviceId`) say why the patient comes.
+ */
+export const convertedReferralBody = referralFields.extend({ diagnoses: z.array(icd10).max(MAX_REFERRAL_DIAGNOSES) }).superRefine(upHasNoDownFields);
+
 export type CreateReferralBody = z.output<typeof createReferralBody>;
 
 export const historyEntry = z.object({

@@ -3,7 +3,7 @@
 // Routing and the referral a conversion makes are the referrals context's own use cases.
 import type { AdviceRequestBody } from '#schemas/advice';
 import { adviceConvertBody } from '#schemas/advice';
-import { createReferralBody } from '#schemas/referrals';
+import { convertedReferralBody } from '#schemas/referrals';
 import type * as z from 'zod';
 import { calendarDay } from '#shared/clock';
 import { TransactionConflict, withRaceRetries } from '#shared/db';
@@ -99,7 +99,7 @@ export async function convertAdvice(
   const { before, actor, pinned } = await readForMove(adviceId, caller, ifMatch);
   // Refuse the wrong side or status before building a referral (the same check the move makes).
   move(before, { action: 'convert', referralId: 'ref_check' }, { actor, by: caller.inst!, at: now });
-  const parsed = createReferralBody.safeParse({
+  const parsed = convertedReferralBody.safeParse({
     personId: before.personId,
     direction: 'up',
     toInstitutionId: before.toInstitutionId,
@@ -109,7 +109,7 @@ export async function convertAdvice(
     urgency: body.urgency,
   });
   if (!parsed.success) {
-    // What the request lacks for a referral is the caller's to give in this body.
+    // The request's own text can still be unfit for a referral (a question over its length): the caller gives it here.
     throw problem('validation-failed', 'the referral needs what the request does not hold', issuesToErrors(parsed.error.issues, 'body'));
   }
   return createReferral(parsed.data, caller, now, requestId, {

@@ -139,13 +139,17 @@ describe('access, bad input, optimistic locking', () => {
     expect(await countItems(rt)).toBe(before);
   });
 
-  it('converting a request without diagnoses needs them in the body (400 body.diagnoses), then succeeds', async () => {
+  it('converts with no body as API.md says, also a request without diagnoses: the referral has its question and none', async () => {
     const a = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-zjph' });
     await act(zjph, a.adviceId, 'reply', { answer: '建议转诊', recommendation: 'refer' });
-    const without = await act(lingyin, a.adviceId, 'convert');
-    expect([without.status, without.body.errors?.map((e: { path: string }) => e.path)]).toEqual([400, ['body.diagnoses']]);
-    expect((await get(lingyin, a.adviceId)).body.status).toBe('answered');
-    expect((await act(lingyin, a.adviceId, 'convert', { diagnoses: ['I10'], reason: '血压控制不佳' })).status).toBe(201);
+    const converted = await act(lingyin, a.adviceId, 'convert');
+    expect(converted.status).toBe(201);
+    expect(converted.body).toMatchObject({ adviceId: a.adviceId, toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '患者血压波动大，降压方案是否需要调整？', diagnoses: [], urgency: 'routine' });
+    expect((await get(lingyin, a.adviceId)).body).toMatchObject({ status: 'converted', referralId: converted.body.referralId });
+    // Given in the body, they are the referral's.
+    const b = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-zjph' });
+    await act(zjph, b.adviceId, 'reply', { answer: '建议转诊', recommendation: 'refer' });
+    expect((await act(lingyin, b.adviceId, 'convert', { diagnoses: ['I10'], reason: '血压控制不佳' })).body).toMatchObject({ diagnoses: ['I10'], reason: '血压控制不佳' });
   });
 
   it('a reply on a stale view is 412 and writes nothing; the current ETag goes ahead', async () => {
