@@ -270,6 +270,7 @@ export const voucherRoutes = [
       'Pre-settlement (NHSA 2101): what settling this body now would give, computed exactly as the settlement is. ' +
       'Checks the code (signature, expiry, not used) without using it, and writes nothing',
     body: settlementRequest,
+    readOnly: true,
     responses: { 200: settlementQuote },
     problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'service-unavailable', ...authProblems],
   }),

@@ -25,7 +25,8 @@ export function wholeApi(methodArn: string): string {
 }
 
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(event.authorizationToken ?? '');
+  // The scheme's name is case-insensitive (RFC 9110 §11.1): some HTTP clients send "bearer".
+  const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
   try {
     if (!match) throw new TokenRejected('ERR_NO_BEARER');
     const p = await verify(match[1]!);

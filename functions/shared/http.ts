@@ -149,7 +149,8 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
       const missing = idempotencyKey === undefined || idempotencyKey === '';
       if (missing && route.idempotencyKey === 'optional') idempotencyKey = undefined;
       else if (missing || !IDEMPOTENCY_KEY.test(idempotencyKey!)) {
-        throw problem('validation-failed', 'Idempotency-Key header is required: 8..128 characters of letters, digits, "_.:-"', [
+        const rule = '8..128 characters of letters, digits, "_.:-"';
+        throw problem('validation-failed', missing ? `Idempotency-Key header is required: ${rule}` : `Idempotency-Key header must be ${rule}`, [
           { path: 'headers.idempotency-key', message: idempotencyKey ? 'invalid format' : 'required' },
         ]);
       }

@@ -54,6 +54,13 @@ describe('authentication', () => {
     expect(again.headers.get('server-timing')).toMatch(/authorizer;dur=0,/);
   });
 
+  it('takes the scheme in any case (RFC 9110: "bearer" is "Bearer"), and nothing but a bearer token', async () => {
+    const { token } = await rt.as('operator');
+    const withHeader = (authorization: string) => fetch(`${rt.url}/institutions`, { headers: { authorization } }).then((r) => r.status);
+    expect(await Promise.all(['bearer', 'BEARER', 'Bearer'].map((scheme) => withHeader(`${scheme} ${token}`)))).toEqual([200, 200, 200]);
+    expect(await Promise.all([`Basic ${token}`, token, `Bearer${token}`].map(withHeader))).toEqual([401, 401, 401]);
+  });
+
   it('refuses a missing, forged, expired, alg:none, wrong-province, wrong-audience or tampered token with 401 problem+json', async () => {
     const t = await badTokens(rt.dataDir, 'ZJ');
     const none = await rt.call(undefined, 'GET', '/institutions');

@@ -132,6 +132,17 @@ describe('access log', () => {
     expect(codes).toEqual([expect.objectContaining({ action: 'write', actor: { role: 'channel', user: 'channel:dev' }, resource: `/vouchers/${p.voucherId}/codes` })]);
   });
 
+  it('a pharmacy\'s pre-settlement quote is a read in the person\'s log (it writes nothing); the settlement a write', async () => {
+    const p = await newPerson();
+    const code = (await rt.call(p.self, 'POST', `/vouchers/${p.voucherId}/codes`)).body.code;
+    const body = { code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1_500 }] };
+    expect((await rt.call(pharmacy, 'POST', '/settlements/quote', body)).status).toBe(200);
+    expect((await rt.call(pharmacy, 'POST', '/settlements', body, { 'idempotency-key': `quote-log-${p.personId}` })).status).toBe(201);
+    await rt.settle();
+    const counter = (await accessLog(p.self, p.personId)).filter((e) => e.actor.institutionId === 'ph-xihu-1').map((e) => [e.operation, e.action]);
+    expect(counter).toEqual([['settle', 'write'], ['quoteSettlement', 'read']]);
+  });
+
   it('a list logs each person in it once per record, and only those people', async () => {
     const [a, b] = [await newPerson(), await newPerson()];
     const [ra, rb] = [await refer(a.personId), await refer(b.personId)];
