@@ -22,6 +22,7 @@ const settlementDeltas = (d: Detail<typeof SettlementCompleted>, sign: 1 | -1): 
   totalFen: sign * d.totalFen,
   pooledFundFen: sign * d.pooledFundFen,
   personalAccountFen: sign * d.personalAccountFen,
+  mutualAidFen: sign * d.mutualAidFen,
   cashFen: sign * d.cashFen,
   ...(sign < 0 ? { reversedCount: 1, reversedFen: d.totalFen } : {}),
 });

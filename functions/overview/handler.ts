@@ -19,7 +19,7 @@ export const handler = apiHandler(overviewRoutes, {
     const byStatus = Object.fromEntries(referralStatuses.map((s) => [s, sum(statusKeys, s)]));
     const enteredOnDate = Object.fromEntries(referralStatuses.map((s) => [s, sum(dayKeys, `entered_${s}`)]));
     const settlements = Object.fromEntries(
-      ['count', 'totalFen', 'pooledFundFen', 'personalAccountFen', 'cashFen', 'reversedCount', 'reversedFen'].map((a) => [a, sum(dayKeys, a)]),
+      ['count', 'totalFen', 'pooledFundFen', 'personalAccountFen', 'mutualAidFen', 'cashFen', 'reversedCount', 'reversedFen'].map((a) => [a, sum(dayKeys, a)]),
     );
     return { status: 200, body: { date, settlements, referrals: { byStatus, enteredOnDate }, asOf: now.toISOString() } };
   },

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
+import { traced } from '../support/trace-codes.ts';
 import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
@@ -194,6 +195,28 @@ describe('operator', () => {
     await page.getByRole('heading', { name: '全省概览' }).waitFor();
     await expect.poll(textOf(page.locator('main')), poll).toContain('¥70.00');
     await screen(page, 'operator-1-overview');
+    // A relative's purchase paid partly from the payer's account: the overview names that part, and
+    // the parts add up to the total.
+    const { rt } = desk;
+    const [payer, relative] = [demoPeople[6]!, demoPeople[5]!]; // 2,500 yuan in the account; none
+    const payerId = (await rt.call(await rt.as('operator'), 'POST', '/people/lookup', { nationalId: payer.nationalId })).body.personId as string;
+    expect((await rt.call(await rt.asPerson(payerId), 'POST', '/family-bindings', { beneficiaryNationalId: relative.nationalId, beneficiaryName: relative.name, relation: 'parent' })).status).toBe(201);
+    const channel = await rt.as('channel');
+    const relativeVoucher = (await rt.call(channel, 'POST', '/vouchers', { nationalId: relative.nationalId, name: relative.name, channel: 'wechat' })).body.voucherId;
+    const code = (await rt.call(channel, 'POST', `/vouchers/${relativeVoucher}/codes`)).body.code;
+    const aid = await rt.call(await rt.as('pharmacy', 'ph-xihu-1'), 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 2_000 })] }, { 'idempotency-key': `overview-aid-${relativeVoucher}` });
+    expect(aid.body.mutualAidFen).toBeGreaterThan(0);
+    await rt.settle();
+    // Back to the overview from another screen: it asks again (its polling may have slowed meanwhile).
+    await page.getByRole('link', { name: '机构' }).click();
+    await page.getByRole('link', { name: '全省概览' }).click();
+    const totals = page.locator('dl.totals');
+    const shown = async () => Object.fromEntries(
+      (await totals.locator('div').allInnerTexts()).map((t) => t.split('\n').map((x) => x.trim())).filter(([, v]) => v?.startsWith('¥')).map(([k, v]) => [k, Math.round(Number(v!.replace(/[¥,]/g, '')) * 100)]),
+    );
+    await expect.poll(async () => (await shown())['家庭共济'], poll).toBe(aid.body.mutualAidFen);
+    const t = await shown();
+    expect(t['统筹支付']! + t['个人账户']! + t['家庭共济']! + t['现金']!).toBe(t['费用总额']);
     await page.getByRole('link', { name: '机构' }).click();
     await page.getByRole('cell', { name: '浙江省人民医院', exact: true }).waitFor();
     await screen(page, 'operator-2-institutions');

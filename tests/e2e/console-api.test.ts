@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { consoleConfig } from '../../schemas/console.ts';
 import { consoleDist } from '../../infra/local/console-files.ts';
 import { countItems } from '../support/table.ts';
+import { traced } from '../support/trace-codes.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -126,6 +127,18 @@ describe('GET /overview', () => {
     const a = await settle(who.pharmacy!, 'overview-a-0001', 1);
     expect((await rt.call(who.pharmacy, 'POST', `/settlements/${a.settlementId}/reversal`)).status).toBe(200);
     const b = await settle(who.pharmacy2!, 'overview-b-0001', 2);
+    // A relative's purchase, their share paid from the payer's account (family mutual aid).
+    const enrol = async (personalAccountFen: number, n: number) => {
+      const p = { nationalId: demoNationalId('330106', '19800101', 900 + n), name: `概览${n}`, district: '西湖区', personalAccountFen, annualPooledUsedFen: 1 };
+      return { ...p, personId: (await rt.call(who.operator, 'POST', '/enrollments', { people: [p] })).body.personIds[0] as string };
+    };
+    const [payer, relative] = [await enrol(50_000, 1), await enrol(0, 2)];
+    const binding = await rt.call(await rt.asPerson(payer.personId), 'POST', '/family-bindings', { beneficiaryNationalId: relative.nationalId, beneficiaryName: relative.name, relation: 'parent' });
+    expect(binding.status).toBe(201);
+    const relativeVoucher = (await rt.call(who.channel, 'POST', '/vouchers', { nationalId: relative.nationalId, name: relative.name, channel: 'wechat' })).body.voucherId;
+    const relativeCode = (await rt.call(who.channel, 'POST', `/vouchers/${relativeVoucher}/codes`)).body.code;
+    const c = (await rt.call(who.pharmacy, 'POST', '/settlements', { code: relativeCode, items: [traced({ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 1_234 })] }, { 'idempotency-key': 'overview-c-0001' })).body;
+    expect(c.mutualAidFen).toBeGreaterThan(0);
 
     const personId = (await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: person.nationalId })).body.personId;
     const refer = async () =>
@@ -141,8 +154,12 @@ describe('GET /overview', () => {
     const after = await sum();
     const delta = (x: Record<string, number>, y: Record<string, number>) => Object.fromEntries(Object.keys(x).map((k) => [k, x[k]! - y[k]!]));
     expect(delta(after.settlements, before.settlements)).toEqual({
-      count: 1, totalFen: b.totalFen, pooledFundFen: b.pooledFundFen, personalAccountFen: b.personalAccountFen, cashFen: b.cashFen, reversedCount: 1, reversedFen: a.totalFen,
+      count: 2, totalFen: b.totalFen + c.totalFen, pooledFundFen: b.pooledFundFen + c.pooledFundFen, personalAccountFen: b.personalAccountFen + c.personalAccountFen,
+      mutualAidFen: b.mutualAidFen + c.mutualAidFen, cashFen: b.cashFen + c.cashFen, reversedCount: 1, reversedFen: a.totalFen,
     });
+    // The parts add up to the total, mutual aid included.
+    const { totalFen, pooledFundFen, personalAccountFen, mutualAidFen, cashFen } = after.settlements;
+    expect(pooledFundFen! + personalAccountFen! + mutualAidFen! + cashFen!).toBe(totalFen);
     const moved = delta(after.byStatus, before.byStatus);
     expect({ submitted: moved.submitted, accepted: moved.accepted, rejected: moved.rejected }).toEqual({ submitted: 2, accepted: 1, rejected: 0 });
     const entered = delta(after.entered, before.entered);

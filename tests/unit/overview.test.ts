@@ -23,10 +23,10 @@ describe('overview counters', () => {
   });
 
   it('a reversal takes its settlement out of the totals exactly', () => {
-    const d = { totalFen: 12_345, pooledFundFen: 8_000, personalAccountFen: 3_000, cashFen: 1_345 };
+    const d = { totalFen: 12_345, pooledFundFen: 8_000, personalAccountFen: 2_500, mutualAidFen: 500, cashFen: 1_345 };
     const done = deltasOf(SettlementCompleted, d).day;
     const undone = deltasOf(SettlementReversed, d).day;
-    for (const k of ['count', 'totalFen', 'pooledFundFen', 'personalAccountFen', 'cashFen']) expect(done[k]! + undone[k]!).toBe(0);
+    for (const k of ['count', 'totalFen', 'pooledFundFen', 'personalAccountFen', 'mutualAidFen', 'cashFen']) expect(done[k]! + undone[k]!).toBe(0);
     expect(undone).toMatchObject({ reversedCount: 1, reversedFen: 12_345 });
   });
 

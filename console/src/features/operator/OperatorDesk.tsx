@@ -50,6 +50,7 @@ function Overview() {
           <div><dt>费用总额</dt><dd><Money fen={q.data.settlements.totalFen} /></dd></div>
           <div><dt>统筹支付</dt><dd><Money fen={q.data.settlements.pooledFundFen} /></dd></div>
           <div><dt>个人账户</dt><dd><Money fen={q.data.settlements.personalAccountFen} /></dd></div>
+          <div><dt>家庭共济</dt><dd><Money fen={q.data.settlements.mutualAidFen} /></dd></div>
           <div><dt>现金</dt><dd><Money fen={q.data.settlements.cashFen} /></dd></div>
           <div><dt>冲正</dt><dd>{q.data.settlements.reversedCount} 笔 · <Money fen={q.data.settlements.reversedFen} /></dd></div>
         </dl>
