@@ -225,17 +225,32 @@ describe('operator', () => {
     await screen(page, 'operator-3-drugs');
   });
 
-  it('enrols people from a CSV file and reports the rows that failed, by row number', async () => {
+  it('enrols people from a CSV file after showing what it read, and reports the rows that failed, by row number', async () => {
     const { page } = await newPage(desk);
     await login(page, desk.rt.url, people.operator);
     await page.getByRole('link', { name: '参保登记' }).click();
-    const csv = ['身份证号,姓名,手机号,区县,个人账户余额（元）', '11010519491231002X,钱七,13900001111,西湖区,1200.50', '110105194912310021,孙八,,西湖区,10'].join('\n');
+    const csv = [
+      '身份证号,姓名,手机号,区县,个人账户余额（元）',
+      '11010519491231002X,钱七,13900001111,西湖区,1200.50',
+      '110105194912310021,孙八,,西湖区,10',
+      '110105195001010012,周九,,西湖区,12.345',
+      '110105195001010020,吴十,2390000111,西湖区,5',
+    ].join('\n');
     await page.getByLabel('CSV 文件').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    // Nothing is sent until the operator has seen what was read: a row whose amount cannot be read never is.
+    await expect.poll(textOf(page.locator('main')), poll).toContain('共 4 行：可提交 3 人，1 行有误，不提交');
+    expect(await page.getByRole('table', { name: '有误的行（不提交）' }).innerText()).toMatch(/4\s+个人账户余额\s+金额无效：12\.345/);
+    await page.getByRole('button', { name: '提交登记（3 人）' }).click();
     await expect.poll(textOf(page.locator('main')), poll).toContain('新登记 1 人');
     const failed = page.getByRole('table', { name: '未通过的行' });
-    expect(await failed.innerText()).toMatch(/3\s+身份证号\s+身份证号无效/);
+    const rows = await failed.innerText();
+    expect(rows).toMatch(/3\s+身份证号\s+身份证号无效/);
+    expect(rows).toMatch(/4\s+个人账户余额\s+金额无效/);
+    expect(rows).toMatch(/5\s+手机号\s+手机号无效：11位，以1开头/);
     await screen(page, 'operator-4-enrol');
-    const found = await desk.rt.call(await desk.rt.as('operator'), 'POST', '/people/lookup', { nationalId: '11010519491231002X' });
+    const operator = await desk.rt.as('operator');
+    expect((await desk.rt.call(operator, 'POST', '/people/lookup', { nationalId: '110105195001010012' })).status).toBe(422);
+    const found = await desk.rt.call(operator, 'POST', '/people/lookup', { nationalId: '11010519491231002X' });
     expect(found.body.name).toBe('钱七');
   });
 });

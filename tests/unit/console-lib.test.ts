@@ -51,6 +51,18 @@ describe('forms', () => {
     expect(problemToFields(conflict)).toEqual({ '': '该医保电子凭证码已使用，请患者刷新二维码后重新扫码' });
   });
 
+  it('says which conflict a 409 is, from its detail: a second open prescription of a drug is not "changed by someone else"', () => {
+    // The API's own wording (functions/prescriptions/store.ts).
+    const open = new ApiError(409, {
+      type: 'https://consortium.example/problems/conflict', title: 'Conflicts with the current state', status: 409,
+      detail: 'an open prescription of XC08CAA001 (rx_01m8nt08t26y1r4sjz1wt41z4v2) for this person exists: cancel it, or wait until it is dispensed or expires',
+      errors: [{ path: 'body.items.0.drugCode', message: 'open prescription rx_01m8nt08t26y1r4sjz1wt41z4v2 of XC08CAA001' }],
+    });
+    expect(problemToFields(open)).toEqual({ 'items.0.drugCode': '该患者已有此药的未完成处方（41Z4V2）', '': '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期' });
+    const other = new ApiError(409, { type: 'conflict', title: 'Conflicts with the current state', status: 409, detail: 'something else' });
+    expect(problemToFields(other)).toEqual({ '': '与现有记录冲突，请核对后重试' });
+  });
+
   it("checks a form with the route's own schema, by field path", () => {
     const r = validate(settlementRequest, { code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'bad code', quantity: 0, unitPriceFen: 100 }] });
     expect(r.ok).toBe(false);

@@ -2,6 +2,7 @@
 // as body.items.0.drugCode) lands on the same field names. Messages are shown in Chinese.
 import type * as z from 'zod';
 import { ApiError } from './api.ts';
+import { shortId } from './format.ts';
 import { problemText } from './labels.ts';
 
 /** Field path ("items.0.drugCode") → message. "" holds errors that belong to no field. */
@@ -26,6 +27,10 @@ const fieldHints: Record<string, string> = {
   traceCodes: '追溯码无效：20 位数字，以 8 开头',
   supplyDays: '用药天数：1–84 天',
   assessment: '请填写病情评估',
+  phone: '手机号无效：11位，以1开头',
+  name: '请填写姓名',
+  district: '区县无效',
+  annualPooledUsedFen: '本年统筹已用金额无效',
 };
 
 /** A field problem (ours or the API's) in Chinese. */
@@ -48,6 +53,8 @@ export function translate(path: string, issue: { code?: string; message: string 
   const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
+  const open = /^open prescription (\S+) of/.exec(issue.message);
+  if (open) return `该患者已有此药的未完成处方（${shortId(open[1]!)}）`;
   if (/at least one/.test(issue.message)) return '至少填写一项';
   if (/too_small/.test(issue.code ?? '') && !fieldHints[last]) return '必填';
   return fieldHints[last] ?? `不符合要求（${issue.message}）`;

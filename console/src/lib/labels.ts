@@ -37,7 +37,7 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
   unauthorized: '登录已失效，请重新登录',
   forbidden: '无权进行此操作',
   'not-found': '未找到',
-  conflict: '数据已被他人修改，请刷新后重试',
+  conflict: '与现有记录冲突，请核对后重试',
   'invalid-transition': '当前状态不允许此操作（可能已被他人处理），已刷新',
   'precondition-failed': '您查看的内容已被他人修改，已为您刷新，请核对后再操作',
   'code-already-used': '该医保电子凭证码已使用，请患者刷新二维码后重新扫码',
@@ -54,7 +54,19 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
 };
 
 /** One sentence for a failed request, in Chinese, with the API's detail where it adds something. */
+/** 409 conflict covers several states the API names in its detail: the ones a desk meets, in Chinese. */
+const conflicts: Array<[RegExp, string]> = [
+  [/open prescription/, '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期'],
+  [/capacity/, '该科室当日已无接诊号源，请选择其他日期或医院'],
+  [/already paid for prescription/, '该结算已用于另一张处方的发药'],
+  [/already registered/, '该机构编码已登记'],
+  [/already pay for this person|already has a payer/, '此人已有家庭共济付款人'],
+  [/re-enrolled/, '此人的参保信息在结算后已更新，无法自动冲正，请联系平台运营方'],
+  [/at most \d+ webhooks/, '订阅数量已达上限，请先删除一个'],
+];
+
 export function problemText(err: unknown): string {
+  if (err instanceof ApiError && err.slug === 'conflict') return conflicts.find(([re]) => re.test(err.problem.detail ?? ''))?.[1] ?? problemLabel.conflict!;
   if (err instanceof ApiError) return problemLabel[err.slug as ProblemSlug] ?? `${err.problem.title}（${err.status}）`;
   return err instanceof Error ? err.message : String(err);
 }

@@ -163,48 +163,67 @@ const columnLabel: Record<string, string> = {
   nationalId: '身份证号', name: '姓名', phone: '手机号', district: '区县', personalAccountFen: '个人账户余额', annualPooledUsedFen: '本年统筹已用', personalAccount: '个人账户余额', annualPooledUsed: '本年统筹已用',
 };
 
+interface Parsed { people: Array<{ row: number; person: Record<string, unknown> }>; errors: RowError[] }
+
+/** The file's rows as people, each with its row number; a row with a cell that cannot be read is not sent. */
+function peopleOf(text: string): Parsed | string {
+  const rows = parseCsv(text);
+  const header = rows.shift()?.map((h) => columns[h]);
+  if (!header?.includes('nationalId') || !header.includes('name')) return '首行须为表头，至少包含“身份证号”“姓名”两列';
+  const parsed: Parsed = { people: [], errors: [] };
+  rows.forEach((cells, i) => {
+    const row = i + 2;
+    const person: Record<string, unknown> = {};
+    let ok = true;
+    header.forEach((key, c) => {
+      const v = cells[c] ?? '';
+      if (!key || v === '') return;
+      if (key === 'personalAccount' || key === 'annualPooledUsed') {
+        const fen = parseYuan(v);
+        if (fen === undefined) {
+          ok = false;
+          parsed.errors.push({ row, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
+        } else person[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
+      } else person[key] = v;
+    });
+    person.personalAccountFen ??= 0;
+    if (ok) parsed.people.push({ row, person });
+  });
+  return parsed;
+}
+
 function Enrol() {
+  const [parsed, setParsed] = useState<Parsed>();
   const [progress, setProgress] = useState<{ done: number; total: number }>();
   const [result, setResult] = useState<{ enrolled: number; updated: number; errors: RowError[] }>();
   const [fatal, setFatal] = useState<string>();
-  const run = async (file: File) => {
-    setFatal(undefined);
+  const pick = async (file: File) => {
     setResult(undefined);
-    const rows = parseCsv(await file.text());
-    const header = rows.shift()?.map((h) => columns[h]);
-    if (!header?.includes('nationalId') || !header.includes('name')) return setFatal('首行须为表头，至少包含“身份证号”“姓名”两列');
-    const errors: RowError[] = [];
-    const people = rows.map((cells, i) => {
-      const rec: Record<string, unknown> = {};
-      header.forEach((key, c) => {
-        const v = cells[c] ?? '';
-        if (!key || v === '') return;
-        if (key === 'personalAccount' || key === 'annualPooledUsed') {
-          const fen = parseYuan(v);
-          if (fen === undefined) errors.push({ row: i + 2, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
-          else rec[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
-        } else rec[key] = v;
-      });
-      rec.personalAccountFen ??= 0;
-      return rec;
-    });
+    setProgress(undefined);
+    const p = peopleOf(await file.text());
+    setFatal(typeof p === 'string' ? p : undefined);
+    setParsed(typeof p === 'string' ? undefined : p);
+  };
+  const send = async ({ people, errors: unread }: Parsed) => {
+    setParsed(undefined);
+    const errors = [...unread];
     let enrolled = 0;
     let updated = 0;
     setProgress({ done: 0, total: people.length });
     for (let start = 0; start < people.length; start += BATCH) {
       const batch = people.slice(start, start + BATCH);
       try {
-        const r = await call('enrol', { body: { people: batch } });
+        const r = await call('enrol', { body: { people: batch.map((b) => b.person) } });
         enrolled += r.enrolled;
         updated += r.updated;
         for (const rej of r.rejected) {
           for (const e of rej.errors) {
             const field = e.path.split('.').pop() ?? '';
-            errors.push({ row: start + rej.index + 2, field: columnLabel[field] ?? field, message: translate(field, e) });
+            errors.push({ row: batch[rej.index]!.row, field: columnLabel[field] ?? field, message: translate(field, e) });
           }
         }
       } catch (e) {
-        errors.push({ row: start + 2, field: '', message: `第 ${start + 2}–${start + batch.length + 1} 行未提交：${problemText(e)}` });
+        errors.push({ row: batch[0]!.row, field: '', message: `第 ${batch[0]!.row}–${batch.at(-1)!.row} 行未提交：${problemText(e)}` });
       }
       setProgress({ done: Math.min(start + BATCH, people.length), total: people.length });
     }
@@ -213,23 +232,33 @@ function Enrol() {
   return (
     <section>
       <Title>参保登记</Title>
-      <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）。每 500 人一批提交。</p>
-      <Field label="CSV 文件">{(id) => <input id={id} type="file" accept=".csv,text/csv" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void run(f); }} />}</Field>
+      <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）。核对后提交，每 500 人一批。</p>
+      <Field label="CSV 文件">{(id) => <input id={id} type="file" accept=".csv,text/csv" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void pick(f); }} />}</Field>
       {fatal && <Alert kind="error">{fatal}</Alert>}
+      {parsed && <>
+        <Alert kind={parsed.errors.length ? 'info' : 'ok'}>共 {parsed.people.length + parsed.errors.length} 行：可提交 {parsed.people.length} 人{parsed.errors.length ? `，${parsed.errors.length} 行有误，不提交` : ''}</Alert>
+        <RowErrors errors={parsed.errors} caption="有误的行（不提交）" />
+        <button type="button" class="primary" disabled={!parsed.people.length} onClick={() => void send(parsed)}>提交登记（{parsed.people.length} 人）</button>
+      </>}
       {progress && (
         <p><label>进度 <progress max={progress.total} value={progress.done}>{progress.done}/{progress.total}</progress></label> {progress.done} / {progress.total}</p>
       )}
       {result && <>
         <Alert kind={result.errors.length ? 'info' : 'ok'}>新登记 {result.enrolled} 人，更新 {result.updated} 人，未通过 {result.errors.length} 项</Alert>
-        {result.errors.length > 0 && (
-          <table>
-            <caption>未通过的行</caption>
-            <thead><tr><th scope="col" class="num">行号</th><th scope="col">字段</th><th scope="col">原因</th></tr></thead>
-            <tbody>{result.errors.map((e, i) => <tr key={i}><td class="num">{e.row}</td><td>{e.field}</td><td>{e.message}</td></tr>)}</tbody>
-          </table>
-        )}
+        <RowErrors errors={result.errors} caption="未通过的行" />
       </>}
     </section>
+  );
+}
+
+function RowErrors({ errors, caption }: { errors: RowError[]; caption: string }) {
+  if (!errors.length) return null;
+  return (
+    <table>
+      <caption>{caption}</caption>
+      <thead><tr><th scope="col" class="num">行号</th><th scope="col">字段</th><th scope="col">原因</th></tr></thead>
+      <tbody>{errors.map((e, i) => <tr key={i}><td class="num">{e.row}</td><td>{e.field}</td><td>{e.message}</td></tr>)}</tbody>
+    </table>
   );
 }
 
