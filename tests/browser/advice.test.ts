@@ -183,6 +183,7 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     expect((await rt.call(zjph, 'POST', `/referrals/${referralId}/accept`, { appointmentAt: new Date(Date.now() + 2 * 86_400_000).toISOString() })).status).toBe(200);
     expect((await rt.call(zjph, 'POST', `/referrals/${referralId}/arrive`)).status).toBe(200);
 
+    gp.once('dialog', (d) => void d.accept()); // 撤销转诊 asks first
     await gp.getByRole('button', { name: '撤销转诊' }).click();
     // Reloaded: arrived, and the clinic has no move left on it; the refusal is still said.
     await expect.poll(textOf(gp.locator('main')), poll).toContain('已到诊');

@@ -2,7 +2,7 @@
 // now, as the API says (`allowedActions`, from the one transition table). Each move names the
 // version the user is looking at (If-Match); if someone else moved the referral since, the API
 // refuses it (412) and the screen says so and shows the referral as it is now.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../lib/api.ts';
@@ -10,6 +10,7 @@ import { currentSession } from '../lib/auth.ts';
 import { calendarDay, dateTime, instantOf, shortId } from '../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../lib/forms.ts';
 import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
+import { useMutation } from '../lib/mutation.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
 import { Badge, Field, FormError, Notice } from './ui.tsx';
 
@@ -30,7 +31,8 @@ export function useDepartmentName(institutionId: string, code: string): string {
 export function ReferralSummary({ r }: { r: Referral }) {
   const from = useInstitutionName(r.fromInstitutionId);
   const to = useInstitutionName(r.toInstitutionId);
-  const dept = useDepartmentName(r.direction === 'up' ? r.toInstitutionId : r.fromInstitutionId, r.department);
+  // The department is the receiving institution's, whichever the direction (a down referral's GP is the clinic's).
+  const dept = useDepartmentName(r.toInstitutionId, r.department);
   const patient = usePatientLabel(r.personId, r.patient);
   return (
     <dl class="facts">
@@ -103,6 +105,10 @@ export function ReferralActions({ r, onDone }: { r: ReferralView; onDone?: (next
   const [errors, setErrors] = useState<FieldErrors>({});
   const [stale, setStale] = useState<string>();
   const hospitals = useInstitutions(r.direction === 'up' ? 'hospital' : 'clinic');
+  const patient = usePatientLabel(r.personId, r.patient);
+  // A cancel cannot be undone: asked first, as the pharmacy's 冲正 is. The other one-click moves
+  // (到诊, 完成诊疗) only record what happened.
+  const confirmed = (a: ReferralAction) => a !== 'cancel' || confirm(`撤销转诊 ${shortId(r.referralId)}（${patient}）？撤销后不能恢复，如仍需转诊须重新发起。`);
 
   const move = useMutation({
     mutationFn: async (action: ReferralAction): Promise<ReferralView> => {
@@ -152,7 +158,7 @@ export function ReferralActions({ r, onDone }: { r: ReferralView; onDone?: (next
           <button type="button" key={a} class={a === 'reject' || a === 'cancel' ? 'danger' : a === 'accept' || a === 'complete' || a === 'arrive' ? 'primary' : ''}
             aria-expanded={needsForm(a) ? open === a : undefined}
             disabled={move.isPending}
-            onClick={() => (needsForm(a) ? setOpen(open === a ? undefined : a) : move.mutate(a))}>
+            onClick={() => (needsForm(a) ? setOpen(open === a ? undefined : a) : confirmed(a) && move.mutate(a))}>
             {actionLabel[a]}
           </button>
         ))}

@@ -1,16 +1,19 @@
 // The clinic desk: find the patient by national ID, then refer up or prescribe in one click; the
-// clinic's referrals and prescriptions by status; a referral's history with its slip (转诊单).
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useState } from 'preact/hooks';
+// clinic's referrals, out (转出, its own) and in (转入, the hospitals' down referrals to accept), and
+// its prescriptions, by status; a referral's history with its slip (转诊单).
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
-import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, prescriptionRequest, prescriptionStatuses, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
+import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, prescriptionRequest, prescriptionStatuses, type Prescription, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
 import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
+import { currentSession } from '../../lib/auth.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
-import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { ReferralActions, ReferralHistory, ReferralSummary, urgencyTone, usePatientLabel } from '../../shared/referral.tsx';
@@ -29,8 +32,9 @@ export function ClinicDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'refer': return <ReferForm personId={path[1]!} />;
     case 'prescribe': return <PrescribeForm personId={path[1]!} referralId={path[2]} />;
-    case 'referrals': return path[1] ? <ReferralDetail id={path[1]} /> : <Referrals />;
-    case 'prescriptions': return <Prescriptions />;
+    // `incoming` is no id the API issues (they are upper case); keyed so each box starts at 待接收.
+    case 'referrals': return path[1] === 'incoming' ? <Referrals key="in" box="incoming" /> : path[1] ? <ReferralDetail id={path[1]} /> : <Referrals key="out" box="outgoing" />;
+    case 'prescriptions': return <Prescriptions issued={path[1]} />;
     case 'ask': return <AskForm personId={path[1]!} />;
     case 'advice': return path[1] ? <AdviceDetail id={path[1]} /> : <OutgoingAdvice />;
     default: return <FindPerson />;
@@ -56,9 +60,10 @@ function FindPerson() {
   return (
     <section>
       <Title>接诊</Title>
+      <AwaitingReferrals />
       <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
         <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
-          {(id, d) => <input id={id} class="mono" autocomplete="off" maxLength={18} value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(e.currentTarget.value)} />}
+          {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>
         <div class="field"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" disabled={lookup.isPending}>查找患者</button></div>
       </form>
@@ -133,46 +138,87 @@ function ReferForm({ personId }: { personId: string }) {
   );
 }
 
-function useCounts<S extends string>(op: 'referrals' | 'prescriptions', statuses: readonly S[]) {
-  const qs = useQueries({
-    queries: statuses.map((s) => ({
-      // The same query as the list of that status: a tab's count and its list never disagree.
-      queryKey: op === 'referrals' ? ['referrals', 'outgoing', s] : ['prescriptions', s],
-      queryFn: () => (op === 'referrals' ? call('listReferrals', { query: { box: 'outgoing', status: s as ReferralStatus, limit: 200 } }) : call('listPrescriptions', { query: { status: s as PrescriptionStatus, limit: 200 } })),
-      refetchInterval: poll(30_000),
-    })),
-  });
-  return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
+type Box = 'incoming' | 'outgoing';
+interface Listing { items: readonly unknown[]; nextToken?: string }
+
+// One query per list of one status; a tab's count is the same query, so the two never disagree.
+const referralsQuery = (box: Box, status: ReferralStatus) => ({
+  queryKey: ['referrals', box, status],
+  queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }),
+});
+const prescriptionsQuery = (status: PrescriptionStatus) => ({
+  queryKey: ['prescriptions', status],
+  queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }),
+});
+
+const countOf = (data: Listing | undefined) => (data ? `${data.items.length}${data.nextToken ? '+' : ''}` : undefined);
+
+function useCounts(queries: ReadonlyArray<{ queryKey: string[]; queryFn: () => Promise<Listing> }>) {
+  const qs = useQueries({ queries: queries.map((q) => ({ ...q, refetchInterval: poll(30_000) })) });
+  return (i: number) => countOf(qs[i]?.data);
 }
 
-function Referrals() {
+/** Down referrals to this clinic still waiting for it: they expire at their deadline if nobody acts. */
+const useAwaiting = () => useQuery({ ...referralsQuery('incoming', 'submitted'), refetchInterval: poll(30_000) });
+
+/** On 接诊, where the GP spends the day: said only while some wait. */
+function AwaitingReferrals() {
+  const awaiting = useAwaiting();
+  if (!awaiting.data?.items.length) return null;
+  return <Alert>医院下转到本机构的转诊有 {countOf(awaiting.data)} 条待接收，请在接收时限内接收或拒绝。 <a href="#/clinic/referrals/incoming">查看转入的转诊</a></Alert>;
+}
+
+/** 转出 / 转入: the clinic's own referrals, and those sent down to it (with how many wait for it). */
+function BoxLinks({ box }: { box: Box }) {
+  const awaiting = countOf(useAwaiting().data);
+  const link = (b: Box) => ({ class: `button${box === b ? ' primary' : ''}`, 'aria-current': box === b ? ('page' as const) : undefined });
+  return (
+    <nav class="buttons" aria-label="转出或转入">
+      <a href="#/clinic/referrals" {...link('outgoing')}>转出（本机构发起）</a>
+      <a href="#/clinic/referrals/incoming" {...link('incoming')}>转入（下转到本机构）{awaiting !== undefined && <span class="count">待接收 {awaiting}</span>}</a>
+    </nav>
+  );
+}
+
+// Nearest deadline first: a waiting one expires at its slaDueAt.
+const byDeadline = (a: Referral, b: Referral) => (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
+
+function Referrals({ box }: { box: Box }) {
   const [status, setStatus] = useState<ReferralStatus>('submitted');
-  const count = useCounts('referrals', referralStatuses);
-  const list = useQuery({ queryKey: ['referrals', 'outgoing', status], queryFn: () => call('listReferrals', { query: { box: 'outgoing', status, limit: 200 } }), refetchInterval: poll(15_000) });
+  const count = useCounts(referralStatuses.map((s) => referralsQuery(box, s)));
+  const list = useQuery({ ...referralsQuery(box, status), refetchInterval: poll(15_000) });
+  const incoming = box === 'incoming';
+  const waiting = incoming && status === 'submitted';
+  const items = list.data && (waiting ? [...list.data.items].sort(byDeadline) : list.data.items);
   return (
     <section>
-      <Title>转出的转诊</Title>
+      <Title>{incoming ? '转入的转诊' : '转出的转诊'}</Title>
+      <BoxLinks box={box} />
+      {incoming && <p class="muted">医院下转回本机构的患者：接收时预约随访时间；超过接收时限未处理的转诊将自动超时。</p>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : (
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : !items?.length ? <Empty>没有{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</Empty> : (
         <table>
-          <caption class="sr-only">{referralStatusLabel[status]}的转诊</caption>
-          <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收医院</th><th scope="col">紧急程度</th><th scope="col">更新时间</th></tr></thead>
-          <tbody>{list.data.items.map((r) => <ReferralRow key={r.referralId} r={r} />)}</tbody>
+          <caption class="sr-only">{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</caption>
+          <thead><tr>
+            <th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">{incoming ? '转出医院' : '接收医院'}</th><th scope="col">紧急程度</th>
+            <th scope="col">{waiting ? '接收时限' : '更新时间'}</th>
+          </tr></thead>
+          <tbody>{items.map((r) => <ReferralRow key={r.referralId} r={r} box={box} waiting={waiting} />)}</tbody>
         </table>
       )}
     </section>
   );
 }
 
-function ReferralRow({ r }: { r: Referral }) {
-  const to = useInstitutionName(r.toInstitutionId);
+function ReferralRow({ r, box, waiting }: { r: Referral; box: Box; waiting: boolean }) {
+  const other = useInstitutionName(box === 'incoming' ? r.fromInstitutionId : r.toInstitutionId);
   const patient = usePatientLabel(r.personId, r.patient);
   return (
     <tr>
       <td><a href={`#/clinic/referrals/${r.referralId}`}>{shortId(r.referralId)}</a></td>
-      <td>{patient}</td><td>{to}</td>
+      <td>{patient}</td><td>{other}</td>
       <td><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge></td>
-      <td>{dateTime(r.updatedAt)}</td>
+      <td>{dateTime(waiting ? r.slaDueAt : r.updatedAt)}</td>
     </tr>
   );
 }
@@ -182,9 +228,11 @@ function ReferralDetail({ id }: { id: string }) {
   if (q.isPending) return <Loading what="转诊" />;
   if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
   const r = q.data;
+  const incoming = r.toInstitutionId === currentSession()?.institutionId;
   return (
     <section>
       <Title actions={<>
+        <a href={incoming ? '#/clinic/referrals/incoming' : '#/clinic/referrals'}>{incoming ? '返回转入列表' : '返回转出列表'}</a>
         <button type="button" onClick={() => print()}>打印转诊单</button>
         <a class="button" href={`#/clinic/prescribe/${r.personId}/${r.referralId}`}>开处方</a>
       </>}>转诊 {shortId(r.referralId)}</Title>
@@ -247,7 +295,12 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   const issue = useMutation({
     // The form as the schema read it (a long prescription's consent is then `true`).
     mutationFn: (checked: PrescriptionRequest) => call('issuePrescription', { body: checked, idempotencyKey: attempt }),
-    onSuccess: () => { void qc.invalidateQueries({ queryKey: ['prescriptions'] }); go('clinic', 'prescriptions'); },
+    onSuccess: (p) => {
+      // Shown at once on the list, which then follows it as the platform routes it.
+      qc.setQueryData(['prescription', p.prescriptionId], p);
+      void qc.invalidateQueries({ queryKey: ['prescriptions'] });
+      go('clinic', 'prescriptions', p.prescriptionId);
+    },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   const submit = (e: Event) => {
@@ -311,23 +364,44 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
 
 const rxTabs = ['issued', 'routed', 'accepted', 'partially-dispensed', 'dispensed', 'unroutable', 'cancelled', 'expired'] as const satisfies readonly PrescriptionStatus[];
 
-function Prescriptions() {
-  const [status, setStatus] = useState<PrescriptionStatus>('routed');
-  const count = useCounts('prescriptions', rxTabs);
+// Asked often only while the new prescription waits to be routed (seconds), backing off if it takes longer.
+const untilRouted = poll(3_000);
+
+function Prescriptions({ issued }: { issued?: string }) {
+  const qc = useQueryClient();
+  // Just issued (开具处方 lands here): the tabs follow it, 已开具 then 已流转 once the platform has
+  // routed it, until the GP picks a tab.
+  const fresh = useQuery({
+    queryKey: ['prescription', issued],
+    queryFn: () => call('getPrescription', { params: { id: issued! } }),
+    enabled: !!issued,
+    refetchInterval: (q) => (q.state.data?.status === 'issued' ? untilRouted(q) : false),
+  });
+  const [picked, setPicked] = useState<PrescriptionStatus>();
+  const followed = issued && fresh.data && (rxTabs as readonly string[]).includes(fresh.data.status) ? fresh.data.status : undefined;
+  const status = picked ?? followed ?? 'routed';
+  // When it moves, the lists it left and entered (and their counts) are asked again.
+  const was = useRef(followed);
+  useEffect(() => {
+    if (followed && was.current !== followed) void qc.invalidateQueries({ queryKey: ['prescriptions'] });
+    was.current = followed;
+  }, [followed]);
+  const count = useCounts(rxTabs.map(prescriptionsQuery));
   const name = useDrugName();
-  const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: poll(10_000) });
+  const list = useQuery({ ...prescriptionsQuery(status), refetchInterval: poll(10_000) });
   void prescriptionStatuses;
   return (
     <section>
       <Title>本机构开具的处方</Title>
-      <CountTabs label="处方状态" current={status} onSelect={setStatus} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
+      {issued && fresh.data && <IssuedNotice p={fresh.data} />}
+      <CountTabs label="处方状态" current={status} onSelect={setPicked} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
         <table>
           <caption class="sr-only">{prescriptionStatusLabel[status]}的处方</caption>
           <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th><th scope="col">用药天数</th></tr></thead>
           <tbody>{list.data.items.map((p) => (
             <tr key={p.prescriptionId}>
-              <td>{shortId(p.prescriptionId)}</td><td><PatientCell personId={p.personId} patient={p.patient} /></td>
+              <td>{shortId(p.prescriptionId)}{p.prescriptionId === issued && <> <Badge tone="ok">新开具</Badge></>}</td><td><PatientCell personId={p.personId} patient={p.patient} /></td>
               <td>{p.items.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('；')}</td>
               <td><PharmacyCell id={p.pharmacyId} /></td><td>{dateTime(p.issuedAt)}</td>
               <td>{p.supplyDays} 天{p.longTerm ? <> <Badge tone="warn">长期处方</Badge></> : null}</td>
@@ -336,6 +410,23 @@ function Prescriptions() {
         </table>
       )}
     </section>
+  );
+}
+
+/** The prescription just issued: its number, and where it went (or is going). */
+function IssuedNotice({ p }: { p: Prescription }) {
+  const patient = usePatientLabel(p.personId, p.patient);
+  const nominated = useInstitutionName(p.nominatedPharmacyId);
+  const pharmacy = useInstitutionName(p.pharmacyId);
+  const where = p.status === 'issued'
+    ? (p.nominatedPharmacyId ? `正在流转至指定药店 ${nominated}…` : '正在由平台流转至患者所在区有货的定点药店…')
+    : p.status === 'unroutable' ? '无药店可配：指定药店或患者所在区的定点药店均无货。'
+      : p.status === 'routed' || p.status === 'accepted' ? `已流转至 ${pharmacy}，患者可凭医保电子凭证到店取药。`
+        : `当前状态：${prescriptionStatusLabel[p.status]}${p.pharmacyId ? `（${pharmacy}）` : ''}。`;
+  return (
+    <Alert kind={p.status === 'unroutable' ? 'error' : 'ok'}>
+      处方已开具：处方号 <strong class="mono">{shortId(p.prescriptionId)}</strong>（{patient}）。{where} <a href="#/clinic/prescriptions">知道了</a>
+    </Alert>
   );
 }
 

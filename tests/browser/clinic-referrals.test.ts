@@ -1,0 +1,181 @@
+// The clinic's side of referrals and prescriptions through its screens: a patient the hospital sends
+// back down is found under 转入 (with how many wait, on 接诊 too), opened and accepted; 撤销转诊 asks
+// first, and a dismissed question writes nothing; 开具处方 says which prescription it issued and where
+// it went, and lands where that prescription is listed. Every new screen is photographed and checked
+// with axe.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { shortId } from '../../console/src/lib/format.ts';
+import { demoPeople } from '../../infra/local/demo-province.ts';
+import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+
+let desk: Desk;
+let gp: Page;
+beforeAll(async () => {
+  desk = await startDesk();
+});
+afterAll(() => desk?.stop());
+
+const poll = { timeout: 25_000, interval: 250 };
+
+async function personOf(nationalId: string): Promise<string> {
+  return (await desk.rt.call(await desk.rt.as('operator'), 'POST', '/people/lookup', { nationalId })).body.personId;
+}
+
+/** An upward referral from the GP's clinic to the provincial hospital, made through the API. */
+async function refer(nationalId: string, reason: string): Promise<string> {
+  const res = await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', {
+    personId: await personOf(nationalId), direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason, diagnoses: ['I10'], urgency: 'routine',
+  });
+  expect(res.status).toBe(201);
+  return res.body.referralId;
+}
+
+/** The text of the 科室 line of a referral's summary. */
+const departmentOf = (page: Page) => () => page.locator('dl.facts dt:text-is("科室") + dd').innerText();
+
+describe('转入: a referral sent down to the clinic', () => {
+  const patient = demoPeople[2]!;
+  let downId: string;
+
+  it('the hospital refers the patient back down; its slip names the clinic\'s department', async () => {
+    const { rt } = desk;
+    // Up, seen and done at the hospital (through the API), so that the nurse can send them back.
+    const upId = await refer(patient.nationalId, '血压控制不佳，需调整方案');
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/accept`, { appointmentAt: new Date(Date.now() + 2 * 86_400_000).toISOString() })).status).toBe(200);
+    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/arrive`)).status).toBe(200);
+    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/complete`)).status).toBe(200);
+
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    await nurse.goto(`${rt.url}#/hospital/down/${upId}`);
+    await nurse.getByRole('heading', { name: '下转至 灵隐街道社区卫生服务中心' }).waitFor();
+    await nurse.getByLabel('随访计划').fill('每两周随访血压；氨氯地平维持');
+    await nurse.getByRole('button', { name: '提交下转' }).click();
+    await nurse.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
+    const waiting = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', '/referrals?box=incoming&status=submitted')).body.items;
+    expect(waiting.map((r: { direction: string; fromInstitutionId: string }) => [r.direction, r.fromInstitutionId])).toEqual([['down', 'hosp-zjph']]);
+    downId = waiting[0].referralId;
+    expect(nurse.url()).toContain(downId);
+    // The department is the receiving clinic's: its name, not the code.
+    await expect.poll(departmentOf(nurse), poll).toBe('全科');
+  });
+
+  it('the GP is told on 接诊, finds it under 转入 with the count, opens it and accepts it', async () => {
+    const { rt } = desk;
+    ({ page: gp } = await newPage(desk));
+    await login(gp, rt.url, people.gp);
+    // Where the GP spends the day: told that one waits, with the way to it.
+    const told = gp.getByRole('status').filter({ hasText: '下转到本机构的转诊' });
+    await expect.poll(textOf(told), poll).toContain('有 1 条待接收');
+    await screen(gp, 'clinic-incoming-1-notice');
+
+    // Through the desk's own navigation: 转诊, then 转入.
+    await gp.getByRole('link', { name: '转诊', exact: true }).click();
+    await gp.getByRole('heading', { name: '转出的转诊' }).waitFor();
+    const inbox = gp.getByRole('navigation', { name: '转出或转入' }).getByRole('link', { name: /^转入/ });
+    await expect.poll(textOf(inbox), poll).toMatch(/待接收\s*1/);
+    await inbox.click();
+    await gp.getByRole('heading', { name: '转入的转诊' }).waitFor();
+    await expect.poll(textOf(gp.getByRole('button', { name: /^待接收/ })), poll).toMatch(/待接收\s*1/);
+    const row = gp.getByRole('row', { name: new RegExp(patient.name) });
+    await expect.poll(textOf(row), poll).toContain('浙江省人民医院');
+    expect(await row.innerText()).toContain(shortId(downId));
+    await screen(gp, 'clinic-incoming-2-list');
+
+    await row.getByRole('link', { name: shortId(downId) }).click();
+    await gp.getByRole('heading', { name: `转诊 ${shortId(downId)}` }).waitFor();
+    await expect.poll(departmentOf(gp), poll).toBe('全科');
+    expect(await gp.locator('main').innerText()).toContain('每两周随访血压');
+    await screen(gp, 'clinic-incoming-3-referral');
+    // The API's moves for the receiver, and only those.
+    const moves = gp.getByRole('region', { name: '可执行操作' }).getByRole('button');
+    expect(await moves.allInnerTexts()).toEqual(['接收', '拒绝']);
+
+    await gp.getByRole('button', { name: '接收', exact: true }).click();
+    await gp.getByRole('button', { name: '确认接收' }).click();
+    await expect.poll(textOf(gp.locator('dl.facts')), poll).toMatch(/状态\s+已接收/);
+    const r = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/referrals/${downId}`)).body;
+    expect(r.history.map((h: { status: string }) => h.status)).toEqual(['submitted', 'accepted']);
+
+    // Back on the list the counts have moved with it.
+    await gp.getByRole('link', { name: '返回转入列表' }).click();
+    await gp.getByRole('heading', { name: '转入的转诊' }).waitFor();
+    await expect.poll(textOf(gp.getByRole('button', { name: /^待接收/ })), poll).toMatch(/待接收\s*0/);
+    await expect.poll(textOf(gp.getByRole('button', { name: /^已接收/ })), poll).toMatch(/已接收\s*1/);
+    await expect.poll(textOf(inbox), poll).toMatch(/待接收\s*0/);
+    await gp.getByRole('button', { name: /^已接收/ }).click();
+    await expect.poll(textOf(gp.locator('main table')), poll).toContain(shortId(downId));
+  });
+});
+
+describe('撤销转诊 asks first', () => {
+  it('a dismissed confirmation sends nothing; a confirmed one cancels', async () => {
+    const { rt } = desk;
+    const other = demoPeople[3]!;
+    const referralId = await refer(other.nationalId, '心悸反复发作');
+    const cancels: string[] = [];
+    gp.on('request', (req) => { if (req.method() === 'POST' && req.url().endsWith(`/referrals/${referralId}/cancel`)) cancels.push(req.url()); });
+
+    await gp.getByRole('link', { name: '转诊', exact: true }).click();
+    await gp.getByRole('heading', { name: '转出的转诊' }).waitFor();
+    await gp.getByRole('row', { name: new RegExp(other.name) }).getByRole('link').click();
+    await gp.getByRole('heading', { name: `转诊 ${shortId(referralId)}` }).waitFor();
+
+    const asked: string[] = [];
+    gp.once('dialog', (d) => { asked.push(d.message()); void d.dismiss(); });
+    await gp.getByRole('button', { name: '撤销转诊' }).click();
+    await expect.poll(() => asked.length, poll).toBe(1);
+    expect(asked[0]).toContain(`撤销转诊 ${shortId(referralId)}`);
+    expect(asked[0]).toContain(other.name);
+    expect(asked[0]).toContain('不能恢复');
+    // Dismissed: still waiting, on screen and at the API.
+    expect(await gp.locator('dl.facts').innerText()).toMatch(/状态\s+待接收/);
+    expect(await gp.getByRole('button', { name: '撤销转诊' }).isEnabled()).toBe(true);
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    expect((await rt.call(clinic, 'GET', `/referrals/${referralId}`)).body.history.map((h: { status: string }) => h.status)).toEqual(['submitted']);
+
+    gp.once('dialog', (d) => void d.accept());
+    await gp.getByRole('button', { name: '撤销转诊' }).click();
+    await expect.poll(textOf(gp.locator('dl.facts')), poll).toMatch(/状态\s+已撤销/);
+    // One request over both clicks: the dismissed one sent none, not even late.
+    expect(cancels).toHaveLength(1);
+    expect((await rt.call(clinic, 'GET', `/referrals/${referralId}`)).body.history.map((h: { status: string }) => h.status)).toEqual(['submitted', 'cancelled']);
+  });
+});
+
+describe('开具处方 says what it issued', () => {
+  it('names the new prescription and where it went, on a list that shows it', async () => {
+    const { rt } = desk;
+    const patient = demoPeople[0]!;
+    await gp.getByRole('link', { name: '接诊' }).click();
+    await gp.getByLabel('身份证号').fill(patient.nationalId);
+    await gp.getByRole('button', { name: '查找患者' }).click();
+    await gp.getByRole('link', { name: '开处方' }).click();
+    await gp.getByRole('heading', { name: `开处方：${patient.name}` }).waitFor();
+    await gp.getByLabel('诊断').fill('I10');
+    await gp.getByLabel('药品', { exact: true }).selectOption({ label: '苯磺酸氨氯地平片 5mg（甲类）' });
+    await gp.getByLabel('数量').fill('2');
+    await gp.getByLabel('用法用量').fill('每日一次，每次一片');
+    await gp.getByLabel('取药药店').selectOption({ label: '西湖大药房文三路店（西湖区）' });
+    await gp.getByRole('button', { name: '开具处方' }).click();
+    await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
+
+    const personId = await personOf(patient.nationalId);
+    const issued = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', '/prescriptions?limit=200')).body.items.filter((p: { personId: string }) => p.personId === personId);
+    expect(issued).toHaveLength(1);
+    const id = shortId(issued[0].prescriptionId);
+
+    const said = gp.getByRole('status').filter({ hasText: '处方已开具' });
+    await expect.poll(textOf(said), poll).toContain(`处方号 ${id}`);
+    // Shown where it is now (已开具 for a moment, then 已流转 once routed), marked as the new one.
+    const row = gp.getByRole('row', { name: new RegExp(id) });
+    await expect.poll(textOf(row), poll).toContain('新开具');
+    // Routed to the nominated pharmacy: said, and the list is on 已流转 with it there.
+    await expect.poll(textOf(said), poll).toContain('已流转至 西湖大药房文三路店');
+    await gp.getByRole('button', { name: /^已流转/, pressed: true }).waitFor();
+    await expect.poll(textOf(row), poll).toMatch(/苯磺酸氨氯地平片 5mg ×2\s+西湖大药房文三路店/);
+    await screen(gp, 'clinic-prescription-issued');
+  });
+});
