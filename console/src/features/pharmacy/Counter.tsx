@@ -4,7 +4,7 @@
 // receipt. One Idempotency-Key per attempt: a double click or a retry of the same attempt can never
 // charge twice. The split is the API's (quote and settlement are one computation); the console only
 // shows it.
-import { useMutation, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type * as z from 'zod';
@@ -13,9 +13,10 @@ import { settlementRequest, type Settlement, type SettlementQuote } from '#schem
 import { ApiError, call, newIdempotencyKey } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
-import { dateTime, parseYuan, shortId, yuan } from '../../lib/format.ts';
+import { calendarDay, dateTime, parseYuan, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, problemText } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, Badge, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
@@ -57,6 +58,29 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     if (rx.data && lines.every((l) => !l.drugCode)) setLines(owingOf(rx.data).map((i) => ({ ...emptyLine(), drugCode: i.drugCode, quantity: String(i.quantity) })));
   }, [rx.data]);
   useEffect(() => codeRef.current?.focus(), [step.kind === 'entry']);
+  // A refused code stays in its box, selected: the patient's next code (a scanner types it) replaces
+  // it instead of being appended to it. A scan typed after it anyway (the cursor put back at its end)
+  // replaces it too.
+  const refusedCode = useRef<string>();
+  useEffect(() => {
+    if (step.kind !== 'entry' || !errors.code) return;
+    refusedCode.current = code;
+    codeRef.current?.focus();
+    codeRef.current?.select();
+  }, [errors, step.kind]);
+  const typedCode = (text: string) => {
+    const old = refusedCode.current;
+    if (old && text.startsWith(old) && text.length > old.length) text = text.slice(old.length);
+    if (!old || !text.startsWith(old)) refusedCode.current = undefined;
+    setCode(text);
+  };
+  /** The scanner's Enter after the code: on to the first drug field still empty, or to 核对 when none is. */
+  const codeEntered = (box: HTMLTextAreaElement) => {
+    if (!box.value.trim()) return;
+    const i = lines.findIndex((l) => !l.drugCode || parseYuan(l.price) === undefined);
+    if (i < 0) return box.form?.requestSubmit();
+    box.form?.querySelectorAll<HTMLInputElement>(`[data-field="${lines[i]!.drugCode ? 'price' : 'drugCode'}"]`)[i]?.focus();
+  };
 
   const body = () => ({
     code: code.trim(),
@@ -158,8 +182,9 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         </div>
       )}
       <div class="row">
-        <Field label="医保电子凭证码" hint="扫码枪扫描患者二维码，或粘贴码值" error={errors.code} wide>
-          {(id, d) => <textarea id={id} ref={codeRef} rows={2} class="mono" value={code} aria-describedby={d} aria-invalid={!!errors.code} onInput={(e) => setCode(e.currentTarget.value)} />}
+        <Field label="医保电子凭证码" hint="扫码枪扫描患者二维码（扫码后回车进入下一项），或粘贴码值" error={errors.code} wide>
+          {(id, d) => <textarea id={id} ref={codeRef} rows={2} class="mono" value={code} aria-describedby={d} aria-invalid={!!errors.code} onInput={(e) => typedCode(e.currentTarget.value)}
+            onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); codeEntered(e.currentTarget); } }} />}
         </Field>
         {rxId && (
           <div class="field">
@@ -191,13 +216,13 @@ function LineFields(props: { index: number; line: Line; errors: FieldErrors; tak
   return (
     <div class="row line" role="group" aria-label={`第 ${i + 1} 行药品`}>
       <Field label="药品编码" error={errors[`items.${i}.drugCode`]} hint={line.drugCode ? name(line.drugCode) : undefined}>
-        {(id, d) => <input id={id} list="drug-list" class="mono" value={line.drugCode} aria-describedby={d} autocomplete="off" onInput={(e) => props.onChange({ ...line, drugCode: e.currentTarget.value.trim().toUpperCase() })} />}
+        {(id, d) => <input id={id} data-field="drugCode" list="drug-list" class="mono" value={line.drugCode} aria-describedby={d} autocomplete="off" onInput={(e) => props.onChange({ ...line, drugCode: e.currentTarget.value.trim().toUpperCase() })} />}
       </Field>
       <Field label="数量" error={errors[`items.${i}.quantity`]}>
         {(id, d) => <input id={id} type="number" min={1} step={1} inputMode="numeric" value={line.quantity} aria-describedby={d} onInput={(e) => props.onChange({ ...line, quantity: e.currentTarget.value })} />}
       </Field>
       <Field label="单价（元）" error={errors[`items.${i}.unitPriceFen`]}>
-        {(id, d) => <input id={id} inputMode="decimal" value={line.price} placeholder="0.00" aria-describedby={d} onInput={(e) => props.onChange({ ...line, price: e.currentTarget.value })} />}
+        {(id, d) => <input id={id} data-field="price" inputMode="decimal" value={line.price} placeholder="0.00" aria-describedby={d} onInput={(e) => props.onChange({ ...line, price: e.currentTarget.value })} />}
       </Field>
       {props.onRemove && <button type="button" class="link" onClick={props.onRemove}>删除第 {i + 1} 行</button>}
       <TraceCodes index={i} line={line} taken={props.taken} sold={props.sold} error={Object.entries(errors).find(([k]) => k.startsWith(`items.${i}.traceCodes`))?.[1]}
@@ -352,7 +377,12 @@ function Untraced({ s }: { s: SettlementQuote | Settlement }) {
   );
 }
 
-export function Receipt({ settlement, onNext }: { settlement: Settlement; onNext: () => void }) {
+/**
+ * A settlement's receipt, just settled (下一位患者 next) or reopened from 当日结算 (back to the list):
+ * print it, dispense against it while its prescription has not been handed over against it, and
+ * reverse it the same day until then.
+ */
+export function Receipt({ settlement, onNext, reopened }: { settlement: Settlement; onNext: () => void; reopened?: boolean }) {
   const [s, setS] = useState(settlement);
   const pharmacy = useInstitutionName(currentSession()?.institutionId);
   const name = useDrugName();
@@ -373,15 +403,18 @@ export function Receipt({ settlement, onNext }: { settlement: Settlement; onNext
     },
   });
   const reversed = s.status === 'reversed';
+  // Handed over against already (a reopened receipt): neither dispensed again nor reversed (the API refuses both).
+  const used = !!rx.data && ((rx.data.dispenses ?? []).some((d) => d.settlementId === s.settlementId) || rx.data.settlementId === s.settlementId);
+  const sameDay = calendarDay(new Date(s.settledAt)) === calendarDay();
   return (
     <section>
       <Title actions={<>
         <button type="button" onClick={() => print()}>打印小票</button>
-        <button type="button" class="primary" onClick={onNext}>下一位患者</button>
-      </>}>{reversed ? '已冲正' : '结算成功'}</Title>
+        <button type="button" class="primary" onClick={onNext}>{reopened ? '返回结算列表' : '下一位患者'}</button>
+      </>}>{reversed ? '已冲正' : reopened ? '结算小票' : '结算成功'}</Title>
       <div class="receipt" aria-label="结算小票" role="region">
         <h2>{pharmacy} · 医保结算单</h2>
-        <p class="muted">结算号 {shortId(s.settlementId)} · {dateTime(s.settledAt)}{reversed && <> · <Badge tone="status-reversed">已冲正</Badge></>}</p>
+        <p class="muted">结算号 {shortId(s.settlementId)} · {dateTime(s.settledAt)}{s.prescriptionId && ` · 处方 ${shortId(s.prescriptionId)}`}{reversed && <> · <Badge tone="status-reversed">已冲正</Badge></>}</p>
         <table>
           <thead><tr><th scope="col">药品</th><th scope="col">类别</th><th scope="col" class="num">数量</th><th scope="col" class="num">追溯码</th><th scope="col" class="num">金额</th></tr></thead>
           <tbody>{s.items.map((i) => (
@@ -392,28 +425,33 @@ export function Receipt({ settlement, onNext }: { settlement: Settlement; onNext
         <Untraced s={s} />
       </div>
       <div class="buttons no-print">
-        {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : (
+        {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : used ? (
+          <Alert kind="ok">已按此结算为处方 {shortId(s.prescriptionId)} 发药</Alert>
+        ) : (
           <button type="button" class="primary" disabled={dispense.isPending || !rx.data} onClick={() => dispense.mutate()}>按此结算发药</button>
         ))}
-        {!reversed && !dispense.isSuccess && (
+        {!reversed && !dispense.isSuccess && !used && sameDay && (
           <button type="button" class="danger" disabled={reverse.isPending || dispense.isPending}
             onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？款项退回原渠道，追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
         )}
       </div>
       {reversed && <Alert kind="ok">已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
       {dispense.isError && <Alert kind="error">{problemText(dispense.error)}</Alert>}
-      {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
+      {reverse.isError && <Alert kind="error">{reversalProblem(reverse.error)}</Alert>}
     </section>
   );
 }
 
+/** A refused reversal in words: drugs handed over against a settlement cannot be paid back. */
+export const reversalProblem = (err: unknown) =>
+  err instanceof ApiError && err.slug === 'invalid-transition' && /dispensed prescription/.test(err.message) ? '该结算已用于处方发药，药品已发出，不能冲正' : problemText(err);
+
 function Dispensed({ rx }: { rx: Prescription }) {
-  const name = useDrugName();
-  const left = owingOf(rx);
-  if (rx.status !== 'partially-dispensed') return <Alert kind="ok">处方 {shortId(rx.prescriptionId)} 已发药</Alert>;
-  return (
-    <Alert kind="ok">
-      处方 {shortId(rx.prescriptionId)} 部分发药：尚欠 {left.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('、')}，已为患者保留；到货后在“处方”中通知取药。
-    </Alert>
-  );
+  return <Alert kind="ok">{dispensedText(rx, useDrugName())}</Alert>;
+}
+
+/** What a dispense did, in words: all handed over, or what is still owed and kept for the patient. */
+export function dispensedText(rx: Prescription, name: (drugCode: string) => string): string {
+  if (rx.status !== 'partially-dispensed') return `处方 ${shortId(rx.prescriptionId)} 已发药`;
+  return `处方 ${shortId(rx.prescriptionId)} 部分发药：尚欠 ${owingOf(rx).map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('、')}，已为患者保留；到货后在“处方”中通知取药。`;
 }

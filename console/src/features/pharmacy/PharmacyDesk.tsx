@@ -1,7 +1,8 @@
 // The pharmacy desk: the counter first (the most frequent action), then the prescriptions routed
-// here (review, settle and dispense, in part when only part is in stock, and tell the patient to
-// collect), stock, and the day's settlements.
-import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+// here (review, settle and dispense, in part when only part is in stock, dispense against a
+// settlement already made for it, and tell the patient to collect), stock, and the day's
+// settlements (each one's receipt reopened to reprint it, dispense against it or reverse it).
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
 import type { Settlement } from '#schemas/vouchers';
@@ -10,12 +11,13 @@ import { currentSession } from '../../lib/auth.ts';
 import { calendarDay, date, dateTime, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
 import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../../lib/labels.ts';
+import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
-import { Counter } from './Counter.tsx';
-import { owingOf } from './packs.ts';
+import { Counter, dispensedText, Receipt, reversalProblem } from './Counter.tsx';
+import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
 
 export const pharmacyNav = [
   { section: '', label: '医保结算' },
@@ -27,7 +29,7 @@ export const pharmacyNav = [
 export function PharmacyDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'prescriptions': return <Queue />;
-    case 'settlements': return <Settlements />;
+    case 'settlements': return path[1] ? <SettlementReceipt key={path[1]} id={path[1]} /> : <Settlements />;
     case 'stock': return <Stock />;
     case 'counter': return <Counter key={path[1]} prescriptionId={path[1]} />;
     default: return <Counter />;
@@ -36,26 +38,53 @@ export function PharmacyDesk({ path }: { path: string[] }) {
 
 const queueStatuses = ['routed', 'accepted', 'partially-dispensed', 'dispensed'] as const satisfies readonly PrescriptionStatus[];
 
+type QueueStatus = (typeof queueStatuses)[number];
+/** What the last move on a card did, said above the list: the card itself has moved to another tab. */
+interface Note { text: string; tab?: QueueStatus }
+
 function Queue() {
-  const [status, setStatus] = useState<(typeof queueStatuses)[number]>('routed');
+  const [status, setStatus] = useState<QueueStatus>('routed');
+  const [note, setNote] = useState<Note>();
   const counts = useQueries({
     // The same query as the list of that status: a tab's count and its list never disagree.
     queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: poll(30_000) })),
   });
   const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: poll(10_000) });
+  // Today's settlements (the 当日结算 query): one made for a prescription but not handed over
+  // against (the pharmacist moved to the next patient first) is offered on its card.
+  const today = calendarDay();
+  const dispensable = (status === 'accepted' || status === 'partially-dispensed') && !!list.data?.items.length;
+  const settled = useQuery({ queryKey: ['settlements', today], queryFn: () => daySettlements(today), enabled: dispensable, refetchInterval: poll(30_000) });
+  const select = (s: QueueStatus) => {
+    setNote(undefined);
+    setStatus(s);
+  };
   return (
     <section>
       <Title>流转到本店的处方</Title>
-      <CountTabs label="处方状态" current={status} onSelect={setStatus}
+      <CountTabs label="处方状态" current={status} onSelect={select}
         items={queueStatuses.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined }))} />
+      {note && (
+        <p class="alert ok" role="status">
+          {note.text}
+          {note.tab && <> <button type="button" class="link" onClick={() => select(note.tab!)}>去结算发药</button></>}
+        </p>
+      )}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
-        <ul class="cards">{list.data.items.map((p) => <PrescriptionCard key={p.prescriptionId} p={p} />)}</ul>
+        <ul class="cards">{list.data.items.map((p) => (
+          <PrescriptionCard key={p.prescriptionId} p={p} onMoved={setNote}
+            paid={dispensable && settled.data ? undispensedSettlements(p, settled.data.items) : []} />
+        ))}</ul>
       )}
     </section>
   );
 }
 
-function PrescriptionCard({ p }: { p: Prescription }) {
+/**
+ * One prescription: review it (审核通过 / 拒绝), settle and dispense, or dispense against a settlement
+ * already made for it (`paid`: today's, not handed over against), and tell the patient to collect.
+ */
+function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlement[]; onMoved: (n: Note) => void }) {
   const prescriber = useInstitutionName(p.prescriberId);
   const name = useDrugName();
   const qc = useQueryClient();
@@ -63,7 +92,18 @@ function PrescriptionCard({ p }: { p: Prescription }) {
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const done = () => void qc.invalidateQueries({ queryKey: ['prescriptions'] });
-  const accept = useMutation({ mutationFn: () => call('acceptPrescription', { params: { id: p.prescriptionId } }), onSuccess: done, onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); } });
+  const accept = useMutation({
+    mutationFn: () => call('acceptPrescription', { params: { id: p.prescriptionId } }),
+    // The card leaves 已流转; the next step is on the 已审核 tab, so say so.
+    onSuccess: () => { onMoved({ text: `处方 ${shortId(p.prescriptionId)} 已审核通过，可在「已审核」中结算发药。`, tab: 'accepted' }); done(); },
+    onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); },
+  });
+  // Against a settlement already made for it: no second charge.
+  const dispense = useMutation({
+    mutationFn: (s: Settlement) => call('dispensePrescription', { params: { id: p.prescriptionId }, body: { settlementId: s.settlementId, ...dispenseItems(p, s) } }),
+    onSuccess: (rx) => { qc.setQueryData(['prescription', rx.prescriptionId], rx); onMoved({ text: dispensedText(rx, name) }); done(); },
+    onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); },
+  });
   const reject = useMutation({ mutationFn: () => call('rejectPrescription', { params: { id: p.prescriptionId }, body: { reason } }), onSuccess: done, onError: (e: ApiError) => setErrors(problemToFields(e)) });
   const ready = useMutation({ mutationFn: () => call('readyPrescription', { params: { id: p.prescriptionId } }), onSuccess: () => { setErrors({}); done(); }, onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); } });
   const owing = owingOf(p);
@@ -91,6 +131,9 @@ function PrescriptionCard({ p }: { p: Prescription }) {
       </table>
       {p.status === 'partially-dispensed' && <p>尚欠 <strong>{owing.map((o) => `${name(o.drugCode)} ×${o.quantity}`).join('、')}</strong>，已为患者保留。</p>}
       {p.readyAt && <p class="muted">已于 {dateTime(p.readyAt)} 通知患者取药</p>}
+      {open && paid.map((s) => (
+        <p key={s.settlementId}>已结算未发药：结算 <span class="mono">{shortId(s.settlementId)}</span>（{dateTime(s.settledAt)}，{yuan(s.totalFen)}），按此结算发药即可，无需再次收费。</p>
+      ))}
       <FormError errors={errors} />
       <div class="buttons">
         {p.status === 'routed' && <>
@@ -98,7 +141,12 @@ function PrescriptionCard({ p }: { p: Prescription }) {
           <button type="button" class="danger" aria-expanded={rejecting} onClick={() => setRejecting(!rejecting)}>拒绝</button>
         </>}
         {open && <>
-          <button type="button" class="primary" onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>
+          {paid.map((s) => (
+            <button type="button" key={s.settlementId} class="primary" disabled={dispense.isPending} onClick={() => dispense.mutate(s)}>
+              按此结算发药{paid.length > 1 ? `（${shortId(s.settlementId)}）` : ''}
+            </button>
+          ))}
+          <button type="button" class={paid.length ? undefined : 'primary'} onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>
           <button type="button" disabled={ready.isPending} onClick={() => ready.mutate()}>{p.readyAt ? '再次通知取药' : '通知取药'}</button>
         </>}
       </div>
@@ -112,23 +160,29 @@ function PrescriptionCard({ p }: { p: Prescription }) {
   );
 }
 
+/** A day's settlements of this pharmacy, every page, with the day's totals. */
+async function daySettlements(day: string) {
+  const first = await call('listSettlements', { query: { date: day, limit: 200 } });
+  const items = [...first.items];
+  let nextToken = first.nextToken;
+  while (nextToken) {
+    const page = await call('listSettlements', { query: { date: day, limit: 200, nextToken } });
+    items.push(...page.items);
+    nextToken = page.nextToken;
+  }
+  return { ...first, items };
+}
+
+/** The day picked on 当日结算 other than today, kept while a receipt opened from it is shown. */
+let pickedDay: string | undefined;
+
 function Settlements() {
-  const [day, setDay] = useState(calendarDay());
-  const list = useQuery({
-    queryKey: ['settlements', day],
-    queryFn: async () => {
-      const first = await call('listSettlements', { query: { date: day, limit: 200 } });
-      const items = [...first.items];
-      let nextToken = first.nextToken;
-      while (nextToken) {
-        const page = await call('listSettlements', { query: { date: day, limit: 200, nextToken } });
-        items.push(...page.items);
-        nextToken = page.nextToken;
-      }
-      return { ...first, items };
-    },
-    refetchInterval: poll(30_000),
-  });
+  const [day, setDay] = useState(pickedDay ?? calendarDay());
+  const pick = (d: string) => {
+    pickedDay = d === calendarDay() ? undefined : d;
+    setDay(d);
+  };
+  const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
   const qc = useQueryClient();
   const reverse = useMutation({
     mutationFn: (id: string) => call('reverseSettlement', { params: { settlementId: id } }),
@@ -146,33 +200,38 @@ function Settlements() {
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
   const today = day === calendarDay();
+  const reversedCount = list.data?.items.filter((s) => s.status === 'reversed').length ?? 0;
   return (
     <section>
       <Title actions={<button type="button" onClick={download} disabled={!list.data?.items.length}>下载 CSV</button>}>{date(day)} 结算</Title>
       <div class="row">
-        <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+        <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
       </div>
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
-        <dl class="totals" aria-label="当日合计（不含冲正）">
-          <div><dt>笔数</dt><dd>{list.data.totals.count}</dd></div>
+        <h2 class="small muted" id="day-totals">合计（不含已冲正的结算）</h2>
+        <dl class="totals" aria-labelledby="day-totals">
+          <div><dt>笔数</dt><dd>{list.data.totals.count}{reversedCount > 0 && <small class="muted"> 另有 {reversedCount} 笔已冲正</small>}</dd></div>
           <div><dt>费用总额</dt><dd><Money fen={list.data.totals.totalFen} /></dd></div>
           <div><dt>统筹支付</dt><dd><Money fen={list.data.totals.pooledFundFen} /></dd></div>
           <div><dt>个人账户</dt><dd><Money fen={list.data.totals.personalAccountFen} /></dd></div>
           <div><dt>家庭共济</dt><dd><Money fen={list.data.totals.mutualAidFen} /></dd></div>
           <div><dt>现金</dt><dd><Money fen={list.data.totals.cashFen} /></dd></div>
         </dl>
-        {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
+        {reverse.isError && <Alert kind="error">{reversalProblem(reverse.error)}</Alert>}
         {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
           <table>
             <caption class="sr-only">结算明细</caption>
-            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">家庭共济</th><th scope="col" class="num">现金</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">家庭共济</th><th scope="col" class="num">现金</th><th scope="col">处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
             <tbody>{list.data.items.map((s: Settlement) => (
               <tr key={s.settlementId}>
-                <td class="mono">{shortId(s.settlementId)}</td><td>{dateTime(s.settledAt)}</td>
+                <td class="mono"><a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`结算 ${shortId(s.settlementId)} 小票`}>{shortId(s.settlementId)}</a></td><td>{dateTime(s.settledAt)}</td>
                 <td><Badge tone={`status-${s.status}`}>{settlementStatusLabel[s.status]}</Badge></td>
                 <td class="num">{yuan(s.totalFen)}</td><td class="num">{yuan(s.pooledFundFen)}</td><td class="num">{yuan(s.personalAccountFen)}</td><td class="num">{yuan(s.mutualAidFen)}</td><td class="num">{yuan(s.cashFen)}</td>
-                <td>{today && s.status === 'settled' && !s.prescriptionId && (
-                  <button type="button" class="link danger" disabled={reverse.isPending} onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？`) && reverse.mutate(s.settlementId)}>冲正</button>
+                <td class="mono">{s.prescriptionId ? shortId(s.prescriptionId) : ''}</td>
+                {/* A settlement for a prescription too: the API refuses once its drugs were handed over, and that refusal is shown. */}
+                <td>{today && s.status === 'settled' && (
+                  <button type="button" class="link danger" disabled={reverse.isPending} aria-label={`冲正结算 ${shortId(s.settlementId)}`}
+                    onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？${s.prescriptionId ? `本结算关联处方 ${shortId(s.prescriptionId)}，药品已按此结算发出的不能冲正。` : ''}`) && reverse.mutate(s.settlementId)}>冲正</button>
                 )}</td>
               </tr>
             ))}</tbody>
@@ -181,6 +240,15 @@ function Settlements() {
       </>}
     </section>
   );
+}
+
+/** A settlement's receipt reopened from 当日结算: reprint it, dispense against it, or reverse it. */
+function SettlementReceipt({ id }: { id: string }) {
+  // Read afresh at each opening (no cache kept): the receipt holds its own copy once shown.
+  const s = useQuery({ queryKey: ['settlement', id], queryFn: () => call('getSettlement', { params: { settlementId: id } }), gcTime: 0 });
+  if (s.isPending) return <Loading what="结算小票" />;
+  if (s.isError) return <><Title>结算小票</Title><Alert kind="error">{problemText(s.error)}</Alert></>;
+  return <Receipt settlement={s.data} reopened onNext={() => go('pharmacy', 'settlements')} />;
 }
 
 function Stock() {

@@ -59,3 +59,19 @@ export function dispenseItems(rx: Pick<Prescription, 'items' | 'dispensed'>, s: 
   const all = items.length === owing.length && items.every((i, n) => i.quantity === owing[n]!.quantity);
   return all || !items.length ? {} : { items };
 }
+
+/**
+ * The settlements that paid for this prescription and were never handed over against (one
+ * settlement pays for one dispense): settled, naming it, not among its dispenses, and paying for a
+ * drug it still owes. A pharmacist who moved to the next patient before 按此结算发药 dispenses
+ * against one of these instead of charging the patient again.
+ */
+export function undispensedSettlements<S extends Pick<Settlement, 'settlementId' | 'prescriptionId' | 'status' | 'items'>>(
+  rx: Pick<Prescription, 'prescriptionId' | 'items' | 'dispensed' | 'dispenses' | 'settlementId'>,
+  settlements: readonly S[],
+): S[] {
+  const used = new Set([...(rx.dispenses ?? []).map((d) => d.settlementId), ...(rx.settlementId ? [rx.settlementId] : [])]);
+  const owing = owingOf(rx);
+  return settlements.filter((s) => s.prescriptionId === rx.prescriptionId && s.status === 'settled' && !used.has(s.settlementId)
+    && s.items.some((i) => owing.some((o) => o.drugCode === i.drugCode)));
+}

@@ -1,0 +1,224 @@
+// The pharmacy desk after its usability review: a settlement made for a prescription and left with
+// 下一位患者 before 按此结算发药 is dispensed from the prescription's card against that settlement (no
+// second charge), or reversed from 当日结算 while its drugs are not handed over (refused once they
+// are); a row of 当日结算 reopens its receipt; 审核通过 says where the prescription went; a voucher
+// code refused at the counter is replaced by the next scan, and the scanner's Enter moves on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { demoPeople } from '../../infra/local/demo-province.ts';
+import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
+import type { Caller } from '../support/runtime.ts';
+import { traceCodes } from '../support/trace-codes.ts';
+import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+
+let desk: Desk;
+let operator: Caller;
+let channel: Caller;
+let clinic: Caller;
+let pharmacy: Caller;
+beforeAll(async () => {
+  desk = await startDesk();
+  [operator, channel, clinic, pharmacy] = await Promise.all([desk.rt.as('operator'), desk.rt.as('channel'), desk.rt.as('clinic', 'clinic-lingyin'), desk.rt.as('pharmacy', 'ph-xihu-1')]);
+});
+afterAll(() => desk?.stop());
+
+const poll = { timeout: 25_000, interval: 250 };
+const shortId = (id: string) => id.slice(-6).toUpperCase();
+
+interface Person { personId: string; voucherId: string }
+async function patient(i: number): Promise<Person> {
+  const { rt } = desk;
+  const p = demoPeople[i]!;
+  const voucherId = (await rt.call(channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).body.voucherId as string;
+  const personId = (await rt.call(operator, 'POST', '/people/lookup', { nationalId: p.nationalId })).body.personId as string;
+  return { personId, voucherId };
+}
+const voucherCode = async (p: Person) => (await desk.rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).body.code as string;
+const balance = async (personId: string) => (await desk.rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen as number;
+const prescription = async (id: string) => (await desk.rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body;
+/** The settlement a trace code was sold in, as the settling pharmacy reads it. */
+async function settlementOf(code: string) {
+  const sale = (await desk.rt.call(operator, 'GET', `/trace-codes/${code}`)).body;
+  return (await desk.rt.call(pharmacy, 'GET', `/settlements/${sale.settlementId}`)).body;
+}
+/** The person's settlements at this pharmacy on a day, as the API lists them. */
+async function settlementsOf(personId: string, day: string) {
+  const items = (await desk.rt.call(pharmacy, 'GET', `/settlements?date=${day}&limit=200`)).body.items as Array<{ personId: string; settlementId: string; status: string; personalAccountFen: number }>;
+  return items.filter((s) => s.personId === personId);
+}
+
+/** A prescription from the clinic, routed to this pharmacy (nominated). */
+async function routed(p: Person, items: Array<{ drugCode: string; quantity: number }>): Promise<string> {
+  const issued = await desk.rt.call(clinic, 'POST', '/prescriptions', { personId: p.personId, diagnoses: ['I10'], items: items.map((i) => ({ ...i, dosage: '每日一次' })), nominatedPharmacyId: 'ph-xihu-1' });
+  expect(issued.status).toBe(201);
+  const id = issued.body.prescriptionId as string;
+  await expect.poll(async () => (await prescription(id)).status, poll).toBe('routed');
+  return id;
+}
+
+async function pharmacist(): Promise<Page> {
+  const { page } = await newPage(desk);
+  await login(page, desk.rt.url, people.pharmacist);
+  await page.getByRole('heading', { name: '医保结算' }).waitFor();
+  return page;
+}
+
+/** Whether the element has the keyboard focus (where a scanner types). */
+const focused = (l: Locator) => () => l.evaluate((el) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === el);
+
+describe('a settlement made for a prescription', () => {
+  it('left with 下一位患者 before 按此结算发药, is dispensed from the prescription\'s card without a second charge, and then cannot be reversed', async () => {
+    await clearOfMidnight(120_000); // the card offers today's settlements; a reversal is same-day
+    const p = await patient(6);
+    const id = await routed(p, [{ drugCode: 'XC08CAA001', quantity: 2 }]);
+    const before = await balance(p.personId);
+    const page = await pharmacist();
+
+    // 审核通过: the card leaves 已流转, and the screen says where it went and goes there.
+    await page.getByRole('link', { name: '处方', exact: true }).click();
+    const card = page.getByRole('listitem', { name: `处方 ${shortId(id)}` });
+    await card.getByRole('button', { name: '审核通过' }).click();
+    const accepted = page.getByRole('status').filter({ hasText: `处方 ${shortId(id)} 已审核通过，可在「已审核」中结算发药` });
+    await accepted.waitFor();
+    await screen(page, 'pharmacy-desk-1-accepted');
+    await accepted.getByRole('button', { name: '去结算发药' }).click();
+    expect(await page.getByRole('button', { name: /^已审核/ }).getAttribute('aria-pressed')).toBe('true');
+
+    // Settled at the counter; the pharmacist moves on without handing over.
+    await card.getByRole('button', { name: '结算并发药' }).click();
+    await page.getByRole('heading', { name: '医保结算' }).waitFor();
+    await expect.poll(() => page.getByLabel('数量').inputValue(), poll).toBe('2');
+    const codes = traceCodes(2);
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    const line = page.getByRole('group', { name: '第 1 行药品' });
+    await line.getByLabel('单价（元）').fill('26.00');
+    for (const c of codes) {
+      await line.getByLabel('追溯码', { exact: true }).fill(c);
+      await line.getByLabel('追溯码', { exact: true }).press('Enter');
+    }
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await page.getByRole('button', { name: '按此结算发药' }).waitFor();
+    await page.getByRole('button', { name: '下一位患者' }).click();
+    await page.getByRole('heading', { name: '医保结算' }).waitFor();
+    const s = await settlementOf(codes[0]!);
+    expect(s).toMatchObject({ prescriptionId: id, status: 'settled' });
+    expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
+    expect((await prescription(id)).status).toBe('accepted');
+
+    // Under 已审核 the card offers that settlement: 按此结算发药, no new charge.
+    await page.getByRole('link', { name: '处方', exact: true }).click();
+    await page.getByRole('button', { name: /^已审核/ }).click();
+    await expect.poll(textOf(card), poll).toContain(`已结算未发药：结算 ${shortId(s.settlementId)}`);
+    await screen(page, 'pharmacy-desk-2-settled-not-dispensed');
+    await card.getByRole('button', { name: '按此结算发药' }).click();
+    await page.getByRole('status').filter({ hasText: `处方 ${shortId(id)} 已发药` }).waitFor();
+    const rx = await prescription(id);
+    expect(rx.status).toBe('dispensed');
+    expect(rx.dispenses.map((d: { settlementId: string }) => d.settlementId)).toEqual([s.settlementId]);
+    // One charge: one settlement of the person that day, the balance taken once.
+    expect((await settlementsOf(p.personId, provinceDay(s.settledAt))).map((x) => x.settlementId)).toEqual([s.settlementId]);
+    expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
+
+    // 当日结算 offers its reversal too, and says why the API refuses it now.
+    await page.getByRole('link', { name: '当日结算' }).click();
+    expect(await page.getByLabel('日期').inputValue()).toBe(provinceDay(s.settledAt));
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: `冲正结算 ${shortId(s.settlementId)}` }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain('该结算已用于处方发药，药品已发出，不能冲正');
+    expect((await desk.rt.call(pharmacy, 'GET', `/settlements/${s.settlementId}`)).body.status).toBe('settled');
+    expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
+  });
+
+  it('not yet dispensed, is reversed from 当日结算, whose row reopens its receipt; the totals say they leave reversals out', async () => {
+    await clearOfMidnight(120_000); // a reversal is same-day
+    const { rt } = desk;
+    const p = await patient(12);
+    const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 1 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    const before = await balance(p.personId);
+    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 1, unitPriceFen: 2_600, traceCodes: traceCodes(1) }] }, { 'idempotency-key': `rx-${id}` });
+    expect(made.status).toBe(201);
+    const s = made.body;
+    expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
+
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '当日结算' }).click();
+    expect(await page.getByLabel('日期').inputValue()).toBe(provinceDay(s.settledAt));
+    const row = page.getByRole('row').filter({ hasText: shortId(s.settlementId) });
+    await expect.poll(textOf(row), poll).toContain(shortId(id));
+
+    // The row's 结算号 reopens the receipt: print, 按此结算发药 and 冲正 are there.
+    await row.getByRole('link', { name: `结算 ${shortId(s.settlementId)} 小票` }).click();
+    await page.getByRole('heading', { name: '结算小票' }).waitFor();
+    const receipt = page.getByRole('region', { name: '结算小票' });
+    await expect.poll(textOf(receipt), poll).toContain(`处方 ${shortId(id)}`);
+    await page.getByRole('button', { name: '打印小票' }).waitFor();
+    await page.getByRole('button', { name: '按此结算发药' }).waitFor();
+    await page.getByRole('button', { name: '冲正' }).waitFor();
+    await screen(page, 'pharmacy-desk-3-receipt-reopened');
+    await page.getByRole('button', { name: '返回结算列表' }).click();
+
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: `冲正结算 ${shortId(s.settlementId)}` }).click();
+    await expect.poll(textOf(row), poll).toContain('已冲正');
+    expect(await balance(p.personId)).toBe(before);
+    expect((await rt.call(pharmacy, 'GET', `/settlements/${s.settlementId}`)).body.status).toBe('reversed');
+    // Visible, not only to screen readers: the totals leave the reversed one out.
+    const main = textOf(page.locator('main'));
+    await expect.poll(main, poll).toContain('合计（不含已冲正的结算）');
+    await expect.poll(main, poll).toMatch(/笔数\s*\d+\s*另有 \d+ 笔已冲正/);
+    await screen(page, 'pharmacy-desk-4-reversed');
+
+    // Reversed, it is no longer offered on the card: the prescription is settled anew.
+    await page.getByRole('link', { name: '处方', exact: true }).click();
+    await page.getByRole('button', { name: /^已审核/ }).click();
+    const card = page.getByRole('listitem', { name: `处方 ${shortId(id)}` });
+    await card.getByRole('button', { name: '结算并发药' }).waitFor();
+    expect(await card.innerText()).not.toContain('已结算未发药');
+  });
+});
+
+describe('the voucher code box', () => {
+  it('a refused code is replaced by the next scan, and the scanner\'s Enter moves on (to the drugs, then to 核对)', async () => {
+    await clearOfMidnight(90_000); // the person's settlements are counted on the day of the first
+    const { rt } = desk;
+    const p = await patient(14);
+    const used = await voucherCode(p);
+    const first = await rt.call(pharmacy, 'POST', '/settlements', { code: used, items: [{ drugCode: 'XA10BAA001', quantity: 1, unitPriceFen: 2_000 }] }, { 'idempotency-key': `used-${p.personId}` });
+    expect(first.status).toBe(201);
+    const page = await pharmacist();
+    const box = page.getByLabel('医保电子凭证码');
+    const line = page.getByRole('group', { name: '第 1 行药品' });
+
+    // A scanner types the code, then Enter: on to the first drug, no line break in the code.
+    await expect.poll(focused(box), poll).toBe(true);
+    await page.keyboard.type(used);
+    await page.keyboard.press('Enter');
+    await expect.poll(focused(line.getByLabel('药品编码')), poll).toBe(true);
+    expect(await box.inputValue()).toBe(used);
+    await page.keyboard.type('XA10BAA001');
+    await line.getByLabel('单价（元）').fill('20.00');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+
+    // Refused: back at the form, the code named; the patient's next code, scanned, replaces it.
+    await expect.poll(textOf(page.locator('main')), poll).toContain('该医保电子凭证码已使用，请患者刷新二维码后重新扫码');
+    await page.getByRole('heading', { name: '医保结算' }).waitFor();
+    await expect.poll(focused(box), poll).toBe(true);
+    await screen(page, 'pharmacy-desk-5-code-refused');
+    const fresh = await voucherCode(p);
+    await page.keyboard.type(fresh);
+    expect(await box.inputValue()).toBe(fresh);
+    const before = await balance(p.personId);
+    // Every line filled: the scanner's Enter goes on to 核对.
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    await expect.poll(textOf(page.getByRole('region', { name: '预结算' })), poll).toContain('现金支付');
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await expect.poll(textOf(page.getByRole('region', { name: '结算小票' })), poll).toContain('现金支付');
+    const mine = await settlementsOf(p.personId, provinceDay(first.body.settledAt));
+    expect(mine.map((x) => x.status)).toEqual(['settled', 'settled']);
+    const second = mine.find((x) => x.settlementId !== first.body.settlementId)!;
+    expect(await balance(p.personId)).toBe(before - second.personalAccountFen);
+  });
+});
