@@ -58,8 +58,12 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     await expect.poll(textOf(triage), poll).toContain('灵隐街道社区卫生服务中心');
     expect(await triage.innerText()).toMatch(new RegExp(`加急\\s+${patient.name}`));
     await screen(nurse, 'hospital-1-worklist');
+    const appointment = `${await nurse.getByLabel('预约日期').inputValue()} ${await nurse.getByLabel('预约时间').inputValue()}`;
     await nurse.getByRole('button', { name: '接收并处理下一条' }).click();
     await expect.poll(textOf(nurse.getByRole('button', { name: /已接收/ })), poll).toContain('1');
+    // The panel has gone to the next one (none here): what was done is said above the list.
+    const [y, m, d] = appointment.slice(0, 10).split('-').map(Number);
+    expect(await nurse.getByRole('status').filter({ hasText: '已接收' }).innerText()).toContain(`已接收，预约 ${y}年${m}月${d}日 ${appointment.slice(11)}：${patient.name}`);
     await screen(nurse, 'hospital-2-worklist-empty');
   });
 

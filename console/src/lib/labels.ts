@@ -28,7 +28,7 @@ export const directionLabel = { up: '上转', down: '下转' } as const;
 export const roleLabel = { operator: '平台运营', clinic: '社区卫生服务中心', hospital: '医院', pharmacy: '药店', channel: '渠道' } as const;
 export const institutionTypeLabel = { clinic: '社区卫生服务中心', hospital: '医院', pharmacy: '药店' } as const;
 export const levelLabel = { primary: '一级', secondary: '二级', tertiary: '三级' } as const;
-export const categoryLabel = { A: '甲类', B: '乙类', C: '丙类（自费）' } as const;
+export const categoryLabel = { A: '甲类', B: '乙类', C: '丙类·自费' } as const; // no brackets: it is shown inside some
 export const settlementStatusLabel = { settled: '已结算', reversed: '已冲正' } as const;
 export const alertTypeLabel: Record<AlertType, string> = { 'trace-code-reused': '追溯码重复销售', 'stock-hoarding': '疑似囤积药品' };
 

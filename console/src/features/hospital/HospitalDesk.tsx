@@ -57,11 +57,14 @@ function Worklist() {
   const list = useBox('incoming', status);
   // Said above the list, so it stays when the referral it is about leaves the list.
   const [notice, setNotice] = useState<string>();
+  // What the last triage did: the next referral takes the panel's place at once, so it is said here.
+  const [done, setDone] = useState<{ text: string; referralId: string }>();
   const items = (list.data?.items ?? []).filter((r) => (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
   return (
     <section>
       <Title>转入工作台</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} />
+      {done && <Alert kind="ok">{done.text} <a href={`#/hospital/referrals/${done.referralId}`}>查看转诊</a></Alert>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       <div class="row filters">
         <Field label="科室">{(id) => (
@@ -78,7 +81,7 @@ function Worklist() {
         )}</Field>
       </div>
       {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
-        {status === 'submitted' && <Triage key={items[0]!.referralId} r={items[0]!} remaining={items.length - 1} onStale={setNotice} />}
+        {status === 'submitted' && <Triage key={items[0]!.referralId} r={items[0]!} remaining={items.length - 1} onStale={setNotice} onDone={setDone} />}
         <table>
           <caption class="sr-only">{referralStatusLabel[status]}的转诊，紧急程度优先</caption>
           <thead><tr><th scope="col">紧急程度</th><th scope="col">患者</th><th scope="col">科室</th><th scope="col">诊断</th><th scope="col">转出机构</th><th scope="col">{status === 'submitted' ? '接收时限' : status === 'accepted' ? '预约时间' : '更新时间'}</th></tr></thead>
@@ -110,7 +113,9 @@ function Row({ r }: { r: ReferralView }) {
  * with a reason. Both name the version on screen (If-Match): if another nurse has moved it since
  * this list loaded, the API refuses (412), and the nurse is told and sees the list as it is now.
  */
-function Triage({ r, remaining, onStale }: { r: ReferralView; remaining: number; onStale: (notice: string) => void }) {
+function Triage({ r, remaining, onStale, onDone }: {
+  r: ReferralView; remaining: number; onStale: (notice: string) => void; onDone: (done: { text: string; referralId: string }) => void;
+}) {
   const qc = useQueryClient();
   const from = useInstitutionName(r.fromInstitutionId);
   const patient = usePatientLabel(r.personId, r.patient);
@@ -120,7 +125,6 @@ function Triage({ r, remaining, onStale }: { r: ReferralView; remaining: number;
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [done, setDone] = useState<string>();
   const refresh = () => void qc.invalidateQueries({ queryKey: ['referrals'] });
   const onError = (e: ApiError) => {
     if (e.status === 412 || e.status === 409) {
@@ -134,15 +138,19 @@ function Triage({ r, remaining, onStale }: { r: ReferralView; remaining: number;
   const may = (action: ReferralAction) => r.allowedActions.includes(action);
   // The version this list showed (lists carry it, not an ETag per item).
   const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
-  const accept = useMutation({ mutationFn: () => call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } }), onSuccess: () => { setDone('已接收'); refresh(); }, onError });
-  const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { setDone('已拒绝'); refresh(); }, onError });
+  const said = (text: string) => onDone({ text: `${text}：${patient}的转诊 ${shortId(r.referralId)}（${dept}）。`, referralId: r.referralId });
+  const accept = useMutation({
+    mutationFn: () => call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } }),
+    onSuccess: (next) => { said(`已接收，预约 ${dateTime(next.appointmentAt)}`); refresh(); },
+    onError,
+  });
+  const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title">待分诊 <span class="muted small">（其后还有 {remaining} 条）</span></h2>
       <p><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge> <strong>{patient}</strong> · {dept} · 来自 {from}</p>
       <p>诊断 {r.diagnoses.join('、')} · {r.reason}</p>
       <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理</p>
-      {done && <Alert kind="ok">{done}</Alert>}
       <FormError errors={errors} />
       {!rejecting ? (
         <form onSubmit={(e) => { e.preventDefault(); accept.mutate(); }}>
@@ -222,7 +230,7 @@ function DownForm({ up }: { up: Referral }) {
       <Title>下转至 {clinic.data?.name ?? up.fromInstitutionId}</Title>
       <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {up.patient?.name ?? shortId(up.personId)}</p>
       <FormError errors={errors} />
-      <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value)} />}</Field>
+      <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}</Field>
       <Field label="下转原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
       <Field label="随访计划" error={errors.followUpPlan} wide>{(id, d) => <textarea id={id} rows={4} value={plan} aria-describedby={d} placeholder="例如：每月随访血压，调整用药" onInput={(e) => setPlan(e.currentTarget.value)} />}</Field>
       <button type="submit" class="primary" disabled={create.isPending}>提交下转</button>
