@@ -264,6 +264,11 @@ export interface RoutingContext {
   prefer: readonly string[];
   /** Slots already used on the routing day, by institution id (absent = 0). */
   used: ReadonlyMap<string, number>;
+  /**
+   * The district to stay near, all else equal. Default the sender's; a downward referral gives the
+   * patient's (they go home: a clinic there can follow them up).
+   */
+  near?: string;
 }
 
 export const dailyCapacity = (c: Pick<Candidate, 'departments'>, department: string) =>
@@ -284,6 +289,7 @@ export function ineligibility(c: Candidate | undefined, direction: ReferralDirec
  * free slots, then id (deterministic).
  */
 export function rankTargets(candidates: readonly Candidate[], ctx: RoutingContext): string[] {
+  const near = ctx.near ?? ctx.sender.district;
   const free = (c: Candidate) => dailyCapacity(c, ctx.department) - (ctx.used.get(c.id) ?? 0);
   const tier = (c: Candidate) => {
     const i = ctx.prefer.indexOf(c.id);
@@ -296,7 +302,7 @@ export function rankTargets(candidates: readonly Candidate[], ctx: RoutingContex
     .sort(
       (a, b) =>
         tier(a) - tier(b) ||
-        Number(b.district === ctx.sender.district) - Number(a.district === ctx.sender.district) ||
+        Number(b.district === near) - Number(a.district === near) ||
         free(b) - free(a) ||
         a.id.localeCompare(b.id),
     )

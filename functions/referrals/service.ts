@@ -36,7 +36,8 @@ export type Caller = Principal & { institution: Institution };
 /**
  * Best institution with a free slot in the department on `day`. It reads where the ranking looks
  * first (rankTargets): the named preferences, for a downward referral the sender's consortium clinics,
- * and the institutions with the department in the sender's district, each a key of its own; only when
+ * and the institutions with the department in the district to stay near (the sender's; the patient's
+ * for a downward referral), each a key of its own; only when
  * none of them has a free slot, every institution with the department. Never the province's list.
  * Then one BatchGetItem of their capacity counters. Advice requests are routed the same way
  * (functions/advice) but take no slot: `needsSlot: false` ranks by the same preferences with the
@@ -44,25 +45,28 @@ export type Caller = Principal & { institution: Institution };
  */
 export async function routeTarget(o: {
   direction: ReferralDirection; department: string; sender: Institution; exclude: Set<string>; prefer: string[]; day: string; needsSlot?: boolean;
+  /** The patient's district, for a downward referral. */
+  patientDistrict?: string;
 }): Promise<string | undefined> {
   const type = receiverType[o.direction];
+  const near = (o.direction === 'down' && o.patientDistrict) || o.sender.district;
   const seen = new Set<string>();
   const best = async (found: Candidate[]) => {
     const candidates = found.filter((c) => !seen.has(c.id) && !o.exclude.has(c.id) && c.id !== o.sender.id && !ineligibility(c, o.direction, o.department));
     for (const c of found) seen.add(c.id);
     if (!candidates.length) return undefined;
     const used = o.needsSlot === false ? new Map<string, number>() : await store.slotsUsed(candidates.map((c) => c.id), o.department, o.day);
-    return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used })[0];
+    return rankTargets(candidates, { direction: o.direction, department: o.department, sender: o.sender, exclude: o.exclude, prefer: o.prefer, used, near })[0];
   };
   // Everything ranked above an institution of another district outside the consortium is among these,
   // so the best of them is the best of the province whenever one has a free slot.
   const [preferred, consortium, district] = await Promise.all([
     Promise.all(o.prefer.map(getInstitution)),
     o.direction === 'down' ? consortiumCandidates(o.department, o.sender.id) : [],
-    departmentCandidates(type, o.department, o.sender.district),
+    departmentCandidates(type, o.department, near),
   ]);
-  const near: Candidate[] = [...preferred.filter((c) => c !== undefined), ...consortium, ...district];
-  return (await best(near)) ?? best(await departmentCandidates(type, o.department));
+  const first: Candidate[] = [...preferred.filter((c) => c !== undefined), ...consortium, ...district];
+  return (await best(first)) ?? best(await departmentCandidates(type, o.department));
 }
 
 /**
@@ -78,6 +82,7 @@ async function nextTarget(r: Referral, sender: Institution, now: Date): Promise<
     exclude: new Set([...r.rejectedBy, ...r.expiredBy, r.toInstitutionId]),
     prefer: r.direction === 'up' && sender.leadHospitalId ? [sender.leadHospitalId] : [],
     day,
+    patientDistrict: r.direction === 'down' ? (await getPerson(r.personId))?.district : undefined,
   });
   return { to, day };
 }
@@ -129,7 +134,7 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
     await checkNamedTarget(toInstitutionId, body.direction, body.department, sender.id);
   } else {
     const day = routingDay(body.preferredDate, now, timeZone());
-    toInstitutionId = await routeTarget({ direction: body.direction, department: body.department, sender, exclude: new Set(), prefer, day });
+    toInstitutionId = await routeTarget({ direction: body.direction, department: body.department, sender, exclude: new Set(), prefer, day, patientDistrict: person.district });
     if (!toInstitutionId) throw problem('unroutable', `no designated ${receiverType[body.direction]} has ${body.department} capacity on ${day}`);
   }
 

@@ -125,6 +125,20 @@ describe('referral routing', () => {
     expect(res.body.toInstitutionId).toBe(`clinic-member-${tag}`);
   });
 
+  it('a patient sent down without a named clinic goes to a clinic of their own district, not the hospital\'s', async () => {
+    const district = `医院区-${tag}`;
+    const home = `家区-${tag}`;
+    const hospital = `hosp-town-${tag}`;
+    await register({ id: hospital, name: '市医院', type: 'hospital', level: 'tertiary', district, departments: [{ code: 'CARD', name: '心血管内科', dailyCapacity: 5 }] });
+    // Beside the hospital, more capacity; the patient lives elsewhere.
+    await register({ id: `clinic-beside-${tag}`, name: '医院旁诊所', type: 'clinic', level: 'primary', district, departments: [{ code: 'GP', name: '全科', dailyCapacity: 90 }] });
+    await register({ id: `clinic-home-${tag}`, name: '家门口诊所', type: 'clinic', level: 'primary', district: home, departments: [{ code: 'GP', name: '全科', dailyCapacity: 10 }] });
+    const res = await rt.call(await rt.as('hospital', hospital), 'POST', '/referrals', {
+      personId: await enrol(home), direction: 'down', department: 'GP', reason: '康复', diagnoses: ['I10'], urgency: 'routine',
+    });
+    expect([res.status, res.body.toInstitutionId]).toEqual([201, `clinic-home-${tag}`]);
+  });
+
   it('institutions registered before routing entries existed are found again once the backfill has run', async () => {
     const district = `旧区-${tag}`;
     const hospital = `hosp-old-${tag}`;

@@ -319,6 +319,15 @@ describe('routing', () => {
     expect(rankTargets(clinics, { ...down, prefer: ['c-origin'] })).toEqual(['c-origin', 'c-member', 'c-other']);
   });
 
+  it('sends a patient down near home: among equals, a clinic of the patient\'s district before one of the hospital\'s', () => {
+    const clinic = (id: string, district: string, lead?: string): Candidate => ({ id, type: 'clinic', designated: true, district, leadHospitalId: lead, departments: [{ code: 'GP', dailyCapacity: 40 }] });
+    const clinics = [clinic('c-hospital-side', 'east'), clinic('c-home', 'west'), clinic('m-hospital-side', 'east', 'hosp-a'), clinic('m-home', 'west', 'hosp-a')];
+    const down = { direction: 'down' as const, department: 'GP', sender: { id: 'hosp-a', district: 'east' }, exclude: new Set<string>(), used: new Map(), prefer: [] };
+    expect(rankTargets(clinics, { ...down, near: 'west' })).toEqual(['m-home', 'm-hospital-side', 'c-home', 'c-hospital-side']);
+    // Without a patient's district (an upward referral's ranking), the sender's.
+    expect(rankTargets(clinics, down)).toEqual(['m-hospital-side', 'm-home', 'c-hospital-side', 'c-home']);
+  });
+
   it('looks at the preferred day unless it is already past (province time zone)', () => {
     const now = new Date('2025-03-05T17:00:00Z'); // 01:00 on the 6th in Shanghai
     expect(routingDay(undefined, now, 'Asia/Shanghai')).toBe('2025-03-06');
