@@ -4,7 +4,10 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import { provinceConfig, requireEnv } from '#shared/env';
 import { logger } from '#shared/logger';
 import { principalToContext } from '#shared/principal';
+import { BEARER_HEADER } from './bearer.ts';
 import { TokenRejected, tokenVerifier } from './verify.ts';
+
+const bearer = new RegExp(BEARER_HEADER);
 
 const verify = tokenVerifier({
   jwksUrl: requireEnv('JWKS_URL'),
@@ -25,8 +28,7 @@ export function wholeApi(methodArn: string): string {
 }
 
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  // The scheme's name is case-insensitive (RFC 9110 §11.1): some HTTP clients send "bearer".
-  const match = /^Bearer +([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
+  const match = bearer.exec(event.authorizationToken ?? '');
   try {
     if (!match) throw new TokenRejected('ERR_NO_BEARER');
     const p = await verify(match[1]!);

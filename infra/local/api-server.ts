@@ -5,9 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { BEARER_HEADER } from '../../functions/authorizer/bearer.ts';
 import { gatewayResponses, problemBody } from '../../schemas/problems.ts';
 import type { RouteDef } from '../../schemas/route.ts';
 import { requestStats } from './lambda.ts';
+
+const bearerHeader = new RegExp(BEARER_HEADER);
 
 /** API Gateway's own payload limit; smaller per-route limits are the functions' (route table). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -113,6 +116,8 @@ export function startApiServer(port: number, o: ApiServerOptions): Promise<Serve
     if (route.auth !== 'public') {
       const header = req.headers.authorization;
       if (!header) return gatewayProblem('UNAUTHORIZED', 'Authorization: Bearer <token> is required');
+      // As the stack's gateway: a header of another form never reaches the authorizer.
+      if (!bearerHeader.test(header)) return gatewayProblem('UNAUTHORIZED', 'the Authorization header must be "Bearer <token>"');
       let result: APIGatewayAuthorizerResult;
       try {
         ({ result, ms: authorizerMs } = await authorize(header, methodArn));

@@ -6,6 +6,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BEARER_HEADER } from '../../functions/authorizer/bearer.ts';
 import { AUTHORIZER_CACHE_SECONDS, type FunctionName } from '../../functions/catalog.ts';
 import { gatewayResponses, problemBody, problemCatalog } from '../../schemas/problems.ts';
 import type { RouteDef } from '../../schemas/route.ts';
@@ -74,7 +75,7 @@ export class Api extends Construct {
     const authorizer = new apigw.TokenAuthorizer(this, 'Authorizer', {
       handler: props.functions.authorizer.fn,
       identitySource: apigw.IdentitySource.header('Authorization'),
-      validationRegex: '^Bearer [-0-9A-Za-z_.]+$',
+      validationRegex: BEARER_HEADER,
       resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS),
     });
     const validator = new apigw.RequestValidator(this, 'Validator', {

@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/bin/app.ts';
 import { loadProvinces } from '../../infra/provinces/load.ts';
+import { BEARER_HEADER } from '../../functions/authorizer/bearer.ts';
 import { functionCatalog } from '../../functions/catalog.ts';
 import { routes } from '../../schemas/routes.ts';
 import { logSubscriptions, subscriptions } from '../../events/subscriptions.ts';
@@ -82,7 +83,11 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
       expect(m, r.operationId).toBeDefined();
       expect(m!.AuthorizationType).toBe(r.auth === 'public' ? 'NONE' : 'CUSTOM');
     }
-    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization' });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'TOKEN', IdentitySource: 'method.request.header.Authorization', IdentityValidationExpression: BEARER_HEADER });
+    // The gateway checks the header before the authorizer: the scheme in any case (RFC 9110), nothing else.
+    const gatewayTakes = (header: string) => new RegExp(BEARER_HEADER).test(header);
+    expect(['Bearer a.b.c', 'bearer a.b.c', 'BEARER a.b.c', 'Bearer  a.b.c'].map(gatewayTakes)).toEqual([true, true, true, true]);
+    expect(['Basic a.b.c', 'a.b.c', 'Bearera.b.c', 'Bearer a b'].map(gatewayTakes)).toEqual([false, false, false, false]);
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'UNAUTHORIZED',
       StatusCode: '401',
