@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
+import { clearOfMidnight } from '../support/calendar.ts';
 import { traced } from '../support/trace-codes.ts';
 import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
@@ -16,6 +17,9 @@ const patient = demoPeople[0]!; // 王伟, 西湖区
 let personId: string;
 let voucherId: string;
 beforeAll(async () => {
+  // The flows' screens show "the day" (当日结算, 全省概览): the whole file runs within one day in
+  // Shanghai (it takes about a minute and a half).
+  await clearOfMidnight(240_000);
   desk = await startDesk();
   const { rt } = desk;
   const channel = await rt.as('channel');
@@ -239,11 +243,15 @@ describe('operator', () => {
       '110105194912310021,孙八,,西湖区,10',
       '110105195001010012,周九,,西湖区,12.345',
       '110105195001010020,吴十,2390000111,西湖区,5',
+      '110105195001010039,郑一,,西湖区,',
     ].join('\n');
     await page.getByLabel('CSV 文件').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     // Nothing is sent until the operator has seen what was read: a row whose amount cannot be read never is.
-    await expect.poll(textOf(page.locator('main')), poll).toContain('共 4 行：可提交 3 人，1 行有误，不提交');
-    expect(await page.getByRole('table', { name: '有误的行（不提交）' }).innerText()).toMatch(/4\s+个人账户余额\s+金额无效：12\.345/);
+    await expect.poll(textOf(page.locator('main')), poll).toContain('共 5 行：可提交 3 人，2 行有误，不提交');
+    const unread = await page.getByRole('table', { name: '有误的行（不提交）' }).innerText();
+    expect(unread).toMatch(/4\s+个人账户余额\s+金额无效：12\.345/);
+    // A blank balance would set an enrolled person's account to 0: not sent either.
+    expect(unread).toMatch(/6\s+个人账户余额\s+必填（元）/);
     await page.getByRole('button', { name: '提交登记（3 人）' }).click();
     await expect.poll(textOf(page.locator('main')), poll).toContain('新登记 1 人');
     const failed = page.getByRole('table', { name: '未通过的行' });

@@ -169,6 +169,12 @@ describe('a settlement made for a prescription', () => {
     await expect.poll(main, poll).toContain('合计（不含已冲正的结算）');
     await expect.poll(main, poll).toMatch(/笔数\s*\d+\s*另有 \d+ 笔已冲正/);
     await screen(page, 'pharmacy-desk-4-reversed');
+    // Its receipt reopened says when it was reversed, not to hand the cash back (that was done then).
+    await row.getByRole('link', { name: `结算 ${shortId(s.settlementId)} 小票` }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toMatch(/已于 .+ 冲正，款项已退回/);
+    expect(await page.locator('main').innerText()).not.toContain('请退还患者');
+    expect(await page.getByRole('button', { name: '冲正' }).count()).toBe(0);
+    await page.getByRole('button', { name: '返回结算列表' }).click();
 
     // Reversed, it is no longer offered on the card: the prescription is settled anew.
     await page.getByRole('link', { name: '处方', exact: true }).click();

@@ -32,7 +32,7 @@ export function ClinicDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'refer': return <ReferForm personId={path[1]!} />;
     case 'prescribe': return <PrescribeForm personId={path[1]!} referralId={path[2]} />;
-    // `incoming` is no id the API issues (they are upper case); keyed so each box starts at 待接收.
+    // `incoming` is no id the API issues (those start `ref_`); keyed so each box starts at 待接收.
     case 'referrals': return path[1] === 'incoming' ? <Referrals key="in" box="incoming" /> : path[1] ? <ReferralDetail id={path[1]} /> : <Referrals key="out" box="outgoing" />;
     case 'prescriptions': return <Prescriptions issued={path[1]} />;
     case 'ask': return <AskForm personId={path[1]!} />;

@@ -169,7 +169,8 @@ interface Parsed { people: Array<{ row: number; person: Record<string, unknown> 
 function peopleOf(text: string): Parsed | string {
   const rows = parseCsv(text);
   const header = rows.shift()?.map((h) => columns[h]);
-  if (!header?.includes('nationalId') || !header.includes('name')) return '首行须为表头，至少包含“身份证号”“姓名”两列';
+  // The balance too: API.md requires it, and a person enrolled again without one would get 0.
+  if (!header?.includes('nationalId') || !header.includes('name') || !header.includes('personalAccount')) return '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列';
   const parsed: Parsed = { people: [], errors: [] };
   rows.forEach((cells, i) => {
     const row = i + 2;
@@ -186,7 +187,10 @@ function peopleOf(text: string): Parsed | string {
         } else person[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
       } else person[key] = v;
     });
-    person.personalAccountFen ??= 0;
+    if (ok && person.personalAccountFen === undefined) {
+      ok = false;
+      parsed.errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
+    }
     if (ok) parsed.people.push({ row, person });
   });
   return parsed;
@@ -232,11 +236,11 @@ function Enrol() {
   return (
     <section>
       <Title>参保登记</Title>
-      <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）。核对后提交，每 500 人一批。</p>
+      <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）（本年统筹已用（元）可选）。核对后提交，每 500 人一批。</p>
       <Field label="CSV 文件">{(id) => <input id={id} type="file" accept=".csv,text/csv" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void pick(f); }} />}</Field>
       {fatal && <Alert kind="error">{fatal}</Alert>}
       {parsed && <>
-        <Alert kind={parsed.errors.length ? 'info' : 'ok'}>共 {parsed.people.length + parsed.errors.length} 行：可提交 {parsed.people.length} 人{parsed.errors.length ? `，${parsed.errors.length} 行有误，不提交` : ''}</Alert>
+        <Alert kind={parsed.errors.length ? 'info' : 'ok'}>共 {parsed.people.length + rowsIn(parsed.errors)} 行：可提交 {parsed.people.length} 人{parsed.errors.length ? `，${rowsIn(parsed.errors)} 行有误，不提交` : ''}</Alert>
         <RowErrors errors={parsed.errors} caption="有误的行（不提交）" />
         <button type="button" class="primary" disabled={!parsed.people.length} onClick={() => void send(parsed)}>提交登记（{parsed.people.length} 人）</button>
       </>}
@@ -250,6 +254,9 @@ function Enrol() {
     </section>
   );
 }
+
+/** Rows with at least one error (a row may have several). */
+const rowsIn = (errors: RowError[]) => new Set(errors.map((e) => e.row)).size;
 
 function RowErrors({ errors, caption }: { errors: RowError[]; caption: string }) {
   if (!errors.length) return null;

@@ -38,6 +38,9 @@ interface SoldCode { line: number; code: string }
 
 type Step = { kind: 'entry' } | { kind: 'review'; idempotencyKey: string } | { kind: 'done'; settlement: Settlement };
 
+/** Characters a scan adds at least: a voucher code is a compact JWS, far longer; a hand correction is not. */
+const MIN_SCANNED_CODE = 32;
+
 export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const draft = takeDraft<{ lines: Line[]; prescriptionId?: string }>('pharmacy-counter');
   const [code, setCode] = useState('');
@@ -70,7 +73,8 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   }, [errors, step.kind]);
   const typedCode = (text: string) => {
     const old = refusedCode.current;
-    if (old && text.startsWith(old) && text.length > old.length) text = text.slice(old.length);
+    // Only a whole code typed after it (a scan), not a few characters added to correct it.
+    if (old && text.startsWith(old) && text.length - old.length >= MIN_SCANNED_CODE) text = text.slice(old.length);
     if (!old || !text.startsWith(old)) refusedCode.current = undefined;
     setCode(text);
   };
@@ -435,7 +439,9 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
             onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？款项退回原渠道，追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
         )}
       </div>
-      {reversed && <Alert kind="ok">已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
+      {reverse.isSuccess && <Alert kind="ok">已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
+      {/* Reopened after its reversal: the cash went back then, not again now. */}
+      {reversed && !reverse.isSuccess && <Alert kind="info">已于 {dateTime(s.reversedAt ?? s.settledAt)} 冲正，款项已退回。</Alert>}
       {dispense.isError && <Alert kind="error">{problemText(dispense.error)}</Alert>}
       {reverse.isError && <Alert kind="error">{reversalProblem(reverse.error)}</Alert>}
     </section>

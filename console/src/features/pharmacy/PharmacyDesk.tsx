@@ -50,11 +50,15 @@ function Queue() {
     queries: queueStatuses.map((s) => ({ queryKey: ['prescriptions', s], queryFn: () => call('listPrescriptions', { query: { status: s, limit: 200 } }), refetchInterval: poll(30_000) })),
   });
   const list = useQuery({ queryKey: ['prescriptions', status], queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }), refetchInterval: poll(10_000) });
-  // Today's settlements (the 当日结算 query): one made for a prescription but not handed over
-  // against (the pharmacist moved to the next patient first) is offered on its card.
-  const today = calendarDay();
+  // Yesterday's and today's settlements (the 当日结算 queries): one made for a prescription but not
+  // handed over against (the pharmacist moved to the next patient first, maybe just before midnight)
+  // is offered on its card.
+  const days = [calendarDay(new Date(Date.now() - 86_400_000)), calendarDay()];
   const dispensable = (status === 'accepted' || status === 'partially-dispensed') && !!list.data?.items.length;
-  const settled = useQuery({ queryKey: ['settlements', today], queryFn: () => daySettlements(today), enabled: dispensable, refetchInterval: poll(30_000) });
+  const settled = useQueries({
+    queries: days.map((day) => ({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), enabled: dispensable, refetchInterval: poll(30_000) })),
+  });
+  const recent = settled.every((q) => q.data) ? settled.flatMap((q) => q.data!.items) : undefined;
   const select = (s: QueueStatus) => {
     setNote(undefined);
     setStatus(s);
@@ -73,7 +77,7 @@ function Queue() {
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
         <ul class="cards">{list.data.items.map((p) => (
           <PrescriptionCard key={p.prescriptionId} p={p} onMoved={setNote}
-            paid={dispensable && settled.data ? undispensedSettlements(p, settled.data.items) : []} />
+            paid={dispensable && recent ? undispensedSettlements(p, recent) : []} />
         ))}</ul>
       )}
     </section>
@@ -142,7 +146,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
         </>}
         {open && <>
           {paid.map((s) => (
-            <button type="button" key={s.settlementId} class="primary" disabled={dispense.isPending} onClick={() => dispense.mutate(s)}>
+            <button type="button" key={s.settlementId} class="primary" disabled={dispense.isPending || dispense.isSuccess} onClick={() => dispense.mutate(s)}>
               按此结算发药{paid.length > 1 ? `（${shortId(s.settlementId)}）` : ''}
             </button>
           ))}
