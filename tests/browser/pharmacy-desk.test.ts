@@ -209,6 +209,8 @@ describe('the voucher code box', () => {
 
     // Refused: back at the form, the code named; the patient's next code, scanned, replaces it.
     await expect.poll(textOf(page.locator('main')), poll).toContain('该医保电子凭证码已使用，请患者刷新二维码后重新扫码');
+    // Once, under the box the next scan goes to.
+    expect(await page.getByText('该医保电子凭证码已使用，请患者刷新二维码后重新扫码').count()).toBe(1);
     await page.getByRole('heading', { name: '医保结算' }).waitFor();
     await expect.poll(focused(box), poll).toBe(true);
     await screen(page, 'pharmacy-desk-5-code-refused');

@@ -115,7 +115,11 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   /** A refused code, item or trace code goes back to the entry form, next to the field. */
   const refused = (err: ApiError) => {
     const fields = problemToFields(err);
-    if (err.slug === 'code-already-used' || err.slug === 'code-expired') fields.code = problemText(err);
+    if (err.slug === 'code-already-used' || err.slug === 'code-expired') {
+      // Said under the code's box, where the next scan goes; not a second time above the form.
+      fields.code = problemText(err);
+      delete fields[''];
+    }
     if (err.slug === 'trace-code-used') {
       setSold(soldCodes(err.problem.errors ?? [], body().items));
       // Listed by the alert above the form instead.
