@@ -100,3 +100,18 @@ export const etagOf = (o: { version: number }) => `"${o.version}"`;
 
 /** A fresh Idempotency-Key: one per attempt of a money-moving request, reused by its retries. */
 export const newIdempotencyKey = (prefix = 'console') => `${prefix}-${crypto.randomUUID()}`;
+
+/**
+ * Every page of a list, asked one after another: the first page as the API gave it (with whatever
+ * else it carries, such as a day's totals), holding every page's items.
+ */
+export async function allPages<P extends { items: unknown[]; nextToken?: string }>(page: (nextToken?: string) => Promise<P>): Promise<P> {
+  const first = await page();
+  const items = [...first.items];
+  for (let next = first.nextToken; next; ) {
+    const more = await page(next);
+    items.push(...more.items);
+    next = more.nextToken;
+  }
+  return { ...first, items };
+}

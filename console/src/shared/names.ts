@@ -1,7 +1,7 @@
 // Names where people read names: institutions and drugs by their ids, through the query cache
 // (they rarely change, so they are fetched once per session).
 import { useQuery } from '@tanstack/preact-query';
-import { call } from '../lib/api.ts';
+import { allPages, call } from '../lib/api.ts';
 
 const forever = { staleTime: Infinity, gcTime: Infinity } as const;
 
@@ -20,16 +20,7 @@ export function useInstitutionName(id: string | undefined): string {
 export function useInstitutions(type?: 'clinic' | 'hospital' | 'pharmacy') {
   return useQuery({
     queryKey: ['institutions', type ?? 'all'],
-    queryFn: async () => {
-      const all = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await call('listInstitutions', { query: { type, limit: 200, nextToken } });
-        all.push(...page.items);
-        nextToken = page.nextToken;
-      } while (nextToken);
-      return all;
-    },
+    queryFn: async () => (await allPages((nextToken) => call('listInstitutions', { query: { type, limit: 200, nextToken } }))).items,
     staleTime: 5 * 60_000,
   });
 }
@@ -37,16 +28,7 @@ export function useInstitutions(type?: 'clinic' | 'hospital' | 'pharmacy') {
 export function useDrugs() {
   return useQuery({
     queryKey: ['drugs'],
-    queryFn: async () => {
-      const all = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await call('listDrugs', { query: { limit: 200, nextToken } });
-        all.push(...page.items);
-        nextToken = page.nextToken;
-      } while (nextToken);
-      return all;
-    },
+    queryFn: async () => (await allPages((nextToken) => call('listDrugs', { query: { limit: 200, nextToken } }))).items,
     staleTime: 10 * 60_000,
   });
 }

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
-import { call, type ApiError } from '../../lib/api.ts';
+import { allPages, call, type ApiError } from '../../lib/api.ts';
 import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
 import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
@@ -324,16 +324,7 @@ function Alerts() {
   const [day, setDay] = useState(calendarDay());
   const list = useQuery({
     queryKey: ['alerts', day],
-    queryFn: async () => {
-      const items: AlertItem[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await call('listAlerts', { query: { date: day, limit: 200, nextToken } });
-        items.push(...page.items);
-        nextToken = page.nextToken;
-      } while (nextToken);
-      return items;
-    },
+    queryFn: async () => (await allPages((nextToken) => call('listAlerts', { query: { date: day, limit: 200, nextToken } }))).items,
     refetchInterval: poll(30_000),
   });
   return (

@@ -6,7 +6,7 @@ import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
 import type { Settlement } from '#schemas/vouchers';
-import { call, type ApiError } from '../../lib/api.ts';
+import { allPages, call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { calendarDay, date, dateTime, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
@@ -165,17 +165,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
 }
 
 /** A day's settlements of this pharmacy, every page, with the day's totals. */
-async function daySettlements(day: string) {
-  const first = await call('listSettlements', { query: { date: day, limit: 200 } });
-  const items = [...first.items];
-  let nextToken = first.nextToken;
-  while (nextToken) {
-    const page = await call('listSettlements', { query: { date: day, limit: 200, nextToken } });
-    items.push(...page.items);
-    nextToken = page.nextToken;
-  }
-  return { ...first, items };
-}
+const daySettlements = (day: string) => allPages((nextToken) => call('listSettlements', { query: { date: day, limit: 200, nextToken } }));
 
 /** The day picked on 当日结算 other than today, kept while a receipt opened from it is shown. */
 let pickedDay: string | undefined;
