@@ -61,6 +61,9 @@ describe('forms', () => {
     expect(problemToFields(open)).toEqual({ 'items.0.drugCode': '该患者已有此药的未完成处方（41Z4V2）', '': '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期' });
     const other = new ApiError(409, { type: 'conflict', title: 'Conflicts with the current state', status: 409, detail: 'something else' });
     expect(problemToFields(other)).toEqual({ '': '与现有记录冲突，请核对后重试' });
+    // The same table serves other types: a reversal refused once the drugs were handed over.
+    const handedOver = new ApiError(409, { type: 'invalid-transition', title: 'Not allowed from the current status', status: 409, detail: 'the settlement paid for a dispensed prescription (rx_01abc); it cannot be reversed' });
+    expect(problemToFields(handedOver)).toEqual({ '': '该结算已用于处方发药，药品已发出，不能冲正' });
   });
 
   it("checks a form with the route's own schema, by field path", () => {

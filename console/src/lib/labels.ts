@@ -53,20 +53,26 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
   network: '无法连接到服务器，请检查网络后重试',
 };
 
-/** 409 conflict covers several states the API names in its detail: the ones a desk meets, in Chinese. */
-const conflicts: Array<[RegExp, string]> = [
-  [/open prescription/, '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期'],
-  [/capacity/, '该科室当日已无接诊号源，请选择其他日期或医院'],
-  [/already paid for prescription/, '该结算已用于处方发药，不能再次使用'],
-  [/already registered/, '该机构编码已登记'],
-  [/already pay for this person|already has a payer/, '此人已有家庭共济付款人'],
-  [/re-enrolled/, '此人的参保信息在结算后已更新，无法自动冲正，请联系平台运营方'],
-  [/at most \d+ webhooks/, '订阅数量已达上限，请先删除一个'],
-];
+/** Problems of one type that the API tells apart only in its detail: the ones a desk meets, in Chinese. */
+const byDetail: Partial<Record<ProblemSlug, Array<[RegExp, string]>>> = {
+  conflict: [
+    [/open prescription/, '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期'],
+    [/capacity/, '该科室当日已无接诊号源，请选择其他日期或医院'],
+    [/already paid for prescription/, '该结算已用于处方发药，不能再次使用'],
+    [/already registered/, '该机构编码已登记'],
+    [/already pay for this person|already has a payer/, '此人已有家庭共济付款人'],
+    [/re-enrolled/, '此人的参保信息在结算后已更新，无法自动冲正，请联系平台运营方'],
+    [/at most \d+ webhooks/, '订阅数量已达上限，请先删除一个'],
+  ],
+  'invalid-transition': [[/paid for a dispensed prescription/, '该结算已用于处方发药，药品已发出，不能冲正']],
+};
 
 /** One sentence for a failed request, in Chinese, with the API's detail where it adds something. */
 export function problemText(err: unknown): string {
-  if (err instanceof ApiError && err.slug === 'conflict') return conflicts.find(([re]) => re.test(err.problem.detail ?? ''))?.[1] ?? problemLabel.conflict!;
-  if (err instanceof ApiError) return problemLabel[err.slug as ProblemSlug] ?? `${err.problem.title}（${err.status}）`;
+  if (err instanceof ApiError) {
+    const slug = err.slug as ProblemSlug;
+    const said = byDetail[slug]?.find(([re]) => re.test(err.problem.detail ?? ''))?.[1];
+    return said ?? problemLabel[slug] ?? `${err.problem.title}（${err.status}）`;
+  }
   return err instanceof Error ? err.message : String(err);
 }

@@ -447,14 +447,10 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
       {/* Reopened after its reversal: the cash went back then, not again now. */}
       {reversed && !reverse.isSuccess && <Alert kind="info">已于 {dateTime(s.reversedAt ?? s.settledAt)} 冲正，款项已退回。</Alert>}
       {dispense.isError && <Alert kind="error">{problemText(dispense.error)}</Alert>}
-      {reverse.isError && <Alert kind="error">{reversalProblem(reverse.error)}</Alert>}
+      {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
     </section>
   );
 }
-
-/** A refused reversal in words: drugs handed over against a settlement cannot be paid back. */
-export const reversalProblem = (err: unknown) =>
-  err instanceof ApiError && err.slug === 'invalid-transition' && /dispensed prescription/.test(err.message) ? '该结算已用于处方发药，药品已发出，不能冲正' : problemText(err);
 
 function Dispensed({ rx }: { rx: Prescription }) {
   return <Alert kind="ok">{dispensedText(rx, useDrugName())}</Alert>;

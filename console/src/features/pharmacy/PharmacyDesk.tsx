@@ -16,7 +16,7 @@ import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
-import { Counter, dispensedText, Receipt, reversalProblem } from './Counter.tsx';
+import { Counter, dispensedText, Receipt } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
 
 export const pharmacyNav = [
@@ -211,7 +211,7 @@ function Settlements() {
           <div><dt>家庭共济</dt><dd><Money fen={list.data.totals.mutualAidFen} /></dd></div>
           <div><dt>现金</dt><dd><Money fen={list.data.totals.cashFen} /></dd></div>
         </dl>
-        {reverse.isError && <Alert kind="error">{reversalProblem(reverse.error)}</Alert>}
+        {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
         {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
           <table>
             <caption class="sr-only">结算明细</caption>
