@@ -26,6 +26,9 @@ async function start() {
         void login(location.hash);
       },
     });
+    // Tokens live in memory, so a reload (F5, a crashed tab restored) means logging in again: keep
+    // the forms being filled for then too.
+    addEventListener('pagehide', saveDrafts);
     await completeLogin();
     root.replaceChildren();
     render(<App config={config} />, root);

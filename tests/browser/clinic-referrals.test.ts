@@ -1,13 +1,14 @@
 // The clinic's side of referrals and prescriptions through its screens: a patient the hospital sends
 // back down is found under 转入 (with how many wait, on 接诊 too), opened and accepted; 撤销转诊 asks
 // first, and a dismissed question writes nothing; 开具处方 says which prescription it issued and where
-// it went, and lands where that prescription is listed. Every new screen is photographed and checked
-// with axe.
+// it went, and lands where that prescription is listed; the hospital's 下转 names one of the
+// clinic's departments, kept with the rest of the form across a reload. Every new screen is
+// photographed and checked with axe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -177,5 +178,53 @@ describe('开具处方 says what it issued', () => {
     await gp.getByRole('button', { name: /^已流转/, pressed: true }).waitFor();
     await expect.poll(textOf(row), poll).toMatch(/苯磺酸氨氯地平片 5mg ×2\s+西湖大药房文三路店/);
     await screen(gp, 'clinic-prescription-issued');
+  });
+});
+
+describe('下转 to a clinic with several departments', () => {
+  it('the nurse picks the receiving department; the pick survives a reload and is what the clinic gets', async () => {
+    const { rt } = desk;
+    const patient = demoPeople[4]!;
+    const clinicId = 'clinic-cuiyuan';
+    const made = await rt.call(await rt.as('operator'), 'POST', '/institutions', {
+      id: clinicId, name: '翠苑街道社区卫生服务中心', type: 'clinic', level: 'primary', district: '西湖区', designated: true,
+      departments: [{ code: 'GP', name: '全科', dailyCapacity: 30 }, { code: 'REHAB', name: '康复医学科', dailyCapacity: 10 }, { code: 'TCM', name: '中医科', dailyCapacity: 10 }],
+    });
+    expect(made.status).toBe(201);
+    const up = await rt.call(await rt.as('clinic', clinicId), 'POST', '/referrals', {
+      personId: await personOf(patient.nationalId), direction: 'up', toInstitutionId: 'hosp-zjph', department: 'ORTH', reason: '股骨颈骨折术后', diagnoses: ['S72.0'], urgency: 'routine',
+    });
+    expect(up.status).toBe(201);
+    const upId = up.body.referralId;
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/accept`, { appointmentAt: new Date(Date.now() + 86_400_000).toISOString() })).status).toBe(200);
+    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/arrive`)).status).toBe(200);
+    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/complete`)).status).toBe(200);
+
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    await nurse.goto(`${rt.url}#/hospital/down/${upId}`);
+    await nurse.getByRole('heading', { name: '下转至 翠苑街道社区卫生服务中心' }).waitFor();
+    const department = nurse.getByLabel('接收科室');
+    // The clinic's departments by name, its first until the nurse picks.
+    await expect.poll(() => department.locator('option').allInnerTexts(), poll).toEqual(['全科', '康复医学科', '中医科']);
+    expect(await department.inputValue()).toBe('GP');
+    await department.selectOption({ label: '康复医学科' });
+    await nurse.getByLabel('随访计划').fill('术后康复训练，每周两次');
+    // A reload in the middle asks for the login again (tokens live in memory) and keeps what was
+    // chosen and written.
+    await nurse.reload();
+    await nurse.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(nurse, people.nurse);
+    await nurse.getByRole('heading', { name: '下转至 翠苑街道社区卫生服务中心' }).waitFor();
+    await expect.poll(() => department.inputValue(), poll).toBe('REHAB');
+    expect(await nurse.getByLabel('随访计划').inputValue()).toBe('术后康复训练，每周两次');
+    await screen(nurse, 'hospital-down-department');
+
+    await nurse.getByRole('button', { name: '提交下转' }).click();
+    await nurse.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
+    await expect.poll(departmentOf(nurse), poll).toBe('康复医学科');
+    const waiting = (await rt.call(await rt.as('clinic', clinicId), 'GET', '/referrals?box=incoming&status=submitted')).body.items;
+    expect(waiting.map((r: { department: string; upwardReferralId: string }) => [r.department, r.upwardReferralId])).toEqual([['REHAB', upId]]);
   });
 });

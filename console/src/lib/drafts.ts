@@ -1,5 +1,5 @@
-// Drafts of forms being filled when the session ends: kept in sessionStorage (this tab only) across
-// the login redirect and put back into the form afterwards. Nothing sensitive beyond what the form
+// Drafts of forms being filled when the session ends or the page is left (a reload): kept in
+// sessionStorage (this tab only) across the login redirect and put back into the form afterwards. Nothing sensitive beyond what the form
 // holds; removed once restored.
 import { useEffect, useRef } from 'preact/hooks';
 

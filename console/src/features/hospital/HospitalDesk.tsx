@@ -202,14 +202,17 @@ function DownReferral({ upwardId }: { upwardId: string }) {
 
 function DownForm({ up }: { up: Referral }) {
   const clinic = useInstitution(up.fromInstitutionId);
-  const draft = takeDraft<{ reason: string; plan: string; diagnoses: string }>(`down-${up.referralId}`);
+  const draft = takeDraft<{ reason: string; plan: string; diagnoses: string; department: string }>(`down-${up.referralId}`);
+  const [picked, setPicked] = useState(draft?.department ?? '');
   const [reason, setReason] = useState(draft?.reason ?? '病情稳定，转回社区继续治疗');
   const [plan, setPlan] = useState(draft?.plan ?? '');
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? up.diagnoses.join(' '));
   const [errors, setErrors] = useState<FieldErrors>({});
-  useDraft(`down-${up.referralId}`, { reason, plan, diagnoses });
+  useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked });
   const qc = useQueryClient();
-  const department = clinic.data?.departments?.[0]?.code ?? 'GP';
+  // The clinic's own departments; until the nurse picks one, its first (most clinics have only 全科).
+  const departments = clinic.data?.departments ?? [];
+  const department = departments.some((d) => d.code === picked) ? picked : departments[0]?.code ?? 'GP';
   const body = () => ({
     personId: up.personId, direction: 'down' as const, toInstitutionId: up.fromInstitutionId, department, reason,
     diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean), urgency: 'routine' as const, upwardReferralId: up.referralId, followUpPlan: plan,
@@ -231,6 +234,12 @@ function DownForm({ up }: { up: Referral }) {
       <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {up.patient?.name ?? shortId(up.personId)}</p>
       <FormError errors={errors} />
       <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}</Field>
+      <Field label="接收科室" error={errors.department}>{(id, d) => (
+        <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => setPicked(e.currentTarget.value)}>
+          {departments.length === 0 && <option value="GP">全科</option>}
+          {departments.map((dep) => <option key={dep.code} value={dep.code}>{dep.name}</option>)}
+        </select>
+      )}</Field>
       <Field label="下转原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
       <Field label="随访计划" error={errors.followUpPlan} wide>{(id, d) => <textarea id={id} rows={4} value={plan} aria-describedby={d} placeholder="例如：每月随访血压，调整用药" onInput={(e) => setPlan(e.currentTarget.value)} />}</Field>
       <button type="submit" class="primary" disabled={create.isPending}>提交下转</button>
