@@ -2,14 +2,15 @@
 // 下一位患者 before 按此结算发药 is dispensed from the prescription's card against that settlement (no
 // second charge), or reversed from 当日结算 while its drugs are not handed over (refused once they
 // are); a row of 当日结算 reopens its receipt; 审核通过 says where the prescription went; a voucher
-// code refused at the counter is replaced by the next scan, and the scanner's Enter moves on.
+// code refused at the counter is replaced by the next scan, and the scanner's Enter moves on;
+// 当日结算 of another day is in the address, so a reload and Back keep it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import type { Caller } from '../support/runtime.ts';
 import { traceCodes } from '../support/trace-codes.ts';
-import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let operator: Caller;
@@ -228,5 +229,44 @@ describe('the voucher code box', () => {
     expect(mine.map((x) => x.status)).toEqual(['settled', 'settled']);
     const second = mine.find((x) => x.settlementId !== first.body.settlementId)!;
     expect(await balance(p.personId)).toBe(before - second.personalAccountFen);
+  });
+});
+
+describe('当日结算 of another day', () => {
+  it('stays picked across a reload and Back; the nav\'s 当日结算 is today\'s; a receipt goes back to its own day', async () => {
+    const { rt } = desk;
+    const p = await patient(15);
+    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), items: [{ drugCode: 'XA10BAA001', quantity: 1, unitPriceFen: 1_800 }] }, { 'idempotency-key': `day-${p.personId}` });
+    expect(made.status).toBe(201);
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '当日结算' }).click();
+    const day = page.getByLabel('日期');
+    const today = await day.inputValue();
+    // The day before the one the screen calls today (its own clock, not the test's).
+    const before = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    await day.fill(before);
+    await expect.poll(() => page.url(), poll).toMatch(new RegExp(`#/pharmacy/settlements\\?date=${before}$`));
+
+    // A reload asks for the login again and comes back to that day.
+    await page.reload();
+    await page.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(page, people.pharmacist);
+    await expect.poll(() => day.inputValue(), poll).toBe(before);
+    // Away and Back: still that day.
+    await page.getByRole('link', { name: '库存' }).click();
+    await page.getByRole('heading', { name: '库存' }).waitFor();
+    await page.goBack();
+    await expect.poll(() => day.inputValue(), poll).toBe(before);
+    // The nav's 当日结算 is today's.
+    await page.getByRole('link', { name: '当日结算' }).click();
+    await expect.poll(() => day.inputValue(), poll).toBe(today);
+
+    // A receipt opened while another day is shown goes back to the day it was made.
+    await day.fill(before);
+    await page.goto(`${rt.url}#/pharmacy/settlements/${made.body.settlementId}`);
+    await page.getByRole('heading', { name: '结算小票' }).waitFor();
+    await page.getByRole('button', { name: '返回结算列表' }).click();
+    await expect.poll(() => day.inputValue(), poll).toBe(provinceDay(made.body.settledAt));
+    await expect.poll(textOf(page.getByRole('row').filter({ hasText: shortId(made.body.settlementId) })), poll).toContain('18.00');
   });
 });

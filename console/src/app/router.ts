@@ -20,3 +20,6 @@ export function useHashPath(): string[] {
 export const go = (...segments: string[]) => {
   location.hash = `#/${segments.map(encodeURIComponent).join('/')}`;
 };
+
+/** The query after the hash path (#/pharmacy/settlements?date=…): what a screen shows, kept by a reload and by Back. */
+export const hashQuery = () => new URLSearchParams(location.hash.split('?')[1] ?? '');

@@ -15,7 +15,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
-import { go } from '../../app/router.ts';
+import { go, hashQuery } from '../../app/router.ts';
 import { Counter, dispensedText, Receipt } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
 
@@ -29,7 +29,8 @@ export const pharmacyNav = [
 export function PharmacyDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'prescriptions': return <Queue />;
-    case 'settlements': return path[1] ? <SettlementReceipt key={path[1]} id={path[1]} /> : <Settlements />;
+    // Keyed by the day in the address, so that the nav's 当日结算 (no day) is today's again.
+    case 'settlements': return path[1] ? <SettlementReceipt key={path[1]} id={path[1]} /> : <Settlements key={hashQuery().get('date')} />;
     case 'stock': return <Stock />;
     case 'counter': return <Counter key={path[1]} prescriptionId={path[1]} />;
     default: return <Counter />;
@@ -167,13 +168,13 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
 /** A day's settlements of this pharmacy, every page, with the day's totals. */
 const daySettlements = (day: string) => allPages((nextToken) => call('listSettlements', { query: { date: day, limit: 200, nextToken } }));
 
-/** The day picked on 当日结算 other than today, kept while a receipt opened from it is shown. */
-let pickedDay: string | undefined;
+/** The address of 当日结算 for `day`: another day than today is in it, so a reload and Back keep it. */
+const settlementsHref = (day: string) => `#/pharmacy/settlements${day === calendarDay() ? '' : `?date=${day}`}`;
 
 function Settlements() {
-  const [day, setDay] = useState(pickedDay ?? calendarDay());
+  const [day, setDay] = useState(() => hashQuery().get('date')?.match(/^\d{4}-\d{2}-\d{2}$/)?.[0] ?? calendarDay());
   const pick = (d: string) => {
-    pickedDay = d === calendarDay() ? undefined : d;
+    history.replaceState(history.state, '', settlementsHref(d));
     setDay(d);
   };
   const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
@@ -242,7 +243,8 @@ function SettlementReceipt({ id }: { id: string }) {
   const s = useQuery({ queryKey: ['settlement', id], queryFn: () => call('getSettlement', { params: { settlementId: id } }), gcTime: 0 });
   if (s.isPending) return <Loading what="结算小票" />;
   if (s.isError) return <><Title>结算小票</Title><Alert kind="error">{problemText(s.error)}</Alert></>;
-  return <Receipt settlement={s.data} reopened onNext={() => go('pharmacy', 'settlements')} />;
+  // Back to the list of the day it was made, whichever day the list showed.
+  return <Receipt settlement={s.data} reopened onNext={() => { location.hash = settlementsHref(calendarDay(new Date(s.data.settledAt))); }} />;
 }
 
 function Stock() {
