@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -85,6 +85,13 @@ describe('advice: asked → answered → converted', () => {
     await doctor.getByRole('heading', { name: '答复' }).waitFor();
     await doctor.getByRole('radio', { name: '建议转诊' }).check();
     await doctor.getByLabel('答复意见').fill('建议上转心内科门诊，完善24小时动态血压及心脏超声，评估继发性高血压。');
+    // A reload (login again: tokens live in memory) keeps the answer being written.
+    await doctor.reload();
+    await doctor.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(doctor, { ...people.nurse, staff: '周明（心内科医生）' });
+    await doctor.getByRole('heading', { name: '答复' }).waitFor();
+    expect(await doctor.getByLabel('答复意见').inputValue()).toBe('建议上转心内科门诊，完善24小时动态血压及心脏超声，评估继发性高血压。');
+    expect(await doctor.getByRole('radio', { name: '建议转诊' }).isChecked()).toBe(true);
     await screen(doctor, 'hospital-advice-2-reply');
     await doctor.getByRole('button', { name: '提交答复' }).click();
     await expect.poll(textOf(doctor.getByRole('region', { name: /专家答复/ })), poll).toContain('动态血压');
