@@ -2,7 +2,7 @@
 // detail with arrival and completion, the downward referral prefilled from the upward one, and the
 // clinics' advice requests (Advice.tsx). Moves are those the API allows and name the version shown.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
@@ -59,7 +59,40 @@ function Worklist() {
   const [notice, setNotice] = useState<string>();
   // What the last triage did: the next referral takes the panel's place at once, so it is said here.
   const [done, setDone] = useState<{ text: string; referralId: string }>();
-  const items = (list.data?.items ?? []).filter((r) => (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
+  // Triaged here (out of the waiting list at once, before the refetch confirms it), or refused as
+  // moved meanwhile (the list shows it as it is now; the nurse has been told).
+  const [handled, setHandled] = useState<ReadonlyMap<string, 'triaged' | 'stale'>>(new Map());
+  const items = (list.data?.items ?? []).filter((r) => !(status === 'submitted' && handled.get(r.referralId) === 'triaged') && (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
+  // The referral in the panel stays there while the nurse works on it: one more urgent arriving
+  // meanwhile is announced, not swapped in under her hands (she could accept the wrong patient).
+  const [pinned, setPinned] = useState<string>();
+  const current = items.find((r) => r.referralId === pinned) ?? items[0];
+  const submitted = status === 'submitted' && list.isSuccess ? list.data.items : undefined;
+  useEffect(() => {
+    if (!submitted) return;
+    if (pinned && !handled.has(pinned) && !submitted.some((r) => r.referralId === pinned)) {
+      setNotice(`转诊 ${shortId(pinned)} 已不在待接收列表（已被他人处理或已撤销），现显示下一条。`);
+    }
+    setPinned(current?.referralId);
+  }, [submitted, current?.referralId]);
+  // After a triage the panel's content is new: the keyboard goes to it (or to the screen's title
+  // when none is left), not to the page's start.
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (!refocus.current) return;
+    refocus.current = false;
+    (document.getElementById('triage-title') ?? document.querySelector<HTMLElement>('main h1'))?.focus();
+  }, [current?.referralId]);
+  // Done with here (triaged, or refused as moved meanwhile and said so): the panel moves on.
+  const leave = (referralId: string, why: 'triaged' | 'stale') => {
+    setHandled(new Map(handled).set(referralId, why));
+    setPinned(undefined);
+    refocus.current = true;
+  };
+  const triaged = (d: { text: string; referralId: string }) => {
+    setDone(d);
+    leave(d.referralId, 'triaged');
+  };
   return (
     <section>
       <Title>转入工作台</Title>
@@ -81,7 +114,11 @@ function Worklist() {
         )}</Field>
       </div>
       {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
-        {status === 'submitted' && <Triage key={items[0]!.referralId} r={items[0]!} remaining={items.length - 1} onStale={setNotice} onDone={setDone} />}
+        {status === 'submitted' && current && (
+          <Triage key={current.referralId} r={current} remaining={items.length - 1} onStale={(n) => { setNotice(n); leave(current.referralId, 'stale'); }} onDone={triaged}
+            moreUrgent={items[0] !== current && urgencyRank[items[0]!.urgency] < urgencyRank[current.urgency] ? items[0] : undefined}
+            onSwitch={(id) => setPinned(id)} />
+        )}
         <table>
           <caption class="sr-only">{referralStatusLabel[status]}的转诊，紧急程度优先</caption>
           <thead><tr><th scope="col">紧急程度</th><th scope="col">患者</th><th scope="col">科室</th><th scope="col">诊断</th><th scope="col">转出机构</th><th scope="col">{status === 'submitted' ? '接收时限' : status === 'accepted' ? '预约时间' : '更新时间'}</th></tr></thead>
@@ -113,8 +150,9 @@ function Row({ r }: { r: ReferralView }) {
  * with a reason. Both name the version on screen (If-Match): if another nurse has moved it since
  * this list loaded, the API refuses (412), and the nurse is told and sees the list as it is now.
  */
-function Triage({ r, remaining, onStale, onDone }: {
+function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   r: ReferralView; remaining: number; onStale: (notice: string) => void; onDone: (done: { text: string; referralId: string }) => void;
+  moreUrgent?: ReferralView; onSwitch: (referralId: string) => void;
 }) {
   const qc = useQueryClient();
   const from = useInstitutionName(r.fromInstitutionId);
@@ -147,7 +185,13 @@ function Triage({ r, remaining, onStale, onDone }: {
   const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   return (
     <section class="triage" aria-labelledby="triage-title">
-      <h2 id="triage-title">待分诊 <span class="muted small">（其后还有 {remaining} 条）</span></h2>
+      <h2 id="triage-title" tabIndex={-1}>待分诊 <span class="muted small">（其后还有 {remaining} 条）</span></h2>
+      {moreUrgent && (
+        <p class="alert info" role="status">
+          新到一条更紧急的转诊（{urgencyLabel[moreUrgent.urgency]}）。
+          <button type="button" class="link" onClick={() => onSwitch(moreUrgent.referralId)}>先处理该条</button>
+        </p>
+      )}
       <p><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge> <strong>{patient}</strong> · {dept} · 来自 {from}</p>
       <p>诊断 {r.diagnoses.join('、')} · {r.reason}</p>
       <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理</p>

@@ -1,0 +1,72 @@
+// The hospital's triage panel holds the referral the nurse is working on: one more urgent arriving
+// meanwhile is announced with a way to take it first, not swapped in under her hands (her half-typed
+// rejection reason stays, and what she confirms is the patient she read). After each triage the
+// keyboard is on the next one; a referral someone else took meanwhile is said to have gone.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { shortId } from '../../console/src/lib/format.ts';
+import { demoPeople } from '../../infra/local/demo-province.ts';
+import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+
+let desk: Desk;
+beforeAll(async () => {
+  desk = await startDesk();
+});
+afterAll(() => desk?.stop());
+
+// Long enough for the worklist's next poll (10 s, backing off while nothing changes).
+const poll = { timeout: 45_000, interval: 250 };
+
+async function refer(i: number, urgency: 'routine' | 'urgent' | 'emergency', reason: string): Promise<string> {
+  const { rt } = desk;
+  const personId = (await rt.call(await rt.as('operator'), 'POST', '/people/lookup', { nationalId: demoPeople[i]!.nationalId })).body.personId;
+  const res = await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', {
+    personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason, diagnoses: ['I10'], urgency,
+  });
+  expect(res.status).toBe(201);
+  return res.body.referralId;
+}
+const statusOf = async (id: string) => (await desk.rt.call(await desk.rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${id}`)).body.status;
+const focusedId = (page: Page) => () => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id ?? '');
+
+describe('the triage panel', () => {
+  it('keeps its patient while the nurse works; a more urgent one is announced; the keyboard follows; one taken elsewhere is said', async () => {
+    const first = await refer(7, 'routine', '血压波动');
+    const second = await refer(8, 'routine', '胸闷待查');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, desk.rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[7]!.name);
+
+    // She starts rejecting the first; an emergency arrives meanwhile.
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院心内科床位已满');
+    const emergency = await refer(9, 'emergency', '急性胸痛');
+    await expect.poll(textOf(panel), poll).toContain('新到一条更紧急的转诊（急诊）');
+    // Still her patient and her words.
+    expect(await panel.innerText()).toContain(demoPeople[7]!.name);
+    expect(await panel.innerText()).not.toContain(demoPeople[9]!.name);
+    expect(await panel.getByLabel('拒绝原因').inputValue()).toBe('本院心内科床位已满');
+    await screen(nurse, 'hospital-triage-more-urgent');
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(nurse.getByText(/^已拒绝，已退回转出机构/)), poll).toContain(shortId(first));
+    expect(await statusOf(first)).toBe('rejected');
+    expect(await statusOf(emergency)).toBe('submitted');
+
+    // Next is the emergency, and the keyboard is on it.
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[9]!.name);
+    await expect.poll(focusedId(nurse), poll).toBe('triage-title');
+    // Another nurse accepts it meanwhile (the API, as her colleague's screen would).
+    const zjph = await desk.rt.as('hospital', 'hosp-zjph');
+    expect((await desk.rt.call(zjph, 'POST', `/referrals/${emergency}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
+    await expect.poll(textOf(nurse.locator('main')), poll).toContain(`转诊 ${shortId(emergency)} 已不在待接收列表`);
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[8]!.name);
+
+    // The last one accepted by keyboard: focus on the accept button, Enter; then the screen's title.
+    await panel.getByRole('button', { name: '接收并处理下一条' }).focus();
+    await nurse.keyboard.press('Enter');
+    await expect.poll(textOf(nurse.getByText(/^已接收，预约/)), poll).toContain(shortId(second));
+    await expect.poll(() => nurse.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } | null } }).document.activeElement?.tagName), poll).toBe('H1');
+    expect(await statusOf(second)).toBe('accepted');
+  });
+});
