@@ -34,6 +34,8 @@ export const MAX_SUPPLY_DAYS = 84;
 /** A line's quantity is bounded by its supply days: at most this many packs per day supplied. */
 export const MAX_PACKS_PER_SUPPLY_DAY = 1;
 
+const supplyDays = z.number().int().min(1).max(MAX_SUPPLY_DAYS);
+
 /** A long prescription's record: the doctor's assessment that the disease is stable, and the patient's consent. */
 export const longTerm = z
   .object({
@@ -57,13 +59,15 @@ export const prescriptionRequest = z
       .superRefine(uniqueDrugCodes),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
-    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS).meta({
+    supplyDays: supplyDays.default(DEFAULT_SUPPLY_DAYS).meta({
       description: `Days of treatment supplied (default and normal maximum ${NORMAL_MAX_SUPPLY_DAYS}; up to ${MAX_SUPPLY_DAYS} for a long prescription, with longTerm); every item's quantity is at most ${MAX_PACKS_PER_SUPPLY_DAY} pack per day supplied`,
     }),
     longTerm: longTerm.optional(),
   })
   .strict()
   .superRefine((rx, ctx) => {
+    // The rules below follow from supplyDays: an invalid one has its own error, and nothing else said from it.
+    if (!supplyDays.safeParse(rx.supplyDays).success) return;
     const most = rx.supplyDays * MAX_PACKS_PER_SUPPLY_DAY;
     rx.items.forEach((item, i) => {
       if (item.quantity > most) ctx.addIssue({ code: 'custom', path: ['items', i, 'quantity'], message: `at most ${most} packs for ${rx.supplyDays} days of supply` });
@@ -96,7 +100,7 @@ export const prescription = z
     items: z.array(prescriptionItem).max(MAX_PRESCRIPTION_ITEMS),
     nominatedPharmacyId: institutionId.optional(),
     referralId: serverId.optional(),
-    supplyDays: z.number().int().min(1).max(MAX_SUPPLY_DAYS).default(DEFAULT_SUPPLY_DAYS),
+    supplyDays: supplyDays.default(DEFAULT_SUPPLY_DAYS),
     longTerm: longTerm.optional(),
     /** Packs handed over so far (partial dispenses add up). */
     dispensed: z.array(z.object({ drugCode, quantity: z.number().int().min(1) })).max(MAX_PRESCRIPTION_ITEMS).optional(),
@@ -264,7 +268,9 @@ export const prescriptionRoutes = [
     fn: 'prescriptions',
     auth: ['pharmacy'],
     tag,
-    summary: 'The pharmacy has the drugs ready (after its review): the patient is told to collect, readyAt set',
+    summary:
+      'The pharmacy has the drugs ready (after its review): the patient is told to collect, readyAt set. A repeat with nothing handed over ' +
+      'since answers the same (the original readyAt), writes nothing and tells nobody again; after a partial dispense, ready tells the patient anew',
     params: idParam,
     responses: { 200: prescription },
     problems: ['not-found', 'invalid-transition', 'conflict', ...authProblems],

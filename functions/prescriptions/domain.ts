@@ -214,15 +214,34 @@ export function applyTransition(rx: PrescriptionRecord, action: Action, move: Mo
  * The pharmacy tells the patient the drugs are ready to collect: after its review (accepted, or
  * partly dispensed with packs still owing) and within the validity. Not a move between statuses: it
  * sets readyAt, written conditionally on the status and revision read like any move.
+ *
+ * Once per collection: while the patient has been told and nothing was handed over since (a POS
+ * retry, a double click, racing requests), it returns `rx` itself, which the caller answers without
+ * writing or telling anyone again, with the original readyAt. A dispense after readyAt means the
+ * patient came and took what was there: telling them later that the rest is ready is news, so the
+ * next call sets readyAt anew and notifies once more.
  */
 export function markReady(rx: PrescriptionRecord, move: { at: Date; actor: Actor }): PrescriptionRecord {
   if (move.actor !== 'pharmacy') throw problem('forbidden', 'only the pharmacy tells the patient to collect');
   if (rx.status !== 'accepted' && rx.status !== 'partially-dispensed') {
     throw problem('invalid-transition', rx.status === 'routed' ? 'accept (review) the prescription before telling the patient to collect' : `a prescription that is ${rx.status} is not ready to collect`);
   }
+  // Past its validity nothing can be collected, so even a repeat is refused rather than confirmed.
   if (isOverdue(rx, move.at)) throw problem('invalid-transition', `the prescription expired at ${rx.expiresAt}`);
+  if (toldToCollect(rx)) return rx;
   const at = move.at.toISOString();
   return { ...rx, readyAt: at, rev: rx.rev + 1, updatedAt: at };
+}
+
+/**
+ * Whether the patient has been told to collect and has not collected since: readyAt is later than
+ * every dispense (one at the same instant counts as after, so the patient is rather told once more
+ * than not at all).
+ */
+export function toldToCollect(rx: Pick<PrescriptionRecord, 'readyAt' | 'dispenses'>): boolean {
+  if (!rx.readyAt) return false;
+  const readyAt = Date.parse(rx.readyAt);
+  return (rx.dispenses ?? []).every((d) => Date.parse(d.at) < readyAt);
 }
 
 export function newPrescription(input: {

@@ -198,7 +198,8 @@ export const handler = apiHandler(prescriptionRoutes, {
     return withRaceRetries(async () => {
       const rx = await visible(params.id, principal);
       const next = markReady(rx, { at: now, actor });
-      await store.writeReady(rx, next, { now, correlationId: requestId });
+      // Already told, nothing handed over since: the same answer, nothing written, no second SMS or webhook.
+      if (next !== rx) await store.writeReady(rx, next, { now, correlationId: requestId });
       return { status: 200, body: store.toApi(next, principal) };
     }, ACT_RETRIES);
   },

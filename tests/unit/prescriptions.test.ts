@@ -178,6 +178,24 @@ describe('transition table', () => {
     expect(thrown(() => markReady(accepted, { at: new Date(Date.parse(accepted.expiresAt) + 1), actor: 'pharmacy' }))).toBe('invalid-transition');
   });
 
+  it('ready once per collection: a repeat with nothing handed over since is the prescription itself; after a dispense, news again', () => {
+    const accepted = rx({ status: 'accepted', pharmacyId: 'ph-xihu-1', items: [{ drugCode: 'XC08CAA001', quantity: 3, dosage: 'x' }] });
+    const ready = markReady(accepted, { at: T0, actor: 'pharmacy' });
+    const later = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+    // Nothing to write: the same record, its readyAt and revision untouched.
+    expect(markReady(ready, { at: later(1), actor: 'pharmacy' })).toBe(ready);
+    // The patient took one pack; the rest being ready later is news.
+    const part = applyTransition(ready, 'dispensePart', { at: later(2), actor: 'pharmacy', settlementId: 'stl_1', items: [{ drugCode: 'XC08CAA001', quantity: 1 }] });
+    const again = markReady(part, { at: later(3), actor: 'pharmacy' });
+    expect(again).toMatchObject({ status: 'partially-dispensed', readyAt: later(3).toISOString(), rev: part.rev + 1 });
+    expect(markReady(again, { at: later(4), actor: 'pharmacy' })).toBe(again);
+    // A dispense at the very instant of readyAt counts as after it: told once more rather than never.
+    const sameInstant = applyTransition(ready, 'dispensePart', { at: T0, actor: 'pharmacy', settlementId: 'stl_2', items: [{ drugCode: 'XC08CAA001', quantity: 1 }] });
+    expect(markReady(sameInstant, { at: later(1), actor: 'pharmacy' })).not.toBe(sameInstant);
+    // The checks still come first: a repeat past the validity is refused, not confirmed.
+    expect(thrown(() => markReady(ready, { at: new Date(Date.parse(ready.expiresAt) + 1), actor: 'pharmacy' }))).toBe('invalid-transition');
+  });
+
   it('every move bumps the revision, stamps the time and appends to the history', () => {
     const later = new Date(T0.getTime() + 60_000);
     const routed = applyTransition(rx(), 'route', { at: later, actor: 'router', pharmacyId: 'ph-xihu-3' });
@@ -462,6 +480,19 @@ describe('request schemas', () => {
     expect(paths({ ...valid, items: six })).toEqual(['items']);
     expect(paths({ ...valid, items: [{ ...valid.items[0], quantity: 0 }] })).toEqual(['items.0.quantity']);
     expect(paths({ ...valid, extra: 1 })).toEqual(['']);
+  });
+
+  it('an invalid supplyDays is the one error: nothing is derived from it (packs per day, long prescription)', () => {
+    const paths = (body: unknown) => {
+      const r = prescriptionRequest.safeParse(body);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    const items = [{ ...valid.items[0]!, quantity: 3 }];
+    for (const supplyDays of [0, -1, 2.5, 85]) expect(paths({ ...valid, items, supplyDays })).toEqual([expect.stringMatching(/^supplyDays: /)]);
+    expect(paths({ ...valid, items: [{ ...valid.items[0]!, quantity: 90 }], supplyDays: 85, longTerm: { assessment: '稳定', patientConsent: true } })).toEqual([expect.stringMatching(/^supplyDays: /)]);
+    // A valid one still bounds the packs and says when a prescription is a long one.
+    expect(paths({ ...valid, items, supplyDays: 2 })).toEqual(['items.0.quantity: at most 2 packs for 2 days of supply']);
+    expect(paths({ ...valid, items, supplyDays: 29 }).map((p) => p.split(':')[0])).toEqual(['longTerm']);
   });
 
   it('stock: non-negative integer quantities, each drug once', () => {
