@@ -2,7 +2,7 @@
 // could not of their insured share. Bindings are made and revoked by the payer, through a channel
 // app acting for them (pid).
 import * as z from 'zod';
-import { isoDateTime, MAX_PAGE_SIZE, nationalId, personName, serverId } from './common.ts';
+import { isoDateTime, nationalId, page, pageQuery, personName, serverId } from './common.ts';
 import { authProblems, defineRoute } from './route.ts';
 
 export const relations = ['spouse', 'parent', 'child', 'grandparent', 'grandchild', 'sibling'] as const;
@@ -52,9 +52,9 @@ export const familyRoutes = [
     auth: ['channel', 'operator'],
     person: { in: 'query', name: 'personId' },
     tag,
-    summary: 'The bindings a person pays for or is paid for by (the person, through their app; operators)',
-    query: z.object({ personId: serverId }),
-    responses: { 200: z.object({ items: z.array(familyBinding).max(MAX_PAGE_SIZE) }) },
+    summary: 'The bindings a person pays for or is paid for by, newest first (the person, through their app; operators)',
+    query: pageQuery.extend({ personId: serverId }),
+    responses: { 200: page(familyBinding) },
     problems: ['validation-failed', ...authProblems],
   }),
   defineRoute({
@@ -65,7 +65,7 @@ export const familyRoutes = [
     auth: ['channel', 'operator'],
     person: 'pid',
     tag,
-    summary: 'The payer (or an operator) ends a binding: later settlements no longer draw on the payer',
+    summary: 'The payer (or an operator) ends a binding: later settlements no longer draw on the payer. The beneficiary may not (403); to anyone else it does not exist (404)',
     params: z.object({ bindingId: serverId }),
     responses: { 200: familyBinding },
     problems: ['not-found', 'invalid-transition', ...authProblems],

@@ -1,4 +1,5 @@
-// Pure rules of the vouchers context: state machines, the pooled-fund ratio.
+// Pure rules of the vouchers context: state machines, the pooled-fund ratio, who may end a family binding.
+import type { FamilyBinding } from '#schemas/family';
 import type { ReimbursementPolicy } from '#schemas/province';
 import { calendarDay } from '#shared/clock';
 import { effectiveLevel } from '../institutions/domain.ts';
@@ -32,4 +33,15 @@ export function fundRatio(policy: ReimbursementPolicy, payee: Payee, referred: b
   if (payee.type === 'pharmacy') return policy.ratio.pharmacy;
   const level = effectiveLevel(payee) ?? 'secondary';
   return referred ? policy.referredRatio[level] : policy.ratio[level];
+}
+
+/**
+ * Who may revoke a family binding (API.md: pid = payer): its payer, through their app, and
+ * operators. The beneficiary sees the binding in their own list, so it is no secret to them: 403,
+ * not theirs to end. To anyone else it does not exist (404).
+ */
+export function revokeAccess(b: Pick<FamilyBinding, 'payerPersonId' | 'beneficiaryPersonId'>, who: { role: string; pid?: string }): 'allowed' | 'forbidden' | 'hidden' {
+  if (who.role === 'operator' || (who.pid !== undefined && who.pid === b.payerPersonId)) return 'allowed';
+  if (who.pid !== undefined && who.pid === b.beneficiaryPersonId) return 'forbidden';
+  return 'hidden';
 }

@@ -5,7 +5,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { familyBinding, type FamilyBinding } from '#schemas/family';
-import { ddb, queryAll, tableName, writeTransaction, type TxItem } from '#shared/db';
+import { ddb, newestFirstPage, queryAll, tableName, writeTransaction, type TxItem } from '#shared/db';
 import { problem } from '#shared/errors';
 import { newId } from '#shared/ids';
 import { outboxEvent, type EventContext } from '#shared/outbox';
@@ -49,7 +49,13 @@ export async function getBinding(bindingId: string): Promise<FamilyBinding | und
   return Item ? bindingItem.parse(Item) : undefined;
 }
 
-/** Bindings a person pays for or is paid for by, newest first. */
+/** One page of the bindings a person pays for or is paid for by, newest first (binding ids are time-ordered). */
+export async function bindingsPage(personId: string, limit: number, nextToken?: string): Promise<{ items: FamilyBinding[]; nextToken?: string }> {
+  const { PK, skPrefix } = personBindingsPrefix(personId);
+  return newestFirstPage(PK, { limit, nextToken, sortKeyPrefix: skPrefix }, (i) => bindingItem.parse(i));
+}
+
+/** Every binding a person pays for or is paid for by, newest first (the person's export). */
 export async function bindingsOf(personId: string): Promise<FamilyBinding[]> {
   const { PK, skPrefix } = personBindingsPrefix(personId);
   const items = await queryAll({ TableName: tableName(), KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)', ExpressionAttributeValues: { ':pk': PK, ':sk': skPrefix } });

@@ -11,7 +11,7 @@ import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import type { Principal } from '#shared/principal';
 import { getPerson } from '../institutions/store.ts';
 import { issueCode } from './codes.ts';
-import { reversibleOn, settlementTransitions } from './domain.ts';
+import { reversibleOn, revokeAccess, settlementTransitions } from './domain.ts';
 import { quote, settle } from './settle.ts';
 import * as family from './family.ts';
 import * as store from './store.ts';
@@ -50,10 +50,12 @@ async function ownVoucher(voucherId: string, who: Principal) {
   return record.voucher;
 }
 
-/** A binding is the business of its payer (through their app) and of operators; to others it does not exist. */
-async function ownBinding(bindingId: string, who: Principal) {
+/** A binding its payer (through their app) or an operator may revoke: 403 for its beneficiary, 404 for anyone else (revokeAccess). */
+async function revocableBinding(bindingId: string, who: Principal) {
   const b = await family.getBinding(bindingId);
-  if (!b || (who.role !== 'operator' && b.payerPersonId !== who.pid)) throw problem('not-found', `no binding ${bindingId}`);
+  const access = b ? revokeAccess(b, who) : 'hidden';
+  if (!b || access === 'hidden') throw problem('not-found', `no binding ${bindingId}`);
+  if (access === 'forbidden') throw problem('forbidden', 'only the payer revokes a binding');
   return b;
 }
 
@@ -125,11 +127,11 @@ export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
   },
 
   async listFamilyBindings({ query }) {
-    return { status: 200, body: { items: await family.bindingsOf(query.personId) } };
+    return { status: 200, body: await family.bindingsPage(query.personId, query.limit, query.nextToken) };
   },
 
   async revokeFamilyBinding({ params, principal, now, requestId }) {
-    const b = await ownBinding(params.bindingId, principal);
+    const b = await revocableBinding(params.bindingId, principal);
     return { status: 200, body: await family.revokeBinding(b, { now, correlationId: requestId }) };
   },
 

@@ -171,10 +171,53 @@ describe('family mutual aid', () => {
     expect((await rt.call(await rt.asPerson(other.personId), 'GET', `/family-bindings?personId=${payer.personId}`)).status).toBe(403);
     expect((await rt.call(channel, 'GET', `/family-bindings?personId=${payer.personId}`)).status).toBe(403);
     expect((await rt.call(channel, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' })).status).toBe(403);
-    // Only the payer revokes (the beneficiary's token: no such binding for them to revoke).
-    expect((await rt.call(await rt.asPerson(child.personId), 'POST', `/family-bindings/${made.body.bindingId}/revoke`)).status).toBe(404);
+    // Only the payer revokes. The beneficiary sees the binding in their list, so is told it is not theirs
+    // to end (403); to anyone else it does not exist (404). Neither changes it.
+    const byBeneficiary = await rt.call(await rt.asPerson(child.personId), 'POST', `/family-bindings/${made.body.bindingId}/revoke`);
+    expect([byBeneficiary.status, byBeneficiary.headers.get('content-type'), slug(byBeneficiary.body)]).toEqual([403, 'application/problem+json', 'forbidden']);
+    const byStranger = await rt.call(await rt.asPerson(other.personId), 'POST', `/family-bindings/${made.body.bindingId}/revoke`);
+    expect([byStranger.status, slug(byStranger.body)]).toEqual([404, 'not-found']);
+    expect((await rt.call(operator, 'GET', `/family-bindings?personId=${child.personId}`)).body.items).toEqual([made.body]);
     expect((await rt.call(asPayer, 'POST', `/family-bindings/${made.body.bindingId}/revoke`)).body.status).toBe('revoked');
     expect((await rt.call(asPayer, 'POST', `/family-bindings/${made.body.bindingId}/revoke`)).status).toBe(409);
+  });
+
+  it('the list pages like every list: limit and nextToken, newest first; bad ones are 400 with field errors', async () => {
+    const [payer, a, b, c] = [await person(10_000), await person(0), await person(0), await person(0)];
+    const asPayer = await rt.asPerson(payer.personId);
+    const made: string[] = [];
+    for (const [p, relation] of [[a, 'child'], [b, 'parent'], [c, 'sibling']] as const) {
+      const res = await rt.call(asPayer, 'POST', '/family-bindings', { beneficiaryNationalId: p.nationalId, beneficiaryName: p.name, relation });
+      expect(res.status).toBe(201);
+      made.unshift(res.body.bindingId);
+    }
+    const list = (query: string) => rt.call(asPayer, 'GET', `/family-bindings?personId=${payer.personId}${query}`);
+    const seen: string[] = [];
+    let next: string | undefined;
+    do {
+      const res = await list(`&limit=2${next ? `&nextToken=${next}` : ''}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((x: { bindingId: string }) => x.bindingId));
+      next = res.body.nextToken;
+    } while (next);
+    expect(seen).toEqual(made);
+    const first = await list('&limit=1');
+    expect(first.body.items.map((x: { bindingId: string }) => x.bindingId)).toEqual([made[0]]);
+
+    // Out of bounds, not a number, not a token, or a token of another person's list (the beneficiary's
+    // partition holds the same binding): 400 naming the parameter.
+    const foreign = Buffer.from(JSON.stringify({ PK: `PERSON#${a.personId}`, SK: `BINDING#${made[2]}` })).toString('base64url');
+    for (const [query, path] of [
+      ['&limit=0', 'query.limit'], ['&limit=201', 'query.limit'], ['&limit=abc', 'query.limit'], ['&limit=1.5', 'query.limit'],
+      ['&nextToken=abc', 'query.nextToken'], ['&nextToken=%2B%2B', 'query.nextToken'], [`&nextToken=${foreign}`, 'query.nextToken'],
+    ] as const) {
+      const res = await list(query);
+      expect([query, res.status, res.headers.get('content-type'), slug(res.body)]).toEqual([query, 400, 'application/problem+json', 'validation-failed']);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
+    }
+    // Nothing changed by any of them.
+    expect((await list('&limit=200')).body.items.map((x: { bindingId: string; status: string }) => [x.bindingId, x.status])).toEqual(made.map((id) => [id, 'active']));
   });
 
   it("the payer's account pays what the beneficiary's own could not, in the same transaction; the reversal restores both exactly", async () => {

@@ -3,8 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { functionCatalog, type FunctionDef } from '../../functions/catalog.ts';
 import { logSubscriptions, schedules, subscriptions } from '../../events/subscriptions.ts';
+import { pageQuery } from '../../schemas/common.ts';
 import { routes } from '../../schemas/routes.ts';
 
 const catalog = functionCatalog as Record<string, FunctionDef>;
@@ -40,5 +42,19 @@ describe('wiring tables', () => {
 
   it('every money-moving POST requires an Idempotency-Key', () => {
     for (const r of routes.filter((x) => x.path === '/settlements' && x.method === 'POST')) expect(r.idempotencyKey).toBe('required');
+  });
+
+  it('every list takes the shared limit and nextToken (API.md "Lists") and answers a page', () => {
+    // A list: a GET of a collection (not of one object named by its path) answering `items`.
+    const lists = routes.filter((r) => {
+      const ok = r.responses[200];
+      return r.method === 'GET' && !r.path.endsWith('}') && ok instanceof z.ZodObject && ok.shape.items instanceof z.ZodArray;
+    });
+    expect(lists.map((r) => r.operationId)).toContain('listFamilyBindings');
+    for (const r of lists) {
+      const query = (r.query?.shape ?? {}) as Record<string, unknown>;
+      const page = (r.responses[200] as z.ZodObject).shape;
+      expect([r.operationId, query.limit === pageQuery.shape.limit, query.nextToken === pageQuery.shape.nextToken, 'nextToken' in page]).toEqual([r.operationId, true, true, true]);
+    }
   });
 });
