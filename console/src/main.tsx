@@ -28,7 +28,7 @@ async function start() {
     });
     // Tokens live in memory, so a reload (F5, a crashed tab restored) means logging in again: keep
     // the forms being filled for then too.
-    addEventListener('pagehide', saveDrafts);
+    addEventListener('pagehide', () => currentSession() && saveDrafts());
     await completeLogin();
     root.replaceChildren();
     render(<App config={config} />, root);

@@ -228,3 +228,27 @@ describe('下转 to a clinic with several departments', () => {
     expect(waiting.map((r: { department: string; upwardReferralId: string }) => [r.department, r.upwardReferralId])).toEqual([['REHAB', upId]]);
   });
 });
+
+describe('a form for a patient, reloaded', () => {
+  it('still names the patient the GP looked up; logging out forgets them and the drafts', async () => {
+    const { rt } = desk;
+    const patient = demoPeople[5]!;
+    const { page } = await newPage(desk);
+    await login(page, rt.url, people.gp);
+    await page.getByLabel('身份证号').fill(patient.nationalId);
+    await page.getByRole('button', { name: '查找患者' }).click();
+    await page.getByRole('link', { name: '开处方' }).click();
+    await page.getByRole('heading', { name: `开处方：${patient.name}` }).waitFor();
+    await page.getByLabel('诊断').fill('E11.9');
+    await page.reload();
+    await page.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(page, people.gp);
+    // The name, not 患者 <short id>, and what was typed.
+    await page.getByRole('heading', { name: `开处方：${patient.name}` }).waitFor();
+    expect(await page.getByLabel('诊断').inputValue()).toBe('E11.9');
+
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await page.getByRole('button', { name: '登录' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
+  });
+});

@@ -1,7 +1,8 @@
 // Login: OpenID Connect authorization code + PKCE with oauth4webapi, against the issuer in
 // console-config.json (the province identity provider in AWS, the dev issuer locally: one code path).
 // Tokens live in memory only. sessionStorage holds the PKCE verifier, state and nonce during the
-// redirect, and the drafts of forms being filled when a session ends (lib/drafts.ts).
+// redirect, the drafts of forms being filled when a session ends (lib/drafts.ts) and the people the
+// desk looked up (lib/people.ts); logging out clears it.
 import * as oauth from 'oauth4webapi';
 import type { ConsoleConfig } from '#schemas/console';
 
@@ -105,6 +106,8 @@ export async function completeLogin(): Promise<boolean> {
 export async function logout(): Promise<void> {
   const idToken = session?.idToken;
   setSession(undefined);
+  // What this tab kept for the session (drafts, the people looked up) is not for whoever logs in next.
+  sessionStorage.clear();
   const as = await discover();
   if (!as.end_session_endpoint) {
     location.assign(redirectUri());

@@ -11,6 +11,7 @@ import { calendarDay, dateTime, instantOf, shortId } from '../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../lib/forms.ts';
 import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
 import { useMutation } from '../lib/mutation.ts';
+import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
 import { Badge, Field, FormError, Notice } from './ui.tsx';
 
@@ -18,7 +19,7 @@ export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } 
 
 /** The patient as the document names them (name and masked ID), else as this session looked them up, else a short handle. */
 export function usePatientLabel(personId: string, named?: { name: string; nationalIdMasked: string }): string {
-  const q = useQuery<{ name: string; nationalIdMasked: string }>({ queryKey: ['person', personId], enabled: false, staleTime: Infinity });
+  const q = useQuery<NamedPerson | null>({ queryKey: ['person', personId], queryFn: () => rememberedPerson(personId) ?? null, staleTime: Infinity });
   const p = named ?? q.data;
   return p ? `${p.name}（${p.nationalIdMasked}）` : `患者 ${shortId(personId)}`;
 }

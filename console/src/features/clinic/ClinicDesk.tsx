@@ -10,6 +10,7 @@ import { createReferralBody, referralStatuses, urgencies, type Referral, type Re
 import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { rememberPerson } from '../../lib/people.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { idTyped, problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
@@ -49,8 +50,9 @@ function FindPerson() {
   const lookup = useMutation({
     mutationFn: () => call('lookupPerson', { body: { nationalId } }),
     onSuccess: (p) => {
-      // Other screens show the name for this personId during this session.
+      // Other screens show the name for this personId during this session, after a reload too.
       qc.setQueryData(['person', p.personId], p);
+      rememberPerson(p.personId, p);
       setFound(p);
       setNationalId('');
       setErrors({});
