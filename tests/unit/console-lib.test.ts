@@ -9,6 +9,7 @@ import { problemToFields, validate } from '../../console/src/lib/forms.ts';
 import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
 import { settlementRequest } from '../../schemas/vouchers.ts';
+import { institutionInput } from '../../schemas/institutions.ts';
 
 describe('money', () => {
   it('shows fen as yuan with two decimals and thousands separators', () => {
@@ -70,6 +71,25 @@ describe('forms', () => {
     const r = validate(settlementRequest, { code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'bad code', quantity: 0, unitPriceFen: 100 }] });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(['items.0.drugCode', 'items.0.quantity']);
+  });
+});
+
+describe('forms: a field is said by what it is, not only by its last name', () => {
+  it("a department's code and name, an institution's name, bounds, the settlement limit and a webhook URL", () => {
+    const r = validate(institutionInput, { id: 'clinic-x', name: '', type: 'clinic', district: '西湖区', designated: true, departments: [{ code: '', name: '', dailyCapacity: 1 }] });
+    expect(r.ok ? {} : r.errors).toMatchObject({ name: '请填写名称', 'departments.0.code': '科室编码：字母、数字、“-”或“_”，最多32位', 'departments.0.name': '请填写科室名称' });
+    const twice = validate(institutionInput, { id: 'clinic-x', name: '某中心', type: 'clinic', district: '西湖区', designated: true, departments: [{ code: 'GP', name: '全科', dailyCapacity: 1 }, { code: 'GP', name: '全科二', dailyCapacity: 1 }] });
+    expect(twice.ok ? {} : twice.errors).toEqual({ departments: '科室编码不能重复' });
+    // A voucher code is still a voucher code; a person's name still a name.
+    expect(validate(settlementRequest, { code: '', items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }] })).toMatchObject({ errors: { code: '医保电子凭证码无效：请重新扫码' } });
+    const over = validate(settlementRequest, { code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 101, unitPriceFen: 100 }] });
+    expect(over.ok ? {} : over.errors).toEqual({ 'items.0.quantity': '不能大于 100' });
+    const api = (path: string, message: string) => problemToFields(new ApiError(400, { type: 'validation-failed', title: 'Request is not valid', status: 400, errors: [{ path, message }] }));
+    expect(api('body.people.3.name', 'Too small: expected string to have >=1 characters')).toEqual({ 'people.3.name': '请填写姓名' });
+    expect(api('body.items', 'total above 2000000 fen')).toEqual({ items: '单笔结算不能超过 ¥20,000.00，请分开结算' });
+    expect(api('body.url', 'no-such-host.invalid does not resolve')).toEqual({ url: '域名无法解析，请检查地址' });
+    expect(api('body.url', 'must not carry a user name or password')).toEqual({ url: '地址中不能包含用户名或密码' });
+    expect(api('body.url', '10.0.0.1 is a private address')).toEqual({ url: '须为可从公网访问的 https:// 地址，不得指向内网、本机或云元数据地址' });
   });
 });
 

@@ -2,11 +2,22 @@
 // as body.items.0.drugCode) lands on the same field names. Messages are shown in Chinese.
 import type * as z from 'zod';
 import { ApiError } from './api.ts';
-import { shortId } from './format.ts';
+import { shortId, yuan } from './format.ts';
 import { problemText } from './labels.ts';
 
 /** Field path ("items.0.drugCode") → message. "" holds errors that belong to no field. */
 export type FieldErrors = Record<string, string>;
+
+/**
+ * What a field must hold, by its path without indices ("departments.code"), where its last segment
+ * alone would mislead: a department's code is not the voucher code, an institution's name not a
+ * person's.
+ */
+const pathHints: Record<string, string> = {
+  'departments.code': '科室编码：字母、数字、“-”或“_”，最多32位',
+  'departments.name': '请填写科室名称',
+  'people.name': '请填写姓名',
+};
 
 /** What a field must hold, by its last path segment, where a general message would not help. */
 const fieldHints: Record<string, string> = {
@@ -28,16 +39,29 @@ const fieldHints: Record<string, string> = {
   supplyDays: '用药天数：1–84 天',
   assessment: '请填写病情评估',
   phone: '手机号无效：11位，以1开头',
-  name: '请填写姓名',
+  name: '请填写名称',
+  beneficiaryName: '请填写姓名',
   district: '区县无效',
   annualPooledUsedFen: '本年统筹已用金额无效',
 };
 
 /** A field problem (ours or the API's) in Chinese. */
 export function translate(path: string, issue: { code?: string; message: string }): string {
-  const last = path.split('.').filter((p) => !/^\d+$/.test(p)).pop() ?? '';
+  const named = path.split('.').filter((p) => !/^\d+$/.test(p));
+  const last = named.at(-1) ?? '';
+  const hint = pathHints[named.join('.')] ?? fieldHints[last];
   if (issue.message === 'Required' || /received undefined/.test(issue.message)) return '必填';
   if (/[\u4e00-\u9fff]/.test(issue.message)) return issue.message;
+  // Over a bound: the bound says more than what the field is for (101 packs is a whole number).
+  const most = /^Too big: expected (number|string|array) to (?:be|have) <=(\d+)/.exec(issue.message);
+  if (most) return most[1] === 'number' ? `不能大于 ${last.endsWith('Fen') ? yuan(Number(most[2])) : most[2]}` : most[1] === 'string' ? `最多 ${most[2]} 个字` : `最多 ${most[2]} 项`;
+  const limit = /^total above (\d+) fen$/.exec(issue.message);
+  if (limit) return `单笔结算不能超过 ${yuan(Number(limit[1]))}，请分开结算`;
+  if (last === 'url') {
+    if (/does not resolve|did not resolve/.test(issue.message)) return '域名无法解析，请检查地址';
+    if (/user name or password/.test(issue.message)) return '地址中不能包含用户名或密码';
+    if (/not a URL/.test(issue.message)) return '地址格式无效';
+  }
   if (last === 'traceCodes') {
     if (/listed twice/.test(issue.message)) return '同一追溯码重复扫描';
     if (/one trace code per pack/.test(issue.message)) return '追溯码多于数量：每盒一码';
@@ -56,8 +80,9 @@ export function translate(path: string, issue: { code?: string; message: string 
   const open = /^open prescription (\S+) of/.exec(issue.message);
   if (open) return `该患者已有此药的未完成处方（${shortId(open[1]!)}）`;
   if (/at least one/.test(issue.message)) return '至少填写一项';
-  if (/too_small/.test(issue.code ?? '') && !fieldHints[last]) return '必填';
-  return fieldHints[last] ?? `不符合要求（${issue.message}）`;
+  if (/department codes must be unique/.test(issue.message)) return '科室编码不能重复';
+  if (/too_small/.test(issue.code ?? '') && !hint) return '必填';
+  return hint ?? `不符合要求（${issue.message}）`;
 }
 
 /** Client-side check with the route's schema; returns the parsed value or the field errors. */
