@@ -34,6 +34,10 @@ describe('系统对接', () => {
     await page.getByRole('link', { name: '系统对接' }).click();
     await page.getByText('尚未订阅任何事件推送').waitFor();
     await screen(page, 'webhooks-1-empty');
+    // Every event is offered by its Chinese name, none by its code name.
+    const offered = await page.locator('fieldset label').allInnerTexts();
+    expect(offered).toEqual(expect.arrayContaining(['处方药品已备好', '追溯码重复销售']));
+    expect(offered.filter((l) => /[A-Za-z]/.test(l))).toEqual([]);
 
     // A URL into the private network: refused by the API, on its field; nothing added.
     await page.getByLabel('接收地址').fill('https://10.0.0.8/hooks');
@@ -47,6 +51,8 @@ describe('系统对接', () => {
     await page.getByRole('button', { name: '添加订阅' }).click();
     const secretPanel = page.getByRole('status', { name: '签名密钥' });
     await secretPanel.waitFor();
+    // The keyboard is on what must be saved now (it was left on <body>).
+    expect(await secretPanel.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
     good.secret = (await secretPanel.locator('code').innerText()).trim();
     expect(good.secret).toMatch(/^whsec_/);
     await screen(page, 'webhooks-3-secret-once');

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../console/src/lib/api.ts';
 import { dateTime, dateTimeSeconds, instantOf, parseYuan, yuan, yuanInput } from '../../console/src/lib/format.ts';
 import { problemToFields, validate } from '../../console/src/lib/forms.ts';
+import { webhookEventLabel } from '../../console/src/lib/labels.ts';
+import { webhookEventNames } from '../../events/audience.ts';
 import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
 import { settlementRequest } from '../../schemas/vouchers.ts';
@@ -134,5 +136,12 @@ describe('the counter: packs and trace codes', () => {
     // Less: exactly what was paid for; a drug not paid for is not handed over.
     expect(dispenseItems(rx, { items: [{ drugCode: 'A', quantity: 1 }] as never })).toEqual({ items: [{ drugCode: 'A', quantity: 1 }] });
     expect(dispenseItems({ ...rx, dispensed: [{ drugCode: 'A', quantity: 3 }, { drugCode: 'B', quantity: 2 }] }, { items: [] as never })).toEqual({});
+  });
+});
+
+describe('labels', () => {
+  it('every webhook event has a Chinese name (IT staff choose from them), and no label names an event that is not offered', () => {
+    expect(webhookEventNames.filter((n) => !webhookEventLabel[n])).toEqual([]);
+    expect(Object.keys(webhookEventLabel).filter((n) => !webhookEventNames.includes(n))).toEqual([]);
   });
 });

@@ -30,6 +30,15 @@ export const institutionTypeLabel = { clinic: '社区卫生服务中心', hospit
 export const levelLabel = { primary: '一级', secondary: '二级', tertiary: '三级' } as const;
 export const categoryLabel = { A: '甲类', B: '乙类', C: '丙类·自费' } as const; // no brackets: it is shown inside some
 export const settlementStatusLabel = { settled: '已结算', reversed: '已冲正' } as const;
+/** zh-CN names of the webhook events, in the order of each flow; a unit test holds it to the catalog. */
+export const webhookEventLabel: Partial<Record<string, string>> = {
+  ReferralSubmitted: '转诊已提交', ReferralAccepted: '转诊已接收', ReferralRejected: '转诊被拒绝', ReferralExpired: '转诊超时',
+  ReferralRerouted: '转诊已改派', ReferralArrived: '患者已到诊', ReferralCompleted: '诊疗已完成', ReferralCancelled: '转诊已撤销',
+  PrescriptionIssued: '处方已开具', PrescriptionRouted: '处方已流转', PrescriptionAccepted: '处方已审核', PrescriptionRejected: '处方被拒绝',
+  PrescriptionUnroutable: '处方无药店可配', PrescriptionReady: '处方药品已备好', PrescriptionDispensed: '处方已发药', PrescriptionCancelled: '处方已作废',
+  PrescriptionExpired: '处方已过期', PharmacyStockChanged: '库存已更新', SettlementCompleted: '医保结算完成', SettlementReversed: '医保结算冲正',
+  TraceCodeReuseAttempted: '追溯码重复销售',
+};
 export const alertTypeLabel: Record<AlertType, string> = { 'trace-code-reused': '追溯码重复销售', 'stock-hoarding': '疑似囤积药品' };
 
 const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {

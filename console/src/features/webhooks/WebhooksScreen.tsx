@@ -8,30 +8,21 @@ import { webhookEventName, webhookInput, type DeliveryStatus, type Webhook, type
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
-import { problemText } from '../../lib/labels.ts';
+import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
 
-
-/** zh-CN names of the events; an event added to the catalog shows by its code name until it has one. */
-const eventLabel: Partial<Record<string, string>> = {
-  ReferralSubmitted: '转诊已提交', ReferralAccepted: '转诊已接收', ReferralRejected: '转诊被拒绝', ReferralExpired: '转诊超时',
-  ReferralRerouted: '转诊已改派', ReferralArrived: '患者已到诊', ReferralCompleted: '诊疗已完成', ReferralCancelled: '转诊已撤销',
-  PrescriptionIssued: '处方已开具', PrescriptionRouted: '处方已流转', PrescriptionAccepted: '处方已审核', PrescriptionRejected: '处方被拒绝',
-  PrescriptionUnroutable: '处方无药店可配', PrescriptionDispensed: '处方已发药', PrescriptionCancelled: '处方已作废', PrescriptionExpired: '处方已过期',
-  PharmacyStockChanged: '库存已更新', SettlementCompleted: '医保结算完成', SettlementReversed: '医保结算冲正',
-};
-const labelOf = (name: string) => eventLabel[name] ?? name;
+const labelOf = (name: string) => webhookEventLabel[name] ?? name;
 /** In the order of each flow (the label table's), events without a label last. */
-const lifecycle = Object.keys(eventLabel);
+const lifecycle = Object.keys(webhookEventLabel);
 const rank = (n: string) => (lifecycle.includes(n) ? lifecycle.indexOf(n) : lifecycle.length);
 const eventNames = [...webhookEventName.options].sort((a, b) => rank(a) - rank(b));
 
 const groups = [
   { label: '转诊', test: (n: string) => n.startsWith('Referral') },
   { label: '处方与库存', test: (n: string) => n.startsWith('Prescription') || n.startsWith('Pharmacy') },
-  { label: '医保结算', test: (n: string) => n.startsWith('Settlement') },
+  { label: '医保结算', test: (n: string) => n.startsWith('Settlement') || n.startsWith('TraceCode') },
 ];
 const grouped = [
   ...groups.map((g) => ({ label: g.label, names: eventNames.filter(g.test) })),
@@ -71,7 +62,8 @@ export function WebhooksScreen() {
       <Title>系统对接（事件推送）</Title>
       <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的转诊、处方和结算事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
       {secret && (
-        <div class="panel secret" role="status" aria-label="签名密钥">
+        // Focused when it appears (at the top, maybe out of view): the keyboard and the eye go to what must be saved now.
+        <div class="panel secret" role="status" aria-label="签名密钥" tabIndex={-1} ref={(el) => el?.focus()}>
           <h2>签名密钥（仅显示这一次）</h2>
           <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，请删除该订阅后重新添加。</p>
           <p><code class="mono">{secret.secret}</code></p>
