@@ -246,13 +246,15 @@ describe('operator', () => {
       '110105195001010039,郑一,,西湖区,',
     ].join('\n');
     await page.getByLabel('CSV 文件').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-    // Nothing is sent until the operator has seen what was read: a row whose amount cannot be read never is.
-    await expect.poll(textOf(page.locator('main')), poll).toContain('共 5 行：可提交 3 人，2 行有误，不提交');
+    // Nothing is sent until the operator has seen what was read: a row whose amount cannot be read,
+    // or whose national ID has a wrong check character, never is.
+    await expect.poll(textOf(page.locator('main')), poll).toContain('共 5 行：可提交 2 人，3 行有误，不提交');
     const unread = await page.getByRole('table', { name: '有误的行（不提交）' }).innerText();
+    expect(unread).toMatch(/3\s+身份证号\s+身份证号无效/);
     expect(unread).toMatch(/4\s+个人账户余额\s+金额无效：12\.345/);
     // A blank balance would set an enrolled person's account to 0: not sent either.
     expect(unread).toMatch(/6\s+个人账户余额\s+必填（元）/);
-    await page.getByRole('button', { name: '提交登记（3 人）' }).click();
+    await page.getByRole('button', { name: '提交登记（2 人）' }).click();
     await expect.poll(textOf(page.locator('main')), poll).toContain('新登记 1 人');
     const failed = page.getByRole('table', { name: '未通过的行' });
     const rows = await failed.innerText();

@@ -2,18 +2,19 @@
 // file in batches of 500, the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
 // person's records for complaint handling.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
-import { allPages, call, type ApiError } from '../../lib/api.ts';
-import { calendarDay, date, dateTime, parseYuan } from '../../lib/format.ts';
+import { allPages, ApiError, call } from '../../lib/api.ts';
+import { calendarDay, date, dateTime } from '../../lib/format.ts';
 import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { columnLabel, readPeople, type Parsed, type RowError } from './csv.ts';
 import { PersonRecords } from './People.tsx';
 
 export const operatorNav = [
@@ -66,7 +67,20 @@ function Overview() {
   );
 }
 
-interface Dept { code: string; name: string; dailyCapacity: string }
+/** A department row; `key` stays with the row when one above it is removed. */
+interface Dept { key: number; code: string; name: string; dailyCapacity: string }
+
+/** The form's errors once department row `removed` is gone: its own dropped, those below moved up a row. */
+function withoutDept(errors: FieldErrors, removed: number): FieldErrors {
+  const out: FieldErrors = {};
+  for (const [path, message] of Object.entries(errors)) {
+    const m = /^departments\.(\d+)(\..*)?$/.exec(path);
+    const i = m ? Number(m[1]) : -1;
+    if (i === removed) continue;
+    out[i > removed ? `departments.${i - 1}${m![2] ?? ''}` : path] = message;
+  }
+  return out;
+}
 
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
@@ -77,6 +91,9 @@ function Institutions() {
   const [depts, setDepts] = useState<Dept[]>([]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [created, setCreated] = useState<string>();
+  const nextDept = useRef(0);
+  const idInput = useRef<HTMLInputElement>(null);
+  const addDept = useRef<HTMLButtonElement>(null);
   const body = () => ({
     id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
     ...(form.level ? { level: form.level } : {}),
@@ -86,8 +103,23 @@ function Institutions() {
   const register = useMutation({
     mutationFn: () => call('registerInstitution', { body: body() as never }),
     onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
-    onError: (e: ApiError) => setErrors(problemToFields(e)),
+    onError: (e: ApiError) => {
+      const fields = problemToFields(e);
+      // A code already registered is the 机构编码 field's fault: say so there too, and go to it
+      // once its message is rendered (so that it is read with the field).
+      if (e instanceof ApiError && e.status === 409 && /already registered/.test(e.problem.detail ?? '')) {
+        fields.id = problemText(e);
+        requestAnimationFrame(() => idInput.current?.focus());
+      }
+      setErrors(fields);
+    },
   });
+  const removeDept = (i: number) => {
+    setDepts(depts.filter((_, j) => j !== i));
+    setErrors(withoutDept(errors, i));
+    // The button pressed is gone; without this, focus would fall back to the page.
+    addDept.current?.focus();
+  };
   const submit = (e: Event) => {
     e.preventDefault();
     setCreated(undefined);
@@ -118,7 +150,7 @@ function Institutions() {
         {created && <Alert kind="ok">已登记：{created}</Alert>}
         <FormError errors={errors} />
         <div class="row">
-          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
+          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} ref={idInput} class="mono" value={form.id} aria-describedby={d} aria-invalid={!!errors.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
           <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
           <Field label="类型">{(id) => <select id={id} value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
           <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>
@@ -130,13 +162,14 @@ function Institutions() {
           <fieldset>
             <legend>科室</legend>
             {depts.map((d, i) => (
-              <div class="row line" key={i} role="group" aria-label={`科室 ${i + 1}`}>
+              <div class="row line" key={d.key} role="group" aria-label={`科室 ${i + 1}`}>
                 <Field label="科室编码" error={errors[`departments.${i}.code`]}>{(id, dd) => <input id={id} class="mono" value={d.code} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, code: e.currentTarget.value } : x)))} />}</Field>
                 <Field label="科室名称" error={errors[`departments.${i}.name`]}>{(id, dd) => <input id={id} value={d.name} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, name: e.currentTarget.value } : x)))} />}</Field>
                 <Field label="日接诊量" error={errors[`departments.${i}.dailyCapacity`]}>{(id, dd) => <input id={id} type="number" min={0} value={d.dailyCapacity} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, dailyCapacity: e.currentTarget.value } : x)))} />}</Field>
+                <button type="button" class="link" onClick={() => removeDept(i)}>删除科室 {i + 1}</button>
               </div>
             ))}
-            <button type="button" onClick={() => setDepts([...depts, { code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
+            <button type="button" ref={addDept} onClick={() => setDepts([...depts, { key: nextDept.current++, code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
           </fieldset>
         )}
         <button type="submit" class="primary" disabled={register.isPending}>登记</button>
@@ -146,55 +179,6 @@ function Institutions() {
 }
 
 const BATCH = 500;
-/** CSV columns, by header (Chinese or the API's field names). Balances are in yuan. */
-const columns: Record<string, 'nationalId' | 'name' | 'phone' | 'district' | 'personalAccount' | 'annualPooledUsed'> = {
-  身份证号: 'nationalId', nationalId: 'nationalId', 姓名: 'name', name: 'name', 手机号: 'phone', phone: 'phone', 区县: 'district', district: 'district',
-  '个人账户余额（元）': 'personalAccount', 个人账户余额: 'personalAccount', personalAccount: 'personalAccount', '本年统筹已用（元）': 'annualPooledUsed', annualPooledUsed: 'annualPooledUsed',
-};
-
-function parseCsv(text: string): string[][] {
-  return text.replace(/^\ufeff/, '').split(/\r?\n/).filter((l) => l.trim()).map((l) => l.split(',').map((c) => c.trim().replace(/^"|"$/g, '')));
-}
-
-interface RowError { row: number; field: string; message: string }
-
-/** The CSV column a person's field came from, as the operator named it. */
-const columnLabel: Record<string, string> = {
-  nationalId: '身份证号', name: '姓名', phone: '手机号', district: '区县', personalAccountFen: '个人账户余额', annualPooledUsedFen: '本年统筹已用', personalAccount: '个人账户余额', annualPooledUsed: '本年统筹已用',
-};
-
-interface Parsed { people: Array<{ row: number; person: Record<string, unknown> }>; errors: RowError[] }
-
-/** The file's rows as people, each with its row number; a row with a cell that cannot be read is not sent. */
-function peopleOf(text: string): Parsed | string {
-  const rows = parseCsv(text);
-  const header = rows.shift()?.map((h) => columns[h]);
-  // The balance too: API.md requires it, and a person enrolled again without one would get 0.
-  if (!header?.includes('nationalId') || !header.includes('name') || !header.includes('personalAccount')) return '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列';
-  const parsed: Parsed = { people: [], errors: [] };
-  rows.forEach((cells, i) => {
-    const row = i + 2;
-    const person: Record<string, unknown> = {};
-    let ok = true;
-    header.forEach((key, c) => {
-      const v = cells[c] ?? '';
-      if (!key || v === '') return;
-      if (key === 'personalAccount' || key === 'annualPooledUsed') {
-        const fen = parseYuan(v);
-        if (fen === undefined) {
-          ok = false;
-          parsed.errors.push({ row, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
-        } else person[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
-      } else person[key] = v;
-    });
-    if (ok && person.personalAccountFen === undefined) {
-      ok = false;
-      parsed.errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
-    }
-    if (ok) parsed.people.push({ row, person });
-  });
-  return parsed;
-}
 
 function Enrol() {
   const [parsed, setParsed] = useState<Parsed>();
@@ -204,7 +188,7 @@ function Enrol() {
   const pick = async (file: File) => {
     setResult(undefined);
     setProgress(undefined);
-    const p = peopleOf(await file.text());
+    const p = readPeople(await file.text());
     setFatal(typeof p === 'string' ? p : undefined);
     setParsed(typeof p === 'string' ? undefined : p);
   };
@@ -269,15 +253,47 @@ function RowErrors({ errors, caption }: { errors: RowError[]; caption: string })
   );
 }
 
+const blankDrug = { drugCode: '', name: '', category: 'A' as (typeof drugCategories)[number], unit: '盒', longTermAllowed: true };
+
 function Drugs() {
   const drugs = useDrugs();
   const qc = useQueryClient();
-  const [form, setForm] = useState({ drugCode: '', name: '', category: 'A' as (typeof drugCategories)[number], unit: '盒', longTermAllowed: true });
+  const [form, setForm] = useState(blankDrug);
+  // The drug whose 编辑 was pressed. Its code is the key of the PUT: while it is set the code cannot
+  // be changed, which before silently saved a second drug under the new code.
+  const [editing, setEditing] = useState<{ drugCode: string; name: string }>();
+  // Bumped by each 编辑, so that pressing it again (another row, or the same) moves focus again.
+  const [editRequest, setEditRequest] = useState(0);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState<string>();
+  const formRef = useRef<HTMLFormElement>(null);
+  const nameInput = useRef<HTMLInputElement>(null);
+  const noticeId = 'drug-editing';
+  useEffect(() => {
+    if (!editRequest) return;
+    // The form is below a list that can be long: bring it into view and start at the first field
+    // that can change (the code cannot).
+    formRef.current?.scrollIntoView({ block: 'start' });
+    nameInput.current?.focus({ preventScroll: true });
+  }, [editRequest]);
+  const edit = (d: NonNullable<typeof drugs.data>[number]) => {
+    setForm({ drugCode: d.drugCode, name: d.name, category: d.category, unit: d.unit, longTermAllowed: d.longTermAllowed });
+    setEditing({ drugCode: d.drugCode, name: d.name });
+    setErrors({});
+    setSaved(undefined);
+    setEditRequest((n) => n + 1);
+  };
+  const cancel = () => {
+    const code = editing?.drugCode;
+    setForm(blankDrug);
+    setEditing(undefined);
+    setErrors({});
+    // Back to the row the operator came from.
+    if (code) document.querySelector<HTMLElement>(`[data-edit="${CSS.escape(code)}"]`)?.focus();
+  };
   const save = useMutation({
     mutationFn: () => call('putDrug', { params: { drugCode: form.drugCode }, body: { name: form.name, category: form.category, unit: form.unit, longTermAllowed: form.longTermAllowed } }),
-    onSuccess: (d) => { setSaved(d.name); setErrors({}); void qc.invalidateQueries({ queryKey: ['drugs'] }); },
+    onSuccess: (d) => { setSaved(d.name); setErrors({}); setEditing(undefined); setForm(blankDrug); void qc.invalidateQueries({ queryKey: ['drugs'] }); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   const submit = (e: Event) => {
@@ -288,6 +304,9 @@ function Drugs() {
     if (!/^[A-Z0-9][A-Z0-9-]{2,31}$/.test(form.drugCode)) return setErrors({ drugCode: '药品编码：大写字母与数字，3–32位' });
     save.mutate();
   };
+  // A new drug typed under a code already in the catalog would replace that drug: say so before saving.
+  const existing = editing ? undefined : drugs.data?.find((d) => d.drugCode === form.drugCode);
+  const describedBy = (d: string | undefined) => [d, editing ? noticeId : ''].filter(Boolean).join(' ') || undefined;
   return (
     <section>
       <Title>药品目录</Title>
@@ -298,22 +317,28 @@ function Drugs() {
           <tbody>{drugs.data!.map((d) => (
             <tr key={d.drugCode}><td class="mono">{d.drugCode}</td><td>{d.name}</td><td>{categoryLabel[d.category]}</td><td>{d.unit}</td>
               <td>{d.longTermAllowed ? '可' : <Badge tone="warn">不可</Badge>}</td>
-              <td><button type="button" class="link" onClick={() => setForm({ drugCode: d.drugCode, name: d.name, category: d.category, unit: d.unit, longTermAllowed: d.longTermAllowed })}>编辑 {d.name}</button></td></tr>
+              <td><button type="button" class="link" data-edit={d.drugCode} onClick={() => edit(d)}>编辑 {d.name}</button></td></tr>
           ))}</tbody>
         </table>
       )}
-      <form onSubmit={submit} novalidate class="panel">
-        <h2>新增或修改药品</h2>
+      <form ref={formRef} onSubmit={submit} novalidate class="panel">
+        <h2>{editing ? '修改药品' : '新增或修改药品'}</h2>
+        {editing && <p id={noticeId} class="alert info">正在修改 {editing.name}（<span class="mono">{editing.drugCode}</span>）。药品编码不可更改；要新增药品，请先取消修改。</p>}
         {saved && <Alert kind="ok">已保存：{saved}</Alert>}
         <FormError errors={errors} />
         <div class="row">
-          <Field label="药品编码" error={errors.drugCode}>{(id, d) => <input id={id} class="mono" value={form.drugCode} aria-describedby={d} onInput={(e) => setForm({ ...form, drugCode: e.currentTarget.value.toUpperCase() })} />}</Field>
-          <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
+          <Field label="药品编码" error={errors.drugCode} hint={existing ? `目录中已有此编码：${existing.name}。保存将修改该药品` : undefined}>
+            {(id, d) => <input id={id} class="mono" value={form.drugCode} readOnly={!!editing} aria-describedby={describedBy(d)} onInput={(e) => setForm({ ...form, drugCode: e.currentTarget.value.toUpperCase() })} />}
+          </Field>
+          <Field label="名称" error={errors.name}>{(id, d) => <input id={id} ref={nameInput} value={form.name} aria-describedby={describedBy(d)} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
           <Field label="医保类别">{(id) => <select id={id} value={form.category} onChange={(e) => setForm({ ...form, category: e.currentTarget.value as typeof form.category })}>{drugCategories.map((c) => <option key={c} value={c}>{categoryLabel[c]}</option>)}</select>}</Field>
           <Field label="单位" error={errors.unit}>{(id, d) => <input id={id} value={form.unit} aria-describedby={d} onInput={(e) => setForm({ ...form, unit: e.currentTarget.value })} />}</Field>
         </div>
         <label class="checkbox"><input type="checkbox" checked={form.longTermAllowed} onChange={(e) => setForm({ ...form, longTermAllowed: e.currentTarget.checked })} /> 可开入长期处方（慢病用药；抗菌药物等不可）</label>
-        <button type="submit" class="primary" disabled={save.isPending}>保存</button>
+        <div class="buttons">
+          <button type="submit" class="primary" disabled={save.isPending}>保存</button>
+          {editing && <button type="button" onClick={cancel}>取消修改</button>}
+        </div>
       </form>
     </section>
   );

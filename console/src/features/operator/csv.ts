@@ -1,0 +1,155 @@
+// The enrolment file, read as Excel and WPS write CSV (RFC 4180): a cell in double quotes may hold
+// commas, line breaks and "" for a quote mark. Splitting lines at every comma moved the rest of a
+// quoted cell into the next columns, so a row could be enrolled with its values under the wrong
+// headings. Pure (no DOM), so that tests/unit reads files the way the screen does.
+import { isValidNationalId, nationalIdCheckChar } from '#schemas/common';
+import { parseYuan } from '../../lib/format.ts';
+
+export type CsvRead = { ok: true; rows: string[][] } | { ok: false; message: string };
+
+const blank = (c: string | undefined) => c === ' ' || c === '\t';
+
+/**
+ * The records of a CSV text, cells as written (quotes removed, "" read as "). Rows end in CRLF, LF
+ * or CR; a UTF-8 BOM and a final line break are not data. Blank lines come back as [''] so that
+ * the caller's row numbers stay those of the spreadsheet. A quote left open, or text after a
+ * closing quote, refuses the whole file: guessing where the cell ends could shift the columns again.
+ */
+export function parseCsv(text: string): CsvRead {
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const rows: string[][] = [];
+  if (!s) return { ok: true, rows };
+  const n = s.length;
+  let row: string[] = [];
+  let i = 0;
+  for (;;) {
+    // Spaces around a quoted cell are not part of it: files typed by hand put one after the comma.
+    let j = i;
+    while (blank(s[j])) j++;
+    let cell: string;
+    if (s[j] === '"') {
+      cell = '';
+      j++;
+      for (;;) {
+        const q = s.indexOf('"', j);
+        if (q < 0) return { ok: false, message: `第 ${rows.length + 1} 行的英文双引号没有配对，文件无法读取。请用 Excel 或 WPS 另存为 CSV 后重试` };
+        cell += s.slice(j, q);
+        j = q + 1;
+        if (s[j] !== '"') break;
+        cell += '"';
+        j++;
+      }
+      while (blank(s[j])) j++;
+      if (j < n && s[j] !== ',' && s[j] !== '\n' && s[j] !== '\r') {
+        return { ok: false, message: `第 ${rows.length + 1} 行：引号括起的单元格后面还有内容，文件无法读取。单元格内的双引号须写成两个（""）` };
+      }
+    } else {
+      // An unquoted cell ends at the next comma or line break; a quote inside it is just a character.
+      j = i;
+      while (j < n && s[j] !== ',' && s[j] !== '\n' && s[j] !== '\r') j++;
+      cell = s.slice(i, j);
+    }
+    row.push(cell);
+    if (j >= n) {
+      rows.push(row);
+      return { ok: true, rows };
+    }
+    if (s[j] === ',') {
+      i = j + 1;
+      continue;
+    }
+    rows.push(row);
+    row = [];
+    i = s[j] === '\r' && s[j + 1] === '\n' ? j + 2 : j + 1;
+    if (i >= n) return { ok: true, rows };
+  }
+}
+
+export type PersonKey = 'nationalId' | 'name' | 'phone' | 'district' | 'personalAccount' | 'annualPooledUsed';
+
+/** CSV columns, by header (Chinese or the API's field names). Balances are in yuan. */
+export const columns: Record<string, PersonKey> = {
+  身份证号: 'nationalId', nationalId: 'nationalId', 姓名: 'name', name: 'name', 手机号: 'phone', phone: 'phone', 区县: 'district', district: 'district',
+  '个人账户余额（元）': 'personalAccount', 个人账户余额: 'personalAccount', personalAccount: 'personalAccount', '本年统筹已用（元）': 'annualPooledUsed', annualPooledUsed: 'annualPooledUsed',
+};
+
+/** The CSV column a person's field came from, as the operator named it. */
+export const columnLabel: Record<string, string> = {
+  nationalId: '身份证号', name: '姓名', phone: '手机号', district: '区县', personalAccountFen: '个人账户余额', annualPooledUsedFen: '本年统筹已用', personalAccount: '个人账户余额', annualPooledUsed: '本年统筹已用',
+};
+
+export interface RowError { row: number; field: string; message: string }
+
+export interface Parsed { people: Array<{ row: number; person: Record<string, unknown> }>; errors: RowError[] }
+
+/** What is wrong with a national ID as the file has it, or undefined when it is a valid one. */
+function nationalIdProblem(id: string): string | undefined {
+  if (id === '') return '必填';
+  if (!/^\d{17}[\dX]$/.test(id)) return '身份证号无效：应为18位数字，末位可为X';
+  if (nationalIdCheckChar(id.slice(0, 17)) !== id[17]) return '身份证号无效：校验位不符，请核对是否有一位录错';
+  if (!isValidNationalId(id)) return '身份证号无效：出生日期不存在';
+  return undefined;
+}
+
+/**
+ * The file's rows as people, each with its spreadsheet row number (the header is row 1). A row is
+ * not sent when a cell cannot be read, when its national ID is invalid, or when the file holds that
+ * ID twice (which row is right is the operator's call, not the order of the file's rows).
+ */
+export function readPeople(text: string): Parsed | string {
+  const read = parseCsv(text);
+  if (!read.ok) return read.message;
+  const isBlank = (cells: string[]) => cells.every((c) => c.trim() === '');
+  const headerAt = read.rows.findIndex((cells) => !isBlank(cells));
+  const header = read.rows[headerAt]?.map((h) => columns[h.trim()]);
+  // The balance too: API.md requires it, and a person enrolled again without one would get 0.
+  if (!header?.includes('nationalId') || !header.includes('name') || !header.includes('personalAccount')) return '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列';
+  const parsed: Parsed = { people: [], errors: [] };
+  const candidates: Array<{ row: number; id: string; person: Record<string, unknown>; ok: boolean }> = [];
+  read.rows.forEach((raw, i) => {
+    if (i <= headerAt || isBlank(raw)) return; // An empty row (",,,," from Excel too) is no one.
+    const row = i + 1;
+    const cells = raw.map((c) => c.trim());
+    // More cells than headings: a comma in an unquoted cell split it, and every cell after it is
+    // under the wrong heading. Nothing of such a row can be trusted.
+    if (cells.length > header.length) {
+      parsed.errors.push({ row, field: '整行', message: `本行有 ${cells.length} 列，表头只有 ${header.length} 列：含逗号的内容须用英文双引号括起` });
+      return;
+    }
+    const person: Record<string, unknown> = {};
+    let ok = true;
+    header.forEach((key, c) => {
+      const v = cells[c] ?? '';
+      if (!key || v === '') return;
+      if (key === 'personalAccount' || key === 'annualPooledUsed') {
+        const fen = parseYuan(v);
+        if (fen === undefined) {
+          ok = false;
+          parsed.errors.push({ row, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
+        } else person[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
+      } else person[key] = v;
+    });
+    if (ok && person.personalAccountFen === undefined) {
+      ok = false;
+      parsed.errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
+    }
+    // The API reads a lower-case check character as the same ID.
+    const id = String(person.nationalId ?? '').toUpperCase();
+    const idProblem = nationalIdProblem(id);
+    if (idProblem) {
+      ok = false;
+      parsed.errors.push({ row, field: columnLabel.nationalId!, message: idProblem });
+    }
+    candidates.push({ row, id, person, ok });
+  });
+  const rowsOf = new Map<string, number[]>();
+  for (const c of candidates) if (c.id) rowsOf.set(c.id, [...(rowsOf.get(c.id) ?? []), c.row]);
+  for (const c of candidates) {
+    const others = rowsOf.get(c.id)?.filter((r) => r !== c.row) ?? [];
+    if (others.length) parsed.errors.push({ row: c.row, field: columnLabel.nationalId!, message: `身份证号重复：与第 ${others.join('、')} 行相同` });
+    else if (c.ok) parsed.people.push({ row: c.row, person: c.person });
+  }
+  // By row, as the file reads (a row's own errors keep their order: the sort is stable).
+  parsed.errors.sort((a, b) => a.row - b.row);
+  return parsed;
+}
