@@ -3,11 +3,13 @@
 // second charge), or reversed from 当日结算 while its drugs are not handed over (refused once they
 // are); a row of 当日结算 reopens its receipt; 审核通过 says where the prescription went; a voucher
 // code refused at the counter is replaced by the next scan, and the scanner's Enter moves on;
-// 当日结算 of another day is in the address, so a reload and Back keep it.
+// 当日结算 of another day is in the address, so a reload and Back keep it; a sale left at 核对 (for
+// another screen, or by an expired session) is put back, saying whether the patient may have been
+// charged, and a settled one never is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
+import { clearOfMidnight, provinceDay, provinceDays } from '../support/calendar.ts';
 import type { Caller } from '../support/runtime.ts';
 import { traceCodes } from '../support/trace-codes.ts';
 import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
@@ -268,5 +270,63 @@ describe('当日结算 of another day', () => {
     await page.getByRole('button', { name: '返回结算列表' }).click();
     await expect.poll(() => day.inputValue(), poll).toBe(provinceDay(made.body.settledAt));
     await expect.poll(textOf(page.getByRole('row').filter({ hasText: shortId(made.body.settlementId) })), poll).toContain('18.00');
+  });
+});
+
+describe('a sale left at 核对', () => {
+  it('is put back after 当日结算 and after an expired session, saying whether the patient may have been charged; a settled one is not', async () => {
+    const p = await patient(16);
+    const page = await pharmacist();
+    const fillSale = async () => {
+      await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+      const line = page.getByRole('group', { name: '第 1 行药品' });
+      await line.getByLabel('药品编码').fill('XA10BAA001');
+      await line.getByLabel('单价（元）').fill('21.00');
+      await page.getByRole('button', { name: '下一步：核对' }).click();
+      await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    };
+    const drugOnLine1 = () => page.getByRole('group', { name: '第 1 行药品' }).getByLabel('药品编码').inputValue();
+
+    // Left before 确认结算 to look at 当日结算: back, the drugs are there and nothing was sent.
+    await fillSale();
+    await page.getByRole('link', { name: '当日结算' }).click();
+    await page.getByLabel('日期').waitFor();
+    await page.getByRole('link', { name: '医保结算' }).click();
+    await expect.poll(drugOnLine1, poll).toBe('XA10BAA001');
+    expect(await page.getByRole('group', { name: '第 1 行药品' }).getByLabel('单价（元）').inputValue()).toBe('21.00');
+    expect(await page.getByLabel('医保电子凭证码').inputValue()).toBe('');
+    await expect.poll(textOf(page.getByRole('status').filter({ hasText: '上次核对结算未完成' })), poll).toContain('未扣款');
+
+    // 确认结算 refused for an expired session (fault injected: the API's 401): after logging in again,
+    // the drugs are back and the pharmacist is told to check 当日结算 before charging again.
+    await fillSale();
+    await page.route('**/settlements', (route) => (route.request().method() === 'POST'
+      ? route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://consortium.example/problems/unauthorized', title: 'Missing or invalid credentials', status: 401 }) })
+      : route.continue()));
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await fillIssuerForm(page, people.pharmacist);
+    await page.unroute('**/settlements');
+    await expect.poll(drugOnLine1, poll).toBe('XA10BAA001');
+    const warning = page.getByRole('alert').filter({ hasText: '未收到结果' });
+    await expect.poll(textOf(warning), poll).toContain('不能确定是否已扣款');
+    await warning.getByRole('link', { name: '当日结算' }).waitFor();
+    await screen(page, 'pharmacy-desk-6-sale-resumed');
+
+    // Settled this time: its receipt, then away and back — the counter is empty, nothing to charge twice.
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await page.getByRole('button', { name: '下一位患者' }).waitFor();
+    await page.getByRole('link', { name: '当日结算' }).click();
+    await page.getByLabel('日期').waitFor();
+    await page.getByRole('link', { name: '医保结算' }).click();
+    await page.getByLabel('医保电子凭证码').waitFor();
+    expect(await drugOnLine1()).toBe('');
+    expect(await page.getByText('上次').count()).toBe(0);
+    // One charge over the three attempts: the refused 确认结算 wrote nothing.
+    const started = new Date(Date.now() - 120_000).toISOString();
+    const days = provinceDays([started, new Date().toISOString()]);
+    const charged = (await Promise.all(days.map((d) => settlementsOf(p.personId, d)))).flat();
+    expect(charged.map((x) => x.status)).toEqual(['settled']);
   });
 });

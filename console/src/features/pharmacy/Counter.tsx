@@ -41,15 +41,21 @@ type Step = { kind: 'entry' } | { kind: 'review'; idempotencyKey: string } | { k
 /** Characters a scan adds at least: a voucher code is a compact JWS, far longer; a hand correction is not. */
 const MIN_SCANNED_CODE = 32;
 
+/** Where a sale was left: at 核对 before 确认结算, or after it was pressed (the answer not seen). */
+type Left = 'review' | 'confirming';
+interface CounterDraft { lines: Line[]; prescriptionId?: string; left?: Left }
+
 export function Counter({ prescriptionId }: { prescriptionId?: string }) {
-  const draft = takeDraft<{ lines: Line[]; prescriptionId?: string }>('pharmacy-counter');
+  const kept = takeDraft<CounterDraft | null>('pharmacy-counter');
+  // A sale left for another prescription's card is not this one's.
+  const draft = prescriptionId && kept?.prescriptionId !== prescriptionId ? undefined : kept;
+  const [left, setLeft] = useState(draft?.left);
   const [code, setCode] = useState('');
   const [rxId, setRxId] = useState(prescriptionId ?? draft?.prescriptionId ?? '');
   const [lines, setLines] = useState<Line[]>(draft?.lines.map((l) => ({ ...l, traceCodes: l.traceCodes ?? [] })) ?? [emptyLine()]);
   const [step, setStep] = useState<Step>({ kind: 'entry' });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [sold, setSold] = useState<SoldCode[]>([]);
-  useDraft('pharmacy-counter', { lines, prescriptionId: rxId || undefined });
   const drugs = useDrugs();
   const name = useDrugName();
   const qc = useQueryClient();
@@ -134,13 +140,20 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const settle = useMutation({
     mutationFn: (key: string) => call('settle', { body: body(), idempotencyKey: key }),
     onSuccess: (settlement) => {
+      setLeft(undefined);
       setStep({ kind: 'done', settlement });
       void qc.invalidateQueries({ queryKey: ['settlements'] });
     },
     onError: (err: ApiError) => (retryable(err) ? setErrors(problemToFields(err)) : refused(err)),
   });
 
+  // Kept across a reload, an expired session and a visit to another screen, with where it was left;
+  // not once settled (its receipt on screen): put back, the same drugs could be charged twice.
+  const leftAt: Left | undefined = step.kind !== 'review' ? undefined : settle.isIdle ? 'review' : 'confirming';
+  useDraft('pharmacy-counter', step.kind === 'done' ? null : ({ lines, prescriptionId: rxId || undefined, left: leftAt } satisfies CounterDraft), { keepOnLeave: true });
+
   const next = () => {
+    setLeft(undefined);
     setCode('');
     setRxId('');
     setLines([emptyLine()]);
@@ -182,6 +195,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   return (
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
+      {left && <Resumed left={left} />}
       <FormError errors={errors} />
       {stillSold.length > 0 && (
         <div class="alert error" role="alert">
@@ -216,6 +230,21 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       <button type="submit" class="primary big">下一步：核对</button>
     </form>
   );
+}
+
+/**
+ * A sale put back after it was left at 核对 (a reload, an expired session, another screen): whether
+ * the patient may have been charged. Before 确认结算 nothing was sent. After it, the answer was not
+ * seen: 当日结算 says whether it went through, before the patient is asked to scan again.
+ */
+function Resumed({ left }: { left: Left }) {
+  return left === 'review'
+    ? <p class="alert info" role="status">上次核对结算未完成：结算尚未提交，未扣款。药品已恢复，请让患者刷新医保码后重新扫码。</p>
+    : (
+      <p class="alert error" role="alert">
+        上次点击“确认结算”后未收到结果，不能确定是否已扣款。请先到 <a href="#/pharmacy/settlements">当日结算</a> 核对该患者的这笔结算，避免重复收费；没有再请患者刷新医保码后重新扫码。
+      </p>
+    );
 }
 
 function LineFields(props: { index: number; line: Line; errors: FieldErrors; taken: Set<string>; sold: Set<string>; onChange: (l: Line) => void; onRemove?: () => void }) {
