@@ -6,6 +6,7 @@
 // 当日结算 of another day is in the address, so a reload and Back keep it; a sale left at 核对 (for
 // another screen, or by an expired session) is put back, saying whether the patient may have been
 // charged, and a settled one never is.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -270,6 +271,14 @@ describe('当日结算 of another day', () => {
     await page.getByRole('button', { name: '返回结算列表' }).click();
     await expect.poll(() => day.inputValue(), poll).toBe(provinceDay(made.body.settledAt));
     await expect.poll(textOf(page.getByRole('row').filter({ hasText: shortId(made.body.settlementId) })), poll).toContain('18.00');
+
+    // The day's CSV: an ASCII name (a Chinese one was dropped, and .csv with it), times that sort as text.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载 CSV' }).click()]);
+    const settledDay = provinceDay(made.body.settledAt);
+    expect(download.suggestedFilename()).toBe(`settlements-ph-xihu-1-${settledDay}.csv`);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const row = csv.split('\r\n').find((l) => l.includes(made.body.settlementId))!;
+    expect(row).toMatch(new RegExp(`^"${made.body.settlementId}","${settledDay} \\d{2}:\\d{2}:\\d{2}","已结算","18.00",`));
   });
 });
 

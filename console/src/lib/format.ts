@@ -52,6 +52,13 @@ export function date(value: string): string {
   return dateFormat.format(instant);
 }
 
+/** 2026-12-02 14:30:05 in the province's time zone: for files, where a spreadsheet sorts it as text. */
+export function sortableDateTime(iso: string): string {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    .formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
 /** YYYY-MM-DD of an instant in the province's time zone. */
 export function calendarDay(at: Date = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);

@@ -8,7 +8,7 @@ import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
 import type { Settlement } from '#schemas/vouchers';
 import { allPages, call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
-import { calendarDay, date, dateTime, shortId, yuan } from '../../lib/format.ts';
+import { calendarDay, date, dateTime, shortId, sortableDateTime, yuan } from '../../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
 import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -186,11 +186,12 @@ function Settlements() {
   const download = () => {
     if (!list.data) return;
     const rows = [['结算号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '家庭共济(元)', '现金(元)', '处方'],
-      ...list.data.items.map((s) => [s.settlementId, dateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
+      ...list.data.items.map((s) => [s.settlementId, sortableDateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
     const csv = '\ufeff' + rows.map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n');
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
-    a.download = `结算-${currentSession()?.institutionId ?? ''}-${day}.csv`;
+    // ASCII: some browsers drop a Chinese file name, and the file is then saved without .csv.
+    a.download = `settlements-${currentSession()?.institutionId ?? ''}-${day}.csv`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
