@@ -1,7 +1,8 @@
 // The hospital's triage panel holds the referral the nurse is working on: one more urgent arriving
 // meanwhile is announced with a way to take it first, not swapped in under her hands (her half-typed
 // rejection reason stays, and what she confirms is the patient she read). After each triage the
-// keyboard is on the next one; a referral someone else took meanwhile is said to have gone.
+// keyboard is on the next one; a referral someone else took meanwhile is said to have gone. The
+// first Tab offers a way past the header and the nav.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
@@ -37,6 +38,12 @@ describe('the triage panel', () => {
     await login(nurse, desk.rt.url, people.nurse);
     const panel = nurse.getByRole('region', { name: /待分诊/ });
     await expect.poll(textOf(panel), poll).toContain(demoPeople[7]!.name);
+    // The first Tab offers a way past the header and the nav, to the screen's title.
+    const focusedText = () => nurse.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent);
+    await nurse.keyboard.press('Tab');
+    expect(await focusedText()).toBe('跳到主要内容');
+    await nurse.keyboard.press('Enter');
+    expect(await focusedText()).toBe('转入工作台');
 
     // She starts rejecting the first; an emergency arrives meanwhile.
     await panel.getByRole('button', { name: '拒绝' }).click();

@@ -225,6 +225,8 @@ describe('the voucher code box', () => {
     // Every line filled: the scanner's Enter goes on to 核对.
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    // The keyboard is on the new step's title, not left on <body>.
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent), poll).toBe('核对结算');
     await expect.poll(textOf(page.getByRole('region', { name: '预结算' })), poll).toContain('现金支付');
     await page.getByRole('button', { name: '确认结算' }).click();
     await expect.poll(textOf(page.getByRole('region', { name: '结算小票' })), poll).toContain('现金支付');

@@ -73,6 +73,8 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
   const Shared = shared.find((s) => s.section === section)?.Screen;
   return (
     <>
+      {/* Past the header and the nav to the screen, for keyboard users (a link to #… would change the route). */}
+      <button type="button" class="skip-link" onClick={() => document.querySelector<HTMLElement>('main h1')?.focus()}>跳到主要内容</button>
       <Header session={session} province={config.province.name} />
       <nav class="desknav" aria-label="工作台导航">
         {nav.map((n) => (

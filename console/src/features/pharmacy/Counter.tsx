@@ -67,6 +67,11 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     if (rx.data && lines.every((l) => !l.drugCode)) setLines(owingOf(rx.data).map((i) => ({ ...emptyLine(), drugCode: i.drugCode, quantity: String(i.quantity) })));
   }, [rx.data]);
   useEffect(() => codeRef.current?.focus(), [step.kind === 'entry']);
+  // 核对 and the receipt are new screens without a new address: the keyboard (and a screen reader)
+  // goes to their title, as on any other screen (app/router.ts), not back to the page's start.
+  useEffect(() => {
+    if (step.kind !== 'entry') document.querySelector<HTMLElement>('main h1')?.focus();
+  }, [step.kind]);
   // A refused code stays in its box, selected: the patient's next code (a scanner types it) replaces
   // it instead of being appended to it. A scan typed after it anyway (the cursor put back at its end)
   // replaces it too.
