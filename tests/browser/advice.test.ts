@@ -259,6 +259,10 @@ describe('operator: a person\'s records', () => {
     const channel = await desk.rt.as('channel');
     const voucherId = (await desk.rt.call(channel, 'POST', '/vouchers', { nationalId: patient.nationalId, name: patient.name, channel: 'wechat' })).body.voucherId as string;
     expect((await desk.rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).status).toBe(201);
+    // The hospital's own system reads the patient's referral four times in a row (a poller).
+    const his = { token: await desk.rt.token('hospital', 'hosp-zjph', { subject: 'hosp-zjph:his-sync' }) };
+    const referralId = (await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'GET', '/advice-requests?box=outgoing&status=converted')).body.items[0].referralId as string;
+    for (let i = 0; i < 4; i++) expect((await desk.rt.call(his, 'GET', `/referrals/${referralId}`)).status).toBe(200);
     await desk.rt.settle();
     const { page } = await newPage(desk);
     await login(page, desk.rt.url, people.operator);
@@ -273,13 +277,18 @@ describe('operator: a person\'s records', () => {
     await expect.poll(textOf(access), poll).toMatch(/浙江省人民医院[\s\S]*查看/);
     expect(await access.innerText()).toMatch(/灵隐街道社区卫生服务中心[\s\S]*修改/);
     expect(await access.innerText()).toMatch(new RegExp(`渠道\\s+channel:dev\\s+修改\\s+医保电子凭证 ${shortId(voucherId)} 的付款码`));
+    // The poller's four reads are one row with their count; each time is there on request.
+    const polled = access.getByRole('row').filter({ hasText: 'hosp-zjph:his-sync' });
+    await expect.poll(textOf(polled), poll).toMatch(new RegExp(`查看\\s+共 4 次\\s+转诊 ${shortId(referralId)}`));
+    await polled.getByRole('button', { name: '共 4 次' }).click();
+    await expect.poll(() => access.locator('tr.sub').count(), poll).toBe(4);
     // A copy of everything is the person's to take (pid only), and the screen says where.
     expect(await page.getByRole('note').innerText()).toContain('只能由本人');
     // The operator's own reading is logged as well: it shows once refreshed (within seconds).
     await expect.poll(async () => {
       await page.getByRole('button', { name: '刷新访问记录' }).click();
       return access.innerText();
-    }, poll).toMatch(/平台运营\s+platform:ops-zhao\s+查看\s+就医与结算记录/);
+    }, poll).toMatch(/平台运营\s+platform:ops-zhao\s+查看(\s+共 \d+ 次)?\s+就医与结算记录/);
     await screen(page, 'operator-5-person-records');
   });
 });

@@ -7,6 +7,7 @@ import { ApiError } from '../../console/src/lib/api.ts';
 import { dateTime, dateTimeSeconds, instantOf, parseYuan, yuan, yuanInput } from '../../console/src/lib/format.ts';
 import { problemToFields, validate } from '../../console/src/lib/forms.ts';
 import { webhookEventLabel } from '../../console/src/lib/labels.ts';
+import { accessRuns } from '../../console/src/features/operator/access.ts';
 import { webhookEventNames } from '../../events/audience.ts';
 import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
@@ -143,5 +144,26 @@ describe('labels', () => {
   it('every webhook event has a Chinese name (IT staff choose from them), and no label names an event that is not offered', () => {
     expect(webhookEventNames.filter((n) => !webhookEventLabel[n])).toEqual([]);
     expect(Object.keys(webhookEventLabel).filter((n) => !webhookEventNames.includes(n))).toEqual([]);
+  });
+});
+
+describe('the access log, read for a complaint', () => {
+  const entry = (at: string, user: string, resource = '/referrals/ref_01abc', action: 'read' | 'write' = 'read') => ({
+    at, actor: { role: 'hospital' as const, institutionId: 'hosp-zjph', user }, action, resource, operation: action === 'read' ? 'listReferrals' : 'acceptReferral', requestId: `r-${at}`,
+  });
+  it('one row per run of the same person doing the same to the same record; a different act in between starts a new one', () => {
+    const log = [
+      entry('2026-12-01T12:02:00Z', 'hosp-zjph:rn-chen'), entry('2026-12-01T12:01:50Z', 'hosp-zjph:rn-chen'), entry('2026-12-01T12:01:40Z', 'hosp-zjph:rn-chen'),
+      entry('2026-12-01T12:01:30Z', 'hosp-zjph:rn-chen', '/referrals/ref_01abc', 'write'),
+      entry('2026-12-01T12:01:20Z', 'hosp-zjph:dr-zhou'),
+      entry('2026-12-01T12:01:10Z', 'hosp-zjph:rn-chen'),
+    ];
+    const runs = accessRuns(log);
+    expect(runs.map((r) => [r.entries.length, r.newest, r.oldest])).toEqual([
+      [3, '2026-12-01T12:02:00Z', '2026-12-01T12:01:40Z'], [1, '2026-12-01T12:01:30Z', '2026-12-01T12:01:30Z'],
+      [1, '2026-12-01T12:01:20Z', '2026-12-01T12:01:20Z'], [1, '2026-12-01T12:01:10Z', '2026-12-01T12:01:10Z'],
+    ]);
+    // Nothing lost, nothing reordered.
+    expect(runs.flatMap((r) => r.entries)).toEqual(log);
   });
 });

@@ -5,7 +5,7 @@
 import { useInfiniteQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import type { PersonSummary } from '#schemas/institutions';
-import type { AccessEntry, TimelineEntry } from '#schemas/people';
+import type { TimelineEntry } from '#schemas/people';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
 import { idTyped, problemToFields, type FieldErrors } from '../../lib/forms.ts';
@@ -15,6 +15,7 @@ import {
 } from '../../lib/labels.ts';
 import { useInstitutionName } from '../../shared/names.ts';
 import { Alert, Badge, Empty, Field, Loading, Title } from '../../shared/ui.tsx';
+import { accessRuns, type AccessRun } from './access.ts';
 
 export function PersonRecords() {
   const [nationalId, setNationalId] = useState('');
@@ -124,7 +125,7 @@ function AccessLog({ personId }: { personId: string }) {
         <table>
           <caption class="sr-only">访问记录，最新在前</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">用户</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
-          <tbody>{items.map((e, i) => <AccessRow key={`${e.requestId}-${i}`} e={e} />)}</tbody>
+          <tbody>{accessRuns(items).map((run) => <AccessRows key={`${run.entries[0]!.requestId}-${run.newest}`} run={run} />)}</tbody>
         </table>
       )}
       {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多访问记录</button>}
@@ -149,15 +150,30 @@ function resourceLabel(resource: string): string {
   return (own && peopleRoutes[own[1]!]) ?? resource;
 }
 
-function AccessRow({ e }: { e: AccessEntry }) {
+/** One run of the same act (access.ts): one row with its count and first time, each time on request. */
+function AccessRows({ run }: { run: AccessRun }) {
+  const e = run.entries[0]!;
   const inst = useInstitutionName(e.actor.institutionId);
+  const [open, setOpen] = useState(false);
+  const times = run.entries.length;
   return (
-    <tr>
-      <td class="nowrap">{dateTimeSeconds(e.at)}</td>
-      <td>{e.actor.institutionId ? inst : roleLabel[e.actor.role]}</td>
-      <td class="mono">{e.actor.user}</td>
-      <td><Badge tone={e.action === 'write' ? 'warn' : ''}>{accessActionLabel[e.action]}</Badge></td>
-      <td title={e.resource}>{resourceLabel(e.resource)}</td>
-    </tr>
+    <>
+      <tr>
+        <td class="nowrap">
+          {dateTimeSeconds(run.newest)}
+          {times > 1 && <><br /><small class="muted">起 {dateTimeSeconds(run.oldest)}</small></>}
+        </td>
+        <td>{e.actor.institutionId ? inst : roleLabel[e.actor.role]}</td>
+        <td class="mono">{e.actor.user}</td>
+        <td>
+          <Badge tone={e.action === 'write' ? 'warn' : ''}>{accessActionLabel[e.action]}</Badge>
+          {times > 1 && <> <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>共 {times} 次</button></>}
+        </td>
+        <td title={e.resource}>{resourceLabel(e.resource)}</td>
+      </tr>
+      {open && run.entries.map((x) => (
+        <tr key={x.requestId} class="sub"><td class="nowrap muted">{dateTimeSeconds(x.at)}</td><td colSpan={4} class="muted small">请求号 <span class="mono">{x.requestId}</span></td></tr>
+      ))}
+    </>
   );
 }
