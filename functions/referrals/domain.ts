@@ -87,6 +87,16 @@ export function partyOf(r: Pick<Referral, 'fromInstitutionId' | 'toInstitutionId
 }
 
 /**
+ * Whether an institution was a receiver of this referral before it went elsewhere (rejected by it,
+ * expired there, or re-routed away from it). Such an institution knows the referral exists, so
+ * its late moves are answered 409 invalid-transition (a lost transition), not 404.
+ */
+export function wasReceiver(r: Pick<Referral, 'toInstitutionId' | 'rejectedBy' | 'expiredBy' | 'history'>, institutionId: string | undefined): boolean {
+  if (!institutionId || r.toInstitutionId === institutionId) return false;
+  return r.rejectedBy.includes(institutionId) || r.expiredBy.includes(institutionId) || r.history.some((h) => h.toInstitutionId === institutionId);
+}
+
+/**
  * A referral as one party sees it: `history[].user` (the token subject of whoever made a move) is
  * shown only to the institution that made that move, never to the other side.
  */

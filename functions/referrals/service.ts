@@ -14,7 +14,7 @@ import type { Principal } from '#shared/principal';
 import { consortiumCandidates, departmentCandidates, getInstitution, getPerson } from '../institutions/store.ts';
 import {
   assertMove, capacityChange, dailyCapacity, expireAndReroute, ineligibility, isOverdue, move, newReferral, partyOf, rankTargets,
-  receiverType, referredToChange, routingDay, senderRole, slaDue, type Candidate, type MoveInput, type PendingEvent,
+  receiverType, referredToChange, routingDay, senderRole, slaDue, wasReceiver, type Candidate, type MoveInput, type PendingEvent,
 } from './domain.ts';
 import * as store from './store.ts';
 
@@ -161,8 +161,8 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
 // ── moving ──
 
 /**
- * One move on one referral: read, authorise (404 for anyone who is not a party now, as GET answers:
- * an institution the referral was taken from too), check the version the caller acted on
+ * One move on one referral: read, authorise (404 for strangers; 409 invalid-transition for an
+ * institution the referral was taken from, which lost it), check the version the caller acted on
  * (If-Match: 412 when it is no longer current), decide, write conditionally with the capacity
  * counter and the "referred to" item in the same transaction; retried from scratch when the
  * transaction lost a race that does not change the answer's kind.
@@ -173,10 +173,14 @@ export async function moveReferral(
   return withRaceRetries(async () => {
     const before = await store.getReferral(referralId);
     const actor = before ? partyOf(before, caller.inst) : undefined;
-    // Who may not read it may not move it, with GET's answer: an institution it was taken from
-    // (rejected, expired there, re-routed away) learns nothing of where it went. Only a move decided
-    // on a read that still saw it here loses with 409 (store.writeMove).
-    if (!before || !actor) throw problem('not-found', `no referral ${referralId}`);
+    if (!before || !actor) {
+      // An institution it was taken from (rejected, expired there, re-routed away) lost the race
+      // for it: that is a transition no longer allowed, and it already knows the referral exists.
+      if (before && wasReceiver(before, caller.inst)) {
+        throw problem('invalid-transition', `referral ${referralId} has been sent to another institution; it can no longer be moved by ${caller.inst}`);
+      }
+      throw problem('not-found', `no referral ${referralId}`);
+    }
     const admitted = ifMatchAdmits(ifMatch, before.version);
     if (admitted === false) throw problem('precondition-failed', `referral ${referralId} has changed since the version you acted on (now ${before.version}); reload it`);
     const mover = { actor, by: caller.inst!, user: caller.sub, at: now };

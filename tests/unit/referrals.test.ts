@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { referralStatuses, type Referral, type ReferralStatus } from '../../schemas/referrals.ts';
 import {
   allowedActions, assertMove, capacityChange, checkAppointment, expireAndReroute, move, newReferral, partyOf, presentFor, rankTargets, referredToChange, routingDay,
-  transitions, viewFor, type Action, type Actor, type Candidate, type MoveInput, type Mover,
+  transitions, viewFor, wasReceiver, type Action, type Actor, type Candidate, type MoveInput, type Mover,
 } from '../../functions/referrals/domain.ts';
 import { isReferredThere } from '../../functions/referrals/keys.ts';
 import { HttpProblem } from '../../functions/shared/errors.ts';
@@ -262,13 +262,17 @@ describe('visibility', () => {
     expect(partyOf(r, undefined)).toBeUndefined();
   });
 
-  it('an institution the referral was taken from is no party any more: like a stranger, it neither sees nor moves it', () => {
+  it('an institution the referral was taken from was a receiver; strangers, the sender and the current receiver are not', () => {
     const r = submitted();
     const rejected = move(r, inputFor('reject'), { actor: 'receiver', by: 'hosp-a', at: at(1) }).next;
     const rerouted = move(rejected, inputFor('reroute'), { ...sender, at: at(2) }).next; // now at hosp-b
-    expect([partyOf(rerouted, 'hosp-a'), partyOf(rerouted, 'hosp-b'), partyOf(rerouted, 'clinic-a')]).toEqual([undefined, 'receiver', 'sender']);
+    expect(wasReceiver(rerouted, 'hosp-a')).toBe(true);
+    expect(wasReceiver(rerouted, 'hosp-b')).toBe(false); // the current receiver is a party, not a former one
+    expect(wasReceiver(rerouted, 'clinic-a')).toBe(false);
+    expect(wasReceiver(rerouted, 'hosp-z')).toBe(false);
+    expect(wasReceiver(rerouted, undefined)).toBe(false);
     const swept = expireAndReroute(submitted(), 'hosp-c', at(25), 24).next;
-    expect([partyOf(swept, 'hosp-a'), partyOf(swept, 'hosp-c')]).toEqual([undefined, 'receiver']);
+    expect([wasReceiver(swept, 'hosp-a'), partyOf(swept, 'hosp-a')]).toEqual([true, undefined]);
   });
 
   it("each side sees its own users in the history, never the other side's", () => {
