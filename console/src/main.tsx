@@ -21,14 +21,14 @@ async function start() {
       token: () => currentSession()?.accessToken,
       onUnauthorized: () => {
         // The session is over: keep what is being typed, log in again, come back here.
-        saveDrafts();
+        saveDrafts('session-refused');
         sessionEnded();
         void login(location.hash);
       },
     });
     // Tokens live in memory, so a reload (F5, a crashed tab restored) means logging in again: keep
     // the forms being filled for then too.
-    addEventListener('pagehide', () => currentSession() && saveDrafts());
+    addEventListener('pagehide', () => currentSession() && saveDrafts('page-left'));
     await completeLogin();
     root.replaceChildren();
     render(<App config={config} />, root);

@@ -1,7 +1,8 @@
 // The hospital's triage panel holds the referral the nurse is working on: one more urgent arriving
 // meanwhile is announced with a way to take it first, not swapped in under her hands (her half-typed
 // rejection reason stays, and what she confirms is the patient she read). After each triage the
-// keyboard is on the next one; a referral someone else took meanwhile is said to have gone. The
+// keyboard is on the next one; a referral someone else took meanwhile is said to have gone, and the
+// next is shown when she asks. The
 // first Tab offers a way past the header and the nav.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -66,8 +67,15 @@ describe('the triage panel', () => {
     // Another nurse accepts it meanwhile (the API, as her colleague's screen would).
     const zjph = await desk.rt.as('hospital', 'hosp-zjph');
     expect((await desk.rt.call(zjph, 'POST', `/referrals/${emergency}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
-    await expect.poll(textOf(nurse.locator('main')), poll).toContain(`转诊 ${shortId(emergency)} 已不在待接收列表`);
+    // Said where she was working, and the next patient is not put under her hands until she asks.
+    await expect.poll(textOf(panel), poll).toContain(`转诊 ${shortId(emergency)} 已不在待接收列表`);
+    expect(await panel.innerText()).not.toContain(demoPeople[8]!.name);
+    expect(await panel.getByRole('button', { name: /接收/ }).count()).toBe(0);
+    await expect.poll(focusedId(nurse), poll).toBe('triage-title');
+    await screen(nurse, 'hospital-triage-gone');
+    await panel.getByRole('button', { name: '处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain(demoPeople[8]!.name);
+    await expect.poll(focusedId(nurse), poll).toBe('triage-title');
 
     // The last one accepted by keyboard: focus on the accept button, Enter; then the screen's title.
     await panel.getByRole('button', { name: '接收并处理下一条' }).focus();

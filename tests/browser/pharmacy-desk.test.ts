@@ -239,6 +239,7 @@ describe('the voucher code box', () => {
 
 describe('当日结算 of another day', () => {
   it('stays picked across a reload and Back; the nav\'s 当日结算 is today\'s; a receipt goes back to its own day', async () => {
+    await clearOfMidnight(120_000); // "today" is read once and expected again after a reload and a login
     const { rt } = desk;
     const p = await patient(15);
     const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), items: [{ drugCode: 'XA10BAA001', quantity: 1, unitPriceFen: 1_800 }] }, { 'idempotency-key': `day-${p.personId}` });
@@ -286,6 +287,7 @@ describe('当日结算 of another day', () => {
 
 describe('a sale left at 核对', () => {
   it('is put back after 当日结算 and after an expired session, saying whether the patient may have been charged; a settled one is not', async () => {
+    const { rt } = desk;
     const p = await patient(16);
     const page = await pharmacist();
     const fillSale = async () => {
@@ -322,6 +324,24 @@ describe('a sale left at 核对', () => {
     await expect.poll(textOf(warning), poll).toContain('不能确定是否已扣款');
     await warning.getByRole('link', { name: '当日结算' }).waitFor();
     await screen(page, 'pharmacy-desk-6-sale-resumed');
+    // The warning stays with the sale: away to another prescription's counter and back, and 核对 again.
+    const rx = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 1 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${rx}/accept`)).status).toBe(200);
+    await page.goto(`${rt.url}#/pharmacy/counter/${rx}`);
+    await expect.poll(drugOnLine1, poll).toBe('XC10AAA005');
+    expect(await page.getByText('未收到结果').count()).toBe(0);
+    await page.getByRole('link', { name: '医保结算' }).click();
+    await expect.poll(drugOnLine1, poll).toBe('XA10BAA001');
+    await expect.poll(textOf(warning), poll).toContain('不能确定是否已扣款');
+    // The scanner's Enter does not send a sale put back on to 核对: the pharmacist checks it first.
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    await page.getByLabel('医保电子凭证码').press('Enter');
+    expect(await page.getByRole('heading', { name: '医保结算' }).count()).toBe(1);
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    await page.getByRole('link', { name: '库存' }).click();
+    await page.getByRole('link', { name: '医保结算' }).click();
+    await expect.poll(textOf(warning), poll).toContain('不能确定是否已扣款');
 
     // Settled this time: its receipt, then away and back — the counter is empty, nothing to charge twice.
     await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../console/src/lib/api.ts';
-import { dateTime, dateTimeSeconds, instantOf, parseYuan, yuan, yuanInput } from '../../console/src/lib/format.ts';
+import { dateTime, dateTimeSeconds, instantOf, parseYuan, sortableDateTime, yuan, yuanInput } from '../../console/src/lib/format.ts';
 import { problemToFields, validate } from '../../console/src/lib/forms.ts';
 import { webhookEventLabel } from '../../console/src/lib/labels.ts';
 import { accessRuns } from '../../console/src/features/operator/access.ts';
@@ -27,6 +27,14 @@ describe('money', () => {
 
   it('round-trips every amount through the input field', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 99_999_999_999 }), (fen) => parseYuan(yuanInput(fen)) === fen));
+  });
+});
+
+describe('time for files', () => {
+  it('sortableDateTime: the province\'s wall clock, zero-padded, around its midnight', () => {
+    expect(sortableDateTime('2026-11-30T16:00:00Z')).toBe('2026-12-01 00:00:00');
+    expect(sortableDateTime('2026-12-01T01:02:03Z')).toBe('2026-12-01 09:02:03');
+    expect(sortableDateTime('2026-12-31T15:59:59Z')).toBe('2026-12-31 23:59:59');
   });
 });
 
@@ -165,5 +173,8 @@ describe('the access log, read for a complaint', () => {
     ]);
     // Nothing lost, nothing reordered.
     expect(runs.flatMap((r) => r.entries)).toEqual(log);
+    // Changes are never folded: each write is its own row.
+    const writes = [entry('2026-12-01T12:00:02Z', 'u', '/referrals/ref_01abc', 'write'), entry('2026-12-01T12:00:01Z', 'u', '/referrals/ref_01abc', 'write')];
+    expect(accessRuns(writes).map((r) => r.entries.length)).toEqual([1, 1]);
   });
 });

@@ -100,7 +100,7 @@ describe('readPeople', () => {
     expect(p.errors).toEqual([
       { row: 2, field: '身份证号', message: '身份证号无效：校验位不符，请核对是否有一位录错' },
       { row: 3, field: '身份证号', message: '身份证号无效：应为18位数字，末位可为X' },
-      { row: 4, field: '身份证号', message: '身份证号无效：出生日期不存在' },
+      { row: 4, field: '身份证号', message: '身份证号无效：出生日期无效' },
       { row: 5, field: '身份证号', message: '必填' },
     ]);
   });

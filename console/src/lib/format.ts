@@ -31,6 +31,7 @@ export const yuanInput = (fen: number) => `${Math.floor(fen / 100)}.${String(fen
 let dateTimeFormat: Intl.DateTimeFormat | undefined;
 let secondsFormat: Intl.DateTimeFormat | undefined;
 let dateFormat: Intl.DateTimeFormat | undefined;
+let sortableFormat: Intl.DateTimeFormat | undefined;
 
 /** 2026年12月2日 14:30 */
 export function dateTime(iso: string | undefined): string {
@@ -54,8 +55,8 @@ export function date(value: string): string {
 
 /** 2026-12-02 14:30:05 in the province's time zone: for files, where a spreadsheet sorts it as text. */
 export function sortableDateTime(iso: string): string {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-    .formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  sortableFormat ??= new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const p = Object.fromEntries(sortableFormat.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 

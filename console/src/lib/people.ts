@@ -11,10 +11,14 @@ const MOST = 200;
 const read = (): Record<string, NamedPerson> => JSON.parse(sessionStorage.getItem(KEY) ?? '{}') as Record<string, NamedPerson>;
 
 export function rememberPerson(personId: string, p: NamedPerson): void {
-  const all = read();
-  delete all[personId];
-  all[personId] = { name: p.name, nationalIdMasked: p.nationalIdMasked };
-  sessionStorage.setItem(KEY, JSON.stringify(Object.fromEntries(Object.entries(all).slice(-MOST))));
+  try {
+    const all = read();
+    delete all[personId];
+    all[personId] = { name: p.name, nationalIdMasked: p.nationalIdMasked };
+    sessionStorage.setItem(KEY, JSON.stringify(Object.fromEntries(Object.entries(all).slice(-MOST))));
+  } catch {
+    // Storage full or blocked: the name is still shown until a reload, as before.
+  }
 }
 
 export const rememberedPerson = (personId: string): NamedPerson | undefined => read()[personId];

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { adviceRequestBody, adviceStatuses, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { urgencies } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
-import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel, urgencyLabel } from '../../lib/labels.ts';
@@ -23,13 +23,12 @@ const splitCodes = (text: string) => text.split(/[\s,，、]+/).filter(Boolean);
 export function AskForm({ personId }: { personId: string }) {
   const patient = usePatientLabel(personId);
   const hospitals = useInstitutions('hospital');
-  const draft = takeDraft<Record<string, string>>(`ask-${personId}`);
+  const draft = useSavedDraft<Record<string, string>>(`ask-${personId}`);
   const [to, setTo] = useState(draft?.to ?? '');
   const [department, setDepartment] = useState(draft?.department ?? '');
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
   const [question, setQuestion] = useState(draft?.question ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
-  useDraft(`ask-${personId}`, { to, department, diagnoses, question });
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap((h) => h.departments ?? []).map((d) => [d.code, d])).values()];
@@ -39,6 +38,7 @@ export function AskForm({ personId }: { personId: string }) {
     onSuccess: (a) => { void qc.invalidateQueries({ queryKey: ['advice-list'] }); go('clinic', 'advice', a.adviceId); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
+  useDraft(`ask-${personId}`, { to, department, diagnoses, question }, { inFlight: ask.isPending });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(adviceRequestBody, body());

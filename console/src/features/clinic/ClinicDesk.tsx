@@ -9,7 +9,7 @@ import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, prescriptionRequest, prescript
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
 import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
-import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { idTyped, problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
@@ -86,14 +86,13 @@ function FindPerson() {
 function ReferForm({ personId }: { personId: string }) {
   const patient = usePatientLabel(personId);
   const hospitals = useInstitutions('hospital');
-  const draft = takeDraft<Record<string, string>>(`refer-${personId}`);
+  const draft = useSavedDraft<Record<string, string>>(`refer-${personId}`);
   const [to, setTo] = useState(draft?.to ?? '');
   const [department, setDepartment] = useState(draft?.department ?? '');
   const [urgency, setUrgency] = useState<(typeof urgencies)[number]>((draft?.urgency as 'routine') ?? 'routine');
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
   const [reason, setReason] = useState(draft?.reason ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
-  useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason });
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap((h) => h.departments ?? []).map((d) => [d.code, d])).values()];
@@ -103,6 +102,7 @@ function ReferForm({ personId }: { personId: string }) {
     onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
+  useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason }, { inFlight: create.isPending });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body());
@@ -265,7 +265,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   const patient = usePatientLabel(personId, referral.data?.patient);
   const drugs = useDrugs();
   const pharmacies = useInstitutions('pharmacy');
-  const draft = takeDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string; days?: string; assessment?: string }>(`rx-${personId}`);
+  const draft = useSavedDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string; days?: string; assessment?: string }>(`rx-${personId}`);
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
   const [lines, setLines] = useState<RxLine[]>(draft?.lines ?? [{ drugCode: '', quantity: '1', dosage: '' }]);
   const [pharmacy, setPharmacy] = useState(draft?.pharmacy ?? '');
@@ -275,7 +275,6 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   const [assessment, setAssessment] = useState(draft?.assessment ?? '');
   const [consent, setConsent] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
-  useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy, days, assessment });
   const long = Number(days) > NORMAL_MAX_SUPPLY_DAYS;
   // From a referral: its diagnoses to start with, and the prescription linked to it.
   useEffect(() => {
@@ -305,6 +304,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
+  useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy, days, assessment }, { inFlight: issue.isPending });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(prescriptionRequest, body());

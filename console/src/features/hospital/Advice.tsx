@@ -5,7 +5,7 @@ import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useState } from 'preact/hooks';
 import { adviceReplyBody, adviceStatuses, recommendations, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
-import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel } from '../../lib/labels.ts';
@@ -81,7 +81,8 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
 function Reply({ a, onStale }: { a: AdviceView; onStale: (notice: string) => void }) {
   const qc = useQueryClient();
   // A specialist's answer can be long: kept across a reload or an expired session (lib/drafts.ts).
-  const draft = takeDraft<{ answer: string; recommendation: (typeof recommendations)[number] | '' }>(`reply-${a.adviceId}`);
+  // One sent twice is refused by its If-Match, so a reply in flight may come back too.
+  const draft = useSavedDraft<{ answer: string; recommendation: (typeof recommendations)[number] | '' }>(`reply-${a.adviceId}`);
   const [answer, setAnswer] = useState(draft?.answer ?? '');
   const [recommendation, setRecommendation] = useState(draft?.recommendation ?? '');
   useDraft(`reply-${a.adviceId}`, { answer, recommendation });

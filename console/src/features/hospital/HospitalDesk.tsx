@@ -2,14 +2,14 @@
 // detail with arrival and completion, the downward referral prefilled from the upward one, and the
 // clinics' advice requests (Advice.tsx). Moves are those the API allows and name the version shown.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
-import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
@@ -64,30 +64,25 @@ function Worklist() {
   const [handled, setHandled] = useState<ReadonlyMap<string, 'triaged' | 'stale'>>(new Map());
   const items = (list.data?.items ?? []).filter((r) => !(status === 'submitted' && handled.get(r.referralId) === 'triaged') && (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
   // The referral in the panel stays there while the nurse works on it: one more urgent arriving
-  // meanwhile is announced, not swapped in under her hands (she could accept the wrong patient).
+  // meanwhile is announced, not swapped in under her hands (she could accept the wrong patient). One
+  // a colleague took meanwhile is said to have gone, and the next waits for her to ask for it.
   const [pinned, setPinned] = useState<string>();
+  const [gone, setGone] = useState<string>();
   const current = items.find((r) => r.referralId === pinned) ?? items[0];
   const submitted = status === 'submitted' && list.isSuccess ? list.data.items : undefined;
   useEffect(() => {
     if (!submitted) return;
     if (pinned && !handled.has(pinned) && !submitted.some((r) => r.referralId === pinned)) {
-      setNotice(`转诊 ${shortId(pinned)} 已不在待接收列表（已被他人处理或已撤销），现显示下一条。`);
+      setGone(pinned);
+      toPanel();
     }
     setPinned(current?.referralId);
   }, [submitted, current?.referralId]);
-  // After a triage the panel's content is new: the keyboard goes to it (or to the screen's title
-  // when none is left), not to the page's start.
-  const refocus = useRef(false);
-  useEffect(() => {
-    if (!refocus.current) return;
-    refocus.current = false;
-    (document.getElementById('triage-title') ?? document.querySelector<HTMLElement>('main h1'))?.focus();
-  }, [current?.referralId]);
   // Done with here (triaged, or refused as moved meanwhile and said so): the panel moves on.
   const leave = (referralId: string, why: 'triaged' | 'stale') => {
     setHandled(new Map(handled).set(referralId, why));
     setPinned(undefined);
-    refocus.current = true;
+    toPanel();
   };
   const triaged = (d: { text: string; referralId: string }) => {
     setDone(d);
@@ -113,11 +108,18 @@ function Worklist() {
           </select>
         )}</Field>
       </div>
+      {status === 'submitted' && gone && (
+        <section class="triage" aria-labelledby="triage-title">
+          <h2 id="triage-title" tabIndex={-1}>待分诊</h2>
+          <p class="alert error" role="alert">转诊 {shortId(gone)} 已不在待接收列表（已被他人处理或已撤销），您未对其做任何操作。</p>
+          <button type="button" class="primary" onClick={() => { setGone(undefined); toPanel(); }}>{current ? '处理下一条' : '知道了'}</button>
+        </section>
+      )}
       {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
-        {status === 'submitted' && current && (
+        {status === 'submitted' && !gone && current && (
           <Triage key={current.referralId} r={current} remaining={items.length - 1} onStale={(n) => { setNotice(n); leave(current.referralId, 'stale'); }} onDone={triaged}
             moreUrgent={items[0] !== current && urgencyRank[items[0]!.urgency] < urgencyRank[current.urgency] ? items[0] : undefined}
-            onSwitch={(id) => setPinned(id)} />
+            onSwitch={(id) => { setPinned(id); toPanel(); }} />
         )}
         <table>
           <caption class="sr-only">{referralStatusLabel[status]}的转诊，紧急程度优先</caption>
@@ -128,6 +130,17 @@ function Worklist() {
     </section>
   );
 }
+
+/**
+ * After the panel's content changed under the keyboard (a triage, a switch, one gone): focus its
+ * title, or the screen's when the panel is gone, once the new content is rendered. Only when the
+ * keyboard was in the panel (or fell out of it with it): not from a filter she is using meanwhile.
+ */
+const toPanel = () => requestAnimationFrame(() => {
+  const at = document.activeElement;
+  if (at && at !== document.body && !at.closest('.triage')) return;
+  (document.getElementById('triage-title') ?? document.querySelector<HTMLElement>('main h1'))?.focus();
+});
 
 function Row({ r }: { r: ReferralView }) {
   const from = useInstitutionName(r.fromInstitutionId);
@@ -246,13 +259,12 @@ function DownReferral({ upwardId }: { upwardId: string }) {
 
 function DownForm({ up }: { up: Referral }) {
   const clinic = useInstitution(up.fromInstitutionId);
-  const draft = takeDraft<{ reason: string; plan: string; diagnoses: string; department: string }>(`down-${up.referralId}`);
+  const draft = useSavedDraft<{ reason: string; plan: string; diagnoses: string; department: string }>(`down-${up.referralId}`);
   const [picked, setPicked] = useState(draft?.department ?? '');
   const [reason, setReason] = useState(draft?.reason ?? '病情稳定，转回社区继续治疗');
   const [plan, setPlan] = useState(draft?.plan ?? '');
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? up.diagnoses.join(' '));
   const [errors, setErrors] = useState<FieldErrors>({});
-  useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked });
   const qc = useQueryClient();
   // The clinic's own departments; until the nurse picks one, its first (most clinics have only 全科).
   const departments = clinic.data?.departments ?? [];
@@ -266,6 +278,7 @@ function DownForm({ up }: { up: Referral }) {
     onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('hospital', 'referrals', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
+  useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked }, { inFlight: create.isPending });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body());

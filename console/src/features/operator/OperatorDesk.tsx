@@ -107,7 +107,7 @@ function Institutions() {
       const fields = problemToFields(e);
       // A code already registered is the 机构编码 field's fault: say so there too, and go to it
       // once its message is rendered (so that it is read with the field).
-      if (e instanceof ApiError && e.status === 409 && /already registered/.test(e.problem.detail ?? '')) {
+      if (e instanceof ApiError && e.slug === 'conflict') {
         fields.id = problemText(e);
         requestAnimationFrame(() => idInput.current?.focus());
       }

@@ -1,13 +1,14 @@
 // The access log as an operator reads it for a complaint: a desk that polls (a triage worklist every
 // 10 s) reads the same record again and again, each read a logged entry; a dozen identical rows hid
-// the one that mattered. Runs of the same person doing the same thing to the same record, one after
-// the other, are one row with a count and the first and last time; each entry is still there.
+// the one that mattered. Runs of the same person reading the same record, one after the other, are
+// one row with a count and the first and last time; each entry is still there.
 import type { AccessEntry } from '#schemas/people';
 
 export interface AccessRun { entries: AccessEntry[]; newest: string; oldest: string }
 
+/** Reads only: each change to a record is its own row, however alike. */
 const sameAct = (a: AccessEntry, b: AccessEntry) =>
-  a.actor.role === b.actor.role && a.actor.institutionId === b.actor.institutionId && a.actor.user === b.actor.user &&
+  a.action === 'read' && b.action === 'read' && a.actor.role === b.actor.role && a.actor.institutionId === b.actor.institutionId && a.actor.user === b.actor.user &&
   a.action === b.action && a.resource === b.resource && a.operation === b.operation;
 
 /** Consecutive entries (newest first, as the API lists them) that repeat one act, grouped in order. */

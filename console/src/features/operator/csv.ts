@@ -87,7 +87,7 @@ function nationalIdProblem(id: string): string | undefined {
   if (id === '') return '必填';
   if (!/^\d{17}[\dX]$/.test(id)) return '身份证号无效：应为18位数字，末位可为X';
   if (nationalIdCheckChar(id.slice(0, 17)) !== id[17]) return '身份证号无效：校验位不符，请核对是否有一位录错';
-  if (!isValidNationalId(id)) return '身份证号无效：出生日期不存在';
+  if (!isValidNationalId(id)) return '身份证号无效：出生日期无效';
   return undefined;
 }
 

@@ -2,8 +2,10 @@
 // pack's trace code (追溯码), check, see the pre-settlement quote (what the pooled fund, the personal
 // account, a relative's account and the patient in cash will pay), confirm (确认结算), print the
 // receipt. One Idempotency-Key per attempt: a double click or a retry of the same attempt can never
-// charge twice. The split is the API's (quote and settlement are one computation); the console only
-// shows it.
+// charge twice. A sale left unfinished (another screen, a reload, an expired session) comes back
+// with whether 确认结算 had been pressed; its new attempt is a new key and a new voucher code, so the
+// screen sends the pharmacist to 当日结算 first when it may have been charged. The split is the
+// API's (quote and settlement are one computation); the console only shows it.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
@@ -12,7 +14,7 @@ import type { Prescription } from '#schemas/prescriptions';
 import { settlementRequest, type Settlement, type SettlementQuote } from '#schemas/vouchers';
 import { ApiError, call, newIdempotencyKey } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
-import { takeDraft, useDraft } from '../../lib/drafts.ts';
+import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { calendarDay, dateTime, parseYuan, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, problemText } from '../../lib/labels.ts';
@@ -46,9 +48,10 @@ type Left = 'review' | 'confirming';
 interface CounterDraft { lines: Line[]; prescriptionId?: string; left?: Left }
 
 export function Counter({ prescriptionId }: { prescriptionId?: string }) {
-  const kept = takeDraft<CounterDraft | null>('pharmacy-counter');
-  // A sale left for another prescription's card is not this one's.
-  const draft = prescriptionId && kept?.prescriptionId !== prescriptionId ? undefined : kept;
+  // One sale kept per counter: the walk-in one, and one per prescription settled from its card, so
+  // that opening a card does not throw away a sale left at 医保结算 (or its warning).
+  const draftKey = prescriptionId ? `pharmacy-counter-${prescriptionId}` : 'pharmacy-counter';
+  const draft = useSavedDraft<CounterDraft | null>(draftKey);
   const [left, setLeft] = useState(draft?.left);
   const [code, setCode] = useState('');
   const [rxId, setRxId] = useState(prescriptionId ?? draft?.prescriptionId ?? '');
@@ -93,6 +96,8 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const codeEntered = (box: HTMLTextAreaElement) => {
     if (!box.value.trim()) return;
     const i = lines.findIndex((l) => !l.drugCode || parseYuan(l.price) === undefined);
+    // A sale put back is the pharmacist's to check against the patient first, not the scan's to send on.
+    if (i < 0 && left) return box.form?.querySelector<HTMLInputElement>('[data-field="drugCode"]')?.focus();
     if (i < 0) return box.form?.requestSubmit();
     box.form?.querySelectorAll<HTMLInputElement>(`[data-field="${lines[i]!.drugCode ? 'price' : 'drugCode'}"]`)[i]?.focus();
   };
@@ -154,8 +159,10 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
 
   // Kept across a reload, an expired session and a visit to another screen, with where it was left;
   // not once settled (its receipt on screen): put back, the same drugs could be charged twice.
-  const leftAt: Left | undefined = step.kind !== 'review' ? undefined : settle.isIdle ? 'review' : 'confirming';
-  useDraft('pharmacy-counter', step.kind === 'done' ? null : ({ lines, prescriptionId: rxId || undefined, left: leftAt } satisfies CounterDraft), { keepOnLeave: true });
+  // A sale that may have been charged stays so until it is settled or given up (下一位患者): the next
+  // 核对 of it must not say 未扣款.
+  const leftAt: Left | undefined = left === 'confirming' ? left : step.kind !== 'review' ? left : settle.isIdle ? 'review' : 'confirming';
+  useDraft(draftKey, step.kind === 'done' ? null : ({ lines, prescriptionId: rxId || undefined, left: leftAt } satisfies CounterDraft), { keepOnLeave: true });
 
   const next = () => {
     setLeft(undefined);
@@ -244,7 +251,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
  */
 function Resumed({ left }: { left: Left }) {
   return left === 'review'
-    ? <p class="alert info" role="status">上次核对结算未完成：结算尚未提交，未扣款。药品已恢复，请让患者刷新医保码后重新扫码。</p>
+    ? <p class="alert info" role="status">上次核对结算未完成：结算尚未提交，未扣款。药品已恢复，请核对是同一位患者，再让其刷新医保码后重新扫码。</p>
     : (
       <p class="alert error" role="alert">
         上次点击“确认结算”后未收到结果，不能确定是否已扣款。请先到 <a href="#/pharmacy/settlements">当日结算</a> 核对该患者的这笔结算，避免重复收费；没有再请患者刷新医保码后重新扫码。

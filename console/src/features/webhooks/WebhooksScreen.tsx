@@ -3,7 +3,7 @@
 // shown once, delete a subscription, and see each one's recent deliveries with their attempts.
 // Clinic, hospital and pharmacy desks alike; the API keeps every institution to its own.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { webhookEventName, webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime } from '../../lib/format.ts';
@@ -57,13 +57,16 @@ export function WebhooksScreen() {
     },
   });
   const items = list.data?.items ?? [];
+  // Focused when a secret appears (at the top, maybe out of view): the keyboard and the eye go to
+  // what must be saved now. Once per secret, not at each render (a list refetch, a click below).
+  const secretPanel = useRef<HTMLDivElement>(null);
+  useEffect(() => secretPanel.current?.focus(), [secret?.webhookId]);
   return (
     <section>
       <Title>系统对接（事件推送）</Title>
       <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的转诊、处方和结算事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
       {secret && (
-        // Focused when it appears (at the top, maybe out of view): the keyboard and the eye go to what must be saved now.
-        <div class="panel secret" role="status" aria-label="签名密钥" tabIndex={-1} ref={(el) => el?.focus()}>
+        <div class="panel secret" role="status" aria-label="签名密钥" tabIndex={-1} ref={secretPanel}>
           <h2>签名密钥（仅显示这一次）</h2>
           <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，请删除该订阅后重新添加。</p>
           <p><code class="mono">{secret.secret}</code></p>
