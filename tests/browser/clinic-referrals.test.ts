@@ -230,7 +230,7 @@ describe('下转 to a clinic with several departments', () => {
 });
 
 describe('a form for a patient, reloaded', () => {
-  it('still names the patient the GP looked up; logging out forgets them and the drafts', async () => {
+  it('still names the patient the GP looked up; a refused submit goes to the first field; logging out forgets them and the drafts', async () => {
     const { rt } = desk;
     const patient = demoPeople[5]!;
     const { page } = await newPage(desk);
@@ -246,6 +246,12 @@ describe('a form for a patient, reloaded', () => {
     // The name, not 患者 <short id>, and what was typed.
     await page.getByRole('heading', { name: `开处方：${patient.name}` }).waitFor();
     expect(await page.getByLabel('诊断').inputValue()).toBe('E11.9');
+    // Submitted unfinished: the keyboard goes to the first field named, not left on the button.
+    await page.getByRole('button', { name: '开具处方' }).click();
+    await expect.poll(() => page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { activeElement: { closest(s: string): unknown } | null; querySelector(s: string): unknown } }).document;
+      return !!d.activeElement && d.activeElement.closest('.field.invalid') === d.querySelector('form .field.invalid');
+    }), poll).toBe(true);
 
     // A draft still waiting in the tab (left by a reload on another form) goes at logout too.
     const stored = () => page.evaluate(() => Object.keys((globalThis as unknown as { sessionStorage: object }).sessionStorage).sort());

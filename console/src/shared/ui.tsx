@@ -1,15 +1,22 @@
 // Small building blocks every desk uses: labelled fields with their errors, status badges, money,
 // alerts, count tabs. Accessible names come from visible labels.
 import type { ComponentChildren, JSX } from 'preact';
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
 
 export function Field(props: { label: string; error?: string; hint?: string; children: (id: string, describedBy: string | undefined) => JSX.Element; wide?: boolean; narrow?: boolean }) {
   const id = useId();
   const describedBy = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
+  // A refused submit takes the keyboard to the first field it names (read with its message), not
+  // left on the button with the reasons somewhere above or below.
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const form = box.current?.closest('form');
+    if (props.error && form?.querySelector('.field.invalid') === box.current) box.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+  }, [props.error]);
   return (
-    <div class={`field${props.error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}>
+    <div ref={box} class={`field${props.error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}>
       <label for={id}>{props.label}</label>
       {props.children(id, describedBy)}
       {props.hint && <small id={`${id}-hint`} class="hint">{props.hint}</small>}
