@@ -83,5 +83,10 @@ describe('the triage panel', () => {
     await expect.poll(textOf(nurse.getByText(/^已接收，预约/)), poll).toContain(shortId(second));
     await expect.poll(() => nurse.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } | null } }).document.activeElement?.tagName), poll).toBe('H1');
     expect(await statusOf(second)).toBe('accepted');
+
+    // A link into another desk (a pharmacy's) opens this one's start and says so.
+    await nurse.goto(`${desk.rt.url}#/pharmacy/settlements`);
+    await nurse.getByRole('heading', { name: '转入工作台' }).waitFor();
+    expect(await nurse.getByRole('status').filter({ hasText: '该地址不属于本工作台（医院）' }).count()).toBe(1);
   });
 });

@@ -275,6 +275,12 @@ describe('当日结算 of another day', () => {
     await expect.poll(() => day.inputValue(), poll).toBe(provinceDay(made.body.settledAt));
     await expect.poll(textOf(page.getByRole('row').filter({ hasText: shortId(made.body.settlementId) })), poll).toContain('18.00');
 
+    // A receipt address that names no settlement of this pharmacy says so, with the way back.
+    await page.goto(`${rt.url}#/pharmacy/settlements/stl_doesnotexist`);
+    await page.getByRole('heading', { name: '结算小票' }).waitFor();
+    await page.getByRole('link', { name: '返回当日结算' }).click();
+    await expect.poll(() => day.inputValue(), poll).toBe(today);
+
     // The day's CSV: an ASCII name (a Chinese one was dropped, and .csv with it), times that sort as text.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载 CSV' }).click()]);
     const settledDay = provinceDay(made.body.settledAt);

@@ -8,6 +8,7 @@ import { currentSession, login, logout, onSessionChange, type Session } from '..
 import { roleLabel } from '../lib/labels.ts';
 import { backToPace } from '../lib/polling.ts';
 import { useInstitutionName } from '../shared/names.ts';
+import { Alert } from '../shared/ui.tsx';
 import { useHashPath } from './router.ts';
 import { ClinicDesk, clinicNav } from '../features/clinic/ClinicDesk.tsx';
 import { HospitalDesk, hospitalNav } from '../features/hospital/HospitalDesk.tsx';
@@ -82,6 +83,8 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
         ))}
       </nav>
       <main class="content">
+        {/* A link into another role's desk (a colleague's, a bookmark from another login) opens this one's start, and says so. */}
+        {path.length > 0 && path[0] !== session.role && <Alert kind="info">该地址不属于本工作台（{roleLabel[session.role]}），已打开首页。</Alert>}
         {Shared ? <Shared /> : <Desk path={path[0] === session.role ? path.slice(1) : []} />}
       </main>
     </>

@@ -341,7 +341,7 @@ function ItemsTable({ lines }: { lines: Line[] }) {
           return (
             <tr key={i}>
               <td>{name(l.drugCode)}</td><td class="num">{l.quantity}</td><td class="num">{yuan(price)}</td><td class="num">{yuan(price * packsOf(l))}</td>
-              <td>已扫 {l.traceCodes.length} / {packsOf(l)} 盒</td>
+              <td class="nowrap">已扫 {l.traceCodes.length} / {packsOf(l)} 盒</td>
             </tr>
           );
         })}

@@ -243,7 +243,7 @@ function SettlementReceipt({ id }: { id: string }) {
   // Read afresh at each opening (no cache kept): the receipt holds its own copy once shown.
   const s = useQuery({ queryKey: ['settlement', id], queryFn: () => call('getSettlement', { params: { settlementId: id } }), gcTime: 0 });
   if (s.isPending) return <Loading what="结算小票" />;
-  if (s.isError) return <><Title>结算小票</Title><Alert kind="error">{problemText(s.error)}</Alert></>;
+  if (s.isError) return <><Title actions={<a href="#/pharmacy/settlements">返回当日结算</a>}>结算小票</Title><Alert kind="error">{problemText(s.error)}</Alert></>;
   // Back to the list of the day it was made, whichever day the list showed.
   return <Receipt settlement={s.data} reopened onNext={() => { location.hash = settlementsHref(calendarDay(new Date(s.data.settledAt))); }} />;
 }

@@ -6,7 +6,7 @@ import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { webhookEventName, webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { call, type ApiError } from '../../lib/api.ts';
-import { dateTime } from '../../lib/format.ts';
+import { dateTime, dateTimeSeconds } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -123,8 +123,9 @@ function Deliveries({ webhook }: { webhook: Webhook | undefined }) {
                 <td>{dateTime(d.occurredAt)}</td>
                 <td><Badge tone={statusTone[d.status]}>{statusLabel[d.status]}</Badge></td>
                 <td class="num">{d.attempts.length}</td>
-                <td>{last ? `${attemptText(last)} · ${dateTime(last.at)}` : '—'}</td>
-                <td>{d.status === 'retrying' ? dateTime(d.nextAttemptAt) : '—'}</td>
+                {/* To the second: retries come seconds apart at first. */}
+                <td>{last ? `${attemptText(last)} · ${dateTimeSeconds(last.at)}` : '—'}</td>
+                <td>{d.status === 'retrying' && d.nextAttemptAt ? dateTimeSeconds(d.nextAttemptAt) : '—'}</td>
                 <td class="mono small">{d.deliveryId}</td>
               </tr>
             );
