@@ -23,13 +23,22 @@ async function personOf(nationalId: string): Promise<string> {
   return (await desk.rt.call(await desk.rt.as('operator'), 'POST', '/people/lookup', { nationalId })).body.personId;
 }
 
-/** An upward referral from the GP's clinic to the provincial hospital, made through the API. */
-async function refer(nationalId: string, reason: string): Promise<string> {
-  const res = await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', {
-    personId: await personOf(nationalId), direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason, diagnoses: ['I10'], urgency: 'routine',
+/** An upward referral to the provincial hospital, made through the API (by default from the GP's clinic, to cardiology). */
+async function refer(nationalId: string, reason: string, o: { from?: string; department?: string; diagnoses?: string[] } = {}): Promise<string> {
+  const res = await desk.rt.call(await desk.rt.as('clinic', o.from ?? 'clinic-lingyin'), 'POST', '/referrals', {
+    personId: await personOf(nationalId), direction: 'up', toInstitutionId: 'hosp-zjph', department: o.department ?? 'CARD', reason, diagnoses: o.diagnoses ?? ['I10'], urgency: 'routine',
   });
   expect(res.status).toBe(201);
   return res.body.referralId;
+}
+
+/** The hospital accepts, sees and completes an upward referral (through the API), so that the nurse can send the patient back. */
+async function seenAndDone(upId: string): Promise<void> {
+  const { rt } = desk;
+  const zjph = await rt.as('hospital', 'hosp-zjph');
+  expect((await rt.call(zjph, 'POST', `/referrals/${upId}/accept`, { appointmentAt: new Date(Date.now() + 2 * 86_400_000).toISOString() })).status).toBe(200);
+  expect((await rt.call(zjph, 'POST', `/referrals/${upId}/arrive`)).status).toBe(200);
+  expect((await rt.call(zjph, 'POST', `/referrals/${upId}/complete`)).status).toBe(200);
 }
 
 /** The text of the 科室 line of a referral's summary. */
@@ -43,10 +52,7 @@ describe('转入: a referral sent down to the clinic', () => {
     const { rt } = desk;
     // Up, seen and done at the hospital (through the API), so that the nurse can send them back.
     const upId = await refer(patient.nationalId, '血压控制不佳，需调整方案');
-    const zjph = await rt.as('hospital', 'hosp-zjph');
-    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/accept`, { appointmentAt: new Date(Date.now() + 2 * 86_400_000).toISOString() })).status).toBe(200);
-    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/arrive`)).status).toBe(200);
-    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/complete`)).status).toBe(200);
+    await seenAndDone(upId);
 
     const { page: nurse } = await newPage(desk);
     await login(nurse, rt.url, people.nurse);
@@ -191,15 +197,8 @@ describe('下转 to a clinic with several departments', () => {
       departments: [{ code: 'GP', name: '全科', dailyCapacity: 30 }, { code: 'REHAB', name: '康复医学科', dailyCapacity: 10 }, { code: 'TCM', name: '中医科', dailyCapacity: 10 }],
     });
     expect(made.status).toBe(201);
-    const up = await rt.call(await rt.as('clinic', clinicId), 'POST', '/referrals', {
-      personId: await personOf(patient.nationalId), direction: 'up', toInstitutionId: 'hosp-zjph', department: 'ORTH', reason: '股骨颈骨折术后', diagnoses: ['S72.0'], urgency: 'routine',
-    });
-    expect(up.status).toBe(201);
-    const upId = up.body.referralId;
-    const zjph = await rt.as('hospital', 'hosp-zjph');
-    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/accept`, { appointmentAt: new Date(Date.now() + 86_400_000).toISOString() })).status).toBe(200);
-    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/arrive`)).status).toBe(200);
-    expect((await rt.call(zjph, 'POST', `/referrals/${upId}/complete`)).status).toBe(200);
+    const upId = await refer(patient.nationalId, '股骨颈骨折术后', { from: clinicId, department: 'ORTH', diagnoses: ['S72.0'] });
+    await seenAndDone(upId);
 
     const { page: nurse } = await newPage(desk);
     await login(nurse, rt.url, people.nurse);
