@@ -163,7 +163,10 @@ export function apiHandler<const Routes extends readonly RouteDef[]>(routes: Rou
     if (event.body && Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8') > limit) {
       throw problem('payload-too-large', `the body exceeds ${limit} bytes for ${route.operationId}`);
     }
-    let rawBody = route.body ? parseBody(event) : undefined;
+    // A body sent to a route that takes none is ignored, but one that is not JSON is the client's
+    // mistake to hear about (400), not to pass unnoticed.
+    const sent = parseBody(event);
+    let rawBody = route.body ? sent : undefined;
     if (route.body && rawBody === undefined) {
       if (!route.bodyOptional) throw problem('validation-failed', 'a JSON body is required', [{ path: 'body', message: 'required' }]);
       rawBody = {};

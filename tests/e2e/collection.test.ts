@@ -209,7 +209,12 @@ describe('ready to collect', () => {
     expect([elsewhere.status, slug(elsewhere.body)]).toEqual([404, 'not-found']);
     expect((await rt.call(lingyin, 'POST', `/prescriptions/${id}/ready`)).status).toBe(403);
 
-    const ready = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/ready`);
+    // A body this route does not take is ignored; one that is not JSON is refused, and nothing is done.
+    const garbled = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/ready`, '{');
+    expect([garbled.status, slug(garbled.body)]).toEqual([400, 'validation-failed']);
+    expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body.readyAt).toBeUndefined();
+
+    const ready = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/ready`, {});
     expect(ready.status, JSON.stringify(ready.body)).toBe(200);
     expect(ready.body).toMatchObject({ status: 'accepted', readyAt: expect.any(String) });
     expect((await rt.call(lingyin, 'GET', `/prescriptions/${id}`)).body.readyAt).toBe(ready.body.readyAt);
