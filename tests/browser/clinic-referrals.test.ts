@@ -229,7 +229,7 @@ describe('下转 to a clinic with several departments', () => {
 });
 
 describe('a form for a patient, reloaded', () => {
-  it('still names the patient the GP looked up; a refused submit goes to the first field; logging out forgets them and the drafts', async () => {
+  it('still names the patient the GP looked up; a refused submit goes to the first field; logging out forgets them and the drafts; a form for nobody known sends nothing', async () => {
     const { rt } = desk;
     const patient = demoPeople[5]!;
     const { page } = await newPage(desk);
@@ -259,5 +259,13 @@ describe('a form for a patient, reloaded', () => {
     await page.getByRole('button', { name: '退出登录' }).click();
     await page.getByRole('button', { name: '登录' }).waitFor();
     expect(await stored()).toEqual([]);
+
+    // The form's address again in a new session (Back, a bookmark): whom it is for is not known at
+    // this desk any more, so it says so and sends nothing until the patient is looked up.
+    const personId = await personOf(patient.nationalId);
+    await login(page, `${rt.url}#/clinic/prescribe/${personId}`, people.gp);
+    await page.getByRole('heading', { name: `开处方：患者 ${shortId(personId)}`, exact: true }).waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: '未确认患者身份' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: '开具处方' }).isDisabled()).toBe(true);
   });
 });

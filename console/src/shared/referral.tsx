@@ -17,12 +17,25 @@ import { Badge, Field, FormError, Notice } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
-/** The patient as the document names them (name and masked ID), else as this session looked them up, else a short handle. */
-export function usePatientLabel(personId: string, named?: { name: string; nationalIdMasked: string }): string {
+/**
+ * The patient as the document names them (name and masked ID), else as this session looked them
+ * up, else a short handle; `known` says whether anyone at this desk has seen who they are.
+ */
+export function usePatient(personId: string, named?: { name: string; nationalIdMasked: string }): { label: string; known: boolean } {
   const q = useQuery<NamedPerson | null>({ queryKey: ['person', personId], queryFn: () => rememberedPerson(personId) ?? null, staleTime: Infinity });
   const p = named ?? q.data;
-  return p ? `${p.name}（${p.nationalIdMasked}）` : `患者 ${shortId(personId)}`;
+  return { label: p ? `${p.name}（${p.nationalIdMasked}）` : `患者 ${shortId(personId)}`, known: !!p };
 }
+
+export const usePatientLabel = (personId: string, named?: { name: string; nationalIdMasked: string }) => usePatient(personId, named).label;
+
+/**
+ * A form for a patient nobody at this desk has looked up in this session (an old link, Back after
+ * logging out): the doctor cannot tell whom it is for, so it is not sent until they are found on 接诊.
+ */
+export const UnknownPatient = () => (
+  <p class="alert error" role="alert">未确认患者身份：请先在 <a href="#/clinic">接诊</a> 按身份证号查找患者，再填写本单。</p>
+);
 
 export function useDepartmentName(institutionId: string, code: string): string {
   const inst = useInstitution(institutionId);

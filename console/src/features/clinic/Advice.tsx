@@ -14,14 +14,14 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
+import { UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
 
 const splitCodes = (text: string) => text.split(/[\s,，、]+/).filter(Boolean);
 
 export function AskForm({ personId }: { personId: string }) {
-  const patient = usePatientLabel(personId);
+  const { label: patient, known } = usePatient(personId);
   const hospitals = useInstitutions('hospital');
   const draft = useSavedDraft<Record<string, string>>(`ask-${personId}`);
   const [to, setTo] = useState(draft?.to ?? '');
@@ -48,6 +48,7 @@ export function AskForm({ personId }: { personId: string }) {
   return (
     <form onSubmit={submit} novalidate>
       <Title>咨询上级医院：{patient}</Title>
+      {!known && <UnknownPatient />}
       <p class="muted">先问一问专科医生：答复后可一键转为转诊，或在基层继续诊治。</p>
       <FormError errors={errors} />
       <div class="row">
@@ -70,7 +71,7 @@ export function AskForm({ personId }: { personId: string }) {
       <Field label="咨询问题" hint="病情摘要与想请教的问题" error={errors.question} wide>
         {(id, d) => <textarea id={id} rows={5} value={question} aria-describedby={d} onInput={(e) => setQuestion(e.currentTarget.value)} />}
       </Field>
-      <button type="submit" class="primary" disabled={ask.isPending}>发送咨询</button>
+      <button type="submit" class="primary" disabled={ask.isPending || !known}>发送咨询</button>
     </form>
   );
 }

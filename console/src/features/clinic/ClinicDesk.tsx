@@ -17,7 +17,7 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { ReferralActions, ReferralHistory, ReferralSummary, urgencyTone, usePatientLabel } from '../../shared/referral.tsx';
+import { ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
@@ -84,7 +84,7 @@ function FindPerson() {
 }
 
 function ReferForm({ personId }: { personId: string }) {
-  const patient = usePatientLabel(personId);
+  const { label: patient, known } = usePatient(personId);
   const hospitals = useInstitutions('hospital');
   const draft = useSavedDraft<Record<string, string>>(`refer-${personId}`);
   const [to, setTo] = useState(draft?.to ?? '');
@@ -112,6 +112,7 @@ function ReferForm({ personId }: { personId: string }) {
   return (
     <form onSubmit={submit} novalidate>
       <Title>转诊：{patient}</Title>
+      {!known && <UnknownPatient />}
       <FormError errors={errors} />
       <div class="row">
         <Field label="接收医院" hint="不选则由平台按科室容量分配" error={errors.toInstitutionId}>{(id, d) => (
@@ -135,7 +136,7 @@ function ReferForm({ personId }: { personId: string }) {
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
       </Field>
       <Field label="转诊原因" error={errors.reason} wide>{(id, d) => <textarea id={id} rows={3} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
-      <button type="submit" class="primary" disabled={create.isPending}>提交转诊</button>
+      <button type="submit" class="primary" disabled={create.isPending || !known}>提交转诊</button>
     </form>
   );
 }
@@ -262,7 +263,8 @@ interface RxLine { drugCode: string; quantity: string; dosage: string }
 
 function PrescribeForm({ personId, referralId }: { personId: string; referralId?: string }) {
   const referral = useQuery({ queryKey: ['referral', referralId], queryFn: () => call('getReferral', { params: { id: referralId! } }), enabled: !!referralId });
-  const patient = usePatientLabel(personId, referral.data?.patient);
+  const { label: patient, known } = usePatient(personId, referral.data?.patient);
+  const unknown = !known && !(referralId && referral.isPending);
   const drugs = useDrugs();
   const pharmacies = useInstitutions('pharmacy');
   const draft = useSavedDraft<{ diagnoses: string; lines: RxLine[]; pharmacy: string; days?: string; assessment?: string }>(`rx-${personId}`);
@@ -316,6 +318,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   return (
     <form onSubmit={submit} novalidate>
       <Title>开处方：{patient}</Title>
+      {unknown && <UnknownPatient />}
       <FormError errors={errors} />
       <Field label="诊断（ICD-10，空格分隔）" hint="例如 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
@@ -359,7 +362,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
           {(pharmacies.data ?? []).filter((p) => p.designated).map((p) => <option key={p.id} value={p.id}>{p.name}（{p.district}）</option>)}
         </select>
       )}</Field>
-      <button type="submit" class="primary" disabled={issue.isPending}>开具处方</button>
+      <button type="submit" class="primary" disabled={issue.isPending || unknown}>开具处方</button>
     </form>
   );
 }
