@@ -287,7 +287,7 @@ describe('当日结算 of another day', () => {
     expect(download.suggestedFilename()).toBe(`settlements-ph-xihu-1-${settledDay}.csv`);
     const csv = readFileSync((await download.path())!, 'utf8');
     const row = csv.split('\r\n').find((l) => l.includes(made.body.settlementId))!;
-    expect(row).toMatch(new RegExp(`^"${made.body.settlementId}","${settledDay} \\d{2}:\\d{2}:\\d{2}","已结算","18.00",`));
+    expect(row).toMatch(new RegExp(`^"${made.body.settlementId}","${shortId(made.body.settlementId)}","${settledDay} \\d{2}:\\d{2}:\\d{2}","已结算","18.00",`));
   });
 });
 

@@ -88,11 +88,15 @@ describe('forms', () => {
 describe('forms: a field is said by what it is, not only by its last name', () => {
   it("a department's code and name, an institution's name, bounds, the settlement limit and a webhook URL", () => {
     const r = validate(institutionInput, { id: 'clinic-x', name: '', type: 'clinic', district: '西湖区', designated: true, departments: [{ code: '', name: '', dailyCapacity: 1 }] });
-    expect(r.ok ? {} : r.errors).toMatchObject({ name: '请填写名称', 'departments.0.code': '科室编码：字母、数字、“-”或“_”，最多32位', 'departments.0.name': '请填写科室名称' });
+    expect(r.ok ? {} : r.errors).toMatchObject({ name: '请填写名称', 'departments.0.code': '必填', 'departments.0.name': '请填写科室名称' });
+    const badCode = validate(institutionInput, { id: 'clinic-x', name: '某中心', type: 'clinic', district: '西湖区', designated: true, departments: [{ code: '全科', name: '全科', dailyCapacity: 1 }] });
+    expect(badCode.ok ? {} : badCode.errors).toEqual({ 'departments.0.code': '科室编码：字母、数字、“-”或“_”，最多32位' });
     const twice = validate(institutionInput, { id: 'clinic-x', name: '某中心', type: 'clinic', district: '西湖区', designated: true, departments: [{ code: 'GP', name: '全科', dailyCapacity: 1 }, { code: 'GP', name: '全科二', dailyCapacity: 1 }] });
     expect(twice.ok ? {} : twice.errors).toEqual({ departments: '科室编码不能重复' });
     // A voucher code is still a voucher code; a person's name still a name.
-    expect(validate(settlementRequest, { code: '', items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }] })).toMatchObject({ errors: { code: '医保电子凭证码无效：请重新扫码' } });
+    expect(validate(settlementRequest, { code: 'abc', items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 100 }] })).toMatchObject({ errors: { code: '医保电子凭证码无效：请重新扫码' } });
+    // Left empty, a field says so, whatever it is for: a blank URL is not "into the private network".
+    expect(validate(settlementRequest, { code: ' ', items: [{ drugCode: '', quantity: 1, unitPriceFen: 100 }] })).toMatchObject({ errors: { code: '必填', 'items.0.drugCode': '必填' } });
     const over = validate(settlementRequest, { code: 'aaaa.bbbb.cccc', items: [{ drugCode: 'XC08CAA001', quantity: 101, unitPriceFen: 100 }] });
     expect(over.ok ? {} : over.errors).toEqual({ 'items.0.quantity': '不能大于 100' });
     const api = (path: string, message: string) => problemToFields(new ApiError(400, { type: 'validation-failed', title: 'Request is not valid', status: 400, errors: [{ path, message }] }));

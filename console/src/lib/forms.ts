@@ -92,7 +92,12 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): { ok: 
   const errors: FieldErrors = {};
   for (const issue of r.error.issues) {
     const path = issue.path.map(String).join('.');
-    errors[path] ??= translate(path, issue);
+    // Left empty: say that (a blank URL is not "must not point into the private network"), in the
+    // field's own words where it has them (请填写…).
+    const typed = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
+    const blank = typeof typed === 'string' && typed.trim() === '';
+    const said = translate(path, issue);
+    errors[path] ??= blank && !said.startsWith('请') ? '必填' : said;
   }
   return { ok: false, errors };
 }

@@ -185,8 +185,9 @@ function Settlements() {
   });
   const download = () => {
     if (!list.data) return;
-    const rows = [['结算号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '家庭共济(元)', '现金(元)', '处方'],
-      ...list.data.items.map((s) => [s.settlementId, sortableDateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
+    // 小票号 is the short number the screen and the receipt show, to match rows by eye.
+    const rows = [['结算号', '小票号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '家庭共济(元)', '现金(元)', '处方'],
+      ...list.data.items.map((s) => [s.settlementId, shortId(s.settlementId), sortableDateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
     const csv = '\ufeff' + rows.map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n');
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));

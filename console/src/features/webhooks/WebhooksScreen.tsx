@@ -72,7 +72,7 @@ export function WebhooksScreen() {
           <p><code class="mono">{secret.secret}</code></p>
           <div class="buttons">
             <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.secret)}>复制密钥</button>
-            <button type="button" class="primary" onClick={() => setSecret(undefined)}>我已保存</button>
+            <button type="button" class="primary" onClick={() => { setSecret(undefined); document.querySelector<HTMLElement>('main h1')?.focus(); }}>我已保存</button>
           </div>
         </div>
       )}
