@@ -77,6 +77,9 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     await nurse.getByRole('button', { name: '登记到诊' }).click();
     await nurse.getByRole('button', { name: '完成诊疗' }).click();
     await screen(nurse, 'hospital-3-referral-completed');
+    // The way on is 下转回社区, not "nothing to do" above it.
+    await nurse.getByRole('link', { name: '下转回社区' }).waitFor();
+    expect(await nurse.locator('main').innerText()).not.toContain('无可执行的操作');
     await nurse.getByRole('link', { name: '下转回社区' }).click();
     await nurse.getByRole('heading', { name: /^下转至 灵隐街道社区卫生服务中心$/ }).waitFor();
     expect(await nurse.getByLabel('诊断').inputValue()).toBe('I20.9');

@@ -3,6 +3,7 @@
 // version the user is looking at (If-Match); if someone else moved the referral since, the API
 // refuses it (412) and the screen says so and shows the referral as it is now.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../lib/api.ts';
@@ -108,7 +109,7 @@ export function AppointmentFields(props: { day: string; time: string; onChange: 
 export const tomorrow = () => calendarDay(new Date(Date.now() + 86_400_000));
 
 /** The moves the caller may make on this referral, each with what it needs (a reason, a time, a target). */
-export function ReferralActions({ r, onDone }: { r: ReferralView; onDone?: (next: ReferralView, action: ReferralAction) => void }) {
+export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?: (next: ReferralView, action: ReferralAction) => void; more?: ComponentChildren }) {
   const qc = useQueryClient();
   const actions = r.allowedActions;
   const [open, setOpen] = useState<ReferralAction | undefined>();
@@ -161,7 +162,9 @@ export function ReferralActions({ r, onDone }: { r: ReferralView; onDone?: (next
   });
 
   const notice = <Notice text={stale} onDismiss={() => setStale(undefined)} />;
-  if (!actions.length) return <>{notice}<p class="muted">当前状态下您无可执行的操作。</p></>;
+  // `more`: what the screen offers beyond the API's moves (下转回社区 after a completed visit), so that
+  // "nothing to do" is not said above it.
+  if (!actions.length) return <>{notice}{more || <p class="muted">当前状态下您无可执行的操作。</p>}</>;
   const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
   return (
     <section aria-labelledby="actions-title" class="actions-panel">

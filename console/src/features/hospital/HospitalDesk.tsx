@@ -241,10 +241,9 @@ function Detail({ id }: { id: string }) {
     <section>
       <Title actions={<a href="#/hospital">返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
       <ReferralSummary r={r} />
-      <ReferralActions r={r} />
-      {r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && (
+      <ReferralActions r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && (
         <p><a class="button primary" href={`#/hospital/down/${r.referralId}`}>下转回社区</a></p>
-      )}
+      )} />
       <ReferralHistory r={r} />
     </section>
   );
