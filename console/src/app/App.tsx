@@ -8,7 +8,7 @@ import { currentSession, login, logout, onSessionChange, type Session } from '..
 import { roleLabel } from '../lib/labels.ts';
 import { backToPace } from '../lib/polling.ts';
 import { useInstitutionName } from '../shared/names.ts';
-import { Alert } from '../shared/ui.tsx';
+import { Alert, focusTitle } from '../shared/ui.tsx';
 import { useHashPath } from './router.ts';
 import { ClinicDesk, clinicNav } from '../features/clinic/ClinicDesk.tsx';
 import { HospitalDesk, hospitalNav } from '../features/hospital/HospitalDesk.tsx';
@@ -75,7 +75,7 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
   return (
     <>
       {/* Past the header and the nav to the screen, for keyboard users (a link to #… would change the route). */}
-      <button type="button" class="skip-link" onClick={() => document.querySelector<HTMLElement>('main h1')?.focus()}>跳到主要内容</button>
+      <button type="button" class="skip-link" onClick={focusTitle}>跳到主要内容</button>
       <Header session={session} province={config.province.name} />
       <nav class="desknav" aria-label="工作台导航">
         {nav.map((n) => (

@@ -1,6 +1,7 @@
 // Hash routing (#/pharmacy/counter): the API's own paths (/referrals, …) live on the same origin,
 // so a reload of a history-mode URL would reach the API instead of the console.
 import { useEffect, useState } from 'preact/hooks';
+import { focusTitle } from '../shared/ui.tsx';
 
 export function useHashPath(): string[] {
   const read = () => location.hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean).map(decodeURIComponent);
@@ -9,7 +10,7 @@ export function useHashPath(): string[] {
     const onChange = () => {
       setPath(read());
       // Move focus to the new screen's heading, for keyboard and screen-reader users.
-      requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+      requestAnimationFrame(focusTitle);
     };
     addEventListener('hashchange', onChange);
     return () => removeEventListener('hashchange', onChange);

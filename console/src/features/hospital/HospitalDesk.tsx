@@ -14,7 +14,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
@@ -139,7 +139,9 @@ function Worklist() {
 const toPanel = () => requestAnimationFrame(() => {
   const at = document.activeElement;
   if (at && at !== document.body && !at.closest('.triage')) return;
-  (document.getElementById('triage-title') ?? document.querySelector<HTMLElement>('main h1'))?.focus();
+  const panel = document.getElementById('triage-title');
+  if (panel) panel.focus();
+  else focusTitle();
 });
 
 function Row({ r }: { r: ReferralView }) {

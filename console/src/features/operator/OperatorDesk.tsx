@@ -92,7 +92,6 @@ function Institutions() {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [created, setCreated] = useState<string>();
   const nextDept = useRef(0);
-  const idInput = useRef<HTMLInputElement>(null);
   const addDept = useRef<HTMLButtonElement>(null);
   const body = () => ({
     id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
@@ -105,12 +104,9 @@ function Institutions() {
     onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
     onError: (e: ApiError) => {
       const fields = problemToFields(e);
-      // A code already registered is the 机构编码 field's fault: say so there too, and go to it
-      // once its message is rendered (so that it is read with the field).
-      if (e instanceof ApiError && e.slug === 'conflict') {
-        fields.id = problemText(e);
-        requestAnimationFrame(() => idInput.current?.focus());
-      }
+      // A code already registered is the 机构编码 field's fault: say so there too (Field then takes
+      // the keyboard to it, as to any first invalid field).
+      if (e instanceof ApiError && e.slug === 'conflict') fields.id = problemText(e);
       setErrors(fields);
     },
   });
@@ -150,7 +146,7 @@ function Institutions() {
         {created && <Alert kind="ok">已登记：{created}</Alert>}
         <FormError errors={errors} />
         <div class="row">
-          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} ref={idInput} class="mono" value={form.id} aria-describedby={d} aria-invalid={!!errors.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
+          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} aria-describedby={d} aria-invalid={!!errors.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
           <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
           <Field label="类型">{(id) => <select id={id} value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
           <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>

@@ -20,7 +20,7 @@ import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts'
 import { categoryLabel, problemText } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, Badge, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Field, focusTitle, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
 import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from './packs.ts';
 
@@ -73,7 +73,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   // 核对 and the receipt are new screens without a new address: the keyboard (and a screen reader)
   // goes to their title, as on any other screen (app/router.ts), not back to the page's start.
   useEffect(() => {
-    if (step.kind !== 'entry') document.querySelector<HTMLElement>('main h1')?.focus();
+    if (step.kind !== 'entry') focusTitle();
   }, [step.kind]);
   // A refused code stays in its box, selected: the patient's next code (a scanner types it) replaces
   // it instead of being appended to it. A scan typed after it anyway (the cursor put back at its end)

@@ -11,7 +11,7 @@ import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts'
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
-import { Alert, Badge, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Empty, Field, focusTitle, FormError, Loading, Title } from '../../shared/ui.tsx';
 
 const labelOf = (name: string) => webhookEventLabel[name] ?? name;
 /** In the order of each flow (the label table's), events without a label last. */
@@ -72,7 +72,7 @@ export function WebhooksScreen() {
           <p><code class="mono">{secret.secret}</code></p>
           <div class="buttons">
             <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.secret)}>复制密钥</button>
-            <button type="button" class="primary" onClick={() => { setSecret(undefined); document.querySelector<HTMLElement>('main h1')?.focus(); }}>我已保存</button>
+            <button type="button" class="primary" onClick={() => { setSecret(undefined); focusTitle(); }}>我已保存</button>
           </div>
         </div>
       )}
