@@ -125,7 +125,7 @@ function AccessLog({ personId }: { personId: string }) {
         <table>
           <caption class="sr-only">访问记录，最新在前</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">用户</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
-          <tbody>{accessRuns(items).map((run) => <AccessRows key={`${run.entries[0]!.requestId}-${run.newest}`} run={run} />)}</tbody>
+          <tbody>{accessRuns(items).map((run, i) => <AccessRows key={`${run[0]!.requestId}-${i}`} run={run} />)}</tbody>
         </table>
       )}
       {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多访问记录</button>}
@@ -152,16 +152,16 @@ function resourceLabel(resource: string): string {
 
 /** One run of the same act (access.ts): one row with its count and first time, each time on request. */
 function AccessRows({ run }: { run: AccessRun }) {
-  const e = run.entries[0]!;
+  const e = run[0]!;
   const inst = useInstitutionName(e.actor.institutionId);
   const [open, setOpen] = useState(false);
-  const times = run.entries.length;
+  const times = run.length;
   return (
     <>
       <tr>
         <td class="nowrap">
-          {dateTimeSeconds(run.newest)}
-          {times > 1 && <><br /><small class="muted">起 {dateTimeSeconds(run.oldest)}</small></>}
+          {dateTimeSeconds(e.at)}
+          {times > 1 && <><br /><small class="muted">起 {dateTimeSeconds(run.at(-1)!.at)}</small></>}
         </td>
         <td>{e.actor.institutionId ? inst : roleLabel[e.actor.role]}</td>
         <td class="mono">{e.actor.user}</td>
@@ -171,7 +171,7 @@ function AccessRows({ run }: { run: AccessRun }) {
         </td>
         <td title={e.resource}>{resourceLabel(e.resource)}</td>
       </tr>
-      {open && run.entries.map((x) => (
+      {open && run.map((x) => (
         <tr key={x.requestId} class="sub"><td class="nowrap muted">{dateTimeSeconds(x.at)}</td><td colSpan={4} class="muted small">请求号 <span class="mono">{x.requestId}</span></td></tr>
       ))}
     </>

@@ -4,22 +4,21 @@
 // one row with a count and the first and last time; each entry is still there.
 import type { AccessEntry } from '#schemas/people';
 
-export interface AccessRun { entries: AccessEntry[]; newest: string; oldest: string }
+/** One or more entries, newest first: its first is the newest, its last the oldest. */
+export type AccessRun = AccessEntry[];
 
 /** Reads only: each change to a record is its own row, however alike. */
-const sameAct = (a: AccessEntry, b: AccessEntry) =>
+const sameRead = (a: AccessEntry, b: AccessEntry) =>
   a.action === 'read' && b.action === 'read' && a.actor.role === b.actor.role && a.actor.institutionId === b.actor.institutionId && a.actor.user === b.actor.user &&
-  a.action === b.action && a.resource === b.resource && a.operation === b.operation;
+  a.resource === b.resource && a.operation === b.operation;
 
-/** Consecutive entries (newest first, as the API lists them) that repeat one act, grouped in order. */
+/** Consecutive entries (newest first, as the API lists them) that repeat one read, grouped in order. */
 export function accessRuns(entries: readonly AccessEntry[]): AccessRun[] {
   const runs: AccessRun[] = [];
   for (const e of entries) {
     const last = runs.at(-1);
-    if (last && sameAct(last.entries[0]!, e)) {
-      last.entries.push(e);
-      last.oldest = e.at;
-    } else runs.push({ entries: [e], newest: e.at, oldest: e.at });
+    if (last && sameRead(last[0]!, e)) last.push(e);
+    else runs.push([e]);
   }
   return runs;
 }
