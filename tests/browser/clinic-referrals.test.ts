@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -247,10 +247,7 @@ describe('a form for a patient, reloaded', () => {
     expect(await page.getByLabel('诊断').inputValue()).toBe('E11.9');
     // Submitted unfinished: the keyboard goes to the first field named, not left on the button.
     await page.getByRole('button', { name: '开具处方' }).click();
-    await expect.poll(() => page.evaluate(() => {
-      const d = (globalThis as unknown as { document: { activeElement: { closest(s: string): unknown } | null; querySelector(s: string): unknown } }).document;
-      return !!d.activeElement && d.activeElement.closest('.field.invalid') === d.querySelector('form .field.invalid');
-    }), poll).toBe(true);
+    await expect.poll(focused(page.locator('form .field.invalid').first().locator('input, select, textarea').first()), poll).toBe(true);
 
     // A draft still waiting in the tab (left by a reload on another form) goes at logout too.
     const stored = () => page.evaluate(() => Object.keys((globalThis as unknown as { sessionStorage: object }).sessionStorage).sort());

@@ -5,10 +5,9 @@
 // next is shown when she asks. The
 // first Tab offers a way past the header and the nav.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -29,7 +28,6 @@ async function refer(i: number, urgency: 'routine' | 'urgent' | 'emergency', rea
   return res.body.referralId;
 }
 const statusOf = async (id: string) => (await desk.rt.call(await desk.rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${id}`)).body.status;
-const focusedId = (page: Page) => () => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id ?? '');
 
 describe('the triage panel', () => {
   it('keeps its patient while the nurse works; a more urgent one is announced; the keyboard follows; one taken elsewhere is said', async () => {
@@ -40,11 +38,10 @@ describe('the triage panel', () => {
     const panel = nurse.getByRole('region', { name: /待分诊/ });
     await expect.poll(textOf(panel), poll).toContain(demoPeople[7]!.name);
     // The first Tab offers a way past the header and the nav, to the screen's title.
-    const focusedText = () => nurse.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent);
     await nurse.keyboard.press('Tab');
-    expect(await focusedText()).toBe('跳到主要内容');
+    expect(await focused(nurse.getByRole('button', { name: '跳到主要内容' }))()).toBe(true);
     await nurse.keyboard.press('Enter');
-    expect(await focusedText()).toBe('转入工作台');
+    expect(await focused(nurse.getByRole('heading', { name: '转入工作台', level: 1 }))()).toBe(true);
 
     // She starts rejecting the first; an emergency arrives meanwhile.
     await panel.getByRole('button', { name: '拒绝' }).click();
@@ -63,7 +60,7 @@ describe('the triage panel', () => {
 
     // Next is the emergency, and the keyboard is on it.
     await expect.poll(textOf(panel), poll).toContain(demoPeople[9]!.name);
-    await expect.poll(focusedId(nurse), poll).toBe('triage-title');
+    await expect.poll(focused(nurse.locator('#triage-title')), poll).toBe(true);
     // Another nurse accepts it meanwhile (the API, as her colleague's screen would).
     const zjph = await desk.rt.as('hospital', 'hosp-zjph');
     expect((await desk.rt.call(zjph, 'POST', `/referrals/${emergency}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
@@ -71,17 +68,17 @@ describe('the triage panel', () => {
     await expect.poll(textOf(panel), poll).toContain(`转诊 ${shortId(emergency)} 已不在待接收列表`);
     expect(await panel.innerText()).not.toContain(demoPeople[8]!.name);
     expect(await panel.getByRole('button', { name: /接收/ }).count()).toBe(0);
-    await expect.poll(focusedId(nurse), poll).toBe('triage-title');
+    await expect.poll(focused(nurse.locator('#triage-title')), poll).toBe(true);
     await screen(nurse, 'hospital-triage-gone');
     await panel.getByRole('button', { name: '处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain(demoPeople[8]!.name);
-    await expect.poll(focusedId(nurse), poll).toBe('triage-title');
+    await expect.poll(focused(nurse.locator('#triage-title')), poll).toBe(true);
 
     // The last one accepted by keyboard: focus on the accept button, Enter; then the screen's title.
     await panel.getByRole('button', { name: '接收并处理下一条' }).focus();
     await nurse.keyboard.press('Enter');
     await expect.poll(textOf(nurse.getByText(/^已接收，预约/)), poll).toContain(shortId(second));
-    await expect.poll(() => nurse.evaluate(() => (globalThis as unknown as { document: { activeElement: { tagName: string } | null } }).document.activeElement?.tagName), poll).toBe('H1');
+    await expect.poll(focused(nurse.locator('main h1')), poll).toBe(true);
     expect(await statusOf(second)).toBe('accepted');
 
     // A link into another desk (a pharmacy's) opens this one's start and says so.

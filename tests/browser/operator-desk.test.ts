@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
-import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -18,7 +18,6 @@ const poll = { timeout: 15_000, interval: 200 };
 /** A valid national ID from 17 digits. */
 const id = (first17: string) => first17 + nationalIdCheckChar(first17);
 
-const focused = (l: Locator) => () => l.evaluate((el) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === el);
 /** Whether the element is wholly within the window (not scrolled off). */
 const inView = (l: Locator) => () => l.evaluate((el) => {
   const r = el.getBoundingClientRect();

@@ -8,12 +8,12 @@
 // charged, and a settled one never is.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight, provinceDay, provinceDays } from '../support/calendar.ts';
 import type { Caller } from '../support/runtime.ts';
 import { traceCodes } from '../support/trace-codes.ts';
-import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let operator: Caller;
@@ -67,8 +67,6 @@ async function pharmacist(): Promise<Page> {
   return page;
 }
 
-/** Whether the element has the keyboard focus (where a scanner types). */
-const focused = (l: Locator) => () => l.evaluate((el) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === el);
 
 describe('a settlement made for a prescription', () => {
   it('left with 下一位患者 before 按此结算发药, is dispensed from the prescription\'s card without a second charge, and then cannot be reversed', async () => {
@@ -226,7 +224,7 @@ describe('the voucher code box', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: '核对结算' }).waitFor();
     // The keyboard is on the new step's title, not left on <body>.
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent), poll).toBe('核对结算');
+    await expect.poll(focused(page.getByRole('heading', { name: '核对结算' })), poll).toBe(true);
     await expect.poll(textOf(page.getByRole('region', { name: '预结算' })), poll).toContain('现金支付');
     await page.getByRole('button', { name: '确认结算' }).click();
     await expect.poll(textOf(page.getByRole('region', { name: '结算小票' })), poll).toContain('现金支付');

@@ -121,3 +121,6 @@ export async function inBackground(page: Page): Promise<() => Promise<void>> {
 
 /** The text of a locator, polled until the assertion holds (or the timeout). */
 export const textOf = (l: import('playwright-core').Locator) => () => l.innerText();
+
+/** Whether the element has the keyboard focus (where a scanner types, where Tab goes on from). */
+export const focused = (l: import('playwright-core').Locator) => () => l.evaluate((el) => (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === el);

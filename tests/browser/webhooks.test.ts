@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
-import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 const receivers: Receiver[] = [];
@@ -52,7 +52,7 @@ describe('系统对接', () => {
     const secretPanel = page.getByRole('status', { name: '签名密钥' });
     await secretPanel.waitFor();
     // The keyboard is on what must be saved now (it was left on <body>).
-    expect(await secretPanel.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    expect(await focused(secretPanel)()).toBe(true);
     good.secret = (await secretPanel.locator('code').innerText()).trim();
     expect(good.secret).toMatch(/^whsec_/);
     await screen(page, 'webhooks-3-secret-once');
