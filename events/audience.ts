@@ -14,6 +14,19 @@ import { allEvents } from './all.ts';
  */
 export const audienceFields = ['fromInstitutionId', 'toInstitutionId', 'prescriberId', 'pharmacyId', 'institutionId'] as const;
 
+type InstitutionRole = 'clinic' | 'hospital' | 'pharmacy';
+/**
+ * The kinds of institution each field can name: who refers and is referred to, who prescribes, who
+ * dispenses, who settles (the routes' roles; tests/unit/webhooks.test.ts holds them together).
+ */
+export const audienceRoles: Record<(typeof audienceFields)[number], readonly InstitutionRole[]> = {
+  fromInstitutionId: ['clinic', 'hospital'],
+  toInstitutionId: ['clinic', 'hospital'],
+  prescriberId: ['clinic', 'hospital'],
+  pharmacyId: ['pharmacy'],
+  institutionId: ['pharmacy', 'hospital'],
+};
+
 /** Contexts whose events are about an institution's objects (institution registrations are the operator's). */
 const objectSources: readonly string[] = [sources.referrals, sources.prescriptions, sources.vouchers];
 
@@ -22,6 +35,13 @@ const namesAnInstitution = (e: EventDef) => audienceFields.some((f) => f in e.de
 /** The events a clinic, hospital or pharmacy may subscribe to, in catalog order. */
 export const webhookEvents: readonly EventDef[] = allEvents.filter((e) => objectSources.includes(e.source) && namesAnInstitution(e));
 export const webhookEventNames = webhookEvents.map((e) => e.detailType) as [string, ...string[]];
+
+/**
+ * The events that can ever reach an institution of this kind (a field of theirs can name it): what
+ * its desk offers. A pharmacy is never a referral's party; a clinic neither settles nor stocks.
+ */
+export const webhookEventNamesFor = (role: InstitutionRole): string[] =>
+  webhookEvents.filter((e) => audienceFields.some((f) => f in e.detail.shape && audienceRoles[f].includes(role))).map((e) => e.detailType);
 
 /** The institutions an event is about (each once). */
 export function audienceOf(detail: Record<string, unknown>): string[] {

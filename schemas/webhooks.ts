@@ -85,7 +85,8 @@ export const webhookRoutes = [
     fn: 'webhooks',
     auth: institutionRoles,
     tag: 'webhooks',
-    summary: "Subscribes the caller's institution's own system to events about its objects; the answer shows the signing secret, once",
+    summary:
+      "Subscribes the caller's institution's own system to events about its objects (only events that can reach its kind of institution: 400 otherwise); the answer shows the signing secret, once",
     body: webhookInput,
     responses: { 201: createdWebhook },
     problems: ['validation-failed', 'conflict', ...authProblems],

@@ -1,6 +1,7 @@
 // Webhook subscriptions (clinic, hospital, pharmacy): each belongs to the caller's institution, and
 // every lookup is under that institution's key, so another institution's id is "not found".
 // Nothing here delivers: the fan-out consumer and the sender do, off the request path.
+import { webhookEventNamesFor } from '#events/audience';
 import { webhookRoutes } from '#schemas/webhooks';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
@@ -23,9 +24,22 @@ async function checkReceiver(url: string): Promise<void> {
   }
 }
 
+/** Each event the institution could receive (400 otherwise): a pharmacy's system waiting for referrals would wait for ever. */
+function checkReachable(events: readonly string[], type: 'clinic' | 'hospital' | 'pharmacy'): void {
+  const reachable = webhookEventNamesFor(type);
+  const never = events.map((name, i) => ({ name, i })).filter(({ name }) => !reachable.includes(name));
+  if (!never.length) return;
+  throw problem(
+    'validation-failed',
+    `a ${type} is never a party to ${never.map((n) => n.name).join(', ')}`,
+    never.map(({ i }) => ({ path: `body.events.${i}`, message: `never sent to a ${type}` })),
+  );
+}
+
 export const handler = apiHandler(webhookRoutes, {
   async createWebhook({ body, institution, now }) {
     const institutionId = institution!.id;
+    checkReachable(body.events, institution!.type);
     await checkReceiver(body.url);
     const webhookId = newId('wh');
     const secret = newSigningSecret();

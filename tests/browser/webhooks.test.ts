@@ -1,8 +1,9 @@
 // 系统对接 (webhooks) as a pharmacy's IT staff use it: a URL into a private network refused on its
-// field; a subscription added with its events chosen, its signing secret shown once and then never
-// again; a real receiver (verifying with the standardwebhooks library) gets the prescription routed
-// to the pharmacy; the deliveries list shows one delivered and one that failed after its retries;
-// a subscription deleted; another pharmacy sees none of it.
+// field; only the events that can reach a pharmacy (or a clinic) offered; a subscription added with
+// its events chosen, its signing secret shown once and then never again; a real receiver (verifying
+// with the standardwebhooks library) gets the prescription routed to the pharmacy; the deliveries
+// list shows one delivered and one that failed after its retries; a subscription deleted; another
+// pharmacy sees none of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
@@ -38,6 +39,9 @@ describe('系统对接', () => {
     const offered = await page.locator('fieldset label').allInnerTexts();
     expect(offered).toEqual(expect.arrayContaining(['处方药品已备好', '追溯码重复销售']));
     expect(offered.filter((l) => /[A-Za-z]/.test(l))).toEqual([]);
+    // Only what can reach a pharmacy: it is never a referral's party, and never issues a prescription.
+    expect(await page.locator('fieldset legend').allInnerTexts()).toEqual(['处方', '药店库存', '医保结算']);
+    expect(offered).not.toContain('处方已开具');
 
     // A URL into the private network: refused by the API, on its field; nothing added.
     await page.getByLabel('接收地址').fill('https://10.0.0.8/hooks');
@@ -95,6 +99,14 @@ describe('系统对接', () => {
     await page.getByRole('link', { name: '系统对接' }).click();
     await expect.poll(() => rows.count(), poll).toBe(2);
     expect(await page.locator('main').innerText()).not.toContain('whsec_');
+
+    // A clinic's desk is offered its referrals and prescriptions, not settlements or stock.
+    const { page: clinicPage } = await newPage(desk);
+    await login(clinicPage, rt.url, people.gp);
+    await clinicPage.getByRole('link', { name: '系统对接' }).click();
+    await clinicPage.getByText('尚未订阅任何事件推送').waitFor();
+    expect(await clinicPage.locator('fieldset legend').allInnerTexts()).toEqual(['转诊', '处方']);
+    expect(await clinicPage.locator('main p.muted').first().innerText()).toContain('转诊、处方事件');
 
     // Another pharmacy sees none of them.
     const { page: other } = await newPage(desk);

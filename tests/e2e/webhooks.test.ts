@@ -7,7 +7,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { audienceFields, webhookEventNames } from '../../events/audience.ts';
+import { audienceFields, webhookEventNamesFor } from '../../events/audience.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
@@ -21,9 +21,11 @@ let channel: Caller;
 const who: Record<string, Caller> = {};
 const receivers: Receiver[] = [];
 
-/** Institutions that take part in the flows below, and ones that never do (they subscribe to everything). */
+/** Institutions that take part in the flows below, and ones that never do (they subscribe to everything they may). */
 const parties = [['clinic', 'clinic-lingyin'], ['hospital', 'hosp-zjph'], ['pharmacy', 'ph-xihu-1']] as const;
 const bystanders = [['clinic', 'clinic-beishan'], ['hospital', 'hosp-xihu'], ['pharmacy', 'ph-xihu-2']] as const;
+/** Every event an institution may subscribe to (those that can reach its kind). */
+const everything = (inst: string) => webhookEventNamesFor([...parties, ...bystanders].find(([, i]) => i === inst)![0]);
 const bystanderReceivers: Record<string, Receiver> = {};
 
 beforeAll(async () => {
@@ -31,7 +33,7 @@ beforeAll(async () => {
   operator = await rt.as('operator');
   channel = await rt.as('channel');
   for (const [role, inst] of [...parties, ...bystanders]) who[inst] = await rt.as(role, inst);
-  for (const [, inst] of bystanders) bystanderReceivers[inst] = await subscribe(inst, [...webhookEventNames]);
+  for (const [, inst] of bystanders) bystanderReceivers[inst] = await subscribe(inst, everything(inst));
 });
 afterAll(async () => {
   await rt?.stop();
@@ -114,6 +116,26 @@ describe('subscriptions', () => {
     }
   });
 
+  it('take only events that can reach the institution, naming each one that cannot, and store nothing', async () => {
+    const url = (await receiver()).url;
+    const pharmacy = who['ph-xihu-1']!;
+    const before = (await rt.call(pharmacy, 'GET', '/webhooks')).body.items.length;
+    const res = await rt.call(pharmacy, 'POST', '/webhooks', { url, events: ['PrescriptionRouted', 'ReferralSubmitted', 'PrescriptionIssued'] });
+    expect([res.status, slug(res.body)]).toEqual([400, 'validation-failed']);
+    expect(res.body.errors).toEqual([
+      { path: 'body.events.1', message: 'never sent to a pharmacy' },
+      { path: 'body.events.2', message: 'never sent to a pharmacy' },
+    ]);
+    expect(res.body.detail).toContain('ReferralSubmitted, PrescriptionIssued');
+    expect((await rt.call(pharmacy, 'GET', '/webhooks')).body.items).toHaveLength(before);
+    // A clinic neither settles nor keeps stock; a hospital settles at its outpatient pharmacy.
+    const clinic = await rt.call(who['clinic-lingyin']!, 'POST', '/webhooks', { url, events: ['SettlementCompleted'] });
+    expect([clinic.status, clinic.body.errors]).toEqual([400, [{ path: 'body.events.0', message: 'never sent to a clinic' }]]);
+    const hospital = await rt.call(who['hosp-zjph']!, 'POST', '/webhooks', { url, events: ['SettlementCompleted', 'ReferralSubmitted'] });
+    expect(hospital.status).toBe(201);
+    expect((await rt.call(who['hosp-zjph']!, 'DELETE', `/webhooks/${hospital.body.webhookId}`)).status).toBe(204);
+  });
+
   it('are at most 10 per institution (409), counted exactly', async () => {
     const before = (await rt.call(who['hosp-zjph'], 'GET', '/webhooks')).body.items.length;
     const url = (await receiver()).url;
@@ -193,7 +215,7 @@ describe('deliveries follow the flows to the institutions they are about', () =>
     const clinic = await subscribe('clinic-lingyin', referralEvents);
     const clinicSubmittedOnly = await subscribe('clinic-lingyin', ['ReferralSubmitted']);
     const hospital = await subscribe('hosp-zjph', referralEvents);
-    const pharmacy = await subscribe('ph-xihu-1', [...webhookEventNames]);
+    const pharmacy = await subscribe('ph-xihu-1', everything('ph-xihu-1'));
     const person = await enrolled();
     const ref = (await rt.call(who['clinic-lingyin'], 'POST', '/referrals', { personId: person.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'urgent' })).body;
     const appointmentAt = new Date(Date.now() + 2 * 86_400_000).toISOString();
@@ -219,8 +241,8 @@ describe('deliveries follow the flows to the institutions they are about', () =>
   it('a prescription: the prescriber and the pharmacy it is routed to; the settlement only to the pharmacy', async () => {
     const rxEvents = ['PrescriptionIssued', 'PrescriptionRouted', 'PrescriptionAccepted', 'PrescriptionDispensed'];
     const clinic = await subscribe('clinic-lingyin', rxEvents);
-    const pharmacy = await subscribe('ph-xihu-1', [...rxEvents, 'SettlementCompleted']);
-    const hospital = await subscribe('hosp-zjph', [...webhookEventNames]);
+    const pharmacy = await subscribe('ph-xihu-1', everything('ph-xihu-1'));
+    const hospital = await subscribe('hosp-zjph', everything('hosp-zjph'));
     const person = await enrolled();
     const rx = (await rt.call(who['clinic-lingyin'], 'POST', '/prescriptions', { personId: person.personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 2, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' })).body;
     await rt.settle();

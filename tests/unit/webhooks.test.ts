@@ -3,11 +3,12 @@
 // receiver URL checks against SSRF, address class by address class, after DNS resolution too.
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { audienceOf, webhookData, webhookEventNames } from '../../events/audience.ts';
+import { audienceOf, audienceRoles, webhookData, webhookEventNames, webhookEventNamesFor } from '../../events/audience.ts';
 import { allEvents } from '../../events/all.ts';
 import { messageBody, messageId, newSigningSecret, retryDelay, signature } from '../../functions/webhooks/policy.ts';
 import { checkUrl, refusedAddress, resolveChecked, UrlRefused, type Lookup } from '../../functions/webhooks/url-guard.ts';
 import { webhookSettings } from '../../schemas/province.ts';
+import { routes } from '../../schemas/routes.ts';
 
 describe('events a subscriber may ask for', () => {
   it('are the catalog events about referrals, prescriptions, stock and settlements, and no others', () => {
@@ -23,6 +24,23 @@ describe('events a subscriber may ask for', () => {
     expect(audienceOf({ prescriberId: 'clinic-a', pharmacyId: 'ph-1', nominatedPharmacyId: 'ph-2', rejectedBy: ['ph-3'] }).sort()).toEqual(['clinic-a', 'ph-1']);
     expect(audienceOf({ institutionId: 'ph-1', prescriptionId: 'rx_1' })).toEqual(['ph-1']);
     expect(audienceOf({ fromInstitutionId: 'x', toInstitutionId: 'x' })).toEqual(['x']);
+  });
+
+  it('are offered to a desk only if they can reach its kind of institution, as the routes that make them allow', () => {
+    const auth = (op: string) => [...(routes.find((r) => r.operationId === op)!.auth as string[])].sort();
+    expect([...audienceRoles.fromInstitutionId].sort()).toEqual(auth('createReferral'));
+    expect([...audienceRoles.prescriberId].sort()).toEqual(auth('issuePrescription'));
+    expect([...audienceRoles.pharmacyId].sort()).toEqual(auth('putStock'));
+    expect([...audienceRoles.institutionId].sort()).toEqual(auth('settle'));
+
+    const pharmacy = webhookEventNamesFor('pharmacy');
+    expect(pharmacy).toEqual(expect.arrayContaining(['PrescriptionRouted', 'PrescriptionCancelled', 'PharmacyStockChanged', 'SettlementCompleted', 'TraceCodeReuseAttempted']));
+    expect(pharmacy.filter((n) => n.startsWith('Referral') || ['PrescriptionIssued', 'PrescriptionUnroutable'].includes(n))).toEqual([]);
+    const clinic = webhookEventNamesFor('clinic');
+    expect(clinic).toEqual(expect.arrayContaining(['ReferralSubmitted', 'ReferralCompleted', 'PrescriptionIssued', 'PrescriptionDispensed']));
+    expect(clinic.filter((n) => n.startsWith('Settlement') || ['PharmacyStockChanged', 'TraceCodeReuseAttempted'].includes(n))).toEqual([]);
+    // A hospital refers, prescribes and settles at its own outpatient pharmacy.
+    expect(webhookEventNamesFor('hospital')).toEqual(webhookEventNames.filter((n) => n !== 'PharmacyStockChanged'));
   });
 
   it('carry ids, statuses and times, never the person\'s ids, amounts or codes', () => {

@@ -68,7 +68,8 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
   const desk = desks[session.role];
   if (!desk) return <main><h1>此角色不使用工作台</h1></main>;
   const { Desk } = desk;
-  const shared = session.role === 'operator' ? [] : institutionScreens;
+  const institutionRole = session.role === 'clinic' || session.role === 'hospital' || session.role === 'pharmacy' ? session.role : undefined;
+  const shared = institutionRole ? institutionScreens : [];
   const nav = [...desk.nav, ...shared];
   const section = path[0] === session.role ? (path[1] ?? '') : '';
   const Shared = shared.find((s) => s.section === section)?.Screen;
@@ -85,7 +86,7 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
       <main class="content">
         {/* A link into another role's desk (a colleague's, a bookmark from another login) opens this one's start, and says so. */}
         {path.length > 0 && path[0] !== session.role && <Alert kind="info">该地址不属于本工作台（{roleLabel[session.role]}），已打开首页。</Alert>}
-        {Shared ? <Shared /> : <Desk path={path[0] === session.role ? path.slice(1) : []} />}
+        {Shared && institutionRole ? <Shared role={institutionRole} /> : <Desk path={path[0] === session.role ? path.slice(1) : []} />}
       </main>
     </>
   );

@@ -1,10 +1,12 @@
 // 系统对接: an institution's IT staff subscribe their own system (HIS, POS) to events about their
 // institution's referrals, prescriptions and settlements (signed webhooks), keep the signing secret
 // shown once, delete a subscription, and see each one's recent deliveries with their attempts.
-// Clinic, hospital and pharmacy desks alike; the API keeps every institution to its own.
+// Clinic, hospital and pharmacy desks alike, each offered the events that can reach it; the API
+// keeps every institution to its own.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { webhookEventName, webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
+import { webhookEventNamesFor } from '#events/audience';
+import { webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime, dateTimeSeconds } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
@@ -17,17 +19,22 @@ const labelOf = (name: string) => webhookEventLabel[name] ?? name;
 /** In the order of each flow (the label table's), events without a label last. */
 const lifecycle = Object.keys(webhookEventLabel);
 const rank = (n: string) => (lifecycle.includes(n) ? lifecycle.indexOf(n) : lifecycle.length);
-const eventNames = [...webhookEventName.options].sort((a, b) => rank(a) - rank(b));
 
 const groups = [
   { label: '转诊', test: (n: string) => n.startsWith('Referral') },
-  { label: '处方与库存', test: (n: string) => n.startsWith('Prescription') || n.startsWith('Pharmacy') },
+  { label: '处方', test: (n: string) => n.startsWith('Prescription') },
+  { label: '药店库存', test: (n: string) => n.startsWith('Pharmacy') },
   { label: '医保结算', test: (n: string) => n.startsWith('Settlement') || n.startsWith('TraceCode') },
 ];
-const grouped = [
-  ...groups.map((g) => ({ label: g.label, names: eventNames.filter(g.test) })),
-  { label: '其他', names: eventNames.filter((n) => !groups.some((g) => g.test(n))) },
-].filter((g) => g.names.length);
+/** The events that can reach this kind of institution, by flow: a pharmacy is offered no referral events. */
+function offeredTo(role: DeskRole) {
+  const names = webhookEventNamesFor(role).sort((a, b) => rank(a) - rank(b));
+  return [
+    ...groups.map((g) => ({ label: g.label, names: names.filter(g.test) })),
+    { label: '其他', names: names.filter((n) => !groups.some((g) => g.test(n))) },
+  ].filter((g) => g.names.length);
+}
+type DeskRole = 'clinic' | 'hospital' | 'pharmacy';
 
 const statusLabel: Record<DeliveryStatus, string> = { pending: '待推送', retrying: '重试中', delivered: '已送达', failed: '已失败' };
 const statusTone: Record<DeliveryStatus, string> = { pending: 'status-submitted', retrying: 'warn', delivered: 'ok', failed: 'danger' };
@@ -43,7 +50,8 @@ function attemptText(a: WebhookDelivery['attempts'][number]): string {
   return a.error ?? '—';
 }
 
-export function WebhooksScreen() {
+export function WebhooksScreen({ role }: { role: DeskRole }) {
+  const offered = offeredTo(role);
   const list = useQuery({ queryKey: ['webhooks'], queryFn: () => call('listWebhooks', { query: { limit: 50 } }) });
   const [shown, setShown] = useState<string>();
   const [secret, setSecret] = useState<{ webhookId: string; secret: string }>();
@@ -64,7 +72,7 @@ export function WebhooksScreen() {
   return (
     <section>
       <Title>系统对接（事件推送）</Title>
-      <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的转诊、处方和结算事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
+      <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的{offered.map((g) => g.label).join('、')}事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
       {secret && (
         <div class="panel secret" role="status" aria-label="签名密钥" tabIndex={-1} ref={secretPanel}>
           <h2>签名密钥（仅显示这一次）</h2>
@@ -95,7 +103,7 @@ export function WebhooksScreen() {
         </table>
       )}
       {shown && <Deliveries key={shown} webhook={items.find((w) => w.webhookId === shown)} />}
-      <AddWebhook onCreated={(created) => setSecret(created)} />
+      <AddWebhook offered={offered} onCreated={(created) => setSecret(created)} />
     </section>
   );
 }
@@ -136,7 +144,7 @@ function Deliveries({ webhook }: { webhook: Webhook | undefined }) {
   );
 }
 
-function AddWebhook({ onCreated }: { onCreated: (s: { webhookId: string; secret: string }) => void }) {
+function AddWebhook({ offered, onCreated }: { offered: ReturnType<typeof offeredTo>; onCreated: (s: { webhookId: string; secret: string }) => void }) {
   const qc = useQueryClient();
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([]);
@@ -167,7 +175,7 @@ function AddWebhook({ onCreated }: { onCreated: (s: { webhookId: string; secret:
       <Field label="接收地址" wide error={errors.url} hint="本机构业务系统接收推送的 https:// 地址">
         {(id, d) => <input id={id} type="url" class="mono" placeholder="https://his.example.cn/hooks/consortium" value={url} aria-describedby={d} onInput={(e) => setUrl(e.currentTarget.value)} />}
       </Field>
-      {grouped.map((g) => (
+      {offered.map((g) => (
         <fieldset key={g.label} class="inline" aria-describedby={errors.events ? 'events-error' : undefined}>
           <legend>{g.label}</legend>
           {g.names.map((n) => (
