@@ -70,6 +70,11 @@ export const webhookDelivery = z
     status: z.enum(deliveryStatuses),
     attempts: z.array(deliveryAttempt).max(20),
     nextAttemptAt: isoDateTime.optional(),
+    /** What the receiver was sent as `data`: which referral, prescription or settlement it was about. */
+    data: z
+      .record(patterned(64, /^[a-z][A-Za-z]*$/, 'a field name'), patterned(200, /^[^\p{Cc}]{1,200}$/u, 'an id, status or time'))
+      .optional()
+      .meta({ description: "The message's `data` as sent: the event id and the ids, statuses and times of the event (referralId, prescriptionId, settlementId, …), never the person's" }),
   })
   .meta({ id: 'WebhookDelivery' });
 export type WebhookDelivery = z.infer<typeof webhookDelivery>;

@@ -26,11 +26,12 @@ export const handler = eventConsumer(webhookEvents, async ({ detailType, detail 
   const subscriptions = (await Promise.all(audienceOf(d).map(webhooksOf))).flat().filter((w) => w.events.includes(detailType));
   if (!subscriptions.length) return;
   const now = new Date();
-  const body = messageBody(detailType, d.occurredAt, webhookData(d));
+  const data = webhookData(d);
+  const body = messageBody(detailType, d.occurredAt, data);
   const messages: DeliveryMessage[] = [];
   for (const w of subscriptions) {
     const m: DeliveryMessage = { deliveryId: messageId(w.webhookId, d.id), webhookId: w.webhookId, institutionId: w.institutionId, eventId: d.id, type: detailType, occurredAt: d.occurredAt, body };
-    const recorded = await recordDelivery(m, now);
+    const recorded = await recordDelivery({ ...m, data }, now);
     // A retrying one is still on the queue (its own retries); a pending one may never have got there.
     if (recorded.created || recorded.status === 'pending') messages.push(m);
   }

@@ -118,6 +118,8 @@ export interface NewDelivery {
   eventId: string;
   type: string;
   occurredAt: string;
+  /** The message's data, so the list can say what a delivery was about. */
+  data: Record<string, string>;
 }
 
 /**
@@ -133,7 +135,14 @@ export async function recordDelivery(d: NewDelivery, now: Date): Promise<{ creat
         Item: {
           ...deliveryKey(d.webhookId, d.occurredAt, d.deliveryId),
           entity: 'webhookDelivery',
-          ...d,
+          // Named, not spread: the queued message it is called with also carries the whole body.
+          deliveryId: d.deliveryId,
+          webhookId: d.webhookId,
+          institutionId: d.institutionId,
+          eventId: d.eventId,
+          type: d.type,
+          occurredAt: d.occurredAt,
+          data: d.data,
           status: 'pending',
           attempts: [],
           createdAt: now.toISOString(),

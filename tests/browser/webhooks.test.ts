@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import { shortId } from '../../console/src/lib/format.ts';
 import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
@@ -77,8 +78,15 @@ describe('系统对接', () => {
     const personId = (await rt.call(clinic, 'POST', '/people/lookup', { nationalId: demoPeople[9]!.nationalId })).body.personId;
     const rx = await rt.call(clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' });
     expect(rx.status).toBe(201);
+    // And a sale at the counter: the settlement to the good receiver only.
+    const channel = await rt.as('channel');
+    const voucherId = (await rt.call(channel, 'POST', '/vouchers', { nationalId: demoPeople[9]!.nationalId, name: demoPeople[9]!.name, channel: 'wechat' })).body.voucherId;
+    const code = (await rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).body.code;
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    const stl = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC10AAA005', quantity: 1, unitPriceFen: 2600 }] }, { 'idempotency-key': `webhooks-browser-${Date.now()}` });
+    expect(stl.status).toBe(201);
     await rt.settle();
-    expect(good.received.map((d) => [d.type, d.data.prescriptionId])).toEqual([['PrescriptionRouted', rx.body.prescriptionId]]);
+    expect(good.received.map((d) => [d.type, d.data.prescriptionId ?? d.data.settlementId]).sort()).toEqual([['PrescriptionRouted', rx.body.prescriptionId], ['SettlementCompleted', stl.body.settlementId]]);
     expect(failing.received.map((d) => d.answered)).toEqual([500, 500, 500]);
     expect([...good.refused, ...failing.refused]).toEqual([]);
 
@@ -88,10 +96,20 @@ describe('系统对接', () => {
     expect(await history.innerText()).toContain('处方已流转');
     expect(await history.innerText()).toContain('HTTP 204');
     expect(await history.innerText()).toContain(good.received[0]!.id);
+    // Each row says what it was about; a settlement opens its receipt.
+    expect(await history.innerText()).toContain(`处方 ${shortId(rx.body.prescriptionId)}`);
+    const settled = history.getByRole('link', { name: `结算 ${shortId(stl.body.settlementId)}` });
     await rows.filter({ hasText: failing.url }).getByRole('button', { name: '推送记录' }).click();
     await expect.poll(textOf(history), poll).toContain('已失败');
     expect(await history.innerText()).toContain('HTTP 500');
     await screen(page, 'webhooks-4-deliveries');
+    await rows.filter({ hasText: good.url }).getByRole('button', { name: '推送记录' }).click();
+    await settled.click();
+    await page.getByRole('heading', { name: '结算小票', level: 1 }).waitFor();
+    expect(page.url()).toContain(`#/pharmacy/settlements/${encodeURIComponent(stl.body.settlementId)}`);
+    expect(await page.locator('main').innerText()).toContain('¥26.00');
+    await page.goBack();
+    await page.getByRole('heading', { name: /系统对接/ }).waitFor();
 
     // The secret is never shown again: not after a reload, not in the list.
     await page.reload();

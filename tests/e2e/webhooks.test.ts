@@ -286,6 +286,10 @@ describe('retries and dead letters', () => {
     for (let i = 1; i < tries.length; i++) expect(tries[i]!.at - tries[i - 1]!.at).toBeGreaterThanOrEqual(900);
     const d = (await rt.call(who['hosp-zjph'], 'GET', `/webhooks/${flaky.webhookId}/deliveries`)).body.items.find((x: { deliveryId: string }) => x.deliveryId === tries[0]!.id);
     expect(d).toMatchObject({ type: 'ReferralSubmitted', status: 'delivered' });
+    // What it was about, as the receiver was told it (and nothing of the person).
+    expect(d.data).toEqual(tries[0]!.data);
+    expect(d.data.referralId).toBe(ref.referralId);
+    expect(JSON.stringify(d)).not.toContain(person.personId);
     expect(d.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 500, 500, 204]);
     expect(d.nextAttemptAt).toBeUndefined();
   });

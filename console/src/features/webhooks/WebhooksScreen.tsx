@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { webhookEventNamesFor } from '#events/audience';
 import { webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { call, type ApiError } from '../../lib/api.ts';
-import { dateTime, dateTimeSeconds } from '../../lib/format.ts';
+import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -48,6 +48,19 @@ function attemptText(a: WebhookDelivery['attempts'][number]): string {
   if (a.error === 'connection refused') return '连接被拒绝';
   if (a.error?.startsWith('refused: ')) return `地址被拒绝（${a.error.slice(9)}）`;
   return a.error ?? '—';
+}
+
+/**
+ * What a delivery was about, by the id its message carried, linked where this desk has a page for
+ * it (a referral's detail; a pharmacy's receipt).
+ */
+function subjectOf(d: WebhookDelivery, role: DeskRole): { text: string; href?: string } | undefined {
+  const id = (key: string) => d.data?.[key];
+  if (d.type.startsWith('Referral') && id('referralId')) return { text: `转诊 ${shortId(id('referralId')!)}`, href: role === 'pharmacy' ? undefined : `#/${role}/referrals/${id('referralId')}` };
+  if (d.type.startsWith('Settlement') && id('settlementId')) return { text: `结算 ${shortId(id('settlementId')!)}`, href: role === 'pharmacy' ? `#/pharmacy/settlements/${encodeURIComponent(id('settlementId')!)}` : undefined };
+  if (d.type.startsWith('Prescription') && id('prescriptionId')) return { text: `处方 ${shortId(id('prescriptionId')!)}` };
+  if (d.type === 'PharmacyStockChanged') return { text: '本店库存' };
+  return undefined;
 }
 
 export function WebhooksScreen({ role }: { role: DeskRole }) {
@@ -102,13 +115,13 @@ export function WebhooksScreen({ role }: { role: DeskRole }) {
           ))}</tbody>
         </table>
       )}
-      {shown && <Deliveries key={shown} webhook={items.find((w) => w.webhookId === shown)} />}
+      {shown && <Deliveries key={shown} role={role} webhook={items.find((w) => w.webhookId === shown)} />}
       <AddWebhook offered={offered} onCreated={(created) => setSecret(created)} />
     </section>
   );
 }
 
-function Deliveries({ webhook }: { webhook: Webhook | undefined }) {
+function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: DeskRole }) {
   const q = useQuery({
     queryKey: ['webhook-deliveries', webhook?.webhookId],
     queryFn: () => call('listWebhookDeliveries', { params: { webhookId: webhook!.webhookId }, query: { limit: 50 } }),
@@ -122,12 +135,14 @@ function Deliveries({ webhook }: { webhook: Webhook | undefined }) {
       {q.isPending ? <Loading what="推送记录" /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : q.data.items.length === 0 ? <Empty>还没有推送</Empty> : (
         <table>
           <caption class="sr-only">最近的推送</caption>
-          <thead><tr><th scope="col">事件</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">webhook-id</th></tr></thead>
+          <thead><tr><th scope="col">事件</th><th scope="col">对象</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">webhook-id</th></tr></thead>
           <tbody>{q.data.items.map((d) => {
             const last = d.attempts.at(-1);
+            const subject = subjectOf(d, role);
             return (
               <tr key={d.deliveryId}>
                 <td>{labelOf(d.type)}</td>
+                <td>{subject?.href ? <a href={subject.href}>{subject.text}</a> : (subject?.text ?? '—')}</td>
                 <td>{dateTime(d.occurredAt)}</td>
                 <td><Badge tone={statusTone[d.status]}>{statusLabel[d.status]}</Badge></td>
                 <td class="num">{d.attempts.length}</td>
