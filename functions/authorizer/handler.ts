@@ -5,7 +5,7 @@ import { provinceConfig, requireEnv } from '#shared/env';
 import { logger } from '#shared/logger';
 import { principalToContext } from '#shared/principal';
 import { BEARER_HEADER } from './bearer.ts';
-import { TokenRejected, tokenVerifier } from './verify.ts';
+import { KeySetUnavailable, TokenRejected, tokenVerifier } from './verify.ts';
 
 const bearer = new RegExp(BEARER_HEADER);
 
@@ -38,6 +38,8 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
       context: principalToContext(p),
     };
   } catch (err) {
+    // Not the caller's fault: fail (a 500 the 5xx alarm counts), never 401 everyone in silence.
+    if (err instanceof KeySetUnavailable) logger.error("the identity provider's key set is unavailable", { reason: err.message, jwksUrl: requireEnv('JWKS_URL') });
     if (!(err instanceof TokenRejected)) throw err;
     logger.info('token rejected', { reason: err.message });
     // API Gateway maps exactly this message to a 401 (the UNAUTHORIZED gateway response).

@@ -1,6 +1,7 @@
 // JWT verification, pinned: issuer, audience, expiry, a maximum age by iat, an algorithm allow-list,
-// key chosen by kid from the province's JWKS, and the province claim. Every failure is
-// "unauthorized" to the caller; the reason goes to the log (without the token).
+// key chosen by kid from the province's JWKS, and the province claim. Every failure of the token is
+// "unauthorized" to the caller; the reason goes to the log (without the token). A key set that
+// cannot be fetched is not the token's failure (KeySetUnavailable).
 import { createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { principal, type Principal } from '#shared/principal';
 
@@ -25,6 +26,18 @@ export class TokenRejected extends Error {
 }
 
 /**
+ * The identity provider's key set could not be had (unreachable, a timeout, an error status, not a
+ * key set). Not the token's fault: every caller would get 401 and log in again in vain, while the
+ * on-call engineer saw nothing. The authorizer fails instead (API Gateway answers 500, the 5xx alarm).
+ */
+export class KeySetUnavailable extends Error {
+  override name = 'KeySetUnavailable';
+}
+
+/** What the key set may answer about a token: it names no key we hold, or more than one. */
+const tokenFaults = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCHING_KEYS']);
+
+/**
  * With several keys in the set, a token without a kid would make jose try each key in turn; we
  * refuse it instead, so a token is always checked against exactly the key it names.
  */
@@ -34,7 +47,8 @@ function kidRequiredWhenSeveral(keys: KeySet): JWTVerifyGetKey {
     // The set is fetched (and cached) by the first call, so ask it first, then look at its size.
     const key = await Promise.resolve(keys(header, token)).catch((err: unknown) => {
       if (ambiguous(header.kid)) throw new TokenRejected('ERR_KID_REQUIRED');
-      throw err;
+      if (err instanceof errors.JOSEError && tokenFaults.has(err.code)) throw err;
+      throw new KeySetUnavailable(err instanceof errors.JOSEError ? err.code : (err as Error).name || 'Error');
     });
     if (ambiguous(header.kid)) throw new TokenRejected('ERR_KID_REQUIRED');
     return key;
@@ -56,7 +70,7 @@ export function tokenVerifier(config: VerifierConfig, keys: KeySet = createRemot
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }));
     } catch (err) {
-      if (err instanceof TokenRejected) throw err;
+      if (err instanceof TokenRejected || err instanceof KeySetUnavailable) throw err;
       const code = err instanceof errors.JOSEError ? err.code : 'ERR_MALFORMED';
       throw new TokenRejected(code);
     }

@@ -114,4 +114,25 @@ describe('token verifier', () => {
     expect(await reason(twoKeys(await token(stranger)))).toBe('TokenRejected: ERR_JWKS_NO_MATCHING_KEY');
     expect(await reason(twoKeys(await token({ ...stranger, kid: 'key-a' })))).toBe('TokenRejected: ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   });
+
+  it("fails, rather than refusing the token, when the identity provider's key set cannot be had", async () => {
+    const config = (url: string): VerifierConfig => ({ jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, province: 'ZJ', maxTokenAgeSeconds: MAX_AGE });
+    // Nothing listening, an error status, an answer that is not a key set.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as { port: number }).port}/jwks.json`;
+    await new Promise((r) => closed.close(r));
+    const answering = async (status: number, body: string) => {
+      const server = createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body));
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`;
+    };
+    const good = await token(a);
+    expect(await reason(tokenVerifier(config(deadUrl))(good))).toMatch(/^KeySetUnavailable: /);
+    expect(await reason(tokenVerifier(config(await answering(503, '{}')))(good))).toBe('KeySetUnavailable: ERR_JOSE_GENERIC');
+    expect(await reason(tokenVerifier(config(await answering(200, '{"keys":"none"}')))(good))).toBe('KeySetUnavailable: ERR_JWKS_INVALID');
+    // A token the key set does not know stays the token's fault.
+    expect(await reason(oneKey(await token(await signer('key-z'))))).toBe('TokenRejected: ERR_JWKS_NO_MATCHING_KEY');
+  });
 });
