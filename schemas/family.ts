@@ -39,9 +39,10 @@ export const familyRoutes = [
     auth: ['channel'],
     person: 'pid',
     tag,
-    summary: "The payer (the token's person) pays a relative's insured share from their own personal account; a person has at most one active payer",
+    summary:
+      "The payer (the token's person) pays a relative's insured share from their own personal account; a person has at most one active payer. The same request again answers 200 with the binding it made",
     body: familyBindingRequest,
-    responses: { 201: familyBinding },
+    responses: { 201: familyBinding, 200: familyBinding },
     problems: ['validation-failed', 'not-enrolled', 'conflict', ...authProblems],
   }),
   defineRoute({

@@ -21,27 +21,48 @@ const puts = (b: FamilyBinding, conditional: boolean): TxItem[] =>
 
 const detail = (b: FamilyBinding) => ({ bindingId: b.bindingId, payerPersonId: b.payerPersonId, beneficiaryPersonId: b.beneficiaryPersonId, relation: b.relation });
 
-export async function createBinding(input: { payerPersonId: string; beneficiaryPersonId: string; relation: FamilyBinding['relation'] }, ctx: EventContext): Promise<FamilyBinding> {
+/** The beneficiary already has this payer: the binding they share (a retry of the same request, or not). */
+class SamePayer extends Error {
+  constructor(readonly bindingId: string) {
+    super('you already pay for this person');
+  }
+}
+
+/**
+ * Binds a payer and a beneficiary. The same request again (a retry after a lost answer) gets the
+ * binding it made, `created: false`; the same pair under another relation is a conflict.
+ */
+export async function createBinding(
+  input: { payerPersonId: string; beneficiaryPersonId: string; relation: FamilyBinding['relation'] },
+  ctx: EventContext,
+): Promise<{ binding: FamilyBinding; created: boolean }> {
   if (input.payerPersonId === input.beneficiaryPersonId) {
     throw problem('validation-failed', 'a person does not pay for themselves through a binding', [{ path: 'body.beneficiaryNationalId', message: 'the payer themselves' }]);
   }
   const b: FamilyBinding = { bindingId: newId('fam'), ...input, status: 'active', createdAt: ctx.now.toISOString() };
-  await writeTransaction([
-    {
-      write: {
-        Put: {
-          TableName: tableName(),
-          Item: { ...mutualAidPayerKey(b.beneficiaryPersonId), entity: 'mutual-aid-payer', bindingId: b.bindingId, payerPersonId: b.payerPersonId },
-          ConditionExpression: 'attribute_not_exists(PK)',
+  try {
+    await writeTransaction([
+      {
+        write: {
+          Put: {
+            TableName: tableName(),
+            Item: { ...mutualAidPayerKey(b.beneficiaryPersonId), entity: 'mutual-aid-payer', bindingId: b.bindingId, payerPersonId: b.payerPersonId },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
         },
+        onConditionFailed: (current) =>
+          current?.payerPersonId === b.payerPersonId ? new SamePayer(String(current.bindingId)) : problem('conflict', 'this person already has a payer (at most one active binding)'),
       },
-      onConditionFailed: (current) =>
-        problem('conflict', current?.payerPersonId === b.payerPersonId ? 'you already pay for this person' : 'this person already has a payer (at most one active binding)'),
-    },
-    ...puts(b, true),
-    outboxEvent(FamilyBindingCreated, detail(b), ctx),
-  ]);
-  return b;
+      ...puts(b, true),
+      outboxEvent(FamilyBindingCreated, detail(b), ctx),
+    ]);
+    return { binding: b, created: true };
+  } catch (err) {
+    if (!(err instanceof SamePayer)) throw err;
+    const existing = await getBinding(err.bindingId);
+    if (existing?.status === 'active' && existing.relation === input.relation) return { binding: existing, created: false };
+    throw problem('conflict', `you already pay for this person${existing ? ` (as ${existing.relation}); revoke that binding first` : ''}`);
+  }
 }
 
 export async function getBinding(bindingId: string): Promise<FamilyBinding | undefined> {

@@ -122,8 +122,9 @@ export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
     if (!beneficiary || !sameName(beneficiary.name, body.beneficiaryName)) throw problem('not-enrolled', 'no enrolment matches this national ID and name');
     await giveBack(limits, now);
     if (!payer) throw problem('not-enrolled', 'the payer (the person this app acts for) is not enrolled');
-    const binding = await family.createBinding({ payerPersonId, beneficiaryPersonId, relation: body.relation }, { now, correlationId: requestId });
-    return { status: 201, body: binding, headers: { location: `/family-bindings/${binding.bindingId}` } };
+    const { binding, created } = await family.createBinding({ payerPersonId, beneficiaryPersonId, relation: body.relation }, { now, correlationId: requestId });
+    // No Location: a binding is read in its people's lists (GET /family-bindings?personId=), not by id.
+    return { status: created ? 201 : 200, body: binding };
   },
 
   async listFamilyBindings({ query }) {

@@ -159,6 +159,13 @@ describe('family mutual aid', () => {
     expect(self.status).toBe(400);
     const made = await rt.call(asPayer, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'child' });
     expect([made.status, made.body]).toEqual([201, expect.objectContaining({ payerPersonId: payer.personId, beneficiaryPersonId: child.personId, relation: 'child', status: 'active' })]);
+    expect(made.headers.get('location')).toBeNull(); // a binding has no URL of its own
+    // The app retries after a lost answer (three at once, too): the same binding, 200, nothing new.
+    const retries = await Promise.all([0, 1, 2].map(() => rt.call(asPayer, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: ` ${child.name} `, relation: 'child' })));
+    expect(retries.map((r) => [r.status, r.body])).toEqual([0, 1, 2].map(() => [200, made.body]));
+    // Under another relation it is not the same request.
+    const asParent = await rt.call(asPayer, 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'parent' });
+    expect([asParent.status, slug(asParent.body), asParent.body.detail]).toEqual([409, 'conflict', 'you already pay for this person (as child); revoke that binding first']);
     // A second payer for the same person is refused.
     const second = await rt.call(await rt.asPerson(other.personId), 'POST', '/family-bindings', { beneficiaryNationalId: child.nationalId, beneficiaryName: child.name, relation: 'parent' });
     expect([second.status, slug(second.body)]).toEqual([409, 'conflict']);
