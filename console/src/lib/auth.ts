@@ -2,7 +2,8 @@
 // console-config.json (the province identity provider in AWS, the dev issuer locally: one code path).
 // Tokens live in memory only. sessionStorage holds the PKCE verifier, state and nonce during the
 // redirect, the drafts of forms being filled when a session ends (lib/drafts.ts) and the people the
-// desk looked up (lib/people.ts); logging out clears it.
+// desk looked up (lib/people.ts), for the person who logged in (another login in the tab starts
+// without them); logging out clears it.
 import * as oauth from 'oauth4webapi';
 import type { ConsoleConfig } from '#schemas/console';
 
@@ -18,6 +19,8 @@ export interface Session {
 }
 
 const PENDING = 'console.login';
+/** Whose the tab's drafts and looked-up people are: a session of someone else starts without them. */
+const OWNER = 'console.owner';
 
 let session: Session | undefined;
 const listeners = new Set<() => void>();
@@ -89,6 +92,13 @@ export async function completeLogin(): Promise<boolean> {
   const response = await oauth.authorizationCodeGrantRequest(as, client(), oauth.None(), params, redirectUri(), pending.verifier, options(issuer));
   const result = await oauth.processAuthorizationCodeResponse(as, client(), response, { expectedNonce: pending.nonce, requireIdToken: true });
   const claims = oauth.getValidatedIdTokenClaims(result)!;
+  // After F5 on a shared workstation the next login may be a colleague's, or another clinic's: the
+  // drafts (a diagnosis typed for a patient) and the people looked up stay with the one who left them.
+  const owner = JSON.stringify([claims.sub, claims.inst ?? null, claims.role]);
+  if (sessionStorage.getItem(OWNER) !== owner) {
+    sessionStorage.clear();
+    sessionStorage.setItem(OWNER, owner);
+  }
   setSession({
     accessToken: result.access_token,
     expiresAt: Date.now() + (result.expires_in ?? 3600) * 1000,
