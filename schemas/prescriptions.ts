@@ -6,6 +6,8 @@ import { authProblems, defineRoute, type RouteDef } from './route.ts';
 export const prescriptionStatuses = ['issued', 'routed', 'accepted', 'partially-dispensed', 'rejected', 'unroutable', 'dispensed', 'cancelled', 'expired'] as const;
 export const prescriptionStatus = z.enum(prescriptionStatuses);
 export type PrescriptionStatus = z.infer<typeof prescriptionStatus>;
+/** Statuses that have not reached an end: the prescriber can still cancel, or it can expire. */
+export const openPrescriptionStatuses = ['issued', 'routed', 'accepted', 'partially-dispensed', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
 
 /** The national prescription rules (处方管理办法) allow at most five drugs on one prescription. */
 export const MAX_PRESCRIPTION_ITEMS = 5;

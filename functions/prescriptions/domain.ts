@@ -1,7 +1,7 @@
 // Pure rules of the prescriptions context: the state machine, pharmacy choice, distance, the checks
 // a dispense makes on a settlement, the referral a prescription may name, and who may see and read
 // what. No AWS, no I/O.
-import { DEFAULT_SUPPLY_DAYS, type Prescription, type PrescriptionItem, type PrescriptionStatus } from '#schemas/prescriptions';
+import { DEFAULT_SUPPLY_DAYS, openPrescriptionStatuses, type Prescription, type PrescriptionItem, type PrescriptionStatus } from '#schemas/prescriptions';
 import { addHours } from '#shared/clock';
 import { problem } from '#shared/errors';
 
@@ -28,7 +28,7 @@ export type Action = 'route' | 'markUnroutable' | 'accept' | 'reject' | 'dispens
 export type Actor = 'router' | 'pharmacy' | 'prescriber' | 'sweeper';
 
 /** Statuses that have not reached an end: they can still be cancelled or expire. */
-export const openStatuses = ['issued', 'routed', 'accepted', 'partially-dispensed', 'rejected', 'unroutable'] as const satisfies readonly PrescriptionStatus[];
+export const openStatuses = openPrescriptionStatuses;
 export const isOpen = (s: PrescriptionStatus) => (openStatuses as readonly PrescriptionStatus[]).includes(s);
 
 /**

@@ -185,6 +185,52 @@ describe('开具处方 says what it issued', () => {
     await expect.poll(textOf(row), poll).toMatch(/苯磺酸氨氯地平片 5mg ×2\s+西湖大药房文三路店/);
     await screen(gp, 'clinic-prescription-issued');
   });
+
+  it('the same drug again is refused, pointing to 作废; cancelled from the list (asked first), it can be prescribed again', async () => {
+    const { rt } = desk;
+    const patient = demoPeople[0]!;
+    const personId = await personOf(patient.nationalId);
+    const open = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', '/prescriptions?limit=200')).body.items.find((p: { personId: string }) => p.personId === personId);
+    const id = shortId(open.prescriptionId);
+    const prescribeAgain = async () => {
+      await gp.getByRole('link', { name: '接诊' }).click();
+      await gp.getByLabel('身份证号').fill(patient.nationalId);
+      await gp.getByRole('button', { name: '查找患者' }).click();
+      await gp.getByRole('link', { name: '开处方' }).click();
+      await gp.getByLabel('诊断').fill('I10');
+      await gp.getByLabel('药品', { exact: true }).selectOption({ label: '苯磺酸氨氯地平片 5mg（甲类）' });
+      await gp.getByLabel('数量').fill('1');
+      await gp.getByLabel('用法用量').fill('每日一次，每次一片');
+      await gp.getByRole('button', { name: '开具处方' }).click();
+    };
+    await prescribeAgain();
+    await expect.poll(textOf(gp.locator('main form')), poll).toContain('可在“处方”中将其作废');
+    expect(await gp.locator('main form').innerText()).toContain(id);
+
+    await gp.getByRole('link', { name: '处方' }).click();
+    await gp.getByRole('button', { name: /^已流转/ }).click();
+    const row = gp.getByRole('row', { name: new RegExp(id) });
+    // Dismissed: nothing happens.
+    gp.once('dialog', (d) => void d.dismiss());
+    await row.getByRole('button', { name: `作废处方 ${id}` }).click();
+    expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/prescriptions/${open.prescriptionId}`)).body.status).toBe('routed');
+    let asked = '';
+    gp.once('dialog', (d) => { asked = d.message(); void d.accept(); });
+    await row.getByRole('button', { name: `作废处方 ${id}` }).click();
+    await expect.poll(textOf(gp.getByRole('status').filter({ hasText: '已作废' })), poll).toContain(`处方 ${id} 已作废，药店预留的药品已释放`);
+    expect(asked).toContain(`作废处方 ${id}（${patient.name}`);
+    await expect.poll(() => row.count(), poll).toBe(0);
+    expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/prescriptions/${open.prescriptionId}`)).body.status).toBe('cancelled');
+    await gp.getByRole('button', { name: /^已作废/ }).click();
+    await expect.poll(() => row.count(), poll).toBe(1);
+    // Ended prescriptions offer nothing to do.
+    expect(await row.getByRole('button').count()).toBe(0);
+    await screen(gp, 'clinic-prescription-cancelled');
+
+    await prescribeAgain();
+    await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
+    await expect.poll(textOf(gp.getByRole('status').filter({ hasText: '处方已开具' })), poll).toContain('处方号');
+  });
 });
 
 describe('下转 to a clinic with several departments', () => {
@@ -268,8 +314,6 @@ describe('a form for a patient, reloaded', () => {
 });
 
 describe('a shared workstation', () => {
-  const otherGp = { role: '社区卫生服务中心', institution: '北山街道社区卫生服务中心', staff: '李秀梅（全科医生）' };
-
   it("after F5 another clinic's GP logs in to neither the draft nor the patient; the GP who left them gets both back", async () => {
     const { rt } = desk;
     const patient = demoPeople[7]!;
@@ -283,7 +327,7 @@ describe('a shared workstation', () => {
     await page.getByLabel('转诊原因').fill('抑郁发作，需专科评估');
     await page.reload();
     await page.getByRole('button', { name: '登录' }).click();
-    await fillIssuerForm(page, otherGp);
+    await fillIssuerForm(page, people.otherGp);
     await page.getByRole('button', { name: '退出登录' }).waitFor();
     // The address is the same form, but whom it is for is not known here and nothing typed is shown.
     const personId = await personOf(patient.nationalId);

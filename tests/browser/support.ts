@@ -42,6 +42,7 @@ export interface Who {
 
 export const people = {
   gp: { role: '社区卫生服务中心', institution: '灵隐街道社区卫生服务中心', staff: '王建国（全科医生）' },
+  otherGp: { role: '社区卫生服务中心', institution: '北山街道社区卫生服务中心', staff: '李秀梅（全科医生）' },
   nurse: { role: '医院', institution: '浙江省人民医院', staff: '陈静（分诊护士）' },
   pharmacist: { role: '药店', institution: '西湖大药房文三路店', staff: '林芳（执业药师）' },
   otherPharmacist: { role: '药店', institution: '民生药店古荡店', staff: '吴强（执业药师）' },

@@ -70,7 +70,7 @@ describe('forms', () => {
       detail: 'an open prescription of XC08CAA001 (rx_01m8nt08t26y1r4sjz1wt41z4v2) for this person exists: cancel it, or wait until it is dispensed or expires',
       errors: [{ path: 'body.items.0.drugCode', message: 'open prescription rx_01m8nt08t26y1r4sjz1wt41z4v2 of XC08CAA001' }],
     });
-    expect(problemToFields(open)).toEqual({ 'items.0.drugCode': '该患者已有此药的未完成处方（41Z4V2）', '': '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期' });
+    expect(problemToFields(open)).toEqual({ 'items.0.drugCode': '该患者已有此药的未完成处方（41Z4V2）', '': '该患者已有同一药品的未完成处方：可在“处方”中将其作废，或待其发药或过期' });
     const other = new ApiError(409, { type: 'conflict', title: 'Conflicts with the current state', status: 409, detail: 'something else' });
     expect(problemToFields(other)).toEqual({ '': '与现有记录冲突，请核对后重试' });
     // The same table serves other types: a reversal refused once the drugs were handed over.

@@ -65,7 +65,7 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
 /** Problems of one type that the API tells apart only in its detail: the ones a desk meets, in Chinese. */
 const byDetail: Partial<Record<ProblemSlug, Array<[RegExp, string]>>> = {
   conflict: [
-    [/open prescription/, '该患者已有同一药品的未完成处方：请先撤销该处方，或待其发药或过期'],
+    [/open prescription/, '该患者已有同一药品的未完成处方：可在“处方”中将其作废，或待其发药或过期'],
     [/capacity/, '该科室当日已无接诊号源，请选择其他日期或医院'],
     [/already paid for prescription/, '该结算已用于处方发药，不能再次使用'],
     [/already registered/, '该机构编码已登记'],

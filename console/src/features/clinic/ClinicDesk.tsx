@@ -5,7 +5,7 @@ import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
-import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, prescriptionRequest, prescriptionStatuses, type Prescription, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
+import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, openPrescriptionStatuses, prescriptionRequest, prescriptionStatuses, type Prescription, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
 import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
@@ -383,6 +383,7 @@ function Prescriptions({ issued }: { issued?: string }) {
     refetchInterval: (q) => (q.state.data?.status === 'issued' ? untilRouted(q) : false),
   });
   const [picked, setPicked] = useState<PrescriptionStatus>();
+  const [cancelled, setCancelled] = useState<Prescription>();
   const followed = issued && fresh.data && (rxTabs as readonly string[]).includes(fresh.data.status) ? fresh.data.status : undefined;
   const status = picked ?? followed ?? 'routed';
   // When it moves, the lists it left and entered (and their counts) are asked again.
@@ -399,22 +400,48 @@ function Prescriptions({ issued }: { issued?: string }) {
     <section>
       <Title>本机构开具的处方</Title>
       {issued && fresh.data && <IssuedNotice p={fresh.data} />}
+      {cancelled && <Alert kind="ok">处方 <strong class="mono">{shortId(cancelled.prescriptionId)}</strong> 已作废{cancelled.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
       <CountTabs label="处方状态" current={status} onSelect={setPicked} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
         <table>
           <caption class="sr-only">{prescriptionStatusLabel[status]}的处方</caption>
-          <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th><th scope="col">用药天数</th></tr></thead>
+          <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th><th scope="col">用药天数</th>{cancellable(status) && <th scope="col"><span class="sr-only">操作</span></th>}</tr></thead>
           <tbody>{list.data.items.map((p) => (
             <tr key={p.prescriptionId}>
               <td>{shortId(p.prescriptionId)}{p.prescriptionId === issued && <> <Badge tone="ok">新开具</Badge></>}</td><td><PatientCell personId={p.personId} patient={p.patient} /></td>
               <td>{p.items.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('；')}</td>
               <td><PharmacyCell id={p.pharmacyId} /></td><td>{dateTime(p.issuedAt)}</td>
               <td>{p.supplyDays} 天{p.longTerm ? <> <Badge tone="warn">长期处方</Badge></> : null}</td>
+              {cancellable(status) && <td class="actions"><CancelPrescription p={p} onDone={setCancelled} /></td>}
             </tr>
           ))}</tbody>
         </table>
       )}
     </section>
+  );
+}
+
+const cancellable = (s: PrescriptionStatus) => (openPrescriptionStatuses as readonly PrescriptionStatus[]).includes(s);
+
+/**
+ * 作废: the prescriber withdraws a prescription not yet (fully) dispensed: one issued by mistake, or
+ * in the way of a new one for the same drug. What a pharmacy held for it is released.
+ */
+function CancelPrescription({ p, onDone }: { p: Prescription; onDone: (p: Prescription) => void }) {
+  const qc = useQueryClient();
+  const patient = usePatientLabel(p.personId, p.patient);
+  const cancel = useMutation({
+    mutationFn: () => call('cancelPrescription', { params: { id: p.prescriptionId } }),
+    onSuccess: (done) => { onDone(done); void qc.invalidateQueries({ queryKey: ['prescriptions'] }); },
+    onError: () => void qc.invalidateQueries({ queryKey: ['prescriptions'] }),
+  });
+  const rest = p.status === 'partially-dispensed' ? '已发出的药品不受影响，其余不再配发。' : '药店将不再为其配药。';
+  return (
+    <>
+      <button type="button" class="link danger" disabled={cancel.isPending} aria-label={`作废处方 ${shortId(p.prescriptionId)}`}
+        onClick={() => confirm(`作废处方 ${shortId(p.prescriptionId)}（${patient}）？${rest}作废后不能恢复。`) && cancel.mutate()}>作废</button>
+      {cancel.isError && <span class="alert error small" role="alert">{problemText(cancel.error)}</span>}
+    </>
   );
 }
 
