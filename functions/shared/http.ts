@@ -112,6 +112,9 @@ function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, w
 function parseBody(event: APIGatewayProxyEvent): unknown {
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  // Bytes that are not UTF-8 (a GBK system's 王伟) arrive as U+FFFD: refused as such, rather than
+  // read as a name that matches nobody (and counted as a failed identity check).
+  if (text.includes('\uFFFD')) throw problem('validation-failed', 'body is not valid UTF-8: send text as UTF-8 (not GBK)', [{ path: 'body', message: 'invalid UTF-8' }]);
   try {
     return JSON.parse(text);
   } catch {

@@ -45,3 +45,17 @@ export function revokeAccess(b: Pick<FamilyBinding, 'payerPersonId' | 'beneficia
   if (who.pid !== undefined && who.pid === b.beneficiaryPersonId) return 'forbidden';
   return 'hidden';
 }
+
+/** Middle dots written between the parts of a minority or foreign name (阿卜杜拉·艾山), by one input method or another. */
+const MIDDLE_DOTS = /[·•‧∙⋅・.]/g;
+
+/**
+ * Whether a name typed into a channel app is the enrolled one: the same after Unicode compatibility
+ * normalisation (a composed é and e + accent, full-width letters), without whitespace (apps pad
+ * differently), and with any middle dot the same dot.
+ */
+export function sameName(enrolled: string, typed: string): boolean {
+  const comparable = (name: string) => name.normalize('NFKC').replace(/\s+/g, '').replace(MIDDLE_DOTS, '·');
+  return comparable(enrolled) === comparable(typed);
+}
+

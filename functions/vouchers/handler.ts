@@ -11,24 +11,25 @@ import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import type { Principal } from '#shared/principal';
 import { getPerson } from '../institutions/store.ts';
 import { issueCode } from './codes.ts';
-import { reversibleOn, revokeAccess, settlementTransitions } from './domain.ts';
+import { reversibleOn, revokeAccess, sameName, settlementTransitions } from './domain.ts';
 import { quote, settle } from './settle.ts';
 import * as family from './family.ts';
 import * as store from './store.ts';
 
-/** Names match ignoring surrounding and inner whitespace (channel apps pad differently). */
-const sameName = (a: string, b: string) => a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
-
 /**
- * Failed activations per channel app and per national ID (its keyed hash), counted whether the ID is
- * unknown or the name wrong, so the limit says nothing about who is enrolled.
+ * Failed identity checks per channel app, and per national ID (its keyed hash) within what one
+ * guesser can be told apart as: the app, and the person it acts for (pid) when it names a relative.
+ * Counted whether the ID is unknown or the name wrong, so the limit says nothing about who is
+ * enrolled. Not per ID across apps: then five wrong names from anyone, every 15 minutes, would keep
+ * a person from activating their own voucher in every app.
  */
 const IDENTITY_CHECK_WINDOW_SECONDS = 15 * 60;
-function activationLimits(client: string, nationalIdHash: string): Limit[] {
+function activationLimits(caller: Principal, nationalIdHash: string): Limit[] {
   const { failuresPerAppPer15Minutes, failuresPerIdPer15Minutes } = provinceConfig().identityChecks;
+  const guesser = caller.pid === undefined ? caller.sub : `${caller.sub}#${caller.pid}`;
   return [
-    { key: `activation-failures#client#${client}`, max: failuresPerAppPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks by this app' },
-    { key: `activation-failures#nid#${nationalIdHash}`, max: failuresPerIdPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks for this national ID' },
+    { key: `activation-failures#client#${caller.sub}`, max: failuresPerAppPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks by this app' },
+    { key: `activation-failures#nid#${nationalIdHash}#by#${guesser}`, max: failuresPerIdPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks for this national ID' },
   ];
 }
 
@@ -66,7 +67,7 @@ export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
     if (principal.pid !== undefined && principal.pid !== personIdFromHash(hash)) throw problem('forbidden', 'the token acts for another person');
     // Counted before the check (each count conditional on the one it makes), so racing guesses cannot pass the limit together;
     // a successful activation gives its count back.
-    const limits = activationLimits(principal.sub, hash);
+    const limits = activationLimits(principal, hash);
     await take(limits, now);
     const personId = personIdFromHash(hash);
     const person = await getPerson(personId);
@@ -115,7 +116,7 @@ export const handler = apiHandler([...voucherRoutes, ...familyRoutes], {
     const payerPersonId = principal.pid!;
     const hash = await nationalIdHash(body.beneficiaryNationalId);
     // Naming a relative by ID and name is an identity check like activation: the same limits on guesses.
-    const limits = activationLimits(principal.sub, hash);
+    const limits = activationLimits(principal, hash);
     await take(limits, now);
     const beneficiaryPersonId = personIdFromHash(hash);
     const [payer, beneficiary] = await Promise.all([getPerson(payerPersonId), getPerson(beneficiaryPersonId)]);

@@ -21,8 +21,8 @@ let pharmacyB: Caller;
 let seq = 500;
 
 beforeAll(async () => {
-  // An app's limit on failed identity checks is 100 in 15 minutes by default; 5 here, to reach it.
-  rt = await startTestRuntime({ configure: (p) => ({ ...p, identityChecks: { failuresPerAppPer15Minutes: 5, failuresPerIdPer15Minutes: 5 } }) });
+  // An app's limit on failed identity checks is 100 in 15 minutes by default, 5 per ID; 5 and 3 here, to reach them.
+  rt = await startTestRuntime({ configure: (p) => ({ ...p, identityChecks: { failuresPerAppPer15Minutes: 5, failuresPerIdPer15Minutes: 3 } }) });
   [operator, channel, pharmacyA, pharmacyB] = await Promise.all([
     rt.as('operator'),
     rt.as('channel'),
@@ -101,7 +101,7 @@ describe('activation', () => {
     expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
   });
 
-  it('failed activations: 5 per app (here) and 5 per national ID in 15 minutes, then 429 with Retry-After, whether the ID is enrolled or not', async () => {
+  it('failed activations: 5 per app and 3 per national ID in each app (here) in 15 minutes, then 429 with Retry-After, whether the ID is enrolled or not', async () => {
     await clearOfWindowEnd(15 * 60, 30_000); // the limit counts in fixed 15-minute windows
     const p = await personWithVoucher(1_000);
     const guesser = { token: await rt.token('channel', undefined, { subject: 'guessing-app' }) };
@@ -122,16 +122,31 @@ describe('activation', () => {
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(15 * 60);
     }
-    // Per national ID too, from any app: three more failures on this person's ID from other apps.
-    for (let i = 0; i < 3; i++) {
-      const app = { token: await rt.token('channel', undefined, { subject: `other-app-${i}` }) };
-      expect((await rt.call(app, 'POST', '/vouchers', { nationalId: p.nationalId, name: '又猜', channel: 'wechat' })).status).toBe(422);
-    }
+    // Per national ID within each app: another app's three failures on this person's ID stop its
+    // guesses at that ID (not at others: the app is under its own limit).
+    const other = { token: await rt.token('channel', undefined, { subject: 'other-app' }) };
+    for (let i = 0; i < 3; i++) expect((await rt.call(other, 'POST', '/vouchers', { nationalId: p.nationalId, name: '又猜', channel: 'wechat' })).status).toBe(422);
+    expect((await rt.call(other, 'POST', '/vouchers', { nationalId: p.nationalId, name: '再猜', channel: 'wechat' })).status).toBe(429);
+    expect((await rt.call(other, 'POST', '/vouchers', { nationalId: demoNationalId('330106', '19990202', 905), name: '再猜', channel: 'wechat' })).status).toBe(422);
+    // Guesses by others never keep the person from their voucher in the app they use.
     const honest = { token: await rt.token('channel', undefined, { subject: 'honest-app' }) };
-    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(429);
-    // Another person is not affected, and the honest app's own count is untouched.
-    const q = await personWithVoucher(1_000);
-    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: q.nationalId, name: q.name, channel: 'wechat' })).status).toBe(200);
+    expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(200);
+  });
+
+  it('a name written with another middle dot activates; a body not in UTF-8 is 400 and no failed check', async () => {
+    const app = { token: await rt.token('channel', undefined, { subject: 'encoding-app' }) };
+    const nationalId = demoNationalId('330106', '19850505', seq++);
+    expect((await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId, name: '阿卜杜拉·艾山', district: '西湖区', personalAccountFen: 0 }] })).body.rejected).toEqual([]);
+    // A GBK system's 王伟 (CD F5 CE B0), six times: more than the app's five failures would allow.
+    const gbk = Buffer.concat([Buffer.from(`{"nationalId":"${nationalId}","name":"`), Buffer.from([0xcd, 0xf5, 0xce, 0xb0]), Buffer.from('","channel":"wechat"}')]);
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${rt.url}/vouchers`, { method: 'POST', headers: { authorization: `Bearer ${app.token}`, 'content-type': 'application/json' }, body: gbk });
+      const body = (await res.json()) as { type?: string; errors?: unknown };
+      expect([res.status, slug(body), body.errors]).toEqual([400, 'validation-failed', [{ path: 'body', message: 'invalid UTF-8' }]]);
+    }
+    // The katakana middle dot of a Japanese-style IME: the same name.
+    const activated = await rt.call(app, 'POST', '/vouchers', { nationalId, name: '阿卜杜拉・艾山', channel: 'wechat' });
+    expect(activated.status).toBe(201);
   });
 
   it('50 racing wrong activations by one app: exactly 5 are tried, 45 are 429', async () => {
