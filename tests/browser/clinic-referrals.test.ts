@@ -372,3 +372,25 @@ describe('a shared workstation', () => {
     expect(mine).toHaveLength(1);
   });
 });
+
+describe('发起转诊', () => {
+  it('a department the newly chosen hospital lacks is cleared, and the field says why', async () => {
+    const { rt } = desk;
+    const patient = demoPeople[11]!;
+    const { page } = await newPage(desk);
+    await login(page, rt.url, people.gp);
+    await page.getByLabel('身份证号').fill(patient.nationalId);
+    await page.getByRole('button', { name: '查找患者' }).click();
+    await page.getByRole('link', { name: '发起转诊' }).click();
+    await page.getByLabel('科室').selectOption({ label: '骨科' });
+    await page.getByLabel('接收医院').selectOption({ label: '杭州市西湖区人民医院' });
+    const field = page.locator('.field.invalid', { has: page.getByLabel('科室') });
+    await expect.poll(textOf(field), poll).toContain('杭州市西湖区人民医院没有骨科，请重新选择科室');
+    expect(await page.getByLabel('科室').inputValue()).toBe('');
+    // A department both have stays when the hospital changes.
+    await page.getByLabel('科室').selectOption({ label: '心血管内科' });
+    expect(await field.count()).toBe(0);
+    await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
+    expect(await page.getByLabel('科室').inputValue()).toBe('CARD');
+  });
+});

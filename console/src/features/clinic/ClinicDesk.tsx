@@ -103,6 +103,16 @@ function ReferForm({ personId }: { personId: string }) {
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason }, { inFlight: create.isPending });
+  // A department the newly chosen hospital does not have is cleared, and the field says why: kept, it
+  // showed blank and the referral came back as 'no institution can take it', with no field marked.
+  const chooseHospital = (id: string) => {
+    setTo(id);
+    const offered = designated.filter((h) => !id || h.id === id).flatMap((h) => h.departments ?? []);
+    if (!department || offered.some((d) => d.code === department)) return;
+    const lost = departments.find((d) => d.code === department)?.name ?? department;
+    setDepartment('');
+    setErrors({ ...errors, department: `${designated.find((h) => h.id === id)?.name ?? '该医院'}没有${lost}，请重新选择科室` });
+  };
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body());
@@ -116,13 +126,13 @@ function ReferForm({ personId }: { personId: string }) {
       <FormError errors={errors} />
       <div class="row">
         <Field label="接收医院" hint="不选则由平台按科室容量分配" error={errors.toInstitutionId}>{(id, d) => (
-          <select id={id} value={to} aria-describedby={d} onChange={(e) => setTo(e.currentTarget.value)}>
+          <select id={id} value={to} aria-describedby={d} onChange={(e) => chooseHospital(e.currentTarget.value)}>
             <option value="">平台按容量分配</option>
             {designated.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
           </select>
         )}</Field>
         <Field label="科室" error={errors.department}>{(id, d) => (
-          <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => setDepartment(e.currentTarget.value)}>
+          <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => { setDepartment(e.currentTarget.value); setErrors(({ department: _, ...rest }) => rest); }}>
             <option value="">请选择</option>
             {departments.map((dep) => <option key={dep.code} value={dep.code}>{dep.name}</option>)}
           </select>
