@@ -110,6 +110,11 @@ describe('advice: asked → answered → converted', () => {
     await gp.getByRole('button', { name: '转为转诊' }).click();
     expect(await gp.getByLabel('诊断（ICD-10，空格分隔）').inputValue()).toBe('I10');
     expect(await gp.getByRole('radio', { name: '加急' }).isChecked()).toBe(true);
+    // Without a diagnosis it is not sent: triage needs one, as on 发起转诊.
+    await gp.getByLabel('诊断（ICD-10，空格分隔）').fill('');
+    await gp.getByRole('button', { name: '确认转诊' }).click();
+    await expect.poll(textOf(gp.locator('.field.invalid')), poll).toContain('必填：转诊须有初步诊断');
+    await gp.getByLabel('诊断（ICD-10，空格分隔）').fill('I10');
     await screen(gp, 'clinic-advice-4-convert');
     await gp.getByRole('button', { name: '确认转诊' }).click();
 
@@ -132,6 +137,11 @@ describe('the GP withdraws a question', () => {
     const other = demoPeople[3]!;
     const adviceId = await ask(other.nationalId, '糖尿病足早期表现，是否需要专科评估？', 'ENDO');
     await openOutgoingAdvice(gp, '待答复', other.name);
+    // Asked first: dismissed, nothing is withdrawn.
+    gp.once('dialog', (d) => void d.dismiss());
+    await gp.getByRole('button', { name: '撤回咨询' }).click();
+    expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body.status).toBe('open');
+    gp.once('dialog', (d) => void d.accept());
     await gp.getByRole('button', { name: '撤回咨询' }).click();
     await expect.poll(textOf(gp.locator('main')), poll).toContain('已关闭（已撤回）');
     expect(await gp.getByRole('region', { name: '可执行操作' }).count()).toBe(0);
@@ -214,6 +224,7 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     const replied = await rt.call(await rt.as('hospital', 'hosp-zjph'), 'POST', `/advice-requests/${adviceId}/reply`, { answer: '可继续目前方案，三个月后复查肾功能。', recommendation: 'manage-locally' });
     expect(replied.status).toBe(200);
 
+    gp.once('dialog', (d) => void d.accept());
     await gp.getByRole('button', { name: '撤回咨询' }).click();
     // Reloaded: the answer is shown, and the refusal is still said above it.
     await expect.poll(textOf(gp.getByRole('region', { name: /专家答复/ })), poll).toContain('复查肾功能');

@@ -171,6 +171,13 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
     onSuccess: (next) => { onStale(undefined); qc.setQueryData(['advice', a.adviceId], next); refresh(); },
     onError,
   });
+  // A referral goes to triage with a working diagnosis, as one made on 发起转诊 does (the API lets a
+  // conversion carry none over from a question asked without one).
+  const submitConvert = () => {
+    if (!splitCodes(diagnoses).length) return setErrors({ diagnoses: '必填：转诊须有初步诊断' });
+    setErrors({});
+    convert.mutate();
+  };
   if (!a.allowedActions.length) return null;
   return (
     <section aria-labelledby="advice-actions-title" class="actions-panel">
@@ -178,10 +185,15 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
       <FormError errors={errors} />
       <div class="buttons">
         {a.allowedActions.includes('convert') && <button type="button" class="primary" aria-expanded={converting} onClick={() => setConverting(!converting)}>转为转诊</button>}
-        {a.allowedActions.includes('close') && <button type="button" class="danger" disabled={close.isPending} onClick={() => close.mutate()}>{a.status === 'open' ? '撤回咨询' : '关闭咨询'}</button>}
+        {a.allowedActions.includes('close') && (
+          <button type="button" class="danger" disabled={close.isPending}
+            onClick={() => confirm(a.status === 'open' ? '撤回该咨询？医院将不再答复，已写的答复也不会送达。' : '关闭该咨询？关闭后不能再转为转诊。') && close.mutate()}>
+            {a.status === 'open' ? '撤回咨询' : '关闭咨询'}
+          </button>
+        )}
       </div>
       {converting && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); convert.mutate(); }}>
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); submitConvert(); }} novalidate>
           <p class="muted">转诊至同一医院、同一科室，并与本咨询关联。</p>
           <fieldset class="inline">
             <legend>紧急程度</legend>
