@@ -67,6 +67,18 @@ describe('转入: a referral sent down to the clinic', () => {
     expect(nurse.url()).toContain(downId);
     // The department is the receiving clinic's: its name, not the code.
     await expect.poll(departmentOf(nurse), poll).toBe('全科');
+
+    // Back on the upward referral: the down referral is named and linked, and a second is not the obvious next step.
+    await nurse.goto(`${rt.url}#/hospital/referrals/${upId}`);
+    const already = nurse.getByRole('status').filter({ hasText: '已下转回社区' });
+    await expect.poll(textOf(already), poll).toContain(`转诊 ${shortId(downId)}（待接收）`);
+    expect(await nurse.getByRole('link', { name: '下转回社区' }).count()).toBe(0);
+    await nurse.getByRole('link', { name: '再次下转' }).click();
+    await expect.poll(textOf(nurse.locator('main form')), poll).toContain(`该患者已按此上转下转回社区（${shortId(downId)}），再次提交会产生另一条下转。`);
+    await screen(nurse, 'hospital-down-again');
+    await nurse.goBack();
+    await already.getByRole('link', { name: `转诊 ${shortId(downId)}` }).click();
+    await nurse.getByRole('heading', { name: `转诊 ${shortId(downId)}` }).waitFor();
   });
 
   it('the GP is told on 接诊, finds it under 转入 with the count, opens it and accepts it', async () => {

@@ -233,6 +233,25 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   );
 }
 
+/** The down referrals this hospital made after an upward one (its 下转记录, the latest 200). */
+function useDownReferrals(upwardId: string) {
+  const q = useQuery({ queryKey: ['referrals', 'outgoing', 'all'], queryFn: () => call('listReferrals', { query: { box: 'outgoing', limit: 200 } }), refetchInterval: poll(30_000) });
+  const all = (q.data?.items ?? []).filter((r) => r.upwardReferralId === upwardId);
+  // One the clinic may still take or has taken: a second would send the patient twice.
+  const live = all.filter((r) => !['cancelled', 'rejected', 'expired'].includes(r.status));
+  return { all, live };
+}
+
+/** The down referrals already made for this one, linked (a second click on 下转回社区 made a duplicate). */
+function DownAlready({ downs }: { downs: ReferralView[] }) {
+  if (!downs.length) return null;
+  return (
+    <Alert kind="info">
+      已下转回社区：{downs.map((d, i) => <span key={d.referralId}>{i > 0 && '；'}<a href={`#/hospital/referrals/${d.referralId}`}>转诊 {shortId(d.referralId)}</a>（{referralStatusLabel[d.status]}）</span>)}
+    </Alert>
+  );
+}
+
 function Detail({ id }: { id: string }) {
   const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
@@ -243,11 +262,19 @@ function Detail({ id }: { id: string }) {
     <section>
       <Title actions={<a href="#/hospital">返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
       <ReferralSummary r={r} />
-      <ReferralActions r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && (
-        <p><a class="button primary" href={`#/hospital/down/${r.referralId}`}>下转回社区</a></p>
-      )} />
+      <ReferralActions r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction upwardId={r.referralId} />} />
       <ReferralHistory r={r} />
     </section>
+  );
+}
+
+function DownAction({ upwardId }: { upwardId: string }) {
+  const { all, live } = useDownReferrals(upwardId);
+  return (
+    <>
+      <DownAlready downs={all} />
+      <p><a class={`button${live.length ? '' : ' primary'}`} href={`#/hospital/down/${upwardId}`}>{live.length ? '再次下转' : '下转回社区'}</a></p>
+    </>
   );
 }
 
@@ -267,6 +294,7 @@ function DownForm({ up }: { up: Referral }) {
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? up.diagnoses.join(' '));
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
+  const { live } = useDownReferrals(up.referralId);
   // The clinic's own departments; until the nurse picks one, its first (most clinics have only 全科).
   const departments = clinic.data?.departments ?? [];
   const department = departments.some((d) => d.code === picked) ? picked : departments[0]?.code ?? 'GP';
@@ -290,6 +318,7 @@ function DownForm({ up }: { up: Referral }) {
     <form onSubmit={submit} novalidate>
       <Title>下转至 {clinic.data?.name ?? up.fromInstitutionId}</Title>
       <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {up.patient?.name ?? shortId(up.personId)}</p>
+      {live.length > 0 && <Alert kind="info">该患者已按此上转下转回社区（{live.map((d) => shortId(d.referralId)).join('、')}），再次提交会产生另一条下转。</Alert>}
       <FormError errors={errors} />
       <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}</Field>
       <Field label="接收科室" error={errors.department}>{(id, d) => (
