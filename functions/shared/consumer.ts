@@ -59,12 +59,22 @@ export function eventConsumer<const Defs extends readonly EventDef[]>(
   return middy<EventBridgeEvent<string, unknown>, void>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
-      const def = byType.get(`${event.source}|${event['detail-type']}`);
-      // A rule sent us an event we do not handle: a wiring error, so fail loudly (→ DLQ).
-      if (!def) throw new Error(`unexpected event ${event.source} ${event['detail-type']}`);
-      const detail = def.detail.parse(event.detail) as { id: string; correlationId?: string };
-      logger.setCorrelationId(detail.correlationId ?? detail.id);
-      logger.appendKeys({ eventId: detail.id, detailType: def.detailType });
-      await apply({ detailType: def.detailType, source: def.source, detail, time: new Date(event.time) } as CatalogEvent<Defs>);
+      // Ids from the raw detail before it is checked, so that even a refused event's failure line can
+      // be found by its correlation id.
+      const raw = (event.detail ?? {}) as { id?: unknown; correlationId?: unknown };
+      const eventId = typeof raw.id === 'string' ? raw.id : event.id;
+      logger.setCorrelationId(typeof raw.correlationId === 'string' ? raw.correlationId : eventId);
+      logger.appendKeys({ eventId, detailType: event['detail-type'] });
+      try {
+        const def = byType.get(`${event.source}|${event['detail-type']}`);
+        // A rule sent us an event we do not handle: a wiring error, so fail loudly (→ DLQ).
+        if (!def) throw new Error(`unexpected event ${event.source} ${event['detail-type']}`);
+        const detail = def.detail.parse(event.detail) as { id: string; correlationId?: string };
+        await apply({ detailType: def.detailType, source: def.source, detail, time: new Date(event.time) } as CatalogEvent<Defs>);
+      } catch (err) {
+        // Ids only, never the detail; the runtime's own error line (same function_request_id) has the message.
+        logger.error('event consumer failed; Lambda retries it, then dead-letters it', { busEventId: event.id, errorName: (err as Error)?.name });
+        throw err;
+      }
     });
 }

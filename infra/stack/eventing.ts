@@ -37,6 +37,8 @@ export class Bus extends Construct {
 
 export class Wiring extends Construct {
   readonly deadLetterQueues: Partial<Record<FunctionName | 'outboxRelay', sqs.Queue>> = {};
+  /** The subscription rules on the bus, by consumer: a replay's FilterArns (README: Replaying events). */
+  readonly rules: Partial<Record<FunctionName, events.Rule[]>> = {};
 
   constructor(
     scope: Construct,
@@ -101,12 +103,13 @@ export class Wiring extends Construct {
       });
 
     for (const s of subscriptions) {
-      new events.Rule(this, `Rule-${s.rule}`, {
+      const rule = new events.Rule(this, `Rule-${s.rule}`, {
         eventBus: bus,
         description: s.description,
         eventPattern: s.pattern as events.EventPattern,
         targets: [target(s.target)],
       });
+      (this.rules[s.target] ??= []).push(rule);
     }
     // Queue consumers: batches from their queue; what they report failed stays for a retry (the
     // consumer sets when), and SQS redrives a message past its attempts to the DLQ.

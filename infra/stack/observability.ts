@@ -1,6 +1,6 @@
 // Alarms that wake the operator on call, and one dashboard per province. Alarm actions go to an
 // encrypted SNS topic (with an email subscription when the province config names an address).
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,7 +11,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { FunctionName } from '../../functions/catalog.ts';
+import type { FunctionDef, FunctionName } from '../../functions/catalog.ts';
+import { tableKeys } from '../../functions/shared/table.ts';
 import { constructName, type ConsortiumFunction } from './consortium-function.ts';
 
 export interface ObservabilityProps {
@@ -27,6 +28,23 @@ export interface ObservabilityProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * What a dead-letter queue holds, and so its runbook (a README section under "Operating a province"),
+ * by the kind of function it belongs to. Purging loses data for every kind but scheduled runs.
+ */
+const deadLetterRunbooks: Partial<Record<FunctionDef['kind'], (name: string) => string>> = {
+  consumer: (name) =>
+    `Events for ${name} failed after Lambda's retries (each message is the event): fix, then invoke ${name} with them (README: Redriving a consumer's dead letters). Do not purge.`,
+  queue: (name) =>
+    `Messages for ${name} failed every attempt (each carries its webhook delivery): once the receiver is fixed, move them back to its queue (README: Redriving webhook deliveries). Do not purge: replaying events does not queue them again.`,
+  logs: (name) =>
+    `Log batches for ${name} failed after Lambda's retries (each message is the batch): fix, then invoke ${name} with them (README: Redriving the access log). Do not purge.`,
+  stream: (name) =>
+    `Table stream records ${name} could not publish were skipped; the messages hold only their stream range: republish those outbox items within 7 days (README: Republishing the outbox).`,
+  scheduled: (name) =>
+    `Scheduled runs of ${name} failed after Lambda's retries; the next run does their work again: fix, then delete the messages (README: Dead-lettered scheduled runs).`,
+};
 
 export class Observability extends Construct {
   readonly topic: sns.Topic;
@@ -46,6 +64,12 @@ export class Observability extends Construct {
       }),
     );
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    else {
+      Annotations.of(Stack.of(this)).addWarningV2(
+        '@consortium/observability:noAlarmSubscriber',
+        `No alarm subscriber: the alarms of ${props.provinceCode} go to an SNS topic nobody reads. Set alarmEmail in infra/provinces/${props.provinceCode}.json, or subscribe to the topic (output AlarmTopicArn) before relying on this stack (README: Deploying).`,
+      );
+    }
 
     const alarm = (name: string, description: string, metric: cloudwatch.IMetric, threshold: number, evaluationPeriods = 1) => {
       const a = new cloudwatch.Alarm(this, name, {
@@ -67,7 +91,7 @@ export class Observability extends Construct {
     const errors5xx = api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' });
     alarm(
       'Api5xxRate',
-      'More than 1% of API requests fail with 5xx: check the function error alarms and logs (README, on call)',
+      'More than 1% of API requests fail with 5xx: check the function error alarms and logs, and the authorizer\'s (README: When an alarm fires)',
       new cloudwatch.MathExpression({ expression: 'IF(requests >= 20, 100 * errors / requests, 0)', usingMetrics: { requests, errors: errors5xx }, label: '5xx %', period: FIVE_MINUTES }),
       1,
       3,
@@ -82,7 +106,10 @@ export class Observability extends Construct {
       }
     }
     for (const [name, q] of Object.entries(props.deadLetterQueues)) {
-      alarm(`${constructName(name)}DlqDepth`, `Events for ${name} were dead-lettered: inspect, fix, then redrive (README)`, q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 0);
+      const kind = functions[name as FunctionName]?.kind;
+      const runbook = kind && deadLetterRunbooks[kind];
+      if (!runbook) throw new Error(`dead-letter queue of ${name} (${kind ?? 'no such function'}): no runbook for it`);
+      alarm(`${constructName(name)}DlqDepth`, runbook(name), q.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }), 0);
     }
     for (const [name, q] of Object.entries(props.queues ?? {})) {
       // Visible messages wait for a consumer (retries waiting their turn are invisible): a backlog
@@ -96,17 +123,22 @@ export class Observability extends Construct {
       );
     }
     const iteratorAge = functions.outboxRelay.fn.metric('IteratorAge', { period: FIVE_MINUTES, statistic: 'Maximum' });
-    alarm('RelayIteratorAge', 'The outbox relay is more than a minute behind the table stream: events are delayed', iteratorAge, 60_000, 2);
+    alarm('RelayIteratorAge', 'The outbox relay has been more than a minute behind the table stream for two 5-minute periods: events are delayed (README: When an alarm fires)', iteratorAge, 60_000, 2);
+    // Each index reports its own throttle events (one that cannot keep up throttles the table's
+    // writes); FILL, or a metric without data (no throttle yet) would blank the sum.
+    const throttleMetrics: Record<string, cloudwatch.IMetric> = {};
+    for (const [i, index] of [undefined, ...tableKeys.indexes.map((x) => x.indexName)].entries()) {
+      const dimensionsMap = { TableName: table.tableName, ...(index ? { GlobalSecondaryIndexName: index } : {}) };
+      throttleMetrics[`r${i}`] = table.metric('ReadThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum', dimensionsMap });
+      throttleMetrics[`w${i}`] = table.metric('WriteThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum', dimensionsMap });
+    }
     const throttled = new cloudwatch.MathExpression({
-      expression: 'r + w',
-      usingMetrics: {
-        r: table.metric('ReadThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum' }),
-        w: table.metric('WriteThrottleEvents', { period: FIVE_MINUTES, statistic: 'Sum' }),
-      },
-      label: 'throttle events',
+      expression: Object.keys(throttleMetrics).map((id) => `FILL(${id}, 0)`).join(' + '),
+      usingMetrics: throttleMetrics,
+      label: 'throttle events (table and indexes)',
       period: FIVE_MINUTES,
     });
-    alarm('TableThrottles', 'DynamoDB throttled requests on the province table', throttled, 0);
+    alarm('TableThrottles', 'DynamoDB throttled requests on the province table or one of its indexes (README: When an alarm fires)', throttled, 0);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `consortium-${props.provinceCode}` });
     const fns = Object.entries(functions);

@@ -1,11 +1,14 @@
 // One province: data, bus, functions, wiring, API, firewall and observability, each a construct of its own.
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { routes } from '../../schemas/routes.ts';
 import { runtimePart, type ProvinceConfig } from '../../schemas/province.ts';
+import type { FunctionName } from '../../functions/catalog.ts';
 import { Api } from './api.ts';
 import { Data } from './data.ts';
 import { ConsoleHosting } from './console.ts';
+import { constructName } from './consortium-function.ts';
 import { Bus, Wiring } from './eventing.ts';
 import { Firewall } from './firewall.ts';
 import { Functions } from './functions.ts';
@@ -55,11 +58,34 @@ export class ProvinceStack extends Stack {
       api: this.api.api,
       table: this.data.table,
       functions: this.functions.byName,
-      deadLetterQueues: this.wiring.deadLetterQueues as Record<string, import('aws-cdk-lib/aws-sqs').IQueue>,
+      deadLetterQueues: this.wiring.deadLetterQueues as Record<string, sqs.IQueue>,
       queues: Object.fromEntries(Object.entries(this.queues.byConsumer).map(([n, q]) => [n, q.queue])),
       alarmEmail: p.alarmEmail,
     });
     this.console = new ConsoleHosting(this, 'Console', { province: p, api: this.api.api, routes });
+    this.runbookOutputs();
     acknowledgeFindings(this);
+  }
+
+  /** What the README's runbooks (Operating a province) name by output: `aws cloudformation describe-stacks`. */
+  private runbookOutputs() {
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('TableName', this.data.table.tableName, 'The province table (TABLE_NAME of the infra/ops scripts)');
+    out('EventBusArn', this.bus.bus.eventBusArn, 'The province event bus (a replay\'s destination; EVENT_BUS_NAME of infra/ops/republish-outbox.ts)');
+    out('EventArchiveArn', this.bus.archive.archiveArn, 'The archive of every domain event, a year (a replay\'s source)');
+    out('AlarmTopicArn', this.observability.topic.topicArn, 'The SNS topic every alarm notifies');
+    out('VoucherSigningKeyArn', this.data.secrets.voucherKey.secretArn, 'The e-voucher signing key secret (rotated by put-secret-value)');
+    const fns = this.functions.byName;
+    for (const [name, q] of Object.entries(this.wiring.deadLetterQueues) as Array<[FunctionName, sqs.Queue]>) {
+      const n = constructName(name);
+      out(`${n}DlqUrl`, q.queueUrl, `Dead-letter queue of ${name}`);
+      const kind = fns[name].kind;
+      if (kind === 'queue') out(`${n}DlqArn`, q.queueArn, `Dead-letter queue of ${name} (start-message-move-task's source)`);
+      // Their runbooks redrive the messages by invoking the function.
+      if (kind === 'consumer' || kind === 'logs') out(`${n}FunctionName`, fns[name].fn.functionName, `The ${name} function`);
+    }
+    for (const [name, rules] of Object.entries(this.wiring.rules) as Array<[FunctionName, NonNullable<Wiring['rules'][FunctionName]>]>) {
+      out(`${constructName(name)}RuleArns`, Fn.join(',', rules.map((r) => r.ruleArn)), `The bus rules feeding ${name} (a replay's FilterArns)`);
+    }
   }
 }

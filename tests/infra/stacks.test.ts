@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/bin/app.ts';
 import { loadProvinces } from '../../infra/provinces/load.ts';
@@ -13,6 +13,7 @@ import { routes } from '../../schemas/routes.ts';
 import { logSubscriptions, subscriptions } from '../../events/subscriptions.ts';
 import { tableKeys } from '../../functions/shared/table.ts';
 import type { ProvinceStack } from '../../infra/stack/province-stack.ts';
+import { constructName } from '../../infra/stack/consortium-function.ts';
 
 // Skipping bundling keeps these tests fast; bundling itself is exercised by `cdk synth` in CI.
 const newApp = (outdir?: string) => new App({ context: { 'aws:cdk:bundling-stacks': [] }, ...(outdir ? { outdir } : {}) });
@@ -22,13 +23,20 @@ const provincesDir = join(import.meta.dirname, '../../infra/provinces');
 // keeps a stack in the aws partition under the same assertions.
 const awsFixture = loadProvinces(join(import.meta.dirname, '../fixtures/provinces'));
 const stacked = [...provinces, ...awsFixture];
+// The README's operator section: its runbook headings, and the stack outputs its commands read (`$(out Name)`).
+const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+const operating = readme.slice(readme.indexOf('## Operating a province\n'), readme.indexOf('## Layout\n'));
+const runbooks = [...operating.matchAll(/^### (.+)$/gm)].map((m) => m[1]!);
+const outputsRead = [...operating.matchAll(/\$\(out ([A-Za-z${}]+)\)/g)].map((m) => m[1]!);
 
 describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (code, province) => {
+  let stack: ProvinceStack;
   let template: Template;
   let json: string;
   beforeAll(() => {
     const app = buildApp(newApp(), [province]);
-    template = Template.fromStack(app.node.findChild(`Consortium-${code}`) as ProvinceStack);
+    stack = app.node.findChild(`Consortium-${code}`) as ProvinceStack;
+    template = Template.fromStack(stack);
     json = JSON.stringify(template.toJSON());
   });
 
@@ -252,6 +260,65 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: `consortium-${code}` });
   });
+
+  it("names, in each dead-letter alarm, the README runbook for what that queue holds; only a scheduled run's may be purged", () => {
+    const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => /DlqDepth/.test(id));
+    const runbookOf = (name: string) => {
+      const [, a] = alarms.find(([id]) => id.startsWith(`Observability${constructName(name)}DlqDepth`))!;
+      const description = String(a.Properties.AlarmDescription);
+      const section = /\(README: ([^)]+)\)/.exec(description)?.[1];
+      expect(runbooks, `${name}: ${description}`).toContain(section);
+      return { section, description };
+    };
+    const expected: Record<string, string> = {
+      consumer: "Redriving a consumer's dead letters",
+      queue: 'Redriving webhook deliveries',
+      logs: 'Redriving the access log',
+      stream: 'Republishing the outbox',
+      scheduled: 'Dead-lettered scheduled runs',
+    };
+    const withDlq = Object.entries(functionCatalog).filter(([, d]) => ['consumer', 'queue', 'logs', 'stream', 'scheduled'].includes(d.kind));
+    expect(alarms).toHaveLength(withDlq.length);
+    for (const [name, def] of withDlq) {
+      const { section, description } = runbookOf(name);
+      expect(section, name).toBe(expected[def.kind]);
+      if (def.kind !== 'scheduled') expect(description, name).not.toMatch(/purge the|then purge|delete the messages/i);
+      // Each runbook names the alarms it is for.
+      expect(operating.slice(operating.indexOf(`### ${section}`)).split('\n### ')[0], name).toContain(`${constructName(name)}DlqDepth`);
+    }
+  });
+
+  it('alarms on throttles of the table and of each of its indexes, a missing metric counting as none', () => {
+    const [alarm] = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => id.startsWith('ObservabilityTableThrottles')).map(([, a]) => a.Properties);
+    const metrics = alarm.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> } } }>;
+    const stats = metrics.filter((m) => m.MetricStat);
+    const indexOf = (m: (typeof stats)[number]) => m.MetricStat!.Metric.Dimensions.find((d) => d.Name === 'GlobalSecondaryIndexName')?.Value;
+    for (const index of [undefined, ...tableKeys.indexes.map((i) => i.indexName)]) {
+      expect(stats.filter((m) => indexOf(m) === index).map((m) => m.MetricStat!.Metric.MetricName).sort(), String(index)).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    }
+    const [expression] = metrics.filter((m) => m.Expression);
+    expect(expression!.Expression!.split(' + ').sort()).toEqual(stats.map((m) => `FILL(${m.Id}, 0)`).sort());
+    // CloudWatch takes at most 10 metrics in an alarm.
+    expect(metrics.length).toBeLessThanOrEqual(10);
+  });
+
+  it("outputs, with a description, everything the README's runbooks read with out()", () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Description?: string }>;
+    const consumers = Object.entries(functionCatalog).filter(([, d]) => d.kind === 'consumer').map(([n]) => constructName(n));
+    expect(consumers.length).toBeGreaterThan(0);
+    const names = outputsRead.flatMap((n) => (n.includes('${C}') ? consumers.map((c) => n.replace('${C}', c)) : [n]));
+    expect(names).toEqual(expect.arrayContaining(['TableName', 'EventBusArn', 'EventArchiveArn', 'OutboxRelayDlqUrl', 'WebhookSenderDlqArn', 'AccessLogFunctionName', 'AuditRuleArns']));
+    for (const n of names) expect(outputs[n]?.Description, n).toBeTruthy();
+    // A URL output per dead-letter queue, a rule output per subscribed consumer.
+    const dlqs = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.includes('Dlq'));
+    expect(Object.keys(outputs).filter((o) => o.endsWith('DlqUrl'))).toHaveLength(dlqs.length);
+    for (const s of subscriptions) expect(outputs[`${constructName(s.target)}RuleArns`], s.target).toBeDefined();
+  });
+
+  it('warns at synthesis when no alarm subscriber is configured', () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('No alarm subscriber'));
+    expect(warnings).toHaveLength(province.alarmEmail ? 0 : 1);
+  });
 });
 
 describe('provinces', () => {
@@ -265,6 +332,13 @@ describe('provinces', () => {
     expect(stacks).toEqual([...provinces.map((p) => `Consortium-${p.code}`), 'Consortium-GS'].sort());
     const gs = Template.fromStack(app.node.findChild('Consortium-GS') as ProvinceStack);
     gs.hasResourceProperties('AWS::Events::EventBus', { Name: 'consortium-GS' });
+  });
+
+  it('a province with an alarm email subscribes it to the alarm topic and synthesizes without the warning', () => {
+    const nx = provinces.find((p) => p.code === 'NX')!;
+    const stack = buildApp(newApp(), [{ ...nx, alarmEmail: 'oncall@nx.consortium.example' }]).node.findChild('Consortium-NX') as ProvinceStack;
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@nx.consortium.example' });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('No alarm subscriber'))).toHaveLength(0);
   });
 
   it("a large province's capacity settings warm its table and reserve more for the consumers it names, and only those", () => {
