@@ -38,10 +38,11 @@ describe('login and logout', () => {
     expect(new URL(page.url()).search).toBe(''); // the code is gone from the address bar
     expect(await page.getByRole('banner').innerText()).toContain('林芳（执业药师）');
     const storage = await page.evaluate(() => {
-      const g = globalThis as unknown as { localStorage: { length: number }; sessionStorage: object };
-      return { local: g.localStorage.length, session: Object.keys(g.sessionStorage).filter((k) => !k.startsWith('console.draft.')) };
+      const g = globalThis as unknown as { localStorage: { length: number }; sessionStorage: Record<string, string> };
+      return { local: g.localStorage.length, session: Object.fromEntries(Object.entries(g.sessionStorage).filter(([k]) => !k.startsWith('console.draft.'))) };
     });
-    expect(storage).toEqual({ local: 0, session: [] });
+    // Only whose the tab's drafts are (no token, nothing of the login's exchange).
+    expect(storage).toEqual({ local: 0, session: { 'console.owner': JSON.stringify(['ph-xihu-1:rph-lin', 'ph-xihu-1', 'pharmacy']) } });
 
     await page.getByRole('button', { name: '退出登录' }).click();
     await page.getByRole('button', { name: '登录' }).waitFor();
