@@ -257,6 +257,10 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     await expect.poll(textOf(doctor.locator('main')), poll).toContain('已关闭（已撤回）');
     expect(await doctor.getByRole('alert').filter({ hasText: '已被他人修改' }).isVisible()).toBe(true);
     expect(await doctor.getByRole('button', { name: '提交答复' }).count()).toBe(0);
+    // What she wrote is still there to copy, and why it was not sent.
+    const unsent = doctor.getByRole('region', { name: '未送达的答复' });
+    expect(await unsent.innerText()).toContain('社区已撤回该咨询');
+    expect(await unsent.getByRole('textbox').inputValue()).toBe('建议上转行细针穿刺。');
     await foreground();
     await screen(doctor, 'hospital-advice-stale-412');
     const a = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/advice-requests/${adviceId}`)).body;

@@ -63,6 +63,8 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
   const q = useAdvice(id);
   // Held here: a refused answer reloads the request, and the form may be gone with it (withdrawn).
   const [notice, setNotice] = useState<string>();
+  // An answer refused because the request moved meanwhile: a specialist's text is not thrown away.
+  const [unsent, setUnsent] = useState<string>();
   if (q.isPending) return <Loading what="咨询" />;
   if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
   const a = q.data;
@@ -72,18 +74,32 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
       <Notice text={notice} onDismiss={() => setNotice(undefined)} />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
-      {a.allowedActions.includes('reply') && <Reply key={a.version} a={a} onStale={setNotice} />}
+      {a.allowedActions.includes('reply') ? (
+        <Reply key={a.version} a={a} initial={unsent} onStale={(n, text) => { setNotice(n); setUnsent(text || undefined); }} />
+      ) : unsent && <UnsentAnswer text={unsent} withdrawn={a.status === 'closed' && a.closedReason === 'withdrawn'} />}
       <AdviceHistory a={a} />
     </section>
   );
 }
 
-function Reply({ a, onStale }: { a: AdviceView; onStale: (notice: string) => void }) {
+/** The answer the API refused, to copy: the request was withdrawn (or closed) while it was written. */
+function UnsentAnswer({ text, withdrawn }: { text: string; withdrawn: boolean }) {
+  return (
+    <section class="panel" aria-labelledby="unsent-title">
+      <h2 id="unsent-title">未送达的答复</h2>
+      <p>{withdrawn ? '社区已撤回该咨询，' : '该咨询已关闭，'}以下答复没有送达。如仍需告知，可复制后另行联系社区。</p>
+      <textarea readOnly rows={5} value={text} aria-labelledby="unsent-title" />
+      <p><button type="button" onClick={() => void navigator.clipboard?.writeText(text)}>复制答复</button></p>
+    </section>
+  );
+}
+
+function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onStale: (notice: string, unsent: string) => void }) {
   const qc = useQueryClient();
   // A specialist's answer can be long: kept across a reload or an expired session (lib/drafts.ts).
   // One sent twice is refused by its If-Match, so a reply in flight may come back too.
   const draft = useSavedDraft<{ answer: string; recommendation: (typeof recommendations)[number] | '' }>(`reply-${a.adviceId}`);
-  const [answer, setAnswer] = useState(draft?.answer ?? '');
+  const [answer, setAnswer] = useState(draft?.answer ?? initial ?? '');
   const [recommendation, setRecommendation] = useState(draft?.recommendation ?? '');
   useDraft(`reply-${a.adviceId}`, { answer, recommendation });
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -95,7 +111,7 @@ function Reply({ a, onStale }: { a: AdviceView; onStale: (notice: string) => voi
     },
     onError: (e: ApiError) => {
       if (e.status === 412 || e.status === 409) {
-        onStale(problemText(e));
+        onStale(problemText(e), answer);
         void qc.invalidateQueries({ queryKey: ['advice', a.adviceId] });
         void qc.invalidateQueries({ queryKey: ['advice-list'] });
         return;
