@@ -38,7 +38,8 @@ function requests(backoff: boolean, happenings: Happening[]): number {
   // What the server holds (a version per list) and each query as TanStack keeps it.
   const version = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
   const queries = Object.fromEntries(STATUSES.map((s) => [s, { state: { data: { v: 0 } as unknown, dataUpdatedAt: 0 } }])) as Record<Status, { state: { data: unknown; dataUpdatedAt: number } }>;
-  const intervals = OBSERVERS.map((o) => (backoff ? poll(o.everyMs) : () => o.everyMs));
+  // A list never answers 404, so the backing-off interval is always a number here.
+  const intervals = OBSERVERS.map((o) => (backoff ? (q: Parameters<ReturnType<typeof poll>>[0]) => poll(o.everyMs)(q) as number : () => o.everyMs));
   const due = OBSERVERS.map((o, i) => intervals[i]!(queries[o.status]) / 1000);
   let count = 0;
   const answer = (s: Status, at: number) => {

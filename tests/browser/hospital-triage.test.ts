@@ -65,7 +65,9 @@ describe('the triage panel', () => {
     const zjph = await desk.rt.as('hospital', 'hosp-zjph');
     expect((await desk.rt.call(zjph, 'POST', `/referrals/${emergency}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
     // Said where she was working, and the next patient is not put under her hands until she asks.
-    await expect.poll(textOf(panel), poll).toContain(`转诊 ${shortId(emergency)} 已不在待接收列表`);
+    // Whose it was and what became of it.
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(emergency)} 已不在待接收列表：本院其他人员已接收`);
+    expect(await panel.innerText()).toContain(demoPeople[9]!.name);
     expect(await panel.innerText()).not.toContain(demoPeople[8]!.name);
     expect(await panel.getByRole('button', { name: /接收/ }).count()).toBe(0);
     await expect.poll(focused(nurse.locator('#triage-title')), poll).toBe(true);

@@ -13,7 +13,7 @@ export const MAX_BACKOFF = 6;
 
 /** What of a TanStack `Query` this reads. */
 interface Polled {
-  readonly state: { readonly data: unknown; readonly dataUpdatedAt: number };
+  readonly state: { readonly data: unknown; readonly dataUpdatedAt: number; readonly error?: unknown };
 }
 
 /** Per query (shared by every screen showing it): the last answer seen and how many in a row changed nothing. */
@@ -27,13 +27,15 @@ export function backToPace(): void {
 }
 
 /**
- * A `refetchInterval` that backs off while nothing changes. TanStack Query keeps an answer equal to
+ * A `refetchInterval` that backs off while nothing changes, and stops at a 404. TanStack Query keeps an answer equal to
  * the last one as the same object (structural sharing), which is how "changed nothing" is seen.
  */
 export function poll(every: number) {
   // TanStack Query calls this on every change of the query's state (a fetch starting, ending), so it
   // counts an answer once, by when it arrived.
-  return (query: Polled): number => {
+  return (query: Polled): number | false => {
+    // Not there for this desk (moved on, cancelled, another's): asking again every few seconds changes nothing.
+    if ((query.state.error as { status?: number } | undefined)?.status === 404) return false;
     const { data, dataUpdatedAt } = query.state;
     let seen = answers.get(query);
     if (!seen) answers.set(query, (seen = { at: dataUpdatedAt, data, unchanged: 0, since: activity }));

@@ -19,7 +19,7 @@ import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
-import { go } from '../../app/router.ts';
+import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
 export const clinicNav = [
@@ -63,6 +63,7 @@ function FindPerson() {
     <section>
       <Title>接诊</Title>
       <AwaitingReferrals />
+      <StuckReferrals />
       <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
         <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
           {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
@@ -181,6 +182,20 @@ function AwaitingReferrals() {
   return <Alert>医院下转到本机构的转诊有 {countOf(awaiting.data)} 条待接收，请在接收时限内接收或拒绝。 <a href="#/clinic/referrals/incoming">查看转入的转诊</a></Alert>;
 }
 
+/**
+ * The clinic's own referrals a hospital refused or let lapse: the patient is still waiting for a
+ * place, and nothing else tells the GP (they leave 待接收 quietly). Said on 接诊 until each is
+ * rerouted or cancelled.
+ */
+function StuckReferrals() {
+  const [rejected, expired] = useQueries({ queries: (['rejected', 'expired'] as const).map((s) => ({ ...referralsQuery('outgoing', s), refetchInterval: poll(30_000) })) });
+  const n = (q: typeof rejected) => q?.data?.items.length ?? 0;
+  if (!n(rejected) && !n(expired)) return null;
+  const parts = [n(rejected) && `${countOf(rejected!.data)} 条被拒绝`, n(expired) && `${countOf(expired!.data)} 条接收超时`].filter(Boolean).join('、');
+  const first = n(rejected) ? 'rejected' : 'expired';
+  return <Alert kind="error">本机构转出的转诊有 {parts}，患者仍在等待：请改派或撤销。 <a href={`#/clinic/referrals?status=${first}`}>查看</a></Alert>;
+}
+
 /** 转出 / 转入: the clinic's own referrals, and those sent down to it (with how many wait for it). */
 function BoxLinks({ box }: { box: Box }) {
   const awaiting = countOf(useAwaiting().data);
@@ -197,7 +212,7 @@ function BoxLinks({ box }: { box: Box }) {
 const byDeadline = (a: Referral, b: Referral) => (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
 
 function Referrals({ box }: { box: Box }) {
-  const [status, setStatus] = useState<ReferralStatus>('submitted');
+  const [status, setStatus] = useHashParam<ReferralStatus>('status', 'submitted', (v): v is ReferralStatus => (referralStatuses as readonly string[]).includes(v));
   const count = useCounts(referralStatuses.map((s) => referralsQuery(box, s)));
   const list = useQuery({ ...referralsQuery(box, status), refetchInterval: poll(15_000) });
   const incoming = box === 'incoming';
@@ -214,7 +229,8 @@ function Referrals({ box }: { box: Box }) {
           <caption class="sr-only">{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</caption>
           <thead><tr>
             <th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">{incoming ? '转出医院' : '接收医院'}</th><th scope="col">紧急程度</th>
-            <th scope="col">{waiting ? '接收时限' : '更新时间'}</th>
+            <th scope="col">{waiting ? '接收时限' : status === 'accepted' ? '预约时间' : '更新时间'}</th>
+            {status === 'rejected' && <th scope="col">拒绝原因</th>}
           </tr></thead>
           <tbody>{items.map((r) => <ReferralRow key={r.referralId} r={r} box={box} waiting={waiting} />)}</tbody>
         </table>
@@ -231,7 +247,9 @@ function ReferralRow({ r, box, waiting }: { r: Referral; box: Box; waiting: bool
       <td><a href={`#/clinic/referrals/${r.referralId}`}>{shortId(r.referralId)}</a></td>
       <td>{patient}</td><td>{other}</td>
       <td><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge></td>
-      <td>{dateTime(waiting ? r.slaDueAt : r.updatedAt)}</td>
+      {/* What the GP tells the patient: when to go (accepted), or why not (rejected). */}
+      <td>{dateTime(waiting ? r.slaDueAt : r.status === 'accepted' ? (r.appointmentAt ?? r.updatedAt) : r.updatedAt)}</td>
+      {r.status === 'rejected' && <td>{r.history.findLast((h) => h.status === 'rejected')?.reason ?? '—'}</td>}
     </tr>
   );
 }

@@ -2,7 +2,8 @@
 // detail with arrival and completion, the downward referral prefilled from the upward one, and the
 // clinics' advice requests (Advice.tsx). Moves are those the API allows and name the version shown.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { department as departmentSchema } from '#schemas/institutions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
@@ -15,7 +16,7 @@ import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
-import { go } from '../../app/router.ts';
+import { go, useHashParam } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
 export const hospitalNav = [
@@ -48,10 +49,17 @@ function useCounts(box: 'incoming' | 'outgoing', statuses: readonly ReferralStat
   return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
 }
 
+/** The worklist as the nurse left it (tab and filters), for a referral's 返回工作台. */
+let worklistHref = '#/hospital';
+
 function Worklist() {
-  const [status, setStatus] = useState<ReferralStatus>('submitted');
-  const [dept, setDept] = useState('');
-  const [urgency, setUrgency] = useState('');
+  // In the address: back from a referral (or after F5) the nurse finds the tab and filters she left.
+  const [status, setStatus] = useHashParam<ReferralStatus>('status', 'submitted', (v): v is ReferralStatus => (worklistStatuses as readonly string[]).includes(v));
+  const [dept, setDept] = useHashParam('dept', '', (v): v is string => departmentSchema.shape.code.safeParse(v).success);
+  const [urgency, setUrgency] = useHashParam('urgency', '', (v): v is string => (urgencies as readonly string[]).includes(v));
+  useEffect(() => {
+    worklistHref = location.hash || '#/hospital';
+  }, [status, dept, urgency]);
   const me = useInstitution(currentSession()?.institutionId);
   const count = useCounts('incoming', worklistStatuses);
   const list = useBox('incoming', status);
@@ -67,13 +75,16 @@ function Worklist() {
   // meanwhile is announced, not swapped in under her hands (she could accept the wrong patient). One
   // a colleague took meanwhile is said to have gone, and the next waits for her to ask for it.
   const [pinned, setPinned] = useState<string>();
-  const [gone, setGone] = useState<string>();
+  const [gone, setGone] = useState<ReferralView>();
   const current = items.find((r) => r.referralId === pinned) ?? items[0];
+  // The pinned referral as last seen: once it has left the list, the notice still names its patient.
+  const seen = useRef<ReferralView>();
+  if (current && current.referralId === pinned) seen.current = current;
   const submitted = status === 'submitted' && list.isSuccess ? list.data.items : undefined;
   useEffect(() => {
     if (!submitted) return;
     if (pinned && !handled.has(pinned) && !submitted.some((r) => r.referralId === pinned)) {
-      setGone(pinned);
+      if (seen.current?.referralId === pinned) setGone(seen.current);
       toPanel();
     }
     setPinned(current?.referralId);
@@ -96,7 +107,9 @@ function Worklist() {
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       <div class="row filters">
         <Field label="科室">{(id) => (
-          <select id={id} value={dept} onChange={(e) => setDept(e.currentTarget.value)}>
+          // Drawn again once the departments are there: a value from the address set before its
+          // option existed would show 全部科室 over a filtered list.
+          <select key={me.data ? 'loaded' : 'loading'} id={id} value={dept} onChange={(e) => setDept(e.currentTarget.value)}>
             <option value="">全部科室</option>
             {(me.data?.departments ?? []).map((d) => <option key={d.code} value={d.code}>{d.name}</option>)}
           </select>
@@ -108,13 +121,7 @@ function Worklist() {
           </select>
         )}</Field>
       </div>
-      {status === 'submitted' && gone && (
-        <section class="triage" aria-labelledby="triage-title">
-          <h2 id="triage-title" tabIndex={-1}>待分诊</h2>
-          <p class="alert error" role="alert">转诊 {shortId(gone)} 已不在待接收列表（已被他人处理或已撤销），您未对其做任何操作。</p>
-          <button type="button" class="primary" onClick={() => { setGone(undefined); toPanel(); }}>{current ? '处理下一条' : '知道了'}</button>
-        </section>
-      )}
+      {status === 'submitted' && gone && <GoneNotice r={gone} next={!!current} onNext={() => { setGone(undefined); toPanel(); }} />}
       {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
         {status === 'submitted' && !gone && current && (
           <Triage key={current.referralId} r={current} remaining={items.length - 1} onStale={(n) => { setNotice(n); leave(current.referralId, 'stale'); }} onDone={triaged}
@@ -127,6 +134,29 @@ function Worklist() {
           <tbody>{items.map((r) => <Row key={r.referralId} r={r} />)}</tbody>
         </table>
       </>}
+    </section>
+  );
+}
+
+/** What became of a referral that left the waiting list while the nurse had it in the panel. */
+const goneWhy: Partial<Record<ReferralStatus, string>> = {
+  cancelled: '社区已撤销该转诊',
+  accepted: '本院其他人员已接收',
+  rejected: '本院其他人员已拒绝',
+  expired: '已超过接收时限',
+};
+
+/** The panel when its referral has gone: whose it was and what became of it; nothing was done by her. */
+function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNext: () => void }) {
+  const patient = usePatientLabel(r.personId, r.patient);
+  const now = useQuery({ queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }) });
+  // Not readable any more (404): the clinic sent it elsewhere.
+  const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : now.isError ? '社区已将其改派至其他医院' : '已被他人处理或已撤销';
+  return (
+    <section class="triage" aria-labelledby="triage-title">
+      <h2 id="triage-title" tabIndex={-1}>待分诊</h2>
+      <p class="alert error" role="alert">{patient}的转诊 {shortId(r.referralId)} 已不在待接收列表：{why}。您未对其做任何操作。</p>
+      <button type="button" class="primary" onClick={onNext}>{next ? '处理下一条' : '知道了'}</button>
     </section>
   );
 }
@@ -233,10 +263,10 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   );
 }
 
-/** The down referrals this hospital made after an upward one (its 下转记录, the latest 200). */
-function useDownReferrals(upwardId: string) {
-  const q = useQuery({ queryKey: ['referrals', 'outgoing', 'all'], queryFn: () => call('listReferrals', { query: { box: 'outgoing', limit: 200 } }), refetchInterval: poll(30_000) });
-  const all = (q.data?.items ?? []).filter((r) => r.upwardReferralId === upwardId);
+/** The down referrals made after an upward one (it lists their ids), each as it is now. */
+function useDownReferrals(up: Referral) {
+  const qs = useQueries({ queries: (up.downwardReferralIds ?? []).map((id) => ({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }) })) });
+  const all = qs.flatMap((q) => (q.data ? [q.data] : []));
   // One the clinic may still take or has taken: a second would send the patient twice.
   const live = all.filter((r) => !['cancelled', 'rejected', 'expired'].includes(r.status));
   return { all, live };
@@ -255,25 +285,35 @@ function DownAlready({ downs }: { downs: ReferralView[] }) {
 function Detail({ id }: { id: string }) {
   const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
-  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
+  if (q.isError) {
+    // A referral this hospital rejected and the clinic then sent elsewhere (or cancelled before it
+    // reached it) is no longer its to read: said, with the way back, not a bare 未找到.
+    const gone = (q.error as ApiError).status === 404;
+    return (
+      <section>
+        <Title actions={<a href={worklistHref}>返回工作台</a>}>转诊 {shortId(id)}</Title>
+        <Alert kind="error">{gone ? '本院已无法查看该转诊：它可能已被社区改派至其他医院或撤销。' : problemText(q.error)}</Alert>
+      </section>
+    );
+  }
   const r = q.data;
   const me = currentSession()?.institutionId;
   return (
     <section>
-      <Title actions={<a href="#/hospital">返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
+      <Title actions={<a href={worklistHref}>返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
       <ReferralSummary r={r} />
-      <ReferralActions r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction upwardId={r.referralId} />} />
+      <ReferralActions r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction up={r} />} />
       <ReferralHistory r={r} />
     </section>
   );
 }
 
-function DownAction({ upwardId }: { upwardId: string }) {
-  const { all, live } = useDownReferrals(upwardId);
+function DownAction({ up }: { up: Referral }) {
+  const { all, live } = useDownReferrals(up);
   return (
     <>
       <DownAlready downs={all} />
-      <p><a class={`button${live.length ? '' : ' primary'}`} href={`#/hospital/down/${upwardId}`}>{live.length ? '再次下转' : '下转回社区'}</a></p>
+      <p><a class={`button${live.length ? '' : ' primary'}`} href={`#/hospital/down/${up.referralId}`}>{live.length ? '再次下转' : '下转回社区'}</a></p>
     </>
   );
 }
@@ -294,7 +334,7 @@ function DownForm({ up }: { up: Referral }) {
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? up.diagnoses.join(' '));
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
-  const { live } = useDownReferrals(up.referralId);
+  const { live } = useDownReferrals(up);
   // The clinic's own departments; until the nurse picks one, its first (most clinics have only 全科).
   const departments = clinic.data?.departments ?? [];
   const department = departments.some((d) => d.code === picked) ? picked : departments[0]?.code ?? 'GP';
