@@ -51,8 +51,13 @@ export function audienceOf(detail: Record<string, unknown>): string[] {
 
 /** Base fields every detail carries; `id` is passed on as `eventId`, the rest stay inside. */
 const baseFields = new Set(['id', 'occurredAt', 'province', 'version', 'correlationId']);
-/** Ids that identify the person (pseudonymous, still personal data): the receiver reads the object instead. */
-const personFields = new Set(['personId', 'voucherId']);
+/**
+ * Ids that identify a person (pseudonymous, still personal data): the patient's, their voucher's, the
+ * relative who paid part of a settlement. The receiver reads the object instead, where access is
+ * checked. tests/unit/webhooks.test.ts holds every id field of a webhook event to this list or to
+ * the ids of objects and institutions, so a new one must be put on one side.
+ */
+export const personFields = new Set(['personId', 'voucherId', 'mutualAidPayerId']);
 
 /**
  * The `data` of a webhook message: the event id and the ids, statuses and times of the event

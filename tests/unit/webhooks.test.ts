@@ -3,7 +3,7 @@
 // receiver URL checks against SSRF, address class by address class, after DNS resolution too.
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { audienceOf, audienceRoles, webhookData, webhookEventNames, webhookEventNamesFor } from '../../events/audience.ts';
+import { audienceOf, audienceRoles, personFields, webhookData, webhookEventNames, webhookEventNamesFor, webhookEvents } from '../../events/audience.ts';
 import { allEvents } from '../../events/all.ts';
 import { messageBody, messageId, newSigningSecret, retryDelay, signature } from '../../functions/webhooks/policy.ts';
 import { checkUrl, refusedAddress, resolveChecked, UrlRefused, type Lookup } from '../../functions/webhooks/url-guard.ts';
@@ -41,6 +41,16 @@ describe('events a subscriber may ask for', () => {
     expect(clinic.filter((n) => n.startsWith('Settlement') || ['PharmacyStockChanged', 'TraceCodeReuseAttempted'].includes(n))).toEqual([]);
     // A hospital refers, prescribes and settles at its own outpatient pharmacy.
     expect(webhookEventNamesFor('hospital')).toEqual(webhookEventNames.filter((n) => n !== 'PharmacyStockChanged'));
+  });
+
+  it('name every id field of theirs as a person\'s (never sent) or an object\'s or institution\'s', () => {
+    const objectIds = new Set(['referralId', 'prescriptionId', 'settlementId', 'upwardReferralId', 'fromInstitutionId', 'toInstitutionId', 'prescriberId', 'pharmacyId', 'institutionId', 'nominatedPharmacyId', 'previousInstitutionId', 'expiredAtInstitutionId']);
+    // correlationId is the request's, a base field never sent.
+    const ids = [...new Set(webhookEvents.flatMap((e) => Object.keys(e.detail.shape)).filter((k) => k.endsWith('Id') && k !== 'correlationId'))];
+    expect(ids.filter((k) => !personFields.has(k) && !objectIds.has(k))).toEqual([]);
+    // A settlement a relative helped pay: the payer is a person too.
+    const data = webhookData({ id: 'evt_2', occurredAt: '2026-01-01T00:00:00Z', settlementId: 'stl_2', institutionId: 'ph-1', personId: 'p_1', mutualAidPayerId: 'p_2', status: 'settled' });
+    expect(data).toEqual({ eventId: 'evt_2', settlementId: 'stl_2', institutionId: 'ph-1', status: 'settled' });
   });
 
   it('carry ids, statuses and times, never the person\'s ids, amounts or codes', () => {
