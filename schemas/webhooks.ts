@@ -91,7 +91,7 @@ export const webhookRoutes = [
     auth: institutionRoles,
     tag: 'webhooks',
     summary:
-      "Subscribes the caller's institution's own system to events about its objects (only events that can reach its kind of institution: 400 otherwise); the answer shows the signing secret, once",
+      "Subscribes the caller's institution's own system to events about its objects (only the events that can reach its kind of institution are kept, and listed in the answer; 400 if none can); the answer shows the signing secret, once",
     body: webhookInput,
     responses: { 201: createdWebhook },
     problems: ['validation-failed', 'conflict', ...authProblems],

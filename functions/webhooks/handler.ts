@@ -24,22 +24,26 @@ async function checkReceiver(url: string): Promise<void> {
   }
 }
 
-/** Each event the institution could receive (400 otherwise): a pharmacy's system waiting for referrals would wait for ever. */
-function checkReachable(events: readonly string[], type: 'clinic' | 'hospital' | 'pharmacy'): void {
+/**
+ * The requested events that can reach the institution's kind: a system subscribing to every event
+ * keeps those that can, and the answer lists them. None at all is a mistake (400, naming each): a
+ * pharmacy's system waiting for referrals would wait for ever.
+ */
+function reachableOf(events: readonly string[], type: 'clinic' | 'hospital' | 'pharmacy'): string[] {
   const reachable = webhookEventNamesFor(type);
-  const never = events.map((name, i) => ({ name, i })).filter(({ name }) => !reachable.includes(name));
-  if (!never.length) return;
+  const kept = events.filter((name) => reachable.includes(name));
+  if (kept.length) return kept;
   throw problem(
     'validation-failed',
-    `a ${type} is never a party to ${never.map((n) => n.name).join(', ')}`,
-    never.map(({ i }) => ({ path: `body.events.${i}`, message: `never sent to a ${type}` })),
+    `a ${type} is never a party to ${events.join(', ')}`,
+    events.map((_, i) => ({ path: `body.events.${i}`, message: `never sent to a ${type}` })),
   );
 }
 
 export const handler = apiHandler(webhookRoutes, {
   async createWebhook({ body, institution, now }) {
     const institutionId = institution!.id;
-    checkReachable(body.events, institution!.type);
+    const events = reachableOf(body.events, institution!.type);
     await checkReceiver(body.url);
     const webhookId = newId('wh');
     const secret = newSigningSecret();
@@ -47,13 +51,13 @@ export const handler = apiHandler(webhookRoutes, {
       webhookId,
       institutionId,
       url: body.url,
-      events: body.events,
+      events: events as typeof body.events,
       createdAt: now.toISOString(),
       secretCiphertext: await encryptSecret(secret, { webhookId, institutionId }),
     };
     await store.insertWebhook(stored);
     // Ids only: the URL may carry a token of the receiver's, and the secret is never logged.
-    logger.info('webhook subscribed', { webhookId, events: body.events.length });
+    logger.info('webhook subscribed', { webhookId, events: events.length });
     return { status: 201, body: { ...store.toWebhook(stored), secret } };
   },
 

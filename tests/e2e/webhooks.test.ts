@@ -7,7 +7,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { audienceFields, webhookEventNamesFor } from '../../events/audience.ts';
+import { audienceFields, webhookEventNames, webhookEventNamesFor } from '../../events/audience.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
@@ -116,15 +116,23 @@ describe('subscriptions', () => {
     }
   });
 
-  it('take only events that can reach the institution, naming each one that cannot, and store nothing', async () => {
+  it('keep only the events that can reach the institution; none at all is 400 naming each, and stores nothing', async () => {
     const url = (await receiver()).url;
     const pharmacy = who['ph-xihu-1']!;
     const before = (await rt.call(pharmacy, 'GET', '/webhooks')).body.items.length;
-    const res = await rt.call(pharmacy, 'POST', '/webhooks', { url, events: ['PrescriptionRouted', 'ReferralSubmitted', 'PrescriptionIssued'] });
+    // A system asking for everything gets what can reach a pharmacy, and is told which.
+    const all = await rt.call(pharmacy, 'POST', '/webhooks', { url, events: [...webhookEventNames] });
+    expect(all.status).toBe(201);
+    expect(all.body.events).toEqual(webhookEventNamesFor('pharmacy'));
+    expect(all.body.events).not.toContain('ReferralSubmitted');
+    expect((await rt.call(pharmacy, 'GET', '/webhooks')).body.items.find((w: { webhookId: string }) => w.webhookId === all.body.webhookId).events).toEqual(all.body.events);
+    expect((await rt.call(pharmacy, 'DELETE', `/webhooks/${all.body.webhookId}`)).status).toBe(204);
+    // Only events that never reach it: a mistake.
+    const res = await rt.call(pharmacy, 'POST', '/webhooks', { url, events: ['ReferralSubmitted', 'PrescriptionIssued'] });
     expect([res.status, slug(res.body)]).toEqual([400, 'validation-failed']);
     expect(res.body.errors).toEqual([
+      { path: 'body.events.0', message: 'never sent to a pharmacy' },
       { path: 'body.events.1', message: 'never sent to a pharmacy' },
-      { path: 'body.events.2', message: 'never sent to a pharmacy' },
     ]);
     expect(res.body.detail).toContain('ReferralSubmitted, PrescriptionIssued');
     expect((await rt.call(pharmacy, 'GET', '/webhooks')).body.items).toHaveLength(before);
@@ -132,7 +140,7 @@ describe('subscriptions', () => {
     const clinic = await rt.call(who['clinic-lingyin']!, 'POST', '/webhooks', { url, events: ['SettlementCompleted'] });
     expect([clinic.status, clinic.body.errors]).toEqual([400, [{ path: 'body.events.0', message: 'never sent to a clinic' }]]);
     const hospital = await rt.call(who['hosp-zjph']!, 'POST', '/webhooks', { url, events: ['SettlementCompleted', 'ReferralSubmitted'] });
-    expect(hospital.status).toBe(201);
+    expect([hospital.status, hospital.body.events]).toEqual([201, ['SettlementCompleted', 'ReferralSubmitted']]);
     expect((await rt.call(who['hosp-zjph']!, 'DELETE', `/webhooks/${hospital.body.webhookId}`)).status).toBe(204);
   });
 
