@@ -84,9 +84,9 @@ export const provinceRuntime = z
     tokenMaxAgeHours: z.number().int().min(1).max(24).default(12),
     /**
      * Identity checks that failed (activation, naming a relative: a national ID with the wrong name,
-     * or an unknown one) in 15 minutes, per channel app and per national ID within an app (and the
-     * person it acts for): then 429. An app serves many people, so its limit is the larger; one
-     * person's ID is guessed only a few times, and guesses elsewhere never lock the person out.
+     * or an unknown one) in 15 minutes, per channel app and per national ID within an app (the
+     * person's own attempts apart): then 429. An app serves many people, so its limit is the larger;
+     * one person's ID is guessed only a few times, and others' guesses never lock the person out.
      */
     identityChecks: z
       .object({

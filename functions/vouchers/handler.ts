@@ -17,19 +17,19 @@ import * as family from './family.ts';
 import * as store from './store.ts';
 
 /**
- * Failed identity checks per channel app, and per national ID (its keyed hash) within what one
- * guesser can be told apart as: the app, and the person it acts for (pid) when it names a relative.
- * Counted whether the ID is unknown or the name wrong, so the limit says nothing about who is
- * enrolled. Not per ID across apps: then five wrong names from anyone, every 15 minutes, would keep
- * a person from activating their own voucher in every app.
+ * Failed identity checks per channel app, and per national ID (its keyed hash) within an app, the
+ * person's own attempts (a token acting for them, pid) counted apart: a stranger's guesses never
+ * lock a person out of their own voucher. Counted whether the ID is unknown or the name wrong, so
+ * the limit says nothing about who is enrolled. Not per ID across apps: then five wrong names from
+ * anyone, every 15 minutes, would keep a person from activating in every app.
  */
 const IDENTITY_CHECK_WINDOW_SECONDS = 15 * 60;
 function activationLimits(caller: Principal, nationalIdHash: string): Limit[] {
   const { failuresPerAppPer15Minutes, failuresPerIdPer15Minutes } = provinceConfig().identityChecks;
-  const guesser = caller.pid === undefined ? caller.sub : `${caller.sub}#${caller.pid}`;
+  const self = caller.pid !== undefined && caller.pid === personIdFromHash(nationalIdHash);
   return [
     { key: `activation-failures#client#${caller.sub}`, max: failuresPerAppPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks by this app' },
-    { key: `activation-failures#nid#${nationalIdHash}#by#${guesser}`, max: failuresPerIdPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks for this national ID' },
+    { key: `activation-failures#nid#${nationalIdHash}#by#${caller.sub}${self ? '#self' : ''}`, max: failuresPerIdPer15Minutes, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many failed identity checks for this national ID' },
   ];
 }
 

@@ -128,6 +128,9 @@ describe('activation', () => {
     for (let i = 0; i < 3; i++) expect((await rt.call(other, 'POST', '/vouchers', { nationalId: p.nationalId, name: '又猜', channel: 'wechat' })).status).toBe(422);
     expect((await rt.call(other, 'POST', '/vouchers', { nationalId: p.nationalId, name: '再猜', channel: 'wechat' })).status).toBe(429);
     expect((await rt.call(other, 'POST', '/vouchers', { nationalId: demoNationalId('330106', '19990202', 905), name: '再猜', channel: 'wechat' })).status).toBe(422);
+    // The person themselves, through that app (a token acting for them), is not stopped by others' guesses.
+    const self = await rt.asPerson(p.personId, 'other-app');
+    expect((await rt.call(self, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(200);
     // Guesses by others never keep the person from their voucher in the app they use.
     const honest = { token: await rt.token('channel', undefined, { subject: 'honest-app' }) };
     expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(200);
