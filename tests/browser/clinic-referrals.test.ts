@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -242,6 +242,24 @@ describe('开具处方 says what it issued', () => {
     await prescribeAgain();
     await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
     await expect.poll(textOf(gp.getByRole('status').filter({ hasText: '处方已开具' })), poll).toContain('处方号');
+
+    // Refused because it moved on meanwhile (here: cancelled from another screen): said above the
+    // list, where it stays though the row leaves the tab.
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const again = (await rt.call(clinic, 'GET', '/prescriptions?status=routed&limit=200')).body.items.find((p: { personId: string }) => p.personId === personId);
+    const againId = shortId(again.prescriptionId);
+    await gp.getByRole('button', { name: /^已流转/ }).click();
+    const againRow = gp.getByRole('row', { name: new RegExp(againId) });
+    await expect.poll(() => againRow.count(), poll).toBe(1);
+    const foreground = await inBackground(gp);
+    expect((await rt.call(clinic, 'POST', `/prescriptions/${again.prescriptionId}/cancel`)).status).toBe(200);
+    gp.once('dialog', (d) => void d.accept());
+    await againRow.getByRole('button', { name: `作废处方 ${againId}` }).click();
+    const refused = gp.getByRole('alert').filter({ hasText: '未作废' });
+    await expect.poll(textOf(refused), poll).toContain(`处方 ${againId} 未作废：当前状态不允许此操作`);
+    await expect.poll(() => againRow.count(), poll).toBe(0);
+    expect(await refused.count()).toBe(1);
+    await foreground();
   });
 });
 

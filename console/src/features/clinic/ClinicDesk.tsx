@@ -411,7 +411,7 @@ function Prescriptions({ issued }: { issued?: string }) {
     refetchInterval: (q) => (q.state.data?.status === 'issued' ? untilRouted(q) : false),
   });
   const [picked, setPicked] = useState<PrescriptionStatus>();
-  const [cancelled, setCancelled] = useState<Prescription>();
+  const [cancelled, setCancelled] = useState<CancelOutcome>();
   const followed = issued && fresh.data && (rxTabs as readonly string[]).includes(fresh.data.status) ? fresh.data.status : undefined;
   const status = picked ?? followed ?? 'routed';
   // When it moves, the lists it left and entered (and their counts) are asked again.
@@ -428,7 +428,8 @@ function Prescriptions({ issued }: { issued?: string }) {
     <section>
       <Title>本机构开具的处方</Title>
       {issued && fresh.data && <IssuedNotice p={fresh.data} />}
-      {cancelled && <Alert kind="ok">处方 <strong class="mono">{shortId(cancelled.prescriptionId)}</strong> 已作废{cancelled.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
+      {cancelled && 'done' in cancelled && <Alert kind="ok">处方 <strong class="mono">{shortId(cancelled.done.prescriptionId)}</strong> 已作废{cancelled.done.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
+      {cancelled && 'refused' in cancelled && <Alert kind="error">处方 <strong class="mono">{shortId(cancelled.refused.prescriptionId)}</strong> 未作废：{cancelled.why}</Alert>}
       <CountTabs label="处方状态" current={status} onSelect={setPicked} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
         <table>
@@ -455,23 +456,22 @@ const cancellable = (s: PrescriptionStatus) => (openPrescriptionStatuses as read
  * 作废: the prescriber withdraws a prescription not yet (fully) dispensed: one issued by mistake, or
  * in the way of a new one for the same drug. What a pharmacy held for it is released.
  */
-function CancelPrescription({ p, onDone }: { p: Prescription; onDone: (p: Prescription) => void }) {
+function CancelPrescription({ p, onDone }: { p: Prescription; onDone: (outcome: CancelOutcome) => void }) {
   const qc = useQueryClient();
   const patient = usePatientLabel(p.personId, p.patient);
   const cancel = useMutation({
     mutationFn: () => call('cancelPrescription', { params: { id: p.prescriptionId } }),
-    onSuccess: (done) => { onDone(done); void qc.invalidateQueries({ queryKey: ['prescriptions'] }); },
-    onError: () => void qc.invalidateQueries({ queryKey: ['prescriptions'] }),
+    onSuccess: (done) => { onDone({ done }); void qc.invalidateQueries({ queryKey: ['prescriptions'] }); },
+    // Said above the list: refused because it moved on (dispensed meanwhile), its row leaves this tab.
+    onError: (e: ApiError) => { onDone({ refused: p, why: problemText(e) }); void qc.invalidateQueries({ queryKey: ['prescriptions'] }); },
   });
   const rest = p.status === 'partially-dispensed' ? '已发出的药品不受影响，其余不再配发。' : '药店将不再为其配药。';
   return (
-    <>
-      <button type="button" class="link danger" disabled={cancel.isPending} aria-label={`作废处方 ${shortId(p.prescriptionId)}`}
-        onClick={() => confirm(`作废处方 ${shortId(p.prescriptionId)}（${patient}）？${rest}作废后不能恢复。`) && cancel.mutate()}>作废</button>
-      {cancel.isError && <span class="alert error small" role="alert">{problemText(cancel.error)}</span>}
-    </>
+    <button type="button" class="link danger" disabled={cancel.isPending} aria-label={`作废处方 ${shortId(p.prescriptionId)}`}
+      onClick={() => confirm(`作废处方 ${shortId(p.prescriptionId)}（${patient}）？${rest}作废后不能恢复。`) && cancel.mutate()}>作废</button>
   );
 }
+type CancelOutcome = { done: Prescription } | { refused: Prescription; why: string };
 
 /** The prescription just issued: its number, and where it went (or is going). */
 function IssuedNotice({ p }: { p: Prescription }) {
