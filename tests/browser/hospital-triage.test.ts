@@ -74,6 +74,8 @@ describe('the triage panel', () => {
     await screen(nurse, 'hospital-triage-gone');
     await panel.getByRole('button', { name: '处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain(demoPeople[8]!.name);
+    // The last one: no "（其后还有 0 条）".
+    expect(await nurse.locator('#triage-title').innerText()).toBe('待分诊');
     await expect.poll(focused(nurse.locator('#triage-title')), poll).toBe(true);
 
     // The last one accepted by keyboard: focus on the accept button, Enter; then the screen's title.

@@ -76,18 +76,26 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
       <AdviceExchange a={a} />
       {a.allowedActions.includes('reply') ? (
         <Reply key={a.version} a={a} initial={unsent} onStale={(n, text) => { setNotice(n); setUnsent(text || undefined); }} />
-      ) : unsent && <UnsentAnswer text={unsent} withdrawn={a.status === 'closed' && a.closedReason === 'withdrawn'} />}
+      ) : unsent && <UnsentAnswer text={unsent} a={a} />}
       <AdviceHistory a={a} />
     </section>
   );
 }
 
 /** The answer the API refused, to copy: the request was withdrawn (or closed) while it was written. */
-function UnsentAnswer({ text, withdrawn }: { text: string; withdrawn: boolean }) {
+/** Why an answer could not be given any more, by what the request became meanwhile. */
+function whyUnsent(a: AdviceView): string {
+  if (a.status === 'answered') return '本院其他医生已答复该咨询，';
+  if (a.status === 'converted') return '该咨询已转为转诊，';
+  if (a.status === 'closed' && a.closedReason === 'withdrawn') return '社区已撤回该咨询，';
+  return '该咨询已关闭，';
+}
+
+function UnsentAnswer({ text, a }: { text: string; a: AdviceView }) {
   return (
     <section class="panel" aria-labelledby="unsent-title">
       <h2 id="unsent-title">未送达的答复</h2>
-      <p>{withdrawn ? '社区已撤回该咨询，' : '该咨询已关闭，'}以下答复没有送达。如仍需告知，可复制后另行联系社区。</p>
+      <p>{whyUnsent(a)}以下答复没有送达。如仍需告知，可复制后另行联系社区。</p>
       <textarea readOnly rows={5} value={text} aria-labelledby="unsent-title" />
       <p><button type="button" onClick={() => void navigator.clipboard?.writeText(text)}>复制答复</button></p>
     </section>

@@ -30,7 +30,7 @@ export function HospitalDesk({ path }: { path: string[] }) {
     case 'referrals': return <Detail id={path[1]!} />;
     case 'down': return <DownReferral upwardId={path[1]!} />;
     case 'outgoing': return <Outgoing />;
-    case 'advice': return path[1] ? <IncomingAdviceDetail id={path[1]} /> : <IncomingAdvice />;
+    case 'advice': return path[1] ? <IncomingAdviceDetail key={path[1]} id={path[1]} /> : <IncomingAdvice />;
     default: return <Worklist />;
   }
 }
@@ -150,8 +150,8 @@ const goneWhy: Partial<Record<ReferralStatus, string>> = {
 function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNext: () => void }) {
   const patient = usePatientLabel(r.personId, r.patient);
   const now = useQuery({ queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }) });
-  // Not readable any more (404): the clinic sent it elsewhere.
-  const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : now.isError ? '社区已将其改派至其他医院' : '已被他人处理或已撤销';
+  // Not readable any more (404): sent to another hospital (by the clinic, or by the platform after it lapsed).
+  const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : (now.error as ApiError | null)?.status === 404 ? '已改派至其他医院' : '已被他人处理或已撤销';
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title" tabIndex={-1}>待分诊</h2>
@@ -230,7 +230,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   return (
     <section class="triage" aria-labelledby="triage-title">
-      <h2 id="triage-title" tabIndex={-1}>待分诊 <span class="muted small">（其后还有 {remaining} 条）</span></h2>
+      <h2 id="triage-title" tabIndex={-1}>待分诊 {remaining > 0 && <span class="muted small">（其后还有 {remaining} 条）</span>}</h2>
       {moreUrgent && (
         <p class="alert info" role="status">
           新到一条更紧急的转诊（{urgencyLabel[moreUrgent.urgency]}）。
