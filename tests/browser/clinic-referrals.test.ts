@@ -344,7 +344,7 @@ describe('a form for a patient, reloaded', () => {
 });
 
 describe('a shared workstation', () => {
-  it("after F5 another clinic's GP logs in to neither the draft nor the patient; the GP who left them gets both back", async () => {
+  it("after F5 another clinic's GP logs in to neither the draft, the patient nor the page; the GP who left them gets all back", async () => {
     const { rt } = desk;
     const patient = demoPeople[7]!;
     const { page } = await newPage(desk);
@@ -359,12 +359,16 @@ describe('a shared workstation', () => {
     await page.getByRole('button', { name: '登录' }).click();
     await fillIssuerForm(page, people.otherGp);
     await page.getByRole('button', { name: '退出登录' }).waitFor();
-    // The address is the same form, but whom it is for is not known here and nothing typed is shown.
+    // Her desk's start, not the other GP's form: nothing of that patient, not even the address.
     const personId = await personOf(patient.nationalId);
+    await page.getByRole('heading', { name: '接诊' }).waitFor();
+    expect(page.url()).not.toContain(personId);
+    expect(await page.locator('main').innerText()).not.toContain(patient.name);
+    // The form's address typed again: whom it is for is not known here, and nothing typed is shown.
+    await page.goto(`${rt.url}#/clinic/refer/${personId}`);
     await page.getByRole('heading', { name: `转诊：患者 ${shortId(personId)}`, exact: true }).waitFor();
     expect(await page.getByLabel('转诊原因').inputValue()).toBe('');
     expect(await page.getByLabel('诊断').inputValue()).toBe('');
-    expect(await page.locator('main').innerText()).not.toContain(patient.name);
     expect(await page.getByRole('button', { name: '提交转诊' }).isDisabled()).toBe(true);
 
     // The same GP after a reload gets the form back as it was.

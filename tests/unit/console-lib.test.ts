@@ -105,6 +105,9 @@ describe('forms: a field is said by what it is, not only by its last name', () =
     expect(api('body.url', 'no-such-host.invalid does not resolve')).toEqual({ url: '域名无法解析，请检查地址' });
     expect(api('body.url', 'must not carry a user name or password')).toEqual({ url: '地址中不能包含用户名或密码' });
     expect(api('body.url', '10.0.0.1 is a private address')).toEqual({ url: '须为可从公网访问的 https:// 地址，不得指向内网、本机或云元数据地址' });
+    // The API's words (functions/referrals/domain.ts checkAppointment): why the time is refused.
+    expect(api('body.appointmentAt', 'is in the past')).toEqual({ appointmentAt: '预约时间已过，请选择之后的时间' });
+    expect(api('body.appointmentAt', 'is more than 180 days ahead')).toEqual({ appointmentAt: '预约时间不能超过 180 天之后' });
   });
 });
 

@@ -95,9 +95,12 @@ export async function completeLogin(): Promise<boolean> {
   // After F5 on a shared workstation the next login may be a colleague's, or another clinic's: the
   // drafts (a diagnosis typed for a patient) and the people looked up stay with the one who left them.
   const owner = JSON.stringify([claims.sub, claims.inst ?? null, claims.role]);
-  if (sessionStorage.getItem(OWNER) !== owner) {
+  const previous = sessionStorage.getItem(OWNER);
+  if (previous !== owner) {
     sessionStorage.clear();
     sessionStorage.setItem(OWNER, owner);
+    // Nor the page the other person was on (a form for their patient): the desk's start.
+    if (previous !== null) history.replaceState(null, '', location.pathname);
   }
   setSession({
     accessToken: result.access_token,

@@ -62,6 +62,10 @@ export function translate(path: string, issue: { code?: string; message: string 
     if (/user name or password/.test(issue.message)) return '地址中不能包含用户名或密码';
     if (/not a URL/.test(issue.message)) return '地址格式无效';
   }
+  if (last === 'appointmentAt') {
+    if (/is in the past/.test(issue.message)) return '预约时间已过，请选择之后的时间';
+    if (/more than 180 days ahead/.test(issue.message)) return '预约时间不能超过 180 天之后';
+  }
   if (last === 'traceCodes') {
     if (/listed twice/.test(issue.message)) return '同一追溯码重复扫描';
     if (/one trace code per pack/.test(issue.message)) return '追溯码多于数量：每盒一码';
