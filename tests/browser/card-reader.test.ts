@@ -36,6 +36,9 @@ describe('an ID read by a card reader, Enter at once', () => {
     await login(page, desk.rt.url, people.gp);
     const box = page.getByLabel('身份证号');
     const card = page.getByRole('region', { name: '患者' });
+    // Enter before the card is read: asked for the ID, not told that nothing is an invalid one.
+    await box.press('Enter');
+    await expect.poll(textOf(page.locator('.field.invalid')), poll).toContain('请输入身份证号，或读卡');
     for (const person of demoPeople.slice(5, 8)) {
       await box.fill(person.nationalId);
       await box.press('Enter');

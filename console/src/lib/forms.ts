@@ -124,3 +124,5 @@ export function problemToFields(err: unknown): FieldErrors {
  * API says what is wrong with a wrong one.
  */
 export const idTyped = (value: string) => value.replace(/\s+/g, '').toUpperCase();
+/** A lookup sent with no ID at all is asked for one, not told that '' is an invalid ID. */
+export const noIdYet = (nationalId: string): FieldErrors | undefined => (nationalId ? undefined : { nationalId: '请输入身份证号，或读卡' });

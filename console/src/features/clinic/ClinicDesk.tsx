@@ -12,7 +12,7 @@ import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
-import { idTyped, problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, noIdYet, problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
@@ -64,7 +64,7 @@ function FindPerson() {
       <Title>接诊</Title>
       <AwaitingReferrals />
       <StuckReferrals />
-      <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); if (blank) setErrors(blank); else lookup.mutate(); }}>
         <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
           {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>

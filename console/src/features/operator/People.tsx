@@ -8,7 +8,7 @@ import type { PersonSummary } from '#schemas/institutions';
 import type { TimelineEntry } from '#schemas/people';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
-import { idTyped, problemToFields, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, noIdYet, problemToFields, type FieldErrors } from '../../lib/forms.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import {
   accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
@@ -38,7 +38,7 @@ export function PersonRecords() {
     <section>
       <Title>个人记录</Title>
       <p class="muted">处理投诉或查询时使用：查看此人的就医与结算记录，以及谁在何时查看或修改了其记录。本页的查询本身也会记入其访问记录。</p>
-      <form class="row" onSubmit={(e) => { e.preventDefault(); lookup.mutate(); }}>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); if (blank) setErrors(blank); else lookup.mutate(); }}>
         <Field label="身份证号" error={errors.nationalId ?? errors['']} narrow>
           {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>
