@@ -93,7 +93,8 @@ describe("the hospital's worklist", () => {
     await nurse.getByRole('button', { name: '登录' }).click();
     await fillIssuerForm(nurse, people.nurse);
     await nurse.getByRole('button', { name: /^已接收/, pressed: true }).waitFor();
-    expect(await nurse.getByLabel('科室').inputValue()).toBe('ORTH');
+    // Once the hospital's departments have loaded (the select has no option for it before).
+    await expect.poll(() => nurse.getByLabel('科室').inputValue(), poll).toBe('ORTH');
 
     // Rejected here, then sent elsewhere by the clinic: this hospital may no longer read it.
     const moved = await refer(15, '心悸');
@@ -103,5 +104,30 @@ describe("the hospital's worklist", () => {
     await expect.poll(textOf(nurse.locator('main')), poll).toContain('本院已无法查看该转诊：它可能已被社区改派至其他医院或撤销。');
     await nurse.getByRole('link', { name: '返回工作台' }).click();
     await nurse.getByRole('heading', { name: '转入工作台' }).waitFor();
+  });
+
+  it('a rejection reason half typed comes back after F5, in the panel and on the detail page', async () => {
+    const { rt } = desk;
+    const waiting = await refer(16, '反复头晕');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[16]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院神经内科');
+    await nurse.reload();
+    await nurse.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(nurse, people.nurse);
+    await expect.poll(() => panel.getByLabel('拒绝原因').inputValue(), poll).toBe('本院神经内科');
+
+    await nurse.goto(`${rt.url}#/hospital/referrals/${waiting}`);
+    await nurse.getByRole('heading', { name: `转诊 ${shortId(waiting)}` }).waitFor();
+    await nurse.getByRole('region', { name: '可执行操作' }).getByRole('button', { name: '拒绝' }).click();
+    await nurse.getByLabel('拒绝原因').fill('请转神经内科');
+    await nurse.reload();
+    await nurse.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(nurse, people.nurse);
+    await expect.poll(() => nurse.getByLabel('拒绝原因').inputValue(), poll).toBe('请转神经内科');
+    expect((await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${waiting}`)).body.status).toBe('submitted');
   });
 });

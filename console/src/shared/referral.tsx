@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
+import { useDraft, useSavedDraft } from '../lib/drafts.ts';
 import { calendarDay, dateTime, instantOf, shortId } from '../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../lib/forms.ts';
 import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
@@ -112,8 +113,10 @@ export const tomorrow = () => calendarDay(new Date(Date.now() + 86_400_000));
 export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?: (next: ReferralView, action: ReferralAction) => void; more?: ComponentChildren }) {
   const qc = useQueryClient();
   const actions = r.allowedActions;
-  const [open, setOpen] = useState<ReferralAction | undefined>();
-  const [reason, setReason] = useState('');
+  // A reason being typed (to reject) and the form it is in come back after F5, as other forms do.
+  const draft = useSavedDraft<{ open?: ReferralAction; reason: string }>(`move-${r.referralId}`);
+  const [open, setOpen] = useState<ReferralAction | undefined>(draft?.open && actions.includes(draft.open) ? draft.open : undefined);
+  const [reason, setReason] = useState(draft?.reason ?? '');
   const [day, setDay] = useState(tomorrow());
   const [time, setTime] = useState('09:00');
   const [target, setTarget] = useState('');
@@ -161,6 +164,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
     },
   });
 
+  useDraft(`move-${r.referralId}`, { open, reason }, { inFlight: move.isPending });
   const notice = <Notice text={stale} onDismiss={() => setStale(undefined)} />;
   // `more`: what the screen offers beyond the API's moves (下转回社区 after a completed visit), so that
   // "nothing to do" is not said above it.

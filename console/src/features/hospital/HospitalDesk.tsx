@@ -107,11 +107,11 @@ function Worklist() {
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       <div class="row filters">
         <Field label="科室">{(id) => (
-          // Drawn again once the departments are there: a value from the address set before its
-          // option existed would show 全部科室 over a filtered list.
-          <select key={me.data ? 'loaded' : 'loading'} id={id} value={dept} onChange={(e) => setDept(e.currentTarget.value)}>
-            <option value="">全部科室</option>
-            {(me.data?.departments ?? []).map((d) => <option key={d.code} value={d.code}>{d.name}</option>)}
+          // Each option says whether it is chosen: a value from the address set on the select before
+          // its option existed (departments load after) would show 全部科室 over a filtered list.
+          <select id={id} onChange={(e) => setDept(e.currentTarget.value)}>
+            <option value="" selected={!dept}>全部科室</option>
+            {(me.data?.departments ?? []).map((d) => <option key={d.code} value={d.code} selected={d.code === dept}>{d.name}</option>)}
           </select>
         )}</Field>
         <Field label="紧急程度">{(id) => (
@@ -205,13 +205,15 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const dept = useDepartmentName(r.toInstitutionId, r.department);
   const [day, setDay] = useState(tomorrow());
   const [time, setTime] = useState('09:00');
-  const [rejecting, setRejecting] = useState(false);
-  const [reason, setReason] = useState('');
+  // A rejection reason half typed comes back after F5 with its referral, as other forms do.
+  const draft = useSavedDraft<{ rejecting: boolean; reason: string }>(`triage-${r.referralId}`);
+  const [rejecting, setRejecting] = useState(draft?.rejecting ?? false);
+  const [reason, setReason] = useState(draft?.reason ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
   const refresh = () => void qc.invalidateQueries({ queryKey: ['referrals'] });
   const onError = (e: ApiError) => {
     if (e.status === 412 || e.status === 409) {
-      onStale(`${patient}的转诊（${shortId(r.referralId)}）已被他人处理，您的操作未生效；列表已刷新为最新状态。`);
+      onStale(`${patient}的转诊（${shortId(r.referralId)}）已被他人处理或已由社区撤销，您的操作未生效；列表已刷新为最新状态。`);
       refresh();
       return;
     }
@@ -228,6 +230,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
     onError,
   });
   const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
+  useDraft(`triage-${r.referralId}`, { rejecting, reason }, { inFlight: accept.isPending || reject.isPending });
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title" tabIndex={-1}>待分诊 {remaining > 0 && <span class="muted small">（其后还有 {remaining} 条）</span>}</h2>
