@@ -41,6 +41,13 @@ async function seenAndDone(upId: string): Promise<void> {
   expect((await rt.call(zjph, 'POST', `/referrals/${upId}/complete`)).status).toBe(200);
 }
 
+/** At 接诊: the patient found by their ID, then one of the moves offered for them (发起转诊, 开处方). */
+async function fromReception(page: Page, patient: { nationalId: string }, move: string): Promise<void> {
+  await page.getByLabel('身份证号').fill(patient.nationalId);
+  await page.getByRole('button', { name: '查找患者' }).click();
+  await page.getByRole('link', { name: move }).click();
+}
+
 /** The text of the 科室 line of a referral's summary. */
 const departmentOf = (page: Page) => () => page.locator('dl.facts dt:text-is("科室") + dd').innerText();
 
@@ -169,9 +176,7 @@ describe('开具处方 says what it issued', () => {
     const { rt } = desk;
     const patient = demoPeople[0]!;
     await gp.getByRole('link', { name: '接诊' }).click();
-    await gp.getByLabel('身份证号').fill(patient.nationalId);
-    await gp.getByRole('button', { name: '查找患者' }).click();
-    await gp.getByRole('link', { name: '开处方' }).click();
+    await fromReception(gp, patient, '开处方');
     await gp.getByRole('heading', { name: `开处方：${patient.name}` }).waitFor();
     await gp.getByLabel('诊断').fill('I10');
     await gp.getByLabel('药品', { exact: true }).selectOption({ label: '苯磺酸氨氯地平片 5mg（甲类）' });
@@ -206,9 +211,7 @@ describe('开具处方 says what it issued', () => {
     const id = shortId(open.prescriptionId);
     const prescribeAgain = async () => {
       await gp.getByRole('link', { name: '接诊' }).click();
-      await gp.getByLabel('身份证号').fill(patient.nationalId);
-      await gp.getByRole('button', { name: '查找患者' }).click();
-      await gp.getByRole('link', { name: '开处方' }).click();
+      await fromReception(gp, patient, '开处方');
       await gp.getByLabel('诊断').fill('I10');
       await gp.getByLabel('药品', { exact: true }).selectOption({ label: '苯磺酸氨氯地平片 5mg（甲类）' });
       await gp.getByLabel('数量').fill('1');
@@ -310,9 +313,7 @@ describe('a form for a patient, reloaded', () => {
     const patient = demoPeople[5]!;
     const { page } = await newPage(desk);
     await login(page, rt.url, people.gp);
-    await page.getByLabel('身份证号').fill(patient.nationalId);
-    await page.getByRole('button', { name: '查找患者' }).click();
-    await page.getByRole('link', { name: '开处方' }).click();
+    await fromReception(page, patient, '开处方');
     await page.getByRole('heading', { name: `开处方：${patient.name}` }).waitFor();
     await page.getByLabel('诊断').fill('E11.9');
     await page.reload();
@@ -349,9 +350,7 @@ describe('a shared workstation', () => {
     const patient = demoPeople[7]!;
     const { page } = await newPage(desk);
     await login(page, rt.url, people.gp);
-    await page.getByLabel('身份证号').fill(patient.nationalId);
-    await page.getByRole('button', { name: '查找患者' }).click();
-    await page.getByRole('link', { name: '发起转诊' }).click();
+    await fromReception(page, patient, '发起转诊');
     await page.getByRole('heading', { name: `转诊：${patient.name}` }).waitFor();
     await page.getByLabel('诊断').fill('F32.9');
     await page.getByLabel('转诊原因').fill('抑郁发作，需专科评估');
@@ -374,9 +373,7 @@ describe('a shared workstation', () => {
     // The same GP after a reload gets the form back as it was.
     const { page: own } = await newPage(desk);
     await login(own, rt.url, people.gp);
-    await own.getByLabel('身份证号').fill(patient.nationalId);
-    await own.getByRole('button', { name: '查找患者' }).click();
-    await own.getByRole('link', { name: '发起转诊' }).click();
+    await fromReception(own, patient, '发起转诊');
     await own.getByLabel('转诊原因').fill('头晕');
     await own.reload();
     await own.getByRole('button', { name: '登录' }).click();
@@ -391,9 +388,7 @@ describe('a shared workstation', () => {
     const personId = await personOf(patient.nationalId);
     const { page } = await newPage(desk);
     await login(page, `${rt.url}`, people.gp);
-    await page.getByLabel('身份证号').fill(patient.nationalId);
-    await page.getByRole('button', { name: '查找患者' }).click();
-    await page.getByRole('link', { name: '发起转诊' }).click();
+    await fromReception(page, patient, '发起转诊');
     await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
     await page.getByLabel('科室').selectOption({ label: '心血管内科' });
     await page.getByLabel('诊断').fill('I10');
@@ -413,9 +408,7 @@ describe('发起转诊', () => {
     const patient = demoPeople[11]!;
     const { page } = await newPage(desk);
     await login(page, rt.url, people.gp);
-    await page.getByLabel('身份证号').fill(patient.nationalId);
-    await page.getByRole('button', { name: '查找患者' }).click();
-    await page.getByRole('link', { name: '发起转诊' }).click();
+    await fromReception(page, patient, '发起转诊');
     await page.getByLabel('科室').selectOption({ label: '骨科' });
     await page.getByLabel('接收医院').selectOption({ label: '杭州市西湖区人民医院' });
     const field = page.locator('.field.invalid', { has: page.getByLabel('科室') });
