@@ -5,6 +5,7 @@
 import type { EventDef } from './catalog.ts';
 import { sources } from './catalog.ts';
 import { allEvents } from './all.ts';
+import type { InstitutionType } from '../schemas/institutions.ts';
 
 /**
  * Detail fields naming an institution whose own object the event is about: a referral from or to
@@ -14,12 +15,11 @@ import { allEvents } from './all.ts';
  */
 export const audienceFields = ['fromInstitutionId', 'toInstitutionId', 'prescriberId', 'pharmacyId', 'institutionId'] as const;
 
-type InstitutionRole = 'clinic' | 'hospital' | 'pharmacy';
 /**
  * The kinds of institution each field can name: who refers and is referred to, who prescribes, who
  * dispenses, who settles (the routes' roles; tests/unit/webhooks.test.ts holds them together).
  */
-export const audienceRoles: Record<(typeof audienceFields)[number], readonly InstitutionRole[]> = {
+export const audienceRoles: Record<(typeof audienceFields)[number], readonly InstitutionType[]> = {
   fromInstitutionId: ['clinic', 'hospital'],
   toInstitutionId: ['clinic', 'hospital'],
   prescriberId: ['clinic', 'hospital'],
@@ -40,7 +40,7 @@ export const webhookEventNames = webhookEvents.map((e) => e.detailType) as [stri
  * The events that can ever reach an institution of this kind (a field of theirs can name it): what
  * its desk offers. A pharmacy is never a referral's party; a clinic neither settles nor stocks.
  */
-export const webhookEventNamesFor = (role: InstitutionRole): string[] =>
+export const webhookEventNamesFor = (role: InstitutionType): string[] =>
   webhookEvents.filter((e) => audienceFields.some((f) => f in e.detail.shape && audienceRoles[f].includes(role))).map((e) => e.detailType);
 
 /** The institutions an event is about (each once). */

@@ -7,6 +7,8 @@ import { fieldErrors } from './problems.ts';
 import { authProblems, defineRoute } from './route.ts';
 
 export const institutionTypes = ['clinic', 'hospital', 'pharmacy'] as const;
+export type InstitutionType = (typeof institutionTypes)[number];
+export const isInstitutionType = (role: string): role is InstitutionType => (institutionTypes as readonly string[]).includes(role);
 export const institutionLevels = ['primary', 'secondary', 'tertiary'] as const;
 
 export const department = z.object({

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { webhookEventNames } from '../events/audience.ts';
 import { isoDateTime, page, pageQuery, patterned, serverId } from './common.ts';
+import { institutionTypes } from './institutions.ts';
 import { authProblems, defineRoute } from './route.ts';
 
 /** An event of the catalog a subscriber may ask for (events/audience.ts: those about an institution's objects). */
@@ -80,7 +81,6 @@ export const webhookDelivery = z
 export type WebhookDelivery = z.infer<typeof webhookDelivery>;
 
 const webhookParams = z.object({ webhookId: serverId });
-const institutionRoles = ['clinic', 'hospital', 'pharmacy'] as const;
 
 export const webhookRoutes = [
   defineRoute({
@@ -88,7 +88,7 @@ export const webhookRoutes = [
     method: 'POST',
     path: '/webhooks',
     fn: 'webhooks',
-    auth: institutionRoles,
+    auth: institutionTypes,
     tag: 'webhooks',
     summary:
       "Subscribes the caller's institution's own system to events about its objects (only the events that can reach its kind of institution are kept, and listed in the answer; 400 if none can); the answer shows the signing secret, once",
@@ -101,7 +101,7 @@ export const webhookRoutes = [
     method: 'GET',
     path: '/webhooks',
     fn: 'webhooks',
-    auth: institutionRoles,
+    auth: institutionTypes,
     tag: 'webhooks',
     summary: "The caller's institution's webhook subscriptions (without their secrets)",
     query: pageQuery,
@@ -113,7 +113,7 @@ export const webhookRoutes = [
     method: 'DELETE',
     path: '/webhooks/{webhookId}',
     fn: 'webhooks',
-    auth: institutionRoles,
+    auth: institutionTypes,
     tag: 'webhooks',
     summary: 'Ends a subscription of the caller\'s institution: nothing more is delivered to it, queued retries included',
     params: webhookParams,
@@ -125,7 +125,7 @@ export const webhookRoutes = [
     method: 'GET',
     path: '/webhooks/{webhookId}/deliveries',
     fn: 'webhooks',
-    auth: institutionRoles,
+    auth: institutionTypes,
     tag: 'webhooks',
     summary: 'Recent deliveries of one subscription, newest event first, each with its attempts',
     params: webhookParams,

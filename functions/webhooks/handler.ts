@@ -2,6 +2,7 @@
 // every lookup is under that institution's key, so another institution's id is "not found".
 // Nothing here delivers: the fan-out consumer and the sender do, off the request path.
 import { webhookEventNamesFor } from '#events/audience';
+import type { InstitutionType } from '#schemas/institutions';
 import { webhookRoutes } from '#schemas/webhooks';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
@@ -29,7 +30,7 @@ async function checkReceiver(url: string): Promise<void> {
  * keeps those that can, and the answer lists them. None at all is a mistake (400, naming each): a
  * pharmacy's system waiting for referrals would wait for ever.
  */
-function reachableOf(events: readonly string[], type: 'clinic' | 'hospital' | 'pharmacy'): string[] {
+function reachableOf<E extends string>(events: readonly E[], type: InstitutionType): E[] {
   const reachable = webhookEventNamesFor(type);
   const kept = events.filter((name) => reachable.includes(name));
   if (kept.length) return kept;
@@ -51,7 +52,7 @@ export const handler = apiHandler(webhookRoutes, {
       webhookId,
       institutionId,
       url: body.url,
-      events: events as typeof body.events,
+      events,
       createdAt: now.toISOString(),
       secretCiphertext: await encryptSecret(secret, { webhookId, institutionId }),
     };

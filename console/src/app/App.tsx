@@ -3,6 +3,7 @@
 import { focusManager, QueryClient, QueryClientProvider } from '@tanstack/preact-query';
 import { useEffect, useState } from 'preact/hooks';
 import type { ConsoleConfig } from '#schemas/console';
+import { isInstitutionType } from '#schemas/institutions';
 import { ApiError } from '../lib/api.ts';
 import { currentSession, login, logout, onSessionChange, type Session } from '../lib/auth.ts';
 import { roleLabel } from '../lib/labels.ts';
@@ -68,7 +69,7 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
   const desk = desks[session.role];
   if (!desk) return <main><h1>此角色不使用工作台</h1></main>;
   const { Desk } = desk;
-  const institutionRole = session.role === 'clinic' || session.role === 'hospital' || session.role === 'pharmacy' ? session.role : undefined;
+  const institutionRole = isInstitutionType(session.role) ? session.role : undefined;
   const shared = institutionRole ? institutionScreens : [];
   const nav = [...desk.nav, ...shared];
   const section = path[0] === session.role ? (path[1] ?? '') : '';

@@ -6,6 +6,7 @@
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { webhookEventNamesFor } from '#events/audience';
+import type { InstitutionType } from '#schemas/institutions';
 import { webhookInput, type DeliveryStatus, type Webhook, type WebhookDelivery } from '#schemas/webhooks';
 import { call, type ApiError } from '../../lib/api.ts';
 import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
@@ -27,14 +28,13 @@ const groups = [
   { label: '医保结算', test: (n: string) => n.startsWith('Settlement') || n.startsWith('TraceCode') },
 ];
 /** The events that can reach this kind of institution, by flow: a pharmacy is offered no referral events. */
-function offeredTo(role: DeskRole) {
+function offeredTo(role: InstitutionType) {
   const names = webhookEventNamesFor(role).sort((a, b) => rank(a) - rank(b));
   return [
     ...groups.map((g) => ({ label: g.label, names: names.filter(g.test) })),
     { label: '其他', names: names.filter((n) => !groups.some((g) => g.test(n))) },
   ].filter((g) => g.names.length);
 }
-type DeskRole = 'clinic' | 'hospital' | 'pharmacy';
 
 const statusLabel: Record<DeliveryStatus, string> = { pending: '待推送', retrying: '重试中', delivered: '已送达', failed: '已失败' };
 const statusTone: Record<DeliveryStatus, string> = { pending: 'status-submitted', retrying: 'warn', delivered: 'ok', failed: 'danger' };
@@ -54,7 +54,7 @@ function attemptText(a: WebhookDelivery['attempts'][number]): string {
  * What a delivery was about, by the id its message carried, linked where this desk has a page for
  * it (a referral's detail; a pharmacy's receipt).
  */
-function subjectOf(d: WebhookDelivery, role: DeskRole): { text: string; href?: string } | undefined {
+function subjectOf(d: WebhookDelivery, role: InstitutionType): { text: string; href?: string } | undefined {
   const id = (key: string) => d.data?.[key];
   if (d.type.startsWith('Referral') && id('referralId')) return { text: `转诊 ${shortId(id('referralId')!)}`, href: role === 'pharmacy' ? undefined : `#/${role}/referrals/${id('referralId')}` };
   if (d.type.startsWith('Settlement') && id('settlementId')) return { text: `结算 ${shortId(id('settlementId')!)}`, href: role === 'pharmacy' ? `#/pharmacy/settlements/${encodeURIComponent(id('settlementId')!)}` : undefined };
@@ -63,7 +63,7 @@ function subjectOf(d: WebhookDelivery, role: DeskRole): { text: string; href?: s
   return undefined;
 }
 
-export function WebhooksScreen({ role }: { role: DeskRole }) {
+export function WebhooksScreen({ role }: { role: InstitutionType }) {
   const offered = offeredTo(role);
   const list = useQuery({ queryKey: ['webhooks'], queryFn: () => call('listWebhooks', { query: { limit: 50 } }) });
   const [shown, setShown] = useState<string>();
@@ -121,7 +121,7 @@ export function WebhooksScreen({ role }: { role: DeskRole }) {
   );
 }
 
-function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: DeskRole }) {
+function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: InstitutionType }) {
   const q = useQuery({
     queryKey: ['webhook-deliveries', webhook?.webhookId],
     queryFn: () => call('listWebhookDeliveries', { params: { webhookId: webhook!.webhookId }, query: { limit: 50 } }),
