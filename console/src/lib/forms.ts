@@ -124,5 +124,7 @@ export function problemToFields(err: unknown): FieldErrors {
  * API says what is wrong with a wrong one.
  */
 export const idTyped = (value: string) => value.replace(/\s+/g, '').toUpperCase();
+/** ICD-10 codes as a doctor types them into one box: spaces, commas (either width) or 、 between. */
+export const splitCodes = (text: string) => text.split(/[\s,，、]+/).filter(Boolean);
 /** A lookup sent with no ID at all is asked for one, not told that '' is an invalid ID. */
 export const noIdYet = (nationalId: string): FieldErrors | undefined => (nationalId ? undefined : { nationalId: '请输入身份证号，或读卡' });

@@ -8,7 +8,7 @@ import { urgencies } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
-import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { adviceStatusLabel, problemText, recommendationLabel, urgencyLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
@@ -17,8 +17,6 @@ import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
-
-const splitCodes = (text: string) => text.split(/[\s,，、]+/).filter(Boolean);
 
 export function AskForm({ personId }: { personId: string }) {
   const { label: patient, known } = usePatient(personId);

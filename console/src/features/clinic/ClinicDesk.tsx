@@ -12,7 +12,7 @@ import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
 import { dateTime, shortId } from '../../lib/format.ts';
-import { idTyped, noIdYet, problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, noIdYet, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
@@ -97,7 +97,7 @@ function ReferForm({ personId }: { personId: string }) {
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap((h) => h.departments ?? []).map((d) => [d.code, d])).values()];
-  const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean), urgency });
+  const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
     onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
@@ -312,7 +312,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   }, [referral.data]);
   const qc = useQueryClient();
   const body = () => ({
-    personId, diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean),
+    personId, diagnoses: splitCodes(diagnoses),
     items: lines.map((l) => ({ drugCode: l.drugCode, quantity: Number(l.quantity), dosage: l.dosage })),
     ...(pharmacy ? { nominatedPharmacyId: pharmacy } : {}),
     ...(referralId ? { referralId } : {}),

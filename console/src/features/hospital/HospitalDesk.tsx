@@ -8,7 +8,7 @@ import { createReferralBody, referralStatuses, urgencies, type Referral, type Re
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { dateTime, instantOf, shortId } from '../../lib/format.ts';
-import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -343,7 +343,7 @@ function DownForm({ up }: { up: Referral }) {
   const department = departments.some((d) => d.code === picked) ? picked : departments[0]?.code ?? 'GP';
   const body = () => ({
     personId: up.personId, direction: 'down' as const, toInstitutionId: up.fromInstitutionId, department, reason,
-    diagnoses: diagnoses.split(/[\s,，、]+/).filter(Boolean), urgency: 'routine' as const, upwardReferralId: up.referralId, followUpPlan: plan,
+    diagnoses: splitCodes(diagnoses), urgency: 'routine' as const, upwardReferralId: up.referralId, followUpPlan: plan,
   });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
