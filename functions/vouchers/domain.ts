@@ -58,4 +58,3 @@ export function sameName(enrolled: string, typed: string): boolean {
   const comparable = (name: string) => name.normalize('NFKC').replace(/\s+/g, '').replace(MIDDLE_DOTS, '·');
   return comparable(enrolled) === comparable(typed);
 }
-

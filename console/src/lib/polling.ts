@@ -27,8 +27,9 @@ export function backToPace(): void {
 }
 
 /**
- * A `refetchInterval` that backs off while nothing changes, and stops at a 404. TanStack Query keeps an answer equal to
- * the last one as the same object (structural sharing), which is how "changed nothing" is seen.
+ * A `refetchInterval` that backs off while nothing changes, and stops at a 404. TanStack Query
+ * keeps an answer equal to the last one as the same object (structural sharing), which is how
+ * "changed nothing" is seen.
  */
 export function poll(every: number) {
   // TanStack Query calls this on every change of the query's state (a fetch starting, ending), so it

@@ -68,10 +68,10 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
 }
 
-/** The screen's title; focused on navigation so keyboard users start at the top of the new screen. */
 /** Puts the keyboard (and a screen reader) on the screen's title: a new screen, or new content in place of the old. */
 export const focusTitle = () => document.querySelector<HTMLElement>('main h1')?.focus();
 
+/** The screen's title; focused on navigation so keyboard users start at the top of the new screen. */
 export function Title(props: { children: ComponentChildren; actions?: ComponentChildren }) {
   return (
     <div class="title">

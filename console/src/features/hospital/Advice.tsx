@@ -82,7 +82,6 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
   );
 }
 
-/** The answer the API refused, to copy: the request was withdrawn (or closed) while it was written. */
 /** Why an answer could not be given any more, by what the request became meanwhile. */
 function whyUnsent(a: AdviceView): string {
   if (a.status === 'answered') return '本院其他医生已答复该咨询，';
@@ -91,6 +90,7 @@ function whyUnsent(a: AdviceView): string {
   return '该咨询已关闭，';
 }
 
+/** The answer the API refused, to copy: the request moved on (withdrawn, answered, converted) while it was written. */
 function UnsentAnswer({ text, a }: { text: string; a: AdviceView }) {
   return (
     <section class="panel" aria-labelledby="unsent-title">
