@@ -69,13 +69,24 @@ export type WebhookSettings = z.infer<typeof webhookSettings>;
 /** Attempts in all before a delivery is dead-lettered (the delivery queue's maxReceiveCount). */
 export const webhookAttempts = (s: WebhookSettings) => s.retryDelaysSeconds.length + 1;
 
+const slaFigure = z.number().positive().max(24 * 14);
+/**
+ * Hours a hospital has to triage a referral (a department to answer an advice request) before the
+ * platform re-routes it: one figure for every urgency, or one each, since an emergency cannot wait
+ * the day a routine visit may. Always an object once parsed.
+ */
+const referralSlaHours = z
+  .union([slaFigure, z.object({ routine: slaFigure, urgent: slaFigure, emergency: slaFigure }).strict()])
+  .transform((h) => (typeof h === 'number' ? { routine: h, urgent: h, emergency: h } : h))
+  .refine((h) => h.emergency <= h.urgent && h.urgent <= h.routine, 'a more urgent referral cannot have longer: emergency <= urgent <= routine');
+
 export const provinceRuntime = z
   .object({
     code: z.string().regex(/^[A-Z]{2,8}$/, 'upper-case letters, 2..8'),
     name: z.string().min(1),
     timeZone: z.string().default('Asia/Shanghai'),
     policy: reimbursementPolicy,
-    referralSlaHours: z.number().positive().max(24 * 14),
+    referralSlaHours,
     prescriptionValidityHours: z.number().positive().max(24 * 30).default(72),
     /** A long prescription (长期处方) is dispensed in portions over its course: valid this long. */
     longPrescriptionValidityHours: z.number().positive().max(24 * 84).default(24 * 28),

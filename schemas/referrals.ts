@@ -10,6 +10,7 @@ export type ReferralStatus = (typeof referralStatuses)[number];
 export const referralDirections = ['up', 'down'] as const;
 export type ReferralDirection = (typeof referralDirections)[number];
 export const urgencies = ['routine', 'urgent', 'emergency'] as const;
+export type Urgency = (typeof urgencies)[number];
 /**
  * The moves a party may make, one route each (POST /referrals/{id}/<action>). The domain's
  * transition table (functions/referrals/domain.ts) has one row per action, plus the platform's

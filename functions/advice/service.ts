@@ -21,7 +21,8 @@ import { isOverdue, lapse, move, newAdvice, partyOf, type MoveInput } from './do
 import * as store from './store.ts';
 
 // Advice requests wait as long as a referral waits for triage: the province's one SLA.
-const slaHours = () => provinceConfig().referralSlaHours;
+// A request has no urgency of its own: it has the time a routine referral has.
+const slaHours = () => provinceConfig().referralSlaHours.routine;
 
 /** The request if the caller asked it or was asked; anyone else learns nothing (404). */
 export async function visibleAdvice(adviceId: string, caller: Principal): Promise<store.StoredAdvice> {

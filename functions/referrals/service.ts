@@ -2,7 +2,7 @@
 // needs, let the domain decide, write the result as one conditional transaction, and start over
 // from fresh reads when a concurrent writer got in between (withRaceRetries).
 import type { Institution } from '#schemas/institutions';
-import type { CreateReferralBody, Referral, ReferralDirection } from '#schemas/referrals';
+import type { CreateReferralBody, Referral, ReferralDirection, Urgency } from '#schemas/referrals';
 import { TransactionConflict, withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
@@ -18,7 +18,8 @@ import {
 } from './domain.ts';
 import * as store from './store.ts';
 
-const slaHours = () => provinceConfig().referralSlaHours;
+// An emergency has less time than a routine referral before it is re-routed (the province's figures).
+const slaHours = (urgency: Urgency) => provinceConfig().referralSlaHours[urgency];
 const timeZone = () => provinceConfig().timeZone;
 
 /** The referral if the caller is its sender or receiver; anyone else learns nothing (404). */
@@ -145,7 +146,7 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
     toInstitutionId,
     routed: !body.toInstitutionId,
     mover: { actor: 'sender', by: sender.id, user: caller.sub, at: now },
-    slaHours: slaHours(),
+    slaHours: slaHours(body.urgency),
     patient: { name: person.name, nationalIdMasked: person.nationalIdMasked },
   });
   if (body.upwardReferralId) extras.push(store.linkDownward(body.upwardReferralId, referralId, sender.id));
@@ -188,7 +189,7 @@ export async function moveReferral(
     if (input.action === 'reroute') {
       // Refuse the wrong actor or status before spending reads on routing.
       assertMove(before.status, 'reroute', actor);
-      planned = { action: 'reroute', toInstitutionId: await rerouteTarget(before, input.toInstitutionId, caller, now), slaDueAt: slaDue(now, slaHours()) };
+      planned = { action: 'reroute', toInstitutionId: await rerouteTarget(before, input.toInstitutionId, caller, now), slaDueAt: slaDue(now, slaHours(before.urgency)) };
     } else {
       planned = input;
     }
@@ -251,7 +252,7 @@ export async function expireOverdue(referralId: string, ctx: EventContext): Prom
       const sender = await getInstitution(before.fromInstitutionId);
       // Without the sender's registration there is nothing to route from: it stays expired.
       const to = sender ? (await nextTarget(before, sender, now)).to : undefined;
-      const { next, events } = expireAndReroute(before, to, now, slaHours());
+      const { next, events } = expireAndReroute(before, to, now, slaHours(before.urgency));
       await store.writeMove(before, next, events as PendingEvent[], [], ctx, 'platform');
       return to ? 'rerouted' : 'expired';
     });

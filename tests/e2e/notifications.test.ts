@@ -101,7 +101,7 @@ describe('notifications', () => {
 
     const { personId: expiring } = people[2]!;
     const e = (await rt.call(lingyin, 'POST', '/referrals', upBody(expiring))).body;
-    await rt.runSchedule('referral-sla-sweep', new Date(Date.now() + (rt.province.referralSlaHours + 1) * 3_600_000));
+    await rt.runSchedule('referral-sla-sweep', new Date(Date.now() + (rt.province.referralSlaHours.routine + 1) * 3_600_000));
     const told = await notificationsOf(expiring);
     expect(told.map((n) => n.detailType)).toEqual(['ReferralSubmitted', 'ReferralRerouted']);
     expect(told[1]!.text).toContain('杭州市西湖区人民医院');

@@ -646,7 +646,7 @@ describe('SLA expiry', () => {
     expect(moved.history.map((h: { status: string; by: string }) => [h.status, h.by])).toEqual([
       ['submitted', 'clinic-lingyin'], ['expired', 'platform'], ['submitted', 'platform'],
     ]);
-    expect(new Date(moved.slaDueAt).getTime()).toBe(at.getTime() + rt.province.referralSlaHours * 3_600_000);
+    expect(new Date(moved.slaDueAt).getTime()).toBe(at.getTime() + rt.province.referralSlaHours.routine * 3_600_000);
     expect(await eventsOf(r.referralId)).toEqual(['ReferralSubmitted', 'ReferralExpired', 'ReferralRerouted']);
     // What the sweep announced carries the scheduled event's id as correlation id, one for both.
     const swept = (await outboxEvents(rt, { referralId: r.referralId })).slice(1).map((e) => e.detail.correlationId);
@@ -665,6 +665,25 @@ describe('SLA expiry', () => {
     // The sender may still name a hospital that let it lapse (it did not reject it).
     const manual = await post(lingyin, r.referralId, 'reroute', { toInstitutionId: r.toInstitutionId });
     expect(manual.body).toMatchObject({ status: 'submitted', toInstitutionId: r.toInstitutionId });
+  });
+
+  it('an emergency has its own, shorter time: it is re-routed while a routine referral sent with it still waits', async () => {
+    const { dept, ids: [a, b] } = await ownHospitals(2);
+    const { routine, emergency: hours } = rt.province.referralSlaHours;
+    expect(hours).toBeLessThan(routine);
+    const slow = await refer(lingyin, upBody(person(), { department: dept, toInstitutionId: a }));
+    const urgent = await refer(lingyin, upBody(person(), { department: dept, toInstitutionId: a, urgency: 'emergency' }));
+    const made = (await get(lingyin, urgent.referralId)).body.createdAt as string;
+    expect(new Date(urgent.slaDueAt).getTime()).toBe(new Date(made).getTime() + hours * 3_600_000);
+
+    const at = minutesAfter(urgent.slaDueAt, 1);
+    expect(at.getTime()).toBeLessThan(new Date(slow.slaDueAt).getTime());
+    await rt.runSchedule(SWEEP, at);
+    const moved = (await get(lingyin, urgent.referralId)).body;
+    expect(moved).toMatchObject({ status: 'submitted', toInstitutionId: b, expiredBy: [a] });
+    // The next hospital has the emergency's time too, not a routine day.
+    expect(new Date(moved.slaDueAt).getTime()).toBe(at.getTime() + hours * 3_600_000);
+    expect((await get(lingyin, slow.referralId)).body).toMatchObject({ status: 'submitted', toInstitutionId: a, expiredBy: [] });
   });
 
   it('concurrent sweeps move each overdue referral once', async () => {

@@ -70,6 +70,14 @@ describe('province configs', () => {
     expect(issues('SD', { capacity: { reservedConcurrency: { audit: 10, auditor: 10 } } })).toMatch(/\/x\/SD\.json[\s\S]*capacity\.reservedConcurrency: no function auditor/);
   });
 
+  it('referral SLA: one figure for every urgency, or one each, never longer for the more urgent', () => {
+    const sla = (referralSlaHours: unknown) => parseProvinceFile(...as('NX', { referralSlaHours })).referralSlaHours;
+    expect(sla(24)).toEqual({ routine: 24, urgent: 24, emergency: 24 });
+    expect(sla({ routine: 24, urgent: 4, emergency: 1 })).toEqual({ routine: 24, urgent: 4, emergency: 1 });
+    expect(issues('NX', { referralSlaHours: { routine: 24, urgent: 4, emergency: 6 } })).toMatch(/referralSlaHours[\s\S]*emergency <= urgent <= routine/);
+    expect(issues('NX', { referralSlaHours: { routine: 24, urgent: 4 } })).toMatch(/referralSlaHours/);
+  });
+
   it('a new file is a new province', () => {
     const dir = mkdtempSync(join(tmpdir(), 'prov-'));
     writeFileSync(join(dir, 'GS.json'), JSON.stringify({ ...nx, code: 'GS', name: 'Gansu' }));
