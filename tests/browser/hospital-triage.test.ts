@@ -2,8 +2,8 @@
 // meanwhile is announced with a way to take it first, not swapped in under her hands (her half-typed
 // rejection reason stays, and what she confirms is the patient she read). After each triage the
 // keyboard is on the next one; a referral someone else took meanwhile is said to have gone, and the
-// next is shown when she asks. The
-// first Tab offers a way past the header and the nav.
+// next is shown when she asks. The first Tab offers a way past the header and the nav. The
+// appointment proposed is the day the clinic asked for, or for an emergency the next quarter hour.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -89,5 +89,48 @@ describe('the triage panel', () => {
     await nurse.goto(`${desk.rt.url}#/pharmacy/settlements`);
     await nurse.getByRole('heading', { name: '转入工作台' }).waitFor();
     expect(await nurse.getByRole('status').filter({ hasText: '该地址不属于本工作台（医院）' }).count()).toBe(1);
+  });
+
+  it("proposes the appointment the referral asks for: the clinic's preferred day at 09:00, an emergency's next quarter hour", async () => {
+    const { rt } = desk;
+    const patient = demoPeople[10]!;
+    // The GP asks for a day three days ahead (the field offers today onwards).
+    const { page: gp } = await newPage(desk);
+    await login(gp, rt.url, people.gp);
+    await gp.getByLabel('身份证号').fill(patient.nationalId);
+    await gp.getByRole('button', { name: '查找患者' }).click();
+    await gp.getByRole('link', { name: '发起转诊' }).click();
+    await gp.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
+    await gp.getByLabel('科室').selectOption({ label: '心血管内科' });
+    await gp.getByLabel('诊断').fill('I10');
+    await gp.getByLabel('转诊原因').fill('血压控制不佳，需调整方案');
+    const min = (await gp.getByLabel('希望就诊日期').getAttribute('min'))!;
+    const preferred = new Date(Date.parse(`${min}T00:00:00Z`) + 3 * 86_400_000).toISOString().slice(0, 10);
+    await gp.getByLabel('希望就诊日期').fill(preferred);
+    await gp.getByRole('button', { name: '提交转诊' }).click();
+    await expect.poll(textOf(gp.locator('dl.facts dt:text-is("希望就诊日期") + dd')), poll).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日$/);
+
+    // The nurse's picker starts on that day, and says why.
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(patient.name);
+    expect(await panel.innerText()).toContain('希望就诊');
+    expect([await panel.getByLabel('预约日期').inputValue(), await panel.getByLabel('预约时间').inputValue()]).toEqual([preferred, '09:00']);
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(nurse.getByText(/^已接收，预约/)), poll).toContain(patient.name);
+    const accepted = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', '/referrals?box=incoming&status=accepted')).body.items
+      .find((r: { patient?: { name: string } }) => r.patient?.name === patient.name);
+    expect(accepted.appointmentAt).toBe(new Date(`${preferred}T09:00:00+08:00`).toISOString());
+
+    // An emergency: the patient is on the way, so the next quarter hour, not tomorrow morning.
+    const before = Date.now();
+    await refer(11, 'emergency', '突发胸痛两小时');
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[11]!.name);
+    const proposed = Date.parse(`${await panel.getByLabel('预约日期').inputValue()}T${await panel.getByLabel('预约时间').inputValue()}:00+08:00`);
+    expect(proposed % 900_000).toBe(0);
+    expect(proposed).toBeGreaterThanOrEqual(before);
+    expect(proposed).toBeLessThanOrEqual(Date.now() + 900_000);
+    await screen(nurse, 'hospital-triage-emergency-proposal');
   });
 });

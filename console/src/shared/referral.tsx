@@ -9,7 +9,7 @@ import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals'
 import { call, etagOf, type ApiError } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../lib/drafts.ts';
-import { calendarDay, dateTime, instantOf, shortId } from '../lib/format.ts';
+import { calendarDay, date, dateTime, instantOf, shortId, sortableDateTime } from '../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../lib/forms.ts';
 import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
 import { useMutation } from '../lib/mutation.ts';
@@ -62,6 +62,7 @@ export function ReferralSummary({ r }: { r: Referral }) {
       <dt>科室</dt><dd>{dept}</dd>
       <dt>诊断</dt><dd>{r.diagnoses.join('、')}</dd>
       <dt>转诊原因</dt><dd>{r.reason}</dd>
+      {r.preferredDate && (<><dt>希望就诊日期</dt><dd>{date(r.preferredDate)}</dd></>)}
       {r.appointmentAt && (<><dt>预约时间</dt><dd>{dateTime(r.appointmentAt)}</dd></>)}
       {r.slaDueAt && (<><dt>接收时限</dt><dd>{dateTime(r.slaDueAt)}</dd></>)}
       {r.followUpPlan && (<><dt>随访计划</dt><dd>{r.followUpPlan}</dd></>)}
@@ -107,7 +108,18 @@ export function AppointmentFields(props: { day: string; time: string; onChange: 
   );
 }
 
-export const tomorrow = () => calendarDay(new Date(Date.now() + 86_400_000));
+/**
+ * The appointment the picker starts from: for an emergency the next quarter hour (the patient is on
+ * the way), otherwise 09:00 on the day the clinic asked for, or tomorrow.
+ */
+export function proposedAppointment(r: Pick<Referral, 'urgency' | 'preferredDate'>, now = new Date()): { day: string; time: string } {
+  if (r.urgency === 'emergency') {
+    const [day, clock] = sortableDateTime(new Date(Math.ceil(now.getTime() / 900_000) * 900_000).toISOString()).split(' ');
+    return { day: day!, time: clock!.slice(0, 5) };
+  }
+  const tomorrow = calendarDay(new Date(now.getTime() + 86_400_000));
+  return { day: r.preferredDate && r.preferredDate > tomorrow ? r.preferredDate : tomorrow, time: '09:00' };
+}
 
 /** The moves the caller may make on this referral, each with what it needs (a reason, a time, a target). */
 export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?: (next: ReferralView, action: ReferralAction) => void; more?: ComponentChildren }) {
@@ -117,8 +129,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   const draft = useSavedDraft<{ open?: ReferralAction; reason: string }>(`move-${r.referralId}`);
   const [open, setOpen] = useState<ReferralAction | undefined>(draft?.open && actions.includes(draft.open) ? draft.open : undefined);
   const [reason, setReason] = useState(draft?.reason ?? '');
-  const [day, setDay] = useState(tomorrow());
-  const [time, setTime] = useState('09:00');
+  const [{ day, time }, setAppointment] = useState(() => proposedAppointment(r));
   const [target, setTarget] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [stale, setStale] = useState<string>();
@@ -187,7 +198,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       <FormError errors={errors} />
       {open && (
         <form class="subform" onSubmit={(e) => { e.preventDefault(); move.mutate(open); }}>
-          {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => { setDay(d); setTime(t); }} error={errors.appointmentAt} />}
+          {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           {open === 'reject' && (
             <Field label="拒绝原因" error={errors.reason}>
               {(id, d) => <textarea id={id} required rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}

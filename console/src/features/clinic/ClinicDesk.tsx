@@ -11,7 +11,7 @@ import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
-import { dateTime, shortId } from '../../lib/format.ts';
+import { calendarDay, dateTime, shortId } from '../../lib/format.ts';
 import { idTyped, noIdYet, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -93,17 +93,18 @@ function ReferForm({ personId }: { personId: string }) {
   const [urgency, setUrgency] = useState<(typeof urgencies)[number]>((draft?.urgency as 'routine') ?? 'routine');
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
   const [reason, setReason] = useState(draft?.reason ?? '');
+  const [preferredDate, setPreferredDate] = useState(draft?.preferredDate ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap((h) => h.departments ?? []).map((d) => [d.code, d])).values()];
-  const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency });
+  const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency, ...(preferredDate ? { preferredDate } : {}) });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
     onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
-  useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason }, { inFlight: create.isPending });
+  useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason, preferredDate }, { inFlight: create.isPending });
   // A department the newly chosen hospital does not have is cleared, and the field says why: kept, it
   // showed blank and the referral came back as 'no institution can take it', with no field marked.
   const chooseHospital = (id: string) => {
@@ -143,6 +144,9 @@ function ReferForm({ personId }: { personId: string }) {
         <legend>紧急程度</legend>
         {urgencies.map((u) => <label key={u} class="radio"><input type="radio" name="urgency" value={u} checked={urgency === u} onChange={() => setUrgency(u)} /> {urgencyLabel[u]}</label>)}
       </fieldset>
+      <Field label="希望就诊日期" hint="选填：平台按该日的科室号源分配，医院据此预约" error={errors.preferredDate} narrow>
+        {(id, d) => <input id={id} type="date" min={calendarDay()} value={preferredDate} aria-describedby={d} aria-invalid={!!errors.preferredDate} onInput={(e) => setPreferredDate(e.currentTarget.value)} />}
+      </Field>
       <Field label="诊断（ICD-10，空格分隔）" hint="例如 I20.9 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
       </Field>

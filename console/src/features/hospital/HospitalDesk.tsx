@@ -7,14 +7,14 @@ import { department as departmentSchema } from '#schemas/institutions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
-import { dateTime, instantOf, shortId } from '../../lib/format.ts';
+import { date, dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, tomorrow, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
+import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -203,8 +203,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const from = useInstitutionName(r.fromInstitutionId);
   const patient = usePatientLabel(r.personId, r.patient);
   const dept = useDepartmentName(r.toInstitutionId, r.department);
-  const [day, setDay] = useState(tomorrow());
-  const [time, setTime] = useState('09:00');
+  const [{ day, time }, setAppointment] = useState(() => proposedAppointment(r));
   // A rejection reason half typed comes back after F5 with its referral, as other forms do.
   const draft = useSavedDraft<{ rejecting: boolean; reason: string }>(`triage-${r.referralId}`);
   const [rejecting, setRejecting] = useState(draft?.rejecting ?? false);
@@ -242,11 +241,11 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
       )}
       <p><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge> <strong>{patient}</strong> · {dept} · 来自 {from}</p>
       <p>诊断 {r.diagnoses.join('、')} · {r.reason}</p>
-      <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理</p>
+      <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理{r.preferredDate && <> · 希望就诊 {date(r.preferredDate)}</>}</p>
       <FormError errors={errors} />
       {!rejecting ? (
         <form onSubmit={(e) => { e.preventDefault(); accept.mutate(); }}>
-          {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => { setDay(d); setTime(t); }} error={errors.appointmentAt} />}
+          {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           <div class="buttons">
             {may('accept') && <button type="submit" class="primary" disabled={accept.isPending}>接收并处理下一条</button>}
             {may('reject') && <button type="button" class="danger" onClick={() => setRejecting(true)}>拒绝</button>}
