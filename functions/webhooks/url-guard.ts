@@ -25,6 +25,8 @@ export class UrlRefused extends Error {
 /** Addresses of instance metadata services (AWS IPv4 and IPv6, ECS tasks, Alibaba Cloud). */
 const METADATA = new Set(['169.254.169.254', 'fd00:ec2::254', '169.254.170.2', '100.100.100.200']);
 
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
 const rangeWords: Record<string, string> = {
   private: 'a private address',
   loopback: 'a loopback address',
@@ -49,7 +51,11 @@ export function refusedAddress(address: string): string | undefined {
   if (METADATA.has(ip.toNormalizedString()) || METADATA.has(ip.toString())) return 'a cloud metadata service address';
   const range = ip.range();
   // Everything but plain unicast: also NAT64, 6to4 and Teredo, which can carry a private IPv4 address.
-  return range === 'unicast' ? undefined : (rangeWords[range] ?? `a reserved address (${range})`);
+  if (range !== 'unicast') return rangeWords[range] ?? `a reserved address (${range})`;
+  // ipaddr.js calls ::7f00:1 (IPv4-compatible ::127.0.0.1) and the rest of ::/8 unicast: only the
+  // global unicast block is public.
+  if (ip.kind() === 'ipv6' && !(ip as ipaddr.IPv6).match(GLOBAL_UNICAST)) return 'not a global unicast IPv6 address';
+  return undefined;
 }
 
 /** The URL's host without the brackets of an IPv6 literal. */

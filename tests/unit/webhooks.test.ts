@@ -138,6 +138,9 @@ describe('receiver URLs (SSRF)', () => {
     ['IPv4-mapped private', 'https://[::ffff:10.0.0.1]/', /private/],
     ['NAT64 of a private address', 'https://[64:ff9b::a00:1]/', /reserved/],
     ['multicast', 'https://224.0.0.1/', /multicast/],
+    ['IPv4-compatible loopback', 'https://[::127.0.0.1]/', /not a global unicast/],
+    ['IPv4-compatible private', 'https://[::a00:1]/', /not a global unicast/],
+    ['outside 2000::/3', 'https://[::1:0:0:1]/', /not a global unicast/],
   ])('refuses %s (%s)', (_name, url, why) => {
     expect(refused(url)).toMatch(why);
   });
