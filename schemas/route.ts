@@ -2,7 +2,7 @@
 // REST API, the local runtime's router, the handlers' dispatch and the OpenAPI document are all
 // built from it.
 import * as z from 'zod';
-import type { Role } from './common.ts';
+import { unsafeTextReason, type Role } from './common.ts';
 import type { ProblemSlug } from './problems.ts';
 
 /** The Lambda functions that serve HTTP routes (kind 'api' in the function catalog). */
@@ -56,8 +56,15 @@ export interface RouteDef {
 
 export const defineRoute = <const R extends RouteDef>(route: R): R => route;
 
-/** A token's `sub`: the authorizer refuses longer ones, so what is stored from it fits. */
-export const principalSubject = z.string().min(1).max(256);
+/**
+ * A token's `sub`: the authorizer refuses longer ones, so what is stored from it fits, and control or
+ * bidirectional characters, since it is shown as the staff member in access logs and histories.
+ */
+export const principalSubject = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !unsafeTextReason(s, false), 'must not contain control, bidirectional or unpaired surrogate characters');
 
 /** Problems every authenticated route can answer. */
 export const authProblems = ['unauthorized', 'forbidden', 'rate-limited'] as const satisfies readonly ProblemSlug[];

@@ -104,9 +104,12 @@ describe('token verifier', () => {
     expect(await reason(twoKeys(await token(b, { kid: false })))).toBe('TokenRejected: ERR_KID_REQUIRED');
   });
 
-  it('refuses a subject longer than 256 characters (what is stored from it is bounded)', async () => {
+  it('refuses a subject longer than 256 characters (what is stored from it is bounded) or with control or bidi characters', async () => {
     expect(await reason(oneKey(await token(a, { sub: 'u'.repeat(256) })))).toBe('accepted');
     expect(await reason(oneKey(await token(a, { sub: 'u'.repeat(257) })))).toBe('TokenRejected: ERR_CLAIMS_INVALID');
+    // Nor one that would read differently in an access log than it is.
+    for (const sub of ['a\u202eb', 'a\nb', 'a\u0000b']) expect(await reason(oneKey(await token(a, { sub })))).toBe('TokenRejected: ERR_CLAIMS_INVALID');
+    expect(await reason(oneKey(await token(a, { sub: '王医生-0427' })))).toBe('accepted');
   });
 
   it('refuses a kid the set does not hold, and a token signed by another key under a known kid', async () => {
