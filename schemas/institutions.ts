@@ -178,7 +178,7 @@ export const institutionRoutes = [
     fn: 'institutions',
     auth: ['operator', 'clinic', 'hospital'],
     tag,
-    summary: 'Find an enrolled person by national ID (POST: the ID stays out of URLs and access logs); not enrolled → 422',
+    summary: 'Find an enrolled person by national ID (POST: the ID stays out of URLs and access logs); not enrolled → 422; too many IDs not enrolled from one institution in 15 minutes → 429',
     body: personLookupRequest,
     readOnly: true,
     responses: { 200: personSummary },

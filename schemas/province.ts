@@ -80,6 +80,9 @@ const referralSlaHours = z
   .transform((h) => (typeof h === 'number' ? { routine: h, urgent: h, emergency: h } : h))
   .refine((h) => h.emergency <= h.urgent && h.urgent <= h.routine, 'a more urgent referral cannot have longer: emergency <= urgent <= routine');
 
+/** The window of the identityChecks limits. */
+export const IDENTITY_CHECK_WINDOW_SECONDS = 15 * 60;
+
 export const provinceRuntime = z
   .object({
     code: z.string().regex(/^[A-Z]{2,8}$/, 'upper-case letters, 2..8'),
@@ -103,6 +106,11 @@ export const provinceRuntime = z
       .object({
         failuresPerAppPer15Minutes: z.number().int().min(1).max(1_000_000).default(100),
         failuresPerIdPer15Minutes: z.number().int().min(1).max(100).default(5),
+        /**
+         * National IDs looked up (POST /people/lookup) that are nobody enrolled, per institution (an
+         * operator: per user): the lookup answers a name for an ID, so it is not to be walked through.
+         */
+        lookupMissesPerInstitutionPer15Minutes: z.number().int().min(1).max(100_000).default(50),
       })
       .strict()
       .prefault({}),

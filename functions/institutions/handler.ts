@@ -1,10 +1,14 @@
 // Operator and catalog routes: institutions, enrolments, drugs.
 import { alertRoutes } from '#schemas/alerts';
 import { institutionRoutes } from '#schemas/institutions';
+import { IDENTITY_CHECK_WINDOW_SECONDS } from '#schemas/province';
+import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import { withRaceRetries } from '#shared/db';
+import { giveBack, take, type Limit } from '#shared/limits';
+import type { Principal } from '#shared/principal';
 import { checkEnrolmentBatch, effectiveLevel } from './domain.ts';
 import { activatedBy } from '../vouchers/store.ts';
 import { listAlerts } from '../alerts/store.ts';
@@ -12,6 +16,17 @@ import * as store from './store.ts';
 
 /** Writes in flight per enrolment batch (one person each): fast, but well under the table's burst capacity. */
 const ENROL_CONCURRENCY = 16;
+
+/**
+ * IDs looked up that are nobody enrolled, per institution (its desks share it) or operator. Counted
+ * before the read and given back on a hit, as activation's checks are, so racing guesses cannot pass
+ * it together; a reception desk mistyping an ID now and then is far below it.
+ */
+function lookupLimit(caller: Principal): Limit {
+  const who = caller.inst ? `inst#${caller.inst}` : `user#${caller.sub}`;
+  const max = provinceConfig().identityChecks.lookupMissesPerInstitutionPer15Minutes;
+  return { key: `lookup-misses#${who}`, max, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many national IDs looked up that are not enrolled' };
+}
 
 export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   async registerInstitution({ body, now, requestId }) {
@@ -66,9 +81,12 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
     return { status: 200, body: store.toEnrolment(person, now) };
   },
 
-  async lookupPerson({ body }) {
+  async lookupPerson({ body, principal, now }) {
+    const limit = [lookupLimit(principal)];
+    await take(limit, now);
     const person = await store.getPerson(personIdFromHash(await nationalIdHash(body.nationalId)));
     if (!person) throw problem('not-enrolled', 'no enrolled person has this national ID', [{ path: 'body.nationalId', message: 'not enrolled' }]);
+    await giveBack(limit, now);
     const { personId, nationalIdMasked, name, district } = person;
     return { status: 200, body: { personId, nationalIdMasked, name, district } };
   },

@@ -1,6 +1,7 @@
 // Vouchers routes: activation, suspend/resume, QR codes, settlement, reversal, reconciliation.
 import { familyRoutes } from '#schemas/family';
 import { voucherRoutes, type Voucher } from '#schemas/vouchers';
+import { IDENTITY_CHECK_WINDOW_SECONDS } from '#schemas/province';
 import { calendarDay } from '#shared/clock';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
@@ -23,7 +24,6 @@ import * as store from './store.ts';
  * the limit says nothing about who is enrolled. Not per ID across apps: then five wrong names from
  * anyone, every 15 minutes, would keep a person from activating in every app.
  */
-const IDENTITY_CHECK_WINDOW_SECONDS = 15 * 60;
 function activationLimits(caller: Principal, nationalIdHash: string): Limit[] {
   const { failuresPerAppPer15Minutes, failuresPerIdPer15Minutes } = provinceConfig().identityChecks;
   const self = caller.pid !== undefined && caller.pid === personIdFromHash(nationalIdHash);

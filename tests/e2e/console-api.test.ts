@@ -5,6 +5,7 @@ import { demoNationalId, demoPeople, demoDrugs } from '../../infra/local/demo-pr
 import { existsSync } from 'node:fs';
 import { consoleConfig } from '../../schemas/console.ts';
 import { consoleDist } from '../../infra/local/console-files.ts';
+import { clearOfWindowEnd } from '../support/calendar.ts';
 import { countItems } from '../support/table.ts';
 import { traced } from '../support/trace-codes.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
@@ -55,6 +56,20 @@ describe('POST /people/lookup', () => {
     const wrongCheck = valid.slice(0, 17) + (valid[17] === '1' ? '2' : '1');
     const bad = await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: wrongCheck });
     expect([bad.status, bad.body.errors[0].path]).toEqual([400, 'body.nationalId']);
+  });
+
+  it('answers a name for an ID, so IDs nobody enrolled are limited per institution (50 in 15 minutes): then 429, enrolled ones too; others unaffected', async () => {
+    await clearOfWindowEnd(15 * 60, 30_000); // counted in fixed 15-minute windows
+    const beishan = await rt.as('clinic', 'clinic-beishan');
+    const lookup = (caller: Caller, nationalId: string) => rt.call(caller, 'POST', '/people/lookup', { nationalId });
+    // Hits are not counted: a busy reception desk finds its patients all day.
+    for (let i = 0; i < 5; i++) expect((await lookup(beishan, person.nationalId)).status).toBe(200);
+    const misses = await Promise.all(Array.from({ length: 60 }, (_, i) => lookup(beishan, demoNationalId('330106', '19880808', 100 + i))));
+    expect([misses.filter((r) => r.status === 422).length, misses.filter((r) => r.status === 429).length]).toEqual([50, 10]);
+    const limited = await lookup(beishan, person.nationalId);
+    expect([limited.status, slug(limited.body), Number(limited.headers.get('retry-after')) > 0]).toEqual([429, 'rate-limited', true]);
+    // Another clinic's desk still finds the person.
+    expect((await lookup(who.clinic!, person.nationalId)).status).toBe(200);
   });
 
   it('is refused to pharmacies and channel apps', async () => {

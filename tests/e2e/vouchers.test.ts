@@ -22,7 +22,7 @@ let seq = 500;
 
 beforeAll(async () => {
   // An app's limit on failed identity checks is 100 in 15 minutes by default, 5 per ID; 5 and 3 here, to reach them.
-  rt = await startTestRuntime({ configure: (p) => ({ ...p, identityChecks: { failuresPerAppPer15Minutes: 5, failuresPerIdPer15Minutes: 3 } }) });
+  rt = await startTestRuntime({ configure: (p) => ({ ...p, identityChecks: { ...p.identityChecks, failuresPerAppPer15Minutes: 5, failuresPerIdPer15Minutes: 3 } }) });
   [operator, channel, pharmacyA, pharmacyB] = await Promise.all([
     rt.as('operator'),
     rt.as('channel'),
