@@ -114,6 +114,17 @@ export const provinceRuntime = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Against message flooding by a sender: each referral texts the patient and alerts the hospital,
+     * and a cancel texts again. Counted when made, per institution and per person from it.
+     */
+    referring: z
+      .object({
+        perSenderPerMinute: z.number().int().min(1).max(100_000).default(300),
+        perPersonPerSenderPerDay: z.number().int().min(1).max(1_000).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Against stock hoarding and message flooding by a prescriber (issue per minute, per person per day, alerts). */
     prescribing: z
       .object({
@@ -239,6 +250,6 @@ export const provinceConfig = provinceRuntime
 export type ProvinceConfig = z.infer<typeof provinceConfig>;
 
 export function runtimePart(c: ProvinceConfig): ProvinceRuntime {
-  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing, webhooks } = c;
-  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, prescribing, webhooks };
+  const { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, referring, prescribing, webhooks } = c;
+  return { code, name, timeZone, policy, referralSlaHours, prescriptionValidityHours, longPrescriptionValidityHours, voucherCodeTtlSeconds, tokenMaxAgeHours, identityChecks, referring, prescribing, webhooks };
 }

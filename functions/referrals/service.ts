@@ -8,6 +8,7 @@ import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import { ifMatchAdmits } from '#shared/etag';
 import { newId } from '#shared/ids';
+import { giveBack, take, type Limit } from '#shared/limits';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
@@ -96,6 +97,15 @@ export async function checkNamedTarget(id: string, direction: ReferralDirection,
 
 // ── creating ──
 
+/** How often one institution may refer, in all and one person (each referral texts the patient). */
+function referLimits(senderId: string, personId: string): Limit[] {
+  const { perSenderPerMinute, perPersonPerSenderPerDay } = provinceConfig().referring;
+  return [
+    { key: `referrals#${senderId}`, max: perSenderPerMinute, windowSeconds: 60, what: 'too many referrals from this institution' },
+    { key: `referrals#${senderId}#${personId}`, max: perPersonPerSenderPerDay, windowSeconds: 86_400, what: 'too many referrals for this person from this institution' },
+  ];
+}
+
 /**
  * What a referral made from another record writes with it (an advice request's conversion): its id
  * on the referral, and the other record's own move, in the same transaction.
@@ -154,7 +164,15 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
     referral.adviceId = origin.adviceId;
     extras.push(...origin.writes(referralId));
   }
-  await store.insertReferral(referral, event, extras, { now, correlationId: requestId });
+  // Counted before the write and given back if it does not happen, so only referrals made count.
+  const limits = referLimits(sender.id, body.personId);
+  await take(limits, now);
+  try {
+    await store.insertReferral(referral, event, extras, { now, correlationId: requestId });
+  } catch (err) {
+    await giveBack(limits, now);
+    throw err;
+  }
   logger.info('referral submitted', { referralId, toInstitutionId, routed: !body.toInstitutionId });
   return { ...referral, version: 0 };
 }

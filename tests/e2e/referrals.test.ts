@@ -10,6 +10,7 @@ import { capacityKey, referralKey, referredToKey, slaQueueKey } from '../../func
 import * as referralStore from '../../functions/referrals/store.ts';
 import { calendarDay } from '../../functions/shared/clock.ts';
 import { TransactionConflict } from '../../functions/shared/db.ts';
+import { clearOfWindowEnd } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { countItems, outboxEvents } from '../support/table.ts';
 import { traced } from '../support/trace-codes.ts';
@@ -321,6 +322,23 @@ describe('reject → re-route', () => {
     const up = await refer(lingyin, upBody(person()));
     const res = await post(lingyin, up.referralId, 'reroute', {});
     expect([res.status, slug(res.body)]).toEqual([409, 'invalid-transition']);
+  });
+});
+
+describe('message flooding', () => {
+  it('one institution refers one person at most 10 times a day (each texts them, a cancel again): then 429; other people and institutions unaffected', async () => {
+    await clearOfWindowEnd(86_400, 60_000); // counted in fixed days
+    const p = person();
+    for (let i = 0; i < 10; i++) {
+      const r = await refer(hubin, upBody(p, { toInstitutionId: 'hosp-zjph' }));
+      expect((await post(hubin, r.referralId, 'cancel')).status).toBe(200);
+    }
+    const limited = await rt.call(hubin, 'POST', '/referrals', upBody(p, { toInstitutionId: 'hosp-zjph' }));
+    expect([limited.status, slug(limited.body), limited.body.detail]).toEqual([429, 'rate-limited', expect.stringContaining('too many referrals for this person from this institution')]);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Refused ones are not counted against anyone else.
+    await refer(hubin, upBody(person(), { toInstitutionId: 'hosp-zjph' }));
+    await refer(beishan, upBody(p, { toInstitutionId: 'hosp-zjph' }));
   });
 });
 
