@@ -1,6 +1,6 @@
 // The vouchers part of API.md: activation, QR codes, settlement, reversal, reconciliation.
 import * as z from 'zod';
-import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, MAX_SETTLEMENT_FEN, nationalId, nextToken, pageQuery, patterned, personName, serverId, settlementFen, uniqueDrugCodes } from './common.ts';
+import { calendarDate, drugCode, fen, institutionId, isoDateTime, MAX_PAGE_SIZE, MAX_SETTLEMENT_FEN, nationalId, nextToken, pageQuery, patient, patterned, personName, serverId, settlementFen, uniqueDrugCodes } from './common.ts';
 import { authProblems, defineRoute, type RouteDef } from './route.ts';
 
 export const voucherStatuses = ['active', 'suspended'] as const;
@@ -118,6 +118,8 @@ export const settlementQuote = z
   .object({
     voucherId: serverId,
     personId: serverId,
+    /** Whose code it is, as the counter's screen and receipt name them (姓名, masked ID): the pharmacist checks it against the patient. */
+    patient: patient.optional(),
     institutionId,
     totalFen: settlementFen,
     pooledFundFen: settlementFen,
@@ -149,6 +151,8 @@ export const settlement = z
     settlementId: serverId,
     voucherId: serverId,
     personId: serverId,
+    /** Copied when settled, as a referral or prescription copies it (older settlements have none). */
+    patient: patient.optional(),
     institutionId,
     prescriptionId: serverId.optional(),
     totalFen: settlementFen,

@@ -126,6 +126,7 @@ async function price(req: SettleRequest, inputs: store.SettlementInputs): Promis
     settlementId: newId('stl'),
     voucherId: claims.voucherId,
     personId: claims.personId,
+    patient: { name: String(person.name), nationalIdMasked: String(person.nationalIdMasked) },
     institutionId,
     ...(body.prescriptionId ? { prescriptionId: body.prescriptionId } : {}),
     totalFen: split.totalFen,
@@ -177,7 +178,7 @@ export async function quote(req: SettleRequest): Promise<Response> {
   checkLimit(req.body);
   const { settlement: s } = await price(req, await load(req, false));
   const body: SettlementQuote = {
-    voucherId: s.voucherId, personId: s.personId, institutionId: s.institutionId,
+    voucherId: s.voucherId, personId: s.personId, ...(s.patient ? { patient: s.patient } : {}), institutionId: s.institutionId,
     totalFen: s.totalFen, pooledFundFen: s.pooledFundFen, personalAccountFen: s.personalAccountFen, mutualAidFen: s.mutualAidFen,
     ...(s.mutualAidPayerId ? { mutualAidPayerId: s.mutualAidPayerId } : {}),
     cashFen: s.cashFen, deductibleAppliedFen: s.deductibleAppliedFen, items: s.items,

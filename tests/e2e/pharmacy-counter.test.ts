@@ -64,6 +64,13 @@ describe('pre-settlement quote', () => {
     const settled = await settle(pharmacy, body);
     expect(settled.status).toBe(201);
     expect(parts(settled.body)).toEqual(parts(quoted.body));
+    // Both name whose code it is, as the card would (name, masked ID), for the pharmacist to check;
+    // so do the settlement read later and the day's list.
+    const patient = { name: p.name, nationalIdMasked: `${p.nationalId.slice(0, 3)}***********${p.nationalId.slice(-4)}` };
+    expect([quoted.body.patient, settled.body.patient]).toEqual([patient, patient]);
+    expect((await rt.call(pharmacy, 'GET', `/settlements/${settled.body.settlementId}`)).body.patient).toEqual(patient);
+    const day = (await rt.call(pharmacy, 'GET', `/settlements?date=${provinceDay(settled.body.settledAt)}`)).body.items;
+    expect(day.find((s: { settlementId: string }) => s.settlementId === settled.body.settlementId).patient).toEqual(patient);
     // Now the code is used: a quote with it says so.
     const used = await rt.call(pharmacy, 'POST', '/settlements/quote', body);
     expect([used.status, slug(used.body)]).toEqual([409, 'code-already-used']);
