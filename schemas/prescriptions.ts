@@ -152,6 +152,12 @@ export const stockRequest = z
             quantity: z.number().int().min(0).max(1_000_000).meta({
               description: 'Units on hand, including units reserved for prescriptions routed here; available = quantity − reserved',
             }),
+            /**
+             * The on-hand count this edit started from (0 for a drug not stocked yet): if it is no
+             * longer so (another desk or system set it, a dispense took some), 412 and nothing changes,
+             * so that a delivery added to a stale count does not overwrite another's.
+             */
+            expectedOnHand: z.number().int().min(0).max(1_000_000).optional(),
           })
           .strict(),
       )
@@ -297,12 +303,13 @@ export const prescriptionRoutes = [
     auth: ['pharmacy'],
     tag,
     summary:
-      'Set on-hand quantities (that pharmacy only); available = on hand − reserved; below reserved → 409, nothing changed. ' +
+      'Set on-hand quantities (that pharmacy only); available = on hand − reserved; below reserved → 409, nothing changed; ' +
+      'an item whose on-hand count is no longer its expectedOnHand → 412, nothing changed. ' +
       'Unroutable prescriptions waiting for these drugs in the pharmacy\'s district, or nominating it, are routed again within seconds',
     params: pharmacyParam,
     body: stockRequest,
     responses: { 200: z.object({ pharmacyId: institutionId, items: z.array(stockLevel).max(MAX_STOCK_ITEMS) }) },
-    problems: ['validation-failed', 'conflict', 'service-unavailable', ...authProblems],
+    problems: ['validation-failed', 'conflict', 'precondition-failed', 'service-unavailable', ...authProblems],
   }),
   defineRoute({
     operationId: 'getStock',

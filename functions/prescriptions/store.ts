@@ -323,34 +323,59 @@ const toLevel = (raw: Record<string, unknown>): StockLevel => {
   return { drugCode: s.drugCode, onHand: s.available + s.reserved, available: s.available, reserved: s.reserved, dispensed: s.dispensed };
 };
 
+const onHandOf = (item: StoredItem | undefined) => (item ? Number(item.available ?? 0) + Number(item.reserved ?? 0) : 0);
+
 /**
  * Sets on-hand quantities, all or nothing: available becomes on hand minus what is reserved, in the
- * update itself (no read-modify-write), and an on-hand count below the reservations is refused. The
+ * update itself, and an on-hand count below the reservations is refused. An item with
+ * `expectedOnHand` is set only if its count is still that: read first, then written on condition
+ * that available and reserved are as read (a reservation meanwhile moves units between them without
+ * changing the count: a TransactionConflict, for the caller to start over). The
  * PharmacyStockChanged event goes with it (it may make waiting prescriptions routable).
  */
-export async function setStock(pharmacy: { id: string; district: string }, items: ReadonlyArray<{ drugCode: string; quantity: number }>, ctx: EventContext): Promise<StockLevel[]> {
+export async function setStock(
+  pharmacy: { id: string; district: string }, items: ReadonlyArray<{ drugCode: string; quantity: number; expectedOnHand?: number }>, ctx: EventContext,
+): Promise<StockLevel[]> {
   const pharmacyId = pharmacy.id;
   const at = ctx.now.toISOString();
+  const checked = items.filter((i) => i.expectedOnHand !== undefined);
+  const seen = checked.length ? await batchGet(checked.map((i) => stockKey(pharmacyId, i.drugCode))) : new Map<string, StoredItem>();
+  const seenOf = (drugCode: string) => seen.get(keyOf(stockKey(pharmacyId, drugCode)));
+  const changed = (drugCode: string, now: number) => ({ path: `body.items.${items.findIndex((i) => i.drugCode === drugCode)}.expectedOnHand`, message: `${drugCode} is now ${now} on hand` });
+  const stale = checked.filter((i) => onHandOf(seenOf(i.drugCode)) !== i.expectedOnHand);
+  if (stale.length) throw problem('precondition-failed', 'the stock changed since it was read; nothing was changed', stale.map((i) => changed(i.drugCode, onHandOf(seenOf(i.drugCode)))));
   await writeTransaction([
-    ...items.map(({ drugCode, quantity }): TxItem => ({
-      write: {
-        Update: {
-          TableName: tableName(),
-          Key: stockKey(pharmacyId, drugCode),
-          UpdateExpression:
-            'SET available = :q - if_not_exists(reserved, :zero), reserved = if_not_exists(reserved, :zero), ' +
-            'pharmacyId = :p, drugCode = :d, entity = :e, updatedAt = :at',
-          ConditionExpression: 'attribute_not_exists(reserved) OR reserved <= :q',
-          ExpressionAttributeValues: { ':q': quantity, ':zero': 0, ':p': pharmacyId, ':d': drugCode, ':e': 'stock', ':at': at },
+    ...items.map(({ drugCode, quantity, expectedOnHand }): TxItem => {
+      const before = expectedOnHand === undefined ? undefined : seenOf(drugCode);
+      const asRead = expectedOnHand === undefined ? '' : before ? ' AND available = :a AND reserved = :r' : ' AND attribute_not_exists(PK)';
+      return {
+        write: {
+          Update: {
+            TableName: tableName(),
+            Key: stockKey(pharmacyId, drugCode),
+            UpdateExpression:
+              'SET available = :q - if_not_exists(reserved, :zero), reserved = if_not_exists(reserved, :zero), ' +
+              'pharmacyId = :p, drugCode = :d, entity = :e, updatedAt = :at',
+            ConditionExpression: `(attribute_not_exists(reserved) OR reserved <= :q)${asRead}`,
+            ExpressionAttributeValues: {
+              ':q': quantity, ':zero': 0, ':p': pharmacyId, ':d': drugCode, ':e': 'stock', ':at': at,
+              ...(before ? { ':a': Number(before.available ?? 0), ':r': Number(before.reserved ?? 0) } : {}),
+            },
+          },
         },
-      },
-      onConditionFailed: (current) =>
-        problem(
-          'conflict',
-          `${drugCode}: ${quantity} on hand is below the ${String(current?.reserved)} units reserved for prescriptions routed here; nothing was changed`,
-          [{ path: 'body.items', message: `${drugCode} on hand below reserved` }],
-        ),
-    })),
+        onConditionFailed: (current) => {
+          if (expectedOnHand !== undefined && (current?.available !== before?.available || current?.reserved !== before?.reserved)) {
+            if (onHandOf(current) !== expectedOnHand) return problem('precondition-failed', 'the stock changed since it was read; nothing was changed', [changed(drugCode, onHandOf(current))]);
+            return new TransactionConflict(`${drugCode} was reserved from meanwhile`);
+          }
+          return problem(
+            'conflict',
+            `${drugCode}: ${quantity} on hand is below the ${String(current?.reserved)} units reserved for prescriptions routed here; nothing was changed`,
+            [{ path: 'body.items', message: `${drugCode} on hand below reserved` }],
+          );
+        },
+      };
+    }),
     outboxEvent(PharmacyStockChanged, { pharmacyId, district: pharmacy.district, drugCodes: items.map((i) => i.drugCode) }, ctx),
   ]);
   const keys = items.map((i) => stockKey(pharmacyId, i.drugCode));

@@ -99,7 +99,7 @@ const newDrug = async (drugCode: string) => {
   expect([200, 201]).toContain(res.status);
 };
 
-const putStock = async (pharmacyId: string, items: Array<{ drugCode: string; quantity: number }>) =>
+const putStock = async (pharmacyId: string, items: Array<{ drugCode: string; quantity: number; expectedOnHand?: number }>) =>
   rt.call(await as('pharmacy', pharmacyId), 'PUT', `/pharmacies/${pharmacyId}/stock`, { items });
 
 /** A real settlement: activates the person's voucher (or finds it), takes a code, settles `items` at `at`. */
@@ -586,6 +586,23 @@ describe('stock and worklists', () => {
     expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT001', quantity: 9 }])).body.items[0]).toMatchObject({ onHand: 9, available: 5, reserved: 4 });
   });
 
+  it('expectedOnHand: a count another desk changed meanwhile is 412 and nothing changes; a reservation meanwhile is no change', async () => {
+    await newDrug('XSTOCKT002');
+    const hubin = await as('clinic', 'clinic-hubin');
+    // Not stocked yet: its count is 0.
+    expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT002', quantity: 21, expectedOnHand: 0 }])).status).toBe(200);
+    // Two desks read 21; one records a delivery of 10, the other then saves a count made from the 21 it read.
+    expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT002', quantity: 31, expectedOnHand: 21 }])).body.items[0]).toMatchObject({ onHand: 31 });
+    const stale = await putStock('ph-sc-1', [{ drugCode: 'XC08CAA001', quantity: 77 }, { drugCode: 'XSTOCKT002', quantity: 20, expectedOnHand: 21 }]);
+    expect([stale.status, slug(stale.body), stale.body.errors]).toEqual([412, 'precondition-failed', [{ path: 'body.items.1.expectedOnHand', message: 'XSTOCKT002 is now 31 on hand' }]]);
+    expect((await stock('ph-sc-1', 'XSTOCKT002')).onHand).toBe(31);
+    expect((await stock('ph-sc-1', 'XC08CAA001')).onHand).not.toBe(77); // the whole request was refused
+    // A prescription routed here reserves 4: the count on the shelf is still 31, so an edit from 31 goes through.
+    const { prescriptionId: id } = await issue(hubin, { personId: fresh('sc').personId, items: [item('XSTOCKT002', 4)], nominatedPharmacyId: 'ph-sc-1' });
+    expect((await routed(hubin, id)).pharmacyId).toBe('ph-sc-1');
+    expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT002', quantity: 30, expectedOnHand: 31 }])).body.items[0]).toMatchObject({ onHand: 30, available: 26, reserved: 4 });
+  });
+
   it('the seed stocked every pharmacy through the stock route', async () => {
     const res = await rt.call(await as('pharmacy', 'ph-xihu-2'), 'GET', '/pharmacies/ph-xihu-2/stock');
     const codes = res.body.items.map((s: { drugCode: string }) => s.drugCode);
@@ -699,7 +716,7 @@ describe('concurrency', () => {
     expect(rt.bus.deadLettered).toBe(0); // every route finished within its retries
   });
 
-  it('PUT stock racing reservations: on hand is what was set, available + reserved always equals it, nothing goes negative', async () => {
+  it('PUT stock racing reservations (with and without expectedOnHand): on hand is what was set, available + reserved always equals it, nothing goes negative', async () => {
     const drug = 'XRACE00002';
     await newDrug(drug);
     expect((await putStock('ph-sc-2', [{ drugCode: drug, quantity: 20 }])).status).toBe(200);
@@ -712,10 +729,14 @@ describe('concurrency', () => {
     let routing = true;
     const puts: Array<{ quantity: number; status: number; level: { onHand: number; available: number; reserved: number } }> = [];
     const writer = (async () => {
+      let last = 20;
       for (let i = 0; routing || i < levels.length; i++) {
         const quantity = levels[i % levels.length]!;
-        const res = await putStock('ph-sc-2', [{ drugCode: drug, quantity }]);
+        // Every other PUT names the count it set last: reservations move units without changing it, so
+        // these go through too (a reservation between the read and the write is retried, not a 412).
+        const res = await putStock('ph-sc-2', [{ drugCode: drug, quantity, ...(i % 2 ? { expectedOnHand: last } : {}) }]);
         puts.push({ quantity, status: res.status, level: res.body.items?.[0] });
+        last = quantity;
       }
     })();
     const samples: Array<{ onHand: number; available: number; reserved: number }> = [];
