@@ -9,7 +9,7 @@ import { currentSession, login, logout, onSessionChange, type Session } from '..
 import { roleLabel } from '../lib/labels.ts';
 import { backToPace } from '../lib/polling.ts';
 import { useInstitutionName } from '../shared/names.ts';
-import { Alert, focusTitle } from '../shared/ui.tsx';
+import { Alert, Announcer, focusTitle } from '../shared/ui.tsx';
 import { useHashPath } from './router.ts';
 import { ClinicDesk, clinicNav } from '../features/clinic/ClinicDesk.tsx';
 import { HospitalDesk, hospitalNav } from '../features/hospital/HospitalDesk.tsx';
@@ -110,6 +110,8 @@ export function App({ config }: { config: ConsoleConfig }) {
   return (
     <QueryClientProvider client={queryClient}>
       {session ? <Shell session={session} config={config} /> : <Login province={config.province.name} />}
+      {/* Outside the screens, so it is there before anything is said in it (ui.tsx announce). */}
+      <Announcer />
       {config.icpLicense && (
         <footer class="icp"><a href="https://beian.miit.gov.cn/" rel="noreferrer" target="_blank">{config.icpLicense}</a></footer>
       )}

@@ -55,7 +55,7 @@ export function AdviceExchange({ a }: { a: AdviceView }) {
       </section>
       {a.answer && a.recommendation && (
         <section aria-labelledby="answer-title" class="card answer">
-          <h2 id="answer-title">专家答复 <Badge tone={a.recommendation === 'refer' ? 'warn' : 'ok'}>{recommendationLabel[a.recommendation]}</Badge></h2>
+          <h2 id="answer-title" tabIndex={-1}>专家答复 <Badge tone={a.recommendation === 'refer' ? 'warn' : 'ok'}>{recommendationLabel[a.recommendation]}</Badge></h2>
           <p class="pre">{a.answer}</p>
           <p class="muted small">{to} · {dateTime(a.answeredAt)}</p>
         </section>

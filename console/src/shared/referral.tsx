@@ -4,7 +4,7 @@
 // refuses it (412) and the screen says so and shows the referral as it is now.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
@@ -15,7 +15,7 @@ import { directionLabel, problemText, referralActionLabel as actionLabel, referr
 import { useMutation } from '../lib/mutation.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { Badge, Field, FormError, Notice } from './ui.tsx';
+import { announce, Badge, Field, focusTitle, FormError, Notice } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
@@ -99,7 +99,7 @@ export function AppointmentFields(props: { day: string; time: string; onChange: 
   return (
     <div class="row">
       <Field label="预约日期" error={props.error}>
-        {(id, d) => <input id={id} type="date" required value={props.day} min={calendarDay()} aria-describedby={d} aria-invalid={!!props.error} onInput={(e) => props.onChange(e.currentTarget.value, props.time)} />}
+        {(id, d) => <input id={id} type="date" required value={props.day} min={calendarDay()} aria-describedby={d} onInput={(e) => props.onChange(e.currentTarget.value, props.time)} />}
       </Field>
       <Field label="预约时间">
         {(id) => <input id={id} type="time" required step={900} value={props.time} onInput={(e) => props.onChange(props.day, e.currentTarget.value)} />}
@@ -137,8 +137,11 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   const patient = usePatientLabel(r.personId, r.patient);
   // A cancel cannot be undone: asked first, as the pharmacy's 冲正 is. The other one-click moves
   // (到诊, 完成诊疗) only record what happened.
-  const confirmed = (a: ReferralAction) => a !== 'cancel' || confirm(`撤销转诊 ${shortId(r.referralId)}（${patient}）？撤销后不能恢复，如仍需转诊须重新发起。`);
+  const confirmed = (a: ReferralAction) => !move.isPending && (a !== 'cancel' || confirm(`撤销转诊 ${shortId(r.referralId)}（${patient}）？撤销后不能恢复，如仍需转诊须重新发起。`));
 
+  // Set by a move that went through: once the referral shows as it is now, the keyboard, if it fell
+  // with the button pressed (gone, or the form closed), goes to the moves left, or the screen's title.
+  const moved = useRef(false);
   const move = useMutation({
     mutationFn: async (action: ReferralAction): Promise<ReferralView> => {
       // The version on screen: a move on a referral someone else has changed since is refused (412).
@@ -158,6 +161,8 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       setStale(undefined);
       qc.setQueryData(['referral', next.referralId], next);
       void qc.invalidateQueries({ queryKey: ['referrals'] });
+      moved.current = true;
+      announce(`已${actionLabel[action].replace(/转诊$/, '')}：转诊 ${shortId(next.referralId)}`);
       onDone?.(next, action);
     },
     onError: (err: ApiError) => {
@@ -176,6 +181,15 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   });
 
   useDraft(`move-${r.referralId}`, { open, reason }, { inFlight: move.isPending });
+  useEffect(() => {
+    if (!moved.current) return;
+    moved.current = false;
+    const at = document.activeElement;
+    if (at && at !== document.body && at.isConnected) return;
+    const panel = document.getElementById('actions-title');
+    if (panel) panel.focus();
+    else focusTitle();
+  }, [r]);
   const notice = <Notice text={stale} onDismiss={() => setStale(undefined)} />;
   // `more`: what the screen offers beyond the API's moves (下转回社区 after a completed visit), so that
   // "nothing to do" is not said above it.
@@ -183,13 +197,13 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
   return (
     <section aria-labelledby="actions-title" class="actions-panel">
-      <h2 id="actions-title">可执行操作</h2>
+      <h2 id="actions-title" tabIndex={-1}>可执行操作</h2>
       {notice}
       <div class="buttons">
         {actions.map((a) => (
           <button type="button" key={a} class={a === 'reject' || a === 'cancel' ? 'danger' : a === 'accept' || a === 'complete' || a === 'arrive' ? 'primary' : ''}
             aria-expanded={needsForm(a) ? open === a : undefined}
-            disabled={move.isPending}
+            aria-disabled={move.isPending}
             onClick={() => (needsForm(a) ? setOpen(open === a ? undefined : a) : confirmed(a) && move.mutate(a))}>
             {actionLabel[a]}
           </button>
@@ -214,7 +228,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
               )}
             </Field>
           )}
-          <button type="submit" class={open === 'reject' ? 'danger' : 'primary'} disabled={move.isPending}>确认{actionLabel[open]}</button>
+          <button type="submit" class={open === 'reject' ? 'danger' : 'primary'} aria-disabled={move.isPending}>确认{actionLabel[open]}</button>
         </form>
       )}
     </section>

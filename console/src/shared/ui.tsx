@@ -1,24 +1,39 @@
 // Small building blocks every desk uses: labelled fields with their errors, status badges, money,
 // alerts, count tabs. Accessible names come from visible labels.
-import type { ComponentChildren, JSX } from 'preact';
+import { cloneElement, type ComponentChildren, type JSX } from 'preact';
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
 
+// Set by a submit, cleared by the next edit (or screen): only a refused submit takes the keyboard to a
+// field. An error set while the user edits (a department cleared as they arrow through hospitals)
+// is said in its field, and the keyboard stays where they are.
+let submitted = false;
+if (typeof document !== 'undefined') {
+  document.addEventListener('submit', () => { submitted = true; }, true);
+  for (const type of ['input', 'change']) document.addEventListener(type, () => { submitted = false; }, true);
+  addEventListener('hashchange', () => { submitted = false; });
+}
+
 export function Field(props: { label: string; error?: string; hint?: string; children: (id: string, describedBy: string | undefined) => JSX.Element; wide?: boolean; narrow?: boolean }) {
   const id = useId();
   const describedBy = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
-  // A refused submit takes the keyboard to the first field it names (read with its message), not
+  // A refused submit takes the keyboard to the first control it marks (read with its message), not
   // left on the button with the reasons somewhere above or below.
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const form = box.current?.closest('form');
-    if (props.error && form?.querySelector('.field.invalid') === box.current) box.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+    if (!props.error || !submitted) return;
+    const first = box.current?.closest('form')?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (!first) return;
+    submitted = false;
+    first.focus();
   }, [props.error]);
+  // Marked here, so that no form can forget to mark a field it says is wrong.
+  const control = cloneElement(props.children(id, describedBy), { 'aria-invalid': props.error ? 'true' : undefined });
   return (
     <div ref={box} class={`field${props.error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}>
       <label for={id}>{props.label}</label>
-      {props.children(id, describedBy)}
+      {control}
       {props.hint && <small id={`${id}-hint`} class="hint">{props.hint}</small>}
       {props.error && <small id={`${id}-error`} class="error">{props.error}</small>}
     </div>
@@ -38,9 +53,44 @@ export function Notice({ text, onDismiss }: { text?: string; onDismiss: () => vo
   return text ? <p class="alert error" role="alert">{text} <button type="button" class="link" onClick={onDismiss}>知道了</button></p> : null;
 }
 
-export function Alert(props: { kind?: 'error' | 'ok' | 'info'; children: ComponentChildren }) {
-  return <p class={`alert ${props.kind ?? 'info'}`} role={props.kind === 'error' ? 'alert' : 'status'}>{props.children}</p>;
+/** `focus`: a result shown where the control pressed was (gone now): the keyboard goes to it, and it is read. */
+export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; children: ComponentChildren }) {
+  const ref = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (props.focus) ref.current?.focus();
+  }, []);
+  return <p ref={ref} class={`alert ${props.kind ?? 'info'}`} role={props.kind === 'error' ? 'alert' : 'status'} tabIndex={props.focus ? -1 : undefined}>{props.children}</p>;
 }
+
+/**
+ * The shell's one polite live region (App), on the page from the start: text put into a region that
+ * is already there is read, unlike a message inserted with its region.
+ */
+export const Announcer = () => <div id="announcer" class="sr-only" aria-live="polite" aria-atomic="true" />;
+
+/** Says a result to a screen reader where the keyboard stays put (the button pressed, a scanner's input). */
+export function announce(text: string) {
+  const region = document.getElementById('announcer');
+  if (!region) return;
+  // Emptied first, so that the same words twice (a second notice) are read again.
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 100);
+}
+
+/**
+ * Puts the keyboard on what `find` returns once it is on the page (new data renders a frame or a
+ * fetch later), trying for about a second: the control pressed has gone with what it acted on.
+ */
+export function focusWhenShown(find: () => HTMLElement | null | undefined, tries = 60) {
+  const el = find();
+  if (el) el.focus();
+  else if (tries > 0) requestAnimationFrame(() => focusWhenShown(find, tries - 1));
+}
+
+/** A table that may be wider than the screen (200% zoom, a tablet) scrolls in its own box, which the keyboard can reach, not the page. */
+export const Scroll = (props: { label: string; children: ComponentChildren }) => (
+  <div class="scroll" role="region" aria-label={props.label} tabIndex={0}>{props.children}</div>
+);
 
 export const Money = ({ fen, strong }: { fen: number; strong?: boolean }) => (strong ? <strong class="money">{yuan(fen)}</strong> : <span class="money">{yuan(fen)}</span>);
 
@@ -53,7 +103,8 @@ export function CountTabs<K extends string>(props: { label: string; items: Reado
       {props.items.map((i) => (
         <button type="button" key={i.key} aria-pressed={props.current === i.key} onClick={() => props.onSelect(i.key)}>
           {i.label}
-          {i.count !== undefined && <span class="count">{i.count}</span>}
+          {/* A space, so that the name is "待接收 3", not "待接收3". */}
+          {i.count !== undefined && <>{' '}<span class="count">{i.count}</span></>}
         </button>
       ))}
     </div>
@@ -71,11 +122,16 @@ export function Empty({ children }: { children: ComponentChildren }) {
 /** Puts the keyboard (and a screen reader) on the screen's title: a new screen, or new content in place of the old. */
 export const focusTitle = () => document.querySelector<HTMLElement>('main h1')?.focus();
 
-/** The screen's title; focused on navigation so keyboard users start at the top of the new screen. */
+/** The screen's title; focused on navigation so keyboard users start at the top of the new screen. The tab's title follows it. */
 export function Title(props: { children: ComponentChildren; actions?: ComponentChildren }) {
+  const h1 = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${h1.current?.textContent?.trim()} · 医联体工作台`;
+    return () => { document.title = '医联体工作台'; };
+  });
   return (
     <div class="title">
-      <h1 tabIndex={-1}>{props.children}</h1>
+      <h1 ref={h1} tabIndex={-1}>{props.children}</h1>
       {props.actions && <div class="title-actions">{props.actions}</div>}
     </div>
   );

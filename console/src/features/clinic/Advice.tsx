@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
 
 export function AskForm({ personId }: { personId: string }) {
@@ -57,7 +57,7 @@ export function AskForm({ personId }: { personId: string }) {
           </select>
         )}</Field>
         <Field label="科室" error={errors.department}>{(id, d) => (
-          <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => setDepartment(e.currentTarget.value)}>
+          <select id={id} value={department} aria-describedby={d} onChange={(e) => setDepartment(e.currentTarget.value)}>
             <option value="">请选择</option>
             {departments.map((dep) => <option key={dep.code} value={dep.code}>{dep.name}</option>)}
           </select>
@@ -69,7 +69,7 @@ export function AskForm({ personId }: { personId: string }) {
       <Field label="咨询问题" hint="病情摘要与想请教的问题" error={errors.question} wide>
         {(id, d) => <textarea id={id} rows={5} value={question} aria-describedby={d} onInput={(e) => setQuestion(e.currentTarget.value)} />}
       </Field>
-      <button type="submit" class="primary" disabled={ask.isPending || !known}>发送咨询</button>
+      <button type="submit" class="primary" disabled={!known} aria-disabled={ask.isPending}>发送咨询</button>
     </form>
   );
 }
@@ -91,11 +91,11 @@ export function OutgoingAdvice() {
       <Title>会诊咨询</Title>
       <CountTabs label="咨询状态" current={status} onSelect={setStatus} items={adviceStatuses.map((s, i) => ({ key: s, label: adviceStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading what="咨询" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
-        <table>
+        <Scroll label={`${adviceStatusLabel[status]}的咨询`}><table>
           <caption class="sr-only">{adviceStatusLabel[status]}的咨询</caption>
           <thead><tr><th scope="col">咨询单</th><th scope="col">患者</th><th scope="col">咨询医院</th><th scope="col">科室</th><th scope="col">答复</th><th scope="col">更新时间</th></tr></thead>
           <tbody>{list.data.items.map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </section>
   );
@@ -166,7 +166,8 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
   });
   const close = useMutation({
     mutationFn: () => call('closeAdviceRequest', { params: { id: a.adviceId }, ifMatch: etagOf(a), body: {} }),
-    onSuccess: (next) => { onStale(undefined); qc.setQueryData(['advice', a.adviceId], next); refresh(); },
+    // Its button goes with the moves it ended: the keyboard goes to the title, above the status it now shows.
+    onSuccess: (next) => { onStale(undefined); qc.setQueryData(['advice', a.adviceId], next); refresh(); focusTitle(); },
     onError,
   });
   // A referral goes to triage with a working diagnosis, as one made on 发起转诊 does (the API lets a
@@ -184,8 +185,8 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
       <div class="buttons">
         {a.allowedActions.includes('convert') && <button type="button" class="primary" aria-expanded={converting} onClick={() => setConverting(!converting)}>转为转诊</button>}
         {a.allowedActions.includes('close') && (
-          <button type="button" class="danger" disabled={close.isPending}
-            onClick={() => confirm(a.status === 'open' ? '撤回该咨询？医院将不再答复，已写的答复也不会送达。' : '关闭该咨询？关闭后不能再转为转诊。') && close.mutate()}>
+          <button type="button" class="danger" aria-disabled={close.isPending}
+            onClick={() => !close.isPending && confirm(a.status === 'open' ? '撤回该咨询？医院将不再答复，已写的答复也不会送达。' : '关闭该咨询？关闭后不能再转为转诊。') && close.mutate()}>
             {a.status === 'open' ? '撤回咨询' : '关闭咨询'}
           </button>
         )}
@@ -201,7 +202,7 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
             {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
           </Field>
           <Field label="转诊原因" error={errors.reason} wide>{(id, d) => <textarea id={id} rows={3} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
-          <button type="submit" class="primary" disabled={convert.isPending}>确认转诊</button>
+          <button type="submit" class="primary" aria-disabled={convert.isPending}>确认转诊</button>
         </form>
       )}
     </section>

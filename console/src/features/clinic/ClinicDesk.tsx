@@ -18,7 +18,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
@@ -56,6 +56,8 @@ function FindPerson() {
       setFound(p);
       setNationalId('');
       setErrors({});
+      // The keyboard stays on 查找患者; what it found is said.
+      announce(`已找到患者：${p.name}（${p.nationalIdMasked}），${p.district}`);
     },
     onError: (e: ApiError) => { setFound(undefined); setErrors(problemToFields(e)); },
   });
@@ -66,9 +68,9 @@ function FindPerson() {
       <StuckReferrals />
       <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); if (blank) setErrors(blank); else lookup.mutate(); }}>
         <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
-          {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
+          {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>
-        <div class="field"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" disabled={lookup.isPending}>查找患者</button></div>
+        <div class="field"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" aria-disabled={lookup.isPending}>查找患者</button></div>
       </form>
       {found && (
         <div class="card person" role="region" aria-label="患者">
@@ -134,7 +136,7 @@ function ReferForm({ personId }: { personId: string }) {
           </select>
         )}</Field>
         <Field label="科室" error={errors.department}>{(id, d) => (
-          <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => { setDepartment(e.currentTarget.value); setErrors(({ department: _, ...rest }) => rest); }}>
+          <select id={id} value={department} aria-describedby={d} onChange={(e) => { setDepartment(e.currentTarget.value); setErrors(({ department: _, ...rest }) => rest); }}>
             <option value="">请选择</option>
             {departments.map((dep) => <option key={dep.code} value={dep.code}>{dep.name}</option>)}
           </select>
@@ -145,13 +147,14 @@ function ReferForm({ personId }: { personId: string }) {
         {urgencies.map((u) => <label key={u} class="radio"><input type="radio" name="urgency" value={u} checked={urgency === u} onChange={() => setUrgency(u)} /> {urgencyLabel[u]}</label>)}
       </fieldset>
       <Field label="希望就诊日期" hint="选填：平台按该日的科室号源分配，医院据此预约" error={errors.preferredDate} narrow>
-        {(id, d) => <input id={id} type="date" min={calendarDay()} value={preferredDate} aria-describedby={d} aria-invalid={!!errors.preferredDate} onInput={(e) => setPreferredDate(e.currentTarget.value)} />}
+        {(id, d) => <input id={id} type="date" min={calendarDay()} value={preferredDate} aria-describedby={d} onInput={(e) => setPreferredDate(e.currentTarget.value)} />}
       </Field>
       <Field label="诊断（ICD-10，空格分隔）" hint="例如 I20.9 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
       </Field>
       <Field label="转诊原因" error={errors.reason} wide>{(id, d) => <textarea id={id} rows={3} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
-      <button type="submit" class="primary" disabled={create.isPending || !known}>提交转诊</button>
+      {/* Busy is aria-disabled, so the keyboard stays on it (lib/mutation.ts drops a second submit); an unknown patient cannot be referred. */}
+      <button type="submit" class="primary" disabled={!known} aria-disabled={create.isPending}>提交转诊</button>
     </form>
   );
 }
@@ -229,7 +232,7 @@ function Referrals({ box }: { box: Box }) {
       {incoming && <p class="muted">医院下转回本机构的患者：接收时预约随访时间；超过接收时限未处理的转诊将自动超时。</p>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : !items?.length ? <Empty>没有{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</Empty> : (
-        <table>
+        <Scroll label={`${referralStatusLabel[status]}的${incoming ? '转入' : '转诊'}`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</caption>
           <thead><tr>
             <th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">{incoming ? '转出医院' : '接收医院'}</th><th scope="col">紧急程度</th>
@@ -237,7 +240,7 @@ function Referrals({ box }: { box: Box }) {
             {status === 'rejected' && <th scope="col">拒绝原因</th>}
           </tr></thead>
           <tbody>{items.map((r) => <ReferralRow key={r.referralId} r={r} box={box} waiting={waiting} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </section>
   );
@@ -347,8 +350,14 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     issue.mutate(v.data);
   };
   const set = (i: number, l: RxLine) => setLines(lines.map((x, j) => (j === i ? l : x)));
+  // The button pressed may go with its line: the keyboard goes to the drug of the line now in its place.
+  const form = useRef<HTMLFormElement>(null);
+  const remove = (i: number) => {
+    setLines(lines.filter((_, j) => j !== i));
+    focusWhenShown(() => form.current?.querySelectorAll<HTMLElement>('.line select')[Math.min(i, lines.length - 2)]);
+  };
   return (
-    <form onSubmit={submit} novalidate>
+    <form ref={form} onSubmit={submit} novalidate>
       <Title>开处方：{patient}</Title>
       {unknown && <UnknownPatient />}
       <FormError errors={errors} />
@@ -367,24 +376,24 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
             )}</Field>
             <Field label="数量" error={errors[`items.${i}.quantity`]}>{(id, d) => <input id={id} type="number" min={1} value={l.quantity} aria-describedby={d} onInput={(e) => set(i, { ...l, quantity: e.currentTarget.value })} />}</Field>
             <Field label="用法用量" error={errors[`items.${i}.dosage`]}>{(id, d) => <input id={id} value={l.dosage} placeholder="每日一次，每次一片" aria-describedby={d} onInput={(e) => set(i, { ...l, dosage: e.currentTarget.value })} />}</Field>
-            {lines.length > 1 && <button type="button" class="link" onClick={() => setLines(lines.filter((_, j) => j !== i))}>删除第 {i + 1} 种</button>}
+            {lines.length > 1 && <button type="button" class="link" onClick={() => remove(i)}>删除第 {i + 1} 种</button>}
           </div>
         ))}
         {lines.length < 5 && <button type="button" onClick={() => setLines([...lines, { drugCode: '', quantity: '1', dosage: '' }])}>添加药品</button>}
       </fieldset>
       <Field label="用药天数" narrow error={errors.supplyDays}
         hint={`普通处方不超过 ${NORMAL_MAX_SUPPLY_DAYS} 天；病情稳定的慢病患者可开长期处方，最长 ${MAX_SUPPLY_DAYS} 天（12 周）。每种药每天至多一盒。`}>
-        {(id, d) => <input id={id} type="number" min={1} max={MAX_SUPPLY_DAYS} value={days} aria-describedby={d} aria-invalid={!!errors.supplyDays} onInput={(e) => setDays(e.currentTarget.value)} />}
+        {(id, d) => <input id={id} type="number" min={1} max={MAX_SUPPLY_DAYS} value={days} aria-describedby={d} onInput={(e) => setDays(e.currentTarget.value)} />}
       </Field>
       {long && (
         <fieldset>
           <legend>长期处方（{days} 天）</legend>
           {errors.longTerm && <p class="alert error" role="alert">{errors.longTerm}</p>}
           <Field label="病情评估" hint="病情稳定、需长期用药的依据" error={errors['longTerm.assessment']} wide>
-            {(id, d) => <textarea id={id} rows={2} value={assessment} aria-describedby={d} aria-invalid={!!errors['longTerm.assessment']} onInput={(e) => setAssessment(e.currentTarget.value)} />}
+            {(id, d) => <textarea id={id} rows={2} value={assessment} aria-describedby={d} onInput={(e) => setAssessment(e.currentTarget.value)} />}
           </Field>
-          <label class="checkbox"><input type="checkbox" checked={consent} aria-invalid={!!errors['longTerm.patientConsent']} onChange={(e) => setConsent(e.currentTarget.checked)} /> 患者已知情并同意长期处方</label>
-          {errors['longTerm.patientConsent'] && <p class="error">{errors['longTerm.patientConsent']}</p>}
+          <label class="checkbox"><input type="checkbox" checked={consent} aria-invalid={!!errors['longTerm.patientConsent']} aria-describedby={errors['longTerm.patientConsent'] ? 'consent-error' : undefined} onChange={(e) => setConsent(e.currentTarget.checked)} /> 患者已知情并同意长期处方</label>
+          {errors['longTerm.patientConsent'] && <p id="consent-error" class="error">{errors['longTerm.patientConsent']}</p>}
           <p class="small muted">抗菌药物等目录标明“不可长期处方”的药品不能开入长期处方。</p>
         </fieldset>
       )}
@@ -394,7 +403,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
           {(pharmacies.data ?? []).filter((p) => p.designated).map((p) => <option key={p.id} value={p.id}>{p.name}（{p.district}）</option>)}
         </select>
       )}</Field>
-      <button type="submit" class="primary" disabled={issue.isPending || unknown}>开具处方</button>
+      <button type="submit" class="primary" disabled={unknown} aria-disabled={issue.isPending}>开具处方</button>
     </form>
   );
 }
@@ -432,11 +441,12 @@ function Prescriptions({ issued }: { issued?: string }) {
     <section>
       <Title>本机构开具的处方</Title>
       {issued && fresh.data && <IssuedNotice p={fresh.data} />}
-      {cancelled && 'done' in cancelled && <Alert kind="ok">处方 <strong class="mono">{shortId(cancelled.done.prescriptionId)}</strong> 已作废{cancelled.done.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
-      {cancelled && 'refused' in cancelled && <Alert kind="error">处方 <strong class="mono">{shortId(cancelled.refused.prescriptionId)}</strong> 未作废：{cancelled.why}</Alert>}
+      {/* Focused: the row 作废 was pressed on has left this tab. */}
+      {cancelled && 'done' in cancelled && <Alert key={cancelled.done.prescriptionId} kind="ok" focus>处方 <strong class="mono">{shortId(cancelled.done.prescriptionId)}</strong> 已作废{cancelled.done.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
+      {cancelled && 'refused' in cancelled && <Alert key={cancelled.refused.prescriptionId} kind="error" focus>处方 <strong class="mono">{shortId(cancelled.refused.prescriptionId)}</strong> 未作废：{cancelled.why}</Alert>}
       <CountTabs label="处方状态" current={status} onSelect={setPicked} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
-        <table>
+        <Scroll label={`${prescriptionStatusLabel[status]}的处方`}><table>
           <caption class="sr-only">{prescriptionStatusLabel[status]}的处方</caption>
           <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th><th scope="col">用药天数</th>{cancellable(status) && <th scope="col"><span class="sr-only">操作</span></th>}</tr></thead>
           <tbody>{list.data.items.map((p) => (
@@ -448,7 +458,7 @@ function Prescriptions({ issued }: { issued?: string }) {
               {cancellable(status) && <td class="actions"><CancelPrescription p={p} onDone={setCancelled} /></td>}
             </tr>
           ))}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </section>
   );
@@ -471,8 +481,8 @@ function CancelPrescription({ p, onDone }: { p: Prescription; onDone: (outcome: 
   });
   const rest = p.status === 'partially-dispensed' ? '已发出的药品不受影响，其余不再配发。' : '药店将不再为其配药。';
   return (
-    <button type="button" class="link danger" disabled={cancel.isPending} aria-label={`作废处方 ${shortId(p.prescriptionId)}`}
-      onClick={() => confirm(`作废处方 ${shortId(p.prescriptionId)}（${patient}）？${rest}作废后不能恢复。`) && cancel.mutate()}>作废</button>
+    <button type="button" class="link danger" aria-disabled={cancel.isPending} aria-label={`作废处方 ${shortId(p.prescriptionId)}`}
+      onClick={() => !cancel.isPending && confirm(`作废处方 ${shortId(p.prescriptionId)}（${patient}）？${rest}作废后不能恢复。`) && cancel.mutate()}>作废</button>
   );
 }
 type CancelOutcome = { done: Prescription } | { refused: Prescription; why: string };

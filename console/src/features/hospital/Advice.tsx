@@ -14,7 +14,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName } from '../../shared/names.ts';
 import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, CountTabs, Empty, Field, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
+import { Alert, announce, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 
 const listOf = (status: AdviceStatus) => ({
   queryKey: ['advice-list', 'incoming', status],
@@ -35,11 +35,11 @@ export function IncomingAdvice() {
       <Title>会诊咨询</Title>
       <CountTabs label="咨询状态" current={status} onSelect={setStatus} items={adviceStatuses.map((s, i) => ({ key: s, label: adviceStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading what="咨询" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
-        <table>
+        <Scroll label={`${adviceStatusLabel[status]}的咨询`}><table>
           <caption class="sr-only">{adviceStatusLabel[status]}的咨询</caption>
           <thead><tr><th scope="col">患者</th><th scope="col">科室</th><th scope="col">发起机构</th><th scope="col">问题</th><th scope="col">{status === 'open' ? '答复时限' : '更新时间'}</th></tr></thead>
           <tbody>{[...list.data.items].sort(order).map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </section>
   );
@@ -116,6 +116,9 @@ function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onSta
     onSuccess: (next) => {
       qc.setQueryData(['advice', a.adviceId], next);
       void qc.invalidateQueries({ queryKey: ['advice-list'] });
+      // The form goes once answered: said, and the keyboard goes to the answer as it now shows.
+      announce('答复已提交');
+      focusWhenShown(() => document.getElementById('answer-title'));
     },
     onError: (e: ApiError) => {
       if (e.status === 412 || e.status === 409) {
@@ -139,11 +142,16 @@ function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onSta
       <FormError errors={errors} />
       <fieldset class="inline">
         <legend>处理建议</legend>
-        {recommendations.map((r) => <label key={r} class="radio"><input type="radio" name="recommendation" value={r} checked={recommendation === r} onChange={() => setRecommendation(r)} /> {recommendationLabel[r]}</label>)}
+        {recommendations.map((r) => (
+          <label key={r} class="radio">
+            <input type="radio" name="recommendation" value={r} checked={recommendation === r} aria-invalid={!!errors.recommendation}
+              aria-describedby={errors.recommendation ? 'recommendation-error' : undefined} onChange={() => setRecommendation(r)} /> {recommendationLabel[r]}
+          </label>
+        ))}
       </fieldset>
-      {errors.recommendation && <p class="alert error" role="alert">请选择处理建议</p>}
+      {errors.recommendation && <p id="recommendation-error" class="alert error" role="alert">请选择处理建议</p>}
       <Field label="答复意见" error={errors.answer} wide>{(id, d) => <textarea id={id} rows={5} value={answer} aria-describedby={d} onInput={(e) => setAnswer(e.currentTarget.value)} />}</Field>
-      <button type="submit" class="primary" disabled={reply.isPending}>提交答复</button>
+      <button type="submit" class="primary" aria-disabled={reply.isPending}>提交答复</button>
     </form>
   );
 }

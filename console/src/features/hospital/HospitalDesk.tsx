@@ -15,7 +15,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
@@ -128,11 +128,11 @@ function Worklist() {
             moreUrgent={items[0] !== current && urgencyRank[items[0]!.urgency] < urgencyRank[current.urgency] ? items[0] : undefined}
             onSwitch={(id) => { setPinned(id); toPanel(); }} />
         )}
-        <table>
+        <Scroll label={`${referralStatusLabel[status]}的转诊`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的转诊，紧急程度优先</caption>
           <thead><tr><th scope="col">紧急程度</th><th scope="col">患者</th><th scope="col">科室</th><th scope="col">诊断</th><th scope="col">转出机构</th><th scope="col">{status === 'submitted' ? '接收时限' : status === 'accepted' ? '预约时间' : '更新时间'}</th></tr></thead>
           <tbody>{items.map((r) => <Row key={r.referralId} r={r} />)}</tbody>
-        </table>
+        </table></Scroll>
       </>}
     </section>
   );
@@ -230,6 +230,20 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   });
   const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   useDraft(`triage-${r.referralId}`, { rejecting, reason }, { inFlight: accept.isPending || reject.isPending });
+  // 拒绝 swaps the buttons for the reason's form, and 返回 swaps it back: the keyboard goes with it
+  // (to the reason, back to 拒绝), not to the page's start. Not when a draft reopens the form.
+  const toggled = useRef(false);
+  const reasonBox = useRef<HTMLTextAreaElement>(null);
+  const rejectButton = useRef<HTMLButtonElement>(null);
+  const rejectForm = (on: boolean) => {
+    toggled.current = true;
+    setRejecting(on);
+  };
+  useEffect(() => {
+    if (!toggled.current) return;
+    toggled.current = false;
+    (rejecting ? reasonBox : rejectButton).current?.focus();
+  }, [rejecting]);
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title" tabIndex={-1}>待分诊 {remaining > 0 && <span class="muted small">（其后还有 {remaining} 条）</span>}</h2>
@@ -247,17 +261,17 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
         <form onSubmit={(e) => { e.preventDefault(); accept.mutate(); }}>
           {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           <div class="buttons">
-            {may('accept') && <button type="submit" class="primary" disabled={accept.isPending}>接收并处理下一条</button>}
-            {may('reject') && <button type="button" class="danger" onClick={() => setRejecting(true)}>拒绝</button>}
+            {may('accept') && <button type="submit" class="primary" aria-disabled={accept.isPending}>接收并处理下一条</button>}
+            {may('reject') && <button type="button" ref={rejectButton} class="danger" onClick={() => rejectForm(true)}>拒绝</button>}
             <a href={`#/hospital/referrals/${r.referralId}`}>查看详情</a>
           </div>
         </form>
       ) : (
         <form onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
-          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} ref={reasonBox} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <div class="buttons">
-            <button type="submit" class="danger" disabled={reject.isPending}>确认拒绝</button>
-            <button type="button" onClick={() => setRejecting(false)}>返回</button>
+            <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
+            <button type="button" onClick={() => rejectForm(false)}>返回</button>
           </div>
         </form>
       )}
@@ -364,14 +378,14 @@ function DownForm({ up }: { up: Referral }) {
       <FormError errors={errors} />
       <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}</Field>
       <Field label="接收科室" error={errors.department}>{(id, d) => (
-        <select id={id} value={department} aria-describedby={d} aria-invalid={!!errors.department} onChange={(e) => setPicked(e.currentTarget.value)}>
+        <select id={id} value={department} aria-describedby={d} onChange={(e) => setPicked(e.currentTarget.value)}>
           {departments.length === 0 && <option value="GP">全科</option>}
           {departments.map((dep) => <option key={dep.code} value={dep.code}>{dep.name}</option>)}
         </select>
       )}</Field>
       <Field label="下转原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
       <Field label="随访计划" error={errors.followUpPlan} wide>{(id, d) => <textarea id={id} rows={4} value={plan} aria-describedby={d} placeholder="例如：每月随访血压，调整用药" onInput={(e) => setPlan(e.currentTarget.value)} />}</Field>
-      <button type="submit" class="primary" disabled={create.isPending}>提交下转</button>
+      <button type="submit" class="primary" aria-disabled={create.isPending}>提交下转</button>
     </form>
   );
 }
@@ -385,11 +399,11 @@ function Outgoing() {
       <Title>下转记录</Title>
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       {list.isPending ? <Loading /> : (list.data?.items.length ?? 0) === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
-        <table>
+        <Scroll label={`${referralStatusLabel[status]}的下转`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的下转</caption>
           <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收机构</th><th scope="col">更新时间</th></tr></thead>
           <tbody>{list.data!.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </section>
   );

@@ -13,7 +13,7 @@ import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, proble
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { Alert, Badge, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, Empty, Field, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { columnLabel, readPeople, type Parsed, type RowError } from './csv.ts';
 import { PersonRecords } from './People.tsx';
 
@@ -133,20 +133,20 @@ function Institutions() {
         </select>
       )}</Field>
       {list.isPending ? <Loading /> : (
-        <table>
+        <Scroll label="已登记机构"><table>
           <caption class="sr-only">已登记机构</caption>
           <thead><tr><th scope="col">名称</th><th scope="col">编码</th><th scope="col">类型</th><th scope="col">级别</th><th scope="col">区县</th><th scope="col">定点</th></tr></thead>
           <tbody>{(list.data ?? []).map((i) => (
             <tr key={i.id}><td>{i.name}</td><td class="mono">{i.id}</td><td>{institutionTypeLabel[i.type]}</td><td>{i.level ? levelLabel[i.level] : '—'}</td><td>{i.district}</td><td>{i.designated ? <Badge tone="ok">定点</Badge> : <Badge>非定点</Badge>}</td></tr>
           ))}</tbody>
-        </table>
+        </table></Scroll>
       )}
       <form onSubmit={submit} novalidate class="panel">
         <h2>登记机构</h2>
         {created && <Alert kind="ok">已登记：{created}</Alert>}
         <FormError errors={errors} />
         <div class="row">
-          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} aria-describedby={d} aria-invalid={!!errors.id} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
+          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
           <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
           <Field label="类型">{(id) => <select id={id} value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
           <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>
@@ -168,7 +168,7 @@ function Institutions() {
             <button type="button" ref={addDept} onClick={() => setDepts([...depts, { key: nextDept.current++, code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
           </fieldset>
         )}
-        <button type="submit" class="primary" disabled={register.isPending}>登记</button>
+        <button type="submit" class="primary" aria-disabled={register.isPending}>登记</button>
       </form>
     </section>
   );
@@ -190,6 +190,8 @@ function Enrol() {
   };
   const send = async ({ people, errors: unread }: Parsed) => {
     setParsed(undefined);
+    // 提交登记 goes with the parsed file: the keyboard goes to the progress, and the result is said there.
+    focusWhenShown(() => document.getElementById('enrol-progress'));
     const errors = [...unread];
     let enrolled = 0;
     let updated = 0;
@@ -212,6 +214,7 @@ function Enrol() {
       setProgress({ done: Math.min(start + BATCH, people.length), total: people.length });
     }
     setResult({ enrolled, updated, errors: errors.sort((a, b) => a.row - b.row) });
+    announce(`登记完成：新登记 ${enrolled} 人，更新 ${updated} 人，未通过 ${errors.length} 项`);
   };
   return (
     <section>
@@ -225,7 +228,7 @@ function Enrol() {
         <button type="button" class="primary" disabled={!parsed.people.length} onClick={() => void send(parsed)}>提交登记（{parsed.people.length} 人）</button>
       </>}
       {progress && (
-        <p><label>进度 <progress max={progress.total} value={progress.done}>{progress.done}/{progress.total}</progress></label> {progress.done} / {progress.total}</p>
+        <p id="enrol-progress" tabIndex={-1}><label>进度 <progress max={progress.total} value={progress.done}>{progress.done}/{progress.total}</progress></label> {progress.done} / {progress.total}</p>
       )}
       {result && <>
         <Alert kind={result.errors.length ? 'info' : 'ok'}>新登记 {result.enrolled} 人，更新 {result.updated} 人，未通过 {result.errors.length} 项</Alert>
@@ -307,15 +310,15 @@ function Drugs() {
     <section>
       <Title>药品目录</Title>
       {drugs.isPending ? <Loading /> : (drugs.data?.length ?? 0) === 0 ? <Empty>目录为空</Empty> : (
-        <table>
+        <Scroll label="药品目录"><table>
           <caption class="sr-only">药品目录</caption>
           <thead><tr><th scope="col">编码</th><th scope="col">名称</th><th scope="col">医保类别</th><th scope="col">单位</th><th scope="col">长期处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
           <tbody>{drugs.data!.map((d) => (
             <tr key={d.drugCode}><td class="mono">{d.drugCode}</td><td>{d.name}</td><td>{categoryLabel[d.category]}</td><td>{d.unit}</td>
               <td>{d.longTermAllowed ? '可' : <Badge tone="warn">不可</Badge>}</td>
-              <td><button type="button" class="link" data-edit={d.drugCode} onClick={() => edit(d)}>编辑 {d.name}</button></td></tr>
+              <td class="actions"><button type="button" class="link" data-edit={d.drugCode} onClick={() => edit(d)}>编辑 {d.name}</button></td></tr>
           ))}</tbody>
-        </table>
+        </table></Scroll>
       )}
       <form ref={formRef} onSubmit={submit} novalidate class="panel">
         <h2>{editing ? '修改药品' : '新增或修改药品'}</h2>
@@ -332,7 +335,7 @@ function Drugs() {
         </div>
         <label class="checkbox"><input type="checkbox" checked={form.longTermAllowed} onChange={(e) => setForm({ ...form, longTermAllowed: e.currentTarget.checked })} /> 可开入长期处方（慢病用药；抗菌药物等不可）</label>
         <div class="buttons">
-          <button type="submit" class="primary" disabled={save.isPending}>保存</button>
+          <button type="submit" class="primary" aria-disabled={save.isPending}>保存</button>
           {editing && <button type="button" onClick={cancel}>取消修改</button>}
         </div>
       </form>
@@ -353,11 +356,11 @@ function Alerts() {
       <Title>预警</Title>
       <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.length === 0 ? <Empty>{date(day)} 没有预警</Empty> : (
-        <table>
+        <Scroll label={`${date(day)} 的预警`}><table>
           <caption class="sr-only">{date(day)} 的预警</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">机构</th><th scope="col">详情</th></tr></thead>
           <tbody>{list.data.map((a) => <AlertRow key={a.alertId} a={a} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </section>
   );

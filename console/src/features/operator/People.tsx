@@ -14,7 +14,7 @@ import {
   accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
 } from '../../lib/labels.ts';
 import { useInstitutionName } from '../../shared/names.ts';
-import { Alert, Badge, Empty, Field, Loading, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Empty, Field, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { accessRuns, type AccessRun } from './access.ts';
 
 export function PersonRecords() {
@@ -40,9 +40,9 @@ export function PersonRecords() {
       <p class="muted">处理投诉或查询时使用：查看此人的就医与结算记录，以及谁在何时查看或修改了其记录。本页的查询本身也会记入其访问记录。</p>
       <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); if (blank) setErrors(blank); else lookup.mutate(); }}>
         <Field label="身份证号" error={errors.nationalId ?? errors['']} narrow>
-          {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} aria-invalid={!!errors.nationalId} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
+          {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>
-        <div class="field submit"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" disabled={lookup.isPending}>查询</button></div>
+        <div class="field submit"><span class="label" aria-hidden="true">&nbsp;</span><button type="submit" class="primary" aria-disabled={lookup.isPending}>查询</button></div>
       </form>
       {found && (
         <>
@@ -77,11 +77,11 @@ function Timeline({ personId }: { personId: string }) {
     <section aria-labelledby="timeline-title">
       <h2 id="timeline-title">就医与结算记录</h2>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无记录</Empty> : (
-        <table>
+        <Scroll label="就医与结算记录"><table>
           <caption class="sr-only">就医与结算记录，最新在前</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">编号</th><th scope="col">状态</th><th scope="col">机构</th><th scope="col">最近更新</th></tr></thead>
           <tbody>{items.map((e) => <TimelineRow key={e.id} e={e} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
       {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多记录</button>}
     </section>
@@ -122,11 +122,11 @@ function AccessLog({ personId }: { personId: string }) {
       </div>
       <p class="muted small">除本人外，谁在何时查看或修改了此人的记录（请求后数秒内记入，保留六个月以上）。</p>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无访问记录</Empty> : (
-        <table>
+        <Scroll label="访问记录"><table>
           <caption class="sr-only">访问记录，最新在前</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">用户</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
           <tbody>{accessRuns(items).map((run, i) => <AccessRows key={`${run[0]!.requestId}-${i}`} run={run} />)}</tbody>
-        </table>
+        </table></Scroll>
       )}
       {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多访问记录</button>}
     </section>

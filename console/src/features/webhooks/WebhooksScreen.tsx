@@ -14,7 +14,7 @@ import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts'
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
-import { Alert, Badge, Empty, Field, focusTitle, FormError, Loading, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 
 const labelOf = (name: string) => webhookEventLabel[name] ?? name;
 /** In the order of each flow (the label table's), events without a label last. */
@@ -75,6 +75,8 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
       if (shown === webhookId) setShown(undefined);
       if (secret?.webhookId === webhookId) setSecret(undefined);
       void qc.invalidateQueries({ queryKey: ['webhooks'] });
+      // Its row (and 删除) goes once the list is read again: the keyboard goes to the title first.
+      focusTitle();
     },
   });
   const items = list.data?.items ?? [];
@@ -99,7 +101,7 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
       )}
       {remove.isError && <Alert kind="error">{problemText(remove.error)}</Alert>}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
-        <table>
+        <Scroll label="事件推送订阅"><table>
           <caption class="sr-only">事件推送订阅</caption>
           <thead><tr><th scope="col">接收地址</th><th scope="col">订阅事件</th><th scope="col">添加时间</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
           <tbody>{items.map((w: Webhook) => (
@@ -109,11 +111,11 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
               <td>{dateTime(w.createdAt)}</td>
               <td class="actions">
                 <button type="button" class="link" aria-expanded={shown === w.webhookId} onClick={() => setShown(shown === w.webhookId ? undefined : w.webhookId)}>推送记录</button>
-                <button type="button" class="link danger" disabled={remove.isPending} onClick={() => confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除</button>
+                <button type="button" class="link danger" aria-disabled={remove.isPending} onClick={() => !remove.isPending && confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除</button>
               </td>
             </tr>
           ))}</tbody>
-        </table>
+        </table></Scroll>
       )}
       {shown && <Deliveries key={shown} role={role} webhook={items.find((w) => w.webhookId === shown)} />}
       <AddWebhook offered={offered} onCreated={(created) => setSecret(created)} />
@@ -133,7 +135,7 @@ function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: Ins
     <div class="panel">
       <h2>推送记录 <span class="muted small mono">{webhook.url}</span></h2>
       {q.isPending ? <Loading what="推送记录" /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : q.data.items.length === 0 ? <Empty>还没有推送</Empty> : (
-        <table>
+        <Scroll label="最近的推送"><table>
           <caption class="sr-only">最近的推送</caption>
           <thead><tr><th scope="col">事件</th><th scope="col">对象</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">webhook-id</th></tr></thead>
           <tbody>{q.data.items.map((d) => {
@@ -153,7 +155,7 @@ function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: Ins
               </tr>
             );
           })}</tbody>
-        </table>
+        </table></Scroll>
       )}
     </div>
   );
@@ -199,7 +201,7 @@ function AddWebhook({ offered, onCreated }: { offered: ReturnType<typeof offered
         </fieldset>
       ))}
       {errors.events && <p id="events-error" class="alert error" role="alert">请至少选择一个事件</p>}
-      <button type="submit" class="primary" disabled={create.isPending}>添加订阅</button>
+      <button type="submit" class="primary" aria-disabled={create.isPending}>添加订阅</button>
     </form>
   );
 }
