@@ -109,12 +109,16 @@ describe('the counter', () => {
     await expect.poll(textOf(quote), poll).toContain('现金支付');
     const quoted = await splitOf(quote);
     expect(Object.keys(quoted)).toEqual(['费用总额', '医保统筹支付', '个人账户支付', '家庭共济支付', '现金支付']);
+    // Whose code it is, to check against the person at the counter (the masked ID as the card has it).
+    const holder = `参保人 ${p.name}（${p.nationalId.slice(0, 3)}***********${p.nationalId.slice(-4)}）`;
+    expect(await quote.innerText()).toContain(holder);
     await expect.poll(textOf(quote.getByRole('list', { name: '未扫追溯码' })), poll).toBe('盐酸二甲双胍片 0.5g：1 盒未扫追溯码，按现金支付');
     await screen(page, 'counter-2-quote');
 
     await page.getByRole('button', { name: '确认结算' }).click();
     const receipt = page.getByRole('region', { name: '结算小票' });
     await expect.poll(textOf(receipt), poll).toContain('现金支付');
+    expect(await receipt.innerText()).toContain(holder);
     await screen(page, 'counter-3-receipt');
 
     // The receipt is the settlement the API made, and the quote said the same before the patient paid.

@@ -149,6 +149,8 @@ describe('a settlement made for a prescription', () => {
     expect(await page.getByLabel('日期').inputValue()).toBe(provinceDay(s.settledAt));
     const row = page.getByRole('row').filter({ hasText: shortId(s.settlementId) });
     await expect.poll(textOf(row), poll).toContain(shortId(id));
+    // Rows are told apart by whose they are (the name, the ID's last four).
+    expect(await row.innerText()).toContain(`${demoPeople[12]!.name}（尾号 ${demoPeople[12]!.nationalId.slice(-4)}）`);
 
     // The row's 结算号 reopens the receipt: print, 按此结算发药 and 冲正 are there.
     await row.getByRole('link', { name: `结算 ${shortId(s.settlementId)} 小票` }).click();
@@ -363,5 +365,212 @@ describe('a sale left at 核对', () => {
     const days = provinceDays([started, new Date().toISOString()]);
     const charged = (await Promise.all(days.map((d) => settlementsOf(p.personId, d)))).flat();
     expect(charged.map((x) => x.status)).toEqual(['settled']);
+  });
+});
+
+describe('a 确认结算 whose answer does not say what happened', () => {
+  /** A walk-in sale up to the quote. */
+  async function toQuote(page: Page, p: Person) {
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    const line = page.getByRole('group', { name: '第 1 行药品' });
+    await line.getByLabel('药品编码').fill('XA10BAA001');
+    await line.getByLabel('单价（元）').fill('19.00');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(textOf(page.getByRole('region', { name: '预结算' })), poll).toContain('现金支付');
+  }
+  /** The next POST /settlements reaches the API, which settles; the answer the page gets is `answer`'s. */
+  async function loseAnswer(page: Page, answer: (route: import('playwright-core').Route) => Promise<void>) {
+    let reached = 0;
+    await page.route('**/settlements', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      reached = (await route.fetch()).status();
+      await answer(route);
+    });
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await expect.poll(() => reached, poll).toBe(201);
+  }
+  const unknownSaid = '结算结果未知：可能已扣款。请点 确认结算 重试（不会重复扣款），或先到 当日结算 核对';
+
+  it('lost on the network: says it may have been charged, keeps the attempt through 返回修改, and the retry returns the same settlement', async () => {
+    await clearOfMidnight(120_000); // the person's settlements are counted on one day
+    const p = await patient(18);
+    const page = await pharmacist();
+    await toQuote(page, p);
+    await loseAnswer(page, (route) => route.abort('failed'));
+    const said = page.getByRole('alert').filter({ hasText: '结算结果未知' });
+    await expect.poll(textOf(said), poll).toContain(unknownSaid);
+    await screen(page, 'pharmacy-desk-7-answer-lost');
+    const charged = await settlementsOf(p.personId, provinceDay(new Date().toISOString()));
+    expect(charged).toHaveLength(1); // the API did settle
+
+    // 返回修改 does not drop it: the form says so, and 核对 unchanged is that attempt again.
+    await page.getByRole('button', { name: '返回修改' }).click();
+    await expect.poll(textOf(page.getByRole('alert').filter({ hasText: '未收到结果' })), poll).toContain('不会重复扣款');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(textOf(said), poll).toContain(unknownSaid);
+    await page.unroute('**/settlements');
+    await page.getByRole('button', { name: '确认结算' }).click();
+    const receipt = page.getByRole('region', { name: '结算小票' });
+    await expect.poll(textOf(receipt), poll).toContain(`结算号 ${shortId(charged[0]!.settlementId)}`);
+    // One settlement, charged once.
+    expect((await settlementsOf(p.personId, provinceDay(new Date().toISOString()))).map((s) => s.settlementId)).toEqual([charged[0]!.settlementId]);
+  });
+
+  it('an HTML 504 from a proxy: said in Chinese as unknown, on the review step, and the retry returns the same settlement', async () => {
+    await clearOfMidnight(120_000);
+    const p = await patient(20);
+    const page = await pharmacist();
+    await toQuote(page, p);
+    await loseAnswer(page, (route) => route.fulfill({ status: 504, contentType: 'text/html', body: '<html><body><h1>504 Gateway Time-out</h1></body></html>' }));
+    await expect.poll(textOf(page.getByRole('alert').filter({ hasText: '结算结果未知' })), poll).toContain(unknownSaid);
+    await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    expect(await page.locator('main').innerText()).not.toMatch(/Unexpected token|Gateway/);
+    await page.unroute('**/settlements');
+    await page.getByRole('button', { name: '确认结算' }).click();
+    const receipt = page.getByRole('region', { name: '结算小票' });
+    await expect.poll(textOf(receipt), poll).toContain('现金支付');
+    const charged = await settlementsOf(p.personId, provinceDay(new Date().toISOString()));
+    expect(charged).toHaveLength(1);
+    expect(await receipt.innerText()).toContain(`结算号 ${shortId(charged[0]!.settlementId)}`);
+  });
+});
+
+describe('a prescription paid and not handed over', () => {
+  it('offers no second charge: the card only dispenses against the settlement, and its counter warns and refuses', async () => {
+    await clearOfMidnight(120_000);
+    const { rt } = desk;
+    const p = await patient(22);
+    const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 2 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 2, unitPriceFen: 2_600, traceCodes: traceCodes(2) }] }, { 'idempotency-key': `paid-${id}` });
+    expect(made.status).toBe(201);
+    const s = made.body;
+
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '处方', exact: true }).click();
+    await page.getByRole('button', { name: /^已审核/ }).click();
+    const card = page.getByRole('listitem', { name: `处方 ${shortId(id)}` });
+    await expect.poll(textOf(card), poll).toContain(`已结算未发药：结算 ${shortId(s.settlementId)}`);
+    await card.getByRole('button', { name: '按此结算发药' }).waitFor();
+    expect(await card.getByRole('button', { name: '结算并发药' }).count()).toBe(0);
+
+    // Its counter reached by address: said, nothing prefilled, and the drug typed in is refused.
+    await page.goto(`${rt.url}#/pharmacy/counter/${id}`);
+    const warning = page.getByRole('alert').filter({ hasText: '已结算、尚未发药' });
+    await expect.poll(textOf(warning), poll).toContain(shortId(s.settlementId));
+    await screen(page, 'pharmacy-desk-8-paid-counter');
+    const line = page.getByRole('group', { name: '第 1 行药品' });
+    expect(await line.getByLabel('药品编码').inputValue()).toBe('');
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    await line.getByLabel('药品编码').fill('XC10AAA005');
+    await line.getByLabel('数量').fill('2');
+    await line.getByLabel('单价（元）').fill('26.00');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(textOf(line), poll).toContain('已结算未发药：请按已结算发药');
+    expect(await page.getByRole('heading', { name: '核对结算' }).count()).toBe(0);
+    // The way on: that settlement's receipt, which dispenses against it.
+    await warning.getByRole('link', { name: /按已结算发药/ }).click();
+    await page.getByRole('button', { name: '按此结算发药' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain(`处方 ${shortId(id)} 已发药`);
+    expect((await settlementsOf(p.personId, provinceDay(s.settledAt))).map((x) => x.settlementId)).toEqual([s.settlementId]);
+  });
+
+  it('cancelled by the prescriber after it was paid: the receipt says so and offers 冲正, with the cash to give back', async () => {
+    await clearOfMidnight(120_000);
+    const { rt } = desk;
+    const p = await patient(10);
+    const id = await routed(p, [{ drugCode: 'XA10BAA001', quantity: 1 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XA10BAA001', quantity: 1, unitPriceFen: 2_000 }] }, { 'idempotency-key': `cancelled-${id}` });
+    expect(made.status).toBe(201);
+    const page = await pharmacist();
+    await page.goto(`${rt.url}#/pharmacy/settlements/${made.body.settlementId}`);
+    await page.getByRole('button', { name: '按此结算发药' }).waitFor();
+    expect((await rt.call(clinic, 'POST', `/prescriptions/${id}/cancel`, {})).status).toBe(200);
+    await page.getByRole('button', { name: '按此结算发药' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toMatch(new RegExp(`处方 ${shortId(id)} 已被开方医生作废，不能按此结算发药。请今日冲正本结算，将款项退还患者（现金 ¥[\\d,.]+ 当面退还）`));
+    expect(await page.getByRole('button', { name: '按此结算发药' }).count()).toBe(0);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '冲正' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toMatch(/已冲正：.*现金 ¥[\d,.]+ 请退还患者/);
+    expect((await rt.call(pharmacy, 'GET', `/settlements/${made.body.settlementId}`)).body.status).toBe('reversed');
+  });
+});
+
+describe('库存', () => {
+  it('a cleared, a written-out or an out-of-range quantity is refused on its row, and nothing is saved', async () => {
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '库存' }).click();
+    const box = page.getByLabel('苯磺酸氨氯地平片 5mg 在库数量');
+    const before = await box.inputValue();
+    const row = page.getByRole('row').filter({ has: box });
+    for (const [typed, said] of [['', '请填写在库数量'], ['1e3', '须为不小于 0 的整数'], ['2000000', '不能大于 1000000']] as const) {
+      await box.fill(typed);
+      await page.getByRole('button', { name: '保存库存' }).click();
+      await expect.poll(textOf(row), poll).toContain(said);
+      expect(await box.getAttribute('aria-invalid')).toBe('true');
+      expect(await page.getByText('库存已保存').count()).toBe(0);
+    }
+    await screen(page, 'pharmacy-desk-9-stock-refused');
+    const onHand = (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC08CAA001').onHand;
+    expect(String(onHand)).toBe(before);
+  });
+});
+
+describe('库存, two desks', () => {
+  it("a count another desk changed since this one read it is not overwritten: the row shows the count now and says what was not saved", async () => {
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '库存' }).click();
+    const box = page.getByLabel('苯磺酸氨氯地平片 5mg 在库数量');
+    await expect.poll(() => box.inputValue(), poll).toMatch(/^\d+$/);
+    const before = Number(await box.inputValue());
+    await box.fill(String(before + 5));
+    // Meanwhile a delivery of 10 is recorded elsewhere (the pharmacy's system, through the API).
+    expect((await desk.rt.call(pharmacy, 'PUT', '/pharmacies/ph-xihu-1/stock', { items: [{ drugCode: 'XC08CAA001', quantity: before + 10 }] })).status).toBe(200);
+    await page.getByRole('button', { name: '保存库存' }).click();
+    const row = page.getByRole('row').filter({ has: box });
+    await expect.poll(textOf(row), poll).toContain(`其他人已将在库数量改为 ${before + 10}，您填写的 ${before + 5} 未保存`);
+    await expect.poll(() => box.inputValue(), poll).toBe(String(before + 10));
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    const onHand = async () => (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC08CAA001').onHand;
+    expect(await onHand()).toBe(before + 10);
+    await screen(page, 'pharmacy-desk-10-stock-changed-meanwhile');
+    // Counted again from what it is now: saved.
+    await box.fill(String(before + 8));
+    await page.getByRole('button', { name: '保存库存' }).click();
+    await page.getByText('库存已保存').waitFor();
+    expect(await onHand()).toBe(before + 8);
+  });
+});
+
+describe('a prescription the counter cannot settle', () => {
+  it("another person's code is said as such; 审核通过 of one the GP cancelled says it was cancelled; an impossible day in 当日结算's address is today's", async () => {
+    const { rt } = desk;
+    const [p, other] = [await patient(2), await patient(4)];
+    const open = await routed(p, [{ drugCode: 'XA10BAA001', quantity: 1 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${open}/accept`)).status).toBe(200);
+    const page = await pharmacist();
+    await page.goto(`${rt.url}#/pharmacy/counter/${open}`);
+    const line = page.getByRole('group', { name: '第 1 行药品' });
+    await expect.poll(() => line.getByLabel('药品编码').inputValue(), poll).toBe('XA10BAA001');
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(other));
+    await line.getByLabel('单价（元）').fill('20.00');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain('该码不是此处方患者的医保电子凭证');
+    await page.getByRole('heading', { name: '医保结算' }).waitFor();
+
+    const cancelled = await routed(other, [{ drugCode: 'XA10BAA001', quantity: 1 }]);
+    await page.getByRole('link', { name: '处方', exact: true }).click();
+    const card = page.getByRole('listitem', { name: `处方 ${shortId(cancelled)}` });
+    await card.getByRole('button', { name: '审核通过' }).waitFor();
+    expect((await rt.call(clinic, 'POST', `/prescriptions/${cancelled}/cancel`, {})).status).toBe(200);
+    await card.getByRole('button', { name: '审核通过' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain(`处方 ${shortId(cancelled)} 已被开方医生作废，无需审核`);
+    await expect.poll(() => card.count(), poll).toBe(0);
+    expect(await page.locator('main').innerText()).toContain('已被开方医生作废');
+
+    await page.goto(`${rt.url}#/pharmacy/settlements?date=2026-13-45`);
+    await expect.poll(textOf(page.locator('main')), poll).toContain('地址中的日期“2026-13-45”不是有效日期，已显示今日结算');
+    await page.getByText('合计（不含已冲正的结算）').waitFor();
   });
 });

@@ -3,13 +3,13 @@
 // rules about packs (trace codes scanned, what a prescription owes, what a dispense hands over).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../console/src/lib/api.ts';
+import { ApiError, outcomeUnknown } from '../../console/src/lib/api.ts';
 import { dateTime, dateTimeSeconds, instantOf, parseYuan, sortableDateTime, yuan, yuanInput } from '../../console/src/lib/format.ts';
 import { problemToFields, validate } from '../../console/src/lib/forms.ts';
-import { webhookEventLabel } from '../../console/src/lib/labels.ts';
+import { problemText, webhookEventLabel } from '../../console/src/lib/labels.ts';
 import { accessRuns } from '../../console/src/features/operator/access.ts';
 import { webhookEventNames } from '../../events/audience.ts';
-import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
+import { dispenseItems, owingOf, owingUnpaid, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
 import { settlementRequest } from '../../schemas/vouchers.ts';
 import { institutionInput } from '../../schemas/institutions.ts';
@@ -61,6 +61,17 @@ describe('forms', () => {
     expect(problemToFields(err)).toEqual({ 'items.0.drugCode': '药品编码无效', code: '医保电子凭证码无效：请重新扫码' });
     const conflict = new ApiError(409, { type: 'https://consortium.example/problems/code-already-used', title: 'Voucher code already used', status: 409 });
     expect(problemToFields(conflict)).toEqual({ '': '该医保电子凭证码已使用，请患者刷新二维码后重新扫码' });
+    // A field the form does not have (the counter has no box for prescriptionId) is said above it, never lost.
+    const unshown = new ApiError(400, { type: 'https://consortium.example/problems/validation-failed', title: 'Request is not valid', status: 400, errors: [{ path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' }] });
+    expect(problemToFields(unshown, (path) => path === 'code')).toEqual({ '': '该码不是此处方患者的医保电子凭证，或处方已不可结算（已作废或已过期）' });
+  });
+
+  it('an answer that is not the API\'s (a proxy\'s page, a 5xx) is in Chinese, and its outcome unknown; a refusal is known', () => {
+    const timeout = new ApiError(504, { type: 'https://consortium.example/problems/gateway-timeout', title: '无法读取服务器的回答', status: 504 });
+    expect(problemText(timeout)).toBe('服务器响应超时，请稍后重试');
+    expect(problemText(new ApiError(418, { type: 'teapot', title: "I'm a teapot", status: 418 }))).toBe('请求失败（418），请稍后重试');
+    expect([0, 200, 500, 502, 504].map((st) => outcomeUnknown(new ApiError(st, { type: 'x', title: 'x', status: st })))).toEqual([true, true, true, true, true]);
+    expect([400, 409, 410, 422].map((st) => outcomeUnknown(new ApiError(st, { type: 'x', title: 'x', status: st })))).toEqual([false, false, false, false]);
   });
 
   it('says which conflict a 409 is, from its detail: a second open prescription of a drug is not "changed by someone else"', () => {
@@ -152,6 +163,15 @@ describe('the counter: packs and trace codes', () => {
     // Less: exactly what was paid for; a drug not paid for is not handed over.
     expect(dispenseItems(rx, { items: [{ drugCode: 'A', quantity: 1 }] as never })).toEqual({ items: [{ drugCode: 'A', quantity: 1 }] });
     expect(dispenseItems({ ...rx, dispensed: [{ drugCode: 'A', quantity: 3 }, { drugCode: 'B', quantity: 2 }] }, { items: [] as never })).toEqual({});
+  });
+
+  it('what a counter may still charge: what is owed less what settlements not yet handed over against paid for', () => {
+    const rx = { items: [{ drugCode: 'A', quantity: 3, dosage: 'x' }, { drugCode: 'B', quantity: 2, dosage: 'x' }], dispensed: [{ drugCode: 'A', quantity: 1 }] };
+    expect(owingUnpaid(rx, [])).toEqual([{ drugCode: 'A', quantity: 2 }, { drugCode: 'B', quantity: 2 }]);
+    // One paid A in part, another all of B: only the rest of A is left to charge.
+    expect(owingUnpaid(rx, [{ items: [{ drugCode: 'A', quantity: 1 }] as never }, { items: [{ drugCode: 'B', quantity: 2 }] as never }])).toEqual([{ drugCode: 'A', quantity: 1 }]);
+    // Paid for more than is owed: nothing.
+    expect(owingUnpaid(rx, [{ items: [{ drugCode: 'A', quantity: 5 }, { drugCode: 'B', quantity: 9 }] as never }])).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
 // written here by hand.
 import type * as z from 'zod';
 import { typedRoutes } from '#schemas/routes';
-import type { Problem } from '#schemas/problems';
+import { problemBase, type Problem } from '#schemas/problems';
 
 type Route = (typeof typedRoutes)[number];
 export type OperationId = Route['operationId'];
@@ -87,13 +87,34 @@ export async function call<K extends OperationId>(operationId: K, input: Input<K
   } catch {
     throw new ApiError(0, { type: 'network', title: '无法连接到服务器', status: 0, detail: '网络异常，请检查网络后重试' });
   }
-  const text = await res.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (res.ok) return parsed as Output<K>;
+  // An answer cut off, or one from something in front of the API (a proxy's HTML page, API
+  // Gateway's `{"message"}`), is an ApiError with its status, never a SyntaxError.
+  let parsed: unknown;
+  let readable = true;
+  try {
+    const text = await res.text();
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    readable = false;
+  }
+  if (res.ok && readable) return parsed as Output<K>;
   if (res.status === 401) transport.onUnauthorized();
-  const problem = (parsed && typeof parsed === 'object' && 'type' in parsed ? parsed : { type: 'unknown', title: res.statusText, status: res.status }) as ApiProblem;
-  throw new ApiError(res.status, problem);
+  const isProblem = !!parsed && typeof parsed === 'object' && typeof (parsed as { type?: unknown }).type === 'string';
+  throw new ApiError(res.status, isProblem ? (parsed as ApiProblem) : unreadableProblem(res.status));
 }
+
+/** The problem of an answer that is not the API's problem+json, from its status alone. */
+function unreadableProblem(status: number): ApiProblem {
+  const slug = status === 500 ? 'internal-error' : status === 502 ? 'bad-gateway' : status === 503 ? 'service-unavailable' : status === 504 ? 'gateway-timeout' : status < 400 ? 'bad-response' : 'unknown';
+  return { type: problemBase + slug, title: '无法读取服务器的回答', status };
+}
+
+/**
+ * Whether a failed request may still have been carried out: no answer (the network), an answer
+ * lost or unreadable, or a server error (5xx: a timeout in front of the API may come after the
+ * write). A money-moving request is then retried with the same Idempotency-Key, never a new one.
+ */
+export const outcomeUnknown = (err: unknown): boolean => err instanceof ApiError && (err.status === 0 || err.status >= 500 || err.status < 400);
 
 /** The ETag of an object the API answered with its `version` (referrals, advice requests): what If-Match sends back. */
 export const etagOf = (o: { version: number }) => `"${o.version}"`;

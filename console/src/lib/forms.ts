@@ -55,7 +55,7 @@ export function translate(path: string, issue: { code?: string; message: string 
   // Over a bound: the bound says more than what the field is for (101 packs is a whole number).
   const most = /^Too big: expected (number|string|array) to (?:be|have) <=(\d+)/.exec(issue.message);
   if (most) return most[1] === 'number' ? `不能大于 ${last.endsWith('Fen') ? yuan(Number(most[2])) : most[2]}` : most[1] === 'string' ? `最多 ${most[2]} 个字` : `最多 ${most[2]} 项`;
-  const limit = /^total above (\d+) fen$/.exec(issue.message);
+  const limit = /^total above (\d+) fen$/.exec(issue.message) ?? /totals at most (\d+) fen/.exec(issue.message);
   if (limit) return `单笔结算不能超过 ${yuan(Number(limit[1]))}，请分开结算`;
   if (last === 'url') {
     if (/does not resolve|did not resolve/.test(issue.message)) return '域名无法解析，请检查地址';
@@ -81,6 +81,7 @@ export function translate(path: string, issue: { code?: string; message: string 
   const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
+  if (/no prescription of this person/.test(issue.message)) return '该码不是此处方患者的医保电子凭证，或处方已不可结算（已作废或已过期）';
   const open = /^open prescription (\S+) of/.exec(issue.message);
   if (open) return `该患者已有此药的未完成处方（${shortId(open[1]!)}）`;
   if (/at least one/.test(issue.message)) return '至少填写一项';
@@ -106,15 +107,23 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): { ok: 
   return { ok: false, errors };
 }
 
-/** An API error as field errors: `body.items.0.drugCode` → `items.0.drugCode`; the rest under "". */
-export function problemToFields(err: unknown): FieldErrors {
+/**
+ * An API error as field errors: `body.items.0.drugCode` → `items.0.drugCode`; the rest under "".
+ * `shown`: the fields the form has (by default all); an error on a field it does not have (the
+ * counter has no box for `prescriptionId`) is said under "" instead, never left unseen.
+ */
+export function problemToFields(err: unknown, shown: (path: string) => boolean = () => true): FieldErrors {
   if (!(err instanceof ApiError)) return { '': err instanceof Error ? err.message : String(err) };
   const errors: FieldErrors = {};
+  const unshown: string[] = [];
   for (const e of err.problem.errors ?? []) {
     const path = e.path.replace(/^body\.?/, '');
-    if (path && !path.startsWith('headers') && !path.startsWith('query') && path !== '(root)') errors[path] ??= translate(path, e);
+    if (!path || path.startsWith('headers') || path.startsWith('query') || path === '(root)') continue;
+    if (shown(path)) errors[path] ??= translate(path, e);
+    else unshown.push(translate(path, e));
   }
-  if (!Object.keys(errors).length || err.slug !== 'validation-failed') errors[''] = problemText(err);
+  if (unshown.length) errors[''] = [...new Set(unshown)].join('；');
+  else if (!Object.keys(errors).length || err.slug !== 'validation-failed') errors[''] = problemText(err);
   return errors;
 }
 

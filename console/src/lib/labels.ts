@@ -41,7 +41,9 @@ export const webhookEventLabel: Partial<Record<string, string>> = {
 };
 export const alertTypeLabel: Record<AlertType, string> = { 'trace-code-reused': '追溯码重复销售', 'stock-hoarding': '疑似囤积药品' };
 
-const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
+/** Beyond the API's slugs: no answer at all, and answers that were not the API's problem+json (lib/api.ts). */
+type ClientSlug = 'network' | 'gateway-timeout' | 'bad-response';
+const problemLabel: Partial<Record<ProblemSlug | ClientSlug, string>> = {
   'validation-failed': '填写有误，请检查标红的项目',
   unauthorized: '登录已失效，请重新登录',
   forbidden: '无权进行此操作',
@@ -59,6 +61,10 @@ const problemLabel: Partial<Record<ProblemSlug | 'network', string>> = {
   'rate-limited': '请求过于频繁，请稍后再试',
   'trace-code-used': '追溯码已被销售：同一追溯码只能销售一次',
   'service-unavailable': '系统繁忙，请稍后重试',
+  'internal-error': '服务器内部错误，请稍后重试',
+  'bad-gateway': '服务器暂时无法处理（网关错误），请稍后重试',
+  'gateway-timeout': '服务器响应超时，请稍后重试',
+  'bad-response': '未能读取服务器的回答，请稍后重试',
   network: '无法连接到服务器，请检查网络后重试',
 };
 
@@ -81,7 +87,8 @@ export function problemText(err: unknown): string {
   if (err instanceof ApiError) {
     const slug = err.slug as ProblemSlug;
     const said = byDetail[slug]?.find(([re]) => re.test(err.problem.detail ?? ''))?.[1];
-    return said ?? problemLabel[slug] ?? `${err.problem.title}（${err.status}）`;
+    // An answer of no known type: its status, not an English title.
+    return said ?? problemLabel[slug] ?? (/[\u4e00-\u9fff]/.test(err.problem.title) ? `${err.problem.title}（${err.status}）` : `请求失败（${err.status}），请稍后重试`);
   }
   return err instanceof Error ? err.message : String(err);
 }

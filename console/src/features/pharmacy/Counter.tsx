@@ -12,17 +12,18 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type * as z from 'zod';
 import type { Prescription } from '#schemas/prescriptions';
 import { settlementRequest, type Settlement, type SettlementQuote } from '#schemas/vouchers';
-import { ApiError, call, newIdempotencyKey } from '../../lib/api.ts';
+import { ApiError, call, newIdempotencyKey, outcomeUnknown } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { calendarDay, dateTime, parseYuan, shortId, yuan } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
-import { categoryLabel, problemText } from '../../lib/labels.ts';
+import { categoryLabel, prescriptionStatusLabel, problemText } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, Badge, Field, focusTitle, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
-import { dispenseItems, owingOf, scanTraceCodes, soldCodes } from './packs.ts';
+import { dispenseItems, owingOf, owingUnpaid, scanTraceCodes, soldCodes, undispensedSettlements } from './packs.ts';
+import { useRecentSettlements } from './settlements.ts';
 
 interface Line {
   drugCode: string;
@@ -38,7 +39,8 @@ const packsOf = (l: Line) => (Number.isInteger(Number(l.quantity)) && Number(l.q
 /** A code the API says was sold before (409 trace-code-used), with the line it was scanned on. */
 interface SoldCode { line: number; code: string }
 
-type Step = { kind: 'entry' } | { kind: 'review'; idempotencyKey: string } | { kind: 'done'; settlement: Settlement };
+/** `retry`: the attempt whose answer was lost, sent again as it was (its quote was shown before the first 确认结算). */
+type Step = { kind: 'entry' } | { kind: 'review'; idempotencyKey: string; retry?: boolean } | { kind: 'done'; settlement: Settlement };
 
 /** Characters a scan adds at least: a voucher code is a compact JWS, far longer; a hand correction is not. */
 const MIN_SCANNED_CODE = 32;
@@ -47,13 +49,44 @@ const MIN_SCANNED_CODE = 32;
 type Left = 'review' | 'confirming';
 interface CounterDraft { lines: Line[]; prescriptionId?: string; left?: Left }
 
+/** An attempt whose 确认结算 got no answer that says what happened: its key and the body it sent. */
+interface Unsettled { key: string; sent: string }
+/**
+ * Attempts of unknown outcome, per counter and per person logged in, in memory only (gone with a
+ * reload, like the voucher code they hold): the same sale checked again, after 返回修改 or a look at
+ * 当日结算, goes with the same key, and the API answers with the settlement it made, if it made one.
+ */
+const unsettled = new Map<string, Unsettled>();
+
+/** The form's own fields: an error the API puts on another (prescriptionId) is said above the form. */
+const onForm = (path: string) => path === 'code' || path === 'items' || /^items\.\d+\.(drugCode|quantity|unitPriceFen|traceCodes)(\.|$)/.test(path);
+/** The counter's words where the shared ones are the prescriber's (开具). */
+const counterWords = (errors: FieldErrors): FieldErrors =>
+  Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v === '同一药品不能重复开具' ? '同一药品请合并为一行' : v]));
+
+/** Statuses a prescription can still be settled and dispensed in at this pharmacy. */
+export const fillable = (p: Prescription) => p.status === 'routed' || p.status === 'accepted' || p.status === 'partially-dispensed';
+/** Why a prescription can no longer be settled or dispensed, in the pharmacist's words. */
+export const closedText = (p: Prescription) => (p.status === 'cancelled'
+  ? `处方 ${shortId(p.prescriptionId)} 已被开方医生作废`
+  : `处方 ${shortId(p.prescriptionId)} ${prescriptionStatusLabel[p.status]}`);
+
 export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   // One sale kept per counter: the walk-in one, and one per prescription settled from its card, so
   // that opening a card does not throw away a sale left at 医保结算 (or its warning).
   const draftKey = prescriptionId ? `pharmacy-counter-${prescriptionId}` : 'pharmacy-counter';
   const draft = useSavedDraft<CounterDraft | null>(draftKey);
   const [left, setLeft] = useState(draft?.left);
-  const [code, setCode] = useState('');
+  const session = currentSession();
+  const attemptKey = `${session?.sub}|${session?.institutionId}|${draftKey}`;
+  const [unknown, setUnknownState] = useState(() => unsettled.get(attemptKey));
+  const setUnknown = (u: Unsettled | undefined) => {
+    if (u) unsettled.set(attemptKey, u);
+    else unsettled.delete(attemptKey);
+    setUnknownState(u);
+  };
+  // Put back with the sale whose answer was lost: checked again unchanged, it is that attempt's retry.
+  const [code, setCode] = useState(() => (draft?.left === 'confirming' && unknown ? (JSON.parse(unknown.sent) as { code: string }).code : ''));
   const [rxId, setRxId] = useState(prescriptionId ?? draft?.prescriptionId ?? '');
   const [lines, setLines] = useState<Line[]>(draft?.lines.map((l) => ({ ...l, traceCodes: l.traceCodes ?? [] })) ?? [emptyLine()]);
   const [step, setStep] = useState<Step>({ kind: 'entry' });
@@ -65,10 +98,15 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const codeRef = useRef<HTMLTextAreaElement>(null);
 
   const rx = useQuery({ queryKey: ['prescription', rxId], queryFn: () => call('getPrescription', { params: { id: rxId } }), enabled: !!rxId });
-  // A prescription chosen: what it still owes fills the list (prices are the pharmacy's).
+  // Paid already (a settlement for it not handed over against, the pharmacist having moved on, or
+  // an answer lost): that settlement is dispensed against, and what it paid for is not charged again.
+  const recent = useRecentSettlements(!!rxId && step.kind !== 'done');
+  const paid = rx.data && recent ? undispensedSettlements(rx.data, recent) : [];
+  const unpaid = rx.data && recent ? owingUnpaid(rx.data, paid) : undefined;
+  // A prescription chosen: what it still owes and nothing paid for already fills the list (prices are the pharmacy's).
   useEffect(() => {
-    if (rx.data && lines.every((l) => !l.drugCode)) setLines(owingOf(rx.data).map((i) => ({ ...emptyLine(), drugCode: i.drugCode, quantity: String(i.quantity) })));
-  }, [rx.data]);
+    if (unpaid?.length && lines.every((l) => !l.drugCode)) setLines(unpaid.map((i) => ({ ...emptyLine(), drugCode: i.drugCode, quantity: String(i.quantity) })));
+  }, [unpaid && JSON.stringify(unpaid)]);
   useEffect(() => codeRef.current?.focus(), [step.kind === 'entry']);
   // 核对 and the receipt are new screens without a new address: the keyboard (and a screen reader)
   // goes to their title, as on any other screen (app/router.ts), not back to the page's start.
@@ -119,8 +157,28 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     if (!checked.ok) {
       const errs = checked.errors;
       lines.forEach((l, i) => { if (parseYuan(l.price) === undefined) errs[`items.${i}.unitPriceFen`] = '单价：元，最多两位小数，如 12.50'; });
-      setErrors(errs);
+      setErrors(counterWords(errs));
       return;
+    }
+    settle.reset();
+    // The sale whose answer was lost, unchanged: the same attempt again, with its key (no second charge).
+    if (unknown && unknown.sent === JSON.stringify(body())) {
+      setErrors({});
+      setSold([]);
+      setStep({ kind: 'review', idempotencyKey: unknown.key, retry: true });
+      return;
+    }
+    // What a settlement not handed over against paid for is dispensed against it, not charged again.
+    if (rxId && (!rx.data || !recent)) return setErrors({ '': '正在读取该处方及其已有结算，请稍候再核对' });
+    if (rx.data && !fillable(rx.data)) return setErrors({ '': `${closedText(rx.data)}，不能结算` });
+    if (rx.data && paid.length) {
+      const errs: FieldErrors = {};
+      lines.forEach((l, i) => {
+        if (!rx.data!.items.some((it) => it.drugCode === l.drugCode)) return;
+        const most = unpaid?.find((u) => u.drugCode === l.drugCode)?.quantity ?? 0;
+        if (Number(l.quantity) > most) errs[most ? `items.${i}.quantity` : `items.${i}.drugCode`] = most ? `已有结算未发药：此药最多再结算 ${most} 盒` : '已结算未发药：请按已结算发药，不要再次收费';
+      });
+      if (Object.keys(errs).length) return setErrors(errs);
     }
     setErrors({});
     setSold([]);
@@ -130,7 +188,15 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
 
   /** A refused code, item or trace code goes back to the entry form, next to the field. */
   const refused = (err: ApiError) => {
-    const fields = problemToFields(err);
+    const fields = counterWords(problemToFields(err, onForm));
+    // The prescription named is not this code's person's, or no longer open: which one, from the prescription read again.
+    if (err.problem.errors?.some((e) => e.path === 'body.prescriptionId')) {
+      void rx.refetch().then((r) => setErrors((e) => {
+        const { '': _said, ...rest } = e;
+        // Closed: said by the alert above the form.
+        return r.data && !fillable(r.data) ? rest : { ...rest, '': '该码不是此处方患者的医保电子凭证：请核对患者，由处方上的患者本人出示医保码' };
+      }));
+    }
     if (err.slug === 'code-already-used' || err.slug === 'code-expired') {
       // Said under the code's box, where the next scan goes; not a second time above the form.
       fields.code = problemText(err);
@@ -144,28 +210,42 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     setErrors(fields);
     setStep({ kind: 'entry' });
   };
-  // A network failure (or a busy service) stays on the review step, to retry with the same key.
-  const retryable = (err: ApiError) => err.status === 0 || err.slug === 'service-unavailable';
+  // No answer, or none that says what happened (a 5xx, a gateway's timeout, a page that is not the
+  // API's): the review step stays, to retry with the same key.
+  const retryable = outcomeUnknown;
 
   const settle = useMutation({
-    mutationFn: (key: string) => call('settle', { body: body(), idempotencyKey: key }),
+    mutationFn: (a: { key: string; body: z.input<typeof settlementRequest> }) => call('settle', { body: a.body, idempotencyKey: a.key }),
     onSuccess: (settlement) => {
       setLeft(undefined);
+      setUnknown(undefined);
       setStep({ kind: 'done', settlement });
       void qc.invalidateQueries({ queryKey: ['settlements'] });
     },
-    onError: (err: ApiError) => (retryable(err) ? setErrors(problemToFields(err)) : refused(err)),
+    onError: (err: ApiError, a) => {
+      if (outcomeUnknown(err)) {
+        // Maybe charged: kept, so that this sale is only ever sent again with this key.
+        setUnknown({ key: a.key, sent: JSON.stringify(a.body) });
+        setErrors({});
+        void qc.invalidateQueries({ queryKey: ['settlements'] });
+        return;
+      }
+      // The API's own refusal of that key (a replay gives the first answer): that attempt moved no money.
+      if (unknown?.key === a.key && [400, 409, 410, 422].includes(err.status)) setUnknown(undefined);
+      refused(err);
+    },
   });
 
   // Kept across a reload, an expired session and a visit to another screen, with where it was left;
   // not once settled (its receipt on screen): put back, the same drugs could be charged twice.
   // A sale that may have been charged stays so until it is settled or given up (下一位患者): the next
   // 核对 of it must not say 未扣款.
-  const leftAt: Left | undefined = left === 'confirming' ? left : step.kind !== 'review' ? left : settle.isIdle ? 'review' : 'confirming';
+  const leftAt: Left | undefined = left === 'confirming' || unknown ? 'confirming' : step.kind !== 'review' ? left : settle.isIdle ? 'review' : 'confirming';
   useDraft(draftKey, step.kind === 'done' ? null : ({ lines, prescriptionId: rxId || undefined, left: leftAt } satisfies CounterDraft), { keepOnLeave: true });
 
   const next = () => {
     setLeft(undefined);
+    setUnknown(undefined);
     setCode('');
     setRxId('');
     setLines([emptyLine()]);
@@ -181,33 +261,52 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const totalFen = lines.reduce((n, l) => n + (parseYuan(l.price) ?? 0) * packsOf(l), 0);
 
   if (step.kind === 'review') {
+    const key = step.idempotencyKey;
+    // This attempt's answer was lost: 确认结算 again is its retry.
+    const sameAttempt = unknown?.key === key;
+    // Back to the form: the sale keeps saying it may have been charged.
+    const back = () => {
+      if (unknown) setLeft('confirming');
+      setStep({ kind: 'entry' });
+    };
+    const buttons = (ready: boolean) => <>
+      <FormError errors={errors} />
+      <div class="buttons">
+        <button type="button" class="primary big" disabled={!ready} aria-disabled={settle.isPending} onClick={() => settle.mutate({ key, body: body() })}>
+          {settle.isPending ? '正在结算…' : '确认结算'}
+        </button>
+        <button type="button" disabled={settle.isPending} onClick={back}>返回修改</button>
+      </div>
+    </>;
     return (
       <section>
         <Title>核对结算</Title>
         <ItemsTable lines={lines} />
         <p class="total">合计 <Money fen={totalFen} strong /></p>
-        <Quote key={step.idempotencyKey} attempt={step.idempotencyKey} body={body} onRefused={refused} retryable={retryable}>
-          {(ready) => <>
-            <FormError errors={errors} />
-            <div class="buttons">
-              <button type="button" class="primary big" disabled={!ready || settle.isPending} onClick={() => settle.mutate(step.idempotencyKey)}>
-                {settle.isPending ? '正在结算…' : '确认结算'}
-              </button>
-              <button type="button" disabled={settle.isPending} onClick={() => setStep({ kind: 'entry' })}>返回修改</button>
-            </div>
-          </>}
-        </Quote>
+        {sameAttempt ? <UnknownOutcome /> : (unknown || left === 'confirming') && <ChargedBefore />}
+        {step.retry ? buttons(true) : (
+          <Quote key={step.idempotencyKey} attempt={step.idempotencyKey} body={body} onRefused={refused} retryable={retryable}>
+            {(ready) => buttons(ready)}
+          </Quote>
+        )}
       </section>
     );
   }
 
   const taken = (i: number) => new Set(lines.flatMap((l, j) => (j === i ? [] : l.traceCodes)));
+  // The button pressed may go with its line: the keyboard goes to the drug of the line now in its place.
+  const removeLine = (i: number, box: HTMLElement) => {
+    const form = box.closest('form');
+    setLines(lines.filter((_, j) => j !== i));
+    focusWhenShown(() => form?.querySelectorAll<HTMLElement>('[data-field="drugCode"]')[Math.min(i, lines.length - 2)]);
+  };
   // A sold code the pharmacist has taken off its line is no longer worth an alert.
   const stillSold = sold.filter((x) => lines[x.line]?.traceCodes.includes(x.code));
   return (
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
-      {left && <Resumed left={left} />}
+      {left && <Resumed left={left} retry={!!unknown} />}
+      {rx.data && !fillable(rx.data) ? <Closed rx={rx.data} paid={paid} /> : rx.data && paid.length > 0 && <AlreadyPaid rxId={rxId} paid={paid} rest={!!unpaid?.length} />}
       <FormError errors={errors} />
       {stillSold.length > 0 && (
         <div class="alert error" role="alert">
@@ -217,7 +316,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       )}
       <div class="row">
         <Field label="医保电子凭证码" hint="扫码枪扫描患者二维码（扫码后回车进入下一项），或粘贴码值" error={errors.code} wide>
-          {(id, d) => <textarea id={id} ref={codeRef} rows={2} class="mono" value={code} aria-describedby={d} aria-invalid={!!errors.code} onInput={(e) => typedCode(e.currentTarget.value)}
+          {(id, d) => <textarea id={id} ref={codeRef} rows={2} class="mono" value={code} aria-describedby={d} onInput={(e) => typedCode(e.currentTarget.value)}
             onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); codeEntered(e.currentTarget); } }} />}
         </Field>
         {rxId && (
@@ -234,7 +333,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         {lines.map((l, i) => (
           <LineFields key={i} index={i} line={l} errors={errors} taken={taken(i)} sold={new Set(sold.filter((s) => s.line === i).map((s) => s.code))}
             onChange={(nl) => setLines(lines.map((x, j) => (j === i ? nl : x)))}
-            onRemove={lines.length > 1 ? () => setLines(lines.filter((_, j) => j !== i)) : undefined} />
+            onRemove={lines.length > 1 ? (box) => removeLine(i, box) : undefined} />
         ))}
         <button type="button" onClick={() => setLines([...lines, emptyLine()])}>添加药品</button>
       </fieldset>
@@ -249,17 +348,70 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
  * the patient may have been charged. Before 确认结算 nothing was sent. After it, the answer was not
  * seen: 当日结算 says whether it went through, before the patient is asked to scan again.
  */
-function Resumed({ left }: { left: Left }) {
+function Resumed({ left, retry }: { left: Left; retry?: boolean }) {
   return left === 'review'
     ? <p class="alert info" role="status">上次核对结算未完成：结算尚未提交，未扣款。药品已恢复，请核对是同一位患者，再让其刷新医保码后重新扫码。</p>
-    : (
+    : retry ? (
+      // The attempt is kept (this tab, this login): unchanged, it is sent again with its key.
+      <p class="alert error" role="alert">
+        上次点击“确认结算”后未收到结果，不能确定是否已扣款。医保码与药品已恢复：不作改动，点“下一步：核对”再点“确认结算”即为重试，不会重复扣款；如有改动将是一笔新的结算，请先到 <a href="#/pharmacy/settlements">当日结算</a> 核对。
+      </p>
+    ) : (
       <p class="alert error" role="alert">
         上次点击“确认结算”后未收到结果，不能确定是否已扣款。请先到 <a href="#/pharmacy/settlements">当日结算</a> 核对该患者的这笔结算，避免重复收费；没有再请患者刷新医保码后重新扫码。
       </p>
     );
 }
 
-function LineFields(props: { index: number; line: Line; errors: FieldErrors; taken: Set<string>; sold: Set<string>; onChange: (l: Line) => void; onRemove?: () => void }) {
+/** 确认结算 of this attempt got no answer that says what happened: the same key again cannot charge twice. */
+function UnknownOutcome() {
+  return (
+    <p class="alert error" role="alert">
+      结算结果未知：可能已扣款。请点 确认结算 重试（不会重复扣款），或先到 <a href="#/pharmacy/settlements">当日结算</a> 核对。
+    </p>
+  );
+}
+
+/** A new attempt after one whose outcome is unknown: said before it charges. */
+function ChargedBefore() {
+  return (
+    <p class="alert error" role="alert">
+      注意：上次点击“确认结算”后未收到结果，可能已扣款。本次为一笔新的结算：请先到 <a href="#/pharmacy/settlements">当日结算</a> 核对该患者是否已有这笔结算，确认没有再点 确认结算，避免重复收费。
+    </p>
+  );
+}
+
+/** A prescription paid by a settlement not handed over against: dispensed against that, not charged again. */
+function AlreadyPaid({ rxId, paid, rest }: { rxId: string; paid: Settlement[]; rest: boolean }) {
+  return (
+    <div class="alert error" role="alert">
+      <p>处方 {shortId(rxId)} 已结算、尚未发药：请按该结算发药，不要让患者再付一次。{rest ? '下方只列出该结算未包含、仍需结算的药品。' : ''}</p>
+      <ul>{paid.map((s) => (
+        <li key={s.settlementId}>
+          结算 <span class="mono">{shortId(s.settlementId)}</span>（{dateTime(s.settledAt)}，{yuan(s.totalFen)}）{' '}
+          <a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`按已结算发药（结算 ${shortId(s.settlementId)}）`}>按已结算发药</a>
+        </li>
+      ))}</ul>
+    </div>
+  );
+}
+
+/** A prescription no longer to be filled (the prescriber cancelled it, it expired): a settlement made for it is reversed. */
+function Closed({ rx, paid }: { rx: Prescription; paid: Settlement[] }) {
+  return (
+    <div class="alert error" role="alert">
+      <p>{closedText(rx)}，不能再结算或发药。{paid.length > 0 && '已为它结算的款项请于结算当日冲正，并退还患者：'}</p>
+      {paid.length > 0 && <ul>{paid.map((s) => (
+        <li key={s.settlementId}>
+          结算 <span class="mono">{shortId(s.settlementId)}</span>（{dateTime(s.settledAt)}，{yuan(s.totalFen)}，现金 {yuan(s.cashFen)}）{' '}
+          <a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`去冲正（结算 ${shortId(s.settlementId)}）`}>去冲正</a>
+        </li>
+      ))}</ul>}
+    </div>
+  );
+}
+
+function LineFields(props: { index: number; line: Line; errors: FieldErrors; taken: Set<string>; sold: Set<string>; onChange: (l: Line) => void; onRemove?: (button: HTMLElement) => void }) {
   const { index: i, line, errors } = props;
   const name = useDrugName();
   return (
@@ -273,7 +425,7 @@ function LineFields(props: { index: number; line: Line; errors: FieldErrors; tak
       <Field label="单价（元）" error={errors[`items.${i}.unitPriceFen`]}>
         {(id, d) => <input id={id} data-field="price" inputMode="decimal" value={line.price} placeholder="0.00" aria-describedby={d} onInput={(e) => props.onChange({ ...line, price: e.currentTarget.value })} />}
       </Field>
-      {props.onRemove && <button type="button" class="link" onClick={props.onRemove}>删除第 {i + 1} 行</button>}
+      {props.onRemove && <button type="button" class="link" onClick={(e) => props.onRemove!(e.currentTarget)}>删除第 {i + 1} 行</button>}
       <TraceCodes index={i} line={line} taken={props.taken} sold={props.sold} error={Object.entries(errors).find(([k]) => k.startsWith(`items.${i}.traceCodes`))?.[1]}
         onChange={(traceCodes) => props.onChange({ ...line, traceCodes })} />
     </div>
@@ -297,6 +449,13 @@ function TraceCodes(props: { index: number; line: Line; taken: Set<string>; sold
     props.onChange(r.codes);
     setScan(r.left);
     setProblem(r.problem);
+    // The scanner's Enter leaves the keyboard here, where a new error under the box is not read by itself.
+    if (r.problem) announce(r.problem);
+  };
+  // Its button goes with the code: the keyboard goes back to where the next code is scanned.
+  const removeCode = (c: string) => {
+    props.onChange(codes.filter((x) => x !== c));
+    document.getElementById(id)?.focus();
   };
   const untraced = Math.max(0, packs - codes.length);
   const error = problem ?? props.error;
@@ -320,7 +479,7 @@ function TraceCodes(props: { index: number; line: Line; taken: Set<string>; sold
             <li key={c} class={props.sold.has(c) ? 'sold' : undefined}>
               <span class="mono">{c}</span>
               {props.sold.has(c) && <Badge tone="danger">已被销售</Badge>}
-              <button type="button" class="link" aria-label={`删除追溯码 ${c}`} onClick={() => props.onChange(codes.filter((x) => x !== c))}>删除</button>
+              <button type="button" class="link" aria-label={`删除追溯码 ${c}`} onClick={() => removeCode(c)}>删除</button>
             </li>
           ))}
         </ul>
@@ -400,6 +559,10 @@ function Quote(props: {
 function Split({ s, quote }: { s: SettlementQuote | Settlement; quote?: boolean }) {
   return (
     <>
+      {/* Whose code it is: a code shown by someone other than the patient is caught before charging. */}
+      {s.patient && (
+        <p class="patient">参保人 <strong>{s.patient.name}</strong>（<span class="mono">{s.patient.nationalIdMasked}</span>）{quote && <span class="muted small"> 请核对是否为患者本人</span>}</p>
+      )}
       <dl class="split">
         <dt>费用总额</dt><dd><Money fen={s.totalFen} /></dd>
         <dt>医保统筹支付</dt><dd><Money fen={s.pooledFundFen} /></dd>
@@ -443,6 +606,8 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
       qc.setQueryData(['prescription', p.prescriptionId], p);
       void qc.invalidateQueries({ queryKey: ['prescriptions'] });
     },
+    // Refused (the prescriber cancelled it meanwhile, it expired): read again, to say which.
+    onError: () => void rx.refetch(),
   });
   const reverse = useMutation({
     mutationFn: () => call('reverseSettlement', { params: { settlementId: s.settlementId } }),
@@ -455,6 +620,8 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
   // Handed over against already (a reopened receipt): neither dispensed again nor reversed (the API refuses both).
   const used = !!rx.data && ((rx.data.dispenses ?? []).some((d) => d.settlementId === s.settlementId) || rx.data.settlementId === s.settlementId);
   const sameDay = calendarDay(new Date(s.settledAt)) === calendarDay();
+  // No longer to be filled: nothing to hand over against this settlement, whose money goes back.
+  const closed = !!rx.data && !used && !dispense.isSuccess && !fillable(rx.data);
   return (
     <section>
       <Title actions={<>
@@ -476,25 +643,31 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
       <div class="buttons no-print">
         {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : used ? (
           <Alert kind="ok">已按此结算为处方 {shortId(s.prescriptionId)} 发药</Alert>
+        ) : closed ? (
+          <Alert kind="error">
+            {closedText(rx.data!)}，不能按此结算发药。{sameDay ? `请今日冲正本结算，将款项退还患者（现金 ${yuan(s.cashFen)} 当面退还）。` : '冲正只能在结算当日进行，请联系平台运营方处理退款。'}
+          </Alert>
         ) : (
-          <button type="button" class="primary" disabled={dispense.isPending || !rx.data} onClick={() => dispense.mutate()}>按此结算发药</button>
+          <button type="button" class="primary" disabled={!rx.data} aria-disabled={dispense.isPending} onClick={() => dispense.mutate()}>按此结算发药</button>
         ))}
         {!reversed && !dispense.isSuccess && !used && sameDay && (
-          <button type="button" class="danger" disabled={reverse.isPending || dispense.isPending}
-            onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？款项退回原渠道，追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
+          // Not while dispensing: one or the other. Busy reversing: aria-disabled, the keyboard stays.
+          <button type="button" class="danger" disabled={dispense.isPending} aria-disabled={reverse.isPending}
+            onClick={() => !reverse.isPending && confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？款项退回原渠道，追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
         )}
       </div>
-      {reverse.isSuccess && <Alert kind="ok">已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
+      {/* Focused: 冲正 (or 按此结算发药) is gone with what it did. */}
+      {reverse.isSuccess && <Alert kind="ok" focus>已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
       {/* Reopened after its reversal: the cash went back then, not again now. */}
       {reversed && !reverse.isSuccess && <Alert kind="info">已于 {dateTime(s.reversedAt ?? s.settledAt)} 冲正，款项已退回。</Alert>}
-      {dispense.isError && <Alert kind="error">{problemText(dispense.error)}</Alert>}
+      {dispense.isError && !closed && <Alert kind="error">{problemText(dispense.error)}</Alert>}
       {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
     </section>
   );
 }
 
 function Dispensed({ rx }: { rx: Prescription }) {
-  return <Alert kind="ok">{dispensedText(rx, useDrugName())}</Alert>;
+  return <Alert kind="ok" focus>{dispensedText(rx, useDrugName())}</Alert>;
 }
 
 /** What a dispense did, in words: all handed over, or what is still owed and kept for the patient. */

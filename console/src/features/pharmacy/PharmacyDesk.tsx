@@ -3,10 +3,10 @@
 // settlement already made for it, and tell the patient to collect), stock, and the day's
 // settlements (each one's receipt reopened to reprint it, dispense against it or reverse it).
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
 import type { Settlement } from '#schemas/vouchers';
-import { allPages, call, type ApiError } from '../../lib/api.ts';
+import { call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { calendarDay, date, dateTime, shortId, sortableDateTime, yuan } from '../../lib/format.ts';
 import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
@@ -14,10 +14,11 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { go, hashQuery } from '../../app/router.ts';
-import { Counter, dispensedText, Receipt } from './Counter.tsx';
+import { closedText, Counter, dispensedText, fillable, Receipt } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
+import { daySettlements, useRecentSettlements } from './settlements.ts';
 
 export const pharmacyNav = [
   { section: '', label: '医保结算' },
@@ -41,7 +42,7 @@ const queueStatuses = ['routed', 'accepted', 'partially-dispensed', 'dispensed']
 
 type QueueStatus = (typeof queueStatuses)[number];
 /** What the last move on a card did, said above the list: the card itself has moved to another tab. */
-interface Note { text: string; tab?: QueueStatus }
+interface Note { text: string; tab?: QueueStatus; kind?: 'ok' | 'error'; /** A settlement to reverse, its receipt linked. */ reverse?: string }
 
 function Queue() {
   const [status, setStatus] = useState<QueueStatus>('routed');
@@ -54,25 +55,26 @@ function Queue() {
   // Yesterday's and today's settlements (the 当日结算 queries): one made for a prescription but not
   // handed over against (the pharmacist moved to the next patient first, maybe just before midnight)
   // is offered on its card.
-  const days = [calendarDay(new Date(Date.now() - 86_400_000)), calendarDay()];
   const dispensable = (status === 'accepted' || status === 'partially-dispensed') && !!list.data?.items.length;
-  const settled = useQueries({
-    queries: days.map((day) => ({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), enabled: dispensable, refetchInterval: poll(30_000) })),
-  });
-  const recent = settled.every((q) => q.data) ? settled.flatMap((q) => q.data!.items) : undefined;
+  const recent = useRecentSettlements(dispensable);
   const select = (s: QueueStatus) => {
     setNote(undefined);
     setStatus(s);
   };
+  // The card acted on leaves this tab (or is about to): the keyboard goes to what became of it, and
+  // from there to 去结算发药 when that is next.
+  const noteBox = useRef<HTMLParagraphElement>(null);
+  useEffect(() => noteBox.current?.focus(), [note]);
   return (
     <section>
       <Title>流转到本店的处方</Title>
       <CountTabs label="处方状态" current={status} onSelect={select}
         items={queueStatuses.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined }))} />
       {note && (
-        <p class="alert ok" role="status">
+        <p ref={noteBox} class={`alert ${note.kind ?? 'ok'}`} role={note.kind === 'error' ? 'alert' : 'status'} tabIndex={-1}>
           {note.text}
           {note.tab && <> <button type="button" class="link" onClick={() => select(note.tab!)}>去结算发药</button></>}
+          {note.reverse && <> <a href={`#/pharmacy/settlements/${encodeURIComponent(note.reverse)}`}>去冲正</a></>}
         </p>
       )}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
@@ -97,20 +99,43 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const done = () => void qc.invalidateQueries({ queryKey: ['prescriptions'] });
+  /**
+   * A move refused: the prescription read again. One no longer to be filled (the prescriber
+   * cancelled it meanwhile) leaves the list with the card, so what happened is said above the list.
+   */
+  const refused = async (e: ApiError, closed: (rx: Prescription) => Note) => {
+    setErrors(problemToFields(e));
+    const rx = await call('getPrescription', { params: { id: p.prescriptionId } }).catch(() => undefined);
+    if (rx && !fillable(rx)) onMoved({ kind: 'error', ...closed(rx) });
+    done();
+  };
   const accept = useMutation({
     mutationFn: () => call('acceptPrescription', { params: { id: p.prescriptionId } }),
     // The card leaves 已流转; the next step is on the 已审核 tab, so say so.
     onSuccess: () => { onMoved({ text: `处方 ${shortId(p.prescriptionId)} 已审核通过，可在「已审核」中结算发药。`, tab: 'accepted' }); done(); },
-    onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); },
+    onError: (e: ApiError) => void refused(e, (rx) => ({ text: `${closedText(rx)}，无需审核。` })),
   });
   // Against a settlement already made for it: no second charge.
   const dispense = useMutation({
     mutationFn: (s: Settlement) => call('dispensePrescription', { params: { id: p.prescriptionId }, body: { settlementId: s.settlementId, ...dispenseItems(p, s) } }),
     onSuccess: (rx) => { qc.setQueryData(['prescription', rx.prescriptionId], rx); onMoved({ text: dispensedText(rx, name) }); done(); },
+    onError: (e: ApiError, s) => void refused(e, (rx) => ({
+      text: `${closedText(rx)}，不能发药。结算 ${shortId(s.settlementId)} 请于结算当日冲正，并将款项退还患者（现金 ${yuan(s.cashFen)} 当面退还）。`,
+      reverse: s.settlementId,
+    })),
+  });
+  const reject = useMutation({
+    mutationFn: () => call('rejectPrescription', { params: { id: p.prescriptionId }, body: { reason } }),
+    // Said above the list, where the keyboard goes (the note is read there): the card leaves it.
+    onSuccess: () => { onMoved({ text: `处方 ${shortId(p.prescriptionId)} 已拒绝，本店不再为其配药。` }); done(); },
+    onError: (e: ApiError) => setErrors(problemToFields(e)),
+  });
+  const ready = useMutation({
+    mutationFn: () => call('readyPrescription', { params: { id: p.prescriptionId } }),
+    // The keyboard stays on the button: said, since the card changes only a line.
+    onSuccess: () => { setErrors({}); announce(`已通知患者取药：处方 ${shortId(p.prescriptionId)}`); done(); },
     onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); },
   });
-  const reject = useMutation({ mutationFn: () => call('rejectPrescription', { params: { id: p.prescriptionId }, body: { reason } }), onSuccess: done, onError: (e: ApiError) => setErrors(problemToFields(e)) });
-  const ready = useMutation({ mutationFn: () => call('readyPrescription', { params: { id: p.prescriptionId } }), onSuccess: () => { setErrors({}); done(); }, onError: (e: ApiError) => { setErrors(problemToFields(e)); done(); } });
   const owing = owingOf(p);
   const handedOver = (drugCode: string) => (p.dispensed ?? []).filter((d) => d.drugCode === drugCode).reduce((n, d) => n + d.quantity, 0);
   const part = (p.dispensed?.length ?? 0) > 0;
@@ -142,45 +167,58 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
       <FormError errors={errors} />
       <div class="buttons">
         {p.status === 'routed' && <>
-          <button type="button" class="primary" disabled={accept.isPending} onClick={() => accept.mutate()}>审核通过</button>
+          <button type="button" class="primary" aria-disabled={accept.isPending} onClick={() => accept.mutate()}>审核通过</button>
           <button type="button" class="danger" aria-expanded={rejecting} onClick={() => setRejecting(!rejecting)}>拒绝</button>
         </>}
         {open && <>
           {paid.map((s) => (
-            <button type="button" key={s.settlementId} class="primary" disabled={dispense.isPending || dispense.isSuccess} onClick={() => dispense.mutate(s)}>
+            <button type="button" key={s.settlementId} class="primary" aria-disabled={dispense.isPending || dispense.isSuccess} onClick={() => !dispense.isSuccess && dispense.mutate(s)}>
               按此结算发药{paid.length > 1 ? `（${shortId(s.settlementId)}）` : ''}
             </button>
           ))}
-          <button type="button" class={paid.length ? undefined : 'primary'} onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>
-          <button type="button" disabled={ready.isPending} onClick={() => ready.mutate()}>{p.readyAt ? '再次通知取药' : '通知取药'}</button>
+          {/* Paid already: no second charge offered (its counter would refuse it too). */}
+          {!paid.length && <button type="button" class="primary" onClick={() => go('pharmacy', 'counter', p.prescriptionId)}>结算并发药</button>}
+          <button type="button" aria-disabled={ready.isPending} onClick={() => ready.mutate()}>{p.readyAt ? '再次通知取药' : '通知取药'}</button>
         </>}
       </div>
       {rejecting && (
         <form class="subform" onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
           <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
-          <button type="submit" class="danger" disabled={reject.isPending}>确认拒绝</button>
+          <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
         </form>
       )}
     </li>
   );
 }
 
-/** A day's settlements of this pharmacy, every page, with the day's totals. */
-const daySettlements = (day: string) => allPages((nextToken) => call('listSettlements', { query: { date: day, limit: 200, nextToken } }));
-
 /** The address of 当日结算 for `day`: another day than today is in it, so a reload and Back keep it. */
 const settlementsHref = (day: string) => `#/pharmacy/settlements${day === calendarDay() ? '' : `?date=${day}`}`;
 
+/** A day as written in the address, if it is one (2026-13-45 is not: today is shown instead, and said). */
+const realDay = (d: string | null | undefined) => {
+  if (!d || !/^\d{4}-\d{2}-\d{2}$/.test(d)) return undefined;
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d ? d : undefined;
+};
+
 function Settlements() {
-  const [day, setDay] = useState(() => hashQuery().get('date')?.match(/^\d{4}-\d{2}-\d{2}$/)?.[0] ?? calendarDay());
+  const [asked] = useState(() => hashQuery().get('date'));
+  const [day, setDay] = useState(() => realDay(asked) ?? calendarDay());
+  const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
   const pick = (d: string) => {
     history.replaceState(history.state, '', settlementsHref(d));
+    setBadDay(undefined);
     setDay(d);
   };
   const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
   const qc = useQueryClient();
   const reverse = useMutation({
     mutationFn: (id: string) => call('reverseSettlement', { params: { settlementId: id } }),
+    // Its 冲正 goes once the list is read again: the keyboard moves to the row's number first, and the result is said.
+    onSuccess: (r, id) => {
+      announce(`已冲正结算 ${shortId(id)}：现金 ${yuan(r.cashFen)} 请退还患者`);
+      document.querySelector<HTMLElement>(`a[href="#/pharmacy/settlements/${encodeURIComponent(id)}"]`)?.focus();
+    },
     onSettled: () => void qc.invalidateQueries({ queryKey: ['settlements'] }),
   });
   const download = () => {
@@ -204,6 +242,7 @@ function Settlements() {
       <div class="row">
         <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
       </div>
+      {badDay && <Alert kind="info">地址中的日期“{badDay}”不是有效日期，已显示今日结算。</Alert>}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
         <h2 class="small muted" id="day-totals">合计（不含已冲正的结算）</h2>
         <dl class="totals" aria-labelledby="day-totals">
@@ -215,24 +254,29 @@ function Settlements() {
           <div><dt>现金</dt><dd><Money fen={list.data.totals.cashFen} /></dd></div>
         </dl>
         {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
+        {/* Seen by the pharmacist; a screen reader hears it from announce() above. */}
+        {reverse.isSuccess && (
+          <p class="alert ok">已冲正结算 {shortId(reverse.data.settlementId)}：统筹、个人账户{reverse.data.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(reverse.data.cashFen)} 请退还患者；本单追溯码可再次销售。</p>
+        )}
         {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
-          <table>
+          <Scroll label="结算明细"><table>
             <caption class="sr-only">结算明细</caption>
-            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">家庭共济</th><th scope="col" class="num">现金</th><th scope="col">处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
+            <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">参保人</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">家庭共济</th><th scope="col" class="num">现金</th><th scope="col">处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
             <tbody>{list.data.items.map((s: Settlement) => (
               <tr key={s.settlementId}>
                 <td class="mono"><a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`结算 ${shortId(s.settlementId)} 小票`}>{shortId(s.settlementId)}</a></td><td>{dateTime(s.settledAt)}</td>
+                <td>{s.patient ? `${s.patient.name}（尾号 ${s.patient.nationalIdMasked.slice(-4)}）` : ''}</td>
                 <td><Badge tone={`status-${s.status}`}>{settlementStatusLabel[s.status]}</Badge></td>
                 <td class="num">{yuan(s.totalFen)}</td><td class="num">{yuan(s.pooledFundFen)}</td><td class="num">{yuan(s.personalAccountFen)}</td><td class="num">{yuan(s.mutualAidFen)}</td><td class="num">{yuan(s.cashFen)}</td>
                 <td class="mono">{s.prescriptionId ? shortId(s.prescriptionId) : ''}</td>
                 {/* A settlement for a prescription too: the API refuses once its drugs were handed over, and that refusal is shown. */}
-                <td>{today && s.status === 'settled' && (
-                  <button type="button" class="link danger" disabled={reverse.isPending} aria-label={`冲正结算 ${shortId(s.settlementId)}`}
-                    onClick={() => confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？${s.prescriptionId ? `本结算关联处方 ${shortId(s.prescriptionId)}，药品已按此结算发出的不能冲正。` : ''}`) && reverse.mutate(s.settlementId)}>冲正</button>
+                <td class="actions">{today && s.status === 'settled' && (
+                  <button type="button" class="link danger" aria-disabled={reverse.isPending} aria-label={`冲正结算 ${shortId(s.settlementId)}`}
+                    onClick={() => !reverse.isPending && confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者。${s.prescriptionId ? `本结算关联处方 ${shortId(s.prescriptionId)}，药品已按此结算发出的不能冲正。` : ''}`) && reverse.mutate(s.settlementId)}>冲正</button>
                 )}</td>
               </tr>
             ))}</tbody>
-          </table>
+          </table></Scroll>
         )}
       </>}
     </section>
@@ -249,6 +293,19 @@ function SettlementReceipt({ id }: { id: string }) {
   return <Receipt settlement={s.data} reopened onNext={() => { location.hash = settlementsHref(calendarDay(new Date(s.data.settledAt))); }} />;
 }
 
+/** The most units of a drug one stock line holds (the API's bound). */
+const MAX_ON_HAND = 1_000_000;
+/** What is wrong with a quantity on hand as typed, if anything: a cleared box is not 0. */
+function onHandProblem(text: string, reserved: number): string | undefined {
+  const t = text.trim();
+  if (!t) return '请填写在库数量（没有库存填 0）';
+  if (!/^\d+$/.test(t)) return '须为不小于 0 的整数';
+  const n = Number(t);
+  if (n > MAX_ON_HAND) return `不能大于 ${MAX_ON_HAND}`;
+  if (n < reserved) return `不能少于已预留的 ${reserved}`;
+  return undefined;
+}
+
 function Stock() {
   const me = currentSession()!.institutionId!;
   const drugs = useDrugs();
@@ -256,22 +313,93 @@ function Stock() {
   const qc = useQueryClient();
   const stock = useQuery({ queryKey: ['stock', me], queryFn: () => call('getStock', { params: { id: me }, query: { limit: 200 } }) });
   const [edits, setEdits] = useState<Record<string, string>>({});
+  // The count each edited row showed when its edit began: sent as expectedOnHand, so that a count
+  // another desk (or the pharmacy's system) changed meanwhile is refused (412), not overwritten.
+  const [from, setFrom] = useState<Record<string, number>>({});
+  const edit = (drugCode: string, value: string) => {
+    if (!(drugCode in from)) setFrom({ ...from, [drugCode]: rows.find((r) => r.drugCode === drugCode)?.onHand ?? 0 });
+    setEdits({ ...edits, [drugCode]: value });
+  };
   const [errors, setErrors] = useState<FieldErrors>({});
+  /** Problems of one drug's line, by drug code: said on its row, its box marked. */
+  const [rowErrors, setRowErrors] = useState<Record<string, string>>({});
   const [saved, setSaved] = useState(false);
   const save = useMutation({
-    mutationFn: () => call('putStock', { params: { id: me }, body: { items: Object.entries(edits).map(([drugCode, q]) => ({ drugCode, quantity: Number(q) })) } }),
-    onSuccess: () => { setEdits({}); setErrors({}); setSaved(true); void qc.invalidateQueries({ queryKey: ['stock'] }); },
-    onError: (e: ApiError) => { setSaved(false); setErrors(problemToFields(e)); },
+    mutationFn: (items: Array<{ drugCode: string; quantity: number; expectedOnHand: number }>) => call('putStock', { params: { id: me }, body: { items } }),
+    onSuccess: () => { setEdits({}); setFrom({}); setErrors({}); setRowErrors({}); setSaved(true); void qc.invalidateQueries({ queryKey: ['stock'] }); },
+    onError: (e: ApiError, items) => {
+      setSaved(false);
+      if (e.status === 412) {
+        // Changed meanwhile: those rows show the count now, and say what was typed, to count again.
+        const changed = (e.problem.errors ?? []).flatMap((fe) => {
+          const m = /^items\.(\d+)\.expectedOnHand$/.exec(fe.path.replace(/^body\./, ''));
+          const item = m ? items[Number(m[1])] : undefined;
+          const now = /is now (\d+) on hand/.exec(fe.message)?.[1];
+          return item ? [[item.drugCode, `其他人已将在库数量改为 ${now ?? '新的数值'}，您填写的 ${item.quantity} 未保存：请核对后重新填写`] as const] : [];
+        });
+        const stale = new Set(changed.map(([c]) => c));
+        setEdits(Object.fromEntries(Object.entries(edits).filter(([c]) => !stale.has(c))));
+        setFrom(Object.fromEntries(Object.entries(from).filter(([c]) => !stale.has(c))));
+        setRowErrors(Object.fromEntries(changed));
+        setErrors({ '': '库存已被他人修改，未保存任何数量：请核对标红的行后重新保存' });
+        void qc.invalidateQueries({ queryKey: ['stock'] });
+        return;
+      }
+      // The API's `items.<n>.quantity` (or a line below what is reserved) goes to the row of the n-th drug sent.
+      const rowsSaid: Record<string, string> = {};
+      const rest: FieldErrors = {};
+      for (const [path, message] of Object.entries(problemToFields(e))) {
+        const n = /^items\.(\d+)\./.exec(path);
+        if (n && items[Number(n[1])]) rowsSaid[items[Number(n[1])]!.drugCode] ??= message;
+        else rest[path] = message;
+      }
+      for (const fe of e.problem.errors ?? []) {
+        const below = /^(\S+) on hand below reserved/.exec(fe.message);
+        if (below) rowsSaid[below[1]!] = '不能少于已预留数量';
+      }
+      if (Object.keys(rowsSaid).length && rest.items) delete rest.items;
+      if (Object.keys(rowsSaid).length && !rest['']) rest[''] = '填写有误，请检查标红的行';
+      setRowErrors(rowsSaid);
+      setErrors(rest);
+    },
   });
   const rows = stock.data?.items ?? [];
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    const said: Record<string, string> = {};
+    for (const [drugCode, q] of Object.entries(edits)) {
+      const problem = onHandProblem(q, rows.find((r) => r.drugCode === drugCode)?.reserved ?? 0);
+      if (problem) said[drugCode] = problem;
+    }
+    setRowErrors(said);
+    if (Object.keys(said).length) {
+      setErrors({ '': '填写有误，请检查标红的行' });
+      // The keyboard to the first box marked, read with its message.
+      (e.currentTarget as HTMLFormElement).querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+      return;
+    }
+    setErrors({});
+    save.mutate(Object.entries(edits).map(([drugCode, q]) => ({ drugCode, quantity: Number(q.trim()), expectedOnHand: from[drugCode] ?? 0 })));
+  };
+  /** A quantity box, marked with its row's problem. */
+  const qty = (drugCode: string, value: string) => {
+    const error = rowErrors[drugCode];
+    return <>
+      <input aria-label={`${name(drugCode)} 在库数量`} inputMode="numeric" class="qty" value={value} aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? `stock-error-${drugCode}` : undefined} onInput={(e) => edit(drugCode, e.currentTarget.value)} />
+      {error && <small id={`stock-error-${drugCode}`} class="error">{error}</small>}
+    </>;
+  };
   const missing = (drugs.data ?? []).filter((d) => !rows.some((r) => r.drugCode === d.drugCode));
   return (
     <section>
       <Title>库存</Title>
-      {saved && <Alert kind="ok">库存已保存</Alert>}
+      {/* Focused: 保存库存 is disabled once nothing is left to save, and would drop the keyboard. */}
+      {saved && <Alert kind="ok" focus>库存已保存</Alert>}
       <FormError errors={errors} />
       {stock.isPending ? <Loading /> : (
-        <form onSubmit={(e) => { e.preventDefault(); setSaved(false); save.mutate(); }}>
+        <form onSubmit={submit} novalidate>
           <table>
             <caption class="sr-only">库存</caption>
             <thead><tr><th scope="col">药品</th><th scope="col" class="num">可用</th><th scope="col" class="num">已预留</th><th scope="col" class="num">已发药</th><th scope="col" class="num">在库数量</th></tr></thead>
@@ -279,22 +407,22 @@ function Stock() {
               <tr key={r.drugCode}>
                 <td>{name(r.drugCode)} <span class="muted mono small">{r.drugCode}</span></td>
                 <td class="num">{r.available}</td><td class="num">{r.reserved}</td><td class="num">{r.dispensed}</td>
-                <td class="num"><input aria-label={`${name(r.drugCode)} 在库数量`} type="number" min={r.reserved} class="qty" value={edits[r.drugCode] ?? String(r.onHand)} onInput={(e) => setEdits({ ...edits, [r.drugCode]: e.currentTarget.value })} /></td>
+                <td class="num">{qty(r.drugCode, edits[r.drugCode] ?? String(r.onHand))}</td>
               </tr>
             ))}</tbody>
           </table>
           {missing.length > 0 && (
             <Field label="新增药品">{(id) => (
-              <select id={id} value="" onChange={(e) => e.currentTarget.value && setEdits({ ...edits, [e.currentTarget.value]: '0' })}>
+              <select id={id} value="" onChange={(e) => e.currentTarget.value && edit(e.currentTarget.value, '0')}>
                 <option value="">选择药品…</option>
                 {missing.filter((d) => !(d.drugCode in edits)).map((d) => <option key={d.drugCode} value={d.drugCode}>{d.name}</option>)}
               </select>
             )}</Field>
           )}
           {Object.keys(edits).filter((c) => !rows.some((r) => r.drugCode === c)).map((c) => (
-            <p key={c}>{name(c)}：<input aria-label={`${name(c)} 在库数量`} type="number" min={0} class="qty" value={edits[c]} onInput={(e) => setEdits({ ...edits, [c]: e.currentTarget.value })} /></p>
+            <p key={c}>{name(c)}：{qty(c, edits[c]!)}</p>
           ))}
-          <button type="submit" class="primary" disabled={!Object.keys(edits).length || save.isPending}>保存库存</button>
+          <button type="submit" class="primary" disabled={!Object.keys(edits).length} aria-disabled={save.isPending}>保存库存</button>
         </form>
       )}
     </section>

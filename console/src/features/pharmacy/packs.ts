@@ -75,3 +75,14 @@ export function undispensedSettlements<S extends Pick<Settlement, 'settlementId'
   return settlements.filter((s) => s.prescriptionId === rx.prescriptionId && s.status === 'settled' && !used.has(s.settlementId)
     && s.items.some((i) => owing.some((o) => o.drugCode === i.drugCode)));
 }
+
+/**
+ * What a prescription still owes beyond what settlements not yet handed over against have paid for:
+ * what its counter may still charge. A drug they paid for in full is not charged a second time.
+ */
+export function owingUnpaid(rx: Pick<Prescription, 'items' | 'dispensed'>, paid: ReadonlyArray<Pick<Settlement, 'items'>>): Array<{ drugCode: string; quantity: number }> {
+  return owingOf(rx).flatMap((o) => {
+    const covered = paid.reduce((n, s) => n + (s.items.find((i) => i.drugCode === o.drugCode)?.quantity ?? 0), 0);
+    return o.quantity > covered ? [{ drugCode: o.drugCode, quantity: o.quantity - covered }] : [];
+  });
+}
