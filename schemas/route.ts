@@ -56,15 +56,15 @@ export interface RouteDef {
 
 export const defineRoute = <const R extends RouteDef>(route: R): R => route;
 
+/** A token's `sub`: the authorizer refuses longer ones, so what is stored from it fits. */
+export const principalSubject = z.string().min(1).max(256);
+
 /**
- * A token's `sub`: the authorizer refuses longer ones, so what is stored from it fits, and control or
- * bidirectional characters, since it is shown as the staff member in access logs and histories.
+ * What the authorizer accepts as `sub`: also no control or bidirectional characters, since it is shown
+ * as the staff member in access logs and histories. Only on the way in: records stored before keep
+ * reading with `principalSubject`.
  */
-export const principalSubject = z
-  .string()
-  .min(1)
-  .max(256)
-  .refine((s) => !unsafeTextReason(s, false), 'must not contain control, bidirectional or unpaired surrogate characters');
+export const tokenSubject = principalSubject.refine((s) => !unsafeTextReason(s, false), 'must not contain control, bidirectional or unpaired surrogate characters');
 
 /** Problems every authenticated route can answer. */
 export const authProblems = ['unauthorized', 'forbidden', 'rate-limited'] as const satisfies readonly ProblemSlug[];

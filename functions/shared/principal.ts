@@ -2,11 +2,11 @@
 // as its context; handlers read them from requestContext.authorizer and never see the token.
 import * as z from 'zod';
 import { role, serverId } from '#schemas/common';
-import { principalSubject } from '#schemas/route';
+import { tokenSubject } from '#schemas/route';
 
 export const principal = z
   .object({
-    sub: principalSubject,
+    sub: tokenSubject,
     role,
     inst: z.string().min(1).optional(),
     prov: z.string().min(1),
