@@ -107,10 +107,13 @@ export const provinceRuntime = z
         failuresPerAppPer15Minutes: z.number().int().min(1).max(1_000_000).default(100),
         failuresPerIdPer15Minutes: z.number().int().min(1).max(100).default(5),
         /**
-         * National IDs looked up (POST /people/lookup) that are nobody enrolled, per institution (an
-         * operator: per user): the lookup answers a name for an ID, so it is not to be walked through.
+         * National IDs looked up (POST /people/lookup) that are nobody enrolled, per staff member and
+         * per institution: the lookup answers a name for an ID, so it is not to be walked through. Per
+         * member first, so that one careless or hostile account does not lock out a hospital's desks
+         * (a patient insured in another province is a miss too).
          */
-        lookupMissesPerInstitutionPer15Minutes: z.number().int().min(1).max(100_000).default(50),
+        lookupMissesPerUserPer15Minutes: z.number().int().min(1).max(10_000).default(30),
+        lookupMissesPerInstitutionPer15Minutes: z.number().int().min(1).max(100_000).default(300),
       })
       .strict()
       .prefault({}),

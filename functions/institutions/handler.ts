@@ -18,14 +18,14 @@ import * as store from './store.ts';
 const ENROL_CONCURRENCY = 16;
 
 /**
- * IDs looked up that are nobody enrolled, per institution (its desks share it) or operator. Counted
- * before the read and given back on a hit, as activation's checks are, so racing guesses cannot pass
- * it together; a reception desk mistyping an ID now and then is far below it.
+ * IDs looked up that are nobody enrolled, per staff member and per institution (an operator: per
+ * user). Counted before the read and given back on a hit, as activation's checks are, so racing
+ * guesses cannot pass them together; a reception desk mistyping an ID now and then is far below.
  */
-function lookupLimit(caller: Principal): Limit {
-  const who = caller.inst ? `inst#${caller.inst}` : `user#${caller.sub}`;
-  const max = provinceConfig().identityChecks.lookupMissesPerInstitutionPer15Minutes;
-  return { key: `lookup-misses#${who}`, max, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many national IDs looked up that are not enrolled' };
+function lookupLimits(caller: Principal): Limit[] {
+  const { lookupMissesPerUserPer15Minutes, lookupMissesPerInstitutionPer15Minutes } = provinceConfig().identityChecks;
+  const limit = (key: string, max: number): Limit => ({ key: `lookup-misses#${key}`, max, windowSeconds: IDENTITY_CHECK_WINDOW_SECONDS, what: 'too many national IDs looked up that are not enrolled' });
+  return [limit(`user#${caller.sub}`, lookupMissesPerUserPer15Minutes), ...(caller.inst ? [limit(`inst#${caller.inst}`, lookupMissesPerInstitutionPer15Minutes)] : [])];
 }
 
 export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
@@ -82,11 +82,14 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   },
 
   async lookupPerson({ body, principal, now }) {
-    const limit = [lookupLimit(principal)];
-    await take(limit, now);
-    const person = await store.getPerson(personIdFromHash(await nationalIdHash(body.nationalId)));
+    const limits = lookupLimits(principal);
+    await take(limits, now);
+    const person = await store.getPerson(personIdFromHash(await nationalIdHash(body.nationalId))).catch(async (err: unknown) => {
+      await giveBack(limits, now);
+      throw err;
+    });
     if (!person) throw problem('not-enrolled', 'no enrolled person has this national ID', [{ path: 'body.nationalId', message: 'not enrolled' }]);
-    await giveBack(limit, now);
+    await giveBack(limits, now);
     const { personId, nationalIdMasked, name, district } = person;
     return { status: 200, body: { personId, nationalIdMasked, name, district } };
   },

@@ -58,18 +58,31 @@ describe('POST /people/lookup', () => {
     expect([bad.status, bad.body.errors[0].path]).toEqual([400, 'body.nationalId']);
   });
 
-  it('answers a name for an ID, so IDs nobody enrolled are limited per institution (50 in 15 minutes): then 429, enrolled ones too; others unaffected', async () => {
+  it('answers a name for an ID, so IDs nobody enrolled are limited per staff member (30 in 15 minutes) and per institution: then 429, enrolled ones too; a colleague unaffected', async () => {
     await clearOfWindowEnd(15 * 60, 30_000); // counted in fixed 15-minute windows
-    const beishan = await rt.as('clinic', 'clinic-beishan');
+    const member = async (sub: string) => ({ token: await rt.token('clinic', 'clinic-beishan', { subject: sub }) });
+    const [careless, colleague] = await Promise.all([member('clinic-beishan:dr-a'), member('clinic-beishan:dr-b')]);
     const lookup = (caller: Caller, nationalId: string) => rt.call(caller, 'POST', '/people/lookup', { nationalId });
     // Hits are not counted: a busy reception desk finds its patients all day.
-    for (let i = 0; i < 5; i++) expect((await lookup(beishan, person.nationalId)).status).toBe(200);
-    const misses = await Promise.all(Array.from({ length: 60 }, (_, i) => lookup(beishan, demoNationalId('330106', '19880808', 100 + i))));
-    expect([misses.filter((r) => r.status === 422).length, misses.filter((r) => r.status === 429).length]).toEqual([50, 10]);
-    const limited = await lookup(beishan, person.nationalId);
+    for (let i = 0; i < 5; i++) expect((await lookup(careless, person.nationalId)).status).toBe(200);
+    const misses = await Promise.all(Array.from({ length: 40 }, (_, i) => lookup(careless, demoNationalId('330106', '19880808', 100 + i))));
+    expect([misses.filter((r) => r.status === 422).length, misses.filter((r) => r.status === 429).length]).toEqual([30, 10]);
+    const limited = await lookup(careless, person.nationalId);
     expect([limited.status, slug(limited.body), Number(limited.headers.get('retry-after')) > 0]).toEqual([429, 'rate-limited', true]);
-    // Another clinic's desk still finds the person.
+    // A colleague at the same clinic, and another clinic's desk, still find the person.
+    expect((await lookup(colleague, person.nationalId)).status).toBe(200);
     expect((await lookup(who.clinic!, person.nationalId)).status).toBe(200);
+  });
+
+  it("one institution's misses are limited in all (300 in 15 minutes), whichever of its staff looks up", async () => {
+    await clearOfWindowEnd(15 * 60, 60_000);
+    const staff = await Promise.all(Array.from({ length: 11 }, async (_, i) => ({ token: await rt.token('hospital', 'hosp-xihu', { subject: `hosp-xihu:clerk-${i}` }) })));
+    const statuses: number[] = [];
+    for (const [i, caller] of staff.entries()) {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, j) => rt.call(caller, 'POST', '/people/lookup', { nationalId: demoNationalId('330106', '19770707', 100 + i * 30 + j) })));
+      statuses.push(...answers.map((r) => r.status));
+    }
+    expect([statuses.filter((s) => s === 422).length, statuses.filter((s) => s === 429).length]).toEqual([300, 30]);
   });
 
   it('is refused to pharmacies and channel apps', async () => {
