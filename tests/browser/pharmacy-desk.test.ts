@@ -433,6 +433,31 @@ describe('a 确认结算 whose answer does not say what happened', () => {
     expect(charged).toHaveLength(1);
     expect(await receipt.innerText()).toContain(`结算号 ${shortId(charged[0]!.settlementId)}`);
   });
+
+  it('a retry of the attempt in doubt that is refused (the first still under way behind a timeout) still says it may have been charged, never to scan again', async () => {
+    await clearOfMidnight(120_000);
+    const p = await patient(19);
+    const page = await pharmacist();
+    await toQuote(page, p);
+    await loseAnswer(page, (route) => route.fulfill({ status: 504, contentType: 'text/html', body: '<html><body>504</body></html>' }));
+    await expect.poll(textOf(page.getByRole('alert').filter({ hasText: '结算结果未知' })), poll).toContain(unknownSaid);
+    // The retry is answered 409, as a retry racing its first attempt can be (the code is used either way).
+    await page.unroute('**/settlements');
+    await page.route('**/settlements', (route) => (route.request().method() !== 'POST' ? route.continue() : route.fulfill({
+      status: 409, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'https://consortium.example/problems/code-already-used', title: 'Voucher code already used', status: 409 }),
+    })));
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain('上次的结算可能已扣款（或仍在处理中）：请先到当日结算核对');
+    await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    expect(await page.locator('main').innerText()).not.toContain('重新扫码');
+    await screen(page, 'pharmacy-desk-8-retry-refused');
+    // Still the attempt in doubt: without the fault, its retry returns the one settlement.
+    await page.unroute('**/settlements');
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await expect.poll(textOf(page.getByRole('region', { name: '结算小票' })), poll).toContain('现金支付');
+    expect(await settlementsOf(p.personId, provinceDay(new Date().toISOString()))).toHaveLength(1);
+  });
 });
 
 describe('a prescription paid and not handed over', () => {

@@ -173,8 +173,10 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     if (rx.data && !fillable(rx.data)) return setErrors({ '': `${closedText(rx.data)}，不能结算` });
     if (rx.data && paid.length) {
       const errs: FieldErrors = {};
+      const owed = owingOf(rx.data);
       lines.forEach((l, i) => {
         if (!rx.data!.items.some((it) => it.drugCode === l.drugCode)) return;
+        if (!owed.some((o) => o.drugCode === l.drugCode)) return void (errs[`items.${i}.drugCode`] = '此药已按处方发完，不再结算');
         const most = unpaid?.find((u) => u.drugCode === l.drugCode)?.quantity ?? 0;
         if (Number(l.quantity) > most) errs[most ? `items.${i}.quantity` : `items.${i}.drugCode`] = most ? `已有结算未发药：此药最多再结算 ${most} 盒` : '已结算未发药：请按已结算发药，不要再次收费';
       });
@@ -230,8 +232,15 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         void qc.invalidateQueries({ queryKey: ['settlements'] });
         return;
       }
-      // The API's own refusal of that key (a replay gives the first answer): that attempt moved no money.
-      if (unknown?.key === a.key && [400, 409, 410, 422].includes(err.status)) setUnknown(undefined);
+      // A retry of the attempt in doubt, refused: that says nothing sure of the first (it may still be
+      // under way behind a gateway's timeout, and its code is used either way). Still maybe charged:
+      // the attempt is kept, and the pharmacist is sent to 当日结算, never told to scan again.
+      if (unknown?.key === a.key) {
+        // Not the refusal's own words: for a used code they say to scan again.
+        setErrors({ '': '重试未成功。上次的结算可能已扣款（或仍在处理中）：请先到当日结算核对该患者是否已有这笔结算，确认没有再重新结算。' });
+        void qc.invalidateQueries({ queryKey: ['settlements'] });
+        return;
+      }
       refused(err);
     },
   });
@@ -305,7 +314,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   return (
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
-      {left && <Resumed left={left} retry={!!unknown} />}
+      {(left || unknown) && <Resumed left={unknown ? 'confirming' : left!} retry={!!unknown} />}
       {rx.data && !fillable(rx.data) ? <Closed rx={rx.data} paid={paid} /> : rx.data && paid.length > 0 && <AlreadyPaid rxId={rxId} paid={paid} rest={!!unpaid?.length} />}
       <FormError errors={errors} />
       {stillSold.length > 0 && (

@@ -326,7 +326,17 @@ function Stock() {
   const [saved, setSaved] = useState(false);
   const save = useMutation({
     mutationFn: (items: Array<{ drugCode: string; quantity: number; expectedOnHand: number }>) => call('putStock', { params: { id: me }, body: { items } }),
-    onSuccess: () => { setEdits({}); setFrom({}); setErrors({}); setRowErrors({}); setSaved(true); void qc.invalidateQueries({ queryKey: ['stock'] }); },
+    onSuccess: (_, sent) => {
+      // Only what was sent is done: a box changed while saving keeps its new count, to save next.
+      // (`edits` is the latest render's: lib/mutation.ts calls the latest callbacks.)
+      const done = new Set(sent.filter((i) => Number(edits[i.drugCode]?.trim()) === i.quantity).map((i) => i.drugCode));
+      setEdits(Object.fromEntries(Object.entries(edits).filter(([c]) => !done.has(c))));
+      setFrom(Object.fromEntries(Object.entries(from).filter(([c]) => !done.has(c))));
+      setErrors({});
+      setRowErrors({});
+      setSaved(true);
+      void qc.invalidateQueries({ queryKey: ['stock'] });
+    },
     onError: (e: ApiError, items) => {
       setSaved(false);
       if (e.status === 412) {
