@@ -122,11 +122,15 @@ export function Empty({ children }: { children: ComponentChildren }) {
 /** Puts the keyboard (and a screen reader) on the screen's title: a new screen, or new content in place of the old. */
 export const focusTitle = () => document.querySelector<HTMLElement>('main h1')?.focus();
 
-/** The screen's title; focused on navigation so keyboard users start at the top of the new screen. The tab's title follows it. */
-export function Title(props: { children: ComponentChildren; actions?: ComponentChildren }) {
+/**
+ * The screen's title; focused on navigation so keyboard users start at the top of the new screen. The
+ * tab's title follows it, or `tab` where the heading names a patient: browsers keep tab titles in
+ * their history, which outlives logging out on a shared workstation.
+ */
+export function Title(props: { children: ComponentChildren; actions?: ComponentChildren; tab?: string }) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
-    document.title = `${h1.current?.textContent?.trim()} · 医联体工作台`;
+    document.title = `${props.tab ?? h1.current?.textContent?.trim()} · 医联体工作台`;
     return () => { document.title = '医联体工作台'; };
   });
   return (

@@ -45,7 +45,7 @@ export function AskForm({ personId }: { personId: string }) {
   };
   return (
     <form onSubmit={submit} novalidate>
-      <Title>咨询上级医院：{patient}</Title>
+      <Title tab="咨询上级医院">咨询上级医院：{patient}</Title>
       {!known && <UnknownPatient />}
       <p class="muted">先问一问专科医生：答复后可一键转为转诊，或在基层继续诊治。</p>
       <FormError errors={errors} />

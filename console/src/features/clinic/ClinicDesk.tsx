@@ -125,7 +125,7 @@ function ReferForm({ personId }: { personId: string }) {
   };
   return (
     <form onSubmit={submit} novalidate>
-      <Title>转诊：{patient}</Title>
+      <Title tab="发起转诊">转诊：{patient}</Title>
       {!known && <UnknownPatient />}
       <FormError errors={errors} />
       <div class="row">
@@ -280,7 +280,7 @@ function ReferralDetail({ id }: { id: string }) {
         <Qr text={`consortium:referral:${r.referralId}`} label={`转诊单二维码 ${shortId(r.referralId)}`} />
       </div>
       <div class="no-print">
-        <ReferralActions r={r} />
+        <ReferralActions key={r.referralId} r={r} />
         <ReferralHistory r={r} />
       </div>
     </section>
@@ -358,7 +358,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   };
   return (
     <form ref={form} onSubmit={submit} novalidate>
-      <Title>开处方：{patient}</Title>
+      <Title tab="开处方">开处方：{patient}</Title>
       {unknown && <UnknownPatient />}
       <FormError errors={errors} />
       <Field label="诊断（ICD-10，空格分隔）" hint="例如 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>

@@ -318,7 +318,7 @@ function Detail({ id }: { id: string }) {
     <section>
       <Title actions={<a href={worklistHref}>返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
       <ReferralSummary r={r} />
-      <ReferralActions r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction up={r} />} />
+      <ReferralActions key={r.referralId} r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction up={r} />} />
       <ReferralHistory r={r} />
     </section>
   );
