@@ -153,10 +153,13 @@ describe('a settlement made for a prescription', () => {
     expect(await row.innerText()).toContain(`${demoPeople[12]!.name}（尾号 ${demoPeople[12]!.nationalId.slice(-4)}）`);
 
     // The row's 结算号 reopens the receipt: print, 按此结算发药 and 冲正 are there.
-    await row.getByRole('link', { name: `结算 ${shortId(s.settlementId)} 小票` }).click();
+    await row.getByRole('link', { name: `结算 ${shortId(s.settlementId)} 小票` }).focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: '结算小票' }).waitFor();
     const receipt = page.getByRole('region', { name: '结算小票' });
     await expect.poll(textOf(receipt), poll).toContain(`处方 ${shortId(id)}`);
+    // Opened by the keyboard, the keyboard is on the receipt's title, not lost while it loaded.
+    await expect.poll(focused(page.getByRole('heading', { name: '结算小票' })), poll).toBe(true);
     await page.getByRole('button', { name: '打印小票' }).waitFor();
     await page.getByRole('button', { name: '按此结算发药' }).waitFor();
     await page.getByRole('button', { name: '冲正' }).waitFor();
@@ -434,6 +437,21 @@ describe('a 确认结算 whose answer does not say what happened', () => {
     expect(await receipt.innerText()).toContain(`结算号 ${shortId(charged[0]!.settlementId)}`);
   });
 
+  it("changed after a lost answer, the sale's used code is said to be most likely charged already, not to be scanned again", async () => {
+    await clearOfMidnight(120_000);
+    const p = await patient(17);
+    const page = await pharmacist();
+    await toQuote(page, p);
+    await loseAnswer(page, (route) => route.abort('failed'));
+    await page.unroute('**/settlements');
+    await page.getByRole('button', { name: '返回修改' }).click();
+    await page.getByRole('group', { name: '第 1 行药品' }).getByLabel('数量').fill('2');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain('该码已用于上次未收到结果的那笔结算：很可能已扣款');
+    expect(await page.locator('main').innerText()).not.toContain('请患者刷新二维码');
+    expect(await settlementsOf(p.personId, provinceDay(new Date().toISOString()))).toHaveLength(1);
+  });
+
   it('a retry of the attempt in doubt that is refused (the first still under way behind a timeout) still says it may have been charged, never to scan again', async () => {
     await clearOfMidnight(120_000);
     const p = await patient(19);
@@ -557,6 +575,8 @@ describe('库存, two desks', () => {
     await expect.poll(textOf(row), poll).toContain(`其他人已将在库数量改为 ${before + 10}，您填写的 ${before + 5} 未保存`);
     await expect.poll(() => box.inputValue(), poll).toBe(String(before + 10));
     expect(await box.getAttribute('aria-invalid')).toBe('true');
+    // 保存库存 has nothing left to save (disabled): the keyboard is on the row changed, not lost.
+    await expect.poll(focused(box), poll).toBe(true);
     const onHand = async () => (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC08CAA001').onHand;
     expect(await onHand()).toBe(before + 10);
     await screen(page, 'pharmacy-desk-10-stock-changed-meanwhile');

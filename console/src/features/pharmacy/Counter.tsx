@@ -199,6 +199,14 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         return r.data && !fillable(r.data) ? rest : { ...rest, '': '该码不是此处方患者的医保电子凭证：请核对患者，由处方上的患者本人出示医保码' };
       }));
     }
+    // The code of the sale in doubt is used: that is the first attempt having gone through, most
+    // likely. Never "scan again" then: 当日结算 first.
+    if (unknown && err.slug === 'code-already-used' && (JSON.parse(unknown.sent) as { code: string }).code === code) {
+      const { '': _rescan, ...rest } = fields;
+      setErrors({ ...rest, code: '该码已用于上次未收到结果的那笔结算：很可能已扣款。请先到当日结算核对该患者的这笔结算，不要让患者重新扫码付款。' });
+      setStep({ kind: 'entry' });
+      return;
+    }
     if (err.slug === 'code-already-used' || err.slug === 'code-expired') {
       // Said under the code's box, where the next scan goes; not a second time above the form.
       fields.code = problemText(err);
@@ -662,7 +670,7 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         {!reversed && !dispense.isSuccess && !used && sameDay && (
           // Not while dispensing: one or the other. Busy reversing: aria-disabled, the keyboard stays.
           <button type="button" class="danger" disabled={dispense.isPending} aria-disabled={reverse.isPending}
-            onClick={() => !reverse.isPending && confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？款项退回原渠道，追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
+            onClick={() => !reverse.isPending && confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者；追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
         )}
       </div>
       {/* Focused: 冲正 (or 按此结算发药) is gone with what it did. */}

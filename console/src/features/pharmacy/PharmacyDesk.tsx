@@ -14,7 +14,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, announce, Badge, CountTabs, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { go, hashQuery } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
@@ -287,7 +287,12 @@ function Settlements() {
 function SettlementReceipt({ id }: { id: string }) {
   // Read afresh at each opening (no cache kept): the receipt holds its own copy once shown.
   const s = useQuery({ queryKey: ['settlement', id], queryFn: () => call('getSettlement', { params: { settlementId: id } }), gcTime: 0 });
-  if (s.isPending) return <Loading what="结算小票" />;
+  // The router puts the keyboard on the title as the screen opens, before the receipt has loaded:
+  // once it has, on the receipt's title (the first went with the loading screen).
+  useEffect(() => {
+    if (s.data && (!document.activeElement || document.activeElement === document.body)) focusTitle();
+  }, [!!s.data]);
+  if (s.isPending) return <><Title>结算小票</Title><Loading what="结算小票" /></>;
   if (s.isError) return <><Title actions={<a href="#/pharmacy/settlements">返回当日结算</a>}>结算小票</Title><Alert kind="error">{problemText(s.error)}</Alert></>;
   // Back to the list of the day it was made, whichever day the list showed.
   return <Receipt settlement={s.data} reopened onNext={() => { location.hash = settlementsHref(calendarDay(new Date(s.data.settledAt))); }} />;
@@ -353,6 +358,8 @@ function Stock() {
         setRowErrors(Object.fromEntries(changed));
         setErrors({ '': '库存已被他人修改，未保存任何数量：请核对标红的行后重新保存' });
         void qc.invalidateQueries({ queryKey: ['stock'] });
+        // 保存库存 may have nothing left to save (disabled, dropping the keyboard): to the first row changed.
+        focusWhenShown(() => document.querySelector<HTMLElement>('input.qty[aria-invalid="true"]'));
         return;
       }
       // The API's `items.<n>.quantity` (or a line below what is reserved) goes to the row of the n-th drug sent.
