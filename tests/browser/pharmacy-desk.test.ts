@@ -501,6 +501,8 @@ describe('a prescription paid and not handed over', () => {
     await page.goto(`${rt.url}#/pharmacy/counter/${id}`);
     const warning = page.getByRole('alert').filter({ hasText: '已结算、尚未发药' });
     await expect.poll(textOf(warning), poll).toContain(shortId(s.settlementId));
+    // The nav says where this counter belongs: 处方, from whose card it is opened.
+    expect(await page.getByRole('navigation', { name: '工作台导航' }).getByRole('link', { name: '处方' }).getAttribute('aria-current')).toBe('page');
     await screen(page, 'pharmacy-desk-8-paid-counter');
     const line = page.getByRole('group', { name: '第 1 行药品' });
     expect(await line.getByLabel('药品编码').inputValue()).toBe('');

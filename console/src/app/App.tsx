@@ -74,6 +74,9 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
   const nav = [...desk.nav, ...shared];
   const section = path[0] === session.role ? (path[1] ?? '') : '';
   const Shared = shared.find((s) => s.section === section)?.Screen;
+  // The nav's entry for this screen: its own, or the one a screen opened from it belongs to.
+  const within = (n: (typeof nav)[number]) => 'within' in n && (n.within as readonly string[]).includes(section);
+  const current = nav.find((n) => n.section === section) ?? nav.find(within);
   return (
     <>
       {/* Past the header and the nav to the screen, for keyboard users (a link to #… would change the route). */}
@@ -81,7 +84,7 @@ function Shell({ session, config }: { session: Session; config: ConsoleConfig })
       <Header session={session} province={config.province.name} />
       <nav class="desknav" aria-label="工作台导航">
         {nav.map((n) => (
-          <a key={n.section} href={`#/${session.role}${n.section ? `/${n.section}` : ''}`} aria-current={section === n.section ? 'page' : undefined}>{n.label}</a>
+          <a key={n.section} href={`#/${session.role}${n.section ? `/${n.section}` : ''}`} aria-current={n === current ? 'page' : undefined}>{n.label}</a>
         ))}
       </nav>
       <main class="content">

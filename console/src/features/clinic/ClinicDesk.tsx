@@ -23,7 +23,8 @@ import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
 export const clinicNav = [
-  { section: '', label: '接诊' },
+  // The forms started from 接诊 are its screens in the nav.
+  { section: '', label: '接诊', within: ['refer', 'prescribe', 'ask'] },
   { section: 'referrals', label: '转诊' },
   { section: 'prescriptions', label: '处方' },
   { section: 'advice', label: '会诊咨询' },

@@ -20,7 +20,7 @@ import { go, useHashParam } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
 export const hospitalNav = [
-  { section: '', label: '转入工作台' },
+  { section: '', label: '转入工作台', within: ['referrals', 'down'] },
   { section: 'outgoing', label: '下转记录' },
   { section: 'advice', label: '会诊咨询' },
 ] as const;

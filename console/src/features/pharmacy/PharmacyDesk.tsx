@@ -22,7 +22,8 @@ import { daySettlements, useRecentSettlements } from './settlements.ts';
 
 export const pharmacyNav = [
   { section: '', label: '医保结算' },
-  { section: 'prescriptions', label: '处方' },
+  // A prescription's counter is opened from its card.
+  { section: 'prescriptions', label: '处方', within: ['counter'] },
   { section: 'settlements', label: '当日结算' },
   { section: 'stock', label: '库存' },
 ] as const;
