@@ -20,8 +20,7 @@ import type { StoredReferral } from '../referrals/store.ts';
 import { isOverdue, lapse, move, newAdvice, partyOf, type MoveInput } from './domain.ts';
 import * as store from './store.ts';
 
-// Advice requests wait as long as a referral waits for triage: the province's one SLA.
-// A request has no urgency of its own: it has the time a routine referral has.
+// Advice requests wait as long as a routine referral waits for triage: a request has no urgency.
 const slaHours = () => provinceConfig().referralSlaHours.routine;
 
 /** The request if the caller asked it or was asked; anyone else learns nothing (404). */
