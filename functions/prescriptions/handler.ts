@@ -7,7 +7,7 @@ import { HttpProblem, problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
-import { giveBack, take, type Limit } from '#shared/limits';
+import { giveBack, senderLimits, take, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
 import {
   actAccess, actorOf, applyTransition, canSee, dispenseOf, markReady, newPrescription, referralProblems, settlementProblems, type Action, type Move, type PrescriptionRecord,
@@ -79,10 +79,7 @@ class LimitedWhileTwinsInFlight extends TransactionConflict {
  */
 function issueLimits(prescriberId: string, personId: string): Limit[] {
   const { perPrescriberPerMinute, perPersonPerPrescriberPerDay } = provinceConfig().prescribing;
-  return [
-    { key: `prescriptions#${prescriberId}`, max: perPrescriberPerMinute, windowSeconds: 60, what: 'too many prescriptions from this institution' },
-    { key: `prescriptions#${prescriberId}#${personId}`, max: perPersonPerPrescriberPerDay, windowSeconds: 86_400, what: 'too many prescriptions for this person from this institution' },
-  ];
+  return senderLimits('prescriptions', prescriberId, personId, { perMinute: perPrescriberPerMinute, perPersonPerDay: perPersonPerPrescriberPerDay });
 }
 
 /** Field errors for items whose drug is not in the catalog. */

@@ -8,7 +8,7 @@ import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import { ifMatchAdmits } from '#shared/etag';
 import { newId } from '#shared/ids';
-import { giveBack, take, type Limit } from '#shared/limits';
+import { giveBack, senderLimits, take, type Limit } from '#shared/limits';
 import { logger } from '#shared/logger';
 import type { EventContext } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
@@ -100,10 +100,7 @@ export async function checkNamedTarget(id: string, direction: ReferralDirection,
 /** How often one institution may refer, in all and one person (each referral texts the patient). */
 function referLimits(senderId: string, personId: string): Limit[] {
   const { perSenderPerMinute, perPersonPerSenderPerDay } = provinceConfig().referring;
-  return [
-    { key: `referrals#${senderId}`, max: perSenderPerMinute, windowSeconds: 60, what: 'too many referrals from this institution' },
-    { key: `referrals#${senderId}#${personId}`, max: perPersonPerSenderPerDay, windowSeconds: 86_400, what: 'too many referrals for this person from this institution' },
-  ];
+  return senderLimits('referrals', senderId, personId, { perMinute: perSenderPerMinute, perPersonPerDay: perPersonPerSenderPerDay });
 }
 
 /**

@@ -78,3 +78,14 @@ export async function giveBack(limits: readonly Limit[], now: Date): Promise<voi
     ),
   );
 }
+
+/**
+ * How often one institution may make something that reaches a person (a prescription, a referral:
+ * each messages the patient): `perMinute` in all, `perPersonPerDay` for one person.
+ */
+export function senderLimits(what: 'prescriptions' | 'referrals', institutionId: string, personId: string, max: { perMinute: number; perPersonPerDay: number }): Limit[] {
+  return [
+    { key: `${what}#${institutionId}`, max: max.perMinute, windowSeconds: 60, what: `too many ${what} from this institution` },
+    { key: `${what}#${institutionId}#${personId}`, max: max.perPersonPerDay, windowSeconds: 86_400, what: `too many ${what} for this person from this institution` },
+  ];
+}
