@@ -142,6 +142,9 @@ export const dispenseRequest = z
   })
   .strict();
 
+/** The most units of a drug one stock line holds. */
+export const MAX_STOCK_QUANTITY = 1_000_000;
+
 export const stockRequest = z
   .object({
     items: z
@@ -149,7 +152,7 @@ export const stockRequest = z
         z
           .object({
             drugCode,
-            quantity: z.number().int().min(0).max(1_000_000).meta({
+            quantity: z.number().int().min(0).max(MAX_STOCK_QUANTITY).meta({
               description: 'Units on hand, including units reserved for prescriptions routed here; available = quantity − reserved',
             }),
             /**
@@ -157,7 +160,7 @@ export const stockRequest = z
              * longer so (another desk or system set it, a dispense took some), 412 and nothing changes,
              * so that a delivery added to a stale count does not overwrite another's.
              */
-            expectedOnHand: z.number().int().min(0).max(1_000_000).optional(),
+            expectedOnHand: z.number().int().min(0).max(MAX_STOCK_QUANTITY).optional(),
           })
           .strict(),
       )

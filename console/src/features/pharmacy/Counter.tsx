@@ -64,6 +64,13 @@ const onForm = (path: string) => path === 'code' || path === 'items' || /^items\
 const counterWords = (errors: FieldErrors): FieldErrors =>
   Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v === '同一药品不能重复开具' ? '同一药品请合并为一行' : v]));
 
+/** 冲正 asked first, wherever a settlement is reversed: what goes back, and the cash to hand back. */
+export const reversalQuestion = (s: Settlement, note = '') =>
+  `冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者；追溯码可再次销售。${note}`;
+/** What a reversal did, said after it. */
+export const reversedText = (s: Settlement) =>
+  `统筹、个人账户${s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 ${yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。`;
+
 /** Statuses a prescription can still be settled and dispensed in at this pharmacy. */
 export const fillable = (p: Prescription) => p.status === 'routed' || p.status === 'accepted' || p.status === 'partially-dispensed';
 /** Why a prescription can no longer be settled or dispensed, in the pharmacist's words. */
@@ -403,13 +410,20 @@ function AlreadyPaid({ rxId, paid, rest }: { rxId: string; paid: Settlement[]; r
   return (
     <div class="alert error" role="alert">
       <p>处方 {shortId(rxId)} 已结算、尚未发药：请按该结算发药，不要让患者再付一次。{rest ? '下方只列出该结算未包含、仍需结算的药品。' : ''}</p>
-      <ul>{paid.map((s) => (
-        <li key={s.settlementId}>
-          结算 <span class="mono">{shortId(s.settlementId)}</span>（{dateTime(s.settledAt)}，{yuan(s.totalFen)}）{' '}
-          <a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`按已结算发药（结算 ${shortId(s.settlementId)}）`}>按已结算发药</a>
-        </li>
-      ))}</ul>
+      <PaidBy paid={paid} go="按已结算发药" />
     </div>
+  );
+}
+
+/** The settlements made for a prescription, each linked to its receipt, where `go` is done. */
+function PaidBy({ paid, go, cash }: { paid: Settlement[]; go: string; cash?: boolean }) {
+  return (
+    <ul>{paid.map((s) => (
+      <li key={s.settlementId}>
+        结算 <span class="mono">{shortId(s.settlementId)}</span>（{dateTime(s.settledAt)}，{yuan(s.totalFen)}{cash && `，现金 ${yuan(s.cashFen)}`}）{' '}
+        <a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`${go}（结算 ${shortId(s.settlementId)}）`}>{go}</a>
+      </li>
+    ))}</ul>
   );
 }
 
@@ -418,12 +432,7 @@ function Closed({ rx, paid }: { rx: Prescription; paid: Settlement[] }) {
   return (
     <div class="alert error" role="alert">
       <p>{closedText(rx)}，不能再结算或发药。{paid.length > 0 && '已为它结算的款项请于结算当日冲正，并退还患者：'}</p>
-      {paid.length > 0 && <ul>{paid.map((s) => (
-        <li key={s.settlementId}>
-          结算 <span class="mono">{shortId(s.settlementId)}</span>（{dateTime(s.settledAt)}，{yuan(s.totalFen)}，现金 {yuan(s.cashFen)}）{' '}
-          <a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`去冲正（结算 ${shortId(s.settlementId)}）`}>去冲正</a>
-        </li>
-      ))}</ul>}
+      {paid.length > 0 && <PaidBy paid={paid} go="去冲正" cash />}
     </div>
   );
 }
@@ -670,11 +679,11 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         {!reversed && !dispense.isSuccess && !used && sameDay && (
           // Not while dispensing: one or the other. Busy reversing: aria-disabled, the keyboard stays.
           <button type="button" class="danger" disabled={dispense.isPending} aria-disabled={reverse.isPending}
-            onClick={() => !reverse.isPending && confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者；追溯码可再次销售。`) && reverse.mutate()}>冲正</button>
+            onClick={() => !reverse.isPending && confirm(reversalQuestion(s)) && reverse.mutate()}>冲正</button>
         )}
       </div>
       {/* Focused: 冲正 (or 按此结算发药) is gone with what it did. */}
-      {reverse.isSuccess && <Alert kind="ok" focus>已冲正：统筹、个人账户{s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。</Alert>}
+      {reverse.isSuccess && <Alert kind="ok" focus>已冲正：{reversedText(s)}</Alert>}
       {/* Reopened after its reversal: the cash went back then, not again now. */}
       {reversed && !reverse.isSuccess && <Alert kind="info">已于 {dateTime(s.reversedAt ?? s.settledAt)} 冲正，款项已退回。</Alert>}
       {dispense.isError && !closed && <Alert kind="error">{problemText(dispense.error)}</Alert>}

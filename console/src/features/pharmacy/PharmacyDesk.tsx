@@ -4,7 +4,8 @@
 // settlements (each one's receipt reopened to reprint it, dispense against it or reverse it).
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Prescription, PrescriptionStatus } from '#schemas/prescriptions';
+import { MAX_STOCK_QUANTITY, type Prescription, type PrescriptionStatus } from '#schemas/prescriptions';
+import { calendarDate } from '#schemas/common';
 import type { Settlement } from '#schemas/vouchers';
 import { call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
@@ -16,7 +17,7 @@ import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { go, hashQuery } from '../../app/router.ts';
-import { closedText, Counter, dispensedText, fillable, Receipt } from './Counter.tsx';
+import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
 import { daySettlements, useRecentSettlements } from './settlements.ts';
 
@@ -196,11 +197,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
 const settlementsHref = (day: string) => `#/pharmacy/settlements${day === calendarDay() ? '' : `?date=${day}`}`;
 
 /** A day as written in the address, if it is one (2026-13-45 is not: today is shown instead, and said). */
-const realDay = (d: string | null | undefined) => {
-  if (!d || !/^\d{4}-\d{2}-\d{2}$/.test(d)) return undefined;
-  const t = Date.parse(`${d}T00:00:00Z`);
-  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d ? d : undefined;
-};
+const realDay = (d: string | null | undefined) => (calendarDate.safeParse(d).success ? d! : undefined);
 
 function Settlements() {
   const [asked] = useState(() => hashQuery().get('date'));
@@ -257,7 +254,7 @@ function Settlements() {
         {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
         {/* Seen by the pharmacist; a screen reader hears it from announce() above. */}
         {reverse.isSuccess && (
-          <p class="alert ok">已冲正结算 {shortId(reverse.data.settlementId)}：统筹、个人账户{reverse.data.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 {yuan(reverse.data.cashFen)} 请退还患者；本单追溯码可再次销售。</p>
+          <p class="alert ok">已冲正结算 {shortId(reverse.data.settlementId)}：{reversedText(reverse.data)}</p>
         )}
         {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
           <Scroll label="结算明细"><table>
@@ -273,7 +270,7 @@ function Settlements() {
                 {/* A settlement for a prescription too: the API refuses once its drugs were handed over, and that refusal is shown. */}
                 <td class="actions">{today && s.status === 'settled' && (
                   <button type="button" class="link danger" aria-disabled={reverse.isPending} aria-label={`冲正结算 ${shortId(s.settlementId)}`}
-                    onClick={() => !reverse.isPending && confirm(`冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者。${s.prescriptionId ? `本结算关联处方 ${shortId(s.prescriptionId)}，药品已按此结算发出的不能冲正。` : ''}`) && reverse.mutate(s.settlementId)}>冲正</button>
+                    onClick={() => !reverse.isPending && confirm(reversalQuestion(s, s.prescriptionId ? `本结算关联处方 ${shortId(s.prescriptionId)}，药品已按此结算发出的不能冲正。` : '')) && reverse.mutate(s.settlementId)}>冲正</button>
                 )}</td>
               </tr>
             ))}</tbody>
@@ -299,15 +296,13 @@ function SettlementReceipt({ id }: { id: string }) {
   return <Receipt settlement={s.data} reopened onNext={() => { location.hash = settlementsHref(calendarDay(new Date(s.data.settledAt))); }} />;
 }
 
-/** The most units of a drug one stock line holds (the API's bound). */
-const MAX_ON_HAND = 1_000_000;
 /** What is wrong with a quantity on hand as typed, if anything: a cleared box is not 0. */
 function onHandProblem(text: string, reserved: number): string | undefined {
   const t = text.trim();
   if (!t) return '请填写在库数量（没有库存填 0）';
   if (!/^\d+$/.test(t)) return '须为不小于 0 的整数';
   const n = Number(t);
-  if (n > MAX_ON_HAND) return `不能大于 ${MAX_ON_HAND}`;
+  if (n > MAX_STOCK_QUANTITY) return `不能大于 ${MAX_STOCK_QUANTITY}`;
   if (n < reserved) return `不能少于已预留的 ${reserved}`;
   return undefined;
 }
