@@ -107,7 +107,8 @@ describe('系统对接', () => {
     await settled.click();
     await page.getByRole('heading', { name: '结算小票', level: 1 }).waitFor();
     expect(page.url()).toContain(`#/pharmacy/settlements/${encodeURIComponent(stl.body.settlementId)}`);
-    expect(await page.locator('main').innerText()).toContain('¥26.00');
+    // The title shows while the receipt loads; its figures come after.
+    await expect.poll(textOf(page.locator('main')), poll).toContain('¥26.00');
     await page.goBack();
     await page.getByRole('heading', { name: /系统对接/ }).waitFor();
 
