@@ -73,7 +73,7 @@ type Quantities = ReadonlyArray<{ drugCode: string; quantity: number }>;
 const quantityOf = (q: Quantities | undefined, drugCode: string) => (q ?? []).filter((x) => x.drugCode === drugCode).reduce((t, x) => t + x.quantity, 0);
 
 /** Packs of each drug handed over so far (over every dispense). */
-export const dispensedOf = (rx: Pick<PrescriptionRecord, 'dispensed'>, drugCode: string) => quantityOf(rx.dispensed, drugCode);
+export const dispensedOf = (rx: { dispensed?: Quantities }, drugCode: string) => quantityOf(rx.dispensed, drugCode);
 
 /** Packs of each drug still owing: prescribed less handed over. */
 export function owing(rx: Pick<PrescriptionRecord, 'items' | 'dispensed'>): Array<{ drugCode: string; quantity: number }> {
@@ -458,4 +458,26 @@ export function settlementProblems(
     }
   }
   return problems;
+}
+
+/**
+ * What a new settlement naming `rx` would pay for again: per drug of the prescription that the
+ * settlement buys, the packs still owing less what settlements already made for it and not yet
+ * handed over against paid (`open`). Empty when nothing is paid twice. A first settlement is not
+ * checked here (a pharmacy may sell more than one prescription's packs in one purchase).
+ */
+export function paidAlready(
+  rx: { items: Quantities; dispensed?: Quantities },
+  open: ReadonlyArray<{ settlementId: string; items: Quantities }>,
+  buying: Quantities,
+): Array<{ drugCode: string; owing: number; paid: number; buying: number; settlementIds: string[] }> {
+  return rx.items.flatMap(({ drugCode, quantity }) => {
+    const paying = open.filter((s) => quantityOf(s.items, drugCode) > 0);
+    const paid = paying.reduce((n, s) => n + quantityOf(s.items, drugCode), 0);
+    const owingNow = quantity - dispensedOf(rx, drugCode);
+    const units = quantityOf(buying, drugCode);
+    return units > 0 && paid > 0 && paid + units > owingNow
+      ? [{ drugCode, owing: owingNow, paid, buying: units, settlementIds: paying.map((s) => s.settlementId) }]
+      : [];
+  });
 }

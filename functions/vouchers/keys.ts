@@ -16,6 +16,13 @@ export const settlementKey = (settlementId: string) => ({ PK: `SETTLEMENT#${sett
  * prescriptionId }.
  */
 export const settlementDispenseKey = (settlementId: string) => ({ PK: `RX-SETTLEMENT#${settlementId}`, SK: 'DISPENSED' });
+/**
+ * The settlements that named a prescription (in its partition): { prescriptionId, settlements:
+ * [{ settlementId, items: [{ drugCode, quantity }] }], version }. Written only by a settlement naming
+ * it, under the version it read, keeping the ones still open (settled, not yet paid for a dispense),
+ * so two settlements never pay for the same packs of a prescription, however many counters race.
+ */
+export const prescriptionSettlementsKey = (prescriptionId: string) => ({ PK: `RX#${prescriptionId}`, SK: 'SETTLEMENTS' });
 /** Single use of a QR code: a conditional put of its jti in the settlement transaction. */
 export const codeUseKey = (jti: string) => ({ PK: `CODE#${jti}`, SK: 'USED' });
 /** Idempotency records of settlements: functions/shared/idempotency.ts, under this operation name. */

@@ -3,8 +3,9 @@
 // person, the named prescription, the drugs and the trace codes, and split the purchase (split.ts)
 // with the person's balances and, under family mutual aid, the payer's. The quote stops there and
 // writes nothing; the settlement writes it all in one transaction guarded by the balances' versions
-// (the person's and the payer's), every trace code's one sale and the code's one use; on a lost race
-// it re-reads and recomputes, a bounded number of times.
+// (the person's and the payer's), every trace code's one sale, the code's one use and, naming a
+// prescription, the list of the settlements that did (so its packs are not paid twice); on a lost
+// race it re-reads and recomputes, a bounded number of times.
 import { decodeJwt } from 'jose';
 import type { Institution } from '#schemas/institutions';
 import { lineAmountFen, type Settlement, type SettlementQuote } from '#schemas/vouchers';
@@ -20,7 +21,7 @@ import { outboxEvent } from '#shared/outbox';
 import type { Principal } from '#shared/principal';
 import { TraceCodeReuseAttempted } from '#events/vouchers';
 import { raiseAlert } from '../alerts/store.ts';
-import { settlementMayName } from '../prescriptions/domain.ts';
+import { paidAlready, settlementMayName } from '../prescriptions/domain.ts';
 import { isReferredThere } from '../referrals/keys.ts';
 import { verifyCode, type CodeClaims } from './codes.ts';
 import { fundRatio, type Payee } from './domain.ts';
@@ -77,6 +78,20 @@ function traceCodeUsed(body: SettlementBody, sold: ReadonlySet<string>): HttpPro
   return problem('trace-code-used', `${errors.length} trace code(s) of this purchase were sold before: one code, one sale; scan the packs again`, errors);
 }
 
+/** 409 prescription-already-paid naming, on each line of a drug paid twice, the settlements that paid for it. */
+function paidTwice(body: SettlementBody, twice: ReturnType<typeof paidAlready>): HttpProblem {
+  const errors = body.items.flatMap((item, i) => {
+    const t = twice.find((x) => x.drugCode === item.drugCode);
+    return t ? [{ path: `body.items.${i}.quantity`, message: `${t.paid} of the ${t.owing} packs of ${t.drugCode} owing are paid by ${t.settlementIds.join(', ')}, not yet dispensed` }] : [];
+  });
+  const ids = [...new Set(twice.flatMap((t) => t.settlementIds))].join(', ');
+  return problem(
+    'prescription-already-paid',
+    `settlement ${ids} already paid for these packs of prescription ${body.prescriptionId} and nothing was dispensed against it yet: dispense against it, or reverse it before charging again`,
+    errors,
+  );
+}
+
 /** The checks and the split both a quote and a settlement make. */
 async function price(req: SettleRequest, inputs: store.SettlementInputs): Promise<Priced> {
   const { body, now } = req;
@@ -92,6 +107,11 @@ async function price(req: SettleRequest, inputs: store.SettlementInputs): Promis
     throw problem('validation-failed', 'prescriptionId names no prescription of this person that is routed here', [
       { path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' },
     ]);
+  }
+  // Packs a settlement made for it and not yet handed over against already paid for are not paid twice.
+  if (body.prescriptionId && inputs.prescription && inputs.paidFor) {
+    const twice = paidAlready(inputs.prescription, inputs.paidFor.open, body.items);
+    if (twice.length) throw paidTwice(body, twice);
   }
   const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
   if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
@@ -215,6 +235,7 @@ export async function settle(req: SettleRequest): Promise<Response> {
           person: priced.person,
           ...(priced.payer ? { payer: priced.payer } : {}),
           idempotency: { institutionId, operation: SETTLE_OPERATION, key: req.idempotencyKey!, hash },
+          ...(inputs.paidFor ? { paidFor: inputs.paidFor } : {}),
         },
         { now, correlationId: req.requestId },
       );

@@ -16,11 +16,15 @@ import { referredToKey } from '../referrals/keys.ts';
 import { voucherTransitions } from './domain.ts';
 import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
 import {
-  codeUseKey, mutualAidPayerKey, personVoucherKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, traceCodeKey, voucherKey,
+  codeUseKey, mutualAidPayerKey, personVoucherKey, prescriptionSettlementsKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, traceCodeKey, voucherKey,
 } from './keys.ts';
 
 const voucherItem = z.object(voucher.shape);
-const prescriptionRef = z.object({ personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus });
+const quantities = z.array(z.object({ drugCode: z.string(), quantity: z.number() }));
+const prescriptionRef = z.object({ personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus, items: quantities, dispensed: quantities.optional() });
+const paidFor = z.object({ settlementId: z.string(), items: quantities });
+const prescriptionSettlements = z.object({ settlements: z.array(paidFor), version: z.number() });
+export type PaidFor = z.infer<typeof paidFor>;
 const settlementItem = z.object(settlement.shape);
 const traceCodeSaleItem = z.object(traceCodeSale.shape);
 
@@ -132,6 +136,11 @@ export interface SettlementInputs {
   mutualAid?: { bindingId: string; payerPersonId: string; payer?: StoredItem };
   /** Trace codes of the request already sold (not returned) somewhere in the province. */
   soldTraceCodes: string[];
+  /**
+   * The settlements that named the prescription and are still open (settled, not yet paid for a
+   * dispense), with the version of their list (0: none ever).
+   */
+  paidFor?: { open: PaidFor[]; version: number };
 }
 
 /**
@@ -157,7 +166,7 @@ export async function loadSettlementInputs(q: {
     code: codeUseKey(q.jti),
     referral: referredToKey(q.personId, q.institutionId),
     payer: mutualAidPayerKey(q.personId),
-    ...(q.prescriptionId ? { prescription: prescriptionKey(q.prescriptionId) } : {}),
+    ...(q.prescriptionId ? { prescription: prescriptionKey(q.prescriptionId), paidFor: prescriptionSettlementsKey(q.prescriptionId) } : {}),
   };
   const drugKeys = [...new Set(q.drugCodes)].map((c) => [c, drugKey(c)] as const);
   const traceKeys = q.traceCodes.map((c) => [c, traceCodeKey(c)] as const);
@@ -175,7 +184,24 @@ export async function loadSettlementInputs(q: {
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
     mutualAid: mutualAid && { ...mutualAid, payer: (await batchGet([personKey(mutualAid.payerPersonId)])).get(keyOf(personKey(mutualAid.payerPersonId))) },
     soldTraceCodes: traceKeys.flatMap(([code, k]) => (get(k)?.status === 'sold' ? [code] : [])),
+    ...(keys.paidFor ? { paidFor: await stillOpen(get(keys.paidFor)) } : {}),
   };
+}
+
+/**
+ * Which of the settlements that named a prescription are still open: a second read, only when some
+ * did (a prescription is paid for once or a few times, so the list stays short).
+ */
+async function stillOpen(item: StoredItem | undefined): Promise<{ open: PaidFor[]; version: number }> {
+  if (!item) return { open: [], version: 0 };
+  const { settlements, version } = prescriptionSettlements.parse(item);
+  const found = settlements.length
+    ? await batchGet(settlements.flatMap((s) => [settlementKey(s.settlementId), settlementDispenseKey(s.settlementId)]), { projection: ['status'] })
+    : new Map<string, StoredItem>();
+  const open = settlements.filter(
+    (s) => found.get(keyOf(settlementKey(s.settlementId)))?.status === 'settled' && !found.has(keyOf(settlementDispenseKey(s.settlementId))),
+  );
+  return { open, version };
 }
 
 /** A person's balances after a settlement, and the version they were computed from. */
@@ -198,6 +224,8 @@ export interface SettlementWrite {
   /** The payer's account after paying mutual aid, with the binding it paid under. */
   payer?: { bindingId: string; personId: string; version: number; personalAccountFen: number };
   idempotency: IdempotentRequest;
+  /** For a settlement naming a prescription: the open settlements that named it, and their version. */
+  paidFor?: { open: PaidFor[]; version: number };
 }
 
 /** A trace code of this request was sold meanwhile (the write's condition): the caller says which. */
@@ -304,9 +332,29 @@ export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Pr
         onConditionFailed: () => new TraceCodeSold(code),
       })),
     ),
+    ...(s.prescriptionId && w.paidFor ? [paidForWrite(s, w.paidFor)] : []),
     outboxEvent(SettlementCompleted, eventDetail(s), ctx),
   ];
   await writeTransaction(items);
+}
+
+/**
+ * The prescription's list of settlements, now the open ones and this one, under the version they
+ * were read at: a settlement racing this one for the same prescription recomputes and is refused.
+ */
+function paidForWrite(s: Settlement, paidFor: { open: PaidFor[]; version: number }): TxItem {
+  const mine: PaidFor = { settlementId: s.settlementId, items: s.items.map(({ drugCode, quantity }) => ({ drugCode, quantity })) };
+  return {
+    write: {
+      Put: {
+        TableName: tableName(),
+        Item: { ...prescriptionSettlementsKey(s.prescriptionId!), entity: 'prescription-settlements', prescriptionId: s.prescriptionId, settlements: [...paidFor.open, mine], version: paidFor.version + 1 },
+        ConditionExpression: paidFor.version === 0 ? 'attribute_not_exists(PK)' : 'version = :v',
+        ...(paidFor.version === 0 ? {} : { ExpressionAttributeValues: { ':v': paidFor.version } }),
+      },
+    },
+    onConditionFailed: () => new TransactionConflict('another settlement named the prescription meanwhile'),
+  };
 }
 
 export const settlementDayKey = (institutionId: string, day: string) => `SETTLEMENTS#${institutionId}#${day}`;

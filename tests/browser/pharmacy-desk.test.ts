@@ -520,6 +520,37 @@ describe('a prescription paid and not handed over', () => {
     expect((await settlementsOf(p.personId, provinceDay(s.settledAt))).map((x) => x.settlementId)).toEqual([s.settlementId]);
   });
 
+  it('paid at another desk while this one is at 核对: 确认结算 is refused by the API, naming that settlement, and nothing is charged twice', async () => {
+    await clearOfMidnight(120_000);
+    const { rt } = desk;
+    const p = await patient(23);
+    const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 2 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    const before = await balance(p.personId);
+
+    const page = await pharmacist();
+    await page.goto(`${rt.url}#/pharmacy/counter/${id}`);
+    const line = page.getByRole('group', { name: '第 1 行药品' });
+    await expect.poll(() => line.getByLabel('数量').inputValue(), poll).toBe('2');
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    await line.getByLabel('单价（元）').fill('26.00');
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('heading', { name: '核对结算' }).waitFor();
+    await expect.poll(textOf(page.locator('main')), poll).toContain('¥52.00');
+
+    // Another desk settles the same prescription first (its own scan of a new code).
+    const other = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 2, unitPriceFen: 2_600 }] }, { 'idempotency-key': `other-desk-${id}` });
+    expect(other.status).toBe(201);
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await expect.poll(textOf(line), poll).toContain(`已由结算 ${shortId(other.body.settlementId)} 支付、尚未发药`);
+    expect(await page.locator('main').innerText()).toContain('该处方的药品已由另一笔结算付款');
+    // The counter reads the settlement made meanwhile and points to it, as for one it knew before.
+    await expect.poll(textOf(page.getByRole('alert').filter({ hasText: '已结算、尚未发药' })), poll).toContain(shortId(other.body.settlementId));
+    const today = provinceDay(other.body.settledAt);
+    expect((await settlementsOf(p.personId, today)).map((x) => x.settlementId)).toEqual([other.body.settlementId]);
+    expect(await balance(p.personId)).toBe(before - other.body.personalAccountFen);
+  });
+
   it('cancelled by the prescriber after it was paid: the receipt says so and offers 冲正, with the cash to give back', async () => {
     await clearOfMidnight(120_000);
     const { rt } = desk;

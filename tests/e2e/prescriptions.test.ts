@@ -102,16 +102,25 @@ const newDrug = async (drugCode: string) => {
 const putStock = async (pharmacyId: string, items: Array<{ drugCode: string; quantity: number; expectedOnHand?: number }>) =>
   rt.call(await as('pharmacy', pharmacyId), 'PUT', `/pharmacies/${pharmacyId}/stock`, { items });
 
-/** A real settlement: activates the person's voucher (or finds it), takes a code, settles `items` at `at`. */
-async function settleFor(person: { nationalId: string; name: string }, at: Caller, items: Array<{ drugCode: string; quantity: number }>, prescriptionId?: string) {
+/** A fresh voucher code of the person's (activating the voucher, or finding it). */
+async function codeOf(person: { nationalId: string; name: string }) {
   const channel = await rt.as('channel');
   const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' });
   expect([200, 201]).toContain(voucher.status);
   const code = await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`);
   expect(code.status).toBe(201);
-  const res = await rt.call(at, 'POST', '/settlements', {
-    code: code.body.code, ...(prescriptionId ? { prescriptionId } : {}), items: items.map((i) => ({ ...i, unitPriceFen: 1_850 })),
-  }, { 'idempotency-key': `rx-e2e-${randomBytes(8).toString('hex')}` });
+  return code.body.code as string;
+}
+
+/** POST /settlements (or its quote) of `items` at `at` with the code, naming the prescription if given. */
+const settlement = (at: Caller, code: string, items: Array<{ drugCode: string; quantity: number }>, prescriptionId?: string, path = '/settlements') =>
+  rt.call(at, 'POST', path, { code, ...(prescriptionId ? { prescriptionId } : {}), items: items.map((i) => ({ ...i, unitPriceFen: 1_850 })) }, {
+    'idempotency-key': `rx-e2e-${randomBytes(8).toString('hex')}`,
+  });
+
+/** A real settlement: takes a code of the person's and settles `items` at `at`. */
+async function settleFor(person: { nationalId: string; name: string }, at: Caller, items: Array<{ drugCode: string; quantity: number }>, prescriptionId?: string) {
+  const res = await settlement(at, await codeOf(person), items, prescriptionId);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.settlementId as string;
 }
@@ -499,6 +508,60 @@ describe('review, dispense, cancel', () => {
     // A settlement that paid for no dispense still reverses as before.
     const unused = await settle(p, pharmacy);
     expect((await rt.call(pharmacy, 'POST', `/settlements/${unused}/reversal`)).body).toMatchObject({ status: 'reversed' });
+  });
+
+  it('packs a settlement made for the prescription and not yet dispensed against paid for are not paid again: 409, nothing written', async () => {
+    const pharmacy = await as('pharmacy', 'ph-xihu-3');
+    await newDrug('XPAIDONCE1');
+    expect((await putStock('ph-xihu-3', [{ drugCode: 'XPAIDONCE1', quantity: 100 }])).status).toBe(200);
+    const p = fresh('xihu');
+    const x = (quantity: number) => [{ drugCode: 'XPAIDONCE1', quantity }];
+    const { prescriptionId: id } = await issue(lingyin, { personId: p.personId, items: [item('XPAIDONCE1', 3)], nominatedPharmacyId: 'ph-xihu-3' });
+    await routed(lingyin, id);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    const balances = async () => (await rt.call(operator, 'GET', `/enrollments/${p.personId}`)).body;
+
+    // 1 of 3 paid, then the other 2: each within what is owing.
+    const first = await settleFor(p, pharmacy, x(1), id);
+    const second = await settleFor(p, pharmacy, x(2), id);
+    // A third naming it pays for packs paid already: refused, quote and settlement, naming both; the code stays unused.
+    const before = await balances();
+    const code = await codeOf(p);
+    for (const path of ['/settlements/quote', '/settlements']) {
+      const again = await settlement(pharmacy, code, x(1), id, path);
+      expect([again.status, slug(again.body)], JSON.stringify(again.body)).toEqual([409, 'prescription-already-paid']);
+      expect(again.body.errors).toEqual([{ path: 'body.items.0.quantity', message: `3 of the 3 packs of XPAIDONCE1 owing are paid by ${first}, ${second}, not yet dispensed` }]);
+    }
+    expect(await balances()).toEqual(before);
+    // Another drug beside it in the same purchase does not make it pass.
+    const mixed = await settlement(pharmacy, code, [...x(1), { drugCode: 'XA10BAA001', quantity: 1 }], id);
+    expect(slug(mixed.body)).toBe('prescription-already-paid');
+
+    // The second reversed, its packs may be paid again, with the same code, which was not used.
+    expect((await rt.call(pharmacy, 'POST', `/settlements/${second}/reversal`)).status).toBe(200);
+    const third = await settlement(pharmacy, code, x(2), id);
+    expect(third.status, JSON.stringify(third.body)).toBe(201);
+    // Dispensing 1 against the first leaves 2 owing, which the third paid for: still nothing more.
+    const part = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: first, items: x(1) });
+    expect(part.body.status, JSON.stringify(part.body)).toBe('partially-dispensed');
+    const more = await settlement(pharmacy, await codeOf(p), x(1), id);
+    expect([more.status, more.body.errors?.[0]?.message]).toEqual([409, `2 of the 2 packs of XPAIDONCE1 owing are paid by ${third.body.settlementId}, not yet dispensed`]);
+    // Dispensed against the third, nothing is open: the prescription is done and takes no settlement.
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: third.body.settlementId })).body.status).toBe('dispensed');
+    // A sale naming no prescription is not checked against any (a walk-in purchase of the same drug).
+    await settleFor(p, pharmacy, x(1));
+
+    // Counters racing to settle the same prescription in full: exactly one is paid.
+    const q = fresh('xihu');
+    const { prescriptionId: raced } = await issue(lingyin, { personId: q.personId, items: [item('XPAIDONCE1', 2)], nominatedPharmacyId: 'ph-xihu-3' });
+    await routed(lingyin, raced);
+    const account = async () => (await rt.call(operator, 'GET', `/enrollments/${q.personId}`)).body.personalAccountFen as number;
+    const codes = await Promise.all(Array.from({ length: 6 }, () => codeOf(q)));
+    const was = await account();
+    const answers = await Promise.all(codes.map((c) => settlement(pharmacy, c, x(2), raced)));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    expect(answers.filter((a) => a.status === 409).map((a) => slug(a.body))).toEqual(Array(5).fill('prescription-already-paid'));
+    expect(await account()).toBe(was - answers.find((a) => a.status === 201)!.body.personalAccountFen);
   });
 
   it('a settlement names only a prescription of the same person routed to the settling pharmacy; anything else is one 400', async () => {

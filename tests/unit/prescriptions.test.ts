@@ -6,7 +6,7 @@ import { prescriptionRequest, prescriptionStatuses, stockRequest, type Prescript
 import { HttpProblem } from '../../functions/shared/errors.ts';
 import {
   actAccess, applyTransition, canSee, canTransition, firstStocked, hasEveryItem, haversineKm, newPrescription, openStatuses, rankPharmacies,
-  referralProblems, requiresValidity, settlementProblems, stockChanges, transitions, viewFor, dispenseOf, owing, markReady,
+  referralProblems, requiresValidity, settlementProblems, stockChanges, transitions, viewFor, dispenseOf, owing, markReady, paidAlready,
   type Action, type Actor, type PharmacyInfo, type PrescriptionRecord, type SettlementView,
 } from '../../functions/prescriptions/domain.ts';
 import { EXPIRY_SHARDS, expiryBound, expiryKey, expiryShard } from '../../functions/prescriptions/keys.ts';
@@ -324,6 +324,21 @@ describe('pharmacy ranking', () => {
     expect(firstStocked(['p4', 'p3'], items, stock)).toBe('p4');
     expect(firstStocked(['p1', 'p2', 'p9'], items, stock)).toBeUndefined();
     expect(hasEveryItem(items, undefined)).toBe(false);
+  });
+});
+
+describe('a prescription paid twice', () => {
+  const rx = { items: [{ drugCode: 'A', quantity: 3 }, { drugCode: 'B', quantity: 1 }] };
+  const open = [{ settlementId: 'st_1', items: [{ drugCode: 'A', quantity: 2 }] }];
+
+  it('lets a settlement pay for what no open settlement paid for, and names what it would pay again', () => {
+    // The first payment, and packs left after the open ones: not paid twice.
+    expect(paidAlready(rx, [], [{ drugCode: 'A', quantity: 5 }])).toEqual([]);
+    expect(paidAlready(rx, open, [{ drugCode: 'A', quantity: 1 }, { drugCode: 'B', quantity: 1 }, { drugCode: 'C', quantity: 9 }])).toEqual([]);
+    // One pack too many, over two lines of the same drug.
+    expect(paidAlready(rx, open, [{ drugCode: 'A', quantity: 1 }, { drugCode: 'A', quantity: 1 }])).toEqual([{ drugCode: 'A', owing: 3, paid: 2, buying: 2, settlementIds: ['st_1'] }]);
+    // What was handed over is no longer owing.
+    expect(paidAlready({ ...rx, dispensed: [{ drugCode: 'A', quantity: 1 }] }, open, [{ drugCode: 'A', quantity: 1 }])).toEqual([{ drugCode: 'A', owing: 2, paid: 2, buying: 1, settlementIds: ['st_1'] }]);
   });
 });
 

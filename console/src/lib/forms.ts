@@ -81,6 +81,8 @@ export function translate(path: string, issue: { code?: string; message: string 
   const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
+  const paidBy = /^(\d+) of the (\d+) packs of \S+ owing are paid by (.+), not yet dispensed$/.exec(issue.message);
+  if (paidBy) return `尚欠 ${paidBy[2]} 盒中的 ${paidBy[1]} 盒已由结算 ${paidBy[3]!.split(', ').map(shortId).join('、')} 支付、尚未发药：请按该结算发药，不要再次收费`;
   if (/no prescription of this person/.test(issue.message)) return '该码不是此处方患者的医保电子凭证，或处方已不可结算（已作废或已过期）';
   const open = /^open prescription (\S+) of/.exec(issue.message);
   if (open) return `该患者已有此药的未完成处方（${shortId(open[1]!)}）`;

@@ -219,6 +219,8 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       fields.code = problemText(err);
       delete fields[''];
     }
+    // Another desk (or the pharmacy's own system) paid for these packs meanwhile: read what it made.
+    if (err.slug === 'prescription-already-paid') void qc.invalidateQueries({ queryKey: ['settlements'] });
     if (err.slug === 'trace-code-used') {
       setSold(soldCodes(err.problem.errors ?? [], body().items));
       // Listed by the alert above the form instead.
