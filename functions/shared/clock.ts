@@ -33,6 +33,12 @@ export function chineseDateTime(at: Date, timeZone: string): string {
   return `${p.year}年${p.month}月${p.day}日 ${pad2(p.hour)}:${pad2(p.minute)}`;
 }
 
+/** How far a time zone's wall clock is ahead of UTC at an instant, in seconds (+28800 in Shanghai). */
+export function utcOffsetSeconds(at: Date, timeZone: string): number {
+  const p = partsOf(at, timeZone);
+  return (Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - Math.floor(at.getTime() / 60_000) * 60_000) / 1000;
+}
+
 export const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
 
 export const addHours = (at: Date, hours: number) => new Date(at.getTime() + hours * 3_600_000);

@@ -6,8 +6,9 @@
 // transactions on one item cancel each other under concurrency, where single updates queue up.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { epochSeconds } from './clock.ts';
+import { epochSeconds, utcOffsetSeconds } from './clock.ts';
 import { ddb, tableName } from './db.ts';
+import { provinceConfig } from './env.ts';
 import { HttpProblem } from './errors.ts';
 
 export interface Limit {
@@ -17,10 +18,13 @@ export interface Limit {
   windowSeconds: number;
   /** What the 429 says, e.g. "too many failed activations by this app". */
   what: string;
+  /** Windows start at midnight in this time zone (a day's limit is the province's day), else at UTC's. */
+  timeZone?: string;
 }
 
 function windowOf(limit: Limit, now: Date): { start: number; end: number } {
-  const start = Math.floor(epochSeconds(now) / limit.windowSeconds) * limit.windowSeconds;
+  const offset = limit.timeZone ? utcOffsetSeconds(now, limit.timeZone) : 0;
+  const start = Math.floor((epochSeconds(now) + offset) / limit.windowSeconds) * limit.windowSeconds - offset;
   return { start, end: start + limit.windowSeconds };
 }
 
@@ -81,11 +85,14 @@ export async function giveBack(limits: readonly Limit[], now: Date): Promise<voi
 
 /**
  * How often one institution may make something that reaches a person (a prescription, a referral:
- * each messages the patient): `perMinute` in all, `perPersonPerDay` for one person.
+ * each messages the patient): `perMinute` in all, `perPersonPerDay` for one person in the province's day.
  */
 export function senderLimits(what: 'prescriptions' | 'referrals', institutionId: string, personId: string, max: { perMinute: number; perPersonPerDay: number }): Limit[] {
   return [
     { key: `${what}#${institutionId}`, max: max.perMinute, windowSeconds: 60, what: `too many ${what} from this institution` },
-    { key: `${what}#${institutionId}#${personId}`, max: max.perPersonPerDay, windowSeconds: 86_400, what: `too many ${what} for this person from this institution` },
+    {
+      key: `${what}#${institutionId}#${personId}`, max: max.perPersonPerDay, windowSeconds: 86_400, timeZone: provinceConfig().timeZone,
+      what: `too many ${what} for this person from this institution today`,
+    },
   ];
 }

@@ -67,14 +67,18 @@ describe('supply days', () => {
 });
 
 describe('rate limits', () => {
-  it('one institution prescribes for one person at most 3 times in 24 hours here (429, Retry-After); another institution still may', async () => {
-    await clearOfWindowEnd(86_400, 30_000); // counted in fixed 24-hour windows
+  it('one institution prescribes for one person at most 3 times a day here (429, Retry-After until midnight); another institution still may', async () => {
+    await clearOfMidnight(30_000); // counted per day of the province
     const p = person();
     const xihu = await rt.as('hospital', 'hosp-xihu'); // a prescriber no other test here uses
     for (const drug of ['XC08CAA001', 'XC09CAA001', 'XA11CCA001']) expect((await prescribe(xihu, p, [item(drug)])).status).toBe(201);
     const fourth = await prescribe(xihu, p, [item('XR03AKA001')]);
     expect([fourth.status, slug(fourth.body)]).toEqual([429, 'rate-limited']);
-    expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
+    // It lifts at the province's midnight (not UTC's, 08:00 in Beijing).
+    const wait = Number(fourth.headers.get('retry-after')) * 1000;
+    const today = provinceDay(new Date().toISOString());
+    expect(provinceDay(new Date(Date.now() + wait - 5_000).toISOString())).toBe(today);
+    expect(provinceDay(new Date(Date.now() + wait + 5_000).toISOString())).not.toBe(today);
     expect((await prescribe(lingyin, p, [item('XR03AKA001')])).status).toBe(201);
   });
 

@@ -10,7 +10,7 @@ import { capacityKey, referralKey, referredToKey, slaQueueKey } from '../../func
 import * as referralStore from '../../functions/referrals/store.ts';
 import { calendarDay } from '../../functions/shared/clock.ts';
 import { TransactionConflict } from '../../functions/shared/db.ts';
-import { clearOfWindowEnd } from '../support/calendar.ts';
+import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { countItems, outboxEvents } from '../support/table.ts';
 import { traced } from '../support/trace-codes.ts';
@@ -327,7 +327,7 @@ describe('reject → re-route', () => {
 
 describe('message flooding', () => {
   it('one institution refers one person at most 10 times a day (each texts them, a cancel again): then 429; other people and institutions unaffected', async () => {
-    await clearOfWindowEnd(86_400, 60_000); // counted in fixed days
+    await clearOfMidnight(60_000); // counted per day of the province
     const p = person();
     for (let i = 0; i < 10; i++) {
       const r = await refer(hubin, upBody(p, { toInstitutionId: 'hosp-zjph' }));

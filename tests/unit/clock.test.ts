@@ -1,7 +1,8 @@
 // The province's calendar: days and Chinese date-times in Asia/Shanghai, checked for every day of a
 // common and a leap year against plain UTC arithmetic (Shanghai is UTC+8 all year, no DST).
 import { describe, expect, it } from 'vitest';
-import { calendarDay, calendarYear, chineseDateTime } from '../../functions/shared/clock.ts';
+import { calendarDay, calendarYear, chineseDateTime, utcOffsetSeconds } from '../../functions/shared/clock.ts';
+import { limitKey, type Limit } from '../../functions/shared/limits.ts';
 
 const TZ = 'Asia/Shanghai';
 const HOUR = 3_600_000;
@@ -50,5 +51,27 @@ describe('the province calendar', () => {
   it('the notification time has no zero padding of month or day (the appointment SMS)', () => {
     expect(chineseDateTime(new Date('2026-12-02T06:30:00Z'), TZ)).toBe('2026年12月2日 14:30');
     expect(chineseDateTime(new Date('2027-01-05T00:00:00Z'), TZ)).toBe('2027年1月5日 08:00');
+  });
+});
+
+describe('limits counted per day', () => {
+  const day: Limit = { key: 'test', max: 1, windowSeconds: 86_400, timeZone: TZ, what: 'test' };
+  const windowAt = (at: Date) => limitKey(day, at).SK;
+
+  it("start at the province's midnight, not UTC's (08:00 in Beijing), on every day of a leap year", () => {
+    for (const [y, m, d] of daysOf(2028)) {
+      const midnight = shanghai(y, m, d, 0, 0);
+      expect(utcOffsetSeconds(midnight, TZ)).toBe(8 * 3600);
+      expect(windowAt(midnight)).toBe(String(midnight.getTime() / 1000));
+      // The last second before is the day before's; 08:00 and 23:59 are the same day's.
+      expect(windowAt(new Date(midnight.getTime() - 1000))).toBe(String(midnight.getTime() / 1000 - 86_400));
+      expect(windowAt(shanghai(y, m, d, 8, 0))).toBe(windowAt(midnight));
+      expect(windowAt(shanghai(y, m, d, 23, 59))).toBe(windowAt(midnight));
+    }
+  });
+
+  it('without a time zone, windows stay aligned to UTC', () => {
+    const utc = { ...day, timeZone: undefined };
+    expect(limitKey(utc, new Date('2028-02-29T23:59:59Z')).SK).toBe(String(Date.UTC(2028, 1, 29) / 1000));
   });
 });
