@@ -290,7 +290,8 @@ describe('operator: a person\'s records', () => {
     await expect.poll(textOf(timeline), poll).toMatch(/转诊[\s\S]*待接收[\s\S]*浙江省人民医院/);
     const access = page.getByRole('table', { name: /访问记录/ });
     await expect.poll(textOf(access), poll).toMatch(/浙江省人民医院[\s\S]*查看/);
-    expect(await access.innerText()).toMatch(/灵隐街道社区卫生服务中心[\s\S]*修改/);
+    // Each institution's name is its own query: the hospital's loaded says nothing of the clinic's.
+    await expect.poll(textOf(access), poll).toMatch(/灵隐街道社区卫生服务中心[\s\S]*修改/);
     expect(await access.innerText()).toMatch(new RegExp(`渠道\\s+channel:dev\\s+修改\\s+医保电子凭证 ${shortId(voucherId)} 的付款码`));
     // The poller's four reads are one row with their count; each time is there on request.
     const polled = access.getByRole('row').filter({ hasText: 'hosp-zjph:his-sync' });

@@ -209,7 +209,9 @@ describe('the counter', () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: '冲正' }).click();
     await page.getByRole('heading', { name: '已冲正' }).waitFor();
-    expect(await page.locator('main').innerText()).toContain('统筹、个人账户与家庭共济的支付已退回');
+    // The title follows the settlement (set in the reversal's onSuccess); what was given back is
+    // said once the mutation itself reports success, a render later.
+    await expect.poll(textOf(page.locator('main')), poll).toContain('统筹、个人账户与家庭共济的支付已退回');
     expect([await balance(payer.personId), await balance(beneficiary.personId)]).toEqual([payerBefore, ownBefore]);
     expect((await rt.call(operator, 'GET', `/trace-codes/${code}`)).body.status).toBe('returned');
     await screen(page, 'counter-7-reversed');

@@ -55,7 +55,8 @@ describe("the clinic's 转出", () => {
 
     await gp.getByRole('button', { name: /^已接收/ }).click();
     expect(gp.url()).toContain('?status=accepted');
-    expect(await gp.getByRole('columnheader', { name: '预约时间' }).count()).toBe(1);
+    // The tab is pressed at once; its table (and this header) once its list has loaded.
+    await expect.poll(() => gp.getByRole('columnheader', { name: '预约时间' }).count(), poll).toBe(1);
     await expect.poll(textOf(gp.getByRole('row', { name: new RegExp(shortId(taken)) })), poll).toContain(dateTime(appointmentAt));
 
     // Rerouted elsewhere: no longer refused, and 接诊 stops saying so.

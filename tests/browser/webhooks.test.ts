@@ -56,8 +56,9 @@ describe('系统对接', () => {
     await page.getByRole('button', { name: '添加订阅' }).click();
     const secretPanel = page.getByRole('status', { name: '签名密钥' });
     await secretPanel.waitFor();
-    // The keyboard is on what must be saved now (it was left on <body>).
-    expect(await focused(secretPanel)()).toBe(true);
+    // The keyboard is on what must be saved now (it was left on <body>): moved by an effect after
+    // the panel is painted, so looked for until it has.
+    await expect.poll(focused(secretPanel), poll).toBe(true);
     good.secret = (await secretPanel.locator('code').innerText()).trim();
     expect(good.secret).toMatch(/^whsec_/);
     await screen(page, 'webhooks-3-secret-once');
