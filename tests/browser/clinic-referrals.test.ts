@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, focused, inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, inBackground, login, logOut, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -332,8 +332,7 @@ describe('a form for a patient, reloaded', () => {
     const stored = () => page.evaluate(() => Object.keys((globalThis as unknown as { sessionStorage: object }).sessionStorage).sort());
     await page.evaluate(() => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('console.draft.refer-x', '{"reason":"头晕"}'));
     expect(await stored()).toEqual(['console.draft.refer-x', 'console.owner', 'console.people']);
-    await page.getByRole('button', { name: '退出登录' }).click();
-    await page.getByRole('button', { name: '登录' }).waitFor();
+    await logOut(page);
     expect(await stored()).toEqual([]);
 
     // The form's address again in a new session (Back, a bookmark): whom it is for is not known at

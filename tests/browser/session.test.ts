@@ -3,7 +3,7 @@
 // prescriptions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, login, logOut, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -44,8 +44,7 @@ describe('login and logout', () => {
     // Only whose the tab's drafts are (no token, nothing of the login's exchange).
     expect(storage).toEqual({ local: 0, session: { 'console.owner': JSON.stringify(['ph-xihu-1:rph-lin', 'ph-xihu-1', 'pharmacy']) } });
 
-    await page.getByRole('button', { name: '退出登录' }).click();
-    await page.getByRole('button', { name: '登录' }).waitFor();
+    await logOut(page);
     expect(await page.getByRole('button', { name: '退出登录' }).count()).toBe(0);
     // A reload holds no session either: tokens lived in memory only.
     await page.reload();

@@ -85,6 +85,17 @@ export async function login(page: Page, url: string, who: Who): Promise<void> {
   await page.getByRole('button', { name: '退出登录' }).waitFor();
 }
 
+/**
+ * 退出登录, and back from the issuer's logout: the login screen shows at once, then the page goes to
+ * the issuer and comes back (a new load), so nothing is read from the page until it has.
+ */
+export async function logOut(page: Page): Promise<void> {
+  const back = page.waitForEvent('load');
+  await page.getByRole('button', { name: '退出登录' }).click();
+  await back;
+  await page.getByRole('button', { name: '登录' }).waitFor();
+}
+
 export async function fillIssuerForm(page: Page, who: Who): Promise<void> {
   await page.getByRole('heading', { name: '登录工作台' }).waitFor();
   await page.getByLabel('角色').selectOption({ label: who.role });
