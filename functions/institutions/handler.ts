@@ -64,9 +64,17 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
     );
     const outcomes = await store.enrolPeople(people, now, ENROL_CONCURRENCY);
     const personIds: Array<string | null> = body.people.map(() => null);
-    for (const p of people) personIds[p.index] = p.personId;
-    const enrolled = [...outcomes.values()].filter((o) => o === 'enrolled').length;
-    const updated = outcomes.size - enrolled;
+    let enrolled = 0;
+    let updated = 0;
+    for (const p of people) {
+      const outcome = outcomes.get(p.personId)!;
+      if (typeof outcome === 'object') rejected.push({ index: p.index, errors: outcome.refused });
+      else {
+        personIds[p.index] = p.personId;
+        if (outcome === 'enrolled') enrolled++;
+        else updated++;
+      }
+    }
     rejected.sort((a, b) => a.index - b.index);
     return { status: 200, body: { enrolled, updated, rejected, personIds } };
   },

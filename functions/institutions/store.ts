@@ -1,5 +1,6 @@
 // DynamoDB access of the operator context.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
@@ -194,25 +195,29 @@ export function toEnrolment(p: PersonItem, now: Date) {
   });
 }
 
+/** What enrolling one person did: created, updated, or refused (its balances, with why). */
+export type EnrolOutcome = 'enrolled' | 'updated' | { refused: Array<{ path: string; message: string }> };
+
 /**
  * Enrols a batch (distinct people), batched as DESIGN.md §11 asks: one BatchGetItem per 100 tells who
  * is new. Each new person is one PutItem conditional on the person not existing, so that a retried or
  * overlapping import can never put back balances a settlement has changed since; one found there
- * after all, and each person already enrolled, is one UpdateItem that keeps what settlements changed.
- * Not a transaction of 100 creations: the people are independent, and a transactional write costs
- * two write units where a conditional PutItem costs one, as a raw BatchWriteItem does.
+ * after all, and each person already enrolled, is updated by `upsertPerson`, which keeps what
+ * settlements changed. Not a transaction of 100 creations: the people are independent, and a
+ * transactional write costs two write units where a conditional PutItem costs one, as a raw
+ * BatchWriteItem does.
  */
 export async function enrolPeople(
   people: ReadonlyArray<{ personId: string; nationalIdHash: string; person: EnrolmentPerson }>,
   now: Date,
   concurrency: number,
-): Promise<Map<string, 'enrolled' | 'updated'>> {
+): Promise<Map<string, EnrolOutcome>> {
   const known = await batchGet(people.map((p) => personKey(p.personId)), { projection: ['personId'] });
-  const outcomes = new Map<string, 'enrolled' | 'updated'>();
+  const outcomes = new Map<string, EnrolOutcome>();
   await mapLimited(people, concurrency, async ({ personId, nationalIdHash, person }) => {
     if (!known.has(keyOf(personKey(personId)))) {
       try {
-        const item = { ...personKey(personId), ...newPersonDefaults(now), ...enrolledFields(personId, nationalIdHash, person, now), balanceVersion: 1 };
+        const item = { ...personKey(personId), ...newPersonDefaults(now), ...profileFields(personId, nationalIdHash, person, now), ...balanceFields(person, now), balanceVersion: 1, enrolledVersion: 1 };
         await ddb.send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
         return void outcomes.set(personId, 'enrolled');
       } catch (err) {
@@ -229,21 +234,24 @@ function newPersonDefaults(now: Date): Record<string, unknown> {
   return { annualPooledUsedFen: 0, deductibleMetFen: 0, pooledYear: calendarYear(now, provinceConfig().timeZone), createdAt: now.toISOString() };
 }
 
-/** What an enrolment sets on a person, new or known: the profile, and this year's pooled-fund use when given. */
-function enrolledFields(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Record<string, unknown> {
+/** Who the person is, as an enrolment gives it. */
+function profileFields(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Record<string, unknown> {
+  return { personId, nationalIdHash, ...displayForms(p), name: p.name, district: p.district, updatedAt: now.toISOString(), ...(p.phone ? { phone: p.phone } : {}) };
+}
+
+/**
+ * The balances an enrolment sets, and the figures it gave (`enrolled*`: what a later enrolment of the
+ * same figures, a file sent again, is compared with). Given this year's pooled-fund use, the
+ * deductible counts as met if the fund has paid anything.
+ */
+function balanceFields(p: EnrolmentPerson, now: Date): Record<string, unknown> {
   return {
-    personId,
-    nationalIdHash,
-    ...displayForms(p),
-    name: p.name,
-    district: p.district,
     personalAccountFen: p.personalAccountFen,
-    updatedAt: now.toISOString(),
-    ...(p.phone ? { phone: p.phone } : {}),
-    // Given this year's pooled-fund use, the deductible counts as met if the fund has paid anything.
+    enrolledAccountFen: p.personalAccountFen,
     ...(p.annualPooledUsedFen !== undefined
       ? {
           annualPooledUsedFen: p.annualPooledUsedFen,
+          enrolledPooledUsedFen: p.annualPooledUsedFen,
           pooledYear: calendarYear(now, provinceConfig().timeZone),
           deductibleMetFen: p.annualPooledUsedFen > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
         }
@@ -251,20 +259,56 @@ function enrolledFields(personId: string, nationalIdHash: string, p: EnrolmentPe
   };
 }
 
-export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<'enrolled' | 'updated'> {
-  const set = enrolledFields(personId, nationalIdHash, p, now);
+/**
+ * Updates a person already enrolled. Their balances are set only if nothing has changed them since
+ * the last enrolment (`enrolledVersion`, the balance version that enrolment left); otherwise a
+ * settlement (or a reversal) has, and a file's figures would put back what it spent: the profile is
+ * updated if the figures are the ones enrolled before (the same file again), and the person is
+ * refused if they are new figures.
+ */
+export async function upsertPerson(personId: string, nationalIdHash: string, p: EnrolmentPerson, now: Date): Promise<EnrolOutcome> {
+  const set = { ...profileFields(personId, nationalIdHash, p, now), ...balanceFields(p, now) };
   // A new person's defaults, only where the person has nothing yet (and the enrolment gave nothing).
   const defaults = Object.fromEntries(Object.entries(newPersonDefaults(now)).filter(([k]) => !(k in set)));
-  const res = await ddb.send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: personKey(personId),
-      // The version guards settlements: one computed from balances read before this update must recompute.
-      ...updateExpression({ set, setIfMissing: defaults, add: { balanceVersion: 1 } }),
-      ReturnValues: 'ALL_OLD',
-    }),
-  );
-  return res.Attributes?.createdAt ? 'updated' : 'enrolled';
+  const update = updateExpression({ set, setIfMissing: defaults });
+  try {
+    const res = await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: personKey(personId),
+        // The version guards settlements: one computed from balances read before this update must
+        // recompute. Both versions move by one from equal values (or from none), so they stay equal.
+        UpdateExpression: `${update.UpdateExpression}, enrolledVersion = if_not_exists(enrolledVersion, :zero) + :one ADD balanceVersion :one`,
+        ConditionExpression: 'attribute_not_exists(PK) OR balanceVersion = enrolledVersion',
+        ExpressionAttributeNames: update.ExpressionAttributeNames,
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':zero': 0, ':one': 1 },
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return res.Attributes?.createdAt ? 'updated' : 'enrolled';
+  } catch (err) {
+    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    const current = err.Item ? unmarshall(err.Item) : {};
+    const changed = changedFigures(p, current);
+    if (changed.length) return { refused: changed };
+    const profile = updateExpression({ set: profileFields(personId, nationalIdHash, p, now), add: { balanceVersion: 1 } });
+    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: personKey(personId), ...profile, ConditionExpression: 'attribute_exists(PK)' }));
+    return 'updated';
+  }
+}
+
+/**
+ * The figures of `p` that differ from those the person was last enrolled with (or, enrolled before
+ * those were kept, from the balances now), each with why it is not applied.
+ */
+function changedFigures(p: EnrolmentPerson, current: Record<string, unknown>): Array<{ path: string; message: string }> {
+  const was = (enrolled: string, now: string) => Number(current[enrolled] ?? current[now] ?? 0);
+  const why = 'settled (or reversed) since last enrolled with other figures: an enrolment does not overwrite balances a settlement changed';
+  return [
+    ...(p.personalAccountFen !== was('enrolledAccountFen', 'personalAccountFen') ? [{ path: 'personalAccountFen', message: why }] : []),
+    ...(p.annualPooledUsedFen !== undefined && p.annualPooledUsedFen !== was('enrolledPooledUsedFen', 'annualPooledUsedFen') ? [{ path: 'annualPooledUsedFen', message: why }] : []),
+  ];
 }
 
 export async function getDrug(code: string): Promise<Drug | undefined> {

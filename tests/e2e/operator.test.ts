@@ -5,6 +5,7 @@ import { ddb } from '../../functions/shared/db.ts';
 import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 import { badTokens } from '../support/tokens.ts';
 import { countItems } from '../support/table.ts';
+import { traceCodes } from '../support/trace-codes.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -183,6 +184,44 @@ describe('enrolments', () => {
     const again = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...p, nationalId: p.nationalId.toLowerCase() }] });
     expect(again.body.personIds[0]).toBe(res.body.personIds[0]);
     expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[0]}`)).body.personalAccountFen).toBe(p.personalAccountFen);
+  });
+
+  it('a file sent again after people settled keeps what they spent; new figures for them are refused by index, nothing written for them', async () => {
+    const [spender, saver] = [0, 1].map((i) => ({ nationalId: demoNationalId('330106', '19810909', 700 + i), name: `再导入${i}`, district: '西湖区', personalAccountFen: 250_000, annualPooledUsedFen: 100_000 }));
+    const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [spender, saver] })).body.personIds as string[];
+    const balances = async (personId: string) => {
+      const { personalAccountFen, annualPooledUsedFen } = (await rt.call(operator, 'GET', `/enrollments/${personId}`)).body;
+      return { personalAccountFen, annualPooledUsedFen };
+    };
+    // The spender settles at a pharmacy (a code from the channel app, as at the counter).
+    const channel = await rt.as('channel');
+    const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: spender.nationalId, name: spender.name, channel: 'wechat' });
+    const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 7_000, traceCodes: traceCodes(1) }] }, { 'idempotency-key': 'reimport-1' });
+    expect(settled.status).toBe(201);
+    const spent = await balances(ids[0]!);
+    const s = settled.body;
+    expect(s.personalAccountFen + s.pooledFundFen).toBeGreaterThan(0);
+    expect(spent).toEqual({ personalAccountFen: spender.personalAccountFen - s.personalAccountFen, annualPooledUsedFen: spender.annualPooledUsedFen + s.pooledFundFen });
+
+    // The same file again (a retry of failed rows): both updated, the spender's balances untouched.
+    const again = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...spender, phone: '13800138000' }, saver] });
+    expect(again.body).toMatchObject({ enrolled: 0, updated: 2, rejected: [], personIds: ids });
+    expect(await balances(ids[0]!)).toEqual(spent);
+    expect((await rt.call(operator, 'GET', `/enrollments/${ids[0]}`)).body.phoneMasked).toBe('138****8000');
+
+    // New figures: applied to the one who has not settled since; the spender is refused by index.
+    const changed = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...saver, personalAccountFen: 300_000 }, { ...spender, personalAccountFen: 300_000, name: '改名' }] });
+    expect(changed.body).toMatchObject({ enrolled: 0, updated: 1, personIds: [ids[1], null] });
+    expect(changed.body.rejected).toEqual([{ index: 1, errors: [{ path: 'personalAccountFen', message: expect.stringContaining('does not overwrite balances a settlement changed') }] }]);
+    expect((await balances(ids[1]!)).personalAccountFen).toBe(300_000);
+    expect(await balances(ids[0]!)).toEqual(spent);
+    expect((await rt.call(operator, 'GET', `/enrollments/${ids[0]}`)).body.name).toBe(spender.name);
+
+    // Its reversal gives back exactly what it took: nothing was created by the second file.
+    expect((await rt.call(pharmacy, 'POST', `/settlements/${settled.body.settlementId}/reversal`)).status).toBe(200);
+    expect(await balances(ids[0]!)).toEqual({ personalAccountFen: spender.personalAccountFen, annualPooledUsedFen: spender.annualPooledUsedFen });
   });
 
   it('an import that finds a person created since it looked (an overlapping import) updates them: what a settlement changed meanwhile stays', async () => {

@@ -80,6 +80,7 @@ export function translate(path: string, issue: { code?: string; message: string 
   if (/long prescription supplies more than/.test(issue.message)) return '长期处方的用药天数须超过 28 天';
   const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
+  if (/does not overwrite balances a settlement changed/.test(issue.message)) return '登记后已有结算或冲正，余额以平台为准，不按文件覆盖（姓名等也未更新）';
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
   const paidBy = /^(\d+) of the (\d+) packs of \S+ owing are paid by (.+), not yet dispensed$/.exec(issue.message);
   if (paidBy) return `尚欠 ${paidBy[2]} 盒中的 ${paidBy[1]} 盒已由结算 ${paidBy[3]!.split(', ').map(shortId).join('、')} 支付、尚未发药：请按该结算发药，不要再次收费`;
