@@ -3,8 +3,10 @@
 //   TABLE_NAME=<TableName> EVENT_BUS_NAME=<EventBusArn> AWS_REGION=cn-north-1 npx tsx infra/ops/republish-outbox.ts \
 //     --from 2026-11-20T03:00:00Z --to 2026-11-20T03:05:00Z [--margin 60] [--segments 8] [--dry-run]
 // (with the operator's credentials). Locally only --dry-run works from outside `npm start` (its bus takes
-// no other process's credentials), with TABLE_NAME and EVENT_BUS_NAME consortium-ZJ and
-// AWS_ENDPOINT_URL_DYNAMODB=<the "DynamoDB Local on" address it prints>.
+// no other process's credentials), with TABLE_NAME and EVENT_BUS_NAME consortium-ZJ,
+// AWS_ENDPOINT_URL_DYNAMODB=<the "DynamoDB Local on" address it prints>, and any region and keys
+// (the SDK asks for them; DynamoDB Local takes any): AWS_REGION=local AWS_ACCESS_KEY_ID=local
+// AWS_SECRET_ACCESS_KEY=local.
 // Scans the table (infra/ops/outbox-republish.ts); safe to run again.
 import { parseArgs } from 'node:util';
 import { republishOutbox } from './outbox-republish.ts';
