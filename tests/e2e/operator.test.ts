@@ -187,7 +187,8 @@ describe('enrolments', () => {
   });
 
   it('a file sent again after people settled keeps what they spent; new figures for them are refused by index, nothing written for them', async () => {
-    const [spender, saver] = [0, 1].map((i) => ({ nationalId: demoNationalId('330106', '19810909', 700 + i), name: `再导入${i}`, district: '西湖区', personalAccountFen: 250_000, annualPooledUsedFen: 100_000 }));
+    const enrolee = (i: number) => ({ nationalId: demoNationalId('330106', '19810909', 700 + i), name: `再导入${i}`, district: '西湖区', personalAccountFen: 250_000, annualPooledUsedFen: 100_000 });
+    const [spender, saver] = [enrolee(0), enrolee(1)];
     const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [spender, saver] })).body.personIds as string[];
     const balances = async (personId: string) => {
       const { personalAccountFen, annualPooledUsedFen } = (await rt.call(operator, 'GET', `/enrollments/${personId}`)).body;
