@@ -33,7 +33,7 @@ export const alertRoutes = [
     fn: 'institutions',
     auth: ['operator'],
     tag: 'operator',
-    summary: 'Alerts of one province day (Asia/Shanghai), oldest first: trace codes sold twice, a prescriber holding a large share of a district\'s stock',
+    summary: 'Alerts of one province day (Asia/Shanghai), newest first: trace codes sold twice, a prescriber holding a large share of a district\'s stock',
     query: pageQuery.extend({ date: calendarDate }),
     responses: { 200: page(alert).extend({ date: calendarDate }) },
     problems: ['validation-failed', ...authProblems],

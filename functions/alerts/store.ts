@@ -43,6 +43,8 @@ export async function listAlerts(day: string, limit: number, nextToken?: string)
       TableName: tableName(),
       KeyConditionExpression: 'PK = :pk',
       ExpressionAttributeValues: { ':pk': partition.PK },
+      // Newest first: the operator on call looks for what just happened.
+      ScanIndexForward: false,
       Limit: limit,
       ExclusiveStartKey: decodeToken(nextToken, partition),
     }),

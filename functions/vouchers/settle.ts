@@ -115,7 +115,7 @@ async function price(req: SettleRequest, inputs: store.SettlementInputs): Promis
   }
   const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
   if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
-  if (inputs.soldTraceCodes.length) throw traceCodeUsed(body, new Set(inputs.soldTraceCodes));
+  if (inputs.soldTraceCodes.length) throw traceCodeUsed(body, new Set(inputs.soldTraceCodes.map((s) => s.code)));
 
   const { timeZone, policy } = provinceConfig();
   const year = calendarYear(now, timeZone);
@@ -246,7 +246,7 @@ export async function settle(req: SettleRequest): Promise<Response> {
       if (err instanceof store.TraceCodeSold) {
         const sold = await soldNow(traceCodesOf(req.body));
         await alertTraceCodeReuse(institutionId, sold, req);
-        throw traceCodeUsed(req.body, new Set(sold));
+        throw traceCodeUsed(req.body, new Set(sold.map((s) => s.code)));
       }
       throw err;
     }
@@ -254,17 +254,22 @@ export async function settle(req: SettleRequest): Promise<Response> {
   }, RACE_RETRIES);
 }
 
-async function soldNow(codes: string[]): Promise<string[]> {
-  const found = await batchGet(codes.map(traceCodeKey), { projection: ['code', 'status'] });
-  return codes.filter((c) => found.get(keyOf(traceCodeKey(c)))?.status === 'sold');
+async function soldNow(codes: string[]): Promise<store.SoldTraceCode[]> {
+  const found = await batchGet(codes.map(traceCodeKey), { projection: ['code', 'status', 'institutionId', 'settlementId'] });
+  return codes.flatMap((c) => store.soldAs(c, found.get(keyOf(traceCodeKey(c)))));
 }
 
-/** The attempt to sell a code again becomes an operator alert (and an event), whatever else happens. */
-async function alertTraceCodeReuse(institutionId: string, codes: string[], req: SettleRequest): Promise<void> {
-  if (!codes.length) return;
+/**
+ * The attempt to sell a code again becomes an operator alert (and an event), whatever else happens.
+ * The alert names where each code was sold and in which settlement (`soldAt`, `soldIn`, in the order
+ * of `codes`), so the operator can ask both pharmacies.
+ */
+async function alertTraceCodeReuse(institutionId: string, sold: store.SoldTraceCode[], req: SettleRequest): Promise<void> {
+  if (!sold.length) return;
+  const codes = sold.map((s) => s.code);
   try {
     await writeTransaction([
-      ...raiseAlert({ type: 'trace-code-reused', institutionId, details: { codes, requestId: req.requestId }, now: req.now }),
+      ...raiseAlert({ type: 'trace-code-reused', institutionId, details: { codes, soldAt: sold.map((s) => s.institutionId), soldIn: sold.map((s) => s.settlementId), requestId: req.requestId }, now: req.now }),
       outboxEvent(TraceCodeReuseAttempted, { institutionId, codes }, { now: req.now, correlationId: req.requestId }),
     ]);
   } catch (err) {

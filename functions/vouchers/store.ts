@@ -134,8 +134,8 @@ export interface SettlementInputs {
   drugs: Map<string, StoredItem>;
   /** The person's payer under family mutual aid, if bound: the pointer, and the payer's person item. */
   mutualAid?: { bindingId: string; payerPersonId: string; payer?: StoredItem };
-  /** Trace codes of the request already sold (not returned) somewhere in the province. */
-  soldTraceCodes: string[];
+  /** Trace codes of the request already sold (not returned) somewhere in the province, with that sale. */
+  soldTraceCodes: SoldTraceCode[];
   /**
    * The settlements that named the prescription and are still open (settled, not yet paid for a
    * dispense), with the version of their list (0: none ever).
@@ -183,7 +183,7 @@ export async function loadSettlementInputs(q: {
     prescription: keys.prescription && found.has(keyOf(keys.prescription)) ? prescriptionRef.parse(get(keys.prescription)) : undefined,
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
     mutualAid: mutualAid && { ...mutualAid, payer: (await batchGet([personKey(mutualAid.payerPersonId)])).get(keyOf(personKey(mutualAid.payerPersonId))) },
-    soldTraceCodes: traceKeys.flatMap(([code, k]) => (get(k)?.status === 'sold' ? [code] : [])),
+    soldTraceCodes: traceKeys.flatMap(([code, k]) => soldAs(code, get(k))),
     ...(keys.paidFor ? { paidFor: await stillOpen(get(keys.paidFor)) } : {}),
   };
 }
@@ -203,6 +203,11 @@ async function stillOpen(item: StoredItem | undefined): Promise<{ open: PaidFor[
   );
   return { open, version };
 }
+
+/** A trace code sold (not returned), where and in which settlement: what an operator's alert names. */
+export interface SoldTraceCode { code: string; institutionId: string; settlementId: string }
+export const soldAs = (code: string, item: StoredItem | undefined): SoldTraceCode[] =>
+  item?.status === 'sold' ? [{ code, institutionId: String(item.institutionId), settlementId: String(item.settlementId) }] : [];
 
 /** A person's balances after a settlement, and the version they were computed from. */
 export interface BalancesWrite {

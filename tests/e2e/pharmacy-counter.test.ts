@@ -114,7 +114,8 @@ describe('drug trace codes', () => {
     expect((await rt.call(operator, 'GET', `/trace-codes/${fresh}`)).status).toBe(404); // the other code was not sold either
     await rt.settle();
     const alerts = (await rt.call(operator, 'GET', `/alerts?date=${provinceDay(first.body.settledAt)}`)).body.items.filter((a: { type: string }) => a.type === 'trace-code-reused');
-    expect(alerts).toEqual([expect.objectContaining({ institutionId: 'ph-sc-1', details: expect.objectContaining({ codes: [sold] }) })]);
+    // It names where the code was sold first, and in which settlement.
+    expect(alerts).toEqual([expect.objectContaining({ institutionId: 'ph-sc-1', details: expect.objectContaining({ codes: [sold], soldAt: ['ph-xihu-1'], soldIn: [first.body.settlementId] }) })]);
 
     // Reversed, the pack comes back: its code can be sold again.
     expect((await rt.call(pharmacy, 'POST', `/settlements/${first.body.settlementId}/reversal`)).status).toBe(200);
