@@ -42,6 +42,12 @@ export const institutionInput = z
   })
   .strict();
 
+/** What POST /institutions takes: `platform` names the platform itself in histories; a pharmacy has no departments. */
+export const institutionRequest = institutionInput.superRefine((i, ctx) => {
+  if (i.id.toLowerCase() === 'platform') ctx.addIssue({ code: 'custom', path: ['id'], message: 'reserved: "platform" names the platform itself in histories' });
+  if (i.type === 'pharmacy' && i.departments?.length) ctx.addIssue({ code: 'custom', path: ['departments'], message: 'a pharmacy has no departments' });
+});
+
 export const institution = institutionInput.extend({ createdAt: isoDateTime }).meta({ id: 'Institution' });
 export type Institution = z.infer<typeof institution>;
 
@@ -115,7 +121,7 @@ export const institutionRoutes = [
     auth: ['operator'],
     tag,
     summary: 'Register a clinic, hospital or pharmacy',
-    body: institutionInput,
+    body: institutionRequest,
     responses: { 201: institution },
     problems: ['validation-failed', 'conflict', ...authProblems],
   }),

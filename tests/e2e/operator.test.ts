@@ -114,6 +114,11 @@ describe('institutions', () => {
     expect([notJson.status, slug(notJson.body)]).toEqual([400, 'validation-failed']);
     const leadNotHospital = await rt.call(operator, 'POST', '/institutions', { id: 'c-x', name: 'c', type: 'clinic', district: 'd', designated: true, leadHospitalId: 'ph-xihu-1' });
     expect(leadNotHospital.status).toBe(400);
+    // "platform" is the platform itself in every history (an automatic reroute's mover): not an institution.
+    const reserved = await rt.call(operator, 'POST', '/institutions', { id: 'Platform', name: '平台', type: 'clinic', district: '西湖区', designated: true });
+    expect([reserved.status, reserved.body.errors]).toEqual([400, [{ path: 'body.id', message: expect.stringContaining('reserved') }]]);
+    const pharmacyWards = await rt.call(operator, 'POST', '/institutions', { id: 'ph-wards', name: '药店', type: 'pharmacy', district: '西湖区', designated: true, departments: [{ code: 'GP', name: '全科', dailyCapacity: 5 }] });
+    expect([pharmacyWards.status, pharmacyWards.body.errors]).toEqual([400, [{ path: 'body.departments', message: 'a pharmacy has no departments' }]]);
     expect(await itemCount()).toBe(before);
   });
 
