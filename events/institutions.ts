@@ -13,6 +13,21 @@ export const InstitutionRegistered = defineEvent({
   },
 });
 
+/** A registered institution changed (the operator's PUT): what routing and settlement depend on, before and after. */
+export const InstitutionChanged = defineEvent({
+  source: sources.institutions,
+  detailType: 'InstitutionChanged',
+  version: 1,
+  detail: {
+    institutionId: z.string(),
+    type: z.enum(['clinic', 'hospital', 'pharmacy']),
+    district: z.string(),
+    designated: z.boolean(),
+    previousDistrict: z.string(),
+    previouslyDesignated: z.boolean(),
+  },
+});
+
 export const DrugCatalogChanged = defineEvent({
   source: sources.institutions,
   detailType: 'DrugCatalogChanged',

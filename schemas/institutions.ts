@@ -42,13 +42,22 @@ export const institutionInput = z
   })
   .strict();
 
-/** What POST /institutions takes: `platform` names the platform itself in histories; a pharmacy has no departments. */
-export const institutionRequest = institutionInput.superRefine((i, ctx) => {
-  if (i.id.toLowerCase() === 'platform') ctx.addIssue({ code: 'custom', path: ['id'], message: 'reserved: "platform" names the platform itself in histories' });
+/** `platform` names the platform itself in histories; a pharmacy has no departments. */
+const institutionRules = (i: { id?: string; type: string; departments?: unknown[] }, ctx: z.RefinementCtx) => {
+  if (i.id?.toLowerCase() === 'platform') ctx.addIssue({ code: 'custom', path: ['id'], message: 'reserved: "platform" names the platform itself in histories' });
   if (i.type === 'pharmacy' && i.departments?.length) ctx.addIssue({ code: 'custom', path: ['departments'], message: 'a pharmacy has no departments' });
-});
+};
+/** What POST /institutions takes. */
+export const institutionRequest = institutionInput.superRefine(institutionRules);
+/**
+ * What PUT /institutions/{id} takes: what GET returns, changed (a round trip). The id (if repeated)
+ * and the type must be the registered ones; createdAt and updatedAt are the server's, and ignored.
+ */
+export const institutionPut = institutionInput
+  .extend({ id: institutionId.optional(), createdAt: isoDateTime.optional(), updatedAt: isoDateTime.optional() })
+  .superRefine(institutionRules);
 
-export const institution = institutionInput.extend({ createdAt: isoDateTime }).meta({ id: 'Institution' });
+export const institution = institutionInput.extend({ createdAt: isoDateTime, updatedAt: isoDateTime.optional() }).meta({ id: 'Institution' });
 export type Institution = z.infer<typeof institution>;
 
 export const enrolmentPerson = z
@@ -136,6 +145,21 @@ export const institutionRoutes = [
     params: z.object({ id: institutionId }),
     responses: { 200: institution },
     problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'updateInstitution',
+    method: 'PUT',
+    path: '/institutions/{id}',
+    fn: 'institutions',
+    auth: ['operator'],
+    tag,
+    summary:
+      'Change a registered institution (its designation, name, district, location, level, departments and capacity, lead hospital): ' +
+      'the representation GET returns, changed. Its id and type stay. Routing and settlement follow within 5 minutes (their caches)',
+    params: z.object({ id: institutionId }),
+    body: institutionPut,
+    responses: { 200: institution },
+    problems: ['validation-failed', 'not-found', ...authProblems],
   }),
   defineRoute({
     operationId: 'listInstitutions',

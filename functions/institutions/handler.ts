@@ -28,20 +28,52 @@ function lookupLimits(caller: Principal): Limit[] {
   return [limit(`user#${caller.sub}`, lookupMissesPerUserPer15Minutes), ...(caller.inst ? [limit(`inst#${caller.inst}`, lookupMissesPerInstitutionPer15Minutes)] : [])];
 }
 
+/** A clinic's consortium lead must be a registered hospital. */
+async function checkLead(leadHospitalId: string | undefined): Promise<void> {
+  if (!leadHospitalId) return;
+  const lead = await store.getInstitution(leadHospitalId);
+  if (lead?.type !== 'hospital') {
+    throw problem('validation-failed', 'leadHospitalId must name a registered hospital', [{ path: 'body.leadHospitalId', message: 'not a registered hospital' }]);
+  }
+}
+
 export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   async registerInstitution({ body, now, requestId }) {
-    if (body.leadHospitalId) {
-      const lead = await store.getInstitution(body.leadHospitalId);
-      if (lead?.type !== 'hospital') {
-        throw problem('validation-failed', 'leadHospitalId must name a registered hospital', [
-          { path: 'body.leadHospitalId', message: 'not a registered hospital' },
-        ]);
-      }
-    }
+    await checkLead(body.leadHospitalId);
     const level = effectiveLevel(body);
     const inst = { ...body, ...(level ? { level } : {}), createdAt: now.toISOString() };
     await store.putInstitution(inst, { now, correlationId: requestId });
     return { status: 201, body: inst, headers: { location: `/institutions/${inst.id}` } };
+  },
+
+  async updateInstitution({ params, body, now, requestId }) {
+    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = body;
+    if (body.id !== undefined && body.id !== params.id) {
+      throw problem('validation-failed', `the body names institution ${body.id}, the path ${params.id}`, [{ path: 'body.id', message: `must be ${params.id} (or left out)` }]);
+    }
+    await checkLead(fields.leadHospitalId);
+    // A change racing this one: read again and apply this one over it.
+    return withRaceRetries(async () => {
+      const prev = await store.currentInstitution(params.id);
+      if (!prev) throw problem('not-found', `no institution ${params.id}`);
+      if (fields.type !== prev.type) {
+        throw problem('validation-failed', `institution ${prev.id} is a ${prev.type}; its type does not change (register a new one)`, [{ path: 'body.type', message: `must be ${prev.type}` }]);
+      }
+      const level = effectiveLevel(fields);
+      const { level: _level, location: _location, departments: _departments, leadHospitalId: _lead, ...rest } = fields;
+      const next = {
+        ...rest,
+        id: prev.id,
+        ...(level ? { level } : {}),
+        ...(fields.location ? { location: fields.location } : {}),
+        ...(fields.departments ? { departments: fields.departments } : {}),
+        ...(fields.leadHospitalId ? { leadHospitalId: fields.leadHospitalId } : {}),
+        createdAt: prev.createdAt,
+        updatedAt: now.toISOString(),
+      };
+      await store.replaceInstitution(prev, next, { now, correlationId: requestId });
+      return { status: 200, body: next };
+    });
   },
 
   async getInstitution({ params }) {

@@ -10,7 +10,7 @@ import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, queryAll, tab
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
-import { DrugCatalogChanged, InstitutionRegistered } from '#events/institutions';
+import { DrugCatalogChanged, InstitutionChanged, InstitutionRegistered } from '#events/institutions';
 import { displayForms, pooledUsedThisYear, type EnrolmentPerson } from './domain.ts';
 import {
   consortiumRouteKey, consortiumRoutePartition, departmentRouteDistrictPrefix, departmentRouteKey, departmentRoutePartition, drugKey, drugListKey,
@@ -34,10 +34,13 @@ export const personItem = z.object({
 });
 export type PersonItem = z.infer<typeof personItem>;
 
-export async function getInstitution(id: string): Promise<Institution | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: institutionKey(id) }));
+async function readInstitution(id: string, consistent: boolean): Promise<Institution | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: institutionKey(id), ConsistentRead: consistent }));
   return Item ? institutionItem.parse(Item) : undefined;
 }
+export const getInstitution = (id: string) => readInstitution(id, false);
+/** As last written: what a change is made over. */
+export const currentInstitution = (id: string) => readInstitution(id, true);
 
 /**
  * What referral routing knows of an institution for one department (its routing entry): enough for
@@ -53,7 +56,7 @@ const departmentRoute = z.object({
 });
 export type DepartmentRoute = z.infer<typeof departmentRoute>;
 
-/** The routing entries of an institution's departments: written with it (institutions are never edited). */
+/** The routing entries of an institution's departments: written with it, replaced when it changes. */
 function departmentRoutes(inst: Institution) {
   return (inst.departments ?? []).map(({ code, dailyCapacity }) => ({
     ...departmentRouteKey(inst.type, code, inst.district, inst.id),
@@ -93,6 +96,44 @@ export async function putInstitution(inst: Institution, ctx: EventContext): Prom
     outboxEvent(
       InstitutionRegistered,
       { institutionId: inst.id, type: inst.type, district: inst.district, designated: inst.designated },
+      ctx,
+    ),
+  ]);
+}
+
+/**
+ * Replaces a registered institution with `next`, in one transaction: the institution (on condition
+ * that it is still the version `prev` was read at: a concurrent change makes the caller read again),
+ * its routing entries (those of departments gone, or under a district or lead hospital no longer its
+ * own, deleted), and an InstitutionChanged event.
+ */
+export async function replaceInstitution(prev: Institution, next: Institution, ctx: EventContext): Promise<void> {
+  const routes = departmentRoutes(next);
+  const kept = new Set(routes.map(keyOf));
+  const gone = departmentRoutes(prev).filter((r) => !kept.has(keyOf(r)));
+  // One transaction holds 100 writes: a hospital of many departments moving district at once is refused.
+  if (routes.length + gone.length + 2 > 100) {
+    throw problem('validation-failed', `the change rewrites ${routes.length + gone.length} department routing entries, more than one transaction holds`, [
+      { path: 'body.departments', message: 'too many departments changed at once: change the district (or lead hospital) with fewer departments, then add the rest' },
+    ]);
+  }
+  await writeTransaction([
+    {
+      write: {
+        Put: {
+          TableName: tableName(),
+          Item: { ...institutionKey(next.id), ...institutionListKey(next.type, next.id), ...institutionDistrictKey(next.type, next.district, next.id), entity: 'institution', ...next },
+          ConditionExpression: prev.updatedAt ? 'updatedAt = :v' : 'attribute_exists(PK) AND attribute_not_exists(updatedAt)',
+          ...(prev.updatedAt ? { ExpressionAttributeValues: { ':v': prev.updatedAt } } : {}),
+        },
+      },
+      onConditionFailed: () => new TransactionConflict(`institution ${next.id} changed concurrently`),
+    },
+    ...gone.map((r) => ({ write: { Delete: { TableName: tableName(), Key: { PK: r.PK, SK: r.SK } } } })),
+    ...routes.map((Item) => ({ write: { Put: { TableName: tableName(), Item } } })),
+    outboxEvent(
+      InstitutionChanged,
+      { institutionId: next.id, type: next.type, district: next.district, designated: next.designated, previousDistrict: prev.district, previouslyDesignated: prev.designated },
       ctx,
     ),
   ]);

@@ -103,6 +103,42 @@ describe('institutions', () => {
     expect([dup.status, slug(dup.body)]).toEqual([409, 'conflict']);
   });
 
+  it('PUT changes one (a round trip of GET): routing follows its departments and designation; its id and type stay', async () => {
+    const body = {
+      id: 'hosp-edit', name: '改院区', type: 'hospital', level: 'tertiary', district: '西湖区', designated: true,
+      departments: [{ code: 'XKEEP', name: '保留科', dailyCapacity: 5 }, { code: 'XGONE', name: '撤销科', dailyCapacity: 3 }],
+    };
+    const created = (await rt.call(operator, 'POST', '/institutions', body)).body;
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const personId = (await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId: demoNationalId('330106', '19820303', 801), name: '改院', district: '西湖区', personalAccountFen: 0 }] })).body.personIds[0];
+    const refer = (department: string) => rt.call(clinic, 'POST', '/referrals', { personId, direction: 'up', department, reason: '复查', diagnoses: ['I10'], urgency: 'routine' });
+    const routed = await refer('XGONE');
+    expect([routed.status, routed.body.toInstitutionId]).toEqual([201, 'hosp-edit']);
+    expect((await rt.call(clinic, 'POST', `/referrals/${routed.body.referralId}/cancel`)).status).toBe(200);
+
+    // A department closed, another's capacity changed, renamed: what GET gave, changed, goes back.
+    const changed = { ...created, name: '改院区（新）', departments: [{ code: 'XKEEP', name: '保留科', dailyCapacity: 9 }] };
+    const put = await rt.call(operator, 'PUT', '/institutions/hosp-edit', changed);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body).toEqual({ ...changed, createdAt: created.createdAt, updatedAt: expect.any(String) });
+    expect((await rt.call(clinic, 'GET', '/institutions/hosp-edit')).body).toEqual(put.body);
+    expect(slug((await refer('XGONE')).body)).toBe('unroutable');
+    expect((await refer('XKEEP')).body.toInstitutionId).toBe('hosp-edit');
+
+    // Its designation withdrawn (取消定点): routing passes it by.
+    expect((await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...put.body, designated: false })).status).toBe(200);
+    expect(slug((await refer('XKEEP')).body)).toBe('unroutable');
+
+    // What does not change, or is not there: 400 on the field, 404; operators only.
+    const asClinic = await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...put.body, type: 'clinic' });
+    expect([asClinic.status, asClinic.body.errors]).toEqual([400, [{ path: 'body.type', message: 'must be hospital' }]]);
+    const otherId = await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...put.body, id: 'hosp-zjph' });
+    expect([otherId.status, otherId.body.errors[0].path]).toEqual([400, 'body.id']);
+    expect((await rt.call(operator, 'PUT', '/institutions/hosp-nowhere', { ...body, id: undefined })).status).toBe(404);
+    expect((await rt.call(clinic, 'PUT', '/institutions/hosp-edit', put.body)).status).toBe(403);
+    expect((await rt.call(operator, 'GET', '/institutions/hosp-edit')).body).toMatchObject({ type: 'hospital', designated: false, name: '改院区（新）' });
+  });
+
   it('validates the body with field-level errors and writes nothing', async () => {
     const before = await itemCount();
     const res = await rt.call(operator, 'POST', '/institutions', { id: 'bad id!', name: '', type: 'spa', district: 'd', designated: 'yes', departments: [{ code: 'A', name: 'a', dailyCapacity: -1 }] });
