@@ -2,8 +2,10 @@
 // cells with commas, quotes and line breaks) read into the right columns, with the same national ID
 // twice and a mistyped one held back before sending; editing a drug in the catalog without turning
 // it into another; registering an institution (a department row removed, a code already taken).
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, Route } from 'playwright-core';
+import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
@@ -22,6 +24,18 @@ const id = (first17: string) => first17 + nationalIdCheckChar(first17);
 const inView = (l: Locator) => () => l.evaluate((el) => {
   const r = el.getBoundingClientRect();
   return r.top >= 0 && r.bottom <= (globalThis as unknown as { innerHeight: number }).innerHeight;
+});
+
+/** The enrolment file: its header, then one line per person. */
+const enrolCsv = (lines: string[]) => Buffer.from('\ufeff' + ['身份证号,姓名,手机号,区县,个人账户余额（元）', ...lines, ''].join('\r\n'));
+const upload = (page: Page, buffer: Buffer) => page.getByLabel('CSV 文件').setInputFiles({ name: '参保名单.csv', mimeType: 'text/csv', buffer });
+/** The people of one enrolment request the page sent. */
+const sentPeople = (route: Route) => (route.request().postDataJSON() as { people: Array<{ nationalId: string; name: string }> }).people;
+/** A page's own beforeunload listeners, asked as the browser asks them: whether one objects to leaving. */
+const objectsToLeaving = (page: Page) => page.evaluate(() => {
+  const e = new Event('beforeunload', { cancelable: true });
+  (globalThis as unknown as { dispatchEvent(e: Event): boolean }).dispatchEvent(e);
+  return e.defaultPrevented;
 });
 
 async function operatorAt(section: string, viewport?: { width: number; height: number }): Promise<Page> {
@@ -72,6 +86,183 @@ describe('参保登记', () => {
     expect((await lookup(wu)).body).toMatchObject({ name: '吴十' });
     // Neither row of the repeated ID was sent: which one is right is the operator's call.
     expect((await lookup(zhou)).status).toBe(422);
+  });
+});
+
+describe('参保登记: batches that fail', () => {
+  it('tells rows refused, rows whose answer was lost (maybe enrolled) and rows never sent apart, counts rows, sends only the lost ones again, and offers the failed rows as a file', async () => {
+    const page = await operatorAt('参保登记');
+    // Row 2 never sent (a mistyped ID); rows 3–504 are 502 people: a batch of 500 (row 4's phone
+    // refused by the API) and one of 2 (rows 503–504) whose answer is lost after the API enrolled them.
+    const person = (i: number) => id(`33010619850615${String(i).padStart(3, '0')}`);
+    const good = id('33010619850614001');
+    const mistyped = `${good.slice(0, 17)}${good[17] === '0' ? '1' : '0'}`;
+    const lines = [`${mistyped},错号,,西湖区,1`];
+    for (let i = 0; i < 502; i++) lines.push(`${person(i)},批量${i},${i === 1 ? '12345' : ''},西湖区,1.50`);
+    await page.route('**/enrollments', async (route) => {
+      if (sentPeople(route).length !== 2) return route.continue();
+      await route.fetch(); // the API enrols them; the answer that comes back is a gateway's page
+      await route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' });
+    });
+    await upload(page, enrolCsv(lines));
+    await page.getByRole('button', { name: '提交登记（502 人）' }).click();
+    const main = page.locator('main');
+    // Counted in rows: the lost batch is 2 rows, not "1 项".
+    await expect.poll(textOf(main), { ...poll, timeout: 60_000 }).toContain('新登记 499 人，更新 0 人；未登记 4 行：平台拒绝 1 行，结果未知 2 行（可能已登记），未提交 1 行');
+    expect(await main.innerText()).toContain('第 503–504 行中的 2 人结果未知（可能已登记）：服务器暂时无法处理（网关错误），请稍后重试');
+    const failed = await page.getByRole('table', { name: '未登记的行' }).innerText();
+    expect(failed).toMatch(/2\s+未提交\s+身份证号\s+身份证号无效：校验位不符/);
+    expect(failed).toMatch(/4\s+平台拒绝\s+手机号\s+手机号无效/);
+    expect(failed).toMatch(/503\s+结果未知（可能已登记）/);
+    expect(failed).toMatch(/504\s+结果未知（可能已登记）/);
+    expect(failed).not.toContain('未提交：');
+    await screen(page, 'operator-enrol-batch-lost');
+
+    // The failed rows as a file: the input's columns and a 原因 column, under an ASCII name.
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载未登记的行（CSV）' }).click()]);
+    expect(file.suggestedFilename()).toMatch(/^[\x21-\x7e]+\.csv$/);
+    const read = parseCsv(await readFile(await file.path(), 'utf8'));
+    if (!read.ok) throw new Error(read.message);
+    expect(read.rows[0]).toEqual(['身份证号', '姓名', '手机号', '区县', '个人账户余额（元）', '原因']);
+    expect(read.rows.slice(1).map((r) => r.slice(0, 5))).toEqual([
+      [mistyped, '错号', '', '西湖区', '1'], [person(1), '批量1', '12345', '西湖区', '1.50'], [person(500), '批量500', '', '西湖区', '1.50'], [person(501), '批量501', '', '西湖区', '1.50'],
+    ]);
+    expect(read.rows.map((r) => r[5])).toEqual(['原因', expect.stringMatching(/^未提交：/), expect.stringMatching(/^平台拒绝：手机号/), expect.stringMatching(/^结果未知/), expect.stringMatching(/^结果未知/)]);
+
+    // Sent again: only the two rows whose answer was lost; the API had enrolled them and says so.
+    await page.unroute('**/enrollments');
+    const resent: string[][] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/enrollments') resent.push((r.postDataJSON() as { people: Array<{ nationalId: string }> }).people.map((p) => p.nationalId)); });
+    await page.getByRole('button', { name: '重新提交（2 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('新登记 499 人，更新 2 人；未登记 2 行：平台拒绝 1 行，未提交 1 行');
+    expect(resent).toEqual([[person(500), person(501)]]);
+    const operator = await desk.rt.as('operator');
+    expect((await desk.rt.call(operator, 'POST', '/people/lookup', { nationalId: person(501) })).body).toMatchObject({ name: '批量501' });
+  }, 120_000);
+
+  it("says what the API said of a batch it refused whole (not UTF-8, too large), with its rows, and sends them again", async () => {
+    const page = await operatorAt('参保登记');
+    const a = id('33010619850616001');
+    const b = id('33010619850616002');
+    const refuse: Array<(route: Route) => Promise<void>> = [
+      // A name with U+FFFD, as a GBK file decodes: the API refuses the body as not UTF-8.
+      (route) => {
+        const people = sentPeople(route);
+        return route.continue({ postData: JSON.stringify({ people: people.map((p, i) => (i === 0 ? { ...p, name: `${p.name}\ufffd` } : p)) }) });
+      },
+      // Larger than the API takes: 413.
+      (route) => route.continue({ postData: JSON.stringify({ people: sentPeople(route), pad: 'x'.repeat(1_100_000) }) }),
+    ];
+    await page.route('**/enrollments', (route) => (refuse.shift() ?? ((r: Route) => r.continue()))(route));
+    await upload(page, enrolCsv([`${a},郑一,,西湖区,1`, `${b},郑二,,西湖区,2`]));
+    await page.getByRole('button', { name: '提交登记（2 人）' }).click();
+    const main = page.locator('main');
+    await expect.poll(textOf(main), poll).toContain('第 2–3 行中的 2 人平台拒绝：文件不是 UTF-8 编码（可能是 GBK），请在 Excel/WPS 中另存为“CSV UTF-8”后重新上传');
+    expect(await main.innerText()).toContain('未登记 2 行：平台拒绝 2 行');
+    expect(await main.innerText()).not.toContain('填写有误，请检查标红的项目');
+    await page.getByRole('button', { name: '重新提交（2 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('第 2–3 行中的 2 人平台拒绝：本批数据超过平台允许的大小');
+    await page.getByRole('button', { name: '重新提交（2 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('新登记 2 人，更新 0 人');
+    expect(await main.innerText()).not.toContain('未登记');
+  });
+
+  it('holds back a row the file could not decode (U+FFFD from a GBK file) before sending, and says a file that is GBK throughout is not UTF-8', async () => {
+    const page = await operatorAt('参保登记');
+    const sent: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/enrollments') sent.push(r.url()); });
+    const a = id('33010619850617001');
+    const b = id('33010619850617002');
+    // Row 3 appended by a GBK tool: 王伟 in GBK bytes, which UTF-8 cannot read.
+    const gbkName = Buffer.from([0xcd, 0xf5, 0xce, 0xb0]);
+    await upload(page, Buffer.concat([enrolCsv([`${a},郑一,,西湖区,1`]), Buffer.from(`${b},`), gbkName, Buffer.from(',,西湖区,1\r\n')]));
+    await expect.poll(textOf(page.locator('main')), poll).toContain('共 2 行：可提交 1 人，1 行有误，不提交');
+    expect(await page.getByRole('table', { name: '有误的行（不提交）' }).innerText()).toMatch(/3\s+姓名\s+含无法识别的字符（乱码）：文件可能不是 UTF-8 编码（可能是 GBK）/);
+
+    // The whole file in GBK: its headings are what cannot be read.
+    await upload(page, Buffer.concat([Buffer.from([0xc9, 0xed, 0xb7, 0xdd, 0xd6, 0xa4, 0xba, 0xc5]), Buffer.from(`,name\r\n${a},x\r\n`)]));
+    await expect.poll(textOf(page.locator('main')), poll).toContain('表头无法读取：文件可能不是 UTF-8 编码（可能是 GBK）');
+    expect(sent).toEqual([]);
+  });
+
+  it('keeps the import going and shown while the operator looks at another screen, and asks before the tab is closed mid-import', async () => {
+    const page = await operatorAt('参保登记');
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let answered = false;
+    await page.route('**/enrollments', async (route) => {
+      await held;
+      await route.continue();
+    });
+    page.on('requestfinished', (r) => { if (new URL(r.url()).pathname === '/enrollments') answered = true; });
+    await upload(page, enrolCsv([`${id('33010619850618001')},冯一,,西湖区,1`, `${id('33010619850618002')},冯二,,西湖区,1`]));
+    await page.getByRole('button', { name: '提交登记（2 人）' }).click();
+    const main = page.locator('main');
+    await expect.poll(textOf(main), poll).toContain('0 / 2');
+
+    // Closing the tab now would cut the import: the browser asks first.
+    const asked = page.waitForEvent('dialog', { timeout: 5_000 });
+    await page.close({ runBeforeUnload: true });
+    const dialog = await asked;
+    expect(dialog.type()).toBe('beforeunload');
+    await dialog.dismiss();
+    expect(page.isClosed()).toBe(false);
+
+    const open = async (section: string) => {
+      await page.getByRole('link', { name: section }).click();
+      await page.getByRole('heading', { name: section, level: 1 }).waitFor();
+    };
+    await open('全省概览');
+    await open('参保登记');
+    await expect.poll(textOf(main), poll).toContain('0 / 2');
+    expect(await main.innerText()).toContain('正在分批提交');
+    await open('全省概览');
+    release();
+    await expect.poll(() => answered, poll).toBe(true);
+    await open('参保登记');
+    await expect.poll(textOf(main), poll).toContain('新登记 2 人，更新 0 人');
+    expect(await main.innerText()).toContain('2 / 2');
+    expect(await objectsToLeaving(page)).toBe(false);
+  });
+});
+
+describe('预警 and 全省概览 across midnight', () => {
+  it("follow the province's day when midnight passes, unless the operator picked a day", async () => {
+    const page = await operatorAt('预警');
+    // The page's clock at fixed instants (the API keeps real time): any day works, and the days
+    // expected are those instants' own, not today's.
+    await page.clock.install({ time: new Date('2026-03-14T23:59:30+08:00') });
+    const dayField = page.getByLabel('日期');
+    const open = async (section: string) => {
+      await page.getByRole('link', { name: section }).click();
+      await page.getByRole('heading', { name: section, level: 1 }).waitFor();
+    };
+    await open('全省概览');
+    await open('预警');
+    const main = page.locator('main');
+    await expect.poll(textOf(main), poll).toContain('2026年3月14日 没有预警');
+    expect(await dayField.inputValue()).toBe('2026-03-14');
+    const asked: string[] = [];
+    page.on('request', (r) => { const u = new URL(r.url()); if (u.pathname === '/alerts') asked.push(u.searchParams.get('date') ?? ''); });
+    await page.clock.runFor(60_000);
+    await expect.poll(textOf(main), poll).toContain('2026年3月15日 没有预警');
+    expect(await dayField.inputValue()).toBe('2026-03-15');
+    expect(asked).toContain('2026-03-15');
+
+    await page.clock.setSystemTime(new Date('2026-03-15T23:59:30+08:00'));
+    await open('全省概览');
+    await expect.poll(textOf(main), poll).toContain('2026年3月15日 医保结算');
+    await page.clock.runFor(60_000);
+    await expect.poll(textOf(main), poll).toContain('2026年3月16日 医保结算');
+
+    // A day picked stays picked across midnight; the latest day that may be picked moves on.
+    await dayField.fill('2026-03-10');
+    await expect.poll(textOf(main), poll).toContain('2026年3月10日 医保结算');
+    await page.clock.setSystemTime(new Date('2026-03-16T23:59:30+08:00'));
+    await page.clock.runFor(60_000);
+    await expect.poll(() => dayField.getAttribute('max'), poll).toBe('2026-03-17');
+    expect(await dayField.inputValue()).toBe('2026-03-10');
+    expect(await main.innerText()).toContain('2026年3月10日 医保结算');
   });
 });
 
@@ -149,5 +340,46 @@ describe('登记机构', () => {
     expect(await form.getByLabel('机构编码').getAttribute('aria-invalid')).toBe('true');
     await expect.poll(focused(form.getByLabel('机构编码')), poll).toBe(true);
     await screen(page, 'operator-institution-code-taken');
+  });
+
+  it('refuses a blank 日接诊量 on its field, and says repeated department codes above the form and on the rows', async () => {
+    const page = await operatorAt('机构');
+    const sent: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/institutions' && r.method() === 'POST') sent.push(r.url()); });
+    const form = page.locator('form');
+    await form.getByLabel('机构编码').fill('hosp-new-capacity');
+    await form.getByLabel('名称', { exact: true }).fill('新登记医院');
+    await form.getByLabel('类型').selectOption({ label: '医院' });
+    await form.getByLabel('区县').fill('西湖区');
+    const add = form.getByRole('button', { name: '添加科室' });
+    await add.click();
+    await add.click();
+    const first = form.getByRole('group', { name: '科室 1' });
+    const second = form.getByRole('group', { name: '科室 2' });
+    await first.getByLabel('科室编码').fill('CARD');
+    await first.getByLabel('科室名称').fill('心血管内科');
+    await first.getByLabel('日接诊量').fill('');
+    await second.getByLabel('科室编码').fill('RESP');
+    await second.getByLabel('科室名称').fill('呼吸内科');
+    await form.getByRole('button', { name: '登记' }).click();
+    const capacity = first.getByLabel('日接诊量');
+    await expect.poll(() => capacity.getAttribute('aria-invalid'), poll).toBe('true');
+    expect(await textOf(first)()).toContain('必填');
+    await expect.poll(focused(capacity), poll).toBe(true);
+
+    // The same code twice: the rule is on the list, which has no field of its own.
+    await capacity.fill('20');
+    await second.getByLabel('科室编码').fill('CARD');
+    await form.getByRole('button', { name: '登记' }).click();
+    await expect.poll(textOf(form.getByRole('alert')), poll).toContain('科室编码不能重复');
+    expect(await second.getByLabel('科室编码').getAttribute('aria-invalid')).toBe('true');
+    expect(await textOf(second)()).toContain('科室编码重复：与科室 1 相同');
+    expect(sent).toEqual([]);
+
+    await second.getByLabel('科室编码').fill('RESP');
+    await form.getByRole('button', { name: '登记' }).click();
+    await page.getByText('已登记：新登记医院').waitFor();
+    const registered = (await desk.rt.call(await desk.rt.as('operator'), 'GET', '/institutions/hosp-new-capacity')).body;
+    expect(registered.departments).toEqual([{ code: 'CARD', name: '心血管内科', dailyCapacity: 20 }, { code: 'RESP', name: '呼吸内科', dailyCapacity: 10 }]);
   });
 });

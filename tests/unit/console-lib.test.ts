@@ -5,9 +5,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError, outcomeUnknown } from '../../console/src/lib/api.ts';
 import { dateTime, dateTimeSeconds, instantOf, parseYuan, sortableDateTime, yuan, yuanInput } from '../../console/src/lib/format.ts';
-import { problemToFields, validate } from '../../console/src/lib/forms.ts';
+import { aboveForm, problemToFields, validate } from '../../console/src/lib/forms.ts';
 import { problemText, webhookEventLabel } from '../../console/src/lib/labels.ts';
 import { accessRuns } from '../../console/src/features/operator/access.ts';
+import { failedRowsCsv, parseCsv, readPeople, writeCsv } from '../../console/src/features/operator/csv.ts';
+import { nextDay, untilNextCheck } from '../../console/src/shared/today.ts';
+import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { webhookEventNames } from '../../events/audience.ts';
 import { dispenseItems, owingOf, owingUnpaid, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
@@ -212,5 +215,69 @@ describe('the access log, read for a complaint', () => {
     // Changes are never folded: each write is its own row.
     const writes = [entry('2026-12-01T12:00:02Z', 'u', '/referrals/ref_01abc', 'write'), entry('2026-12-01T12:00:01Z', 'u', '/referrals/ref_01abc', 'write')];
     expect(accessRuns(writes).map((r) => r.length)).toEqual([1, 1]);
+  });
+});
+
+describe('the enrolment file: what cannot be read, and the failed rows written back', () => {
+  const id = (first17: string) => first17 + nationalIdCheckChar(first17);
+  const header = '身份证号,姓名,手机号,区县,个人账户余额（元）';
+
+  it('holds back a row with U+FFFD (a GBK file read as UTF-8) and names the column; a garbled header says the file is not UTF-8', () => {
+    const p = readPeople([header, `${id('33010619450101100')},\ufffd\ufffd,,西湖区,1`, `${id('33010619500202200')},李红,,西湖区,1`].join('\r\n'));
+    if (typeof p === 'string') throw new Error(p);
+    expect(p.people.map((x) => x.row)).toEqual([3]);
+    expect(p.errors).toEqual([{ row: 2, field: '姓名', message: expect.stringMatching(/^含无法识别的字符（乱码）：文件可能不是 UTF-8 编码（可能是 GBK），请在 Excel\/WPS 中另存为“CSV UTF-8”/) }]);
+    expect(readPeople('\ufffd\ufffd\ufffd\ufffd,\ufffd\ufffd\r\n1,2')).toMatch(/^表头无法读取：文件可能不是 UTF-8 编码/);
+    // A file that is UTF-8 but lacks a heading is told what is missing, not about its encoding.
+    expect(readPeople('姓名,个人账户余额（元）\r\n王伟,1')).toMatch(/^首行须为表头/);
+  });
+
+  it('writeCsv writes what parseCsv reads back, cell for cell', () => {
+    const cell = fc.string({ unit: fc.constantFrom('a', '王', ',', '"', '\r', '\n', ' ', '\r\n') });
+    fc.assert(fc.property(fc.array(fc.array(cell, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }), (rows) => {
+      const read = parseCsv(writeCsv(rows));
+      expect(read).toEqual({ ok: true, rows });
+    }));
+  });
+
+  it('the failed rows keep the file\'s header and cells, in row order, with 原因 in its own column (the file\'s own 原因 column if it has one)', () => {
+    const text = ['\ufeff身份证号,姓名,"备注, 其他"', '1,"王伟, 重复",x', '', '2,李红', '3,赵六,y,多出'].join('\r\n');
+    const out = failedRowsCsv(text, new Map([[5, '整行：列数不符'], [2, '未提交：身份证号无效'], [4, '平台拒绝：手机号无效']]));
+    expect(out.startsWith('\ufeff')).toBe(true);
+    const read = parseCsv(out);
+    expect(read).toEqual({ ok: true, rows: [
+      ['身份证号', '姓名', '备注, 其他', '原因'],
+      ['1', '王伟, 重复', 'x', '未提交：身份证号无效'],
+      ['2', '李红', '', '平台拒绝：手机号无效'],
+      ['3', '赵六', 'y', '多出', '整行：列数不符'],
+    ] });
+    // Uploaded again and failed again: its 原因 column is rewritten, not a second one added.
+    const again = parseCsv(failedRowsCsv(out, new Map([[3, '结果未知（可能已登记）：网关错误']])));
+    expect(again).toEqual({ ok: true, rows: [['身份证号', '姓名', '备注, 其他', '原因'], ['2', '李红', '', '结果未知（可能已登记）：网关错误']] });
+  });
+});
+
+describe('forms: errors on paths the form has no field for', () => {
+  it('are said above the form (under ""), with what is already there, from the schema and from the API', () => {
+    const onForm = (path: string) => /^departments\.\d+\.code$/.test(path);
+    const r = validate(institutionInput, { id: 'hosp-x', name: '医院', type: 'hospital', district: '西湖区', designated: true, departments: [{ code: 'A', name: '甲', dailyCapacity: 1 }, { code: 'A', name: '乙', dailyCapacity: 1 }] }, onForm);
+    expect(r).toEqual({ ok: false, errors: { '': '科室编码不能重复' } });
+    const api = new ApiError(400, { type: 'https://consortium.example/problems/validation-failed', title: 'Request is not valid', status: 400, errors: [{ path: 'body.departments', message: 'department codes must be unique' }] });
+    expect(problemToFields(api, onForm)).toEqual({ '': '科室编码不能重复' });
+    expect(aboveForm({ '': '网络异常', 'departments.0.code': '必填', departments: '科室编码不能重复' }, onForm)).toEqual({ '': '网络异常；科室编码不能重复', 'departments.0.code': '必填' });
+    // A blank capacity is no number at all: 必填 on the field, not a capacity of 0.
+    const blank = validate(institutionInput, { id: 'hosp-x', name: '医院', type: 'hospital', district: '西湖区', designated: true, departments: [{ code: 'A', name: '甲', dailyCapacity: undefined }] });
+    expect(blank).toEqual({ ok: false, errors: { 'departments.0.dailyCapacity': '必填' } });
+  });
+});
+
+describe("the province's today on a screen left open", () => {
+  it('wakes at the province\'s midnight, or within a minute, whatever the machine\'s zone', () => {
+    expect([nextDay('2026-03-14'), nextDay('2026-02-28'), nextDay('2028-02-28'), nextDay('2026-12-31')]).toEqual(['2026-03-15', '2026-03-01', '2028-02-29', '2027-01-01']);
+    // 23:59:30 in Shanghai is 15:59:30 UTC: midnight is 30 s away.
+    expect(untilNextCheck(Date.parse('2026-03-14T15:59:30Z'))).toBe(30_010);
+    expect(untilNextCheck(Date.parse('2026-03-14T15:59:59.995Z'))).toBe(15);
+    expect(untilNextCheck(Date.parse('2026-03-14T16:00:00Z'))).toBe(60_000);
+    expect(untilNextCheck(Date.parse('2026-03-14T04:00:00Z'))).toBe(60_000);
   });
 });

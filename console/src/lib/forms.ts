@@ -88,13 +88,19 @@ export function translate(path: string, issue: { code?: string; message: string 
   const open = /^open prescription (\S+) of/.exec(issue.message);
   if (open) return `该患者已有此药的未完成处方（${shortId(open[1]!)}）`;
   if (/at least one/.test(issue.message)) return '至少填写一项';
+  if (/names the platform itself/.test(issue.message)) return '该编码为平台保留，请换一个';
+  if (/a pharmacy has no departments/.test(issue.message)) return '药店不设科室';
   if (/department codes must be unique/.test(issue.message)) return '科室编码不能重复';
   if (/too_small/.test(issue.code ?? '') && !hint) return '必填';
   return hint ?? `不符合要求（${issue.message}）`;
 }
 
-/** Client-side check with the route's schema; returns the parsed value or the field errors. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown): { ok: true; data: z.output<S> } | { ok: false; errors: FieldErrors } {
+/**
+ * Client-side check with the route's schema; returns the parsed value or the field errors.
+ * `shown`, as for problemToFields: an error on a path the form has no field for (a rule on a whole
+ * list, such as unique department codes) is said under "" instead, never left unseen.
+ */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, shown: (path: string) => boolean = () => true): { ok: true; data: z.output<S> } | { ok: false; errors: FieldErrors } {
   const r = schema.safeParse(value);
   if (r.success) return { ok: true, data: r.data };
   const errors: FieldErrors = {};
@@ -107,7 +113,19 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): { ok: 
     const said = translate(path, issue);
     errors[path] ??= blank && !said.startsWith('请') ? '必填' : said;
   }
-  return { ok: false, errors };
+  return { ok: false, errors: aboveForm(errors, shown) };
+}
+
+/** The errors on paths the form shows no field for, said under "" (above the form) with any already there. */
+export function aboveForm(errors: FieldErrors, shown: (path: string) => boolean): FieldErrors {
+  const out: FieldErrors = {};
+  const unshown: string[] = [];
+  for (const [path, message] of Object.entries(errors)) {
+    if (path === '' || shown(path)) out[path] = message;
+    else unshown.push(message);
+  }
+  if (unshown.length) out[''] = [...new Set([errors[''], ...unshown].filter(Boolean))].join('；');
+  return out;
 }
 
 /**

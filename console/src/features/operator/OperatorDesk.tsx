@@ -7,14 +7,15 @@ import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
 import { allPages, ApiError, call } from '../../lib/api.ts';
-import { calendarDay, date, dateTime } from '../../lib/format.ts';
-import { problemToFields, translate, validate, type FieldErrors } from '../../lib/forms.ts';
+import { date, dateTime } from '../../lib/format.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { Alert, announce, Badge, Empty, Field, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
-import { columnLabel, readPeople, type Parsed, type RowError } from './csv.ts';
+import { useToday } from '../../shared/today.ts';
+import { Alert, Badge, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Enrol } from './Enrol.tsx';
 import { PersonRecords } from './People.tsx';
 
 export const operatorNav = [
@@ -37,13 +38,25 @@ export function OperatorDesk({ path }: { path: string[] }) {
   }
 }
 
+/**
+ * The day a screen shows: today, following it past midnight (a desk watched overnight), unless the
+ * operator picked another day. Picking today's date follows today again.
+ */
+function useShownDay() {
+  const today = useToday();
+  const [picked, setPicked] = useState<string>();
+  const day = picked ?? today;
+  const input = (id: string) => <input id={id} type="date" value={day} max={today} onInput={(e) => { const v = e.currentTarget.value; if (v) setPicked(v === today ? undefined : v); }} />;
+  return { day, input };
+}
+
 function Overview() {
-  const [day, setDay] = useState(calendarDay());
+  const { day, input } = useShownDay();
   const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: poll(30_000) });
   return (
     <section>
       <Title>全省概览</Title>
-      <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+      <Field label="日期" narrow>{input}</Field>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : <>
         <h2>{date(q.data.date)} 医保结算（不含冲正）</h2>
         <dl class="totals">
@@ -82,6 +95,22 @@ function withoutDept(errors: FieldErrors, removed: number): FieldErrors {
   return out;
 }
 
+/** The registration form's own fields: an error on another path (the department list as a whole) is said above the form. */
+const onForm = (path: string) => ['id', 'name', 'district', 'leadHospitalId'].includes(path) || /^departments\.\d+\.(code|name|dailyCapacity)$/.test(path);
+
+/** The department rows whose code another row has too, marked on each (the API names only the list). */
+function repeatedCodes(depts: Dept[]): FieldErrors {
+  const errors: FieldErrors = {};
+  depts.forEach((d, i) => {
+    const others = depts.flatMap((o, j) => (j !== i && d.code.trim() && o.code.trim() === d.code.trim() ? [j + 1] : []));
+    if (others.length) errors[`departments.${i}.code`] = `科室编码重复：与科室 ${others.join('、')} 相同`;
+  });
+  return errors;
+}
+
+/** A blank 日接诊量 is no capacity at all, not 0 (Number('') is 0): the schema then says 必填 on it. */
+const capacity = (text: string) => (text.trim() === '' ? undefined : Number(text));
+
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
   const list = useInstitutions(type || undefined);
@@ -97,13 +126,13 @@ function Institutions() {
     id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
     ...(form.level ? { level: form.level } : {}),
     ...(form.type === 'clinic' && form.leadHospitalId ? { leadHospitalId: form.leadHospitalId } : {}),
-    ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: Number(d.dailyCapacity) })) } : {}),
+    ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: capacity(d.dailyCapacity) })) } : {}),
   });
   const register = useMutation({
     mutationFn: () => call('registerInstitution', { body: body() as never }),
     onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
     onError: (e: ApiError) => {
-      const fields = problemToFields(e);
+      const fields = problemToFields(e, onForm);
       // A code already registered is the 机构编码 field's fault: say so there too (Field then takes
       // the keyboard to it, as to any first invalid field).
       if (e instanceof ApiError && e.slug === 'conflict') fields.id = problemText(e);
@@ -119,8 +148,9 @@ function Institutions() {
   const submit = (e: Event) => {
     e.preventDefault();
     setCreated(undefined);
-    const v = validate(institutionInput, body());
-    if (!v.ok) return setErrors(v.errors);
+    const v = validate(institutionInput, body(), onForm);
+    const found = { ...(v.ok ? {} : v.errors), ...(form.type !== 'pharmacy' ? repeatedCodes(depts) : {}) };
+    if (Object.keys(found).length) return setErrors(found);
     register.mutate();
   };
   return (
@@ -171,84 +201,6 @@ function Institutions() {
         <button type="submit" class="primary" aria-disabled={register.isPending}>登记</button>
       </form>
     </section>
-  );
-}
-
-const BATCH = 500;
-
-function Enrol() {
-  const [parsed, setParsed] = useState<Parsed>();
-  const [progress, setProgress] = useState<{ done: number; total: number }>();
-  const [result, setResult] = useState<{ enrolled: number; updated: number; errors: RowError[] }>();
-  const [fatal, setFatal] = useState<string>();
-  const pick = async (file: File) => {
-    setResult(undefined);
-    setProgress(undefined);
-    const p = readPeople(await file.text());
-    setFatal(typeof p === 'string' ? p : undefined);
-    setParsed(typeof p === 'string' ? undefined : p);
-  };
-  const send = async ({ people, errors: unread }: Parsed) => {
-    setParsed(undefined);
-    // 提交登记 goes with the parsed file: the keyboard goes to the progress, and the result is said there.
-    focusWhenShown(() => document.getElementById('enrol-progress'));
-    const errors = [...unread];
-    let enrolled = 0;
-    let updated = 0;
-    setProgress({ done: 0, total: people.length });
-    for (let start = 0; start < people.length; start += BATCH) {
-      const batch = people.slice(start, start + BATCH);
-      try {
-        const r = await call('enrol', { body: { people: batch.map((b) => b.person) } });
-        enrolled += r.enrolled;
-        updated += r.updated;
-        for (const rej of r.rejected) {
-          for (const e of rej.errors) {
-            const field = e.path.split('.').pop() ?? '';
-            errors.push({ row: batch[rej.index]!.row, field: columnLabel[field] ?? field, message: translate(field, e) });
-          }
-        }
-      } catch (e) {
-        errors.push({ row: batch[0]!.row, field: '', message: `第 ${batch[0]!.row}–${batch.at(-1)!.row} 行未提交：${problemText(e)}` });
-      }
-      setProgress({ done: Math.min(start + BATCH, people.length), total: people.length });
-    }
-    setResult({ enrolled, updated, errors: errors.sort((a, b) => a.row - b.row) });
-    announce(`登记完成：新登记 ${enrolled} 人，更新 ${updated} 人，未通过 ${errors.length} 项`);
-  };
-  return (
-    <section>
-      <Title>参保登记</Title>
-      <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）（本年统筹已用（元）可选）。核对后提交，每 500 人一批。</p>
-      <Field label="CSV 文件">{(id) => <input id={id} type="file" accept=".csv,text/csv" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void pick(f); }} />}</Field>
-      {fatal && <Alert kind="error">{fatal}</Alert>}
-      {parsed && <>
-        <Alert kind={parsed.errors.length ? 'info' : 'ok'}>共 {parsed.people.length + rowsIn(parsed.errors)} 行：可提交 {parsed.people.length} 人{parsed.errors.length ? `，${rowsIn(parsed.errors)} 行有误，不提交` : ''}</Alert>
-        <RowErrors errors={parsed.errors} caption="有误的行（不提交）" />
-        <button type="button" class="primary" disabled={!parsed.people.length} onClick={() => void send(parsed)}>提交登记（{parsed.people.length} 人）</button>
-      </>}
-      {progress && (
-        <p id="enrol-progress" tabIndex={-1}><label>进度 <progress max={progress.total} value={progress.done}>{progress.done}/{progress.total}</progress></label> {progress.done} / {progress.total}</p>
-      )}
-      {result && <>
-        <Alert kind={result.errors.length ? 'info' : 'ok'}>新登记 {result.enrolled} 人，更新 {result.updated} 人，未通过 {result.errors.length} 项</Alert>
-        <RowErrors errors={result.errors} caption="未通过的行" />
-      </>}
-    </section>
-  );
-}
-
-/** Rows with at least one error (a row may have several). */
-const rowsIn = (errors: RowError[]) => new Set(errors.map((e) => e.row)).size;
-
-function RowErrors({ errors, caption }: { errors: RowError[]; caption: string }) {
-  if (!errors.length) return null;
-  return (
-    <table>
-      <caption>{caption}</caption>
-      <thead><tr><th scope="col" class="num">行号</th><th scope="col">字段</th><th scope="col">原因</th></tr></thead>
-      <tbody>{errors.map((e, i) => <tr key={i}><td class="num">{e.row}</td><td>{e.field}</td><td>{e.message}</td></tr>)}</tbody>
-    </table>
   );
 }
 
@@ -345,7 +297,7 @@ function Drugs() {
 
 /** The day's alerts: trace codes sold twice (an attempt refused at a counter) and prescribers holding a district's stock. */
 function Alerts() {
-  const [day, setDay] = useState(calendarDay());
+  const { day, input } = useShownDay();
   const list = useQuery({
     queryKey: ['alerts', day],
     queryFn: async () => (await allPages((nextToken) => call('listAlerts', { query: { date: day, limit: 200, nextToken } }))).items,
@@ -354,7 +306,7 @@ function Alerts() {
   return (
     <section>
       <Title>预警</Title>
-      <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && setDay(e.currentTarget.value)} />}</Field>
+      <Field label="日期" narrow>{input}</Field>
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.length === 0 ? <Empty>{date(day)} 没有预警</Empty> : (
         <Scroll label={`${date(day)} 的预警`}><table>
           <caption class="sr-only">{date(day)} 的预警</caption>

@@ -80,6 +80,13 @@ export const columnLabel: Record<string, string> = {
 
 export interface RowError { row: number; field: string; message: string }
 
+/**
+ * A file that was not UTF-8 (Excel's plain "CSV" in a Chinese Windows is GBK) is read with U+FFFD in
+ * place of each character it could not decode: its names would be enrolled as garbage.
+ */
+export const notUtf8 = '文件可能不是 UTF-8 编码（可能是 GBK），请在 Excel/WPS 中另存为“CSV UTF-8”后重新上传';
+const unreadable = (cell: string) => cell.includes('\uFFFD');
+
 export interface Parsed { people: Array<{ row: number; person: Record<string, unknown> }>; errors: RowError[] }
 
 /** What is wrong with a national ID as the file has it, or undefined when it is a valid one. */
@@ -103,7 +110,11 @@ export function readPeople(text: string): Parsed | string {
   const headerAt = read.rows.findIndex((cells) => !isBlank(cells));
   const header = read.rows[headerAt]?.map((h) => columns[h.trim()]);
   // The balance too: API.md requires it, and a person enrolled again without one would get 0.
-  if (!header?.includes('nationalId') || !header.includes('name') || !header.includes('personalAccount')) return '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列';
+  if (!header?.includes('nationalId') || !header.includes('name') || !header.includes('personalAccount')) {
+    // A GBK file's Chinese headings are what went unread: say why, not only what is missing.
+    if (read.rows[headerAt]?.some(unreadable)) return `表头无法读取：${notUtf8}`;
+    return '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列';
+  }
   const parsed: Parsed = { people: [], errors: [] };
   const candidates: Array<{ row: number; id: string; person: Record<string, unknown>; ok: boolean }> = [];
   read.rows.forEach((raw, i) => {
@@ -118,6 +129,13 @@ export function readPeople(text: string): Parsed | string {
     }
     const person: Record<string, unknown> = {};
     let ok = true;
+    // Checked before anything is sent: the API would refuse the whole batch of 500 for this one row.
+    const garbled = cells.findIndex(unreadable);
+    if (garbled >= 0) {
+      ok = false;
+      const key = header[garbled];
+      parsed.errors.push({ row, field: (key && columnLabel[key]) || '整行', message: `含无法识别的字符（乱码）：${notUtf8}` });
+    }
     header.forEach((key, c) => {
       const v = cells[c] ?? '';
       if (!key || v === '') return;
@@ -152,4 +170,35 @@ export function readPeople(text: string): Parsed | string {
   // By row, as the file reads (a row's own errors keep their order: the sort is stable).
   parsed.errors.sort((a, b) => a.row - b.row);
   return parsed;
+}
+
+/** Rows as CSV text (RFC 4180, CRLF), each cell quoted where it must be: what parseCsv reads back. */
+export function writeCsv(rows: string[][]): string {
+  const cell = (c: string) => (/[",\r\n]/.test(c) || c !== c.trim() ? `"${c.replace(/"/g, '""')}"` : c);
+  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/**
+ * The file's rows that were not enrolled, as written (same columns, the same header), with why in a
+ * 原因 column (the file's own 原因 column when it has one: a file of failed rows sent again): to
+ * correct in Excel or WPS and upload again. `reasons`: row number → why. A BOM, so that Excel reads
+ * it as UTF-8.
+ */
+export function failedRowsCsv(text: string, reasons: ReadonlyMap<number, string>): string {
+  const read = parseCsv(text);
+  if (!read.ok) return '';
+  const headerAt = read.rows.findIndex((cells) => cells.some((c) => c.trim() !== ''));
+  const header = [...(read.rows[headerAt] ?? [])];
+  const width = header.length;
+  let at = header.findIndex((h) => h.trim() === '原因');
+  if (at < 0) at = header.push('原因') - 1;
+  const rows = [...reasons].sort(([a], [b]) => a - b).map(([row, why]) => {
+    const cells = [...(read.rows[row - 1] ?? [])];
+    // A row with more cells than headings keeps them all; its reason then follows them.
+    if (cells.length > width) return [...cells, why];
+    while (cells.length < header.length) cells.push('');
+    cells[at] = why;
+    return cells;
+  });
+  return '\ufeff' + writeCsv([header, ...rows]);
 }
