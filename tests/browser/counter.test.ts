@@ -173,6 +173,8 @@ describe('the counter', () => {
     await expect.poll(textOf(table), poll).toContain(fresh);
     const row = op.getByRole('row').filter({ hasText: fresh });
     await expect.poll(textOf(row), poll).toMatch(/追溯码重复销售\s+西湖大药房文三路店/); // the institution's name, once loaded
+    // And where it was sold first, the other pharmacy to ask.
+    await expect.poll(textOf(row), poll).toContain(`首次售出：民生药店古荡店，结算 ${shortId(elsewhere.body.settlementId)}`);
     expect(await table.innerText()).not.toContain(sold);
     await screen(op, 'operator-5-alerts');
   });

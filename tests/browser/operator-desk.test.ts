@@ -342,6 +342,44 @@ describe('登记机构', () => {
     await screen(page, 'operator-institution-code-taken');
   });
 
+  it('修改 changes one: a department closed, a capacity and its designation (asked first); what the form has not goes back as it was', async () => {
+    const api = await desk.rt.as('operator');
+    const registered = await desk.rt.call(api, 'POST', '/institutions', {
+      id: 'hosp-ui-edit', name: '待修改医院', type: 'hospital', district: '西湖区', designated: true, location: { lat: 30.25, lng: 120.13 },
+      departments: [{ code: 'CARD', name: '心血管内科', dailyCapacity: 10 }, { code: 'RESP', name: '呼吸内科', dailyCapacity: 8 }],
+    });
+    expect(registered.status).toBe(201);
+    const page = await operatorAt('机构');
+    const puts: string[] = [];
+    page.on('request', (r) => { if (r.method() === 'PUT') puts.push(new URL(r.url()).pathname); });
+    await page.getByRole('button', { name: '修改 待修改医院' }).click();
+    const form = page.locator('form');
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    expect(await form.getByLabel('机构编码').getAttribute('readonly')).not.toBeNull();
+    await expect.poll(focused(form.getByLabel('名称', { exact: true })), poll).toBe(true);
+    await form.getByRole('group', { name: '科室 1' }).getByLabel('日接诊量').fill('25');
+    await form.getByRole('group', { name: '科室 2' }).getByRole('button', { name: '删除科室 2' }).click();
+    await form.getByLabel('医保定点机构').uncheck();
+
+    // Withdrawing the designation is asked first; declined, nothing is sent.
+    page.once('dialog', (d) => { expect(d.message()).toContain('取消 待修改医院 的医保定点'); void d.dismiss(); });
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    expect(puts).toEqual([]);
+    page.once('dialog', (d) => void d.accept());
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await page.getByText('已保存：待修改医院').waitFor();
+    expect(puts).toEqual(['/institutions/hosp-ui-edit']);
+    const row = page.getByRole('row').filter({ hasText: 'hosp-ui-edit' });
+    await expect.poll(textOf(row), poll).toContain('非定点');
+    await expect.poll(focused(row.getByRole('button', { name: '修改 待修改医院' })), poll).toBe(true);
+    expect(await form.getByRole('heading', { name: '登记机构' }).count()).toBe(1);
+
+    const now = (await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body;
+    expect(now).toMatchObject({ designated: false, location: { lat: 30.25, lng: 120.13 }, departments: [{ code: 'CARD', name: '心血管内科', dailyCapacity: 25 }], createdAt: registered.body.createdAt });
+    expect(now.updatedAt).toEqual(expect.any(String));
+  });
+
   it('refuses a blank 日接诊量 on its field, and says repeated department codes above the form and on the rows', async () => {
     const page = await operatorAt('机构');
     const sent: string[] = [];

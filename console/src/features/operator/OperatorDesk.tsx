@@ -1,4 +1,4 @@
-// The operator desk: the province overview, institutions (list and register), enrolment from a CSV
+// The operator desk: the province overview, institutions (list, register and change), enrolment from a CSV
 // file in batches of 500, the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
 // person's records for complaint handling.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
@@ -7,7 +7,7 @@ import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
 import { allPages, ApiError, call } from '../../lib/api.ts';
-import { date, dateTime } from '../../lib/format.ts';
+import { date, dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -111,47 +111,23 @@ function repeatedCodes(depts: Dept[]): FieldErrors {
 /** A blank 日接诊量 is no capacity at all, not 0 (Number('') is 0): the schema then says 必填 on it. */
 const capacity = (text: string) => (text.trim() === '' ? undefined : Number(text));
 
+type Institution = NonNullable<ReturnType<typeof useInstitutions>['data']>[number];
+
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
   const list = useInstitutions(type || undefined);
-  const hospitals = useInstitutions('hospital');
-  const qc = useQueryClient();
-  const [form, setForm] = useState({ id: '', name: '', type: 'clinic' as (typeof institutionTypes)[number], level: '', district: '', designated: true, leadHospitalId: '' });
-  const [depts, setDepts] = useState<Dept[]>([]);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [created, setCreated] = useState<string>();
-  const nextDept = useRef(0);
-  const addDept = useRef<HTMLButtonElement>(null);
-  const body = () => ({
-    id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
-    ...(form.level ? { level: form.level } : {}),
-    ...(form.type === 'clinic' && form.leadHospitalId ? { leadHospitalId: form.leadHospitalId } : {}),
-    ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: capacity(d.dailyCapacity) })) } : {}),
-  });
-  const register = useMutation({
-    mutationFn: () => call('registerInstitution', { body: body() as never }),
-    onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
-    onError: (e: ApiError) => {
-      const fields = problemToFields(e, onForm);
-      // A code already registered is the 机构编码 field's fault: say so there too (Field then takes
-      // the keyboard to it, as to any first invalid field).
-      if (e instanceof ApiError && e.slug === 'conflict') fields.id = problemText(e);
-      setErrors(fields);
-    },
-  });
-  const removeDept = (i: number) => {
-    setDepts(depts.filter((_, j) => j !== i));
-    setErrors(withoutDept(errors, i));
-    // The button pressed is gone; without this, focus would fall back to the page.
-    addDept.current?.focus();
+  // The institution whose 修改 was pressed: the form below then edits it (the list's copy is what GET gives).
+  const [editing, setEditing] = useState<Institution>();
+  const [saved, setSaved] = useState<string>();
+  const edit = (i: Institution) => {
+    setSaved(undefined);
+    setEditing(i);
   };
-  const submit = (e: Event) => {
-    e.preventDefault();
-    setCreated(undefined);
-    const v = validate(institutionInput, body(), onForm);
-    const found = { ...(v.ok ? {} : v.errors), ...(form.type !== 'pharmacy' ? repeatedCodes(depts) : {}) };
-    if (Object.keys(found).length) return setErrors(found);
-    register.mutate();
+  const done = (message?: string, id?: string) => {
+    setSaved(message);
+    setEditing(undefined);
+    // Back to the row the operator came from.
+    if (id) requestAnimationFrame(() => document.querySelector<HTMLElement>(`[data-edit="${CSS.escape(id)}"]`)?.focus());
   };
   return (
     <section>
@@ -165,42 +141,121 @@ function Institutions() {
       {list.isPending ? <Loading /> : (
         <Scroll label="已登记机构"><table>
           <caption class="sr-only">已登记机构</caption>
-          <thead><tr><th scope="col">名称</th><th scope="col">编码</th><th scope="col">类型</th><th scope="col">级别</th><th scope="col">区县</th><th scope="col">定点</th></tr></thead>
+          <thead><tr><th scope="col">名称</th><th scope="col">编码</th><th scope="col">类型</th><th scope="col">级别</th><th scope="col">区县</th><th scope="col">定点</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
           <tbody>{(list.data ?? []).map((i) => (
-            <tr key={i.id}><td>{i.name}</td><td class="mono">{i.id}</td><td>{institutionTypeLabel[i.type]}</td><td>{i.level ? levelLabel[i.level] : '—'}</td><td>{i.district}</td><td>{i.designated ? <Badge tone="ok">定点</Badge> : <Badge>非定点</Badge>}</td></tr>
+            <tr key={i.id}><td>{i.name}</td><td class="mono">{i.id}</td><td>{institutionTypeLabel[i.type]}</td><td>{i.level ? levelLabel[i.level] : '—'}</td><td>{i.district}</td><td>{i.designated ? <Badge tone="ok">定点</Badge> : <Badge>非定点</Badge>}</td>
+              <td class="actions"><button type="button" class="link" data-edit={i.id} onClick={() => edit(i)}>修改 {i.name}</button></td></tr>
           ))}</tbody>
         </table></Scroll>
       )}
-      <form onSubmit={submit} novalidate class="panel">
-        <h2>登记机构</h2>
-        {created && <Alert kind="ok">已登记：{created}</Alert>}
-        <FormError errors={errors} />
-        <div class="row">
-          <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
-          <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
-          <Field label="类型">{(id) => <select id={id} value={form.type} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
-          <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>
-          <Field label="区县" error={errors.district}>{(id, d) => <input id={id} value={form.district} aria-describedby={d} onInput={(e) => setForm({ ...form, district: e.currentTarget.value })} />}</Field>
-          {form.type === 'clinic' && <Field label="牵头医院" error={errors.leadHospitalId}>{(id, d) => <select id={id} value={form.leadHospitalId} aria-describedby={d} onChange={(e) => setForm({ ...form, leadHospitalId: e.currentTarget.value })}><option value="">无</option>{(hospitals.data ?? []).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}</select>}</Field>}
-        </div>
-        <label class="checkbox"><input type="checkbox" checked={form.designated} onChange={(e) => setForm({ ...form, designated: e.currentTarget.checked })} /> 医保定点机构</label>
-        {form.type !== 'pharmacy' && (
-          <fieldset>
-            <legend>科室</legend>
-            {depts.map((d, i) => (
-              <div class="row line" key={d.key} role="group" aria-label={`科室 ${i + 1}`}>
-                <Field label="科室编码" error={errors[`departments.${i}.code`]}>{(id, dd) => <input id={id} class="mono" value={d.code} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, code: e.currentTarget.value } : x)))} />}</Field>
-                <Field label="科室名称" error={errors[`departments.${i}.name`]}>{(id, dd) => <input id={id} value={d.name} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, name: e.currentTarget.value } : x)))} />}</Field>
-                <Field label="日接诊量" error={errors[`departments.${i}.dailyCapacity`]}>{(id, dd) => <input id={id} type="number" min={0} value={d.dailyCapacity} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, dailyCapacity: e.currentTarget.value } : x)))} />}</Field>
-                <button type="button" class="link" onClick={() => removeDept(i)}>删除科室 {i + 1}</button>
-              </div>
-            ))}
-            <button type="button" ref={addDept} onClick={() => setDepts([...depts, { key: nextDept.current++, code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
-          </fieldset>
-        )}
-        <button type="submit" class="primary" aria-disabled={register.isPending}>登记</button>
-      </form>
+      {saved && <Alert kind="ok">{saved}</Alert>}
+      <InstitutionForm key={editing?.id ?? 'new'} editing={editing} onDone={done} />
     </section>
+  );
+}
+
+/**
+ * 登记机构, or 修改机构 when `editing` is given: the same fields, the id and type then fixed (PUT
+ * keeps them). What the form has no field for (the location, createdAt) goes back as GET gave it.
+ */
+function InstitutionForm({ editing, onDone }: { editing?: Institution; onDone: (message?: string, id?: string) => void }) {
+  const hospitals = useInstitutions('hospital');
+  const qc = useQueryClient();
+  const [form, setForm] = useState({
+    id: editing?.id ?? '', name: editing?.name ?? '', type: editing?.type ?? ('clinic' as (typeof institutionTypes)[number]), level: editing?.level ?? '',
+    district: editing?.district ?? '', designated: editing?.designated ?? true, leadHospitalId: editing?.leadHospitalId ?? '',
+  });
+  const nextDept = useRef(0);
+  const [depts, setDepts] = useState<Dept[]>(() => (editing?.departments ?? []).map((d) => ({ key: nextDept.current++, code: d.code, name: d.name, dailyCapacity: String(d.dailyCapacity) })));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [created, setCreated] = useState<string>();
+  const addDept = useRef<HTMLButtonElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!editing) return;
+    // The form is below a list that can be long: bring it into view, at its first field that can change.
+    formRef.current?.scrollIntoView({ block: 'start' });
+    formRef.current?.querySelector<HTMLElement>('input:not([readonly])')?.focus({ preventScroll: true });
+  }, []);
+  const fields = () => ({
+    id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
+    ...(form.level ? { level: form.level } : {}),
+    ...(editing?.location ? { location: editing.location } : {}),
+    ...(form.type === 'clinic' && form.leadHospitalId ? { leadHospitalId: form.leadHospitalId } : {}),
+    ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: capacity(d.dailyCapacity) })) } : {}),
+  });
+  const fail = (e: ApiError) => {
+    const found = problemToFields(e, onForm);
+    // A code already registered is the 机构编码 field's fault: say so there too (Field then takes
+    // the keyboard to it, as to any first invalid field).
+    if (e instanceof ApiError && e.slug === 'conflict') found.id = problemText(e);
+    setErrors(found);
+  };
+  const register = useMutation({
+    mutationFn: () => call('registerInstitution', { body: fields() as never }),
+    onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
+    onError: fail,
+  });
+  const save = useMutation({
+    mutationFn: () => call('updateInstitution', { params: { id: editing!.id }, body: fields() as never }),
+    onSuccess: (inst) => {
+      void qc.invalidateQueries({ queryKey: ['institutions'] });
+      onDone(`已保存：${inst.name}。转诊即时按新信息分派；医保结算与处方流转在 5 分钟内生效`, inst.id);
+    },
+    onError: fail,
+  });
+  const removeDept = (i: number) => {
+    setDepts(depts.filter((_, j) => j !== i));
+    setErrors(withoutDept(errors, i));
+    // The button pressed is gone; without this, focus would fall back to the page.
+    addDept.current?.focus();
+  };
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setCreated(undefined);
+    const v = validate(institutionInput, fields(), onForm);
+    const found = { ...(v.ok ? {} : v.errors), ...(form.type !== 'pharmacy' ? repeatedCodes(depts) : {}) };
+    if (Object.keys(found).length) return setErrors(found);
+    if (!editing) return register.mutate();
+    // Withdrawing a designation stops the institution's settlements and routing: asked first.
+    if (editing.designated && !form.designated && !confirm(`取消 ${editing.name} 的医保定点？取消后该机构不能再进行医保结算，也不再接收转诊和处方流转。`)) return;
+    save.mutate();
+  };
+  const busy = register.isPending || save.isPending;
+  return (
+    <form ref={formRef} onSubmit={submit} novalidate class="panel">
+      <h2>{editing ? '修改机构' : '登记机构'}</h2>
+      {editing && <p class="alert info">正在修改 {editing.name}（<span class="mono">{editing.id}</span>）。机构编码与类型不可更改。</p>}
+      {created && <Alert kind="ok">已登记：{created}</Alert>}
+      <FormError errors={errors} />
+      <div class="row">
+        <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} readOnly={!!editing} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
+        <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
+        <Field label="类型">{(id) => <select id={id} value={form.type} disabled={!!editing} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
+        <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>
+        <Field label="区县" error={errors.district}>{(id, d) => <input id={id} value={form.district} aria-describedby={d} onInput={(e) => setForm({ ...form, district: e.currentTarget.value })} />}</Field>
+        {form.type === 'clinic' && <Field label="牵头医院" error={errors.leadHospitalId}>{(id, d) => <select id={id} value={form.leadHospitalId} aria-describedby={d} onChange={(e) => setForm({ ...form, leadHospitalId: e.currentTarget.value })}><option value="">无</option>{(hospitals.data ?? []).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}</select>}</Field>}
+      </div>
+      <label class="checkbox"><input type="checkbox" checked={form.designated} onChange={(e) => setForm({ ...form, designated: e.currentTarget.checked })} /> 医保定点机构</label>
+      {form.type !== 'pharmacy' && (
+        <fieldset>
+          <legend>科室</legend>
+          {depts.map((d, i) => (
+            <div class="row line" key={d.key} role="group" aria-label={`科室 ${i + 1}`}>
+              <Field label="科室编码" error={errors[`departments.${i}.code`]}>{(id, dd) => <input id={id} class="mono" value={d.code} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, code: e.currentTarget.value } : x)))} />}</Field>
+              <Field label="科室名称" error={errors[`departments.${i}.name`]}>{(id, dd) => <input id={id} value={d.name} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, name: e.currentTarget.value } : x)))} />}</Field>
+              <Field label="日接诊量" error={errors[`departments.${i}.dailyCapacity`]}>{(id, dd) => <input id={id} type="number" min={0} value={d.dailyCapacity} aria-describedby={dd} onInput={(e) => setDepts(depts.map((x, j) => (j === i ? { ...d, dailyCapacity: e.currentTarget.value } : x)))} />}</Field>
+              <button type="button" class="link" onClick={() => removeDept(i)}>删除科室 {i + 1}</button>
+            </div>
+          ))}
+          <button type="button" ref={addDept} onClick={() => setDepts([...depts, { key: nextDept.current++, code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
+        </fieldset>
+      )}
+      <div class="buttons">
+        <button type="submit" class="primary" aria-disabled={busy}>{editing ? '保存修改' : '登记'}</button>
+        {editing && <button type="button" onClick={() => onDone(undefined, editing.id)}>取消修改</button>}
+      </div>
+    </form>
   );
 }
 
@@ -329,8 +384,19 @@ function AlertRow({ a }: { a: AlertItem }) {
       <td><Badge tone="danger">{alertTypeLabel[a.type]}</Badge></td>
       <td>{institution}</td>
       <td>{a.type === 'trace-code-reused'
-        ? <>已售追溯码再次结算，被拒绝：<span class="mono">{list(d.codes)}</span></>
+        ? <>已售追溯码再次结算，被拒绝：<span class="mono">{list(d.codes)}</span>{Array.isArray(d.soldAt) && <FirstSales codes={d.codes} at={d.soldAt} settlements={d.soldIn} />}</>
         : <>{String(d.district ?? '')} · {drug(String(d.drugCode ?? ''))}：其处方预留 {String(d.heldUnits ?? '')}，区内在库 {String(d.districtOnHandUnits ?? '')}</>}</td>
     </tr>
   );
+}
+
+/** Where each code was sold first (soldAt, soldIn in the order of codes): the other pharmacy to ask. */
+function FirstSales({ codes, at, settlements }: { codes: unknown; at: unknown[]; settlements: unknown }) {
+  const ids = Array.isArray(settlements) ? settlements : [];
+  const names = Array.isArray(codes) ? codes : [];
+  return <ul class="plain">{at.map((inst, i) => <li key={i}>{names.length > 1 && <span class="mono">{String(names[i])} </span>}首次售出：<InstitutionName id={String(inst)} />，结算 <span class="mono">{shortId(String(ids[i] ?? ''))}</span></li>)}</ul>;
+}
+
+function InstitutionName({ id }: { id: string }) {
+  return <>{useInstitutionName(id)}</>;
 }
