@@ -294,6 +294,28 @@ describe('当日结算 of another day', () => {
   });
 });
 
+describe('当日结算 left open overnight', () => {
+  it("moves to the new day at the province's midnight (a 24-hour pharmacy), unless a day was picked", async () => {
+    const page = await pharmacist();
+    // The page's clock at fixed instants (the API keeps real time): the days expected are theirs.
+    await page.clock.install({ time: new Date('2026-03-14T23:59:30+08:00') });
+    await page.getByRole('link', { name: '当日结算' }).click();
+    const heading = page.getByRole('heading', { level: 1 });
+    await expect.poll(textOf(heading), poll).toContain('2026年3月14日 结算');
+    await page.clock.runFor(60_000);
+    await expect.poll(textOf(heading), poll).toContain('2026年3月15日 结算');
+    expect(await page.getByLabel('日期').inputValue()).toBe('2026-03-15');
+
+    // A day picked stays, across the next midnight too; the latest day that may be picked moves on.
+    await page.getByLabel('日期').fill('2026-03-10');
+    await expect.poll(textOf(heading), poll).toContain('2026年3月10日 结算');
+    await page.clock.setSystemTime(new Date('2026-03-15T23:59:30+08:00'));
+    await page.clock.runFor(60_000);
+    await expect.poll(() => page.getByLabel('日期').getAttribute('max'), poll).toBe('2026-03-16');
+    expect(await textOf(heading)()).toContain('2026年3月10日 结算');
+  });
+});
+
 describe('a sale left at 核对', () => {
   it('is put back after 当日结算 and after an expired session, saying whether the patient may have been charged; a settled one is not', async () => {
     const { rt } = desk;

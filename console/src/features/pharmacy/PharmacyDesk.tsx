@@ -15,6 +15,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
+import { useToday } from '../../shared/today.ts';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { go, hashQuery } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
@@ -201,12 +202,15 @@ const realDay = (d: string | null | undefined) => (calendarDate.safeParse(d).suc
 
 function Settlements() {
   const [asked] = useState(() => hashQuery().get('date'));
-  const [day, setDay] = useState(() => realDay(asked) ?? calendarDay());
+  // Today follows the province's midnight (a 24-hour pharmacy's screen left open), unless a day was picked.
+  const todayNow = useToday();
+  const [picked, setPicked] = useState(() => realDay(asked));
+  const day = picked ?? todayNow;
   const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
   const pick = (d: string) => {
     history.replaceState(history.state, '', settlementsHref(d));
     setBadDay(undefined);
-    setDay(d);
+    setPicked(d === todayNow ? undefined : d);
   };
   const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
   const qc = useQueryClient();
@@ -232,13 +236,13 @@ function Settlements() {
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
-  const today = day === calendarDay();
+  const today = day === todayNow;
   const reversedCount = list.data?.items.filter((s) => s.status === 'reversed').length ?? 0;
   return (
     <section>
       <Title actions={<button type="button" onClick={download} disabled={!list.data?.items.length}>下载 CSV</button>}>{date(day)} 结算</Title>
       <div class="row">
-        <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={calendarDay()} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
+        <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={todayNow} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
       </div>
       {badDay && <Alert kind="info">地址中的日期“{badDay}”不是有效日期，已显示今日结算。</Alert>}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
