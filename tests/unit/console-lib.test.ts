@@ -212,6 +212,18 @@ describe('the access log, read for a complaint', () => {
     ]);
     // Nothing lost, nothing reordered.
     expect(runs.flat()).toEqual(log);
+
+    // A polled list holding two of the person's records reads them in turn: one row each, not one per read.
+    const polled = Array.from({ length: 8 }, (_, i) => entry(`2026-12-01T12:0${9 - Math.floor(i / 2)}:0${i % 2}Z`, 'hosp-zjph:rn-chen', i % 2 ? '/referrals/ref_02def' : '/referrals/ref_01abc'));
+    const two = accessRuns(polled);
+    expect(two.map((r) => [r[0]!.resource, r.length, r[0]!.at, r.at(-1)!.at])).toEqual([
+      ['/referrals/ref_01abc', 4, '2026-12-01T12:09:00Z', '2026-12-01T12:06:00Z'],
+      ['/referrals/ref_02def', 4, '2026-12-01T12:09:01Z', '2026-12-01T12:06:01Z'],
+    ]);
+    expect(two.flat().sort((a, b) => a.at.localeCompare(b.at))).toEqual([...polled].sort((a, b) => a.at.localeCompare(b.at)));
+    // Someone else's entry, or a change, ends the stretch: what comes after is rows of its own.
+    const broken = [polled[0]!, polled[1]!, entry('2026-12-01T12:08:30Z', 'hosp-zjph:dr-zhou'), polled[2]!, polled[3]!];
+    expect(accessRuns(broken).map((r) => r.length)).toEqual([1, 1, 1, 1, 1]);
     // Changes are never folded: each write is its own row.
     const writes = [entry('2026-12-01T12:00:02Z', 'u', '/referrals/ref_01abc', 'write'), entry('2026-12-01T12:00:01Z', 'u', '/referrals/ref_01abc', 'write')];
     expect(accessRuns(writes).map((r) => r.length)).toEqual([1, 1]);
