@@ -28,6 +28,8 @@ export const timelineEntry = z
     updatedAt: isoDateTime,
     /** On a payer's timeline, a relative's settlement their personal account helped pay (family mutual aid): the relative. */
     beneficiaryPersonId: serverId.optional(),
+    /** A settlement's total (on a payer's entry, what their personal account paid), in fen: a complaint of a double charge is read off it. */
+    amountFen: settlementFen.optional(),
   })
   .meta({ id: 'TimelineEntry' });
 export type TimelineEntry = z.infer<typeof timelineEntry>;

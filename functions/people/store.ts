@@ -15,7 +15,7 @@ export async function applyChange(c: TimelineChange): Promise<boolean> {
   const update = updateExpression({
     set: {
       entity: 'timeline', personId: c.personId, kind: c.kind, id: c.id, status: c.status, institutionId: c.institutionId,
-      at: new Date(idTime(c.id)).toISOString(), updatedAt: c.updatedAt, lastChange: c.order, beneficiaryPersonId: c.beneficiaryPersonId,
+      at: new Date(idTime(c.id)).toISOString(), updatedAt: c.updatedAt, lastChange: c.order, beneficiaryPersonId: c.beneficiaryPersonId, amountFen: c.amountFen,
     },
   });
   try {

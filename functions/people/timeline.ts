@@ -21,6 +21,8 @@ export interface TimelineChange {
   order: string;
   /** On the payer's entry for a relative's settlement under family mutual aid: the relative. */
   beneficiaryPersonId?: string;
+  /** A settlement's: what it came to; on the payer's entry, what their account paid. */
+  amountFen?: number;
 }
 
 type Detail = Record<string, unknown> & { id: string; occurredAt: string; personId: string };
@@ -59,7 +61,9 @@ export function timelineChanges(def: EventDef, raw: unknown): TimelineChange[] {
   const d = raw as Detail;
   const change = changeOf(s, d);
   const payer = s.kind === 'settlement' && Number(d.mutualAidFen ?? 0) > 0 && typeof d.mutualAidPayerId === 'string' ? d.mutualAidPayerId : undefined;
-  return payer ? [change, { ...change, personId: payer, beneficiaryPersonId: d.personId }] : [change];
+  if (s.kind !== 'settlement') return [change];
+  const own = { ...change, amountFen: Number(d.totalFen) };
+  return payer ? [own, { ...change, personId: payer, beneficiaryPersonId: d.personId, amountFen: Number(d.mutualAidFen) }] : [own];
 }
 
 function changeOf(s: Source, d: Detail): TimelineChange {

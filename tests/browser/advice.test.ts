@@ -274,10 +274,19 @@ describe('operator: a person\'s records', () => {
     const channel = await desk.rt.as('channel');
     const voucherId = (await desk.rt.call(channel, 'POST', '/vouchers', { nationalId: patient.nationalId, name: patient.name, channel: 'wechat' })).body.voucherId as string;
     expect((await desk.rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).status).toBe(201);
-    // The hospital's own system reads the patient's referral four times in a row (a poller).
+    // The hospital's own system polls the patient's referral and the question it came from, in turn, four times.
     const his = { token: await desk.rt.token('hospital', 'hosp-zjph', { subject: 'hosp-zjph:his-sync' }) };
-    const referralId = (await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'GET', '/advice-requests?box=outgoing&status=converted')).body.items[0].referralId as string;
-    for (let i = 0; i < 4; i++) expect((await desk.rt.call(his, 'GET', `/referrals/${referralId}`)).status).toBe(200);
+    const converted = (await desk.rt.call(await desk.rt.as('clinic', 'clinic-lingyin'), 'GET', '/advice-requests?box=outgoing&status=converted')).body.items[0];
+    const referralId = converted.referralId as string;
+    for (let i = 0; i < 4; i++) {
+      expect((await desk.rt.call(his, 'GET', `/referrals/${referralId}`)).status).toBe(200);
+      expect((await desk.rt.call(his, 'GET', `/advice-requests/${converted.adviceId}`)).status).toBe(200);
+    }
+    // And pays at a pharmacy: the settlement's row says what it came to.
+    const paid = await desk.rt.call(await desk.rt.as('pharmacy', 'ph-xihu-1'), 'POST', '/settlements', {
+      code: (await desk.rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).body.code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 2_345 }],
+    }, { 'idempotency-key': `records-${voucherId}` });
+    expect(paid.status).toBe(201);
     await desk.rt.settle();
     const { page } = await newPage(desk);
     await login(page, desk.rt.url, people.operator);
@@ -288,6 +297,9 @@ describe('operator: a person\'s records', () => {
     await expect.poll(textOf(timeline), poll).toMatch(/会诊咨询[\s\S]*已转诊/);
     // Institutions' names load after the rows (shown as … meanwhile).
     await expect.poll(textOf(timeline), poll).toMatch(/转诊[\s\S]*待接收[\s\S]*浙江省人民医院/);
+    // To the second, with the amount: two charges a few seconds apart are told apart.
+    const settlementRow = timeline.getByRole('row').filter({ hasText: shortId(paid.body.settlementId) });
+    await expect.poll(textOf(settlementRow), poll).toMatch(/\d{2}:\d{2}:\d{2}[\s\S]*医保结算[\s\S]*¥23\.45/);
     const access = page.getByRole('table', { name: /访问记录/ });
     await expect.poll(textOf(access), poll).toMatch(/浙江省人民医院[\s\S]*查看/);
     // Each institution's name is its own query: the hospital's loaded says nothing of the clinic's.
@@ -295,8 +307,11 @@ describe('operator: a person\'s records', () => {
     expect(await access.innerText()).toMatch(new RegExp(`渠道\\s+channel:dev\\s+修改\\s+医保电子凭证 ${shortId(voucherId)} 的付款码`));
     // The poller's four reads are one row with their count; each time is there on request.
     const polled = access.getByRole('row').filter({ hasText: 'hosp-zjph:his-sync' });
-    await expect.poll(textOf(polled), poll).toMatch(new RegExp(`查看\\s+共 4 次\\s+转诊 ${shortId(referralId)}`));
-    await polled.getByRole('button', { name: '共 4 次' }).click();
+    await expect.poll(textOf(polled.first()), poll).toMatch(new RegExp(`查看\\s+共 4 次\\s+会诊咨询 ${shortId(converted.adviceId)}`));
+    // Read in turn with the question, it is still one row of its own (not eight rows).
+    expect(await polled.count()).toBe(2);
+    expect(await polled.nth(1).innerText()).toMatch(new RegExp(`查看\\s+共 4 次\\s+转诊 ${shortId(referralId)}`));
+    await polled.nth(1).getByRole('button', { name: '共 4 次' }).click();
     await expect.poll(() => access.locator('tr.sub').count(), poll).toBe(4);
     // A copy of everything is the person's to take (pid only), and the screen says where.
     expect(await page.getByRole('note').innerText()).toContain('只能由本人');

@@ -49,7 +49,7 @@ const accessLog = async (self: Caller, personId: string) => {
   return res.body.items as Array<{ at: string; actor: { role: string; institutionId?: string; user: string }; action: string; resource: string; operation: string }>;
 };
 
-type TimelineItem = { kind: string; id: string; status: string; institutionId: string; beneficiaryPersonId?: string };
+type TimelineItem = { kind: string; id: string; status: string; institutionId: string; beneficiaryPersonId?: string; amountFen?: number };
 const timelineOf = async (x: { self: Caller; personId: string }) => (await rt.call(x.self, 'GET', `/people/${x.personId}/timeline`)).body.items as TimelineItem[];
 
 /** A settled purchase of a person whose own account is empty, a relative's account paying their share (family mutual aid). */
@@ -60,7 +60,7 @@ async function relativePays(packs: number, unitPriceFen: number) {
   const code = (await rt.call(channel, 'POST', `/vouchers/${child.voucherId}/codes`)).body.code;
   const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [traced({ drugCode: 'XC08CAA001', quantity: packs, unitPriceFen })] }, { 'idempotency-key': `mutual-aid-${child.personId}` });
   expect(settled.status).toBe(201);
-  const s = settled.body as { settlementId: string; mutualAidFen: number; mutualAidPayerId: string; settledAt: string };
+  const s = settled.body as { settlementId: string; totalFen: number; mutualAidFen: number; mutualAidPayerId: string; settledAt: string };
   expect(s.mutualAidFen).toBeGreaterThan(0);
   expect(s.mutualAidPayerId).toBe(payer.personId);
   await rt.settle();
@@ -180,7 +180,7 @@ describe('timeline', () => {
     await rt.settle();
 
     // Pages of two: the four entries in two pages (DynamoDB may hand out a token for an empty third).
-    const entries: Array<{ kind: string; id: string; status: string; institutionId: string; at: string }> = [];
+    const entries: Array<{ kind: string; id: string; status: string; institutionId: string; at: string; amountFen?: number }> = [];
     let token: string | undefined;
     let pages = 0;
     do {
@@ -192,11 +192,12 @@ describe('timeline', () => {
       pages++;
     } while (token);
     expect(pages).toBeLessThanOrEqual(3);
-    expect(entries.map((e) => [e.kind, e.id, e.status, e.institutionId])).toEqual([
-      ['advice', advice.body.adviceId, 'open', 'hosp-zjph'],
-      ['settlement', settled.body.settlementId, 'settled', 'ph-xihu-1'],
-      ['prescription', rx.body.prescriptionId, 'routed', 'clinic-lingyin'],
-      ['referral', referralId, 'rejected', 'hosp-zjph'],
+    // A settlement says what it came to (a complaint of a double charge is read off it); nothing else has an amount.
+    expect(entries.map((e) => [e.kind, e.id, e.status, e.institutionId, e.amountFen])).toEqual([
+      ['advice', advice.body.adviceId, 'open', 'hosp-zjph', undefined],
+      ['settlement', settled.body.settlementId, 'settled', 'ph-xihu-1', 1_500],
+      ['prescription', rx.body.prescriptionId, 'routed', 'clinic-lingyin', undefined],
+      ['referral', referralId, 'rejected', 'hosp-zjph', undefined],
     ]);
     // `at` is when the record was made, read from its id (made as the request was served).
     const createdAt = Date.parse((await rt.call(lingyin, 'GET', `/referrals/${referralId}`)).body.createdAt);
@@ -317,9 +318,12 @@ describe('export', () => {
     await clearOfMidnight(60_000); // the reversal below is same-day only
     const { payer, child, s } = await relativePays(2, 3_000);
     // On the payer's, marked as the relative's.
-    for (const [who, beneficiary] of [[child, undefined], [payer, child.personId]] as const) {
-      expect((await timelineOf(who)).map((e) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1', beneficiary]]);
+    // Each with what it cost them: the relative the purchase, the payer what their account paid.
+    for (const [who, beneficiary, amount] of [[child, undefined, s.totalFen], [payer, child.personId, s.mutualAidFen]] as const) {
+      expect((await timelineOf(who)).map((e) => [e.kind, e.id, e.status, e.institutionId, e.beneficiaryPersonId, e.amountFen])).toEqual([['settlement', s.settlementId, 'settled', 'ph-xihu-1', beneficiary, amount]]);
     }
+    expect(s.mutualAidFen).toBeGreaterThan(0);
+    expect(s.mutualAidFen).toBeLessThan(s.totalFen);
 
     // Reversed, it moves on both timelines and both accounts get their share back.
     expect((await rt.call(pharmacy, 'POST', `/settlements/${s.settlementId}/reversal`)).status).toBe(200);

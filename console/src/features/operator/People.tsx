@@ -7,14 +7,14 @@ import { useState } from 'preact/hooks';
 import type { PersonSummary } from '#schemas/institutions';
 import type { TimelineEntry } from '#schemas/people';
 import { call, type ApiError } from '../../lib/api.ts';
-import { dateTime, dateTimeSeconds, shortId } from '../../lib/format.ts';
+import { dateTimeSeconds, shortId } from '../../lib/format.ts';
 import { idTyped, noIdYet, problemToFields, type FieldErrors } from '../../lib/forms.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import {
   accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
 } from '../../lib/labels.ts';
 import { useInstitutionName } from '../../shared/names.ts';
-import { Alert, Badge, Empty, Field, Loading, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Empty, Field, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { accessRuns, type AccessRun } from './access.ts';
 
 export function PersonRecords() {
@@ -79,7 +79,7 @@ function Timeline({ personId }: { personId: string }) {
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无记录</Empty> : (
         <Scroll label="就医与结算记录"><table>
           <caption class="sr-only">就医与结算记录，最新在前</caption>
-          <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">编号</th><th scope="col">状态</th><th scope="col">机构</th><th scope="col">最近更新</th></tr></thead>
+          <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">编号</th><th scope="col">状态</th><th scope="col">金额</th><th scope="col">机构</th><th scope="col">最近更新</th></tr></thead>
           <tbody>{items.map((e) => <TimelineRow key={e.id} e={e} />)}</tbody>
         </table></Scroll>
       )}
@@ -99,8 +99,9 @@ function TimelineRow({ e }: { e: TimelineEntry }) {
   const inst = useInstitutionName(e.institutionId);
   return (
     <tr>
-      <td>{dateTime(e.at)}</td><td>{timelineKindLabel[e.kind]}{e.beneficiaryPersonId && <> <Badge>家庭共济·为亲属支付</Badge></>}</td><td class="mono">{shortId(e.id)}</td>
-      <td><Badge tone={`status-${e.status}`}>{statusText(e)}</Badge></td><td>{inst}</td><td>{dateTime(e.updatedAt)}</td>
+      {/* To the second: a complaint of being charged twice is two settlements a few seconds apart. */}
+      <td>{dateTimeSeconds(e.at)}</td><td>{timelineKindLabel[e.kind]}{e.beneficiaryPersonId && <> <Badge>家庭共济·为亲属支付</Badge></>}</td><td class="mono">{shortId(e.id)}</td>
+      <td><Badge tone={`status-${e.status}`}>{statusText(e)}</Badge></td><td class="num">{e.amountFen !== undefined ? <Money fen={e.amountFen} /> : '—'}</td><td>{inst}</td><td>{dateTimeSeconds(e.updatedAt)}</td>
     </tr>
   );
 }
