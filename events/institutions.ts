@@ -1,31 +1,27 @@
 import * as z from 'zod';
 import { defineEvent, sources } from './catalog.ts';
 
+/** What routing and settlement depend on: where it is and whether it is designated. */
+const institutionDetail = {
+  institutionId: z.string(),
+  type: z.enum(['clinic', 'hospital', 'pharmacy']),
+  district: z.string(),
+  designated: z.boolean(),
+};
+
 export const InstitutionRegistered = defineEvent({
   source: sources.institutions,
   detailType: 'InstitutionRegistered',
   version: 1,
-  detail: {
-    institutionId: z.string(),
-    type: z.enum(['clinic', 'hospital', 'pharmacy']),
-    district: z.string(),
-    designated: z.boolean(),
-  },
+  detail: institutionDetail,
 });
 
-/** A registered institution changed (the operator's PUT): what routing and settlement depend on, before and after. */
+/** A registered institution changed (the operator's PUT): where it is and its designation, before and after. */
 export const InstitutionChanged = defineEvent({
   source: sources.institutions,
   detailType: 'InstitutionChanged',
   version: 1,
-  detail: {
-    institutionId: z.string(),
-    type: z.enum(['clinic', 'hospital', 'pharmacy']),
-    district: z.string(),
-    designated: z.boolean(),
-    previousDistrict: z.string(),
-    previouslyDesignated: z.boolean(),
-  },
+  detail: { ...institutionDetail, previousDistrict: z.string(), previouslyDesignated: z.boolean() },
 });
 
 export const DrugCatalogChanged = defineEvent({
