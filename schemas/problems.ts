@@ -13,7 +13,6 @@ export const problemCatalog = {
   'code-already-used': { status: 409, title: 'Voucher code already used' },
   'code-expired': { status: 410, title: 'Voucher code expired' },
   'trace-code-used': { status: 409, title: 'Drug trace code already sold' },
-  'prescription-already-paid': { status: 409, title: 'Prescription already paid for and not yet dispensed' },
   'precondition-failed': { status: 412, title: 'Changed since the version the request names' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'not-enrolled': { status: 422, title: 'Person is not enrolled' },

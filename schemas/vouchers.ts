@@ -258,11 +258,11 @@ export const voucherRoutes = [
       'Settle a purchase with a voucher code: pooled fund, personal account, a relative\'s account (family mutual aid) and cash. ' +
       `Each pack may carry its drug trace code (at most ${MAX_TRACE_CODES_PER_SETTLEMENT} codes in one settlement: one transaction); ` +
       'where the province requires them, packs without one are paid in cash only; a code already sold is 409 trace-code-used. ' +
-      'Naming a prescription, packs that another settlement made for it and not yet dispensed against paid for are 409 prescription-already-paid',
+      'Naming a prescription, packs that settlements made for it paid for and that were not handed over are not paid again: 409 conflict naming them',
     body: settlementRequest,
     idempotencyKey: 'required',
     responses: { 201: settlement },
-    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'prescription-already-paid', 'idempotency-key-reused', 'conflict', 'service-unavailable', ...authProblems],
+    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'idempotency-key-reused', 'conflict', 'service-unavailable', ...authProblems],
   }),
   defineRoute({
     operationId: 'quoteSettlement',
@@ -277,7 +277,7 @@ export const voucherRoutes = [
     body: settlementRequest,
     readOnly: true,
     responses: { 200: settlementQuote },
-    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'prescription-already-paid', 'service-unavailable', ...authProblems],
+    problems: ['validation-failed', 'code-already-used', 'code-expired', 'voucher-not-active', 'trace-code-used', 'conflict', 'service-unavailable', ...authProblems],
   }),
   defineRoute({
     operationId: 'getTraceCode',

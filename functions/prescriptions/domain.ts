@@ -461,19 +461,23 @@ export function settlementProblems(
 }
 
 /**
- * What a new settlement naming `rx` would pay for again: per drug of the prescription that the
- * settlement buys, the packs still owing less what settlements already made for it and not yet
- * handed over against paid (`open`). Empty when nothing is paid twice. A first settlement is not
- * checked here (a pharmacy may sell more than one prescription's packs in one purchase).
+ * What a new settlement naming `rx` would pay for again: per drug of the prescription that it buys,
+ * the packs that settlements made for it (`settled`: not reversed) paid for and that were not handed
+ * over against them, if with the new ones they come to more than is still owing. Empty when nothing
+ * is paid twice. A first settlement is not checked here (a pharmacy may sell more than one
+ * prescription's packs in one purchase).
  */
 export function paidAlready(
-  rx: { items: Quantities; dispensed?: Quantities },
-  open: ReadonlyArray<{ settlementId: string; items: Quantities }>,
+  rx: { items: Quantities; dispensed?: Quantities; dispenses?: ReadonlyArray<{ settlementId: string; items: Quantities }> },
+  settled: ReadonlyArray<{ settlementId: string; items: Quantities }>,
   buying: Quantities,
 ): Array<{ drugCode: string; owing: number; paid: number; buying: number; settlementIds: string[] }> {
+  // What each settlement paid for and was not handed over against it (a dispense may hand over fewer).
+  const unspent = (s: (typeof settled)[number], drugCode: string) =>
+    quantityOf(s.items, drugCode) - (rx.dispenses ?? []).filter((d) => d.settlementId === s.settlementId).reduce((n, d) => n + quantityOf(d.items, drugCode), 0);
   return rx.items.flatMap(({ drugCode, quantity }) => {
-    const paying = open.filter((s) => quantityOf(s.items, drugCode) > 0);
-    const paid = paying.reduce((n, s) => n + quantityOf(s.items, drugCode), 0);
+    const paying = settled.filter((s) => unspent(s, drugCode) > 0);
+    const paid = paying.reduce((n, s) => n + unspent(s, drugCode), 0);
     const owingNow = quantity - dispensedOf(rx, drugCode);
     const units = quantityOf(buying, drugCode);
     return units > 0 && paid > 0 && paid + units > owingNow

@@ -17,7 +17,7 @@ import {
 import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
 import { institutionsInDistrict } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
-import { settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
+import { prescriptionSettlementsKey, settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
 import {
   expiredProblem, isOpen, openStatuses, requiresValidity, stockChanges, transitions, viewFor,
   type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable, type StockChange,
@@ -605,6 +605,18 @@ export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): Tx
         },
       },
       onConditionFailed: (current) => problem('conflict', `settlement ${settlementId} already paid for prescription ${String(current?.prescriptionId)}`),
+    },
+    // The list of settlements that named it moves on (made if none yet): a settlement naming this
+    // prescription that read it before this dispense recomputes.
+    {
+      write: {
+        Update: {
+          TableName: tableName(),
+          Key: prescriptionSettlementsKey(rx.prescriptionId),
+          UpdateExpression: 'SET settlements = if_not_exists(settlements, :none), entity = :entity, prescriptionId = :rx ADD version :one',
+          ExpressionAttributeValues: { ':none': [], ':entity': 'prescription-settlements', ':rx': rx.prescriptionId, ':one': 1 },
+        },
+      },
     },
   ];
 }

@@ -18,9 +18,10 @@ export const settlementKey = (settlementId: string) => ({ PK: `SETTLEMENT#${sett
 export const settlementDispenseKey = (settlementId: string) => ({ PK: `RX-SETTLEMENT#${settlementId}`, SK: 'DISPENSED' });
 /**
  * The settlements that named a prescription (in its partition): { prescriptionId, settlements:
- * [{ settlementId, items: [{ drugCode, quantity }] }], version }. Written only by a settlement naming
- * it, under the version it read, keeping the ones still open (settled, not yet paid for a dispense),
- * so two settlements never pay for the same packs of a prescription, however many counters race.
+ * [{ settlementId, items: [{ drugCode, quantity }] }], version }. Written by a settlement naming it,
+ * under the version it read, keeping those not reversed; a dispense of the prescription (the
+ * prescriptions context) moves its version. So two settlements never pay for the same packs of a
+ * prescription, however many counters race and whatever is dispensed meanwhile.
  */
 export const prescriptionSettlementsKey = (prescriptionId: string) => ({ PK: `RX#${prescriptionId}`, SK: 'SETTLEMENTS' });
 /** Single use of a QR code: a conditional put of its jti in the settlement transaction. */

@@ -78,7 +78,7 @@ function traceCodeUsed(body: SettlementBody, sold: ReadonlySet<string>): HttpPro
   return problem('trace-code-used', `${errors.length} trace code(s) of this purchase were sold before: one code, one sale; scan the packs again`, errors);
 }
 
-/** 409 prescription-already-paid naming, on each line of a drug paid twice, the settlements that paid for it. */
+/** 409 conflict naming, on each line of a drug paid twice, the settlements that paid for it. */
 function paidTwice(body: SettlementBody, twice: ReturnType<typeof paidAlready>): HttpProblem {
   const errors = body.items.flatMap((item, i) => {
     const t = twice.find((x) => x.drugCode === item.drugCode);
@@ -86,8 +86,8 @@ function paidTwice(body: SettlementBody, twice: ReturnType<typeof paidAlready>):
   });
   const ids = [...new Set(twice.flatMap((t) => t.settlementIds))].join(', ');
   return problem(
-    'prescription-already-paid',
-    `settlement ${ids} already paid for these packs of prescription ${body.prescriptionId} and nothing was dispensed against it yet: dispense against it, or reverse it before charging again`,
+    'conflict',
+    `settlement ${ids} already paid for these packs of prescription ${body.prescriptionId}, not yet dispensed: dispense against it, or reverse it before charging again`,
     errors,
   );
 }
@@ -108,9 +108,9 @@ async function price(req: SettleRequest, inputs: store.SettlementInputs): Promis
       { path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' },
     ]);
   }
-  // Packs a settlement made for it and not yet handed over against already paid for are not paid twice.
+  // Packs that settlements made for it paid for and that were not handed over are not paid twice.
   if (body.prescriptionId && inputs.prescription && inputs.paidFor) {
-    const twice = paidAlready(inputs.prescription, inputs.paidFor.open, body.items);
+    const twice = paidAlready(inputs.prescription, inputs.paidFor.settled, body.items);
     if (twice.length) throw paidTwice(body, twice);
   }
   const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));

@@ -21,9 +21,13 @@ import {
 
 const voucherItem = z.object(voucher.shape);
 const quantities = z.array(z.object({ drugCode: z.string(), quantity: z.number() }));
-const prescriptionRef = z.object({ personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus, items: quantities, dispensed: quantities.optional() });
+const prescriptionRef = z.object({
+  personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus, items: quantities, dispensed: quantities.optional(),
+  dispenses: z.array(z.object({ settlementId: z.string(), items: quantities })).optional(),
+});
 const paidFor = z.object({ settlementId: z.string(), items: quantities });
 const prescriptionSettlements = z.object({ settlements: z.array(paidFor), version: z.number() });
+
 export type PaidFor = z.infer<typeof paidFor>;
 const settlementItem = z.object(settlement.shape);
 const traceCodeSaleItem = z.object(traceCodeSale.shape);
@@ -137,11 +141,14 @@ export interface SettlementInputs {
   /** Trace codes of the request already sold (not returned) somewhere in the province, with that sale. */
   soldTraceCodes: SoldTraceCode[];
   /**
-   * The settlements that named the prescription and are still open (settled, not yet paid for a
-   * dispense), with the version of their list (0: none ever).
+   * The settlements that named the prescription and are not reversed, with the version of their list
+   * (0: no list yet).
    */
-  paidFor?: { open: PaidFor[]; version: number };
+  paidFor?: PaidForList;
 }
+
+/** A prescription's list of the settlements that named it (those still settled), and its version. */
+export interface PaidForList { settled: PaidFor[]; version: number }
 
 /**
  * Everything a settlement (or its quote) depends on, in one BatchGetItem (retrying unprocessed
@@ -184,24 +191,20 @@ export async function loadSettlementInputs(q: {
     drugs: new Map(drugKeys.flatMap(([code, k]) => (found.has(keyOf(k)) ? [[code, found.get(keyOf(k))!]] : []))),
     mutualAid: mutualAid && { ...mutualAid, payer: (await batchGet([personKey(mutualAid.payerPersonId)])).get(keyOf(personKey(mutualAid.payerPersonId))) },
     soldTraceCodes: traceKeys.flatMap(([code, k]) => soldAs(code, get(k))),
-    ...(keys.paidFor ? { paidFor: await stillOpen(get(keys.paidFor)) } : {}),
+    ...(keys.paidFor ? { paidFor: await stillSettled(get(keys.paidFor)) } : {}),
   };
 }
 
 /**
- * Which of the settlements that named a prescription are still open: a second read, only when some
- * did (a prescription is paid for once or a few times, so the list stays short).
+ * Which of the settlements that named a prescription are still settled (not reversed): a second read,
+ * only when some did (a prescription is paid for once or a few times, so the list stays short).
+ * What they paid for and what was handed over against them the prescription itself says.
  */
-async function stillOpen(item: StoredItem | undefined): Promise<{ open: PaidFor[]; version: number }> {
-  if (!item) return { open: [], version: 0 };
+async function stillSettled(item: StoredItem | undefined): Promise<PaidForList> {
+  if (!item) return { settled: [], version: 0 };
   const { settlements, version } = prescriptionSettlements.parse(item);
-  const found = settlements.length
-    ? await batchGet(settlements.flatMap((s) => [settlementKey(s.settlementId), settlementDispenseKey(s.settlementId)]), { projection: ['status'] })
-    : new Map<string, StoredItem>();
-  const open = settlements.filter(
-    (s) => found.get(keyOf(settlementKey(s.settlementId)))?.status === 'settled' && !found.has(keyOf(settlementDispenseKey(s.settlementId))),
-  );
-  return { open, version };
+  const found = settlements.length ? await batchGet(settlements.map((s) => settlementKey(s.settlementId)), { projection: ['status'] }) : new Map<string, StoredItem>();
+  return { settled: settlements.filter((s) => found.get(keyOf(settlementKey(s.settlementId)))?.status === 'settled'), version };
 }
 
 /** A trace code sold (not returned), where and in which settlement: what an operator's alert names. */
@@ -229,8 +232,8 @@ export interface SettlementWrite {
   /** The payer's account after paying mutual aid, with the binding it paid under. */
   payer?: { bindingId: string; personId: string; version: number; personalAccountFen: number };
   idempotency: IdempotentRequest;
-  /** For a settlement naming a prescription: the open settlements that named it, and their version. */
-  paidFor?: { open: PaidFor[]; version: number };
+  /** For a settlement naming a prescription: the settlements that named it before, and their list's version. */
+  paidFor?: PaidForList;
 }
 
 /** A trace code of this request was sold meanwhile (the write's condition): the caller says which. */
@@ -344,16 +347,17 @@ export async function writeSettlement(w: SettlementWrite, ctx: EventContext): Pr
 }
 
 /**
- * The prescription's list of settlements, now the open ones and this one, under the version they
- * were read at: a settlement racing this one for the same prescription recomputes and is refused.
+ * The prescription's list of settlements, now those still settled and this one, under the version
+ * they were read at: a settlement or a dispense racing this one for the same prescription makes it
+ * recompute.
  */
-function paidForWrite(s: Settlement, paidFor: { open: PaidFor[]; version: number }): TxItem {
+function paidForWrite(s: Settlement, paidFor: PaidForList): TxItem {
   const mine: PaidFor = { settlementId: s.settlementId, items: s.items.map(({ drugCode, quantity }) => ({ drugCode, quantity })) };
   return {
     write: {
       Put: {
         TableName: tableName(),
-        Item: { ...prescriptionSettlementsKey(s.prescriptionId!), entity: 'prescription-settlements', prescriptionId: s.prescriptionId, settlements: [...paidFor.open, mine], version: paidFor.version + 1 },
+        Item: { ...prescriptionSettlementsKey(s.prescriptionId!), entity: 'prescription-settlements', prescriptionId: s.prescriptionId, settlements: [...paidFor.settled, mine], version: paidFor.version + 1 },
         ConditionExpression: paidFor.version === 0 ? 'attribute_not_exists(PK)' : 'version = :v',
         ...(paidFor.version === 0 ? {} : { ExpressionAttributeValues: { ':v': paidFor.version } }),
       },

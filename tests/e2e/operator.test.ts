@@ -6,6 +6,7 @@ import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 import { badTokens } from '../support/tokens.ts';
 import { countItems } from '../support/table.ts';
 import { traceCodes } from '../support/trace-codes.ts';
+import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -228,6 +229,7 @@ describe('enrolments', () => {
   });
 
   it('a file sent again after people settled keeps what they spent; new figures for them are refused by index, nothing written for them', async () => {
+    await clearOfMidnight(60_000); // the reversal at the end is same-day
     const enrolee = (i: number) => ({ nationalId: demoNationalId('330106', '19810909', 700 + i), name: `再导入${i}`, district: '西湖区', personalAccountFen: 250_000, annualPooledUsedFen: 100_000 });
     const [spender, saver] = [enrolee(0), enrolee(1)];
     const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [spender, saver] })).body.personIds as string[];

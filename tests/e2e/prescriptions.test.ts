@@ -8,6 +8,7 @@ import { DISTRICTS, demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { countItems as countAll, outboxEvents } from '../support/table.ts';
+import { clearOfMidnight } from '../support/calendar.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
@@ -511,6 +512,7 @@ describe('review, dispense, cancel', () => {
   });
 
   it('packs a settlement made for the prescription and not yet dispensed against paid for are not paid again: 409, nothing written', async () => {
+    await clearOfMidnight(60_000); // a reversal below is same-day
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
     await newDrug('XPAIDONCE1');
     expect((await putStock('ph-xihu-3', [{ drugCode: 'XPAIDONCE1', quantity: 100 }])).status).toBe(200);
@@ -529,13 +531,13 @@ describe('review, dispense, cancel', () => {
     const code = await codeOf(p);
     for (const path of ['/settlements/quote', '/settlements']) {
       const again = await settlement(pharmacy, code, x(1), id, path);
-      expect([again.status, slug(again.body)], JSON.stringify(again.body)).toEqual([409, 'prescription-already-paid']);
+      expect([again.status, slug(again.body)], JSON.stringify(again.body)).toEqual([409, 'conflict']);
       expect(again.body.errors).toEqual([{ path: 'body.items.0.quantity', message: `3 of the 3 packs of XPAIDONCE1 owing are paid by ${first}, ${second}, not yet dispensed` }]);
     }
     expect(await balances()).toEqual(before);
     // Another drug beside it in the same purchase does not make it pass.
     const mixed = await settlement(pharmacy, code, [...x(1), { drugCode: 'XA10BAA001', quantity: 1 }], id);
-    expect(slug(mixed.body)).toBe('prescription-already-paid');
+    expect([mixed.status, mixed.body.errors]).toEqual([409, [expect.objectContaining({ path: 'body.items.0.quantity' })]]);
 
     // The second reversed, its packs may be paid again, with the same code, which was not used.
     expect((await rt.call(pharmacy, 'POST', `/settlements/${second}/reversal`)).status).toBe(200);
@@ -551,6 +553,16 @@ describe('review, dispense, cancel', () => {
     // A sale naming no prescription is not checked against any (a walk-in purchase of the same drug).
     await settleFor(p, pharmacy, x(1));
 
+    // A dispense that hands over fewer packs than its settlement paid for leaves the rest paid for.
+    const r = fresh('xihu');
+    const { prescriptionId: partial } = await issue(lingyin, { personId: r.personId, items: [item('XPAIDONCE1', 3)], nominatedPharmacyId: 'ph-xihu-3' });
+    await routed(lingyin, partial);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${partial}/accept`)).status).toBe(200);
+    const all = await settleFor(r, pharmacy, x(3), partial);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${partial}/dispense`, { settlementId: all, items: x(1) })).body.status).toBe('partially-dispensed');
+    const rest = await settlement(pharmacy, await codeOf(r), x(2), partial);
+    expect([rest.status, rest.body.errors?.[0]?.message]).toEqual([409, `2 of the 2 packs of XPAIDONCE1 owing are paid by ${all}, not yet dispensed`]);
+
     // Counters racing to settle the same prescription in full: exactly one is paid.
     const q = fresh('xihu');
     const { prescriptionId: raced } = await issue(lingyin, { personId: q.personId, items: [item('XPAIDONCE1', 2)], nominatedPharmacyId: 'ph-xihu-3' });
@@ -560,7 +572,7 @@ describe('review, dispense, cancel', () => {
     const was = await account();
     const answers = await Promise.all(codes.map((c) => settlement(pharmacy, c, x(2), raced)));
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
-    expect(answers.filter((a) => a.status === 409).map((a) => slug(a.body))).toEqual(Array(5).fill('prescription-already-paid'));
+    expect(answers.filter((a) => a.status === 409).map((a) => a.body.errors[0].message)).toEqual(Array(5).fill(`2 of the 2 packs of XPAIDONCE1 owing are paid by ${answers.find((a) => a.status === 201)!.body.settlementId}, not yet dispensed`));
     expect(await account()).toBe(was - answers.find((a) => a.status === 201)!.body.personalAccountFen);
   });
 

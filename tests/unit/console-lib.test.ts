@@ -67,14 +67,14 @@ describe('forms', () => {
     // A field the form does not have (the counter has no box for prescriptionId) is said above it, never lost.
     const unshown = new ApiError(400, { type: 'https://consortium.example/problems/validation-failed', title: 'Request is not valid', status: 400, errors: [{ path: 'body.prescriptionId', message: 'no prescription of this person routed to this pharmacy' }] });
     expect(problemToFields(unshown, (path) => path === 'code')).toEqual({ '': '该码不是此处方患者的医保电子凭证，或处方已不可结算（已作废或已过期）' });
-    // Packs paid by another settlement: on the line, naming it as the desk shows settlements; the slug's words above.
+    // Packs paid by another settlement: on the line, naming it as the desk shows settlements (the counter says more above).
     const paid = new ApiError(409, {
-      type: 'https://consortium.example/problems/prescription-already-paid', title: 'Prescription already paid for and not yet dispensed', status: 409,
+      type: 'https://consortium.example/problems/conflict', title: 'Conflicts with the current state', status: 409,
       errors: [{ path: 'body.items.0.quantity', message: '2 of the 3 packs of XC08CAA001 owing are paid by stl_aaaaaaabcdef, stl_bbbbbb123456, not yet dispensed' }],
     });
     expect(problemToFields(paid)).toEqual({
       'items.0.quantity': '尚欠 3 盒中的 2 盒已由结算 ABCDEF、123456 支付、尚未发药：请按该结算发药，不要再次收费',
-      '': '该处方的药品已由另一笔结算付款，尚未发药：请按那笔结算发药，或先冲正',
+      '': '与现有记录冲突，请核对后重试',
     });
   });
 

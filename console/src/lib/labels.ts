@@ -60,7 +60,6 @@ const problemLabel: Partial<Record<ProblemSlug | ClientSlug, string>> = {
   unroutable: '没有可接收的机构（无容量或无此科室）',
   'rate-limited': '请求过于频繁，请稍后再试',
   'trace-code-used': '追溯码已被销售：同一追溯码只能销售一次',
-  'prescription-already-paid': '该处方的药品已由另一笔结算付款，尚未发药：请按那笔结算发药，或先冲正',
   'service-unavailable': '系统繁忙，请稍后重试',
   'internal-error': '服务器内部错误，请稍后重试',
   'bad-gateway': '服务器暂时无法处理（网关错误），请稍后重试',

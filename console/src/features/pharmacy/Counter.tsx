@@ -58,6 +58,9 @@ interface Unsettled { key: string; sent: string }
  */
 const unsettled = new Map<string, Unsettled>();
 
+/** A 409 saying that settlements made for the prescription already paid for these packs (settle.ts paidTwice). */
+const paidElsewhere = (err: ApiError) => err.slug === 'conflict' && (err.problem.errors ?? []).some((e) => /owing are paid by .*, not yet dispensed$/.test(e.message));
+
 /** The form's own fields: an error the API puts on another (prescriptionId) is said above the form. */
 const onForm = (path: string) => path === 'code' || path === 'items' || /^items\.\d+\.(drugCode|quantity|unitPriceFen|traceCodes)(\.|$)/.test(path);
 /** The counter's words where the shared ones are the prescriber's (开具). */
@@ -219,8 +222,12 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       fields.code = problemText(err);
       delete fields[''];
     }
-    // Another desk (or the pharmacy's own system) paid for these packs meanwhile: read what it made.
-    if (err.slug === 'prescription-already-paid') void qc.invalidateQueries({ queryKey: ['settlements'] });
+    // Another desk (or the pharmacy's own system) paid for these packs meanwhile: said as such (the
+    // lines name the settlement), and what it made is read, so the counter points to it.
+    if (paidElsewhere(err)) {
+      fields[''] = '该处方的药品已由另一笔结算付款，尚未发药：请按那笔结算发药，或先冲正，不要再次收费';
+      void qc.invalidateQueries({ queryKey: ['settlements'] });
+    }
     if (err.slug === 'trace-code-used') {
       setSold(soldCodes(err.problem.errors ?? [], body().items));
       // Listed by the alert above the form instead.
