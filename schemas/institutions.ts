@@ -54,10 +54,17 @@ export const institutionRequest = institutionInput.superRefine(institutionRules)
  * and the type must be the registered ones; createdAt and updatedAt are the server's, and ignored.
  */
 export const institutionPut = institutionInput
-  .extend({ id: institutionId.optional(), createdAt: isoDateTime.optional(), updatedAt: isoDateTime.optional() })
+  .extend({ id: institutionId.optional(), createdAt: isoDateTime.optional(), updatedAt: isoDateTime.optional(), version: z.number().int().nonnegative().optional() })
   .superRefine(institutionRules);
 
-export const institution = institutionInput.extend({ createdAt: isoDateTime, updatedAt: isoDateTime.optional() }).meta({ id: 'Institution' });
+export const institution = institutionInput
+  .extend({
+    createdAt: isoDateTime,
+    updatedAt: isoDateTime.optional(),
+    /** Moves with each change; the ETag. A PUT with If-Match naming another is 412 (registered before versions: 0). */
+    version: z.number().int().nonnegative().max(1_000_000).default(0),
+  })
+  .meta({ id: 'Institution' });
 export type Institution = z.infer<typeof institution>;
 
 export const enrolmentPerson = z
@@ -141,9 +148,10 @@ export const institutionRoutes = [
     fn: 'institutions',
     auth: ['operator', 'channel', 'clinic', 'hospital', 'pharmacy'],
     tag,
-    summary: 'One institution',
+    summary: 'One institution; the ETag names its version',
     params: z.object({ id: institutionId }),
     responses: { 200: institution },
+    etag: 'read',
     problems: ['not-found', ...authProblems],
   }),
   defineRoute({
@@ -155,11 +163,13 @@ export const institutionRoutes = [
     tag,
     summary:
       'Change a registered institution (its designation, name, district, location, level, departments and capacity, lead hospital): ' +
-      'the representation GET returns, changed. Its id and type stay. Routing and settlement follow within 5 minutes (their caches)',
+      'the representation GET returns, changed, with If-Match naming the version it was read at (412 if it changed since). ' +
+      'Its id and type stay. Routing and settlement follow within 5 minutes (their caches)',
     params: z.object({ id: institutionId }),
     body: institutionPut,
     responses: { 200: institution },
-    problems: ['validation-failed', 'not-found', ...authProblems],
+    etag: 'if-match',
+    problems: ['validation-failed', 'not-found', 'precondition-failed', ...authProblems],
   }),
   defineRoute({
     operationId: 'listInstitutions',

@@ -4,6 +4,7 @@ import { institutionRoutes } from '#schemas/institutions';
 import { IDENTITY_CHECK_WINDOW_SECONDS } from '#schemas/province';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
+import { etagOf, ifMatchAdmits } from '#shared/etag';
 import { apiHandler } from '#shared/http';
 import { nationalIdHash, personIdFromHash } from '#shared/pii';
 import { withRaceRetries } from '#shared/db';
@@ -41,21 +42,25 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   async registerInstitution({ body, now, requestId }) {
     await checkLead(body.leadHospitalId);
     const level = effectiveLevel(body);
-    const inst = { ...body, ...(level ? { level } : {}), createdAt: now.toISOString() };
+    const inst = { ...body, ...(level ? { level } : {}), createdAt: now.toISOString(), version: 1 };
     await store.putInstitution(inst, { now, correlationId: requestId });
     return { status: 201, body: inst, headers: { location: `/institutions/${inst.id}` } };
   },
 
-  async updateInstitution({ params, body, now, requestId }) {
-    const { id: _id, createdAt: _created, updatedAt: _updated, ...fields } = body;
+  async updateInstitution({ params, body, headers, now, requestId }) {
+    const { id: _id, createdAt: _created, updatedAt: _updated, version: _version, ...fields } = body;
     if (body.id !== undefined && body.id !== params.id) {
       throw problem('validation-failed', `the body names institution ${body.id}, the path ${params.id}`, [{ path: 'body.id', message: `must be ${params.id} (or left out)` }]);
     }
     await checkLead(fields.leadHospitalId);
-    // A change racing this one: read again and apply this one over it.
+    // A change racing this one: read again; with If-Match (as the console sends it) that is a 412,
+    // so an edit begun from an older copy never puts back what another operator changed.
     return withRaceRetries(async () => {
       const prev = await store.currentInstitution(params.id);
       if (!prev) throw problem('not-found', `no institution ${params.id}`);
+      if (ifMatchAdmits(headers['if-match'], prev.version) === false) {
+        throw problem('precondition-failed', `institution ${prev.id} has changed since the version you edited (now ${prev.version}); read it again`);
+      }
       if (fields.type !== prev.type) {
         throw problem('validation-failed', `institution ${prev.id} is a ${prev.type}; its type does not change (register a new one)`, [{ path: 'body.type', message: `must be ${prev.type}` }]);
       }
@@ -70,16 +75,17 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
         ...(fields.leadHospitalId ? { leadHospitalId: fields.leadHospitalId } : {}),
         createdAt: prev.createdAt,
         updatedAt: now.toISOString(),
+        version: prev.version + 1,
       };
       await store.replaceInstitution(prev, next, { now, correlationId: requestId });
-      return { status: 200, body: next };
+      return { status: 200, body: next, headers: { etag: etagOf(next.version) } };
     });
   },
 
   async getInstitution({ params }) {
     const inst = await store.getInstitution(params.id);
     if (!inst) throw problem('not-found', `no institution ${params.id}`);
-    return { status: 200, body: inst };
+    return { status: 200, body: inst, headers: { etag: etagOf(inst.version) } };
   },
 
   async listInstitutions({ query }) {

@@ -123,8 +123,8 @@ export async function replaceInstitution(prev: Institution, next: Institution, c
         Put: {
           TableName: tableName(),
           Item: { ...institutionKey(next.id), ...institutionListKey(next.type, next.id), ...institutionDistrictKey(next.type, next.district, next.id), entity: 'institution', ...next },
-          ConditionExpression: prev.updatedAt ? 'updatedAt = :v' : 'attribute_exists(PK) AND attribute_not_exists(updatedAt)',
-          ...(prev.updatedAt ? { ExpressionAttributeValues: { ':v': prev.updatedAt } } : {}),
+          ConditionExpression: prev.version ? 'version = :v' : 'attribute_exists(PK) AND attribute_not_exists(version)',
+          ...(prev.version ? { ExpressionAttributeValues: { ':v': prev.version } } : {}),
         },
       },
       onConditionFailed: () => new TransactionConflict(`institution ${next.id} changed concurrently`),

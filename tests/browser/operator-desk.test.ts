@@ -378,6 +378,25 @@ describe('登记机构', () => {
     const now = (await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body;
     expect(now).toMatchObject({ designated: false, location: { lat: 30.25, lng: 120.13 }, departments: [{ code: 'CARD', name: '心血管内科', dailyCapacity: 25 }], createdAt: registered.body.createdAt });
     expect(now.updatedAt).toEqual(expect.any(String));
+
+    // Another operator changes it while this form is open (from the list's copy): saving is refused,
+    // what they changed stands, and the form is filled again from the institution as it is now.
+    await page.getByRole('button', { name: '修改 待修改医院' }).click();
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    const other = await desk.rt.call(api, 'PUT', '/institutions/hosp-ui-edit', { ...now, designated: true, name: '待修改医院（他人已改）' }, { 'if-match': `"${now.version}"` });
+    expect(other.status).toBe(200);
+    await form.getByLabel('区县').fill('上城区');
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await expect.poll(textOf(form), poll).toContain('该机构刚被他人修改，未保存您的修改');
+    await expect.poll(() => form.getByLabel('名称', { exact: true }).inputValue(), poll).toBe('待修改医院（他人已改）');
+    expect(await form.getByLabel('区县').inputValue()).toBe('西湖区');
+    expect(await form.getByLabel('医保定点机构').isChecked()).toBe(true);
+    expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body).toMatchObject({ name: '待修改医院（他人已改）', district: '西湖区', version: other.body.version });
+    // Saved again from the copy now shown, it goes through.
+    await form.getByLabel('区县').fill('上城区');
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await page.getByText('已保存：待修改医院（他人已改）').waitFor();
+    expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body).toMatchObject({ name: '待修改医院（他人已改）', district: '上城区' });
   });
 
   it('refuses a blank 日接诊量 on its field, and says repeated department codes above the form and on the rows', async () => {

@@ -121,14 +121,21 @@ describe('institutions', () => {
     const changed = { ...created, name: '改院区（新）', departments: [{ code: 'XKEEP', name: '保留科', dailyCapacity: 9 }] };
     const put = await rt.call(operator, 'PUT', '/institutions/hosp-edit', changed);
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    expect(put.body).toEqual({ ...changed, createdAt: created.createdAt, updatedAt: expect.any(String) });
+    expect(put.body).toEqual({ ...changed, createdAt: created.createdAt, updatedAt: expect.any(String), version: 2 });
     expect((await rt.call(clinic, 'GET', '/institutions/hosp-edit')).body).toEqual(put.body);
     expect(slug((await refer('XGONE')).body)).toBe('unroutable');
     expect((await refer('XKEEP')).body.toInstitutionId).toBe('hosp-edit');
 
-    // Its designation withdrawn (取消定点): routing passes it by.
-    expect((await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...put.body, designated: false })).status).toBe(200);
+    // Its designation withdrawn (取消定点), with If-Match naming the version read: routing passes it by.
+    const read = await rt.call(operator, 'GET', '/institutions/hosp-edit');
+    expect([read.headers.get('etag'), read.body.version]).toEqual(['"2"', 2]);
+    const withdrawn = await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...read.body, designated: false }, { 'if-match': '"2"' });
+    expect([withdrawn.status, withdrawn.headers.get('etag'), withdrawn.body.version]).toEqual([200, '"3"', 3]);
     expect(slug((await refer('XKEEP')).body)).toBe('unroutable');
+    // Another operator's edit from the copy before that: 412, and the withdrawal stands.
+    const stale = await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...read.body, name: '改院区（另一位）' }, { 'if-match': '"2"' });
+    expect([stale.status, slug(stale.body)]).toEqual([412, 'precondition-failed']);
+    expect((await rt.call(operator, 'GET', '/institutions/hosp-edit')).body).toMatchObject({ designated: false, name: '改院区（新）', version: 3 });
 
     // What does not change, or is not there: 400 on the field, 404; operators only.
     const asClinic = await rt.call(operator, 'PUT', '/institutions/hosp-edit', { ...put.body, type: 'clinic' });
@@ -137,7 +144,7 @@ describe('institutions', () => {
     expect([otherId.status, otherId.body.errors[0].path]).toEqual([400, 'body.id']);
     expect((await rt.call(operator, 'PUT', '/institutions/hosp-nowhere', { ...body, id: undefined })).status).toBe(404);
     expect((await rt.call(clinic, 'PUT', '/institutions/hosp-edit', put.body)).status).toBe(403);
-    expect((await rt.call(operator, 'GET', '/institutions/hosp-edit')).body).toMatchObject({ type: 'hospital', designated: false, name: '改院区（新）' });
+    expect((await rt.call(operator, 'GET', '/institutions/hosp-edit')).body).toMatchObject({ type: 'hospital', designated: false, name: '改院区（新）', version: 3 });
   });
 
   it('validates the body with field-level errors and writes nothing', async () => {

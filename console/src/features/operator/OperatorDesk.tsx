@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
-import { allPages, ApiError, call } from '../../lib/api.ts';
+import { allPages, ApiError, call, etagOf } from '../../lib/api.ts';
 import { date, dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
@@ -113,14 +113,21 @@ const capacity = (text: string) => (text.trim() === '' ? undefined : Number(text
 
 type Institution = NonNullable<ReturnType<typeof useInstitutions>['data']>[number];
 
+/** What withdrawing its designation does, for this kind of institution. */
+const withdrawalQuestion = (i: Institution) =>
+  `取消 ${i.name} 的医保定点？5 分钟内起，该机构不能再进行医保结算，${i.type === 'pharmacy' ? '也不再被分派新的处方；已流转到该药店、尚未发药的处方不会自动转走，请联系药店或开方机构处理' : '也不再被分派新的转诊与会诊咨询'}。`;
+
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
   const list = useInstitutions(type || undefined);
   // The institution whose 修改 was pressed: the form below then edits it (the list's copy is what GET gives).
   const [editing, setEditing] = useState<Institution>();
   const [saved, setSaved] = useState<string>();
-  const edit = (i: Institution) => {
+  // Said on the form when the institution was changed elsewhere since the copy it was filled from.
+  const [stale, setStale] = useState(false);
+  const edit = (i: Institution, changedElsewhere = false) => {
     setSaved(undefined);
+    setStale(changedElsewhere);
     setEditing(i);
   };
   const done = (message?: string, id?: string) => {
@@ -149,7 +156,8 @@ function Institutions() {
         </table></Scroll>
       )}
       {saved && <Alert kind="ok">{saved}</Alert>}
-      <InstitutionForm key={editing?.id ?? 'new'} editing={editing} onDone={done} />
+      {/* Keyed by the version too: a copy read again after a 412 fills the form afresh. */}
+      <InstitutionForm key={editing ? `${editing.id}#${editing.version}` : 'new'} editing={editing} stale={stale} onDone={done} onChanged={(fresh) => edit(fresh, true)} />
     </section>
   );
 }
@@ -158,7 +166,13 @@ function Institutions() {
  * 登记机构, or 修改机构 when `editing` is given: the same fields, the id and type then fixed (PUT
  * keeps them). What the form has no field for (the location, createdAt) goes back as GET gave it.
  */
-function InstitutionForm({ editing, onDone }: { editing?: Institution; onDone: (message?: string, id?: string) => void }) {
+function InstitutionForm({ editing, stale, onDone, onChanged }: {
+  editing?: Institution;
+  stale?: boolean;
+  onDone: (message?: string, id?: string) => void;
+  /** Changed elsewhere since `editing` was read (412): the institution as it is now. */
+  onChanged: (fresh: Institution) => void;
+}) {
   const hospitals = useInstitutions('hospital');
   const qc = useQueryClient();
   const [form, setForm] = useState({
@@ -184,25 +198,36 @@ function InstitutionForm({ editing, onDone }: { editing?: Institution; onDone: (
     ...(form.type === 'clinic' && form.leadHospitalId ? { leadHospitalId: form.leadHospitalId } : {}),
     ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: capacity(d.dailyCapacity) })) } : {}),
   });
-  const fail = (e: ApiError) => {
-    const found = problemToFields(e, onForm);
-    // A code already registered is the 机构编码 field's fault: say so there too (Field then takes
-    // the keyboard to it, as to any first invalid field).
-    if (e instanceof ApiError && e.slug === 'conflict') found.id = problemText(e);
-    setErrors(found);
-  };
   const register = useMutation({
     mutationFn: () => call('registerInstitution', { body: fields() as never }),
     onSuccess: (inst) => { setCreated(inst.name); setErrors({}); setDepts([]); setForm({ ...form, id: '', name: '' }); void qc.invalidateQueries({ queryKey: ['institutions'] }); },
-    onError: fail,
+    onError: (e: ApiError) => {
+      const found = problemToFields(e, onForm);
+      // A code already registered is the 机构编码 field's fault: say so there too (Field then takes
+      // the keyboard to it, as to any first invalid field).
+      if (e instanceof ApiError && e.slug === 'conflict') found.id = problemText(e);
+      setErrors(found);
+    },
   });
   const save = useMutation({
-    mutationFn: () => call('updateInstitution', { params: { id: editing!.id }, body: fields() as never }),
+    // If-Match: the version this form was filled from. Another operator's change since is a 412,
+    // never overwritten with what this form still shows.
+    mutationFn: () => call('updateInstitution', { params: { id: editing!.id }, ifMatch: etagOf(editing!), body: fields() as never }),
     onSuccess: (inst) => {
       void qc.invalidateQueries({ queryKey: ['institutions'] });
-      onDone(`已保存：${inst.name}。转诊即时按新信息分派；医保结算与处方流转在 5 分钟内生效`, inst.id);
+      onDone(`已保存：${inst.name}。医保结算、处方流转及该机构发起的转诊在 5 分钟内按新信息执行`, inst.id);
     },
-    onError: fail,
+    onError: async (e: ApiError) => {
+      if (e instanceof ApiError && e.slug === 'precondition-failed') {
+        void qc.invalidateQueries({ queryKey: ['institutions'] });
+        try {
+          return onChanged(await call('getInstitution', { params: { id: editing!.id } }));
+        } catch (again) {
+          return setErrors({ '': problemText(again) });
+        }
+      }
+      setErrors(problemToFields(e, onForm));
+    },
   });
   const removeDept = (i: number) => {
     setDepts(depts.filter((_, j) => j !== i));
@@ -217,8 +242,9 @@ function InstitutionForm({ editing, onDone }: { editing?: Institution; onDone: (
     const found = { ...(v.ok ? {} : v.errors), ...(form.type !== 'pharmacy' ? repeatedCodes(depts) : {}) };
     if (Object.keys(found).length) return setErrors(found);
     if (!editing) return register.mutate();
-    // Withdrawing a designation stops the institution's settlements and routing: asked first.
-    if (editing.designated && !form.designated && !confirm(`取消 ${editing.name} 的医保定点？取消后该机构不能再进行医保结算，也不再接收转诊和处方流转。`)) return;
+    // Withdrawing a designation stops the institution's settlements and routing: asked first, in
+    // the words of what it does (a pharmacy is sent prescriptions, a hospital referrals).
+    if (editing.designated && !form.designated && !confirm(withdrawalQuestion(editing))) return;
     save.mutate();
   };
   const busy = register.isPending || save.isPending;
@@ -226,6 +252,7 @@ function InstitutionForm({ editing, onDone }: { editing?: Institution; onDone: (
     <form ref={formRef} onSubmit={submit} novalidate class="panel">
       <h2>{editing ? '修改机构' : '登记机构'}</h2>
       {editing && <p class="alert info">正在修改 {editing.name}（<span class="mono">{editing.id}</span>）。机构编码与类型不可更改。</p>}
+      {editing && stale && <Alert kind="error">该机构刚被他人修改，未保存您的修改。下方已载入其最新信息，请核对后重新修改并保存。</Alert>}
       {created && <Alert kind="ok">已登记：{created}</Alert>}
       <FormError errors={errors} />
       <div class="row">
