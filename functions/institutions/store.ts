@@ -288,17 +288,21 @@ function profileFields(personId: string, nationalIdHash: string, p: EnrolmentPer
 function balanceFields(p: EnrolmentPerson, now: Date): Record<string, unknown> {
   return {
     personalAccountFen: p.personalAccountFen,
-    enrolledAccountFen: p.personalAccountFen,
     ...(p.annualPooledUsedFen !== undefined
       ? {
           annualPooledUsedFen: p.annualPooledUsedFen,
-          enrolledPooledUsedFen: p.annualPooledUsedFen,
           pooledYear: calendarYear(now, provinceConfig().timeZone),
           deductibleMetFen: p.annualPooledUsedFen > 0 ? provinceConfig().policy.annualDeductibleFen : 0,
         }
       : {}),
+    ...enrolledFigures(p),
   };
 }
+
+const enrolledFigures = (p: EnrolmentPerson) => ({
+  enrolledAccountFen: p.personalAccountFen,
+  ...(p.annualPooledUsedFen !== undefined ? { enrolledPooledUsedFen: p.annualPooledUsedFen } : {}),
+});
 
 /**
  * Updates a person already enrolled. Their balances are set only if nothing has changed them since
@@ -333,8 +337,25 @@ export async function upsertPerson(personId: string, nationalIdHash: string, p: 
     const current = err.Item ? unmarshall(err.Item) : {};
     const changed = changedFigures(p, current);
     if (changed.length) return { refused: changed };
-    const profile = updateExpression({ set: profileFields(personId, nationalIdHash, p, now), add: { balanceVersion: 1 } });
-    await ddb.send(new UpdateCommand({ TableName: tableName(), Key: personKey(personId), ...profile, ConditionExpression: 'attribute_exists(PK)' }));
+    // Enrolled before enrolments were tracked, with balances that are the file's figures: those
+    // become what it was enrolled with, from its balance version now (unless a settlement comes in between).
+    const read = Number(current.balanceVersion ?? 0);
+    const adopt = current.enrolledVersion === undefined && read > 0;
+    const profile = updateExpression({
+      set: { ...profileFields(personId, nationalIdHash, p, now), ...(adopt ? { ...enrolledFigures(p), enrolledVersion: read + 1 } : {}) },
+      add: { balanceVersion: 1 },
+    });
+    try {
+      await ddb.send(new UpdateCommand({
+        TableName: tableName(), Key: personKey(personId), ...profile,
+        ConditionExpression: adopt ? 'balanceVersion = :read' : 'attribute_exists(PK)',
+        ...(adopt ? { ExpressionAttributeValues: { ...profile.ExpressionAttributeValues, ':read': read } } : {}),
+      }));
+    } catch (again) {
+      // A settlement came in between: its balances are no longer the file's; ask again from the start.
+      if (adopt && again instanceof ConditionalCheckFailedException) return upsertPerson(personId, nationalIdHash, p, now);
+      throw again;
+    }
     return 'updated';
   }
 }
@@ -345,7 +366,9 @@ export async function upsertPerson(personId: string, nationalIdHash: string, p: 
  */
 function changedFigures(p: EnrolmentPerson, current: Record<string, unknown>): Array<{ path: string; message: string }> {
   const was = (enrolled: string, now: string) => Number(current[enrolled] ?? current[now] ?? 0);
-  const why = 'settled (or reversed) since last enrolled with other figures: an enrolment does not overwrite balances a settlement changed';
+  const why = current.enrolledVersion === undefined
+    ? 'enrolled before enrolments were tracked, with balances now other than these figures: an enrolment does not overwrite balances a settlement changed'
+    : 'settled (or reversed) since last enrolled with other figures: an enrolment does not overwrite balances a settlement changed';
   return [
     ...(p.personalAccountFen !== was('enrolledAccountFen', 'personalAccountFen') ? [{ path: 'personalAccountFen', message: why }] : []),
     ...(p.annualPooledUsedFen !== undefined && p.annualPooledUsedFen !== was('enrolledPooledUsedFen', 'annualPooledUsedFen') ? [{ path: 'annualPooledUsedFen', message: why }] : []),

@@ -275,6 +275,28 @@ describe('enrolments', () => {
     expect(await balances(ids[0]!)).toEqual({ personalAccountFen: spender.personalAccountFen, annualPooledUsedFen: spender.annualPooledUsedFen });
   });
 
+  it('people enrolled before enrolments were tracked: the same figures as their balances are adopted; others are refused, nothing overwritten', async () => {
+    const enrolee = (i: number) => ({ nationalId: demoNationalId('330106', '19821010', 720 + i), name: `旧登记${i}`, district: '西湖区', personalAccountFen: 80_000 });
+    const [same, spent] = [enrolee(0), enrolee(1)];
+    const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [same, spent] })).body.personIds as string[];
+    // As stored before this version: no enrolledVersion nor enrolled figures; the second has spent since.
+    for (const id of ids) {
+      await rt.db.send(new UpdateCommand({ TableName: rt.tableName, Key: { PK: `PERSON#${id}`, SK: 'PROFILE' }, UpdateExpression: 'REMOVE enrolledVersion, enrolledAccountFen' }));
+    }
+    await rt.db.send(new UpdateCommand({ TableName: rt.tableName, Key: { PK: `PERSON#${ids[1]}`, SK: 'PROFILE' }, UpdateExpression: 'SET personalAccountFen = :b ADD balanceVersion :one', ExpressionAttributeValues: { ':b': 75_000, ':one': 1 } }));
+
+    const res = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...same, phone: '13900139000' }, spent] });
+    expect(res.body).toMatchObject({ enrolled: 0, updated: 1, personIds: [ids[0], null] });
+    expect(res.body.rejected).toEqual([{ index: 1, errors: [{ path: 'personalAccountFen', message: expect.stringContaining('enrolled before enrolments were tracked') }] }]);
+    expect((await rt.call(operator, 'GET', `/enrollments/${ids[1]}`)).body.personalAccountFen).toBe(75_000);
+    // The first is tracked now: new figures apply while nothing has spent from them…
+    const item = async (id: string) => (await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: { PK: `PERSON#${id}`, SK: 'PROFILE' } }))).Item!;
+    const tracked = await item(ids[0]!);
+    expect([tracked.enrolledVersion, tracked.enrolledAccountFen]).toEqual([tracked.balanceVersion, 80_000]);
+    expect((await rt.call(operator, 'POST', '/enrollments', { people: [{ ...same, personalAccountFen: 90_000 }] })).body).toMatchObject({ updated: 1, rejected: [] });
+    expect((await rt.call(operator, 'GET', `/enrollments/${ids[0]}`)).body.personalAccountFen).toBe(90_000);
+  });
+
   it('an import that finds a person created since it looked (an overlapping import) updates them: what a settlement changed meanwhile stays', async () => {
     const [a, b] = [0, 1].map((i) => ({ nationalId: demoNationalId('330106', '19800808', 600 + i), name: `重叠${i}`, district: '西湖区', personalAccountFen: 1_000 }));
     const personA = (await rt.call(operator, 'POST', '/enrollments', { people: [a] })).body.personIds[0] as string;
