@@ -36,6 +36,26 @@ export async function applyChange(c: TimelineChange): Promise<boolean> {
   }
 }
 
+/** Gives an existing entry its settlement amount if it has none (a backfill); whether it did. */
+export async function fillAmount(c: TimelineChange): Promise<boolean> {
+  if (c.amountFen === undefined) return false;
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: timelineKey(c.personId, c.id),
+        UpdateExpression: 'SET amountFen = :a',
+        ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(amountFen)',
+        ExpressionAttributeValues: { ':a': c.amountFen },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
+}
+
 /** A page of the person's timeline, newest first. */
 export function timelinePage(personId: string, limit: number, nextToken?: string): Promise<{ items: TimelineEntry[]; nextToken?: string }> {
   return newestFirstPage(timelinePartition(personId), { limit, nextToken }, (i) => timelineEntry.parse(i));

@@ -388,20 +388,41 @@ export async function getTraceCodeSale(code: string): Promise<TraceCodeSale | un
 }
 
 /**
- * One page of a scan for the settlements a relative's personal account helped pay (family mutual
- * aid): for an operator's one-off backfill (infra/ops), never a request path.
+ * One page of a scan for settlements (only those a relative's personal account helped pay, family
+ * mutual aid, if asked): for an operator's one-off backfills (infra/ops), never a request path.
  */
-export async function mutualAidSettlementsPage(startKey?: Record<string, unknown>): Promise<{ settlements: Settlement[]; next?: Record<string, unknown> }> {
+export async function settlementsPage(startKey?: Record<string, unknown>, o: { mutualAidOnly?: boolean } = {}): Promise<{ settlements: Settlement[]; next?: Record<string, unknown> }> {
   const res = await ddb.send(
     new ScanCommand({
       TableName: tableName(),
-      FilterExpression: 'begins_with(PK, :pk) AND SK = :sk AND mutualAidFen > :zero',
-      ExpressionAttributeValues: { ':pk': settlementKey('').PK, ':sk': settlementKey('').SK, ':zero': 0 },
+      FilterExpression: `begins_with(PK, :pk) AND SK = :sk${o.mutualAidOnly ? ' AND mutualAidFen > :zero' : ''}`,
+      ExpressionAttributeValues: { ':pk': settlementKey('').PK, ':sk': settlementKey('').SK, ...(o.mutualAidOnly ? { ':zero': 0 } : {}) },
       Limit: 1_000,
       ExclusiveStartKey: startKey,
     }),
   );
   return { settlements: (res.Items ?? []).map((i) => settlementItem.parse(i)), ...(res.LastEvaluatedKey ? { next: res.LastEvaluatedKey } : {}) };
+}
+
+/**
+ * Puts a settlement made before prescriptions kept their list of settlements into its prescription's
+ * list, if not there (an operator's backfill): a later settlement naming the prescription then sees
+ * it. Under the list's version, read again on a race. Whether it put it.
+ */
+export async function recordOnPrescription(s: Settlement): Promise<boolean> {
+  if (!s.prescriptionId || s.status !== 'settled') return false;
+  const key = prescriptionSettlementsKey(s.prescriptionId);
+  for (let attempt = 0; ; attempt++) {
+    const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
+    const list = Item ? prescriptionSettlements.parse(Item) : { settlements: [], version: 0 };
+    if (list.settlements.some((x) => x.settlementId === s.settlementId)) return false;
+    try {
+      await writeTransaction([paidForWrite(s, { settled: list.settlements, version: list.version })]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof TransactionConflict) || attempt >= 5) throw err;
+    }
+  }
 }
 
 export async function getSettlement(settlementId: string): Promise<Settlement | undefined> {

@@ -9,6 +9,11 @@ import { invoke } from '../../infra/local/lambda.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { countItems as countAll, outboxEvents } from '../support/table.ts';
 import { clearOfMidnight } from '../support/calendar.ts';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { backfillSettlementAmounts } from '../../functions/people/backfill.ts';
+import { timelineKey } from '../../functions/people/keys.ts';
+import { backfillPrescriptionSettlements } from '../../functions/vouchers/backfill.ts';
+import { prescriptionSettlementsKey } from '../../functions/vouchers/keys.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
@@ -103,12 +108,19 @@ const newDrug = async (drugCode: string) => {
 const putStock = async (pharmacyId: string, items: Array<{ drugCode: string; quantity: number; expectedOnHand?: number }>) =>
   rt.call(await as('pharmacy', pharmacyId), 'PUT', `/pharmacies/${pharmacyId}/stock`, { items });
 
-/** A fresh voucher code of the person's (activating the voucher, or finding it). */
+/** Each person's voucher, activated once: activation counts against the app's identity checks until it succeeds. */
+const vouchers = new Map<string, Promise<string>>();
+/** A fresh voucher code of the person's (activating the voucher the first time). */
 async function codeOf(person: { nationalId: string; name: string }) {
   const channel = await rt.as('channel');
-  const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' });
-  expect([200, 201]).toContain(voucher.status);
-  const code = await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`);
+  if (!vouchers.has(person.nationalId)) {
+    vouchers.set(person.nationalId, (async () => {
+      const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' });
+      expect([200, 201]).toContain(voucher.status);
+      return voucher.body.voucherId as string;
+    })());
+  }
+  const code = await rt.call(channel, 'POST', `/vouchers/${await vouchers.get(person.nationalId)}/codes`);
   expect(code.status).toBe(201);
   return code.body.code as string;
 }
@@ -574,6 +586,33 @@ describe('review, dispense, cancel', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     expect(answers.filter((a) => a.status === 409).map((a) => a.body.errors[0].message)).toEqual(Array(5).fill(`2 of the 2 packs of XPAIDONCE1 owing are paid by ${answers.find((a) => a.status === 201)!.body.settlementId}, not yet dispensed`));
     expect(await account()).toBe(was - answers.find((a) => a.status === 201)!.body.personalAccountFen);
+  });
+
+  it('settlements made before prescriptions kept their list: the backfill puts them on it (and gives timelines their amounts), once', async () => {
+    const pharmacy = await as('pharmacy', 'ph-xihu-3');
+    const p = fresh('xihu');
+    const { prescriptionId: id } = await issue(lingyin, { personId: p.personId, items: [item('XPAIDONCE1', 2)], nominatedPharmacyId: 'ph-xihu-3' });
+    await routed(lingyin, id);
+    const before = await settleFor(p, pharmacy, [{ drugCode: 'XPAIDONCE1', quantity: 2 }], id);
+    await rt.settle();
+    // As stored by the version before: no list on the prescription, no amount on the timeline entry.
+    await rt.db.send(new DeleteCommand({ TableName: rt.tableName, Key: prescriptionSettlementsKey(id) }));
+    await rt.db.send(new UpdateCommand({ TableName: rt.tableName, Key: timelineKey(p.personId, before), UpdateExpression: 'REMOVE amountFen' }));
+    // Without it, a second settlement would be taken.
+    const quoted = await settlement(pharmacy, await codeOf(p), [{ drugCode: 'XPAIDONCE1', quantity: 2 }], id, '/settlements/quote');
+    expect(quoted.status).toBe(200);
+
+    const listed = await backfillPrescriptionSettlements();
+    expect(listed.recorded).toBeGreaterThanOrEqual(1);
+    const again = await settlement(pharmacy, await codeOf(p), [{ drugCode: 'XPAIDONCE1', quantity: 2 }], id);
+    expect([again.status, again.body.errors?.[0]?.message]).toEqual([409, `2 of the 2 packs of XPAIDONCE1 owing are paid by ${before}, not yet dispensed`]);
+    expect((await backfillSettlementAmounts()).entries).toBeGreaterThanOrEqual(1);
+    const self = await rt.asPerson(p.personId);
+    const entry = (await rt.call(self, 'GET', `/people/${p.personId}/timeline`)).body.items.find((e: { id: string }) => e.id === before);
+    expect(entry.amountFen).toBe(3_700);
+    // Again: nothing left to do.
+    expect((await backfillPrescriptionSettlements()).recorded).toBe(0);
+    expect((await backfillSettlementAmounts()).entries).toBe(0);
   });
 
   it('a settlement names only a prescription of the same person routed to the settling pharmacy; anything else is one 400', async () => {
