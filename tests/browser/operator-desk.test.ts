@@ -109,7 +109,7 @@ describe('参保登记: batches that fail', () => {
     const main = page.locator('main');
     // Counted in rows: the lost batch is 2 rows, not "1 项".
     await expect.poll(textOf(main), { ...poll, timeout: 60_000 }).toContain('新登记 499 人，更新 0 人；未登记 4 行：平台拒绝 1 行，结果未知 2 行（可能已登记），未提交 1 行');
-    expect(await main.innerText()).toContain('第 503–504 行中的 2 人结果未知（可能已登记）：服务器暂时无法处理（网关错误），请稍后重试');
+    expect(await main.innerText()).toContain('第 503–504 行中的 2 人结果未知（可能已登记）：未收到平台的回答（服务器暂时无法处理（网关错误），请稍后重试）：可能已登记，可重新提交，不会重复登记');
     const failed = await page.getByRole('table', { name: '未登记的行' }).innerText();
     expect(failed).toMatch(/2\s+未提交\s+身份证号\s+身份证号无效：校验位不符/);
     expect(failed).toMatch(/4\s+平台拒绝\s+手机号\s+手机号无效/);
@@ -134,7 +134,9 @@ describe('参保登记: batches that fail', () => {
     const resent: string[][] = [];
     page.on('request', (r) => { if (new URL(r.url()).pathname === '/enrollments') resent.push((r.postDataJSON() as { people: Array<{ nationalId: string }> }).people.map((p) => p.nationalId)); });
     await page.getByRole('button', { name: '重新提交（2 人）' }).click();
-    await expect.poll(textOf(main), poll).toContain('新登记 499 人，更新 2 人；未登记 2 行：平台拒绝 1 行，未提交 1 行');
+    // Found enrolled: by the attempt whose answer was lost, most likely, and the summary says so.
+    await expect.poll(textOf(main), poll).toContain('新登记 499 人，更新 2 人（其中 2 人是结果未知后重新提交的，多为上次已新登记）；未登记 2 行：平台拒绝 1 行，未提交 1 行');
+    expect(await main.innerText()).toMatch(/重新提交进度\s*2 \/ 2 人/);
     expect(resent).toEqual([[person(500), person(501)]]);
     const operator = await desk.rt.as('operator');
     expect((await desk.rt.call(operator, 'POST', '/people/lookup', { nationalId: person(501) })).body).toMatchObject({ name: '批量501' });
@@ -413,6 +415,8 @@ describe('登记机构', () => {
     await add.click();
     const first = form.getByRole('group', { name: '科室 1' });
     const second = form.getByRole('group', { name: '科室 2' });
+    // The keyboard goes on to the row just added.
+    await expect.poll(focused(second.getByLabel('科室编码')), poll).toBe(true);
     await first.getByLabel('科室编码').fill('CARD');
     await first.getByLabel('科室名称').fill('心血管内科');
     await first.getByLabel('日接诊量').fill('');

@@ -78,6 +78,13 @@ describe('forms', () => {
     });
   });
 
+  it('says in Chinese what the desks meet: a pharmacy no longer designated, a change of too many departments', () => {
+    const notDesignated = new ApiError(403, { type: 'https://consortium.example/problems/forbidden', title: 'Not allowed for this caller', status: 403, detail: 'institution ph-x is not designated for insurance settlement' });
+    expect(problemText(notDesignated)).toContain('已被取消医保定点');
+    const many = new ApiError(400, { type: 'https://consortium.example/problems/validation-failed', title: 'Request is not valid', status: 400, errors: [{ path: 'body.departments', message: 'too many departments changed at once: change the district (or lead hospital) with fewer departments, then add the rest' }] });
+    expect(problemToFields(many, (p) => p !== 'departments')).toEqual({ '': '一次改动的科室过多：请先以较少的科室修改区县（或牵头医院），再添加其余科室' });
+  });
+
   it('an answer that is not the API\'s (a proxy\'s page, a 5xx) is in Chinese, and its outcome unknown; a refusal is known', () => {
     const timeout = new ApiError(504, { type: 'https://consortium.example/problems/gateway-timeout', title: '无法读取服务器的回答', status: 504 });
     expect(problemText(timeout)).toBe('服务器响应超时，请稍后重试');

@@ -89,6 +89,7 @@ export function translate(path: string, issue: { code?: string; message: string 
   if (open) return `该患者已有此药的未完成处方（${shortId(open[1]!)}）`;
   if (/at least one/.test(issue.message)) return '至少填写一项';
   if (/names the platform itself/.test(issue.message)) return '该编码为平台保留，请换一个';
+  if (/too many departments changed at once/.test(issue.message)) return '一次改动的科室过多：请先以较少的科室修改区县（或牵头医院），再添加其余科室';
   if (/a pharmacy has no departments/.test(issue.message)) return '药店不设科室';
   if (/department codes must be unique/.test(issue.message)) return '科室编码不能重复';
   if (/too_small/.test(issue.code ?? '') && !hint) return '必填';

@@ -80,6 +80,7 @@ const byDetail: Partial<Record<ProblemSlug, Array<[RegExp, string]>>> = {
     [/at most \d+ webhooks/, '订阅数量已达上限，请先删除一个'],
   ],
   'invalid-transition': [[/paid for a dispensed prescription/, '该结算已用于处方发药，药品已发出，不能冲正']],
+  forbidden: [[/is not designated for insurance settlement/, '本机构已被取消医保定点（或尚未定点），不能进行医保结算；请联系平台运营方']],
 };
 
 /** One sentence for a failed request, in Chinese, with the API's detail where it adds something. */

@@ -33,6 +33,11 @@ interface Result {
   notes: BatchNote[];
   /** The rows of the batches that failed whole, to send again: the API said nothing of each. */
   retry: Person[];
+  /**
+   * Of `updated`, those sent again after an answer was lost: the API finds them enrolled, most
+   * likely by that first attempt, so they are new to the province, not updated.
+   */
+  updatedOnRetry: number;
 }
 
 interface EnrolState {
@@ -41,7 +46,8 @@ interface EnrolState {
   file?: { name: string; text: string };
   parsed?: Parsed;
   fatal?: string;
-  progress?: { done: number; total: number };
+  /** `again`: a 重新提交, whose total is the rows sent again, not the file's. */
+  progress?: { done: number; total: number; again: boolean };
   running: boolean;
   result?: Result;
 }
@@ -94,18 +100,23 @@ const rowsOf = (failures: Failure[], outcome?: Outcome) => new Set(failures.filt
 function summary(r: Result): string {
   const parts = (['refused', 'unknown', 'unsent'] as const).map((o) => [o, rowsOf(r.failures, o)] as const).filter(([, n]) => n > 0)
     .map(([o, n]) => (o === 'unknown' ? `结果未知 ${n} 行（可能已登记）` : `${outcomeLabel[o]} ${n} 行`));
-  return `新登记 ${r.enrolled} 人，更新 ${r.updated} 人${parts.length ? `；未登记 ${rowsOf(r.failures)} 行：${parts.join('，')}` : ''}`;
+  const onRetry = r.updatedOnRetry ? `（其中 ${r.updatedOnRetry} 人是结果未知后重新提交的，多为上次已新登记）` : '';
+  return `新登记 ${r.enrolled} 人，更新 ${r.updated} 人${onRetry}${parts.length ? `；未登记 ${rowsOf(r.failures)} 行：${parts.join('，')}` : ''}`;
 }
 
-/** Sends `people`; what it learns is added to `before` (an earlier run's rows not sent again). */
-async function run(people: Person[], before: Result): Promise<void> {
+/**
+ * Sends `people`; what it learns is added to `before` (an earlier run's rows not sent again).
+ * `lost` (a retry): rows sent before whose answer was lost, so found enrolled means enrolled then.
+ */
+async function run(people: Person[], before: Result, lost?: ReadonlySet<number>): Promise<void> {
   const r: Result = { ...before, failures: [...before.failures], notes: [...before.notes], retry: [] };
   const failWhole = (batch: Person[], outcome: Outcome, reason: string) => {
     r.notes.push({ first: batch[0]!.row, last: batch.at(-1)!.row, count: batch.length, outcome, reason });
     for (const b of batch) r.failures.push({ row: b.row, field: '', message: reason, outcome });
     r.retry.push(...batch);
   };
-  update({ running: true, parsed: undefined, result: undefined, progress: { done: 0, total: people.length } });
+  const again = lost !== undefined;
+  update({ running: true, parsed: undefined, result: undefined, progress: { done: 0, total: people.length, again } });
   addEventListener('beforeunload', warnLeaving);
   try {
     for (let start = 0; start < people.length; start += BATCH) {
@@ -114,6 +125,8 @@ async function run(people: Person[], before: Result): Promise<void> {
         const res = await call('enrol', { body: { people: batch.map((b) => b.person) } });
         r.enrolled += res.enrolled;
         r.updated += res.updated;
+        // A batch of a retry holds only rows sent before; those of a lost answer found enrolled count here.
+        if (lost && batch.every((b) => lost.has(b.row))) r.updatedOnRetry += res.updated;
         for (const rej of res.rejected) {
           for (const e of rej.errors) {
             const field = e.path.split('.').pop() ?? '';
@@ -122,7 +135,8 @@ async function run(people: Person[], before: Result): Promise<void> {
         }
       } catch (e) {
         const unknown = outcomeUnknown(e);
-        failWhole(batch, unknown ? 'unknown' : 'refused', unknown ? problemText(e) : batchRefusal(e));
+        // Not "could not connect": the request may have arrived and the people been enrolled.
+        failWhole(batch, unknown ? 'unknown' : 'refused', unknown ? `未收到平台的回答（${problemText(e)}）：可能已登记，可重新提交，不会重复登记` : batchRefusal(e));
         // The session is over: every batch after would be refused the same. Never sent, not "refused".
         if (e instanceof ApiError && e.status === 401) {
           const rest = people.slice(start + BATCH);
@@ -130,7 +144,7 @@ async function run(people: Person[], before: Result): Promise<void> {
           break;
         }
       }
-      update({ progress: { done: Math.min(start + BATCH, people.length), total: people.length } });
+      update({ progress: { done: Math.min(start + BATCH, people.length), total: people.length, again } });
     }
   } finally {
     removeEventListener('beforeunload', warnLeaving);
@@ -165,12 +179,13 @@ export function Enrol() {
   const toProgress = () => focusWhenShown(() => document.getElementById('enrol-progress'));
   const send = ({ people, errors }: Parsed) => {
     toProgress();
-    void run(people, { enrolled: 0, updated: 0, failures: errors.map((e) => ({ ...e, outcome: 'unsent' })), notes: [], retry: [] });
+    void run(people, { enrolled: 0, updated: 0, updatedOnRetry: 0, failures: errors.map((e) => ({ ...e, outcome: 'unsent' })), notes: [], retry: [] });
   };
   const retry = (r: Result) => {
     toProgress();
     const again = new Set(r.retry.map((p) => p.row));
-    void run(r.retry, { ...r, failures: r.failures.filter((f) => !again.has(f.row)), notes: [], retry: [] });
+    const lost = new Set(r.failures.filter((f) => f.outcome === 'unknown').map((f) => f.row));
+    void run(r.retry, { ...r, failures: r.failures.filter((f) => !again.has(f.row)), notes: [], retry: [] }, lost);
   };
   const r = s.result;
   return (
@@ -185,7 +200,7 @@ export function Enrol() {
         <button type="button" class="primary" disabled={!s.parsed.people.length} onClick={() => send(s.parsed!)}>提交登记（{s.parsed.people.length} 人）</button>
       </>}
       {s.progress && (
-        <p id="enrol-progress" tabIndex={-1}><label>进度 <progress max={s.progress.total} value={s.progress.done}>{s.progress.done}/{s.progress.total}</progress></label> {s.progress.done} / {s.progress.total}</p>
+        <p id="enrol-progress" tabIndex={-1}><label>{s.progress.again ? '重新提交进度' : '进度'} <progress max={s.progress.total} value={s.progress.done}>{s.progress.done}/{s.progress.total}</progress></label> {s.progress.done} / {s.progress.total}{s.progress.again && ' 人'}</p>
       )}
       {s.running && <p class="muted">正在分批提交，请勿关闭或刷新本页；可以先去其他页面，回到参保登记可查看进度与结果。</p>}
       {r && <>

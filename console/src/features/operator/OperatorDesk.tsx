@@ -229,6 +229,17 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
       setErrors(problemToFields(e, onForm));
     },
   });
+  // The keyboard goes on to the new row's code, not left on the button (three Shift+Tabs away).
+  const [focusRow, setFocusRow] = useState<number>();
+  useEffect(() => {
+    if (focusRow === undefined) return;
+    formRef.current?.querySelector<HTMLInputElement>(`[role="group"][aria-label="科室 ${focusRow + 1}"] input`)?.focus();
+    setFocusRow(undefined);
+  }, [focusRow]);
+  const addRow = () => {
+    setDepts([...depts, { key: nextDept.current++, code: '', name: '', dailyCapacity: '10' }]);
+    setFocusRow(depts.length);
+  };
   const removeDept = (i: number) => {
     setDepts(depts.filter((_, j) => j !== i));
     setErrors(withoutDept(errors, i));
@@ -275,7 +286,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
               <button type="button" class="link" onClick={() => removeDept(i)}>删除科室 {i + 1}</button>
             </div>
           ))}
-          <button type="button" ref={addDept} onClick={() => setDepts([...depts, { key: nextDept.current++, code: '', name: '', dailyCapacity: '10' }])}>添加科室</button>
+          <button type="button" ref={addDept} onClick={addRow}>添加科室</button>
         </fieldset>
       )}
       <div class="buttons">

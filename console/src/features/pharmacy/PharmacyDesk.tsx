@@ -204,7 +204,8 @@ function Settlements() {
   const [asked] = useState(() => hashQuery().get('date'));
   // Today follows the province's midnight (a 24-hour pharmacy's screen left open), unless a day was picked.
   const todayNow = useToday();
-  const [picked, setPicked] = useState(() => realDay(asked));
+  // Today's date in the address (a bookmark) is today, followed past midnight like no date at all.
+  const [picked, setPicked] = useState(() => (realDay(asked) === calendarDay() ? undefined : realDay(asked)));
   const day = picked ?? todayNow;
   const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
   const pick = (d: string) => {
