@@ -226,7 +226,8 @@ describe('the counter', () => {
     await op.getByLabel('身份证号').fill(payer.nationalId);
     await op.getByRole('button', { name: '查询' }).click();
     const timeline = op.getByRole('table', { name: /就医与结算记录/ });
-    await expect.poll(textOf(timeline), poll).toMatch(new RegExp(`医保结算 家庭共济·为亲属支付\\s+${shortId(s.settlementId)}\\s+已冲正\\s+西湖大药房文三路店`));
+    // With what their account paid, not the purchase.
+    await expect.poll(textOf(timeline), poll).toMatch(new RegExp(`医保结算 家庭共济·为亲属支付\\s+${shortId(s.settlementId)}\\s+已冲正\\s+${yuan(s.mutualAidFen).replace(/[.]/g, '\\.')}\\s+西湖大药房文三路店`));
   });
 });
 

@@ -259,11 +259,11 @@ describe('operator', () => {
     expect(unread).toMatch(/6\s+个人账户余额\s+必填（元）/);
     await page.getByRole('button', { name: '提交登记（2 人）' }).click();
     await expect.poll(textOf(page.locator('main')), poll).toContain('新登记 1 人');
-    const failed = page.getByRole('table', { name: '未通过的行' });
+    const failed = page.getByRole('table', { name: '未登记的行' });
     const rows = await failed.innerText();
-    expect(rows).toMatch(/3\s+身份证号\s+身份证号无效/);
-    expect(rows).toMatch(/4\s+个人账户余额\s+金额无效/);
-    expect(rows).toMatch(/5\s+手机号\s+手机号无效：11位，以1开头/);
+    expect(rows).toMatch(/3\s+未提交\s+身份证号\s+身份证号无效/);
+    expect(rows).toMatch(/4\s+未提交\s+个人账户余额\s+金额无效/);
+    expect(rows).toMatch(/5\s+平台拒绝\s+手机号\s+手机号无效：11位，以1开头/);
     await screen(page, 'operator-4-enrol');
     const operator = await desk.rt.as('operator');
     expect((await desk.rt.call(operator, 'POST', '/people/lookup', { nationalId: '110105195001010012' })).status).toBe(422);
