@@ -65,14 +65,11 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
         throw problem('validation-failed', `institution ${prev.id} is a ${prev.type}; its type does not change (register a new one)`, [{ path: 'body.type', message: `must be ${prev.type}` }]);
       }
       const level = effectiveLevel(fields);
-      const { level: _level, location: _location, departments: _departments, leadHospitalId: _lead, ...rest } = fields;
+      const { level: _level, ...rest } = fields;
       const next = {
         ...rest,
         id: prev.id,
         ...(level ? { level } : {}),
-        ...(fields.location ? { location: fields.location } : {}),
-        ...(fields.departments ? { departments: fields.departments } : {}),
-        ...(fields.leadHospitalId ? { leadHospitalId: fields.leadHospitalId } : {}),
         createdAt: prev.createdAt,
         updatedAt: now.toISOString(),
         version: prev.version + 1,

@@ -71,7 +71,8 @@ function checkLimit(body: SettlementBody): void {
 const traceCodesOf = (body: SettlementBody) => body.items.flatMap((i) => i.traceCodes ?? []);
 
 /** 409 trace-code-used naming each code of the request that is sold already. */
-function traceCodeUsed(body: SettlementBody, sold: ReadonlySet<string>): HttpProblem {
+function traceCodeUsed(body: SettlementBody, sales: readonly store.SoldTraceCode[]): HttpProblem {
+  const sold = new Set(sales.map((s) => s.code));
   const errors = body.items.flatMap((item, i) =>
     (item.traceCodes ?? []).flatMap((code, j) => (sold.has(code) ? [{ path: `body.items.${i}.traceCodes.${j}`, message: `${code} is already sold` }] : [])),
   );
@@ -115,7 +116,7 @@ async function price(req: SettleRequest, inputs: store.SettlementInputs): Promis
   }
   const unknown = body.items.flatMap((item, i) => (inputs.drugs.has(item.drugCode) ? [] : [{ path: `body.items.${i}.drugCode`, message: `unknown drug ${item.drugCode}` }]));
   if (unknown.length) throw problem('validation-failed', 'items name drugs that are not in the catalog', unknown);
-  if (inputs.soldTraceCodes.length) throw traceCodeUsed(body, new Set(inputs.soldTraceCodes.map((s) => s.code)));
+  if (inputs.soldTraceCodes.length) throw traceCodeUsed(body, inputs.soldTraceCodes);
 
   const { timeZone, policy } = provinceConfig();
   const year = calendarYear(now, timeZone);
@@ -246,7 +247,7 @@ export async function settle(req: SettleRequest): Promise<Response> {
       if (err instanceof store.TraceCodeSold) {
         const sold = await soldNow(traceCodesOf(req.body));
         await alertTraceCodeReuse(institutionId, sold, req);
-        throw traceCodeUsed(req.body, new Set(sold.map((s) => s.code)));
+        throw traceCodeUsed(req.body, sold);
       }
       throw err;
     }

@@ -30,3 +30,13 @@ export function useToday(): string {
   }, []);
   return today;
 }
+
+/**
+ * The day a screen shows: today, following it past midnight (a desk watched overnight), unless
+ * another day was picked (`start`, say from the address); picking today's date follows today again.
+ */
+export function useShownDay(start?: string): { day: string; today: string; pick: (day: string) => void } {
+  const today = useToday();
+  const [picked, setPicked] = useState(() => (start === calendarDay() ? undefined : start));
+  return { day: picked ?? today, today, pick: (d) => setPicked(d === today ? undefined : d) };
+}

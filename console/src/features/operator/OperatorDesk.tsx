@@ -13,7 +13,7 @@ import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, proble
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { useToday } from '../../shared/today.ts';
+import { useShownDay } from '../../shared/today.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { Enrol } from './Enrol.tsx';
 import { PersonRecords } from './People.tsx';
@@ -38,20 +38,15 @@ export function OperatorDesk({ path }: { path: string[] }) {
   }
 }
 
-/**
- * The day a screen shows: today, following it past midnight (a desk watched overnight), unless the
- * operator picked another day. Picking today's date follows today again.
- */
-function useShownDay() {
-  const today = useToday();
-  const [picked, setPicked] = useState<string>();
-  const day = picked ?? today;
-  const input = (id: string) => <input id={id} type="date" value={day} max={today} onInput={(e) => { const v = e.currentTarget.value; if (v) setPicked(v === today ? undefined : v); }} />;
+/** The day a screen shows (shared/today.ts), with its date field. */
+function useDayField() {
+  const { day, today, pick } = useShownDay();
+  const input = (id: string) => <input id={id} type="date" value={day} max={today} onInput={(e) => { const v = e.currentTarget.value; if (v) pick(v); }} />;
   return { day, input };
 }
 
 function Overview() {
-  const { day, input } = useShownDay();
+  const { day, input } = useDayField();
   const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: poll(30_000) });
   return (
     <section>
@@ -390,7 +385,7 @@ function Drugs() {
 
 /** The day's alerts: trace codes sold twice (an attempt refused at a counter) and prescribers holding a district's stock. */
 function Alerts() {
-  const { day, input } = useShownDay();
+  const { day, input } = useDayField();
   const list = useQuery({
     queryKey: ['alerts', day],
     queryFn: async () => (await allPages((nextToken) => call('listAlerts', { query: { date: day, limit: 200, nextToken } }))).items,

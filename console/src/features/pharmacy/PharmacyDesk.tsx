@@ -15,7 +15,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { useToday } from '../../shared/today.ts';
+import { useShownDay } from '../../shared/today.ts';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { go, hashQuery } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
@@ -202,16 +202,14 @@ const realDay = (d: string | null | undefined) => (calendarDate.safeParse(d).suc
 
 function Settlements() {
   const [asked] = useState(() => hashQuery().get('date'));
-  // Today follows the province's midnight (a 24-hour pharmacy's screen left open), unless a day was picked.
-  const todayNow = useToday();
-  // Today's date in the address (a bookmark) is today, followed past midnight like no date at all.
-  const [picked, setPicked] = useState(() => (realDay(asked) === calendarDay() ? undefined : realDay(asked)));
-  const day = picked ?? todayNow;
+  // Today follows the province's midnight (a 24-hour pharmacy's screen left open), unless a day
+  // was picked; today's date in the address (a bookmark) is today.
+  const { day, today: todayNow, pick: show } = useShownDay(realDay(asked));
   const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
   const pick = (d: string) => {
     history.replaceState(history.state, '', settlementsHref(d));
     setBadDay(undefined);
-    setPicked(d === todayNow ? undefined : d);
+    show(d);
   };
   const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
   const qc = useQueryClient();
