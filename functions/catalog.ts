@@ -44,6 +44,17 @@ export interface FunctionDef {
  */
 export const AUTHORIZER_CACHE_SECONDS = 60;
 
+/**
+ * The DynamoDB actions a function's `table` access grants, on the table and its declared `indexes`
+ * (infra/stack/functions.ts writes them into its role; the local runtime refuses any other command,
+ * so a missing grant fails a test rather than the first request in AWS).
+ */
+const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'] as const;
+export const tableActions = {
+  read: READ_ACTIONS,
+  readwrite: [...READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+} as const;
+
 export const functionCatalog = {
   authorizer: {
     entry: 'functions/authorizer/handler.ts',
@@ -129,7 +140,8 @@ export const functionCatalog = {
     description: 'Routes issued and rejected prescriptions to a stocked designated pharmacy, reserving stock',
     kind: 'consumer',
     table: 'readwrite',
-    indexes: ['GSI1'],
+    // GSI2: a district's pharmacies (the candidates).
+    indexes: ['GSI2'],
     timeoutSeconds: 30,
     // Routes race on the same stock items; more parallelism only buys more lost transactions.
     reservedConcurrency: 10,
@@ -139,8 +151,8 @@ export const functionCatalog = {
     description: 'Units each prescriber holds reserved per district and drug; an operator alert when one holds a large share',
     kind: 'consumer',
     table: 'readwrite',
-    // GSI1: the pharmacy list (a district's pharmacies).
-    indexes: ['GSI1'],
+    // GSI2: a district's pharmacies.
+    indexes: ['GSI2'],
     reservedConcurrency: 5,
   },
   prescriptionExpiry: {

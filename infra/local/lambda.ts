@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { functionCatalog, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { projectRoot } from './dynamodb-local.ts';
+import { deniedBy } from './table-grants.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 const loaded = new Map<FunctionName, Promise<Handler>>();
@@ -44,11 +45,21 @@ function itemsRead(output: Record<string, unknown>): number {
 }
 
 let counting: Promise<void> | undefined;
+const deniedOnce = new Set<string>();
+/** Counts every function's DynamoDB commands, and refuses those its catalog entry does not grant (table-grants.ts). */
 function countDynamoCalls(): Promise<void> {
   // Loaded on first use, after the runtime has set the environment the client is built from.
   counting ??= import('../../functions/shared/db.ts').then(({ ddb }) => {
     ddb.middlewareStack.add(
       (next, context) => async (args) => {
+        const running = invocation.getStore();
+        const denied = running && deniedBy(running.name, functionCatalog[running.name], String(context.commandName), args.input as Record<string, unknown>);
+        if (denied) {
+          // Said once per kind on stderr: the function's own log names only the error.
+          if (!deniedOnce.has(denied)) console.error(`AccessDeniedException: ${denied}`);
+          deniedOnce.add(denied);
+          throw Object.assign(new Error(denied), { name: 'AccessDeniedException', $fault: 'client' });
+        }
         const stats = requestStats.getStore();
         if (stats) stats.dynamoCalls++;
         const started = performance.now();

@@ -6,13 +6,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { functionCatalog, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
+import { functionCatalog, tableActions, type FunctionDef, type FunctionName } from '../../functions/catalog.ts';
 import { functionEnvironment, type EnvInputs } from '../function-env.ts';
 import { ConsortiumFunction, constructName } from './consortium-function.ts';
 import type { Data } from './data.ts';
-
-const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 export class Functions extends Construct {
   readonly byName: Record<FunctionName, ConsortiumFunction>;
@@ -51,7 +48,7 @@ export class Functions extends Construct {
         if (def.table) {
           const indexes = (def.indexes ?? []).map((i) => `${data.table.tableArn}/index/${i}`);
           f.role.addToPrincipalPolicy(
-            new iam.PolicyStatement({ actions: def.table === 'read' ? READ : [...READ, ...WRITE], resources: [data.table.tableArn, ...indexes] }),
+            new iam.PolicyStatement({ actions: [...tableActions[def.table]], resources: [data.table.tableArn, ...indexes] }),
           );
           f.role.addToPrincipalPolicy(
             new iam.PolicyStatement({

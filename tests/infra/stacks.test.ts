@@ -163,6 +163,9 @@ describe.each(stacked.map((p) => [p.code, p] as const))('stack Consortium-%s', (
     expect(of('institutions')).toContain('/index/GSI1');
     expect(of('institutions')).not.toContain('/index/GSI2');
     expect(of('institutions')).not.toContain('events:PutEvents');
+    // The router reads a district's pharmacies from GSI2 (the local runtime refuses what is not granted).
+    expect(of('prescriptionRouter')).toContain('/index/GSI2');
+    expect(of('people')).not.toContain('dynamodb:PutItem');
     expect(of('outboxRelay')).toContain('events:PutEvents');
     expect(policies.join()).not.toMatch(/"dynamodb:\*"|"Action":"\*"/);
   });
