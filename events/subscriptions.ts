@@ -2,6 +2,7 @@
 // stack and the local bus's rules are both built from it.
 import type { FunctionName } from '../functions/catalog.ts';
 import { patternFor, sources } from './catalog.ts';
+import { InstitutionChanged } from './institutions.ts';
 import {
   PharmacyStockChanged, PrescriptionCancelled, PrescriptionDispensed, PrescriptionExpired, PrescriptionIssued, PrescriptionRejected, PrescriptionRouted,
 } from './prescriptions.ts';
@@ -33,8 +34,8 @@ export const subscriptions: readonly Subscription[] = [
   // ── prescriptions ──
   {
     rule: 'prescription-router',
-    description: 'Issued prescriptions, rejected ones to route again, and stock changes that may route waiting (unroutable) ones',
-    pattern: patternFor(PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged),
+    description: 'Issued prescriptions, rejected ones to route again, stock changes that may route waiting (unroutable) ones, and withdrawn designations',
+    pattern: patternFor(PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged, InstitutionChanged),
     target: 'prescriptionRouter',
   },
 

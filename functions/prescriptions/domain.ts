@@ -24,7 +24,7 @@ export interface PrescriptionRecord extends Omit<Prescription, 'rejectedBy'> {
   waitingIn?: string[];
 }
 
-export type Action = 'route' | 'markUnroutable' | 'accept' | 'reject' | 'dispensePart' | 'dispense' | 'cancel' | 'expire';
+export type Action = 'route' | 'markUnroutable' | 'accept' | 'reject' | 'withdraw' | 'dispensePart' | 'dispense' | 'cancel' | 'expire';
 export type Actor = 'router' | 'pharmacy' | 'prescriber' | 'sweeper';
 
 /** Statuses that have not reached an end: they can still be cancelled or expire. */
@@ -44,6 +44,10 @@ export const transitions = {
   markUnroutable: { from: ['issued', 'rejected'], to: 'unroutable', actor: 'router', withinValidity: false },
   accept: { from: ['routed'], to: 'accepted', actor: 'pharmacy', withinValidity: true },
   reject: { from: ['routed'], to: 'rejected', actor: 'pharmacy', withinValidity: false },
+  // The platform takes it from a pharmacy whose designation was withdrawn, as if that pharmacy had
+  // rejected it, so it is routed again: only while nothing has been paid for or handed over there
+  // (see `mayWithdraw`).
+  withdraw: { from: ['routed', 'accepted'], to: 'rejected', actor: 'router', withinValidity: false },
   // Review is mandatory: the pharmacist accepts (reviews) a prescription before dispensing it. A
   // dispense of fewer packs than are owing leaves it partially dispensed, the rest reserved; the one
   // that hands over the last packs completes it.
@@ -136,6 +140,16 @@ export function settlementMayName(rx: { personId: string; pharmacyId?: string; s
   return !!rx && rx.personId === personId && rx.pharmacyId === institutionId && holdsStock(rx.status);
 }
 
+/**
+ * Whether the platform may take the prescription from its pharmacy (designation withdrawn): not
+ * once packs were handed over there or a settlement named it (the store checks the second in the
+ * move's transaction). Those stay, so the pharmacy can finish what it was paid for.
+ */
+export const mayWithdraw = (rx: Pick<PrescriptionRecord, 'status' | 'dispenses'>) => canTransition('withdraw', rx.status) && !(rx.dispenses ?? []).length;
+
+/** The history's reason for a withdrawal (clinic and pharmacy staff read it). */
+export const WITHDRAWN_REASON = '该药店已不再是医保定点药店，平台改派';
+
 export type StockEffect = 'reserve' | 'release' | 'consume' | 'none';
 
 /** What a move from `from` to `to` does to the stock at the pharmacy: derived, so it cannot drift from the table. */
@@ -190,6 +204,7 @@ export function applyTransition(rx: PrescriptionRecord, action: Action, move: Mo
       next.pharmacyId = move.pharmacyId;
       break;
     case 'reject':
+    case 'withdraw':
       // The rejecting pharmacy no longer sees it; it is never routed there again.
       next.rejectedBy = [...rx.rejectedBy, rx.pharmacyId!];
       delete next.pharmacyId;

@@ -2,12 +2,15 @@
 // PharmacyStockChanged for the unroutable prescriptions waiting on that stock, picks the pharmacy and
 // reserves the stock in the same transaction as the status change and its event. Idempotent through
 // the prescription itself: only `issued`, `rejected` and `unroutable` move, with a write conditional on
-// the status and revision read, so a redelivered event finds nothing to do.
+// the status and revision read, so a redelivered event finds nothing to do. On InstitutionChanged
+// withdrawing a pharmacy's designation, it takes from that pharmacy what it has not been paid for, to
+// be routed again (the same conditional moves make a redelivery a no-op).
+import { InstitutionChanged } from '#events/institutions';
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { eventConsumer } from '#shared/consumer';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
-import { applyTransition, canTransition, firstStocked, isOverdue, rankPharmacies } from './domain.ts';
+import { applyTransition, canTransition, firstStocked, isOverdue, mayWithdraw, rankPharmacies, WITHDRAWN_REASON } from './domain.ts';
 import { waitingPartition } from './keys.ts';
 import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
@@ -21,10 +24,12 @@ const MAX_ATTEMPTS = 30;
 export type RouteOutcome = 'routed' | 'unroutable' | 'skipped';
 
 export async function routePrescription(prescriptionId: string, correlationId?: string): Promise<RouteOutcome> {
-  return withRaceRetries(() => attemptRoute(prescriptionId, correlationId), MAX_ATTEMPTS - 1);
+  // Pharmacies found no longer designated when a route committed: the next attempt passes them over.
+  const withdrawn = new Set<string>();
+  return withRaceRetries(() => attemptRoute(prescriptionId, withdrawn, correlationId), MAX_ATTEMPTS - 1);
 }
 
-async function attemptRoute(prescriptionId: string, correlationId?: string): Promise<RouteOutcome> {
+async function attemptRoute(prescriptionId: string, withdrawn: Set<string>, correlationId?: string): Promise<RouteOutcome> {
   const rx = await store.getPrescription(prescriptionId);
   if (!rx || !canTransition('route', rx.status)) {
     logger.info('nothing to route', { prescriptionId, status: rx?.status });
@@ -47,7 +52,7 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
     pharmacies: all,
     district,
     origin: prescriber?.location,
-    rejectedBy: rx.rejectedBy,
+    rejectedBy: [...rx.rejectedBy, ...withdrawn],
   });
 
   // Stock of the best candidates first: the nearest few (the best is usually stocked), then a whole
@@ -62,7 +67,12 @@ async function attemptRoute(prescriptionId: string, correlationId?: string): Pro
 
   const ctx = { now, correlationId };
   if (chosen) {
-    await store.writeTransition(rx, applyTransition(rx, 'route', { at: now, actor: 'router', pharmacyId: chosen }), ctx);
+    try {
+      await store.writeTransition(rx, applyTransition(rx, 'route', { at: now, actor: 'router', pharmacyId: chosen }), ctx, [store.designatedGuard(chosen)]);
+    } catch (err) {
+      if (err instanceof store.NotDesignated) withdrawn.add(err.pharmacyId);
+      throw err;
+    }
     logger.info('routed', { prescriptionId, pharmacyId: chosen, candidates: ranked.length, previousStatus: rx.status });
     return 'routed';
   }
@@ -88,7 +98,42 @@ async function routeWaiting(change: { pharmacyId: string; district: string; drug
   }
 }
 
-export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged], async (event) => {
+/**
+ * Takes from a pharmacy whose designation was withdrawn the prescriptions routed or accepted there that
+ * nothing was paid for or handed over against, each as if the pharmacy had rejected it: the
+ * PrescriptionRejected event routes it again, elsewhere. The rest stay for the pharmacy to finish.
+ */
+export async function withdrawFrom(pharmacyId: string, correlationId?: string): Promise<{ withdrawn: number; kept: number }> {
+  let withdrawn = 0;
+  let kept = 0;
+  for (const listed of await store.heldAt(pharmacyId)) {
+    const outcome = await withRaceRetries(async () => {
+      const rx = await store.getPrescription(listed.prescriptionId);
+      if (!rx || rx.pharmacyId !== pharmacyId || !canTransition('withdraw', rx.status)) return 'moved on';
+      if (!mayWithdraw(rx)) return 'kept';
+      const now = new Date();
+      const next = applyTransition(rx, 'withdraw', { at: now, actor: 'router', reason: WITHDRAWN_REASON });
+      try {
+        await store.writeTransition(rx, next, { now, correlationId }, [store.unpaidGuard(rx.prescriptionId)]);
+        return 'withdrawn';
+      } catch (err) {
+        if (err instanceof store.PaidAtPharmacy) return 'kept';
+        throw err;
+      }
+    });
+    if (outcome === 'withdrawn') withdrawn++;
+    if (outcome === 'kept') kept++;
+  }
+  logger.info('designation withdrawn: prescriptions taken to be routed again', { pharmacyId, withdrawn, kept });
+  return { withdrawn, kept };
+}
+
+export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged, InstitutionChanged], async (event) => {
   if (event.detailType === 'PharmacyStockChanged') return routeWaiting(event.detail, event.detail.correlationId);
+  if (event.detailType === 'InstitutionChanged') {
+    const d = event.detail;
+    if (d.type === 'pharmacy' && d.previouslyDesignated && !d.designated) await withdrawFrom(d.institutionId, d.correlationId);
+    return;
+  }
   await routePrescription(event.detail.prescriptionId, event.detail.correlationId);
 });

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { location } from '#schemas/common';
 import { prescription, type StockLevel } from '#schemas/prescriptions';
 import { cached } from '#shared/cache';
-import { batchGet, ddb, decodeToken, encodeToken, keyOf, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
+import { batchGet, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
 import { IDEMPOTENCY_RECORD_FIELDS, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
@@ -233,7 +233,7 @@ export async function waitingFor(partitions: readonly string[], drugCodes: reado
   return [...ids].sort();
 }
 
-/** The action whose target status is `to` (each status is the target of one action). */
+/** The action whose target status is `to` (a status a move within validity leads to is the target of one action). */
 const actionInto = (to: PrescriptionRecord['status']) => (Object.keys(transitions) as Array<keyof typeof transitions>).find((a) => transitions[a].to === to)!;
 
 const base = (rx: PrescriptionRecord) => ({ prescriptionId: rx.prescriptionId, prescriberId: rx.prescriberId, personId: rx.personId, status: rx.status });
@@ -441,6 +441,71 @@ export async function listWorklist(caller: Caller & { inst: string }, status: st
     }),
   );
   return { items: (res.Items ?? []).map((i) => toApi(fromItem(i), caller)), nextToken: encodeToken(res.LastEvaluatedKey) };
+}
+
+/**
+ * What the platform may take from a pharmacy whose designation was withdrawn: the prescriptions routed
+ * to it or accepted there (GSI2, a pharmacy's worklist), oldest move first. Not a request path.
+ */
+export async function heldAt(pharmacyId: string): Promise<PrescriptionRecord[]> {
+  const found: PrescriptionRecord[] = [];
+  for (const status of transitions.withdraw.from) {
+    const items = await queryAll({
+      TableName: tableName(),
+      IndexName: 'GSI2',
+      KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :status)',
+      ExpressionAttributeValues: { ':pk': pharmacyPartition(pharmacyId), ':status': `${status}#` },
+    });
+    found.push(...items.map(fromItem));
+  }
+  return found;
+}
+
+/** A settlement named the prescription: it stays with its pharmacy, which was paid to fill it. */
+export class PaidAtPharmacy extends Error {
+  override name = 'PaidAtPharmacy';
+}
+
+/**
+ * Goes with a withdrawal: no settlement has named the prescription, and the list of those that did
+ * moves on, so a settlement that read it before this move recomputes and finds the prescription gone.
+ */
+export function unpaidGuard(prescriptionId: string): TxItem {
+  return {
+    write: {
+      Update: {
+        TableName: tableName(),
+        Key: prescriptionSettlementsKey(prescriptionId),
+        UpdateExpression: 'SET settlements = if_not_exists(settlements, :none), entity = :entity, prescriptionId = :rx ADD version :one',
+        ConditionExpression: 'attribute_not_exists(settlements) OR size(settlements) = :zero',
+        ExpressionAttributeValues: { ':none': [], ':entity': 'prescription-settlements', ':rx': prescriptionId, ':one': 1, ':zero': 0 },
+      },
+    },
+    onConditionFailed: () => new PaidAtPharmacy(`a settlement named prescription ${prescriptionId}`),
+  };
+}
+
+/** The pharmacy a route chose is no longer designated (the router's district list is up to a minute old). */
+export class NotDesignated extends TransactionConflict {
+  override name = 'NotDesignated';
+  constructor(readonly pharmacyId: string) {
+    super(`${pharmacyId} is no longer a designated pharmacy`);
+  }
+}
+
+/** Goes with a route: the pharmacy is designated when the route commits, whatever the router's list said. */
+export function designatedGuard(pharmacyId: string): TxItem {
+  return {
+    write: {
+      ConditionCheck: {
+        TableName: tableName(),
+        Key: institutionKey(pharmacyId),
+        ConditionExpression: 'designated = :yes',
+        ExpressionAttributeValues: { ':yes': true },
+      },
+    },
+    onConditionFailed: () => new NotDesignated(pharmacyId),
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page, Route } from 'playwright-core';
 import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
+import { shortId } from '../../console/src/lib/format.ts';
 import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
@@ -399,6 +400,49 @@ describe('登记机构', () => {
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：待修改医院（他人已改）').waitFor();
     expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body).toMatchObject({ name: '待修改医院（他人已改）', district: '上城区' });
+  });
+
+  it("withdrawing a pharmacy's designation says what becomes of its prescriptions, and the prescriber then sees one at another pharmacy", async () => {
+    const { rt } = desk;
+    const api = await rt.as('operator');
+    const drug = 'XWDUI00001';
+    expect([200, 201]).toContain((await rt.call(api, 'PUT', `/drugs/${drug}`, { name: '改派测试药', category: 'A', unit: '盒' })).status);
+    const registered = await rt.call(api, 'POST', '/institutions', {
+      id: 'ph-ui-withdrawn', name: '待撤销定点药房', type: 'pharmacy', district: '西湖区', location: { lat: 30.2421, lng: 120.1221 }, designated: true,
+    });
+    expect(registered.status).toBe(201);
+    for (const ph of ['ph-ui-withdrawn', 'ph-xihu-3']) {
+      expect((await rt.call(await rt.as('pharmacy', ph), 'PUT', `/pharmacies/${ph}/stock`, { items: [{ drugCode: drug, quantity: 5 }] })).status).toBe(200);
+    }
+    const enrolled = await rt.call(api, 'POST', '/enrollments', { people: [{ nationalId: id('33010619900707071'), name: '改派患者', district: '西湖区', personalAccountFen: 10_000 }] });
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId: enrolled.body.personIds[0], diagnoses: ['I10'], items: [{ drugCode: drug, quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-ui-withdrawn' });
+    expect(issued.status).toBe(201);
+    const rxId = issued.body.prescriptionId as string;
+    const where = async () => (await rt.call(clinic, 'GET', `/prescriptions/${rxId}`)).body.pharmacyId;
+    await expect.poll(where, poll).toBe('ph-ui-withdrawn');
+
+    const page = await operatorAt('机构');
+    await page.getByRole('button', { name: '修改 待撤销定点药房' }).click();
+    const form = page.locator('form');
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    await form.getByLabel('医保定点机构').uncheck();
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); void d.accept(); });
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await page.getByText('已保存：待撤销定点药房').waitFor();
+    expect(asked).toContain('尚未收费也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完');
+
+    // The GP finds it on 已流转, at the nearest pharmacy of the patient's district that has the drug.
+    await expect.poll(where, poll).toBe('ph-xihu-3');
+    const { page: gp } = await newPage(desk);
+    await login(gp, rt.url, people.gp);
+    await gp.getByRole('link', { name: '处方' }).click();
+    await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
+    await gp.getByRole('button', { name: /^已流转/ }).click();
+    const row = gp.getByRole('row', { name: new RegExp(shortId(rxId)) });
+    await expect.poll(textOf(row), poll).toContain('九州大药房灵隐店');
+    await screen(gp, 'clinic-prescription-withdrawn-pharmacy');
   });
 
   it('refuses a blank 日接诊量 on its field, and says repeated department codes above the form and on the rows', async () => {

@@ -14,6 +14,8 @@ import { backfillSettlementAmounts } from '../../functions/people/backfill.ts';
 import { timelineKey } from '../../functions/people/keys.ts';
 import { backfillPrescriptionSettlements } from '../../functions/vouchers/backfill.ts';
 import { prescriptionSettlementsKey } from '../../functions/vouchers/keys.ts';
+import { WITHDRAWN_REASON } from '../../functions/prescriptions/domain.ts';
+import { districtPharmacies } from '../../functions/prescriptions/store.ts';
 
 let rt: TestRuntime;
 let operator: Caller;
@@ -78,6 +80,17 @@ async function routedTo(who: Caller, id: string, timeoutMs = 30_000) {
     const res = await rt.call(who, 'GET', `/prescriptions/${id}`);
     if (res.body?.status === 'routed') return res.body;
     if (Date.now() > deadline) throw new Error(`${id} not routed in ${timeoutMs} ms: ${res.status} ${res.body?.status}`);
+    await sleep(50);
+  }
+}
+
+/** Polls the prescription as `who` until `done` holds. */
+async function waitFor(who: Caller, id: string, done: (body: Record<string, any>) => boolean, timeoutMs = 30_000) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await rt.call(who, 'GET', `/prescriptions/${id}`);
+    if (res.status === 200 && done(res.body)) return res.body;
+    if (Date.now() > deadline) throw new Error(`${id} not as expected in ${timeoutMs} ms: ${res.status} ${JSON.stringify(res.body)}`);
     await sleep(50);
   }
 }
@@ -300,6 +313,71 @@ describe('issue and route', () => {
     expect(await events('PrescriptionRouted', id)).toHaveLength(1);
     const after = await stock('ph-xihu-3', 'XN02BEA001');
     expect([after.available, after.reserved]).toEqual([before.available - 2, before.reserved + 2]);
+  });
+});
+
+describe("a pharmacy's designation withdrawn", () => {
+  it('what it was not paid for is routed elsewhere, once; what it was paid for stays; a route racing the withdrawal never lands there', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const drug = `XW${tag.toUpperCase()}01`;
+    await newDrug(drug);
+    // A district of its own, so that the router's list of its pharmacies (cached a minute) is first
+    // read by this test's routes, after both pharmacies were registered.
+    const district = `撤销测试区${tag}`;
+    const [near, other] = [`ph-wd-${tag}`, `ph-wd2-${tag}`];
+    for (const [id, location] of [[near, { lat: 30.2421, lng: 120.1221 }], [other, { lat: 30.2450, lng: 120.1240 }]] as const) {
+      const registered = await rt.call(operator, 'POST', '/institutions', { id, name: `撤销定点测试药房 ${id}`, type: 'pharmacy', district, location, designated: true });
+      expect(registered.status).toBe(201);
+      expect((await putStock(id, [{ drugCode: drug, quantity: 10 }])).status).toBe(200);
+    }
+    const people = Array.from({ length: 4 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
+    const enrolled = await rt.call(operator, 'POST', '/enrollments', { people });
+    expect(enrolled.body.rejected).toEqual([]);
+    const personIds = enrolled.body.personIds as string[];
+    const pharmacy = await as('pharmacy', near);
+
+    // Nearest to the prescriber: routing picks it while it is designated.
+    const ids: string[] = [];
+    for (const personId of personIds.slice(0, 3)) ids.push((await issue(lingyin, { personId, items: [item(drug)] })).prescriptionId);
+    const [left, reviewed, paid] = ids as [string, string, string];
+    for (const id of ids) expect(await routed(lingyin, id)).toMatchObject({ status: 'routed', pharmacyId: near });
+    for (const id of [reviewed, paid]) expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    await settleFor(people[2]!, pharmacy, [{ drugCode: drug, quantity: 1 }], paid);
+
+    // The router's cached list still names the pharmacy designated when the next prescription is
+    // routed, right after the withdrawal: the route's own check sends it elsewhere.
+    expect((await districtPharmacies(district)).find((ph) => ph.id === near)?.designated).toBe(true);
+    const read = await rt.call(operator, 'GET', `/institutions/${near}`);
+    const put = await rt.call(operator, 'PUT', `/institutions/${near}`, { ...read.body, designated: false }, { 'if-match': `"${read.body.version}"` });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const { prescriptionId: racing } = await issue(lingyin, { personId: personIds[3]!, items: [item(drug)] });
+
+    expect(await routedTo(lingyin, racing)).toMatchObject({ pharmacyId: other });
+    for (const id of [left, reviewed]) {
+      const rx = await waitFor(lingyin, id, (b) => b.pharmacyId === other);
+      expect(rx).toMatchObject({ status: 'routed', rejectedBy: [near] });
+      expect(rx.history.find((h: { status: string }) => h.status === 'rejected')).toMatchObject({ reason: WITHDRAWN_REASON });
+    }
+    const kept = await rt.call(lingyin, 'GET', `/prescriptions/${paid}`);
+    expect(kept.body).toMatchObject({ status: 'accepted', pharmacyId: near, rejectedBy: [] });
+    // The pharmacy holds only what it was paid for; the rest went back to what it has available.
+    expect(await stock(near, drug)).toMatchObject({ onHand: 10, reserved: 1, available: 9 });
+    expect(await stock(other, drug)).toMatchObject({ onHand: 10, reserved: 3, available: 7 });
+    const late = await rt.call(pharmacy, 'POST', `/prescriptions/${left}/accept`);
+    expect([late.status, slug(late.body)]).toEqual([409, 'invalid-transition']);
+
+    // The same InstitutionChanged again (the bus delivers at least once): nothing more moves.
+    const [changed] = await outboxEvents(rt, { institutionId: near }, 'InstitutionChanged');
+    const moves = async () => Promise.all(ids.map(async (id) => (await rt.call(lingyin, 'GET', `/prescriptions/${id}`)).body.history.length));
+    const before = await moves();
+    await invoke('prescriptionRouter', {
+      version: '0', id: `redelivery-${near}`, 'detail-type': 'InstitutionChanged', source: changed!.source,
+      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: changed!.detail,
+    });
+    await rt.settle();
+    expect(await moves()).toEqual(before);
+    expect(await events('PrescriptionRejected', left)).toHaveLength(1);
+    expect(await stock(other, drug)).toMatchObject({ reserved: 3 });
   });
 });
 

@@ -6,7 +6,7 @@ import { prescriptionRequest, prescriptionStatuses, stockRequest, type Prescript
 import { HttpProblem } from '../../functions/shared/errors.ts';
 import {
   actAccess, applyTransition, canSee, canTransition, firstStocked, hasEveryItem, haversineKm, newPrescription, openStatuses, rankPharmacies,
-  referralProblems, requiresValidity, settlementProblems, stockChanges, transitions, viewFor, dispenseOf, owing, markReady, paidAlready,
+  referralProblems, requiresValidity, settlementProblems, stockChanges, transitions, viewFor, dispenseOf, owing, markReady, paidAlready, mayWithdraw, WITHDRAWN_REASON,
   type Action, type Actor, type PharmacyInfo, type PrescriptionRecord, type SettlementView,
 } from '../../functions/prescriptions/domain.ts';
 import { EXPIRY_SHARDS, expiryBound, expiryKey, expiryShard } from '../../functions/prescriptions/keys.ts';
@@ -49,6 +49,8 @@ const expectedMoves: ReadonlyArray<readonly [PrescriptionStatus, Action, Prescri
   ['issued', 'expire', 'expired'],
   ['routed', 'accept', 'accepted'],
   ['routed', 'reject', 'rejected'],
+  ['routed', 'withdraw', 'rejected'],
+  ['accepted', 'withdraw', 'rejected'],
   ['routed', 'cancel', 'cancelled'],
   ['routed', 'expire', 'expired'],
   ['accepted', 'dispensePart', 'partially-dispensed'],
@@ -68,7 +70,7 @@ const expectedMoves: ReadonlyArray<readonly [PrescriptionStatus, Action, Prescri
   ['unroutable', 'expire', 'expired'],
 ];
 const expectedActor: Record<Action, Actor> = {
-  route: 'router', markUnroutable: 'router', accept: 'pharmacy', reject: 'pharmacy', dispensePart: 'pharmacy', dispense: 'pharmacy', cancel: 'prescriber', expire: 'sweeper',
+  route: 'router', markUnroutable: 'router', accept: 'pharmacy', reject: 'pharmacy', withdraw: 'router', dispensePart: 'pharmacy', dispense: 'pharmacy', cancel: 'prescriber', expire: 'sweeper',
 };
 
 describe('transition table', () => {
@@ -119,6 +121,25 @@ describe('transition table', () => {
     expect(applyTransition(rx(), 'markUnroutable', { at: late, actor: 'router' }).status).toBe('unroutable');
     // The store makes exactly these target statuses conditional on the validity.
     expect(prescriptionStatuses.filter(requiresValidity).sort()).toEqual(['accepted', 'dispensed', 'partially-dispensed', 'routed']);
+  });
+
+  it('a withdrawal (designation withdrawn) releases what was reserved there and never routes it back; not once anything was handed over', () => {
+    const ph = 'ph-xihu-1';
+    const issued = rx({ items: [{ drugCode: 'XC08CAA001', quantity: 5, dosage: 'x' }] });
+    const accepted = applyTransition(applyTransition(issued, 'route', { at: T0, actor: 'router', pharmacyId: ph }), 'accept', { at: T0, actor: 'pharmacy', by: ph });
+    const late = new Date(Date.parse(issued.expiresAt) + 1);
+    const taken = applyTransition(accepted, 'withdraw', { at: late, actor: 'router', reason: WITHDRAWN_REASON });
+    expect(taken).toMatchObject({ status: 'rejected', rejectedBy: [ph] });
+    expect(taken.pharmacyId).toBeUndefined();
+    expect(taken.history.at(-1)).toMatchObject({ status: 'rejected', reason: WITHDRAWN_REASON });
+    expect(taken.history.at(-1)!.by).toBeUndefined();
+    expect(stockChanges(accepted, taken)).toEqual([{ pharmacyId: ph, drugCode: 'XC08CAA001', consume: 0, reserve: 0, release: 5 }]);
+    expect(() => applyTransition(taken, 'route', { at: T0, actor: 'router', pharmacyId: ph })).toThrow(/rejected/);
+    expect(mayWithdraw(accepted)).toBe(true);
+    const part = applyTransition(accepted, 'dispensePart', { at: T0, actor: 'pharmacy', settlementId: 'st_1', items: [{ drugCode: 'XC08CAA001', quantity: 2 }] });
+    expect(mayWithdraw(part)).toBe(false);
+    expect(mayWithdraw({ status: 'accepted', dispenses: [{ settlementId: 'st_1', at: T0.toISOString(), items: [] }] })).toBe(false);
+    expect(mayWithdraw({ status: 'unroutable' })).toBe(false);
   });
 
   it('dispensing a prescription not yet accepted says that review comes first', () => {
