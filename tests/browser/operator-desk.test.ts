@@ -48,31 +48,35 @@ async function operatorAt(section: string, viewport?: { width: number; height: n
 }
 
 describe('参保登记', () => {
-  it('reads a file as Excel and WPS save it, and holds back a repeated or mistyped national ID before sending', async () => {
+  it('reads a file as Excel and WPS save it (amounts with thousands separators), and holds back a repeated or mistyped national ID and a row without a name before sending', async () => {
     const page = await operatorAt('参保登记');
     const wang = id('11010819450101100');
     const li = id('11010819500202200');
     const zhou = id('11010819600303300');
     const wu = id('11010819700404400');
     const mistyped = `${wu.slice(0, 17)}${wu[17] === '0' ? '1' : '0'}`;
+    const nameless = id('11010819800505500');
     const csv = '\ufeff' + [
       '身份证号,姓名,手机号,区县,个人账户余额（元）,备注',
       // Excel quotes a cell with a comma, a quote ("") or a line break; the columns after it stay theirs.
-      `${wang},"王伟, 重复",13900002222,西湖区,88.00,"行动不便，\r\n需上门"`,
+      // Excel writes an amount formatted with thousands separators so (quoted): the same amount.
+      `${wang},"王伟, 重复",13900002222,西湖区,"1,088.00","行动不便，\r\n需上门"`,
       `${li},"李""小""红",,上城区,10,`,
       `${zhou},周九,,西湖区,20,`,
       `${mistyped},孙八,,西湖区,10,`,
       `${zhou},周九二,,西湖区,30,`,
       `${wu},吴十,,西湖区,5,""`,
+      `${nameless},,,西湖区,5,`,
       '',
     ].join('\r\n');
     await page.getByLabel('CSV 文件').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     // Row numbers are the spreadsheet's: the line break inside row 2's cell does not make a row.
-    await expect.poll(textOf(page.locator('main')), poll).toContain('共 6 行：可提交 3 人，3 行有误，不提交');
+    await expect.poll(textOf(page.locator('main')), poll).toContain('共 7 行：可提交 3 人，4 行有误，不提交');
     const held = await page.getByRole('table', { name: '有误的行（不提交）' }).innerText();
     expect(held).toMatch(/4\s+身份证号\s+身份证号重复：与第 6 行相同/);
     expect(held).toMatch(/5\s+身份证号\s+身份证号无效：校验位不符/);
     expect(held).toMatch(/6\s+身份证号\s+身份证号重复：与第 4 行相同/);
+    expect(held).toMatch(/8\s+姓名\s+必填/);
     expect(held).not.toMatch(/金额无效/);
     await screen(page, 'operator-enrol-excel-csv');
 
@@ -82,11 +86,12 @@ describe('参保登记', () => {
     const lookup = (nationalId: string) => desk.rt.call(operator, 'POST', '/people/lookup', { nationalId });
     const w = await lookup(wang);
     expect(w.body).toMatchObject({ name: '王伟, 重复', district: '西湖区' });
-    expect((await desk.rt.call(operator, 'GET', `/enrollments/${w.body.personId}`)).body).toMatchObject({ phoneMasked: '139****2222', personalAccountFen: 8800 });
+    expect((await desk.rt.call(operator, 'GET', `/enrollments/${w.body.personId}`)).body).toMatchObject({ phoneMasked: '139****2222', personalAccountFen: 108_800 });
     expect((await lookup(li)).body).toMatchObject({ name: '李"小"红', district: '上城区' });
     expect((await lookup(wu)).body).toMatchObject({ name: '吴十' });
     // Neither row of the repeated ID was sent: which one is right is the operator's call.
     expect((await lookup(zhou)).status).toBe(422);
+    expect((await lookup(nameless)).status).toBe(422);
   });
 });
 

@@ -105,6 +105,15 @@ describe('readPeople', () => {
     ]);
   });
 
+  it('reads an amount Excel wrote with thousands separators; holds back a row without a name', () => {
+    const p = read(`${a},王伟,,西湖区,"1,000.50",`, `${b},,,西湖区,1,`, `${c},赵六,,西湖区,"1,00",`);
+    expect(p.people).toEqual([{ row: 2, person: { nationalId: a, name: '王伟', district: '西湖区', personalAccountFen: 100_050 } }]);
+    expect(p.errors).toEqual([
+      { row: 3, field: '姓名', message: '必填' },
+      { row: 4, field: '个人账户余额', message: '金额无效：1,00（元，最多两位小数）' },
+    ]);
+  });
+
   it('numbers rows as the spreadsheet does: blank rows skipped but counted, a multi-line cell one row', () => {
     const p = read(`${a},王伟,,西湖区,1,"第一行\n第二行"`, '', ',,,,,', `${b},孙八,,西湖区,1.234,`);
     expect(p).toEqual<Parsed>({

@@ -98,6 +98,9 @@ function nationalIdProblem(id: string): string | undefined {
   return undefined;
 }
 
+/** An amount Excel wrote with thousands separators ("1,000.50", a quoted cell) is the same amount. */
+const withoutThousands = (v: string) => (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(v) ? v.replace(/,/g, '') : v);
+
 /**
  * The file's rows as people, each with its spreadsheet row number (the header is row 1). A row is
  * not sent when a cell cannot be read, when its national ID is invalid, or when the file holds that
@@ -140,13 +143,18 @@ export function readPeople(text: string): Parsed | string {
       const v = cells[c] ?? '';
       if (!key || v === '') return;
       if (key === 'personalAccount' || key === 'annualPooledUsed') {
-        const fen = parseYuan(v);
+        const fen = parseYuan(withoutThousands(v));
         if (fen === undefined) {
           ok = false;
           parsed.errors.push({ row, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
         } else person[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
       } else person[key] = v;
     });
+    // The API would refuse the whole batch for one blank name.
+    if (!person.name) {
+      ok = false;
+      parsed.errors.push({ row, field: columnLabel.name!, message: '必填' });
+    }
     if (ok && person.personalAccountFen === undefined) {
       ok = false;
       parsed.errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
