@@ -7,6 +7,7 @@
 // be routed again (the same conditional moves make a redelivery a no-op).
 import { InstitutionChanged } from '#events/institutions';
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
+import { mapLimited } from '#shared/concurrency';
 import { eventConsumer } from '#shared/consumer';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
@@ -17,6 +18,12 @@ import * as store from './store.ts';
 
 /** Candidates whose stock is read first. */
 const FIRST_CANDIDATES = 8;
+
+/**
+ * Prescriptions taken from a pharmacy at once when its designation is withdrawn: those of one drug
+ * release the same stock item, so more in parallel would mostly collide.
+ */
+const WITHDRAW_WIDTH = 4;
 
 /** Racing routes for the last units lose conditions or collide; each retry reads stock afresh. */
 const MAX_ATTEMPTS = 30;
@@ -104,10 +111,9 @@ async function routeWaiting(change: { pharmacyId: string; district: string; drug
  * PrescriptionRejected event routes it again, elsewhere. The rest stay for the pharmacy to finish.
  */
 export async function withdrawFrom(pharmacyId: string, correlationId?: string): Promise<{ withdrawn: number; kept: number }> {
-  let withdrawn = 0;
-  let kept = 0;
-  for (const listed of await store.heldAt(pharmacyId)) {
-    const outcome = await withRaceRetries(async () => {
+  // A few at a time: a chain store's hundreds finish well inside the function's timeout.
+  const outcomes = await mapLimited(await store.heldAt(pharmacyId), WITHDRAW_WIDTH, (listed) =>
+    withRaceRetries(async () => {
       const rx = await store.getPrescription(listed.prescriptionId);
       if (!rx || rx.pharmacyId !== pharmacyId || !canTransition('withdraw', rx.status)) return 'moved on';
       if (!mayWithdraw(rx)) return 'kept';
@@ -120,10 +126,10 @@ export async function withdrawFrom(pharmacyId: string, correlationId?: string): 
         if (err instanceof store.PaidAtPharmacy) return 'kept';
         throw err;
       }
-    });
-    if (outcome === 'withdrawn') withdrawn++;
-    if (outcome === 'kept') kept++;
-  }
+    }, MAX_ATTEMPTS - 1),
+  );
+  const withdrawn = outcomes.filter((o) => o === 'withdrawn').length;
+  const kept = outcomes.filter((o) => o === 'kept').length;
   logger.info('designation withdrawn: prescriptions taken to be routed again', { pharmacyId, withdrawn, kept });
   return { withdrawn, kept };
 }

@@ -328,21 +328,22 @@ describe("a pharmacy's designation withdrawn", () => {
     for (const [id, location] of [[near, { lat: 30.2421, lng: 120.1221 }], [other, { lat: 30.2450, lng: 120.1240 }]] as const) {
       const registered = await rt.call(operator, 'POST', '/institutions', { id, name: `撤销定点测试药房 ${id}`, type: 'pharmacy', district, location, designated: true });
       expect(registered.status).toBe(201);
-      expect((await putStock(id, [{ drugCode: drug, quantity: 10 }])).status).toBe(200);
+      expect((await putStock(id, [{ drugCode: drug, quantity: 20 }])).status).toBe(200);
     }
-    const people = Array.from({ length: 4 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
+    const people = Array.from({ length: 12 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
     const enrolled = await rt.call(operator, 'POST', '/enrollments', { people });
     expect(enrolled.body.rejected).toEqual([]);
     const personIds = enrolled.body.personIds as string[];
     const pharmacy = await as('pharmacy', near);
 
-    // Nearest to the prescriber: routing picks it while it is designated.
-    const ids: string[] = [];
-    for (const personId of personIds.slice(0, 3)) ids.push((await issue(lingyin, { personId, items: [item(drug)] })).prescriptionId);
-    const [left, reviewed, paid] = ids as [string, string, string];
+    // Nearest to the prescriber: routing picks it while it is designated. Nine are left routed
+    // there (taken away in parallel, releasing the same stock item), one reviewed, one paid for.
+    const ids = await Promise.all(personIds.slice(0, 11).map(async (personId) => (await issue(lingyin, { personId, items: [item(drug)] })).prescriptionId));
+    const [reviewed, paid, ...routedOnly] = ids as [string, string, ...string[]];
+    const left = routedOnly[0]!;
     for (const id of ids) expect(await routed(lingyin, id)).toMatchObject({ status: 'routed', pharmacyId: near });
     for (const id of [reviewed, paid]) expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
-    await settleFor(people[2]!, pharmacy, [{ drugCode: drug, quantity: 1 }], paid);
+    await settleFor(people[1]!, pharmacy, [{ drugCode: drug, quantity: 1 }], paid);
 
     // The router's cached list still names the pharmacy designated when the next prescription is
     // routed, right after the withdrawal: the route's own check sends it elsewhere.
@@ -350,10 +351,10 @@ describe("a pharmacy's designation withdrawn", () => {
     const read = await rt.call(operator, 'GET', `/institutions/${near}`);
     const put = await rt.call(operator, 'PUT', `/institutions/${near}`, { ...read.body, designated: false }, { 'if-match': `"${read.body.version}"` });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    const { prescriptionId: racing } = await issue(lingyin, { personId: personIds[3]!, items: [item(drug)] });
+    const { prescriptionId: racing } = await issue(lingyin, { personId: personIds[11]!, items: [item(drug)] });
 
     expect(await routedTo(lingyin, racing)).toMatchObject({ pharmacyId: other });
-    for (const id of [left, reviewed]) {
+    for (const id of [reviewed, ...routedOnly]) {
       const rx = await waitFor(lingyin, id, (b) => b.pharmacyId === other);
       expect(rx).toMatchObject({ status: 'routed', rejectedBy: [near] });
       expect(rx.history.find((h: { status: string }) => h.status === 'rejected')).toMatchObject({ reason: WITHDRAWN_REASON });
@@ -361,8 +362,8 @@ describe("a pharmacy's designation withdrawn", () => {
     const kept = await rt.call(lingyin, 'GET', `/prescriptions/${paid}`);
     expect(kept.body).toMatchObject({ status: 'accepted', pharmacyId: near, rejectedBy: [] });
     // The pharmacy holds only what it was paid for; the rest went back to what it has available.
-    expect(await stock(near, drug)).toMatchObject({ onHand: 10, reserved: 1, available: 9 });
-    expect(await stock(other, drug)).toMatchObject({ onHand: 10, reserved: 3, available: 7 });
+    expect(await stock(near, drug)).toMatchObject({ onHand: 20, reserved: 1, available: 19 });
+    expect(await stock(other, drug)).toMatchObject({ onHand: 20, reserved: 11, available: 9 });
     const late = await rt.call(pharmacy, 'POST', `/prescriptions/${left}/accept`);
     expect([late.status, slug(late.body)]).toEqual([409, 'invalid-transition']);
 
@@ -377,7 +378,7 @@ describe("a pharmacy's designation withdrawn", () => {
     await rt.settle();
     expect(await moves()).toEqual(before);
     expect(await events('PrescriptionRejected', left)).toHaveLength(1);
-    expect(await stock(other, drug)).toMatchObject({ reserved: 3 });
+    expect(await stock(other, drug)).toMatchObject({ reserved: 11 });
   });
 });
 
