@@ -5,7 +5,7 @@ import { TransactionConflict, withRaceRetries, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
-import { IdempotencyRecordExists, idempotencyRecord, replay, requestHash } from '#shared/idempotency';
+import { IdempotencyRecordExists, idempotencyRecord, recordedAnswer, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
 import { giveBack, senderLimits, take, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
@@ -121,7 +121,7 @@ export const handler = apiHandler(prescriptionRoutes, {
       if (openTherapies.length) {
         // A twin with the same key may have committed between the reads of one BatchGetItem (not a
         // snapshot): its prescription is the open one, and its record, read now, is the answer.
-        const twin = idempotency && (await store.idempotencyAnswer(idempotency));
+        const twin = idempotency && (await recordedAnswer(idempotency));
         if (twin) return replay(twin, idempotency!.hash);
         throw store.duplicateTherapy(openTherapies);
       }

@@ -561,12 +561,6 @@ export async function knownDrugs(codes: readonly string[]): Promise<Set<string>>
 
 const referralView = z.object({ personId: z.string(), fromInstitutionId: z.string(), toInstitutionId: z.string() });
 
-/** The answer recorded for an Idempotency-Key, read on its own (strongly consistent). */
-export async function idempotencyAnswer(q: IdempotentRequest): Promise<StoredItem | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: idempotencyRecordKey(q.institutionId, q.operation, q.key), ConsistentRead: true }));
-  return Item;
-}
-
 export interface IssueInputs {
   /** The record of an earlier answer to the same Idempotency-Key. */
   idempotency?: StoredItem;

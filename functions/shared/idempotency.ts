@@ -4,7 +4,8 @@
 // so of racing retries exactly one creates and the others answer from its record.
 import { createHash } from 'node:crypto';
 import { epochSeconds } from './clock.ts';
-import { tableName, type StoredItem, type TxItem } from './db.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName, type StoredItem, type TxItem } from './db.ts';
 import { problem } from './errors.ts';
 import type { Response } from './http.ts';
 
@@ -73,6 +74,17 @@ export function idempotencyRecord(req: IdempotentRequest, response: { status: nu
     },
     onConditionFailed: (current) => new IdempotencyRecordExists(current),
   };
+}
+
+/**
+ * The answer recorded for a key, read on its own (strongly consistent). For a request refused for
+ * what a twin with the same key did (its code used, its prescription open or paid): the twin may
+ * have committed between the reads of one BatchGetItem, which is no snapshot, and its answer is
+ * this request's.
+ */
+export async function recordedAnswer(q: Omit<IdempotentRequest, 'hash'>): Promise<StoredItem | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: idempotencyRecordKey(q.institutionId, q.operation, q.key), ConsistentRead: true }));
+  return Item;
 }
 
 /** The first answer again, or 422 when the key came with another body. */

@@ -14,7 +14,7 @@ import { batchGet, keyOf, withRaceRetries, writeTransaction, type StoredItem } f
 import { provinceConfig } from '#shared/env';
 import { HttpProblem, problem } from '#shared/errors';
 import type { Response } from '#shared/http';
-import { IdempotencyRecordExists, replay, requestHash } from '#shared/idempotency';
+import { IdempotencyRecordExists, recordedAnswer, replay, requestHash } from '#shared/idempotency';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
 import { outboxEvent } from '#shared/outbox';
@@ -207,6 +207,9 @@ export async function quote(req: SettleRequest): Promise<Response> {
   return { status: 200, body };
 }
 
+/** Refusals a committed twin of the request (same Idempotency-Key) would cause. */
+const REFUSED_FOR_A_TWIN = new Set(['code-already-used', 'trace-code-used', 'conflict']);
+
 /** POST /settlements. */
 export async function settle(req: SettleRequest): Promise<Response> {
   checkLimit(req.body);
@@ -222,6 +225,13 @@ export async function settle(req: SettleRequest): Promise<Response> {
     try {
       priced = await price(req, inputs);
     } catch (err) {
+      // A twin with the same key (a POS retry) may have committed between the reads of one
+      // BatchGetItem: its code used, its trace codes sold, its prescription paid. Its answer is
+      // this request's, and no reuse alert is raised against the pharmacy for its own sale.
+      if (err instanceof HttpProblem && REFUSED_FOR_A_TWIN.has(err.slug)) {
+        const twin = await recordedAnswer({ institutionId, operation: SETTLE_OPERATION, key: req.idempotencyKey! });
+        if (twin) return replay(twin, hash);
+      }
       if (err instanceof HttpProblem && err.slug === 'trace-code-used') await alertTraceCodeReuse(institutionId, inputs.soldTraceCodes, req);
       throw err;
     }

@@ -1,5 +1,6 @@
 // Faults the real components cannot be made to produce on demand: PutEvents failing for a while,
-// a consumer that keeps throwing, DynamoDB throttling a settlement. Everything else is real.
+// a consumer that keeps throwing, a read that sees a transaction in part, DynamoDB throttling a
+// settlement. Everything else is real.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
@@ -7,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ddb } from '../../functions/shared/db.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { auditRows, countItems } from '../support/table.ts';
+import { provinceDay } from '../support/calendar.ts';
+import { traceCode } from '../support/trace-codes.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 
 let rt: TestRuntime;
@@ -47,6 +50,55 @@ describe('a consumer that keeps throwing', () => {
     expect(lines.at(-1)).toMatchObject({ target: 'audit', attempts: 3, event: { detail: { id: 'evt_broken' } } });
     expect(lines.at(-1).error).toMatch(/institutionId|expected/i);
     expect(await auditRows(rt, 'InstitutionRegistered', { institutionId: 'ph-after-poison' })).toHaveLength(1);
+  });
+});
+
+describe('a POS retry that reads its first attempt in part', () => {
+  it("gets the first attempt's settlement (not 409), and raises no alert about the pharmacy's own sale", async () => {
+    const channel = await rt.as('channel');
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    const nationalId = demoNationalId('330106', '19750505', 78);
+    const enrolled = await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId, name: '重试', district: '西湖区', personalAccountFen: 50_000 }] });
+    const personId = enrolled.body.personIds[0];
+    const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId, name: '重试', channel: 'wechat' });
+    const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
+    const body = { code, items: [{ drugCode: 'XC08CAA001', quantity: 1, unitPriceFen: 10_000, traceCodes: [traceCode()] }] };
+    const first = await rt.call(pharmacy, 'POST', '/settlements', body, { 'idempotency-key': 'pos-retry-1' });
+    expect(first.status).toBe(201);
+
+    // BatchGetItem is no snapshot: a retry sent while the first attempt commits can read its code's use
+    // and its trace code's sale but not yet its answer. Made to happen on demand: the retry's read
+    // leaves out the idempotency record once (a later read on its own finds it, as it would).
+    let hidden = 0;
+    const isRecord = (item: Record<string, unknown>) => /^IDEMPOTENCY#/.test(String((item.PK as { S?: string })?.S ?? item.PK));
+    ddb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const responses = (result.output as { Responses?: Record<string, Array<Record<string, unknown>>> }).Responses;
+        if (/BatchGet/.test(String(context.commandName)) && responses && !hidden) {
+          for (const [table, items] of Object.entries(responses)) {
+            if (items.some(isRecord)) {
+              hidden++;
+              responses[table] = items.filter((i) => !isRecord(i));
+            }
+          }
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'hideIdempotencyRecordOnce' },
+    );
+    const retried = await rt.call(pharmacy, 'POST', '/settlements', body, { 'idempotency-key': 'pos-retry-1' });
+    ddb.middlewareStack.remove('hideIdempotencyRecordOnce');
+
+    expect(hidden).toBe(1);
+    expect([retried.status, retried.body.settlementId, retried.headers.get('idempotent-replayed')]).toEqual([201, first.body.settlementId, 'true']);
+    expect((await rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen).toBe(50_000 - first.body.personalAccountFen);
+    await rt.settle();
+    const alerts = (await rt.call(operator, 'GET', `/alerts?date=${provinceDay(first.body.settledAt)}`)).body.items;
+    expect(alerts.filter((a: { type: string; institutionId: string }) => a.type === 'trace-code-reused' && a.institutionId === 'ph-xihu-1')).toEqual([]);
+    // Another key with the same code is another purchase: refused as before.
+    const other = await rt.call(pharmacy, 'POST', '/settlements', body, { 'idempotency-key': 'pos-retry-2' });
+    expect([other.status, slug(other.body)]).toEqual([409, 'code-already-used']);
   });
 });
 
