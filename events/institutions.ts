@@ -30,3 +30,11 @@ export const DrugCatalogChanged = defineEvent({
   version: 1,
   detail: { drugCode: z.string(), category: z.enum(['A', 'B', 'C']) },
 });
+
+/** 划入: the fund credited an amount to a person's personal account (once per batch and person). */
+export const PersonalAccountCredited = defineEvent({
+  source: sources.institutions,
+  detailType: 'PersonalAccountCredited',
+  version: 1,
+  detail: { personId: z.string(), batchId: z.string(), amountFen: z.number().int() },
+});

@@ -93,6 +93,38 @@ export const enrolmentResult = z.object({
   personIds: z.array(serverId.nullable()).max(MAX_ENROLMENT_BATCH),
 });
 
+/**
+ * 划入: an amount the fund credits to one person's personal account (its yearly or monthly credit),
+ * added to the balance, never a balance. More than ¥100,000 at once is a slip of units, not a credit.
+ */
+export const MAX_CREDIT_FEN = 10_000_000;
+export const accountCredit = z
+  .object({
+    nationalId,
+    amountFen: z.number().int().min(1, 'a credit adds at least 1 fen').max(MAX_CREDIT_FEN, `at most ${MAX_CREDIT_FEN} fen (¥100,000) in one credit`),
+  })
+  .strict();
+export type AccountCredit = z.infer<typeof accountCredit>;
+
+/** Names one crediting run (2027年度划入, 2027-01): a person is credited once per batch, however often it is sent. */
+export const creditBatchId = patterned(64, /^[\p{L}\p{N}_.:-]+$/u, 'letters, digits, _ . : - (at most 64)');
+
+export const creditRequest = z.object({
+  batchId: creditBatchId,
+  credits: z.array(z.unknown()).min(1, 'at least one credit').max(MAX_ENROLMENT_BATCH, `at most ${MAX_ENROLMENT_BATCH} credits per request`),
+});
+
+export const creditResult = z.object({
+  /** People credited by this request. */
+  credited: batchCount,
+  /** People this batch had credited before with the same amount (a file sent again): not credited twice. */
+  alreadyCredited: batchCount,
+  /** Not credited: invalid, not enrolled, or credited by this batch before with another amount. */
+  rejected: z.array(z.object({ index: batchCount, errors: fieldErrors })).max(MAX_ENROLMENT_BATCH),
+  /** personId of each person credited now or before, in request order (null where rejected). */
+  personIds: z.array(serverId.nullable()).max(MAX_ENROLMENT_BATCH),
+});
+
 export const enrolment = z
   .object({
     personId: serverId,
@@ -197,6 +229,23 @@ export const institutionRoutes = [
     maxBodyBytes: 1024 * 1024,
     throttle: { rate: 5, burst: 10 },
     responses: { 200: enrolmentResult },
+    problems: ['validation-failed', ...authProblems],
+  }),
+  // An enrolment sets balances, and is refused for anyone who has settled since (it would put back
+  // what they spent); a credit adds. Once per batchId and person: the same batch sent again answers
+  // alreadyCredited; with another amount it is rejected by index.
+  defineRoute({
+    operationId: 'creditPersonalAccounts',
+    method: 'POST',
+    path: '/personal-account-credits',
+    fn: 'institutions',
+    auth: ['operator'],
+    tag,
+    summary: "Credit amounts to insured people's personal accounts (划入, 1..500), once per batch and person; invalid or unknown people are rejected by index",
+    body: creditRequest,
+    docBody: z.object({ batchId: creditBatchId, credits: z.array(accountCredit).min(1).max(MAX_ENROLMENT_BATCH) }),
+    throttle: { rate: 5, burst: 10 },
+    responses: { 200: creditResult },
     problems: ['validation-failed', ...authProblems],
   }),
   defineRoute({

@@ -1,6 +1,6 @@
 // Pure rules of the operator context: no AWS, no I/O.
 import { maskNationalId, maskPhone } from '#schemas/common';
-import { enrolmentPerson, type Institution } from '#schemas/institutions';
+import { accountCredit, enrolmentPerson, type AccountCredit, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
 import { issuesToErrors } from '#shared/errors';
 import type * as z from 'zod';
@@ -18,27 +18,27 @@ export function effectiveLevel(i: Pick<Institution, 'type' | 'level'>): Institut
 export type EnrolmentPerson = z.output<typeof enrolmentPerson>;
 export type Rejection = { index: number; errors: Array<{ path: string; message: string }> };
 
-/** Splits an enrolment batch into valid people (with their index) and rejections; never throws. */
-export function checkEnrolmentBatch(people: unknown[]): { valid: Array<{ index: number; person: EnrolmentPerson }>; rejected: Rejection[] } {
-  const valid: Array<{ index: number; person: EnrolmentPerson }> = [];
+/**
+ * Splits a batch (people to enrol, credits to make) into valid entries with their index, and
+ * rejections by index: an invalid entry, or a person named a second time. Never throws.
+ */
+function checkBatch<T extends { nationalId: string }>(entries: unknown[], schema: z.ZodType<T>): { valid: Array<{ index: number; entry: T }>; rejected: Rejection[] } {
+  const valid: Array<{ index: number; entry: T }> = [];
   const rejected: Rejection[] = [];
   const seen = new Map<string, number>();
-  people.forEach((raw, index) => {
-    const parsed = enrolmentPerson.safeParse(raw);
-    if (!parsed.success) {
-      rejected.push({ index, errors: issuesToErrors(parsed.error.issues) });
-      return;
-    }
+  entries.forEach((raw, index) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) return void rejected.push({ index, errors: issuesToErrors(parsed.error.issues) });
     const first = seen.get(parsed.data.nationalId);
-    if (first !== undefined) {
-      rejected.push({ index, errors: [{ path: 'nationalId', message: `same person as index ${first} in this request` }] });
-      return;
-    }
+    if (first !== undefined) return void rejected.push({ index, errors: [{ path: 'nationalId', message: `same person as index ${first} in this request` }] });
     seen.set(parsed.data.nationalId, index);
-    valid.push({ index, person: parsed.data });
+    valid.push({ index, entry: parsed.data });
   });
   return { valid, rejected };
 }
+
+export const checkEnrolmentBatch = (people: unknown[]) => checkBatch<EnrolmentPerson>(people, enrolmentPerson);
+export const checkCreditBatch = (credits: unknown[]) => checkBatch<AccountCredit>(credits, accountCredit);
 
 export function displayForms(p: EnrolmentPerson) {
   return {

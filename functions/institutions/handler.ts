@@ -7,10 +7,11 @@ import { problem } from '#shared/errors';
 import { etagOf, ifMatchAdmits } from '#shared/etag';
 import { apiHandler } from '#shared/http';
 import { nationalIdHash, personIdFromHash } from '#shared/pii';
+import { mapLimited } from '#shared/concurrency';
 import { withRaceRetries } from '#shared/db';
 import { giveBack, take, type Limit } from '#shared/limits';
 import type { Principal } from '#shared/principal';
-import { checkEnrolmentBatch, effectiveLevel } from './domain.ts';
+import { checkCreditBatch, checkEnrolmentBatch, effectiveLevel } from './domain.ts';
 import { activatedBy } from '../vouchers/store.ts';
 import { listAlerts } from '../alerts/store.ts';
 import * as store from './store.ts';
@@ -92,7 +93,7 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
   async enrol({ body, now }) {
     const { valid, rejected } = checkEnrolmentBatch(body.people);
     const people = await Promise.all(
-      valid.map(async ({ index, person }) => {
+      valid.map(async ({ index, entry: person }) => {
         const hash = await nationalIdHash(person.nationalId);
         return { index, personId: personIdFromHash(hash), nationalIdHash: hash, person };
       }),
@@ -112,6 +113,26 @@ export const handler = apiHandler([...institutionRoutes, ...alertRoutes], {
     }
     rejected.sort((a, b) => a.index - b.index);
     return { status: 200, body: { enrolled, updated, rejected, personIds } };
+  },
+
+  async creditPersonalAccounts({ body, now, requestId }) {
+    const { valid, rejected } = checkCreditBatch(body.credits);
+    const credits = await Promise.all(
+      valid.map(async ({ index, entry }) => ({ index, personId: personIdFromHash(await nationalIdHash(entry.nationalId)), amountFen: entry.amountFen })),
+    );
+    const outcomes = await mapLimited(credits, ENROL_CONCURRENCY, (c) => store.creditAccount(c.personId, body.batchId, c.amountFen, { now, correlationId: requestId }));
+    const personIds: Array<string | null> = body.credits.map(() => null);
+    let credited = 0;
+    let alreadyCredited = 0;
+    credits.forEach((c, i) => {
+      const outcome = outcomes[i]!;
+      if (typeof outcome === 'object') return void rejected.push({ index: c.index, errors: outcome.refused });
+      personIds[c.index] = c.personId;
+      if (outcome === 'credited') credited++;
+      else alreadyCredited++;
+    });
+    rejected.sort((a, b) => a.index - b.index);
+    return { status: 200, body: { credited, alreadyCredited, rejected, personIds } };
   },
 
   async getEnrolment({ params, principal, now }) {

@@ -26,6 +26,8 @@ export const consortiumRouteKey = (department: string, leadHospitalId: string, i
 });
 export const consortiumRoutePartition = (department: string, leadHospitalId: string) => `ROUTE#clinic#${department}#LEAD#${leadHospitalId}`;
 export const personKey = (personId: string) => ({ PK: `PERSON#${personId}`, SK: 'PROFILE' });
+/** One credit (划入) of a batch to the person's account: { batchId, amountFen, creditedAt }. Its existence makes the batch's credit once only. */
+export const accountCreditKey = (personId: string, batchId: string) => ({ PK: `PERSON#${personId}`, SK: `CREDIT#${batchId}` });
 export const drugKey = (drugCode: string) => ({ PK: `DRUG#${drugCode}`, SK: 'PROFILE' });
 /** The catalog in drug-code order (GSI1): a national catalog of a few thousand entries, read a page at a time. */
 export const drugListKey = (drugCode: string) => ({ GSI1PK: 'DRUGS', GSI1SK: drugCode });

@@ -6,15 +6,15 @@ import * as z from 'zod';
 import { drug, enrolment, institution, type Drug, type Institution } from '#schemas/institutions';
 import { calendarYear } from '#shared/clock';
 import { mapLimited } from '#shared/concurrency';
-import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, updateExpression, writeTransaction } from '#shared/db';
+import { batchGet, batchPut, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, updateExpression, withRaceRetries, writeTransaction } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { outboxEvent, type EventContext } from '#shared/outbox';
-import { DrugCatalogChanged, InstitutionChanged, InstitutionRegistered } from '#events/institutions';
+import { DrugCatalogChanged, InstitutionChanged, InstitutionRegistered, PersonalAccountCredited } from '#events/institutions';
 import { displayForms, pooledUsedThisYear, type EnrolmentPerson } from './domain.ts';
 import {
   consortiumRouteKey, consortiumRoutePartition, departmentRouteDistrictPrefix, departmentRouteKey, departmentRoutePartition, drugKey, drugListKey,
-  institutionDistrictKey, institutionKey, institutionListKey, personKey,
+  accountCreditKey, institutionDistrictKey, institutionKey, institutionListKey, personKey,
 } from './keys.ts';
 
 // Stored shapes are parsed on read (unknown attributes such as keys are stripped).
@@ -373,6 +373,62 @@ function changedFigures(p: EnrolmentPerson, current: Record<string, unknown>): A
     ...(p.personalAccountFen !== was('enrolledAccountFen', 'personalAccountFen') ? [{ path: 'personalAccountFen', message: why }] : []),
     ...(p.annualPooledUsedFen !== undefined && p.annualPooledUsedFen !== was('enrolledPooledUsedFen', 'annualPooledUsedFen') ? [{ path: 'annualPooledUsedFen', message: why }] : []),
   ];
+}
+
+/** What crediting one person did (or why not). */
+export type CreditOutcome = 'credited' | 'already-credited' | { refused: Array<{ path: string; message: string }> };
+
+class AlreadyCredited extends Error {
+  constructor(readonly amountFen: number) {
+    super('credited by this batch before');
+  }
+}
+class NotEnrolled extends Error {}
+
+/**
+ * Adds `amountFen` to the person's personal account, once per batch: the batch's credit item is put
+ * (conditional on its absence) in the transaction that adds the amount and moves the balance
+ * version on (a settlement computed from the balance before recomputes; a later enrolment of new
+ * figures is refused, as after a settlement). The event goes with it, for the audit trail.
+ */
+export async function creditAccount(personId: string, batchId: string, amountFen: number, ctx: EventContext): Promise<CreditOutcome> {
+  try {
+    // Racing a settlement of the person (or another batch): both items are read afresh by DynamoDB, so simply again.
+    await withRaceRetries(() => writeTransaction([
+      {
+        write: {
+          Put: {
+            TableName: tableName(),
+            Item: { ...accountCreditKey(personId, batchId), entity: 'account-credit', personId, batchId, amountFen, creditedAt: ctx.now.toISOString() },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        onConditionFailed: (current) => new AlreadyCredited(Number(current?.amountFen)),
+      },
+      {
+        write: {
+          Update: {
+            TableName: tableName(),
+            Key: personKey(personId),
+            UpdateExpression: 'SET personalAccountFen = personalAccountFen + :amount, updatedAt = :at ADD balanceVersion :one',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':amount': amountFen, ':at': ctx.now.toISOString(), ':one': 1 },
+          },
+        },
+        onConditionFailed: () => new NotEnrolled(),
+      },
+      outboxEvent(PersonalAccountCredited, { personId, batchId, amountFen }, ctx),
+    ]));
+    return 'credited';
+  } catch (err) {
+    if (err instanceof AlreadyCredited) {
+      return err.amountFen === amountFen
+        ? 'already-credited'
+        : { refused: [{ path: 'amountFen', message: `batch ${batchId} credited ${err.amountFen} fen to this person before; a batch credits a person once` }] };
+    }
+    if (err instanceof NotEnrolled) return { refused: [{ path: 'nationalId', message: 'not enrolled' }] };
+    throw err;
+  }
 }
 
 export async function getDrug(code: string): Promise<Drug | undefined> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ddb } from '../../functions/shared/db.ts';
 import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 import { badTokens } from '../support/tokens.ts';
-import { countItems } from '../support/table.ts';
+import { countItems, outboxEvents } from '../support/table.ts';
 import { traceCodes } from '../support/trace-codes.ts';
 import { clearOfMidnight } from '../support/calendar.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
@@ -336,6 +336,79 @@ describe('enrolments', () => {
     const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
     expect((await rt.call(pharmacy, 'GET', '/enrollments/p_abcdefgh')).status).toBe(403);
     expect((await rt.call(operator, 'GET', '/enrollments/p_unknown0')).status).toBe(404);
+  });
+});
+
+describe('personal-account credits (划入)', () => {
+  const person = (i: number, personalAccountFen: number) => ({ nationalId: demoNationalId('330106', '19820808', 800 + i), name: `划入${i}`, district: '西湖区', personalAccountFen });
+  const account = async (personId: string) => (await rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen as number;
+  const credit = (batchId: string, credits: unknown[]) => rt.call(operator, 'POST', '/personal-account-credits', { batchId, credits });
+
+  it('adds each amount once per batch, for people who settled too; the batch again credits nobody twice; another amount is refused by index', async () => {
+    const [spender, saver, stranger] = [person(0, 20_000), person(1, 0), person(2, 0)];
+    const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [spender, saver] })).body.personIds as string[];
+    // The spender settles: an enrolment of new figures is refused for them from now on (it would put back what they spent).
+    const channel = await rt.as('channel');
+    const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: spender.nationalId, name: spender.name, channel: 'wechat' });
+    const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
+    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 7_000, traceCodes: traceCodes(1) }] }, { 'idempotency-key': 'credit-1' });
+    expect(settled.status).toBe(201);
+    const spent = await account(ids[0]!);
+    expect(spent).toBe(20_000 - settled.body.personalAccountFen);
+
+    const res = await credit('2027年度划入', [
+      { nationalId: spender.nationalId, amountFen: 150_000 },
+      { nationalId: saver.nationalId, amountFen: 80_000 },
+      { nationalId: stranger.nationalId, amountFen: 100 },
+      { nationalId: '110105194912310020', amountFen: 100 },
+      { nationalId: saver.nationalId, amountFen: 1 },
+      { nationalId: spender.nationalId.toLowerCase(), amountFen: 0 },
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ credited: 2, alreadyCredited: 0, personIds: [ids[0], ids[1], null, null, null, null] });
+    expect(res.body.rejected.map((r: { index: number; errors: Array<{ path: string; message: string }> }) => [r.index, r.errors[0]!.path, r.errors[0]!.message])).toEqual([
+      [2, 'nationalId', 'not enrolled'],
+      [3, 'nationalId', expect.stringContaining('check character')],
+      [4, 'nationalId', 'same person as index 1 in this request'],
+      [5, 'amountFen', 'a credit adds at least 1 fen'],
+    ]);
+    expect([await account(ids[0]!), await account(ids[1]!)]).toEqual([spent + 150_000, 80_000]);
+
+    // The same file again, and again five times at once: nobody is credited twice.
+    const again = await credit('2027年度划入', [{ nationalId: spender.nationalId, amountFen: 150_000 }, { nationalId: saver.nationalId, amountFen: 80_000 }]);
+    expect(again.body).toMatchObject({ credited: 0, alreadyCredited: 2, rejected: [], personIds: ids });
+    const racing = await Promise.all(Array.from({ length: 5 }, () => credit('2027-racing', [{ nationalId: saver.nationalId, amountFen: 1_000 }])));
+    expect(racing.map((r) => r.body.credited).reduce((a, b) => a + b, 0)).toBe(1);
+    expect([await account(ids[0]!), await account(ids[1]!)]).toEqual([spent + 150_000, 81_000]);
+    // Another amount under a batch that credited the person: refused, nothing written.
+    const other = await credit('2027年度划入', [{ nationalId: saver.nationalId, amountFen: 90_000 }]);
+    expect(other.body.rejected).toEqual([{ index: 0, errors: [{ path: 'amountFen', message: 'batch 2027年度划入 credited 80000 fen to this person before; a batch credits a person once' }] }]);
+    expect(await account(ids[1]!)).toBe(81_000);
+
+    // The credit is money like a settlement: the spender pays from it, and an enrolment of new figures still cannot overwrite it.
+    const refused = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...saver, personalAccountFen: 5 }] });
+    expect(refused.body.rejected).toEqual([{ index: 0, errors: [{ path: 'personalAccountFen', message: expect.stringContaining('does not overwrite balances') }] }]);
+    expect(await account(ids[1]!)).toBe(81_000);
+    await rt.settle();
+    const events = (await outboxEvents(rt, { personId: ids[1] }, 'PersonalAccountCredited')).map((e) => [e.detail.batchId, e.detail.amountFen]);
+    expect(events.sort()).toEqual([['2027-racing', 1_000], ['2027年度划入', 80_000]]);
+  });
+
+  it('refuses a bad batch id, an empty or oversized request, and other roles, writing nothing', async () => {
+    const before = await itemCount();
+    const saver = person(3, 0);
+    for (const batchId of ['', 'a#b', 'x'.repeat(65), '2027 划入']) {
+      const res = await credit(batchId, [{ nationalId: saver.nationalId, amountFen: 1 }]);
+      expect([res.status, slug(res.body), res.body.errors?.[0]?.path]).toEqual([400, 'validation-failed', 'body.batchId']);
+    }
+    expect((await credit('b', [])).status).toBe(400);
+    expect((await credit('b', Array.from({ length: 501 }, () => ({ nationalId: saver.nationalId, amountFen: 1 })))).status).toBe(400);
+    for (const role of ['channel', 'clinic', 'pharmacy'] as const) {
+      const who = role === 'channel' ? await rt.as('channel') : await rt.as(role, role === 'clinic' ? 'clinic-lingyin' : 'ph-xihu-1');
+      expect((await rt.call(who, 'POST', '/personal-account-credits', { batchId: 'b', credits: [{ nationalId: saver.nationalId, amountFen: 1 }] })).status).toBe(403);
+    }
+    expect(await itemCount()).toBe(before);
   });
 });
 
