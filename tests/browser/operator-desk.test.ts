@@ -234,6 +234,68 @@ describe('参保登记: batches that fail', () => {
   });
 });
 
+describe('个人账户划入', () => {
+  it('credits a file under a batch id (asked first), says what was refused, credits nobody twice when sent again or after a lost answer', async () => {
+    const { rt } = desk;
+    const api = await rt.as('operator');
+    const [a, b, stranger] = [id('33010619780808101'), id('33010619780808102'), id('33010619780808103')];
+    const enrolled = await rt.call(api, 'POST', '/enrollments', { people: [{ nationalId: a, name: '划入甲', district: '西湖区', personalAccountFen: 100 }, { nationalId: b, name: '划入乙', district: '西湖区', personalAccountFen: 0 }] });
+    const [pa, pb] = enrolled.body.personIds as [string, string];
+    const account = async (personId: string) => (await rt.call(api, 'GET', `/enrollments/${personId}`)).body.personalAccountFen;
+    const file = Buffer.from('\ufeff' + ['身份证号,划入金额（元）', `${a},"1,500.00"`, `${b},800`, `${stranger},10`, `${id('33010619780808104')},0`, ''].join('\r\n'));
+
+    const page = await operatorAt('个人账户划入');
+    const sent: string[] = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname === '/personal-account-credits') sent.push(r.method()); });
+    await page.getByLabel('CSV 文件').setInputFiles({ name: '划入.csv', mimeType: 'text/csv', buffer: file });
+    const main = page.locator('main');
+    await expect.poll(textOf(main), poll).toContain('共 4 行：可提交 3 人，合计 ¥2,310.00；1 行有误，不提交');
+    expect(await page.getByRole('table', { name: '有误的行（不提交）' }).innerText()).toMatch(/5\s+划入金额\s+划入金额须大于 0/);
+    // No batch id: said on its field, nothing sent.
+    await page.getByRole('button', { name: '提交划入（3 人）' }).click();
+    await expect.poll(textOf(page.locator('.field', { has: page.getByLabel('批次号') })), poll).toContain('请填写批次号');
+    await expect.poll(focused(page.getByLabel('批次号')), poll).toBe(true);
+    expect(sent).toEqual([]);
+
+    await page.getByLabel('批次号').fill('2027年度划入');
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); void d.accept(); });
+    await page.getByRole('button', { name: '提交划入（3 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('批次 2027年度划入：新划入 2 人，此前已划入 0 人（未重复划入），合计 ¥2,300.00；平台拒绝 1 行，文件有误未提交 1 行');
+    expect(asked).toContain('按批次 2027年度划入 向 3 人划入合计 ¥2,310.00');
+    const unpaid = await page.getByRole('table', { name: '未划入的行' }).innerText();
+    expect(unpaid).toMatch(/4\s+身份证号\s+该身份证号未参保登记/);
+    expect(unpaid).toMatch(/5\s+划入金额\s+划入金额须大于 0/);
+    expect([await account(pa), await account(pb)]).toEqual([150_100, 80_000]);
+    await screen(page, 'operator-credits');
+
+    // The same file again under the same batch: nobody is credited twice.
+    await page.getByLabel('CSV 文件').setInputFiles({ name: '划入.csv', mimeType: 'text/csv', buffer: file });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '提交划入（3 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('新划入 0 人，此前已划入 2 人（未重复划入）');
+    expect([await account(pa), await account(pb)]).toEqual([150_100, 80_000]);
+
+    // A batch whose answer is lost on the way back (the platform credited it): sent again, credited once.
+    let lose = true;
+    await page.route('**/personal-account-credits', async (route) => {
+      if (!lose) return route.continue();
+      lose = false;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.getByLabel('批次号').fill('2027-补划');
+    await page.getByLabel('CSV 文件').setInputFiles({ name: '补划.csv', mimeType: 'text/csv', buffer: Buffer.from(`身份证号,划入金额（元）\r\n${a},5\r\n`) });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '提交划入（1 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('1 人未收到平台的回答，可能已划入');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '重新提交（1 人）' }).click();
+    await expect.poll(textOf(main), poll).toContain('批次 2027-补划：新划入 0 人，此前已划入 1 人（未重复划入），合计 ¥5.00');
+    expect(await account(pa)).toBe(150_600);
+  });
+});
+
 describe('预警 and 全省概览 across midnight', () => {
   it("follow the province's day when midnight passes, unless the operator picked a day", async () => {
     const page = await operatorAt('预警');

@@ -3,7 +3,7 @@
 // anything is sent (an unreadable balance, an invalid national ID, the same ID twice).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCsv, readPeople, type Parsed } from '../../console/src/features/operator/csv.ts';
+import { parseCsv, readCredits, readPeople, type Parsed } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 
 const rows = (text: string) => {
@@ -132,5 +132,25 @@ describe('readPeople', () => {
   it('refuses a file without the required headings, or whose quotes do not pair', () => {
     expect(readPeople('姓名,个人账户余额（元）\r\n王伟,1')).toMatch(/^首行须为表头/);
     expect(readPeople(`${header}\n${a},"王伟,,西湖区,1,\n`)).toMatch(/^第 2 行的英文双引号没有配对/);
+  });
+});
+
+describe('the credit file (个人账户划入)', () => {
+  const ids = ['33010619780808101', '33010619780808102', '33010619780808103', '33010619780808104', '33010619780808105'].map(id);
+  it('reads 身份证号 and 划入金额（元） as fen; holds back a zero, a negative or too large amount, a blank one, a bad ID and a repeated one', () => {
+    const text = ['身份证号,划入金额（元）', `${ids[0]},"1,500.00"`, `${ids[1]},0`, `${ids[2]},-5`, `${ids[3]},100000.01`, `${ids[4]},`, `${ids[0]!.slice(0, 17)}${ids[0]![17] === '0' ? '1' : '0'},1`, `${ids[0]},2`].join('\n');
+    const p = readCredits(text) as Parsed;
+    expect(p.people).toEqual([]);
+    expect(p.errors.map((e) => [e.row, e.field, e.message])).toEqual([
+      [2, '身份证号', '身份证号重复：与第 8 行相同'],
+      [3, '划入金额', '划入金额须大于 0'],
+      [4, '划入金额', '金额无效：-5（元，最多两位小数）'],
+      [5, '划入金额', '单人单次划入不能超过 ¥100,000.00，请核对单位'],
+      [6, '划入金额', '必填（元）'],
+      [7, '身份证号', expect.stringContaining('身份证号无效')],
+      [8, '身份证号', '身份证号重复：与第 2 行相同'],
+    ]);
+    expect((readCredits(['身份证号,划入金额（元）', `${ids[1]},"1,500.5"`].join('\n')) as Parsed).people).toEqual([{ row: 2, person: { nationalId: ids[1], amountFen: 150_050 } }]);
+    expect(readCredits('身份证号,金额\n1,2')).toBe('首行须为表头，包含“身份证号”“划入金额（元）”两列');
   });
 });

@@ -82,6 +82,8 @@ export function translate(path: string, issue: { code?: string; message: string 
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
   if (/does not overwrite balances a settlement changed/.test(issue.message)) return '登记后已有结算或冲正，余额以平台为准，不按文件覆盖（姓名等也未更新）';
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
+  const creditedBefore = /^batch (.+) credited (\d+) fen to this person before/.exec(issue.message);
+  if (creditedBefore) return `批次 ${creditedBefore[1]} 此前已为此人划入 ${yuan(Number(creditedBefore[2]))}：同一批次每人只划入一次`;
   const paidBy = /^(\d+) of the (\d+) packs of \S+ owing are paid by (.+), not yet dispensed$/.exec(issue.message);
   if (paidBy) return `尚欠 ${paidBy[2]} 盒中的 ${paidBy[1]} 盒已由结算 ${paidBy[3]!.split(', ').map(shortId).join('、')} 支付、尚未发药：请按该结算发药，不要再次收费`;
   if (/no prescription of this person/.test(issue.message)) return '该码不是此处方患者的医保电子凭证，或处方已不可结算（已作废或已过期）';

@@ -78,7 +78,7 @@ function useEnrolState(): EnrolState {
 }
 
 // Leaving the page cuts the import between batches: the browser asks first.
-const warnLeaving = (e: BeforeUnloadEvent) => {
+export const warnLeaving = (e: BeforeUnloadEvent) => {
   e.preventDefault();
   e.returnValue = '';
 };
@@ -228,9 +228,9 @@ export function Enrol() {
 }
 
 /** Rows with at least one error (a row may have several). */
-const rowsIn = (errors: RowError[]) => new Set(errors.map((e) => e.row)).size;
+export const rowsIn = (errors: RowError[]) => new Set(errors.map((e) => e.row)).size;
 
-function RowErrors({ errors, caption }: { errors: RowError[]; caption: string }) {
+export function RowErrors({ errors, caption }: { errors: RowError[]; caption: string }) {
   if (!errors.length) return null;
   return (
     <table>

@@ -1,5 +1,5 @@
 // The operator desk: the province overview, institutions (list, register and change), enrolment from a CSV
-// file in batches of 500, the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
+// file in batches of 500, personal-account credits (划入), the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
 // person's records for complaint handling.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -15,6 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { useShownDay } from '../../shared/today.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Credits } from './Credits.tsx';
 import { Enrol } from './Enrol.tsx';
 import { PersonRecords } from './People.tsx';
 
@@ -22,6 +23,7 @@ export const operatorNav = [
   { section: '', label: '全省概览' },
   { section: 'institutions', label: '机构' },
   { section: 'enrol', label: '参保登记' },
+  { section: 'credits', label: '个人账户划入' },
   { section: 'drugs', label: '药品目录' },
   { section: 'alerts', label: '预警' },
   { section: 'people', label: '个人记录' },
@@ -31,6 +33,7 @@ export function OperatorDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'institutions': return <Institutions />;
     case 'enrol': return <Enrol />;
+    case 'credits': return <Credits />;
     case 'drugs': return <Drugs />;
     case 'alerts': return <Alerts />;
     case 'people': return <PersonRecords />;

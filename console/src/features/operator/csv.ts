@@ -76,6 +76,7 @@ export const columns: Record<string, PersonKey> = {
 /** The CSV column a person's field came from, as the operator named it. */
 export const columnLabel: Record<string, string> = {
   nationalId: '身份证号', name: '姓名', phone: '手机号', district: '区县', personalAccountFen: '个人账户余额', annualPooledUsedFen: '本年统筹已用', personalAccount: '个人账户余额', annualPooledUsed: '本年统筹已用',
+  amount: '划入金额', amountFen: '划入金额',
 };
 
 export interface RowError { row: number; field: string; message: string }
@@ -101,22 +102,35 @@ function nationalIdProblem(id: string): string | undefined {
 /** An amount Excel wrote with thousands separators ("1,000.50", a quoted cell) is the same amount. */
 const withoutThousands = (v: string) => (/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(v) ? v.replace(/,/g, '') : v);
 
+/** A cell of yuan as fen, or the row's error. */
+const yuanCell = (v: string, field: string, row: number): number | RowError => parseYuan(withoutThousands(v)) ?? { row, field, message: `金额无效：${v}（元，最多两位小数）` };
+
 /**
- * The file's rows as people, each with its spreadsheet row number (the header is row 1). A row is
- * not sent when a cell cannot be read, when its national ID is invalid, or when the file holds that
- * ID twice (which row is right is the operator's call, not the order of the file's rows).
+ * The rows of a file of people (an enrolment, a credit), each with its spreadsheet row number (the
+ * header is row 1). A row is not sent when a cell cannot be read, when a check of `kind` fails,
+ * when its national ID is invalid, or when the file holds that ID twice (which row is right is the
+ * operator's call, not the order of the file's rows).
  */
-export function readPeople(text: string): Parsed | string {
+function readRows<K extends string>(
+  text: string,
+  kind: {
+    columns: Record<string, K>;
+    /** The header must name these (the message when it does not). */
+    required: readonly K[];
+    missing: string;
+    /** The row's record from its cells by column (blank ones left out), and its errors. */
+    record: (cells: Partial<Record<K, string>>, row: number) => { record: Record<string, unknown>; errors: RowError[] };
+  },
+): Parsed | string {
   const read = parseCsv(text);
   if (!read.ok) return read.message;
   const isBlank = (cells: string[]) => cells.every((c) => c.trim() === '');
   const headerAt = read.rows.findIndex((cells) => !isBlank(cells));
-  const header = read.rows[headerAt]?.map((h) => columns[h.trim()]);
-  // The balance too: API.md requires it, and a person enrolled again without one would get 0.
-  if (!header?.includes('nationalId') || !header.includes('name') || !header.includes('personalAccount')) {
+  const header = read.rows[headerAt]?.map((h) => kind.columns[h.trim()]);
+  if (!header || kind.required.some((k) => !header.includes(k))) {
     // A GBK file's Chinese headings are what went unread: say why, not only what is missing.
     if (read.rows[headerAt]?.some(unreadable)) return `表头无法读取：${notUtf8}`;
-    return '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列';
+    return kind.missing;
   }
   const parsed: Parsed = { people: [], errors: [] };
   const candidates: Array<{ row: number; id: string; person: Record<string, unknown>; ok: boolean }> = [];
@@ -130,43 +144,23 @@ export function readPeople(text: string): Parsed | string {
       parsed.errors.push({ row, field: '整行', message: `本行有 ${cells.length} 列，表头只有 ${header.length} 列：含逗号的内容须用英文双引号括起` });
       return;
     }
-    const person: Record<string, unknown> = {};
-    let ok = true;
     // Checked before anything is sent: the API would refuse the whole batch of 500 for this one row.
     const garbled = cells.findIndex(unreadable);
     if (garbled >= 0) {
-      ok = false;
       const key = header[garbled];
       parsed.errors.push({ row, field: (key && columnLabel[key]) || '整行', message: `含无法识别的字符（乱码）：${notUtf8}` });
     }
+    const byColumn: Partial<Record<K, string>> = {};
     header.forEach((key, c) => {
-      const v = cells[c] ?? '';
-      if (!key || v === '') return;
-      if (key === 'personalAccount' || key === 'annualPooledUsed') {
-        const fen = parseYuan(withoutThousands(v));
-        if (fen === undefined) {
-          ok = false;
-          parsed.errors.push({ row, field: columnLabel[key]!, message: `金额无效：${v}（元，最多两位小数）` });
-        } else person[key === 'personalAccount' ? 'personalAccountFen' : 'annualPooledUsedFen'] = fen;
-      } else person[key] = v;
+      if (key && cells[c]) byColumn[key] = cells[c];
     });
-    // The API would refuse the whole batch for one blank name.
-    if (!person.name) {
-      ok = false;
-      parsed.errors.push({ row, field: columnLabel.name!, message: '必填' });
-    }
-    if (ok && person.personalAccountFen === undefined) {
-      ok = false;
-      parsed.errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
-    }
+    const { record, errors } = kind.record(byColumn, row);
+    parsed.errors.push(...errors);
     // The API reads a lower-case check character as the same ID.
-    const id = String(person.nationalId ?? '').toUpperCase();
+    const id = (byColumn['nationalId' as K] ?? '').toUpperCase();
     const idProblem = nationalIdProblem(id);
-    if (idProblem) {
-      ok = false;
-      parsed.errors.push({ row, field: columnLabel.nationalId!, message: idProblem });
-    }
-    candidates.push({ row, id, person, ok });
+    if (idProblem) parsed.errors.push({ row, field: columnLabel.nationalId!, message: idProblem });
+    candidates.push({ row, id, person: { nationalId: id, ...record }, ok: garbled < 0 && !errors.length && !idProblem });
   });
   const rowsOf = new Map<string, number[]>();
   for (const c of candidates) if (c.id) rowsOf.set(c.id, [...(rowsOf.get(c.id) ?? []), c.row]);
@@ -178,6 +172,51 @@ export function readPeople(text: string): Parsed | string {
   // By row, as the file reads (a row's own errors keep their order: the sort is stable).
   parsed.errors.sort((a, b) => a.row - b.row);
   return parsed;
+}
+
+/** The enrolment file's rows as people (to POST /enrollments). */
+export function readPeople(text: string): Parsed | string {
+  return readRows<PersonKey>(text, {
+    columns,
+    // The balance too: API.md requires it, and a person enrolled again without one would get 0.
+    required: ['nationalId', 'name', 'personalAccount'],
+    missing: '首行须为表头，至少包含“身份证号”“姓名”“个人账户余额（元）”三列',
+    record: ({ nationalId: _id, personalAccount, annualPooledUsed, ...text }, row) => {
+      const errors: RowError[] = [];
+      const person: Record<string, unknown> = { ...text };
+      for (const [key, v] of [['personalAccount', personalAccount], ['annualPooledUsed', annualPooledUsed]] as const) {
+        if (v === undefined) continue;
+        const fen = yuanCell(v, columnLabel[key]!, row);
+        if (typeof fen === 'number') person[`${key}Fen`] = fen;
+        else errors.push(fen);
+      }
+      // The API would refuse the whole batch for one blank name.
+      if (!person.name) errors.push({ row, field: columnLabel.name!, message: '必填' });
+      if (!errors.length && person.personalAccountFen === undefined) errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
+      return { record: person, errors };
+    },
+  });
+}
+
+/** Credits (划入) are at most this many fen each (the API's bound: more is a slip of units). */
+export const MAX_CREDIT_FEN = 10_000_000;
+
+/** The credit file's rows as credits (to POST /personal-account-credits): 身份证号, 划入金额（元）. */
+export function readCredits(text: string): Parsed | string {
+  return readRows<'nationalId' | 'amount'>(text, {
+    columns: { 身份证号: 'nationalId', nationalId: 'nationalId', '划入金额（元）': 'amount', 划入金额: 'amount', amount: 'amount' },
+    required: ['nationalId', 'amount'],
+    missing: '首行须为表头，包含“身份证号”“划入金额（元）”两列',
+    record: ({ amount }, row) => {
+      const field = columnLabel.amount!;
+      if (amount === undefined) return { record: {}, errors: [{ row, field, message: '必填（元）' }] };
+      const fen = yuanCell(amount, field, row);
+      if (typeof fen !== 'number') return { record: {}, errors: [fen] };
+      if (fen < 1) return { record: {}, errors: [{ row, field, message: '划入金额须大于 0' }] };
+      if (fen > MAX_CREDIT_FEN) return { record: {}, errors: [{ row, field, message: '单人单次划入不能超过 ¥100,000.00，请核对单位' }] };
+      return { record: { amountFen: fen }, errors: [] };
+    },
+  });
 }
 
 /** Rows as CSV text (RFC 4180, CRLF), each cell quoted where it must be: what parseCsv reads back. */
