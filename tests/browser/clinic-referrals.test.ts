@@ -249,9 +249,10 @@ describe('开具处方 says what it issued', () => {
     // Refused because it moved on meanwhile (here: cancelled from another screen): said above the
     // list, where it stays though the row leaves the tab.
     const clinic = await rt.as('clinic', 'clinic-lingyin');
-    await rt.settle(); // routed by the platform, asynchronously
-    const again = (await rt.call(clinic, 'GET', '/prescriptions?status=routed&limit=200')).body.items.find((p: { personId: string }) => p.personId === personId);
-    expect(again).toBeDefined();
+    // Routed by the platform, asynchronously: polled, since a quiet moment can come before the stream shows the new prescription.
+    const routedNow = async () => (await rt.call(clinic, 'GET', '/prescriptions?status=routed&limit=200')).body.items.find((p: { personId: string }) => p.personId === personId);
+    await expect.poll(routedNow, poll).toBeDefined();
+    const again = await routedNow();
     const againId = shortId(again.prescriptionId);
     await gp.getByRole('button', { name: /^已流转/ }).click();
     const againRow = gp.getByRole('row', { name: new RegExp(againId) });

@@ -84,8 +84,8 @@ describe('tenancy', () => {
     const clinic = await rt.as('clinic', 'clinic-lingyin');
     const personId = (await rt.call(clinic, 'POST', '/people/lookup', { nationalId: person.nationalId })).body.personId;
     const rx = await rt.call(clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC08CAA001', quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-xihu-1' });
-    await rt.settle();
-    expect((await rt.call(clinic, 'GET', `/prescriptions/${rx.body.prescriptionId}`)).body.pharmacyId).toBe('ph-xihu-1');
+    // Routed asynchronously: polled (a quiet moment can come before the stream shows the prescription).
+    await expect.poll(async () => (await rt.call(clinic, 'GET', `/prescriptions/${rx.body.prescriptionId}`)).body.pharmacyId, poll).toBe('ph-xihu-1');
 
     // The pharmacy it belongs to sees both (so the other's empty screens are not an accident).
     const { page: own } = await newPage(desk);
