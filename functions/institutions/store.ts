@@ -367,8 +367,8 @@ export async function upsertPerson(personId: string, nationalIdHash: string, p: 
 function changedFigures(p: EnrolmentPerson, current: Record<string, unknown>): Array<{ path: string; message: string }> {
   const was = (enrolled: string, now: string) => Number(current[enrolled] ?? current[now] ?? 0);
   const why = current.enrolledVersion === undefined
-    ? 'enrolled before enrolments were tracked, with balances now other than these figures: an enrolment does not overwrite balances a settlement changed'
-    : 'settled (or reversed) since last enrolled with other figures: an enrolment does not overwrite balances a settlement changed';
+    ? 'enrolled before enrolments were tracked, with balances now other than these figures: an enrolment does not overwrite balances a settlement or credit changed'
+    : 'settled, reversed or credited since last enrolled with other figures: an enrolment does not overwrite balances a settlement or credit changed';
   return [
     ...(p.personalAccountFen !== was('enrolledAccountFen', 'personalAccountFen') ? [{ path: 'personalAccountFen', message: why }] : []),
     ...(p.annualPooledUsedFen !== undefined && p.annualPooledUsedFen !== was('enrolledPooledUsedFen', 'annualPooledUsedFen') ? [{ path: 'annualPooledUsedFen', message: why }] : []),

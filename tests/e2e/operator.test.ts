@@ -265,7 +265,7 @@ describe('enrolments', () => {
     // New figures: applied to the one who has not settled since; the spender is refused by index.
     const changed = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...saver, personalAccountFen: 300_000 }, { ...spender, personalAccountFen: 300_000, name: '改名' }] });
     expect(changed.body).toMatchObject({ enrolled: 0, updated: 1, personIds: [ids[1], null] });
-    expect(changed.body.rejected).toEqual([{ index: 1, errors: [{ path: 'personalAccountFen', message: expect.stringContaining('does not overwrite balances a settlement changed') }] }]);
+    expect(changed.body.rejected).toEqual([{ index: 1, errors: [{ path: 'personalAccountFen', message: expect.stringContaining('does not overwrite balances a settlement or credit changed') }] }]);
     expect((await balances(ids[1]!)).personalAccountFen).toBe(300_000);
     expect(await balances(ids[0]!)).toEqual(spent);
     expect((await rt.call(operator, 'GET', `/enrollments/${ids[0]}`)).body.name).toBe(spender.name);

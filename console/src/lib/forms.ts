@@ -80,7 +80,7 @@ export function translate(path: string, issue: { code?: string; message: string 
   if (/long prescription supplies more than/.test(issue.message)) return '长期处方的用药天数须超过 28 天';
   const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
-  if (/does not overwrite balances a settlement changed/.test(issue.message)) return '登记后已有结算或冲正，余额以平台为准，不按文件覆盖（姓名等也未更新）';
+  if (/does not overwrite balances/.test(issue.message)) return '登记后余额已因结算、冲正或划入改变，以平台为准，不按文件覆盖（姓名等也未更新）';
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
   const creditedBefore = /^batch (.+) credited (\d+) fen to this person before/.exec(issue.message);
   if (creditedBefore) return `批次 ${creditedBefore[1]} 此前已为此人划入 ${yuan(Number(creditedBefore[2]))}：同一批次每人只划入一次`;
