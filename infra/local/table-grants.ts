@@ -5,18 +5,21 @@
 import type { FunctionDef } from '../../functions/catalog.ts';
 import { tableActions } from '../../functions/catalog.ts';
 
-const transactItemActions: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+/** The IAM action of each command, and of each kind of item in a transaction. */
+const actionOf: Record<string, string> = {
+  Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', BatchGet: 'BatchGetItem', BatchWrite: 'BatchWriteItem',
+};
 
-/** The IAM actions a command needs (a transaction's, one per item), and the index it reads if any. */
+/** The IAM actions a command needs (a transaction's, one per kind of item), and the index it reads if any. */
 export function actionsOf(commandName: string, input: Record<string, unknown>): { actions: string[]; index?: string } {
   const command = commandName.replace(/Command$/, '');
   const index = typeof input.IndexName === 'string' ? input.IndexName : undefined;
-  if (command === 'TransactWriteItems' || command === 'TransactWrite' || command === 'TransactGetItems' || command === 'TransactGet') {
+  // TransactWrite and TransactGet (TransactWriteItems, TransactGetItems in the low-level client).
+  if (command.startsWith('Transact')) {
     const items = (input.TransactItems ?? []) as Array<Record<string, unknown>>;
-    return { actions: [...new Set(items.flatMap((item) => Object.keys(item).map((k) => `dynamodb:${transactItemActions[k] ?? k}`)))] };
+    return { actions: [...new Set(items.flatMap((item) => Object.keys(item).map((k) => `dynamodb:${actionOf[k] ?? k}`)))] };
   }
-  const named: Record<string, string> = { Get: 'GetItem', Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', BatchGet: 'BatchGetItem', BatchWrite: 'BatchWriteItem' };
-  return { actions: [`dynamodb:${named[command] ?? command}`], ...(index ? { index } : {}) };
+  return { actions: [`dynamodb:${actionOf[command] ?? command}`], ...(index ? { index } : {}) };
 }
 
 /** Why `def`'s role would refuse the command (AWS's AccessDeniedException wording), or undefined. */
