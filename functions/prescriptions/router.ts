@@ -112,9 +112,9 @@ async function routeWaiting(change: { pharmacyId: string; district: string; drug
  */
 export async function withdrawFrom(pharmacyId: string, correlationId?: string): Promise<{ withdrawn: number; kept: number }> {
   // A few at a time: a chain store's hundreds finish well inside the function's timeout.
-  const outcomes = await mapLimited(await store.heldAt(pharmacyId), WITHDRAW_WIDTH, (listed) =>
+  const outcomes = await mapLimited(await store.heldAt(pharmacyId), WITHDRAW_WIDTH, (prescriptionId) =>
     withRaceRetries(async () => {
-      const rx = await store.getPrescription(listed.prescriptionId);
+      const rx = await store.getPrescription(prescriptionId);
       if (!rx || rx.pharmacyId !== pharmacyId || !canTransition('withdraw', rx.status)) return 'moved on';
       if (!mayWithdraw(rx)) return 'kept';
       const now = new Date();

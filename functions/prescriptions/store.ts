@@ -444,21 +444,24 @@ export async function listWorklist(caller: Caller & { inst: string }, status: st
 }
 
 /**
- * What the platform may take from a pharmacy whose designation was withdrawn: the prescriptions routed
- * to it or accepted there (GSI2, a pharmacy's worklist), oldest move first. Not a request path.
+ * What the platform may take from a pharmacy whose designation was withdrawn: the ids of the
+ * prescriptions routed to it or accepted there (GSI2, a pharmacy's worklist), oldest move first.
+ * Ids only: the index is eventually consistent, and each is read again before it moves. Not a
+ * request path.
  */
-export async function heldAt(pharmacyId: string): Promise<PrescriptionRecord[]> {
-  const found: PrescriptionRecord[] = [];
+export async function heldAt(pharmacyId: string): Promise<string[]> {
+  const ids: string[] = [];
   for (const status of transitions.withdraw.from) {
     const items = await queryAll({
       TableName: tableName(),
       IndexName: 'GSI2',
       KeyConditionExpression: 'GSI2PK = :pk AND begins_with(GSI2SK, :status)',
       ExpressionAttributeValues: { ':pk': pharmacyPartition(pharmacyId), ':status': `${status}#` },
+      ProjectionExpression: 'prescriptionId',
     });
-    found.push(...items.map(fromItem));
+    ids.push(...items.map((i) => String(i.prescriptionId)));
   }
-  return found;
+  return ids;
 }
 
 /** A settlement named the prescription: it stays with its pharmacy, which was paid to fill it. */
@@ -471,14 +474,13 @@ export class PaidAtPharmacy extends Error {
  * moves on, so a settlement that read it before this move recomputes and finds the prescription gone.
  */
 export function unpaidGuard(prescriptionId: string): TxItem {
+  const moved = settlementsListMoved(prescriptionId);
   return {
     write: {
       Update: {
-        TableName: tableName(),
-        Key: prescriptionSettlementsKey(prescriptionId),
-        UpdateExpression: 'SET settlements = if_not_exists(settlements, :none), entity = :entity, prescriptionId = :rx ADD version :one',
+        ...moved,
         ConditionExpression: 'attribute_not_exists(settlements) OR size(settlements) = :zero',
-        ExpressionAttributeValues: { ':none': [], ':entity': 'prescription-settlements', ':rx': prescriptionId, ':one': 1, ':zero': 0 },
+        ExpressionAttributeValues: { ...moved.ExpressionAttributeValues, ':zero': 0 },
       },
     },
     onConditionFailed: () => new PaidAtPharmacy(`a settlement named prescription ${prescriptionId}`),
@@ -665,17 +667,21 @@ export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): Tx
       },
       onConditionFailed: (current) => problem('conflict', `settlement ${settlementId} already paid for prescription ${String(current?.prescriptionId)}`),
     },
-    // The list of settlements that named it moves on (made if none yet): a settlement naming this
-    // prescription that read it before this dispense recomputes.
-    {
-      write: {
-        Update: {
-          TableName: tableName(),
-          Key: prescriptionSettlementsKey(rx.prescriptionId),
-          UpdateExpression: 'SET settlements = if_not_exists(settlements, :none), entity = :entity, prescriptionId = :rx ADD version :one',
-          ExpressionAttributeValues: { ':none': [], ':entity': 'prescription-settlements', ':rx': rx.prescriptionId, ':one': 1 },
-        },
-      },
-    },
+    // The list of settlements that named it moves on: a settlement naming this prescription that
+    // read it before this dispense recomputes.
+    { write: { Update: settlementsListMoved(rx.prescriptionId) } },
   ];
+}
+
+/**
+ * The update that moves a prescription's list of settlements on (made if none yet), so that a
+ * settlement that read it before recomputes (vouchers/store.ts writes the list under its version).
+ */
+function settlementsListMoved(prescriptionId: string) {
+  return {
+    TableName: tableName(),
+    Key: prescriptionSettlementsKey(prescriptionId),
+    UpdateExpression: 'SET settlements = if_not_exists(settlements, :none), entity = :entity, prescriptionId = :rx ADD version :one',
+    ExpressionAttributeValues: { ':none': [] as unknown[], ':entity': 'prescription-settlements', ':rx': prescriptionId, ':one': 1 },
+  };
 }
