@@ -85,12 +85,17 @@ export const enrolmentRequest = z.object({
 });
 
 const batchCount = z.number().int().min(0).max(MAX_ENROLMENT_BATCH);
+/** The entries of a batch (people, credits) that were not applied, by index, each with why. */
+const batchRejections = z.array(z.object({ index: batchCount, errors: fieldErrors })).max(MAX_ENROLMENT_BATCH);
+/** A person id per entry of a batch, in request order (null where rejected). */
+const batchPersonIds = z.array(serverId.nullable()).max(MAX_ENROLMENT_BATCH);
+
 export const enrolmentResult = z.object({
   enrolled: batchCount,
   updated: batchCount,
-  rejected: z.array(z.object({ index: batchCount, errors: fieldErrors })).max(MAX_ENROLMENT_BATCH),
+  rejected: batchRejections,
   /** personId of each accepted person, in request order (null where rejected). */
-  personIds: z.array(serverId.nullable()).max(MAX_ENROLMENT_BATCH),
+  personIds: batchPersonIds,
 });
 
 /**
@@ -120,9 +125,9 @@ export const creditResult = z.object({
   /** People this batch had credited before with the same amount (a file sent again): not credited twice. */
   alreadyCredited: batchCount,
   /** Not credited: invalid, not enrolled, or credited by this batch before with another amount. */
-  rejected: z.array(z.object({ index: batchCount, errors: fieldErrors })).max(MAX_ENROLMENT_BATCH),
+  rejected: batchRejections,
   /** personId of each person credited now or before, in request order (null where rejected). */
-  personIds: z.array(serverId.nullable()).max(MAX_ENROLMENT_BATCH),
+  personIds: batchPersonIds,
 });
 
 export const enrolment = z

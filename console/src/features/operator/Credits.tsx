@@ -3,6 +3,7 @@
 // /personal-account-credits). The batch id makes the run safe to send again, whole or in part:
 // nobody is credited twice by one batch. An enrolment cannot do this for anyone who has settled.
 import { useRef, useState } from 'preact/hooks';
+import { creditBatchId } from '#schemas/institutions';
 import { call, outcomeUnknown } from '../../lib/api.ts';
 import { yuan } from '../../lib/format.ts';
 import { translate } from '../../lib/forms.ts';
@@ -12,8 +13,6 @@ import { columnLabel, readCredits, type Parsed, type RowError } from './csv.ts';
 import { RowErrors, rowsIn, warnLeaving } from './Enrol.tsx';
 
 const BATCH = 500;
-/** The API's batch id: letters (Chinese too), digits, _ . : - */
-const BATCH_ID = /^[\p{L}\p{N}_.:-]{1,64}$/u;
 
 type Row = Parsed['people'][number];
 const sum = (rows: readonly Row[]) => rows.reduce((t, r) => t + Number(r.person.amountFen), 0);
@@ -50,7 +49,7 @@ export function Credits() {
 
   async function send(rows: Row[], held: number, before?: Result) {
     const id = (before?.batchId ?? batchId).trim();
-    if (!BATCH_ID.test(id)) {
+    if (!creditBatchId.safeParse(id).success) {
       setBatchError('请填写批次号：字母、数字或 _ . : -，最多 64 个字符，如 2027年度划入');
       batchField.current?.focus();
       return;

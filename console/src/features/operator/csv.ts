@@ -3,7 +3,8 @@
 // quoted cell into the next columns, so a row could be enrolled with its values under the wrong
 // headings. Pure (no DOM), so that tests/unit reads files the way the screen does.
 import { isValidNationalId, nationalIdCheckChar } from '#schemas/common';
-import { parseYuan } from '../../lib/format.ts';
+import { MAX_CREDIT_FEN } from '#schemas/institutions';
+import { parseYuan, yuan } from '../../lib/format.ts';
 
 export type CsvRead = { ok: true; rows: string[][] } | { ok: false; message: string };
 
@@ -198,9 +199,6 @@ export function readPeople(text: string): Parsed | string {
   });
 }
 
-/** Credits (划入) are at most this many fen each (the API's bound: more is a slip of units). */
-export const MAX_CREDIT_FEN = 10_000_000;
-
 /** The credit file's rows as credits (to POST /personal-account-credits): 身份证号, 划入金额（元）. */
 export function readCredits(text: string): Parsed | string {
   return readRows<'nationalId' | 'amount'>(text, {
@@ -213,7 +211,7 @@ export function readCredits(text: string): Parsed | string {
       const fen = yuanCell(amount, field, row);
       if (typeof fen !== 'number') return { record: {}, errors: [fen] };
       if (fen < 1) return { record: {}, errors: [{ row, field, message: '划入金额须大于 0' }] };
-      if (fen > MAX_CREDIT_FEN) return { record: {}, errors: [{ row, field, message: '单人单次划入不能超过 ¥100,000.00，请核对单位' }] };
+      if (fen > MAX_CREDIT_FEN) return { record: {}, errors: [{ row, field, message: `单人单次划入不能超过 ${yuan(MAX_CREDIT_FEN)}，请核对单位` }] };
       return { record: { amountFen: fen }, errors: [] };
     },
   });
