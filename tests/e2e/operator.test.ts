@@ -23,6 +23,20 @@ const itemCount = async () => {
   return countItems(rt);
 };
 
+/**
+ * The person pays ¥70 at ph-xihu-1, as at the counter: their voucher activated by the channel app,
+ * a code from it, one traced pack. The 201 answer.
+ */
+async function settleAtPharmacy(person: { nationalId: string; name: string }, idempotencyKey: string) {
+  const channel = await rt.as('channel');
+  const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: person.nationalId, name: person.name, channel: 'wechat' });
+  const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
+  const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
+  const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 7_000, traceCodes: traceCodes(1) }] }, { 'idempotency-key': idempotencyKey });
+  expect(settled.status).toBe(201);
+  return settled;
+}
+
 describe('public routes', () => {
   it('GET /health answers 200 {"status":"ok"} without a token', async () => {
     const res = await rt.call(undefined, 'GET', '/health');
@@ -245,12 +259,8 @@ describe('enrolments', () => {
       return { personalAccountFen, annualPooledUsedFen };
     };
     // The spender settles at a pharmacy (a code from the channel app, as at the counter).
-    const channel = await rt.as('channel');
-    const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: spender.nationalId, name: spender.name, channel: 'wechat' });
-    const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
+    const settled = await settleAtPharmacy(spender, 'reimport-1');
     const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
-    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 7_000, traceCodes: traceCodes(1) }] }, { 'idempotency-key': 'reimport-1' });
-    expect(settled.status).toBe(201);
     const spent = await balances(ids[0]!);
     const s = settled.body;
     expect(s.personalAccountFen + s.pooledFundFen).toBeGreaterThan(0);
@@ -348,12 +358,7 @@ describe('personal-account credits (划入)', () => {
     const [spender, saver, stranger] = [person(0, 20_000), person(1, 0), person(2, 0)];
     const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [spender, saver] })).body.personIds as string[];
     // The spender settles: an enrolment of new figures is refused for them from now on (it would put back what they spent).
-    const channel = await rt.as('channel');
-    const voucher = await rt.call(channel, 'POST', '/vouchers', { nationalId: spender.nationalId, name: spender.name, channel: 'wechat' });
-    const code = (await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`)).body.code;
-    const pharmacy = await rt.as('pharmacy', 'ph-xihu-1');
-    const settled = await rt.call(pharmacy, 'POST', '/settlements', { code, items: [{ drugCode: 'XC09CAA001', quantity: 1, unitPriceFen: 7_000, traceCodes: traceCodes(1) }] }, { 'idempotency-key': 'credit-1' });
-    expect(settled.status).toBe(201);
+    const settled = await settleAtPharmacy(spender, 'credit-1');
     const spent = await account(ids[0]!);
     expect(spent).toBe(20_000 - settled.body.personalAccountFen);
 

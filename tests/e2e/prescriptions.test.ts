@@ -60,31 +60,9 @@ async function issue(who: Caller, body: Record<string, unknown>) {
 }
 
 /**
- * Polls as `who` until routing has moved the prescription on (routed or unroutable). "Within seconds"
- * is the contract; the deadline is generous so a loaded CI machine does not fail the flow.
+ * Polls the prescription as `who` until `done` holds of it. "Within seconds" is the contract; the
+ * deadline is generous so a loaded CI machine does not fail the flow.
  */
-async function routed(who: Caller, id: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await rt.call(who, 'GET', `/prescriptions/${id}`);
-    if (res.status === 200 && !['issued', 'rejected'].includes(res.body.status)) return res.body;
-    if (Date.now() > deadline) throw new Error(`${id} not routed in ${timeoutMs} ms: ${res.status} ${res.body?.status}`);
-    await sleep(50);
-  }
-}
-
-/** Polls until the prescription is routed (from unroutable, which `routed` already counts as moved on). */
-async function routedTo(who: Caller, id: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await rt.call(who, 'GET', `/prescriptions/${id}`);
-    if (res.body?.status === 'routed') return res.body;
-    if (Date.now() > deadline) throw new Error(`${id} not routed in ${timeoutMs} ms: ${res.status} ${res.body?.status}`);
-    await sleep(50);
-  }
-}
-
-/** Polls the prescription as `who` until `done` holds. */
 async function waitFor(who: Caller, id: string, done: (body: Record<string, any>) => boolean, timeoutMs = 30_000) { // eslint-disable-line @typescript-eslint/no-explicit-any
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -94,6 +72,12 @@ async function waitFor(who: Caller, id: string, done: (body: Record<string, any>
     await sleep(50);
   }
 }
+
+/** Until routing has moved the prescription on (routed or unroutable). */
+const routed = (who: Caller, id: string, timeoutMs?: number) => waitFor(who, id, (b) => !['issued', 'rejected'].includes(b.status), timeoutMs);
+
+/** Until the prescription is routed (from unroutable, which `routed` already counts as moved on). */
+const routedTo = (who: Caller, id: string, timeoutMs?: number) => waitFor(who, id, (b) => b.status === 'routed', timeoutMs);
 
 /** Stock of one drug at a pharmacy, through GET /pharmacies/{id}/stock. */
 async function stock(pharmacyId: string, drugCode: string) {
