@@ -4,7 +4,8 @@
 // the prescription itself: only `issued`, `rejected` and `unroutable` move, with a write conditional on
 // the status and revision read, so a redelivered event finds nothing to do. On InstitutionChanged
 // withdrawing a pharmacy's designation, it takes from that pharmacy what it has not been paid for, to
-// be routed again (the same conditional moves make a redelivery a no-op).
+// be routed again (the same conditional moves make a redelivery a no-op); on one designating a pharmacy,
+// it routes the prescriptions waiting in its district for drugs it has.
 import { InstitutionChanged } from '#events/institutions';
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { mapLimited } from '#shared/concurrency';
@@ -96,13 +97,30 @@ async function attemptRoute(prescriptionId: string, withdrawn: Set<string>, corr
   return 'unroutable';
 }
 
-/** Routes again, oldest first, the prescriptions waiting on the pharmacy's district or on the pharmacy itself for these drugs. */
-async function routeWaiting(change: { pharmacyId: string; district: string; drugCodes: string[] }, correlationId?: string): Promise<void> {
-  const ids = await store.waitingFor([waitingPartition.district(change.district), waitingPartition.pharmacy(change.pharmacyId)], change.drugCodes, new Date());
+/**
+ * Routes again, oldest first, the prescriptions waiting on the pharmacy's district or on the pharmacy
+ * itself that need one of `drugCodes`: those of a stock change, or (for a pharmacy just designated)
+ * whichever of theirs it has available.
+ */
+async function routeWaiting(at: { pharmacyId: string; district: string; drugCodes?: readonly string[] }, correlationId?: string): Promise<void> {
+  const waiting = await store.waitingOn([waitingPartition.district(at.district), waitingPartition.pharmacy(at.pharmacyId)], new Date());
+  const wanted = new Set(at.drugCodes ?? (await availableAt(at.pharmacyId, waiting)));
+  const ids = waiting.filter((w) => w.drugCodes.some((c) => wanted.has(c))).map((w) => w.prescriptionId);
+  if (!ids.length) return;
+  // A pharmacy registered or designated (in another container) within the minute the district's list
+  // is cached would not be a candidate yet: the list is read afresh when it does not name it designated.
+  if (!(await store.districtPharmacies(at.district)).some((p) => p.id === at.pharmacyId && p.designated)) store.districtPharmacies.forget(at.district);
   for (const id of ids) {
     const outcome = await routePrescription(id, correlationId);
-    logger.info('waiting prescription routed again', { prescriptionId: id, outcome, pharmacyId: change.pharmacyId });
+    logger.info('waiting prescription routed again', { prescriptionId: id, outcome, pharmacyId: at.pharmacyId });
   }
+}
+
+/** Which drugs the waiting prescriptions need that the pharmacy has available. */
+async function availableAt(pharmacyId: string, waiting: readonly store.WaitingEntry[]): Promise<string[]> {
+  const needed = [...new Set(waiting.flatMap((w) => w.drugCodes))];
+  const stock = needed.length ? (await store.availableStock([pharmacyId], needed)).get(pharmacyId) : undefined;
+  return needed.filter((c) => (stock?.get(c) ?? 0) > 0);
 }
 
 /**
@@ -138,7 +156,12 @@ export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, 
   if (event.detailType === 'PharmacyStockChanged') return routeWaiting(event.detail, event.detail.correlationId);
   if (event.detailType === 'InstitutionChanged') {
     const d = event.detail;
-    if (d.type === 'pharmacy' && d.previouslyDesignated && !d.designated) await withdrawFrom(d.institutionId, d.correlationId);
+    if (d.type !== 'pharmacy') return;
+    // This container's lists of the districts' pharmacies no longer say what is true.
+    for (const district of new Set([d.district, d.previousDistrict])) store.districtPharmacies.forget(district);
+    if (d.previouslyDesignated && !d.designated) await withdrawFrom(d.institutionId, d.correlationId);
+    // Newly designated, or designated in another district: what waits there may now be routed to it.
+    else if (d.designated && (!d.previouslyDesignated || d.district !== d.previousDistrict)) await routeWaiting({ pharmacyId: d.institutionId, district: d.district }, d.correlationId);
     return;
   }
   await routePrescription(event.detail.prescriptionId, event.detail.correlationId);

@@ -203,35 +203,27 @@ function waitingEffect(prev: PrescriptionRecord, next: PrescriptionRecord): { re
 }
 
 /**
- * Unroutable prescriptions on these waiting lists, still valid at `now`, that need one of
- * `drugCodes`: the ones a stock change of those drugs may make routable, oldest first.
+ * The unroutable prescriptions on these waiting lists still valid at `now`, with the drugs each
+ * needs, oldest first: what new stock or a newly designated pharmacy may make routable.
  */
-export async function waitingFor(partitions: readonly string[], drugCodes: readonly string[], now: Date): Promise<string[]> {
-  const wanted = new Set(drugCodes);
-  const ids = new Set<string>();
+export async function waitingOn(partitions: readonly string[], now: Date): Promise<WaitingEntry[]> {
+  const entries = new Map<string, WaitingEntry>();
   for (const pk of partitions) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const res = await ddb.send(
-        new QueryCommand({
-          TableName: tableName(),
-          KeyConditionExpression: 'PK = :pk',
-          FilterExpression: 'validUntil > :now',
-          ExpressionAttributeValues: { ':pk': pk, ':now': now.toISOString() },
-          ProjectionExpression: 'prescriptionId, drugCodes',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of res.Items ?? []) {
-        const entry = z.object({ prescriptionId: z.string(), drugCodes: z.array(z.string()) }).parse(item);
-        if (entry.drugCodes.some((c) => wanted.has(c))) ids.add(entry.prescriptionId);
-      }
-      startKey = res.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      FilterExpression: 'validUntil > :now',
+      ExpressionAttributeValues: { ':pk': pk, ':now': now.toISOString() },
+      ProjectionExpression: 'prescriptionId, drugCodes',
+    });
+    for (const entry of items.map((i) => waitingEntry.parse(i))) entries.set(entry.prescriptionId, entry);
   }
   // Prescription ids are time-ordered (ULIDs): the longest waiting first.
-  return [...ids].sort();
+  return [...entries.values()].sort((a, b) => (a.prescriptionId < b.prescriptionId ? -1 : 1));
 }
+
+const waitingEntry = z.object({ prescriptionId: z.string(), drugCodes: z.array(z.string()) });
+export type WaitingEntry = z.infer<typeof waitingEntry>;
 
 /** The action whose target status is `to` (a status a move within validity leads to is the target of one action). */
 const actionInto = (to: PrescriptionRecord['status']) => (Object.keys(transitions) as Array<keyof typeof transitions>).find((a) => transitions[a].to === to)!;

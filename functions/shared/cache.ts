@@ -2,10 +2,16 @@
 // promise is kept, so concurrent callers share one load, and a failed load is dropped at once so
 // the next caller tries again.
 
+export interface Cached<K, V> {
+  (key: K): Promise<V>;
+  /** Drops the key's value: the next caller loads it afresh (this container learnt it changed). */
+  forget(key: K): void;
+}
+
 /** `load(key)` at most once per `ttlMs` (Infinity: for good) per key. */
-export function cached<K, V>(ttlMs: number, load: (key: K) => Promise<V>): (key: K) => Promise<V> {
+export function cached<K, V>(ttlMs: number, load: (key: K) => Promise<V>): Cached<K, V> {
   const entries = new Map<K, { at: number; value: Promise<V> }>();
-  return (key) => {
+  const get = (key: K) => {
     const hit = entries.get(key);
     if (hit && Date.now() - hit.at < ttlMs) return hit.value;
     const value = load(key);
@@ -16,4 +22,5 @@ export function cached<K, V>(ttlMs: number, load: (key: K) => Promise<V>): (key:
     entries.set(key, entry);
     return value;
   };
+  return Object.assign(get, { forget: (key: K) => void entries.delete(key) });
 }

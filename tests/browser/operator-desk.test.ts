@@ -512,6 +512,44 @@ describe('登记机构', () => {
     await screen(gp, 'clinic-prescription-withdrawn-pharmacy');
   });
 
+  it('designating a pharmacy says it takes what waits in its district, and the prescriber then sees a waiting prescription there', async () => {
+    const { rt } = desk;
+    const api = await rt.as('operator');
+    const drug = 'XDGUI00001';
+    expect([200, 201]).toContain((await rt.call(api, 'PUT', `/drugs/${drug}`, { name: '新定点测试药', category: 'A', unit: '盒' })).status);
+    const registered = await rt.call(api, 'POST', '/institutions', {
+      id: 'ph-ui-designated', name: '新定点药房', type: 'pharmacy', district: '西湖区', location: { lat: 30.2421, lng: 120.1221 }, designated: false,
+    });
+    expect(registered.status).toBe(201);
+    expect((await rt.call(await rt.as('pharmacy', 'ph-ui-designated'), 'PUT', '/pharmacies/ph-ui-designated/stock', { items: [{ drugCode: drug, quantity: 5 }] })).status).toBe(200);
+    const enrolled = await rt.call(api, 'POST', '/enrollments', { people: [{ nationalId: id('33010619900808081'), name: '等药患者', district: '西湖区', personalAccountFen: 10_000 }] });
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId: enrolled.body.personIds[0], diagnoses: ['I10'], items: [{ drugCode: drug, quantity: 1, dosage: '每日一次' }] });
+    expect(issued.status).toBe(201);
+    const rxId = issued.body.prescriptionId as string;
+    const read = async () => (await rt.call(clinic, 'GET', `/prescriptions/${rxId}`)).body as { status: string; pharmacyId?: string };
+    // Only the undesignated pharmacy has the drug: it waits.
+    await expect.poll(async () => (await read()).status, poll).toBe('unroutable');
+
+    const page = await operatorAt('机构');
+    await page.getByRole('button', { name: '修改 新定点药房' }).click();
+    const form = page.locator('form');
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    await form.getByLabel('医保定点机构').check();
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await page.getByText('已保存：新定点药房').waitFor();
+    expect(await textOf(page.getByText('已保存：新定点药房'))()).toContain('西湖区因无药店可配而等待的处方，该药店有货的随即流转到该药店');
+
+    await expect.poll(async () => (await read()).pharmacyId, poll).toBe('ph-ui-designated');
+    const { page: gp } = await newPage(desk);
+    await login(gp, rt.url, people.gp);
+    await gp.getByRole('link', { name: '处方' }).click();
+    await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
+    await gp.getByRole('button', { name: /^已流转/ }).click();
+    const row = gp.getByRole('row', { name: new RegExp(shortId(rxId)) });
+    await expect.poll(textOf(row), poll).toContain('新定点药房');
+  });
+
   it('refuses a blank 日接诊量 on its field, and says repeated department codes above the form and on the rows', async () => {
     const page = await operatorAt('机构');
     const sent: string[] = [];

@@ -366,6 +366,55 @@ describe("a pharmacy's designation withdrawn", () => {
   });
 });
 
+describe('a pharmacy designated', () => {
+  it('what waits in its district for drugs it has is routed to it at once; a pharmacy registered since the list was read is found when it stocks up', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const [stocked, missing] = [`XD${tag.toUpperCase()}01`, `XD${tag.toUpperCase()}02`];
+    for (const drug of [stocked, missing]) await newDrug(drug);
+    const district = `定点测试区${tag}`;
+    const [first, second] = [`ph-dg-${tag}`, `ph-dg2-${tag}`];
+    const registered = await rt.call(operator, 'POST', '/institutions', { id: first, name: `新定点测试药房 ${first}`, type: 'pharmacy', district, designated: false });
+    expect(registered.status).toBe(201);
+    expect((await putStock(first, [{ drugCode: stocked, quantity: 10 }])).status).toBe(200);
+    const people = Array.from({ length: 2 }, (_, i) => ({ nationalId: demoNationalId('330106', '19830404', 800 + i), name: `定点测试${i}`, district, personalAccountFen: 100_000 }));
+    const enrolled = await rt.call(operator, 'POST', '/enrollments', { people });
+    expect(enrolled.body.rejected).toEqual([]);
+    const [waitsForStocked, waitsForMissing] = (await Promise.all(
+      [stocked, missing].map(async (drug, i) => (await issue(lingyin, { personId: enrolled.body.personIds[i], items: [item(drug, 2)] })).prescriptionId),
+    )) as [string, string];
+    // No designated pharmacy in the district: both wait, and the router's list shows the pharmacy undesignated.
+    for (const id of [waitsForStocked, waitsForMissing]) expect(await routed(lingyin, id)).toMatchObject({ status: 'unroutable' });
+    expect((await districtPharmacies(district)).find((ph) => ph.id === first)?.designated).toBe(false);
+
+    const read = await rt.call(operator, 'GET', `/institutions/${first}`);
+    const put = await rt.call(operator, 'PUT', `/institutions/${first}`, { ...read.body, designated: true }, { 'if-match': `"${read.body.version}"` });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(await routedTo(lingyin, waitsForStocked)).toMatchObject({ pharmacyId: first });
+    expect(await stock(first, stocked)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
+    expect(await events('PrescriptionRouted', waitsForStocked)).toEqual([expect.objectContaining({ previousStatus: 'unroutable', pharmacyId: first })]);
+    // The pharmacy has none of the other's drug: it still waits, untouched.
+    await rt.settle();
+    const untouched = await rt.call(lingyin, 'GET', `/prescriptions/${waitsForMissing}`);
+    expect([untouched.body.status, untouched.body.history.length]).toEqual(['unroutable', 2]);
+
+    // Another pharmacy, registered designated after the router last read the district: its stock routes the other.
+    expect((await rt.call(operator, 'POST', '/institutions', { id: second, name: `新定点测试药房 ${second}`, type: 'pharmacy', district, designated: true })).status).toBe(201);
+    expect((await districtPharmacies(district)).map((ph) => ph.id)).toEqual([first]);
+    expect((await putStock(second, [{ drugCode: missing, quantity: 3 }])).status).toBe(200);
+    expect(await routedTo(lingyin, waitsForMissing)).toMatchObject({ pharmacyId: second });
+
+    // The same InstitutionChanged again (the bus delivers at least once): nothing moves again.
+    const [changed] = await outboxEvents(rt, { institutionId: first }, 'InstitutionChanged');
+    await invoke('prescriptionRouter', {
+      version: '0', id: `redelivery-${first}`, 'detail-type': 'InstitutionChanged', source: changed!.source,
+      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: changed!.detail,
+    });
+    await rt.settle();
+    expect(await events('PrescriptionRouted', waitsForStocked)).toHaveLength(1);
+    expect(await stock(first, stocked)).toMatchObject({ reserved: 2 });
+  });
+});
+
 describe('Idempotency-Key on POST /prescriptions', () => {
   /** A person of their own, so no other test's prescriptions are counted. */
   async function freshPerson(n: number) {

@@ -24,4 +24,15 @@ describe('cached', () => {
     fail = false;
     expect(await get('k')).toBe('up');
   });
+
+  it('forget drops one key only: its next caller loads it afresh', async () => {
+    let version = 1;
+    const load = vi.fn(async (k: string) => `${k}${version}`);
+    const get = cached(Number.POSITIVE_INFINITY, load);
+    await Promise.all([get('a'), get('b')]);
+    version = 2;
+    get.forget('a');
+    expect(await Promise.all([get('a'), get('b')])).toEqual(['a2', 'b1']);
+    expect(load).toHaveBeenCalledTimes(3);
+  });
 });

@@ -213,7 +213,10 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
     mutationFn: () => call('updateInstitution', { params: { id: editing!.id }, ifMatch: etagOf(editing!), body: fields() as never }),
     onSuccess: (inst) => {
       void qc.invalidateQueries({ queryKey: ['institutions'] });
-      onDone(`已保存：${inst.name}。医保结算、处方流转及该机构发起的转诊在 5 分钟内按新信息执行`, inst.id);
+      // A pharmacy designated now takes at once what waits in its district for drugs it has.
+      const waiting = inst.type === 'pharmacy' && inst.designated && (!editing!.designated || editing!.district !== inst.district)
+        ? `；${inst.district}因无药店可配而等待的处方，该药店有货的随即流转到该药店` : '';
+      onDone(`已保存：${inst.name}。医保结算、处方流转及该机构发起的转诊在 5 分钟内按新信息执行${waiting}`, inst.id);
     },
     onError: async (e: ApiError) => {
       if (e instanceof ApiError && e.slug === 'precondition-failed') {
