@@ -7,13 +7,15 @@
 // be routed again (the same conditional moves make a redelivery a no-op); on one designating a pharmacy,
 // it routes the prescriptions waiting in its district for drugs it has.
 import { InstitutionChanged } from '#events/institutions';
+import { MAX_ALERT_LIST } from '#schemas/alerts';
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { mapLimited } from '#shared/concurrency';
 import { eventConsumer } from '#shared/consumer';
-import { withRaceRetries } from '#shared/db';
+import { withRaceRetries, writeTransaction } from '#shared/db';
 import { logger } from '#shared/logger';
 import { applyTransition, canTransition, firstStocked, isOverdue, mayWithdraw, rankPharmacies, WITHDRAWN_REASON } from './domain.ts';
 import { waitingPartition } from './keys.ts';
+import { isAlreadyRaised, raiseAlert } from '../alerts/store.ts';
 import { getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
@@ -126,11 +128,13 @@ async function availableAt(pharmacyId: string, waiting: readonly store.WaitingEn
 /**
  * Takes from a pharmacy whose designation was withdrawn the prescriptions routed or accepted there that
  * nothing was paid for or handed over against, each as if the pharmacy had rejected it: the
- * PrescriptionRejected event routes it again, elsewhere. The rest stay for the pharmacy to finish.
+ * PrescriptionRejected event routes it again, elsewhere. The rest stay for the pharmacy to finish, and
+ * the operator is alerted to them once per withdrawal (`eventId`, the InstitutionChanged event's).
  */
-export async function withdrawFrom(pharmacyId: string, correlationId?: string): Promise<{ withdrawn: number; kept: number }> {
+export async function withdrawFrom(pharmacyId: string, eventId: string, correlationId?: string): Promise<{ withdrawn: number; kept: string[] }> {
   // A few at a time: a chain store's hundreds finish well inside the function's timeout.
-  const outcomes = await mapLimited(await store.heldAt(pharmacyId), WITHDRAW_WIDTH, (prescriptionId) =>
+  const held = await store.heldAt(pharmacyId);
+  const outcomes = await mapLimited(held, WITHDRAW_WIDTH, (prescriptionId) =>
     withRaceRetries(async () => {
       const rx = await store.getPrescription(prescriptionId);
       if (!rx || rx.pharmacyId !== pharmacyId || !canTransition('withdraw', rx.status)) return 'moved on';
@@ -147,9 +151,28 @@ export async function withdrawFrom(pharmacyId: string, correlationId?: string): 
     }, MAX_ATTEMPTS - 1),
   );
   const withdrawn = outcomes.filter((o) => o === 'withdrawn').length;
-  const kept = outcomes.filter((o) => o === 'kept').length;
-  logger.info('designation withdrawn: prescriptions taken to be routed again', { pharmacyId, withdrawn, kept });
+  const kept = held.filter((_, i) => outcomes[i] === 'kept');
+  logger.info('designation withdrawn: prescriptions taken to be routed again', { pharmacyId, withdrawn, kept: kept.length });
+  if (kept.length) await alertKept(pharmacyId, kept, eventId);
   return { withdrawn, kept };
+}
+
+/**
+ * What a pharmacy keeps after its designation was withdrawn cannot be settled there with insurance for
+ * the packs still owed: the operator sees it on 预警 (ids and a count, no personal data).
+ */
+async function alertKept(pharmacyId: string, kept: readonly string[], eventId: string): Promise<void> {
+  try {
+    await writeTransaction(raiseAlert({
+      type: 'designation-withdrawn-kept',
+      institutionId: pharmacyId,
+      details: { keptPrescriptions: kept.length, prescriptionIds: kept.slice(0, MAX_ALERT_LIST), eventId },
+      now: new Date(),
+      once: `designation-withdrawn-kept#${eventId}`,
+    }));
+  } catch (err) {
+    if (!isAlreadyRaised(err)) throw err;
+  }
 }
 
 export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged, InstitutionChanged], async (event) => {
@@ -159,7 +182,7 @@ export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, 
     if (d.type !== 'pharmacy') return;
     // This container's lists of the districts' pharmacies no longer say what is true.
     for (const district of new Set([d.district, d.previousDistrict])) store.districtPharmacies.forget(district);
-    if (d.previouslyDesignated && !d.designated) await withdrawFrom(d.institutionId, d.correlationId);
+    if (d.previouslyDesignated && !d.designated) await withdrawFrom(d.institutionId, d.id, d.correlationId);
     // Newly designated, or designated in another district: what waits there may now be routed to it.
     else if (d.designated && (!d.previouslyDesignated || d.district !== d.previousDistrict)) await routeWaiting({ pharmacyId: d.institutionId, district: d.district }, d.correlationId);
     return;

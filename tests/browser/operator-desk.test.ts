@@ -8,6 +8,7 @@ import type { Locator, Page, Route } from 'playwright-core';
 import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { shortId } from '../../console/src/lib/format.ts';
+import { clearOfMidnight } from '../support/calendar.ts';
 import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
@@ -469,7 +470,7 @@ describe('登记机构', () => {
     expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body).toMatchObject({ name: '待修改医院（他人已改）', district: '上城区' });
   });
 
-  it("withdrawing a pharmacy's designation says what becomes of its prescriptions, and the prescriber then sees one at another pharmacy", async () => {
+  it("withdrawing a pharmacy's designation says what becomes of its prescriptions, the prescriber then sees one at another pharmacy, and 预警 names the one it kept", async () => {
     const { rt } = desk;
     const api = await rt.as('operator');
     const drug = 'XWDUI00001';
@@ -481,14 +482,26 @@ describe('登记机构', () => {
     for (const ph of ['ph-ui-withdrawn', 'ph-xihu-3']) {
       expect((await rt.call(await rt.as('pharmacy', ph), 'PUT', `/pharmacies/${ph}/stock`, { items: [{ drugCode: drug, quantity: 5 }] })).status).toBe(200);
     }
-    const enrolled = await rt.call(api, 'POST', '/enrollments', { people: [{ nationalId: id('33010619900707071'), name: '改派患者', district: '西湖区', personalAccountFen: 10_000 }] });
+    const patients = [{ nationalId: id('33010619900707071'), name: '改派患者' }, { nationalId: id('33010619900707072'), name: '已收费患者' }];
+    const enrolled = await rt.call(api, 'POST', '/enrollments', { people: patients.map((p) => ({ ...p, district: '西湖区', personalAccountFen: 10_000 })) });
     const clinic = await rt.as('clinic', 'clinic-lingyin');
-    const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId: enrolled.body.personIds[0], diagnoses: ['I10'], items: [{ drugCode: drug, quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-ui-withdrawn' });
-    expect(issued.status).toBe(201);
-    const rxId = issued.body.prescriptionId as string;
-    const where = async () => (await rt.call(clinic, 'GET', `/prescriptions/${rxId}`)).body.pharmacyId;
+    const [rxId, paidId] = await Promise.all((enrolled.body.personIds as string[]).map(async (personId) => {
+      const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: drug, quantity: 1, dosage: '每日一次' }], nominatedPharmacyId: 'ph-ui-withdrawn' });
+      expect(issued.status).toBe(201);
+      return issued.body.prescriptionId as string;
+    })) as [string, string];
+    const where = async (rx = rxId) => (await rt.call(clinic, 'GET', `/prescriptions/${rx}`)).body.pharmacyId;
     await expect.poll(where, poll).toBe('ph-ui-withdrawn');
+    await expect.poll(() => where(paidId), poll).toBe('ph-ui-withdrawn');
+    // The second patient pays for theirs there before the withdrawal: it stays, and the operator is told.
+    const channel = await rt.as('channel');
+    const voucher = await rt.call(channel, 'POST', '/vouchers', { ...patients[1]!, channel: 'wechat' });
+    const code = await rt.call(channel, 'POST', `/vouchers/${voucher.body.voucherId}/codes`);
+    const paid = await rt.call(await rt.as('pharmacy', 'ph-ui-withdrawn'), 'POST', '/settlements',
+      { code: code.body.code, prescriptionId: paidId, items: [{ drugCode: drug, quantity: 1, unitPriceFen: 1_850 }] }, { 'idempotency-key': 'ui-withdrawn-paid' });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
 
+    await clearOfMidnight(30_000); // 预警 below shows the province day of the withdrawal
     const page = await operatorAt('机构');
     await page.getByRole('button', { name: '修改 待撤销定点药房' }).click();
     const form = page.locator('form');
@@ -510,6 +523,14 @@ describe('登记机构', () => {
     const row = gp.getByRole('row', { name: new RegExp(shortId(rxId)) });
     await expect.poll(textOf(row), poll).toContain('九州大药房灵隐店');
     await screen(gp, 'clinic-prescription-withdrawn-pharmacy');
+
+    // 预警 names the pharmacy and the prescription it kept.
+    await page.getByRole('link', { name: '预警' }).click();
+    const alert = page.getByRole('table', { name: /的预警$/ }).getByRole('row', { name: /取消定点后留店处方/ });
+    await expect.poll(textOf(alert), poll).toContain(shortId(paidId));
+    await expect.poll(textOf(alert), poll).toContain('待撤销定点药房');
+    expect(await textOf(alert)()).toContain('1 张处方已收费或已部分发药，留在该药店办完');
+    expect(await textOf(alert)()).not.toContain(shortId(rxId));
   });
 
   it('designating a pharmacy says it takes what waits in its district, and the prescriber then sees a waiting prescription there', async () => {

@@ -8,7 +8,7 @@ import { DISTRICTS, demoNationalId } from '../../infra/local/demo-province.ts';
 import { invoke } from '../../infra/local/lambda.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
 import { countItems as countAll, outboxEvents } from '../support/table.ts';
-import { clearOfMidnight } from '../support/calendar.ts';
+import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { backfillSettlementAmounts } from '../../functions/people/backfill.ts';
 import { timelineKey } from '../../functions/people/keys.ts';
@@ -301,7 +301,7 @@ describe('issue and route', () => {
 });
 
 describe("a pharmacy's designation withdrawn", () => {
-  it('what it was not paid for is routed elsewhere, once; what it was paid for stays; a route racing the withdrawal never lands there', async () => {
+  it('what it was not paid for is routed elsewhere, once; what it was paid for stays, and the operator is alerted to it once; a route racing the withdrawal never lands there', async () => {
     const tag = randomBytes(3).toString('hex');
     const drug = `XW${tag.toUpperCase()}01`;
     await newDrug(drug);
@@ -332,6 +332,7 @@ describe("a pharmacy's designation withdrawn", () => {
     // The router's cached list still names the pharmacy designated when the next prescription is
     // routed, right after the withdrawal: the route's own check sends it elsewhere.
     expect((await districtPharmacies(district)).find((ph) => ph.id === near)?.designated).toBe(true);
+    await clearOfMidnight(30_000); // the alert below is listed by the province day of the withdrawal
     const read = await rt.call(operator, 'GET', `/institutions/${near}`);
     const put = await rt.call(operator, 'PUT', `/institutions/${near}`, { ...read.body, designated: false }, { 'if-match': `"${read.body.version}"` });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
@@ -350,9 +351,15 @@ describe("a pharmacy's designation withdrawn", () => {
     expect(await stock(other, drug)).toMatchObject({ onHand: 20, reserved: 11, available: 9 });
     const late = await rt.call(pharmacy, 'POST', `/prescriptions/${left}/accept`);
     expect([late.status, slug(late.body)]).toEqual([409, 'invalid-transition']);
+    // The operator is told what the pharmacy kept, by prescription id (no personal data), once.
+    const [changed] = await outboxEvents(rt, { institutionId: near }, 'InstitutionChanged');
+    const keptAlerts = async () => (await rt.call(operator, 'GET', `/alerts?date=${provinceDay(String(changed!.detail.occurredAt))}`)).body.items
+      .filter((a: { type: string; institutionId: string }) => a.type === 'designation-withdrawn-kept' && a.institutionId === near);
+    await expect.poll(keptAlerts, { timeout: 15_000 }).toEqual([
+      expect.objectContaining({ details: { keptPrescriptions: 1, prescriptionIds: [paid], eventId: changed!.detail.id } }),
+    ]);
 
     // The same InstitutionChanged again (the bus delivers at least once): nothing more moves.
-    const [changed] = await outboxEvents(rt, { institutionId: near }, 'InstitutionChanged');
     const moves = async () => Promise.all(ids.map(async (id) => (await rt.call(lingyin, 'GET', `/prescriptions/${id}`)).body.history.length));
     const before = await moves();
     await invoke('prescriptionRouter', {
@@ -363,6 +370,7 @@ describe("a pharmacy's designation withdrawn", () => {
     expect(await moves()).toEqual(before);
     expect(await events('PrescriptionRejected', left)).toHaveLength(1);
     expect(await stock(other, drug)).toMatchObject({ reserved: 11 });
+    expect(await keptAlerts()).toHaveLength(1);
   });
 });
 

@@ -39,7 +39,7 @@ export const webhookEventLabel: Partial<Record<string, string>> = {
   PrescriptionExpired: '处方已过期', PharmacyStockChanged: '库存已更新', SettlementCompleted: '医保结算完成', SettlementReversed: '医保结算冲正',
   TraceCodeReuseAttempted: '追溯码重复销售',
 };
-export const alertTypeLabel: Record<AlertType, string> = { 'trace-code-reused': '追溯码重复销售', 'stock-hoarding': '疑似囤积药品' };
+export const alertTypeLabel: Record<AlertType, string> = { 'trace-code-reused': '追溯码重复销售', 'stock-hoarding': '疑似囤积药品', 'designation-withdrawn-kept': '取消定点后留店处方' };
 
 /** Beyond the API's slugs: no answer at all, and answers that were not the API's problem+json (lib/api.ts). */
 type ClientSlug = 'network' | 'gateway-timeout' | 'bad-response';

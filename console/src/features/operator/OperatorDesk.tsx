@@ -1,5 +1,6 @@
 // The operator desk: the province overview, institutions (list, register and change), enrolment from a CSV
-// file in batches of 500, personal-account credits (划入), the drug catalog, the day's alerts (trace codes sold twice, hoarding), and a
+// file in batches of 500, personal-account credits (划入), the drug catalog, the day's alerts (trace codes sold twice, hoarding, prescriptions
+// kept after a withdrawal), and a
 // person's records for complaint handling.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -389,7 +390,7 @@ function Drugs() {
   );
 }
 
-/** The day's alerts: trace codes sold twice (an attempt refused at a counter) and prescribers holding a district's stock. */
+/** The day's alerts: trace codes sold twice (an attempt refused at a counter), prescribers holding a district's stock, prescriptions kept at a pharmacy no longer designated. */
 function Alerts() {
   const { day, input } = useDayField();
   const list = useQuery({
@@ -424,7 +425,9 @@ function AlertRow({ a }: { a: AlertItem }) {
       <td>{institution}</td>
       <td>{a.type === 'trace-code-reused'
         ? <>已售追溯码再次结算，被拒绝：<span class="mono">{list(d.codes)}</span>{Array.isArray(d.soldAt) && <FirstSales codes={d.codes} at={d.soldAt} settlements={d.soldIn} />}</>
-        : <>{String(d.district ?? '')} · {drug(String(d.drugCode ?? ''))}：其处方预留 {String(d.heldUnits ?? '')}，区内在库 {String(d.districtOnHandUnits ?? '')}</>}</td>
+        : a.type === 'designation-withdrawn-kept'
+          ? <>取消医保定点时，{String(d.keptPrescriptions ?? '')} 张处方已收费或已部分发药，留在该药店办完；尚欠的药品在该药店不能再用医保结算，请联系药店与患者：<span class="mono">{(Array.isArray(d.prescriptionIds) ? d.prescriptionIds : []).map((id) => shortId(String(id))).join('、')}</span></>
+          : <>{String(d.district ?? '')} · {drug(String(d.drugCode ?? ''))}：其处方预留 {String(d.heldUnits ?? '')}，区内在库 {String(d.districtOnHandUnits ?? '')}</>}</td>
     </tr>
   );
 }
