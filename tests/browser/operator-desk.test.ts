@@ -297,6 +297,53 @@ describe('个人账户划入', () => {
   });
 });
 
+describe('个人账户划入 while the operator looks elsewhere', () => {
+  it('keeps the run going and shown on another screen and back, with its batch id, and asks before the tab is closed mid-run', async () => {
+    const { rt } = desk;
+    const a = id('33010619780808105');
+    const enrolled = await rt.call(await rt.as('operator'), 'POST', '/enrollments', { people: [{ nationalId: a, name: '划入丙', district: '西湖区', personalAccountFen: 0 }] });
+    expect(enrolled.body.rejected).toEqual([]);
+    const page = await operatorAt('个人账户划入');
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let answered = false;
+    await page.route('**/personal-account-credits', async (route) => {
+      await held;
+      await route.continue();
+    });
+    page.on('requestfinished', (r) => { if (new URL(r.url()).pathname === '/personal-account-credits') answered = true; });
+    await page.getByLabel('批次号').fill('2027-离开页面');
+    await page.getByLabel('CSV 文件').setInputFiles({ name: '划入.csv', mimeType: 'text/csv', buffer: Buffer.from(`身份证号,划入金额（元）\r\n${a},12\r\n`) });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '提交划入（1 人）' }).click();
+    const main = page.locator('main');
+    await expect.poll(textOf(main), poll).toContain('0 / 1');
+
+    const asked = page.waitForEvent('dialog', { timeout: 5_000 });
+    await page.close({ runBeforeUnload: true });
+    const dialog = await asked;
+    expect(dialog.type()).toBe('beforeunload');
+    await dialog.dismiss();
+
+    const open = async (section: string) => {
+      await page.getByRole('link', { name: section }).click();
+      await page.getByRole('heading', { name: section, level: 1 }).waitFor();
+    };
+    await open('全省概览');
+    await open('个人账户划入');
+    await expect.poll(textOf(main), poll).toContain('0 / 1');
+    expect(await page.getByLabel('批次号').inputValue()).toBe('2027-离开页面');
+    expect(await page.getByLabel('批次号').isDisabled()).toBe(true);
+    await open('全省概览');
+    release();
+    await expect.poll(() => answered, poll).toBe(true);
+    await open('个人账户划入');
+    await expect.poll(textOf(main), poll).toContain('批次 2027-离开页面：新划入 1 人，此前已划入 0 人（未重复划入），合计 ¥12.00');
+    expect(await objectsToLeaving(page)).toBe(false);
+    expect((await rt.call(await rt.as('operator'), 'GET', `/enrollments/${enrolled.body.personIds[0]}`)).body.personalAccountFen).toBe(1_200);
+  });
+});
+
 describe('预警 and 全省概览 across midnight', () => {
   it("follow the province's day when midnight passes, unless the operator picked a day", async () => {
     const page = await operatorAt('预警');

@@ -1,7 +1,8 @@
 // 个人账户划入: a file of amounts the fund credits to people's personal accounts (the year's credit),
 // checked first (csv.ts), then sent in batches of 500 under one batch id (POST
 // /personal-account-credits). The batch id makes the run safe to send again, whole or in part:
-// nobody is credited twice by one batch. An enrolment cannot do this for anyone who has settled.
+// nobody is credited twice by one batch. An enrolment cannot do this for anyone who has settled. The
+// run is kept above the screen (runs.tsx), as 参保登记's is.
 import { useRef, useState } from 'preact/hooks';
 import { creditBatchId } from '#schemas/institutions';
 import { call, outcomeUnknown } from '../../lib/api.ts';
@@ -10,7 +11,7 @@ import { translate } from '../../lib/forms.ts';
 import { problemText } from '../../lib/labels.ts';
 import { Alert, announce, Field, focusWhenShown, Title } from '../../shared/ui.tsx';
 import { columnLabel, readCredits, type Parsed, type RowError } from './csv.ts';
-import { RowErrors, rowsIn, warnLeaving } from './Enrol.tsx';
+import { guardLeaving, keptRun, RowErrors, rowsIn } from './runs.tsx';
 
 const BATCH = 500;
 
@@ -30,39 +31,25 @@ interface Result {
   lost: Row[];
 }
 
-export function Credits() {
-  const [batchId, setBatchId] = useState('');
-  const [batchError, setBatchError] = useState<string>();
-  const batchField = useRef<HTMLInputElement>(null);
-  const [fileName, setFileName] = useState<string>();
-  const [parsed, setParsed] = useState<Parsed | string>();
-  const [progress, setProgress] = useState<{ done: number; total: number }>();
-  const [running, setRunning] = useState(false);
-  const [result, setResult] = useState<Result>();
+interface CreditState {
+  batchId: string;
+  fileName?: string;
+  /** The file's check, or why it could not be read. */
+  parsed?: Parsed | string;
+  progress?: { done: number; total: number };
+  result?: Result;
+}
 
-  const pick = async (file: File) => {
-    setFileName(file.name);
-    setResult(undefined);
-    setProgress(undefined);
-    setParsed(readCredits(await file.text()));
-  };
+/** Kept above the screen (runs.tsx): another screen and back shows the run's progress and result. */
+const credits = keptRun<CreditState>({ batchId: '' });
+const update = credits.update;
 
-  async function send(rows: Row[], held: number, before?: Result) {
-    const id = (before?.batchId ?? batchId).trim();
-    if (!creditBatchId.safeParse(id).success) {
-      setBatchError('请填写批次号：字母、数字或 _ . : -，最多 64 个字符，如 2027年度划入');
-      batchField.current?.focus();
-      return;
-    }
-    setBatchError(undefined);
-    if (!confirm(`按批次 ${id} 向 ${rows.length} 人划入合计 ${yuan(sum(rows))}？同一批次每人只划入一次，重复提交不会重复划入。`)) return;
-    const r: Result = before ? { ...before, lost: [] } : { batchId: id, credited: 0, alreadyCredited: 0, totalFen: 0, refused: [], held, lost: [] };
-    setRunning(true);
-    setResult(undefined);
-    setProgress({ done: 0, total: rows.length });
-    focusWhenShown(() => document.getElementById('credit-progress'));
-    addEventListener('beforeunload', warnLeaving);
-    try {
+/** Sends `rows` under the batch id; what it learns is added to `before` (a run sent again). */
+async function run(id: string, rows: Row[], held: number, before?: Result): Promise<void> {
+  const r: Result = before ? { ...before, lost: [] } : { batchId: id, credited: 0, alreadyCredited: 0, totalFen: 0, refused: [], held, lost: [] };
+  update({ running: true, result: undefined, progress: { done: 0, total: rows.length } });
+  try {
+    await guardLeaving(async () => {
       for (let start = 0; start < rows.length; start += BATCH) {
         const batch = rows.slice(start, start + BATCH);
         try {
@@ -81,16 +68,36 @@ export function Credits() {
           if (outcomeUnknown(e)) r.lost.push(...batch);
           else for (const b of batch) r.refused.push({ row: b.row, field: '', message: problemText(e) });
         }
-        setProgress({ done: Math.min(start + BATCH, rows.length), total: rows.length });
+        update({ progress: { done: Math.min(start + BATCH, rows.length), total: rows.length } });
       }
-    } finally {
-      removeEventListener('beforeunload', warnLeaving);
-      r.refused.sort((a, b) => a.row - b.row);
-      setRunning(false);
-      setResult(r);
-    }
-    announce(`划入完成：${summary(r)}`);
+    });
+  } finally {
+    r.refused.sort((a, b) => a.row - b.row);
+    update({ running: false, result: r });
   }
+  announce(`划入完成：${summary(r)}`);
+}
+
+export function Credits() {
+  const s = credits.use();
+  const { batchId, fileName, parsed, progress, running, result } = s;
+  const [batchError, setBatchError] = useState<string>();
+  const batchField = useRef<HTMLInputElement>(null);
+
+  const pick = async (file: File) => update({ fileName: file.name, result: undefined, progress: undefined, parsed: readCredits(await file.text()) });
+
+  const send = (rows: Row[], held: number, before?: Result) => {
+    const id = (before?.batchId ?? batchId).trim();
+    if (!creditBatchId.safeParse(id).success) {
+      setBatchError('请填写批次号：字母、数字或 _ . : -，最多 64 个字符，如 2027年度划入');
+      batchField.current?.focus();
+      return;
+    }
+    setBatchError(undefined);
+    if (!confirm(`按批次 ${id} 向 ${rows.length} 人划入合计 ${yuan(sum(rows))}？同一批次每人只划入一次，重复提交不会重复划入。`)) return;
+    focusWhenShown(() => document.getElementById('credit-progress'));
+    void run(id, rows, held, before);
+  };
 
   const file = typeof parsed === 'object' ? parsed : undefined;
   return (
@@ -98,23 +105,23 @@ export function Credits() {
       <Title>个人账户划入</Title>
       <p class="muted">按批次向参保人个人账户划入金额（如年度划入），在现有余额上增加，不覆盖。上传 CSV 文件（UTF-8），首行为表头：身份证号,划入金额（元）。同一批次号下每人只划入一次：同一文件重复提交不会重复划入。</p>
       <Field label="批次号" error={batchError} hint="如 2027年度划入；重新提交同一文件时请用同一批次号">{(id, d) => (
-        <input id={id} ref={batchField} value={batchId} disabled={running} aria-invalid={batchError ? 'true' : undefined} aria-describedby={d} onInput={(e) => setBatchId(e.currentTarget.value)} />
+        <input id={id} ref={batchField} value={batchId} disabled={running} aria-invalid={batchError ? 'true' : undefined} aria-describedby={d} onInput={(e) => update({ batchId: e.currentTarget.value })} />
       )}</Field>
       <Field label="CSV 文件" hint={fileName ? `当前文件：${fileName}` : undefined}>{(id, d) => <input id={id} type="file" accept=".csv,text/csv" disabled={running} aria-describedby={d} onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void pick(f); }} />}</Field>
       {typeof parsed === 'string' && <Alert kind="error">{parsed}</Alert>}
       {file && !result && !running && <>
         <Alert kind={file.errors.length ? 'info' : 'ok'}>共 {file.people.length + rowsIn(file.errors)} 行：可提交 {file.people.length} 人，合计 {yuan(sum(file.people))}{file.errors.length ? `；${rowsIn(file.errors)} 行有误，不提交` : ''}</Alert>
         <RowErrors errors={file.errors} caption="有误的行（不提交）" />
-        <button type="button" class="primary" disabled={!file.people.length} onClick={() => void send(file.people, rowsIn(file.errors))}>提交划入（{file.people.length} 人）</button>
+        <button type="button" class="primary" disabled={!file.people.length} onClick={() => send(file.people, rowsIn(file.errors))}>提交划入（{file.people.length} 人）</button>
       </>}
       {progress && <p id="credit-progress" tabIndex={-1}><label>进度 <progress max={progress.total} value={progress.done}>{progress.done}/{progress.total}</progress></label> {progress.done} / {progress.total}</p>}
-      {running && <p class="muted">正在分批提交，请勿关闭或刷新本页。</p>}
+      {running && <p class="muted">正在分批提交，请勿关闭或刷新本页；可以先去其他页面，回到个人账户划入可查看进度与结果。</p>}
       {result && <>
         <Alert kind={result.refused.length || result.lost.length ? 'info' : 'ok'}>{summary(result)}</Alert>
         <RowErrors errors={[...(file?.errors ?? []), ...result.refused].sort((a, b) => a.row - b.row)} caption="未划入的行" />
         {result.lost.length > 0 && <>
           <p class="alert error">{result.lost.length} 人未收到平台的回答，可能已划入：请用同一批次号重新提交，不会重复划入。</p>
-          <button type="button" class="primary" onClick={() => void send(result.lost, result.held, result)}>重新提交（{result.lost.length} 人）</button>
+          <button type="button" class="primary" onClick={() => send(result.lost, result.held, result)}>重新提交（{result.lost.length} 人）</button>
         </>}
       </>}
     </section>

@@ -1,15 +1,12 @@
-// 参保登记: a CSV file checked first (csv.ts), then sent in batches of 500. The import lives here, at
-// module level, not in the screen: the operator may look at another screen while batches go out
-// (the screen showed a blank page and the import went on unseen), and coming back shows its
-// progress and result. Closing the tab or reloading meanwhile is asked first (beforeunload).
-import { useEffect, useState } from 'preact/hooks';
+// 参保登记: a CSV file checked first (csv.ts), then sent in batches of 500. The import is kept above
+// the screen (runs.tsx): another screen and back shows its progress and result.
 import { ApiError, call, outcomeUnknown } from '../../lib/api.ts';
-import { currentSession } from '../../lib/auth.ts';
 import { calendarDay } from '../../lib/format.ts';
 import { translate } from '../../lib/forms.ts';
 import { problemText } from '../../lib/labels.ts';
 import { Alert, announce, Field, focusWhenShown, Title } from '../../shared/ui.tsx';
 import { columnLabel, failedRowsCsv, readPeople, type Parsed, type RowError } from './csv.ts';
+import { guardLeaving, keptRun, RowErrors, rowsIn } from './runs.tsx';
 
 const BATCH = 500;
 
@@ -41,47 +38,16 @@ interface Result {
 }
 
 interface EnrolState {
-  /** Whose import it is: another login in this tab starts without it. */
-  owner?: string;
   file?: { name: string; text: string };
   parsed?: Parsed;
   fatal?: string;
   /** `again`: a 重新提交, whose total is the rows sent again, not the file's. */
   progress?: { done: number; total: number; again: boolean };
-  running: boolean;
   result?: Result;
 }
 
-let state: EnrolState = { running: false };
-const listeners = new Set<() => void>();
-const update = (next: Partial<EnrolState>) => {
-  state = { ...state, ...next };
-  for (const fn of listeners) fn();
-};
-const ownerNow = () => {
-  const s = currentSession();
-  return s && `${s.sub}|${s.institutionId ?? ''}|${s.role}`;
-};
-
-function useEnrolState(): EnrolState {
-  const [, rerender] = useState(0);
-  if (!state.running && state.owner !== ownerNow()) state = { running: false, owner: ownerNow() };
-  const seen = state;
-  useEffect(() => {
-    const fn = () => rerender((n) => n + 1);
-    listeners.add(fn);
-    // Changed between this render and now (a batch answered): shown at once, not at the next one.
-    if (state !== seen) fn();
-    return () => void listeners.delete(fn);
-  }, []);
-  return state;
-}
-
-// Leaving the page cuts the import between batches: the browser asks first.
-export const warnLeaving = (e: BeforeUnloadEvent) => {
-  e.preventDefault();
-  e.returnValue = '';
-};
+const enrolment = keptRun<EnrolState>({});
+const update = enrolment.update;
 
 /** A batch refused whole, in Chinese: what the API said, where the generic label would point at fields that are not there. */
 function batchRefusal(e: unknown): string {
@@ -117,37 +83,37 @@ async function run(people: Person[], before: Result, lost?: ReadonlySet<number>)
   };
   const again = lost !== undefined;
   update({ running: true, parsed: undefined, result: undefined, progress: { done: 0, total: people.length, again } });
-  addEventListener('beforeunload', warnLeaving);
   try {
-    for (let start = 0; start < people.length; start += BATCH) {
-      const batch = people.slice(start, start + BATCH);
-      try {
-        const res = await call('enrol', { body: { people: batch.map((b) => b.person) } });
-        r.enrolled += res.enrolled;
-        r.updated += res.updated;
-        // A batch of a retry holds only rows sent before; those of a lost answer found enrolled count here.
-        if (lost && batch.every((b) => lost.has(b.row))) r.updatedOnRetry += res.updated;
-        for (const rej of res.rejected) {
-          for (const e of rej.errors) {
-            const field = e.path.split('.').pop() ?? '';
-            r.failures.push({ row: batch[rej.index]!.row, field: columnLabel[field] ?? field, message: translate(field, e), outcome: 'refused' });
+    await guardLeaving(async () => {
+      for (let start = 0; start < people.length; start += BATCH) {
+        const batch = people.slice(start, start + BATCH);
+        try {
+          const res = await call('enrol', { body: { people: batch.map((b) => b.person) } });
+          r.enrolled += res.enrolled;
+          r.updated += res.updated;
+          // A batch of a retry holds only rows sent before; those of a lost answer found enrolled count here.
+          if (lost && batch.every((b) => lost.has(b.row))) r.updatedOnRetry += res.updated;
+          for (const rej of res.rejected) {
+            for (const e of rej.errors) {
+              const field = e.path.split('.').pop() ?? '';
+              r.failures.push({ row: batch[rej.index]!.row, field: columnLabel[field] ?? field, message: translate(field, e), outcome: 'refused' });
+            }
+          }
+        } catch (e) {
+          const unknown = outcomeUnknown(e);
+          // Not "could not connect": the request may have arrived and the people been enrolled.
+          failWhole(batch, unknown ? 'unknown' : 'refused', unknown ? `未收到平台的回答（${problemText(e)}）：可能已登记，可重新提交，不会重复登记` : batchRefusal(e));
+          // The session is over: every batch after would be refused the same. Never sent, not "refused".
+          if (e instanceof ApiError && e.status === 401) {
+            const rest = people.slice(start + BATCH);
+            if (rest.length) failWhole(rest, 'unsent', '登录已失效，未提交');
+            break;
           }
         }
-      } catch (e) {
-        const unknown = outcomeUnknown(e);
-        // Not "could not connect": the request may have arrived and the people been enrolled.
-        failWhole(batch, unknown ? 'unknown' : 'refused', unknown ? `未收到平台的回答（${problemText(e)}）：可能已登记，可重新提交，不会重复登记` : batchRefusal(e));
-        // The session is over: every batch after would be refused the same. Never sent, not "refused".
-        if (e instanceof ApiError && e.status === 401) {
-          const rest = people.slice(start + BATCH);
-          if (rest.length) failWhole(rest, 'unsent', '登录已失效，未提交');
-          break;
-        }
+        update({ progress: { done: Math.min(start + BATCH, people.length), total: people.length, again } });
       }
-      update({ progress: { done: Math.min(start + BATCH, people.length), total: people.length, again } });
-    }
+    });
   } finally {
-    removeEventListener('beforeunload', warnLeaving);
     r.failures.sort((a, b) => a.row - b.row);
     update({ running: false, result: r });
   }
@@ -169,7 +135,7 @@ function download(r: Result, text: string) {
 }
 
 export function Enrol() {
-  const s = useEnrolState();
+  const s = enrolment.use();
   const pick = async (file: File) => {
     const text = await file.text();
     const p = readPeople(text);
@@ -224,19 +190,5 @@ export function Enrol() {
         )}
       </>}
     </section>
-  );
-}
-
-/** Rows with at least one error (a row may have several). */
-export const rowsIn = (errors: RowError[]) => new Set(errors.map((e) => e.row)).size;
-
-export function RowErrors({ errors, caption }: { errors: RowError[]; caption: string }) {
-  if (!errors.length) return null;
-  return (
-    <table>
-      <caption>{caption}</caption>
-      <thead><tr><th scope="col" class="num">行号</th><th scope="col">字段</th><th scope="col">原因</th></tr></thead>
-      <tbody>{errors.map((e, i) => <tr key={i}><td class="num">{e.row}</td><td>{e.field}</td><td>{e.message}</td></tr>)}</tbody>
-    </table>
   );
 }
