@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mapLimited } from './concurrency.ts';
+import { tableName } from './env.ts';
 import { problem } from './errors.ts';
-import { requireEnv } from './env.ts';
 import { tableKeys } from './table.ts';
 
 export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -18,8 +18,7 @@ export const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 // we never give it (its default discards them): a few percent of a settlement's CPU, on every call.
 ddb.middlewareStack.remove('loggerMiddleware');
 
-let table: string | undefined;
-export const tableName = () => (table ??= requireEnv('TABLE_NAME'));
+export { tableName };
 
 export type TxWrite = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 export type StoredItem = Record<string, unknown>;

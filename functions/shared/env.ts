@@ -8,6 +8,10 @@ export function requireEnv(name: string): string {
   return value;
 }
 
+let table: string | undefined;
+/** The province table's name. Here, not in db.ts: a function that needs only the name (the outbox relay) bundles no DynamoDB client. */
+export const tableName = () => (table ??= requireEnv('TABLE_NAME'));
+
 let province: ProvinceRuntime | undefined;
 /** The province this stack serves, parsed once per container. */
 export function provinceConfig(): ProvinceRuntime {
