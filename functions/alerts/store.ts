@@ -4,7 +4,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { alert, type Alert, type AlertType } from '#schemas/alerts';
 import { calendarDay } from '#shared/clock';
-import { ddb, decodeToken, encodeToken, tableName, type TxItem } from '#shared/db';
+import { ddb, decodeToken, encodeToken, tableName, writeTransaction, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { newId } from '#shared/ids';
 import { alertKey, alertOnceKey, alertPartition } from './keys.ts';
@@ -35,6 +35,17 @@ export function raiseAlert(a: { type: AlertType; institutionId: string; details:
 }
 
 export const isAlreadyRaised = (err: unknown) => err instanceof AlreadyRaised;
+
+/** Raises an alert on its own (a consumer's finding, `once` its subject); false when it was raised before. */
+export async function raiseAlertOnce(a: Parameters<typeof raiseAlert>[0] & { once: string }): Promise<boolean> {
+  try {
+    await writeTransaction(raiseAlert(a));
+    return true;
+  } catch (err) {
+    if (isAlreadyRaised(err)) return false;
+    throw err;
+  }
+}
 
 export async function listAlerts(day: string, limit: number, nextToken?: string) {
   const partition = { PK: alertPartition(day) };

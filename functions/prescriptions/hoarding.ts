@@ -11,10 +11,10 @@ import {
 import { cached } from '#shared/cache';
 import { calendarDay } from '#shared/clock';
 import { applyOnce, eventConsumer } from '#shared/consumer';
-import { ddb, tableName, writeTransaction, type TxItem } from '#shared/db';
+import { ddb, tableName, type TxItem } from '#shared/db';
 import { provinceConfig } from '#shared/env';
 import { logger } from '#shared/logger';
-import { isAlreadyRaised, raiseAlert } from '../alerts/store.ts';
+import { raiseAlertOnce } from '../alerts/store.ts';
 import { getInstitution } from '../institutions/store.ts';
 import { holdsStock, type PharmacyInfo } from './domain.ts';
 import { heldKey } from './keys.ts';
@@ -52,20 +52,14 @@ async function watch(prescriberId: string, district: string, drugCode: string, e
   const onHand = await districtOnHand(`${drugCode}#${district}`);
   if (!isHoarding(held, onHand, provinceConfig().prescribing)) return;
   const day = calendarDay(now, provinceConfig().timeZone);
-  try {
-    await writeTransaction(
-      raiseAlert({
-        type: 'stock-hoarding',
-        institutionId: prescriberId,
-        details: { district, drugCode, heldUnits: held, districtOnHandUnits: onHand, eventId },
-        now,
-        once: `stock-hoarding#${day}#${prescriberId}#${district}#${drugCode}`,
-      }),
-    );
-    logger.warn('stock hoarding alert', { prescriberId, drugCode, held, onHand });
-  } catch (err) {
-    if (!isAlreadyRaised(err)) throw err;
-  }
+  const raised = await raiseAlertOnce({
+    type: 'stock-hoarding',
+    institutionId: prescriberId,
+    details: { district, drugCode, heldUnits: held, districtOnHandUnits: onHand, eventId },
+    now,
+    once: `stock-hoarding#${day}#${prescriberId}#${district}#${drugCode}`,
+  });
+  if (raised) logger.warn('stock hoarding alert', { prescriberId, drugCode, held, onHand });
 }
 
 export const handler = eventConsumer(

@@ -11,12 +11,12 @@ import { MAX_ALERT_LIST } from '#schemas/alerts';
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
 import { mapLimited } from '#shared/concurrency';
 import { eventConsumer } from '#shared/consumer';
-import { withRaceRetries, writeTransaction } from '#shared/db';
+import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
-import { applyTransition, canTransition, firstStocked, isOverdue, mayWithdraw, rankPharmacies, WITHDRAWN_REASON } from './domain.ts';
+import { applyTransition, canTransition, firstStocked, holdsStock, isOverdue, mayWithdraw, rankPharmacies, WITHDRAWN_REASON } from './domain.ts';
 import { waitingPartition } from './keys.ts';
-import { isAlreadyRaised, raiseAlert } from '../alerts/store.ts';
-import { getInstitution } from '../institutions/store.ts';
+import { raiseAlertOnce } from '../alerts/store.ts';
+import { currentInstitution, getInstitution } from '../institutions/store.ts';
 import * as store from './store.ts';
 
 /** Candidates whose stock is read first. */
@@ -102,19 +102,29 @@ async function attemptRoute(prescriptionId: string, withdrawn: Set<string>, corr
 /**
  * Routes again, oldest first, the prescriptions waiting on the pharmacy's district or on the pharmacy
  * itself that need one of `drugCodes`: those of a stock change, or (for a pharmacy just designated)
- * whichever of theirs it has available.
+ * whichever of theirs it has available. Nothing, if the pharmacy is not designated.
  */
-async function routeWaiting(at: { pharmacyId: string; district: string; drugCodes?: readonly string[] }, correlationId?: string): Promise<void> {
-  const waiting = await store.waitingOn([waitingPartition.district(at.district), waitingPartition.pharmacy(at.pharmacyId)], new Date());
-  const wanted = new Set(at.drugCodes ?? (await availableAt(at.pharmacyId, waiting)));
+async function routeWaiting(pharmacy: { pharmacyId: string; district: string; drugCodes?: readonly string[] }, correlationId?: string): Promise<void> {
+  const waiting = await store.waitingOn([waitingPartition.district(pharmacy.district), waitingPartition.pharmacy(pharmacy.pharmacyId)], new Date());
+  const wanted = new Set(pharmacy.drugCodes ?? (await availableAt(pharmacy.pharmacyId, waiting)));
   const ids = waiting.filter((w) => w.drugCodes.some((c) => wanted.has(c))).map((w) => w.prescriptionId);
   if (!ids.length) return;
-  // A pharmacy registered or designated (in another container) within the minute the district's list
-  // is cached would not be a candidate yet: the list is read afresh when it does not name it designated.
-  if (!(await store.districtPharmacies(at.district)).some((p) => p.id === at.pharmacyId && p.designated)) store.districtPharmacies.forget(at.district);
+  // A pharmacy registered within the minute the district's list is cached is not on it yet: read afresh.
+  const listed = async () => (await store.districtPharmacies(pharmacy.district)).find((p) => p.id === pharmacy.pharmacyId);
+  let known = await listed();
+  if (!known) {
+    store.districtPharmacies.forget(pharmacy.district);
+    known = await listed();
+  }
+  // Stock at a pharmacy that is not designated routes nothing (prescriptions go to designated ones only).
+  if (!known?.designated) {
+    // Just designated (the list was read afresh), yet not so on the index: thrown, so the event is tried again.
+    if (!pharmacy.drugCodes) throw new Error(`designated pharmacy ${pharmacy.pharmacyId} not yet designated on its district's index`);
+    return;
+  }
   for (const id of ids) {
     const outcome = await routePrescription(id, correlationId);
-    logger.info('waiting prescription routed again', { prescriptionId: id, outcome, pharmacyId: at.pharmacyId });
+    logger.info('waiting prescription routed again', { prescriptionId: id, outcome, pharmacyId: pharmacy.pharmacyId });
   }
 }
 
@@ -128,16 +138,22 @@ async function availableAt(pharmacyId: string, waiting: readonly store.WaitingEn
 /**
  * Takes from a pharmacy whose designation was withdrawn the prescriptions routed or accepted there that
  * nothing was paid for or handed over against, each as if the pharmacy had rejected it: the
- * PrescriptionRejected event routes it again, elsewhere. The rest stay for the pharmacy to finish, and
- * the operator is alerted to them once per withdrawal (`eventId`, the InstitutionChanged event's).
+ * PrescriptionRejected event routes it again, elsewhere. The rest (paid for, or partly dispensed) stay
+ * for the pharmacy to finish, and the operator is alerted to them once per withdrawal (`eventId`, the
+ * InstitutionChanged event's).
  */
 export async function withdrawFrom(pharmacyId: string, eventId: string, correlationId?: string): Promise<{ withdrawn: number; kept: string[] }> {
-  // A few at a time: a chain store's hundreds finish well inside the function's timeout.
+  // An old withdrawal delivered again after the pharmacy was designated again takes nothing.
+  if ((await currentInstitution(pharmacyId))?.designated) {
+    logger.info('designation withdrawn, but designated again since: nothing taken', { pharmacyId });
+    return { withdrawn: 0, kept: [] };
+  }
   const held = await store.heldAt(pharmacyId);
+  // A few at a time: a chain store's hundreds finish well inside the function's timeout.
   const outcomes = await mapLimited(held, WITHDRAW_WIDTH, (prescriptionId) =>
     withRaceRetries(async () => {
       const rx = await store.getPrescription(prescriptionId);
-      if (!rx || rx.pharmacyId !== pharmacyId || !canTransition('withdraw', rx.status)) return 'moved on';
+      if (!rx || rx.pharmacyId !== pharmacyId || !holdsStock(rx.status)) return 'moved on';
       if (!mayWithdraw(rx)) return 'kept';
       const now = new Date();
       const next = applyTransition(rx, 'withdraw', { at: now, actor: 'router', reason: WITHDRAWN_REASON });
@@ -153,26 +169,17 @@ export async function withdrawFrom(pharmacyId: string, eventId: string, correlat
   const withdrawn = outcomes.filter((o) => o === 'withdrawn').length;
   const kept = held.filter((_, i) => outcomes[i] === 'kept');
   logger.info('designation withdrawn: prescriptions taken to be routed again', { pharmacyId, withdrawn, kept: kept.length });
-  if (kept.length) await alertKept(pharmacyId, kept, eventId);
-  return { withdrawn, kept };
-}
-
-/**
- * What a pharmacy keeps after its designation was withdrawn cannot be settled there with insurance for
- * the packs still owed: the operator sees it on 预警 (ids and a count, no personal data).
- */
-async function alertKept(pharmacyId: string, kept: readonly string[], eventId: string): Promise<void> {
-  try {
-    await writeTransaction(raiseAlert({
+  // What it keeps cannot be settled there with insurance any more: the operator sees it on 预警 (ids and a count, no personal data).
+  if (kept.length) {
+    await raiseAlertOnce({
       type: 'designation-withdrawn-kept',
       institutionId: pharmacyId,
       details: { keptPrescriptions: kept.length, prescriptionIds: kept.slice(0, MAX_ALERT_LIST), eventId },
       now: new Date(),
       once: `designation-withdrawn-kept#${eventId}`,
-    }));
-  } catch (err) {
-    if (!isAlreadyRaised(err)) throw err;
+    });
   }
+  return { withdrawn, kept };
 }
 
 export const handler = eventConsumer([PrescriptionIssued, PrescriptionRejected, PharmacyStockChanged, InstitutionChanged], async (event) => {

@@ -4,7 +4,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { location } from '#schemas/common';
-import { prescription, type StockLevel } from '#schemas/prescriptions';
+import { prescription, prescriptionStatuses, type StockLevel } from '#schemas/prescriptions';
 import { cached } from '#shared/cache';
 import { batchGet, ddb, decodeToken, encodeToken, keyOf, queryAll, tableName, TransactionConflict, writeTransaction, type StoredItem, type TxItem } from '#shared/db';
 import { IDEMPOTENCY_RECORD_FIELDS, idempotencyRecordKey, type IdempotentRequest } from '#shared/idempotency';
@@ -19,7 +19,7 @@ import { institutionsInDistrict } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
 import { prescriptionSettlementsKey, settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
 import {
-  expiredProblem, isOpen, openStatuses, requiresValidity, stockChanges, transitions, viewFor,
+  expiredProblem, holdsStock, isOpen, openStatuses, requiresValidity, stockChanges, transitions, viewFor,
   type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable, type StockChange,
 } from './domain.ts';
 import {
@@ -436,14 +436,13 @@ export async function listWorklist(caller: Caller & { inst: string }, status: st
 }
 
 /**
- * What the platform may take from a pharmacy whose designation was withdrawn: the ids of the
- * prescriptions routed to it or accepted there (GSI2, a pharmacy's worklist), oldest move first.
- * Ids only: the index is eventually consistent, and each is read again before it moves. Not a
- * request path.
+ * What a pharmacy holds: the ids of the prescriptions routed to it, accepted or partly dispensed there
+ * (GSI2, a pharmacy's worklist), once each, oldest move first within a status. Ids only: the index is
+ * eventually consistent, and each is read again before anything is done with it. Not a request path.
  */
 export async function heldAt(pharmacyId: string): Promise<string[]> {
-  const ids: string[] = [];
-  for (const status of transitions.withdraw.from) {
+  const ids = new Set<string>();
+  for (const status of prescriptionStatuses.filter(holdsStock)) {
     const items = await queryAll({
       TableName: tableName(),
       IndexName: 'GSI2',
@@ -451,9 +450,10 @@ export async function heldAt(pharmacyId: string): Promise<string[]> {
       ExpressionAttributeValues: { ':pk': pharmacyPartition(pharmacyId), ':status': `${status}#` },
       ProjectionExpression: 'prescriptionId',
     });
-    ids.push(...items.map((i) => String(i.prescriptionId)));
+    // One that moved on between two statuses' queries is listed once.
+    for (const i of items) ids.add(String(i.prescriptionId));
   }
-  return ids;
+  return [...ids];
 }
 
 /** A settlement named the prescription: it stays with its pharmacy, which was paid to fill it. */

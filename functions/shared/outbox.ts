@@ -4,8 +4,7 @@ import type * as z from 'zod';
 import type { DetailInput, EventDef } from '#events/catalog';
 import { epochSeconds } from './clock.ts';
 import type { TxItem } from './db.ts';
-import { tableName } from './env.ts';
-import { provinceConfig } from './env.ts';
+import { provinceConfig, tableName } from './env.ts';
 import { newId } from './ids.ts';
 import { OUTBOX_PREFIX } from './table.ts';
 

@@ -301,7 +301,7 @@ describe('issue and route', () => {
 });
 
 describe("a pharmacy's designation withdrawn", () => {
-  it('what it was not paid for is routed elsewhere, once; what it was paid for stays, and the operator is alerted to it once; a route racing the withdrawal never lands there', async () => {
+  it('what it was not paid for is routed elsewhere, once; what it was paid for or partly dispensed stays, and the operator is alerted to it once; a route racing the withdrawal never lands there', async () => {
     const tag = randomBytes(3).toString('hex');
     const drug = `XW${tag.toUpperCase()}01`;
     await newDrug(drug);
@@ -314,7 +314,7 @@ describe("a pharmacy's designation withdrawn", () => {
       expect(registered.status).toBe(201);
       expect((await putStock(id, [{ drugCode: drug, quantity: 20 }])).status).toBe(200);
     }
-    const people = Array.from({ length: 12 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
+    const people = Array.from({ length: 14 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
     const enrolled = await rt.call(operator, 'POST', '/enrollments', { people });
     expect(enrolled.body.rejected).toEqual([]);
     const personIds = enrolled.body.personIds as string[];
@@ -328,6 +328,13 @@ describe("a pharmacy's designation withdrawn", () => {
     for (const id of ids) expect(await routed(lingyin, id)).toMatchObject({ status: 'routed', pharmacyId: near });
     for (const id of [reviewed, paid]) expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
     await settleFor(people[1]!, pharmacy, [{ drugCode: drug, quantity: 1 }], paid);
+    // And one of two packs handed over: partly dispensed, it stays too.
+    const { prescriptionId: partial } = await issue(lingyin, { personId: personIds[12]!, items: [item(drug, 2)] });
+    expect(await routed(lingyin, partial)).toMatchObject({ status: 'routed', pharmacyId: near });
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${partial}/accept`)).status).toBe(200);
+    const half = await settleFor(people[12]!, pharmacy, [{ drugCode: drug, quantity: 1 }], partial);
+    const dispensed = await rt.call(pharmacy, 'POST', `/prescriptions/${partial}/dispense`, { settlementId: half, items: [{ drugCode: drug, quantity: 1 }] });
+    expect(dispensed.body.status, JSON.stringify(dispensed.body)).toBe('partially-dispensed');
 
     // The router's cached list still names the pharmacy designated when the next prescription is
     // routed, right after the withdrawal: the route's own check sends it elsewhere.
@@ -346,8 +353,9 @@ describe("a pharmacy's designation withdrawn", () => {
     }
     const kept = await rt.call(lingyin, 'GET', `/prescriptions/${paid}`);
     expect(kept.body).toMatchObject({ status: 'accepted', pharmacyId: near, rejectedBy: [] });
-    // The pharmacy holds only what it was paid for; the rest went back to what it has available.
-    expect(await stock(near, drug)).toMatchObject({ onHand: 20, reserved: 1, available: 19 });
+    // The pharmacy holds only what it was paid for or handed over part of; the rest went back to what it has available.
+    expect((await rt.call(lingyin, 'GET', `/prescriptions/${partial}`)).body).toMatchObject({ status: 'partially-dispensed', pharmacyId: near });
+    expect(await stock(near, drug)).toMatchObject({ onHand: 19, reserved: 2, available: 17 });
     expect(await stock(other, drug)).toMatchObject({ onHand: 20, reserved: 11, available: 9 });
     const late = await rt.call(pharmacy, 'POST', `/prescriptions/${left}/accept`);
     expect([late.status, slug(late.body)]).toEqual([409, 'invalid-transition']);
@@ -356,7 +364,7 @@ describe("a pharmacy's designation withdrawn", () => {
     const keptAlerts = async () => (await rt.call(operator, 'GET', `/alerts?date=${provinceDay(String(changed!.detail.occurredAt))}`)).body.items
       .filter((a: { type: string; institutionId: string }) => a.type === 'designation-withdrawn-kept' && a.institutionId === near);
     await expect.poll(keptAlerts, { timeout: 15_000 }).toEqual([
-      expect.objectContaining({ details: { keptPrescriptions: 1, prescriptionIds: [paid], eventId: changed!.detail.id } }),
+      expect.objectContaining({ details: { keptPrescriptions: 2, prescriptionIds: [paid, partial], eventId: changed!.detail.id } }),
     ]);
 
     // The same InstitutionChanged again (the bus delivers at least once): nothing more moves.
@@ -371,11 +379,24 @@ describe("a pharmacy's designation withdrawn", () => {
     expect(await events('PrescriptionRejected', left)).toHaveLength(1);
     expect(await stock(other, drug)).toMatchObject({ reserved: 11 });
     expect(await keptAlerts()).toHaveLength(1);
+
+    // Designated again, it is sent a new prescription; the old withdrawal delivered once more takes nothing.
+    const again = await rt.call(operator, 'GET', `/institutions/${near}`);
+    expect((await rt.call(operator, 'PUT', `/institutions/${near}`, { ...again.body, designated: true }, { 'if-match': `"${again.body.version}"` })).status).toBe(200);
+    await rt.settle();
+    const { prescriptionId: afterwards } = await issue(lingyin, { personId: personIds[13]!, items: [item(drug)] });
+    expect(await routedTo(lingyin, afterwards)).toMatchObject({ pharmacyId: near });
+    await invoke('prescriptionRouter', {
+      version: '0', id: `late-redelivery-${near}`, 'detail-type': 'InstitutionChanged', source: changed!.source,
+      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: changed!.detail,
+    });
+    await rt.settle();
+    expect((await rt.call(lingyin, 'GET', `/prescriptions/${afterwards}`)).body).toMatchObject({ status: 'routed', pharmacyId: near });
   });
 });
 
 describe('a pharmacy designated', () => {
-  it('what waits in its district for drugs it has is routed to it at once; a pharmacy registered since the list was read is found when it stocks up', async () => {
+  it('what waits in its district for drugs it has is routed to it at once, not before; a pharmacy registered since the list was read is found when it stocks up', async () => {
     const tag = randomBytes(3).toString('hex');
     const [stocked, missing] = [`XD${tag.toUpperCase()}01`, `XD${tag.toUpperCase()}02`];
     for (const drug of [stocked, missing]) await newDrug(drug);
@@ -393,12 +414,16 @@ describe('a pharmacy designated', () => {
     // No designated pharmacy in the district: both wait, and the router's list shows the pharmacy undesignated.
     for (const id of [waitsForStocked, waitsForMissing]) expect(await routed(lingyin, id)).toMatchObject({ status: 'unroutable' });
     expect((await districtPharmacies(district)).find((ph) => ph.id === first)?.designated).toBe(false);
+    // More stock there changes nothing while it is not designated.
+    expect((await putStock(first, [{ drugCode: stocked, quantity: 12 }])).status).toBe(200);
+    await rt.settle();
+    expect((await rt.call(lingyin, 'GET', `/prescriptions/${waitsForStocked}`)).body).toMatchObject({ status: 'unroutable', history: [expect.anything(), expect.anything()] });
 
     const read = await rt.call(operator, 'GET', `/institutions/${first}`);
     const put = await rt.call(operator, 'PUT', `/institutions/${first}`, { ...read.body, designated: true }, { 'if-match': `"${read.body.version}"` });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(await routedTo(lingyin, waitsForStocked)).toMatchObject({ pharmacyId: first });
-    expect(await stock(first, stocked)).toMatchObject({ onHand: 10, reserved: 2, available: 8 });
+    expect(await stock(first, stocked)).toMatchObject({ onHand: 12, reserved: 2, available: 10 });
     expect(await events('PrescriptionRouted', waitsForStocked)).toEqual([expect.objectContaining({ previousStatus: 'unroutable', pharmacyId: first })]);
     // The pharmacy has none of the other's drug: it still waits, untouched.
     await rt.settle();
@@ -410,16 +435,6 @@ describe('a pharmacy designated', () => {
     expect((await districtPharmacies(district)).map((ph) => ph.id)).toEqual([first]);
     expect((await putStock(second, [{ drugCode: missing, quantity: 3 }])).status).toBe(200);
     expect(await routedTo(lingyin, waitsForMissing)).toMatchObject({ pharmacyId: second });
-
-    // The same InstitutionChanged again (the bus delivers at least once): nothing moves again.
-    const [changed] = await outboxEvents(rt, { institutionId: first }, 'InstitutionChanged');
-    await invoke('prescriptionRouter', {
-      version: '0', id: `redelivery-${first}`, 'detail-type': 'InstitutionChanged', source: changed!.source,
-      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: changed!.detail,
-    });
-    await rt.settle();
-    expect(await events('PrescriptionRouted', waitsForStocked)).toHaveLength(1);
-    expect(await stock(first, stocked)).toMatchObject({ reserved: 2 });
   });
 });
 
