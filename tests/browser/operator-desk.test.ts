@@ -8,7 +8,7 @@ import type { Locator, Page, Route } from 'playwright-core';
 import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { shortId } from '../../console/src/lib/format.ts';
-import { clearOfMidnight } from '../support/calendar.ts';
+import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
@@ -40,11 +40,82 @@ const objectsToLeaving = (page: Page) => page.evaluate(() => {
   return e.defaultPrevented;
 });
 
+/** Goes to a section of the console by its link, and waits for its heading. */
+async function openSection(page: Page, section: string): Promise<void> {
+  await page.getByRole('link', { name: section }).click();
+  await page.getByRole('heading', { name: section, level: 1 }).waitFor();
+}
+
+/** Holds the page's requests to `path` until `release()`; `answered()` once one has come back. */
+async function holdRequests(page: Page, path: string) {
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let answered = false;
+  await page.route(`**${path}`, async (route) => {
+    await held;
+    await route.continue();
+  });
+  page.on('requestfinished', (r) => { if (new URL(r.url()).pathname === path) answered = true; });
+  return { release, answered: () => answered };
+}
+
+/** Closing the tab is asked first (beforeunload): the question is declined, and the page stays. */
+async function expectAskedBeforeClosing(page: Page): Promise<void> {
+  const asked = page.waitForEvent('dialog', { timeout: 5_000 });
+  await page.close({ runBeforeUnload: true });
+  const dialog = await asked;
+  expect(dialog.type()).toBe('beforeunload');
+  await dialog.dismiss();
+  expect(page.isClosed()).toBe(false);
+}
+
+/** A new drug in the catalog, and a pharmacy of 西湖区 near clinic-lingyin registered with 5 of it (and 5 at `alsoAt`). */
+async function pharmacyStocking(ph: { id: string; name: string; designated: boolean }, drug: { drugCode: string; name: string }, alsoAt: string[] = []) {
+  const { rt } = desk;
+  const api = await rt.as('operator');
+  expect([200, 201]).toContain((await rt.call(api, 'PUT', `/drugs/${drug.drugCode}`, { name: drug.name, category: 'A', unit: '盒' })).status);
+  const registered = await rt.call(api, 'POST', '/institutions', { ...ph, type: 'pharmacy', district: '西湖区', location: { lat: 30.2421, lng: 120.1221 } });
+  expect(registered.status).toBe(201);
+  for (const at of [ph.id, ...alsoAt]) {
+    expect((await rt.call(await rt.as('pharmacy', at), 'PUT', `/pharmacies/${at}/stock`, { items: [{ drugCode: drug.drugCode, quantity: 5 }] })).status).toBe(200);
+  }
+}
+
+/** The GP of clinic-lingyin finds the prescription on 处方's 已流转, at `pharmacyName`. */
+async function gpSeesRouted(prescriptionId: string, pharmacyName: string): Promise<Page> {
+  const { page: gp } = await newPage(desk);
+  await login(gp, desk.rt.url, people.gp);
+  await gp.getByRole('link', { name: '处方' }).click();
+  await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
+  await gp.getByRole('button', { name: /^已流转/ }).click();
+  const row = gp.getByRole('row', { name: new RegExp(shortId(prescriptionId)) });
+  await expect.poll(textOf(row), poll).toContain(pharmacyName);
+  return gp;
+}
+
+/**
+ * A run of batches held at `progress`: closing the tab is asked first; another screen and back shows
+ * it still going; once released and answered (on another screen), coming back shows `result`.
+ */
+async function keptAboveTheScreen(page: Page, section: string, run: { progress: string; release: () => void; answered: () => boolean; result: string; meanwhile?: () => Promise<void> }) {
+  const main = page.locator('main');
+  await expectAskedBeforeClosing(page);
+  await openSection(page, '全省概览');
+  await openSection(page, section);
+  await expect.poll(textOf(main), poll).toContain(run.progress);
+  expect(await main.innerText()).toContain('正在分批提交');
+  await run.meanwhile?.();
+  await openSection(page, '全省概览');
+  run.release();
+  await expect.poll(run.answered, poll).toBe(true);
+  await openSection(page, section);
+  await expect.poll(textOf(main), poll).toContain(run.result);
+}
+
 async function operatorAt(section: string, viewport?: { width: number; height: number }): Promise<Page> {
   const { page } = await newPage(desk, viewport);
   await login(page, desk.rt.url, people.operator);
-  await page.getByRole('link', { name: section }).click();
-  await page.getByRole('heading', { name: section, level: 1 }).waitFor();
+  await openSection(page, section);
   return page;
 }
 
@@ -196,40 +267,14 @@ describe('参保登记: batches that fail', () => {
 
   it('keeps the import going and shown while the operator looks at another screen, and asks before the tab is closed mid-import', async () => {
     const page = await operatorAt('参保登记');
-    let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
-    let answered = false;
-    await page.route('**/enrollments', async (route) => {
-      await held;
-      await route.continue();
-    });
-    page.on('requestfinished', (r) => { if (new URL(r.url()).pathname === '/enrollments') answered = true; });
+    const { release, answered } = await holdRequests(page, '/enrollments');
     await upload(page, enrolCsv([`${id('33010619850618001')},冯一,,西湖区,1`, `${id('33010619850618002')},冯二,,西湖区,1`]));
     await page.getByRole('button', { name: '提交登记（2 人）' }).click();
     const main = page.locator('main');
     await expect.poll(textOf(main), poll).toContain('0 / 2');
 
     // Closing the tab now would cut the import: the browser asks first.
-    const asked = page.waitForEvent('dialog', { timeout: 5_000 });
-    await page.close({ runBeforeUnload: true });
-    const dialog = await asked;
-    expect(dialog.type()).toBe('beforeunload');
-    await dialog.dismiss();
-    expect(page.isClosed()).toBe(false);
-
-    const open = async (section: string) => {
-      await page.getByRole('link', { name: section }).click();
-      await page.getByRole('heading', { name: section, level: 1 }).waitFor();
-    };
-    await open('全省概览');
-    await open('参保登记');
-    await expect.poll(textOf(main), poll).toContain('0 / 2');
-    expect(await main.innerText()).toContain('正在分批提交');
-    await open('全省概览');
-    release();
-    await expect.poll(() => answered, poll).toBe(true);
-    await open('参保登记');
-    await expect.poll(textOf(main), poll).toContain('新登记 2 人，更新 0 人');
+    await keptAboveTheScreen(page, '参保登记', { progress: '0 / 2', release, answered, result: '新登记 2 人，更新 0 人' });
     expect(await main.innerText()).toContain('2 / 2');
     expect(await objectsToLeaving(page)).toBe(false);
   });
@@ -304,14 +349,7 @@ describe('个人账户划入 while the operator looks elsewhere', () => {
     const enrolled = await rt.call(await rt.as('operator'), 'POST', '/enrollments', { people: [{ nationalId: a, name: '划入丙', district: '西湖区', personalAccountFen: 0 }] });
     expect(enrolled.body.rejected).toEqual([]);
     const page = await operatorAt('个人账户划入');
-    let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
-    let answered = false;
-    await page.route('**/personal-account-credits', async (route) => {
-      await held;
-      await route.continue();
-    });
-    page.on('requestfinished', (r) => { if (new URL(r.url()).pathname === '/personal-account-credits') answered = true; });
+    const { release, answered } = await holdRequests(page, '/personal-account-credits');
     await page.getByLabel('批次号').fill('2027-离开页面');
     await page.getByLabel('CSV 文件').setInputFiles({ name: '划入.csv', mimeType: 'text/csv', buffer: Buffer.from(`身份证号,划入金额（元）\r\n${a},12\r\n`) });
     page.once('dialog', (d) => void d.accept());
@@ -319,26 +357,14 @@ describe('个人账户划入 while the operator looks elsewhere', () => {
     const main = page.locator('main');
     await expect.poll(textOf(main), poll).toContain('0 / 1');
 
-    const asked = page.waitForEvent('dialog', { timeout: 5_000 });
-    await page.close({ runBeforeUnload: true });
-    const dialog = await asked;
-    expect(dialog.type()).toBe('beforeunload');
-    await dialog.dismiss();
-
-    const open = async (section: string) => {
-      await page.getByRole('link', { name: section }).click();
-      await page.getByRole('heading', { name: section, level: 1 }).waitFor();
-    };
-    await open('全省概览');
-    await open('个人账户划入');
-    await expect.poll(textOf(main), poll).toContain('0 / 1');
-    expect(await page.getByLabel('批次号').inputValue()).toBe('2027-离开页面');
-    expect(await page.getByLabel('批次号').isDisabled()).toBe(true);
-    await open('全省概览');
-    release();
-    await expect.poll(() => answered, poll).toBe(true);
-    await open('个人账户划入');
-    await expect.poll(textOf(main), poll).toContain('批次 2027-离开页面：新划入 1 人，此前已划入 0 人（未重复划入），合计 ¥12.00');
+    await keptAboveTheScreen(page, '个人账户划入', {
+      progress: '0 / 1', release, answered, result: '批次 2027-离开页面：新划入 1 人，此前已划入 0 人（未重复划入），合计 ¥12.00',
+      // The batch id stays with the run, and cannot change under it.
+      meanwhile: async () => {
+        expect(await page.getByLabel('批次号').inputValue()).toBe('2027-离开页面');
+        expect(await page.getByLabel('批次号').isDisabled()).toBe(true);
+      },
+    });
     expect(await objectsToLeaving(page)).toBe(false);
     expect((await rt.call(await rt.as('operator'), 'GET', `/enrollments/${enrolled.body.personIds[0]}`)).body.personalAccountFen).toBe(1_200);
   });
@@ -351,10 +377,7 @@ describe('预警 and 全省概览 across midnight', () => {
     // expected are those instants' own, not today's.
     await page.clock.install({ time: new Date('2026-03-14T23:59:30+08:00') });
     const dayField = page.getByLabel('日期');
-    const open = async (section: string) => {
-      await page.getByRole('link', { name: section }).click();
-      await page.getByRole('heading', { name: section, level: 1 }).waitFor();
-    };
+    const open = (section: string) => openSection(page, section);
     await open('全省概览');
     await open('预警');
     const main = page.locator('main');
@@ -521,14 +544,7 @@ describe('登记机构', () => {
     const { rt } = desk;
     const api = await rt.as('operator');
     const drug = 'XWDUI00001';
-    expect([200, 201]).toContain((await rt.call(api, 'PUT', `/drugs/${drug}`, { name: '改派测试药', category: 'A', unit: '盒' })).status);
-    const registered = await rt.call(api, 'POST', '/institutions', {
-      id: 'ph-ui-withdrawn', name: '待撤销定点药房', type: 'pharmacy', district: '西湖区', location: { lat: 30.2421, lng: 120.1221 }, designated: true,
-    });
-    expect(registered.status).toBe(201);
-    for (const ph of ['ph-ui-withdrawn', 'ph-xihu-3']) {
-      expect((await rt.call(await rt.as('pharmacy', ph), 'PUT', `/pharmacies/${ph}/stock`, { items: [{ drugCode: drug, quantity: 5 }] })).status).toBe(200);
-    }
+    await pharmacyStocking({ id: 'ph-ui-withdrawn', name: '待撤销定点药房', designated: true }, { drugCode: drug, name: '改派测试药' }, ['ph-xihu-3']);
     const patients = [{ nationalId: id('33010619900707071'), name: '改派患者' }, { nationalId: id('33010619900707072'), name: '已收费患者' }];
     const enrolled = await rt.call(api, 'POST', '/enrollments', { people: patients.map((p) => ({ ...p, district: '西湖区', personalAccountFen: 10_000 })) });
     const clinic = await rt.as('clinic', 'clinic-lingyin');
@@ -548,7 +564,6 @@ describe('登记机构', () => {
       { code: code.body.code, prescriptionId: paidId, items: [{ drugCode: drug, quantity: 1, unitPriceFen: 1_850 }] }, { 'idempotency-key': 'ui-withdrawn-paid' });
     expect(paid.status, JSON.stringify(paid.body)).toBe(201);
 
-    await clearOfMidnight(30_000); // 预警 below shows the province day of the withdrawal
     const page = await operatorAt('机构');
     await page.getByRole('button', { name: '修改 待撤销定点药房' }).click();
     const form = page.locator('form');
@@ -556,23 +571,20 @@ describe('登记机构', () => {
     await form.getByLabel('医保定点机构').uncheck();
     let asked = '';
     page.once('dialog', (d) => { asked = d.message(); void d.accept(); });
+    await clearOfMidnight(30_000); // the alert is raised within seconds, on the day of the withdrawal
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：待撤销定点药房').waitFor();
     expect(asked).toContain('尚未收费也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完');
 
     // The GP finds it on 已流转, at the nearest pharmacy of the patient's district that has the drug.
     await expect.poll(where, poll).toBe('ph-xihu-3');
-    const { page: gp } = await newPage(desk);
-    await login(gp, rt.url, people.gp);
-    await gp.getByRole('link', { name: '处方' }).click();
-    await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
-    await gp.getByRole('button', { name: /^已流转/ }).click();
-    const row = gp.getByRole('row', { name: new RegExp(shortId(rxId)) });
-    await expect.poll(textOf(row), poll).toContain('九州大药房灵隐店');
+    const gp = await gpSeesRouted(rxId, '九州大药房灵隐店');
     await screen(gp, 'clinic-prescription-withdrawn-pharmacy');
 
-    // 预警 names the pharmacy and the prescription it kept.
+    // 预警, on the province day of the withdrawal, names the pharmacy and the prescription it kept.
+    const withdrawnOn = provinceDay((await rt.call(api, 'GET', '/institutions/ph-ui-withdrawn')).body.updatedAt);
     await page.getByRole('link', { name: '预警' }).click();
+    await page.getByLabel('日期').fill(withdrawnOn);
     const alert = page.getByRole('table', { name: /的预警$/ }).getByRole('row', { name: /取消定点后留店处方/ });
     await expect.poll(textOf(alert), poll).toContain(shortId(paidId));
     await expect.poll(textOf(alert), poll).toContain('待撤销定点药房');
@@ -584,12 +596,7 @@ describe('登记机构', () => {
     const { rt } = desk;
     const api = await rt.as('operator');
     const drug = 'XDGUI00001';
-    expect([200, 201]).toContain((await rt.call(api, 'PUT', `/drugs/${drug}`, { name: '新定点测试药', category: 'A', unit: '盒' })).status);
-    const registered = await rt.call(api, 'POST', '/institutions', {
-      id: 'ph-ui-designated', name: '新定点药房', type: 'pharmacy', district: '西湖区', location: { lat: 30.2421, lng: 120.1221 }, designated: false,
-    });
-    expect(registered.status).toBe(201);
-    expect((await rt.call(await rt.as('pharmacy', 'ph-ui-designated'), 'PUT', '/pharmacies/ph-ui-designated/stock', { items: [{ drugCode: drug, quantity: 5 }] })).status).toBe(200);
+    await pharmacyStocking({ id: 'ph-ui-designated', name: '新定点药房', designated: false }, { drugCode: drug, name: '新定点测试药' });
     const enrolled = await rt.call(api, 'POST', '/enrollments', { people: [{ nationalId: id('33010619900808081'), name: '等药患者', district: '西湖区', personalAccountFen: 10_000 }] });
     const clinic = await rt.as('clinic', 'clinic-lingyin');
     const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId: enrolled.body.personIds[0], diagnoses: ['I10'], items: [{ drugCode: drug, quantity: 1, dosage: '每日一次' }] });
@@ -606,16 +613,10 @@ describe('登记机构', () => {
     await form.getByLabel('医保定点机构').check();
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：新定点药房').waitFor();
-    expect(await textOf(page.getByText('已保存：新定点药房'))()).toContain('西湖区因无药店可配而等待的处方，该药店有货的随即流转到该药店');
+    expect(await textOf(page.getByText('已保存：新定点药房'))()).toContain('西湖区患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店');
 
     await expect.poll(async () => (await read()).pharmacyId, poll).toBe('ph-ui-designated');
-    const { page: gp } = await newPage(desk);
-    await login(gp, rt.url, people.gp);
-    await gp.getByRole('link', { name: '处方' }).click();
-    await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
-    await gp.getByRole('button', { name: /^已流转/ }).click();
-    const row = gp.getByRole('row', { name: new RegExp(shortId(rxId)) });
-    await expect.poll(textOf(row), poll).toContain('新定点药房');
+    await gpSeesRouted(rxId, '新定点药房');
   });
 
   it('refuses a blank 日接诊量 on its field, and says repeated department codes above the form and on the rows', async () => {

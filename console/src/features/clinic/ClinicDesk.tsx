@@ -495,7 +495,7 @@ function IssuedNotice({ p }: { p: Prescription }) {
   const pharmacy = useInstitutionName(p.pharmacyId);
   const where = p.status === 'issued'
     ? (p.nominatedPharmacyId ? `正在流转至指定药店 ${nominated}…` : '正在由平台流转至患者所在区有货的定点药店…')
-    : p.status === 'unroutable' ? '无药店可配：指定药店或患者所在区的定点药店均无货。有药店到货或新增定点药店有货时，平台自动流转，无需重开。'
+    : p.status === 'unroutable' ? '无药店可配：指定药店或患者所在区的定点药店均无货。处方有效期内，这些药店到货或该区新增的定点药店有货时，平台自动流转，无需重开。'
       : p.status === 'routed' || p.status === 'accepted' ? `已流转至 ${pharmacy}，患者可凭医保电子凭证到店取药。`
         : `当前状态：${prescriptionStatusLabel[p.status]}${p.pharmacyId ? `（${pharmacy}）` : ''}。`;
   return (

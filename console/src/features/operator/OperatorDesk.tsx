@@ -216,7 +216,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
       void qc.invalidateQueries({ queryKey: ['institutions'] });
       // A pharmacy designated now takes at once what waits in its district for drugs it has.
       const waiting = inst.type === 'pharmacy' && inst.designated && (!editing!.designated || editing!.district !== inst.district)
-        ? `；${inst.district}因无药店可配而等待的处方，该药店有货的随即流转到该药店` : '';
+        ? `；${inst.district}患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店` : '';
       onDone(`已保存：${inst.name}。医保结算、处方流转及该机构发起的转诊在 5 分钟内按新信息执行${waiting}`, inst.id);
     },
     onError: async (e: ApiError) => {
@@ -426,10 +426,15 @@ function AlertRow({ a }: { a: AlertItem }) {
       <td>{a.type === 'trace-code-reused'
         ? <>已售追溯码再次结算，被拒绝：<span class="mono">{list(d.codes)}</span>{Array.isArray(d.soldAt) && <FirstSales codes={d.codes} at={d.soldAt} settlements={d.soldIn} />}</>
         : a.type === 'designation-withdrawn-kept'
-          ? <>取消医保定点时，{String(d.keptPrescriptions ?? '')} 张处方已收费或已部分发药，留在该药店办完；尚欠的药品在该药店不能再用医保结算，请联系药店与患者：<span class="mono">{(Array.isArray(d.prescriptionIds) ? d.prescriptionIds : []).map((id) => shortId(String(id))).join('、')}</span></>
+          ? <KeptPrescriptions count={Number(d.keptPrescriptions ?? 0)} ids={Array.isArray(d.prescriptionIds) ? d.prescriptionIds.map(String) : []} />
           : <>{String(d.district ?? '')} · {drug(String(d.drugCode ?? ''))}：其处方预留 {String(d.heldUnits ?? '')}，区内在库 {String(d.districtOnHandUnits ?? '')}</>}</td>
     </tr>
   );
+}
+
+/** A pharmacy's prescriptions left with it when its designation was withdrawn: who to call. */
+function KeptPrescriptions({ count, ids }: { count: number; ids: string[] }) {
+  return <>取消医保定点时，{count} 张处方已收费或已部分发药，留在该药店办完；其中未收费的药品在该药店不能再用医保结算，请联系药店与患者：<span class="mono">{ids.map(shortId).join('、')}</span>{count > ids.length && ` 等 ${count} 张`}</>;
 }
 
 /** Where each code was sold first (soldAt, soldIn in the order of codes): the other pharmacy to ask. */

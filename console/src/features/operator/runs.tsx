@@ -38,7 +38,9 @@ export function keptRun<S extends object>(blank: S) {
   return { use, update };
 }
 
-// Leaving the page cuts the run between batches: the browser asks first.
+// Leaving the page cuts a run between batches: the browser asks first while any run is going (an
+// enrolment and a credit may run at once; the first to end must not take the other's guard away).
+let runsGoing = 0;
 const warnLeaving = (e: BeforeUnloadEvent) => {
   e.preventDefault();
   e.returnValue = '';
@@ -46,11 +48,11 @@ const warnLeaving = (e: BeforeUnloadEvent) => {
 
 /** Runs `send` with the browser asking before the tab is closed or reloaded meanwhile. */
 export async function guardLeaving<T>(send: () => Promise<T>): Promise<T> {
-  addEventListener('beforeunload', warnLeaving);
+  if (runsGoing++ === 0) addEventListener('beforeunload', warnLeaving);
   try {
     return await send();
   } finally {
-    removeEventListener('beforeunload', warnLeaving);
+    if (--runsGoing === 0) removeEventListener('beforeunload', warnLeaving);
   }
 }
 
