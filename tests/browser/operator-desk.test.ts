@@ -9,7 +9,7 @@ import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { shortId } from '../../console/src/lib/format.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
-import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -538,6 +538,61 @@ describe('登记机构', () => {
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：待修改医院（他人已改）').waitFor();
     expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body).toMatchObject({ name: '待修改医院（他人已改）', district: '上城区' });
+  });
+
+  it('修改 begun is kept on another screen and back and across a reload, and said to be restored; once saved or cancelled it is not', async () => {
+    const api = await desk.rt.as('operator');
+    const registered = await desk.rt.call(api, 'POST', '/institutions', {
+      id: 'hosp-ui-draft', name: '草稿医院', type: 'hospital', district: '西湖区', designated: true,
+      departments: [{ code: 'CARD', name: '心血管内科', dailyCapacity: 10 }],
+    });
+    expect(registered.status).toBe(201);
+    const page = await operatorAt('机构');
+    const form = page.locator('form');
+    const open = (section: string) => openSection(page, section);
+    await page.getByRole('button', { name: '修改 草稿医院' }).click();
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    await form.getByLabel('名称', { exact: true }).fill('草稿医院（改名）');
+    await form.getByRole('group', { name: '科室 1' }).getByLabel('日接诊量').fill('25');
+    await form.getByRole('button', { name: '添加科室' }).click();
+    await form.getByRole('group', { name: '科室 2' }).getByLabel('科室编码').fill('RESP');
+
+    const restoredAsLeft = async () => {
+      await form.getByRole('heading', { name: '修改机构' }).waitFor();
+      expect(await form.getByLabel('名称', { exact: true }).inputValue()).toBe('草稿医院（改名）');
+      expect(await form.getByRole('group', { name: '科室 1' }).getByLabel('日接诊量').inputValue()).toBe('25');
+      expect(await form.getByRole('group', { name: '科室 2' }).getByLabel('科室编码').inputValue()).toBe('RESP');
+      expect(await textOf(form)()).toContain('已恢复您离开本页前尚未保存的修改');
+    };
+    await open('全省概览');
+    await open('机构');
+    await restoredAsLeft();
+    // A reload (login again: tokens live in memory).
+    await page.reload();
+    await page.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(page, people.operator);
+    await page.getByRole('heading', { name: '机构', level: 1 }).waitFor();
+    await restoredAsLeft();
+
+    // The restored rows are the form's own: the one added is removed, and what is saved is what shows.
+    await form.getByRole('button', { name: '删除科室 2' }).click();
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await page.getByText('已保存：草稿医院（改名）').waitFor();
+    expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-draft')).body).toMatchObject({ name: '草稿医院（改名）', departments: [{ code: 'CARD', dailyCapacity: 25 }] });
+    await open('全省概览');
+    await open('机构');
+    expect(await form.getByRole('heading', { name: '登记机构' }).count()).toBe(1);
+
+    // Cancelled: nothing comes back either.
+    await page.getByRole('button', { name: '修改 草稿医院（改名）' }).click();
+    await form.getByLabel('名称', { exact: true }).fill('不要的名字');
+    await form.getByRole('button', { name: '取消修改' }).click();
+    await open('全省概览');
+    await open('机构');
+    expect(await form.getByRole('heading', { name: '登记机构' }).count()).toBe(1);
+    await page.getByRole('button', { name: '修改 草稿医院（改名）' }).click();
+    expect(await form.getByLabel('名称', { exact: true }).inputValue()).toBe('草稿医院（改名）');
+    expect(await textOf(form)()).not.toContain('已恢复');
   });
 
   it("withdrawing a pharmacy's designation says what becomes of its prescriptions, the prescriber then sees one at another pharmacy, and 预警 names the one it kept", async () => {

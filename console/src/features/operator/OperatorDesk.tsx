@@ -11,6 +11,7 @@ import { allPages, ApiError, call, etagOf } from '../../lib/api.ts';
 import { date, dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { alertTypeLabel, categoryLabel, institutionTypeLabel, levelLabel, problemText, referralStatusLabel } from '../../lib/labels.ts';
+import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
@@ -119,11 +120,14 @@ const withdrawalQuestion = (i: Institution) =>
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
   const list = useInstitutions(type || undefined);
-  // The institution whose 修改 was pressed: the form below then edits it (the list's copy is what GET gives).
-  const [editing, setEditing] = useState<Institution>();
+  // The institution whose 修改 was pressed: the form below then edits it (the list's copy is what GET
+  // gives). Kept, with the form's own draft, on another screen and back, and across a reload.
+  const kept = useSavedDraft<{ editing: Institution; stale: boolean } | null>('institutions');
+  const [editing, setEditing] = useState<Institution | undefined>(kept?.editing);
   const [saved, setSaved] = useState<string>();
   // Said on the form when the institution was changed elsewhere since the copy it was filled from.
-  const [stale, setStale] = useState(false);
+  const [stale, setStale] = useState(kept?.stale ?? false);
+  useDraft('institutions', editing ? { editing, stale } : null, { keepOnLeave: true });
   const edit = (i: Institution, changedElsewhere = false) => {
     setSaved(undefined);
     setStale(changedElsewhere);
@@ -174,12 +178,21 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
 }) {
   const hospitals = useInstitutions('hospital');
   const qc = useQueryClient();
-  const [form, setForm] = useState({
+  const initialForm = {
     id: editing?.id ?? '', name: editing?.name ?? '', type: editing?.type ?? ('clinic' as (typeof institutionTypes)[number]), level: editing?.level ?? '',
     district: editing?.district ?? '', designated: editing?.designated ?? true, leadHospitalId: editing?.leadHospitalId ?? '',
-  });
-  const nextDept = useRef(0);
-  const [depts, setDepts] = useState<Dept[]>(() => (editing?.departments ?? []).map((d) => ({ key: nextDept.current++, code: d.code, name: d.name, dailyCapacity: String(d.dailyCapacity) })));
+  };
+  const initialDepts = (editing?.departments ?? []).map((d, key): Dept => ({ key, code: d.code, name: d.name, dailyCapacity: String(d.dailyCapacity) }));
+  // What was typed here before the operator went to another screen or reloaded (drafts.ts), for this copy of the institution.
+  const draftKey = editing ? `institution-${editing.id}#${editing.version}` : 'institution-new';
+  const draft = useSavedDraft<{ form: typeof initialForm; depts: Dept[] } | null>(draftKey);
+  const [restored] = useState(() => !!editing && !!draft && JSON.stringify(draft) !== JSON.stringify({ form: initialForm, depts: initialDepts }));
+  const [form, setForm] = useState(draft?.form ?? initialForm);
+  const [depts, setDepts] = useState<Dept[]>(draft?.depts ?? initialDepts);
+  const nextDept = useRef(Math.max(-1, ...depts.map((d) => d.key)) + 1);
+  // Saved, cancelled or read again after a 412: nothing to keep.
+  const finished = useRef(false);
+  const finish = () => { finished.current = true; };
   const [errors, setErrors] = useState<FieldErrors>({});
   const [created, setCreated] = useState<string>();
   const addDept = useRef<HTMLButtonElement>(null);
@@ -213,6 +226,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
     // never overwritten with what this form still shows.
     mutationFn: () => call('updateInstitution', { params: { id: editing!.id }, ifMatch: etagOf(editing!), body: fields() as never }),
     onSuccess: (inst) => {
+      finish();
       void qc.invalidateQueries({ queryKey: ['institutions'] });
       // A pharmacy designated now takes at once what waits in its district for drugs it has.
       const waiting = inst.type === 'pharmacy' && inst.designated && (!editing!.designated || editing!.district !== inst.district)
@@ -223,7 +237,9 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
       if (e instanceof ApiError && e.slug === 'precondition-failed') {
         void qc.invalidateQueries({ queryKey: ['institutions'] });
         try {
-          return onChanged(await call('getInstitution', { params: { id: editing!.id } }));
+          const fresh = await call('getInstitution', { params: { id: editing!.id } });
+          finish();
+          return onChanged(fresh);
         } catch (again) {
           return setErrors({ '': problemText(again) });
         }
@@ -261,11 +277,13 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
     save.mutate();
   };
   const busy = register.isPending || save.isPending;
+  useDraft(draftKey, () => (finished.current ? null : { form, depts }), { keepOnLeave: true, inFlight: busy });
   return (
     <form ref={formRef} onSubmit={submit} novalidate class="panel">
       <h2>{editing ? '修改机构' : '登记机构'}</h2>
       {editing && <p class="alert info">正在修改 {editing.name}（<span class="mono">{editing.id}</span>）。机构编码与类型不可更改。</p>}
       {editing && stale && <Alert kind="error">该机构刚被他人修改，未保存您的修改。下方已载入其最新信息，请核对后重新修改并保存。</Alert>}
+      {restored && <Alert kind="info">已恢复您离开本页前尚未保存的修改，请核对后保存，或取消修改。</Alert>}
       {created && <Alert kind="ok">已登记：{created}</Alert>}
       <FormError errors={errors} />
       <div class="row">
@@ -293,7 +311,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
       )}
       <div class="buttons">
         <button type="submit" class="primary" aria-disabled={busy}>{editing ? '保存修改' : '登记'}</button>
-        {editing && <button type="button" onClick={() => onDone(undefined, editing.id)}>取消修改</button>}
+        {editing && <button type="button" onClick={() => { finish(); onDone(undefined, editing.id); }}>取消修改</button>}
       </div>
     </form>
   );
