@@ -137,7 +137,7 @@ async function availableAt(pharmacyId: string, waiting: readonly store.WaitingEn
 
 /**
  * Takes from a pharmacy whose designation was withdrawn the prescriptions routed or accepted there that
- * nothing was paid for or handed over against, each as if the pharmacy had rejected it: the
+ * nothing was paid for (or whose settlements were all reversed) or handed over against, each as if the pharmacy had rejected it: the
  * PrescriptionRejected event routes it again, elsewhere. The rest (paid for, or partly dispensed) stay
  * for the pharmacy to finish, and the operator is alerted to them once per withdrawal (`eventId`, the
  * InstitutionChanged event's).
@@ -155,15 +155,13 @@ export async function withdrawFrom(pharmacyId: string, eventId: string, correlat
       const rx = await store.getPrescription(prescriptionId);
       if (!rx || rx.pharmacyId !== pharmacyId || !holdsStock(rx.status)) return 'moved on';
       if (!mayWithdraw(rx)) return 'kept';
+      // Paid for there (a settlement named it, not reversed): the pharmacy was paid to fill it.
+      const paid = await store.paidAgainst(rx.prescriptionId);
+      if (paid.settled) return 'kept';
       const now = new Date();
       const next = applyTransition(rx, 'withdraw', { at: now, actor: 'router', reason: WITHDRAWN_REASON });
-      try {
-        await store.writeTransition(rx, next, { now, correlationId }, [store.unpaidGuard(rx.prescriptionId)]);
-        return 'withdrawn';
-      } catch (err) {
-        if (err instanceof store.PaidAtPharmacy) return 'kept';
-        throw err;
-      }
+      await store.writeTransition(rx, next, { now, correlationId }, [store.unpaidGuard(rx.prescriptionId, paid.version)]);
+      return 'withdrawn';
     }, MAX_ATTEMPTS - 1),
   );
   const withdrawn = outcomes.filter((o) => o === 'withdrawn').length;

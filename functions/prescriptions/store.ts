@@ -456,26 +456,34 @@ export async function heldAt(pharmacyId: string): Promise<string[]> {
   return [...ids];
 }
 
-/** A settlement named the prescription: it stays with its pharmacy, which was paid to fill it. */
-export class PaidAtPharmacy extends Error {
-  override name = 'PaidAtPharmacy';
+/**
+ * The settlements that named the prescription and are not reversed, and the version of its list of
+ * them (0: no list yet). A reversed one paid for nothing: its money went back.
+ */
+export async function paidAgainst(prescriptionId: string): Promise<{ settled: number; version: number }> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: prescriptionSettlementsKey(prescriptionId), ConsistentRead: true }));
+  if (!Item) return { settled: 0, version: 0 };
+  const list = z.object({ settlements: z.array(z.object({ settlementId: z.string() })), version: z.number().int() }).parse(Item);
+  const found = list.settlements.length ? await batchGet(list.settlements.map((x) => settlementKey(x.settlementId)), { projection: ['status'] }) : new Map<string, StoredItem>();
+  return { settled: [...found.values()].filter((x) => x.status === 'settled').length, version: list.version };
 }
 
 /**
- * Goes with a withdrawal: no settlement has named the prescription, and the list of those that did
- * moves on, so a settlement that read it before this move recomputes and finds the prescription gone.
+ * Goes with a withdrawal: the list of the prescription's settlements is as it was read (`version`,
+ * nothing settled on it), and moves on, so a settlement that read it before this move recomputes and
+ * finds the prescription gone. A settlement meanwhile fails the withdrawal, which reads again.
  */
-export function unpaidGuard(prescriptionId: string): TxItem {
+export function unpaidGuard(prescriptionId: string, version: number): TxItem {
   const moved = settlementsListMoved(prescriptionId);
   return {
     write: {
       Update: {
         ...moved,
-        ConditionExpression: 'attribute_not_exists(settlements) OR size(settlements) = :zero',
-        ExpressionAttributeValues: { ...moved.ExpressionAttributeValues, ':zero': 0 },
+        ConditionExpression: version === 0 ? 'attribute_not_exists(PK)' : 'version = :v',
+        ExpressionAttributeValues: { ...moved.ExpressionAttributeValues, ...(version === 0 ? {} : { ':v': version }) },
       },
     },
-    onConditionFailed: () => new PaidAtPharmacy(`a settlement named prescription ${prescriptionId}`),
+    onConditionFailed: () => new TransactionConflict(`the settlements of prescription ${prescriptionId} changed meanwhile`),
   };
 }
 

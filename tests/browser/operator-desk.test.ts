@@ -629,7 +629,7 @@ describe('登记机构', () => {
     await clearOfMidnight(30_000); // the alert is raised within seconds, on the day of the withdrawal
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：待撤销定点药房').waitFor();
-    expect(asked).toContain('尚未收费也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完');
+    expect(asked).toContain('尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完');
 
     // The GP finds it on 已流转, at the nearest pharmacy of the patient's district that has the drug.
     await expect.poll(where, poll).toBe('ph-xihu-3');

@@ -301,7 +301,7 @@ describe('issue and route', () => {
 });
 
 describe("a pharmacy's designation withdrawn", () => {
-  it('what it was not paid for is routed elsewhere, once; what it was paid for or partly dispensed stays, and the operator is alerted to it once; a route racing the withdrawal never lands there', async () => {
+  it('what it was not paid for (or whose sale was reversed) is routed elsewhere, once; what it was paid for or partly dispensed stays, and the operator is alerted to it once; a route racing the withdrawal never lands there', async () => {
     const tag = randomBytes(3).toString('hex');
     const drug = `XW${tag.toUpperCase()}01`;
     await newDrug(drug);
@@ -314,7 +314,7 @@ describe("a pharmacy's designation withdrawn", () => {
       expect(registered.status).toBe(201);
       expect((await putStock(id, [{ drugCode: drug, quantity: 20 }])).status).toBe(200);
     }
-    const people = Array.from({ length: 14 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
+    const people = Array.from({ length: 15 }, (_, i) => ({ nationalId: demoNationalId('330106', '19820303', 700 + i), name: `撤销测试${i}`, district, personalAccountFen: 100_000 }));
     const enrolled = await rt.call(operator, 'POST', '/enrollments', { people });
     expect(enrolled.body.rejected).toEqual([]);
     const personIds = enrolled.body.personIds as string[];
@@ -335,6 +335,11 @@ describe("a pharmacy's designation withdrawn", () => {
     const half = await settleFor(people[12]!, pharmacy, [{ drugCode: drug, quantity: 1 }], partial);
     const dispensed = await rt.call(pharmacy, 'POST', `/prescriptions/${partial}/dispense`, { settlementId: half, items: [{ drugCode: drug, quantity: 1 }] });
     expect(dispensed.body.status, JSON.stringify(dispensed.body)).toBe('partially-dispensed');
+    // And one paid for, then the sale reversed (the money went back): nothing was paid for it, it goes.
+    const { prescriptionId: refunded } = await issue(lingyin, { personId: personIds[14]!, items: [item(drug)] });
+    expect(await routed(lingyin, refunded)).toMatchObject({ status: 'routed', pharmacyId: near });
+    const reversedSale = await settleFor(people[14]!, pharmacy, [{ drugCode: drug, quantity: 1 }], refunded);
+    expect((await rt.call(pharmacy, 'POST', `/settlements/${reversedSale}/reversal`)).status).toBe(200);
 
     // The router's cached list still names the pharmacy designated when the next prescription is
     // routed, right after the withdrawal: the route's own check sends it elsewhere.
@@ -346,7 +351,7 @@ describe("a pharmacy's designation withdrawn", () => {
     const { prescriptionId: racing } = await issue(lingyin, { personId: personIds[11]!, items: [item(drug)] });
 
     expect(await routedTo(lingyin, racing)).toMatchObject({ pharmacyId: other });
-    for (const id of [reviewed, ...routedOnly]) {
+    for (const id of [reviewed, refunded, ...routedOnly]) {
       const rx = await waitFor(lingyin, id, (b) => b.pharmacyId === other);
       expect(rx).toMatchObject({ status: 'routed', rejectedBy: [near] });
       expect(rx.history.find((h: { status: string }) => h.status === 'rejected')).toMatchObject({ reason: WITHDRAWN_REASON });
@@ -356,7 +361,7 @@ describe("a pharmacy's designation withdrawn", () => {
     // The pharmacy holds only what it was paid for or handed over part of; the rest went back to what it has available.
     expect((await rt.call(lingyin, 'GET', `/prescriptions/${partial}`)).body).toMatchObject({ status: 'partially-dispensed', pharmacyId: near });
     expect(await stock(near, drug)).toMatchObject({ onHand: 19, reserved: 2, available: 17 });
-    expect(await stock(other, drug)).toMatchObject({ onHand: 20, reserved: 11, available: 9 });
+    expect(await stock(other, drug)).toMatchObject({ onHand: 20, reserved: 12, available: 8 });
     const late = await rt.call(pharmacy, 'POST', `/prescriptions/${left}/accept`);
     expect([late.status, slug(late.body)]).toEqual([409, 'invalid-transition']);
     // The operator is told what the pharmacy kept, by prescription id (no personal data), once.
@@ -377,7 +382,7 @@ describe("a pharmacy's designation withdrawn", () => {
     await rt.settle();
     expect(await moves()).toEqual(before);
     expect(await events('PrescriptionRejected', left)).toHaveLength(1);
-    expect(await stock(other, drug)).toMatchObject({ reserved: 11 });
+    expect(await stock(other, drug)).toMatchObject({ reserved: 12 });
     expect(await keptAlerts()).toHaveLength(1);
 
     // Designated again, it is sent a new prescription; the old withdrawal delivered once more takes nothing.

@@ -115,7 +115,7 @@ type Institution = NonNullable<ReturnType<typeof useInstitutions>['data']>[numbe
 
 /** What withdrawing its designation does, for this kind of institution. */
 const withdrawalQuestion = (i: Institution) =>
-  `取消 ${i.name} 的医保定点？5 分钟内起，该机构不能再进行医保结算，${i.type === 'pharmacy' ? '也不再被分派新的处方；已流转到该药店、尚未收费也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完' : '也不再被分派新的转诊与会诊咨询'}。`;
+  `取消 ${i.name} 的医保定点？5 分钟内起，该机构不能再进行医保结算，${i.type === 'pharmacy' ? '也不再被分派新的处方；已流转到该药店、尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完' : '也不再被分派新的转诊与会诊咨询'}。`;
 
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
