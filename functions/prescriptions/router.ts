@@ -118,8 +118,12 @@ async function routeWaiting(pharmacy: { pharmacyId: string; district: string; dr
   }
   // Stock at a pharmacy that is not designated routes nothing (prescriptions go to designated ones only).
   if (!known?.designated) {
-    // Just designated (the list was read afresh), yet not so on the index: thrown, so the event is tried again.
-    if (!pharmacy.drugCodes) throw new Error(`designated pharmacy ${pharmacy.pharmacyId} not yet designated on its district's index`);
+    // Just designated (the list was read afresh) and still so, yet not on the index: thrown, so the
+    // event is tried again. A designation since withdrawn (an old event delivered again) routes nothing.
+    if (!pharmacy.drugCodes) {
+      const now = await currentInstitution(pharmacy.pharmacyId);
+      if (now?.designated && now.district === pharmacy.district) throw new Error(`designated pharmacy ${pharmacy.pharmacyId} not yet designated on its district's index`);
+    }
     return;
   }
   for (const id of ids) {
@@ -137,10 +141,10 @@ async function availableAt(pharmacyId: string, waiting: readonly store.WaitingEn
 
 /**
  * Takes from a pharmacy whose designation was withdrawn the prescriptions routed or accepted there that
- * nothing was paid for (or whose settlements were all reversed) or handed over against, each as if the pharmacy had rejected it: the
- * PrescriptionRejected event routes it again, elsewhere. The rest (paid for, or partly dispensed) stay
- * for the pharmacy to finish, and the operator is alerted to them once per withdrawal (`eventId`, the
- * InstitutionChanged event's).
+ * nothing was paid for (no settlement, or only reversed ones) or handed over against, each as if the
+ * pharmacy had rejected it: the PrescriptionRejected event routes it again, elsewhere. The rest (paid
+ * for, or partly dispensed) stay for the pharmacy to finish, and the operator is alerted to them once
+ * per withdrawal (`eventId`, the InstitutionChanged event's).
  */
 export async function withdrawFrom(pharmacyId: string, eventId: string, correlationId?: string): Promise<{ withdrawn: number; kept: string[] }> {
   // An old withdrawal delivered again after the pharmacy was designated again takes nothing.

@@ -440,6 +440,19 @@ describe('a pharmacy designated', () => {
     expect((await districtPharmacies(district)).map((ph) => ph.id)).toEqual([first]);
     expect((await putStock(second, [{ drugCode: missing, quantity: 3 }])).status).toBe(200);
     expect(await routedTo(lingyin, waitsForMissing)).toMatchObject({ pharmacyId: second });
+
+    // Withdrawn again: what it held waits (nobody else there has the drug). The designation delivered
+    // once more routes nothing to it, and does not fail (a failing event would page the on-call).
+    const now = await rt.call(operator, 'GET', `/institutions/${first}`);
+    expect((await rt.call(operator, 'PUT', `/institutions/${first}`, { ...now.body, designated: false }, { 'if-match': `"${now.body.version}"` })).status).toBe(200);
+    expect(await waitFor(lingyin, waitsForStocked, (b) => b.status === 'unroutable')).toMatchObject({ rejectedBy: [first] });
+    const designation = (await outboxEvents(rt, { institutionId: first }, 'InstitutionChanged')).find((e) => e.detail.designated === true);
+    await invoke('prescriptionRouter', {
+      version: '0', id: `late-designation-${first}`, 'detail-type': 'InstitutionChanged', source: designation!.source,
+      account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: designation!.detail,
+    });
+    await rt.settle();
+    expect((await rt.call(lingyin, 'GET', `/prescriptions/${waitsForStocked}`)).body.status).toBe('unroutable');
   });
 });
 
