@@ -583,7 +583,9 @@ describe('a prescription paid and not handed over', () => {
     expect(made.status).toBe(201);
     const page = await pharmacist();
     await page.goto(`${rt.url}#/pharmacy/settlements/${made.body.settlementId}`);
-    await page.getByRole('button', { name: '按此结算发药' }).waitFor();
+    // Enabled once the receipt has read the prescription, still to be filled: only then the cancel, so
+    // the page learns of it from the refused dispense. (Read after the cancel, the button never shows.)
+    await expect.poll(() => page.getByRole('button', { name: '按此结算发药' }).isEnabled(), poll).toBe(true);
     expect((await rt.call(clinic, 'POST', `/prescriptions/${id}/cancel`, {})).status).toBe(200);
     await page.getByRole('button', { name: '按此结算发药' }).click();
     await expect.poll(textOf(page.locator('main')), poll).toMatch(new RegExp(`处方 ${shortId(id)} 已被开方医生作废，不能按此结算发药。请今日冲正本结算，将款项退还患者（现金 ¥[\\d,.]+ 当面退还）`));
