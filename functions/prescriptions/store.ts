@@ -18,6 +18,7 @@ import { drugKey, institutionKey, personKey } from '../institutions/keys.ts';
 import { institutionsInDistrict } from '../institutions/store.ts';
 import { referralKey } from '../referrals/keys.ts';
 import { prescriptionSettlementsKey, settlementDispenseKey, settlementKey } from '../vouchers/keys.ts';
+import { settlementsNaming, stillSettled } from '../vouchers/paid-for.ts';
 import {
   expiredProblem, holdsStock, isOpen, openStatuses, requiresValidity, stockChanges, transitions, viewFor,
   type Caller, type PharmacyInfo, type PrescriptionRecord, type ReferralView, type SettlementView, type StockAvailable, type StockChange,
@@ -461,11 +462,8 @@ export async function heldAt(pharmacyId: string): Promise<string[]> {
  * them (0: no list yet). A reversed one paid for nothing: its money went back.
  */
 export async function paidAgainst(prescriptionId: string): Promise<{ settled: number; version: number }> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: prescriptionSettlementsKey(prescriptionId), ConsistentRead: true }));
-  if (!Item) return { settled: 0, version: 0 };
-  const list = z.object({ settlements: z.array(z.object({ settlementId: z.string() })), version: z.number().int() }).parse(Item);
-  const found = list.settlements.length ? await batchGet(list.settlements.map((x) => settlementKey(x.settlementId)), { projection: ['status'] }) : new Map<string, StoredItem>();
-  return { settled: [...found.values()].filter((x) => x.status === 'settled').length, version: list.version };
+  const { settled, version } = await stillSettled(await settlementsNaming(prescriptionId));
+  return { settled: settled.length, version };
 }
 
 /**

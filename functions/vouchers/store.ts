@@ -18,6 +18,7 @@ import { idempotencyRecord, idempotencyRecordKey, type IdempotentRequest } from 
 import {
   codeUseKey, mutualAidPayerKey, personVoucherKey, prescriptionSettlementsKey, SETTLE_OPERATION, settlementDispenseKey, settlementKey, traceCodeKey, voucherKey,
 } from './keys.ts';
+import { prescriptionSettlements, settlementsNaming, stillSettled, type PaidFor, type PaidForList } from './paid-for.ts';
 
 const voucherItem = z.object(voucher.shape);
 const quantities = z.array(z.object({ drugCode: z.string(), quantity: z.number() }));
@@ -25,10 +26,6 @@ const prescriptionRef = z.object({
   personId: z.string(), pharmacyId: z.string().optional(), status: prescriptionStatus, items: quantities, dispensed: quantities.optional(),
   dispenses: z.array(z.object({ settlementId: z.string(), items: quantities })).optional(),
 });
-const paidFor = z.object({ settlementId: z.string(), items: quantities });
-const prescriptionSettlements = z.object({ settlements: z.array(paidFor), version: z.number() });
-
-export type PaidFor = z.infer<typeof paidFor>;
 const settlementItem = z.object(settlement.shape);
 const traceCodeSaleItem = z.object(traceCodeSale.shape);
 
@@ -147,9 +144,6 @@ export interface SettlementInputs {
   paidFor?: PaidForList;
 }
 
-/** A prescription's list of the settlements that named it (those still settled), and its version. */
-export interface PaidForList { settled: PaidFor[]; version: number }
-
 /**
  * Everything a settlement (or its quote) depends on, in one BatchGetItem (retrying unprocessed
  * keys): the idempotency record, the voucher, the person, the code's use, the referral, the named
@@ -193,18 +187,6 @@ export async function loadSettlementInputs(q: {
     soldTraceCodes: traceKeys.flatMap(([code, k]) => soldAs(code, get(k))),
     ...(keys.paidFor ? { paidFor: await stillSettled(get(keys.paidFor)) } : {}),
   };
-}
-
-/**
- * Which of the settlements that named a prescription are still settled (not reversed): a second read,
- * only when some did (a prescription is paid for once or a few times, so the list stays short).
- * What they paid for and what was handed over against them the prescription itself says.
- */
-async function stillSettled(item: StoredItem | undefined): Promise<PaidForList> {
-  if (!item) return { settled: [], version: 0 };
-  const { settlements, version } = prescriptionSettlements.parse(item);
-  const found = settlements.length ? await batchGet(settlements.map((s) => settlementKey(s.settlementId)), { projection: ['status'] }) : new Map<string, StoredItem>();
-  return { settled: settlements.filter((s) => found.get(keyOf(settlementKey(s.settlementId)))?.status === 'settled'), version };
 }
 
 /** A trace code sold (not returned), where and in which settlement: what an operator's alert names. */
@@ -411,10 +393,9 @@ export async function settlementsPage(startKey?: Record<string, unknown>, o: { m
  */
 export async function recordOnPrescription(s: Settlement): Promise<boolean> {
   if (!s.prescriptionId || s.status !== 'settled') return false;
-  const key = prescriptionSettlementsKey(s.prescriptionId);
   for (let attempt = 0; ; attempt++) {
-    const { Item } = await ddb.send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: true }));
-    const list = Item ? prescriptionSettlements.parse(Item) : { settlements: [], version: 0 };
+    const item = await settlementsNaming(s.prescriptionId);
+    const list = item ? prescriptionSettlements.parse(item) : { settlements: [], version: 0 };
     if (list.settlements.some((x) => x.settlementId === s.settlementId)) return false;
     try {
       await writeTransaction([paidForWrite(s, { settled: list.settlements, version: list.version })]);
