@@ -595,6 +595,48 @@ describe('登记机构', () => {
     expect(await textOf(form)()).not.toContain('已恢复');
   });
 
+  it('修改 on another institution asks before giving up an edit begun, and what was given up does not come back', async () => {
+    const api = await desk.rt.as('operator');
+    for (const [id, name] of [['hosp-ui-switch-a', '切换甲医院'], ['hosp-ui-switch-b', '切换乙医院']]) {
+      expect((await desk.rt.call(api, 'POST', '/institutions', { id, name, type: 'hospital', district: '西湖区', designated: true })).status).toBe(201);
+    }
+    const page = await operatorAt('机构');
+    const form = page.locator('form');
+    const asked: string[] = [];
+    let answer = false;
+    page.on('dialog', (d) => { asked.push(d.message()); void (answer ? d.accept() : d.dismiss()); });
+    const editingName = () => form.getByLabel('名称', { exact: true }).inputValue();
+
+    // Nothing changed: no question, the other one is edited.
+    await page.getByRole('button', { name: '修改 切换甲医院' }).click();
+    await expect.poll(editingName, poll).toBe('切换甲医院');
+    await page.getByRole('button', { name: '修改 切换乙医院' }).click();
+    await expect.poll(editingName, poll).toBe('切换乙医院');
+    expect(asked).toEqual([]);
+
+    // Changed, and kept when the operator answers no.
+    await page.getByRole('button', { name: '修改 切换甲医院' }).click();
+    await expect.poll(editingName, poll).toBe('切换甲医院');
+    await form.getByLabel('区县').fill('上城区');
+    await page.getByRole('button', { name: '修改 切换乙医院' }).click();
+    await expect.poll(() => asked.length, poll).toBe(1);
+    expect(asked[0]).toBe('放弃对 切换甲医院 尚未保存的修改？');
+    expect(await editingName()).toBe('切换甲医院');
+    expect(await form.getByLabel('区县').inputValue()).toBe('上城区');
+
+    // Given up: the other one is edited, and the change does not come back on the first one.
+    answer = true;
+    await page.getByRole('button', { name: '修改 切换乙医院' }).click();
+    await expect.poll(editingName, poll).toBe('切换乙医院');
+    expect(asked).toHaveLength(2);
+    await page.getByRole('button', { name: '修改 切换甲医院' }).click();
+    await expect.poll(editingName, poll).toBe('切换甲医院');
+    expect(await form.getByLabel('区县').inputValue()).toBe('西湖区');
+    expect(await textOf(form)()).not.toContain('已恢复');
+    expect(asked).toHaveLength(2);
+    expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-switch-a')).body).toMatchObject({ district: '西湖区' });
+  });
+
   it("withdrawing a pharmacy's designation says what becomes of its prescriptions, the prescriber then sees one at another pharmacy, and 预警 names the one it kept", async () => {
     const { rt } = desk;
     const api = await rt.as('operator');

@@ -128,7 +128,10 @@ function Institutions() {
   // Said on the form when the institution was changed elsewhere since the copy it was filled from.
   const [stale, setStale] = useState(kept?.stale ?? false);
   useDraft('institutions', editing ? { editing, stale } : null, { keepOnLeave: true });
+  // Asks the form whether it may give way to another institution's (InstitutionForm's `leaving`).
+  const mayLeave = useRef<(next: Institution) => boolean>();
   const edit = (i: Institution, changedElsewhere = false) => {
+    if (!changedElsewhere && mayLeave.current && !mayLeave.current(i)) return;
     setSaved(undefined);
     setStale(changedElsewhere);
     setEditing(i);
@@ -160,7 +163,7 @@ function Institutions() {
       )}
       {saved && <Alert kind="ok">{saved}</Alert>}
       {/* Keyed by the version too: a copy read again after a 412 fills the form afresh. */}
-      <InstitutionForm key={editing ? `${editing.id}#${editing.version}` : 'new'} editing={editing} stale={stale} onDone={done} onChanged={(fresh) => edit(fresh, true)} />
+      <InstitutionForm key={editing ? `${editing.id}#${editing.version}` : 'new'} editing={editing} stale={stale} onDone={done} onChanged={(fresh) => edit(fresh, true)} leaving={mayLeave} />
     </section>
   );
 }
@@ -169,12 +172,14 @@ function Institutions() {
  * 登记机构, or 修改机构 when `editing` is given: the same fields, the id and type then fixed (PUT
  * keeps them). What the form has no field for (the location, createdAt) goes back as GET gave it.
  */
-function InstitutionForm({ editing, stale, onDone, onChanged }: {
+function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
   editing?: Institution;
   stale?: boolean;
   onDone: (message?: string, id?: string) => void;
   /** Changed elsewhere since `editing` was read (412): the institution as it is now. */
   onChanged: (fresh: Institution) => void;
+  /** Set to what 修改 on a row asks first: whether this form may give way to that institution's. */
+  leaving: { current?: (next: Institution) => boolean };
 }) {
   const hospitals = useInstitutions('hospital');
   const qc = useQueryClient();
@@ -193,6 +198,16 @@ function InstitutionForm({ editing, stale, onDone, onChanged }: {
   // Saved, cancelled or read again after a 412: nothing to keep.
   const finished = useRef(false);
   const finish = () => { finished.current = true; };
+  // 修改 pressed on another institution: an edit begun here is asked about, and if given up not kept
+  // (it came back, said to be restored, the next time this institution was edited). The register
+  // form's draft is kept, for when the edit is done.
+  leaving.current = (next) => {
+    if (!editing || (next.id === editing.id && next.version === editing.version)) return true;
+    const changed = JSON.stringify({ form, depts }) !== JSON.stringify({ form: initialForm, depts: initialDepts });
+    if (changed && !confirm(`放弃对 ${editing.name} 尚未保存的修改？`)) return false;
+    finish();
+    return true;
+  };
   const [errors, setErrors] = useState<FieldErrors>({});
   const [created, setCreated] = useState<string>();
   const addDept = useRef<HTMLButtonElement>(null);
