@@ -65,6 +65,31 @@ describe("the clinic's 转出", () => {
     await gp.getByLabel('身份证号').waitFor();
     await expect.poll(() => notice.count(), poll).toBe(0);
   });
+
+  it('改派 offers only the hospitals with the referral\'s department, and says so when there are none', async () => {
+    const { rt } = desk;
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    const cardiac = await refer(17, '胸闷气短');
+    const bones = await refer(18, '膝关节疼痛', 'ORTH');
+    for (const id of [cardiac, bones]) expect((await rt.call(zjph, 'POST', `/referrals/${id}/reject`, { reason: '本周号源已满' })).status).toBe(200);
+
+    const { page: gp } = await newPage(desk);
+    await login(gp, rt.url, people.gp);
+    const rerouteTo = async (referralId: string) => {
+      await gp.goto(`${rt.url}#/clinic/referrals/${referralId}`);
+      await gp.getByRole('button', { name: '改派' }).click();
+      const field = gp.getByLabel('改派至');
+      await field.waitFor();
+      // The hint is said once the hospitals have loaded.
+      await expect.poll(textOf(gp.locator('form.subform')), poll).toContain('的定点医院');
+      return { options: await field.locator('option').allTextContents(), text: await textOf(gp.locator('form.subform'))() };
+    };
+    // 西湖区人民医院 has 心血管内科: offered. It has no 骨科: not offered, and the GP is told none can take it.
+    expect((await rerouteTo(cardiac)).options).toEqual(['平台自动分配', '杭州市西湖区人民医院']);
+    const none = await rerouteTo(bones);
+    expect(none.options).toEqual(['平台自动分配']);
+    expect(none.text).toContain('没有其他设有骨科的定点医院可改派，可撤销本转诊');
+  });
 });
 
 describe("the hospital's worklist", () => {

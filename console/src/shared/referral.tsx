@@ -134,6 +134,11 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   const [errors, setErrors] = useState<FieldErrors>({});
   const [stale, setStale] = useState<string>();
   const hospitals = useInstitutions(r.direction === 'up' ? 'hospital' : 'clinic');
+  // Where it may go instead: designated, with the referral's department (the API refuses any other,
+  // and routes only among these), and not one that already refused it or has it now.
+  const targets = (hospitals.data ?? []).filter((h) => h.designated && !r.rejectedBy.includes(h.id) && h.id !== r.toInstitutionId && (h.departments ?? []).some((d) => d.code === r.department));
+  const departmentName = useDepartmentName(r.toInstitutionId, r.department);
+  const kind = r.direction === 'up' ? '医院' : '社区卫生服务机构';
   const patient = usePatientLabel(r.personId, r.patient);
   // A cancel cannot be undone: asked first, as the pharmacy's 冲正 is. The other one-click moves
   // (到诊, 完成诊疗) only record what happened.
@@ -219,11 +224,11 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
             </Field>
           )}
           {open === 'reroute' && (
-            <Field label="改派至" hint="不选则由平台按容量自动分配" error={errors.toInstitutionId}>
+            <Field label="改派至" hint={hospitals.data && !targets.length ? `没有其他设有${departmentName}的定点${kind}可改派，可撤销本转诊` : `不选则由平台按容量自动分配；只列出设有${departmentName}的定点${kind}`} error={errors.toInstitutionId}>
               {(id, d) => (
                 <select id={id} value={target} aria-describedby={d} onChange={(e) => setTarget(e.currentTarget.value)}>
                   <option value="">平台自动分配</option>
-                  {(hospitals.data ?? []).filter((h) => h.designated && !r.rejectedBy.includes(h.id) && h.id !== r.toInstitutionId).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
+                  {targets.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
                 </select>
               )}
             </Field>
