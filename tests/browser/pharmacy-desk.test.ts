@@ -210,8 +210,16 @@ describe('the voucher code box', () => {
     await page.keyboard.press('Enter');
     await expect.poll(focused(line.getByLabel('药品编码')), poll).toBe(true);
     expect(await box.inputValue()).toBe(used);
+    // The drug's barcode, then Enter: on to 数量, then 单价 — not a 核对 of the half-filled line.
     await page.keyboard.type('XA10BAA001');
-    await line.getByLabel('单价（元）').fill('20.00');
+    await page.keyboard.press('Enter');
+    await expect.poll(focused(line.getByLabel('数量')), poll).toBe(true);
+    await page.keyboard.type('1');
+    await page.keyboard.press('Enter');
+    await expect.poll(focused(line.getByLabel('单价（元）')), poll).toBe(true);
+    expect(await textOf(line)()).not.toContain('单价：元');
+    expect(await page.getByRole('heading', { name: '医保结算' }).count()).toBe(1);
+    await page.keyboard.type('20.00');
     await page.getByRole('button', { name: '下一步：核对' }).click();
 
     // Refused: back at the form, the code named; the patient's next code, scanned, replaces it.

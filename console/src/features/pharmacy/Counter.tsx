@@ -449,16 +449,27 @@ function Closed({ rx, paid }: { rx: Prescription; paid: Settlement[] }) {
 function LineFields(props: { index: number; line: Line; errors: FieldErrors; taken: Set<string>; sold: Set<string>; onChange: (l: Line) => void; onRemove?: (button: HTMLElement) => void }) {
   const { index: i, line, errors } = props;
   const name = useDrugName();
+  const quantity = useRef<HTMLInputElement>(null);
+  const price = useRef<HTMLInputElement>(null);
+  // A drug's barcode scanned ends in Enter, as the voucher code's does: on to the next field of the
+  // line, not a 核对 of a line half filled (its 单价 marked before the pharmacist reached it).
+  const onTo = (next: { current: HTMLInputElement | null }) => (e: KeyboardEvent) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    if (!(e.currentTarget as HTMLInputElement).value.trim()) return;
+    next.current?.focus();
+    next.current?.select();
+  };
   return (
     <div class="row line" role="group" aria-label={`第 ${i + 1} 行药品`}>
       <Field label="药品编码" error={errors[`items.${i}.drugCode`]} hint={line.drugCode ? name(line.drugCode) : undefined}>
-        {(id, d) => <input id={id} data-field="drugCode" list="drug-list" class="mono" value={line.drugCode} aria-describedby={d} autocomplete="off" onInput={(e) => props.onChange({ ...line, drugCode: e.currentTarget.value.trim().toUpperCase() })} />}
+        {(id, d) => <input id={id} data-field="drugCode" list="drug-list" class="mono" value={line.drugCode} aria-describedby={d} autocomplete="off" onKeyDown={onTo(quantity)} onInput={(e) => props.onChange({ ...line, drugCode: e.currentTarget.value.trim().toUpperCase() })} />}
       </Field>
       <Field label="数量" error={errors[`items.${i}.quantity`]}>
-        {(id, d) => <input id={id} type="number" min={1} step={1} inputMode="numeric" value={line.quantity} aria-describedby={d} onInput={(e) => props.onChange({ ...line, quantity: e.currentTarget.value })} />}
+        {(id, d) => <input id={id} ref={quantity} type="number" min={1} step={1} inputMode="numeric" value={line.quantity} aria-describedby={d} onKeyDown={onTo(price)} onInput={(e) => props.onChange({ ...line, quantity: e.currentTarget.value })} />}
       </Field>
       <Field label="单价（元）" error={errors[`items.${i}.unitPriceFen`]}>
-        {(id, d) => <input id={id} data-field="price" inputMode="decimal" value={line.price} placeholder="0.00" aria-describedby={d} onInput={(e) => props.onChange({ ...line, price: e.currentTarget.value })} />}
+        {(id, d) => <input id={id} ref={price} data-field="price" inputMode="decimal" value={line.price} placeholder="0.00" aria-describedby={d} onInput={(e) => props.onChange({ ...line, price: e.currentTarget.value })} />}
       </Field>
       {props.onRemove && <button type="button" class="link" onClick={(e) => props.onRemove!(e.currentTarget)}>删除第 {i + 1} 行</button>}
       <TraceCodes index={i} line={line} taken={props.taken} sold={props.sold} error={Object.entries(errors).find(([k]) => k.startsWith(`items.${i}.traceCodes`))?.[1]}
