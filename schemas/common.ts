@@ -11,12 +11,30 @@ export function nationalIdCheckChar(first17: string): string {
   return '10X98765432'[sum % 11]!;
 }
 
-export function isValidNationalId(value: string): boolean {
-  if (!/^\d{17}[\dX]$/.test(value)) return false;
-  const month = Number(value.slice(10, 12));
-  const day = Number(value.slice(12, 14));
-  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
-  return nationalIdCheckChar(value.slice(0, 17)) === value[17];
+export const isValidNationalId = (value: string, now = new Date()): boolean => !nationalIdFault(value, now);
+
+/** What is wrong with a resident ID, the first thing found (the console says it in words), or undefined. */
+export function nationalIdFault(value: string, now = new Date()): 'format' | 'check' | 'area' | 'birth' | undefined {
+  if (!/^\d{17}[\dX]$/.test(value)) return 'format';
+  if (nationalIdCheckChar(value.slice(0, 17)) !== value[17]) return 'check';
+  if (!PROVINCE_CODES.has(value.slice(0, 2))) return 'area';
+  if (!isBirthDate(value.slice(6, 14), now)) return 'birth';
+  return undefined;
+}
+
+/**
+ * The first two digits of an area code (GB/T 2260): the 31 mainland provinces, Taiwan (71), and the
+ * residence permits of Hong Kong, Macao and Taiwan residents (81, 82, 83). A typo there passes the
+ * check character one time in eleven.
+ */
+const PROVINCE_CODES = new Set('11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82 83'.split(' '));
+
+/** A day that exists (no 30 February), from 1900, and not after today in the province (UTC+8). */
+function isBirthDate(yyyymmdd: string, now: Date): boolean {
+  const [y, m, d] = [yyyymmdd.slice(0, 4), yyyymmdd.slice(4, 6), yyyymmdd.slice(6, 8)].map(Number) as [number, number, number];
+  const at = new Date(Date.UTC(y, m - 1, d));
+  const real = at.getUTCFullYear() === y && at.getUTCMonth() === m - 1 && at.getUTCDate() === d;
+  return real && y >= 1900 && at.getTime() <= now.getTime() + 8 * 3_600_000;
 }
 
 /**

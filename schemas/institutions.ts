@@ -67,13 +67,20 @@ export const institution = institutionInput
   .meta({ id: 'Institution' });
 export type Institution = z.infer<typeof institution>;
 
+/**
+ * ¥1,000,000: a personal account is a few per cent of a salary a year, and a balance above this in an
+ * enrolment file is a slip of units (fen for yuan), not savings. Credits add to it afterwards.
+ */
+export const MAX_ENROLMENT_BALANCE_FEN = 100_000_000;
+
 export const enrolmentPerson = z
   .object({
     nationalId,
     name: personName,
     phone: phone.optional(),
     district,
-    personalAccountFen: fen,
+    personalAccountFen: z.number().int().min(0).max(MAX_ENROLMENT_BALANCE_FEN, `at most ${MAX_ENROLMENT_BALANCE_FEN} fen (¥1,000,000) enrolled as a balance`)
+      .meta({ description: 'Balance in integer fen (1 yuan = 100 fen), at most ¥1,000,000' }),
     annualPooledUsedFen: fen.optional(),
   })
   .strict();

@@ -220,7 +220,7 @@ describe('enrolments', () => {
     const people = [
       { nationalId: '11010519491231002X', name: '张三', phone: '13800138000', district: '西湖区', personalAccountFen: 12_345 },
       { nationalId: '110105194912310021', name: '李四', district: '西湖区', personalAccountFen: 1 }, // bad check digit
-      { nationalId: '440524188001010014', name: '王五', district: '上城区', personalAccountFen: 0, annualPooledUsedFen: 500 },
+      { nationalId: '440524198001010013', name: '王五', district: '上城区', personalAccountFen: 0, annualPooledUsedFen: 500 },
       { nationalId: '11010519491231002X', name: '张三', district: '西湖区', personalAccountFen: 1 }, // duplicate in batch
       { name: '无证', district: 'x', personalAccountFen: 1.5 },
     ];
@@ -238,6 +238,19 @@ describe('enrolments', () => {
     const raw = JSON.stringify((await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: { PK: `PERSON#${personId}`, SK: 'PROFILE' } }))).Item);
     expect(raw).not.toContain('11010519491231002X');
     expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[2]}`)).body.annualPooledUsedFen).toBe(500);
+  });
+
+  it('refuses by index an ID whose check character is right but that cannot be anyone\'s (no such day, a birth in the future, no such province) and a balance over ¥1,000,000', async () => {
+    const impossible = [demoNationalId('330106', '19800230', 901), demoNationalId('330106', '20990101', 901), demoNationalId('999999', '19800101', 901)];
+    const people = [...impossible, demoNationalId('330106', '19800228', 901), demoNationalId('330106', '19800228', 902)]
+      .map((nationalId, i) => ({ nationalId, name: `不可能${i}`, district: '西湖区', personalAccountFen: i === 4 ? 100_000_001 : 100_000_000 }));
+    const res = await rt.call(operator, 'POST', '/enrollments', { people });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ enrolled: 1, updated: 0 });
+    expect(res.body.rejected.map((r: { index: number; errors: Array<{ path: string }> }) => [r.index, r.errors[0]!.path]))
+      .toEqual([[0, 'nationalId'], [1, 'nationalId'], [2, 'nationalId'], [4, 'personalAccountFen']]);
+    expect(res.body.personIds.map(Boolean)).toEqual([false, false, false, true, false]);
+    expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[3]}`)).body.personalAccountFen).toBe(100_000_000);
   });
 
   it('the same person enrolled again keeps the personId and counts as updated', async () => {

@@ -95,14 +95,21 @@ describe('readPeople', () => {
 
   it('holds back a national ID that is not one, before anything is sent', () => {
     const wrongCheck = a.slice(0, 17) + (a[17] === '0' ? '1' : '0');
-    const p = read(`${wrongCheck},钱七,,西湖区,1,`, '3301061945,吴十,,西湖区,1,', `${id('33010619451301100')},郑一,,西湖区,1,`, ',王五,,西湖区,1,', `${c},赵六,,西湖区,1,`);
+    const p = read(`${wrongCheck},钱七,,西湖区,1,`, '3301061945,吴十,,西湖区,1,', `${id('33010619451301100')},郑一,,西湖区,1,`, ',王五,,西湖区,1,', `${c},赵六,,西湖区,1,`, `${id('99999919800101901')},冯二,,西湖区,1,`);
     expect(p.people.map((x) => x.row)).toEqual([6]);
     expect(p.errors).toEqual([
       { row: 2, field: '身份证号', message: '身份证号无效：校验位不符，请核对是否有一位录错' },
       { row: 3, field: '身份证号', message: '身份证号无效：应为18位数字，末位可为X' },
-      { row: 4, field: '身份证号', message: '身份证号无效：出生日期无效' },
+      { row: 4, field: '身份证号', message: '身份证号无效：出生日期不存在或晚于今天' },
       { row: 5, field: '身份证号', message: '必填' },
+      { row: 7, field: '身份证号', message: '身份证号无效：前两位不是省级行政区划代码' },
     ]);
+  });
+
+  it('holds back a balance over ¥1,000,000 (yuan typed as fen), and takes one of exactly that', () => {
+    const p = read(`${a},王伟,,西湖区,1000000.01,`, `${b},李娜,,西湖区,1000000,`);
+    expect(p.people.map((x) => x.row)).toEqual([3]);
+    expect(p.errors).toEqual([{ row: 2, field: '个人账户余额', message: '超过 ¥1,000,000.00，请核对单位（元）' }]);
   });
 
   it('reads an amount Excel wrote with thousands separators; holds back a row without a name', () => {

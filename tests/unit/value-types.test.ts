@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { freeText, isValidNationalId, maskNationalId, maskPhone, nationalId, nationalIdCheckChar } from '../../schemas/common.ts';
+import { freeText, isValidNationalId, maskNationalId, maskPhone, nationalId, nationalIdCheckChar, nationalIdFault } from '../../schemas/common.ts';
 import { demoNationalId, demoPeople } from '../../infra/local/demo-province.ts';
 
 describe('national ID (GB 11643, ISO 7064 MOD 11-2)', () => {
   it('accepts published valid examples, including an X check character', () => {
     expect(isValidNationalId('11010519491231002X')).toBe(true);
-    expect(isValidNationalId('440524188001010014')).toBe(true);
+    expect(isValidNationalId('440524198001010013')).toBe(true);
+  });
+
+  it('rejects a day that does not exist, one before 1900 or after today in the province, and an area that is no province', () => {
+    const at = new Date('2026-12-01T15:59:59Z'); // 23:59:59 on 1 December in Shanghai
+    expect(isValidNationalId(demoNationalId('330106', '19800230', 901), at)).toBe(false); // 30 February
+    expect(isValidNationalId(demoNationalId('330106', '19000229', 901), at)).toBe(false); // 1900 was no leap year
+    expect(isValidNationalId(demoNationalId('330106', '20000229', 901), at)).toBe(true); // 2000 was
+    expect(isValidNationalId(demoNationalId('330106', '18991231', 901), at)).toBe(false);
+    expect(isValidNationalId(demoNationalId('330106', '20261201', 901), at)).toBe(true); // born today
+    expect(isValidNationalId(demoNationalId('330106', '20261202', 901), at)).toBe(false); // tomorrow in Shanghai
+    expect(isValidNationalId(demoNationalId('330106', '20261202', 901), new Date('2026-12-01T16:00:00Z'))).toBe(true); // today from Shanghai's midnight (16:00 UTC)
+    expect(isValidNationalId(demoNationalId('999999', '19800101', 901), at)).toBe(false);
+    expect(isValidNationalId(demoNationalId('830000', '19800101', 901), at)).toBe(true); // a Taiwan resident's residence permit
+    expect(nationalIdFault(demoNationalId('999999', '19800230', 901), at)).toBe('area');
+    expect(nationalIdFault(demoNationalId('330106', '19800230', 901), at)).toBe('birth');
   });
 
   it('rejects a wrong check character, bad dates, wrong lengths and non-digits', () => {

@@ -2,8 +2,8 @@
 // commas, line breaks and "" for a quote mark. Splitting lines at every comma moved the rest of a
 // quoted cell into the next columns, so a row could be enrolled with its values under the wrong
 // headings. Pure (no DOM), so that tests/unit reads files the way the screen does.
-import { isValidNationalId, nationalIdCheckChar } from '#schemas/common';
-import { MAX_CREDIT_FEN } from '#schemas/institutions';
+import { nationalIdFault } from '#schemas/common';
+import { MAX_CREDIT_FEN, MAX_ENROLMENT_BALANCE_FEN } from '#schemas/institutions';
 import { parseYuan, yuan } from '../../lib/format.ts';
 
 export type CsvRead = { ok: true; rows: string[][] } | { ok: false; message: string };
@@ -91,13 +91,18 @@ const unreadable = (cell: string) => cell.includes('\uFFFD');
 
 export interface Parsed { people: Array<{ row: number; person: Record<string, unknown> }>; errors: RowError[] }
 
+const nationalIdFaultText = {
+  format: '应为18位数字，末位可为X',
+  check: '校验位不符，请核对是否有一位录错',
+  area: '前两位不是省级行政区划代码',
+  birth: '出生日期不存在或晚于今天',
+} as const;
+
 /** What is wrong with a national ID as the file has it, or undefined when it is a valid one. */
 function nationalIdProblem(id: string): string | undefined {
   if (id === '') return '必填';
-  if (!/^\d{17}[\dX]$/.test(id)) return '身份证号无效：应为18位数字，末位可为X';
-  if (nationalIdCheckChar(id.slice(0, 17)) !== id[17]) return '身份证号无效：校验位不符，请核对是否有一位录错';
-  if (!isValidNationalId(id)) return '身份证号无效：出生日期无效';
-  return undefined;
+  const fault = nationalIdFault(id);
+  return fault && `身份证号无效：${nationalIdFaultText[fault]}`;
 }
 
 /** An amount Excel wrote with thousands separators ("1,000.50", a quoted cell) is the same amount. */
@@ -194,6 +199,7 @@ export function readPeople(text: string): Parsed | string {
       // The API would refuse the whole batch for one blank name.
       if (!person.name) errors.push({ row, field: columnLabel.name!, message: '必填' });
       if (!errors.length && person.personalAccountFen === undefined) errors.push({ row, field: columnLabel.personalAccount!, message: '必填（元）' });
+      if ((person.personalAccountFen as number) > MAX_ENROLMENT_BALANCE_FEN) errors.push({ row, field: columnLabel.personalAccount!, message: `超过 ${yuan(MAX_ENROLMENT_BALANCE_FEN)}，请核对单位（元）` });
       return { record: person, errors };
     },
   });
