@@ -218,6 +218,9 @@ describe('the voucher code box', () => {
     await page.keyboard.press('Enter');
     await expect.poll(focused(line.getByLabel('单价（元）')), poll).toBe(true);
     expect(await textOf(line)()).not.toContain('单价：元');
+    // The drug's name shows under its code; the line's boxes stay level all the same.
+    const tops = await Promise.all(['药品编码', '数量', '单价（元）'].map(async (l) => (await line.getByLabel(l, { exact: true }).boundingBox())!.y));
+    expect(new Set(tops).size).toBe(1);
     expect(await page.getByRole('heading', { name: '医保结算' }).count()).toBe(1);
     await page.keyboard.type('20.00');
     await page.getByRole('button', { name: '下一步：核对' }).click();
