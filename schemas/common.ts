@@ -43,7 +43,7 @@ function isBirthDate(yyyymmdd: string, now: Date): boolean {
  */
 export const patterned = (max: number, pattern: RegExp, message: string) => z.string().max(max, { message, abort: true }).regex(pattern, message);
 
-const nationalIdMessage = 'must be an 18-character resident ID with a valid ISO 7064 MOD 11-2 check character';
+const nationalIdMessage = "must be an 18-character resident ID: a province's area code, a birth date that exists (from 1900, not after today), a valid ISO 7064 MOD 11-2 check character";
 export const nationalId = patterned(32, /^\s*\d{17}[\dXx]\s*$/, nationalIdMessage)
   .transform((s) => s.trim().toUpperCase())
   .refine(isValidNationalId, { message: nationalIdMessage })

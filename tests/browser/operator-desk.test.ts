@@ -510,6 +510,8 @@ describe('登记机构', () => {
     page.once('dialog', (d) => void d.accept());
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：待修改医院').waitFor();
+    // What a hospital's record decides, not a pharmacy's prescriptions.
+    expect(await textOf(page.getByText('已保存：待修改医院'))()).toContain('医保结算及转诊、会诊咨询的分配在 5 分钟内按新信息执行');
     expect(puts).toEqual(['/institutions/hosp-ui-edit']);
     const row = page.getByRole('row').filter({ hasText: 'hosp-ui-edit' });
     await expect.poll(textOf(row), poll).toContain('非定点');
@@ -707,10 +709,12 @@ describe('登记机构', () => {
     await page.getByRole('button', { name: '修改 新定点药房' }).click();
     const form = page.locator('form');
     await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    // A pharmacy has no 级别 (the list shows —).
+    expect(await form.getByLabel('级别').count()).toBe(0);
     await form.getByLabel('医保定点机构').check();
     await form.getByRole('button', { name: '保存修改' }).click();
     await page.getByText('已保存：新定点药房').waitFor();
-    expect(await textOf(page.getByText('已保存：新定点药房'))()).toContain('西湖区患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店');
+    expect(await textOf(page.getByText('已保存：新定点药房'))()).toContain('医保结算与处方流转在 5 分钟内按新信息执行；西湖区患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店');
 
     await expect.poll(async () => (await read()).pharmacyId, poll).toBe('ph-ui-designated');
     await gpSeesRouted(rxId, '新定点药房');

@@ -117,6 +117,13 @@ type Institution = NonNullable<ReturnType<typeof useInstitutions>['data']>[numbe
 const withdrawalQuestion = (i: Institution) =>
   `取消 ${i.name} 的医保定点？5 分钟内起，该机构不能再进行医保结算，${i.type === 'pharmacy' ? '也不再被分派新的处方；已流转到该药店、尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完' : '也不再被分派新的转诊与会诊咨询'}。`;
 
+/** What an institution's record decides, by its type: what a change to it reaches within 5 minutes (the platform's cache). */
+const followsWithin = {
+  pharmacy: '医保结算与处方流转',
+  hospital: '医保结算及转诊、会诊咨询的分配',
+  clinic: '该机构发起的转诊、处方及下转的分配',
+} as const;
+
 function Institutions() {
   const [type, setType] = useState<'' | (typeof institutionTypes)[number]>('');
   const list = useInstitutions(type || undefined);
@@ -246,7 +253,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
       // A pharmacy designated now takes at once what waits in its district for drugs it has.
       const waiting = inst.type === 'pharmacy' && inst.designated && (!editing!.designated || editing!.district !== inst.district)
         ? `；${inst.district}患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店` : '';
-      onDone(`已保存：${inst.name}。医保结算、处方流转及该机构发起的转诊在 5 分钟内按新信息执行${waiting}`, inst.id);
+      onDone(`已保存：${inst.name}。${followsWithin[inst.type]}在 5 分钟内按新信息执行${waiting}`, inst.id);
     },
     onError: async (e: ApiError) => {
       if (e instanceof ApiError && e.slug === 'precondition-failed') {
@@ -304,8 +311,8 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
       <div class="row">
         <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} readOnly={!!editing} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
         <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
-        <Field label="类型">{(id) => <select id={id} value={form.type} disabled={!!editing} onChange={(e) => setForm({ ...form, type: e.currentTarget.value as typeof form.type })}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
-        <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>
+        <Field label="类型">{(id) => <select id={id} value={form.type} disabled={!!editing} onChange={(e) => { const type = e.currentTarget.value as typeof form.type; setForm({ ...form, type, ...(type === 'pharmacy' ? { level: '' } : {}) }); }}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
+        {form.type !== 'pharmacy' && <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>}
         <Field label="区县" error={errors.district}>{(id, d) => <input id={id} value={form.district} aria-describedby={d} onInput={(e) => setForm({ ...form, district: e.currentTarget.value })} />}</Field>
         {form.type === 'clinic' && <Field label="牵头医院" error={errors.leadHospitalId}>{(id, d) => <select id={id} value={form.leadHospitalId} aria-describedby={d} onChange={(e) => setForm({ ...form, leadHospitalId: e.currentTarget.value })}><option value="">无</option>{(hospitals.data ?? []).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}</select>}</Field>}
       </div>
