@@ -192,7 +192,7 @@ describe('开具处方 says what it issued', () => {
     const id = shortId(issued[0].prescriptionId);
 
     const said = gp.getByRole('status').filter({ hasText: '处方已开具' });
-    await expect.poll(textOf(said), poll).toContain(`处方号 ${id}`);
+    await expect.poll(textOf(said), poll).toContain(`处方号 ${id}，患者 `);
     // Shown where it is now (已开具 for a moment, then 已流转 once routed), marked as the new one.
     const row = gp.getByRole('row', { name: new RegExp(id) });
     await expect.poll(textOf(row), poll).toContain('新开具');

@@ -119,6 +119,9 @@ describe('the counter', () => {
     const receipt = page.getByRole('region', { name: '结算小票' });
     await expect.poll(textOf(receipt), poll).toContain('现金支付');
     expect(await receipt.innerText()).toContain(holder);
+    // Packs scanned of packs sold, per line: the one without a code shows as such.
+    const traced = async (drug: string) => (await receipt.getByRole('row').filter({ hasText: drug }).getByRole('cell').nth(3).innerText()).trim();
+    expect([await traced('苯磺酸氨氯地平'), await traced('盐酸二甲双胍')]).toEqual(['2 / 2', '0 / 1']);
     await screen(page, 'counter-3-receipt');
 
     // The receipt is the settlement the API made, and the quote said the same before the patient paid.

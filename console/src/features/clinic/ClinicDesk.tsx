@@ -500,7 +500,7 @@ function IssuedNotice({ p }: { p: Prescription }) {
         : `当前状态：${prescriptionStatusLabel[p.status]}${p.pharmacyId ? `（${pharmacy}）` : ''}。`;
   return (
     <Alert kind={p.status === 'unroutable' ? 'error' : 'ok'}>
-      处方已开具：处方号 <strong class="mono">{shortId(p.prescriptionId)}</strong>（{patient}）。{where} <a href="#/clinic/prescriptions">知道了</a>
+      处方已开具：处方号 <strong class="mono">{shortId(p.prescriptionId)}</strong>，患者 {patient}。{where} <a href="#/clinic/prescriptions">知道了</a>
     </Alert>
   );
 }

@@ -680,7 +680,7 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         <table>
           <thead><tr><th scope="col">药品</th><th scope="col">类别</th><th scope="col" class="num">数量</th><th scope="col" class="num">追溯码</th><th scope="col" class="num">金额</th></tr></thead>
           <tbody>{s.items.map((i) => (
-            <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td>{categoryLabel[i.category]}</td><td class="num">{i.quantity}</td><td class="num">{i.traceCodes?.length ?? 0}</td><td class="num">{yuan(i.amountFen)}</td></tr>
+            <tr key={i.drugCode}><td>{name(i.drugCode)}</td><td>{categoryLabel[i.category]}</td><td class="num">{i.quantity}</td><td class="num nowrap">{i.traceCodes?.length ?? 0} / {i.quantity}</td><td class="num">{yuan(i.amountFen)}</td></tr>
           ))}</tbody>
         </table>
         <Split s={s} />
