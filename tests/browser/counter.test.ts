@@ -147,6 +147,17 @@ describe('the counter', () => {
     const codes = page.getByRole('list', { name: '第 1 行已扫追溯码' });
     expect(await codes.innerText()).toContain('已被销售');
     await screen(page, 'counter-4-code-sold-before');
+    // A look at 库存 and back: the sale comes back with its code still marked, and the voucher code,
+    // not kept, is said to be scanned again.
+    await page.getByRole('link', { name: '库存' }).click();
+    await page.getByRole('link', { name: '医保结算' }).click();
+    await expect.poll(textOf(refusal), poll).toContain(`第 1 行 苯磺酸氨氯地平片 5mg：${sold}`);
+    expect(await codes.innerText()).toContain('已被销售');
+    expect(await page.getByLabel('医保电子凭证码').inputValue()).toBe('');
+    const rescan = page.getByRole('status').filter({ hasText: '医保码不保留' });
+    expect(await textOf(rescan)()).toContain('请患者刷新医保码后重新扫码');
+    await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
+    expect(await rescan.count()).toBe(0);
 
     // Rescanned: another pack. The quote passes; then another counter sells that very code before this one confirms.
     await page.getByRole('button', { name: `删除追溯码 ${sold}` }).click();

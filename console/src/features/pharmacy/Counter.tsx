@@ -47,7 +47,11 @@ const MIN_SCANNED_CODE = 32;
 
 /** Where a sale was left: at 核对 before 确认结算, or after it was pressed (the answer not seen). */
 type Left = 'review' | 'confirming';
-interface CounterDraft { lines: Line[]; prescriptionId?: string; left?: Left }
+/**
+ * A sale kept across screens: its lines, the codes the API said were sold (still marked when back),
+ * and whether a voucher code was dropped (never kept: it is single-use and lives minutes).
+ */
+interface CounterDraft { lines: Line[]; prescriptionId?: string; left?: Left; sold?: SoldCode[]; codeDropped?: boolean }
 
 /** An attempt whose 确认结算 got no answer that says what happened: its key and the body it sent. */
 interface Unsettled { key: string; sent: string }
@@ -101,7 +105,9 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const [lines, setLines] = useState<Line[]>(draft?.lines.map((l) => ({ ...l, traceCodes: l.traceCodes ?? [] })) ?? [emptyLine()]);
   const [step, setStep] = useState<Step>({ kind: 'entry' });
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [sold, setSold] = useState<SoldCode[]>([]);
+  const [sold, setSold] = useState<SoldCode[]>(draft?.sold ?? []);
+  // Back at a sale left before 核对 with a code scanned: the code is not kept, and the screen says so.
+  const [codeDropped] = useState(!!draft?.codeDropped && !draft.left && !unknown);
   const drugs = useDrugs();
   const name = useDrugName();
   const qc = useQueryClient();
@@ -274,7 +280,11 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   // A sale that may have been charged stays so until it is settled or given up (下一位患者): the next
   // 核对 of it must not say 未扣款.
   const leftAt: Left | undefined = left === 'confirming' || unknown ? 'confirming' : step.kind !== 'review' ? left : settle.isIdle ? 'review' : 'confirming';
-  useDraft(draftKey, step.kind === 'done' ? null : ({ lines, prescriptionId: rxId || undefined, left: leftAt } satisfies CounterDraft), { keepOnLeave: true });
+  // A sold code the pharmacist has taken off its line is no longer worth an alert.
+  const stillSold = sold.filter((x) => lines[x.line]?.traceCodes.includes(x.code));
+  useDraft(draftKey, step.kind === 'done' ? null : ({
+    lines, prescriptionId: rxId || undefined, left: leftAt, ...(stillSold.length ? { sold: stillSold } : {}), ...(code.trim() ? { codeDropped: true } : {}),
+  } satisfies CounterDraft), { keepOnLeave: true });
 
   const next = () => {
     setLeft(undefined);
@@ -333,12 +343,11 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     setLines(lines.filter((_, j) => j !== i));
     focusWhenShown(() => form?.querySelectorAll<HTMLElement>('[data-field="drugCode"]')[Math.min(i, lines.length - 2)]);
   };
-  // A sold code the pharmacist has taken off its line is no longer worth an alert.
-  const stillSold = sold.filter((x) => lines[x.line]?.traceCodes.includes(x.code));
   return (
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
       {(left || unknown) && <Resumed left={unknown ? 'confirming' : left!} retry={!!unknown} />}
+      {codeDropped && !code.trim() && <p class="alert info" role="status">药品已恢复；医保码不保留（二维码有效期短），请患者刷新医保码后重新扫码。</p>}
       {rx.data && !fillable(rx.data) ? <Closed rx={rx.data} paid={paid} /> : rx.data && paid.length > 0 && <AlreadyPaid rxId={rxId} paid={paid} rest={!!unpaid?.length} />}
       <FormError errors={errors} />
       {stillSold.length > 0 && (
