@@ -407,6 +407,43 @@ describe('预警 and 全省概览 across midnight', () => {
   });
 });
 
+describe('预警 and 全省概览 of another day', () => {
+  it("stay picked across a reload and Back; the nav's 预警 is today's; a day in the address that is none says today is shown", async () => {
+    await clearOfMidnight(60_000); // "today" is read once, below
+    const page = await operatorAt('预警');
+    const dayField = page.getByLabel('日期');
+    const main = page.locator('main');
+    const today = await dayField.inputValue(); // the screen's own today
+    const earlier = new Date(Date.parse(`${today}T00:00:00Z`) - 3 * 86_400_000).toISOString().slice(0, 10);
+    await dayField.fill(earlier);
+    await expect.poll(() => page.url(), poll).toContain(`#/operator/alerts?date=${earlier}`);
+
+    // A reload (login again: tokens live in memory): the same day.
+    await page.reload();
+    await page.getByRole('button', { name: '登录' }).click();
+    await fillIssuerForm(page, people.operator);
+    await page.getByRole('heading', { name: '预警', level: 1 }).waitFor();
+    await expect.poll(() => dayField.inputValue(), poll).toBe(earlier);
+    // Another screen, then Back.
+    await openSection(page, '全省概览');
+    await page.goBack();
+    await page.getByRole('heading', { name: '预警', level: 1 }).waitFor();
+    await expect.poll(() => dayField.inputValue(), poll).toBe(earlier);
+    // The nav's 预警 is today's.
+    await page.getByRole('navigation').getByRole('link', { name: '预警' }).click();
+    await expect.poll(() => dayField.inputValue(), poll).toBe(today);
+    expect(page.url()).not.toContain('date=');
+    // 全省概览 keeps its day the same way.
+    await openSection(page, '全省概览');
+    await dayField.fill(earlier);
+    await expect.poll(() => page.url(), poll).toContain(`?date=${earlier}`);
+    // A day in the address that is none: today, and said.
+    await page.goto(`${desk.rt.url}#/operator/alerts?date=2026-13-45`);
+    await expect.poll(textOf(main), poll).toContain('地址中的日期“2026-13-45”不是有效日期，已显示今日。');
+    expect(await dayField.inputValue()).toBe(today);
+  });
+});
+
 describe('药品目录', () => {
   it('编辑 takes the operator to the form, says which drug is changing, keeps its code, and can be cancelled', async () => {
     // A small window: the form is below the catalog, out of sight until 编辑 brings it up.

@@ -1,6 +1,9 @@
 // Hash routing (#/pharmacy/counter): the API's own paths (/referrals, …) live on the same origin,
 // so a reload of a history-mode URL would reach the API instead of the console.
 import { useEffect, useState } from 'preact/hooks';
+import { calendarDate } from '#schemas/common';
+import { calendarDay } from '../lib/format.ts';
+import { useShownDay } from '../shared/today.ts';
 import { focusTitle } from '../shared/ui.tsx';
 
 export function useHashPath(): string[] {
@@ -36,14 +39,42 @@ export function useHashParam<T extends string>(name: string, fallback: T, allowe
     return v !== null && allowed(v) ? v : fallback;
   });
   const set = (v: T) => {
-    const q = hashQuery();
-    if (v === fallback) q.delete(name);
-    else q.set(name, v);
-    // A desk's start page may have no hash at all (the address after login): '#/' then.
-    const url = new URL(location.href);
-    url.hash = `${location.hash.split('?')[0] || '#/'}${q.size ? `?${q}` : ''}`;
-    history.replaceState(history.state, '', url);
+    replaceParam(name, v === fallback ? undefined : v);
     setValue(v);
   };
   return [value, set];
+}
+
+/** Writes `?name=value` (none: removed) into the address without a step of history. */
+function replaceParam(name: string, value: string | undefined) {
+  const q = hashQuery();
+  if (value === undefined) q.delete(name);
+  else q.set(name, value);
+  // A desk's start page may have no hash at all (the address after login): '#/' then.
+  const url = new URL(location.href);
+  url.hash = `${location.hash.split('?')[0] || '#/'}${q.size ? `?${q}` : ''}`;
+  history.replaceState(history.state, '', url);
+}
+
+/** A screen's address (`#/pharmacy/settlements`) for `day`: another day than today is in it. */
+export const withDay = (path: string, day: string) => `${path}${day === calendarDay() ? '' : `?date=${day}`}`;
+
+/** A day as written in the address, if it is one (2026-13-45 is not). */
+const realDay = (d: string | null) => (calendarDate.safeParse(d).success ? d! : undefined);
+
+/**
+ * The day a screen shows (shared/today.ts: today, following the province's midnight, unless a day
+ * was picked), kept in the address as `?date=` so a reload and Back keep it; today is not written.
+ * A date in the address that is no day shows today, and comes back as `badDay` to be said.
+ */
+export function useDayParam(): { day: string; today: string; pick: (day: string) => void; badDay?: string } {
+  const [asked] = useState(() => hashQuery().get('date'));
+  const { day, today, pick: show } = useShownDay(realDay(asked));
+  const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
+  const pick = (d: string) => {
+    replaceParam('date', d === calendarDay() ? undefined : d);
+    setBadDay(undefined);
+    show(d);
+  };
+  return { day, today, pick, badDay };
 }

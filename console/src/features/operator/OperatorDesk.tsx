@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
+import { hashQuery, useDayParam } from '../../app/router.ts';
 import { allPages, ApiError, call, etagOf } from '../../lib/api.ts';
 import { date, dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
@@ -15,7 +16,6 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { useShownDay } from '../../shared/today.ts';
 import { Alert, Badge, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { Credits } from './Credits.tsx';
 import { Enrol } from './Enrol.tsx';
@@ -37,25 +37,32 @@ export function OperatorDesk({ path }: { path: string[] }) {
     case 'enrol': return <Enrol />;
     case 'credits': return <Credits />;
     case 'drugs': return <Drugs />;
-    case 'alerts': return <Alerts />;
+    // Keyed by the day in the address: the nav's 预警 (no day) while another day is shown is today's.
+    case 'alerts': return <Alerts key={hashQuery().get('date')} />;
     case 'people': return <PersonRecords />;
-    default: return <Overview />;
+    default: return <Overview key={hashQuery().get('date')} />;
   }
 }
 
-/** The day a screen shows (shared/today.ts), with its date field. */
+/**
+ * The day a screen shows (today unless one was picked; app/router.ts keeps a picked one in the
+ * address, for a reload and Back), with its date field and, for a date in the address that is no
+ * day, the notice that says today is shown instead.
+ */
 function useDayField() {
-  const { day, today, pick } = useShownDay();
+  const { day, today, pick, badDay } = useDayParam();
   const input = (id: string) => <input id={id} type="date" value={day} max={today} onInput={(e) => { const v = e.currentTarget.value; if (v) pick(v); }} />;
-  return { day, input };
+  const notice = badDay && <Alert kind="info">地址中的日期“{badDay}”不是有效日期，已显示今日。</Alert>;
+  return { day, input, notice };
 }
 
 function Overview() {
-  const { day, input } = useDayField();
+  const { day, input, notice } = useDayField();
   const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: poll(30_000) });
   return (
     <section>
       <Title>全省概览</Title>
+      {notice}
       <Field label="日期" narrow>{input}</Field>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : <>
         <h2>{date(q.data.date)} 医保结算（不含冲正）</h2>
@@ -432,7 +439,7 @@ function Drugs() {
 
 /** The day's alerts: trace codes sold twice (an attempt refused at a counter), prescribers holding a district's stock, prescriptions kept at a pharmacy no longer designated. */
 function Alerts() {
-  const { day, input } = useDayField();
+  const { day, input, notice } = useDayField();
   const list = useQuery({
     queryKey: ['alerts', day],
     queryFn: async () => (await allPages((nextToken) => call('listAlerts', { query: { date: day, limit: 200, nextToken } }))).items,
@@ -441,6 +448,7 @@ function Alerts() {
   return (
     <section>
       <Title>预警</Title>
+      {notice}
       <Field label="日期" narrow>{input}</Field>
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.length === 0 ? <Empty>{date(day)} 没有预警</Empty> : (
         <Scroll label={`${date(day)} 的预警`}><table>

@@ -5,7 +5,6 @@
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { MAX_STOCK_QUANTITY, type Prescription, type PrescriptionStatus } from '#schemas/prescriptions';
-import { calendarDate } from '#schemas/common';
 import type { Settlement } from '#schemas/vouchers';
 import { call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
@@ -15,9 +14,8 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { useShownDay } from '../../shared/today.ts';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
-import { go, hashQuery } from '../../app/router.ts';
+import { go, hashQuery, useDayParam, withDay } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
 import { daySettlements, useRecentSettlements } from './settlements.ts';
@@ -195,22 +193,12 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
 }
 
 /** The address of 当日结算 for `day`: another day than today is in it, so a reload and Back keep it. */
-const settlementsHref = (day: string) => `#/pharmacy/settlements${day === calendarDay() ? '' : `?date=${day}`}`;
-
-/** A day as written in the address, if it is one (2026-13-45 is not: today is shown instead, and said). */
-const realDay = (d: string | null | undefined) => (calendarDate.safeParse(d).success ? d! : undefined);
+const settlementsHref = (day: string) => withDay('#/pharmacy/settlements', day);
 
 function Settlements() {
-  const [asked] = useState(() => hashQuery().get('date'));
   // Today follows the province's midnight (a 24-hour pharmacy's screen left open), unless a day
   // was picked; today's date in the address (a bookmark) is today.
-  const { day, today: todayNow, pick: show } = useShownDay(realDay(asked));
-  const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
-  const pick = (d: string) => {
-    history.replaceState(history.state, '', settlementsHref(d));
-    setBadDay(undefined);
-    show(d);
-  };
+  const { day, today: todayNow, pick, badDay } = useDayParam();
   const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
   const qc = useQueryClient();
   const reverse = useMutation({
