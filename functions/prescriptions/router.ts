@@ -9,7 +9,7 @@
 import { InstitutionChanged } from '#events/institutions';
 import { MAX_ALERT_LIST } from '#schemas/alerts';
 import { PharmacyStockChanged, PrescriptionIssued, PrescriptionRejected } from '#events/prescriptions';
-import { mapLimited } from '#shared/concurrency';
+import { mapInLanes, mapLimited } from '#shared/concurrency';
 import { eventConsumer } from '#shared/consumer';
 import { withRaceRetries } from '#shared/db';
 import { logger } from '#shared/logger';
@@ -27,6 +27,9 @@ const FIRST_CANDIDATES = 8;
  * release the same stock item, so more in parallel would mostly collide.
  */
 const WITHDRAW_WIDTH = 4;
+
+/** Waiting prescriptions routed at once when stock arrives or a pharmacy is designated (those of one drug in turn). */
+const ROUTE_WAITING_WIDTH = 4;
 
 /** Racing routes for the last units lose conditions or collide; each retry reads stock afresh. */
 const MAX_ATTEMPTS = 30;
@@ -100,15 +103,16 @@ async function attemptRoute(prescriptionId: string, withdrawn: Set<string>, corr
 }
 
 /**
- * Routes again, oldest first, the prescriptions waiting on the pharmacy's district or on the pharmacy
- * itself that need one of `drugCodes`: those of a stock change, or (for a pharmacy just designated)
- * whichever of theirs it has available. Nothing, if the pharmacy is not designated.
+ * Routes again the prescriptions waiting on the pharmacy's district or on the pharmacy itself that
+ * need one of `drugCodes` (those of a stock change, or, for a pharmacy just designated, whichever of
+ * theirs it has available), oldest first among those needing the same drug. Nothing, if the pharmacy
+ * is not designated.
  */
 async function routeWaiting(pharmacy: { pharmacyId: string; district: string; drugCodes?: readonly string[] }, correlationId?: string): Promise<void> {
   const waiting = await store.waitingOn([waitingPartition.district(pharmacy.district), waitingPartition.pharmacy(pharmacy.pharmacyId)], new Date());
   const wanted = new Set(pharmacy.drugCodes ?? (await availableAt(pharmacy.pharmacyId, waiting)));
-  const ids = waiting.filter((w) => w.drugCodes.some((c) => wanted.has(c))).map((w) => w.prescriptionId);
-  if (!ids.length) return;
+  const routable = waiting.filter((w) => w.drugCodes.some((c) => wanted.has(c)));
+  if (!routable.length) return;
   // A pharmacy registered within the minute the district's list is cached is not on it yet: read afresh.
   const listed = async () => (await store.districtPharmacies(pharmacy.district)).find((p) => p.id === pharmacy.pharmacyId);
   let known = await listed();
@@ -126,10 +130,12 @@ async function routeWaiting(pharmacy: { pharmacyId: string; district: string; dr
     }
     return;
   }
-  for (const id of ids) {
-    const outcome = await routePrescription(id, correlationId);
-    logger.info('waiting prescription routed again', { prescriptionId: id, outcome, pharmacyId: pharmacy.pharmacyId });
-  }
+  // Those needing the same drug one after another, oldest first (the first may take the last packs);
+  // the others alongside, so a district's hundreds finish well inside the function's timeout.
+  await mapInLanes(routable, ROUTE_WAITING_WIDTH, (w) => w.drugCodes, async ({ prescriptionId }) => {
+    const outcome = await routePrescription(prescriptionId, correlationId);
+    logger.info('waiting prescription routed again', { prescriptionId, outcome, pharmacyId: pharmacy.pharmacyId });
+  });
 }
 
 /** Which drugs the waiting prescriptions need that the pharmacy has available. */

@@ -454,6 +454,37 @@ describe('a pharmacy designated', () => {
     await rt.settle();
     expect((await rt.call(lingyin, 'GET', `/prescriptions/${waitsForStocked}`)).body.status).toBe('unroutable');
   });
+
+  it('stock for many waiting at once: the one that waited longest for a scarce drug gets it, the rest are routed alongside', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const [scarce, plenty] = [`XS${tag.toUpperCase()}01`, `XS${tag.toUpperCase()}02`];
+    for (const drug of [scarce, plenty]) await newDrug(drug);
+    const district = `并行测试区${tag}`;
+    const pharmacyId = `ph-pl-${tag}`;
+    expect((await rt.call(operator, 'POST', '/institutions', { id: pharmacyId, name: `并行测试药房 ${pharmacyId}`, type: 'pharmacy', district, designated: true })).status).toBe(201);
+    const people = Array.from({ length: 10 }, (_, i) => ({ nationalId: demoNationalId('330106', '19840505', 800 + i), name: `并行测试${i}`, district, personalAccountFen: 100_000 }));
+    const enrolled = await rt.call(operator, 'POST', '/enrollments', { people });
+    expect(enrolled.body.rejected).toEqual([]);
+    const personIds = enrolled.body.personIds as string[];
+    // One after another, so their ids (time-ordered) say which waited longest: four for the scarce
+    // drug, one of them needing the other drug too, and six for the other drug alone.
+    const waiting: Array<{ id: string; drugs: string[] }> = [];
+    for (const [i, drugs] of [[scarce], [plenty], [scarce, plenty], [plenty], [scarce], [plenty], [plenty], [scarce], [plenty], [plenty]].entries()) {
+      waiting.push({ id: (await issue(lingyin, { personId: personIds[i]!, items: drugs.map((d) => item(d, 1)) })).prescriptionId, drugs });
+    }
+    for (const { id } of waiting) expect(await routed(lingyin, id)).toMatchObject({ status: 'unroutable' });
+
+    // One pack of the scarce drug: the one that waited longest for it gets it (routed at once, the
+    // four oldest would race for it).
+    expect((await putStock(pharmacyId, [{ drugCode: scarce, quantity: 1 }, { drugCode: plenty, quantity: 50 }])).status).toBe(200);
+    const needScarce = waiting.filter((w) => w.drugs.includes(scarce)).map((w) => w.id);
+    const plentyOnly = waiting.filter((w) => !w.drugs.includes(scarce)).map((w) => w.id);
+    for (const id of [needScarce[0]!, ...plentyOnly]) expect(await routedTo(lingyin, id)).toMatchObject({ status: 'routed', pharmacyId });
+    await rt.settle();
+    for (const id of needScarce.slice(1)) expect((await rt.call(lingyin, 'GET', `/prescriptions/${id}`)).body.status).toBe('unroutable');
+    expect(await stock(pharmacyId, scarce)).toMatchObject({ reserved: 1, available: 0 });
+    expect(await stock(pharmacyId, plenty)).toMatchObject({ reserved: 6 });
+  });
 });
 
 describe('Idempotency-Key on POST /prescriptions', () => {
