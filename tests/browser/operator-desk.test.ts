@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page, Route } from 'playwright-core';
 import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
-import { shortId } from '../../console/src/lib/format.ts';
+import { date, shortId } from '../../console/src/lib/format.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
@@ -415,8 +415,14 @@ describe('预警 and 全省概览 of another day', () => {
     const main = page.locator('main');
     const today = await dayField.inputValue(); // the screen's own today
     const earlier = new Date(Date.parse(`${today}T00:00:00Z`) - 3 * 86_400_000).toISOString().slice(0, 10);
+    const earlierText = date(earlier); // as the screen writes it: 2026年3月14日
     await dayField.fill(earlier);
     await expect.poll(() => page.url(), poll).toContain(`#/operator/alerts?date=${earlier}`);
+    await expect.poll(textOf(main), poll).toContain(`${earlierText} `);
+    // The nav's 预警 right after a pick: today's.
+    await page.getByRole('navigation').getByRole('link', { name: '预警' }).click();
+    await expect.poll(() => dayField.inputValue(), poll).toBe(today);
+    await dayField.fill(earlier);
 
     // A reload (login again: tokens live in memory): the same day.
     await page.reload();

@@ -1,6 +1,6 @@
 // Hash routing (#/pharmacy/counter): the API's own paths (/referrals, …) live on the same origin,
 // so a reload of a history-mode URL would reach the API instead of the console.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { calendarDate } from '#schemas/common';
 import { calendarDay } from '../lib/format.ts';
 import { useShownDay } from '../shared/today.ts';
@@ -76,5 +76,18 @@ export function useDayParam(): { day: string; today: string; pick: (day: string)
     setBadDay(undefined);
     show(d);
   };
+  // The address changed under the screen (the nav's link, which has no day, or a link to another
+  // day): show what it says. A pick does not fire this (replaceState).
+  const latest = useRef(show);
+  latest.current = show;
+  useEffect(() => {
+    const onChange = () => {
+      const now = hashQuery().get('date');
+      setBadDay(now && !realDay(now) ? now : undefined);
+      latest.current(realDay(now) ?? calendarDay());
+    };
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
   return { day, today, pick, badDay };
 }

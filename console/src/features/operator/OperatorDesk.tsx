@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Alert as AlertItem } from '#schemas/alerts';
 import { drugCategories, drugInput, institutionInput, institutionLevels, institutionTypes } from '#schemas/institutions';
 import { referralStatuses } from '#schemas/referrals';
-import { hashQuery, useDayParam } from '../../app/router.ts';
+import { useDayParam } from '../../app/router.ts';
 import { allPages, ApiError, call, etagOf } from '../../lib/api.ts';
 import { date, dateTime, shortId } from '../../lib/format.ts';
 import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
@@ -37,10 +37,9 @@ export function OperatorDesk({ path }: { path: string[] }) {
     case 'enrol': return <Enrol />;
     case 'credits': return <Credits />;
     case 'drugs': return <Drugs />;
-    // Keyed by the day in the address: the nav's 预警 (no day) while another day is shown is today's.
-    case 'alerts': return <Alerts key={hashQuery().get('date')} />;
+    case 'alerts': return <Alerts />;
     case 'people': return <PersonRecords />;
-    default: return <Overview key={hashQuery().get('date')} />;
+    default: return <Overview />;
   }
 }
 
@@ -234,7 +233,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
   }, []);
   const fields = () => ({
     id: form.id.trim(), name: form.name, type: form.type, district: form.district, designated: form.designated,
-    ...(form.level ? { level: form.level } : {}),
+    ...(form.level && form.type !== 'pharmacy' ? { level: form.level } : {}),
     ...(editing?.location ? { location: editing.location } : {}),
     ...(form.type === 'clinic' && form.leadHospitalId ? { leadHospitalId: form.leadHospitalId } : {}),
     ...(form.type !== 'pharmacy' && depts.length ? { departments: depts.map((d) => ({ code: d.code, name: d.name, dailyCapacity: capacity(d.dailyCapacity) })) } : {}),

@@ -15,7 +15,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
-import { go, hashQuery, useDayParam, withDay } from '../../app/router.ts';
+import { go, useDayParam, withDay } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
 import { daySettlements, useRecentSettlements } from './settlements.ts';
@@ -32,7 +32,7 @@ export function PharmacyDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'prescriptions': return <Queue />;
     // Keyed by the day in the address, so that the nav's 当日结算 (no day) is today's again.
-    case 'settlements': return path[1] ? <SettlementReceipt key={path[1]} id={path[1]} /> : <Settlements key={hashQuery().get('date')} />;
+    case 'settlements': return path[1] ? <SettlementReceipt key={path[1]} id={path[1]} /> : <Settlements />;
     case 'stock': return <Stock />;
     case 'counter': return <Counter key={path[1]} prescriptionId={path[1]} />;
     default: return <Counter />;
