@@ -17,7 +17,8 @@ export const isValidNationalId = (value: string, now = new Date()): boolean => !
 export function nationalIdFault(value: string, now = new Date()): 'format' | 'check' | 'area' | 'birth' | undefined {
   if (!/^\d{17}[\dX]$/.test(value)) return 'format';
   if (nationalIdCheckChar(value.slice(0, 17)) !== value[17]) return 'check';
-  if (!PROVINCE_CODES.has(value.slice(0, 2))) return 'area';
+  // A foreigner's permanent residence ID (2023 format): 9, then the issuing province, then a nationality.
+  if (!PROVINCE_CODES.has(value[0] === '9' ? value.slice(1, 3) : value.slice(0, 2))) return 'area';
   if (!isBirthDate(value.slice(6, 14), now)) return 'birth';
   return undefined;
 }

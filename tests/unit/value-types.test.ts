@@ -19,6 +19,8 @@ describe('national ID (GB 11643, ISO 7064 MOD 11-2)', () => {
     expect(isValidNationalId(demoNationalId('330106', '20261202', 901), new Date('2026-12-01T16:00:00Z'))).toBe(true); // today from Shanghai's midnight (16:00 UTC)
     expect(isValidNationalId(demoNationalId('999999', '19800101', 901), at)).toBe(false);
     expect(isValidNationalId(demoNationalId('830000', '19800101', 901), at)).toBe(true); // a Taiwan resident's residence permit
+    expect(isValidNationalId(demoNationalId('933840', '19800101', 901), at)).toBe(true); // a foreigner's permanent residence ID, issued in Zhejiang
+    expect(isValidNationalId(demoNationalId('999840', '19800101', 901), at)).toBe(false); // …issued in no province
     expect(nationalIdFault(demoNationalId('999999', '19800230', 901), at)).toBe('area');
     expect(nationalIdFault(demoNationalId('330106', '19800230', 901), at)).toBe('birth');
   });

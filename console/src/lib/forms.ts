@@ -21,7 +21,7 @@ const pathHints: Record<string, string> = {
 
 /** What a field must hold, by its last path segment, where a general message would not help. */
 const fieldHints: Record<string, string> = {
-  nationalId: '身份证号无效：应为18位，出生日期真实，校验位正确',
+  nationalId: '身份证号无效：应为18位，地区码与出生日期真实，校验位正确',
   drugCode: '药品编码无效',
   diagnoses: '诊断须为 ICD-10 编码，例如 I10、E11.9',
   appointmentAt: '预约时间无效',

@@ -94,7 +94,7 @@ export interface Parsed { people: Array<{ row: number; person: Record<string, un
 const nationalIdFaultText = {
   format: '应为18位数字，末位可为X',
   check: '校验位不符，请核对是否有一位录错',
-  area: '前两位不是省级行政区划代码',
+  area: '地区码不是省级行政区划代码（前两位，外国人永久居留身份证为第2–3位）',
   birth: '出生日期不存在或晚于今天',
 } as const;
 
