@@ -39,6 +39,9 @@ export const UnknownPatient = () => (
   <p class="alert error" role="alert">未确认患者身份：请先在 <a href="#/clinic">接诊</a> 按身份证号查找患者，再填写本单。</p>
 );
 
+/** The departments an institution takes referrals in: a daily capacity of 0 is a department closed (referrals/domain.ts). */
+export const openDepartments = (i: { departments?: Array<{ code: string; name: string; dailyCapacity: number }> }) => (i.departments ?? []).filter((d) => d.dailyCapacity > 0);
+
 export function useDepartmentName(institutionId: string, code: string): string {
   const inst = useInstitution(institutionId);
   return inst.data?.departments?.find((d) => d.code === code)?.name ?? code;
@@ -136,9 +139,10 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   const hospitals = useInstitutions(r.direction === 'up' ? 'hospital' : 'clinic');
   // Where it may go instead: designated, with the referral's department (the API refuses any other,
   // and routes only among these), and not one that already refused it or has it now.
-  const targets = (hospitals.data ?? []).filter((h) => h.designated && !r.rejectedBy.includes(h.id) && h.id !== r.toInstitutionId && (h.departments ?? []).some((d) => d.code === r.department));
+  const targets = (hospitals.data ?? []).filter((h) => h.designated && !r.rejectedBy.includes(h.id) && h.id !== r.toInstitutionId && openDepartments(h).some((d) => d.code === r.department));
   const departmentName = useDepartmentName(r.toInstitutionId, r.department);
   const kind = r.direction === 'up' ? '医院' : '社区卫生服务机构';
+  const noTarget = !!hospitals.data && !targets.length;
   const patient = usePatientLabel(r.personId, r.patient);
   // A cancel cannot be undone: asked first, as the pharmacy's 冲正 is. The other one-click moves
   // (到诊, 完成诊疗) only record what happened.
@@ -223,17 +227,20 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
               {(id, d) => <textarea id={id} required rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}
             </Field>
           )}
-          {open === 'reroute' && (
-            <Field label="改派至" hint={hospitals.data && !targets.length ? `没有其他设有${departmentName}的定点${kind}可改派，可撤销本转诊` : `不选则由平台按容量自动分配；只列出设有${departmentName}的定点${kind}`} error={errors.toInstitutionId}>
-              {(id, d) => (
-                <select id={id} value={target} aria-describedby={d} onChange={(e) => setTarget(e.currentTarget.value)}>
-                  <option value="">平台自动分配</option>
-                  {targets.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
-                </select>
-              )}
-            </Field>
-          )}
-          <button type="submit" class={open === 'reject' ? 'danger' : 'primary'} aria-disabled={move.isPending}>确认{actionLabel[open]}</button>
+          {open === 'reroute' && (noTarget
+            // Nobody else can take it: the platform's choice would be refused the same way.
+            ? <p class="alert info" role="status">没有其他设有{departmentName}的定点{kind}可改派，可撤销本转诊。</p>
+            : (
+              <Field label="改派至" hint={`不选则由平台按容量自动分配；只列出设有${departmentName}的定点${kind}`} error={errors.toInstitutionId}>
+                {(id, d) => (
+                  <select id={id} value={target} aria-describedby={d} onChange={(e) => setTarget(e.currentTarget.value)}>
+                    <option value="">平台自动分配</option>
+                    {targets.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
+                  </select>
+                )}
+              </Field>
+            ))}
+          {!(open === 'reroute' && noTarget) && <button type="submit" class={open === 'reject' ? 'danger' : 'primary'} aria-disabled={move.isPending}>确认{actionLabel[open]}</button>}
         </form>
       )}
     </section>

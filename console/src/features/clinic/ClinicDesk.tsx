@@ -17,7 +17,7 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
+import { openDepartments, ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
@@ -100,7 +100,7 @@ function ReferForm({ personId }: { personId: string }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
-  const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap((h) => h.departments ?? []).map((d) => [d.code, d])).values()];
+  const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap(openDepartments).map((d) => [d.code, d])).values()];
   const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency, ...(preferredDate ? { preferredDate } : {}) });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
@@ -112,7 +112,7 @@ function ReferForm({ personId }: { personId: string }) {
   // showed blank and the referral came back as 'no institution can take it', with no field marked.
   const chooseHospital = (id: string) => {
     setTo(id);
-    const offered = designated.filter((h) => !id || h.id === id).flatMap((h) => h.departments ?? []);
+    const offered = designated.filter((h) => !id || h.id === id).flatMap(openDepartments);
     if (!department || offered.some((d) => d.code === department)) return;
     const lost = departments.find((d) => d.code === department)?.name ?? department;
     setDepartment('');
