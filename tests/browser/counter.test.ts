@@ -155,7 +155,11 @@ describe('the counter', () => {
     expect(await codes.innerText()).toContain('已被销售');
     expect(await page.getByLabel('医保电子凭证码').inputValue()).toBe('');
     const rescan = page.getByRole('status').filter({ hasText: '医保码不保留' });
-    expect(await textOf(rescan)()).toContain('请患者刷新医保码后重新扫码');
+    expect(await textOf(rescan)()).toContain('药品已恢复；医保码不保留（二维码有效期短），请患者刷新医保码后重新扫码');
+    // Away again before the patient scanned: still said.
+    await page.getByRole('link', { name: '库存' }).click();
+    await page.getByRole('link', { name: '医保结算' }).click();
+    await expect.poll(() => rescan.count(), poll).toBe(1);
     await page.getByLabel('医保电子凭证码').fill(await voucherCode(p));
     expect(await rescan.count()).toBe(0);
 

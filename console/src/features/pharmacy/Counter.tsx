@@ -107,7 +107,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [sold, setSold] = useState<SoldCode[]>(draft?.sold ?? []);
   // Back at a sale left before 核对 with a code scanned: the code is not kept, and the screen says so.
-  const [codeDropped] = useState(!!draft?.codeDropped && !draft.left && !unknown);
+  const [codeDropped, setCodeDropped] = useState(!!draft?.codeDropped && !draft.left && !unknown);
   const drugs = useDrugs();
   const name = useDrugName();
   const qc = useQueryClient();
@@ -144,6 +144,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     // Only a whole code typed after it (a scan), not a few characters added to correct it.
     if (old && text.startsWith(old) && text.length - old.length >= MIN_SCANNED_CODE) text = text.slice(old.length);
     if (!old || !text.startsWith(old)) refusedCode.current = undefined;
+    if (text.trim()) setCodeDropped(false);
     setCode(text);
   };
   /** The scanner's Enter after the code: on to the first drug field still empty, or to 核对 when none is. */
@@ -283,7 +284,9 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   // A sold code the pharmacist has taken off its line is no longer worth an alert.
   const stillSold = sold.filter((x) => lines[x.line]?.traceCodes.includes(x.code));
   useDraft(draftKey, step.kind === 'done' ? null : ({
-    lines, prescriptionId: rxId || undefined, left: leftAt, ...(stillSold.length ? { sold: stillSold } : {}), ...(code.trim() ? { codeDropped: true } : {}),
+    lines, prescriptionId: rxId || undefined, left: leftAt, ...(stillSold.length ? { sold: stillSold } : {}),
+    // Until a code is scanned again: left once more meanwhile, the screen still says to scan it.
+    ...(code.trim() || codeDropped ? { codeDropped: true } : {}),
   } satisfies CounterDraft), { keepOnLeave: true });
 
   const next = () => {
@@ -294,6 +297,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     setLines([emptyLine()]);
     setErrors({});
     setSold([]);
+    setCodeDropped(false);
     settle.reset();
     setStep({ kind: 'entry' });
     if (prescriptionId) go('pharmacy');
@@ -347,7 +351,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
     <form onSubmit={review} novalidate>
       <Title>医保结算</Title>
       {(left || unknown) && <Resumed left={unknown ? 'confirming' : left!} retry={!!unknown} />}
-      {codeDropped && !code.trim() && <p class="alert info" role="status">药品已恢复；医保码不保留（二维码有效期短），请患者刷新医保码后重新扫码。</p>}
+      {codeDropped && <p class="alert info" role="status">{lines.some((l) => l.drugCode) ? '药品已恢复；' : ''}医保码不保留（二维码有效期短），请患者刷新医保码后重新扫码。</p>}
       {rx.data && !fillable(rx.data) ? <Closed rx={rx.data} paid={paid} /> : rx.data && paid.length > 0 && <AlreadyPaid rxId={rxId} paid={paid} rest={!!unpaid?.length} />}
       <FormError errors={errors} />
       {stillSold.length > 0 && (
