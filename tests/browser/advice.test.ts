@@ -302,6 +302,9 @@ describe('operator: a person\'s records', () => {
     await expect.poll(textOf(settlementRow), poll).toMatch(/\d{2}:\d{2}:\d{2}[\s\S]*医保结算[\s\S]*¥23\.45/);
     const access = page.getByRole('table', { name: /访问记录/ });
     await expect.poll(textOf(access), poll).toMatch(/浙江省人民医院[\s\S]*查看/);
+    // Who, as the identity provider knows them: the account, and where to ask who it is.
+    expect(await access.getByRole('columnheader').allInnerTexts()).toEqual(['时间', '访问者', '登录账号', '操作', '记录']);
+    expect(await page.locator('main').innerText()).toContain('具体是谁，请凭账号向该机构或身份认证平台核实');
     // Each institution's name is its own query: the hospital's loaded says nothing of the clinic's.
     await expect.poll(textOf(access), poll).toMatch(/灵隐街道社区卫生服务中心[\s\S]*修改/);
     expect(await access.innerText()).toMatch(new RegExp(`渠道\\s+channel:dev\\s+修改\\s+医保电子凭证 ${shortId(voucherId)} 的付款码`));

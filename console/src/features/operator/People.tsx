@@ -121,11 +121,11 @@ function AccessLog({ personId }: { personId: string }) {
         <h2 id="access-title">访问记录</h2>
         <button type="button" disabled={q.isFetching} onClick={() => void q.refetch()}>刷新访问记录</button>
       </div>
-      <p class="muted small">除本人外，谁在何时查看或修改了此人的记录（请求后数秒内记入，保留六个月以上）。</p>
+      <p class="muted small">除本人外，谁在何时查看或修改了此人的记录（请求后数秒内记入，保留六个月以上）。登录账号是省统一身份认证平台的用户标识：具体是谁，请凭账号向该机构或身份认证平台核实。</p>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无访问记录</Empty> : (
         <Scroll label="访问记录"><table>
           <caption class="sr-only">访问记录，最新在前</caption>
-          <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">用户</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
+          <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">登录账号</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
           <tbody>{accessRuns(items).map((run, i) => <AccessRows key={`${run[0]!.requestId}-${i}`} run={run} />)}</tbody>
         </table></Scroll>
       )}
