@@ -156,4 +156,33 @@ describe("the hospital's worklist", () => {
     await expect.poll(() => nurse.getByLabel('拒绝原因').inputValue(), poll).toBe('请转神经内科');
     expect((await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${waiting}`)).body.status).toBe('submitted');
   });
+
+  it("下转记录 and 会诊咨询 keep their tab on Back, and a nav link shows its list as the link says (no tab: the first)", async () => {
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, desk.rt.url, people.nurse);
+    const pressed = (name: RegExp) => nurse.getByRole('button', { name, pressed: true });
+    const nav = (name: string) => nurse.getByRole('navigation').getByRole('link', { name });
+    for (const [list, tab, first] of [['下转记录', /^已接收/, /^待接收/], ['会诊咨询', /^已转诊/, /^待答复/]] as const) {
+      await nav(list).click();
+      await nurse.getByRole('heading', { name: list, level: 1 }).waitFor();
+      await nurse.getByRole('button', { name: tab }).click();
+      await expect.poll(() => nurse.url(), poll).toContain('?status=');
+      // Another screen, then Back: the tab left.
+      await nav('转入工作台').click();
+      await nurse.getByRole('heading', { name: '转入工作台' }).waitFor();
+      await nurse.goBack();
+      await pressed(tab).waitFor();
+      // The nav's link (no tab in it): the first tab, as the address says.
+      await nav(list).click();
+      await pressed(first).waitFor();
+      expect(nurse.url()).not.toContain('status=');
+    }
+    // So on the worklist: a tab and a filter, then its nav link.
+    await nav('转入工作台').click();
+    await nurse.getByRole('button', { name: /^已完成/ }).click();
+    await nurse.getByLabel('科室').selectOption({ label: '骨科' });
+    await nav('转入工作台').click();
+    await pressed(/^待接收/).waitFor();
+    await expect.poll(() => nurse.getByLabel('科室').inputValue(), poll).toBe('');
+  });
 });

@@ -34,15 +34,37 @@ export const hashQuery = () => new URLSearchParams(location.hash.split('?')[1] ?
  * history. A value not `allowed` (an old link) reads as the fallback; the fallback is not written.
  */
 export function useHashParam<T extends string>(name: string, fallback: T, allowed: (v: string) => v is T): [T, (v: T) => void] {
-  const [value, setValue] = useState<T>(() => {
+  const read = () => {
     const v = hashQuery().get(name);
     return v !== null && allowed(v) ? v : fallback;
-  });
+  };
+  const [value, setValue] = useState<T>(read);
+  // The address changed under the screen (its nav link, which has no choice in it, or a link with
+  // another): show what it says. A choice made here does not fire this (replaceState).
+  useSameScreenHashChange(() => setValue(read()));
   const set = (v: T) => {
     replaceParam(name, v === fallback ? undefined : v);
     setValue(v);
   };
   return [value, set];
+}
+
+/**
+ * Calls `onChange` when the address changes and still names this screen (its path without the
+ * query): only its query changed. A change to another screen is this one going away, and its
+ * state is left as it was (a worklist's 返回工作台 link is made from it).
+ */
+function useSameScreenHashChange(onChange: () => void) {
+  const latest = useRef(onChange);
+  latest.current = onChange;
+  useEffect(() => {
+    const screen = location.hash.split('?')[0];
+    const changed = () => {
+      if (location.hash.split('?')[0] === screen) latest.current();
+    };
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
 }
 
 /** Writes `?name=value` (none: removed) into the address without a step of history. */
@@ -80,14 +102,10 @@ export function useDayParam(): { day: string; today: string; pick: (day: string)
   // day): show what it says. A pick does not fire this (replaceState).
   const latest = useRef(show);
   latest.current = show;
-  useEffect(() => {
-    const onChange = () => {
-      const now = hashQuery().get('date');
-      setBadDay(now && !realDay(now) ? now : undefined);
-      latest.current(realDay(now) ?? calendarDay());
-    };
-    addEventListener('hashchange', onChange);
-    return () => removeEventListener('hashchange', onChange);
-  }, []);
+  useSameScreenHashChange(() => {
+    const now = hashQuery().get('date');
+    setBadDay(now && !realDay(now) ? now : undefined);
+    latest.current(realDay(now) ?? calendarDay());
+  });
   return { day, today, pick, badDay };
 }

@@ -2,7 +2,7 @@
 // of, referring them), follow the requests and their answers, and turn an answer into a referral
 // in one click (the API links the two) or close the request.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { adviceRequestBody, adviceStatuses, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { urgencies } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
@@ -16,7 +16,7 @@ import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvic
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
-import { go } from '../../app/router.ts';
+import { go, useHashParam } from '../../app/router.ts';
 
 export function AskForm({ personId }: { personId: string }) {
   const { label: patient, known } = usePatient(personId);
@@ -81,8 +81,15 @@ const listOf = (status: AdviceStatus) => ({
   refetchInterval: poll(15_000),
 });
 
+/** The list as it was left (its tab), for a question's 返回咨询列表. */
+let listHref = '#/clinic/advice';
+
 export function OutgoingAdvice() {
-  const [status, setStatus] = useState<AdviceStatus>('answered');
+  // In the address: Back from an answer (or F5) finds the tab left.
+  const [status, setStatus] = useHashParam<AdviceStatus>('status', 'answered', (v): v is AdviceStatus => (adviceStatuses as readonly string[]).includes(v));
+  useEffect(() => {
+    listHref = location.hash || '#/clinic/advice';
+  }, [status]);
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
   const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
@@ -124,7 +131,7 @@ export function AdviceDetail({ id }: { id: string }) {
   const a = q.data;
   return (
     <section>
-      <Title actions={<a href="#/clinic/advice">返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
+      <Title actions={<a href={listHref}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />

@@ -391,7 +391,8 @@ function DownForm({ up }: { up: Referral }) {
 }
 
 function Outgoing() {
-  const [status, setStatus] = useState<ReferralStatus>('submitted');
+  // In the address: Back from a referral (or F5) finds the tab left.
+  const [status, setStatus] = useHashParam<ReferralStatus>('status', 'submitted', (v): v is ReferralStatus => (referralStatuses as readonly string[]).includes(v));
   const count = useCounts('outgoing', referralStatuses);
   const list = useBox('outgoing', status);
   return (
