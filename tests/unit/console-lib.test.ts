@@ -16,6 +16,8 @@ import { dispenseItems, owingOf, owingUnpaid, scanTraceCodes, soldCodes } from '
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
 import { settlementRequest } from '../../schemas/vouchers.ts';
 import { institutionInput } from '../../schemas/institutions.ts';
+import { attemptText } from '../../console/src/features/webhooks/attempts.ts';
+import { refusedAddress } from '../../functions/webhooks/url-guard.ts';
 
 describe('money', () => {
   it('shows fen as yuan with two decimals and thousands separators', () => {
@@ -298,5 +300,27 @@ describe("the province's today on a screen left open", () => {
     expect(untilNextCheck(Date.parse('2026-03-14T15:59:59.995Z'))).toBe(15);
     expect(untilNextCheck(Date.parse('2026-03-14T16:00:00Z'))).toBe(60_000);
     expect(untilNextCheck(Date.parse('2026-03-14T04:00:00Z'))).toBe(60_000);
+  });
+});
+
+describe("a webhook delivery attempt's outcome, in Chinese", () => {
+  const at = '2026-12-02T06:00:00.000Z';
+  const said = (error: string) => attemptText({ at, error, durationMs: 10 } as Parameters<typeof attemptText>[0]);
+  it('says every outcome the sender records (post.ts, url-guard.ts) without English words, an error code aside', () => {
+    const outcomes = [
+      'connection refused', 'connection reset', 'host unreachable', 'connection closed while sending', 'no answer within 5 s',
+      'TLS: ERR_TLS_CERT_ALTNAME_INVALID', 'connection failed (EPROTO)', 'refused: his.example does not resolve',
+      'refused: his.example did not resolve within 2000 ms',
+      ...['10.0.0.1', '127.0.0.1', '169.254.169.254', 'fd00::1', '100.64.0.1', '224.0.0.1', '::7f00:1'].map((a) => `refused: his.example resolves to ${a}, ${refusedAddress(a)}`),
+      `refused: 10.1.2.3 is ${refusedAddress('10.1.2.3')}`,
+    ];
+    for (const error of outcomes) {
+      // Host names, addresses and error codes stay as they are: IT staff look them up.
+      const words = said(error).replace(/TLS|his\.example|[\d.:a-f]+(?=[^\w]|$)|ERR_[A-Z_]+|EPROTO/g, '');
+      expect(words, error).not.toMatch(/[A-Za-z]{3,}/);
+    }
+    expect(said('refused: his.example resolves to 10.0.0.1, a private address')).toBe('地址被拒绝：his.example 指向内网或本机地址');
+    expect(said('connection failed (EPROTO)')).toBe('连接失败（EPROTO）');
+    expect(attemptText({ at, statusCode: 503, durationMs: 10 } as Parameters<typeof attemptText>[0])).toBe('HTTP 503');
   });
 });

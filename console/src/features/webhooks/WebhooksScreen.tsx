@@ -15,6 +15,7 @@ import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { Alert, Badge, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
+import { attemptText } from './attempts.ts';
 
 const labelOf = (name: string) => webhookEventLabel[name] ?? name;
 /** In the order of each flow (the label table's), events without a label last. */
@@ -38,17 +39,6 @@ function offeredTo(role: InstitutionType) {
 
 const statusLabel: Record<DeliveryStatus, string> = { pending: '待推送', retrying: '重试中', delivered: '已送达', failed: '已失败' };
 const statusTone: Record<DeliveryStatus, string> = { pending: 'status-submitted', retrying: 'warn', delivered: 'ok', failed: 'danger' };
-
-/** One attempt's outcome as IT staff read it. */
-function attemptText(a: WebhookDelivery['attempts'][number]): string {
-  if (a.error === 'redirect not followed') return `HTTP ${a.statusCode}（重定向，不跟随）`;
-  if (a.statusCode) return `HTTP ${a.statusCode}`;
-  const timeout = /^no answer within ([\d.]+) s$/.exec(a.error ?? '');
-  if (timeout) return `${timeout[1]} 秒内无响应`;
-  if (a.error === 'connection refused') return '连接被拒绝';
-  if (a.error?.startsWith('refused: ')) return `地址被拒绝（${a.error.slice(9)}）`;
-  return a.error ?? '—';
-}
 
 /**
  * What a delivery was about, by the id its message carried, linked where this desk has a page for
@@ -137,21 +127,21 @@ function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: Ins
       {q.isPending ? <Loading what="推送记录" /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : q.data.items.length === 0 ? <Empty>还没有推送</Empty> : (
         <Scroll label="最近的推送"><table>
           <caption class="sr-only">最近的推送</caption>
-          <thead><tr><th scope="col">事件</th><th scope="col">对象</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">webhook-id</th></tr></thead>
+          <thead><tr><th scope="col">事件</th><th scope="col">对象</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">消息 ID（webhook-id）</th></tr></thead>
           <tbody>{q.data.items.map((d) => {
             const last = d.attempts.at(-1);
             const subject = subjectOf(d, role);
             return (
               <tr key={d.deliveryId}>
-                <td>{labelOf(d.type)}</td>
+                <td class="nowrap">{labelOf(d.type)}</td>
                 <td>{subject?.href ? <a href={subject.href}>{subject.text}</a> : (subject?.text ?? '—')}</td>
-                <td>{dateTime(d.occurredAt)}</td>
+                <td class="nowrap">{dateTime(d.occurredAt)}</td>
                 <td><Badge tone={statusTone[d.status]}>{statusLabel[d.status]}</Badge></td>
                 <td class="num">{d.attempts.length}</td>
                 {/* To the second: retries come seconds apart at first. */}
                 <td>{last ? `${attemptText(last)} · ${dateTimeSeconds(last.at)}` : '—'}</td>
                 <td>{d.status === 'retrying' && d.nextAttemptAt ? dateTimeSeconds(d.nextAttemptAt) : '—'}</td>
-                <td class="mono small">{d.deliveryId}</td>
+                <td class="mono small break">{d.deliveryId}</td>
               </tr>
             );
           })}</tbody>
