@@ -58,6 +58,11 @@ describe('advice: asked → answered → converted', () => {
     await gp.getByRole('button', { name: '查找患者' }).click();
     await gp.getByRole('link', { name: '咨询上级医院' }).click();
     await gp.getByRole('heading', { name: `咨询上级医院：${patient.name}` }).waitFor();
+    // 骨科 picked for the platform to route, then a hospital without it: the department is cleared, and said.
+    await gp.getByLabel('科室').selectOption({ label: '骨科' });
+    await gp.getByLabel('咨询医院').selectOption({ label: '杭州市西湖区人民医院' });
+    expect(await gp.getByLabel('科室').inputValue()).toBe('');
+    expect(await textOf(gp.locator('form'))()).toContain('杭州市西湖区人民医院没有骨科，请重新选择科室');
     await gp.getByLabel('咨询医院').selectOption({ label: '浙江省人民医院' });
     await gp.getByLabel('科室').selectOption({ label: '心血管内科' });
     await gp.getByLabel('初步诊断').fill('I10');

@@ -39,8 +39,25 @@ export const UnknownPatient = () => (
   <p class="alert error" role="alert">未确认患者身份：请先在 <a href="#/clinic">接诊</a> 按身份证号查找患者，再填写本单。</p>
 );
 
-/** The departments an institution takes referrals in: a daily capacity of 0 is a department closed (referrals/domain.ts). */
-export const openDepartments = (i: { departments?: Array<{ code: string; name: string; dailyCapacity: number }> }) => (i.departments ?? []).filter((d) => d.dailyCapacity > 0);
+type WithDepartments = { id: string; name: string; departments?: Array<{ code: string; name: string; dailyCapacity: number }> };
+
+/** The departments an institution takes referrals and questions in: a daily capacity of 0 is a department closed (referrals/domain.ts). */
+export const openDepartments = (i: WithDepartments) => (i.departments ?? []).filter((d) => d.dailyCapacity > 0);
+
+/** The departments offered when `to` is chosen among `designated` (none chosen: any of them), each once. */
+export const departmentsFor = (designated: readonly WithDepartments[], to: string) =>
+  [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap(openDepartments).map((d) => [d.code, d])).values()];
+
+/**
+ * `to` chosen with `department` already picked: why the department no longer fits (the form clears
+ * it and says so on its field), or undefined. Kept, it showed blank and the request came back as
+ * 'no institution can take it', with no field marked.
+ */
+export function departmentLost(designated: readonly WithDepartments[], to: string, department: string): string | undefined {
+  if (!department || departmentsFor(designated, to).some((d) => d.code === department)) return undefined;
+  const name = departmentsFor(designated, '').find((d) => d.code === department)?.name ?? department;
+  return `${designated.find((h) => h.id === to)?.name ?? '该医院'}没有${name}，请重新选择科室`;
+}
 
 export function useDepartmentName(institutionId: string, code: string): string {
   const inst = useInstitution(institutionId);

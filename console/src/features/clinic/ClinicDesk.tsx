@@ -17,7 +17,7 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { openDepartments, ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
+import { departmentLost, departmentsFor, ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
@@ -100,7 +100,7 @@ function ReferForm({ personId }: { personId: string }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
-  const departments = [...new Map((to ? designated.filter((h) => h.id === to) : designated).flatMap(openDepartments).map((d) => [d.code, d])).values()];
+  const departments = departmentsFor(designated, to);
   const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency, ...(preferredDate ? { preferredDate } : {}) });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
@@ -108,15 +108,13 @@ function ReferForm({ personId }: { personId: string }) {
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason, preferredDate }, { inFlight: create.isPending });
-  // A department the newly chosen hospital does not have is cleared, and the field says why: kept, it
-  // showed blank and the referral came back as 'no institution can take it', with no field marked.
+  // A department the newly chosen hospital does not have is cleared, and the field says why.
   const chooseHospital = (id: string) => {
     setTo(id);
-    const offered = designated.filter((h) => !id || h.id === id).flatMap(openDepartments);
-    if (!department || offered.some((d) => d.code === department)) return;
-    const lost = departments.find((d) => d.code === department)?.name ?? department;
+    const lost = departmentLost(designated, id, department);
+    if (!lost) return;
     setDepartment('');
-    setErrors({ ...errors, department: `${designated.find((h) => h.id === id)?.name ?? '该医院'}没有${lost}，请重新选择科室` });
+    setErrors({ ...errors, department: lost });
   };
   const submit = (e: Event) => {
     e.preventDefault();
