@@ -97,6 +97,8 @@ function ReferForm({ personId }: { personId: string }) {
   const [diagnoses, setDiagnoses] = useState(draft?.diagnoses ?? '');
   const [reason, setReason] = useState(draft?.reason ?? '');
   const [preferredDate, setPreferredDate] = useState(draft?.preferredDate ?? '');
+  // A date typed in part reads as '' (no date): the referral would go without it, unsaid.
+  const dateBox = useRef<HTMLInputElement>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
@@ -119,7 +121,8 @@ function ReferForm({ personId }: { personId: string }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body());
-    if (!v.ok) return setErrors(v.errors);
+    const found = { ...(v.ok ? {} : v.errors), ...(dateBox.current?.validity.badInput ? { preferredDate: '日期不完整：请填写年、月、日，或清空（不指定日期）' } : {}) };
+    if (Object.keys(found).length) return setErrors(found);
     create.mutate();
   };
   return (
@@ -146,7 +149,7 @@ function ReferForm({ personId }: { personId: string }) {
         {urgencies.map((u) => <label key={u} class="radio"><input type="radio" name="urgency" value={u} checked={urgency === u} onChange={() => setUrgency(u)} /> {urgencyLabel[u]}</label>)}
       </fieldset>
       <Field label="希望就诊日期" hint="选填：平台按该日的科室号源分配，医院据此预约" error={errors.preferredDate} narrow>
-        {(id, d) => <input id={id} type="date" min={calendarDay()} value={preferredDate} aria-describedby={d} onInput={(e) => setPreferredDate(e.currentTarget.value)} />}
+        {(id, d) => <input id={id} type="date" min={calendarDay()} value={preferredDate} aria-describedby={d} ref={dateBox} onInput={(e) => setPreferredDate(e.currentTarget.value)} />}
       </Field>
       <Field label="诊断（ICD-10，空格分隔）" hint="例如 I20.9 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
