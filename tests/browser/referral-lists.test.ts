@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dateTime, shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -106,6 +106,8 @@ describe("the hospital's worklist", () => {
     const row = nurse.getByRole('row', { name: new RegExp(demoPeople[14]!.name) });
     await row.getByRole('link').click();
     await nurse.getByRole('heading', { name: `转诊 ${shortId(seen)}` }).waitFor();
+    // The keyboard starts at the new screen's title once the referral has loaded, not on the page.
+    await expect.poll(focused(nurse.getByRole('heading', { name: `转诊 ${shortId(seen)}` })), poll).toBe(true);
     await nurse.getByRole('link', { name: '返回工作台' }).click();
     await nurse.getByRole('button', { name: /^已接收/, pressed: true }).waitFor();
     expect(await nurse.getByLabel('科室').inputValue()).toBe('ORTH');

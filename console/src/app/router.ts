@@ -12,8 +12,17 @@ export function useHashPath(): string[] {
   useEffect(() => {
     const onChange = () => {
       setPath(read());
-      // Move focus to the new screen's heading, for keyboard and screen-reader users.
-      requestAnimationFrame(focusTitle);
+      // Move focus to the new screen's heading, for keyboard and screen-reader users: once it shows
+      // (a detail screen reads its record first), unless something else took the keyboard meanwhile.
+      const from = document.activeElement;
+      const until = Date.now() + 5_000;
+      const toTitle = () => {
+        const now = document.activeElement;
+        if (now && now !== from && now !== document.body) return;
+        if (document.querySelector('main h1')) focusTitle();
+        else if (Date.now() < until) requestAnimationFrame(toTitle);
+      };
+      requestAnimationFrame(toTitle);
     };
     addEventListener('hashchange', onChange);
     return () => removeEventListener('hashchange', onChange);
