@@ -8,8 +8,8 @@ import { allEvents } from './all.ts';
 import type { InstitutionType } from '../schemas/institutions.ts';
 
 /**
- * Detail fields naming an institution whose own object the event is about: a referral from or to
- * it, a prescription it issued or that is routed to it, its settlements and its stock. Fields that
+ * Detail fields naming an institution whose own object the event is about: a referral or an advice
+ * request from or to it, a prescription it issued or that is routed to it, its settlements and its stock. Fields that
  * name an institution the object has left (previousInstitutionId, reroutedTo, rejectedBy) or has
  * not reached (nominatedPharmacyId) are not among them: that institution may no longer read it.
  */
@@ -27,8 +27,11 @@ export const audienceRoles: Record<(typeof audienceFields)[number], readonly Ins
   institutionId: ['pharmacy', 'hospital'],
 };
 
-/** Contexts whose events are about an institution's objects (institution registrations are the operator's). */
-const objectSources: readonly string[] = [sources.referrals, sources.prescriptions, sources.vouchers];
+/**
+ * Contexts whose events are about an institution's objects (institution registrations are the
+ * operator's): a hospital's HIS learns of a clinic's question (会诊咨询) as of a referral.
+ */
+const objectSources: readonly string[] = [sources.referrals, sources.advice, sources.prescriptions, sources.vouchers];
 
 const namesAnInstitution = (e: EventDef) => audienceFields.some((f) => f in e.detail.shape);
 

@@ -120,13 +120,20 @@ describe('系统对接', () => {
     await expect.poll(() => rows.count(), poll).toBe(2);
     expect(await page.locator('main').innerText()).not.toContain('whsec_');
 
-    // A clinic's desk is offered its referrals and prescriptions, not settlements or stock.
+    // A clinic's desk is offered its referrals, questions and prescriptions, not settlements or stock.
     const { page: clinicPage } = await newPage(desk);
     await login(clinicPage, rt.url, people.gp);
     await clinicPage.getByRole('link', { name: '系统对接' }).click();
     await clinicPage.getByText('尚未订阅任何事件推送').waitFor();
-    expect(await clinicPage.locator('fieldset legend').allInnerTexts()).toEqual(['转诊', '处方']);
-    expect(await clinicPage.locator('main p.muted').first().innerText()).toContain('转诊、处方事件');
+    expect(await clinicPage.locator('fieldset legend').allInnerTexts()).toEqual(['转诊', '会诊咨询', '处方']);
+    expect(await clinicPage.locator('main p.muted').first().innerText()).toContain('转诊、会诊咨询、处方事件');
+    // A hospital's HIS may learn of a clinic's question as of a referral.
+    const { page: hospitalPage } = await newPage(desk);
+    await login(hospitalPage, rt.url, people.nurse);
+    await hospitalPage.getByRole('link', { name: '系统对接' }).click();
+    await hospitalPage.getByText('尚未订阅任何事件推送').waitFor();
+    const questions = hospitalPage.getByRole('group', { name: '会诊咨询' });
+    expect(await questions.locator('label').allInnerTexts()).toEqual(['会诊咨询已提交', '会诊咨询已答复', '会诊咨询已改派', '会诊咨询已转为转诊', '会诊咨询已关闭']);
 
     // Another pharmacy sees none of them.
     const { page: other } = await newPage(desk);

@@ -246,6 +246,29 @@ describe('deliveries follow the flows to the institutions they are about', () =>
     expect(submitted[0]!.data.eventId).toBe(submitted[1]!.data.eventId);
   });
 
+  it("a question (会诊咨询): the asking clinic and the hospital asked, with ids and statuses, never the question's words", async () => {
+    const adviceEvents = ['AdviceRequested', 'AdviceAnswered', 'AdviceConverted'];
+    const clinic = await subscribe('clinic-lingyin', adviceEvents);
+    const hospital = await subscribe('hosp-zjph', ['AdviceRequested']);
+    const otherHospital = bystanderReceivers['hosp-xihu']!; // subscribed to everything a hospital may
+    const person = await enrolled();
+    const asked = await rt.call(who['clinic-lingyin'], 'POST', '/advice-requests', { personId: person.personId, toInstitutionId: 'hosp-zjph', department: 'CARD', question: '晨起血压仍高，是否调整方案？' });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const { adviceId } = asked.body;
+    expect((await rt.call(who['hosp-zjph'], 'POST', `/advice-requests/${adviceId}/reply`, { answer: '建议上转评估', recommendation: 'refer' })).status).toBe(200);
+    const converted = await rt.call(who['clinic-lingyin'], 'POST', `/advice-requests/${adviceId}/convert`);
+    expect(converted.status).toBe(201);
+    await rt.settle();
+
+    expect(typesAbout(clinic, 'adviceId', adviceId)).toEqual([...adviceEvents].sort());
+    expect(typesAbout(hospital, 'adviceId', adviceId)).toEqual(['AdviceRequested']);
+    expect(typesAbout(otherHospital, 'adviceId', adviceId)).toEqual([]);
+    const requested = hospital.received.find((d) => d.type === 'AdviceRequested' && d.data.adviceId === adviceId)!;
+    expect(requested.data).toEqual({ eventId: expect.stringMatching(/^evt_/), adviceId, fromInstitutionId: 'clinic-lingyin', toInstitutionId: 'hosp-zjph', status: 'open' });
+    expect(clinic.received.find((d) => d.type === 'AdviceConverted' && d.data.adviceId === adviceId)!.data.referralId).toBe(converted.body.referralId);
+    expect(JSON.stringify([...clinic.received, ...hospital.received])).not.toMatch(new RegExp(`${person.personId}|血压|上转评估`));
+  });
+
   it('a prescription: the prescriber and the pharmacy it is routed to; the settlement only to the pharmacy', async () => {
     const rxEvents = ['PrescriptionIssued', 'PrescriptionRouted', 'PrescriptionAccepted', 'PrescriptionDispensed'];
     const clinic = await subscribe('clinic-lingyin', rxEvents);

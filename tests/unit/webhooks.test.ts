@@ -35,16 +35,18 @@ describe('events a subscriber may ask for', () => {
 
     const pharmacy = webhookEventNamesFor('pharmacy');
     expect(pharmacy).toEqual(expect.arrayContaining(['PrescriptionRouted', 'PrescriptionCancelled', 'PharmacyStockChanged', 'SettlementCompleted', 'TraceCodeReuseAttempted']));
-    expect(pharmacy.filter((n) => n.startsWith('Referral') || ['PrescriptionIssued', 'PrescriptionUnroutable'].includes(n))).toEqual([]);
+    expect(pharmacy.filter((n) => n.startsWith('Referral') || n.startsWith('Advice') || ['PrescriptionIssued', 'PrescriptionUnroutable'].includes(n))).toEqual([]);
     const clinic = webhookEventNamesFor('clinic');
-    expect(clinic).toEqual(expect.arrayContaining(['ReferralSubmitted', 'ReferralCompleted', 'PrescriptionIssued', 'PrescriptionDispensed']));
+    expect(clinic).toEqual(expect.arrayContaining(['ReferralSubmitted', 'ReferralCompleted', 'AdviceAnswered', 'PrescriptionIssued', 'PrescriptionDispensed']));
+    // A clinic's question reaches the hospital's system as a referral does.
+    expect(webhookEventNamesFor('hospital')).toEqual(expect.arrayContaining(['AdviceRequested', 'AdviceRerouted', 'AdviceConverted', 'AdviceClosed']));
     expect(clinic.filter((n) => n.startsWith('Settlement') || ['PharmacyStockChanged', 'TraceCodeReuseAttempted'].includes(n))).toEqual([]);
     // A hospital refers, prescribes and settles at its own outpatient pharmacy.
     expect(webhookEventNamesFor('hospital')).toEqual(webhookEventNames.filter((n) => n !== 'PharmacyStockChanged'));
   });
 
   it('name every id field of theirs as a person\'s (never sent) or an object\'s or institution\'s', () => {
-    const objectIds = new Set(['referralId', 'prescriptionId', 'settlementId', 'upwardReferralId', 'fromInstitutionId', 'toInstitutionId', 'prescriberId', 'pharmacyId', 'institutionId', 'nominatedPharmacyId', 'previousInstitutionId', 'expiredAtInstitutionId']);
+    const objectIds = new Set(['referralId', 'adviceId', 'prescriptionId', 'settlementId', 'upwardReferralId', 'fromInstitutionId', 'toInstitutionId', 'prescriberId', 'pharmacyId', 'institutionId', 'nominatedPharmacyId', 'previousInstitutionId', 'expiredAtInstitutionId']);
     // correlationId is the request's, a base field never sent.
     const ids = [...new Set(webhookEvents.flatMap((e) => Object.keys(e.detail.shape)).filter((k) => k.endsWith('Id') && k !== 'correlationId'))];
     expect(ids.filter((k) => !personFields.has(k) && !objectIds.has(k))).toEqual([]);

@@ -24,6 +24,7 @@ const rank = (n: string) => (lifecycle.includes(n) ? lifecycle.indexOf(n) : life
 
 const groups = [
   { label: '转诊', test: (n: string) => n.startsWith('Referral') },
+  { label: '会诊咨询', test: (n: string) => n.startsWith('Advice') },
   { label: '处方', test: (n: string) => n.startsWith('Prescription') },
   { label: '药店库存', test: (n: string) => n.startsWith('Pharmacy') },
   { label: '医保结算', test: (n: string) => n.startsWith('Settlement') || n.startsWith('TraceCode') },
