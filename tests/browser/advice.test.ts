@@ -58,6 +58,11 @@ describe('advice: asked → answered → converted', () => {
     await gp.getByRole('button', { name: '查找患者' }).click();
     await gp.getByRole('link', { name: '咨询上级医院' }).click();
     await gp.getByRole('heading', { name: `咨询上级医院：${patient.name}` }).waitFor();
+    // Back to 接诊: the patient found is still there, no second reading of the ID card.
+    await gp.goBack();
+    await expect.poll(textOf(gp.getByRole('region', { name: '患者' })), poll).toContain(patient.name);
+    await gp.getByRole('link', { name: '咨询上级医院' }).click();
+    await gp.getByRole('heading', { name: `咨询上级医院：${patient.name}` }).waitFor();
     // 骨科 picked for the platform to route, then a hospital without it: the department is cleared, and said.
     await gp.getByLabel('科室').selectOption({ label: '骨科' });
     await gp.getByLabel('咨询医院').selectOption({ label: '杭州市西湖区人民医院' });

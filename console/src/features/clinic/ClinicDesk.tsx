@@ -43,11 +43,21 @@ export function ClinicDesk({ path }: { path: string[] }) {
   }
 }
 
+/**
+ * The patient last found at this desk, by whom: Back from 开处方 (or another screen) finds them on
+ * 接诊 still, without reading the ID card again. In memory only, and only for the same login.
+ */
+let lastFound: { sub?: string; person: PersonSummary } | undefined;
+
 function FindPerson() {
   const qc = useQueryClient();
   const [nationalId, setNationalId] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [found, setFound] = useState<PersonSummary>();
+  const [found, setFoundState] = useState<PersonSummary | undefined>(() => (lastFound && lastFound.sub === currentSession()?.sub ? lastFound.person : undefined));
+  const setFound = (p: PersonSummary | undefined) => {
+    lastFound = p && { sub: currentSession()?.sub, person: p };
+    setFoundState(p);
+  };
   const lookup = useMutation({
     mutationFn: () => call('lookupPerson', { body: { nationalId } }),
     onSuccess: (p) => {
