@@ -53,10 +53,23 @@ export const departmentsFor = (designated: readonly WithDepartments[], to: strin
  * it and says so on its field), or undefined. Kept, it showed blank and the request came back as
  * 'no institution can take it', with no field marked.
  */
-export function departmentLost(designated: readonly WithDepartments[], to: string, department: string): string | undefined {
+function departmentLost(designated: readonly WithDepartments[], to: string, department: string): string | undefined {
   if (!department || departmentsFor(designated, to).some((d) => d.code === department)) return undefined;
   const name = departmentsFor(designated, '').find((d) => d.code === department)?.name ?? department;
   return `${designated.find((h) => h.id === to)?.name ?? '该医院'}没有${name}，请重新选择科室`;
+}
+
+/** A form's hospital chosen (`to`, or '' for the platform's choice): set, and a department it does not take cleared, and said. */
+export function chooseHospital(designated: readonly WithDepartments[], to: string, department: string, set: {
+  to: (v: string) => void;
+  department: (v: string) => void;
+  errors: (update: (e: FieldErrors) => FieldErrors) => void;
+}): void {
+  set.to(to);
+  const lost = departmentLost(designated, to, department);
+  if (!lost) return;
+  set.department('');
+  set.errors((e) => ({ ...e, department: lost }));
 }
 
 export function useDepartmentName(institutionId: string, code: string): string {

@@ -14,7 +14,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { departmentLost, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
+import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 
@@ -37,14 +37,7 @@ export function AskForm({ personId }: { personId: string }) {
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`ask-${personId}`, { to, department, diagnoses, question }, { inFlight: ask.isPending });
-  // A department the newly chosen hospital does not have is cleared, and the field says why.
-  const chooseHospital = (id: string) => {
-    setTo(id);
-    const lost = departmentLost(designated, id, department);
-    if (!lost) return;
-    setDepartment('');
-    setErrors({ ...errors, department: lost });
-  };
+  const choose = (id: string) => chooseHospital(designated, id, department, { to: setTo, department: setDepartment, errors: setErrors });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(adviceRequestBody, body());
@@ -59,7 +52,7 @@ export function AskForm({ personId }: { personId: string }) {
       <FormError errors={errors} />
       <div class="row">
         <Field label="咨询医院" hint="不选则由平台按科室分配（优先本院的牵头医院）" error={errors.toInstitutionId}>{(id, d) => (
-          <select id={id} value={to} aria-describedby={d} onChange={(e) => chooseHospital(e.currentTarget.value)}>
+          <select id={id} value={to} aria-describedby={d} onChange={(e) => choose(e.currentTarget.value)}>
             <option value="">平台按科室分配</option>
             {designated.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
           </select>

@@ -17,7 +17,7 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { departmentLost, departmentsFor, ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
+import { chooseHospital, departmentsFor, ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
@@ -120,14 +120,7 @@ function ReferForm({ personId }: { personId: string }) {
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason, preferredDate }, { inFlight: create.isPending });
-  // A department the newly chosen hospital does not have is cleared, and the field says why.
-  const chooseHospital = (id: string) => {
-    setTo(id);
-    const lost = departmentLost(designated, id, department);
-    if (!lost) return;
-    setDepartment('');
-    setErrors({ ...errors, department: lost });
-  };
+  const choose = (id: string) => chooseHospital(designated, id, department, { to: setTo, department: setDepartment, errors: setErrors });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body());
@@ -142,7 +135,7 @@ function ReferForm({ personId }: { personId: string }) {
       <FormError errors={errors} />
       <div class="row">
         <Field label="接收医院" hint="不选则由平台按科室容量分配" error={errors.toInstitutionId}>{(id, d) => (
-          <select id={id} value={to} aria-describedby={d} onChange={(e) => chooseHospital(e.currentTarget.value)}>
+          <select id={id} value={to} aria-describedby={d} onChange={(e) => choose(e.currentTarget.value)}>
             <option value="">平台按容量分配</option>
             {designated.map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}
           </select>
