@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -93,8 +93,12 @@ describe('advice: asked → answered → converted', () => {
     await screen(doctor, 'hospital-advice-1-incoming');
     await row.getByRole('link').click();
     await doctor.getByRole('heading', { name: '答复' }).waitFor();
-    await doctor.getByRole('radio', { name: '建议转诊' }).check();
+    // An answer without 处理建议: refused, and the keyboard taken to the choice.
     await doctor.getByLabel('答复意见').fill('建议上转心内科门诊，完善24小时动态血压及心脏超声，评估继发性高血压。');
+    await doctor.getByRole('button', { name: '提交答复' }).click();
+    await doctor.getByText('请选择处理建议').waitFor();
+    await expect.poll(focused(doctor.getByRole('radio', { name: '建议基层管理' })), poll).toBe(true);
+    await doctor.getByRole('radio', { name: '建议转诊' }).check();
     // A reload (login again: tokens live in memory) keeps the answer being written.
     await doctor.reload();
     await doctor.getByRole('button', { name: '登录' }).click();

@@ -141,7 +141,13 @@ function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onSta
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(adviceReplyBody, { answer, recommendation: recommendation || undefined });
-    if (!v.ok) return setErrors(v.errors);
+    if (!v.ok) {
+      setErrors(v.errors);
+      // The radios are no Field, whose refusal would take the keyboard to them: taken here.
+      const form = e.currentTarget as HTMLFormElement;
+      if (v.errors.recommendation) focusWhenShown(() => form.querySelector<HTMLElement>('input[name="recommendation"][aria-invalid="true"]'));
+      return;
+    }
     reply.mutate();
   };
   return (
