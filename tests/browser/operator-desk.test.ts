@@ -443,6 +443,14 @@ describe('预警 and 全省概览 of another day', () => {
     await openSection(page, '全省概览');
     await dayField.fill(earlier);
     await expect.poll(() => page.url(), poll).toContain(`?date=${earlier}`);
+    // 全省概览 is the desk's start screen: right after login (no address) its nav link is today's too.
+    const { page: fresh } = await newPage(desk);
+    await login(fresh, desk.rt.url, people.operator);
+    await fresh.getByRole('heading', { name: '全省概览', level: 1 }).waitFor();
+    await fresh.getByLabel('日期').fill(earlier);
+    await expect.poll(textOf(fresh.locator('main')), poll).toContain(`${earlierText} `);
+    await fresh.getByRole('navigation').getByRole('link', { name: '全省概览' }).click();
+    await expect.poll(() => fresh.getByLabel('日期').inputValue(), poll).toBe(today);
     // A day in the address that is none: today, and said.
     await page.goto(`${desk.rt.url}#/operator/alerts?date=2026-13-45`);
     await expect.poll(textOf(main), poll).toContain('地址中的日期“2026-13-45”不是有效日期，已显示今日。');

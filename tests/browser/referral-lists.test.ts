@@ -164,6 +164,10 @@ describe("the hospital's worklist", () => {
     await login(nurse, desk.rt.url, people.nurse);
     const pressed = (name: RegExp) => nurse.getByRole('button', { name, pressed: true });
     const nav = (name: string) => nurse.getByRole('navigation').getByRole('link', { name });
+    // Right after login the worklist's address is the bare page: its nav link is still the same screen.
+    await nurse.getByRole('button', { name: /^已完成/ }).click();
+    await nav('转入工作台').click();
+    await pressed(/^待接收/).waitFor();
     for (const [list, tab, first] of [['下转记录', /^已接收/, /^待接收/], ['会诊咨询', /^已转诊/, /^待答复/]] as const) {
       await nav(list).click();
       await nurse.getByRole('heading', { name: list, level: 1 }).waitFor();

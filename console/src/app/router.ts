@@ -59,6 +59,15 @@ export function useHashParam<T extends string>(name: string, fallback: T, allowe
 }
 
 /**
+ * The screen an address names: its path without the query. A desk's start screen has several
+ * addresses (none after login, #/, #/hospital): they are one screen.
+ */
+const screenOf = () => {
+  const path = location.hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean);
+  return path.length <= 1 ? '' : path.join('/');
+};
+
+/**
  * Calls `onChange` when the address changes and still names this screen (its path without the
  * query): only its query changed. A change to another screen is this one going away, and its
  * state is left as it was (a worklist's 返回工作台 link is made from it).
@@ -67,9 +76,9 @@ function useSameScreenHashChange(onChange: () => void) {
   const latest = useRef(onChange);
   latest.current = onChange;
   useEffect(() => {
-    const screen = location.hash.split('?')[0];
+    const screen = screenOf();
     const changed = () => {
-      if (location.hash.split('?')[0] === screen) latest.current();
+      if (screenOf() === screen) latest.current();
     };
     addEventListener('hashchange', changed);
     return () => removeEventListener('hashchange', changed);
