@@ -43,12 +43,13 @@ const statusTone: Record<DeliveryStatus, string> = { pending: 'status-submitted'
 
 /**
  * What a delivery was about, by the id its message carried, linked where this desk has a page for
- * it (a referral's detail; a pharmacy's receipt).
+ * it (a referral's or a question's detail; a pharmacy's receipt).
  */
 function subjectOf(d: WebhookDelivery, role: InstitutionType): { text: string; href?: string } | undefined {
   const id = (key: string) => d.data?.[key];
   if (d.type.startsWith('Referral') && id('referralId')) return { text: `转诊 ${shortId(id('referralId')!)}`, href: role === 'pharmacy' ? undefined : `#/${role}/referrals/${id('referralId')}` };
   if (d.type.startsWith('Settlement') && id('settlementId')) return { text: `结算 ${shortId(id('settlementId')!)}`, href: role === 'pharmacy' ? `#/pharmacy/settlements/${encodeURIComponent(id('settlementId')!)}` : undefined };
+  if (d.type.startsWith('Advice') && id('adviceId')) return { text: `咨询 ${shortId(id('adviceId')!)}`, href: role === 'pharmacy' ? undefined : `#/${role}/advice/${id('adviceId')}` };
   if (d.type.startsWith('Prescription') && id('prescriptionId')) return { text: `处方 ${shortId(id('prescriptionId')!)}` };
   if (d.type === 'PharmacyStockChanged') return { text: '本店库存' };
   return undefined;

@@ -13,6 +13,9 @@ const fixed: Record<string, string> = {
 
 /** Why an address was refused (url-guard.ts refusedAddress), where the words are known. */
 const refusedWhy: Array<[RegExp, string]> = [
+  [/^not a URL$/, '地址格式无效'],
+  [/^must be an https:\/\/ URL$/, '须为 https:// 地址'],
+  [/^must not carry a user name or password$/, '地址中不能包含用户名或密码'],
   [/^(.+) does not resolve$/, '域名 $1 无法解析'],
   [/^(.+) did not resolve within (\d+) ms$/, '域名 $1 在 $2 毫秒内未解析'],
   [/^(.+?) (?:is|resolves to [^,]+,) (?:a private address|a loopback address|a link-local address|a unique-local \(private\) IPv6 address|a shared \(carrier-grade NAT\) address)$/, '$1 指向内网或本机地址'],
