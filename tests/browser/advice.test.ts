@@ -81,6 +81,10 @@ describe('advice: asked → answered → converted', () => {
     expect(await gp.getByRole('button', { name: '撤回咨询' }).isVisible()).toBe(true);
     expect(await gp.getByRole('button', { name: '转为转诊' }).count()).toBe(0);
     await screen(gp, 'clinic-advice-2-sent');
+    // Asked: 接诊 no longer offers this patient's card to whoever comes next.
+    await gp.getByRole('navigation').getByRole('link', { name: '接诊' }).click();
+    await gp.getByLabel('身份证号').waitFor();
+    expect(await gp.getByRole('region', { name: '患者' }).count()).toBe(0);
   });
 
   it('the hospital finds it among the open questions and answers: refer', async () => {

@@ -17,6 +17,7 @@ import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
+import { madeFor } from './found.ts';
 
 export function AskForm({ personId }: { personId: string }) {
   const { label: patient, known } = usePatient(personId);
@@ -33,7 +34,13 @@ export function AskForm({ personId }: { personId: string }) {
   const body = () => ({ personId, ...(to ? { toInstitutionId: to } : {}), department, question, ...(diagnoses.trim() ? { diagnoses: splitCodes(diagnoses) } : {}) });
   const ask = useMutation({
     mutationFn: () => call('requestAdvice', { body: body() }),
-    onSuccess: (a) => { void qc.invalidateQueries({ queryKey: ['advice-list'] }); go('clinic', 'advice', a.adviceId); },
+    onSuccess: (a) => {
+      madeFor(personId);
+      // Its 返回咨询列表 is the list's first tab, not whichever was last open there.
+      listHref = '#/clinic/advice';
+      void qc.invalidateQueries({ queryKey: ['advice-list'] });
+      go('clinic', 'advice', a.adviceId);
+    },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`ask-${personId}`, { to, department, diagnoses, question }, { inFlight: ask.isPending });

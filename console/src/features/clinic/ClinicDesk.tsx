@@ -11,6 +11,7 @@ import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
+import { lastFound, madeFor, setLastFound } from './found.ts';
 import { calendarDay, dateTime, shortId } from '../../lib/format.ts';
 import { idTyped, noIdYet, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
@@ -43,19 +44,13 @@ export function ClinicDesk({ path }: { path: string[] }) {
   }
 }
 
-/**
- * The patient last found at this desk, by whom: Back from 开处方 (or another screen) finds them on
- * 接诊 still, without reading the ID card again. In memory only, and only for the same login.
- */
-let lastFound: { sub?: string; person: PersonSummary } | undefined;
-
 function FindPerson() {
   const qc = useQueryClient();
   const [nationalId, setNationalId] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [found, setFoundState] = useState<PersonSummary | undefined>(() => (lastFound && lastFound.sub === currentSession()?.sub ? lastFound.person : undefined));
+  const [found, setFoundState] = useState<PersonSummary | undefined>(lastFound);
   const setFound = (p: PersonSummary | undefined) => {
-    lastFound = p && { sub: currentSession()?.sub, person: p };
+    setLastFound(p);
     setFoundState(p);
   };
   const lookup = useMutation({
@@ -116,7 +111,7 @@ function ReferForm({ personId }: { personId: string }) {
   const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency, ...(preferredDate ? { preferredDate } : {}) });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
-    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
+    onSuccess: (r) => { madeFor(personId); void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason, preferredDate }, { inFlight: create.isPending });
@@ -341,6 +336,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     onSuccess: (p) => {
       // Shown at once on the list, which then follows it as the platform routes it.
       qc.setQueryData(['prescription', p.prescriptionId], p);
+      madeFor(personId);
       void qc.invalidateQueries({ queryKey: ['prescriptions'] });
       go('clinic', 'prescriptions', p.prescriptionId);
     },
