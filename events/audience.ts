@@ -9,9 +9,10 @@ import type { InstitutionType } from '../schemas/institutions.ts';
 
 /**
  * Detail fields naming an institution whose own object the event is about: a referral or an advice
- * request from or to it, a prescription it issued or that is routed to it, its settlements and its stock. Fields that
- * name an institution the object has left (previousInstitutionId, reroutedTo, rejectedBy) or has
- * not reached (nominatedPharmacyId) are not among them: that institution may no longer read it.
+ * request from or to it, a prescription it issued or that is routed to it, its settlements and its
+ * stock. Fields that name an institution the object has left (previousInstitutionId, reroutedTo,
+ * rejectedBy) or has not reached (nominatedPharmacyId) are not among them: that institution may no
+ * longer read it.
  */
 export const audienceFields = ['fromInstitutionId', 'toInstitutionId', 'prescriberId', 'pharmacyId', 'institutionId'] as const;
 

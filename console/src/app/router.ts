@@ -96,11 +96,18 @@ function replaceParam(name: string, value: string | undefined) {
   history.replaceState(history.state, '', url);
 }
 
-/** A screen's address (`#/pharmacy/settlements`) for `day`: another day than today is in it. */
-export const withDay = (path: string, day: string) => `${path}${day === calendarDay() ? '' : `?date=${day}`}`;
+/** `?date=` for a day: none for today, so a bookmark of today stays today's. */
+const dateParam = (day: string) => (day === calendarDay() ? undefined : day);
 
-/** A day as written in the address, if it is one (2026-13-45 is not). */
-const realDay = (d: string | null) => (calendarDate.safeParse(d).success ? d! : undefined);
+/** A screen's address (`#/pharmacy/settlements`) for `day`: another day than today is in it. */
+export const withDay = (path: string, day: string) => `${path}${dateParam(day) ? `?date=${day}` : ''}`;
+
+/** The day the address names, if it is one, and what it has in its place otherwise (2026-13-45). */
+function dayInAddress(): { day?: string; bad?: string } {
+  const asked = hashQuery().get('date');
+  if (asked === null) return {};
+  return calendarDate.safeParse(asked).success ? { day: asked } : { bad: asked };
+}
 
 /**
  * The day a screen shows (shared/today.ts: today, following the province's midnight, unless a day
@@ -108,22 +115,20 @@ const realDay = (d: string | null) => (calendarDate.safeParse(d).success ? d! : 
  * A date in the address that is no day shows today, and comes back as `badDay` to be said.
  */
 export function useDayParam(): { day: string; today: string; pick: (day: string) => void; badDay?: string } {
-  const [asked] = useState(() => hashQuery().get('date'));
-  const { day, today, pick: show } = useShownDay(realDay(asked));
-  const [badDay, setBadDay] = useState(() => (asked && !realDay(asked) ? asked : undefined));
+  const [asked] = useState(dayInAddress);
+  const { day, today, pick: show } = useShownDay(asked.day);
+  const [badDay, setBadDay] = useState(asked.bad);
   const pick = (d: string) => {
-    replaceParam('date', d === calendarDay() ? undefined : d);
+    replaceParam('date', dateParam(d));
     setBadDay(undefined);
     show(d);
   };
   // The address changed under the screen (the nav's link, which has no day, or a link to another
   // day): show what it says. A pick does not fire this (replaceState).
-  const latest = useRef(show);
-  latest.current = show;
   useSameScreenHashChange(() => {
-    const now = hashQuery().get('date');
-    setBadDay(now && !realDay(now) ? now : undefined);
-    latest.current(realDay(now) ?? calendarDay());
+    const now = dayInAddress();
+    setBadDay(now.bad);
+    show(now.day ?? calendarDay());
   });
   return { day, today, pick, badDay };
 }

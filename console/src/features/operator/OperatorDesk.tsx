@@ -204,7 +204,9 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
   // What was typed here before the operator went to another screen or reloaded (drafts.ts), for this copy of the institution.
   const draftKey = editing ? `institution-${editing.id}#${editing.version}` : 'institution-new';
   const draft = useSavedDraft<{ form: typeof initialForm; depts: Dept[] } | null>(draftKey);
-  const [restored] = useState(() => !!editing && !!draft && JSON.stringify(draft) !== JSON.stringify({ form: initialForm, depts: initialDepts }));
+  // The form as this copy of the institution fills it: a draft, or the form now, that differs holds an edit.
+  const asFilled = JSON.stringify({ form: initialForm, depts: initialDepts });
+  const [restored] = useState(() => !!editing && !!draft && JSON.stringify(draft) !== asFilled);
   const [form, setForm] = useState(draft?.form ?? initialForm);
   const [depts, setDepts] = useState<Dept[]>(draft?.depts ?? initialDepts);
   const nextDept = useRef(Math.max(-1, ...depts.map((d) => d.key)) + 1);
@@ -216,8 +218,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
   // form's draft is kept, for when the edit is done.
   leaving.current = (next) => {
     if (!editing || (next.id === editing.id && next.version === editing.version)) return true;
-    const changed = JSON.stringify({ form, depts }) !== JSON.stringify({ form: initialForm, depts: initialDepts });
-    if (changed && !confirm(`放弃对 ${editing.name} 尚未保存的修改？`)) return false;
+    if (JSON.stringify({ form, depts }) !== asFilled && !confirm(`放弃对 ${editing.name} 尚未保存的修改？`)) return false;
     finish();
     return true;
   };

@@ -31,7 +31,6 @@ export const pharmacyNav = [
 export function PharmacyDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'prescriptions': return <Queue />;
-    // Keyed by the day in the address, so that the nav's 当日结算 (no day) is today's again.
     case 'settlements': return path[1] ? <SettlementReceipt key={path[1]} id={path[1]} /> : <Settlements />;
     case 'stock': return <Stock />;
     case 'counter': return <Counter key={path[1]} prescriptionId={path[1]} />;
