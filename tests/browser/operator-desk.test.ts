@@ -806,6 +806,9 @@ describe('登记机构', () => {
     expect(await second.getByLabel('科室编码').getAttribute('aria-invalid')).toBe('true');
     expect(await textOf(second)()).toContain('科室编码重复：与科室 1 相同');
     expect(sent).toEqual([]);
+    // The refusal takes the keyboard to the first code it marks (row 1's): typed before it has, the
+    // next entry can land there instead, as a person's would.
+    await expect.poll(focused(first.getByLabel('科室编码')), poll).toBe(true);
 
     await second.getByLabel('科室编码').fill('RESP');
     await form.getByRole('button', { name: '登记' }).click();
