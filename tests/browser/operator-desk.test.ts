@@ -670,6 +670,8 @@ describe('登记机构', () => {
     // Changed, and kept when the operator answers no.
     await page.getByRole('button', { name: '修改 切换甲医院' }).click();
     await expect.poll(editingName, poll).toBe('切换甲医院');
+    // The form takes the keyboard to its first field once shown: typed elsewhere before, it lands there.
+    await expect.poll(focused(form.getByLabel('名称', { exact: true })), poll).toBe(true);
     await form.getByLabel('区县').fill('上城区');
     await page.getByRole('button', { name: '修改 切换乙医院' }).click();
     await expect.poll(() => asked.length, poll).toBe(1);
