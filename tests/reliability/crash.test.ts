@@ -210,8 +210,14 @@ describe('crash and restart', () => {
     let logged = 0;
     const logDeadline = Date.now() + 15_000;
     do {
-      const entries = (await call(self, 'GET', `/people/${personIds[0]}/access-log?limit=200`)).body.items as Array<{ operation: string }>;
-      logged = entries.filter((e) => e.operation === 'getReferral').length;
+      // Every page: a loaded run answers more reads than one page of 200 entries holds.
+      logged = 0;
+      let next: string | undefined;
+      do {
+        const page = (await call(self, 'GET', `/people/${personIds[0]}/access-log?limit=200${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`)).body as { items: Array<{ operation: string }>; nextToken?: string };
+        logged += page.items.filter((e) => e.operation === 'getReferral').length;
+        next = page.nextToken;
+      } while (next);
       if (logged >= readsAnswered) break;
       await new Promise((r) => setTimeout(r, 250));
     } while (Date.now() < logDeadline);
