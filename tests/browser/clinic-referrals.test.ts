@@ -86,6 +86,20 @@ describe('转入: a referral sent down to the clinic', () => {
     await nurse.goBack();
     await already.getByRole('link', { name: `转诊 ${shortId(downId)}` }).click();
     await nurse.getByRole('heading', { name: `转诊 ${shortId(downId)}` }).waitFor();
+    // A down referral is read under 下转记录 (the nav says so), and goes back to that list, not to 转入工作台.
+    const nav = nurse.getByRole('navigation');
+    await expect.poll(() => nav.locator('[aria-current="page"]').innerText(), poll).toBe('下转记录');
+    await nurse.getByRole('link', { name: '返回下转记录' }).click();
+    await nurse.getByRole('heading', { name: '下转记录', level: 1 }).waitFor();
+    await nurse.getByRole('link', { name: shortId(downId) }).click();
+    await nurse.getByRole('heading', { name: `转诊 ${shortId(downId)}` }).waitFor();
+    // The list as left: another tab picked, then the referral opened from elsewhere, then back.
+    await nurse.getByRole('link', { name: '返回下转记录' }).click();
+    await nurse.getByRole('button', { name: /^已接收/ }).click();
+    await expect.poll(() => nurse.url(), poll).toContain('?status=accepted');
+    await nurse.evaluate((id) => { location.hash = `#/hospital/outgoing/${id}`; }, downId);
+    await nurse.getByRole('link', { name: '返回下转记录' }).click();
+    await nurse.getByRole('button', { name: /^已接收/, pressed: true }).waitFor();
   });
 
   it('the GP is told on 接诊, finds it under 转入 with the count, opens it and accepts it', async () => {

@@ -1,6 +1,6 @@
 // Hash routing (#/pharmacy/counter): the API's own paths (/referrals, …) live on the same origin,
 // so a reload of a history-mode URL would reach the API instead of the console.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { calendarDate } from '#schemas/common';
 import { calendarDay } from '../lib/format.ts';
 import { useShownDay } from '../shared/today.ts';
@@ -33,6 +33,24 @@ export function useHashPath(): string[] {
 export const go = (...segments: string[]) => {
   location.hash = `#/${segments.map(encodeURIComponent).join('/')}`;
 };
+
+/** Each list's address as it was left (its tab, filters), by the list's own address. */
+const listsAsLeft = new Map<string, string>();
+
+/**
+ * Called by a list at `home`: its address now is where its details lead back to (返回工作台 finds the
+ * tab left, not the first). Set with every render, in a layout effect: a detail opened the moment a
+ * tab is picked still finds it.
+ */
+export function useListAsLeft(home: string) {
+  useLayoutEffect(() => {
+    listsAsLeft.set(home, location.hash || home);
+  });
+}
+/** Where a detail's way back to the list at `home` leads. */
+export const listAsLeft = (home: string) => listsAsLeft.get(home) ?? home;
+/** The list's first tab, for the detail of something just made there (not the tab last open). */
+export const forgetListAsLeft = (home: string) => listsAsLeft.delete(home);
 
 /** The query after the hash path (#/pharmacy/settlements?date=…): what a screen shows, kept by a reload and by Back. */
 export const hashQuery = () => new URLSearchParams(location.hash.split('?')[1] ?? '');

@@ -2,7 +2,7 @@
 // of, referring them), follow the requests and their answers, and turn an answer into a referral
 // in one click (the API links the two) or close the request.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { adviceRequestBody, adviceStatuses, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { urgencies } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
@@ -16,7 +16,7 @@ import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvic
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
-import { go, useHashParam } from '../../app/router.ts';
+import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { madeFor } from './found.ts';
 
 export function AskForm({ personId }: { personId: string }) {
@@ -37,7 +37,7 @@ export function AskForm({ personId }: { personId: string }) {
     onSuccess: (a) => {
       madeFor(personId);
       // Its 返回咨询列表 is the list's first tab, not whichever was last open there.
-      listHref = '#/clinic/advice';
+      forgetListAsLeft('#/clinic/advice');
       void qc.invalidateQueries({ queryKey: ['advice-list'] });
       go('clinic', 'advice', a.adviceId);
     },
@@ -89,15 +89,10 @@ const listOf = (status: AdviceStatus) => ({
   refetchInterval: poll(15_000),
 });
 
-/** The list as it was left (its tab), for a question's 返回咨询列表. */
-let listHref = '#/clinic/advice';
-
 export function OutgoingAdvice() {
   // In the address: Back from an answer (or F5) finds the tab left.
   const [status, setStatus] = useHashParam<AdviceStatus>('status', 'answered', (v): v is AdviceStatus => (adviceStatuses as readonly string[]).includes(v));
-  useEffect(() => {
-    listHref = location.hash || '#/clinic/advice';
-  }, [status]);
+  useListAsLeft('#/clinic/advice');
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
   const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
@@ -139,7 +134,7 @@ export function AdviceDetail({ id }: { id: string }) {
   const a = q.data;
   return (
     <section>
-      <Title actions={<a href={listHref}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
+      <Title actions={<a href={listAsLeft('#/clinic/advice')}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />

@@ -2,8 +2,8 @@
 // first, and the answer with a recommendation (manage locally, or refer). The answer names the
 // version on screen (If-Match): a request the clinic withdrew meanwhile is refused, and said so.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useState } from 'preact/hooks';
-import { useHashParam } from '../../app/router.ts';
+import { useState } from 'preact/hooks';
+import { listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { adviceReplyBody, adviceStatuses, recommendations, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
@@ -26,15 +26,10 @@ const listOf = (status: AdviceStatus) => ({
 /** Open ones by deadline (the sweep re-routes what is not answered in time), the rest newest first. */
 const order = (a: AdviceView, b: AdviceView) => (a.status === 'open' ? (a.slaDueAt ?? '').localeCompare(b.slaDueAt ?? '') : b.updatedAt.localeCompare(a.updatedAt));
 
-/** The list as it was left (its tab), for a question's 返回咨询列表. */
-let listHref = '#/hospital/advice';
-
 export function IncomingAdvice() {
   // In the address: Back from a question (or F5) finds the tab left.
   const [status, setStatus] = useHashParam<AdviceStatus>('status', 'open', (v): v is AdviceStatus => (adviceStatuses as readonly string[]).includes(v));
-  useEffect(() => {
-    listHref = location.hash || '#/hospital/advice';
-  }, [status]);
+  useListAsLeft('#/hospital/advice');
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
   const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
@@ -78,7 +73,7 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
   const a = q.data;
   return (
     <section>
-      <Title actions={<a href={listHref}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
+      <Title actions={<a href={listAsLeft('#/hospital/advice')}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />

@@ -16,7 +16,7 @@ import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
-import { go, useHashParam } from '../../app/router.ts';
+import { go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
 export const hospitalNav = [
@@ -29,7 +29,8 @@ export function HospitalDesk({ path }: { path: string[] }) {
   switch (path[0]) {
     case 'referrals': return <Detail id={path[1]!} />;
     case 'down': return <DownReferral upwardId={path[1]!} />;
-    case 'outgoing': return <Outgoing />;
+    // A down referral this hospital sent is read under 下转记录, and goes back to it.
+    case 'outgoing': return path[1] ? <Detail id={path[1]} back={{ href: listAsLeft('#/hospital/outgoing'), label: '返回下转记录' }} /> : <Outgoing />;
     case 'advice': return path[1] ? <IncomingAdviceDetail key={path[1]} id={path[1]} /> : <IncomingAdvice />;
     default: return <Worklist />;
   }
@@ -49,17 +50,12 @@ function useCounts(box: 'incoming' | 'outgoing', statuses: readonly ReferralStat
   return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
 }
 
-/** The worklist as the nurse left it (tab and filters), for a referral's 返回工作台. */
-let worklistHref = '#/hospital';
-
 function Worklist() {
   // In the address: back from a referral (or after F5) the nurse finds the tab and filters she left.
   const [status, setStatus] = useHashParam<ReferralStatus>('status', 'submitted', (v): v is ReferralStatus => (worklistStatuses as readonly string[]).includes(v));
   const [dept, setDept] = useHashParam('dept', '', (v): v is string => departmentSchema.shape.code.safeParse(v).success);
   const [urgency, setUrgency] = useHashParam('urgency', '', (v): v is string => (urgencies as readonly string[]).includes(v));
-  useEffect(() => {
-    worklistHref = location.hash || '#/hospital';
-  }, [status, dept, urgency]);
+  useListAsLeft('#/hospital');
   const me = useInstitution(currentSession()?.institutionId);
   const count = useCounts('incoming', worklistStatuses);
   const list = useBox('incoming', status);
@@ -293,12 +289,12 @@ function DownAlready({ downs }: { downs: ReferralView[] }) {
   if (!downs.length) return null;
   return (
     <Alert kind="info">
-      已下转回社区：{downs.map((d, i) => <span key={d.referralId}>{i > 0 && '；'}<a href={`#/hospital/referrals/${d.referralId}`}>转诊 {shortId(d.referralId)}</a>（{referralStatusLabel[d.status]}）</span>)}
+      已下转回社区：{downs.map((d, i) => <span key={d.referralId}>{i > 0 && '；'}<a href={`#/hospital/outgoing/${d.referralId}`}>转诊 {shortId(d.referralId)}</a>（{referralStatusLabel[d.status]}）</span>)}
     </Alert>
   );
 }
 
-function Detail({ id }: { id: string }) {
+function Detail({ id, back = { href: listAsLeft('#/hospital'), label: '返回工作台' } }: { id: string; back?: { href: string; label: string } }) {
   const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
   if (q.isError) {
@@ -307,7 +303,7 @@ function Detail({ id }: { id: string }) {
     const gone = (q.error as ApiError).status === 404;
     return (
       <section>
-        <Title actions={<a href={worklistHref}>返回工作台</a>}>转诊 {shortId(id)}</Title>
+        <Title actions={<a href={back.href}>{back.label}</a>}>转诊 {shortId(id)}</Title>
         <Alert kind="error">{gone ? '本院已无法查看该转诊：它可能已被社区改派至其他医院或撤销。' : problemText(q.error)}</Alert>
       </section>
     );
@@ -316,7 +312,7 @@ function Detail({ id }: { id: string }) {
   const me = currentSession()?.institutionId;
   return (
     <section>
-      <Title actions={<a href={worklistHref}>返回工作台</a>}>转诊 {shortId(r.referralId)}</Title>
+      <Title actions={<a href={back.href}>{back.label}</a>}>转诊 {shortId(r.referralId)}</Title>
       <ReferralSummary r={r} />
       <ReferralActions key={r.referralId} r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction up={r} />} />
       <ReferralHistory r={r} />
@@ -360,7 +356,7 @@ function DownForm({ up }: { up: Referral }) {
   });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
-    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('hospital', 'referrals', r.referralId); },
+    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('hospital', 'outgoing', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked }, { inFlight: create.isPending });
@@ -395,6 +391,7 @@ function Outgoing() {
   const [status, setStatus] = useHashParam<ReferralStatus>('status', 'submitted', (v): v is ReferralStatus => (referralStatuses as readonly string[]).includes(v));
   const count = useCounts('outgoing', referralStatuses);
   const list = useBox('outgoing', status);
+  useListAsLeft('#/hospital/outgoing');
   return (
     <section>
       <Title>下转记录</Title>
@@ -415,7 +412,7 @@ function OutgoingRow({ r }: { r: Referral }) {
   const patient = usePatientLabel(r.personId, r.patient);
   return (
     <tr>
-      <td><a href={`#/hospital/referrals/${r.referralId}`}>{shortId(r.referralId)}</a></td>
+      <td><a href={`#/hospital/outgoing/${r.referralId}`}>{shortId(r.referralId)}</a></td>
       <td>{patient}</td><td>{to}</td><td>{dateTime(r.updatedAt)}</td>
     </tr>
   );
