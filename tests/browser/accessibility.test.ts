@@ -123,7 +123,7 @@ describe('the pharmacy desk', () => {
 });
 
 describe('the hospital triage panel', () => {
-  it('takes the keyboard to the reason on 拒绝, and back to 拒绝 on 返回', async () => {
+  it('takes the keyboard to the reason on 拒绝, and back to 拒绝 on 返回 or Escape', async () => {
     const { rt } = desk;
     const personId = (await rt.call(await rt.as('operator'), 'POST', '/people/lookup', { nationalId: demoPeople[6]!.nationalId })).body.personId;
     expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', { personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸闷待查', diagnoses: ['I10'], urgency: 'routine' })).status).toBe(201);
@@ -134,6 +134,33 @@ describe('the hospital triage panel', () => {
     await expect.poll(focused(panel.getByLabel('拒绝原因')), poll).toBe(true);
     await panel.getByRole('button', { name: '返回' }).click();
     await expect.poll(focused(panel.getByRole('button', { name: '拒绝' })), poll).toBe(true);
+
+    // Escape closes the form as 返回 does, the reason kept; not while an input method composes.
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    const reason = panel.getByLabel('拒绝原因');
+    await expect.poll(focused(reason), poll).toBe(true);
+    await reason.fill('床位已满');
+    await reason.evaluate((el) => el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', isComposing: true, bubbles: true })));
+    expect(await reason.isVisible()).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(focused(panel.getByRole('button', { name: '拒绝' })), poll).toBe(true);
+    expect(await reason.count()).toBe(0);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    expect(await reason.inputValue()).toBe('床位已满');
+    await expect.poll(focused(reason), poll).toBe(true);
+    await page.keyboard.press('Escape');
+
+    // So on the referral's own screen: 拒绝 there opens its form in place (aria-expanded), and Escape
+    // closes it, the keyboard back on 拒绝.
+    await panel.getByRole('link', { name: '查看详情' }).click();
+    const actions = page.getByRole('region', { name: '可执行操作' });
+    const opener = actions.getByRole('button', { name: '拒绝' });
+    await opener.click();
+    await actions.getByLabel('拒绝原因').fill('请转神经内科');
+    await page.keyboard.press('Escape');
+    await expect.poll(focused(opener), poll).toBe(true);
+    expect(await opener.getAttribute('aria-expanded')).toBe('false');
+    expect(await actions.getByLabel('拒绝原因').count()).toBe(0);
   });
 });
 

@@ -15,7 +15,7 @@ import { directionLabel, problemText, referralActionLabel as actionLabel, referr
 import { useMutation } from '../lib/mutation.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { announce, Badge, Field, focusTitle, FormError, Notice } from './ui.tsx';
+import { announce, Badge, closesOnEscape, Field, focusTitle, FormError, Notice } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
@@ -250,7 +250,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       </div>
       <FormError errors={errors} />
       {open && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); move.mutate(open); }}>
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); move.mutate(open); }} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)}>
           {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           {open === 'reject' && (
             <Field label="拒绝原因" error={errors.reason}>

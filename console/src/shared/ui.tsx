@@ -87,6 +87,20 @@ export function focusWhenShown(find: () => HTMLElement | null | undefined, tries
   else if (tries > 0) requestAnimationFrame(() => focusWhenShown(find, tries - 1));
 }
 
+/**
+ * Escape in a form that a button opened in place (拒绝, 改派, 转为转诊) closes it, as that button or
+ * 返回 would, and the keyboard goes back to the button (its aria-expanded one, when it stays). What
+ * was typed is kept, as 返回 keeps it. Not while its request is under way, and not while an input
+ * method is composing (there Escape drops the pinyin typed so far).
+ */
+export const closesOnEscape = (close: () => void, busy = false) => (e: KeyboardEvent) => {
+  if (e.key !== 'Escape' || e.isComposing || busy) return;
+  e.preventDefault();
+  const opener = (e.currentTarget as HTMLElement).parentElement?.querySelector<HTMLElement>('[aria-expanded="true"]');
+  close();
+  opener?.focus();
+};
+
 /** A table that may be wider than the screen (200% zoom, a tablet) scrolls in its own box, which the keyboard can reach, not the page. */
 export const Scroll = (props: { label: string; children: ComponentChildren }) => (
   <div class="scroll" role="region" aria-label={props.label} tabIndex={0}>{props.children}</div>

@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { madeFor } from './found.ts';
 
@@ -202,7 +202,7 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
         )}
       </div>
       {converting && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); submitConvert(); }} novalidate>
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); submitConvert(); }} onKeyDown={closesOnEscape(() => setConverting(false), convert.isPending)} novalidate>
           <p class="muted">转诊至同一医院、同一科室，并与本咨询关联。</p>
           <fieldset class="inline">
             <legend>紧急程度</legend>

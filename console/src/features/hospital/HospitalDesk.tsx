@@ -15,7 +15,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
-import { Alert, Badge, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 import { go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
@@ -263,7 +263,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
           </div>
         </form>
       ) : (
-        <form onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
+        <form onSubmit={(e) => { e.preventDefault(); reject.mutate(); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)}>
           <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} ref={reasonBox} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <div class="buttons">
             <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>

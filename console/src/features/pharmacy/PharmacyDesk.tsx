@@ -14,7 +14,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, announce, Badge, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useDayParam, withDay } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
@@ -182,7 +182,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
         </>}
       </div>
       {rejecting && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); reject.mutate(); }}>
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); reject.mutate(); }} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)}>
           <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
         </form>
