@@ -31,6 +31,18 @@ export const AdviceAnswered = defineEvent({
   detail: { ...advice, recommendation: z.enum(recommendations) },
 });
 
+/**
+ * Unanswered within the SLA at toInstitutionId, the hospital that let it lapse: its last event of the
+ * question, which it may no longer read. The move made in the same transaction follows: AdviceRerouted
+ * to reroutedTo, or, with nobody left to ask, AdviceClosed as unanswered. Until then status is open.
+ */
+export const AdviceExpired = defineEvent({
+  source: sources.advice,
+  detailType: 'AdviceExpired',
+  version: 1,
+  detail: { ...advice, reroutedTo: z.string().optional() },
+});
+
 /** Unanswered within the SLA: the platform asked another institution (never one that let it lapse). */
 export const AdviceRerouted = defineEvent({
   source: sources.advice,

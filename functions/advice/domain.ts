@@ -2,7 +2,7 @@
 // request, and what each move does to it. No AWS, no I/O: the store writes what these functions
 // return as one conditional transaction. Routing is the referrals context's (service.routeTarget).
 import type { DetailInput, EventDef } from '#events/catalog';
-import { AdviceAnswered, AdviceClosed, AdviceConverted, AdviceRequested, AdviceRerouted } from '#events/advice';
+import { AdviceAnswered, AdviceClosed, AdviceConverted, AdviceExpired, AdviceRequested, AdviceRerouted } from '#events/advice';
 import type { AdviceAction, AdviceRequest, AdviceRequestBody, AdviceStatus, AdviceView, closedReasons, recommendations } from '#schemas/advice';
 import { addHours } from '#shared/clock';
 import { allowedIn, assertAllowed } from '#shared/transitions';
@@ -161,9 +161,13 @@ export function move(a: AdviceRequest, input: MoveInput, mover: Mover): { next: 
 
 /**
  * Unanswered past the SLA: asked of another institution if routing finds one (never one that let it
- * lapse), else closed as unanswered; the clinic is told either way (notifications).
+ * lapse), else closed as unanswered. AdviceExpired first, naming the institution that let it lapse
+ * (the move's own event names only the next one, or the clinic's close), so that its system learns
+ * the question has left it.
  */
-export function lapse(a: AdviceRequest, to: string | undefined, at: Date, slaHours: number) {
+export function lapse(a: AdviceRequest, to: string | undefined, at: Date, slaHours: number): { next: AdviceRequest; events: PendingEvent[] } {
   const mover: Mover = { actor: 'platform', by: PLATFORM, at };
-  return to ? move(a, { action: 'reroute', toInstitutionId: to, slaDueAt: slaDue(at, slaHours) }, mover) : move(a, { action: 'close' }, mover);
+  const moved = to ? move(a, { action: 'reroute', toInstitutionId: to, slaDueAt: slaDue(at, slaHours) }, mover) : move(a, { action: 'close' }, mover);
+  const expired: PendingEvent = { def: AdviceExpired, input: { ...detailOf(a), ...(to ? { reroutedTo: to } : {}) } as DetailInput<EventDef> };
+  return { next: moved.next, events: [expired, moved.event] };
 }

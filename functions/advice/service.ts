@@ -132,8 +132,8 @@ export async function expireOverdue(adviceId: string, ctx: EventContext): Promis
       if (!before || !isOverdue(before, now)) return 'skipped';
       const sender = await getInstitution(before.fromInstitutionId);
       const to = sender ? await routeAdvice({ department: before.department, sender, exclude: new Set([...before.expiredBy, before.toInstitutionId]), now }) : undefined;
-      const { next, event } = lapse(before, to, now, slaHours());
-      await store.writeMove(before, next, [event], ctx);
+      const { next, events } = lapse(before, to, now, slaHours());
+      await store.writeMove(before, next, events, ctx);
       return to ? 'rerouted' : 'closed';
     });
   } catch (err) {

@@ -5,7 +5,7 @@
 // institutions, departments and times, never the patient. Pure (no AWS): the notifier supplies
 // names and times through `Names`.
 import type { Detail, EventDef } from '../../events/catalog.ts';
-import { AdviceAnswered, AdviceClosed, AdviceRequested, AdviceRerouted } from '../../events/advice.ts';
+import { AdviceAnswered, AdviceClosed, AdviceExpired, AdviceRequested, AdviceRerouted } from '../../events/advice.ts';
 import { PrescriptionReady, PrescriptionRouted, PrescriptionUnroutable } from '../../events/prescriptions.ts';
 import {
   ReferralAccepted, ReferralCancelled, ReferralExpired, ReferralRejected, ReferralRerouted, ReferralSubmitted,
@@ -115,6 +115,13 @@ export const notificationTemplates: readonly NotificationTemplate[] = [
     event: AdviceRequested,
     to: (d) => ({ institutionId: d.toInstitutionId }),
     text: (d, n) => `${n.institution(d.fromInstitutionId)}就一位患者向贵院${n.department(d.toInstitutionId, d.department)}发起咨询（${d.adviceId}），请及时答复。`,
+  }),
+  row({
+    // The hospital that let it lapse: told why it left its list (re-asked elsewhere, it can no longer open it).
+    event: AdviceExpired,
+    to: (d) => ({ institutionId: d.toInstitutionId }),
+    text: (d, n) =>
+      `${n.institution(d.fromInstitutionId)}的咨询（${d.adviceId}）未在规定时间内答复，${d.reroutedTo ? '已转至其他医院，贵院不再能查看或答复' : '已关闭'}。`,
   }),
   row({
     event: AdviceRerouted,

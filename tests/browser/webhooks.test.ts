@@ -133,7 +133,7 @@ describe('系统对接', () => {
     await hospitalPage.getByRole('link', { name: '系统对接' }).click();
     await hospitalPage.getByText('尚未订阅任何事件推送').waitFor();
     const questions = hospitalPage.getByRole('group', { name: '会诊咨询' });
-    expect(await questions.locator('label').allInnerTexts()).toEqual(['会诊咨询已提交', '会诊咨询已答复', '会诊咨询已改派', '会诊咨询已转为转诊', '会诊咨询已关闭']);
+    expect(await questions.locator('label').allInnerTexts()).toEqual(['会诊咨询已提交', '会诊咨询已答复', '会诊咨询超时', '会诊咨询已改派', '会诊咨询已转为转诊', '会诊咨询已关闭']);
 
     // Another pharmacy sees none of them.
     const { page: other } = await newPage(desk);

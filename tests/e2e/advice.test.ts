@@ -215,15 +215,18 @@ describe('SLA', () => {
     expect(moved).toMatchObject({ status: 'open', toInstitutionId: 'hosp-advx-2', expiredBy: ['hosp-advx-1'] });
     expect(new Date(moved.slaDueAt).getTime()).toBeGreaterThan(new Date(created.slaDueAt).getTime());
     expect((await inbox('hosp-advx-2')).some((t) => t.includes(a.adviceId))).toBe(true);
-    // The first hospital lost it: it is no longer its to see.
+    // The first hospital lost it: it is no longer its to see, and it is told so.
     expect((await get(await rt.as('hospital', 'hosp-advx-1'), a.adviceId)).status).toBe(404);
+    expect((await inbox('hosp-advx-1')).filter((t) => t.includes(a.adviceId))).toEqual(expect.arrayContaining([expect.stringContaining('请及时答复'), expect.stringContaining('未在规定时间内答复，已转至其他医院，贵院不再能查看或答复。')]));
 
     await rt.runSchedule('advice-sla-sweep', minutesAfter(moved.slaDueAt, 1));
     const closed = (await get(lingyin, a.adviceId)).body;
     expect(closed).toMatchObject({ status: 'closed', closedReason: 'unanswered', expiredBy: ['hosp-advx-1', 'hosp-advx-2'] });
     expect(closed.history.map((h: { status: string; by: string }) => [h.status, h.by])).toEqual([['open', 'clinic-lingyin'], ['open', 'platform'], ['closed', 'platform']]);
     expect((await inbox('clinic-lingyin')).some((t) => t.includes(a.adviceId) && t.includes('未获'))).toBe(true);
-    expect(await eventsOf(a.adviceId)).toEqual(['AdviceRequested', 'AdviceRerouted', 'AdviceClosed']);
+    // Each lapse names the hospital that let it pass before the move that follows it.
+    expect(await eventsOf(a.adviceId)).toEqual(['AdviceRequested', 'AdviceExpired', 'AdviceRerouted', 'AdviceExpired', 'AdviceClosed']);
+    expect((await inbox('hosp-advx-2')).filter((t) => t.includes(a.adviceId))).toEqual(expect.arrayContaining([expect.stringContaining('请及时答复'), expect.stringContaining('未在规定时间内答复，已关闭。')]));
     // Off the SLA queue once closed.
     const item = (await rt.db.send(new QueryCommand({ TableName: rt.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': adviceKey(a.adviceId).PK } }))).Items![0]!;
     expect(item.GSI3PK).toBeUndefined();

@@ -269,6 +269,34 @@ describe('deliveries follow the flows to the institutions they are about', () =>
     expect(JSON.stringify([...clinic.received, ...hospital.received])).not.toMatch(new RegExp(`${person.personId}|血压|上转评估`));
   });
 
+  it('a question the platform re-asks elsewhere: the hospital that let it lapse is told (AdviceExpired), then nothing more of it', async () => {
+    // A department only these two hospitals have: the sweep can only re-ask the second.
+    const dept = 'HOOKLAPSE';
+    for (const id of ['hosp-lapse-1', 'hosp-lapse-2']) {
+      expect((await rt.call(operator, 'POST', '/institutions', { id, name: `超时医院${id.slice(-1)}`, type: 'hospital', level: 'secondary', district: '西湖区', designated: true, departments: [{ code: dept, name: '咨询科', dailyCapacity: 5 }] })).status).toBe(201);
+      who[id] = await rt.as('hospital', id);
+    }
+    const [lapsed, next] = [await subscribe('hosp-lapse-1', webhookEventNamesFor('hospital')), await subscribe('hosp-lapse-2', webhookEventNamesFor('hospital'))];
+    const person = await enrolled();
+    const asked = await rt.call(who['clinic-lingyin'], 'POST', '/advice-requests', { personId: person.personId, toInstitutionId: 'hosp-lapse-1', department: dept, question: '是否需要调整方案？' });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    const { adviceId, slaDueAt } = asked.body;
+    await rt.runSchedule('advice-sla-sweep', new Date(Date.parse(slaDueAt) + 60_000));
+    await rt.settle();
+
+    expect(typesAbout(lapsed, 'adviceId', adviceId)).toEqual(['AdviceExpired', 'AdviceRequested']);
+    expect(lapsed.received.find((d) => d.type === 'AdviceExpired')!.data).toEqual({ eventId: expect.stringMatching(/^evt_/), adviceId, fromInstitutionId: 'clinic-lingyin', toInstitutionId: 'hosp-lapse-1', status: 'open' });
+    expect(typesAbout(next, 'adviceId', adviceId)).toEqual(['AdviceRerouted']);
+    expect((await rt.call(who['hosp-lapse-1'], 'GET', `/advice-requests/${adviceId}`)).status).toBe(404);
+
+    // Unanswered there too, with nobody left: closed. The first hears nothing more.
+    const moved = (await rt.call(who['hosp-lapse-2'], 'GET', `/advice-requests/${adviceId}`)).body;
+    await rt.runSchedule('advice-sla-sweep', new Date(Date.parse(moved.slaDueAt) + 60_000));
+    await rt.settle();
+    expect(typesAbout(next, 'adviceId', adviceId)).toEqual(['AdviceClosed', 'AdviceExpired', 'AdviceRerouted']);
+    expect(typesAbout(lapsed, 'adviceId', adviceId)).toEqual(['AdviceExpired', 'AdviceRequested']);
+  });
+
   it('a prescription: the prescriber and the pharmacy it is routed to; the settlement only to the pharmacy', async () => {
     const rxEvents = ['PrescriptionIssued', 'PrescriptionRouted', 'PrescriptionAccepted', 'PrescriptionDispensed'];
     const clinic = await subscribe('clinic-lingyin', rxEvents);

@@ -39,7 +39,7 @@ describe('events a subscriber may ask for', () => {
     const clinic = webhookEventNamesFor('clinic');
     expect(clinic).toEqual(expect.arrayContaining(['ReferralSubmitted', 'ReferralCompleted', 'AdviceAnswered', 'PrescriptionIssued', 'PrescriptionDispensed']));
     // A clinic's question reaches the hospital's system as a referral does.
-    expect(webhookEventNamesFor('hospital')).toEqual(expect.arrayContaining(['AdviceRequested', 'AdviceRerouted', 'AdviceConverted', 'AdviceClosed']));
+    expect(webhookEventNamesFor('hospital')).toEqual(expect.arrayContaining(['AdviceRequested', 'AdviceExpired', 'AdviceRerouted', 'AdviceConverted', 'AdviceClosed']));
     expect(clinic.filter((n) => n.startsWith('Settlement') || ['PharmacyStockChanged', 'TraceCodeReuseAttempted'].includes(n))).toEqual([]);
     // A hospital refers, prescribes and settles at its own outpatient pharmacy.
     expect(webhookEventNamesFor('hospital')).toEqual(webhookEventNames.filter((n) => n !== 'PharmacyStockChanged'));

@@ -34,7 +34,7 @@ export const settlementStatusLabel = { settled: '已结算', reversed: '已冲�
 export const webhookEventLabel: Partial<Record<string, string>> = {
   ReferralSubmitted: '转诊已提交', ReferralAccepted: '转诊已接收', ReferralRejected: '转诊被拒绝', ReferralExpired: '转诊超时',
   ReferralRerouted: '转诊已改派', ReferralArrived: '患者已到诊', ReferralCompleted: '诊疗已完成', ReferralCancelled: '转诊已撤销',
-  AdviceRequested: '会诊咨询已提交', AdviceAnswered: '会诊咨询已答复', AdviceRerouted: '会诊咨询已改派', AdviceConverted: '会诊咨询已转为转诊', AdviceClosed: '会诊咨询已关闭',
+  AdviceRequested: '会诊咨询已提交', AdviceAnswered: '会诊咨询已答复', AdviceExpired: '会诊咨询超时', AdviceRerouted: '会诊咨询已改派', AdviceConverted: '会诊咨询已转为转诊', AdviceClosed: '会诊咨询已关闭',
   PrescriptionIssued: '处方已开具', PrescriptionRouted: '处方已流转', PrescriptionAccepted: '处方已审核', PrescriptionRejected: '处方被拒绝',
   PrescriptionUnroutable: '处方无药店可配', PrescriptionReady: '处方药品已备好', PrescriptionDispensed: '处方已发药', PrescriptionCancelled: '处方已作废',
   PrescriptionExpired: '处方已过期', PharmacyStockChanged: '库存已更新', SettlementCompleted: '医保结算完成', SettlementReversed: '医保结算冲正',
