@@ -88,7 +88,7 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     await nurse.getByRole('button', { name: '提交下转' }).click();
     await expect.poll(textOf(nurse.locator('main')), poll).toContain('每月随访血压');
     expect(await nurse.locator('main').innerText()).toContain('下转');
-    await nurse.getByRole('link', { name: '下转记录' }).click();
+    await nurse.getByRole('link', { name: '下转记录', exact: true }).click();
     await expect.poll(textOf(nurse.locator('main table')), poll).toMatch(new RegExp(`${patient.name}.*\\s+灵隐街道社区卫生服务中心`));
     await screen(nurse, 'hospital-5-outgoing');
   });
