@@ -176,5 +176,21 @@ describe('the operator desk', () => {
     expect(await page.getByLabel('区县').getAttribute('aria-invalid')).toBe('true');
     // The first of them has the keyboard.
     await expect.poll(focused(page.getByLabel('机构编码')), poll).toBe(true);
+
+    // Refused again in the same words: the keyboard goes back there, not left on the button.
+    const register = page.getByRole('button', { name: '登记', exact: true });
+    await register.focus();
+    await register.press('Enter');
+    await expect.poll(focused(page.getByLabel('机构编码')), poll).toBe(true);
+    // A field changed since is no longer said to be wrong (its message goes with the mark); the others still are.
+    await name.fill('测试医院');
+    await expect.poll(() => name.getAttribute('aria-invalid'), poll).toBe(null);
+    expect((await page.locator('.field.invalid').allInnerTexts()).join('\n')).not.toContain('请填写名称');
+    expect(await page.getByLabel('区县').getAttribute('aria-invalid')).toBe('true');
+    // Another refusal says what is still wrong, and only that.
+    await register.click();
+    await expect.poll(focused(page.getByLabel('机构编码')), poll).toBe(true);
+    expect(await name.getAttribute('aria-invalid')).toBe(null);
+    expect(await page.getByLabel('区县').getAttribute('aria-invalid')).toBe('true');
   });
 });

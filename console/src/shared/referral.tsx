@@ -250,7 +250,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       </div>
       <FormError errors={errors} />
       {open && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); move.mutate(open); }} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)}>
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); setErrors({}); move.mutate(open); }} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)}>
           {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           {open === 'reject' && (
             <Field label="拒绝原因" error={errors.reason}>

@@ -1,41 +1,53 @@
 // Small building blocks every desk uses: labelled fields with their errors, status badges, money,
 // alerts, count tabs. Accessible names come from visible labels.
 import { cloneElement, type ComponentChildren, type JSX } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
 
 // Set by a submit, cleared by the next edit (or screen): only a refused submit takes the keyboard to a
 // field. An error set while the user edits (a department cleared as they arrow through hospitals)
-// is said in its field, and the keyboard stays where they are.
+// is said in its field, and the keyboard stays where they are. Submits are counted, so that a second
+// refusal in the same words is told from a render for another reason.
 let submitted = false;
+let submits = 0;
 if (typeof document !== 'undefined') {
-  document.addEventListener('submit', () => { submitted = true; }, true);
+  document.addEventListener('submit', () => { submitted = true; submits += 1; }, true);
   for (const type of ['input', 'change']) document.addEventListener(type, () => { submitted = false; }, true);
   addEventListener('hashchange', () => { submitted = false; });
 }
 
+/**
+ * A labelled control with its hint and error. Forms clear their errors when they send (a refusal
+ * says them again), so an error shown is always the last submit's.
+ */
 export function Field(props: { label: string; error?: string; hint?: string; children: (id: string, describedBy: string | undefined) => JSX.Element; wide?: boolean; narrow?: boolean }) {
   const id = useId();
-  const describedBy = [props.error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
+  // Changed since the submit that said its error: that error is about a value no longer there, and
+  // goes (the mark too) until a submit says it again.
+  const [edited, setEdited] = useState<{ error: string; submit: number }>();
+  const error = props.error && !(edited?.error === props.error && edited.submit === submits) ? props.error : undefined;
+  const describedBy = [error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
   // A refused submit takes the keyboard to the first control it marks (read with its message), not
-  // left on the button with the reasons somewhere above or below.
+  // left on the button with the reasons somewhere above or below; a second refusal too.
   const box = useRef<HTMLDivElement>(null);
+  const seen = submits;
   useEffect(() => {
-    if (!props.error || !submitted) return;
+    if (!error || !submitted) return;
     const first = box.current?.closest('form')?.querySelector<HTMLElement>('[aria-invalid="true"]');
     if (!first) return;
     submitted = false;
     first.focus();
-  }, [props.error]);
+  }, [error, seen]);
   // Marked here, so that no form can forget to mark a field it says is wrong.
-  const control = cloneElement(props.children(id, describedBy), { 'aria-invalid': props.error ? 'true' : undefined });
+  const control = cloneElement(props.children(id, describedBy), { 'aria-invalid': error ? 'true' : undefined });
   return (
-    <div ref={box} class={`field${props.error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}>
+    <div ref={box} class={`field${error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}
+      onInput={() => error && setEdited({ error, submit: submits })}>
       <label for={id}>{props.label}</label>
       {control}
       {props.hint && <small id={`${id}-hint`} class="hint">{props.hint}</small>}
-      {props.error && <small id={`${id}-error`} class="error">{props.error}</small>}
+      {error && <small id={`${id}-error`} class="error">{error}</small>}
     </div>
   );
 }

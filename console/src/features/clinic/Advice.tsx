@@ -48,8 +48,8 @@ export function AskForm({ personId }: { personId: string }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(adviceRequestBody, body());
-    if (!v.ok) return setErrors(v.errors);
-    ask.mutate();
+    setErrors(v.ok ? {} : v.errors);
+    if (v.ok) ask.mutate();
   };
   return (
     <form onSubmit={submit} novalidate>

@@ -72,7 +72,7 @@ function FindPerson() {
       <Title>接诊</Title>
       <AwaitingReferrals />
       <StuckReferrals />
-      <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); if (blank) setErrors(blank); else lookup.mutate(); }}>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); setErrors(blank ?? {}); if (!blank) lookup.mutate(); }}>
         <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
           {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>
@@ -120,8 +120,8 @@ function ReferForm({ personId }: { personId: string }) {
     e.preventDefault();
     const v = validate(createReferralBody, body());
     const found = { ...(v.ok ? {} : v.errors), ...(dateBox.current?.validity.badInput ? { preferredDate: '日期不完整：请填写年、月、日，或清空（不指定日期）' } : {}) };
-    if (Object.keys(found).length) return setErrors(found);
-    create.mutate();
+    setErrors(found);
+    if (!Object.keys(found).length) create.mutate();
   };
   return (
     <form onSubmit={submit} novalidate>

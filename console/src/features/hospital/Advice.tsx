@@ -143,6 +143,7 @@ function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onSta
       if (v.errors.recommendation) focusWhenShown(() => form.querySelector<HTMLElement>('input[name="recommendation"][aria-invalid="true"]'));
       return;
     }
+    setErrors({});
     reply.mutate();
   };
   return (

@@ -254,7 +254,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
       <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理{r.preferredDate && <> · 希望就诊 {date(r.preferredDate)}</>}</p>
       <FormError errors={errors} />
       {!rejecting ? (
-        <form onSubmit={(e) => { e.preventDefault(); accept.mutate(); }}>
+        <form onSubmit={(e) => { e.preventDefault(); setErrors({}); accept.mutate(); }}>
           {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           <div class="buttons">
             {may('accept') && <button type="submit" class="primary" aria-disabled={accept.isPending}>接收并处理下一条</button>}
@@ -263,7 +263,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
           </div>
         </form>
       ) : (
-        <form onSubmit={(e) => { e.preventDefault(); reject.mutate(); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)}>
+        <form onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)}>
           <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} ref={reasonBox} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <div class="buttons">
             <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
@@ -363,8 +363,8 @@ function DownForm({ up }: { up: Referral }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body());
-    if (!v.ok) return setErrors(v.errors);
-    create.mutate();
+    setErrors(v.ok ? {} : v.errors);
+    if (v.ok) create.mutate();
   };
   return (
     <form onSubmit={submit} novalidate>

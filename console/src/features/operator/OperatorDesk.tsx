@@ -298,7 +298,8 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
     setCreated(undefined);
     const v = validate(institutionInput, fields(), onForm);
     const found = { ...(v.ok ? {} : v.errors), ...(form.type !== 'pharmacy' ? repeatedCodes(depts) : {}) };
-    if (Object.keys(found).length) return setErrors(found);
+    setErrors(found);
+    if (Object.keys(found).length) return;
     if (!editing) return register.mutate();
     // Withdrawing a designation stops the institution's settlements and routing: asked first, in
     // the words of what it does (a pharmacy is sent prescriptions, a hospital referrals).
@@ -395,6 +396,7 @@ function Drugs() {
     const v = validate(drugInput, { name: form.name, category: form.category, unit: form.unit, longTermAllowed: form.longTermAllowed });
     if (!v.ok) return setErrors(v.errors);
     if (!/^[A-Z0-9][A-Z0-9-]{2,31}$/.test(form.drugCode)) return setErrors({ drugCode: '药品编码：大写字母与数字，3–32位' });
+    setErrors({});
     save.mutate();
   };
   // A new drug typed under a code already in the catalog would replace that drug: say so before saving.

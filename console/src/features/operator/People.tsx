@@ -38,7 +38,7 @@ export function PersonRecords() {
     <section>
       <Title>个人记录</Title>
       <p class="muted">处理投诉或查询时使用：查看此人的就医与结算记录，以及谁在何时查看或修改了其记录。本页的查询本身也会记入其访问记录。</p>
-      <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); if (blank) setErrors(blank); else lookup.mutate(); }}>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); setErrors(blank ?? {}); if (!blank) lookup.mutate(); }}>
         <Field label="身份证号" error={errors.nationalId ?? errors['']} narrow>
           {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
         </Field>

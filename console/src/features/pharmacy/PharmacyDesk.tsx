@@ -182,7 +182,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
         </>}
       </div>
       {rejecting && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); reject.mutate(); }} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)}>
+        <form class="subform" onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)}>
           <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
         </form>
