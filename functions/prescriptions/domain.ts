@@ -453,7 +453,7 @@ function unitsByDrug(items: ReadonlyArray<{ drugCode: string; quantity: number }
 /** Why `settlement` cannot pay for dispensing `rx` at its pharmacy; empty when it can. */
 export function settlementProblems(
   settlement: SettlementView | undefined,
-  rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items'>,
+  rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items' | 'dispensed'>,
   /** What the dispense hands over (default: every prescribed item). */
   handedOver: ReadonlyArray<{ drugCode: string; quantity: number }> = rx.items,
 ): string[] {
@@ -470,6 +470,18 @@ export function settlementProblems(
     const units = paid.get(drugCode) ?? 0;
     if (units < needed) {
       problems.push(units ? `the settlement pays for ${units} of ${drugCode}; the prescription needs ${needed}` : `the settlement does not pay for ${drugCode} (the prescription needs ${needed})`);
+    }
+  }
+  // And it hands over all the settlement paid for that is owing. A settlement pays for one dispense,
+  // and none is reversed once one was made against it: packs it paid for and kept back could be
+  // neither handed over against it later nor refunded. Fewer on the shelf: reverse it first, then
+  // settle for what is handed over (the rest stays reserved, for a later settlement).
+  const handed = unitsByDrug(handedOver);
+  for (const { drugCode, quantity } of owing(rx)) {
+    const due = Math.min(paid.get(drugCode) ?? 0, quantity);
+    const units = handed.get(drugCode) ?? 0;
+    if (units < due) {
+      problems.push(`the settlement paid for ${due} owing packs of ${drugCode}; this dispense hands over ${units}: hand over all ${due}, or reverse the settlement and settle for what is handed over`);
     }
   }
   return problems;

@@ -130,6 +130,28 @@ describe('partial dispensing', () => {
     expect([more.status, slug(more.body)]).toEqual([409, 'invalid-transition']);
   });
 
+  it('a settlement that paid for more than is handed over is refused, changing nothing; reversed, the sale is made again for what is handed over', async () => {
+    const p = fresh();
+    const id = await accepted(p.personId, [item('XA10BAA001', 3)]);
+    const reserved = await stock('XA10BAA001');
+    // Paid for all three, one on the shelf: a dispense of one would leave two paid for that could be
+    // neither handed over against it later nor refunded (a settlement pays for one dispense).
+    const all = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 3 }]);
+    const part = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all, items: [{ drugCode: 'XA10BAA001', quantity: 1 }] });
+    expect([part.status, slug(part.body)]).toEqual([400, 'validation-failed']);
+    expect(part.body.errors).toEqual([{ path: 'body.settlementId', message: expect.stringContaining('this dispense hands over 1: hand over all 3, or reverse the settlement') }]);
+    expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body).toMatchObject({ status: 'accepted' });
+    expect(await stock('XA10BAA001')).toEqual(reserved);
+    // As it says: reversed (nothing was handed over against it), settled again for one, handed over.
+    expect((await rt.call(pharmacy, 'POST', `/settlements/${all}/reversal`)).status).toBe(200);
+    const one = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 1 }]);
+    const handed = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: one, items: [{ drugCode: 'XA10BAA001', quantity: 1 }] });
+    expect([handed.status, handed.body.status]).toEqual([200, 'partially-dispensed']);
+    // The rest, with the next settlement: nothing stays reserved for the tests after.
+    const rest = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(p, [{ drugCode: 'XA10BAA001', quantity: 2 }]) });
+    expect(rest.body.status).toBe('dispensed');
+  });
+
   it('cancelling a partly dispensed prescription releases only what is still owing', async () => {
     const p = fresh();
     const id = await accepted(p.personId, [item('XA10BAA001', 4)]);

@@ -404,6 +404,25 @@ describe('dispense against a settlement', () => {
       'the settlement pays for 2 of XA10BAA001; the prescription needs 3',
     ]);
   });
+
+  it('a partial dispense hands over all the settlement paid for that is owing: packs kept back could be neither handed over later nor refunded', () => {
+    const three = { ...routed, items: [{ drugCode: 'XA10BAA001', quantity: 3, dosage: 'y' }, { drugCode: 'XC08CAA001', quantity: 2, dosage: 'x' }] };
+    const paidFor = (items: SettlementView['items']) => ({ ...settlement, items });
+    const one = (drugCode: string, quantity: number) => [{ drugCode, quantity }];
+    // Paid for one, handed one: the rest stays owing, for a later settlement.
+    expect(settlementProblems(paidFor(one('XA10BAA001', 1)), three, one('XA10BAA001', 1))).toEqual([]);
+    // Paid for all three, handed one: refused, saying what to do.
+    expect(settlementProblems(paidFor(one('XA10BAA001', 3)), three, one('XA10BAA001', 1))).toEqual([
+      'the settlement paid for 3 owing packs of XA10BAA001; this dispense hands over 1: hand over all 3, or reverse the settlement and settle for what is handed over',
+    ]);
+    // A drug paid for and not handed over at all, likewise.
+    expect(settlementProblems(paidFor([...one('XA10BAA001', 1), ...one('XC08CAA001', 2)]), three, one('XA10BAA001', 1))).toEqual([
+      'the settlement paid for 2 owing packs of XC08CAA001; this dispense hands over 0: hand over all 2, or reverse the settlement and settle for what is handed over',
+    ]);
+    // Paid for more than is still owing: all that is owing is enough.
+    const oneLeft = { ...three, dispensed: one('XA10BAA001', 2) };
+    expect(settlementProblems(paidFor(one('XA10BAA001', 3)), oneLeft, one('XA10BAA001', 1))).toEqual([]);
+  });
 });
 
 describe('the referral a prescription names', () => {
