@@ -67,10 +67,18 @@ afterEach(async (ctx) => {
 });
 
 /** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
+/** Requests each page of newPage has sent and not yet had answered. */
+const inFlight = new WeakMap<Page, { requests: number }>();
+
 export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; context: BrowserContext }> {
   const context = await desk.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
+  const pending = { requests: 0 };
+  inFlight.set(page, pending);
+  page.on('request', () => { pending.requests += 1; });
+  page.on('requestfinished', () => { pending.requests -= 1; });
+  page.on('requestfailed', () => { pending.requests -= 1; });
   openPages.add(page);
   page.on('close', () => openPages.delete(page));
   page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
@@ -128,6 +136,10 @@ export async function inBackground(page: Page): Promise<() => Promise<void>> {
     doc.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
   }, hidden);
   await show(true);
+  // A refetch sent just before is still answered, and would show what the test then changes through
+  // the API (a cancelled row gone before the click meant to find it stale): waited for.
+  const pending = inFlight.get(page);
+  for (const until = Date.now() + 10_000; pending && pending.requests > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
   return () => show(false);
 }
 
