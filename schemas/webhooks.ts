@@ -35,11 +35,13 @@ export const webhook = z
     url: webhookUrl,
     events: z.array(webhookEventName).max(webhookEventNames.length),
     createdAt: isoDateTime,
+    /** Set for a day after a change of secret: until then deliveries carry a signature with the secret replaced too. */
+    previousSecretExpiresAt: isoDateTime.optional().meta({ description: 'After a change of secret (POST /webhooks/{webhookId}/secret), until when deliveries are also signed with the secret it replaced' }),
   })
   .meta({ id: 'Webhook' });
 export type Webhook = z.infer<typeof webhook>;
 
-/** The answer to a subscription, the only one that shows the signing secret. */
+/** The answer to a subscription or a change of its secret, the only ones that show the signing secret. */
 export const createdWebhook = webhook
   .extend({
     secret: patterned(100, /^whsec_[A-Za-z0-9+/]{20,88}={0,2}$/, 'whsec_ and base64').meta({ description: 'Signing secret (whsec_ + base64 of 32 bytes), shown only in this answer: keep it in the receiving system' }),
@@ -118,6 +120,19 @@ export const webhookRoutes = [
     summary: 'Ends a subscription of the caller\'s institution: nothing more is delivered to it, queued retries included',
     params: webhookParams,
     responses: { 204: null },
+    problems: ['not-found', ...authProblems],
+  }),
+  defineRoute({
+    operationId: 'rotateWebhookSecret',
+    method: 'POST',
+    path: '/webhooks/{webhookId}/secret',
+    fn: 'webhooks',
+    auth: institutionTypes,
+    tag: 'webhooks',
+    summary:
+      "Gives a subscription of the caller's institution a new signing secret, shown once in the answer. For 24 hours each delivery carries two signatures (Standard Webhooks: space-separated), one with each secret, so the receiving system can switch without refusing any; a lost or leaked secret is replaced without losing queued retries",
+    params: webhookParams,
+    responses: { 200: createdWebhook },
     problems: ['not-found', ...authProblems],
   }),
   defineRoute({

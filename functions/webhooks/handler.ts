@@ -9,7 +9,7 @@ import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
 import { newId } from '#shared/ids';
 import { logger } from '#shared/logger';
-import { newSigningSecret } from './policy.ts';
+import { newSigningSecret, PREVIOUS_SECRET_HOURS } from './policy.ts';
 import { encryptSecret } from './secret-box.ts';
 import * as store from './store.ts';
 import { checkUrl, resolveChecked, UrlRefused } from './url-guard.ts';
@@ -59,12 +59,23 @@ export const handler = apiHandler(webhookRoutes, {
     await store.insertWebhook(stored);
     // Ids only: the URL may carry a token of the receiver's, and the secret is never logged.
     logger.info('webhook subscribed', { webhookId, events: events.length });
-    return { status: 201, body: { ...store.toWebhook(stored), secret } };
+    return { status: 201, body: { ...store.toWebhook(stored, now), secret } };
   },
 
-  async listWebhooks({ institution, query }) {
+  async rotateWebhookSecret({ institution, params, now }) {
+    const institutionId = institution!.id;
+    const { webhookId } = params;
+    const secret = newSigningSecret();
+    const until = new Date(now.getTime() + PREVIOUS_SECRET_HOURS * 3600_000).toISOString();
+    const updated = await store.replaceSecret(institutionId, webhookId, await encryptSecret(secret, { webhookId, institutionId }), until);
+    if (!updated) throw problem('not-found', `no webhook ${webhookId}`);
+    logger.info('webhook secret replaced', { webhookId });
+    return { status: 200, body: { ...store.toWebhook(updated, now), secret } };
+  },
+
+  async listWebhooks({ institution, query, now }) {
     const page = await store.listWebhooks(institution!.id, query);
-    return { status: 200, body: { items: page.items.map(store.toWebhook), ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
+    return { status: 200, body: { items: page.items.map((w) => store.toWebhook(w, now)), ...(page.nextToken ? { nextToken: page.nextToken } : {}) } };
   },
 
   async deleteWebhook({ institution, params }) {

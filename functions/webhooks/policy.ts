@@ -12,6 +12,15 @@ const SECRET_PREFIX = 'whsec_';
 /** A new signing secret: `whsec_` + base64 of 32 random bytes (Standard Webhooks' format). */
 export const newSigningSecret = () => `${SECRET_PREFIX}${randomBytes(32).toString('base64')}`;
 
+/** How long deliveries are also signed with the secret a change replaced: a day for the receiver to switch. */
+export const PREVIOUS_SECRET_HOURS = 24;
+
+/** The secrets (their ciphertexts) a delivery at `now` is signed with: the current, and the one it replaced for a day. */
+export function signingSecrets(w: { secretCiphertext: string; previousSecretCiphertext?: string; previousSecretExpiresAt?: string }, now: Date): string[] {
+  const previous = w.previousSecretCiphertext && w.previousSecretExpiresAt && Date.parse(w.previousSecretExpiresAt) > now.getTime() ? [w.previousSecretCiphertext] : [];
+  return [w.secretCiphertext, ...previous];
+}
+
 /**
  * `webhook-signature` of one attempt: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed with
  * the secret's decoded bytes. The timestamp is the attempt's (receivers refuse old ones), so every

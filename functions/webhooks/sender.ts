@@ -13,7 +13,7 @@ import { cached } from '#shared/cache';
 import { provinceConfig, requireEnv } from '#shared/env';
 import { logger } from '#shared/logger';
 import { queueUrlEnv } from '../catalog.ts';
-import { deliveryMessage, retryDelay, signature, type AttemptOutcome, type DeliveryMessage } from './policy.ts';
+import { deliveryMessage, retryDelay, signature, signingSecrets, type AttemptOutcome, type DeliveryMessage } from './policy.ts';
 import { postTo } from './post.ts';
 import { decryptSecret } from './secret-box.ts';
 import { getDelivery, getWebhook, recordAttempt, type StoredWebhook } from './store.ts';
@@ -39,9 +39,11 @@ async function attempt(webhook: StoredWebhook, m: DeliveryMessage): Promise<Atte
   try {
     const target = checkUrl(webhook.url, allowedHosts);
     const address = await resolveChecked(target, { timeoutMs: timeoutSeconds * 1000 });
-    const secret = await secretOf(`${webhook.webhookId}|${webhook.institutionId}|${webhook.secretCiphertext}`);
+    // Two signatures for a day after a change of secret (space-separated; a receiver checks each).
+    const secrets = await Promise.all(signingSecrets(webhook, new Date()).map((c) => secretOf(`${webhook.webhookId}|${webhook.institutionId}|${c}`)));
     const timestamp = Math.floor(Date.now() / 1000);
-    const headers = { 'webhook-id': m.deliveryId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature(secret, m.deliveryId, timestamp, m.body) };
+    const signatures = secrets.map((secret) => signature(secret, m.deliveryId, timestamp, m.body)).join(' ');
+    const headers = { 'webhook-id': m.deliveryId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatures };
     return await postTo(target, address, { headers, body: m.body }, Math.max(1, deadline - Date.now()), timeoutSeconds);
   } catch (err) {
     if (err instanceof UrlRefused) return { ok: false, error: `refused: ${err.message}`, durationMs: Date.now() - started };

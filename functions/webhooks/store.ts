@@ -21,10 +21,41 @@ const webhookItem = webhook.extend({
   institutionId: z.string(),
   /** KMS ciphertext of the signing secret, base64 (secret-box.ts); never the secret. */
   secretCiphertext: z.string().min(1),
+  /** The secret the last change replaced, still signed with until previousSecretExpiresAt. */
+  previousSecretCiphertext: z.string().min(1).optional(),
 });
 export type StoredWebhook = z.infer<typeof webhookItem>;
 
-export const toWebhook = ({ webhookId, url, events, createdAt }: StoredWebhook): Webhook => ({ webhookId, url, events, createdAt });
+/** The subscription as its owner reads it: no secret, and the replaced one's day only while it lasts. */
+export const toWebhook = ({ webhookId, url, events, createdAt, previousSecretExpiresAt }: StoredWebhook, now: Date): Webhook => ({
+  webhookId, url, events, createdAt,
+  ...(previousSecretExpiresAt && Date.parse(previousSecretExpiresAt) > now.getTime() ? { previousSecretExpiresAt } : {}),
+});
+
+/**
+ * A new secret for the institution's subscription; the one it replaces is kept (signed with too)
+ * until `previousUntil`. A second change within that day drops the oldest. Undefined when the
+ * institution has no subscription by that id.
+ */
+export async function replaceSecret(institutionId: string, webhookId: string, secretCiphertext: string, previousUntil: string): Promise<StoredWebhook | undefined> {
+  try {
+    const { Attributes } = await ddb.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: webhookKey(institutionId, webhookId),
+        // Operands read the item as it was: the previous secret is the one being replaced.
+        UpdateExpression: 'SET previousSecretCiphertext = secretCiphertext, secretCiphertext = :secret, previousSecretExpiresAt = :until',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':secret': secretCiphertext, ':until': previousUntil },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return webhookItem.parse(Attributes);
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return undefined;
+    throw err;
+  }
+}
 
 export async function insertWebhook(w: StoredWebhook): Promise<void> {
   await writeTransaction([

@@ -120,6 +120,34 @@ describe('系统对接', () => {
     await expect.poll(() => rows.count(), poll).toBe(2);
     expect(await page.locator('main').innerText()).not.toContain('whsec_');
 
+    // A lost or leaked secret is changed, not the subscription: asked first (dismissed: nothing);
+    // the new one shown once, with the day both sign.
+    const goodRow = rows.filter({ hasText: good.url });
+    page.once('dialog', (d) => void d.dismiss());
+    await goodRow.getByRole('button', { name: '更换密钥' }).click();
+    expect(await secretPanel.count()).toBe(0);
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); void d.accept(); });
+    await goodRow.getByRole('button', { name: '更换密钥' }).click();
+    await expect.poll(focused(secretPanel), poll).toBe(true);
+    expect(asked).toContain('此后 24 小时内每条推送同时带新、旧两个签名');
+    const changed = (await secretPanel.locator('code').innerText()).trim();
+    expect(changed).toMatch(/^whsec_/);
+    expect(changed).not.toBe(good.secret);
+    expect(await secretPanel.innerText()).toContain('新的签名密钥（仅显示这一次）');
+    expect(await secretPanel.innerText()).toContain('前，每条推送同时带新、旧两个密钥的签名');
+    await screen(page, 'webhooks-5-secret-changed');
+    await page.getByRole('button', { name: '我已保存' }).click();
+    await expect.poll(textOf(goodRow), poll).toContain('已更换密钥，旧密钥签名至');
+    // The receiver switched to it verifies the next delivery.
+    good.secret = changed;
+    const next = (await rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).body.code;
+    const again = await rt.call(pharmacy, 'POST', '/settlements', { code: next, items: [{ drugCode: 'XC10AAA005', quantity: 1, unitPriceFen: 2600 }] }, { 'idempotency-key': `webhooks-browser-again-${Date.now()}` });
+    expect(again.status).toBe(201);
+    await rt.settle();
+    expect(good.received.filter((d) => d.data.settlementId === again.body.settlementId)).toHaveLength(1);
+    expect(good.refused).toEqual([]);
+
     // A clinic's desk is offered its referrals, questions and prescriptions, not settlements or stock.
     const { page: clinicPage } = await newPage(desk);
     await login(clinicPage, rt.url, people.gp);

@@ -6,6 +6,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { audienceFields, webhookEventNames, webhookEventNamesFor } from '../../events/audience.ts';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
@@ -267,6 +268,53 @@ describe('deliveries follow the flows to the institutions they are about', () =>
     expect(requested.data).toEqual({ eventId: expect.stringMatching(/^evt_/), adviceId, fromInstitutionId: 'clinic-lingyin', toInstitutionId: 'hosp-zjph', status: 'open' });
     expect(clinic.received.find((d) => d.type === 'AdviceConverted' && d.data.adviceId === adviceId)!.data.referralId).toBe(converted.body.referralId);
     expect(JSON.stringify([...clinic.received, ...hospital.received])).not.toMatch(new RegExp(`${person.personId}|血压|上转评估`));
+  });
+
+  it('a new secret: a day of two signatures, so the receiver switches without refusing any; a second change drops the first secret', async () => {
+    const r = await subscribe('clinic-lingyin', ['ReferralSubmitted']);
+    const first = r.secret!;
+    const refer = async () => {
+      const person = await enrolled();
+      const ref = (await rt.call(who['clinic-lingyin'], 'POST', '/referrals', { personId: person.personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸闷', diagnoses: ['I20.9'], urgency: 'routine' })).body;
+      await rt.settle();
+      const got = r.received.find((d) => d.data.referralId === ref.referralId);
+      expect(got, JSON.stringify(r.refused.map((x) => x.error))).toBeDefined();
+      return got!;
+    };
+    const verifies = (secret: string, d: { body: string; headers: Record<string, unknown> }) => {
+      try {
+        new Webhook(secret).verify(d.body, d.headers as Record<string, string>);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // Another institution's subscription is not there to change.
+    expect((await rt.call(who['clinic-beishan'], 'POST', `/webhooks/${r.webhookId}/secret`)).status).toBe(404);
+
+    const changed = await rt.call(who['clinic-lingyin'], 'POST', `/webhooks/${r.webhookId}/secret`);
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const second = changed.body.secret as string;
+    expect(second).toMatch(/^whsec_/);
+    expect(second).not.toBe(first);
+    const until24h = Date.parse(changed.body.previousSecretExpiresAt) - Date.now();
+    expect(until24h).toBeGreaterThan(23.9 * 3600_000);
+    expect(until24h).toBeLessThanOrEqual(24 * 3600_000);
+    const listed = (await rt.call(who['clinic-lingyin'], 'GET', '/webhooks')).body.items.find((w: { webhookId: string }) => w.webhookId === r.webhookId);
+    expect(listed).toEqual({ webhookId: r.webhookId, url: r.url, events: ['ReferralSubmitted'], createdAt: expect.any(String), previousSecretExpiresAt: changed.body.previousSecretExpiresAt });
+    expect(JSON.stringify(listed)).not.toContain('whsec_');
+
+    // The receiver still holds the first secret: received (it verified), and the second verifies it too.
+    const during = await refer();
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect([verifies(first, during), verifies(second, during)]).toEqual([true, true]);
+
+    // Changed again within the day: the second and the third sign; the first no longer does.
+    const third = (await rt.call(who['clinic-lingyin'], 'POST', `/webhooks/${r.webhookId}/secret`)).body.secret as string;
+    r.secret = third;
+    const after = await refer();
+    expect([verifies(first, after), verifies(second, after), verifies(third, after)]).toEqual([false, true, true]);
+    expect(r.refused).toEqual([]);
   });
 
   it('a question the platform re-asks elsewhere: the hospital that let it lapse is told (AdviceExpired), then nothing more of it', async () => {

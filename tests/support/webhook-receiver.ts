@@ -12,6 +12,8 @@ export interface Received {
   timestamp: string;
   data: Record<string, string>;
   headers: IncomingHttpHeaders;
+  /** The body as sent, to verify again with another secret. */
+  body: string;
   /** When it arrived (ms since the epoch). */
   at: number;
   /** What the receiver answered ('hang': nothing). */
@@ -58,7 +60,7 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
         res.writeHead(400).end();
         return;
       }
-      const delivery = { id: String(req.headers['webhook-id']), type: payload.type, timestamp: payload.timestamp, data: payload.data, headers: req.headers, at: Date.now() };
+      const delivery = { id: String(req.headers['webhook-id']), type: payload.type, timestamp: payload.timestamp, data: payload.data, headers: req.headers, body, at: Date.now() };
       const answer = r.answer(r.received.length, delivery);
       if (answer === 'hang') {
         r.received.push({ ...delivery, answered: 'hang' });

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { audienceOf, audienceRoles, personFields, webhookData, webhookEventNames, webhookEventNamesFor, webhookEvents } from '../../events/audience.ts';
 import { allEvents } from '../../events/all.ts';
-import { messageBody, messageId, newSigningSecret, retryDelay, signature } from '../../functions/webhooks/policy.ts';
+import { messageBody, messageId, newSigningSecret, retryDelay, signature, signingSecrets } from '../../functions/webhooks/policy.ts';
 import { checkUrl, refusedAddress, resolveChecked, UrlRefused, type Lookup } from '../../functions/webhooks/url-guard.ts';
 import { webhookSettings } from '../../schemas/province.ts';
 import { routes } from '../../schemas/routes.ts';
@@ -78,6 +78,13 @@ describe('a message', () => {
     expect(() => new Webhook(secret).verify(body.replace('ref_1', 'ref_2'), headers)).toThrow();
     const old = ts - 600;
     expect(() => new Webhook(secret).verify(body, { ...headers, 'webhook-timestamp': String(old), 'webhook-signature': signature(secret, id, old, body) })).toThrow();
+  });
+
+  it('is signed for a day after a change of secret with the one it replaced too, then with the new one alone', () => {
+    const changed = { secretCiphertext: 'new', previousSecretCiphertext: 'old', previousSecretExpiresAt: '2026-12-03T10:00:00.000Z' };
+    expect(signingSecrets(changed, new Date('2026-12-03T09:59:59.999Z'))).toEqual(['new', 'old']);
+    expect(signingSecrets(changed, new Date('2026-12-03T10:00:00.000Z'))).toEqual(['new']);
+    expect(signingSecrets({ secretCiphertext: 'only' }, new Date())).toEqual(['only']);
   });
 
   it('has one id per event and subscription, whatever the attempt', () => {

@@ -1,6 +1,7 @@
 // 系统对接: an institution's IT staff subscribe their own system (HIS, POS) to events about their
 // institution's referrals, prescriptions and settlements (signed webhooks), keep the signing secret
-// shown once, delete a subscription, and see each one's recent deliveries with their attempts.
+// shown once (or change it, when lost or leaked), delete a subscription, and see each one's recent
+// deliveries with their attempts.
 // Clinic, hospital and pharmacy desks alike, each offered the events that can reach it; the API
 // keeps every institution to its own.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
@@ -59,8 +60,16 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
   const offered = offeredTo(role);
   const list = useQuery({ queryKey: ['webhooks'], queryFn: () => call('listWebhooks', { query: { limit: 50 } }) });
   const [shown, setShown] = useState<string>();
-  const [secret, setSecret] = useState<{ webhookId: string; secret: string }>();
+  /** A secret to save now: a new subscription's, or a changed one's (with when the old stops signing). */
+  const [secret, setSecret] = useState<{ webhookId: string; secret: string; previousSecretExpiresAt?: string }>();
   const qc = useQueryClient();
+  const change = useMutation({
+    mutationFn: (webhookId: string) => call('rotateWebhookSecret', { params: { webhookId } }),
+    onSuccess: (w) => {
+      setSecret({ webhookId: w.webhookId, secret: w.secret, previousSecretExpiresAt: w.previousSecretExpiresAt });
+      void qc.invalidateQueries({ queryKey: ['webhooks'] });
+    },
+  });
   const remove = useMutation({
     mutationFn: (webhookId: string) => call('deleteWebhook', { params: { webhookId } }),
     onSuccess: (_r, webhookId) => {
@@ -75,15 +84,16 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
   // Focused when a secret appears (at the top, maybe out of view): the keyboard and the eye go to
   // what must be saved now. Once per secret, not at each render (a list refetch, a click below).
   const secretPanel = useRef<HTMLDivElement>(null);
-  useEffect(() => secretPanel.current?.focus(), [secret?.webhookId]);
+  useEffect(() => secretPanel.current?.focus(), [secret?.secret]);
   return (
     <section>
       <Title>系统对接（事件推送）</Title>
       <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的{offered.map((g) => g.label).join('、')}事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
       {secret && (
         <div class="panel secret" role="status" aria-label="签名密钥" tabIndex={-1} ref={secretPanel}>
-          <h2>签名密钥（仅显示这一次）</h2>
-          <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，请删除该订阅后重新添加。</p>
+          <h2>{secret.previousSecretExpiresAt ? '新的签名密钥' : '签名密钥'}（仅显示这一次）</h2>
+          <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，可为该订阅更换密钥。</p>
+          {secret.previousSecretExpiresAt && <p>{dateTime(secret.previousSecretExpiresAt)} 前，每条推送同时带新、旧两个密钥的签名，接收系统用任一密钥都能校验；请在此之前改用新密钥。</p>}
           <p><code class="mono">{secret.secret}</code></p>
           <div class="buttons">
             <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.secret)}>复制密钥</button>
@@ -92,6 +102,7 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
         </div>
       )}
       {remove.isError && <Alert kind="error">{problemText(remove.error)}</Alert>}
+      {change.isError && <Alert kind="error">{problemText(change.error)}</Alert>}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
         <Scroll label="事件推送订阅"><table>
           <caption class="sr-only">事件推送订阅</caption>
@@ -100,9 +111,11 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
             <tr key={w.webhookId}>
               <td class="mono small url">{w.url}</td>
               <td>{w.events.map(labelOf).join('、')}</td>
-              <td>{dateTime(w.createdAt)}</td>
+              <td>{dateTime(w.createdAt)}{w.previousSecretExpiresAt && <><br /><small class="muted">已更换密钥，旧密钥签名至 {dateTime(w.previousSecretExpiresAt)}</small></>}</td>
               <td class="actions">
                 <button type="button" class="link" aria-expanded={shown === w.webhookId} onClick={() => setShown(shown === w.webhookId ? undefined : w.webhookId)}>推送记录</button>
+                <button type="button" class="link" aria-disabled={change.isPending}
+                  onClick={() => !change.isPending && confirm(`为 ${w.url} 更换签名密钥？新密钥只显示一次；此后 24 小时内每条推送同时带新、旧两个签名，请在此期间将接收系统改用新密钥。`) && change.mutate(w.webhookId)}>更换密钥</button>
                 <button type="button" class="link danger" aria-disabled={remove.isPending} onClick={() => !remove.isPending && confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除</button>
               </td>
             </tr>
