@@ -453,7 +453,7 @@ function unitsByDrug(items: ReadonlyArray<{ drugCode: string; quantity: number }
 /** Why `settlement` cannot pay for dispensing `rx` at its pharmacy; empty when it can. */
 export function settlementProblems(
   settlement: SettlementView | undefined,
-  rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items' | 'dispensed'>,
+  rx: Pick<PrescriptionRecord, 'prescriptionId' | 'personId' | 'pharmacyId' | 'issuedAt' | 'items' | 'dispenses'>,
   /** What the dispense hands over (default: every prescribed item). */
   handedOver: ReadonlyArray<{ drugCode: string; quantity: number }> = rx.items,
 ): string[] {
@@ -464,24 +464,18 @@ export function settlementProblems(
   if (settlement.personId !== rx.personId) problems.push('the settlement is for another person');
   if (settlement.prescriptionId && settlement.prescriptionId !== rx.prescriptionId) problems.push('the settlement names another prescription');
   if (Date.parse(settlement.settledAt) < Date.parse(rx.issuedAt)) problems.push('the settlement predates the prescription');
-  // It must have paid for every item dispensed, at least the prescribed quantity of each drug.
+  // It must have paid for every item dispensed, at least the prescribed quantity of each drug, less
+  // what earlier dispenses against it handed over: one settlement may pay for several dispenses of
+  // the prescription it named (3 paid, 1 on the shelf today, 2 when they come), never for a pack twice.
   const paid = unitsByDrug(settlement.items);
+  for (const d of rx.dispenses ?? []) {
+    if (d.settlementId !== settlement.settlementId) continue;
+    for (const { drugCode, quantity } of d.items) paid.set(drugCode, (paid.get(drugCode) ?? 0) - quantity);
+  }
   for (const [drugCode, needed] of unitsByDrug(handedOver)) {
-    const units = paid.get(drugCode) ?? 0;
+    const units = Math.max(0, paid.get(drugCode) ?? 0);
     if (units < needed) {
       problems.push(units ? `the settlement pays for ${units} of ${drugCode}; the prescription needs ${needed}` : `the settlement does not pay for ${drugCode} (the prescription needs ${needed})`);
-    }
-  }
-  // And it hands over all the settlement paid for that is owing. A settlement pays for one dispense,
-  // and none is reversed once one was made against it: packs it paid for and kept back could be
-  // neither handed over against it later nor refunded. Fewer on the shelf: reverse it first, then
-  // settle for what is handed over (the rest stays reserved, for a later settlement).
-  const handed = unitsByDrug(handedOver);
-  for (const { drugCode, quantity } of owing(rx)) {
-    const due = Math.min(paid.get(drugCode) ?? 0, quantity);
-    const units = handed.get(drugCode) ?? 0;
-    if (units < due) {
-      problems.push(`the settlement paid for ${due} owing packs of ${drugCode}; this dispense hands over ${units}: hand over all ${due}, or reverse the settlement and settle for what is handed over`);
     }
   }
   return problems;

@@ -638,8 +638,9 @@ export async function getSettlement(settlementId: string): Promise<SettlementVie
 
 /**
  * The writes a dispense adds to its transition: the settlement is still settled, of this person, at
- * this pharmacy (a reversal racing the dispense loses one way or the other), and it has not paid for
- * another dispense.
+ * this pharmacy (a reversal racing the dispense loses one way or the other), and it has paid for no
+ * other prescription's dispense (for this one's earlier dispenses it may: what it has left to pay
+ * for is checked against the prescription, whose version the transition holds).
  */
 export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): TxItem[] {
   return [
@@ -660,7 +661,8 @@ export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): Tx
         Put: {
           TableName: tableName(),
           Item: { ...settlementDispenseKey(settlementId), entity: 'settlement-use', settlementId, prescriptionId: rx.prescriptionId },
-          ConditionExpression: 'attribute_not_exists(PK)',
+          ConditionExpression: 'attribute_not_exists(PK) OR prescriptionId = :rx',
+          ExpressionAttributeValues: { ':rx': rx.prescriptionId },
         },
       },
       onConditionFailed: (current) => problem('conflict', `settlement ${settlementId} already paid for prescription ${String(current?.prescriptionId)}`),

@@ -553,6 +553,33 @@ describe('a prescription paid and not handed over', () => {
     expect((await settlementsOf(p.personId, provinceDay(s.settledAt))).map((x) => x.settlementId)).toEqual([s.settlementId]);
   });
 
+  it('paid for in full, handed over in part by the POS: the card dispenses the rest against the same settlement, charging nothing', async () => {
+    await clearOfMidnight(120_000);
+    const { rt } = desk;
+    const p = await patient(21);
+    const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 3 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
+    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 3, unitPriceFen: 2_600, traceCodes: traceCodes(3) }] }, { 'idempotency-key': `paid-all-${id}` });
+    expect(made.status).toBe(201);
+    const s = made.body;
+    // The pharmacy's own POS hands over the one pack on the shelf.
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: s.settlementId, items: [{ drugCode: 'XC10AAA005', quantity: 1 }] })).body.status).toBe('partially-dispensed');
+
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '处方', exact: true }).click();
+    await page.getByRole('button', { name: /^部分发药/ }).click();
+    const card = page.getByRole('listitem', { name: `处方 ${shortId(id)}` });
+    await expect.poll(textOf(card), poll).toContain(`已结算未发药：结算 ${shortId(s.settlementId)}`);
+    expect(await card.getByRole('button', { name: '结算并发药' }).count()).toBe(0);
+    await card.getByRole('button', { name: '按此结算发药' }).click();
+    await expect.poll(async () => (await prescription(id)).status, poll).toBe('dispensed');
+    expect((await prescription(id)).dispenses.map((d: { settlementId: string; items: unknown }) => [d.settlementId, d.items])).toEqual([
+      [s.settlementId, [{ drugCode: 'XC10AAA005', quantity: 1 }]],
+      [s.settlementId, [{ drugCode: 'XC10AAA005', quantity: 2 }]],
+    ]);
+    expect((await settlementsOf(p.personId, provinceDay(s.settledAt))).map((x) => x.settlementId)).toEqual([s.settlementId]);
+  });
+
   it('paid at another desk while this one is at 核对: 确认结算 is refused by the API, naming that settlement, and nothing is charged twice', async () => {
     await clearOfMidnight(120_000);
     const { rt } = desk;

@@ -100,9 +100,9 @@ describe('partial dispensing', () => {
     // One pack left the shelf; the two still owing stay reserved for this patient.
     expect([afterPart.onHand, afterPart.reserved, afterPart.dispensed]).toEqual([reservedHere.onHand - 1, reservedHere.reserved - 1, reservedHere.dispensed + 1]);
     expect(afterPart.available).toBe(reservedHere.available);
-    // A settlement pays for one dispense only.
+    // A settlement pays for each pack once: the one it paid for is handed over.
     const again = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: first, items: [{ drugCode: 'XA10BAA001', quantity: 1 }] });
-    expect([again.status, slug(again.body)]).toEqual([409, 'conflict']);
+    expect([again.status, slug(again.body)]).toEqual([400, 'validation-failed']);
 
     // Without items, a dispense hands over everything owing: 2 + 2, and completes the prescription.
     const rest = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 2 }, { drugCode: 'XC08CAA001', quantity: 2 }]);
@@ -130,26 +130,27 @@ describe('partial dispensing', () => {
     expect([more.status, slug(more.body)]).toEqual([409, 'invalid-transition']);
   });
 
-  it('a settlement that paid for more than is handed over is refused, changing nothing; reversed, the sale is made again for what is handed over', async () => {
+  it('a settlement that paid for more than one dispense hands over pays for the next, never for a pack twice', async () => {
     const p = fresh();
     const id = await accepted(p.personId, [item('XA10BAA001', 3)]);
-    const reserved = await stock('XA10BAA001');
-    // Paid for all three, one on the shelf: a dispense of one would leave two paid for that could be
-    // neither handed over against it later nor refunded (a settlement pays for one dispense).
+    // Paid for all three, one on the shelf today: handed over, the rest stays reserved and paid for.
     const all = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 3 }]);
     const part = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all, items: [{ drugCode: 'XA10BAA001', quantity: 1 }] });
-    expect([part.status, slug(part.body)]).toEqual([400, 'validation-failed']);
-    expect(part.body.errors).toEqual([{ path: 'body.settlementId', message: expect.stringContaining('this dispense hands over 1: hand over all 3, or reverse the settlement') }]);
-    expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body).toMatchObject({ status: 'accepted' });
-    expect(await stock('XA10BAA001')).toEqual(reserved);
-    // As it says: reversed (nothing was handed over against it), settled again for one, handed over.
-    expect((await rt.call(pharmacy, 'POST', `/settlements/${all}/reversal`)).status).toBe(200);
-    const one = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 1 }]);
-    const handed = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: one, items: [{ drugCode: 'XA10BAA001', quantity: 1 }] });
-    expect([handed.status, handed.body.status]).toEqual([200, 'partially-dispensed']);
-    // The rest, with the next settlement: nothing stays reserved for the tests after.
-    const rest = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: await settle(p, [{ drugCode: 'XA10BAA001', quantity: 2 }]) });
-    expect(rest.body.status).toBe('dispensed');
+    expect([part.status, part.body.status]).toEqual([200, 'partially-dispensed']);
+    // Handed over against it when they come, and no more than it paid for.
+    const tooMany = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all, items: [{ drugCode: 'XA10BAA001', quantity: 3 }] });
+    expect([tooMany.status, slug(tooMany.body)]).toEqual([400, 'validation-failed']);
+    const rest = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all });
+    expect([rest.status, rest.body.status, rest.body.dispensed]).toEqual([200, 'dispensed', [{ drugCode: 'XA10BAA001', quantity: 3 }]]);
+    expect((await dispensedEvents(id)).map((e) => [e.settlementId, e.items])).toEqual([[all, [{ drugCode: 'XA10BAA001', quantity: 1 }]], [all, [{ drugCode: 'XA10BAA001', quantity: 2 }]]]);
+    // A settlement that paid for one prescription's dispense pays for no other's, even of the same person.
+    const [first, second] = [await accepted(p.personId, [item('XC08CAA001', 1)]), await accepted(p.personId, [item('XA10BAA001', 1)])];
+    const both = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 1 }, { drugCode: 'XC08CAA001', quantity: 1 }]);
+    expect((await rt.call(pharmacy, 'POST', `/prescriptions/${first}/dispense`, { settlementId: both })).body.status).toBe('dispensed');
+    const refused = await rt.call(pharmacy, 'POST', `/prescriptions/${second}/dispense`, { settlementId: both });
+    expect([refused.status, slug(refused.body), refused.body.detail]).toEqual([409, 'conflict', `settlement ${both} already paid for prescription ${first}`]);
+    // Nothing left reserved for the tests after.
+    expect((await rt.call(lingyin, 'POST', `/prescriptions/${second}/cancel`)).status).toBe(200);
   });
 
   it('cancelling a partly dispensed prescription releases only what is still owing', async () => {

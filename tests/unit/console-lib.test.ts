@@ -12,9 +12,9 @@ import { failedRowsCsv, parseCsv, readPeople, writeCsv } from '../../console/src
 import { nextDay, untilNextCheck } from '../../console/src/shared/today.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { webhookEventNames } from '../../events/audience.ts';
-import { dispenseItems, owingOf, owingUnpaid, scanTraceCodes, soldCodes } from '../../console/src/features/pharmacy/packs.ts';
+import { dispenseItems, owingOf, owingUnpaid, payableBy, scanTraceCodes, soldCodes, undispensedSettlements, unspentOf } from '../../console/src/features/pharmacy/packs.ts';
 import { prescriptionRequest } from '../../schemas/prescriptions.ts';
-import { settlementRequest } from '../../schemas/vouchers.ts';
+import { settlementRequest, type Settlement } from '../../schemas/vouchers.ts';
 import { institutionInput } from '../../schemas/institutions.ts';
 import { attemptText } from '../../console/src/features/webhooks/attempts.ts';
 import { refusedAddress } from '../../functions/webhooks/url-guard.ts';
@@ -180,19 +180,36 @@ describe('the counter: packs and trace codes', () => {
     const rx = { items: [{ drugCode: 'A', quantity: 3, dosage: 'x' }, { drugCode: 'B', quantity: 2, dosage: 'x' }], dispensed: [{ drugCode: 'A', quantity: 1 }] };
     expect(owingOf(rx)).toEqual([{ drugCode: 'A', quantity: 2 }, { drugCode: 'B', quantity: 2 }]);
     // Paid for everything owing (or more): a full dispense, the API's default.
-    expect(dispenseItems(rx, { items: [{ drugCode: 'A', quantity: 5 }, { drugCode: 'B', quantity: 2 }] as never })).toEqual({});
+    expect(dispenseItems(rx, { settlementId: 'st_9', items: [{ drugCode: 'A', quantity: 5 }, { drugCode: 'B', quantity: 2 }] as never })).toEqual({});
     // Less: exactly what was paid for; a drug not paid for is not handed over.
-    expect(dispenseItems(rx, { items: [{ drugCode: 'A', quantity: 1 }] as never })).toEqual({ items: [{ drugCode: 'A', quantity: 1 }] });
-    expect(dispenseItems({ ...rx, dispensed: [{ drugCode: 'A', quantity: 3 }, { drugCode: 'B', quantity: 2 }] }, { items: [] as never })).toEqual({});
+    expect(dispenseItems(rx, { settlementId: 'st_9', items: [{ drugCode: 'A', quantity: 1 }] as never })).toEqual({ items: [{ drugCode: 'A', quantity: 1 }] });
+    expect(dispenseItems({ ...rx, dispensed: [{ drugCode: 'A', quantity: 3 }, { drugCode: 'B', quantity: 2 }] }, { settlementId: 'st_9', items: [] as never })).toEqual({});
+  });
+
+  it('a settlement that paid for more than a dispense handed over pays for the rest later, never for a pack twice', () => {
+    const rx = { prescriptionId: 'rx_1', items: [{ drugCode: 'A', quantity: 3, dosage: 'x' }], dispensed: [{ drugCode: 'A', quantity: 1 }], dispenses: [{ settlementId: 'st_1', at: '2026-01-01T00:00:00.000Z', items: [{ drugCode: 'A', quantity: 1 }] }], settlementId: 'st_1' };
+    const s1 = { settlementId: 'st_1', prescriptionId: 'rx_1', status: 'settled' as const, items: [{ drugCode: 'A', quantity: 3 }] as never as Settlement['items'] };
+    expect(unspentOf(rx, s1)).toEqual([{ drugCode: 'A', quantity: 2 }]);
+    expect(payableBy(rx, s1)).toEqual([{ drugCode: 'A', quantity: 2 }]);
+    expect(dispenseItems(rx, s1)).toEqual({});
+    // Offered for the rest (按此结算发药), and the counter charges nothing more.
+    expect(undispensedSettlements(rx, [s1 as never])).toEqual([s1]);
+    expect(owingUnpaid(rx, [s1])).toEqual([]);
+    // Paid for one, handed over: spent.
+    const s2 = { ...s1, items: [{ drugCode: 'A', quantity: 1 }] as never as Settlement['items'] };
+    expect(undispensedSettlements(rx, [s2 as never])).toEqual([]);
+    expect(owingUnpaid(rx, [s2])).toEqual([{ drugCode: 'A', quantity: 2 }]);
+    // A prescription from before dispenses were listed: its settlement is spent.
+    expect(unspentOf({ settlementId: 'st_1' }, s1)).toEqual([]);
   });
 
   it('what a counter may still charge: what is owed less what settlements not yet handed over against paid for', () => {
     const rx = { items: [{ drugCode: 'A', quantity: 3, dosage: 'x' }, { drugCode: 'B', quantity: 2, dosage: 'x' }], dispensed: [{ drugCode: 'A', quantity: 1 }] };
     expect(owingUnpaid(rx, [])).toEqual([{ drugCode: 'A', quantity: 2 }, { drugCode: 'B', quantity: 2 }]);
     // One paid A in part, another all of B: only the rest of A is left to charge.
-    expect(owingUnpaid(rx, [{ items: [{ drugCode: 'A', quantity: 1 }] as never }, { items: [{ drugCode: 'B', quantity: 2 }] as never }])).toEqual([{ drugCode: 'A', quantity: 1 }]);
+    expect(owingUnpaid(rx, [{ settlementId: 'st_8', items: [{ drugCode: 'A', quantity: 1 }] as never }, { settlementId: 'st_9', items: [{ drugCode: 'B', quantity: 2 }] as never }])).toEqual([{ drugCode: 'A', quantity: 1 }]);
     // Paid for more than is owed: nothing.
-    expect(owingUnpaid(rx, [{ items: [{ drugCode: 'A', quantity: 5 }, { drugCode: 'B', quantity: 9 }] as never }])).toEqual([]);
+    expect(owingUnpaid(rx, [{ settlementId: 'st_9', items: [{ drugCode: 'A', quantity: 5 }, { drugCode: 'B', quantity: 9 }] as never }])).toEqual([]);
   });
 });
 

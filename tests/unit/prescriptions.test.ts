@@ -405,23 +405,21 @@ describe('dispense against a settlement', () => {
     ]);
   });
 
-  it('a partial dispense hands over all the settlement paid for that is owing: packs kept back could be neither handed over later nor refunded', () => {
-    const three = { ...routed, items: [{ drugCode: 'XA10BAA001', quantity: 3, dosage: 'y' }, { drugCode: 'XC08CAA001', quantity: 2, dosage: 'x' }] };
-    const paidFor = (items: SettlementView['items']) => ({ ...settlement, items });
-    const one = (drugCode: string, quantity: number) => [{ drugCode, quantity }];
-    // Paid for one, handed one: the rest stays owing, for a later settlement.
-    expect(settlementProblems(paidFor(one('XA10BAA001', 1)), three, one('XA10BAA001', 1))).toEqual([]);
-    // Paid for all three, handed one: refused, saying what to do.
-    expect(settlementProblems(paidFor(one('XA10BAA001', 3)), three, one('XA10BAA001', 1))).toEqual([
-      'the settlement paid for 3 owing packs of XA10BAA001; this dispense hands over 1: hand over all 3, or reverse the settlement and settle for what is handed over',
-    ]);
-    // A drug paid for and not handed over at all, likewise.
-    expect(settlementProblems(paidFor([...one('XA10BAA001', 1), ...one('XC08CAA001', 2)]), three, one('XA10BAA001', 1))).toEqual([
-      'the settlement paid for 2 owing packs of XC08CAA001; this dispense hands over 0: hand over all 2, or reverse the settlement and settle for what is handed over',
-    ]);
-    // Paid for more than is still owing: all that is owing is enough.
-    const oneLeft = { ...three, dispensed: one('XA10BAA001', 2) };
-    expect(settlementProblems(paidFor(one('XA10BAA001', 3)), oneLeft, one('XA10BAA001', 1))).toEqual([]);
+  it('one settlement may pay for several dispenses of its prescription, never for a pack twice', () => {
+    const three = { ...routed, items: [{ drugCode: 'XA10BAA001', quantity: 3, dosage: 'y' }] };
+    const all = { ...settlement, items: [{ drugCode: 'XA10BAA001', quantity: 3 }] };
+    const one = (quantity: number) => [{ drugCode: 'XA10BAA001', quantity }];
+    // Paid for three, one on the shelf: handed over; the other two later, against the same settlement.
+    expect(settlementProblems(all, three, one(1))).toEqual([]);
+    const afterOne = { ...three, dispenses: [{ settlementId: 'st_1', at: '2025-03-01T04:00:00.000Z', items: one(1) }] };
+    expect(settlementProblems(all, afterOne, one(2))).toEqual([]);
+    // What it paid for and was handed over already does not pay again.
+    expect(settlementProblems(all, afterOne, one(3))).toEqual(['the settlement pays for 2 of XA10BAA001; the prescription needs 3']);
+    const afterAll = { ...three, dispenses: [{ settlementId: 'st_1', at: '2025-03-01T04:00:00.000Z', items: one(3) }] };
+    expect(settlementProblems(all, afterAll, one(1))).toEqual(['the settlement does not pay for XA10BAA001 (the prescription needs 1)']);
+    // Another settlement's dispenses do not count against this one.
+    const byAnother = { ...three, dispenses: [{ settlementId: 'st_2', at: '2025-03-01T04:00:00.000Z', items: one(1) }] };
+    expect(settlementProblems(all, byAnother, one(2))).toEqual([]);
   });
 });
 

@@ -22,7 +22,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
 import { Alert, announce, Badge, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Title } from '../../shared/ui.tsx';
 import { go } from '../../app/router.ts';
-import { dispenseItems, owingOf, owingUnpaid, scanTraceCodes, soldCodes, undispensedSettlements } from './packs.ts';
+import { dispenseItems, owingOf, owingUnpaid, payableBy, scanTraceCodes, soldCodes, undispensedSettlements } from './packs.ts';
 import { useRecentSettlements } from './settlements.ts';
 
 interface Line {
@@ -676,8 +676,10 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
     },
   });
   const reversed = s.status === 'reversed';
-  // Handed over against already (a reopened receipt): neither dispensed again nor reversed (the API refuses both).
+  // Handed over against already (a reopened receipt): not reversed (the API refuses it), and dispensed
+  // against again only for packs it paid for and a partial dispense left owing.
   const used = !!rx.data && ((rx.data.dispenses ?? []).some((d) => d.settlementId === s.settlementId) || rx.data.settlementId === s.settlementId);
+  const spent = used && !!rx.data && (!fillable(rx.data) || !payableBy(rx.data, s).length);
   const sameDay = calendarDay(new Date(s.settledAt)) === calendarDay();
   // No longer to be filled: nothing to hand over against this settlement, whose money goes back.
   const closed = !!rx.data && !used && !dispense.isSuccess && !fillable(rx.data);
@@ -700,7 +702,7 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         <Untraced s={s} />
       </div>
       <div class="buttons no-print">
-        {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : used ? (
+        {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : spent ? (
           <Alert kind="ok">已按此结算为处方 {shortId(s.prescriptionId)} 发药</Alert>
         ) : closed ? (
           <Alert kind="error">

@@ -46,43 +46,59 @@ export function owingOf(rx: Pick<Prescription, 'items' | 'dispensed'>): Array<{ 
 }
 
 /**
- * What a dispense against this settlement hands over: the packs it paid for, up to what the
- * prescription still owes. Everything owing → no items (the API's default, a full dispense); less →
- * the items, a partial dispense whose rest stays reserved.
+ * What the settlement paid for that no dispense against it has handed over yet, by drug. One
+ * settlement may pay for several dispenses of the prescription it named (3 paid, 1 on the shelf
+ * today), never for a pack twice. A prescription from before dispenses were listed names only its
+ * settlement: that one is spent.
  */
-export function dispenseItems(rx: Pick<Prescription, 'items' | 'dispensed'>, s: Pick<Settlement, 'items'>): { items?: Array<{ drugCode: string; quantity: number }> } {
-  const owing = owingOf(rx);
-  const items = owing.flatMap((o) => {
-    const paid = s.items.find((i) => i.drugCode === o.drugCode)?.quantity ?? 0;
+export function unspentOf(rx: Pick<Prescription, 'dispenses' | 'settlementId'>, s: Pick<Settlement, 'settlementId' | 'items'>): Array<{ drugCode: string; quantity: number }> {
+  if (!rx.dispenses?.length && rx.settlementId !== undefined && rx.settlementId === s.settlementId) return [];
+  const handed = (drugCode: string) => (rx.dispenses ?? []).filter((d) => d.settlementId === s.settlementId).flatMap((d) => d.items).filter((i) => i.drugCode === drugCode).reduce((n, i) => n + i.quantity, 0);
+  const paid = new Map<string, number>();
+  for (const i of s.items) paid.set(i.drugCode, (paid.get(i.drugCode) ?? 0) + i.quantity);
+  return [...paid].flatMap(([drugCode, quantity]) => (quantity > handed(drugCode) ? [{ drugCode, quantity: quantity - handed(drugCode) }] : []));
+}
+
+/** The owing packs a dispense against this settlement hands over: what it has left to pay for, up to what is owing. */
+export function payableBy(rx: Pick<Prescription, 'items' | 'dispensed' | 'dispenses' | 'settlementId'>, s: Pick<Settlement, 'settlementId' | 'items'>): Array<{ drugCode: string; quantity: number }> {
+  const left = unspentOf(rx, s);
+  return owingOf(rx).flatMap((o) => {
+    const paid = left.find((i) => i.drugCode === o.drugCode)?.quantity ?? 0;
     return paid > 0 ? [{ drugCode: o.drugCode, quantity: Math.min(paid, o.quantity) }] : [];
   });
+}
+
+/**
+ * What a dispense against this settlement hands over (payableBy). Everything owing → no items (the
+ * API's default, a full dispense); less → the items, a partial dispense whose rest stays reserved.
+ */
+export function dispenseItems(rx: Pick<Prescription, 'items' | 'dispensed' | 'dispenses' | 'settlementId'>, s: Pick<Settlement, 'settlementId' | 'items'>): { items?: Array<{ drugCode: string; quantity: number }> } {
+  const owing = owingOf(rx);
+  const items = payableBy(rx, s);
   const all = items.length === owing.length && items.every((i, n) => i.quantity === owing[n]!.quantity);
   return all || !items.length ? {} : { items };
 }
 
 /**
- * The settlements that paid for this prescription and were never handed over against (one
- * settlement pays for one dispense): settled, naming it, not among its dispenses, and paying for a
- * drug it still owes. A pharmacist who moved to the next patient before 按此结算发药 dispenses
- * against one of these instead of charging the patient again.
+ * The settlements that paid for this prescription and have packs it still owes left to hand over
+ * against them: settled, naming it. A pharmacist who moved to the next patient before 按此结算发药,
+ * or handed over part of what was paid for, dispenses against one of these instead of charging the
+ * patient again.
  */
 export function undispensedSettlements<S extends Pick<Settlement, 'settlementId' | 'prescriptionId' | 'status' | 'items'>>(
   rx: Pick<Prescription, 'prescriptionId' | 'items' | 'dispensed' | 'dispenses' | 'settlementId'>,
   settlements: readonly S[],
 ): S[] {
-  const used = new Set([...(rx.dispenses ?? []).map((d) => d.settlementId), ...(rx.settlementId ? [rx.settlementId] : [])]);
-  const owing = owingOf(rx);
-  return settlements.filter((s) => s.prescriptionId === rx.prescriptionId && s.status === 'settled' && !used.has(s.settlementId)
-    && s.items.some((i) => owing.some((o) => o.drugCode === i.drugCode)));
+  return settlements.filter((s) => s.prescriptionId === rx.prescriptionId && s.status === 'settled' && payableBy(rx, s).length > 0);
 }
 
 /**
  * What a prescription still owes beyond what settlements not yet handed over against have paid for:
  * what its counter may still charge. A drug they paid for in full is not charged a second time.
  */
-export function owingUnpaid(rx: Pick<Prescription, 'items' | 'dispensed'>, paid: ReadonlyArray<Pick<Settlement, 'items'>>): Array<{ drugCode: string; quantity: number }> {
+export function owingUnpaid(rx: Pick<Prescription, 'items' | 'dispensed' | 'dispenses' | 'settlementId'>, paid: ReadonlyArray<Pick<Settlement, 'settlementId' | 'items'>>): Array<{ drugCode: string; quantity: number }> {
   return owingOf(rx).flatMap((o) => {
-    const covered = paid.reduce((n, s) => n + (s.items.find((i) => i.drugCode === o.drugCode)?.quantity ?? 0), 0);
+    const covered = paid.reduce((n, s) => n + (unspentOf(rx, s).find((i) => i.drugCode === o.drugCode)?.quantity ?? 0), 0);
     return o.quantity > covered ? [{ drugCode: o.drugCode, quantity: o.quantity - covered }] : [];
   });
 }
