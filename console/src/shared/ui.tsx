@@ -7,12 +7,16 @@ import type { FieldErrors } from '../lib/forms.ts';
 
 // Set by a submit, cleared by the next edit (or screen): only a refused submit takes the keyboard to a
 // field. An error set while the user edits (a department cleared as they arrow through hospitals)
-// is said in its field, and the keyboard stays where they are. Submits are counted, so that a second
-// refusal in the same words is told from a render for another reason.
+// is said in its field, and the keyboard stays where they are.
 let submitted = false;
-let submits = 0;
+// Submits of each form: a second refusal in the same words is told from a render for another reason,
+// and one form's submit (a card's 拒绝) leaves another form's fields as they were.
+const submitsOf = new WeakMap<EventTarget, number>();
 if (typeof document !== 'undefined') {
-  document.addEventListener('submit', () => { submitted = true; submits += 1; }, true);
+  document.addEventListener('submit', (e) => {
+    submitted = true;
+    if (e.target) submitsOf.set(e.target, (submitsOf.get(e.target) ?? 0) + 1);
+  }, true);
   for (const type of ['input', 'change']) document.addEventListener(type, () => { submitted = false; }, true);
   addEventListener('hashchange', () => { submitted = false; });
 }
@@ -23,27 +27,39 @@ if (typeof document !== 'undefined') {
  */
 export function Field(props: { label: string; error?: string; hint?: string; children: (id: string, describedBy: string | undefined) => JSX.Element; wide?: boolean; narrow?: boolean }) {
   const id = useId();
+  const box = useRef<HTMLDivElement>(null);
+  const form = () => box.current?.closest('form') ?? undefined;
+  const submitsOfForm = () => { const f = form(); return f ? submitsOf.get(f) ?? 0 : 0; };
+  const submits = submitsOfForm();
   // Changed since the submit that said its error: that error is about a value no longer there, and
-  // goes (the mark too) until a submit says it again.
-  const [edited, setEdited] = useState<{ error: string; submit: number }>();
-  const error = props.error && !(edited?.error === props.error && edited.submit === submits) ? props.error : undefined;
+  // goes (the mark too) until its form's next submit, or until the error changes (said anew).
+  const edited = useRef<{ error: string; submits: number }>();
+  const said = useRef(props.error);
+  if (said.current !== props.error) {
+    said.current = props.error;
+    edited.current = undefined;
+  }
+  const [, rerender] = useState(0);
+  const error = props.error && !(edited.current?.error === props.error && edited.current.submits === submits) ? props.error : undefined;
   const describedBy = [error ? `${id}-error` : '', props.hint ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined;
   // A refused submit takes the keyboard to the first control it marks (read with its message), not
   // left on the button with the reasons somewhere above or below; a second refusal too.
-  const box = useRef<HTMLDivElement>(null);
-  const seen = submits;
   useEffect(() => {
     if (!error || !submitted) return;
-    const first = box.current?.closest('form')?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    const first = form()?.querySelector<HTMLElement>('[aria-invalid="true"]');
     if (!first) return;
     submitted = false;
     first.focus();
-  }, [error, seen]);
+  }, [error, submits]);
+  const onInput = () => {
+    if (!error) return;
+    edited.current = { error, submits: submitsOfForm() };
+    rerender((n) => n + 1);
+  };
   // Marked here, so that no form can forget to mark a field it says is wrong.
   const control = cloneElement(props.children(id, describedBy), { 'aria-invalid': error ? 'true' : undefined });
   return (
-    <div ref={box} class={`field${error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`}
-      onInput={() => error && setEdited({ error, submit: submits })}>
+    <div ref={box} class={`field${error ? ' invalid' : ''}${props.wide ? ' wide' : ''}${props.narrow ? ' narrow' : ''}`} onInput={onInput}>
       <label for={id}>{props.label}</label>
       {control}
       {props.hint && <small id={`${id}-hint`} class="hint">{props.hint}</small>}
@@ -106,7 +122,7 @@ export function focusWhenShown(find: () => HTMLElement | null | undefined, tries
  * method is composing (there Escape drops the pinyin typed so far).
  */
 export const closesOnEscape = (close: () => void, busy = false) => (e: KeyboardEvent) => {
-  if (e.key !== 'Escape' || e.isComposing || busy) return;
+  if (e.key !== 'Escape' || e.isComposing || e.keyCode === 229 || busy) return;
   e.preventDefault();
   const opener = (e.currentTarget as HTMLElement).parentElement?.querySelector<HTMLElement>('[aria-expanded="true"]');
   close();

@@ -105,7 +105,7 @@ export function Credits() {
       <Title>个人账户划入</Title>
       <p class="muted">按批次向参保人个人账户划入金额（如年度划入），在现有余额上增加，不覆盖。上传 CSV 文件（UTF-8），首行为表头：身份证号,划入金额（元）。同一批次号下每人只划入一次：同一文件重复提交不会重复划入。</p>
       <Field label="批次号" error={batchError} hint="如 2027年度划入；重新提交同一文件时请用同一批次号">{(id, d) => (
-        <input id={id} ref={batchField} value={batchId} disabled={running} aria-invalid={batchError ? 'true' : undefined} aria-describedby={d} onInput={(e) => update({ batchId: e.currentTarget.value })} />
+        <input id={id} ref={batchField} value={batchId} disabled={running} aria-invalid={batchError ? 'true' : undefined} aria-describedby={d} onInput={(e) => { update({ batchId: e.currentTarget.value }); setBatchError(undefined); }} />
       )}</Field>
       <Field label="CSV 文件" hint={fileName ? `当前文件：${fileName}` : undefined}>{(id, d) => <input id={id} type="file" accept=".csv,text/csv" disabled={running} aria-describedby={d} onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void pick(f); }} />}</Field>
       {typeof parsed === 'string' && <Alert kind="error">{parsed}</Alert>}
