@@ -44,7 +44,9 @@ const listsAsLeft = new Map<string, string>();
  */
 export function useListAsLeft(home: string) {
   useLayoutEffect(() => {
-    listsAsLeft.set(home, location.hash || home);
+    // Only while the address is the list's: a render between a link's new address and its hashchange
+    // (a refetch landing then) must not take the detail's address for the list's.
+    if (screenOf(location.hash) === screenOf(home)) listsAsLeft.set(home, location.hash || home);
   });
 }
 /** Where a detail's way back to the list at `home` leads. */
@@ -80,8 +82,8 @@ export function useHashParam<T extends string>(name: string, fallback: T, allowe
  * The screen an address names: its path without the query. A desk's start screen has several
  * addresses (none after login, #/, #/hospital): they are one screen.
  */
-const screenOf = () => {
-  const path = location.hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean);
+const screenOf = (hash = location.hash) => {
+  const path = hash.replace(/^#\/?/, '').split('?')[0]!.split('/').filter(Boolean);
   return path.length <= 1 ? '' : path.join('/');
 };
 

@@ -16,7 +16,7 @@ import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
-import { go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
+import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
 export const hospitalNav = [
@@ -356,7 +356,12 @@ function DownForm({ up }: { up: Referral }) {
   });
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
-    onSuccess: (r) => { void qc.invalidateQueries({ queryKey: ['referrals'] }); go('hospital', 'outgoing', r.referralId); },
+    onSuccess: (r) => {
+      void qc.invalidateQueries({ queryKey: ['referrals'] });
+      // Its 返回下转记录 is the list's first tab (待接收, where it is), not whichever was last open.
+      forgetListAsLeft('#/hospital/outgoing');
+      go('hospital', 'outgoing', r.referralId);
+    },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
   useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked }, { inFlight: create.isPending });
