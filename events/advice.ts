@@ -32,9 +32,10 @@ export const AdviceAnswered = defineEvent({
 });
 
 /**
- * Unanswered within the SLA at toInstitutionId, the hospital that let it lapse: its last event of the
- * question, which it may no longer read. The move made in the same transaction follows: AdviceRerouted
- * to reroutedTo, or, with nobody left to ask, AdviceClosed as unanswered. Until then status is open.
+ * Unanswered within the SLA at toInstitutionId, the hospital that let it lapse. The move made in the
+ * same transaction follows: AdviceRerouted to reroutedTo (status open; the hospital may no longer read
+ * it, and this is its last event of it), or, with nobody left to ask, AdviceClosed as unanswered
+ * (status closed).
  */
 export const AdviceExpired = defineEvent({
   source: sources.advice,

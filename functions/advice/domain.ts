@@ -168,6 +168,7 @@ export function move(a: AdviceRequest, input: MoveInput, mover: Mover): { next: 
 export function lapse(a: AdviceRequest, to: string | undefined, at: Date, slaHours: number): { next: AdviceRequest; events: PendingEvent[] } {
   const mover: Mover = { actor: 'platform', by: PLATFORM, at };
   const moved = to ? move(a, { action: 'reroute', toInstitutionId: to, slaDueAt: slaDue(at, slaHours) }, mover) : move(a, { action: 'close' }, mover);
-  const expired: PendingEvent = { def: AdviceExpired, input: { ...detailOf(a), ...(to ? { reroutedTo: to } : {}) } as DetailInput<EventDef> };
+  // The hospital that let it lapse, and the status after the move (open again elsewhere, or closed).
+  const expired: PendingEvent = { def: AdviceExpired, input: { ...detailOf(a), status: moved.next.status, ...(to ? { reroutedTo: to } : {}) } as DetailInput<EventDef> };
   return { next: moved.next, events: [expired, moved.event] };
 }

@@ -342,6 +342,9 @@ describe('deliveries follow the flows to the institutions they are about', () =>
     await rt.runSchedule('advice-sla-sweep', new Date(Date.parse(moved.slaDueAt) + 60_000));
     await rt.settle();
     expect(typesAbout(next, 'adviceId', adviceId)).toEqual(['AdviceClosed', 'AdviceExpired', 'AdviceRerouted']);
+    // Each says the status after its lapse: open again elsewhere, or closed.
+    expect(lapsed.received.find((d) => d.type === 'AdviceExpired')!.data.status).toBe('open');
+    expect(next.received.find((d) => d.type === 'AdviceExpired')!.data.status).toBe('closed');
     expect(typesAbout(lapsed, 'adviceId', adviceId)).toEqual(['AdviceExpired', 'AdviceRequested']);
   });
 
