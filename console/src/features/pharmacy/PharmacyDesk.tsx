@@ -104,7 +104,8 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
    * cancelled it meanwhile) leaves the list with the card, so what happened is said above the list.
    */
   const refused = async (e: ApiError, closed: (rx: Prescription) => Note) => {
-    setErrors(problemToFields(e));
+    // The card's one field is the rejection's reason: anything else (a dispense's settlementId) is said above its buttons.
+    setErrors(problemToFields(e, (path) => path === 'reason' && rejecting));
     const rx = await call('getPrescription', { params: { id: p.prescriptionId } }).catch(() => undefined);
     if (rx && !fillable(rx)) onMoved({ kind: 'error', ...closed(rx) });
     done();
