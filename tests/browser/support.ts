@@ -66,10 +66,10 @@ afterEach(async (ctx) => {
   }
 });
 
-/** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
 /** Requests each page of newPage has sent and not yet had answered. */
 const inFlight = new WeakMap<Page, { requests: number }>();
 
+/** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
 export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; context: BrowserContext }> {
   const context = await desk.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   context.setDefaultTimeout(10_000);
@@ -139,7 +139,10 @@ export async function inBackground(page: Page): Promise<() => Promise<void>> {
   // A refetch sent just before is still answered, and would show what the test then changes through
   // the API (a cancelled row gone before the click meant to find it stale): waited for.
   const pending = inFlight.get(page);
-  for (const until = Date.now() + 10_000; pending && pending.requests > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
+  for (const until = Date.now() + 10_000; pending && pending.requests > 0;) {
+    if (Date.now() > until) throw new Error(`inBackground: ${pending.requests} requests still unanswered after 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   return () => show(false);
 }
 

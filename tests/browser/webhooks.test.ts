@@ -126,6 +126,8 @@ describe('系统对接', () => {
     page.once('dialog', (d) => void d.dismiss());
     await goodRow.getByRole('button', { name: '更换密钥' }).click();
     expect(await secretPanel.count()).toBe(0);
+    const listed = async () => (await rt.call(await rt.as('pharmacy', 'ph-xihu-1'), 'GET', '/webhooks')).body.items.find((w: { url: string }) => w.url === good.url);
+    expect(await listed()).not.toHaveProperty('previousSecretExpiresAt');
     let asked = '';
     page.once('dialog', (d) => { asked = d.message(); void d.accept(); });
     await goodRow.getByRole('button', { name: '更换密钥' }).click();
@@ -139,6 +141,7 @@ describe('系统对接', () => {
     await screen(page, 'webhooks-5-secret-changed');
     await page.getByRole('button', { name: '我已保存' }).click();
     await expect.poll(textOf(goodRow), poll).toContain('已更换密钥，旧密钥签名至');
+    expect(await listed()).toHaveProperty('previousSecretExpiresAt');
     // The receiver switched to it verifies the next delivery.
     good.secret = changed;
     const next = (await rt.call(channel, 'POST', `/vouchers/${voucherId}/codes`)).body.code;
