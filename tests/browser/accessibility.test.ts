@@ -155,7 +155,9 @@ describe('the hospital triage panel', () => {
     await panel.getByRole('link', { name: '查看详情' }).click();
     const actions = page.getByRole('region', { name: '可执行操作' });
     const opener = actions.getByRole('button', { name: '拒绝' });
-    await opener.click();
+    await opener.press('Enter');
+    // The form takes the keyboard: from the button, Tab would reach 接收 and the rest first.
+    await expect.poll(focused(actions.getByLabel('拒绝原因')), poll).toBe(true);
     await actions.getByLabel('拒绝原因').fill('请转神经内科');
     await page.keyboard.press('Escape');
     await expect.poll(focused(opener), poll).toBe(true);

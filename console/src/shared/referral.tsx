@@ -15,7 +15,7 @@ import { directionLabel, problemText, referralActionLabel as actionLabel, referr
 import { useMutation } from '../lib/mutation.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { announce, Badge, closesOnEscape, Field, focusTitle, FormError, Notice } from './ui.tsx';
+import { announce, Badge, closesOnEscape, Field, focusTitle, FormError, Notice, useOpenedForm } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
@@ -234,6 +234,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   // "nothing to do" is not said above it.
   if (!actions.length) return <>{notice}{more || <p class="muted">当前状态下您无可执行的操作。</p>}</>;
   const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
+  const opened = useOpenedForm(open);
   return (
     <section aria-labelledby="actions-title" class="actions-panel">
       <h2 id="actions-title" tabIndex={-1}>可执行操作</h2>
@@ -243,14 +244,14 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
           <button type="button" key={a} class={a === 'reject' || a === 'cancel' ? 'danger' : a === 'accept' || a === 'complete' || a === 'arrive' ? 'primary' : ''}
             aria-expanded={needsForm(a) ? open === a : undefined}
             aria-disabled={move.isPending}
-            onClick={() => (needsForm(a) ? setOpen(open === a ? undefined : a) : confirmed(a) && move.mutate(a))}>
+            onClick={() => (needsForm(a) ? (opened.opening(), setOpen(open === a ? undefined : a)) : confirmed(a) && move.mutate(a))}>
             {actionLabel[a]}
           </button>
         ))}
       </div>
       <FormError errors={errors} />
       {open && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); setErrors({}); move.mutate(open); }} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)}>
+        <form class="subform" ref={opened.form} onSubmit={(e) => { e.preventDefault(); setErrors({}); move.mutate(open); }} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)}>
           {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
           {open === 'reject' && (
             <Field label="拒绝原因" error={errors.reason}>

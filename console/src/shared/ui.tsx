@@ -116,6 +116,22 @@ export function focusWhenShown(find: () => HTMLElement | null | undefined, tries
 }
 
 /**
+ * A form a button opens in place takes the keyboard (its first control), as the triage panel's 拒绝
+ * does: from the button, Tab would reach the other buttons first. `opening()` with the click; a form
+ * a draft reopens on load leaves the keyboard where it is.
+ */
+export function useOpenedForm(open: unknown) {
+  const form = useRef<HTMLFormElement>(null);
+  const opening = useRef(false);
+  useEffect(() => {
+    if (!opening.current) return;
+    opening.current = false;
+    if (open) form.current?.querySelector<HTMLElement>('input[type="radio"]:checked, input:not([type="radio"]), textarea, select')?.focus();
+  }, [open]);
+  return { form, opening: () => { opening.current = true; } };
+}
+
+/**
  * Escape in a form that a button opened in place (拒绝, 改派, 转为转诊) closes it, as that button or
  * 返回 would, and the keyboard goes back to the button (its aria-expanded one, when it stays). What
  * was typed is kept, as 返回 keeps it. Not while its request is under way, and not while an input

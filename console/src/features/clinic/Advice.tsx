@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { madeFor } from './found.ts';
 
@@ -153,6 +153,7 @@ export function AdviceDetail({ id }: { id: string }) {
 function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string | undefined) => void }) {
   const qc = useQueryClient();
   const [converting, setConverting] = useState(false);
+  const opened = useOpenedForm(converting);
   const [urgency, setUrgency] = useState<(typeof urgencies)[number]>(a.recommendation === 'refer' ? 'urgent' : 'routine');
   const [diagnoses, setDiagnoses] = useState((a.diagnoses ?? []).join(' '));
   const [reason, setReason] = useState(a.question.slice(0, 1000));
@@ -193,7 +194,7 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
       <h2 id="advice-actions-title">可执行操作</h2>
       <FormError errors={errors} />
       <div class="buttons">
-        {a.allowedActions.includes('convert') && <button type="button" class="primary" aria-expanded={converting} onClick={() => setConverting(!converting)}>转为转诊</button>}
+        {a.allowedActions.includes('convert') && <button type="button" class="primary" aria-expanded={converting} onClick={() => { opened.opening(); setConverting(!converting); }}>转为转诊</button>}
         {a.allowedActions.includes('close') && (
           <button type="button" class="danger" aria-disabled={close.isPending}
             onClick={() => !close.isPending && confirm(a.status === 'open' ? '撤回该咨询？医院将不再答复，已写的答复也不会送达。' : '关闭该咨询？关闭后不能再转为转诊。') && close.mutate()}>
@@ -202,7 +203,7 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
         )}
       </div>
       {converting && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); submitConvert(); }} onKeyDown={closesOnEscape(() => setConverting(false), convert.isPending)} novalidate>
+        <form class="subform" ref={opened.form} onSubmit={(e) => { e.preventDefault(); submitConvert(); }} onKeyDown={closesOnEscape(() => setConverting(false), convert.isPending)} novalidate>
           <p class="muted">转诊至同一医院、同一科室，并与本咨询关联。</p>
           <fieldset class="inline">
             <legend>紧急程度</legend>

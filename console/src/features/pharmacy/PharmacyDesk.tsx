@@ -14,7 +14,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { go, useDayParam, withDay } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
@@ -96,6 +96,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
   const name = useDrugName();
   const qc = useQueryClient();
   const [rejecting, setRejecting] = useState(false);
+  const opened = useOpenedForm(rejecting);
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const done = () => void qc.invalidateQueries({ queryKey: ['prescriptions'] });
@@ -169,7 +170,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
       <div class="buttons">
         {p.status === 'routed' && <>
           <button type="button" class="primary" aria-disabled={accept.isPending} onClick={() => accept.mutate()}>审核通过</button>
-          <button type="button" class="danger" aria-expanded={rejecting} onClick={() => setRejecting(!rejecting)}>拒绝</button>
+          <button type="button" class="danger" aria-expanded={rejecting} onClick={() => { opened.opening(); setRejecting(!rejecting); }}>拒绝</button>
         </>}
         {open && <>
           {paid.map((s) => (
@@ -183,7 +184,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
         </>}
       </div>
       {rejecting && (
-        <form class="subform" onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)}>
+        <form class="subform" ref={opened.form} onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)}>
           <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
         </form>
