@@ -566,6 +566,10 @@ describe('a prescription paid and not handed over', () => {
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: s.settlementId, items: [{ drugCode: 'XC10AAA005', quantity: 1 }] })).body.status).toBe('partially-dispensed');
 
     const page = await pharmacist();
+    // Its receipt says what it still pays for.
+    await page.goto(`${rt.url}#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`);
+    await expect.poll(textOf(page.locator('main')), poll).toContain('已按此结算部分发药；尚可按此结算交付：');
+    expect(await page.locator('main').innerText()).toContain('×2，无需再次收费');
     await page.getByRole('link', { name: '处方', exact: true }).click();
     await page.getByRole('button', { name: /^部分发药/ }).click();
     const card = page.getByRole('listitem', { name: `处方 ${shortId(id)}` });

@@ -700,6 +700,8 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         </table>
         <Split s={s} />
         <Untraced s={s} />
+        {/* Handed over in part against it: what it still pays for, handed over with 按此结算发药. */}
+        {used && !spent && !dispense.isSuccess && rx.data && <p>已按此结算部分发药；尚可按此结算交付：{payableBy(rx.data, s).map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('、')}，无需再次收费。</p>}
       </div>
       <div class="buttons no-print">
         {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : spent ? (
