@@ -220,6 +220,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   });
 
   useDraft(`move-${r.referralId}`, { open, reason }, { inFlight: move.isPending });
+  const opened = useOpenedForm(open);
   useEffect(() => {
     if (!moved.current) return;
     moved.current = false;
@@ -234,7 +235,6 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   // "nothing to do" is not said above it.
   if (!actions.length) return <>{notice}{more || <p class="muted">当前状态下您无可执行的操作。</p>}</>;
   const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
-  const opened = useOpenedForm(open);
   return (
     <section aria-labelledby="actions-title" class="actions-panel">
       <h2 id="actions-title" tabIndex={-1}>可执行操作</h2>
@@ -244,7 +244,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
           <button type="button" key={a} class={a === 'reject' || a === 'cancel' ? 'danger' : a === 'accept' || a === 'complete' || a === 'arrive' ? 'primary' : ''}
             aria-expanded={needsForm(a) ? open === a : undefined}
             aria-disabled={move.isPending}
-            onClick={() => (needsForm(a) ? (opened.opening(), setOpen(open === a ? undefined : a)) : confirmed(a) && move.mutate(a))}>
+            onClick={() => (needsForm(a) ? (opened.toggled(), setOpen(open === a ? undefined : a)) : confirmed(a) && move.mutate(a))}>
             {actionLabel[a]}
           </button>
         ))}

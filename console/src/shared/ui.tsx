@@ -1,6 +1,6 @@
 // Small building blocks every desk uses: labelled fields with their errors, status badges, money,
 // alerts, count tabs. Accessible names come from visible labels.
-import { cloneElement, type ComponentChildren, type JSX } from 'preact';
+import { cloneElement, type ComponentChildren, type JSX, type RefObject } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
@@ -116,19 +116,21 @@ export function focusWhenShown(find: () => HTMLElement | null | undefined, tries
 }
 
 /**
- * A form a button opens in place takes the keyboard (its first control), as the triage panel's 拒绝
- * does: from the button, Tab would reach the other buttons first. `opening()` with the click; a form
- * a draft reopens on load leaves the keyboard where it is.
+ * A form a button opens in place takes the keyboard (its first control): from the button, Tab would
+ * reach the other buttons first. Closed, the keyboard goes to `opener` when given (the triage
+ * panel's 拒绝, swapped out while its form shows). `toggled()` with the click; a form a draft
+ * reopens on load leaves the keyboard where it is.
  */
-export function useOpenedForm(open: unknown) {
+export function useOpenedForm(open: unknown, opener?: RefObject<HTMLElement>) {
   const form = useRef<HTMLFormElement>(null);
-  const opening = useRef(false);
+  const clicked = useRef(false);
   useEffect(() => {
-    if (!opening.current) return;
-    opening.current = false;
+    if (!clicked.current) return;
+    clicked.current = false;
     if (open) form.current?.querySelector<HTMLElement>('input[type="radio"]:checked, input:not([type="radio"]), textarea, select')?.focus();
+    else opener?.current?.focus();
   }, [open]);
-  return { form, opening: () => { opening.current = true; } };
+  return { form, toggled: () => { clicked.current = true; } };
 }
 
 /**

@@ -194,7 +194,7 @@ function ClinicMoves({ a, onStale }: { a: AdviceView; onStale: (notice: string |
       <h2 id="advice-actions-title">可执行操作</h2>
       <FormError errors={errors} />
       <div class="buttons">
-        {a.allowedActions.includes('convert') && <button type="button" class="primary" aria-expanded={converting} onClick={() => { opened.opening(); setConverting(!converting); }}>转为转诊</button>}
+        {a.allowedActions.includes('convert') && <button type="button" class="primary" aria-expanded={converting} onClick={() => { opened.toggled(); setConverting(!converting); }}>转为转诊</button>}
         {a.allowedActions.includes('close') && (
           <button type="button" class="danger" aria-disabled={close.isPending}
             onClick={() => !close.isPending && confirm(a.status === 'open' ? '撤回该咨询？医院将不再答复，已写的答复也不会送达。' : '关闭该咨询？关闭后不能再转为转诊。') && close.mutate()}>

@@ -15,7 +15,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
-import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
@@ -227,19 +227,13 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   useDraft(`triage-${r.referralId}`, { rejecting, reason }, { inFlight: accept.isPending || reject.isPending });
   // 拒绝 swaps the buttons for the reason's form, and 返回 swaps it back: the keyboard goes with it
-  // (to the reason, back to 拒绝), not to the page's start. Not when a draft reopens the form.
-  const toggled = useRef(false);
-  const reasonBox = useRef<HTMLTextAreaElement>(null);
+  // (to the reason, back to 拒绝), not to the page's start.
   const rejectButton = useRef<HTMLButtonElement>(null);
+  const opened = useOpenedForm(rejecting, rejectButton);
   const rejectForm = (on: boolean) => {
-    toggled.current = true;
+    opened.toggled();
     setRejecting(on);
   };
-  useEffect(() => {
-    if (!toggled.current) return;
-    toggled.current = false;
-    (rejecting ? reasonBox : rejectButton).current?.focus();
-  }, [rejecting]);
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title" tabIndex={-1}>待分诊 {remaining > 0 && <span class="muted small">（其后还有 {remaining} 条）</span>}</h2>
@@ -263,8 +257,8 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
           </div>
         </form>
       ) : (
-        <form onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)}>
-          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} ref={reasonBox} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+        <form ref={opened.form} onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)}>
+          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <div class="buttons">
             <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
             <button type="button" onClick={() => rejectForm(false)}>返回</button>

@@ -170,7 +170,7 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
       <div class="buttons">
         {p.status === 'routed' && <>
           <button type="button" class="primary" aria-disabled={accept.isPending} onClick={() => accept.mutate()}>审核通过</button>
-          <button type="button" class="danger" aria-expanded={rejecting} onClick={() => { opened.opening(); setRejecting(!rejecting); }}>拒绝</button>
+          <button type="button" class="danger" aria-expanded={rejecting} onClick={() => { opened.toggled(); setRejecting(!rejecting); }}>拒绝</button>
         </>}
         {open && <>
           {paid.map((s) => (
