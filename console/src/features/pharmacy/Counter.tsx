@@ -679,7 +679,8 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
   // Handed over against already (a reopened receipt): not reversed (the API refuses it), and dispensed
   // against again only for packs it paid for and a partial dispense left owing.
   const used = !!rx.data && ((rx.data.dispenses ?? []).some((d) => d.settlementId === s.settlementId) || rx.data.settlementId === s.settlementId);
-  const spent = used && !!rx.data && (!fillable(rx.data) || !payableBy(rx.data, s).length);
+  const left = rx.data ? payableBy(rx.data, s) : [];
+  const spent = used && !!rx.data && (!fillable(rx.data) || !left.length);
   const sameDay = calendarDay(new Date(s.settledAt)) === calendarDay();
   // No longer to be filled: nothing to hand over against this settlement, whose money goes back.
   const closed = !!rx.data && !used && !dispense.isSuccess && !fillable(rx.data);
@@ -701,7 +702,7 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         <Split s={s} />
         <Untraced s={s} />
         {/* Handed over in part against it: what it still pays for, handed over with 按此结算发药. */}
-        {used && !spent && !dispense.isSuccess && rx.data && <p>已按此结算部分发药；尚可按此结算交付：{payableBy(rx.data, s).map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('、')}，无需再次收费。</p>}
+        {used && !spent && !dispense.isSuccess && <p>已按此结算部分发药；尚可按此结算交付：{left.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('、')}，无需再次收费。</p>}
       </div>
       <div class="buttons no-print">
         {s.prescriptionId && !reversed && (dispense.isSuccess ? <Dispensed rx={dispense.data} /> : spent ? (

@@ -53,10 +53,12 @@ export function owingOf(rx: Pick<Prescription, 'items' | 'dispensed'>): Array<{ 
  */
 export function unspentOf(rx: Pick<Prescription, 'dispenses' | 'settlementId'>, s: Pick<Settlement, 'settlementId' | 'items'>): Array<{ drugCode: string; quantity: number }> {
   if (!rx.dispenses?.length && rx.settlementId !== undefined && rx.settlementId === s.settlementId) return [];
-  const handed = (drugCode: string) => (rx.dispenses ?? []).filter((d) => d.settlementId === s.settlementId).flatMap((d) => d.items).filter((i) => i.drugCode === drugCode).reduce((n, i) => n + i.quantity, 0);
-  const paid = new Map<string, number>();
-  for (const i of s.items) paid.set(i.drugCode, (paid.get(i.drugCode) ?? 0) + i.quantity);
-  return [...paid].flatMap(([drugCode, quantity]) => (quantity > handed(drugCode) ? [{ drugCode, quantity: quantity - handed(drugCode) }] : []));
+  // Paid for, less what each dispense against it handed over (as the API counts it).
+  const left = new Map<string, number>();
+  const add = (drugCode: string, n: number) => left.set(drugCode, (left.get(drugCode) ?? 0) + n);
+  for (const i of s.items) add(i.drugCode, i.quantity);
+  for (const d of rx.dispenses ?? []) if (d.settlementId === s.settlementId) for (const i of d.items) add(i.drugCode, -i.quantity);
+  return [...left].flatMap(([drugCode, quantity]) => (quantity > 0 ? [{ drugCode, quantity }] : []));
 }
 
 /** The owing packs a dispense against this settlement hands over: what it has left to pay for, up to what is owing. */
