@@ -4,6 +4,7 @@
 import { webhookEventNamesFor } from '#events/audience';
 import type { InstitutionType } from '#schemas/institutions';
 import { webhookRoutes } from '#schemas/webhooks';
+import { addHours } from '#shared/clock';
 import { provinceConfig } from '#shared/env';
 import { problem } from '#shared/errors';
 import { apiHandler } from '#shared/http';
@@ -66,7 +67,7 @@ export const handler = apiHandler(webhookRoutes, {
     const institutionId = institution!.id;
     const { webhookId } = params;
     const secret = newSigningSecret();
-    const until = new Date(now.getTime() + PREVIOUS_SECRET_HOURS * 3600_000).toISOString();
+    const until = addHours(now, PREVIOUS_SECRET_HOURS).toISOString();
     const updated = await store.replaceSecret(institutionId, webhookId, await encryptSecret(secret, { webhookId, institutionId }), until);
     if (!updated) throw problem('not-found', `no webhook ${webhookId}`);
     logger.info('webhook secret replaced', { webhookId });

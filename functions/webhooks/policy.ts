@@ -15,11 +15,13 @@ export const newSigningSecret = () => `${SECRET_PREFIX}${randomBytes(32).toStrin
 /** How long deliveries are also signed with the secret a change replaced: a day for the receiver to switch. */
 export const PREVIOUS_SECRET_HOURS = 24;
 
+type Secrets = { secretCiphertext: string; previousSecretCiphertext?: string; previousSecretExpiresAt?: string };
+
+/** Whether the secret a change replaced still signs at `now` (its day not over). */
+export const previousStillSigns = (w: Secrets, now: Date) => !!w.previousSecretCiphertext && !!w.previousSecretExpiresAt && Date.parse(w.previousSecretExpiresAt) > now.getTime();
+
 /** The secrets (their ciphertexts) a delivery at `now` is signed with: the current, and the one it replaced for a day. */
-export function signingSecrets(w: { secretCiphertext: string; previousSecretCiphertext?: string; previousSecretExpiresAt?: string }, now: Date): string[] {
-  const previous = w.previousSecretCiphertext && w.previousSecretExpiresAt && Date.parse(w.previousSecretExpiresAt) > now.getTime() ? [w.previousSecretCiphertext] : [];
-  return [w.secretCiphertext, ...previous];
-}
+export const signingSecrets = (w: Secrets, now: Date): string[] => [w.secretCiphertext, ...(previousStillSigns(w, now) ? [w.previousSecretCiphertext!] : [])];
 
 /**
  * `webhook-signature` of one attempt: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed with

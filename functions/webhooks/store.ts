@@ -10,7 +10,7 @@ import { ddb, decodeToken, encodeToken, newestFirstPage, tableName, writeTransac
 import { problem } from '#shared/errors';
 import type { AttemptOutcome } from './policy.ts';
 import { DELIVERY_SK_PREFIX, deliveriesPartition, deliveryKey, WEBHOOK_SK_PREFIX, webhookCountKey, webhookKey, webhooksPartition } from './keys.ts';
-import { MAX_WEBHOOKS_PER_INSTITUTION } from './policy.ts';
+import { MAX_WEBHOOKS_PER_INSTITUTION, previousStillSigns } from './policy.ts';
 
 /** Recent deliveries: a month of them, then DynamoDB's TTL removes them. */
 const DELIVERY_TTL_SECONDS = 30 * 24 * 3600;
@@ -27,9 +27,9 @@ const webhookItem = webhook.extend({
 export type StoredWebhook = z.infer<typeof webhookItem>;
 
 /** The subscription as its owner reads it: no secret, and the replaced one's day only while it lasts. */
-export const toWebhook = ({ webhookId, url, events, createdAt, previousSecretExpiresAt }: StoredWebhook, now: Date): Webhook => ({
-  webhookId, url, events, createdAt,
-  ...(previousSecretExpiresAt && Date.parse(previousSecretExpiresAt) > now.getTime() ? { previousSecretExpiresAt } : {}),
+export const toWebhook = (w: StoredWebhook, now: Date): Webhook => ({
+  webhookId: w.webhookId, url: w.url, events: w.events, createdAt: w.createdAt,
+  ...(previousStillSigns(w, now) ? { previousSecretExpiresAt: w.previousSecretExpiresAt } : {}),
 });
 
 /**
