@@ -51,6 +51,13 @@ async function settlementsOf(personId: string, day: string) {
   return items.filter((s) => s.personId === personId);
 }
 
+/** Paid for here in full, naming prescription `id`: `quantity` packs of XC10AAA005, each pack's trace code scanned. */
+async function paidInFull(p: Person, id: string, quantity: number) {
+  const made = await desk.rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity, unitPriceFen: 2_600, traceCodes: traceCodes(quantity) }] }, { 'idempotency-key': `paid-${id}` });
+  expect(made.status).toBe(201);
+  return made.body;
+}
+
 /** A prescription from the clinic, routed to this pharmacy (nominated). */
 async function routed(p: Person, items: Array<{ drugCode: string; quantity: number }>): Promise<string> {
   const issued = await desk.rt.call(clinic, 'POST', '/prescriptions', { personId: p.personId, diagnoses: ['I10'], items: items.map((i) => ({ ...i, dosage: '每日一次' })), nominatedPharmacyId: 'ph-xihu-1' });
@@ -139,9 +146,7 @@ describe('a settlement made for a prescription', () => {
     const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 1 }]);
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
     const before = await balance(p.personId);
-    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 1, unitPriceFen: 2_600, traceCodes: traceCodes(1) }] }, { 'idempotency-key': `rx-${id}` });
-    expect(made.status).toBe(201);
-    const s = made.body;
+    const s = await paidInFull(p, id, 1);
     expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
 
     const page = await pharmacist();
@@ -518,9 +523,7 @@ describe('a prescription paid and not handed over', () => {
     const p = await patient(22);
     const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 2 }]);
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
-    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 2, unitPriceFen: 2_600, traceCodes: traceCodes(2) }] }, { 'idempotency-key': `paid-${id}` });
-    expect(made.status).toBe(201);
-    const s = made.body;
+    const s = await paidInFull(p, id, 2);
 
     const page = await pharmacist();
     await page.getByRole('link', { name: '处方', exact: true }).click();
@@ -559,9 +562,7 @@ describe('a prescription paid and not handed over', () => {
     const p = await patient(21);
     const id = await routed(p, [{ drugCode: 'XC10AAA005', quantity: 3 }]);
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/accept`)).status).toBe(200);
-    const made = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 3, unitPriceFen: 2_600, traceCodes: traceCodes(3) }] }, { 'idempotency-key': `paid-all-${id}` });
-    expect(made.status).toBe(201);
-    const s = made.body;
+    const s = await paidInFull(p, id, 3);
     // The pharmacy's own POS hands over the one pack on the shelf.
     expect((await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: s.settlementId, items: [{ drugCode: 'XC10AAA005', quantity: 1 }] })).body.status).toBe('partially-dispensed');
 
