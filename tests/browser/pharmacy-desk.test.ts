@@ -602,6 +602,8 @@ describe('a prescription paid and not handed over', () => {
     await page.getByRole('button', { name: '下一步：核对' }).click();
     await page.getByRole('heading', { name: '核对结算' }).waitFor();
     await expect.poll(textOf(page.locator('main')), poll).toContain('¥52.00');
+    // The quote is in (确认结算 waits for it): the other desk's sale comes after it, not before.
+    await expect.poll(() => page.getByRole('button', { name: '确认结算' }).isEnabled(), poll).toBe(true);
 
     // Another desk settles the same prescription first (its own scan of a new code).
     const other = await rt.call(pharmacy, 'POST', '/settlements', { code: await voucherCode(p), prescriptionId: id, items: [{ drugCode: 'XC10AAA005', quantity: 2, unitPriceFen: 2_600 }] }, { 'idempotency-key': `other-desk-${id}` });
