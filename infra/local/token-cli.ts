@@ -1,4 +1,4 @@
-// `npm run --silent token -- --role <role> [--institution <id>] [--person <personId>] [--ttl <seconds>]`: prints a JWT
+// `npm run --silent token -- --role <role> [--institution <id>] [--person <personId>] [--ttl <seconds>] [--subject <sub>]`: prints a JWT
 // the local runtime on the same DATA_DIR accepts, and nothing else. The lifetime defaults to (and
 // may not exceed) the province's tokenMaxAgeHours, the age past which the authorizer refuses it.
 import { join, resolve } from 'node:path';
@@ -8,11 +8,16 @@ import { loadProvince } from '../provinces/load.ts';
 import { loadOrCreateKeys, signToken } from './dev-issuer.ts';
 import { projectRoot } from './dynamodb-local.ts';
 
-const usage = 'usage: npm run --silent token -- --role <operator|channel|clinic|hospital|pharmacy> [--institution <id>] [--person <personId> (channel)] [--ttl <seconds>]';
+const usage = 'usage: npm run --silent token -- --role <operator|channel|clinic|hospital|pharmacy> [--institution <id>] [--person <personId> (channel)] [--ttl <seconds>] [--subject <staff member>]';
 try {
   const { values } = parseArgs({
-    options: { role: { type: 'string' }, institution: { type: 'string' }, person: { type: 'string' }, ttl: { type: 'string' }, subject: { type: 'string' } },
+    options: { role: { type: 'string' }, institution: { type: 'string' }, person: { type: 'string' }, ttl: { type: 'string' }, subject: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
+  // Asked for: the usage on stdout, and success (a script piping the token never passes --help).
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
   const role = roleSchema.safeParse(values.role);
   if (!role.success) throw new Error(usage);
   if (['clinic', 'hospital', 'pharmacy'].includes(role.data) && !values.institution) {

@@ -35,4 +35,12 @@ describe('dev issuer', () => {
     expect(decodeJwt(ok.stdout.trim()).exp! - decodeJwt(ok.stdout.trim()).iat!).toBe(maxAge);
     await expect(run(maxAge + 1)).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--ttl must be 1\.\.43200 seconds/) });
   });
+
+  it('npm run token -- --help prints the usage and succeeds, signing nothing; an unknown option fails', async () => {
+    const run = (...args: string[]) => promisify(execFile)(join(projectRoot, 'node_modules/.bin/tsx'), ['infra/local/token-cli.ts', ...args], { cwd: projectRoot, env: { ...process.env, DATA_DIR: dataDir } });
+    const help = await run('--help');
+    expect(help.stdout).toMatch(/^usage: npm run --silent token -- --role <operator\|channel\|clinic\|hospital\|pharmacy>.*--subject/);
+    expect(help.stdout).not.toMatch(/^eyJ/m);
+    await expect(run('--bogus')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown option '--bogus'/) });
+  });
 });
