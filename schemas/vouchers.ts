@@ -167,6 +167,8 @@ export const settlement = z
     status: z.enum(settlementStatuses),
     settledAt: isoDateTime,
     reversedAt: isoDateTime.optional(),
+    /** When a dispense first handed over drugs against it (settlements from before 2026-12 lack it): from then on it is never reversed. */
+    handedOverAt: isoDateTime.optional(),
     items: z.array(settledItem).max(MAX_SETTLEMENT_LINES),
   })
   .meta({ id: 'Settlement' });

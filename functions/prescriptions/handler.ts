@@ -185,7 +185,7 @@ export const handler = apiHandler(prescriptionRoutes, {
       if (problems.length) {
         throw problem('validation-failed', `settlement ${body.settlementId} cannot pay for this prescription`, problems.map((message) => ({ path: 'body.settlementId', message })));
       }
-      return store.dispenseGuards(rx, body.settlementId);
+      return store.dispenseGuards(rx, body.settlementId, now);
     });
   },
 

@@ -638,20 +638,24 @@ export async function getSettlement(settlementId: string): Promise<SettlementVie
 
 /**
  * The writes a dispense adds to its transition: the settlement is still settled, of this person, at
- * this pharmacy (a reversal racing the dispense loses one way or the other), and it has paid for no
- * other prescription's dispense (for this one's earlier dispenses it may: what it has left to pay
- * for is checked against the prescription, whose version the transition holds).
+ * this pharmacy (a reversal racing the dispense loses one way or the other), now marked handed over
+ * against, and it has paid for no other prescription's dispense (for this one's earlier dispenses it
+ * may: what it has left to pay for is checked against the prescription, whose version the
+ * transition holds).
  */
-export function dispenseGuards(rx: PrescriptionRecord, settlementId: string): TxItem[] {
+export function dispenseGuards(rx: PrescriptionRecord, settlementId: string, now: Date): TxItem[] {
   return [
     {
+      // The first dispense against it is written on the settlement too: 当日结算 then knows, without
+      // reading each prescription, that it can no longer be reversed.
       write: {
-        ConditionCheck: {
+        Update: {
           TableName: tableName(),
           Key: settlementKey(settlementId),
+          UpdateExpression: 'SET handedOverAt = if_not_exists(handedOverAt, :now)',
           ConditionExpression: '#status = :settled AND personId = :person AND institutionId = :inst',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':settled': 'settled', ':person': rx.personId, ':inst': rx.pharmacyId },
+          ExpressionAttributeValues: { ':settled': 'settled', ':person': rx.personId, ':inst': rx.pharmacyId, ':now': now.toISOString() },
         },
       },
       onConditionFailed: () => new TransactionConflict(`settlement ${settlementId} changed concurrently`),

@@ -4,7 +4,7 @@
 //
 // Settlement item (PK/SK = settlementKey): settlementId, voucherId, personId, institutionId,
 // prescriptionId?, status ('settled' | 'reversed'), totalFen, pooledFundFen, personalAccountFen,
-// cashFen, items, settledAt, reversedAt?.
+// cashFen, items, settledAt, reversedAt?, handedOverAt? (set by the first dispense against it).
 export const voucherKey = (voucherId: string) => ({ PK: `VOUCHER#${voucherId}`, SK: 'PROFILE' });
 /** One voucher per person: the person → voucher pointer, written with the voucher. */
 export const personVoucherKey = (personId: string) => ({ PK: `PERSON#${personId}`, SK: 'VOUCHER' });

@@ -129,13 +129,15 @@ describe('a settlement made for a prescription', () => {
     expect((await settlementsOf(p.personId, provinceDay(s.settledAt))).map((x) => x.settlementId)).toEqual([s.settlementId]);
     expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
 
-    // 当日结算 offers its reversal too, and says why the API refuses it now.
+    // 当日结算 says it was handed over against and offers no reversal, which the API refuses.
     await page.getByRole('link', { name: '当日结算' }).click();
     expect(await page.getByLabel('日期').inputValue()).toBe(provinceDay(s.settledAt));
-    page.once('dialog', (d) => void d.accept());
-    await page.getByRole('button', { name: `冲正结算 ${shortId(s.settlementId)}` }).click();
-    await expect.poll(textOf(page.locator('main')), poll).toContain('该结算已用于处方发药，药品已发出，不能冲正');
-    expect((await desk.rt.call(pharmacy, 'GET', `/settlements/${s.settlementId}`)).body.status).toBe('settled');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: `结算 ${shortId(s.settlementId)} 小票` }) });
+    await expect.poll(textOf(row), poll).toContain('已结算 已发药');
+    expect(await row.getByRole('button', { name: `冲正结算 ${shortId(s.settlementId)}` }).count()).toBe(0);
+    const refused = await desk.rt.call(pharmacy, 'POST', `/settlements/${s.settlementId}/reversal`);
+    expect(refused.status).toBe(409);
+    expect((await desk.rt.call(pharmacy, 'GET', `/settlements/${s.settlementId}`)).body).toMatchObject({ status: 'settled', handedOverAt: rx.dispenses[0].at });
     expect(await balance(p.personId)).toBe(before - s.personalAccountFen);
   });
 

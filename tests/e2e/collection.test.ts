@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
 import { prescriptionKey } from '../../functions/prescriptions/keys.ts';
 import { slug, startTestRuntime, type Caller, type TestRuntime } from '../support/runtime.ts';
+import { provinceDay } from '../support/calendar.ts';
 import { outboxEvents } from '../support/table.ts';
 
 let rt: TestRuntime;
@@ -135,13 +136,22 @@ describe('partial dispensing', () => {
     const id = await accepted(p.personId, [item('XA10BAA001', 3)]);
     // Paid for all three, one on the shelf today: handed over, the rest stays reserved and paid for.
     const all = await settle(p, [{ drugCode: 'XA10BAA001', quantity: 3 }]);
+    const read = async () => (await rt.call(pharmacy, 'GET', `/settlements/${all}`)).body;
+    const handedOverAt = async () => (await read()).handedOverAt;
+    expect(await handedOverAt()).toBeUndefined();
     const part = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all, items: [{ drugCode: 'XA10BAA001', quantity: 1 }] });
     expect([part.status, part.body.status]).toEqual([200, 'partially-dispensed']);
+    // The settlement says when it was first handed over against (当日结算 then offers no reversal), in the list too.
+    expect(await handedOverAt()).toBe(part.body.dispenses[0].at);
+    const listed = (await rt.call(pharmacy, 'GET', `/settlements?date=${provinceDay((await read()).settledAt)}&limit=200`)).body.items.find((x: { settlementId: string }) => x.settlementId === all);
+    expect(listed?.handedOverAt).toBe(part.body.dispenses[0].at);
     // Handed over against it when they come, and no more than it paid for.
     const tooMany = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all, items: [{ drugCode: 'XA10BAA001', quantity: 3 }] });
     expect([tooMany.status, slug(tooMany.body)]).toEqual([400, 'validation-failed']);
     const rest = await rt.call(pharmacy, 'POST', `/prescriptions/${id}/dispense`, { settlementId: all });
     expect([rest.status, rest.body.status, rest.body.dispensed]).toEqual([200, 'dispensed', [{ drugCode: 'XA10BAA001', quantity: 3 }]]);
+    // The first hand-over's time is kept.
+    expect(await handedOverAt()).toBe(part.body.dispenses[0].at);
     expect((await dispensedEvents(id)).map((e) => [e.settlementId, e.items])).toEqual([[all, [{ drugCode: 'XA10BAA001', quantity: 1 }]], [all, [{ drugCode: 'XA10BAA001', quantity: 2 }]]]);
     // A settlement that paid for one prescription's dispense pays for no other's, even of the same person.
     const [first, second] = [await accepted(p.personId, [item('XC08CAA001', 1)]), await accepted(p.personId, [item('XA10BAA001', 1)])];

@@ -679,6 +679,8 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
   // Handed over against already (a reopened receipt): not reversed (the API refuses it), and dispensed
   // against again only for packs it paid for and a partial dispense left owing.
   const used = !!rx.data && ((rx.data.dispenses ?? []).some((d) => d.settlementId === s.settlementId) || rx.data.settlementId === s.settlementId);
+  // Said by the settlement itself too, so 冲正 is not offered while the prescription loads.
+  const handedOver = used || !!s.handedOverAt;
   const left = rx.data ? payableBy(rx.data, s) : [];
   const spent = used && !!rx.data && (!fillable(rx.data) || !left.length);
   const sameDay = calendarDay(new Date(s.settledAt)) === calendarDay();
@@ -714,7 +716,7 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
         ) : (
           <button type="button" class="primary" disabled={!rx.data} aria-disabled={dispense.isPending} onClick={() => dispense.mutate()}>按此结算发药</button>
         ))}
-        {!reversed && !dispense.isSuccess && !used && sameDay && (
+        {!reversed && !dispense.isSuccess && !handedOver && sameDay && (
           // Not while dispensing: one or the other. Busy reversing: aria-disabled, the keyboard stays.
           <button type="button" class="danger" disabled={dispense.isPending} aria-disabled={reverse.isPending}
             onClick={() => !reverse.isPending && confirm(reversalQuestion(s)) && reverse.mutate()}>冲正</button>

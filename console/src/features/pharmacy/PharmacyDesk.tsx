@@ -256,11 +256,12 @@ function Settlements() {
               <tr key={s.settlementId}>
                 <td class="mono"><a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`结算 ${shortId(s.settlementId)} 小票`}>{shortId(s.settlementId)}</a></td><td>{dateTime(s.settledAt)}</td>
                 <td>{s.patient ? `${s.patient.name}（尾号 ${s.patient.nationalIdMasked.slice(-4)}）` : ''}</td>
-                <td><Badge tone={`status-${s.status}`}>{settlementStatusLabel[s.status]}</Badge></td>
+                <td><Badge tone={`status-${s.status}`}>{settlementStatusLabel[s.status]}</Badge>{s.handedOverAt && <small class="muted"> 已发药</small>}</td>
                 <td class="num">{yuan(s.totalFen)}</td><td class="num">{yuan(s.pooledFundFen)}</td><td class="num">{yuan(s.personalAccountFen)}</td><td class="num">{yuan(s.mutualAidFen)}</td><td class="num">{yuan(s.cashFen)}</td>
                 <td class="mono">{s.prescriptionId ? shortId(s.prescriptionId) : ''}</td>
-                {/* A settlement for a prescription too: the API refuses once its drugs were handed over, and that refusal is shown. */}
-                <td class="actions">{today && s.status === 'settled' && (
+                {/* Not once drugs were handed over against it (the API refuses). One from before handedOverAt was kept may
+                    still offer it: the question says so, and the API's refusal is shown. */}
+                <td class="actions">{today && s.status === 'settled' && !s.handedOverAt && (
                   <button type="button" class="link danger" aria-disabled={reverse.isPending} aria-label={`冲正结算 ${shortId(s.settlementId)}`}
                     onClick={() => !reverse.isPending && confirm(reversalQuestion(s, s.prescriptionId ? `本结算关联处方 ${shortId(s.prescriptionId)}，药品已按此结算发出的不能冲正。` : '')) && reverse.mutate(s.settlementId)}>冲正</button>
                 )}</td>
