@@ -364,7 +364,8 @@ export async function setStock(
           return problem(
             'conflict',
             `${drugCode}: ${quantity} on hand is below the ${String(current?.reserved)} units reserved for prescriptions routed here; nothing was changed`,
-            [{ path: 'body.items', message: `${drugCode} on hand below reserved` }],
+            // On the line: a desk saving many counts marks the one row.
+            [{ path: `body.items.${items.findIndex((i) => i.drugCode === drugCode)}.quantity`, message: `${quantity} on hand is below the ${String(current?.reserved)} units reserved` }],
           );
         },
       };

@@ -879,7 +879,7 @@ describe('stock and worklists', () => {
     expect(await stock('ph-sc-1', 'XSTOCKT001')).toEqual({ drugCode: 'XSTOCKT001', onHand: 10, available: 6, reserved: 4, dispensed: 0 });
 
     const below = await putStock('ph-sc-1', [{ drugCode: 'XC08CAA001', quantity: 99 }, { drugCode: 'XSTOCKT001', quantity: 3 }]);
-    expect([below.status, slug(below.body)]).toEqual([409, 'conflict']);
+    expect([below.status, slug(below.body), below.body.errors]).toEqual([409, 'conflict', [{ path: 'body.items.1.quantity', message: '3 on hand is below the 4 units reserved' }]]);
     expect((await stock('ph-sc-1', 'XSTOCKT001')).available).toBe(6);
     expect((await stock('ph-sc-1', 'XC08CAA001')).onHand).not.toBe(99); // the whole request was refused
     expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT001', quantity: 4 }])).body.items[0]).toMatchObject({ available: 0, reserved: 4 });

@@ -61,6 +61,14 @@ describe('time', () => {
 });
 
 describe('forms', () => {
+  it('says a count below what is reserved on its line, with the number reserved', () => {
+    const below = new ApiError(409, {
+      type: 'https://consortium.example/problems/conflict', title: 'Conflicts with the current state', status: 409,
+      errors: [{ path: 'body.items.1.quantity', message: '3 on hand is below the 4 units reserved' }],
+    });
+    expect(problemToFields(below)['items.1.quantity']).toBe('不能少于已预留的 4');
+  });
+
   it("puts the API's errors on the fields they name, and the rest in one message", () => {
     const err = new ApiError(400, { type: 'https://consortium.example/problems/validation-failed', title: 'Request is not valid', status: 400, errors: [{ path: 'body.items.0.drugCode', message: 'no drug XZZ' }, { path: 'body.code', message: 'too short' }] });
     expect(problemToFields(err)).toEqual({ 'items.0.drugCode': '药品编码无效', code: '医保电子凭证码无效：请重新扫码' });

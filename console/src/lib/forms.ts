@@ -80,6 +80,8 @@ export function translate(path: string, issue: { code?: string; message: string 
   if (/long prescription supplies more than/.test(issue.message)) return '长期处方的用药天数须超过 28 天';
   const perDay = /at most (\d+) packs for (\d+) days/.exec(issue.message);
   if (perDay) return `${perDay[2]} 天用量最多 ${perDay[1]} 盒`;
+  const reserved = /on hand is below the (\d+) units reserved/.exec(issue.message);
+  if (reserved) return `不能少于已预留的 ${reserved[1]}`;
   if (/does not overwrite balances/.test(issue.message)) return '登记后余额已因结算、冲正或划入改变，以平台为准，不按文件覆盖（姓名等也未更新）';
   if (/not enrolled/.test(issue.message)) return '该身份证号未参保登记';
   const creditedBefore = /^batch (.+) credited (\d+) fen to this person before/.exec(issue.message);

@@ -351,17 +351,13 @@ function Stock() {
         focusWhenShown(() => document.querySelector<HTMLElement>('input.qty[aria-invalid="true"]'));
         return;
       }
-      // The API's `items.<n>.quantity` (or a line below what is reserved) goes to the row of the n-th drug sent.
+      // The API's `items.<n>.quantity` (a count below what is reserved meanwhile too) goes to the row of the n-th drug sent.
       const rowsSaid: Record<string, string> = {};
       const rest: FieldErrors = {};
       for (const [path, message] of Object.entries(problemToFields(e))) {
         const n = /^items\.(\d+)\./.exec(path);
         if (n && items[Number(n[1])]) rowsSaid[items[Number(n[1])]!.drugCode] ??= message;
         else rest[path] = message;
-      }
-      for (const fe of e.problem.errors ?? []) {
-        const below = /^(\S+) on hand below reserved/.exec(fe.message);
-        if (below) rowsSaid[below[1]!] = '不能少于已预留数量';
       }
       if (Object.keys(rowsSaid).length && rest.items) delete rest.items;
       if (Object.keys(rowsSaid).length && !rest['']) rest[''] = '填写有误，请检查标红的行';
