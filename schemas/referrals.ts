@@ -67,6 +67,7 @@ export const createReferralBody = referralFields.superRefine(upHasNoDownFields);
 export const convertedReferralBody = referralFields.extend({ diagnoses: z.array(icd10).max(MAX_REFERRAL_DIAGNOSES) }).superRefine(upHasNoDownFields);
 
 export type CreateReferralBody = z.output<typeof createReferralBody>;
+export const rejectReferralBody = z.object({ reason }).strict();
 
 export const historyEntry = z.object({
   status: z.enum(referralStatuses),
@@ -195,7 +196,7 @@ export const referralRoutes = [
     tag,
     summary: 'Receiving institution rejects with a reason',
     params: idParams,
-    body: z.object({ reason }).strict(),
+    body: rejectReferralBody,
     responses: { 200: referralView },
     etag: 'if-match',
     problems: moveProblems,

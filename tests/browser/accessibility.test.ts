@@ -105,6 +105,20 @@ describe('the pharmacy desk', () => {
     await page.getByRole('link', { name: '处方', exact: true }).click();
     await expect.poll(() => page.title(), poll).toBe('流转到本店的处方 · 医联体工作台');
     const card = page.getByRole('listitem', { name: `处方 ${shortId(id)}` });
+    // 拒绝 with no reason: said in the field, which has the keyboard; nothing is sent. Escape closes it.
+    const rejects: string[] = [];
+    page.on('request', (r) => void (r.method() === 'POST' && r.url().endsWith(`/prescriptions/${id}/reject`) && rejects.push(r.url())));
+    await card.getByRole('button', { name: '拒绝' }).click();
+    const reason = card.getByLabel('拒绝原因');
+    await expect.poll(focused(reason), poll).toBe(true);
+    await reason.fill('   ');
+    await card.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(card), poll).toContain('请填写原因');
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    expect(await focused(reason)()).toBe(true);
+    await page.keyboard.press('Escape');
+    expect(rejects).toEqual([]);
+    expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body.status).toBe('routed');
     await card.getByRole('button', { name: '审核通过' }).click();
     // The card leaves the tab: the keyboard is on what became of it, not on the page.
     const note = page.getByRole('status').filter({ hasText: `处方 ${shortId(id)} 已审核通过` });
@@ -123,17 +137,40 @@ describe('the pharmacy desk', () => {
 });
 
 describe('the hospital triage panel', () => {
-  it('takes the keyboard to the reason on 拒绝, and back to 拒绝 on 返回 or Escape', async () => {
+  it('takes the keyboard to the reason on 拒绝, and back to 拒绝 on 返回 or Escape; a blank reason or appointment is said in its field', async () => {
     const { rt } = desk;
     const personId = (await rt.call(await rt.as('operator'), 'POST', '/people/lookup', { nationalId: demoPeople[6]!.nationalId })).body.personId;
     expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', { personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason: '胸闷待查', diagnoses: ['I10'], urgency: 'routine' })).status).toBe(201);
     const { page } = await newPage(desk);
+    // No move leaves the page in this test: what is blank is said without asking the API.
+    const moves: string[] = [];
+    page.on('request', (r) => void (r.method() === 'POST' && /\/referrals\/[^/]+\/(accept|reject)$/.test(r.url()) && moves.push(r.url())));
     await login(page, desk.rt.url, people.nurse);
     const panel = page.getByRole('region', { name: /待分诊/ });
+    // The panel shows the most urgent, oldest referral: this one or another test's.
+    const shown = (await panel.getByRole('link', { name: '查看详情' }).getAttribute('href'))!.split('/').pop()!;
     await panel.getByRole('button', { name: '拒绝' }).click();
     await expect.poll(focused(panel.getByLabel('拒绝原因')), poll).toBe(true);
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(panel), poll).toContain('请填写原因');
+    expect(await focused(panel.getByLabel('拒绝原因'))()).toBe(true);
     await panel.getByRole('button', { name: '返回' }).click();
     await expect.poll(focused(panel.getByRole('button', { name: '拒绝' })), poll).toBe(true);
+    // A date or a time cleared: which one, in its field, with the keyboard.
+    const day = panel.getByLabel('预约日期');
+    const time = panel.getByLabel('预约时间');
+    const [dayWas, timeWas] = [await day.inputValue(), await time.inputValue()];
+    await day.fill('');
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain('请选择预约日期');
+    await expect.poll(focused(day), poll).toBe(true);
+    await day.fill(dayWas);
+    await time.fill('');
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain('请选择预约时间');
+    await expect.poll(focused(time), poll).toBe(true);
+    expect(await textOf(panel)()).not.toContain('请选择预约日期');
+    await time.fill(timeWas);
 
     // Escape closes the form as 返回 does, the reason kept; not while an input method composes.
     await panel.getByRole('button', { name: '拒绝' }).click();
@@ -158,11 +195,21 @@ describe('the hospital triage panel', () => {
     await opener.press('Enter');
     // The form takes the keyboard: from the button, Tab would reach 接收 and the rest first.
     await expect.poll(focused(actions.getByLabel('拒绝原因')), poll).toBe(true);
+    await actions.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(actions), poll).toContain('请填写原因');
     await actions.getByLabel('拒绝原因').fill('请转神经内科');
     await page.keyboard.press('Escape');
     await expect.poll(focused(opener), poll).toBe(true);
     expect(await opener.getAttribute('aria-expanded')).toBe('false');
     expect(await actions.getByLabel('拒绝原因').count()).toBe(0);
+    // 接收 there with its day cleared: said, the keyboard on it.
+    await actions.getByRole('button', { name: '接收', exact: true }).click();
+    await actions.getByLabel('预约日期').fill('');
+    await actions.getByRole('button', { name: '确认接收' }).click();
+    await expect.poll(textOf(actions), poll).toContain('请选择预约日期');
+    await expect.poll(focused(actions.getByLabel('预约日期')), poll).toBe(true);
+    expect(moves).toEqual([]);
+    expect((await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/referrals/${shown}`)).body.status).toBe('submitted');
   });
 });
 

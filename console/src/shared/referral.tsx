@@ -5,12 +5,12 @@
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Referral, ReferralAction, ReferralView } from '#schemas/referrals';
+import { rejectReferralBody, type Referral, type ReferralAction, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../lib/drafts.ts';
 import { calendarDay, date, dateTime, instantOf, shortId, sortableDateTime } from '../lib/format.ts';
-import { problemToFields, type FieldErrors } from '../lib/forms.ts';
+import { problemToFields, validate, type FieldErrors } from '../lib/forms.ts';
 import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
 import { useMutation } from '../lib/mutation.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
@@ -127,18 +127,32 @@ export function ReferralHistory({ r }: { r: Referral }) {
   );
 }
 
-/** Appointment picker: a day and a time in the province's time zone. */
-export function AppointmentFields(props: { day: string; time: string; onChange: (day: string, time: string) => void; error?: string }) {
+/**
+ * Appointment picker: a day and a time in the province's time zone. Its forms do not let the browser
+ * check them (novalidate): appointmentProblems says what is missing, in the field, as the API's refusals are.
+ */
+export function AppointmentFields(props: { day: string; time: string; onChange: (day: string, time: string) => void; errors: FieldErrors }) {
   return (
     <div class="row">
-      <Field label="预约日期" error={props.error}>
-        {(id, d) => <input id={id} type="date" required value={props.day} min={calendarDay()} aria-describedby={d} onInput={(e) => props.onChange(e.currentTarget.value, props.time)} />}
+      <Field label="预约日期" error={props.errors.appointmentAt}>
+        {(id, d) => <input id={id} type="date" value={props.day} min={calendarDay()} aria-describedby={d} onInput={(e) => props.onChange(e.currentTarget.value, props.time)} />}
       </Field>
-      <Field label="预约时间">
-        {(id) => <input id={id} type="time" required step={900} value={props.time} onInput={(e) => props.onChange(props.day, e.currentTarget.value)} />}
+      <Field label="预约时间" error={props.errors.appointmentTime}>
+        {(id, d) => <input id={id} type="time" step={900} value={props.time} aria-describedby={d} onInput={(e) => props.onChange(props.day, e.currentTarget.value)} />}
       </Field>
     </div>
   );
+}
+
+/** What the appointment picked lacks, if anything: a picker left blank or half typed reads as ''. */
+export function appointmentProblems(day: string, time: string): FieldErrors {
+  return !day ? { appointmentAt: '请选择预约日期' } : !time ? { appointmentTime: '请选择预约时间' } : {};
+}
+
+/** What a rejection's reason lacks, if anything (blank), as the API would say it. */
+export function rejectionProblems(reason: string): FieldErrors {
+  const v = validate(rejectReferralBody, { reason });
+  return v.ok ? {} : v.errors;
 }
 
 /**
@@ -186,7 +200,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       // The version on screen: a move on a referral someone else has changed since is refused (412).
       const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
       switch (action) {
-        case 'accept': return call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } });
+        case 'accept': return call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } }); // checked on submit
         case 'reject': return call('rejectReferral', { ...at, body: { reason } });
         case 'reroute': return call('rerouteReferral', { ...at, body: target ? { toInstitutionId: target } : {} });
         case 'arrive': return call('arriveReferral', at);
@@ -235,6 +249,14 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
   // "nothing to do" is not said above it.
   if (!actions.length) return <>{notice}{more || <p class="muted">当前状态下您无可执行的操作。</p>}</>;
   const needsForm = (a: ReferralAction) => a === 'accept' || a === 'reject' || a === 'reroute';
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (!open) return;
+    // What is blank is said here, in its field; the rest by the API.
+    const missing = open === 'accept' ? appointmentProblems(day, time) : open === 'reject' ? rejectionProblems(reason) : {};
+    setErrors(missing);
+    if (!Object.keys(missing).length) move.mutate(open);
+  };
   return (
     <section aria-labelledby="actions-title" class="actions-panel">
       <h2 id="actions-title" tabIndex={-1}>可执行操作</h2>
@@ -251,11 +273,11 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       </div>
       <FormError errors={errors} />
       {open && (
-        <form class="subform" ref={opened.form} onSubmit={(e) => { e.preventDefault(); setErrors({}); move.mutate(open); }} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)}>
-          {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
+        <form class="subform" ref={opened.form} onSubmit={submit} onKeyDown={closesOnEscape(() => setOpen(undefined), move.isPending)} novalidate>
+          {open === 'accept' && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} errors={errors} />}
           {open === 'reject' && (
             <Field label="拒绝原因" error={errors.reason}>
-              {(id, d) => <textarea id={id} required rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}
+              {(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}
             </Field>
           )}
           {open === 'reroute' && (noTarget

@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, ReferralActions, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, ReferralActions, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -225,6 +225,11 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
     onError,
   });
   const reject = useMutation({ mutationFn: () => call('rejectReferral', { ...at, body: { reason } }), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
+  // What is blank is said in its field, without a request; the rest by the API.
+  const sent = (missing: FieldErrors, send: () => void) => {
+    setErrors(missing);
+    if (!Object.keys(missing).length) send();
+  };
   useDraft(`triage-${r.referralId}`, { rejecting, reason }, { inFlight: accept.isPending || reject.isPending });
   // 拒绝 swaps the buttons for the reason's form, and 返回 swaps it back: the keyboard goes with it
   // (to the reason, back to 拒绝), not to the page's start.
@@ -248,8 +253,8 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
       <p class="muted small">提交于 {dateTime(r.createdAt)} · 须在 {dateTime(r.slaDueAt)} 前处理{r.preferredDate && <> · 希望就诊 {date(r.preferredDate)}</>}</p>
       <FormError errors={errors} />
       {!rejecting ? (
-        <form onSubmit={(e) => { e.preventDefault(); setErrors({}); accept.mutate(); }}>
-          {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} error={errors.appointmentAt} />}
+        <form onSubmit={(e) => { e.preventDefault(); sent(appointmentProblems(day, time), accept.mutate); }} novalidate>
+          {may('accept') && <AppointmentFields day={day} time={time} onChange={(d, t) => setAppointment({ day: d, time: t })} errors={errors} />}
           <div class="buttons">
             {may('accept') && <button type="submit" class="primary" aria-disabled={accept.isPending}>接收并处理下一条</button>}
             {may('reject') && <button type="button" ref={rejectButton} class="danger" onClick={() => rejectForm(true)}>拒绝</button>}
@@ -257,8 +262,8 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
           </div>
         </form>
       ) : (
-        <form ref={opened.form} onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)}>
-          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+        <form ref={opened.form} onSubmit={(e) => { e.preventDefault(); sent(rejectionProblems(reason), reject.mutate); }} onKeyDown={closesOnEscape(() => rejectForm(false), reject.isPending)} novalidate>
+          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <textarea id={id} rows={2} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <div class="buttons">
             <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
             <button type="button" onClick={() => rejectForm(false)}>返回</button>

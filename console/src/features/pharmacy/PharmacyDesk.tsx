@@ -4,12 +4,12 @@
 // settlements (each one's receipt reopened to reprint it, dispense against it or reverse it).
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { MAX_STOCK_QUANTITY, type Prescription, type PrescriptionStatus } from '#schemas/prescriptions';
+import { MAX_STOCK_QUANTITY, rejectRequest, type Prescription, type PrescriptionStatus } from '#schemas/prescriptions';
 import type { Settlement } from '#schemas/vouchers';
 import { call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { calendarDay, date, dateTime, shortId, sortableDateTime, yuan } from '../../lib/format.ts';
-import { problemToFields, type FieldErrors } from '../../lib/forms.ts';
+import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
 import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
@@ -132,6 +132,13 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
     onSuccess: () => { onMoved({ text: `处方 ${shortId(p.prescriptionId)} 已拒绝，本店不再为其配药。` }); done(); },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
+  const rejectSubmit = (e: Event) => {
+    e.preventDefault();
+    // A blank reason is said in its field, without a request.
+    const v = validate(rejectRequest, { reason });
+    setErrors(v.ok ? {} : v.errors);
+    if (v.ok) reject.mutate();
+  };
   const ready = useMutation({
     mutationFn: () => call('readyPrescription', { params: { id: p.prescriptionId } }),
     // The keyboard stays on the button: said, since the card changes only a line.
@@ -184,8 +191,8 @@ function PrescriptionCard({ p, paid, onMoved }: { p: Prescription; paid: Settlem
         </>}
       </div>
       {rejecting && (
-        <form class="subform" ref={opened.form} onSubmit={(e) => { e.preventDefault(); setErrors({}); reject.mutate(); }} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)}>
-          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} required value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
+        <form class="subform" ref={opened.form} onSubmit={rejectSubmit} onKeyDown={closesOnEscape(() => setRejecting(false), reject.isPending)} novalidate>
+          <Field label="拒绝原因" error={errors.reason}>{(id, d) => <input id={id} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
           <button type="submit" class="danger" aria-disabled={reject.isPending}>确认拒绝</button>
         </form>
       )}
