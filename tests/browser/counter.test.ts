@@ -103,6 +103,19 @@ describe('the counter', () => {
     expect(await second.innerText()).toContain('未扫码的 1 盒按现金支付');
     await screen(page, 'counter-1-trace-codes');
 
+    // A line refused at 核对 and then removed takes its errors with it: none pass to the line that
+    // takes its place.
+    await page.getByRole('button', { name: '添加药品' }).click();
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    const third = page.getByRole('group', { name: '第 3 行药品' });
+    await expect.poll(() => third.locator('[aria-invalid="true"]').count(), poll).toBe(2);
+    await page.getByRole('button', { name: '添加药品' }).click();
+    await third.getByRole('button', { name: '删除第 3 行' }).click();
+    await expect.poll(() => page.getByRole('group', { name: '第 4 行药品' }).count(), poll).toBe(0);
+    expect([await third.locator('[aria-invalid="true"]').count(), await third.locator('.error').count()]).toEqual([0, 0]);
+    await third.getByRole('button', { name: '删除第 3 行' }).click();
+    await expect.poll(() => third.count(), poll).toBe(0);
+
     await page.getByRole('button', { name: '下一步：核对' }).click();
     await page.getByRole('heading', { name: '核对结算' }).waitFor();
     const quote = page.getByRole('region', { name: '预结算' });

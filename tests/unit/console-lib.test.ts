@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiError, outcomeUnknown } from '../../console/src/lib/api.ts';
 import { dateTime, dateTimeSeconds, instantOf, parseYuan, sortableDateTime, yuan, yuanInput } from '../../console/src/lib/format.ts';
-import { aboveForm, problemToFields, validate } from '../../console/src/lib/forms.ts';
+import { aboveForm, problemToFields, validate, withoutLine } from '../../console/src/lib/forms.ts';
 import { problemText, webhookEventLabel } from '../../console/src/lib/labels.ts';
 import { accessRuns } from '../../console/src/features/operator/access.ts';
 import { failedRowsCsv, parseCsv, readPeople, writeCsv } from '../../console/src/features/operator/csv.ts';
@@ -67,6 +67,14 @@ describe('forms', () => {
       errors: [{ path: 'body.items.1.quantity', message: '3 on hand is below the 4 units reserved' }],
     });
     expect(problemToFields(below)['items.1.quantity']).toBe('不能少于已预留的 4');
+  });
+
+  it("drops a removed line's errors and moves the later lines' up with them", () => {
+    const errors = { '': '请检查', code: '无效', 'items.0.unitPriceFen': '单价无效', 'items.1.quantity': '数量须为正整数', 'items.1.traceCodes.0': '该追溯码已被销售', 'items.12.drugCode': '药品编码无效', items: '最多 20 项' };
+    expect(withoutLine(errors, 'items', 0)).toEqual({ '': '请检查', code: '无效', 'items.0.quantity': '数量须为正整数', 'items.0.traceCodes.0': '该追溯码已被销售', 'items.11.drugCode': '药品编码无效', items: '最多 20 项' });
+    expect(withoutLine(errors, 'items', 1)).toEqual({ '': '请检查', code: '无效', 'items.0.unitPriceFen': '单价无效', 'items.11.drugCode': '药品编码无效', items: '最多 20 项' });
+    // Line 1 is not line 12, nor an item list named alike.
+    expect(withoutLine({ 'items.12.drugCode': 'x', 'itemsX.1': 'y' }, 'items', 1)).toEqual({ 'items.11.drugCode': 'x', 'itemsX.1': 'y' });
   });
 
   it("puts the API's errors on the fields they name, and the rest in one message", () => {

@@ -1,5 +1,6 @@
 // Forms validate with the API's own zod schemas; problem+json `errors[].path` from the API (such
 // as body.items.0.drugCode) lands on the same field names. Messages are shown in Chinese.
+import { useRef } from 'preact/hooks';
 import type * as z from 'zod';
 import { ApiError } from './api.ts';
 import { shortId, yuan } from './format.ts';
@@ -163,3 +164,32 @@ export const idTyped = (value: string) => value.replace(/\s+/g, '').toUpperCase(
 export const splitCodes = (text: string) => text.split(/[\s,，、]+/).filter(Boolean);
 /** A lookup sent with no ID at all is asked for one, not told that '' is an invalid ID. */
 export const noIdYet = (nationalId: string): FieldErrors | undefined => (nationalId ? undefined : { nationalId: '请输入身份证号，或读卡' });
+
+/**
+ * The errors of a list's lines after line `i` (of `list`, "items") is removed: its own go, and those
+ * of the lines after it move up with them, so no error is left on the line that took its place.
+ */
+export function withoutLine(errors: FieldErrors, list: string, i: number): FieldErrors {
+  const out: FieldErrors = {};
+  const at = new RegExp(`^${list}\\.(\\d+)(?=\\.|$)`);
+  for (const [path, message] of Object.entries(errors)) {
+    const m = at.exec(path);
+    const n = m ? Number(m[1]) : -1;
+    if (n === i) continue;
+    out[n > i ? `${list}.${n - 1}${path.slice(m![0].length)}` : path] = message;
+  }
+  return out;
+}
+
+/**
+ * Keys for a form's lines that stay with each line as lines are added and removed: what a line's
+ * fields keep (an error hidden after an edit) goes with it, not to the line taking its place.
+ * `removed(i)` is called with the removal.
+ */
+export function useLineKeys(count: number) {
+  const next = useRef(0);
+  const keys = useRef<number[]>([]);
+  while (keys.current.length < count) keys.current.push(next.current++);
+  keys.current.length = count;
+  return { keys: keys.current, removed: (i: number) => void keys.current.splice(i, 1) };
+}

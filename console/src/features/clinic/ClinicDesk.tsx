@@ -13,7 +13,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
 import { lastFound, madeFor, setLastFound } from './found.ts';
 import { calendarDay, dateTime, shortId } from '../../lib/format.ts';
-import { idTyped, noIdYet, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, noIdYet, problemToFields, splitCodes, useLineKeys, validate, withoutLine, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
@@ -353,8 +353,11 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
   const set = (i: number, l: RxLine) => setLines(lines.map((x, j) => (j === i ? l : x)));
   // The button pressed may go with its line: the keyboard goes to the drug of the line now in its place.
   const form = useRef<HTMLFormElement>(null);
+  const lineKeys = useLineKeys(lines.length);
   const remove = (i: number) => {
+    lineKeys.removed(i);
     setLines(lines.filter((_, j) => j !== i));
+    setErrors(withoutLine(errors, 'items', i));
     focusWhenShown(() => form.current?.querySelectorAll<HTMLElement>('.line select')[Math.min(i, lines.length - 2)]);
   };
   return (
@@ -368,7 +371,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
       <fieldset>
         <legend>药品（最多 5 种）</legend>
         {lines.map((l, i) => (
-          <div class="row line" key={i} role="group" aria-label={`第 ${i + 1} 种药品`}>
+          <div class="row line" key={lineKeys.keys[i]} role="group" aria-label={`第 ${i + 1} 种药品`}>
             <Field label="药品" error={errors[`items.${i}.drugCode`]}>{(id, d) => (
               <select id={id} value={l.drugCode} aria-describedby={d} onChange={(e) => set(i, { ...l, drugCode: e.currentTarget.value })}>
                 <option value="">请选择</option>

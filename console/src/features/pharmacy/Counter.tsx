@@ -16,7 +16,7 @@ import { ApiError, call, newIdempotencyKey, outcomeUnknown } from '../../lib/api
 import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { calendarDay, dateTime, parseYuan, shortId, yuan } from '../../lib/format.ts';
-import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts';
+import { problemToFields, useLineKeys, validate, withoutLine, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
@@ -106,6 +106,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   const [step, setStep] = useState<Step>({ kind: 'entry' });
   const [errors, setErrors] = useState<FieldErrors>({});
   const [sold, setSold] = useState<SoldCode[]>(draft?.sold ?? []);
+  const lineKeys = useLineKeys(lines.length);
   // Back at a sale left before 核对 with a code scanned: the code is not kept, and the screen says so.
   const [codeDropped, setCodeDropped] = useState(!!draft?.codeDropped && !draft.left && !unknown);
   const drugs = useDrugs();
@@ -344,7 +345,10 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   // The button pressed may go with its line: the keyboard goes to the drug of the line now in its place.
   const removeLine = (i: number, box: HTMLElement) => {
     const form = box.closest('form');
+    lineKeys.removed(i);
     setLines(lines.filter((_, j) => j !== i));
+    setErrors(withoutLine(errors, 'items', i));
+    setSold(sold.flatMap((s) => (s.line === i ? [] : [s.line > i ? { ...s, line: s.line - 1 } : s])));
     focusWhenShown(() => form?.querySelectorAll<HTMLElement>('[data-field="drugCode"]')[Math.min(i, lines.length - 2)]);
   };
   return (
@@ -377,7 +381,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         {errors.items && <p class="alert error" role="alert">{errors.items}</p>}
         <datalist id="drug-list">{(drugs.data ?? []).map((d) => <option key={d.drugCode} value={d.drugCode}>{d.name}（{categoryLabel[d.category]}）</option>)}</datalist>
         {lines.map((l, i) => (
-          <LineFields key={i} index={i} line={l} errors={errors} taken={taken(i)} sold={new Set(sold.filter((s) => s.line === i).map((s) => s.code))}
+          <LineFields key={lineKeys.keys[i]} index={i} line={l} errors={errors} taken={taken(i)} sold={new Set(sold.filter((s) => s.line === i).map((s) => s.code))}
             onChange={(nl) => setLines(lines.map((x, j) => (j === i ? nl : x)))}
             onRemove={lines.length > 1 ? (box) => removeLine(i, box) : undefined} />
         ))}
