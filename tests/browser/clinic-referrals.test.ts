@@ -197,6 +197,22 @@ describe('开具处方 says what it issued', () => {
     await gp.getByLabel('数量').fill('2');
     await gp.getByLabel('用法用量').fill('每日一次，每次一片');
     await gp.getByLabel('取药药店').selectOption({ label: '西湖大药房文三路店（西湖区）' });
+    // A line refused and removed takes its errors with it: line 2 (empty: drug and dosage) goes, and
+    // line 3 (no dosage) moves into its place with its own error only.
+    await gp.getByRole('button', { name: '添加药品' }).click();
+    await gp.getByRole('button', { name: '添加药品' }).click();
+    const line = (n: number) => gp.getByRole('group', { name: `第 ${n} 种药品` });
+    await line(3).getByLabel('药品', { exact: true }).selectOption('XA10BAA001');
+    await gp.getByRole('button', { name: '开具处方' }).click();
+    await expect.poll(() => line(2).locator('[aria-invalid="true"]').count(), poll).toBe(2);
+    expect(await line(3).locator('[aria-invalid="true"]').count()).toBe(1);
+    await line(2).getByRole('button', { name: '删除第 2 种' }).click();
+    await expect.poll(() => line(3).count(), poll).toBe(0);
+    expect(await line(2).getByLabel('药品', { exact: true }).inputValue()).toBe('XA10BAA001');
+    expect(await line(2).locator('[aria-invalid="true"]').count()).toBe(1);
+    expect(await line(2).getByLabel('用法用量').getAttribute('aria-invalid')).toBe('true');
+    await line(2).getByRole('button', { name: '删除第 2 种' }).click();
+    await expect.poll(() => line(2).count(), poll).toBe(0);
     await gp.getByRole('button', { name: '开具处方' }).click();
     await gp.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
 
