@@ -224,6 +224,8 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     await expect.poll(textOf(gp.locator('main')), poll).toContain('已到诊');
     await gp.getByText('当前状态下您无可执行的操作').waitFor();
     expect(await gp.getByRole('alert').filter({ hasText: '已被他人修改' }).isVisible()).toBe(true);
+    // The button pressed is gone: the keyboard is on the refusal, not dropped to the page.
+    await expect.poll(focused(gp.getByRole('alert').filter({ hasText: '已被他人修改' })), poll).toBe(true);
     expect(await gp.getByRole('button', { name: '撤销转诊' }).count()).toBe(0);
     await foreground();
     await screen(gp, 'clinic-referral-stale-412');
@@ -279,8 +281,14 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     const unsent = doctor.getByRole('region', { name: '未送达的答复' });
     expect(await unsent.innerText()).toContain('社区已撤回该咨询');
     expect(await unsent.getByRole('textbox').inputValue()).toBe('建议上转行细针穿刺。');
+    // The form went with 提交答复: the keyboard is on the refusal; 知道了 hands it to the title.
+    const refusal = doctor.getByRole('alert').filter({ hasText: '已被他人修改' });
+    await expect.poll(focused(refusal), poll).toBe(true);
     await foreground();
     await screen(doctor, 'hospital-advice-stale-412');
+    await refusal.getByRole('button', { name: '知道了' }).click();
+    await expect.poll(() => refusal.count(), poll).toBe(0);
+    await expect.poll(focused(doctor.locator('main h1')), poll).toBe(true);
     const a = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/advice-requests/${adviceId}`)).body;
     expect([a.status, a.answer]).toEqual(['closed', undefined]);
   });

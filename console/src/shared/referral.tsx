@@ -244,7 +244,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
     if (panel) panel.focus();
     else focusTitle();
   }, [r]);
-  const notice = <Notice text={stale} onDismiss={() => setStale(undefined)} />;
+  const notice = <Notice text={stale} onDismiss={() => setStale(undefined)} focus />;
   // `more`: what the screen offers beyond the API's moves (下转回社区 after a completed visit), so that
   // "nothing to do" is not said above it.
   if (!actions.length) return <>{notice}{more || <p class="muted">当前状态下您无可执行的操作。</p>}</>;

@@ -76,9 +76,20 @@ export function FormError({ errors }: { errors: FieldErrors }) {
 /**
  * A refusal said above what it is about, kept until dismissed: when someone else moved the object
  * first (412 on a stale view, 409), the screen reloads it and the form that failed may be gone.
+ * `focus`: the keyboard goes to it as it is said (the button pressed went with its form), unless
+ * the screen places it itself. 知道了 takes it away, and the keyboard to the screen's title.
  */
-export function Notice({ text, onDismiss }: { text?: string; onDismiss: () => void }) {
-  return text ? <p class="alert error" role="alert">{text} <button type="button" class="link" onClick={onDismiss}>知道了</button></p> : null;
+export function Notice({ text, onDismiss, focus }: { text?: string; onDismiss: () => void; focus?: boolean }) {
+  const ref = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (text && focus) ref.current?.focus();
+  }, [text]);
+  if (!text) return null;
+  return (
+    <p ref={ref} class="alert error" role="alert" tabIndex={focus ? -1 : undefined}>
+      {text} <button type="button" class="link" onClick={() => { onDismiss(); focusTitle(); }}>知道了</button>
+    </p>
+  );
 }
 
 /** `focus`: a result shown where the control pressed was (gone now): the keyboard goes to it, and it is read. */

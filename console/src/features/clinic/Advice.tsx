@@ -135,7 +135,7 @@ export function AdviceDetail({ id }: { id: string }) {
   return (
     <section>
       <Title actions={<a href={listAsLeft('#/clinic/advice')}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
-      <Notice text={notice} onDismiss={() => setNotice(undefined)} />
+      <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
       {a.referralId && <p><a class="button" href={`#/clinic/referrals/${a.referralId}`}>查看由此发起的转诊 {shortId(a.referralId)}</a></p>}

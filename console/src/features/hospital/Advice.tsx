@@ -74,7 +74,7 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
   return (
     <section>
       <Title actions={<a href={listAsLeft('#/hospital/advice')}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
-      <Notice text={notice} onDismiss={() => setNotice(undefined)} />
+      <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
       {a.allowedActions.includes('reply') ? (
