@@ -350,5 +350,39 @@ describe('operator: a person\'s records', () => {
       return access.innerText();
     }, poll).toMatch(/平台运营\s+platform:ops-zhao\s+查看(\s+共 \d+ 次)?\s+就医与结算记录/);
     await screen(page, 'operator-5-person-records');
+
+    // 刷新访问记录 keeps the keyboard while it reads (a disabled button would drop it to the page).
+    const refresh = page.getByRole('button', { name: '刷新访问记录' });
+    const frames = () => page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+    let read = page.waitForResponse((r) => r.url().includes('/access-log'));
+    await refresh.click();
+    await read;
+    await frames();
+    expect(await focused(refresh)()).toBe(true);
+
+    // More than a page of reads: 加载更多访问记录 reads the rest, then goes, the keyboard to the list's heading.
+    const personId = await personOf(patient.nationalId);
+    const operator = await desk.rt.as('operator');
+    for (let i = 0; i < 55; i++) expect((await desk.rt.call(operator, 'GET', `/people/${personId}/timeline?limit=1`)).status).toBe(200);
+    await desk.rt.settle();
+    const more = page.getByRole('button', { name: '加载更多访问记录' });
+    await expect.poll(async () => {
+      read = page.waitForResponse((r) => r.url().includes('/access-log'));
+      await refresh.click();
+      await read;
+      await frames();
+      return more.count();
+    }, poll).toBe(1);
+    // Page by page: while more is left the keyboard stays on the button.
+    await expect.poll(async () => {
+      read = page.waitForResponse((r) => r.url().includes('/access-log'));
+      await more.click();
+      await read;
+      await frames();
+      if (await more.count()) expect(await focused(more)()).toBe(true);
+      return more.count();
+    }, poll).toBe(0);
+    await expect.poll(focused(page.getByRole('heading', { name: '访问记录' })), poll).toBe(true);
+    await expect.poll(() => page.locator('#announcer').innerText(), poll).toBe('已加载全部记录');
   });
 });

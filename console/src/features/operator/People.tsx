@@ -14,7 +14,7 @@ import {
   accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
 } from '../../lib/labels.ts';
 import { useInstitutionName } from '../../shared/names.ts';
-import { Alert, Badge, Empty, Field, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, Empty, Field, focusWhenShown, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
 import { accessRuns, type AccessRun } from './access.ts';
 
 export function PersonRecords() {
@@ -64,6 +64,20 @@ const PAGE = 50;
 /** Every read here is itself a logged access to the person's records: read when the operator asks, never by polling or on focus. */
 const readWhenAsked = { refetchOnWindowFocus: false, refetchOnReconnect: false, staleTime: Infinity } as const;
 
+/**
+ * 加载更多 of a list read in pages. Busy, it keeps the keyboard (aria-disabled, not disabled); once
+ * the last page is read it goes, and the keyboard to the list's heading (`titleId`), said.
+ */
+function MorePages({ q, label, titleId }: { q: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => Promise<{ hasNextPage: boolean }> }; label: string; titleId: string }) {
+  const more = async () => {
+    if (q.isFetchingNextPage) return;
+    if ((await q.fetchNextPage()).hasNextPage) return;
+    focusWhenShown(() => document.getElementById(titleId));
+    announce('已加载全部记录');
+  };
+  return q.hasNextPage ? <button type="button" aria-disabled={q.isFetchingNextPage} onClick={() => void more()}>{label}</button> : null;
+}
+
 function Timeline({ personId }: { personId: string }) {
   const q = useInfiniteQuery({
     queryKey: ['timeline', personId],
@@ -75,7 +89,7 @@ function Timeline({ personId }: { personId: string }) {
   const items = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section aria-labelledby="timeline-title">
-      <h2 id="timeline-title">就医与结算记录</h2>
+      <h2 id="timeline-title" tabIndex={-1}>就医与结算记录</h2>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无记录</Empty> : (
         <Scroll label="就医与结算记录"><table>
           <caption class="sr-only">就医与结算记录，最新在前</caption>
@@ -83,7 +97,7 @@ function Timeline({ personId }: { personId: string }) {
           <tbody>{items.map((e) => <TimelineRow key={e.id} e={e} />)}</tbody>
         </table></Scroll>
       )}
-      {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多记录</button>}
+      <MorePages q={q} label="加载更多记录" titleId="timeline-title" />
     </section>
   );
 }
@@ -118,8 +132,9 @@ function AccessLog({ personId }: { personId: string }) {
   return (
     <section aria-labelledby="access-title">
       <div class="section-head">
-        <h2 id="access-title">访问记录</h2>
-        <button type="button" disabled={q.isFetching} onClick={() => void q.refetch()}>刷新访问记录</button>
+        <h2 id="access-title" tabIndex={-1}>访问记录</h2>
+        {/* Busy, it keeps the keyboard: a disabled button would drop it to the page. */}
+        <button type="button" aria-disabled={q.isFetching} onClick={() => !q.isFetching && void q.refetch()}>刷新访问记录</button>
       </div>
       <p class="muted small">除本人外，谁在何时查看或修改了此人的记录（请求后数秒内记入，保留六个月以上）。登录账号是省统一身份认证平台的用户标识：具体是谁，请凭账号向该机构或身份认证平台核实。</p>
       {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无访问记录</Empty> : (
@@ -129,7 +144,7 @@ function AccessLog({ personId }: { personId: string }) {
           <tbody>{accessRuns(items).map((run, i) => <AccessRows key={`${run[0]!.requestId}-${i}`} run={run} />)}</tbody>
         </table></Scroll>
       )}
-      {q.hasNextPage && <button type="button" disabled={q.isFetchingNextPage} onClick={() => void q.fetchNextPage()}>加载更多访问记录</button>}
+      <MorePages q={q} label="加载更多访问记录" titleId="access-title" />
     </section>
   );
 }
