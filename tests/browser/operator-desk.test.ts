@@ -717,8 +717,21 @@ describe('登记机构', () => {
     expect(paid.status, JSON.stringify(paid.body)).toBe(201);
 
     const page = await operatorAt('机构');
-    await page.getByRole('button', { name: '修改 待撤销定点药房' }).click();
     const form = page.locator('form');
+    // A clinic's question says what stops for a clinic, which settles nothing: receiving down
+    // referrals. Answered no: nothing is saved, and the form is as it was.
+    await page.getByRole('button', { name: '修改 灵隐街道社区卫生服务中心' }).click();
+    await form.getByRole('heading', { name: '修改机构' }).waitFor();
+    await form.getByLabel('医保定点机构').uncheck();
+    let clinicAsked = '';
+    page.once('dialog', (d) => { clinicAsked = d.message(); void d.dismiss(); });
+    await form.getByRole('button', { name: '保存修改' }).click();
+    await expect.poll(() => clinicAsked, poll).toContain('5 分钟内起，该机构不再接收医院下转的患者');
+    expect(clinicAsked).not.toContain('医保结算');
+    expect((await rt.call(api, 'GET', '/institutions/clinic-lingyin')).body.designated).toBe(true);
+    await form.getByLabel('医保定点机构').check();
+
+    await page.getByRole('button', { name: '修改 待撤销定点药房' }).click();
     await form.getByRole('heading', { name: '修改机构' }).waitFor();
     await form.getByLabel('医保定点机构').uncheck();
     let asked = '';
@@ -780,7 +793,12 @@ describe('登记机构', () => {
     const form = page.locator('form');
     await form.getByLabel('机构编码').fill('hosp-new-capacity');
     await form.getByLabel('名称', { exact: true }).fill('新登记医院');
+    // 级别 left out is recorded as a level, and the choice says which, by type.
+    const unrated = form.getByLabel('级别').locator('option[value=""]');
+    await form.getByLabel('类型').selectOption({ label: '社区卫生服务中心' });
+    expect(await unrated.innerText()).toBe('未定级（按一级）');
     await form.getByLabel('类型').selectOption({ label: '医院' });
+    expect(await unrated.innerText()).toBe('未定级（按二级）');
     await form.getByLabel('区县').fill('西湖区');
     const add = form.getByRole('button', { name: '添加科室' });
     await add.click();

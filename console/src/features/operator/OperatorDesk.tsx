@@ -119,9 +119,16 @@ const capacity = (text: string) => (text.trim() === '' ? undefined : Number(text
 
 type Institution = NonNullable<ReturnType<typeof useInstitutions>['data']>[number];
 
-/** What withdrawing its designation does, for this kind of institution. */
-const withdrawalQuestion = (i: Institution) =>
-  `取消 ${i.name} 的医保定点？5 分钟内起，该机构不能再进行医保结算，${i.type === 'pharmacy' ? '也不再被分派新的处方；已流转到该药店、尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完' : '也不再被分派新的转诊与会诊咨询'}。`;
+/**
+ * What withdrawing its designation does, for this kind of institution: a clinic neither settles nor
+ * answers questions; what stops for it is receiving down referrals.
+ */
+const withdrawalEffects: Record<Institution['type'], string> = {
+  pharmacy: '该机构不能再进行医保结算，也不再被分派新的处方；已流转到该药店、尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完',
+  hospital: '该机构不能再进行医保结算，也不再被分派新的转诊与会诊咨询',
+  clinic: '该机构不再接收医院下转的患者（下转时不能再选择它）；它发起的转诊、处方和会诊咨询照常',
+};
+const withdrawalQuestion = (i: Institution) => `取消 ${i.name} 的医保定点？5 分钟内起，${withdrawalEffects[i.type]}。`;
 
 /** What an institution's record decides, by its type: what a change to it reaches within 5 minutes (the platform's cache). */
 const followsWithin = {
@@ -320,7 +327,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
         <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} readOnly={!!editing} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
         <Field label="名称" error={errors.name}>{(id, d) => <input id={id} value={form.name} aria-describedby={d} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
         <Field label="类型">{(id) => <select id={id} value={form.type} disabled={!!editing} onChange={(e) => { const type = e.currentTarget.value as typeof form.type; setForm({ ...form, type, ...(type === 'pharmacy' ? { level: '' } : {}) }); }}>{institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}</select>}</Field>
-        {form.type !== 'pharmacy' && <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">未定级</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>}
+        {form.type !== 'pharmacy' && <Field label="级别">{(id) => <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.currentTarget.value })}><option value="">{/* Left out, the platform records a level (functions/institutions/domain.ts effectiveLevel): said here, not found later. */}未定级（按{form.type === 'hospital' ? '二级' : '一级'}）</option>{institutionLevels.map((l) => <option key={l} value={l}>{levelLabel[l]}</option>)}</select>}</Field>}
         <Field label="区县" error={errors.district}>{(id, d) => <input id={id} value={form.district} aria-describedby={d} onInput={(e) => setForm({ ...form, district: e.currentTarget.value })} />}</Field>
         {form.type === 'clinic' && <Field label="牵头医院" error={errors.leadHospitalId}>{(id, d) => <select id={id} value={form.leadHospitalId} aria-describedby={d} onChange={(e) => setForm({ ...form, leadHospitalId: e.currentTarget.value })}><option value="">无</option>{(hospitals.data ?? []).map((h) => <option key={h.id} value={h.id}>{h.name}</option>)}</select>}</Field>}
       </div>
