@@ -81,6 +81,11 @@ describe('advice: asked → answered → converted', () => {
     expect(await gp.getByRole('button', { name: '撤回咨询' }).isVisible()).toBe(true);
     expect(await gp.getByRole('button', { name: '转为转诊' }).count()).toBe(0);
     await screen(gp, 'clinic-advice-2-sent');
+    // Its way back is to the tab it is on, 待答复 (the list's first tab, 已答复, would not show it).
+    expect(await gp.getByRole('link', { name: '返回咨询列表' }).getAttribute('href')).toBe('#/clinic/advice?status=open');
+    await gp.getByRole('link', { name: '返回咨询列表' }).click();
+    await gp.getByRole('button', { name: /^待答复/, pressed: true }).waitFor();
+    await expect.poll(() => gp.getByRole('row', { name: new RegExp(patient.name) }).count(), poll).toBe(1);
     // Asked: 接诊 no longer offers this patient's card to whoever comes next.
     await gp.getByRole('navigation').getByRole('link', { name: '接诊' }).click();
     await gp.getByLabel('身份证号').waitFor();

@@ -49,8 +49,8 @@ export function useListAsLeft(home: string) {
     if (screenOf(location.hash) === screenOf(home)) listsAsLeft.set(home, location.hash || home);
   });
 }
-/** Where a detail's way back to the list at `home` leads. */
-export const listAsLeft = (home: string) => listsAsLeft.get(home) ?? home;
+/** Where a detail's way back to the list at `home` leads: as left, or (none left) `fallback`. */
+export const listAsLeft = (home: string, fallback = home) => listsAsLeft.get(home) ?? fallback;
 /** The list's first tab, for the detail of something just made there (not the tab last open). */
 export const forgetListAsLeft = (home: string) => listsAsLeft.delete(home);
 

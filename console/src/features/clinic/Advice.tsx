@@ -36,7 +36,7 @@ export function AskForm({ personId }: { personId: string }) {
     mutationFn: () => call('requestAdvice', { body: body() }),
     onSuccess: (a) => {
       madeFor(personId);
-      // Its 返回咨询列表 is the list's first tab, not whichever was last open there.
+      // Its 返回咨询列表 is the tab it is on (待答复), not whichever was last open there.
       forgetListAsLeft('#/clinic/advice');
       void qc.invalidateQueries({ queryKey: ['advice-list'] });
       go('clinic', 'advice', a.adviceId);
@@ -134,7 +134,7 @@ export function AdviceDetail({ id }: { id: string }) {
   const a = q.data;
   return (
     <section>
-      <Title actions={<a href={listAsLeft('#/clinic/advice')}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
+      <Title actions={<a href={listAsLeft('#/clinic/advice', `#/clinic/advice?status=${a.status}`)}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
