@@ -726,7 +726,7 @@ describe('登记机构', () => {
     let clinicAsked = '';
     page.once('dialog', (d) => { clinicAsked = d.message(); void d.dismiss(); });
     await form.getByRole('button', { name: '保存修改' }).click();
-    await expect.poll(() => clinicAsked, poll).toContain('5 分钟内起，该机构不再接收医院下转的患者');
+    await expect.poll(() => clinicAsked, poll).toContain('5 分钟内起，该机构不再被分派新的下转患者');
     expect(clinicAsked).not.toContain('医保结算');
     expect((await rt.call(api, 'GET', '/institutions/clinic-lingyin')).body.designated).toBe(true);
     await form.getByLabel('医保定点机构').check();

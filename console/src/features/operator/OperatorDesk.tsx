@@ -126,7 +126,7 @@ type Institution = NonNullable<ReturnType<typeof useInstitutions>['data']>[numbe
 const withdrawalEffects: Record<Institution['type'], string> = {
   pharmacy: '该机构不能再进行医保结算，也不再被分派新的处方；已流转到该药店、尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完',
   hospital: '该机构不能再进行医保结算，也不再被分派新的转诊与会诊咨询',
-  clinic: '该机构不再接收医院下转的患者（下转时不能再选择它）；它发起的转诊、处方和会诊咨询照常',
+  clinic: '该机构不再被分派新的下转患者（医院下转时不能再选择它；已下转到该机构的照常办理），它发起的转诊、处方和会诊咨询照常',
 };
 const withdrawalQuestion = (i: Institution) => `取消 ${i.name} 的医保定点？5 分钟内起，${withdrawalEffects[i.type]}。`;
 
