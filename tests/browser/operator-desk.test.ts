@@ -319,7 +319,7 @@ describe('个人账户划入', () => {
     await page.getByLabel('CSV 文件').setInputFiles({ name: '划入.csv', mimeType: 'text/csv', buffer: file });
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: '提交划入（3 人）' }).click();
-    await expect.poll(textOf(main), poll).toContain('新划入 0 人，此前已划入 2 人（未重复划入）');
+    await expect.poll(textOf(main), poll).toContain('新划入 0 人，此前已划入 2 人（未重复划入），两者金额合计 ¥2,300.00');
     expect([await account(pa), await account(pb)]).toEqual([150_100, 80_000]);
 
     // A batch whose answer is lost on the way back (the platform credited it): sent again, credited once.
@@ -337,7 +337,8 @@ describe('个人账户划入', () => {
     await expect.poll(textOf(main), poll).toContain('1 人未收到平台的回答，可能已划入');
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: '重新提交（1 人）' }).click();
-    await expect.poll(textOf(main), poll).toContain('批次 2027-补划：新划入 0 人，此前已划入 1 人（未重复划入），合计 ¥5.00');
+    // The amount is the batch's for both groups, and says so: nothing was paid twice.
+    await expect.poll(textOf(main), poll).toContain('批次 2027-补划：新划入 0 人，此前已划入 1 人（未重复划入），两者金额合计 ¥5.00');
     expect(await account(pa)).toBe(150_600);
   });
 });

@@ -128,9 +128,12 @@ export function Credits() {
   );
 }
 
-/** The result in one sentence. */
+/**
+ * The result in one sentence. The amount covers everyone the batch has credited, now or before (the
+ * API does not say which of them were new): with some before, it says so, lest it read as paid twice.
+ */
 function summary(r: Result): string {
   const rest = [r.refused.length ? `平台拒绝 ${rowsIn(r.refused)} 行` : '', r.held ? `文件有误未提交 ${r.held} 行` : '', r.lost.length ? `结果未知 ${r.lost.length} 人` : '']
     .filter(Boolean).join('，');
-  return `批次 ${r.batchId}：新划入 ${r.credited} 人，此前已划入 ${r.alreadyCredited} 人（未重复划入），合计 ${yuan(r.totalFen)}${rest ? `；${rest}` : ''}`;
+  return `批次 ${r.batchId}：新划入 ${r.credited} 人，此前已划入 ${r.alreadyCredited} 人（未重复划入），${r.alreadyCredited ? '两者金额' : ''}合计 ${yuan(r.totalFen)}${rest ? `；${rest}` : ''}`;
 }
