@@ -692,6 +692,32 @@ describe('库存, two desks', () => {
   });
 });
 
+describe('库存, a reservation meanwhile', () => {
+  it('a count below what was reserved since the screen read it is refused on its row, which then shows what is reserved now', async () => {
+    const page = await pharmacist();
+    await page.getByRole('link', { name: '库存' }).click();
+    const box = page.getByLabel('阿托伐他汀钙片 20mg 在库数量');
+    await expect.poll(() => box.inputValue(), poll).toMatch(/^\d+$/);
+    const onHand = Number(await box.inputValue());
+    const row = page.getByRole('row').filter({ has: box });
+    const reservedShown = async () => Number(await row.getByRole('cell').nth(2).innerText());
+    const before = await reservedShown();
+    // Meanwhile a prescription routed here reserves 2; the screen still shows the reservation before it.
+    const id = await routed(await patient(13), [{ drugCode: 'XC10AAA005', quantity: 2 }]);
+    expect(await reservedShown()).toBe(before);
+    // Not below what the screen shows, so the row's own check passes it: the API refuses it, on its line.
+    await box.fill(String(before + 1));
+    const answer = page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/stock'));
+    await page.getByRole('button', { name: '保存库存' }).click();
+    expect((await answer).status()).toBe(409);
+    await expect.poll(textOf(row), poll).toContain(`不能少于已预留的 ${before + 2}`);
+    await expect.poll(reservedShown, poll).toBe(before + 2);
+    const now = (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC10AAA005');
+    expect([now.onHand, now.reserved]).toEqual([onHand, before + 2]);
+    expect((await desk.rt.call(clinic, 'POST', `/prescriptions/${id}/cancel`, {})).status).toBe(200);
+  });
+});
+
 describe('a prescription the counter cannot settle', () => {
   it("another person's code is said as such; 审核通过 of one the GP cancelled says it was cancelled; an impossible day in 当日结算's address is today's", async () => {
     const { rt } = desk;

@@ -370,6 +370,8 @@ function Stock() {
       if (Object.keys(rowsSaid).length && !rest['']) rest[''] = '填写有误，请检查标红的行';
       setRowErrors(rowsSaid);
       setErrors(rest);
+      // Below what was reserved meanwhile: the 已预留 column (and the rows' own check) read it anew.
+      if (e.status === 409) void qc.invalidateQueries({ queryKey: ['stock'] });
     },
   });
   const rows = stock.data?.items ?? [];
