@@ -61,6 +61,11 @@ describe('系统对接', () => {
     await expect.poll(focused(secretPanel), poll).toBe(true);
     good.secret = (await secretPanel.locator('code').innerText()).trim();
     expect(good.secret).toMatch(/^whsec_/);
+    // 复制密钥 copies it, and says so.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await secretPanel.getByRole('button', { name: '复制密钥' }).click();
+    await expect.poll(textOf(secretPanel), poll).toContain('已复制');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(good.secret);
     await screen(page, 'webhooks-3-secret-once');
     await page.getByRole('button', { name: '我已保存' }).click();
 
@@ -68,6 +73,12 @@ describe('系统对接', () => {
     await page.getByLabel('处方已流转').check();
     await page.getByRole('button', { name: '添加订阅' }).click();
     failing.secret = (await secretPanel.locator('code').innerText()).trim();
+    // Where the browser gives no clipboard, the secret is selected for Ctrl+C, and that is said.
+    expect(await secretPanel.innerText()).not.toContain('已复制');
+    await page.evaluate("Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true })");
+    await secretPanel.getByRole('button', { name: '复制密钥' }).click();
+    await expect.poll(textOf(secretPanel), poll).toContain('已选中，请按 Ctrl+C 复制');
+    expect(await page.evaluate('getSelection().toString()')).toBe(failing.secret);
     await page.getByRole('button', { name: '我已保存' }).click();
     await expect(page.getByRole('status', { name: '签名密钥' }).count()).resolves.toBe(0);
     const rows = page.locator('main table tbody tr');

@@ -102,6 +102,36 @@ export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; 
 }
 
 /**
+ * 复制 of a text shown beside it (`shown`), saying that it copied. Where the browser gives no
+ * clipboard (an address without https) or refuses, the text is selected for Ctrl+C, and that is said.
+ */
+export function CopyButton({ text, label, shown }: { text: string; label: string; shown: () => HTMLElement | null | undefined }) {
+  const [said, setSaid] = useState<string>();
+  // Another text (a secret changed again): not copied yet.
+  useEffect(() => setSaid(undefined), [text]);
+  const copy = async () => {
+    let words = '已复制';
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard here');
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const el = shown();
+      if (el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement) el.select();
+      else if (el) {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        getSelection()?.removeAllRanges();
+        getSelection()?.addRange(range);
+      }
+      words = '浏览器未允许自动复制：已选中，请按 Ctrl+C 复制';
+    }
+    setSaid(words);
+    announce(words);
+  };
+  return <><button type="button" onClick={() => void copy()}>{label}</button>{said && <small class="muted"> {said}</small>}</>;
+}
+
+/**
  * The shell's one polite live region (App), on the page from the start: text put into a region that
  * is already there is read, unlike a message inserted with its region.
  */

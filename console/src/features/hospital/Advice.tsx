@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName } from '../../shared/names.ts';
 import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, announce, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, CopyButton, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
 
 const listOf = (status: AdviceStatus) => ({
   queryKey: ['advice-list', 'incoming', status],
@@ -99,8 +99,8 @@ function UnsentAnswer({ text, a }: { text: string; a: AdviceView }) {
     <section class="panel" aria-labelledby="unsent-title">
       <h2 id="unsent-title">未送达的答复</h2>
       <p>{whyUnsent(a)}以下答复没有送达。如仍需告知，可复制后另行联系社区。</p>
-      <textarea readOnly rows={5} value={text} aria-labelledby="unsent-title" />
-      <p><button type="button" onClick={() => void navigator.clipboard?.writeText(text)}>复制答复</button></p>
+      <textarea id="unsent-text" readOnly rows={5} value={text} aria-labelledby="unsent-title" />
+      <p><CopyButton text={text} label="复制答复" shown={() => document.getElementById('unsent-text')} /></p>
     </section>
   );
 }

@@ -15,7 +15,7 @@ import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts'
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
-import { Alert, Badge, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, CopyButton, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { attemptText } from './attempts.ts';
 
 const labelOf = (name: string) => webhookEventLabel[name] ?? name;
@@ -96,7 +96,7 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
           {secret.previousSecretExpiresAt && <p>{dateTime(secret.previousSecretExpiresAt)} 前，每条推送同时带新、旧两个密钥的签名，接收系统用任一密钥都能校验；请在此之前改用新密钥。</p>}
           <p><code class="mono">{secret.secret}</code></p>
           <div class="buttons">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(secret.secret)}>复制密钥</button>
+            <CopyButton text={secret.secret} label="复制密钥" shown={() => secretPanel.current?.querySelector('code')} />
             <button type="button" class="primary" onClick={() => { setSecret(undefined); focusTitle(); }}>我已保存</button>
           </div>
         </div>
