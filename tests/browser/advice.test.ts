@@ -358,35 +358,35 @@ describe('operator: a person\'s records', () => {
 
     // 刷新访问记录 keeps the keyboard while it reads (a disabled button would drop it to the page).
     const refresh = page.getByRole('button', { name: '刷新访问记录' });
-    const frames = () => page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
-    let read = page.waitForResponse((r) => r.url().includes('/access-log'));
-    await refresh.click();
-    await read;
-    await frames();
+    // A press: once the button is no longer busy (a click meanwhile is ignored), then its read, and
+    // until it is done (or gone with the last page).
+    const idle = async (button: typeof refresh) => expect.poll(async () => (await button.count()) === 0 || (await button.getAttribute('aria-disabled')) !== 'true', poll).toBe(true);
+    const press = async (button: typeof refresh) => {
+      await idle(button);
+      const read = page.waitForResponse((r) => r.url().includes('/access-log'));
+      await button.click();
+      await read;
+      await idle(button);
+    };
+    await press(refresh);
     expect(await focused(refresh)()).toBe(true);
 
-    // More than a page of reads: 加载更多访问记录 reads the rest, then goes, the keyboard to the list's heading.
+    // Three pages of reads: 加载更多访问记录 keeps the keyboard while more is left, then goes with the
+    // last page, the keyboard to the list's heading.
     const personId = await personOf(patient.nationalId);
     const operator = await desk.rt.as('operator');
-    for (let i = 0; i < 55; i++) expect((await desk.rt.call(operator, 'GET', `/people/${personId}/timeline?limit=1`)).status).toBe(200);
+    for (let i = 0; i < 110; i++) expect((await desk.rt.call(operator, 'GET', `/people/${personId}/timeline?limit=1`)).status).toBe(200);
     await desk.rt.settle();
     const more = page.getByRole('button', { name: '加载更多访问记录' });
     await expect.poll(async () => {
-      read = page.waitForResponse((r) => r.url().includes('/access-log'));
-      await refresh.click();
-      await read;
-      await frames();
+      await press(refresh);
       return more.count();
     }, poll).toBe(1);
-    // Page by page: while more is left the keyboard stays on the button.
-    await expect.poll(async () => {
-      read = page.waitForResponse((r) => r.url().includes('/access-log'));
-      await more.click();
-      await read;
-      await frames();
-      if (await more.count()) expect(await focused(more)()).toBe(true);
-      return more.count();
-    }, poll).toBe(0);
+    await press(more);
+    expect(await more.count()).toBe(1);
+    expect(await focused(more)()).toBe(true);
+    for (let n = 0; n < 5 && (await more.count()); n++) await press(more);
+    expect(await more.count()).toBe(0);
     await expect.poll(focused(page.getByRole('heading', { name: '访问记录' })), poll).toBe(true);
     await expect.poll(() => page.locator('#announcer').innerText(), poll).toBe('已加载全部记录');
   });
