@@ -334,7 +334,9 @@ export async function setStock(
   const checked = items.filter((i) => i.expectedOnHand !== undefined);
   const seen = checked.length ? await batchGet(checked.map((i) => stockKey(pharmacyId, i.drugCode))) : new Map<string, StoredItem>();
   const seenOf = (drugCode: string) => seen.get(keyOf(stockKey(pharmacyId, drugCode)));
-  const changed = (drugCode: string, now: number) => ({ path: `body.items.${items.findIndex((i) => i.drugCode === drugCode)}.expectedOnHand`, message: `${drugCode} is now ${now} on hand` });
+  // A refusal names the line it is about (drug codes are unique in the request).
+  const line = (drugCode: string) => `body.items.${items.findIndex((i) => i.drugCode === drugCode)}`;
+  const changed = (drugCode: string, now: number) => ({ path: `${line(drugCode)}.expectedOnHand`, message: `${drugCode} is now ${now} on hand` });
   const stale = checked.filter((i) => onHandOf(seenOf(i.drugCode)) !== i.expectedOnHand);
   if (stale.length) throw problem('precondition-failed', 'the stock changed since it was read; nothing was changed', stale.map((i) => changed(i.drugCode, onHandOf(seenOf(i.drugCode)))));
   await writeTransaction([
@@ -364,8 +366,7 @@ export async function setStock(
           return problem(
             'conflict',
             `${drugCode}: ${quantity} on hand is below the ${String(current?.reserved)} units reserved for prescriptions routed here; nothing was changed`,
-            // On the line: a desk saving many counts marks the one row.
-            [{ path: `body.items.${items.findIndex((i) => i.drugCode === drugCode)}.quantity`, message: `${quantity} on hand is below the ${String(current?.reserved)} units reserved` }],
+            [{ path: `${line(drugCode)}.quantity`, message: `${quantity} on hand is below the ${String(current?.reserved)} units reserved` }],
           );
         },
       };
