@@ -358,15 +358,19 @@ function Stock() {
         focusWhenShown(() => document.querySelector<HTMLElement>('input.qty[aria-invalid="true"]'));
         return;
       }
-      // The API's `items.<n>.quantity` (a count below what is reserved meanwhile too) goes to the row of the n-th drug sent.
+      // The API's `items.<n>.…` (a count below what is reserved meanwhile too) goes to the row of the
+      // n-th drug sent; anything else (a rule on the whole list) is said above the table.
+      const rowOf = (path: string) => {
+        const n = /^items\.(\d+)\./.exec(path);
+        return n ? items[Number(n[1])] : undefined;
+      };
       const rowsSaid: Record<string, string> = {};
       const rest: FieldErrors = {};
-      for (const [path, message] of Object.entries(problemToFields(e))) {
-        const n = /^items\.(\d+)\./.exec(path);
-        if (n && items[Number(n[1])]) rowsSaid[items[Number(n[1])]!.drugCode] ??= message;
+      for (const [path, message] of Object.entries(problemToFields(e, (path) => !!rowOf(path)))) {
+        const row = rowOf(path);
+        if (row) rowsSaid[row.drugCode] ??= message;
         else rest[path] = message;
       }
-      if (Object.keys(rowsSaid).length && rest.items) delete rest.items;
       if (Object.keys(rowsSaid).length && !rest['']) rest[''] = '填写有误，请检查标红的行';
       setRowErrors(rowsSaid);
       setErrors(rest);
