@@ -40,6 +40,9 @@ async function patient(i: number): Promise<Person> {
 const voucherCode = async (p: Person) => (await desk.rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).body.code as string;
 const balance = async (personId: string) => (await desk.rt.call(operator, 'GET', `/enrollments/${personId}`)).body.personalAccountFen as number;
 const prescription = async (id: string) => (await desk.rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body;
+/** A drug's stock at this pharmacy, as the API has it. */
+const stockOf = async (drugCode: string) =>
+  (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === drugCode) as { onHand: number; reserved: number };
 /** The settlement a trace code was sold in, as the settling pharmacy reads it. */
 async function settlementOf(code: string) {
   const sale = (await desk.rt.call(operator, 'GET', `/trace-codes/${code}`)).body;
@@ -644,13 +647,19 @@ describe('a prescription paid and not handed over', () => {
   });
 });
 
+/** 库存 at a desk of its own, once a drug's row has loaded: its quantity box and its row. */
+async function stockRow(drug: string) {
+  const page = await pharmacist();
+  await page.getByRole('link', { name: '库存' }).click();
+  const box = page.getByLabel(`${drug} 在库数量`);
+  await expect.poll(() => box.inputValue(), poll).toMatch(/^\d+$/);
+  return { page, box, row: page.getByRole('row').filter({ has: box }) };
+}
+
 describe('库存', () => {
   it('a cleared, a written-out or an out-of-range quantity is refused on its row, and nothing is saved', async () => {
-    const page = await pharmacist();
-    await page.getByRole('link', { name: '库存' }).click();
-    const box = page.getByLabel('苯磺酸氨氯地平片 5mg 在库数量');
+    const { page, box, row } = await stockRow('苯磺酸氨氯地平片 5mg');
     const before = await box.inputValue();
-    const row = page.getByRole('row').filter({ has: box });
     for (const [typed, said] of [['', '请填写在库数量'], ['1e3', '须为不小于 0 的整数'], ['2000000', '不能大于 1000000']] as const) {
       await box.fill(typed);
       await page.getByRole('button', { name: '保存库存' }).click();
@@ -659,29 +668,24 @@ describe('库存', () => {
       expect(await page.getByText('库存已保存').count()).toBe(0);
     }
     await screen(page, 'pharmacy-desk-9-stock-refused');
-    const onHand = (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC08CAA001').onHand;
-    expect(String(onHand)).toBe(before);
+    expect(String((await stockOf('XC08CAA001')).onHand)).toBe(before);
   });
 });
 
 describe('库存, two desks', () => {
   it("a count another desk changed since this one read it is not overwritten: the row shows the count now and says what was not saved", async () => {
-    const page = await pharmacist();
-    await page.getByRole('link', { name: '库存' }).click();
-    const box = page.getByLabel('苯磺酸氨氯地平片 5mg 在库数量');
-    await expect.poll(() => box.inputValue(), poll).toMatch(/^\d+$/);
+    const { page, box, row } = await stockRow('苯磺酸氨氯地平片 5mg');
     const before = Number(await box.inputValue());
     await box.fill(String(before + 5));
     // Meanwhile a delivery of 10 is recorded elsewhere (the pharmacy's system, through the API).
     expect((await desk.rt.call(pharmacy, 'PUT', '/pharmacies/ph-xihu-1/stock', { items: [{ drugCode: 'XC08CAA001', quantity: before + 10 }] })).status).toBe(200);
     await page.getByRole('button', { name: '保存库存' }).click();
-    const row = page.getByRole('row').filter({ has: box });
     await expect.poll(textOf(row), poll).toContain(`其他人已将在库数量改为 ${before + 10}，您填写的 ${before + 5} 未保存`);
     await expect.poll(() => box.inputValue(), poll).toBe(String(before + 10));
     expect(await box.getAttribute('aria-invalid')).toBe('true');
     // 保存库存 has nothing left to save (disabled): the keyboard is on the row changed, not lost.
     await expect.poll(focused(box), poll).toBe(true);
-    const onHand = async () => (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC08CAA001').onHand;
+    const onHand = async () => (await stockOf('XC08CAA001')).onHand;
     expect(await onHand()).toBe(before + 10);
     await screen(page, 'pharmacy-desk-10-stock-changed-meanwhile');
     // Counted again from what it is now: saved.
@@ -694,12 +698,8 @@ describe('库存, two desks', () => {
 
 describe('库存, a reservation meanwhile', () => {
   it('a count below what was reserved since the screen read it is refused on its row, which then shows what is reserved now', async () => {
-    const page = await pharmacist();
-    await page.getByRole('link', { name: '库存' }).click();
-    const box = page.getByLabel('阿托伐他汀钙片 20mg 在库数量');
-    await expect.poll(() => box.inputValue(), poll).toMatch(/^\d+$/);
+    const { page, box, row } = await stockRow('阿托伐他汀钙片 20mg');
     const onHand = Number(await box.inputValue());
-    const row = page.getByRole('row').filter({ has: box });
     const reservedShown = async () => Number(await row.getByRole('cell').nth(2).innerText());
     const before = await reservedShown();
     // Meanwhile a prescription routed here reserves 2; the screen still shows the reservation before it.
@@ -712,7 +712,7 @@ describe('库存, a reservation meanwhile', () => {
     expect((await answer).status()).toBe(409);
     await expect.poll(textOf(row), poll).toContain(`不能少于已预留的 ${before + 2}`);
     await expect.poll(reservedShown, poll).toBe(before + 2);
-    const now = (await desk.rt.call(pharmacy, 'GET', '/pharmacies/ph-xihu-1/stock?limit=200')).body.items.find((i: { drugCode: string }) => i.drugCode === 'XC10AAA005');
+    const now = await stockOf('XC10AAA005');
     expect([now.onHand, now.reserved]).toEqual([onHand, before + 2]);
     expect((await desk.rt.call(clinic, 'POST', `/prescriptions/${id}/cancel`, {})).status).toBe(200);
   });
