@@ -3,11 +3,11 @@
 // request keeps the keyboard, and one that goes with what it acted on hands it on (never to <body>);
 // results the keyboard does not move to are said in the shell's live region; a field in error is
 // marked invalid; the tab's title follows the screen; the triage panel's reject form takes the
-// keyboard and gives it back.
+// keyboard and gives it back. And the axe audit every screen goes through still finds what it is for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, seriousViolations, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -241,5 +241,21 @@ describe('the operator desk', () => {
     await expect.poll(focused(page.getByLabel('机构编码')), poll).toBe(true);
     expect(await name.getAttribute('aria-invalid')).toBe(null);
     expect(await page.getByLabel('区县').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('the audit every screen goes through', () => {
+  it('finds what a person with a screen reader or low vision would meet: a button without a name, text too faint to read', async () => {
+    const { page, context } = await newPage(desk);
+    await page.setContent(`<!doctype html><html lang="zh-CN"><head><title>审计</title></head><body><main><h1>库存</h1>
+      <button><svg width="16" height="16" aria-hidden="true"></svg></button>
+      <p style="color:#c8c8c8;background:#fff">已预留 2</p></main></body></html>`);
+    const found = await seriousViolations(page);
+    expect(found.map((v) => v.split(' ')[0])).toEqual(['button-name', 'color-contrast']);
+    // The same page with both mended passes.
+    await page.setContent(`<!doctype html><html lang="zh-CN"><head><title>审计</title></head><body><main><h1>库存</h1>
+      <button aria-label="刷新">↻</button><p style="color:#333;background:#fff">已预留 2</p></main></body></html>`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
   });
 });
