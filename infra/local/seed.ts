@@ -24,19 +24,24 @@ export async function seedDemoProvince(rt: Runtime, endpoint: string, log: (line
     return res.json() as Promise<Record<string, unknown>>;
   };
 
-  // Hospitals before clinics: a clinic names its lead hospital. 409 means "already registered".
-  const ordered = [...demoInstitutions].sort((a, b) => Number(a.type !== 'hospital') - Number(b.type !== 'hospital'));
-  for (const inst of ordered) await call(operator, 'POST', '/institutions', inst, [201, 409]);
-  for (const { drugCode, ...drug } of demoDrugs) await call(operator, 'PUT', `/drugs/${drugCode}`, drug, [200, 201]);
+  // Each call writes items of its own, so those that depend on none of the others go at once: every
+  // test file starts a runtime, and one after another they took half its start (7 of 13 s on a loaded
+  // CI machine; 3.5 s at once). Hospitals first: a clinic names its lead hospital. 409 means "already registered".
+  const register = (inst: (typeof demoInstitutions)[number]) => call(operator, 'POST', '/institutions', inst, [201, 409]);
+  await Promise.all(demoInstitutions.filter((i) => i.type === 'hospital').map(register));
+  await Promise.all([
+    ...demoInstitutions.filter((i) => i.type !== 'hospital').map(register),
+    ...demoDrugs.map(({ drugCode, ...drug }) => call(operator, 'PUT', `/drugs/${drugCode}`, drug, [200, 201])),
+  ]);
   const result = await call(operator, 'POST', '/enrollments', { people: demoPeople }, [200]);
   if ((result.rejected as unknown[]).length) throw new Error(`seed: enrolment rejected ${JSON.stringify(result.rejected)}`);
 
   // Stock through PUT /pharmacies/{id}/stock, each pharmacy with its own token (only it may set its
   // stock). The quantity is on hand; nothing is reserved yet, so all of it is available.
-  for (const inst of demoInstitutions.filter((i) => i.type === 'pharmacy')) {
+  await Promise.all(demoInstitutions.filter((i) => i.type === 'pharmacy').map(async (inst) => {
     const pharmacy = await rt.token('pharmacy', inst.id, { subject: 'seed' });
     await call(pharmacy, 'PUT', `/pharmacies/${inst.id}/stock`, { items: demoStock(inst.id) }, [200]);
-  }
+  }));
   await db.send(new PutCommand({ TableName: rt.tableName, Item: { ...MARKER, seededAt: new Date().toISOString() } }));
   log(`seeded demo province ${rt.province.code}: ${demoInstitutions.length} institutions, ${demoDrugs.length} drugs, ${demoPeople.length} people`);
 }
