@@ -21,14 +21,22 @@ export interface Desk {
 
 export async function startDesk(o: RuntimeOptions = {}): Promise<Desk> {
   mkdirSync(screenshots, { recursive: true });
-  const rt = await startTestRuntime(o);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Chromium on Linux takes its UI locale (date and time inputs) from the environment.
-    env: { ...process.env, LANG: 'zh_CN.UTF-8', LANGUAGE: 'zh_CN:zh' },
-    args: ['--lang=zh-CN', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
-  });
-  return { rt, browser, stop: async () => { await browser.close(); await rt.stop(); } };
+  // The two at once: neither needs the other to start.
+  const [rt, browser] = await Promise.allSettled([
+    startTestRuntime(o),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      // Chromium on Linux takes its UI locale (date and time inputs) from the environment.
+      env: { ...process.env, LANG: 'zh_CN.UTF-8', LANGUAGE: 'zh_CN:zh' },
+      args: ['--lang=zh-CN', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    }),
+  ]);
+  if (rt.status === 'rejected' || browser.status === 'rejected') {
+    if (rt.status === 'fulfilled') await rt.value.stop();
+    if (browser.status === 'fulfilled') await browser.value.close();
+    throw rt.status === 'rejected' ? rt.reason : (browser as PromiseRejectedResult).reason;
+  }
+  return { rt: rt.value, browser: browser.value, stop: async () => { await browser.value.close(); await rt.value.stop(); } };
 }
 
 export interface Who {
