@@ -4,6 +4,7 @@
 // keyboard is on the next one; a referral someone else took meanwhile is said to have gone, and the
 // next is shown when she asks. The first Tab offers a way past the header and the nav. The
 // appointment proposed is the day the clinic asked for, or for an emergency the next quarter hour.
+// A day with no slot left is said at its date, and the referral stays hers to accept on another.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -18,11 +19,11 @@ afterAll(() => desk?.stop());
 // Long enough for the worklist's next poll (10 s, backing off while nothing changes).
 const poll = { timeout: 45_000, interval: 250 };
 
-async function refer(i: number, urgency: 'routine' | 'urgent' | 'emergency', reason: string): Promise<string> {
+async function refer(i: number, urgency: 'routine' | 'urgent' | 'emergency', reason: string, department = 'CARD'): Promise<string> {
   const { rt } = desk;
   const personId = (await rt.call(await rt.as('operator'), 'POST', '/people/lookup', { nationalId: demoPeople[i]!.nationalId })).body.personId;
   const res = await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', '/referrals', {
-    personId, direction: 'up', toInstitutionId: 'hosp-zjph', department: 'CARD', reason, diagnoses: ['I10'], urgency,
+    personId, direction: 'up', toInstitutionId: 'hosp-zjph', department, reason, diagnoses: ['I10'], urgency,
   });
   expect(res.status).toBe(201);
   return res.body.referralId;
@@ -139,5 +140,55 @@ describe('the triage panel', () => {
     expect(proposed).toBeGreaterThanOrEqual(before);
     expect(proposed).toBeLessThanOrEqual(Date.now() + 900_000);
     await screen(nurse, 'hospital-triage-emergency-proposal');
+  });
+
+  it('a day with no slot left is said at 预约日期 and the referral stays, to be accepted on another day', async () => {
+    const { rt } = desk;
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    // Nothing else waiting (the tests above leave one): the panel shows this test's referrals.
+    const waiting = (await rt.call(zjph, 'GET', '/referrals?box=incoming&status=submitted')).body.items as Array<{ referralId: string }>;
+    for (const w of waiting) expect((await rt.call(zjph, 'POST', `/referrals/${w.referralId}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
+    // 神经内科 takes one referral a day.
+    const operator = await rt.as('operator');
+    const inst = (await rt.call(operator, 'GET', '/institutions/hosp-zjph')).body;
+    const departments = inst.departments.map((d: { code: string }) => (d.code === 'NEUR' ? { ...d, dailyCapacity: 1 } : d));
+    expect((await rt.call(operator, 'PUT', '/institutions/hosp-zjph', { ...inst, departments }, { 'if-match': `"${inst.version}"` })).status).toBe(200);
+    const mine = await refer(12, 'routine', '反复头晕', 'NEUR');
+    const other = await refer(13, 'routine', '肢体麻木', 'NEUR');
+    const third = await refer(14, 'routine', '记忆力减退', 'NEUR');
+
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[12]!.name);
+    const day = await panel.getByLabel('预约日期').inputValue(); // the day the panel proposes
+    // A colleague takes that day's one slot for the other patient.
+    expect((await rt.call(zjph, 'POST', `/referrals/${other}/accept`, { appointmentAt: new Date(`${day}T10:00:00+08:00`).toISOString() })).status).toBe(200);
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    // Said at the date, which has the keyboard; the referral is still hers, not "handled by someone else".
+    await expect.poll(textOf(panel), poll).toContain('该日该科室号源已约满，请选择其他日期');
+    expect(await panel.getByLabel('预约日期').getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(focused(panel.getByLabel('预约日期')), poll).toBe(true);
+    expect(await panel.innerText()).toContain(demoPeople[12]!.name);
+    expect(await nurse.locator('main').innerText()).not.toContain('已被他人处理');
+    expect(await statusOf(mine)).toBe('submitted');
+    await screen(nurse, 'hospital-triage-day-full');
+    // The next day has its slot.
+    const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    await panel.getByLabel('预约日期').fill(next);
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(nurse.getByText(/^已接收，预约/)), poll).toContain(shortId(mine));
+    expect((await rt.call(zjph, 'GET', `/referrals/${mine}`)).body.appointmentAt).toBe(new Date(`${next}T09:00:00+08:00`).toISOString());
+
+    // The same on a referral's own page: 接收 on that day, now full too, is said at its date and the form stays.
+    await nurse.goto(`${rt.url}#/hospital/referrals/${third}`);
+    const actions = nurse.getByRole('region', { name: '可执行操作' });
+    await actions.getByRole('button', { name: '接收', exact: true }).click();
+    await actions.getByLabel('预约日期').fill(next);
+    await actions.getByRole('button', { name: '确认接收' }).click();
+    await expect.poll(textOf(actions), poll).toContain('该日该科室号源已约满，请选择其他日期');
+    await expect.poll(focused(actions.getByLabel('预约日期')), poll).toBe(true);
+    expect(await actions.getByRole('button', { name: '确认接收' }).count()).toBe(1);
+    expect(await statusOf(third)).toBe('submitted');
   });
 });

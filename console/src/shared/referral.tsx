@@ -149,6 +149,16 @@ export function appointmentProblems(day: string, time: string): FieldErrors {
   return !day ? { appointmentAt: '请选择预约日期' } : !time ? { appointmentTime: '请选择预约时间' } : {};
 }
 
+/**
+ * 接收 refused for want of a slot (409 conflict on capacity): said at the date, where another day can
+ * be picked, and the form stays open. Not a referral someone else moved (the other 409s, and 412).
+ */
+export function capacityProblems(err: ApiError): FieldErrors | undefined {
+  const detail = err.problem.detail ?? '';
+  if (err.slug !== 'conflict' || !/capacity/.test(detail)) return undefined;
+  return { appointmentAt: / left at .* on /.test(detail) ? '该日该科室号源已约满，请选择其他日期' : '该科室已无号源（每日号源为 0），不能接收' };
+}
+
 /** What a rejection's reason lacks, if anything (blank), as the API would say it. */
 export function rejectionProblems(reason: string): FieldErrors {
   const v = validate(rejectReferralBody, { reason });
@@ -219,6 +229,11 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       onDone?.(next, action);
     },
     onError: (err: ApiError) => {
+      const full = capacityProblems(err);
+      if (full) {
+        setErrors(full);
+        return;
+      }
       // Someone else moved it first (412: since this screen loaded; 409: meanwhile): say so, and show
       // what it is now. The notice outlives the reload, which may leave no move to make.
       if (err.status === 412 || err.status === 409) {

@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, ReferralActions, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, ReferralActions, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -207,6 +207,11 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const [errors, setErrors] = useState<FieldErrors>({});
   const refresh = () => void qc.invalidateQueries({ queryKey: ['referrals'] });
   const onError = (e: ApiError) => {
+    const full = capacityProblems(e);
+    if (full) {
+      setErrors(full);
+      return;
+    }
     if (e.status === 412 || e.status === 409) {
       onStale(`${patient}的转诊（${shortId(r.referralId)}）已被他人处理或已由社区撤销，您的操作未生效；列表已刷新为最新状态。`);
       refresh();
