@@ -409,7 +409,7 @@ describe('预警 and 全省概览 across midnight', () => {
 });
 
 describe('预警 and 全省概览 of another day', () => {
-  it("stay picked across a reload and Back; the nav's 预警 is today's; a day in the address that is none says today is shown", async () => {
+  it("stay picked across a reload and Back; the nav's 预警 is today's; a day in the address that is none, or has not come, says today is shown", async () => {
     await clearOfMidnight(60_000); // "today" is read once, below
     const page = await operatorAt('预警');
     const dayField = page.getByLabel('日期');
@@ -456,6 +456,13 @@ describe('预警 and 全省概览 of another day', () => {
     await page.goto(`${desk.rt.url}#/operator/alerts?date=2026-13-45`);
     await expect.poll(textOf(main), poll).toContain('地址中的日期“2026-13-45”不是有效日期，已显示今日。');
     expect(await dayField.inputValue()).toBe(today);
+    // A day to come (a bookmark's date typed a day ahead): its totals would be zeros, as if nothing
+    // had been settled. Today's are shown, and said.
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    await page.goto(`${desk.rt.url}#/operator?date=${tomorrow}`);
+    await expect.poll(textOf(main), poll).toContain(`地址中的日期“${tomorrow}”尚未到来，已显示今日。`);
+    expect(await dayField.inputValue()).toBe(today);
+    await expect.poll(textOf(main), poll).toContain(`${date(today)} 医保结算`);
   });
 });
 

@@ -719,7 +719,7 @@ describe('库存, a reservation meanwhile', () => {
 });
 
 describe('a prescription the counter cannot settle', () => {
-  it("another person's code is said as such; 审核通过 of one the GP cancelled says it was cancelled; an impossible day in 当日结算's address is today's", async () => {
+  it("another person's code is said as such; 审核通过 of one the GP cancelled says it was cancelled; an impossible day, or one to come, in 当日结算's address is today's", async () => {
     const { rt } = desk;
     const [p, other] = [await patient(2), await patient(4)];
     const open = await routed(p, [{ drugCode: 'XA10BAA001', quantity: 1 }]);
@@ -747,5 +747,9 @@ describe('a prescription the counter cannot settle', () => {
     await page.goto(`${rt.url}#/pharmacy/settlements?date=2026-13-45`);
     await expect.poll(textOf(page.locator('main')), poll).toContain('地址中的日期“2026-13-45”不是有效日期，已显示今日结算');
     await page.getByText('合计（不含已冲正的结算）').waitFor();
+    // A day to come: not an empty day's zeros, today's, and said.
+    await page.goto(`${rt.url}#/pharmacy/settlements?date=2999-12-31`);
+    await expect.poll(textOf(page.locator('main')), poll).toContain('地址中的日期“2999-12-31”尚未到来，已显示今日结算');
+    expect(await page.getByLabel('日期').inputValue()).not.toBe('2999-12-31');
   });
 });

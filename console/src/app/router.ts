@@ -122,11 +122,18 @@ const dateParam = (day: string) => (day === calendarDay() ? undefined : day);
 /** A screen's address (`#/pharmacy/settlements`) for `day`: another day than today is in it. */
 export const withDay = (path: string, day: string) => `${path}${dateParam(day) ? `?date=${day}` : ''}`;
 
-/** The day the address names, if it is one, and what it has in its place otherwise (2026-13-45). */
-function dayInAddress(): { day?: string; bad?: string } {
+/** A `?date=` that names no day the screen can show, and why, for the notice that says today is shown instead. */
+export interface BadDay { asked: string; why: '不是有效日期' | '尚未到来' }
+
+/**
+ * The day the address names, if it is one that has come, and what it has in its place otherwise
+ * (2026-13-45, or a day to come: its totals would be zeros, as if nothing had been sold).
+ */
+function dayInAddress(): { day?: string; bad?: BadDay } {
   const asked = hashQuery().get('date');
   if (asked === null) return {};
-  return calendarDate.safeParse(asked).success ? { day: asked } : { bad: asked };
+  if (!calendarDate.safeParse(asked).success) return { bad: { asked, why: '不是有效日期' } };
+  return asked > calendarDay() ? { bad: { asked, why: '尚未到来' } } : { day: asked };
 }
 
 /**
@@ -134,7 +141,7 @@ function dayInAddress(): { day?: string; bad?: string } {
  * was picked), kept in the address as `?date=` so a reload and Back keep it; today is not written.
  * A date in the address that is no day shows today, and comes back as `badDay` to be said.
  */
-export function useDayParam(): { day: string; today: string; pick: (day: string) => void; badDay?: string } {
+export function useDayParam(): { day: string; today: string; pick: (day: string) => void; badDay?: BadDay } {
   const [asked] = useState(dayInAddress);
   const { day, today, pick: show } = useShownDay(asked.day);
   const [badDay, setBadDay] = useState(asked.bad);

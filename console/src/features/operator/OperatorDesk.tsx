@@ -51,7 +51,7 @@ export function OperatorDesk({ path }: { path: string[] }) {
 function useDayField() {
   const { day, today, pick, badDay } = useDayParam();
   const input = (id: string) => <input id={id} type="date" value={day} max={today} onInput={(e) => { const v = e.currentTarget.value; if (v) pick(v); }} />;
-  const notice = badDay && <Alert kind="info">地址中的日期“{badDay}”不是有效日期，已显示今日。</Alert>;
+  const notice = badDay && <Alert kind="info">地址中的日期“{badDay.asked}”{badDay.why}，已显示今日。</Alert>;
   return { day, input, notice };
 }
 

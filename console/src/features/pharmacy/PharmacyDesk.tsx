@@ -239,7 +239,7 @@ function Settlements() {
       <div class="row">
         <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={todayNow} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
       </div>
-      {badDay && <Alert kind="info">地址中的日期“{badDay}”不是有效日期，已显示今日结算。</Alert>}
+      {badDay && <Alert kind="info">地址中的日期“{badDay.asked}”{badDay.why}，已显示今日结算。</Alert>}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
         <h2 class="small muted" id="day-totals">合计（不含已冲正的结算）</h2>
         <dl class="totals" aria-labelledby="day-totals">
