@@ -66,6 +66,13 @@ describe('转入: a referral sent down to the clinic', () => {
     await nurse.goto(`${rt.url}#/hospital/down/${upId}`);
     await nurse.getByRole('heading', { name: '下转至 灵隐街道社区卫生服务中心' }).waitFor();
     await nurse.getByLabel('随访计划').fill('每两周随访血压；氨氯地平维持');
+    // A second code mistyped is said on the field (it is the list's second item), and nothing is sent.
+    const diagnoses = nurse.getByLabel('诊断（ICD-10，空格分隔）');
+    await diagnoses.fill('I10 E1X');
+    await nurse.getByRole('button', { name: '提交下转' }).click();
+    await expect.poll(() => diagnoses.getAttribute('aria-invalid'), poll).toBe('true');
+    expect(await nurse.getByRole('heading', { name: '下转至 灵隐街道社区卫生服务中心' }).count()).toBe(1);
+    await diagnoses.fill('I10');
     await nurse.getByRole('button', { name: '提交下转' }).click();
     await nurse.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
     const waiting = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', '/referrals?box=incoming&status=submitted')).body.items;
@@ -100,6 +107,12 @@ describe('转入: a referral sent down to the clinic', () => {
     await nurse.evaluate((id) => { location.hash = `#/hospital/outgoing/${id}`; }, downId);
     await nurse.getByRole('link', { name: '返回下转记录' }).click();
     await nurse.getByRole('button', { name: /^已接收/, pressed: true }).waitFor();
+    // A list that cannot be read (the API unavailable: injected) says so, not "没有…的下转".
+    await nurse.route(/\/referrals\?box=outgoing/, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) }));
+    await nurse.getByRole('button', { name: /^已拒绝/ }).click();
+    await expect.poll(textOf(nurse.locator('main')), poll).toContain('请求失败（503），请稍后重试');
+    expect(await nurse.locator('main').innerText()).not.toContain('没有已拒绝的下转');
+    await nurse.unroute(/\/referrals\?box=outgoing/);
   });
 
   it('the GP is told on 接诊, finds it under 转入 with the count, opens it and accepts it', async () => {

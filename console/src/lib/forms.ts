@@ -160,6 +160,13 @@ export function problemToFields(err: unknown, shown: (path: string) => boolean =
  * API says what is wrong with a wrong one.
  */
 export const idTyped = (value: string) => value.replace(/\s+/g, '').toUpperCase();
+/**
+ * `shown` for a form whose fields are `names` (a list typed into one box, diagnoses, counts with its
+ * items: diagnoses.1). An error on any other path is said above the form, not lost.
+ */
+export const onFields = (...names: string[]) => (path: string) => names.some((n) => path === n || path.startsWith(`${n}.`));
+/** The error of a list typed into one box (diagnoses): its own, or its first item's (diagnoses.1). */
+export const listError = (errors: FieldErrors, name: string) => errors[name] ?? Object.entries(errors).find(([k]) => k.startsWith(`${name}.`))?.[1];
 /** ICD-10 codes as a doctor types them into one box: spaces, commas (either width) or 、 between. */
 export const splitCodes = (text: string) => text.split(/[\s,，、]+/).filter(Boolean);
 /** A lookup sent with no ID at all is asked for one, not told that '' is an invalid ID. */

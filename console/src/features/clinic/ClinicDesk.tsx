@@ -13,7 +13,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
 import { lastFound, madeFor, setLastFound } from './found.ts';
 import { calendarDay, dateTime, shortId } from '../../lib/format.ts';
-import { idTyped, noIdYet, problemToFields, splitCodes, useLineKeys, validate, withoutLine, type FieldErrors } from '../../lib/forms.ts';
+import { idTyped, listError, noIdYet, onFields, problemToFields, splitCodes, useLineKeys, validate, withoutLine, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
@@ -92,6 +92,8 @@ function FindPerson() {
   );
 }
 
+const referFields = onFields('toInstitutionId', 'department', 'diagnoses', 'reason', 'preferredDate');
+
 function ReferForm({ personId }: { personId: string }) {
   const { label: patient, known } = usePatient(personId);
   const hospitals = useInstitutions('hospital');
@@ -112,13 +114,13 @@ function ReferForm({ personId }: { personId: string }) {
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body() }),
     onSuccess: (r) => { madeFor(personId); void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
-    onError: (e: ApiError) => setErrors(problemToFields(e)),
+    onError: (e: ApiError) => setErrors(problemToFields(e, referFields)),
   });
   useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason, preferredDate }, { inFlight: create.isPending });
   const choose = (id: string) => chooseHospital(designated, id, department, { to: setTo, department: setDepartment, errors: setErrors });
   const submit = (e: Event) => {
     e.preventDefault();
-    const v = validate(createReferralBody, body());
+    const v = validate(createReferralBody, body(), referFields);
     const found = { ...(v.ok ? {} : v.errors), ...(dateBox.current?.validity.badInput ? { preferredDate: '日期不完整：请填写年、月、日，或清空（不指定日期）' } : {}) };
     setErrors(found);
     if (!Object.keys(found).length) create.mutate();
@@ -149,7 +151,7 @@ function ReferForm({ personId }: { personId: string }) {
       <Field label="希望就诊日期" hint="选填：平台按该日的科室号源分配，医院据此预约" error={errors.preferredDate} narrow>
         {(id, d) => <input id={id} type="date" min={calendarDay()} value={preferredDate} aria-describedby={d} ref={dateBox} onInput={(e) => setPreferredDate(e.currentTarget.value)} />}
       </Field>
-      <Field label="诊断（ICD-10，空格分隔）" hint="例如 I20.9 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
+      <Field label="诊断（ICD-10，空格分隔）" hint="例如 I20.9 I10" error={listError(errors, 'diagnoses')}>
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
       </Field>
       <Field label="转诊原因" error={errors.reason} wide>{(id, d) => <textarea id={id} rows={3} value={reason} aria-describedby={d} onInput={(e) => setReason(e.currentTarget.value)} />}</Field>
@@ -365,7 +367,7 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
       <Title tab="开处方">开处方：{patient}</Title>
       {unknown && <UnknownPatient />}
       <FormError errors={errors} />
-      <Field label="诊断（ICD-10，空格分隔）" hint="例如 I10" error={errors.diagnoses ?? Object.entries(errors).find(([k]) => k.startsWith('diagnoses.'))?.[1]}>
+      <Field label="诊断（ICD-10，空格分隔）" hint="例如 I10" error={listError(errors, 'diagnoses')}>
         {(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}
       </Field>
       <fieldset>

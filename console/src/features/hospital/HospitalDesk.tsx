@@ -8,7 +8,7 @@ import { createReferralBody, referralStatuses, urgencies, type Referral, type Re
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { date, dateTime, instantOf, shortId } from '../../lib/format.ts';
-import { problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
+import { listError, onFields, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
@@ -341,6 +341,8 @@ function DownReferral({ upwardId }: { upwardId: string }) {
   return <DownForm up={up.data} />;
 }
 
+const downFields = onFields('diagnoses', 'department', 'reason', 'followUpPlan');
+
 function DownForm({ up }: { up: Referral }) {
   const clinic = useInstitution(up.fromInstitutionId);
   const draft = useSavedDraft<{ reason: string; plan: string; diagnoses: string; department: string }>(`down-${up.referralId}`);
@@ -366,12 +368,12 @@ function DownForm({ up }: { up: Referral }) {
       forgetListAsLeft('#/hospital/outgoing');
       go('hospital', 'outgoing', r.referralId);
     },
-    onError: (e: ApiError) => setErrors(problemToFields(e)),
+    onError: (e: ApiError) => setErrors(problemToFields(e, downFields)),
   });
   useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked }, { inFlight: create.isPending });
   const submit = (e: Event) => {
     e.preventDefault();
-    const v = validate(createReferralBody, body());
+    const v = validate(createReferralBody, body(), downFields);
     setErrors(v.ok ? {} : v.errors);
     if (v.ok) create.mutate();
   };
@@ -381,7 +383,7 @@ function DownForm({ up }: { up: Referral }) {
       <p class="muted">依据上转 {shortId(up.referralId)} 预填；患者 {up.patient?.name ?? shortId(up.personId)}</p>
       {live.length > 0 && <Alert kind="info">该患者已按此上转下转回社区（{live.map((d) => shortId(d.referralId)).join('、')}），再次提交会产生另一条下转。</Alert>}
       <FormError errors={errors} />
-      <Field label="诊断（ICD-10，空格分隔）" error={errors.diagnoses ?? errors['diagnoses.0']}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}</Field>
+      <Field label="诊断（ICD-10，空格分隔）" error={listError(errors, 'diagnoses')}>{(id, d) => <input id={id} class="mono" value={diagnoses} aria-describedby={d} onInput={(e) => setDiagnoses(e.currentTarget.value.toUpperCase())} />}</Field>
       <Field label="接收科室" error={errors.department}>{(id, d) => (
         <select id={id} value={department} aria-describedby={d} onChange={(e) => setPicked(e.currentTarget.value)}>
           {departments.length === 0 && <option value="GP">全科</option>}
@@ -405,11 +407,11 @@ function Outgoing() {
     <section>
       <Title>下转记录</Title>
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading /> : (list.data?.items.length ?? 0) === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
+      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
         <Scroll label={`${referralStatusLabel[status]}的下转`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的下转</caption>
           <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收机构</th><th scope="col">更新时间</th></tr></thead>
-          <tbody>{list.data!.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
+          <tbody>{list.data.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
         </table></Scroll>
       )}
     </section>
