@@ -114,6 +114,12 @@ describe('the triage panel', () => {
     await gp.getByRole('button', { name: '提交转诊' }).click();
     await expect.poll(textOf(gp.locator('form')), poll).toContain('日期不完整：请填写年、月、日，或清空（不指定日期）');
     expect(await gp.getByRole('button', { name: '提交转诊' }).count()).toBe(1);
+    // A day gone by: said, not sent (the API would route for today, and the nurse read a past wish).
+    const yesterday = new Date(Date.parse(`${min}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    await gp.getByLabel('希望就诊日期').fill(yesterday);
+    await gp.getByRole('button', { name: '提交转诊' }).click();
+    await expect.poll(textOf(gp.locator('form')), poll).toContain('希望就诊日期不能早于今天');
+    expect(await gp.getByRole('button', { name: '提交转诊' }).count()).toBe(1);
     await gp.getByLabel('希望就诊日期').fill(preferred);
     await gp.getByRole('button', { name: '提交转诊' }).click();
     await expect.poll(textOf(gp.locator('dl.facts dt:text-is("希望就诊日期") + dd')), poll).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日$/);

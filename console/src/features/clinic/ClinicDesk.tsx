@@ -121,7 +121,9 @@ function ReferForm({ personId }: { personId: string }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body(), referFields);
-    const found = { ...(v.ok ? {} : v.errors), ...(dateBox.current?.validity.badInput ? { preferredDate: '日期不完整：请填写年、月、日，或清空（不指定日期）' } : {}) };
+    // A day gone by is not asked for: the API would route for today, and the hospital read a past wish.
+    const date = dateBox.current?.validity.badInput ? '日期不完整：请填写年、月、日，或清空（不指定日期）' : preferredDate && preferredDate < calendarDay() ? '希望就诊日期不能早于今天' : undefined;
+    const found = { ...(v.ok ? {} : v.errors), ...(date ? { preferredDate: date } : {}) };
     setErrors(found);
     if (!Object.keys(found).length) create.mutate();
   };
