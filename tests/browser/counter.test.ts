@@ -2,6 +2,7 @@
 // before paying, a trace code scanned from each pack, a code sold before refused by name (and one
 // sold at another counter meanwhile, which becomes the operator's alert), a relative's account paying
 // (家庭共济) and the reversal that gives it back (the settlement then on the payer's records too), a
+// receipt left open while another desk reverses its settlement (冲正 refused, the receipt read again), a
 // prescription handed over in part, the patient told to collect and the rest handed over, and a long
 // prescription from the clinic. Every screen is photographed and checked with axe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { demoPeople } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import type { Caller } from '../support/runtime.ts';
 import { traceCode, traceCodes } from '../support/trace-codes.ts';
-import { login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 let operator: Caller;
@@ -239,8 +240,10 @@ describe('the counter', () => {
     expect(await balance(payer.personId)).toBe(payerBefore - s.mutualAidFen);
     await screen(page, 'counter-6-family-aid-receipt');
 
-    page.once('dialog', (d) => void d.accept());
+    // Asked first, naming what goes back: the relative's account too.
+    const asked = new Promise<string>((r) => page.once('dialog', (d) => { r(d.message()); void d.accept(); }));
     await page.getByRole('button', { name: '冲正' }).click();
+    expect(await asked).toContain('统筹、个人账户与家庭共济的支付退回原渠道');
     await page.getByRole('heading', { name: '已冲正' }).waitFor();
     // The title follows the settlement (set in the reversal's onSuccess); what was given back is
     // said once the mutation itself reports success, a render later.
@@ -259,6 +262,31 @@ describe('the counter', () => {
     const timeline = op.getByRole('table', { name: /就医与结算记录/ });
     // With what their account paid, not the purchase.
     await expect.poll(textOf(timeline), poll).toMatch(new RegExp(`医保结算 家庭共济·为亲属支付\\s+${shortId(s.settlementId)}\\s+已冲正\\s+${yuan(s.mutualAidFen).replace(/[.]/g, '\\.')}\\s+西湖大药房文三路店`));
+  });
+});
+
+describe('a receipt left open', () => {
+  it('冲正 of a settlement reversed at another desk meanwhile is refused, and the receipt shows it reversed', async () => {
+    const p = await patient(12);
+    const page = await pharmacist();
+    const code = traceCode();
+    await fillCounter(page, await voucherCode(p), [{ drugCode: 'XC08CAA001', quantity: 1, price: '30.00', traceCodes: [code] }]);
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await page.getByRole('button', { name: '确认结算' }).click();
+    await page.getByRole('heading', { name: '结算成功' }).waitFor();
+    // The colleague at the next counter reverses it (the API, as her screen would).
+    const s = await settlementOf(code);
+    expect((await desk.rt.call(pharmacy, 'POST', `/settlements/${s.settlementId}/reversal`)).status).toBe(200);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: '冲正' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: '该结算已冲正（可能在其他收银台），款项已退回，无需再次冲正' });
+    await expect.poll(focused(refused), poll).toBe(true);
+    // Read again: reversed, and 冲正 no longer offered; nothing reversed twice.
+    await page.getByRole('heading', { name: '已冲正' }).waitFor();
+    expect(await page.getByRole('button', { name: '冲正' }).count()).toBe(0);
+    expect((await desk.rt.call(pharmacy, 'GET', `/settlements/${s.settlementId}`)).body.status).toBe('reversed');
+    await screen(page, 'counter-reversed-elsewhere');
   });
 });
 

@@ -80,7 +80,11 @@ const byDetail: Partial<Record<ProblemSlug, Array<[RegExp, string]>>> = {
     [/re-enrolled/, '此人的参保信息在结算后已更新，无法自动冲正，请联系平台运营方'],
     [/at most \d+ webhooks/, '订阅数量已达上限，请先删除一个'],
   ],
-  'invalid-transition': [[/paid for a dispensed prescription/, '该结算已用于处方发药，药品已发出，不能冲正']],
+  'invalid-transition': [
+    [/paid for a dispensed prescription/, '该结算已用于处方发药，药品已发出，不能冲正'],
+    [/only be reversed on its own day/, '结算只能在当日冲正，该结算已过结算当日'],
+    [/settlement is already reversed/, '该结算已冲正（可能在其他收银台），款项已退回，无需再次冲正'],
+  ],
   forbidden: [[/is not designated for insurance settlement/, '本机构已被取消医保定点（或尚未定点），不能进行医保结算；请联系平台运营方']],
 };
 

@@ -73,7 +73,7 @@ const counterWords = (errors: FieldErrors): FieldErrors =>
 
 /** 冲正 asked first, wherever a settlement is reversed: what goes back, and the cash to hand back. */
 export const reversalQuestion = (s: Settlement, note = '') =>
-  `冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者；追溯码可再次销售。${note}`;
+  `冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户${s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者；追溯码可再次销售。${note}`;
 /** What a reversal did, said after it. */
 export const reversedText = (s: Settlement) =>
   `统筹、个人账户${s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付已退回，现金 ${yuan(s.cashFen)} 请退还患者；本单追溯码可再次销售。`;
@@ -678,6 +678,12 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
       setS(r);
       void qc.invalidateQueries({ queryKey: ['settlements'] });
     },
+    // Refused (reversed at another desk, handed over against, its day gone): the receipt is read
+    // again, so it shows what the settlement is now and offers 冲正 no more.
+    onError: () => {
+      call('getSettlement', { params: { settlementId: s.settlementId } }).then(setS, () => undefined);
+      void qc.invalidateQueries({ queryKey: ['settlements'] });
+    },
   });
   const reversed = s.status === 'reversed';
   // Handed over against already (a reopened receipt): not reversed (the API refuses it), and dispensed
@@ -731,7 +737,8 @@ export function Receipt({ settlement, onNext, reopened }: { settlement: Settleme
       {/* Reopened after its reversal: the cash went back then, not again now. */}
       {reversed && !reverse.isSuccess && <Alert kind="info">已于 {dateTime(s.reversedAt ?? s.settledAt)} 冲正，款项已退回。</Alert>}
       {dispense.isError && !closed && <Alert kind="error">{problemText(dispense.error)}</Alert>}
-      {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
+      {/* Focused: 冲正 went with the receipt read again. */}
+      {reverse.isError && <Alert kind="error" focus>{problemText(reverse.error)}</Alert>}
     </section>
   );
 }
