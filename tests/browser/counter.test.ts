@@ -290,6 +290,27 @@ describe('a receipt left open', () => {
   });
 });
 
+describe('a prescription the counter cannot read', () => {
+  it('is said (not "正在读取" for ever), and 不关联 lets the sale go on without it', async () => {
+    const page = await pharmacist();
+    // An address to a prescription not this pharmacy's (mistyped, or re-routed elsewhere).
+    const rxId = 'rx-01JZZZZZZZZZZZZZZZZZZZZZZZ';
+    await page.goto(`${desk.rt.url}#/pharmacy/counter/${rxId}`);
+    const said = `处方 ${shortId(rxId)} 无法读取：请从“处方”重新选择，或点“不关联”按无处方结算`;
+    await expect.poll(textOf(page.locator('main')), poll).toContain(said);
+    // 核对 of a filled sale says it again above the form, and goes no further.
+    await fillCounter(page, await voucherCode(await patient(14)), [{ drugCode: 'XC08CAA001', quantity: 1, price: '30.00', traceCodes: [traceCode()] }]);
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: said }).count(), poll).toBe(2);
+    expect(await page.locator('main').innerText()).not.toContain('正在读取该处方');
+    expect(await page.getByRole('heading', { name: '核对结算' }).count()).toBe(0);
+    await page.getByRole('button', { name: '不关联' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).not.toContain(said);
+    expect(await focused(page.getByLabel('医保电子凭证码'))()).toBe(true);
+    expect(await page.getByText('关联处方').count()).toBe(0);
+  });
+});
+
 describe('prescriptions at the pharmacy', () => {
   it('hands over part of a prescription, tells the patient to collect, and hands over the rest', async () => {
     const { rt } = desk;

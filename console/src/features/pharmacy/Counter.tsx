@@ -71,6 +71,8 @@ const onForm = (path: string) => path === 'code' || path === 'items' || /^items\
 const counterWords = (errors: FieldErrors): FieldErrors =>
   Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, v === '同一药品不能重复开具' ? '同一药品请合并为一行' : v]));
 
+const rxUnreadable = (rxId: string) => `处方 ${shortId(rxId)} 无法读取：请从“处方”重新选择，或点“不关联”按无处方结算`;
+
 /** 冲正 asked first, wherever a settlement is reversed: what goes back, and the cash to hand back. */
 export const reversalQuestion = (s: Settlement, note = '') =>
   `冲正结算 ${shortId(s.settlementId)}（${yuan(s.totalFen)}）？统筹、个人账户${s.mutualAidFen > 0 ? '与家庭共济' : ''}的支付退回原渠道，现金 ${yuan(s.cashFen)} 须当面退还患者；追溯码可再次销售。${note}`;
@@ -187,6 +189,7 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
       return;
     }
     // What a settlement not handed over against paid for is dispensed against it, not charged again.
+    if (rxId && rx.isError) return setErrors({ '': rxUnreadable(rxId) });
     if (rxId && (!rx.data || !recent)) return setErrors({ '': '正在读取该处方及其已有结算，请稍候再核对' });
     if (rx.data && !fillable(rx.data)) return setErrors({ '': `${closedText(rx.data)}，不能结算` });
     if (rx.data && paid.length) {
@@ -372,10 +375,14 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
         {rxId && (
           <div class="field">
             <span class="label">关联处方</span>
-            <p>处方 {shortId(rxId)} <button type="button" class="link" onClick={() => setRxId('')}>不关联</button></p>
+            {/* What 核对 said above the form was about this prescription, most likely: gone with it. The
+                button goes too: the keyboard to the patient's code. */}
+            <p>处方 {shortId(rxId)} <button type="button" class="link" onClick={() => { setRxId(''); setErrors(({ '': _, ...rest }) => rest); codeRef.current?.focus(); }}>不关联</button></p>
           </div>
         )}
       </div>
+      {/* Not found (mistyped, or re-routed to another pharmacy): said, not "正在读取" for ever. */}
+      {rxId && rx.isError && <Alert kind="error">{rxUnreadable(rxId)}（{problemText(rx.error)}）</Alert>}
       <fieldset>
         <legend>药品</legend>
         {errors.items && <p class="alert error" role="alert">{errors.items}</p>}
