@@ -319,7 +319,7 @@ describe('下转 to a clinic with several departments', () => {
     const clinicId = 'clinic-cuiyuan';
     const made = await rt.call(await rt.as('operator'), 'POST', '/institutions', {
       id: clinicId, name: '翠苑街道社区卫生服务中心', type: 'clinic', level: 'primary', district: '西湖区', designated: true,
-      departments: [{ code: 'GP', name: '全科', dailyCapacity: 30 }, { code: 'REHAB', name: '康复医学科', dailyCapacity: 10 }, { code: 'TCM', name: '中医科', dailyCapacity: 10 }],
+      departments: [{ code: 'GP', name: '全科', dailyCapacity: 30 }, { code: 'REHAB', name: '康复医学科', dailyCapacity: 10 }, { code: 'TCM', name: '中医科', dailyCapacity: 10 }, { code: 'DENT', name: '口腔科', dailyCapacity: 0 }],
     });
     expect(made.status).toBe(201);
     const upId = await refer(patient.nationalId, '股骨颈骨折术后', { from: clinicId, department: 'ORTH', diagnoses: ['S72.0'] });
@@ -330,7 +330,7 @@ describe('下转 to a clinic with several departments', () => {
     await nurse.goto(`${rt.url}#/hospital/down/${upId}`);
     await nurse.getByRole('heading', { name: '下转至 翠苑街道社区卫生服务中心' }).waitFor();
     const department = nurse.getByLabel('接收科室');
-    // The clinic's departments by name, its first until the nurse picks.
+    // The clinic's departments by name, its first until the nurse picks; not one closed to referrals (口腔科, 0 a day).
     await expect.poll(() => department.locator('option').allInnerTexts(), poll).toEqual(['全科', '康复医学科', '中医科']);
     expect(await department.inputValue()).toBe('GP');
     await department.selectOption({ label: '康复医学科' });
@@ -464,5 +464,14 @@ describe('发起转诊', () => {
     expect(await field.count()).toBe(0);
     await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
     expect(await page.getByLabel('科室').inputValue()).toBe('CARD');
+  });
+
+  it('a hospital list that cannot be read is said, not an empty 科室 that only asks to pick one', async () => {
+    const { page } = await newPage(desk);
+    // The API unavailable for the list (injected), from the start of the session.
+    await page.route(/\/institutions\?.*type=hospital/, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) }));
+    await login(page, desk.rt.url, people.gp);
+    await fromReception(page, demoPeople[12]!, '发起转诊');
+    await expect.poll(textOf(page.locator('main')), poll).toContain('医院及科室列表无法读取：请求失败（503），请稍后重试');
   });
 });

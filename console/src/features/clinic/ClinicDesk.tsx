@@ -131,6 +131,8 @@ function ReferForm({ personId }: { personId: string }) {
     <form onSubmit={submit} novalidate>
       <Title tab="发起转诊">转诊：{patient}</Title>
       {!known && <UnknownPatient />}
+      {/* Without it 科室 is an empty list, and 提交 only says 请选择科室. */}
+      {hospitals.isError && <Alert kind="error">医院及科室列表无法读取：{problemText(hospitals.error)}</Alert>}
       <FormError errors={errors} />
       <div class="row">
         <Field label="接收医院" hint="不选则由平台按科室容量分配" error={errors.toInstitutionId}>{(id, d) => (

@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, ReferralActions, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -353,8 +353,9 @@ function DownForm({ up }: { up: Referral }) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const qc = useQueryClient();
   const { live } = useDownReferrals(up);
-  // The clinic's own departments; until the nurse picks one, its first (most clinics have only 全科).
-  const departments = clinic.data?.departments ?? [];
+  // The clinic's own departments that take referrals (a closed one is refused 422 unroutable); until
+  // the nurse picks one, its first (most clinics have only 全科).
+  const departments = clinic.data ? openDepartments(clinic.data) : [];
   const department = departments.some((d) => d.code === picked) ? picked : departments[0]?.code ?? 'GP';
   const body = () => ({
     personId: up.personId, direction: 'down' as const, toInstitutionId: up.fromInstitutionId, department, reason,
