@@ -139,7 +139,7 @@ function dayInAddress(): { day?: string; bad?: BadDay } {
 /**
  * The day a screen shows (shared/today.ts: today, following the province's midnight, unless a day
  * was picked), kept in the address as `?date=` so a reload and Back keep it; today is not written.
- * A date in the address that is no day shows today, and comes back as `badDay` to be said.
+ * A date in the address that is no day, or a day to come, shows today, and comes back as `badDay` to be said.
  */
 export function useDayParam(): { day: string; today: string; pick: (day: string) => void; badDay?: BadDay } {
   const [asked] = useState(dayInAddress);
