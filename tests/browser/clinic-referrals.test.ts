@@ -163,6 +163,39 @@ describe('转入: a referral sent down to the clinic', () => {
   });
 });
 
+describe('a 下转 the clinic refused', () => {
+  it("is said on the hospital's 转入工作台 until it is rerouted or cancelled, with the way to it", async () => {
+    const { rt } = desk;
+    const patient = demoPeople[13]!;
+    const upId = await refer(patient.nationalId, '冠心病支架术后');
+    await seenAndDone(upId);
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    const down = await rt.call(zjph, 'POST', '/referrals', {
+      personId: await personOf(patient.nationalId), direction: 'down', toInstitutionId: 'clinic-lingyin', department: 'GP', reason: '病情稳定，转回社区继续治疗',
+      diagnoses: ['I25.1'], urgency: 'routine', upwardReferralId: upId, followUpPlan: '每月随访',
+    });
+    expect(down.status).toBe(201);
+    expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', `/referrals/${down.body.referralId}/reject`, { reason: '本中心康复床位已满' })).status).toBe(200);
+    // The hospital's only refused 下转 in this file.
+    expect((await rt.call(zjph, 'GET', '/referrals?box=outgoing&status=rejected')).body.items.length).toBe(1);
+
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const told = nurse.getByRole('alert').filter({ hasText: '本院下转的转诊' });
+    await expect.poll(textOf(told), poll).toContain('本院下转的转诊有 1 条被拒绝，患者仍在等待：请改派或撤销。');
+    await screen(nurse, 'hospital-down-rejected-notice');
+    await told.getByRole('link', { name: '查看' }).click();
+    await nurse.getByRole('heading', { name: '下转记录', level: 1 }).waitFor();
+    await nurse.getByRole('button', { name: /^已拒绝/, pressed: true }).waitFor();
+    await expect.poll(textOf(nurse.locator('main table')), poll).toContain(shortId(down.body.referralId));
+    // Cancelled (the patient followed up elsewhere): no longer said.
+    expect((await rt.call(zjph, 'POST', `/referrals/${down.body.referralId}/cancel`)).status).toBe(200);
+    await nurse.getByRole('link', { name: '转入工作台' }).click();
+    await nurse.getByRole('heading', { name: '转入工作台', level: 1 }).waitFor();
+    await expect.poll(() => told.count(), poll).toBe(0);
+  });
+});
+
 describe('撤销转诊 asks first', () => {
   it('a dismissed confirmation sends nothing; a confirmed one cancels', async () => {
     const { rt } = desk;

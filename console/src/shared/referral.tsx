@@ -2,10 +2,10 @@
 // now, as the API says (`allowedActions`, from the one transition table). Each move names the
 // version the user is looking at (If-Match); if someone else moved the referral since, the API
 // refuses it (412) and the screen says so and shows the referral as it is now.
-import { useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { rejectReferralBody, type Referral, type ReferralAction, type ReferralView } from '#schemas/referrals';
+import { rejectReferralBody, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../lib/drafts.ts';
@@ -13,11 +13,39 @@ import { calendarDay, date, dateTime, instantOf, shortId, sortableDateTime } fro
 import { problemToFields, validate, type FieldErrors } from '../lib/forms.ts';
 import { directionLabel, problemText, referralActionLabel as actionLabel, referralStatusLabel, urgencyLabel } from '../lib/labels.ts';
 import { useMutation } from '../lib/mutation.ts';
+import { poll } from '../lib/polling.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { announce, Badge, closesOnEscape, Field, focusTitle, FormError, Notice, useOpenedForm } from './ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, Field, focusTitle, FormError, Notice, useOpenedForm } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
+
+export type Box = 'incoming' | 'outgoing';
+export interface Listing { items: readonly unknown[]; nextToken?: string }
+
+/** One query per list of one status; a tab's count is the same query, so the two never disagree. */
+export const referralsQuery = (box: Box, status: ReferralStatus) => ({
+  queryKey: ['referrals', box, status],
+  queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }),
+});
+
+/** A list's length as a tab says it: 200+ when there are more pages. */
+export const countOf = (data: Listing | undefined) => (data ? `${data.items.length}${data.nextToken ? '+' : ''}` : undefined);
+
+/**
+ * Referrals this institution sent that the receiver refused or let lapse: the patient is still
+ * waiting for a place, and nothing else tells the sender (they leave 待接收 quietly). Said where the
+ * desk spends the day (the clinic's 接诊, the hospital's 转入工作台 for its 下转) until each is
+ * rerouted or cancelled.
+ */
+export function StuckReferrals({ what, list }: { what: string; list: string }) {
+  const [rejected, expired] = useQueries({ queries: (['rejected', 'expired'] as const).map((s) => ({ ...referralsQuery('outgoing', s), refetchInterval: poll(30_000) })) });
+  const n = (q: typeof rejected) => q?.data?.items.length ?? 0;
+  if (!n(rejected) && !n(expired)) return null;
+  const parts = [n(rejected) && `${countOf(rejected!.data)} 条被拒绝`, n(expired) && `${countOf(expired!.data)} 条接收超时`].filter(Boolean).join('、');
+  const first = n(rejected) ? 'rejected' : 'expired';
+  return <Alert kind="error">{what}有 {parts}，患者仍在等待：请改派或撤销。 <a href={`${list}?status=${first}`}>查看</a></Alert>;
+}
 
 /**
  * The patient as the document names them (name and masked ID), else as this session looked them

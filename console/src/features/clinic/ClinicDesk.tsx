@@ -18,7 +18,7 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { chooseHospital, departmentsFor, ReferralActions, ReferralHistory, ReferralSummary, UnknownPatient, urgencyTone, usePatient, usePatientLabel } from '../../shared/referral.tsx';
+import { chooseHospital, countOf, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box, type Listing } from '../../shared/referral.tsx';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
@@ -71,7 +71,7 @@ function FindPerson() {
     <section>
       <Title>接诊</Title>
       <AwaitingReferrals />
-      <StuckReferrals />
+      <StuckReferrals what="本机构转出的转诊" list="#/clinic/referrals" />
       <form class="row" onSubmit={(e) => { e.preventDefault(); const blank = noIdYet(nationalId); setErrors(blank ?? {}); if (!blank) lookup.mutate(); }}>
         <Field label="身份证号" hint="读卡或输入18位身份证号" error={errors.nationalId ?? errors['']}>
           {(id, d) => <input id={id} class="mono" autocomplete="off" value={nationalId} aria-describedby={d} onInput={(e) => setNationalId(idTyped(e.currentTarget.value))} />}
@@ -165,20 +165,11 @@ function ReferForm({ personId }: { personId: string }) {
   );
 }
 
-type Box = 'incoming' | 'outgoing';
-interface Listing { items: readonly unknown[]; nextToken?: string }
 
-// One query per list of one status; a tab's count is the same query, so the two never disagree.
-const referralsQuery = (box: Box, status: ReferralStatus) => ({
-  queryKey: ['referrals', box, status],
-  queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }),
-});
 const prescriptionsQuery = (status: PrescriptionStatus) => ({
   queryKey: ['prescriptions', status],
   queryFn: () => call('listPrescriptions', { query: { status, limit: 200 } }),
 });
-
-const countOf = (data: Listing | undefined) => (data ? `${data.items.length}${data.nextToken ? '+' : ''}` : undefined);
 
 function useCounts(queries: ReadonlyArray<{ queryKey: string[]; queryFn: () => Promise<Listing> }>) {
   const qs = useQueries({ queries: queries.map((q) => ({ ...q, refetchInterval: poll(30_000) })) });
@@ -193,20 +184,6 @@ function AwaitingReferrals() {
   const awaiting = useAwaiting();
   if (!awaiting.data?.items.length) return null;
   return <Alert>医院下转到本机构的转诊有 {countOf(awaiting.data)} 条待接收，请在接收时限内接收或拒绝。 <a href="#/clinic/referrals/incoming">查看转入的转诊</a></Alert>;
-}
-
-/**
- * The clinic's own referrals a hospital refused or let lapse: the patient is still waiting for a
- * place, and nothing else tells the GP (they leave 待接收 quietly). Said on 接诊 until each is
- * rerouted or cancelled.
- */
-function StuckReferrals() {
-  const [rejected, expired] = useQueries({ queries: (['rejected', 'expired'] as const).map((s) => ({ ...referralsQuery('outgoing', s), refetchInterval: poll(30_000) })) });
-  const n = (q: typeof rejected) => q?.data?.items.length ?? 0;
-  if (!n(rejected) && !n(expired)) return null;
-  const parts = [n(rejected) && `${countOf(rejected!.data)} 条被拒绝`, n(expired) && `${countOf(expired!.data)} 条接收超时`].filter(Boolean).join('、');
-  const first = n(rejected) ? 'rejected' : 'expired';
-  return <Alert kind="error">本机构转出的转诊有 {parts}，患者仍在等待：请改派或撤销。 <a href={`#/clinic/referrals?status=${first}`}>查看</a></Alert>;
 }
 
 /** 转出 / 转入: the clinic's own referrals, and those sent down to it (with how many wait for it). */

@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, urgencyTone, usePatientLabel, useDepartmentName } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, countOf, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -41,13 +41,13 @@ const worklistStatuses = ['submitted', 'accepted', 'arrived', 'completed', 'reje
 /** Most urgent first, then the one whose triage deadline comes first. */
 const byUrgency = (a: ReferralView, b: ReferralView) => urgencyRank[a.urgency] - urgencyRank[b.urgency] || (a.slaDueAt ?? a.createdAt).localeCompare(b.slaDueAt ?? b.createdAt);
 
-function useBox(box: 'incoming' | 'outgoing', status: ReferralStatus) {
-  return useQuery({ queryKey: ['referrals', box, status], queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }), refetchInterval: poll(10_000) });
+function useBox(box: Box, status: ReferralStatus) {
+  return useQuery({ ...referralsQuery(box, status), refetchInterval: poll(10_000) });
 }
 
-function useCounts(box: 'incoming' | 'outgoing', statuses: readonly ReferralStatus[]) {
-  const qs = useQueries({ queries: statuses.map((s) => ({ queryKey: ['referrals', box, s], queryFn: () => call('listReferrals', { query: { box, status: s, limit: 200 } }), refetchInterval: poll(30_000) })) });
-  return (i: number) => (qs[i]?.data ? `${qs[i]!.data!.items.length}${qs[i]!.data!.nextToken ? '+' : ''}` : undefined);
+function useCounts(box: Box, statuses: readonly ReferralStatus[]) {
+  const qs = useQueries({ queries: statuses.map((s) => ({ ...referralsQuery(box, s), refetchInterval: poll(30_000) })) });
+  return (i: number) => countOf(qs[i]?.data);
 }
 
 function Worklist() {
@@ -98,6 +98,8 @@ function Worklist() {
   return (
     <section>
       <Title>转入工作台</Title>
+      {/* A discharged patient the clinic refused, or did not take in time, has no follow-up yet. */}
+      <StuckReferrals what="本院下转的转诊" list="#/hospital/outgoing" />
       <Notice text={notice} onDismiss={() => setNotice(undefined)} />
       {done && <Alert kind="ok">{done.text} <a href={`#/hospital/referrals/${done.referralId}`}>查看转诊</a></Alert>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
