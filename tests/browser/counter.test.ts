@@ -311,6 +311,21 @@ describe('a prescription the counter cannot read', () => {
   });
 });
 
+describe('a quote that failed', () => {
+  it('offers 重新预结算; the split it brings has the keyboard', async () => {
+    const page = await pharmacist();
+    // The first quote meets the API unavailable (injected); the next goes through.
+    await page.route(/\/settlements\/quote$/, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) }), { times: 1 });
+    await fillCounter(page, await voucherCode(await patient(16)), [{ drugCode: 'XC08CAA001', quantity: 1, price: '30.00', traceCodes: [traceCode()] }]);
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    const quote = page.getByRole('region', { name: '预结算' });
+    await expect.poll(textOf(quote), poll).toContain('请求失败（503），请稍后重试');
+    await quote.getByRole('button', { name: '重新预结算' }).click();
+    await expect.poll(textOf(quote), poll).toContain('现金支付');
+    await expect.poll(focused(quote), poll).toBe(true);
+  });
+});
+
 describe('prescriptions at the pharmacy', () => {
   it('hands over part of a prescription, tells the patient to collect, and hands over the rest', async () => {
     const { rt } = desk;

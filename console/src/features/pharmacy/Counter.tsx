@@ -603,14 +603,17 @@ function Quote(props: {
   useEffect(() => {
     if (refusal) props.onRefused(refusal);
   }, [refusal]);
+  const region = useRef<HTMLDivElement>(null);
+  // 重新预结算 goes with the failure it answered: the keyboard to the split it brought, to read out.
+  const again = () => void q.refetch().then((r) => r.isSuccess && region.current?.focus());
   return (
     <>
-      <div class="receipt quote" role="region" aria-label="预结算">
+      <div class="receipt quote" role="region" aria-label="预结算" ref={region} tabIndex={-1}>
         <h2>预结算</h2>
         {q.isPending ? <Loading what="预结算" /> : q.isError ? (
           <>
             <Alert kind="error">{problemText(q.error)}</Alert>
-            <button type="button" onClick={() => void q.refetch()}>重新预结算</button>
+            <button type="button" onClick={again}>重新预结算</button>
           </>
         ) : (
           <>
