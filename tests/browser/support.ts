@@ -80,7 +80,9 @@ const inFlight = new WeakMap<Page, { requests: number }>();
 /** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
 export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; context: BrowserContext }> {
   const context = await desk.browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  context.setDefaultTimeout(10_000);
+  // An action waits this long for its element. 10 s was once too short on a loaded 2-core CI
+  // machine: a prescription's issue took longer, and its list heading came after the wait gave up.
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   const pending = { requests: 0 };
   inFlight.set(page, pending);
