@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, focused, inBackground, login, logOut, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, inBackground, login, logOut, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -108,7 +108,7 @@ describe('转入: a referral sent down to the clinic', () => {
     await nurse.getByRole('link', { name: '返回下转记录' }).click();
     await nurse.getByRole('button', { name: /^已接收/, pressed: true }).waitFor();
     // A list that cannot be read (the API unavailable: injected) says so, not "没有…的下转".
-    await nurse.route(/\/referrals\?box=outgoing/, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) }));
+    await unavailable(nurse, /\/referrals\?box=outgoing/);
     await nurse.getByRole('button', { name: /^已拒绝/ }).click();
     await expect.poll(textOf(nurse.locator('main')), poll).toContain('请求失败（503），请稍后重试');
     expect(await nurse.locator('main').innerText()).not.toContain('没有已拒绝的下转');
@@ -502,7 +502,7 @@ describe('发起转诊', () => {
   it('a hospital list that cannot be read is said, not an empty 科室 that only asks to pick one', async () => {
     const { page } = await newPage(desk);
     // The API unavailable for the list (injected), from the start of the session.
-    await page.route(/\/institutions\?.*type=hospital/, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) }));
+    await unavailable(page, /\/institutions\?.*type=hospital/);
     await login(page, desk.rt.url, people.gp);
     await fromReception(page, demoPeople[12]!, '发起转诊');
     await expect.poll(textOf(page.locator('main')), poll).toContain('医院及科室列表无法读取：请求失败（503），请稍后重试');

@@ -12,7 +12,7 @@ import { demoPeople } from '../../infra/local/demo-province.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
 import type { Caller } from '../support/runtime.ts';
 import { traceCode, traceCodes } from '../support/trace-codes.ts';
-import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 let operator: Caller;
@@ -315,7 +315,7 @@ describe('a quote that failed', () => {
   it('offers 重新预结算; the split it brings has the keyboard', async () => {
     const page = await pharmacist();
     // The first quote meets the API unavailable (injected); the next goes through.
-    await page.route(/\/settlements\/quote$/, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) }), { times: 1 });
+    await unavailable(page, /\/settlements\/quote$/, 1);
     await fillCounter(page, await voucherCode(await patient(16)), [{ drugCode: 'XC08CAA001', quantity: 1, price: '30.00', traceCodes: [traceCode()] }]);
     await page.getByRole('button', { name: '下一步：核对' }).click();
     const quote = page.getByRole('region', { name: '预结算' });

@@ -169,6 +169,15 @@ export async function inBackground(page: Page): Promise<() => Promise<void>> {
   return () => show(false);
 }
 
+/**
+ * Answers the page's requests to `url` as an unavailable API would (503, problem+json): a fault the
+ * local runtime cannot be made to give on demand. `times`: only the first so many.
+ */
+export async function unavailable(page: Page, url: RegExp, times?: number): Promise<void> {
+  const body = JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 });
+  await page.route(url, (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', body }), times ? { times } : undefined);
+}
+
 /** The text of a locator, polled until the assertion holds (or the timeout). */
 export const textOf = (l: import('playwright-core').Locator) => () => l.innerText();
 
