@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, focused, inBackground, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, inBackground, login, newPage, people, screen, seriousViolations, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -40,8 +40,8 @@ async function refer(nationalId: string, r: { department: string; reason: string
   return res.body.referralId;
 }
 
-/** The GP opens one of the clinic's advice requests from its list, by status tab and patient. */
-async function openOutgoingAdvice(page: Page, tab: string, name: string): Promise<void> {
+/** One of the desk's advice requests (the clinic's asked, the hospital's to answer) opened from its list, by status tab and patient. */
+async function openAdvice(page: Page, tab: string, name: string): Promise<void> {
   await page.getByRole('link', { name: '会诊咨询' }).click();
   await page.getByRole('button', { name: new RegExp(tab) }).click();
   const row = page.getByRole('row', { name: new RegExp(name) });
@@ -159,7 +159,7 @@ describe('the GP withdraws a question', () => {
     const { rt } = desk;
     const other = demoPeople[3]!;
     const adviceId = await ask(other.nationalId, '糖尿病足早期表现，是否需要专科评估？', 'ENDO');
-    await openOutgoingAdvice(gp, '待答复', other.name);
+    await openAdvice(gp, '待答复', other.name);
     // Asked first: dismissed, nothing is withdrawn.
     gp.once('dialog', (d) => void d.dismiss());
     await gp.getByRole('button', { name: '撤回咨询' }).click();
@@ -242,7 +242,7 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     const { rt } = desk;
     const other = demoPeople[4]!;
     const adviceId = await ask(other.nationalId, '房颤患者抗凝方案是否需要调整？', 'CARD');
-    await openOutgoingAdvice(gp, '待答复', other.name);
+    await openAdvice(gp, '待答复', other.name);
     await gp.getByRole('button', { name: '撤回咨询' }).waitFor();
 
     const foreground = await inBackground(gp);
@@ -267,11 +267,7 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     const { rt } = desk;
     const other = demoPeople[6]!;
     const adviceId = await ask(other.nationalId, '甲状腺结节4类，是否需要穿刺？', 'ENDO');
-    await doctor.getByRole('link', { name: '会诊咨询' }).click();
-    await doctor.getByRole('button', { name: /待答复/ }).click();
-    const row = doctor.getByRole('row', { name: new RegExp(other.name) });
-    await expect.poll(async () => row.count(), poll).toBe(1);
-    await row.getByRole('link').click();
+    await openAdvice(doctor, '待答复', other.name);
     await doctor.getByRole('radio', { name: '建议转诊' }).check();
     await doctor.getByLabel('答复意见').fill('建议上转行细针穿刺。');
 
@@ -296,6 +292,52 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     await expect.poll(focused(doctor.locator('main h1')), poll).toBe(true);
     const a = (await rt.call(await rt.as('hospital', 'hosp-zjph'), 'GET', `/advice-requests/${adviceId}`)).body;
     expect([a.status, a.answer]).toEqual(['closed', undefined]);
+  });
+
+  it('the hospital answers while the API falters, or the question moves away: what she wrote is kept', async () => {
+    const { rt } = desk;
+    const other = demoPeople[7]!;
+    const adviceId = await ask(other.nationalId, '冠脉支架术后一年，双抗是否可以停用一种？', 'CARD');
+    await openAdvice(doctor, '待答复', other.name);
+    await doctor.getByRole('radio', { name: '建议基层管理' }).check();
+    const answer = '可停用氯吡格雷，继续阿司匹林长期服用，三个月后门诊复查。';
+    await doctor.getByLabel('答复意见').fill(answer);
+
+    // The API falters as the tab comes back to the front: the refresh fails (after its retries), the
+    // question and the answer being written stay, and the screen says since when it is unrefreshed.
+    const foreground = await inBackground(doctor);
+    await unavailable(doctor, /\/advice-requests\/[^/?]+$/, 3);
+    await foreground();
+    const stale = doctor.getByRole('status').filter({ hasText: '暂时无法刷新' });
+    await expect.poll(() => stale.count(), poll).toBe(1);
+    expect(await stale.innerText()).toMatch(/系统繁忙|503/);
+    expect(await doctor.getByLabel('答复意见').inputValue()).toBe(answer);
+    expect(await doctor.locator('main').innerText()).toContain('双抗');
+    await screen(doctor, 'hospital-advice-refresh-failed');
+    // The next refresh reads it again: the note goes.
+    await expect.poll(() => stale.count(), { timeout: 40_000, interval: 250 }).toBe(0);
+    expect(await doctor.getByLabel('答复意见').inputValue()).toBe(answer);
+
+    // Not answered in time, the platform asks another hospital; her 提交答复 comes too late.
+    const before = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
+    const bg = await inBackground(doctor);
+    await rt.runSchedule('advice-sla-sweep', new Date(new Date(before.slaDueAt).getTime() + 60_000));
+    const moved = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
+    expect(moved.toInstitutionId).not.toBe('hosp-zjph');
+    await doctor.getByRole('button', { name: '提交答复' }).click();
+    const goneAlert = doctor.getByRole('alert').filter({ hasText: '本院已无法查看该咨询' });
+    await expect.poll(() => goneAlert.count(), poll).toBe(1);
+    await expect.poll(focused(goneAlert), poll).toBe(true);
+    const unsent = doctor.getByRole('region', { name: '未送达的答复' });
+    expect(await unsent.innerText()).toContain('该咨询已不在本院');
+    expect(await unsent.getByRole('textbox').inputValue()).toBe(answer);
+    expect(await doctor.getByRole('button', { name: '提交答复' }).count()).toBe(0);
+    await bg();
+    expect(await seriousViolations(doctor)).toEqual([]);
+    await screen(doctor, 'hospital-advice-gone');
+    // Nothing of hers was written: the question waits, unanswered, at the other hospital.
+    const now = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
+    expect([now.status, now.answer, now.toInstitutionId]).toEqual(['open', undefined, moved.toInstitutionId]);
   });
 });
 

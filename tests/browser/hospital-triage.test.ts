@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, inBackground, login, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -196,5 +196,33 @@ describe('the triage panel', () => {
     await expect.poll(focused(actions.getByLabel('预约日期')), poll).toBe(true);
     expect(await actions.getByRole('button', { name: '确认接收' }).count()).toBe(1);
     expect(await statusOf(third)).toBe('submitted');
+  });
+
+  it('a refresh that fails leaves the list and the reason half typed, says since when, and goes once it reads again', async () => {
+    const { rt } = desk;
+    const id = await refer(15, 'urgent', '心悸伴晕厥一次');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[15]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院心内科本周停诊');
+
+    const lists = /\/referrals\?/;
+    await unavailable(nurse, lists);
+    const foreground = await inBackground(nurse);
+    await foreground();
+    const stale = nurse.getByRole('status').filter({ hasText: '暂时无法刷新' });
+    await expect.poll(() => stale.count(), poll).toBe(1);
+    expect(await panel.innerText()).toContain(demoPeople[15]!.name);
+    expect(await panel.getByLabel('拒绝原因').inputValue()).toBe('本院心内科本周停诊');
+    expect(await nurse.getByRole('table', { name: /待接收的转诊/ }).innerText()).toContain(demoPeople[15]!.name);
+    await screen(nurse, 'hospital-triage-refresh-failed');
+
+    await nurse.unroute(lists);
+    await expect.poll(() => stale.count(), poll).toBe(0);
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(nurse.getByText(/^已拒绝，已退回转出机构/)), poll).toContain(shortId(id));
+    expect(await statusOf(id)).toBe('rejected');
   });
 });

@@ -2,8 +2,10 @@
 // alerts, count tabs. Accessible names come from visible labels.
 import { cloneElement, type ComponentChildren, type JSX, type RefObject } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { yuan } from '../lib/format.ts';
+import { outcomeUnknown } from '../lib/api.ts';
+import { dateTimeSeconds, yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
+import { problemText } from '../lib/labels.ts';
 
 // Set by a submit, cleared by the next edit (or screen): only a refused submit takes the keyboard to a
 // field. An error set while the user edits (a department cleared as they arrow through hospitals)
@@ -99,6 +101,21 @@ export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; 
     if (props.focus) ref.current?.focus();
   }, []);
   return <p ref={ref} class={`alert ${props.kind ?? 'info'}`} role={props.kind === 'error' ? 'alert' : 'status'} tabIndex={props.focus ? -1 : undefined}>{props.children}</p>;
+}
+
+/**
+ * What a query last read, kept through a refresh that failed for a passing reason (the network, a
+ * 5xx): a blip does not take away the screen, nor a form half filled in on it. A refusal (403,
+ * 404: no longer ours to see) does. `undefined`: show the error instead.
+ */
+export function kept<T>(q: { data: T | undefined; error: unknown }): T | undefined {
+  return q.error && !outcomeUnknown(q.error) ? undefined : q.data;
+}
+
+/** Said above what {@link kept} shows: that it may be out of date, since when, and that it will be asked again. */
+export function RefreshFailed({ q }: { q: { data: unknown; error: unknown; dataUpdatedAt: number } }) {
+  if (!q.error || kept(q) === undefined) return null;
+  return <Alert>暂时无法刷新（{problemText(q.error)}），以下为 {dateTimeSeconds(new Date(q.dataUpdatedAt).toISOString())} 的内容，稍后将自动重试。</Alert>;
 }
 
 /**

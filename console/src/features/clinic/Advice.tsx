@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { madeFor } from './found.ts';
 
@@ -130,12 +130,13 @@ export function AdviceDetail({ id }: { id: string }) {
   // Held here, above the moves: they are made anew for each version, and a refusal reloads it.
   const [notice, setNotice] = useState<string>();
   if (q.isPending) return <Loading what="咨询" />;
-  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
-  const a = q.data;
+  const a = kept(q);
+  if (!a) return <Alert kind="error">{problemText(q.error)}</Alert>;
   return (
     <section>
       <Title actions={<a href={listAsLeft('#/clinic/advice', `#/clinic/advice?status=${a.status}`)}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
+      <RefreshFailed q={q} />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
       {a.referralId && <p><a class="button" href={`#/clinic/referrals/${a.referralId}`}>查看由此发起的转诊 {shortId(a.referralId)}</a></p>}

@@ -19,7 +19,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, countOf, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box, type Listing } from '../../shared/referral.tsx';
-import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
@@ -247,8 +247,8 @@ function ReferralRow({ r, box, waiting }: { r: Referral; box: Box; waiting: bool
 function ReferralDetail({ id }: { id: string }) {
   const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
-  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
-  const r = q.data;
+  const r = kept(q);
+  if (!r) return <Alert kind="error">{problemText(q.error)}</Alert>;
   const incoming = r.toInstitutionId === currentSession()?.institutionId;
   return (
     <section>
@@ -257,6 +257,7 @@ function ReferralDetail({ id }: { id: string }) {
         <button type="button" onClick={() => print()}>打印转诊单</button>
         <a class="button" href={`#/clinic/prescribe/${r.personId}/${r.referralId}`}>开处方</a>
       </>}>转诊 {shortId(r.referralId)}</Title>
+      <RefreshFailed q={q} />
       <div class="slip">
         <h2 class="print-only">双向转诊单（{r.direction === 'up' ? '上转' : '下转'}）</h2>
         <ReferralSummary r={r} />

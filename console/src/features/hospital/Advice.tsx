@@ -2,7 +2,7 @@
 // first, and the answer with a recommendation (manage locally, or refer). The answer names the
 // version on screen (If-Match): a request the clinic withdrew meanwhile is refused, and said so.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { adviceReplyBody, adviceStatuses, recommendations, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName } from '../../shared/names.ts';
 import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, announce, CopyButton, CountTabs, Empty, Field, focusWhenShown, FormError, Loading, Notice, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, CopyButton, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
 
 const listOf = (status: AdviceStatus) => ({
   queryKey: ['advice-list', 'incoming', status],
@@ -32,16 +32,18 @@ export function IncomingAdvice() {
   useListAsLeft('#/hospital/advice');
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
+  const items = kept(list)?.items;
   const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
   return (
     <section>
       <Title>会诊咨询</Title>
       <CountTabs label="咨询状态" current={status} onSelect={setStatus} items={adviceStatuses.map((s, i) => ({ key: s, label: adviceStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading what="咨询" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading what="咨询" /> : !items ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
         <Scroll label={`${adviceStatusLabel[status]}的咨询`}><table>
           <caption class="sr-only">{adviceStatusLabel[status]}的咨询</caption>
           <thead><tr><th scope="col">患者</th><th scope="col">科室</th><th scope="col">发起机构</th><th scope="col">问题</th><th scope="col">{status === 'open' ? '答复时限' : '更新时间'}</th></tr></thead>
-          <tbody>{[...list.data.items].sort(order).map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
+          <tbody>{[...items].sort(order).map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
         </table></Scroll>
       )}
     </section>
@@ -68,18 +70,33 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
   const [notice, setNotice] = useState<string>();
   // An answer refused because the request moved meanwhile: a specialist's text is not thrown away.
   const [unsent, setUnsent] = useState<string>();
+  // What is being written, for when the request is gone from this hospital before it is sent.
+  const writing = useRef('');
   if (q.isPending) return <Loading what="咨询" />;
-  if (q.isError) return <Alert kind="error">{problemText(q.error)}</Alert>;
-  const a = q.data;
+  const a = kept(q);
+  if (!a) {
+    // Not answered in time, the platform sent it to another hospital: no longer this one's to read.
+    // Said, with the way back, and what was being written is still there to copy.
+    if ((q.error as ApiError).status !== 404) return <Alert kind="error">{problemText(q.error)}</Alert>;
+    const text = unsent ?? writing.current;
+    return (
+      <section>
+        <Title actions={<a href={listAsLeft('#/hospital/advice')}>返回咨询列表</a>}>咨询 {shortId(id)}</Title>
+        <Alert kind="error" focus>本院已无法查看该咨询：它可能已超过答复时限，由平台改派至其他医院。</Alert>
+        {text && <UnsentAnswer text={text} why="该咨询已不在本院，" />}
+      </section>
+    );
+  }
   return (
     <section>
       <Title actions={<a href={listAsLeft('#/hospital/advice')}>返回咨询列表</a>}>咨询 {shortId(a.adviceId)}</Title>
       <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
+      <RefreshFailed q={q} />
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
       {a.allowedActions.includes('reply') ? (
-        <Reply key={a.version} a={a} initial={unsent} onStale={(n, text) => { setNotice(n); setUnsent(text || undefined); }} />
-      ) : unsent && <UnsentAnswer text={unsent} a={a} />}
+        <Reply key={a.version} a={a} initial={unsent} writing={writing} onStale={(n, text) => { setNotice(n || undefined); setUnsent(text || undefined); }} />
+      ) : unsent && <UnsentAnswer text={unsent} why={whyUnsent(a)} />}
       <AdviceHistory a={a} />
     </section>
   );
@@ -93,19 +110,19 @@ function whyUnsent(a: AdviceView): string {
   return '该咨询已关闭，';
 }
 
-/** The answer the API refused, to copy: the request moved on (withdrawn, answered, converted) while it was written. */
-function UnsentAnswer({ text, a }: { text: string; a: AdviceView }) {
+/** The answer the API refused, to copy: the request moved on (withdrawn, answered, converted, sent elsewhere) while it was written. */
+function UnsentAnswer({ text, why }: { text: string; why: string }) {
   return (
     <section class="panel" aria-labelledby="unsent-title">
       <h2 id="unsent-title">未送达的答复</h2>
-      <p>{whyUnsent(a)}以下答复没有送达。如仍需告知，可复制后另行联系社区。</p>
-      <textarea id="unsent-text" readOnly rows={5} value={text} aria-labelledby="unsent-title" />
+      <p>{why}以下答复没有送达。如仍需告知，可复制后另行联系社区。</p>
+      <textarea id="unsent-text" class="copy-text" readOnly rows={5} value={text} aria-labelledby="unsent-title" />
       <p><CopyButton text={text} label="复制答复" shown={() => document.getElementById('unsent-text')} /></p>
     </section>
   );
 }
 
-function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onStale: (notice: string, unsent: string) => void }) {
+function Reply({ a, initial, writing, onStale }: { a: AdviceView; initial?: string; writing: { current: string }; onStale: (notice: string, unsent: string) => void }) {
   const qc = useQueryClient();
   // A specialist's answer can be long: kept across a reload or an expired session (lib/drafts.ts).
   // One sent twice is refused by its If-Match, so a reply in flight may come back too.
@@ -113,6 +130,7 @@ function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onSta
   const [answer, setAnswer] = useState(draft?.answer ?? initial ?? '');
   const [recommendation, setRecommendation] = useState(draft?.recommendation ?? '');
   useDraft(`reply-${a.adviceId}`, { answer, recommendation });
+  useEffect(() => { writing.current = answer; }, [answer]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const reply = useMutation({
     mutationFn: () => call('replyAdviceRequest', { params: { id: a.adviceId }, ifMatch: etagOf(a), body: { answer, recommendation: recommendation as (typeof recommendations)[number] } }),
@@ -124,8 +142,9 @@ function Reply({ a, initial, onStale }: { a: AdviceView; initial?: string; onSta
       focusWhenShown(() => document.getElementById('answer-title'));
     },
     onError: (e: ApiError) => {
-      if (e.status === 412 || e.status === 409) {
-        onStale(problemText(e), answer);
+      // 404: sent to another hospital meanwhile (the detail then says so, with the text to copy).
+      if (e.status === 412 || e.status === 409 || e.status === 404) {
+        onStale(e.status === 404 ? '' : problemText(e), answer);
         void qc.invalidateQueries({ queryKey: ['advice', a.adviceId] });
         void qc.invalidateQueries({ queryKey: ['advice-list'] });
         return;

@@ -15,7 +15,7 @@ import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, appointmentProblems, capacityProblems, countOf, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
-import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, Loading, Notice, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
@@ -66,7 +66,7 @@ function Worklist() {
   // Triaged here (out of the waiting list at once, before the refetch confirms it), or refused as
   // moved meanwhile (the list shows it as it is now; the nurse has been told).
   const [handled, setHandled] = useState<ReadonlyMap<string, 'triaged' | 'stale'>>(new Map());
-  const items = (list.data?.items ?? []).filter((r) => !(status === 'submitted' && handled.get(r.referralId) === 'triaged') && (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
+  const items = (kept(list)?.items ?? []).filter((r) => !(status === 'submitted' && handled.get(r.referralId) === 'triaged') && (!dept || r.department === dept) && (!urgency || r.urgency === urgency)).sort(byUrgency);
   // The referral in the panel stays there while the nurse works on it: one more urgent arriving
   // meanwhile is announced, not swapped in under her hands (she could accept the wrong patient). One
   // a colleague took meanwhile is said to have gone, and the next waits for her to ask for it.
@@ -120,7 +120,9 @@ function Worklist() {
         )}</Field>
       </div>
       {status === 'submitted' && gone && <GoneNotice r={gone} next={!!current} onNext={() => { setGone(undefined); toPanel(); }} />}
-      {list.isPending ? <Loading what="转诊" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
+      {/* A failed refresh leaves the list and the panel as they were: a reason half typed is not lost to a blip. */}
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading what="转诊" /> : !kept(list) ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
         {status === 'submitted' && !gone && current && (
           <Triage key={current.referralId} r={current} remaining={items.length - 1} onStale={(n) => { setNotice(n); leave(current.referralId, 'stale'); }} onDone={triaged}
             moreUrgent={items[0] !== current && urgencyRank[items[0]!.urgency] < urgencyRank[current.urgency] ? items[0] : undefined}
@@ -303,7 +305,8 @@ function DownAlready({ downs }: { downs: ReferralView[] }) {
 function Detail({ id, back = { href: listAsLeft('#/hospital'), label: '返回工作台' } }: { id: string; back?: { href: string; label: string } }) {
   const q = useQuery({ queryKey: ['referral', id], queryFn: () => call('getReferral', { params: { id } }), refetchInterval: poll(15_000) });
   if (q.isPending) return <Loading what="转诊" />;
-  if (q.isError) {
+  const r = kept(q);
+  if (!r) {
     // A referral this hospital rejected and the clinic then sent elsewhere (or cancelled before it
     // reached it) is no longer its to read: said, with the way back, not a bare 未找到.
     const gone = (q.error as ApiError).status === 404;
@@ -314,11 +317,11 @@ function Detail({ id, back = { href: listAsLeft('#/hospital'), label: '返回工
       </section>
     );
   }
-  const r = q.data;
   const me = currentSession()?.institutionId;
   return (
     <section>
       <Title actions={<a href={back.href}>{back.label}</a>}>转诊 {shortId(r.referralId)}</Title>
+      <RefreshFailed q={q} />
       <ReferralSummary r={r} />
       <ReferralActions key={r.referralId} r={r} more={r.direction === 'up' && r.toInstitutionId === me && r.status === 'completed' && <DownAction up={r} />} />
       <ReferralHistory r={r} />
