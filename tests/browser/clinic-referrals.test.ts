@@ -499,12 +499,17 @@ describe('发起转诊', () => {
     expect(await page.getByLabel('科室').inputValue()).toBe('CARD');
   });
 
-  it('a hospital list that cannot be read is said, not an empty 科室 that only asks to pick one', async () => {
+  it('a hospital list that cannot be read is said, on a referral and on a question, not an empty 科室 that only asks to pick one', async () => {
     const { page } = await newPage(desk);
     // The API unavailable for the list (injected), from the start of the session.
     await unavailable(page, /\/institutions\?.*type=hospital/);
     await login(page, desk.rt.url, people.gp);
     await fromReception(page, demoPeople[12]!, '发起转诊');
+    await expect.poll(textOf(page.locator('main')), poll).toContain('医院及科室列表无法读取：请求失败（503），请稍后重试');
+    // The same on 咨询上级医院, which asks for a hospital and a department too.
+    await page.goBack();
+    await page.getByRole('link', { name: '咨询上级医院' }).click();
+    await page.getByRole('heading', { name: /^咨询上级医院：/ }).waitFor();
     await expect.poll(textOf(page.locator('main')), poll).toContain('医院及科室列表无法读取：请求失败（503），请稍后重试');
   });
 });
