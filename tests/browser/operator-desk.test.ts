@@ -9,7 +9,7 @@ import { parseCsv } from '../../console/src/features/operator/csv.ts';
 import { nationalIdCheckChar } from '../../schemas/common.ts';
 import { date, shortId } from '../../console/src/lib/format.ts';
 import { clearOfMidnight, provinceDay } from '../support/calendar.ts';
-import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { fillIssuerForm, focused, login, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -504,6 +504,27 @@ describe('药品目录', () => {
     const after = (await desk.rt.call(await desk.rt.as('operator'), 'GET', '/drugs?limit=200')).body;
     expect(after.items).toHaveLength(before);
     expect(after.items.find((d: { drugCode: string }) => d.drugCode === 'XC08CAA001').name).toBe('苯磺酸氨氯地平片 5mg×28片');
+  });
+});
+
+describe('药品目录 and 机构 that cannot be read', () => {
+  it('say so instead of an empty list, and a new code typed meanwhile is said to be unchecked', async () => {
+    const { page } = await newPage(desk);
+    // The API unavailable for both lists (injected), from the start of the session.
+    await unavailable(page, /\/drugs\?/);
+    await unavailable(page, /\/institutions\?/);
+    await login(page, desk.rt.url, people.operator);
+    await openSection(page, '药品目录');
+    const main = page.locator('main');
+    await expect.poll(textOf(main), poll).toContain('药品目录无法读取：请求失败（503），请稍后重试');
+    expect(await main.innerText()).not.toContain('目录为空');
+    const code = page.locator('form').getByLabel('药品编码');
+    await code.fill('XC08CAA001');
+    await expect.poll(textOf(page.locator('form')), poll).toContain('目录未能读取，无法核对此编码是否已有药品');
+    await screen(page, 'operator-drugs-unreadable');
+    await openSection(page, '机构');
+    await expect.poll(textOf(main), poll).toContain('机构列表无法读取：请求失败（503），请稍后重试');
+    expect(await page.getByRole('table', { name: '已登记机构' }).count()).toBe(0);
   });
 });
 

@@ -16,7 +16,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { Alert, Badge, Empty, Field, FormError, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, Badge, Empty, Field, FormError, kept, Loading, Money, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
 import { Credits } from './Credits.tsx';
 import { Enrol } from './Enrol.tsx';
 import { PersonRecords } from './People.tsx';
@@ -142,11 +142,11 @@ function Institutions() {
   const list = useInstitutions(type || undefined);
   // The institution whose 修改 was pressed: the form below then edits it (the list's copy is what GET
   // gives). Kept, with the form's own draft, on another screen and back, and across a reload.
-  const kept = useSavedDraft<{ editing: Institution; stale: boolean } | null>('institutions');
-  const [editing, setEditing] = useState<Institution | undefined>(kept?.editing);
+  const draft = useSavedDraft<{ editing: Institution; stale: boolean } | null>('institutions');
+  const [editing, setEditing] = useState<Institution | undefined>(draft?.editing);
   const [saved, setSaved] = useState<string>();
   // Said on the form when the institution was changed elsewhere since the copy it was filled from.
-  const [stale, setStale] = useState(kept?.stale ?? false);
+  const [stale, setStale] = useState(draft?.stale ?? false);
   useDraft('institutions', editing ? { editing, stale } : null, { keepOnLeave: true });
   // Asks the form whether it may give way to another institution's (InstitutionForm's `leaving`).
   const mayLeave = useRef<(next: Institution) => boolean>();
@@ -171,11 +171,12 @@ function Institutions() {
           {institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}
         </select>
       )}</Field>
-      {list.isPending ? <Loading /> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !kept(list) ? <Alert kind="error">机构列表无法读取：{problemText(list.error)}</Alert> : (
         <Scroll label="已登记机构"><table>
           <caption class="sr-only">已登记机构</caption>
           <thead><tr><th scope="col">名称</th><th scope="col">编码</th><th scope="col">类型</th><th scope="col">级别</th><th scope="col">区县</th><th scope="col">定点</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
-          <tbody>{(list.data ?? []).map((i) => (
+          <tbody>{kept(list)!.map((i) => (
             <tr key={i.id}><td>{i.name}</td><td class="mono">{i.id}</td><td>{institutionTypeLabel[i.type]}</td><td>{i.level ? levelLabel[i.level] : '—'}</td><td>{i.district}</td><td>{i.designated ? <Badge tone="ok">定点</Badge> : <Badge>非定点</Badge>}</td>
               <td class="actions"><button type="button" class="link" data-edit={i.id} onClick={() => edit(i)}>修改 {i.name}</button></td></tr>
           ))}</tbody>
@@ -407,16 +408,20 @@ function Drugs() {
     save.mutate();
   };
   // A new drug typed under a code already in the catalog would replace that drug: say so before saving.
-  const existing = editing ? undefined : drugs.data?.find((d) => d.drugCode === form.drugCode);
+  const catalog = kept(drugs);
+  const existing = editing ? undefined : catalog?.find((d) => d.drugCode === form.drugCode);
+  const unchecked = !editing && !catalog && !drugs.isPending && form.drugCode !== '';
   const describedBy = (d: string | undefined) => [d, editing ? noticeId : ''].filter(Boolean).join(' ') || undefined;
   return (
     <section>
       <Title>药品目录</Title>
-      {drugs.isPending ? <Loading /> : (drugs.data?.length ?? 0) === 0 ? <Empty>目录为空</Empty> : (
+      <RefreshFailed q={drugs} />
+      {/* Not an empty catalogue: 新增 could then replace a drug without the 已有此编码 warning. */}
+      {drugs.isPending ? <Loading /> : !catalog ? <Alert kind="error">药品目录无法读取：{problemText(drugs.error)}</Alert> : catalog.length === 0 ? <Empty>目录为空</Empty> : (
         <Scroll label="药品目录"><table>
           <caption class="sr-only">药品目录</caption>
           <thead><tr><th scope="col">编码</th><th scope="col">名称</th><th scope="col">医保类别</th><th scope="col">单位</th><th scope="col">长期处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
-          <tbody>{drugs.data!.map((d) => (
+          <tbody>{catalog.map((d) => (
             <tr key={d.drugCode}><td class="mono">{d.drugCode}</td><td>{d.name}</td><td>{categoryLabel[d.category]}</td><td>{d.unit}</td>
               <td>{d.longTermAllowed ? '可' : <Badge tone="warn">不可</Badge>}</td>
               <td class="actions"><button type="button" class="link" data-edit={d.drugCode} onClick={() => edit(d)}>编辑 {d.name}</button></td></tr>
@@ -429,7 +434,7 @@ function Drugs() {
         {saved && <Alert kind="ok">已保存：{saved}</Alert>}
         <FormError errors={errors} />
         <div class="row">
-          <Field label="药品编码" error={errors.drugCode} hint={existing ? `目录中已有此编码：${existing.name}。保存将修改该药品` : undefined}>
+          <Field label="药品编码" error={errors.drugCode} hint={existing ? `目录中已有此编码：${existing.name}。保存将修改该药品` : unchecked ? '目录未能读取，无法核对此编码是否已有药品：已有则保存将修改该药品' : undefined}>
             {(id, d) => <input id={id} class="mono" value={form.drugCode} readOnly={!!editing} aria-describedby={describedBy(d)} onInput={(e) => setForm({ ...form, drugCode: e.currentTarget.value.toUpperCase() })} />}
           </Field>
           <Field label="名称" error={errors.name}>{(id, d) => <input id={id} ref={nameInput} value={form.name} aria-describedby={describedBy(d)} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />}</Field>
