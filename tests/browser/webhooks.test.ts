@@ -3,12 +3,13 @@
 // its events chosen, its signing secret shown once and then never again; a real receiver (verifying
 // with the standardwebhooks library) gets the prescription routed to the pharmacy; the deliveries
 // list shows one delivered and one that failed after its retries; a subscription deleted; another
-// pharmacy sees none of it.
+// pharmacy sees none of it. Two secrets not yet saved both stay, each naming its subscription; one
+// deleted elsewhere meanwhile is said so when changed or deleted here, and leaves the list.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { shortId } from '../../console/src/lib/format.ts';
-import { focused, login, newPage, people, screen, startDesk, textOf, type Desk } from './support.ts';
+import { focused, login, newPage, people, screen, seriousViolations, startDesk, textOf, type Desk } from './support.ts';
 
 let desk: Desk;
 const receivers: Receiver[] = [];
@@ -190,5 +191,55 @@ describe('系统对接', () => {
     const mine = await rt.as('pharmacy', 'ph-xihu-1');
     expect((await rt.call(mine, 'GET', '/webhooks')).body.items.map((w: { url: string }) => w.url)).toEqual([good.url]);
     await screen(page, 'webhooks-5-after-delete');
+  });
+
+  it('keeps each unsaved secret, naming its subscription; one deleted elsewhere meanwhile is said so and leaves the list', async () => {
+    const { rt } = desk;
+    const his = await startReceiver('/pos');
+    const backup = await startReceiver('/pos-backup');
+    receivers.push(his, backup);
+    const { page } = await newPage(desk);
+    await login(page, rt.url, people.otherPharmacist);
+    await page.getByRole('link', { name: '系统对接' }).click();
+    await page.getByText('尚未订阅任何事件推送').waitFor();
+    for (const r of [his, backup]) {
+      await page.getByLabel('接收地址').fill(r.url);
+      await page.getByLabel('处方已流转').check();
+      await page.getByRole('button', { name: '添加订阅' }).click();
+      await page.getByRole('status', { name: `签名密钥：${r.url}` }).waitFor();
+    }
+    // The second did not take the first, not yet saved, off the screen; the keyboard is on the newest.
+    const first = page.getByRole('status', { name: `签名密钥：${his.url}` });
+    const second = page.getByRole('status', { name: `签名密钥：${backup.url}` });
+    expect(await page.getByRole('status', { name: /^签名密钥：/ }).count()).toBe(2);
+    await expect.poll(focused(second), poll).toBe(true);
+    expect(await first.innerText()).toContain(`订阅 ${his.url}`);
+    expect(await first.locator('code').innerText()).not.toBe(await second.locator('code').innerText());
+    await screen(page, 'webhooks-two-secrets');
+    await second.getByRole('button', { name: '我已保存' }).click();
+    expect(await first.isVisible()).toBe(true);
+    expect(await second.count()).toBe(0);
+
+    // Deleted through the API meanwhile (another tab, a colleague), one and then the other.
+    const mine = await rt.as('pharmacy', 'ph-xihu-2');
+    const idOf = async (url: string) => (await rt.call(mine, 'GET', '/webhooks')).body.items.find((w: { url: string }) => w.url === url).webhookId as string;
+    const deleteElsewhere = async (url: string) => expect((await rt.call(mine, 'DELETE', `/webhooks/${await idOf(url)}`)).status).toBe(204);
+    await deleteElsewhere(his.url);
+    // Each row's buttons name its subscription for a screen reader.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: `更换密钥 ${his.url}`, exact: true }).click();
+    const gone = page.getByRole('alert').filter({ hasText: '该订阅已不存在（可能已由他人删除）' });
+    await expect.poll(textOf(gone), poll).toContain(his.url);
+    // Its secret is of no use now: taken away with it; the list read again without it.
+    expect(await first.count()).toBe(0);
+    const rows = page.locator('main table tbody tr');
+    await expect.poll(() => rows.filter({ hasText: his.url }).count(), poll).toBe(0);
+    await deleteElsewhere(backup.url);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: `删除 ${backup.url}`, exact: true }).click();
+    await expect.poll(textOf(gone), poll).toContain(backup.url);
+    expect(await gone.count()).toBe(1);
+    await page.getByText('尚未订阅任何事件推送').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
   });
 });

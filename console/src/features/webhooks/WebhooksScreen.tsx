@@ -5,6 +5,7 @@
 // Clinic, hospital and pharmacy desks alike, each offered the events that can reach it; the API
 // keeps every institution to its own.
 import { useQuery, useQueryClient } from '@tanstack/preact-query';
+import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { webhookEventNamesFor } from '#events/audience';
 import type { InstitutionType } from '#schemas/institutions';
@@ -15,7 +16,7 @@ import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts'
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
-import { Alert, Badge, CopyButton, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, CopyButton, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
 import { attemptText } from './attempts.ts';
 
 const labelOf = (name: string) => webhookEventLabel[name] ?? name;
@@ -56,53 +57,62 @@ function subjectOf(d: WebhookDelivery, role: InstitutionType): { text: string; h
   return undefined;
 }
 
+/** A signing secret to save now: a new subscription's, or a changed one's (with when the old stops signing). */
+type Secret = { webhookId: string; url: string; secret: string; previousSecretExpiresAt?: string };
+
 export function WebhooksScreen({ role }: { role: InstitutionType }) {
   const offered = offeredTo(role);
   const list = useQuery({ queryKey: ['webhooks'], queryFn: () => call('listWebhooks', { query: { limit: 50 } }) });
+  const items = list.data?.items ?? [];
   const [shown, setShown] = useState<string>();
-  /** A secret to save now: a new subscription's, or a changed one's (with when the old stops signing). */
-  const [secret, setSecret] = useState<{ webhookId: string; secret: string; previousSecretExpiresAt?: string }>();
+  // Each stays until its 我已保存: a second subscription added (or secret changed) before the first
+  // secret was saved does not take that one off the screen. Newest first; one per subscription.
+  const [secrets, setSecrets] = useState<Secret[]>([]);
+  const keep = (s: Secret) => setSecrets((all) => [s, ...all.filter((o) => o.webhookId !== s.webhookId)]);
+  const saved = (webhookId: string) => setSecrets((all) => all.filter((o) => o.webhookId !== webhookId));
   const qc = useQueryClient();
+  // What became of the last 更换密钥 or 删除 that failed; one action's failure goes with the next action.
+  const [failed, setFailed] = useState<string>();
+  const failedOn = (e: ApiError, webhookId: string) => {
+    // Deleted meanwhile (another tab, a colleague): said so, and the list read again without it.
+    if (e.status === 404) {
+      saved(webhookId);
+      void qc.invalidateQueries({ queryKey: ['webhooks'] });
+      setFailed(`该订阅已不存在（可能已由他人删除）：${items.find((w) => w.webhookId === webhookId)?.url ?? ''}`);
+    } else setFailed(problemText(e));
+  };
   const change = useMutation({
     mutationFn: (webhookId: string) => call('rotateWebhookSecret', { params: { webhookId } }),
+    onMutate: () => setFailed(undefined),
     onSuccess: (w) => {
-      setSecret({ webhookId: w.webhookId, secret: w.secret, previousSecretExpiresAt: w.previousSecretExpiresAt });
+      keep({ webhookId: w.webhookId, url: w.url, secret: w.secret, previousSecretExpiresAt: w.previousSecretExpiresAt });
       void qc.invalidateQueries({ queryKey: ['webhooks'] });
     },
+    onError: failedOn,
   });
   const remove = useMutation({
     mutationFn: (webhookId: string) => call('deleteWebhook', { params: { webhookId } }),
+    onMutate: () => setFailed(undefined),
     onSuccess: (_r, webhookId) => {
       if (shown === webhookId) setShown(undefined);
-      if (secret?.webhookId === webhookId) setSecret(undefined);
+      saved(webhookId);
       void qc.invalidateQueries({ queryKey: ['webhooks'] });
+      announce('已删除订阅');
       // Its row (and 删除) goes once the list is read again: the keyboard goes to the title first.
       focusTitle();
     },
+    onError: failedOn,
   });
-  const items = list.data?.items ?? [];
   // Focused when a secret appears (at the top, maybe out of view): the keyboard and the eye go to
   // what must be saved now. Once per secret, not at each render (a list refetch, a click below).
-  const secretPanel = useRef<HTMLDivElement>(null);
-  useEffect(() => secretPanel.current?.focus(), [secret?.secret]);
+  const newest = useRef<HTMLDivElement>(null);
+  useEffect(() => newest.current?.focus(), [secrets[0]?.secret]);
   return (
     <section>
       <Title>系统对接（事件推送）</Title>
       <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的{offered.map((g) => g.label).join('、')}事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
-      {secret && (
-        <div class="panel secret" role="status" aria-label="签名密钥" tabIndex={-1} ref={secretPanel}>
-          <h2>{secret.previousSecretExpiresAt ? '新的签名密钥' : '签名密钥'}（仅显示这一次）</h2>
-          <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，可为该订阅更换密钥。</p>
-          {secret.previousSecretExpiresAt && <p>{dateTime(secret.previousSecretExpiresAt)} 前，每条推送同时带新、旧两个密钥的签名，接收系统用任一密钥都能校验；请在此之前改用新密钥。</p>}
-          <p><code class="mono">{secret.secret}</code></p>
-          <div class="buttons">
-            <CopyButton text={secret.secret} label="复制密钥" shown={() => secretPanel.current?.querySelector('code')} />
-            <button type="button" class="primary" onClick={() => { setSecret(undefined); focusTitle(); }}>我已保存</button>
-          </div>
-        </div>
-      )}
-      {remove.isError && <Alert kind="error">{problemText(remove.error)}</Alert>}
-      {change.isError && <Alert kind="error">{problemText(change.error)}</Alert>}
+      {secrets.map((s, i) => <SecretPanel key={s.webhookId} s={s} panelRef={i === 0 ? newest : undefined} onSaved={() => { saved(s.webhookId); focusTitle(); }} />)}
+      {failed && <Alert kind="error">{failed}</Alert>}
       {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
         <Scroll label="事件推送订阅"><table>
           <caption class="sr-only">事件推送订阅</caption>
@@ -112,19 +122,38 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
               <td class="mono small url">{w.url}</td>
               <td>{w.events.map(labelOf).join('、')}</td>
               <td>{dateTime(w.createdAt)}{w.previousSecretExpiresAt && <><br /><small class="muted">已更换密钥，旧密钥签名至 {dateTime(w.previousSecretExpiresAt)}</small></>}</td>
+              {/* Each button names its subscription for a screen reader: rows of one system differ only by address. */}
               <td class="actions">
-                <button type="button" class="link" aria-expanded={shown === w.webhookId} onClick={() => setShown(shown === w.webhookId ? undefined : w.webhookId)}>推送记录</button>
+                <button type="button" class="link" aria-expanded={shown === w.webhookId} onClick={() => setShown(shown === w.webhookId ? undefined : w.webhookId)}>推送记录<span class="sr-only"> {w.url}</span></button>
                 <button type="button" class="link" aria-disabled={change.isPending}
-                  onClick={() => !change.isPending && confirm(`为 ${w.url} 更换签名密钥？新密钥只显示一次；此后 24 小时内每条推送同时带新、旧两个签名，请在此期间将接收系统改用新密钥。`) && change.mutate(w.webhookId)}>更换密钥</button>
-                <button type="button" class="link danger" aria-disabled={remove.isPending} onClick={() => !remove.isPending && confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除</button>
+                  onClick={() => !change.isPending && confirm(`为 ${w.url} 更换签名密钥？新密钥只显示一次；此后 24 小时内每条推送同时带新、旧两个签名，请在此期间将接收系统改用新密钥。`) && change.mutate(w.webhookId)}>更换密钥<span class="sr-only"> {w.url}</span></button>
+                <button type="button" class="link danger" aria-disabled={remove.isPending} onClick={() => !remove.isPending && confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除<span class="sr-only"> {w.url}</span></button>
               </td>
             </tr>
           ))}</tbody>
         </table></Scroll>
       )}
       {shown && <Deliveries key={shown} role={role} webhook={items.find((w) => w.webhookId === shown)} />}
-      <AddWebhook offered={offered} onCreated={(created) => setSecret(created)} />
+      <AddWebhook offered={offered} onCreated={keep} />
     </section>
+  );
+}
+
+/** One secret, shown this once, with the subscription it signs for. */
+function SecretPanel({ s, panelRef, onSaved }: { s: Secret; panelRef?: RefObject<HTMLDivElement>; onSaved: () => void }) {
+  const codeId = `secret-${s.webhookId}`;
+  return (
+    <div class="panel secret" role="status" aria-label={`签名密钥：${s.url}`} tabIndex={-1} ref={panelRef}>
+      <h2>{s.previousSecretExpiresAt ? '新的签名密钥' : '签名密钥'}（仅显示这一次）</h2>
+      <p>订阅 <span class="mono">{s.url}</span></p>
+      <p>请立即保存到接收系统，用于校验推送签名。关闭或离开本页后无法再次查看；如遗失，可为该订阅更换密钥。</p>
+      {s.previousSecretExpiresAt && <p>{dateTime(s.previousSecretExpiresAt)} 前，每条推送同时带新、旧两个密钥的签名，接收系统用任一密钥都能校验；请在此之前改用新密钥。</p>}
+      <p><code id={codeId} class="mono">{s.secret}</code></p>
+      <div class="buttons">
+        <CopyButton text={s.secret} label="复制密钥" shown={() => document.getElementById(codeId)} />
+        <button type="button" class="primary" onClick={onSaved}>我已保存</button>
+      </div>
+    </div>
   );
 }
 
@@ -166,7 +195,7 @@ function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: Ins
   );
 }
 
-function AddWebhook({ offered, onCreated }: { offered: ReturnType<typeof offeredTo>; onCreated: (s: { webhookId: string; secret: string }) => void }) {
+function AddWebhook({ offered, onCreated }: { offered: ReturnType<typeof offeredTo>; onCreated: (s: Secret) => void }) {
   const qc = useQueryClient();
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([]);
@@ -174,7 +203,7 @@ function AddWebhook({ offered, onCreated }: { offered: ReturnType<typeof offered
   const create = useMutation({
     mutationFn: () => call('createWebhook', { body: { url: url.trim(), events: events as never } }),
     onSuccess: (w) => {
-      onCreated({ webhookId: w.webhookId, secret: w.secret });
+      onCreated({ webhookId: w.webhookId, url: w.url, secret: w.secret });
       setUrl('');
       setEvents([]);
       setErrors({});
