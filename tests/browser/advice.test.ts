@@ -427,7 +427,18 @@ describe('operator: a person\'s records', () => {
     await press(more);
     expect(await more.count()).toBe(1);
     expect(await focused(more)()).toBe(true);
+    // A page that fails (the API unavailable, injected, through the retries): the rows read stay,
+    // what failed is said, and 加载更多 is there to try again.
+    const rows = page.getByRole('table', { name: /访问记录/ }).locator('tbody tr');
+    const before = await rows.count();
+    await unavailable(page, /\/access-log\?.*nextToken=/, 3);
+    await more.click();
+    const failed = page.getByRole('alert').filter({ hasText: '更多记录未能读取（请求失败（503），请稍后重试），以下为已读取的记录' });
+    await expect.poll(() => failed.count(), poll).toBe(1);
+    expect(await rows.count()).toBe(before);
+    expect(await more.count()).toBe(1);
     for (let n = 0; n < 5 && (await more.count()); n++) await press(more);
+    expect(await failed.count()).toBe(0);
     expect(await more.count()).toBe(0);
     await expect.poll(focused(page.getByRole('heading', { name: '访问记录' })), poll).toBe(true);
     await expect.poll(() => page.locator('#announcer').innerText(), poll).toBe('已加载全部记录');

@@ -144,6 +144,11 @@ describe('参保登记', () => {
     await page.getByLabel('CSV 文件').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     // Row numbers are the spreadsheet's: the line break inside row 2's cell does not make a row.
     await expect.poll(textOf(page.locator('main')), poll).toContain('共 7 行：可提交 3 人，4 行有误，不提交');
+    // Said to a screen reader too (the keyboard is still on the file input); the input is emptied once
+    // read, so the same file, corrected and picked again, is read again; its name stays said.
+    await expect.poll(() => page.locator('#announcer').innerText(), poll).toContain('共 7 行：可提交 3 人');
+    expect(await page.getByLabel('CSV 文件').inputValue()).toBe('');
+    expect(await page.locator('main').innerText()).toContain('当前文件：people.csv');
     const held = await page.getByRole('table', { name: '有误的行（不提交）' }).innerText();
     expect(held).toMatch(/4\s+身份证号\s+身份证号重复：与第 6 行相同/);
     expect(held).toMatch(/5\s+身份证号\s+身份证号无效：校验位不符/);
@@ -500,6 +505,7 @@ describe('药品目录', () => {
     await name.fill('苯磺酸氨氯地平片 5mg×28片');
     await form.getByRole('button', { name: '保存' }).click();
     await page.getByText('已保存：苯磺酸氨氯地平片 5mg×28片').waitFor();
+    await expect.poll(() => page.locator('#announcer').innerText(), poll).toBe('已保存：苯磺酸氨氯地平片 5mg×28片');
     await page.getByRole('cell', { name: '苯磺酸氨氯地平片 5mg×28片', exact: true }).waitFor();
     const after = (await desk.rt.call(await desk.rt.as('operator'), 'GET', '/drugs?limit=200')).body;
     expect(after.items).toHaveLength(before);

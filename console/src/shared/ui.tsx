@@ -94,12 +94,23 @@ export function Notice({ text, onDismiss, focus }: { text?: string; onDismiss: (
   );
 }
 
-/** `focus`: a result shown where the control pressed was (gone now): the keyboard goes to it, and it is read. */
-export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; children: ComponentChildren }) {
+/**
+ * `focus`: a result shown where the control pressed was (gone now): the keyboard goes to it, and it is read.
+ * `said`: a result shown away from the keyboard (a form saved, a file read): read out through the
+ * shell's live region, as it first shows and whenever its words change (a region inserted with its
+ * text is not read).
+ */
+export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; said?: boolean; children: ComponentChildren }) {
   const ref = useRef<HTMLParagraphElement>(null);
+  const last = useRef<string>();
   useEffect(() => {
     if (props.focus) ref.current?.focus();
   }, []);
+  useEffect(() => {
+    const text = ref.current?.textContent ?? '';
+    if (props.said && text !== last.current) announce(text);
+    last.current = text;
+  });
   return <p ref={ref} class={`alert ${props.kind ?? 'info'}`} role={props.kind === 'error' ? 'alert' : 'status'} tabIndex={props.focus ? -1 : undefined}>{props.children}</p>;
 }
 
@@ -112,10 +123,13 @@ export function kept<T>(q: { data: T | undefined; error: unknown }): T | undefin
   return q.error && !outcomeUnknown(q.error) ? undefined : q.data;
 }
 
-/** Said above what {@link kept} shows: that it may be out of date, since when, and that it will be asked again. */
-export function RefreshFailed({ q }: { q: { data: unknown; error: unknown; dataUpdatedAt: number } }) {
+/**
+ * Said above what {@link kept} shows: that it may be out of date, since when, and what comes next
+ * (`then`: a screen that does not poll says how to ask again).
+ */
+export function RefreshFailed({ q, then = '稍后将自动重试' }: { q: { data: unknown; error: unknown; dataUpdatedAt: number }; then?: string }) {
   if (!q.error || kept(q) === undefined) return null;
-  return <Alert>暂时无法刷新（{problemText(q.error)}），以下为 {dateTimeSeconds(new Date(q.dataUpdatedAt).toISOString())} 的内容，稍后将自动重试。</Alert>;
+  return <Alert>暂时无法刷新（{problemText(q.error)}），以下为 {dateTimeSeconds(new Date(q.dataUpdatedAt).toISOString())} 的内容，{then}。</Alert>;
 }
 
 /**

@@ -158,10 +158,10 @@ export function Enrol() {
     <section>
       <Title>参保登记</Title>
       <p class="muted">上传 CSV 文件（UTF-8），首行为表头：身份证号,姓名,手机号,区县,个人账户余额（元）（本年统筹已用（元）可选）。核对后提交，每 500 人一批。</p>
-      <Field label="CSV 文件" hint={s.file ? `当前文件：${s.file.name}` : undefined}>{(id, d) => <input id={id} type="file" accept=".csv,text/csv" disabled={s.running} aria-describedby={d} onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f) void pick(f); }} />}</Field>
+      <Field label="CSV 文件" hint={s.file ? `当前文件：${s.file.name}` : undefined}>{(id, d) => <input id={id} type="file" accept=".csv,text/csv" disabled={s.running} aria-describedby={d} onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; if (f) void pick(f); }} />}</Field>
       {s.fatal && <Alert kind="error">{s.fatal}</Alert>}
       {s.parsed && <>
-        <Alert kind={s.parsed.errors.length ? 'info' : 'ok'}>共 {s.parsed.people.length + rowsIn(s.parsed.errors)} 行：可提交 {s.parsed.people.length} 人{s.parsed.errors.length ? `，${rowsIn(s.parsed.errors)} 行有误，不提交` : ''}</Alert>
+        <Alert kind={s.parsed.errors.length ? 'info' : 'ok'} said>共 {s.parsed.people.length + rowsIn(s.parsed.errors)} 行：可提交 {s.parsed.people.length} 人{s.parsed.errors.length ? `，${rowsIn(s.parsed.errors)} 行有误，不提交` : ''}</Alert>
         <RowErrors errors={s.parsed.errors} caption="有误的行（不提交）" />
         <button type="button" class="primary" disabled={!s.parsed.people.length} onClick={() => send(s.parsed!)}>提交登记（{s.parsed.people.length} 人）</button>
       </>}

@@ -182,7 +182,7 @@ function Institutions() {
           ))}</tbody>
         </table></Scroll>
       )}
-      {saved && <Alert kind="ok">{saved}</Alert>}
+      {saved && <Alert kind="ok" said>{saved}</Alert>}
       {/* Keyed by the version too: a copy read again after a 412 fills the form afresh. */}
       <InstitutionForm key={editing ? `${editing.id}#${editing.version}` : 'new'} editing={editing} stale={stale} onDone={done} onChanged={(fresh) => edit(fresh, true)} leaving={mayLeave} />
     </section>
@@ -322,7 +322,7 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
       {editing && <p class="alert info">正在修改 {editing.name}（<span class="mono">{editing.id}</span>）。机构编码与类型不可更改。</p>}
       {editing && stale && <Alert kind="error">该机构刚被他人修改，未保存您的修改。下方已载入其最新信息，请核对后重新修改并保存。</Alert>}
       {restored && <Alert kind="info">已恢复您离开本页前尚未保存的修改，请核对后保存，或取消修改。</Alert>}
-      {created && <Alert kind="ok">已登记：{created}</Alert>}
+      {created && <Alert kind="ok" said>已登记：{created}</Alert>}
       <FormError errors={errors} />
       <div class="row">
         <Field label="机构编码" error={errors.id}>{(id, d) => <input id={id} class="mono" value={form.id} readOnly={!!editing} aria-describedby={d} onInput={(e) => setForm({ ...form, id: e.currentTarget.value })} />}</Field>
@@ -431,7 +431,7 @@ function Drugs() {
       <form ref={formRef} onSubmit={submit} novalidate class="panel">
         <h2>{editing ? '修改药品' : '新增或修改药品'}</h2>
         {editing && <p id={noticeId} class="alert info">正在修改 {editing.name}（<span class="mono">{editing.drugCode}</span>）。药品编码不可更改；要新增药品，请先取消修改。</p>}
-        {saved && <Alert kind="ok">已保存：{saved}</Alert>}
+        {saved && <Alert kind="ok" said>已保存：{saved}</Alert>}
         <FormError errors={errors} />
         <div class="row">
           <Field label="药品编码" error={errors.drugCode} hint={existing ? `目录中已有此编码：${existing.name}。保存将修改该药品` : unchecked ? '目录未能读取，无法核对此编码是否已有药品：已有则保存将修改该药品' : undefined}>

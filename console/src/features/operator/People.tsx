@@ -14,7 +14,7 @@ import {
   accessActionLabel, adviceStatusLabel, prescriptionStatusLabel, problemText, referralStatusLabel, roleLabel, settlementStatusLabel, timelineKindLabel,
 } from '../../lib/labels.ts';
 import { useInstitutionName } from '../../shared/names.ts';
-import { Alert, announce, Badge, Empty, Field, focusWhenShown, Loading, Money, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, Empty, Field, focusWhenShown, kept, Loading, Money, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
 import { accessRuns, type AccessRun } from './access.ts';
 
 export function PersonRecords() {
@@ -28,6 +28,7 @@ export function PersonRecords() {
       setFound(p);
       setNationalId('');
       setErrors({});
+      announce(`已查到：${p.name}`);
       // Asking again reads again (the records are kept until then: see readWhenAsked).
       void qc.invalidateQueries({ queryKey: ['timeline', p.personId] });
       void qc.invalidateQueries({ queryKey: ['access-log', p.personId] });
@@ -78,6 +79,15 @@ function MorePages({ q, label, titleId }: { q: { hasNextPage: boolean; isFetchin
   return q.hasNextPage ? <button type="button" aria-disabled={q.isFetchingNextPage} onClick={() => void more()}>{label}</button> : null;
 }
 
+/**
+ * A page that failed after others were read (加载更多, 刷新访问记录): the rows read stay, and
+ * what failed is said above them. A record being looked into is not taken off the screen by a blip.
+ */
+function ReadFailed({ q, then }: { q: { data: unknown; error: unknown; dataUpdatedAt: number; isFetchNextPageError: boolean }; then: string }) {
+  if (q.isFetchNextPageError && kept(q)) return <Alert kind="error">更多记录未能读取（{problemText(q.error)}），以下为已读取的记录；可再次加载。</Alert>;
+  return <RefreshFailed q={q} then={then} />;
+}
+
 function Timeline({ personId }: { personId: string }) {
   const q = useInfiniteQuery({
     queryKey: ['timeline', personId],
@@ -86,11 +96,12 @@ function Timeline({ personId }: { personId: string }) {
     getNextPageParam: (last) => last.nextToken,
     ...readWhenAsked,
   });
-  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  const items = kept(q)?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section aria-labelledby="timeline-title">
       <h2 id="timeline-title" tabIndex={-1}>就医与结算记录</h2>
-      {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无记录</Empty> : (
+      <ReadFailed q={q} then="可再次查询" />
+      {q.isPending ? <Loading /> : !kept(q) ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无记录</Empty> : (
         <Scroll label="就医与结算记录"><table>
           <caption class="sr-only">就医与结算记录，最新在前</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">编号</th><th scope="col">状态</th><th scope="col">金额</th><th scope="col">机构</th><th scope="col">最近更新</th></tr></thead>
@@ -128,7 +139,7 @@ function AccessLog({ personId }: { personId: string }) {
     getNextPageParam: (last) => last.nextToken,
     ...readWhenAsked,
   });
-  const items = q.data?.pages.flatMap((p) => p.items) ?? [];
+  const items = kept(q)?.pages.flatMap((p) => p.items) ?? [];
   return (
     <section aria-labelledby="access-title">
       <div class="section-head">
@@ -137,7 +148,8 @@ function AccessLog({ personId }: { personId: string }) {
         <button type="button" aria-disabled={q.isFetching} onClick={() => !q.isFetching && void q.refetch()}>刷新访问记录</button>
       </div>
       <p class="muted small">除本人外，谁在何时查看或修改了此人的记录（请求后数秒内记入，保留六个月以上）。登录账号是省统一身份认证平台的用户标识：具体是谁，请凭账号向该机构或身份认证平台核实。</p>
-      {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无访问记录</Empty> : (
+      <ReadFailed q={q} then="可再次刷新" />
+      {q.isPending ? <Loading /> : !kept(q) ? <Alert kind="error">{problemText(q.error)}</Alert> : items.length === 0 ? <Empty>暂无访问记录</Empty> : (
         <Scroll label="访问记录"><table>
           <caption class="sr-only">访问记录，最新在前</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">访问者</th><th scope="col">登录账号</th><th scope="col">操作</th><th scope="col">记录</th></tr></thead>
