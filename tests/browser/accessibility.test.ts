@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { focused, login, newPage, people, screen, seriousViolations, startDesk, textOf, type Desk } from './support.ts';
+import { focused, inBackground, login, newPage, people, screen, seriousViolations, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -116,6 +116,18 @@ describe('the pharmacy desk', () => {
     await expect.poll(textOf(card), poll).toContain('请填写原因');
     expect(await reason.getAttribute('aria-invalid')).toBe('true');
     expect(await focused(reason)()).toBe(true);
+    // The list's refresh fails meanwhile (the API unavailable, injected): the card and the reason
+    // being typed stay, and the screen says since when it is unrefreshed; the note goes once it reads again.
+    await reason.fill('该药品本店缺货');
+    const lists = /\/prescriptions\?/;
+    await unavailable(page, lists);
+    await (await inBackground(page))();
+    const stale = page.getByRole('status').filter({ hasText: '暂时无法刷新' });
+    await expect.poll(() => stale.count(), poll).toBe(1);
+    expect(await reason.inputValue()).toBe('该药品本店缺货');
+    await page.unroute(lists);
+    await expect.poll(() => stale.count(), { timeout: 45_000, interval: 250 }).toBe(0);
+    expect(await reason.inputValue()).toBe('该药品本店缺货');
     await page.keyboard.press('Escape');
     expect(rejects).toEqual([]);
     expect((await rt.call(pharmacy, 'GET', `/prescriptions/${id}`)).body.status).toBe('routed');

@@ -97,16 +97,18 @@ export function OutgoingAdvice() {
   useListAsLeft('#/clinic/advice');
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
+  const data = kept(list);
   const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
   return (
     <section>
       <Title>会诊咨询</Title>
       <CountTabs label="咨询状态" current={status} onSelect={setStatus} items={adviceStatuses.map((s, i) => ({ key: s, label: adviceStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading what="咨询" /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading what="咨询" /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : data.items.length === 0 ? <Empty>没有{adviceStatusLabel[status]}的咨询</Empty> : (
         <Scroll label={`${adviceStatusLabel[status]}的咨询`}><table>
           <caption class="sr-only">{adviceStatusLabel[status]}的咨询</caption>
           <thead><tr><th scope="col">咨询单</th><th scope="col">患者</th><th scope="col">咨询医院</th><th scope="col">科室</th><th scope="col">答复</th><th scope="col">更新时间</th></tr></thead>
-          <tbody>{list.data.items.map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
+          <tbody>{data.items.map((a) => <Row key={a.adviceId} a={a} />)}</tbody>
         </table></Scroll>
       )}
     </section>

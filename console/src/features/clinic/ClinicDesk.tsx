@@ -207,14 +207,16 @@ function Referrals({ box }: { box: Box }) {
   const list = useQuery({ ...referralsQuery(box, status), refetchInterval: poll(15_000) });
   const incoming = box === 'incoming';
   const waiting = incoming && status === 'submitted';
-  const items = list.data && (waiting ? [...list.data.items].sort(byDeadline) : list.data.items);
+  const data = kept(list);
+  const items = data && (waiting ? [...data.items].sort(byDeadline) : data.items);
   return (
     <section>
       <Title>{incoming ? '转入的转诊' : '转出的转诊'}</Title>
       <BoxLinks box={box} />
       {incoming && <p class="muted">医院下转回本机构的患者：接收时预约随访时间；超过接收时限未处理的转诊将自动超时。</p>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : !items?.length ? <Empty>没有{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !items ? <Alert kind="error">{problemText(list.error)}</Alert> : !items.length ? <Empty>没有{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</Empty> : (
         <Scroll label={`${referralStatusLabel[status]}的${incoming ? '转入' : '转诊'}`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的{incoming ? '转入' : '转诊'}</caption>
           <thead><tr>
@@ -424,6 +426,7 @@ function Prescriptions({ issued }: { issued?: string }) {
   const count = useCounts(rxTabs.map(prescriptionsQuery));
   const name = useDrugName();
   const list = useQuery({ ...prescriptionsQuery(status), refetchInterval: poll(10_000) });
+  const data = kept(list);
   void prescriptionStatuses;
   return (
     <section>
@@ -433,11 +436,12 @@ function Prescriptions({ issued }: { issued?: string }) {
       {cancelled && 'done' in cancelled && <Alert key={cancelled.done.prescriptionId} kind="ok" focus>处方 <strong class="mono">{shortId(cancelled.done.prescriptionId)}</strong> 已作废{cancelled.done.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
       {cancelled && 'refused' in cancelled && <Alert key={cancelled.refused.prescriptionId} kind="error" focus>处方 <strong class="mono">{shortId(cancelled.refused.prescriptionId)}</strong> 未作废：{cancelled.why}</Alert>}
       <CountTabs label="处方状态" current={status} onSelect={setPicked} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
         <Scroll label={`${prescriptionStatusLabel[status]}的处方`}><table>
           <caption class="sr-only">{prescriptionStatusLabel[status]}的处方</caption>
           <thead><tr><th scope="col">处方</th><th scope="col">患者</th><th scope="col">药品</th><th scope="col">药店</th><th scope="col">开具时间</th><th scope="col">用药天数</th>{cancellable(status) && <th scope="col"><span class="sr-only">操作</span></th>}</tr></thead>
-          <tbody>{list.data.items.map((p) => (
+          <tbody>{data.items.map((p) => (
             <tr key={p.prescriptionId}>
               <td>{shortId(p.prescriptionId)}{p.prescriptionId === issued && <> <Badge tone="ok">新开具</Badge></>}</td><td><PatientCell personId={p.personId} patient={p.patient} /></td>
               <td>{p.items.map((i) => `${name(i.drugCode)} ×${i.quantity}`).join('；')}</td>

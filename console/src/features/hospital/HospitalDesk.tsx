@@ -342,8 +342,10 @@ function DownAction({ up }: { up: Referral }) {
 function DownReferral({ upwardId }: { upwardId: string }) {
   const up = useQuery({ queryKey: ['referral', upwardId], queryFn: () => call('getReferral', { params: { id: upwardId } }) });
   if (up.isPending) return <Loading what="上转记录" />;
-  if (up.isError) return <Alert kind="error">{problemText(up.error)}</Alert>;
-  return <DownForm up={up.data} />;
+  // Read again when the tab comes back: a failure then does not take away the plan being written.
+  const r = kept(up);
+  if (!r) return <Alert kind="error">{problemText(up.error)}</Alert>;
+  return <DownForm up={r} />;
 }
 
 const downFields = onFields('diagnoses', 'department', 'reason', 'followUpPlan');
@@ -408,16 +410,18 @@ function Outgoing() {
   const [status, setStatus] = useHashParam<ReferralStatus>('status', 'submitted', (v): v is ReferralStatus => (referralStatuses as readonly string[]).includes(v));
   const count = useCounts('outgoing', referralStatuses);
   const list = useBox('outgoing', status);
+  const data = kept(list);
   useListAsLeft('#/hospital/outgoing');
   return (
     <section>
       <Title>下转记录</Title>
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={referralStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : data.items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
         <Scroll label={`${referralStatusLabel[status]}的下转`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的下转</caption>
           <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收机构</th><th scope="col">更新时间</th></tr></thead>
-          <tbody>{list.data.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
+          <tbody>{data.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
         </table></Scroll>
       )}
     </section>

@@ -58,29 +58,31 @@ function useDayField() {
 function Overview() {
   const { day, input, notice } = useDayField();
   const q = useQuery({ queryKey: ['overview', day], queryFn: () => call('getOverview', { query: { date: day } }), refetchInterval: poll(30_000) });
+  const o = kept(q);
   return (
     <section>
       <Title>全省概览</Title>
       {notice}
       <Field label="日期" narrow>{input}</Field>
-      {q.isPending ? <Loading /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : <>
-        <h2>{date(q.data.date)} 医保结算（不含冲正）</h2>
+      <RefreshFailed q={q} />
+      {q.isPending ? <Loading /> : !o ? <Alert kind="error">{problemText(q.error)}</Alert> : <>
+        <h2>{date(o.date)} 医保结算（不含冲正）</h2>
         <dl class="totals">
-          <div><dt>笔数</dt><dd>{q.data.settlements.count}</dd></div>
-          <div><dt>费用总额</dt><dd><Money fen={q.data.settlements.totalFen} /></dd></div>
-          <div><dt>统筹支付</dt><dd><Money fen={q.data.settlements.pooledFundFen} /></dd></div>
-          <div><dt>个人账户</dt><dd><Money fen={q.data.settlements.personalAccountFen} /></dd></div>
-          <div><dt>家庭共济</dt><dd><Money fen={q.data.settlements.mutualAidFen} /></dd></div>
-          <div><dt>现金</dt><dd><Money fen={q.data.settlements.cashFen} /></dd></div>
-          <div><dt>冲正</dt><dd>{q.data.settlements.reversedCount} 笔 · <Money fen={q.data.settlements.reversedFen} /></dd></div>
+          <div><dt>笔数</dt><dd>{o.settlements.count}</dd></div>
+          <div><dt>费用总额</dt><dd><Money fen={o.settlements.totalFen} /></dd></div>
+          <div><dt>统筹支付</dt><dd><Money fen={o.settlements.pooledFundFen} /></dd></div>
+          <div><dt>个人账户</dt><dd><Money fen={o.settlements.personalAccountFen} /></dd></div>
+          <div><dt>家庭共济</dt><dd><Money fen={o.settlements.mutualAidFen} /></dd></div>
+          <div><dt>现金</dt><dd><Money fen={o.settlements.cashFen} /></dd></div>
+          <div><dt>冲正</dt><dd>{o.settlements.reversedCount} 笔 · <Money fen={o.settlements.reversedFen} /></dd></div>
         </dl>
         <h2>转诊</h2>
         <table>
           <caption class="sr-only">转诊按状态</caption>
           <thead><tr><th scope="col">状态</th><th scope="col" class="num">当前数量</th><th scope="col" class="num">当日进入</th></tr></thead>
-          <tbody>{referralStatuses.map((s) => <tr key={s}><td>{referralStatusLabel[s]}</td><td class="num">{q.data.referrals.byStatus[s]}</td><td class="num">{q.data.referrals.enteredOnDate[s]}</td></tr>)}</tbody>
+          <tbody>{referralStatuses.map((s) => <tr key={s}><td>{referralStatusLabel[s]}</td><td class="num">{o.referrals.byStatus[s]}</td><td class="num">{o.referrals.enteredOnDate[s]}</td></tr>)}</tbody>
         </table>
-        <p class="muted small">数据截至 {dateTime(q.data.asOf)}，由业务事件汇总，可能有数秒延迟。</p>
+        <p class="muted small">数据截至 {dateTime(o.asOf)}，由业务事件汇总，可能有数秒延迟。</p>
       </>}
     </section>
   );
@@ -459,16 +461,18 @@ function Alerts() {
     queryFn: async () => (await allPages((nextToken) => call('listAlerts', { query: { date: day, limit: 200, nextToken } }))).items,
     refetchInterval: poll(30_000),
   });
+  const alerts = kept(list);
   return (
     <section>
       <Title>预警</Title>
       {notice}
       <Field label="日期" narrow>{input}</Field>
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.length === 0 ? <Empty>{date(day)} 没有预警</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !alerts ? <Alert kind="error">{problemText(list.error)}</Alert> : alerts.length === 0 ? <Empty>{date(day)} 没有预警</Empty> : (
         <Scroll label={`${date(day)} 的预警`}><table>
           <caption class="sr-only">{date(day)} 的预警</caption>
           <thead><tr><th scope="col">时间</th><th scope="col">类型</th><th scope="col">机构</th><th scope="col">详情</th></tr></thead>
-          <tbody>{list.data.map((a) => <AlertRow key={a.alertId} a={a} />)}</tbody>
+          <tbody>{alerts.map((a) => <AlertRow key={a.alertId} a={a} />)}</tbody>
         </table></Scroll>
       )}
     </section>

@@ -14,7 +14,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, Loading, Money, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, kept, Loading, Money, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { go, useDayParam, withDay } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
@@ -65,6 +65,8 @@ function Queue() {
   // from there to 去结算发药 when that is next.
   const noteBox = useRef<HTMLParagraphElement>(null);
   useEffect(() => noteBox.current?.focus(), [note]);
+  // Kept through a refresh that fails for a passing reason: a reason half typed on a card stays.
+  const data = kept(list);
   return (
     <section>
       <Title>流转到本店的处方</Title>
@@ -77,8 +79,9 @@ function Queue() {
           {note.reverse && <> <a href={`#/pharmacy/settlements/${encodeURIComponent(note.reverse)}`}>去冲正</a></>}
         </p>
       )}
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : list.data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
-        <ul class="cards">{list.data.items.map((p) => (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
+        <ul class="cards">{data.items.map((p) => (
           <PrescriptionCard key={p.prescriptionId} p={p} onMoved={setNote}
             paid={dispensable && recent ? undispensedSettlements(p, recent) : []} />
         ))}</ul>
@@ -233,6 +236,8 @@ function Settlements() {
   };
   const today = day === todayNow;
   const reversedCount = list.data?.items.filter((s) => s.status === 'reversed').length ?? 0;
+  // Kept through a refresh that fails for a passing reason (shared/ui.tsx kept()).
+  const data = kept(list);
   return (
     <section>
       <Title actions={<button type="button" onClick={download} disabled={!list.data?.items.length}>下载 CSV</button>}>{date(day)} 结算</Title>
@@ -240,26 +245,27 @@ function Settlements() {
         <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={todayNow} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
       </div>
       {badDay && <Alert kind="info">地址中的日期“{badDay.asked}”{badDay.why}，已显示今日结算。</Alert>}
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : <>
         <h2 class="small muted" id="day-totals">合计（不含已冲正的结算）</h2>
         <dl class="totals" aria-labelledby="day-totals">
-          <div><dt>笔数</dt><dd>{list.data.totals.count}{reversedCount > 0 && <small class="muted"> 另有 {reversedCount} 笔已冲正</small>}</dd></div>
-          <div><dt>费用总额</dt><dd><Money fen={list.data.totals.totalFen} /></dd></div>
-          <div><dt>统筹支付</dt><dd><Money fen={list.data.totals.pooledFundFen} /></dd></div>
-          <div><dt>个人账户</dt><dd><Money fen={list.data.totals.personalAccountFen} /></dd></div>
-          <div><dt>家庭共济</dt><dd><Money fen={list.data.totals.mutualAidFen} /></dd></div>
-          <div><dt>现金</dt><dd><Money fen={list.data.totals.cashFen} /></dd></div>
+          <div><dt>笔数</dt><dd>{data.totals.count}{reversedCount > 0 && <small class="muted"> 另有 {reversedCount} 笔已冲正</small>}</dd></div>
+          <div><dt>费用总额</dt><dd><Money fen={data.totals.totalFen} /></dd></div>
+          <div><dt>统筹支付</dt><dd><Money fen={data.totals.pooledFundFen} /></dd></div>
+          <div><dt>个人账户</dt><dd><Money fen={data.totals.personalAccountFen} /></dd></div>
+          <div><dt>家庭共济</dt><dd><Money fen={data.totals.mutualAidFen} /></dd></div>
+          <div><dt>现金</dt><dd><Money fen={data.totals.cashFen} /></dd></div>
         </dl>
         {reverse.isError && <Alert kind="error">{problemText(reverse.error)}</Alert>}
         {/* Seen by the pharmacist; a screen reader hears it from announce() above. */}
         {reverse.isSuccess && (
           <p class="alert ok">已冲正结算 {shortId(reverse.data.settlementId)}：{reversedText(reverse.data)}</p>
         )}
-        {list.data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
+        {data.items.length === 0 ? <Empty>当日没有结算</Empty> : (
           <Scroll label="结算明细"><table>
             <caption class="sr-only">结算明细</caption>
             <thead><tr><th scope="col">结算号</th><th scope="col">时间</th><th scope="col">参保人</th><th scope="col">状态</th><th scope="col" class="num">总额</th><th scope="col" class="num">统筹</th><th scope="col" class="num">个人账户</th><th scope="col" class="num">家庭共济</th><th scope="col" class="num">现金</th><th scope="col">处方</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
-            <tbody>{list.data.items.map((s: Settlement) => (
+            <tbody>{data.items.map((s: Settlement) => (
               <tr key={s.settlementId}>
                 <td class="mono"><a href={`#/pharmacy/settlements/${encodeURIComponent(s.settlementId)}`} aria-label={`结算 ${shortId(s.settlementId)} 小票`}>{shortId(s.settlementId)}</a></td><td>{dateTime(s.settledAt)}</td>
                 <td>{s.patient ? `${s.patient.name}（尾号 ${s.patient.nationalIdMasked.slice(-4)}）` : ''}</td>

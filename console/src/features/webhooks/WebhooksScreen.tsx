@@ -16,7 +16,7 @@ import { problemToFields, validate, type FieldErrors } from '../../lib/forms.ts'
 import { problemText, webhookEventLabel } from '../../lib/labels.ts';
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
-import { Alert, announce, Badge, CopyButton, Empty, Field, focusTitle, FormError, Loading, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, CopyButton, Empty, Field, focusTitle, FormError, kept, Loading, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
 import { attemptText } from './attempts.ts';
 
 const labelOf = (name: string) => webhookEventLabel[name] ?? name;
@@ -63,7 +63,7 @@ type Secret = { webhookId: string; url: string; secret: string; previousSecretEx
 export function WebhooksScreen({ role }: { role: InstitutionType }) {
   const offered = offeredTo(role);
   const list = useQuery({ queryKey: ['webhooks'], queryFn: () => call('listWebhooks', { query: { limit: 50 } }) });
-  const items = list.data?.items ?? [];
+  const items = kept(list)?.items ?? [];
   const [shown, setShown] = useState<string>();
   // Each stays until its 我已保存: a second subscription added (or secret changed) before the first
   // secret was saved does not take that one off the screen. Newest first; one per subscription.
@@ -113,7 +113,8 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
       <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的{offered.map((g) => g.label).join('、')}事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
       {secrets.map((s, i) => <SecretPanel key={s.webhookId} s={s} panelRef={i === 0 ? newest : undefined} onSaved={() => { saved(s.webhookId); focusTitle(); }} />)}
       {failed && <Alert kind="error">{failed}</Alert>}
-      {list.isPending ? <Loading /> : list.isError ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
+      <RefreshFailed q={list} />
+      {list.isPending ? <Loading /> : !kept(list) ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
         <Scroll label="事件推送订阅"><table>
           <caption class="sr-only">事件推送订阅</caption>
           <thead><tr><th scope="col">接收地址</th><th scope="col">订阅事件</th><th scope="col">添加时间</th><th scope="col"><span class="sr-only">操作</span></th></tr></thead>
@@ -165,14 +166,16 @@ function Deliveries({ webhook, role }: { webhook: Webhook | undefined; role: Ins
     refetchInterval: poll(10_000),
   });
   if (!webhook) return null;
+  const data = kept(q);
   return (
     <div class="panel">
       <h2>推送记录 <span class="muted small mono">{webhook.url}</span></h2>
-      {q.isPending ? <Loading what="推送记录" /> : q.isError ? <Alert kind="error">{problemText(q.error)}</Alert> : q.data.items.length === 0 ? <Empty>还没有推送</Empty> : (
+      <RefreshFailed q={q} />
+      {q.isPending ? <Loading what="推送记录" /> : !data ? <Alert kind="error">{problemText(q.error)}</Alert> : data.items.length === 0 ? <Empty>还没有推送</Empty> : (
         <Scroll label="最近的推送"><table>
           <caption class="sr-only">最近的推送</caption>
           <thead><tr><th scope="col">事件</th><th scope="col">对象</th><th scope="col">发生时间</th><th scope="col">状态</th><th scope="col" class="num">尝试次数</th><th scope="col">最近一次结果</th><th scope="col">下次重试</th><th scope="col">消息 ID（webhook-id）</th></tr></thead>
-          <tbody>{q.data.items.map((d) => {
+          <tbody>{data.items.map((d) => {
             const last = d.attempts.at(-1);
             const subject = subjectOf(d, role);
             return (
