@@ -143,10 +143,12 @@ export const referralRoutes = [
     auth: parties,
     tag,
     summary: 'Refer a patient: up (clinic → hospital) or down (hospital → clinic); routed by the platform without toInstitutionId',
+    description: 'An optional Idempotency-Key makes a retry after a lost answer safe: the same key and body return the first answer and refer nobody twice.',
     body: createReferralBody,
+    idempotencyKey: 'optional',
     responses: { 201: referralView },
     etag: 'read',
-    problems: ['validation-failed', 'not-enrolled', 'unroutable', 'invalid-transition', ...authProblems],
+    problems: ['validation-failed', 'not-enrolled', 'unroutable', 'invalid-transition', 'idempotency-key-reused', ...authProblems],
   }),
   defineRoute({
     operationId: 'getReferral',

@@ -6,10 +6,14 @@ import { referralRoutes } from '#schemas/referrals';
 import type { Institution } from '#schemas/institutions';
 import { etagOf } from '#shared/etag';
 import { apiHandler, type Response } from '#shared/http';
+import { IdempotencyRecordExists, idempotencyRecord, recordedAnswer, replay, requestHash } from '#shared/idempotency';
 import type { Principal } from '#shared/principal';
 import { checkAppointment, presentFor, type MoveInput } from './domain.ts';
 import { createReferral, moveReferral, visibleReferral, type Caller } from './service.ts';
 import { listBox, type StoredReferral } from './store.ts';
+
+/** The Idempotency-Key namespace of POST /referrals (shared/idempotency.ts). */
+const CREATE_OPERATION = 'create-referral';
 
 /** Referral routes are for clinics and hospitals only: the chain has checked their registration. */
 const caller = (r: { principal: Principal; institution: Institution | undefined }): Caller => ({ ...r.principal, institution: r.institution! });
@@ -25,9 +29,19 @@ const moved = async (req: MoveRequest, input: MoveInput | { action: 'reroute'; t
   answer(200, await moveReferral(req.params.id, input, caller(req), req.now, req.requestId, req.headers['if-match']), req.principal);
 
 export const handler = apiHandler(referralRoutes, {
-  async createReferral({ body, principal, institution, now, requestId }) {
-    const referral = await createReferral(body, caller({ principal, institution }), now, requestId);
-    return answer(201, referral, principal, { location: `/referrals/${referral.referralId}` });
+  async createReferral({ body, principal, institution, now, requestId, idempotencyKey }) {
+    const idempotency = idempotencyKey ? { institutionId: institution!.id, operation: CREATE_OPERATION, key: idempotencyKey, hash: requestHash(body) } : undefined;
+    const first = idempotency && (await recordedAnswer(idempotency));
+    if (first) return replay(first, idempotency!.hash);
+    try {
+      const referral = await createReferral(body, caller({ principal, institution }), now, requestId, undefined,
+        idempotency && ((r) => idempotencyRecord(idempotency, { status: 201, body: presentFor(r, principal.inst), location: `/referrals/${r.referralId}` }, now)));
+      return answer(201, referral, principal, { location: `/referrals/${referral.referralId}` });
+    } catch (err) {
+      // A retry with the same key got there first: answered as it was.
+      if (err instanceof IdempotencyRecordExists && err.record) return replay(err.record, idempotency!.hash);
+      throw err;
+    }
   },
 
   async getReferral({ params, principal }) {

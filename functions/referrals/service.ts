@@ -112,7 +112,13 @@ export interface ReferralOrigin {
   writes: (referralId: string) => TxItem[];
 }
 
-export async function createReferral(body: CreateReferralBody, caller: Caller, now: Date, requestId: string, origin?: ReferralOrigin): Promise<store.StoredReferral> {
+/**
+ * `recordAnswer`: the Idempotency-Key's record of the answer (shared/idempotency.ts), written in the
+ * referral's own transaction, so a retry of a lost answer finds it and refers nobody twice.
+ */
+export async function createReferral(
+  body: CreateReferralBody, caller: Caller, now: Date, requestId: string, origin?: ReferralOrigin, recordAnswer?: (r: store.StoredReferral) => TxItem,
+): Promise<store.StoredReferral> {
   if (caller.role !== senderRole[body.direction]) {
     throw problem('forbidden', `a ${senderRole[body.direction]} creates "${body.direction}" referrals, not a ${caller.role}`);
   }
@@ -161,6 +167,7 @@ export async function createReferral(body: CreateReferralBody, caller: Caller, n
     referral.adviceId = origin.adviceId;
     extras.push(...origin.writes(referralId));
   }
+  if (recordAnswer) extras.push(recordAnswer({ ...referral, version: 0 }));
   // Counted before the write and given back if it does not happen, so only referrals made count.
   const limits = referLimits(sender.id, body.personId);
   await take(limits, now);

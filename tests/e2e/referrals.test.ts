@@ -2,6 +2,7 @@
 // up → accept → arrive → complete → down cycle, reject and re-route, SLA expiry with automatic
 // re-routing, capacity under racing accepts, racing transitions, access control, worklists, and
 // the referred pooled-fund ratio a settlement gets at the hospital a live referral went to.
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoNationalId } from '../../infra/local/demo-province.ts';
@@ -386,6 +387,39 @@ describe('capacity', () => {
     expect(slug(pharmacy.body)).toBe('unroutable');
     const unknownDept = await rt.call(lingyin, 'POST', '/referrals', upBody(person(), { toInstitutionId: 'hosp-xihu', department: 'NEUR' }));
     expect(slug(unknownDept.body)).toBe('unroutable');
+  });
+});
+
+describe('Idempotency-Key on POST /referrals', () => {
+  /** The clinic's referrals of a person waiting to be taken in: how many were made. */
+  const waitingFor = async (personId: string) =>
+    (await rt.call(lingyin, 'GET', '/referrals?box=outgoing&status=submitted&limit=200')).body.items.filter((r: { personId: string }) => r.personId === personId).map((r: { referralId: string }) => r.referralId);
+
+  it('a retry after a lost answer, with the same key and body, gets the first answer and refers nobody twice; another body is 422', async () => {
+    const body = upBody(person(), { toInstitutionId: 'hosp-zjph' });
+    const key = { 'idempotency-key': `refer-${randomUUID()}` };
+    const first = await rt.call(lingyin, 'POST', '/referrals', body, key);
+    expect(first.status).toBe(201);
+    const again = await rt.call(lingyin, 'POST', '/referrals', body, key);
+    expect([again.status, again.body, again.headers.get('location')]).toEqual([201, first.body, `/referrals/${first.body.referralId}`]);
+    expect(await waitingFor(body.personId)).toEqual([first.body.referralId]);
+
+    const other = await rt.call(lingyin, 'POST', '/referrals', { ...body, urgency: 'urgent' }, key);
+    expect([other.status, slug(other.body)]).toEqual([422, 'idempotency-key-reused']);
+    expect((await rt.call(lingyin, 'POST', '/referrals', body, { 'idempotency-key': 'bad key!' })).status).toBe(400);
+    // Without a key, as in v1: each POST is a referral.
+    expect((await rt.call(lingyin, 'POST', '/referrals', body)).status).toBe(201);
+    expect(await waitingFor(body.personId)).toHaveLength(2);
+  });
+
+  it('8 concurrent identical requests with one key: one referral, and every answer names it', async () => {
+    const body = upBody(person(), { toInstitutionId: 'hosp-zjph' });
+    const key = { 'idempotency-key': `race-${randomUUID()}` };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => rt.call(lingyin, 'POST', '/referrals', body, key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    const ids = new Set(answers.map((a) => a.body.referralId));
+    expect(ids.size).toBe(1);
+    expect(await waitingFor(body.personId)).toEqual([...ids]);
   });
 });
 
