@@ -122,7 +122,7 @@ describe('the pharmacy desk', () => {
     const lists = /\/prescriptions\?/;
     await unavailable(page, lists);
     await (await inBackground(page))();
-    const stale = page.getByRole('status').filter({ hasText: '暂时无法刷新' });
+    const stale = page.locator('main .alert', { hasText: '暂时无法刷新' });
     await expect.poll(() => stale.count(), poll).toBe(1);
     expect(await reason.inputValue()).toBe('该药品本店缺货');
     await page.unroute(lists);

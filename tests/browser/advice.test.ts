@@ -308,15 +308,23 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     const foreground = await inBackground(doctor);
     await unavailable(doctor, /\/advice-requests\/[^/?]+$/, 3);
     await foreground();
-    const stale = doctor.getByRole('status').filter({ hasText: '暂时无法刷新' });
+    const stale = doctor.locator('main .alert', { hasText: '暂时无法刷新' });
     await expect.poll(() => stale.count(), poll).toBe(1);
-    expect(await stale.innerText()).toMatch(/系统繁忙|503/);
+    expect(await stale.innerText()).toContain('暂时无法刷新（服务暂时不可用，503）');
+    await expect.poll(() => doctor.locator('#announcer').innerText(), poll).toContain('暂时无法刷新');
     expect(await doctor.getByLabel('答复意见').inputValue()).toBe(answer);
     expect(await doctor.locator('main').innerText()).toContain('双抗');
     await screen(doctor, 'hospital-advice-refresh-failed');
     // The next refresh reads it again: the note goes.
     await expect.poll(() => stale.count(), { timeout: 40_000, interval: 250 }).toBe(0);
     expect(await doctor.getByLabel('答复意见').inputValue()).toBe(answer);
+    // Throttled (429, as API Gateway answers polls over its limit): the same, not a refusal.
+    const again = await inBackground(doctor);
+    await doctor.route(/\/advice-requests\/[^/?]+$/, (r) => r.fulfill({ status: 429, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Too Many Requests', status: 429 }) }), { times: 1 });
+    await again();
+    await expect.poll(textOf(stale), poll).toContain('请求过于频繁');
+    expect(await doctor.getByLabel('答复意见').inputValue()).toBe(answer);
+    await expect.poll(() => stale.count(), { timeout: 40_000, interval: 250 }).toBe(0);
 
     // Not answered in time, the platform asks another hospital; her 提交答复 comes too late.
     const before = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
@@ -338,6 +346,23 @@ describe('acting on a stale view: refused (412), said so, shown as it is now', (
     // Nothing of hers was written: the question waits, unanswered, at the other hospital.
     const now = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
     expect([now.status, now.answer, now.toInstitutionId]).toEqual(['open', undefined, moved.toInstitutionId]);
+  });
+
+  it('the question moves away while her tab is in the background: coming back, what she wrote is there to copy', async () => {
+    const { rt } = desk;
+    const other = demoPeople[8]!;
+    const adviceId = await ask(other.nationalId, '糖尿病合并CKD3期，二甲双胍是否需要减量？', 'ENDO');
+    await openAdvice(doctor, '待答复', other.name);
+    const answer = '建议减量至每日1000mg，每三个月复查eGFR。';
+    await doctor.getByLabel('答复意见').fill(answer);
+    const foreground = await inBackground(doctor);
+    const { slaDueAt } = (await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/advice-requests/${adviceId}`)).body;
+    await rt.runSchedule('advice-sla-sweep', new Date(new Date(slaDueAt).getTime() + 60_000));
+    // Back to the front, the page reads it again: no longer this hospital's (404), and said so.
+    await foreground();
+    await expect.poll(() => doctor.getByRole('alert').filter({ hasText: '本院已无法查看该咨询' }).count(), poll).toBe(1);
+    expect(await doctor.getByRole('region', { name: '未送达的答复' }).getByRole('textbox').inputValue()).toBe(answer);
+    expect(await doctor.getByRole('button', { name: '提交答复' }).count()).toBe(0);
   });
 });
 

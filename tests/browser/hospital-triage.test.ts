@@ -212,7 +212,7 @@ describe('the triage panel', () => {
     await unavailable(nurse, lists);
     const foreground = await inBackground(nurse);
     await foreground();
-    const stale = nurse.getByRole('status').filter({ hasText: '暂时无法刷新' });
+    const stale = nurse.locator('main .alert', { hasText: '暂时无法刷新' });
     await expect.poll(() => stale.count(), poll).toBe(1);
     expect(await panel.innerText()).toContain(demoPeople[15]!.name);
     expect(await panel.getByLabel('拒绝原因').inputValue()).toBe('本院心内科本周停诊');

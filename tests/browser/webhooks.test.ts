@@ -230,6 +230,8 @@ describe('系统对接', () => {
     await page.getByRole('button', { name: `更换密钥 ${his.url}`, exact: true }).click();
     const gone = page.getByRole('alert').filter({ hasText: '该订阅已不存在（可能已由他人删除）' });
     await expect.poll(textOf(gone), poll).toContain(his.url);
+    // The keyboard is on it: the row pressed on goes with the list read again.
+    await expect.poll(focused(gone), poll).toBe(true);
     // Its secret is of no use now: taken away with it; the list read again without it.
     expect(await first.count()).toBe(0);
     const rows = page.locator('main table tbody tr');

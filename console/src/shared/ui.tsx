@@ -2,10 +2,9 @@
 // alerts, count tabs. Accessible names come from visible labels.
 import { cloneElement, type ComponentChildren, type JSX, type RefObject } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { outcomeUnknown } from '../lib/api.ts';
+import { ApiError, outcomeUnknown } from '../lib/api.ts';
 import { dateTimeSeconds, yuan } from '../lib/format.ts';
 import type { FieldErrors } from '../lib/forms.ts';
-import { problemText } from '../lib/labels.ts';
 
 // Set by a submit, cleared by the next edit (or screen): only a refused submit takes the keyboard to a
 // field. An error set while the user edits (a department cleared as they arrow through hospitals)
@@ -97,39 +96,53 @@ export function Notice({ text, onDismiss, focus }: { text?: string; onDismiss: (
 /**
  * `focus`: a result shown where the control pressed was (gone now): the keyboard goes to it, and it is read.
  * `said`: a result shown away from the keyboard (a form saved, a file read): read out through the
- * shell's live region, as it first shows and whenever its words change (a region inserted with its
- * text is not read).
+ * shell's live region (a region inserted with its text is not read), as it first shows, whenever its
+ * words change, and whenever `said` is a new value (the same file picked again: the same words).
+ * It is then no live region itself, or it would be read twice.
  */
-export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; said?: boolean; children: ComponentChildren }) {
+export function Alert(props: { kind?: 'error' | 'ok' | 'info'; focus?: boolean; said?: unknown; children: ComponentChildren }) {
   const ref = useRef<HTMLParagraphElement>(null);
-  const last = useRef<string>();
+  const last = useRef<{ text: string; said: unknown }>();
   useEffect(() => {
     if (props.focus) ref.current?.focus();
   }, []);
   useEffect(() => {
     const text = ref.current?.textContent ?? '';
-    if (props.said && text !== last.current) announce(text);
-    last.current = text;
+    if (props.said && (text !== last.current?.text || props.said !== last.current.said)) announce(text);
+    last.current = { text, said: props.said };
   });
-  return <p ref={ref} class={`alert ${props.kind ?? 'info'}`} role={props.kind === 'error' ? 'alert' : 'status'} tabIndex={props.focus ? -1 : undefined}>{props.children}</p>;
+  const role = props.said ? undefined : props.kind === 'error' ? 'alert' : 'status';
+  return <p ref={ref} class={`alert ${props.kind ?? 'info'}`} role={role} tabIndex={props.focus ? -1 : undefined}>{props.children}</p>;
 }
 
+/** A failure that passes: the network, a 5xx, a throttled (429) or timed-out (408) request. */
+const passing = (err: unknown) => outcomeUnknown(err) || (err instanceof ApiError && (err.status === 429 || err.status === 408));
+
 /**
- * What a query last read, kept through a refresh that failed for a passing reason (the network, a
- * 5xx): a blip does not take away the screen, nor a form half filled in on it. A refusal (403,
- * 404: no longer ours to see) does. `undefined`: show the error instead.
+ * What a query last read, kept through a refresh that failed for a passing reason: a blip (or the
+ * API throttling the polls) does not take away the screen, nor a form half filled in on it. A
+ * refusal (403, 404: no longer ours to see) does. `undefined`: show the error instead.
  */
 export function kept<T>(q: { data: T | undefined; error: unknown }): T | undefined {
-  return q.error && !outcomeUnknown(q.error) ? undefined : q.data;
+  return q.error && !passing(q.error) ? undefined : q.data;
+}
+
+/** Why a refresh failed, in a few words: the note is not a request to do anything. */
+function whyUnread(err: unknown): string {
+  if (!(err instanceof ApiError)) return '网络异常';
+  if (err.status === 0) return '网络异常';
+  if (err.status === 429) return '请求过于频繁';
+  if (err.status === 408 || err.status === 504) return '服务器响应超时';
+  return `服务暂时不可用，${err.status}`;
 }
 
 /**
- * Said above what {@link kept} shows: that it may be out of date, since when, and what comes next
- * (`then`: a screen that does not poll says how to ask again).
+ * Said above what {@link kept} shows (and to a screen reader, once): that it may be out of date,
+ * since when, and what comes next (`then`: a screen that does not poll says how to ask again).
  */
 export function RefreshFailed({ q, then = '稍后将自动重试' }: { q: { data: unknown; error: unknown; dataUpdatedAt: number }; then?: string }) {
   if (!q.error || kept(q) === undefined) return null;
-  return <Alert>暂时无法刷新（{problemText(q.error)}），以下为 {dateTimeSeconds(new Date(q.dataUpdatedAt).toISOString())} 的内容，{then}。</Alert>;
+  return <Alert said>暂时无法刷新（{whyUnread(q.error)}），以下为 {dateTimeSeconds(new Date(q.dataUpdatedAt).toISOString())} 的内容，{then}。</Alert>;
 }
 
 /**

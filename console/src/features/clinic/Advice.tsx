@@ -57,7 +57,7 @@ export function AskForm({ personId }: { personId: string }) {
       {!known && <UnknownPatient />}
       <p class="muted">先问一问专科医生：答复后可一键转为转诊，或在基层继续诊治。</p>
       {/* As on 发起转诊: without it 科室 is an empty list, and 发送咨询 only says 请选择科室. */}
-      {hospitals.isError && <Alert kind="error">医院及科室列表无法读取：{problemText(hospitals.error)}</Alert>}
+      {hospitals.isError && !kept(hospitals) && <Alert kind="error">医院及科室列表无法读取：{problemText(hospitals.error)}</Alert>}
       <FormError errors={errors} />
       <div class="row">
         <Field label="咨询医院" hint="不选则由平台按科室分配（优先本院的牵头医院）" error={errors.toInstitutionId}>{(id, d) => (

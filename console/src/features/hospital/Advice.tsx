@@ -2,7 +2,7 @@
 // first, and the answer with a recommendation (manage locally, or refer). The answer names the
 // version on screen (If-Match): a request the clinic withdrew meanwhile is refused, and said so.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { adviceReplyBody, adviceStatuses, recommendations, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
@@ -70,15 +70,18 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
   const [notice, setNotice] = useState<string>();
   // An answer refused because the request moved meanwhile: a specialist's text is not thrown away.
   const [unsent, setUnsent] = useState<string>();
-  // What is being written, for when the request is gone from this hospital before it is sent.
-  const writing = useRef('');
+  // What is being written, held here rather than in the form: the form goes when the request is
+  // gone from this hospital, or while a read of it fails, and comes back with it. Starts from a draft
+  // kept across a reload or an expired session (lib/drafts.ts), read here so the gone view has it too.
+  const draft = useSavedDraft<ReplyDraft>(`reply-${id}`);
+  const writing = useRef<ReplyDraft>({ answer: draft?.answer ?? '', recommendation: draft?.recommendation ?? '' });
   if (q.isPending) return <Loading what="咨询" />;
   const a = kept(q);
   if (!a) {
     // Not answered in time, the platform sent it to another hospital: no longer this one's to read.
     // Said, with the way back, and what was being written is still there to copy.
     if ((q.error as ApiError).status !== 404) return <Alert kind="error">{problemText(q.error)}</Alert>;
-    const text = unsent ?? writing.current;
+    const text = unsent ?? writing.current.answer;
     return (
       <section>
         <Title actions={<a href={listAsLeft('#/hospital/advice')}>返回咨询列表</a>}>咨询 {shortId(id)}</Title>
@@ -95,7 +98,7 @@ export function IncomingAdviceDetail({ id }: { id: string }) {
       <AdviceFacts a={a} />
       <AdviceExchange a={a} />
       {a.allowedActions.includes('reply') ? (
-        <Reply key={a.version} a={a} initial={unsent} writing={writing} onStale={(n, text) => { setNotice(n || undefined); setUnsent(text || undefined); }} />
+        <Reply key={a.version} a={a} writing={writing} onStale={(n, text) => { setNotice(n || undefined); setUnsent(text || undefined); }} />
       ) : unsent && <UnsentAnswer text={unsent} why={whyUnsent(a)} />}
       <AdviceHistory a={a} />
     </section>
@@ -122,19 +125,24 @@ function UnsentAnswer({ text, why }: { text: string; why: string }) {
   );
 }
 
-function Reply({ a, initial, writing, onStale }: { a: AdviceView; initial?: string; writing: { current: string }; onStale: (notice: string, unsent: string) => void }) {
+type ReplyDraft = { answer: string; recommendation: (typeof recommendations)[number] | '' };
+
+function Reply({ a, writing, onStale }: { a: AdviceView; writing: { current: ReplyDraft }; onStale: (notice: string, unsent: string) => void }) {
   const qc = useQueryClient();
   // A specialist's answer can be long: kept across a reload or an expired session (lib/drafts.ts).
   // One sent twice is refused by its If-Match, so a reply in flight may come back too.
-  const draft = useSavedDraft<{ answer: string; recommendation: (typeof recommendations)[number] | '' }>(`reply-${a.adviceId}`);
-  const [answer, setAnswer] = useState(draft?.answer ?? initial ?? '');
-  const [recommendation, setRecommendation] = useState(draft?.recommendation ?? '');
+  const [answer, setAnswerState] = useState(writing.current.answer);
+  const [recommendation, setRecommendationState] = useState(writing.current.recommendation);
+  // Written through at each keystroke (not in an effect after paint): the last one counts too.
+  const setAnswer = (v: string) => { writing.current = { ...writing.current, answer: v }; setAnswerState(v); };
+  const setRecommendation = (v: ReplyDraft['recommendation']) => { writing.current = { ...writing.current, recommendation: v }; setRecommendationState(v); };
   useDraft(`reply-${a.adviceId}`, { answer, recommendation });
-  useEffect(() => { writing.current = answer; }, [answer]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const reply = useMutation({
     mutationFn: () => call('replyAdviceRequest', { params: { id: a.adviceId }, ifMatch: etagOf(a), body: { answer, recommendation: recommendation as (typeof recommendations)[number] } }),
     onSuccess: (next) => {
+      // Sent: never offered again as 未送达.
+      writing.current = { answer: '', recommendation: '' };
       qc.setQueryData(['advice', a.adviceId], next);
       void qc.invalidateQueries({ queryKey: ['advice-list'] });
       // The form goes once answered: said, and the keyboard goes to the answer as it now shows.

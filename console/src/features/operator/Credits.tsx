@@ -110,7 +110,7 @@ export function Credits() {
       <Field label="CSV 文件" hint={fileName ? `当前文件：${fileName}` : undefined}>{(id, d) => <input id={id} type="file" accept=".csv,text/csv" disabled={running} aria-describedby={d} onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; if (f) void pick(f); }} />}</Field>
       {typeof parsed === 'string' && <Alert kind="error">{parsed}</Alert>}
       {file && !result && !running && <>
-        <Alert kind={file.errors.length ? 'info' : 'ok'} said>共 {file.people.length + rowsIn(file.errors)} 行：可提交 {file.people.length} 人，合计 {yuan(sum(file.people))}{file.errors.length ? `；${rowsIn(file.errors)} 行有误，不提交` : ''}</Alert>
+        <Alert kind={file.errors.length ? 'info' : 'ok'} said={file}>共 {file.people.length + rowsIn(file.errors)} 行：可提交 {file.people.length} 人，合计 {yuan(sum(file.people))}{file.errors.length ? `；${rowsIn(file.errors)} 行有误，不提交` : ''}</Alert>
         <RowErrors errors={file.errors} caption="有误的行（不提交）" />
         <button type="button" class="primary" disabled={!file.people.length} onClick={() => send(file.people, rowsIn(file.errors))}>提交划入（{file.people.length} 人）</button>
       </>}

@@ -161,7 +161,7 @@ export function Enrol() {
       <Field label="CSV 文件" hint={s.file ? `当前文件：${s.file.name}` : undefined}>{(id, d) => <input id={id} type="file" accept=".csv,text/csv" disabled={s.running} aria-describedby={d} onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; if (f) void pick(f); }} />}</Field>
       {s.fatal && <Alert kind="error">{s.fatal}</Alert>}
       {s.parsed && <>
-        <Alert kind={s.parsed.errors.length ? 'info' : 'ok'} said>共 {s.parsed.people.length + rowsIn(s.parsed.errors)} 行：可提交 {s.parsed.people.length} 人{s.parsed.errors.length ? `，${rowsIn(s.parsed.errors)} 行有误，不提交` : ''}</Alert>
+        <Alert kind={s.parsed.errors.length ? 'info' : 'ok'} said={s.parsed}>共 {s.parsed.people.length + rowsIn(s.parsed.errors)} 行：可提交 {s.parsed.people.length} 人{s.parsed.errors.length ? `，${rowsIn(s.parsed.errors)} 行有误，不提交` : ''}</Alert>
         <RowErrors errors={s.parsed.errors} caption="有误的行（不提交）" />
         <button type="button" class="primary" disabled={!s.parsed.people.length} onClick={() => send(s.parsed!)}>提交登记（{s.parsed.people.length} 人）</button>
       </>}

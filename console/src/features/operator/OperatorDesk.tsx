@@ -173,7 +173,7 @@ function Institutions() {
           {institutionTypes.map((t) => <option key={t} value={t}>{institutionTypeLabel[t]}</option>)}
         </select>
       )}</Field>
-      <RefreshFailed q={list} />
+      <RefreshFailed q={list} then="回到本页时将再次读取" />
       {list.isPending ? <Loading /> : !kept(list) ? <Alert kind="error">机构列表无法读取：{problemText(list.error)}</Alert> : (
         <Scroll label="已登记机构"><table>
           <caption class="sr-only">已登记机构</caption>
@@ -417,7 +417,7 @@ function Drugs() {
   return (
     <section>
       <Title>药品目录</Title>
-      <RefreshFailed q={drugs} />
+      <RefreshFailed q={drugs} then="回到本页时将再次读取" />
       {/* Not an empty catalogue: 新增 could then replace a drug without the 已有此编码 warning. */}
       {drugs.isPending ? <Loading /> : !catalog ? <Alert kind="error">药品目录无法读取：{problemText(drugs.error)}</Alert> : catalog.length === 0 ? <Empty>目录为空</Empty> : (
         <Scroll label="药品目录"><table>

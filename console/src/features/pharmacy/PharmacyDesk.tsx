@@ -211,6 +211,8 @@ function Settlements() {
   // was picked; today's date in the address (a bookmark) is today.
   const { day, today: todayNow, pick, badDay } = useDayParam();
   const list = useQuery({ queryKey: ['settlements', day], queryFn: () => daySettlements(day), refetchInterval: poll(30_000) });
+  // Kept through a refresh that fails for a passing reason (shared/ui.tsx kept()).
+  const data = kept(list);
   const qc = useQueryClient();
   const reverse = useMutation({
     mutationFn: (id: string) => call('reverseSettlement', { params: { settlementId: id } }),
@@ -222,10 +224,10 @@ function Settlements() {
     onSettled: () => void qc.invalidateQueries({ queryKey: ['settlements'] }),
   });
   const download = () => {
-    if (!list.data) return;
+    if (!data) return;
     // 小票号 is the short number the screen and the receipt show, to match rows by eye.
     const rows = [['结算号', '小票号', '时间', '状态', '总额(元)', '统筹(元)', '个人账户(元)', '家庭共济(元)', '现金(元)', '处方'],
-      ...list.data.items.map((s) => [s.settlementId, shortId(s.settlementId), sortableDateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
+      ...data.items.map((s) => [s.settlementId, shortId(s.settlementId), sortableDateTime(s.settledAt), settlementStatusLabel[s.status], ...[s.totalFen, s.pooledFundFen, s.personalAccountFen, s.mutualAidFen, s.cashFen].map((f) => yuan(f).replace(/[¥,]/g, '')), s.prescriptionId ?? ''])];
     const csv = '\ufeff' + rows.map((r) => r.map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n');
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
@@ -235,12 +237,10 @@ function Settlements() {
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
   const today = day === todayNow;
-  const reversedCount = list.data?.items.filter((s) => s.status === 'reversed').length ?? 0;
-  // Kept through a refresh that fails for a passing reason (shared/ui.tsx kept()).
-  const data = kept(list);
+  const reversedCount = data?.items.filter((s) => s.status === 'reversed').length ?? 0;
   return (
     <section>
-      <Title actions={<button type="button" onClick={download} disabled={!list.data?.items.length}>下载 CSV</button>}>{date(day)} 结算</Title>
+      <Title actions={<button type="button" onClick={download} disabled={!data?.items.length}>下载 CSV</button>}>{date(day)} 结算</Title>
       <div class="row">
         <Field label="日期" narrow>{(id) => <input id={id} type="date" value={day} max={todayNow} onInput={(e) => e.currentTarget.value && pick(e.currentTarget.value)} />}</Field>
       </div>

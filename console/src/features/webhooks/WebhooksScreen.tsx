@@ -71,18 +71,20 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
   const keep = (s: Secret) => setSecrets((all) => [s, ...all.filter((o) => o.webhookId !== s.webhookId)]);
   const saved = (webhookId: string) => setSecrets((all) => all.filter((o) => o.webhookId !== webhookId));
   const qc = useQueryClient();
-  // What became of the last 更换密钥 or 删除 that failed; one action's failure goes with the next action.
-  const [failed, setFailed] = useState<string>();
-  const failedOn = (e: ApiError, webhookId: string) => {
+  // What became of the last 更换密钥 or 删除 that failed; one action's failure goes with the next
+  // action. It takes the keyboard: the row pressed on may be gone with the list read again.
+  const [failed, setFailed] = useState<{ text: string; n: number }>();
+  const failedOn = (e: ApiError, w: Webhook) => {
+    const n = (failed?.n ?? 0) + 1;
     // Deleted meanwhile (another tab, a colleague): said so, and the list read again without it.
     if (e.status === 404) {
-      saved(webhookId);
+      saved(w.webhookId);
       void qc.invalidateQueries({ queryKey: ['webhooks'] });
-      setFailed(`该订阅已不存在（可能已由他人删除）：${items.find((w) => w.webhookId === webhookId)?.url ?? ''}`);
-    } else setFailed(problemText(e));
+      setFailed({ text: `该订阅已不存在（可能已由他人删除）：${w.url}`, n });
+    } else setFailed({ text: problemText(e), n });
   };
   const change = useMutation({
-    mutationFn: (webhookId: string) => call('rotateWebhookSecret', { params: { webhookId } }),
+    mutationFn: (w: Webhook) => call('rotateWebhookSecret', { params: { webhookId: w.webhookId } }),
     onMutate: () => setFailed(undefined),
     onSuccess: (w) => {
       keep({ webhookId: w.webhookId, url: w.url, secret: w.secret, previousSecretExpiresAt: w.previousSecretExpiresAt });
@@ -91,9 +93,9 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
     onError: failedOn,
   });
   const remove = useMutation({
-    mutationFn: (webhookId: string) => call('deleteWebhook', { params: { webhookId } }),
+    mutationFn: (w: Webhook) => call('deleteWebhook', { params: { webhookId: w.webhookId } }),
     onMutate: () => setFailed(undefined),
-    onSuccess: (_r, webhookId) => {
+    onSuccess: (_r, { webhookId }) => {
       if (shown === webhookId) setShown(undefined);
       saved(webhookId);
       void qc.invalidateQueries({ queryKey: ['webhooks'] });
@@ -104,16 +106,22 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
     onError: failedOn,
   });
   // Focused when a secret appears (at the top, maybe out of view): the keyboard and the eye go to
-  // what must be saved now. Once per secret, not at each render (a list refetch, a click below).
+  // what must be saved now. Once per secret, not at each render (a list refetch, a click below), nor
+  // when an older one comes to the top (the newer saved or deleted).
   const newest = useRef<HTMLDivElement>(null);
-  useEffect(() => newest.current?.focus(), [secrets[0]?.secret]);
+  const focusedOnce = useRef(new Set<string>());
+  useEffect(() => {
+    const top = secrets[0]?.secret;
+    if (top && !focusedOnce.current.has(top)) newest.current?.focus();
+    for (const s of secrets) focusedOnce.current.add(s.secret);
+  }, [secrets[0]?.secret]);
   return (
     <section>
       <Title>系统对接（事件推送）</Title>
       <p class="muted">本机构的业务系统（HIS、药店 POS 等）可订阅与本机构相关的{offered.map((g) => g.label).join('、')}事件。平台按 Standard Webhooks 规范签名后推送到接收地址，失败时按退避策略重试。</p>
       {secrets.map((s, i) => <SecretPanel key={s.webhookId} s={s} panelRef={i === 0 ? newest : undefined} onSaved={() => { saved(s.webhookId); focusTitle(); }} />)}
-      {failed && <Alert kind="error">{failed}</Alert>}
-      <RefreshFailed q={list} />
+      {failed && <Alert key={failed.n} kind="error" focus>{failed.text}</Alert>}
+      <RefreshFailed q={list} then="回到本页时将再次读取" />
       {list.isPending ? <Loading /> : !kept(list) ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>尚未订阅任何事件推送</Empty> : (
         <Scroll label="事件推送订阅"><table>
           <caption class="sr-only">事件推送订阅</caption>
@@ -127,8 +135,8 @@ export function WebhooksScreen({ role }: { role: InstitutionType }) {
               <td class="actions">
                 <button type="button" class="link" aria-expanded={shown === w.webhookId} onClick={() => setShown(shown === w.webhookId ? undefined : w.webhookId)}>推送记录<span class="sr-only"> {w.url}</span></button>
                 <button type="button" class="link" aria-disabled={change.isPending}
-                  onClick={() => !change.isPending && confirm(`为 ${w.url} 更换签名密钥？新密钥只显示一次；此后 24 小时内每条推送同时带新、旧两个签名，请在此期间将接收系统改用新密钥。`) && change.mutate(w.webhookId)}>更换密钥<span class="sr-only"> {w.url}</span></button>
-                <button type="button" class="link danger" aria-disabled={remove.isPending} onClick={() => !remove.isPending && confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w.webhookId)}>删除<span class="sr-only"> {w.url}</span></button>
+                  onClick={() => !change.isPending && confirm(`为 ${w.url} 更换签名密钥？新密钥只显示一次；此后 24 小时内每条推送同时带新、旧两个签名，请在此期间将接收系统改用新密钥。`) && change.mutate(w)}>更换密钥<span class="sr-only"> {w.url}</span></button>
+                <button type="button" class="link danger" aria-disabled={remove.isPending} onClick={() => !remove.isPending && confirm(`删除推送订阅 ${w.url}？删除后不再推送，排队中的重试也会取消。`) && remove.mutate(w)}>删除<span class="sr-only"> {w.url}</span></button>
               </td>
             </tr>
           ))}</tbody>
