@@ -107,11 +107,11 @@ describe('转入: a referral sent down to the clinic', () => {
     await nurse.evaluate((id) => { location.hash = `#/hospital/outgoing/${id}`; }, downId);
     await nurse.getByRole('link', { name: '返回下转记录' }).click();
     await nurse.getByRole('button', { name: /^已接收/, pressed: true }).waitFor();
-    // A list that cannot be read (the API unavailable: injected) says so, not "没有…的下转".
+    // A list that cannot be read again (the API unavailable: injected) says so, and since when what
+    // it shows (its tab's count read it) was read: not a bare "没有…的下转".
     await unavailable(nurse, /\/referrals\?box=outgoing/);
     await nurse.getByRole('button', { name: /^已拒绝/ }).click();
-    await expect.poll(textOf(nurse.locator('main')), poll).toContain('请求失败（503），请稍后重试');
-    expect(await nurse.locator('main').innerText()).not.toContain('没有已拒绝的下转');
+    await expect.poll(textOf(nurse.locator('main')), poll).toContain('暂时无法刷新（服务暂时不可用，503），以下为');
     await nurse.unroute(/\/referrals\?box=outgoing/);
   });
 
@@ -477,6 +477,36 @@ describe('a shared workstation', () => {
     await rt.settle();
     const mine = (await rt.call(clinic, 'GET', '/referrals?box=outgoing&limit=200')).body.items.filter((r: { personId: string; reason: string }) => r.personId === personId && r.reason === '血压控制不佳');
     expect(mine).toHaveLength(1);
+  });
+
+  it('提交转诊 whose answer was lost, pressed again, is the same referral: the patient is not referred twice', async () => {
+    const { rt } = desk;
+    const patient = demoPeople[14]!;
+    const personId = await personOf(patient.nationalId);
+    const { page } = await newPage(desk);
+    await login(page, `${rt.url}`, people.gp);
+    await fromReception(page, patient, '发起转诊');
+    await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
+    await page.getByLabel('科室').selectOption({ label: '心血管内科' });
+    await page.getByLabel('诊断').fill('I10');
+    await page.getByLabel('转诊原因').fill('胸痛待查，答复丢失');
+    // The referral is made, and its answer lost on the way back (the network, injected).
+    let made = false;
+    await page.route(/\/referrals$/, async (r) => {
+      if (r.request().method() !== 'POST') return r.continue();
+      made = (await r.fetch()).status() === 201;
+      await r.abort('connectionreset');
+    }, { times: 1 });
+    await page.getByRole('button', { name: '提交转诊' }).click();
+    await expect.poll(textOf(page.locator('main')), poll).toContain('无法连接到服务器');
+    expect(made).toBe(true);
+    // Pressed again, as the screen says: answered with the referral already made.
+    await page.getByRole('button', { name: '提交转诊' }).click();
+    await page.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    const mine = (await rt.call(clinic, 'GET', '/referrals?box=outgoing&limit=200')).body.items.filter((r: { personId: string; reason: string }) => r.personId === personId && r.reason === '胸痛待查，答复丢失');
+    expect(mine).toHaveLength(1);
+    expect(await page.locator('main').innerText()).toContain(shortId(mine[0].referralId));
   });
 });
 

@@ -1,7 +1,8 @@
 // useMutation as every screen uses it: TanStack's, but always running the latest render's functions,
 // and never twice at once.
 import { useMutation as useQueryMutation, type DefaultError, type UseMutationOptions, type UseMutationResult } from '@tanstack/preact-query';
-import { useRef } from 'preact/hooks';
+import { useMemo, useRef } from 'preact/hooks';
+import { newIdempotencyKey } from './api.ts';
 
 /**
  * TanStack's hook hands its observer a render's options in an effect, after the browser paints. A
@@ -36,4 +37,13 @@ export function useMutation<TData = unknown, TError = DefaultError, TVariables =
     m.mutate(...args);
   }) as typeof m.mutate;
   return { ...m, mutate };
+}
+
+/**
+ * The Idempotency-Key of an attempt: the same while the form is what it was (a retry after a lost
+ * answer, a second click), a new one once it changes. Of a retry the API then makes one object, not
+ * two (a referral, a prescription), and answers with the first.
+ */
+export function useAttemptKey(prefix: string, form: unknown): string {
+  return useMemo(() => newIdempotencyKey(prefix), [JSON.stringify(form)]);
 }

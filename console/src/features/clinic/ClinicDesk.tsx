@@ -7,7 +7,7 @@ import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
 import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, openPrescriptionStatuses, prescriptionRequest, prescriptionStatuses, type Prescription, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
-import { call, newIdempotencyKey, type ApiError } from '../../lib/api.ts';
+import { call, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
@@ -15,7 +15,7 @@ import { lastFound, madeFor, setLastFound } from './found.ts';
 import { calendarDay, dateTime, shortId } from '../../lib/format.ts';
 import { idTyped, listError, noIdYet, onFields, problemToFields, splitCodes, useLineKeys, validate, withoutLine, type FieldErrors } from '../../lib/forms.ts';
 import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabel, urgencyLabel } from '../../lib/labels.ts';
-import { useMutation } from '../../lib/mutation.ts';
+import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, countOf, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box, type Listing } from '../../shared/referral.tsx';
@@ -111,8 +111,9 @@ function ReferForm({ personId }: { personId: string }) {
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = departmentsFor(designated, to);
   const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency, ...(preferredDate ? { preferredDate } : {}) });
+  const attempt = useAttemptKey('refer', body());
   const create = useMutation({
-    mutationFn: () => call('createReferral', { body: body() }),
+    mutationFn: () => call('createReferral', { body: body(), idempotencyKey: attempt }),
     onSuccess: (r) => { madeFor(personId); void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e, referFields)),
   });
@@ -132,7 +133,7 @@ function ReferForm({ personId }: { personId: string }) {
       <Title tab="发起转诊">转诊：{patient}</Title>
       {!known && <UnknownPatient />}
       {/* Without it 科室 is an empty list, and 提交 only says 请选择科室. */}
-      {hospitals.isError && <Alert kind="error">医院及科室列表无法读取：{problemText(hospitals.error)}</Alert>}
+      {hospitals.isError && !kept(hospitals) && <Alert kind="error">医院及科室列表无法读取：{problemText(hospitals.error)}</Alert>}
       <FormError errors={errors} />
       <div class="row">
         <Field label="接收医院" hint="不选则由平台按科室容量分配" error={errors.toInstitutionId}>{(id, d) => (
@@ -313,9 +314,8 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     // Without consent the field is left out, and the schema says it is required.
     ...(long ? { longTerm: { assessment, ...(consent ? { patientConsent: true as const } : {}) } } : {}),
   });
-  // One key per attempt (new when the form changes): a retried or double submit issues one prescription.
-  const [attempt, setAttempt] = useState(() => newIdempotencyKey('rx'));
-  useEffect(() => setAttempt(newIdempotencyKey('rx')), [diagnoses, lines, pharmacy, days, assessment, consent]);
+  // A retried or double submit issues one prescription.
+  const attempt = useAttemptKey('rx', [diagnoses, lines, pharmacy, days, assessment, consent]);
   const issue = useMutation({
     // The form as the schema read it (a long prescription's consent is then `true`).
     mutationFn: (checked: PrescriptionRequest) => call('issuePrescription', { body: checked, idempotencyKey: attempt }),

@@ -11,7 +11,7 @@ import { date, dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { listError, onFields, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
 import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
-import { useMutation } from '../../lib/mutation.ts';
+import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
 import { AppointmentFields, appointmentProblems, capacityProblems, countOf, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
@@ -368,8 +368,10 @@ function DownForm({ up }: { up: Referral }) {
     personId: up.personId, direction: 'down' as const, toInstitutionId: up.fromInstitutionId, department, reason,
     diagnoses: splitCodes(diagnoses), urgency: 'routine' as const, upwardReferralId: up.referralId, followUpPlan: plan,
   });
+  // A retry after a lost answer makes one down referral, not two.
+  const attempt = useAttemptKey('down', body());
   const create = useMutation({
-    mutationFn: () => call('createReferral', { body: body() }),
+    mutationFn: () => call('createReferral', { body: body(), idempotencyKey: attempt }),
     onSuccess: (r) => {
       void qc.invalidateQueries({ queryKey: ['referrals'] });
       // Its 返回下转记录 is the list's first tab (待接收, where it is), not whichever was last open.
