@@ -307,8 +307,12 @@ describe('开具处方 says what it issued', () => {
     expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/prescriptions/${open.prescriptionId}`)).body.status).toBe('routed');
     let asked = '';
     gp.once('dialog', (d) => { asked = d.message(); void d.accept(); });
+    // Cancelled, and its answer lost on the way back (the network, injected): read again, it is
+    // said as cancelled, not as 未作废 (the GP would tell the patient it still holds).
+    await gp.route(/\/prescriptions\/[^/]+\/cancel$/, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
     await row.getByRole('button', { name: `作废处方 ${id}` }).click();
     await expect.poll(textOf(gp.getByRole('status').filter({ hasText: '已作废' })), poll).toContain(`处方 ${id} 已作废，药店预留的药品已释放`);
+    expect(await gp.locator('main').innerText()).not.toContain('未作废');
     expect(asked).toContain(`作废处方 ${id}（${patient.name}`);
     await expect.poll(() => row.count(), poll).toBe(0);
     expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'GET', `/prescriptions/${open.prescriptionId}`)).body.status).toBe('cancelled');

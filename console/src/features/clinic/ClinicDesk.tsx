@@ -7,7 +7,7 @@ import qrcode from 'qrcode-generator';
 import type { PersonSummary } from '#schemas/institutions';
 import { MAX_SUPPLY_DAYS, NORMAL_MAX_SUPPLY_DAYS, openPrescriptionStatuses, prescriptionRequest, prescriptionStatuses, type Prescription, type PrescriptionRequest, type PrescriptionStatus } from '#schemas/prescriptions';
 import { createReferralBody, referralStatuses, urgencies, type Referral, type ReferralStatus } from '#schemas/referrals';
-import { call, type ApiError } from '../../lib/api.ts';
+import { call, outcomeUnknown, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { rememberPerson } from '../../lib/people.ts';
@@ -435,6 +435,7 @@ function Prescriptions({ issued }: { issued?: string }) {
       {/* Focused: the row 作废 was pressed on has left this tab. */}
       {cancelled && 'done' in cancelled && <Alert key={cancelled.done.prescriptionId} kind="ok" focus>处方 <strong class="mono">{shortId(cancelled.done.prescriptionId)}</strong> 已作废{cancelled.done.pharmacyId ? '，药店预留的药品已释放' : ''}。</Alert>}
       {cancelled && 'refused' in cancelled && <Alert key={cancelled.refused.prescriptionId} kind="error" focus>处方 <strong class="mono">{shortId(cancelled.refused.prescriptionId)}</strong> 未作废：{cancelled.why}</Alert>}
+      {cancelled && 'unknown' in cancelled && <Alert key={cancelled.unknown.prescriptionId} kind="error" focus>处方 <strong class="mono">{shortId(cancelled.unknown.prescriptionId)}</strong> 是否已作废未能确认（网络异常）：请在“已作废”中查看后再操作，不要据此告知患者。</Alert>}
       <CountTabs label="处方状态" current={status} onSelect={setPicked} items={rxTabs.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: count(i) }))} />
       <RefreshFailed q={list} />
       {list.isPending ? <Loading /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : data.items.length === 0 ? <Empty>没有{prescriptionStatusLabel[status]}的处方</Empty> : (
@@ -469,7 +470,13 @@ function CancelPrescription({ p, onDone }: { p: Prescription; onDone: (outcome: 
     mutationFn: () => call('cancelPrescription', { params: { id: p.prescriptionId } }),
     onSuccess: (done) => { onDone({ done }); void qc.invalidateQueries({ queryKey: ['prescriptions'] }); },
     // Said above the list: refused because it moved on (dispensed meanwhile), its row leaves this tab.
-    onError: (e: ApiError) => { onDone({ refused: p, why: problemText(e) }); void qc.invalidateQueries({ queryKey: ['prescriptions'] }); },
+    // An answer lost (the network, a 5xx) may follow a cancel that was made: read again to say which.
+    onError: async (e: ApiError) => {
+      void qc.invalidateQueries({ queryKey: ['prescriptions'] });
+      if (!outcomeUnknown(e)) return onDone({ refused: p, why: problemText(e) });
+      const now = await call('getPrescription', { params: { id: p.prescriptionId } }).catch(() => undefined);
+      onDone(now?.status === 'cancelled' ? { done: now } : now ? { refused: p, why: problemText(e) } : { unknown: p });
+    },
   });
   const rest = p.status === 'partially-dispensed' ? '已发出的药品不受影响，其余不再配发。' : '药店将不再为其配药。';
   return (
@@ -477,7 +484,7 @@ function CancelPrescription({ p, onDone }: { p: Prescription; onDone: (outcome: 
       onClick={() => !cancel.isPending && confirm(`作废处方 ${shortId(p.prescriptionId)}（${patient}）？${rest}作废后不能恢复。`) && cancel.mutate()}>作废</button>
   );
 }
-type CancelOutcome = { done: Prescription } | { refused: Prescription; why: string };
+type CancelOutcome = { done: Prescription } | { refused: Prescription; why: string } | { unknown: Prescription };
 
 /** The prescription just issued: its number, and where it went (or is going). */
 function IssuedNotice({ p }: { p: Prescription }) {
