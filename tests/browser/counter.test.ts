@@ -426,7 +426,7 @@ describe('the clinic and the operator', () => {
     expect(await allowed.isChecked()).toBe(true);
     await allowed.uncheck();
     await page.getByRole('button', { name: '保存' }).click();
-    await page.getByText('已保存：对乙酰氨基酚片 0.5g').waitFor();
+    await page.locator('main').getByText('已保存：对乙酰氨基酚片 0.5g').waitFor();
     await expect.poll(textOf(page.getByRole('row').filter({ hasText: '对乙酰氨基酚片 0.5g' })), poll).toContain('不可');
     await screen(page, 'operator-6-drugs-long-term');
     expect((await desk.rt.call(operator, 'GET', '/drugs/XN02BEA001')).body.longTermAllowed).toBe(false);

@@ -504,7 +504,7 @@ describe('药品目录', () => {
     await expect.poll(focused(name), poll).toBe(true);
     await name.fill('苯磺酸氨氯地平片 5mg×28片');
     await form.getByRole('button', { name: '保存' }).click();
-    await page.getByText('已保存：苯磺酸氨氯地平片 5mg×28片').waitFor();
+    await page.locator('main').getByText('已保存：苯磺酸氨氯地平片 5mg×28片').waitFor();
     await expect.poll(() => page.locator('#announcer').innerText(), poll).toBe('已保存：苯磺酸氨氯地平片 5mg×28片');
     await page.getByRole('cell', { name: '苯磺酸氨氯地平片 5mg×28片', exact: true }).waitFor();
     const after = (await desk.rt.call(await desk.rt.as('operator'), 'GET', '/drugs?limit=200')).body;
@@ -595,9 +595,9 @@ describe('登记机构', () => {
     expect(puts).toEqual([]);
     page.once('dialog', (d) => void d.accept());
     await form.getByRole('button', { name: '保存修改' }).click();
-    await page.getByText('已保存：待修改医院').waitFor();
+    await page.locator('main').getByText('已保存：待修改医院').waitFor();
     // What a hospital's record decides, not a pharmacy's prescriptions.
-    expect(await textOf(page.getByText('已保存：待修改医院'))()).toContain('医保结算及转诊、会诊咨询的分配在 5 分钟内按新信息执行');
+    expect(await textOf(page.locator('main').getByText('已保存：待修改医院'))()).toContain('医保结算及转诊、会诊咨询的分配在 5 分钟内按新信息执行');
     expect(puts).toEqual(['/institutions/hosp-ui-edit']);
     const row = page.getByRole('row').filter({ hasText: 'hosp-ui-edit' });
     await expect.poll(textOf(row), poll).toContain('非定点');
@@ -624,7 +624,7 @@ describe('登记机构', () => {
     // Saved again from the copy now shown, it goes through.
     await form.getByLabel('区县').fill('上城区');
     await form.getByRole('button', { name: '保存修改' }).click();
-    await page.getByText('已保存：待修改医院（他人已改）').waitFor();
+    await page.locator('main').getByText('已保存：待修改医院（他人已改）').waitFor();
     expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-edit')).body).toMatchObject({ name: '待修改医院（他人已改）', district: '上城区' });
   });
 
@@ -665,7 +665,7 @@ describe('登记机构', () => {
     // The restored rows are the form's own: the one added is removed, and what is saved is what shows.
     await form.getByRole('button', { name: '删除科室 2' }).click();
     await form.getByRole('button', { name: '保存修改' }).click();
-    await page.getByText('已保存：草稿医院（改名）').waitFor();
+    await page.locator('main').getByText('已保存：草稿医院（改名）').waitFor();
     expect((await desk.rt.call(api, 'GET', '/institutions/hosp-ui-draft')).body).toMatchObject({ name: '草稿医院（改名）', departments: [{ code: 'CARD', dailyCapacity: 25 }] });
     await open('全省概览');
     await open('机构');
@@ -773,7 +773,7 @@ describe('登记机构', () => {
     page.once('dialog', (d) => { asked = d.message(); void d.accept(); });
     await clearOfMidnight(30_000); // the alert is raised within seconds, on the day of the withdrawal
     await form.getByRole('button', { name: '保存修改' }).click();
-    await page.getByText('已保存：待撤销定点药房').waitFor();
+    await page.locator('main').getByText('已保存：待撤销定点药房').waitFor();
     expect(asked).toContain('尚未收费（或收费已冲正）也未发药的处方由平台改派到其他定点药店，已收费或已部分发药的处方留在该药店办完');
 
     // The GP finds it on 已流转, at the nearest pharmacy of the patient's district that has the drug.
@@ -814,8 +814,8 @@ describe('登记机构', () => {
     expect(await form.getByLabel('级别').count()).toBe(0);
     await form.getByLabel('医保定点机构').check();
     await form.getByRole('button', { name: '保存修改' }).click();
-    await page.getByText('已保存：新定点药房').waitFor();
-    expect(await textOf(page.getByText('已保存：新定点药房'))()).toContain('医保结算与处方流转在 5 分钟内按新信息执行；西湖区患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店');
+    await page.locator('main').getByText('已保存：新定点药房').waitFor();
+    expect(await textOf(page.locator('main').getByText('已保存：新定点药房'))()).toContain('医保结算与处方流转在 5 分钟内按新信息执行；西湖区患者因无药店可配而等待的处方，平台随即重新流转，该药店有货的可流转到该药店');
 
     await expect.poll(async () => (await read()).pharmacyId, poll).toBe('ph-ui-designated');
     await gpSeesRouted(rxId, '新定点药房');
@@ -867,7 +867,7 @@ describe('登记机构', () => {
 
     await second.getByLabel('科室编码').fill('RESP');
     await form.getByRole('button', { name: '登记' }).click();
-    await page.getByText('已登记：新登记医院').waitFor();
+    await page.locator('main').getByText('已登记：新登记医院').waitFor();
     const registered = (await desk.rt.call(await desk.rt.as('operator'), 'GET', '/institutions/hosp-new-capacity')).body;
     expect(registered.departments).toEqual([{ code: 'CARD', name: '心血管内科', dailyCapacity: 20 }, { code: 'RESP', name: '呼吸内科', dailyCapacity: 10 }]);
   });
