@@ -391,6 +391,30 @@ describe('下转 to a clinic with several departments', () => {
 });
 
 describe('a form for a patient, reloaded', () => {
+  it('goes to another screen and back with what was typed in it; once sent, the form for the patient is empty again', async () => {
+    const patient = demoPeople[15]!;
+    const { page } = await newPage(desk);
+    await login(page, desk.rt.url, people.gp);
+    await fromReception(page, patient, '发起转诊');
+    await page.getByRole('heading', { name: `转诊：${patient.name}` }).waitFor();
+    await page.getByLabel('转诊原因').fill('活动后气促一月');
+    await page.getByRole('navigation').getByRole('link', { name: '处方', exact: true }).click();
+    await page.getByRole('heading', { name: '本机构开具的处方' }).waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: `转诊：${patient.name}` }).waitFor();
+    expect(await page.getByLabel('转诊原因').inputValue()).toBe('活动后气促一月');
+    // Sent: the draft goes with it.
+    await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
+    await page.getByLabel('科室').selectOption({ label: '心血管内科' });
+    await page.getByLabel('诊断').fill('I50.9');
+    await page.getByRole('button', { name: '提交转诊' }).click();
+    await page.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: '接诊' }).click();
+    await fromReception(page, patient, '发起转诊');
+    await page.getByRole('heading', { name: `转诊：${patient.name}` }).waitFor();
+    expect(await page.getByLabel('转诊原因').inputValue()).toBe('');
+  });
+
   it('still names the patient the GP looked up; a refused submit goes to the first field; logging out forgets them and the drafts; a form for nobody known sends nothing', async () => {
     const { rt } = desk;
     const patient = demoPeople[5]!;
@@ -464,17 +488,22 @@ describe('a shared workstation', () => {
     expect(await own.getByLabel('转诊原因').inputValue()).toBe('头晕');
   });
 
-  it('a double-click on 提交转诊 sends one referral', async () => {
-    const { rt } = desk;
-    const patient = demoPeople[9]!;
+  /** A GP's 发起转诊 for the patient to the provincial hospital's cardiology, filled in, not sent. */
+  async function referralFilledIn(patient: { nationalId: string }, reason: string) {
     const personId = await personOf(patient.nationalId);
     const { page } = await newPage(desk);
-    await login(page, `${rt.url}`, people.gp);
+    await login(page, `${desk.rt.url}`, people.gp);
     await fromReception(page, patient, '发起转诊');
     await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
     await page.getByLabel('科室').selectOption({ label: '心血管内科' });
     await page.getByLabel('诊断').fill('I10');
-    await page.getByLabel('转诊原因').fill('血压控制不佳');
+    await page.getByLabel('转诊原因').fill(reason);
+    return { page, personId };
+  }
+
+  it('a double-click on 提交转诊 sends one referral', async () => {
+    const { rt } = desk;
+    const { page, personId } = await referralFilledIn(demoPeople[9]!, '血压控制不佳');
     await page.getByRole('button', { name: '提交转诊' }).dblclick();
     await page.getByRole('heading', { name: /^转诊 [0-9A-Z]{6}$/ }).waitFor();
     const clinic = await rt.as('clinic', 'clinic-lingyin');
@@ -485,15 +514,7 @@ describe('a shared workstation', () => {
 
   it('提交转诊 whose answer was lost, pressed again, is the same referral: the patient is not referred twice', async () => {
     const { rt } = desk;
-    const patient = demoPeople[14]!;
-    const personId = await personOf(patient.nationalId);
-    const { page } = await newPage(desk);
-    await login(page, `${rt.url}`, people.gp);
-    await fromReception(page, patient, '发起转诊');
-    await page.getByLabel('接收医院').selectOption({ label: '浙江省人民医院' });
-    await page.getByLabel('科室').selectOption({ label: '心血管内科' });
-    await page.getByLabel('诊断').fill('I10');
-    await page.getByLabel('转诊原因').fill('胸痛待查，答复丢失');
+    const { page, personId } = await referralFilledIn(demoPeople[14]!, '胸痛待查，答复丢失');
     // The referral is made, and its answer lost on the way back (the network, injected).
     let made = false;
     await page.route(/\/referrals$/, async (r) => {
