@@ -5,6 +5,7 @@
 // next is shown when she asks. The first Tab offers a way past the header and the nav. The
 // appointment proposed is the day the clinic asked for, or for an emergency the next quarter hour.
 // A day with no slot left is said at its date, and the referral stays hers to accept on another.
+// A move whose answer was lost is found to be hers (pressed again, or seen gone), not another's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -224,5 +225,47 @@ describe('the triage panel', () => {
     await panel.getByRole('button', { name: '确认拒绝' }).click();
     await expect.poll(textOf(nurse.getByText(/^已拒绝，已退回转出机构/)), poll).toContain(shortId(id));
     expect(await statusOf(id)).toBe('rejected');
+  });
+
+  it("a triage whose answer was lost is hers: pressed again, or seen gone by the list, it is not 已被他人处理", async () => {
+    const { rt } = desk;
+    const first = await refer(16, 'emergency', '突发胸痛一小时');
+    const second = await refer(17, 'urgent', '心悸三天');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[16]!.name);
+    // The accept is made and its answer lost; so is the read that would tell her.
+    const accepts = /\/referrals\/[^/]+\/accept$/;
+    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await nurse.route(new RegExp(`/referrals/${first}$`), (r) => r.abort('connectionreset'), { times: 1 });
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
+    expect(await statusOf(first)).toBe('accepted');
+    // She presses again: the API refuses the version she saw (412), and the screen finds the move was hers.
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(nurse.locator('main').getByText(/^已接收，预约/)), poll).toContain(shortId(first));
+    expect(await nurse.locator('main').innerText()).not.toContain('已被他人处理');
+
+    // The next one: lost the same way, and this time the list's refresh sees it gone before she presses again.
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[17]!.name);
+    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await nurse.route(new RegExp(`/referrals/${second}$`), (r) => r.abort('connectionreset'), { times: 1 });
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(second)} 已由您接收（此前提交的回复未送达，操作已生效）`);
+    expect(await panel.innerText()).not.toContain('您未对其做任何操作');
+    await screen(nurse, 'hospital-triage-own-move');
+
+    // On a referral's own page the lost answer is found out at once.
+    const third = await refer(18, 'routine', '头晕待查');
+    await nurse.goto(`${rt.url}#/hospital/referrals/${third}`);
+    const actions = nurse.getByRole('region', { name: '可执行操作' });
+    await actions.getByRole('button', { name: '接收', exact: true }).click();
+    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await actions.getByRole('button', { name: '确认接收' }).click();
+    await expect.poll(textOf(nurse.locator('#announcer')), poll).toContain(`已接收：转诊 ${shortId(third)}`);
+    expect(await actions.innerText()).not.toMatch(/无法连接|已被他人处理/);
+    expect(await statusOf(third)).toBe('accepted');
   });
 });

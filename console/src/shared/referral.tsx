@@ -6,7 +6,7 @@ import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rejectReferralBody, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
-import { call, etagOf, type ApiError } from '../lib/api.ts';
+import { ApiError, call, etagOf, outcomeUnknown } from '../lib/api.ts';
 import { currentSession } from '../lib/auth.ts';
 import { useDraft, useSavedDraft } from '../lib/drafts.ts';
 import { calendarDay, date, dateTime, instantOf, shortId, sortableDateTime } from '../lib/format.ts';
@@ -187,6 +187,28 @@ export function capacityProblems(err: ApiError): FieldErrors | undefined {
   return { appointmentAt: / left at .* on /.test(detail) ? '该日该科室号源已约满，请选择其他日期' : '该科室已无号源（每日号源为 0），不能接收' };
 }
 
+/** Where each move leaves a referral (the API's transition table, as far as a screen needs it). */
+const movedTo: Record<ReferralAction, ReferralStatus> = { accept: 'accepted', reject: 'rejected', reroute: 'submitted', arrive: 'arrived', complete: 'completed', cancel: 'cancelled' };
+
+/**
+ * Sends a move on the version on screen. Its answer lost (the network, a 5xx), or a retry of it
+ * refused as moved meanwhile (412, 409), the move may have been made by this user's first attempt:
+ * then the one move since that version is this action by this user, and that is what it answers.
+ * Before, a nurse's retry of 接收 after a dropped answer was told 已被他人处理 of her own accept.
+ */
+export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
+  try {
+    return await send();
+  } catch (err) {
+    if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) throw err;
+    const now = await call('getReferral', { params: { id: r.referralId } }).catch(() => undefined);
+    const last = now?.history.at(-1);
+    const me = currentSession()?.sub;
+    if (now && now.version === r.version + 1 && last?.status === movedTo[action] && me && last.user === me) return now;
+    throw err;
+  }
+}
+
 /** What a rejection's reason lacks, if anything (blank), as the API would say it. */
 export function rejectionProblems(reason: string): FieldErrors {
   const v = validate(rejectReferralBody, { reason });
@@ -237,14 +259,16 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
     mutationFn: async (action: ReferralAction): Promise<ReferralView> => {
       // The version on screen: a move on a referral someone else has changed since is refused (412).
       const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
-      switch (action) {
-        case 'accept': return call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } }); // checked on submit
-        case 'reject': return call('rejectReferral', { ...at, body: { reason } });
-        case 'reroute': return call('rerouteReferral', { ...at, body: target ? { toInstitutionId: target } : {} });
-        case 'arrive': return call('arriveReferral', at);
-        case 'complete': return call('completeReferral', at);
-        case 'cancel': return call('cancelReferral', at);
-      }
+      return sendMove(r, action, () => {
+        switch (action) {
+          case 'accept': return call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } }); // checked on submit
+          case 'reject': return call('rejectReferral', { ...at, body: { reason } });
+          case 'reroute': return call('rerouteReferral', { ...at, body: target ? { toInstitutionId: target } : {} });
+          case 'arrive': return call('arriveReferral', at);
+          case 'complete': return call('completeReferral', at);
+          case 'cancel': return call('cancelReferral', at);
+        }
+      });
     },
     onSuccess: (next, action) => {
       setOpen(undefined);
