@@ -6,6 +6,7 @@
 // appointment proposed is the day the clinic asked for, or for an emergency the next quarter hour.
 // A day with no slot left is said at its date, and the referral stays hers to accept on another.
 // A move whose answer was lost is found to be hers (pressed again, or seen gone), not another's.
+// A triage refused as moved meanwhile leaves the keyboard on the notice that says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -267,5 +268,36 @@ describe('the triage panel', () => {
     await expect.poll(textOf(nurse.locator('#announcer')), poll).toContain(`已接收：转诊 ${shortId(third)}`);
     expect(await actions.innerText()).not.toMatch(/无法连接|已被他人处理/);
     expect(await statusOf(third)).toBe('accepted');
+  });
+
+  it('a triage refused as moved meanwhile is said where the keyboard was, and the keyboard stays on it as the panel moves on', async () => {
+    const { rt } = desk;
+    const taken = await refer(19, 'emergency', '急性胸痛半小时');
+    await refer(20, 'emergency', '晕厥一次');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[19]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院导管室检修');
+    // The list's refreshes are held, so that only her 确认拒绝 finds out a colleague accepted it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const lists = /\/referrals\?/;
+    await nurse.route(lists, async (r) => { await held; await r.continue(); });
+    const zjph = await rt.as('hospital', 'hosp-zjph');
+    expect((await rt.call(zjph, 'POST', `/referrals/${taken}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    const notice = nurse.locator('main p.alert', { hasText: `（${shortId(taken)}）已被他人处理或已由社区撤销，您的操作未生效` });
+    await expect.poll(() => notice.count(), poll).toBe(1);
+    release();
+    await nurse.unrouteAll({ behavior: 'wait' });
+    // The panel moves on to the next; the keyboard is on what happened, not dropped to the page.
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[20]!.name);
+    await expect.poll(focused(notice), poll).toBe(true);
+    expect(await statusOf(taken)).toBe('accepted');
+    // 知道了 takes the notice away, and the keyboard to the screen's title.
+    await notice.getByRole('button', { name: '知道了' }).click();
+    await expect.poll(focused(nurse.locator('main h1')), poll).toBe(true);
   });
 });

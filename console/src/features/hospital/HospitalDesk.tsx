@@ -85,11 +85,12 @@ function Worklist() {
     }
     setPinned(current?.referralId);
   }, [submitted, current?.referralId]);
-  // Done with here (triaged, or refused as moved meanwhile and said so): the panel moves on.
+  // Done with here (triaged, or refused as moved meanwhile and said so): the panel moves on. The
+  // keyboard goes with it after a triage; after a refusal it is on the notice, which says what happened.
   const leave = (referralId: string, why: 'triaged' | 'stale') => {
     setHandled(new Map(handled).set(referralId, why));
     setPinned(undefined);
-    toPanel();
+    if (why === 'triaged') toPanel();
   };
   const triaged = (d: { text: string; referralId: string }) => {
     setDone(d);
@@ -100,7 +101,7 @@ function Worklist() {
       <Title>转入工作台</Title>
       {/* A discharged patient the clinic refused, or did not take in time, has no follow-up yet. */}
       <StuckReferrals what="本院下转的转诊" list="#/hospital/outgoing" />
-      <Notice text={notice} onDismiss={() => setNotice(undefined)} />
+      <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
       {done && <Alert kind="ok">{done.text} <a href={`#/hospital/referrals/${done.referralId}`}>查看转诊</a></Alert>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       <div class="row filters">
