@@ -196,6 +196,33 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     await screen(p2, 'tablet-hospital-worklist');
     expect(await p2.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
   });
+
+  it('on a 390-px phone no list scrolls the page sideways: a wide table scrolls in its own box', async () => {
+    const { rt } = desk;
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    // An open prescription: its row has 作废, under a header only a screen reader reads.
+    const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC10AAA005', quantity: 1, dosage: '每晚一片' }], nominatedPharmacyId: 'ph-xihu-1' });
+    expect(issued.status).toBe(201);
+    await expect.poll(async () => (await rt.call(clinic, 'GET', `/prescriptions/${issued.body.prescriptionId}`)).body.status, { timeout: 30_000 }).toBe('routed');
+    const width = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    for (const [who, screens] of [
+      [people.gp, ['#/clinic/referrals?status=completed', '#/clinic/prescriptions']],
+      [people.nurse, ['#/hospital?status=completed', '#/hospital/outgoing']],
+      [people.pharmacist, ['#/pharmacy/settlements']],
+    ] as const) {
+      const { page } = await newPage(desk, { width: 390, height: 844 });
+      await login(page, rt.url, who);
+      for (const at of screens) {
+        await page.goto(`${rt.url}${at}`);
+        await page.locator('main table tbody tr').first().waitFor();
+        expect(await width(page), at).toBeLessThanOrEqual(390);
+      }
+      if (who === people.gp) {
+        expect(await page.getByRole('button', { name: '作废' }).count()).toBeGreaterThan(0);
+        await screen(page, 'phone-clinic-prescriptions');
+      }
+    }
+  });
 });
 
 describe('operator', () => {
