@@ -6,7 +6,7 @@
 // photographed and checked with axe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { shortId } from '../../console/src/lib/format.ts';
+import { dateTime, shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
 import { fillIssuerForm, focused, inBackground, login, logOut, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
@@ -164,7 +164,7 @@ describe('转入: a referral sent down to the clinic', () => {
 });
 
 describe('a 下转 the clinic refused', () => {
-  it("is said on the hospital's 转入工作台 until it is rerouted or cancelled, with the way to it", async () => {
+  it("is said on the hospital's 转入工作台 until it is rerouted or cancelled, with the way to it and why", async () => {
     const { rt } = desk;
     const patient = demoPeople[13]!;
     const upId = await refer(patient.nationalId, '冠心病支架术后');
@@ -188,6 +188,23 @@ describe('a 下转 the clinic refused', () => {
     await nurse.getByRole('heading', { name: '下转记录', level: 1 }).waitFor();
     await nurse.getByRole('button', { name: /^已拒绝/, pressed: true }).waitFor();
     await expect.poll(textOf(nurse.locator('main table')), poll).toContain(shortId(down.body.referralId));
+    // Why the clinic refused it, on its row: what the nurse needs to reroute it or call the patient.
+    expect(await nurse.getByRole('columnheader', { name: '拒绝原因' }).count()).toBe(1);
+    expect(await nurse.getByRole('row', { name: new RegExp(shortId(down.body.referralId)) }).innerText()).toContain('本中心康复床位已满');
+    // One the clinic took shows when the clinic will see the patient.
+    const other = demoPeople[16]!;
+    const otherUp = await refer(other.nationalId, '心衰稳定期');
+    await seenAndDone(otherUp);
+    const taken = await rt.call(zjph, 'POST', '/referrals', {
+      personId: await personOf(other.nationalId), direction: 'down', toInstitutionId: 'clinic-lingyin', department: 'GP', reason: '病情稳定，转回社区继续治疗',
+      diagnoses: ['I50.9'], urgency: 'routine', upwardReferralId: otherUp, followUpPlan: '每周随访',
+    });
+    expect(taken.status).toBe(201);
+    const followUp = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/T.*/, 'T02:00:00.000Z'); // 10:00 in Shanghai
+    expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', `/referrals/${taken.body.referralId}/accept`, { appointmentAt: followUp })).status).toBe(200);
+    await nurse.getByRole('button', { name: /^已接收/ }).click();
+    expect(await nurse.getByRole('columnheader', { name: '随访预约' }).count()).toBe(1);
+    await expect.poll(textOf(nurse.getByRole('row', { name: new RegExp(shortId(taken.body.referralId)) })), poll).toContain(dateTime(followUp));
     // Cancelled (the patient followed up elsewhere): no longer said.
     expect((await rt.call(zjph, 'POST', `/referrals/${down.body.referralId}/cancel`)).status).toBe(200);
     await nurse.getByRole('link', { name: '转入工作台' }).click();

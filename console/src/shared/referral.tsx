@@ -47,6 +47,9 @@ export function StuckReferrals({ what, list }: { what: string; list: string }) {
   return <Alert kind="error">{what}有 {parts}，患者仍在等待：请改派或撤销。 <a href={`${list}?status=${first}`}>查看</a></Alert>;
 }
 
+/** Why the receiver refused it, as its last rejection says: what the sender needs to reroute or tell the patient. */
+export const rejectionReason = (r: Referral) => r.history.findLast((h) => h.status === 'rejected')?.reason ?? '—';
+
 /**
  * The patient as the document names them (name and masked ID), else as this session looked them
  * up, else a short handle; `known` says whether anyone at this desk has seen who they are.

@@ -18,7 +18,7 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { chooseHospital, countOf, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box, type Listing } from '../../shared/referral.tsx';
+import { chooseHospital, countOf, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, rejectionReason, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box, type Listing } from '../../shared/referral.tsx';
 import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
@@ -244,7 +244,7 @@ function ReferralRow({ r, box, waiting }: { r: Referral; box: Box; waiting: bool
       <td><Badge tone={urgencyTone[r.urgency]}>{urgencyLabel[r.urgency]}</Badge></td>
       {/* What the GP tells the patient: when to go (accepted), or why not (rejected). */}
       <td>{dateTime(waiting ? r.slaDueAt : r.status === 'accepted' ? (r.appointmentAt ?? r.updatedAt) : r.updatedAt)}</td>
-      {r.status === 'rejected' && <td>{r.history.findLast((h) => h.status === 'rejected')?.reason ?? '—'}</td>}
+      {r.status === 'rejected' && <td>{rejectionReason(r)}</td>}
     </tr>
   );
 }

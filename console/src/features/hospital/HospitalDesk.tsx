@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, countOf, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, countOf, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, rejectionReason, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -434,7 +434,10 @@ function Outgoing() {
       {list.isPending ? <Loading /> : !data ? <Alert kind="error">{problemText(list.error)}</Alert> : data.items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的下转</Empty> : (
         <Scroll label={`${referralStatusLabel[status]}的下转`}><table>
           <caption class="sr-only">{referralStatusLabel[status]}的下转</caption>
-          <thead><tr><th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收机构</th><th scope="col">更新时间</th></tr></thead>
+          <thead><tr>
+            <th scope="col">转诊单</th><th scope="col">患者</th><th scope="col">接收机构</th><th scope="col">{status === 'accepted' ? '随访预约' : '更新时间'}</th>
+            {status === 'rejected' && <th scope="col">拒绝原因</th>}
+          </tr></thead>
           <tbody>{data.items.map((r) => <OutgoingRow key={r.referralId} r={r} />)}</tbody>
         </table></Scroll>
       )}
@@ -448,7 +451,10 @@ function OutgoingRow({ r }: { r: Referral }) {
   return (
     <tr>
       <td><a href={`#/hospital/outgoing/${r.referralId}`}>{shortId(r.referralId)}</a></td>
-      <td>{patient}</td><td>{to}</td><td>{dateTime(r.updatedAt)}</td>
+      <td>{patient}</td><td>{to}</td>
+      {/* What the hospital follows up on: when the clinic will see the patient, or why it would not. */}
+      <td>{dateTime(r.status === 'accepted' ? (r.appointmentAt ?? r.updatedAt) : r.updatedAt)}</td>
+      {r.status === 'rejected' && <td>{rejectionReason(r)}</td>}
     </tr>
   );
 }
