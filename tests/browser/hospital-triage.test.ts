@@ -219,10 +219,16 @@ describe('the triage panel', () => {
     expect(await panel.innerText()).toContain(demoPeople[15]!.name);
     expect(await panel.getByLabel('拒绝原因').inputValue()).toBe('本院心内科本周停诊');
     expect(await nurse.getByRole('table', { name: /待接收的转诊/ }).innerText()).toContain(demoPeople[15]!.name);
+    // The tabs' counts, read by the same failing lists, are said to be from before.
+    const waitingTab = nurse.getByRole('button', { name: /^待接收/ });
+    await expect.poll(() => waitingTab.getAttribute('aria-pressed'), poll).toBe('true');
+    await expect.poll(textOf(waitingTab), poll).toContain('（未能刷新）');
+    expect(await waitingTab.locator('.count.stale').count()).toBe(1);
     await screen(nurse, 'hospital-triage-refresh-failed');
 
     await nurse.unroute(lists);
     await expect.poll(() => stale.count(), poll).toBe(0);
+    await expect.poll(textOf(waitingTab), poll).not.toContain('未能刷新');
     await panel.getByRole('button', { name: '确认拒绝' }).click();
     await expect.poll(textOf(nurse.getByText(/^已拒绝，已退回转出机构/)), poll).toContain(shortId(id));
     expect(await statusOf(id)).toBe('rejected');

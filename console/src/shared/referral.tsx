@@ -16,12 +16,11 @@ import { useMutation } from '../lib/mutation.ts';
 import { poll } from '../lib/polling.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { Alert, announce, Badge, closesOnEscape, Field, focusTitle, FormError, Notice, useOpenedForm } from './ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, countOf, Field, focusTitle, FormError, Notice, useOpenedForm } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
 export type Box = 'incoming' | 'outgoing';
-export interface Listing { items: readonly unknown[]; nextToken?: string }
 
 /** One query per list of one status; a tab's count is the same query, so the two never disagree. */
 export const referralsQuery = (box: Box, status: ReferralStatus) => ({
@@ -29,8 +28,6 @@ export const referralsQuery = (box: Box, status: ReferralStatus) => ({
   queryFn: () => call('listReferrals', { query: { box, status, limit: 200 } }),
 });
 
-/** A list's length as a tab says it: 200+ when there are more pages. */
-export const countOf = (data: Listing | undefined) => (data ? `${data.items.length}${data.nextToken ? '+' : ''}` : undefined);
 
 /**
  * Referrals this institution sent that the receiver refused or let lapse: the patient is still

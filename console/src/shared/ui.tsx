@@ -241,15 +241,31 @@ export const Money = ({ fen, strong }: { fen: number; strong?: boolean }) => (st
 
 export const Badge = (props: { tone?: string; children: ComponentChildren }) => <span class={`badge ${props.tone ?? ''}`}>{props.children}</span>;
 
-/** Status tabs with counts: one button per status, the current one pressed. */
-export function CountTabs<K extends string>(props: { label: string; items: ReadonlyArray<{ key: K; label: string; count?: number | string }>; current: K; onSelect: (k: K) => void }) {
+export interface Listing { items: readonly unknown[]; nextToken?: string }
+
+/** A list's length as a tab says it: 200+ when there are more pages. */
+export const countOf = (data: Listing | undefined) => (data ? `${data.items.length}${data.nextToken ? '+' : ''}` : undefined);
+
+/** A tab's count, and whether it is the one from before a refresh that failed (see {@link kept}). */
+export interface TabCount { n: string; stale: boolean }
+export function tabCount(q: { data: Listing | undefined; error: unknown } | undefined): TabCount | undefined {
+  const n = q && countOf(kept(q));
+  return n === undefined ? undefined : { n, stale: !!q!.error };
+}
+
+/**
+ * Status tabs with counts: one button per status, the current one pressed. A count that could not
+ * be read again is shown hollow and named as such: a nurse does not take 待接收 0 from before a
+ * failure for "nothing is waiting".
+ */
+export function CountTabs<K extends string>(props: { label: string; items: ReadonlyArray<{ key: K; label: string; count?: TabCount }>; current: K; onSelect: (k: K) => void }) {
   return (
     <div class="tabs" role="group" aria-label={props.label}>
       {props.items.map((i) => (
         <button type="button" key={i.key} aria-pressed={props.current === i.key} onClick={() => props.onSelect(i.key)}>
           {i.label}
           {/* A space, so that the name is "待接收 3", not "待接收3". */}
-          {i.count !== undefined && <>{' '}<span class="count">{i.count}</span></>}
+          {i.count && <>{' '}<span class={i.count.stale ? 'count stale' : 'count'} title={i.count.stale ? '未能刷新，为此前的数量' : undefined}>{i.count.n}</span>{i.count.stale && <span class="sr-only">（未能刷新）</span>}</>}
         </button>
       ))}
     </div>

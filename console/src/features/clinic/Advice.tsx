@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, AdviceStatusBadge, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, UnknownPatient, useDepartmentName, usePatient, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { madeFor } from './found.ts';
 
@@ -101,7 +101,7 @@ export function OutgoingAdvice() {
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
   const data = kept(list);
-  const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
+  const count = (i: number) => tabCount(counts[i]);
   return (
     <section>
       <Title>会诊咨询</Title>

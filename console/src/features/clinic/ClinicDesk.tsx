@@ -18,8 +18,8 @@ import { categoryLabel, prescriptionStatusLabel, problemText, referralStatusLabe
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
-import { chooseHospital, countOf, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, rejectionReason, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box, type Listing } from '../../shared/referral.tsx';
-import { Alert, announce, Badge, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
+import { chooseHospital, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, rejectionReason, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box } from '../../shared/referral.tsx';
+import { Alert, announce, Badge, countOf, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, RefreshFailed, Scroll, tabCount, Title, type Listing } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
@@ -176,7 +176,7 @@ const prescriptionsQuery = (status: PrescriptionStatus) => ({
 
 function useCounts(queries: ReadonlyArray<{ queryKey: string[]; queryFn: () => Promise<Listing> }>) {
   const qs = useQueries({ queries: queries.map((q) => ({ ...q, refetchInterval: poll(30_000) })) });
-  return (i: number) => countOf(qs[i]?.data);
+  return (i: number) => tabCount(qs[i]);
 }
 
 /** Down referrals to this clinic still waiting for it: they expire at their deadline if nobody acts. */

@@ -15,7 +15,7 @@ import { poll } from '../../lib/polling.ts';
 import { AdviceExchange, AdviceFacts, AdviceHistory, useAdvice } from '../../shared/advice.tsx';
 import { useInstitutionName } from '../../shared/names.ts';
 import { useDepartmentName, usePatientLabel } from '../../shared/referral.tsx';
-import { Alert, announce, CopyButton, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title } from '../../shared/ui.tsx';
+import { Alert, announce, CopyButton, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title } from '../../shared/ui.tsx';
 
 const listOf = (status: AdviceStatus) => ({
   queryKey: ['advice-list', 'incoming', status],
@@ -33,7 +33,7 @@ export function IncomingAdvice() {
   const counts = useQueries({ queries: adviceStatuses.map(listOf) });
   const list = useQuery(listOf(status));
   const items = kept(list)?.items;
-  const count = (i: number) => (counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined);
+  const count = (i: number) => tabCount(counts[i]);
   return (
     <section>
       <Title>会诊咨询</Title>

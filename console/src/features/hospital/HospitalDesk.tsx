@@ -14,8 +14,8 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, countOf, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, rejectionReason, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
-import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, rejectionReason, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
 
@@ -47,7 +47,7 @@ function useBox(box: Box, status: ReferralStatus) {
 
 function useCounts(box: Box, statuses: readonly ReferralStatus[]) {
   const qs = useQueries({ queries: statuses.map((s) => ({ ...referralsQuery(box, s), refetchInterval: poll(30_000) })) });
-  return (i: number) => countOf(qs[i]?.data);
+  return (i: number) => tabCount(qs[i]);
 }
 
 function Worklist() {

@@ -14,7 +14,7 @@ import { prescriptionStatusLabel, problemText, settlementStatusLabel } from '../
 import { useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName } from '../../shared/names.ts';
-import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, kept, Loading, Money, RefreshFailed, Scroll, Title, useOpenedForm } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, focusWhenShown, FormError, kept, Loading, Money, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { go, useDayParam, withDay } from '../../app/router.ts';
 import { closedText, Counter, dispensedText, fillable, Receipt, reversalQuestion, reversedText } from './Counter.tsx';
 import { dispenseItems, owingOf, undispensedSettlements } from './packs.ts';
@@ -71,7 +71,7 @@ function Queue() {
     <section>
       <Title>流转到本店的处方</Title>
       <CountTabs label="处方状态" current={status} onSelect={select}
-        items={queueStatuses.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: counts[i]?.data ? `${counts[i]!.data!.items.length}${counts[i]!.data!.nextToken ? '+' : ''}` : undefined }))} />
+        items={queueStatuses.map((s, i) => ({ key: s, label: prescriptionStatusLabel[s], count: tabCount(counts[i]) }))} />
       {note && (
         <p ref={noteBox} class={`alert ${note.kind ?? 'ok'}`} role={note.kind === 'error' ? 'alert' : 'status'} tabIndex={-1}>
           {note.text}
