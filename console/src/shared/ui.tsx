@@ -129,8 +129,7 @@ export function kept<T>(q: { data: T | undefined; error: unknown }): T | undefin
 
 /** Why a refresh failed, in a few words: the note is not a request to do anything. */
 function whyUnread(err: unknown): string {
-  if (!(err instanceof ApiError)) return '网络异常';
-  if (err.status === 0) return '网络异常';
+  if (!(err instanceof ApiError) || err.status === 0) return '网络异常';
   if (err.status === 429) return '请求过于频繁';
   if (err.status === 408 || err.status === 504) return '服务器响应超时';
   return `服务暂时不可用，${err.status}`;
