@@ -203,7 +203,7 @@ describe('a 下转 the clinic refused', () => {
     const followUp = new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/T.*/, 'T02:00:00.000Z'); // 10:00 in Shanghai
     expect((await rt.call(await rt.as('clinic', 'clinic-lingyin'), 'POST', `/referrals/${taken.body.referralId}/accept`, { appointmentAt: followUp })).status).toBe(200);
     await nurse.getByRole('button', { name: /^已接收/ }).click();
-    expect(await nurse.getByRole('columnheader', { name: '随访预约' }).count()).toBe(1);
+    await nurse.getByRole('columnheader', { name: '随访预约' }).waitFor();
     await expect.poll(textOf(nurse.getByRole('row', { name: new RegExp(shortId(taken.body.referralId)) })), poll).toContain(dateTime(followUp));
     // Cancelled (the patient followed up elsewhere): no longer said.
     expect((await rt.call(zjph, 'POST', `/referrals/${down.body.referralId}/cancel`)).status).toBe(200);

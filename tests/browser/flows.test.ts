@@ -28,6 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => desk?.stop());
 
+/** How wide the page is laid out: wider than the window, it scrolls sideways. */
+const pageWidth = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+
 const poll = { timeout: 25_000, interval: 250 };
 
 describe('clinic → hospital → clinic → pharmacy', () => {
@@ -189,12 +192,12 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     const { page } = await newPage(desk, { width: 768, height: 1024 });
     await login(page, desk.rt.url, people.pharmacist);
     await screen(page, 'tablet-pharmacy-counter');
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(768);
     const { page: p2 } = await newPage(desk, { width: 768, height: 1024 });
     await login(p2, desk.rt.url, people.nurse);
     await p2.getByRole('button', { name: /已接收/ }).waitFor();
     await screen(p2, 'tablet-hospital-worklist');
-    expect(await p2.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+    expect(await pageWidth(p2)).toBeLessThanOrEqual(768);
   });
 
   it('on a 390-px phone no list scrolls the page sideways: a wide table scrolls in its own box', async () => {
@@ -204,7 +207,6 @@ describe('clinic → hospital → clinic → pharmacy', () => {
     const issued = await rt.call(clinic, 'POST', '/prescriptions', { personId, diagnoses: ['I10'], items: [{ drugCode: 'XC10AAA005', quantity: 1, dosage: '每晚一片' }], nominatedPharmacyId: 'ph-xihu-1' });
     expect(issued.status).toBe(201);
     await expect.poll(async () => (await rt.call(clinic, 'GET', `/prescriptions/${issued.body.prescriptionId}`)).body.status, { timeout: 30_000 }).toBe('routed');
-    const width = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
     for (const [who, screens] of [
       [people.gp, ['#/clinic/referrals?status=completed', '#/clinic/prescriptions']],
       [people.nurse, ['#/hospital?status=completed', '#/hospital/outgoing']],
@@ -215,7 +217,7 @@ describe('clinic → hospital → clinic → pharmacy', () => {
       for (const at of screens) {
         await page.goto(`${rt.url}${at}`);
         await page.locator('main table tbody tr').first().waitFor();
-        expect(await width(page), at).toBeLessThanOrEqual(390);
+        expect(await pageWidth(page), at).toBeLessThanOrEqual(390);
       }
       if (who === people.gp) {
         expect(await page.getByRole('button', { name: '作废' }).count()).toBeGreaterThan(0);

@@ -191,10 +191,20 @@ export function capacityProblems(err: ApiError): FieldErrors | undefined {
 const movedTo: Record<ReferralAction, ReferralStatus> = { accept: 'accepted', reject: 'rejected', reroute: 'submitted', arrive: 'arrived', complete: 'completed', cancel: 'cancelled' };
 
 /**
+ * Whether this user moved the referral to `to` since `seen` (the version a screen showed): a move
+ * whose answer was lost, made by the attempt the screen thinks failed. Moves since are those in
+ * the history after what `seen` held (history only grows); `user` is the mover's token subject.
+ */
+export function ownMove(seen: Referral, now: Referral, to: ReferralStatus): boolean {
+  const me = currentSession()?.sub;
+  return !!me && now.history.slice(seen.history.length).some((h) => h.status === to && h.user === me);
+}
+
+/**
  * Sends a move on the version on screen. Its answer lost (the network, a 5xx), or a retry of it
  * refused as moved meanwhile (412, 409), the move may have been made by this user's first attempt:
- * then the one move since that version is this action by this user, and that is what it answers.
- * Before, a nurse's retry of 接收 after a dropped answer was told 已被他人处理 of her own accept.
+ * then the referral as it is now is the answer. Otherwise a nurse's retry of 接收 after a dropped
+ * answer was told 已被他人处理 of her own accept.
  */
 export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
   try {
@@ -202,9 +212,7 @@ export async function sendMove(r: ReferralView, action: ReferralAction, send: ()
   } catch (err) {
     if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) throw err;
     const now = await call('getReferral', { params: { id: r.referralId } }).catch(() => undefined);
-    const last = now?.history.at(-1);
-    const me = currentSession()?.sub;
-    if (now && now.version === r.version + 1 && last?.status === movedTo[action] && me && last.user === me) return now;
+    if (now && ownMove(r, now, movedTo[action])) return now;
     throw err;
   }
 }

@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, rejectionReason, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -147,24 +147,24 @@ const goneWhy: Partial<Record<ReferralStatus, string>> = {
   expired: '已超过接收时限',
 };
 
-/** The same, when the move was hers. */
-const ownWhy: Partial<Record<ReferralStatus, string>> = { accepted: '已由您接收', rejected: '已由您拒绝' };
-
 /** The panel when its referral has gone: whose it was and what became of it; nothing was done by her. */
 function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNext: () => void }) {
   const patient = usePatientLabel(r.personId, r.patient);
   const now = useQuery({ queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }) });
   // Her own move whose answer was lost (the list saw it before she pressed again): hers, not another's.
-  const last = now.data?.history.at(-1);
-  const mine = !!last?.user && last.user === currentSession()?.sub && ownWhy[now.data!.status];
+  const mine = now.data && (['accepted', 'rejected'] as const).find((to) => ownMove(r, now.data!, to));
   // Not readable any more (404): sent to another hospital (by the clinic, or by the platform after it lapsed).
   const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : (now.error as ApiError | null)?.status === 404 ? '已改派至其他医院' : '已被他人处理或已撤销';
+  const id = `${patient}的转诊 ${shortId(r.referralId)}`;
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title" tabIndex={-1}>待分诊</h2>
-      {mine
-        ? <Alert kind="ok">{patient}的转诊 {shortId(r.referralId)} {mine}（此前提交的回复未送达，操作已生效）。 <a href={`#/hospital/referrals/${r.referralId}`}>查看转诊</a></Alert>
-        : <p class="alert error" role="alert">{patient}的转诊 {shortId(r.referralId)} 已不在待接收列表：{why}。您未对其做任何操作。</p>}
+      {/* One element, read out at each change of words: a screen reader hears the outcome, not only "checking". */}
+      <Alert said={r.referralId} kind={now.isPending ? 'info' : mine ? 'ok' : 'error'}>
+        {now.isPending ? `${id} 已不在待接收列表，正在核实其状态…`
+          : mine ? <>{id} 已由您{mine === 'accepted' ? '接收' : '拒绝'}，无需再处理。 <a href={`#/hospital/referrals/${r.referralId}`}>查看转诊</a></>
+          : `${id} 已不在待接收列表：${why}。您未对其做任何操作。`}
+      </Alert>
       <button type="button" class="primary" onClick={onNext}>{next ? '处理下一条' : '知道了'}</button>
     </section>
   );
