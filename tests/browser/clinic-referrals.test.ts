@@ -184,6 +184,14 @@ describe('a 下转 the clinic refused', () => {
     const told = nurse.getByRole('alert').filter({ hasText: '本院下转的转诊' });
     await expect.poll(textOf(told), poll).toContain('本院下转的转诊有 1 条被拒绝，患者仍在等待：请改派或撤销。');
     await screen(nurse, 'hospital-down-rejected-notice');
+    // Its numbers could not be read again (the API unavailable: injected): said to be from before.
+    const outgoing = /\/referrals\?box=outgoing/;
+    await unavailable(nurse, outgoing);
+    await (await inBackground(nurse))();
+    await expect.poll(textOf(told), poll).toContain('请改派或撤销。（暂时无法刷新，为此前的数量）');
+    await nurse.unroute(outgoing);
+    await (await inBackground(nurse))();
+    await expect.poll(textOf(told), poll).not.toContain('暂时无法刷新');
     await told.getByRole('link', { name: '查看' }).click();
     await nurse.getByRole('heading', { name: '下转记录', level: 1 }).waitFor();
     await nurse.getByRole('button', { name: /^已拒绝/, pressed: true }).waitFor();

@@ -16,7 +16,7 @@ import { useMutation } from '../lib/mutation.ts';
 import { poll } from '../lib/polling.ts';
 import { rememberedPerson, type NamedPerson } from '../lib/people.ts';
 import { useInstitution, useInstitutionName, useInstitutions } from './names.ts';
-import { Alert, announce, Badge, closesOnEscape, countOf, Field, focusTitle, FormError, Notice, useOpenedForm } from './ui.tsx';
+import { Alert, announce, Badge, closesOnEscape, countOf, Field, focusTitle, FormError, kept, Notice, staleNote, useOpenedForm } from './ui.tsx';
 
 export const urgencyTone = { routine: '', urgent: 'warn', emergency: 'danger' } as const;
 
@@ -37,11 +37,11 @@ export const referralsQuery = (box: Box, status: ReferralStatus) => ({
  */
 export function StuckReferrals({ what, list }: { what: string; list: string }) {
   const [rejected, expired] = useQueries({ queries: (['rejected', 'expired'] as const).map((s) => ({ ...referralsQuery('outgoing', s), refetchInterval: poll(30_000) })) });
-  const n = (q: typeof rejected) => q?.data?.items.length ?? 0;
+  const n = (q: typeof rejected) => (q && kept(q)?.items.length) ?? 0;
   if (!n(rejected) && !n(expired)) return null;
   const parts = [n(rejected) && `${countOf(rejected!.data)} 条被拒绝`, n(expired) && `${countOf(expired!.data)} 条接收超时`].filter(Boolean).join('、');
   const first = n(rejected) ? 'rejected' : 'expired';
-  return <Alert kind="error">{what}有 {parts}，患者仍在等待：请改派或撤销。 <a href={`${list}?status=${first}`}>查看</a></Alert>;
+  return <Alert kind="error">{what}有 {parts}，患者仍在等待：请改派或撤销。{staleNote([rejected, expired])} <a href={`${list}?status=${first}`}>查看</a></Alert>;
 }
 
 /** Why the receiver refused it, as its last rejection says: what the sender needs to reroute or tell the patient. */

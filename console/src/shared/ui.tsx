@@ -253,10 +253,17 @@ export function tabCount(q: { data: Listing | undefined; error: unknown } | unde
 }
 
 /**
- * Status tabs with counts: one button per status, the current one pressed. A count that could not
- * be read again is shown hollow and named as such: a nurse does not take 待接收 0 from before a
- * failure for "nothing is waiting".
+ * A count, `before` it what it counts. One that could not be read again is shown hollow and named
+ * as such: a nurse does not take 待接收 0 from before a failure for "nothing is waiting".
  */
+export const Count = ({ c, before = '' }: { c: TabCount; before?: string }) => (
+  <><span class={c.stale ? 'count stale' : 'count'} title={c.stale ? '未能刷新，为此前的数量' : undefined}>{before}{c.n}</span>{c.stale && <span class="sr-only">（未能刷新）</span>}</>
+);
+
+/** Said after a sentence whose numbers could not be read again, as {@link Count} is for one count. */
+export const staleNote = (qs: ReadonlyArray<{ error: unknown } | undefined>) => (qs.some((q) => q?.error) ? '（暂时无法刷新，为此前的数量）' : '');
+
+/** Status tabs with counts ({@link Count}): one button per status, the current one pressed. */
 export function CountTabs<K extends string>(props: { label: string; items: ReadonlyArray<{ key: K; label: string; count?: TabCount }>; current: K; onSelect: (k: K) => void }) {
   return (
     <div class="tabs" role="group" aria-label={props.label}>
@@ -264,7 +271,7 @@ export function CountTabs<K extends string>(props: { label: string; items: Reado
         <button type="button" key={i.key} aria-pressed={props.current === i.key} onClick={() => props.onSelect(i.key)}>
           {i.label}
           {/* A space, so that the name is "待接收 3", not "待接收3". */}
-          {i.count && <>{' '}<span class={i.count.stale ? 'count stale' : 'count'} title={i.count.stale ? '未能刷新，为此前的数量' : undefined}>{i.count.n}</span>{i.count.stale && <span class="sr-only">（未能刷新）</span>}</>}
+          {i.count && <>{' '}<Count c={i.count} /></>}
         </button>
       ))}
     </div>

@@ -19,7 +19,7 @@ import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useDrugName, useDrugs, useInstitutionName, useInstitutions } from '../../shared/names.ts';
 import { chooseHospital, departmentsFor, ReferralActions, ReferralHistory, referralsQuery, ReferralSummary, rejectionReason, StuckReferrals, UnknownPatient, urgencyTone, usePatient, usePatientLabel, type Box } from '../../shared/referral.tsx';
-import { Alert, announce, Badge, countOf, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, RefreshFailed, Scroll, tabCount, Title, type Listing } from '../../shared/ui.tsx';
+import { Alert, announce, Badge, Count, countOf, CountTabs, Empty, Field, focusWhenShown, FormError, kept, Loading, RefreshFailed, Scroll, staleNote, tabCount, Title, type Listing } from '../../shared/ui.tsx';
 import { go, useHashParam } from '../../app/router.ts';
 import { AdviceDetail, AskForm, OutgoingAdvice } from './Advice.tsx';
 
@@ -185,18 +185,18 @@ const useAwaiting = () => useQuery({ ...referralsQuery('incoming', 'submitted'),
 /** On 接诊, where the GP spends the day: said only while some wait. */
 function AwaitingReferrals() {
   const awaiting = useAwaiting();
-  if (!awaiting.data?.items.length) return null;
-  return <Alert>医院下转到本机构的转诊有 {countOf(awaiting.data)} 条待接收，请在接收时限内接收或拒绝。 <a href="#/clinic/referrals/incoming">查看转入的转诊</a></Alert>;
+  if (!kept(awaiting)?.items.length) return null;
+  return <Alert>医院下转到本机构的转诊有 {countOf(awaiting.data)} 条待接收，请在接收时限内接收或拒绝。{staleNote([awaiting])} <a href="#/clinic/referrals/incoming">查看转入的转诊</a></Alert>;
 }
 
 /** 转出 / 转入: the clinic's own referrals, and those sent down to it (with how many wait for it). */
 function BoxLinks({ box }: { box: Box }) {
-  const awaiting = countOf(useAwaiting().data);
+  const awaiting = tabCount(useAwaiting());
   const link = (b: Box) => ({ class: `button${box === b ? ' primary' : ''}`, 'aria-current': box === b ? ('page' as const) : undefined });
   return (
     <nav class="buttons" aria-label="转出或转入">
       <a href="#/clinic/referrals" {...link('outgoing')}>转出（本机构发起）</a>
-      <a href="#/clinic/referrals/incoming" {...link('incoming')}>转入（下转到本机构）{awaiting !== undefined && <span class="count">待接收 {awaiting}</span>}</a>
+      <a href="#/clinic/referrals/incoming" {...link('incoming')}>转入（下转到本机构）{awaiting && <Count c={awaiting} before="待接收 " />}</a>
     </nav>
   );
 }
