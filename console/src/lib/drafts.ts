@@ -35,18 +35,21 @@ export function useSavedDraft<T>(key: string): T | undefined {
  * Registers a form's current values as its draft while it is on screen. `inFlight`: its submit is
  * waiting for the API. `keepOnLeave`: also kept when the person goes to another screen of the
  * console and back (the counter: a sale half entered when the pharmacist checks 当日结算), while the
- * session lasts (not for whoever logs in next). `values` may be a function, read when the draft is
- * kept: a form that is gone once saved says null then, without a render in between.
+ * session lasts (not for whoever logs in next). Returns `forget`, called once the form is done with
+ * (sent, saved, given up): from then on its draft is null, also when the screen is left before
+ * another render.
  */
-export function useDraft(key: string, values: unknown, o: { keepOnLeave?: boolean; inFlight?: boolean } = {}): void {
+export function useDraft(key: string, values: unknown, o: { keepOnLeave?: boolean; inFlight?: boolean } = {}): () => void {
   const ref = useRef({ values, inFlight: !!o.inFlight });
   ref.current = { values, inFlight: !!o.inFlight };
+  const forgotten = useRef(false);
   useEffect(() => {
-    const now = () => (typeof ref.current.values === 'function' ? (ref.current.values as () => unknown)() : ref.current.values);
+    const now = () => (forgotten.current ? null : ref.current.values);
     open.set(key, { values: now, inFlight: () => ref.current.inFlight });
     return () => {
       open.delete(key);
       if (o.keepOnLeave && currentSession()) sessionStorage.setItem(PREFIX + key, JSON.stringify(now()));
     };
   }, [key]);
+  return () => { forgotten.current = true; };
 }

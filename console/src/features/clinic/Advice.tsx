@@ -2,7 +2,7 @@
 // of, referring them), follow the requests and their answers, and turn an answer into a referral
 // in one click (the API links the two) or close the request.
 import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { adviceRequestBody, adviceStatuses, type AdviceStatus, type AdviceView } from '#schemas/advice';
 import { urgencies } from '#schemas/referrals';
 import { call, etagOf, type ApiError } from '../../lib/api.ts';
@@ -32,12 +32,10 @@ export function AskForm({ personId }: { personId: string }) {
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = departmentsFor(designated, to);
   const body = () => ({ personId, ...(to ? { toInstitutionId: to } : {}), department, question, ...(diagnoses.trim() ? { diagnoses: splitCodes(diagnoses) } : {}) });
-  // Kept also when the person goes to another screen of the console and back (lib/drafts.ts); once sent, not.
-  const sent = useRef(false);
   const ask = useMutation({
     mutationFn: () => call('requestAdvice', { body: body() }),
     onSuccess: (a) => {
-      sent.current = true;
+      forget();
       madeFor(personId);
       // Its 返回咨询列表 is the tab it is on (待答复), not whichever was last open there.
       forgetListAsLeft('#/clinic/advice');
@@ -46,7 +44,8 @@ export function AskForm({ personId }: { personId: string }) {
     },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
-  useDraft(`ask-${personId}`, () => (sent.current ? null : { to, department, diagnoses, question }), { inFlight: ask.isPending, keepOnLeave: true });
+  // Kept also when the person goes to another screen of the console and back; once sent, not.
+  const forget = useDraft(`ask-${personId}`, { to, department, diagnoses, question }, { inFlight: ask.isPending, keepOnLeave: true });
   const choose = (id: string) => chooseHospital(designated, id, department, { to: setTo, department: setDepartment, errors: setErrors });
   const submit = (e: Event) => {
     e.preventDefault();

@@ -111,15 +111,14 @@ function ReferForm({ personId }: { personId: string }) {
   const designated = (hospitals.data ?? []).filter((h) => h.designated);
   const departments = departmentsFor(designated, to);
   const body = () => ({ personId, direction: 'up' as const, ...(to ? { toInstitutionId: to } : {}), department, reason, diagnoses: splitCodes(diagnoses), urgency, ...(preferredDate ? { preferredDate } : {}) });
-  // Kept also when the person goes to another screen of the console and back (lib/drafts.ts); once sent, not.
-  const sent = useRef(false);
   const attempt = useAttemptKey('refer', body());
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body(), idempotencyKey: attempt }),
-    onSuccess: (r) => { sent.current = true; madeFor(personId); void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
+    onSuccess: (r) => { forget(); madeFor(personId); void qc.invalidateQueries({ queryKey: ['referrals'] }); go('clinic', 'referrals', r.referralId); },
     onError: (e: ApiError) => setErrors(problemToFields(e, referFields)),
   });
-  useDraft(`refer-${personId}`, () => (sent.current ? null : { to, department, urgency, diagnoses, reason, preferredDate }), { inFlight: create.isPending, keepOnLeave: true });
+  // Kept also when the person goes to another screen of the console and back; once sent, not.
+  const forget = useDraft(`refer-${personId}`, { to, department, urgency, diagnoses, reason, preferredDate }, { inFlight: create.isPending, keepOnLeave: true });
   const choose = (id: string) => chooseHospital(designated, id, department, { to: setTo, department: setDepartment, errors: setErrors });
   const submit = (e: Event) => {
     e.preventDefault();
@@ -316,15 +315,13 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     // Without consent the field is left out, and the schema says it is required.
     ...(long ? { longTerm: { assessment, ...(consent ? { patientConsent: true as const } : {}) } } : {}),
   });
-  // Kept also when the person goes to another screen of the console and back (lib/drafts.ts); once sent, not.
-  const sent = useRef(false);
   // A retried or double submit issues one prescription.
   const attempt = useAttemptKey('rx', [diagnoses, lines, pharmacy, days, assessment, consent]);
   const issue = useMutation({
     // The form as the schema read it (a long prescription's consent is then `true`).
     mutationFn: (checked: PrescriptionRequest) => call('issuePrescription', { body: checked, idempotencyKey: attempt }),
     onSuccess: (p) => {
-      sent.current = true;
+      forget();
       // Shown at once on the list, which then follows it as the platform routes it.
       qc.setQueryData(['prescription', p.prescriptionId], p);
       madeFor(personId);
@@ -333,7 +330,8 @@ function PrescribeForm({ personId, referralId }: { personId: string; referralId?
     },
     onError: (e: ApiError) => setErrors(problemToFields(e)),
   });
-  useDraft(`rx-${personId}`, () => (sent.current ? null : { diagnoses, lines, pharmacy, days, assessment }), { inFlight: issue.isPending, keepOnLeave: true });
+  // Kept also when the person goes to another screen of the console and back; once sent, not.
+  const forget = useDraft(`rx-${personId}`, { diagnoses, lines, pharmacy, days, assessment }, { inFlight: issue.isPending, keepOnLeave: true });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(prescriptionRequest, body());

@@ -377,14 +377,12 @@ function DownForm({ up }: { up: Referral }) {
     personId: up.personId, direction: 'down' as const, toInstitutionId: up.fromInstitutionId, department, reason,
     diagnoses: splitCodes(diagnoses), urgency: 'routine' as const, upwardReferralId: up.referralId, followUpPlan: plan,
   });
-  // Kept also when the person goes to another screen of the console and back (lib/drafts.ts); once sent, not.
-  const sent = useRef(false);
   // A retry after a lost answer makes one down referral, not two.
   const attempt = useAttemptKey('down', body());
   const create = useMutation({
     mutationFn: () => call('createReferral', { body: body(), idempotencyKey: attempt }),
     onSuccess: (r) => {
-      sent.current = true;
+      forget();
       void qc.invalidateQueries({ queryKey: ['referrals'] });
       // Its 返回下转记录 is the list's first tab (待接收, where it is), not whichever was last open.
       forgetListAsLeft('#/hospital/outgoing');
@@ -392,7 +390,8 @@ function DownForm({ up }: { up: Referral }) {
     },
     onError: (e: ApiError) => setErrors(problemToFields(e, downFields)),
   });
-  useDraft(`down-${up.referralId}`, () => (sent.current ? null : { reason, plan, diagnoses, department: picked }), { inFlight: create.isPending, keepOnLeave: true });
+  // Kept also when the person goes to another screen of the console and back; once sent, not.
+  const forget = useDraft(`down-${up.referralId}`, { reason, plan, diagnoses, department: picked }, { inFlight: create.isPending, keepOnLeave: true });
   const submit = (e: Event) => {
     e.preventDefault();
     const v = validate(createReferralBody, body(), downFields);

@@ -220,9 +220,6 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
   const [form, setForm] = useState(draft?.form ?? initialForm);
   const [depts, setDepts] = useState<Dept[]>(draft?.depts ?? initialDepts);
   const nextDept = useRef(Math.max(-1, ...depts.map((d) => d.key)) + 1);
-  // Saved, cancelled or read again after a 412: nothing to keep.
-  const finished = useRef(false);
-  const finish = () => { finished.current = true; };
   // 修改 pressed on another institution: an edit begun here is asked about, and if given up not kept
   // (it came back, said to be restored, the next time this institution was edited). The register
   // form's draft is kept, for when the edit is done.
@@ -317,7 +314,8 @@ function InstitutionForm({ editing, stale, onDone, onChanged, leaving }: {
     save.mutate();
   };
   const busy = register.isPending || save.isPending;
-  useDraft(draftKey, () => (finished.current ? null : { form, depts }), { keepOnLeave: true, inFlight: busy });
+  // Saved, cancelled or read again after a 412: nothing to keep (finish).
+  const finish = useDraft(draftKey, { form, depts }, { keepOnLeave: true, inFlight: busy });
   return (
     <form ref={formRef} onSubmit={submit} novalidate class="panel">
       <h2>{editing ? '修改机构' : '登记机构'}</h2>
