@@ -6,7 +6,8 @@
 // appointment proposed is the day the clinic asked for, or for an emergency the next quarter hour.
 // A day with no slot left is said at its date, and the referral stays hers to accept on another.
 // A move whose answer was lost is found to be hers (pressed again, or seen gone), not another's.
-// A triage refused as moved meanwhile leaves the keyboard on the notice that says so.
+// A triage refused as moved meanwhile leaves the keyboard on the notice that says so. A retry
+// refused whose referral cannot then be read says the first press may have made the move.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -281,12 +282,30 @@ describe('the triage panel', () => {
     await expect.poll(textOf(nurse.locator('#announcer')), poll).toContain(`已接收：转诊 ${shortId(third)}`);
     expect(await actions.innerText()).not.toMatch(/无法连接|已被他人处理/);
     expect(await statusOf(third)).toBe('accepted');
+
+    // Lost again, and this time nothing can read the referral after: pressed again, the API refuses
+    // the version she saw (412). Her first press may have made it: not said to have done nothing.
+    const fourth = await refer(21, 'routine', '活动后气短');
+    await nurse.goto(`${rt.url}#/hospital/referrals/${fourth}`);
+    await actions.getByRole('button', { name: '接收', exact: true }).click();
+    const shown = await inBackground(nurse); // the page's own poll reads nothing meanwhile
+    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await nurse.route(new RegExp(`/referrals/${fourth}$`), (r) => r.abort('connectionreset'));
+    await actions.getByRole('button', { name: '确认接收' }).click();
+    await expect.poll(textOf(actions), poll).toContain('无法连接到服务器');
+    await actions.getByRole('button', { name: '确认接收' }).click();
+    await expect.poll(textOf(nurse.locator('main')), poll).toContain(`转诊 ${shortId(fourth)} 已有变化，本次操作未执行`);
+    expect(await nurse.locator('main').innerText()).toContain('或您此前的操作已生效');
+    expect(await nurse.locator('main').innerText()).not.toMatch(/已被他人修改|未生效/);
+    await nurse.unrouteAll({ behavior: 'wait' });
+    await shown();
+    expect(await statusOf(fourth)).toBe('accepted');
   });
 
   it('a triage refused as moved meanwhile is said where the keyboard was, and the keyboard stays on it as the panel moves on', async () => {
     const { rt } = desk;
     const taken = await refer(19, 'emergency', '急性胸痛半小时');
-    await refer(20, 'emergency', '晕厥一次');
+    const next = await refer(20, 'emergency', '晕厥一次');
     const { page: nurse } = await newPage(desk);
     await login(nurse, rt.url, people.nurse);
     const panel = nurse.getByRole('region', { name: /待分诊/ });
@@ -312,5 +331,25 @@ describe('the triage panel', () => {
     // 知道了 takes the notice away, and the keyboard to the screen's title.
     await notice.getByRole('button', { name: '知道了' }).click();
     await expect.poll(focused(nurse.locator('main h1')), poll).toBe(true);
+
+    // Her 接收 of the next is made and its answer lost, and nothing can read the referral after:
+    // pressed again, it is refused (412). That first press may have made it: the notice does not say
+    // she did nothing, nor that another did it.
+    let release2!: () => void;
+    const held2 = new Promise<void>((resolve) => { release2 = resolve; });
+    await nurse.route(lists, async (r) => { await held2; await r.continue(); });
+    await nurse.route(/\/referrals\/[^/]+\/accept$/, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await nurse.route(new RegExp(`/referrals/${next}$`), (r) => r.abort('connectionreset'));
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    const unsure = nurse.locator('main p.alert', { hasText: `（${shortId(next)}）已有变化，本次操作未执行` });
+    await expect.poll(() => unsure.count(), poll).toBe(1);
+    expect(await unsure.innerText()).toContain('或您此前的操作已生效');
+    expect(await nurse.locator('main').innerText()).not.toMatch(/未生效|已被他人处理/);
+    await screen(nurse, 'hospital-triage-unconfirmed');
+    release2();
+    await nurse.unrouteAll({ behavior: 'wait' });
+    expect(await statusOf(next)).toBe('accepted');
   });
 });

@@ -201,10 +201,20 @@ export function ownMove(seen: Referral, now: Referral, to: ReferralStatus): bool
 }
 
 /**
+ * A move refused as moved meanwhile (412, 409) when the referral could not then be read (the
+ * network, or gone from this institution): this attempt was not made, but whether an earlier one
+ * of this user's, its answer lost, made the move cannot be told.
+ */
+export class UnconfirmedMove extends ApiError {}
+
+/** What a screen says of an UnconfirmedMove, after naming the referral. */
+export const unconfirmedMoveText = '已有变化，本次操作未执行；其当前状态暂时无法读取，可能他人已处理、对方已撤销，或您此前的操作已生效，请稍后核对。';
+
+/**
  * Sends a move on the version on screen. Its answer lost (the network, a 5xx), or a retry of it
  * refused as moved meanwhile (412, 409), the move may have been made by this user's first attempt:
  * then the referral as it is now is the answer. Otherwise a nurse's retry of 接收 after a dropped
- * answer was told 已被他人处理 of her own accept.
+ * answer was told 已被他人处理 of her own accept. A refusal whose read fails is an UnconfirmedMove.
  */
 export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
   try {
@@ -213,6 +223,7 @@ export async function sendMove(r: ReferralView, action: ReferralAction, send: ()
     if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) throw err;
     const now = await call('getReferral', { params: { id: r.referralId } }).catch(() => undefined);
     if (now && ownMove(r, now, movedTo[action])) return now;
+    if (!now && (err.status === 412 || err.status === 409)) throw new UnconfirmedMove(err.status, err.problem);
     throw err;
   }
 }
@@ -299,7 +310,7 @@ export function ReferralActions({ r, onDone, more }: { r: ReferralView; onDone?:
       if (err.status === 412 || err.status === 409) {
         setOpen(undefined);
         setErrors({});
-        setStale(problemText(err));
+        setStale(err instanceof UnconfirmedMove ? `转诊 ${shortId(r.referralId)} ${unconfirmedMoveText}` : problemText(err));
         void qc.invalidateQueries({ queryKey: ['referral', r.referralId] });
         void qc.invalidateQueries({ queryKey: ['referrals'] });
         return;

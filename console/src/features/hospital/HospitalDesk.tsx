@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -226,7 +226,9 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
       return;
     }
     if (e.status === 412 || e.status === 409) {
-      onStale(`${patient}的转诊（${shortId(r.referralId)}）已被他人处理或已由社区撤销，您的操作未生效；列表已刷新为最新状态。`);
+      onStale(e instanceof UnconfirmedMove
+        ? `${patient}的转诊（${shortId(r.referralId)}）${unconfirmedMoveText}`
+        : `${patient}的转诊（${shortId(r.referralId)}）已被他人处理或已由社区撤销，您的操作未生效；列表已刷新为最新状态。`);
       refresh();
       return;
     }
