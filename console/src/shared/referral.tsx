@@ -201,29 +201,53 @@ export function ownMove(seen: Referral, now: Referral, to: ReferralStatus): bool
 }
 
 /**
- * A move refused as moved meanwhile (412, 409) when the referral could not then be read (the
- * network, or gone from this institution): this attempt was not made, but whether an earlier one
- * of this user's, its answer lost, made the move cannot be told.
+ * A retry refused as moved meanwhile (412, 409) when the referral could not be read, after it or
+ * after the first attempt (the network, a 5xx): this attempt was not made, but whether the first,
+ * its answer lost, made the move cannot be told.
  */
 export class UnconfirmedMove extends ApiError {}
 
 /** What a screen says of an UnconfirmedMove, after naming the referral. */
-export const unconfirmedMoveText = '已有变化，本次操作未执行；其当前状态暂时无法读取，可能他人已处理、对方已撤销，或您此前的操作已生效，请稍后核对。';
+export const unconfirmedMoveText = '已有变化，本次操作未执行；其当前状态暂时无法读取，可能已被他人处理，或您此前的操作已生效，请稍后核对。';
+
+/** Referrals on which a move from this tab lost its answer and no read since has told what became of it. */
+const inDoubt = new Set<string>();
 
 /**
  * Sends a move on the version on screen. Its answer lost (the network, a 5xx), or a retry of it
  * refused as moved meanwhile (412, 409), the move may have been made by this user's first attempt:
  * then the referral as it is now is the answer. Otherwise a nurse's retry of 接收 after a dropped
- * answer was told 已被他人处理 of her own accept. A refusal whose read fails is an UnconfirmedMove.
+ * answer was told 已被他人处理 of her own accept. A retry refused while the referral still cannot be
+ * read is an UnconfirmedMove; a first attempt refused is what it says (nothing of hers is in doubt),
+ * and so is one whose read is 404 (gone to another institution: 接收 and the later moves are never
+ * undone that way).
  */
 export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
+  const id = r.referralId;
   try {
-    return await send();
+    const next = await send();
+    inDoubt.delete(id);
+    return next;
   } catch (err) {
     if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) throw err;
-    const now = await call('getReferral', { params: { id: r.referralId } }).catch(() => undefined);
-    if (now && ownMove(r, now, movedTo[action])) return now;
-    if (!now && (err.status === 412 || err.status === 409)) throw new UnconfirmedMove(err.status, err.problem);
+    let now: ReferralView | undefined;
+    let unread = false;
+    try {
+      now = await call('getReferral', { params: { id } });
+    } catch (readErr) {
+      unread = outcomeUnknown(readErr) || !(readErr instanceof ApiError);
+    }
+    if (now && ownMove(r, now, movedTo[action])) {
+      inDoubt.delete(id);
+      return now;
+    }
+    if (outcomeUnknown(err)) {
+      if (unread) inDoubt.add(id);
+      else inDoubt.delete(id);
+      throw err;
+    }
+    if (unread && inDoubt.has(id)) throw new UnconfirmedMove(err.status, err.problem);
+    inDoubt.delete(id);
     throw err;
   }
 }
