@@ -16,9 +16,9 @@ export default defineConfig({
       { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 } },
       { extends: true, test: { name: 'infra', include: ['tests/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       // The console in Chromium (OS package) against the real local runtime; builds the console first.
-      // Two files at a time, after the other projects (which run one file at a time): a browser file
-      // leaves a third of two cores idle while its page waits for polls and timers. Measured on this
-      // 2-core machine, the project took 466 s against 623 s one file at a time.
+      // Two files at a time, in a group of its own after the other projects (which keep vitest's
+      // default: one file at a time on two cores). A browser file leaves a third of two cores idle
+      // while its pages wait for polls and timers: the project took 466 s against 623 s one at a time.
       {
         extends: true,
         test: {
