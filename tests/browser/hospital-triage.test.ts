@@ -291,7 +291,11 @@ describe('the triage panel', () => {
     await actions.getByRole('button', { name: '接收', exact: true }).click();
     const shown = await inBackground(nurse); // the page's own poll reads nothing meanwhile
     await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
-    await nurse.route(new RegExp(`/referrals/${fourth}$`), (r) => r.abort('connectionreset'));
+    // The read after the first press is lost; the one after the second is throttled (429), which
+    // tells nothing of the referral either.
+    const throttled = JSON.stringify({ type: 'https://consortium.example/problems/rate-limited', title: 'Too many requests', status: 429 });
+    await nurse.route(new RegExp(`/referrals/${fourth}$`), (r) => r.fulfill({ status: 429, contentType: 'application/problem+json', body: throttled }));
+    await nurse.route(new RegExp(`/referrals/${fourth}$`), (r) => r.abort('connectionreset'), { times: 1 });
     await actions.getByRole('button', { name: '确认接收' }).click();
     await expect.poll(textOf(actions), poll).toContain('无法连接到服务器');
     await actions.getByRole('button', { name: '确认接收' }).click();

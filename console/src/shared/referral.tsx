@@ -202,15 +202,18 @@ export function ownMove(seen: Referral, now: Referral, to: ReferralStatus): bool
 
 /**
  * A retry refused as moved meanwhile (412, 409) when the referral could not be read, after it or
- * after the first attempt (the network, a 5xx): this attempt was not made, but whether the first,
- * its answer lost, made the move cannot be told.
+ * after the first attempt: this attempt was not made, but whether the first, its answer lost, made
+ * the move cannot be told.
  */
 export class UnconfirmedMove extends ApiError {}
 
 /** What a screen says of an UnconfirmedMove, after naming the referral. */
-export const unconfirmedMoveText = '已有变化，本次操作未执行；其当前状态暂时无法读取，可能已被他人处理，或您此前的操作已生效，请稍后核对。';
+export const unconfirmedMoveText = '已有变化，本次操作未执行；其当前状态无法读取，可能已被他人处理或撤销，或您此前的操作已生效，请稍后刷新核对。';
 
-/** Referrals on which a move from this tab lost its answer and no read since has told what became of it. */
+/**
+ * Moves from this tab whose answer was lost and whose outcome no read since has told, by the version
+ * they were made from (`id@version`): a later move, made from a later version, is not in doubt.
+ */
 const inDoubt = new Set<string>();
 
 /**
@@ -218,36 +221,33 @@ const inDoubt = new Set<string>();
  * refused as moved meanwhile (412, 409), the move may have been made by this user's first attempt:
  * then the referral as it is now is the answer. Otherwise a nurse's retry of 接收 after a dropped
  * answer was told 已被他人处理 of her own accept. A retry refused while the referral still cannot be
- * read is an UnconfirmedMove; a first attempt refused is what it says (nothing of hers is in doubt),
- * and so is one whose read is 404 (gone to another institution: 接收 and the later moves are never
- * undone that way).
+ * read is an UnconfirmedMove; a first attempt refused is what it says (nothing of hers is in doubt).
  */
 export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
-  const id = r.referralId;
+  const key = `${r.referralId}@${r.version}`;
   try {
     const next = await send();
-    inDoubt.delete(id);
+    inDoubt.delete(key);
     return next;
   } catch (err) {
     if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) throw err;
-    let now: ReferralView | undefined;
-    let unread = false;
+    // The referral as it is now; 'gone' when it left this institution, so before any 接收 or later
+    // move of hers (never undone that way; a 拒绝 is, by the clinic's reroute, so a 404 after one
+    // tells nothing); undefined when the read tells nothing (the network, a 5xx, a 429).
+    let now: ReferralView | 'gone' | undefined;
     try {
-      now = await call('getReferral', { params: { id } });
+      now = await call('getReferral', { params: { id: r.referralId } });
     } catch (readErr) {
-      unread = outcomeUnknown(readErr) || !(readErr instanceof ApiError);
+      if (readErr instanceof ApiError && readErr.status === 404 && action !== 'reject') now = 'gone';
     }
-    if (now && ownMove(r, now, movedTo[action])) {
-      inDoubt.delete(id);
+    if (now && now !== 'gone' && ownMove(r, now, movedTo[action])) {
+      inDoubt.delete(key);
       return now;
     }
-    if (outcomeUnknown(err)) {
-      if (unread) inDoubt.add(id);
-      else inDoubt.delete(id);
-      throw err;
-    }
-    if (unread && inDoubt.has(id)) throw new UnconfirmedMove(err.status, err.problem);
-    inDoubt.delete(id);
+    // Moved by another, or gone: hers was not made. Unchanged (a 5xx may still be writing), or unread: it may be.
+    if (now === 'gone' || (now && now.version !== r.version)) inDoubt.delete(key);
+    else if (outcomeUnknown(err)) inDoubt.add(key);
+    if (!now && !outcomeUnknown(err) && inDoubt.has(key)) throw new UnconfirmedMove(err.status, err.problem);
     throw err;
   }
 }
