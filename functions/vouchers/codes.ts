@@ -4,7 +4,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import { provinceConfig } from '#shared/env';
-import { HttpProblem, problem } from '#shared/errors';
+import { problem } from '#shared/errors';
 import { newId } from '#shared/ids';
 import { currentSecret, secretVersion, type SecretValue } from '#shared/secrets';
 
@@ -39,13 +39,32 @@ export async function issueCode(voucherId: string, personId: string, now: Date):
 
 const claims = z.object({ sub: z.string(), pid: z.string(), jti: z.string(), exp: z.number() });
 
-/** Verifies signature, issuer, audience and expiry; a code past its expiry is 410 code-expired. */
+const notACode = () => problem('validation-failed', 'the code is not a valid voucher code of this province (altered, truncated or foreign)', [
+  { path: 'body.code', message: 'invalid voucher code' },
+]);
+
+/** What Secrets Manager answers for a version that is not there: a code not signed with this province's key. */
+const NO_SUCH_VERSION = new Set(['ResourceNotFoundException', 'ValidationException', 'InvalidParameterException']);
+
+/**
+ * Verifies signature, issuer, audience and expiry; a code past its expiry is 410 code-expired, any
+ * other defect 400. A key that cannot be fetched (Secrets Manager throttled or down) is the
+ * platform's fault, not the code's: it is thrown as it is (500), never "invalid code, scan again",
+ * which a pharmacist could say to a patient whose sale is in doubt.
+ */
 export async function verifyCode(code: string, now: Date): Promise<CodeClaims> {
+  let kid: unknown;
   try {
-    const { kid } = decodeProtectedHeader(code);
-    if (typeof kid !== 'string' || !/^[\w-]{1,64}$/.test(kid)) throw new Error('no kid');
-    const { key } = asKey(await secretVersion(SECRET, kid));
-    const { payload } = await jwtVerify(code, key, {
+    ({ kid } = decodeProtectedHeader(code));
+  } catch {
+    throw notACode();
+  }
+  if (typeof kid !== 'string' || !/^[\w-]{1,64}$/.test(kid)) throw notACode();
+  const secret = await secretVersion(SECRET, kid).catch((err: Error) => {
+    throw NO_SUCH_VERSION.has(err.name) ? notACode() : err;
+  });
+  try {
+    const { payload } = await jwtVerify(code, asKey(secret).key, {
       algorithms: ['HS256'],
       issuer: issuer(),
       audience: AUDIENCE,
@@ -55,10 +74,7 @@ export async function verifyCode(code: string, now: Date): Promise<CodeClaims> {
     const c = claims.parse(payload);
     return { voucherId: c.sub, personId: c.pid, jti: c.jti, expiresAt: new Date(c.exp * 1000) };
   } catch (err) {
-    if (err instanceof HttpProblem) throw err;
     if (err instanceof errors.JWTExpired) throw problem('code-expired', 'the voucher code has expired; ask the patient to show a new one');
-    throw problem('validation-failed', 'the code is not a valid voucher code of this province (altered, truncated or foreign)', [
-      { path: 'body.code', message: 'invalid voucher code' },
-    ]);
+    throw notACode();
   }
 }
