@@ -487,7 +487,22 @@ describe('a 确认结算 whose answer does not say what happened', () => {
     await toQuote(page, p);
     await loseAnswer(page, (route) => route.abort('failed'));
     await page.unroute('**/settlements');
-    await page.getByRole('button', { name: '返回修改' }).click();
+    // 返回修改, and a click into 数量 as soon as the form shows, before the screen's own effects have
+    // run (a frame later): the keyboard stays in 数量, not taken to the code box, where what she
+    // types next would alter the code of the sale in doubt.
+    const stayed = await page.evaluate(async () => {
+      // Runs in the page (the tests' TypeScript has no DOM types).
+      type El = { focus(): void; click(): void; textContent: string | null; id: string; labels?: { textContent: string | null }[] };
+      const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): El[]; activeElement: El | null } }).document;
+      const win = globalThis as unknown as { requestAnimationFrame(f: () => void): void };
+      [...doc.querySelectorAll('button')].find((b) => b.textContent === '返回修改')!.click();
+      const quantity = () => [...doc.querySelectorAll('input')].find((i) => i.labels?.[0]?.textContent === '数量');
+      for (let i = 0; i < 20 && !quantity(); i++) await Promise.resolve();
+      quantity()!.focus();
+      await new Promise<void>((r) => win.requestAnimationFrame(() => setTimeout(r, 100)));
+      return doc.activeElement === quantity();
+    });
+    expect(stayed).toBe(true);
     await page.getByRole('group', { name: '第 1 行药品' }).getByLabel('数量').fill('2');
     await page.getByRole('button', { name: '下一步：核对' }).click();
     await expect.poll(textOf(page.locator('main')), poll).toContain('该码已用于上次未收到结果的那笔结算：很可能已扣款');

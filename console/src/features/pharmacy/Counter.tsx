@@ -126,7 +126,14 @@ export function Counter({ prescriptionId }: { prescriptionId?: string }) {
   useEffect(() => {
     if (unpaid?.length && lines.every((l) => !l.drugCode)) setLines(unpaid.map((i) => ({ ...emptyLine(), drugCode: i.drugCode, quantity: String(i.quantity) })));
   }, [unpaid && JSON.stringify(unpaid)]);
-  useEffect(() => codeRef.current?.focus(), [step.kind === 'entry']);
+  // The form shown (first, or after 返回修改): the keyboard to the code box, for the scanner. Not when
+  // she is in a field of it already: an effect runs a frame after the render, and a click into 数量
+  // meanwhile (a slow PC) then typed into the code of a sale in doubt, which the API called invalid.
+  useEffect(() => {
+    const at = document.activeElement;
+    if (at && at !== codeRef.current && codeRef.current?.form?.contains(at)) return;
+    codeRef.current?.focus();
+  }, [step.kind === 'entry']);
   // 核对 and the receipt are new screens without a new address: the keyboard (and a screen reader)
   // goes to their title, as on any other screen (app/router.ts), not back to the page's start.
   useEffect(() => {
