@@ -9,6 +9,7 @@
 // A triage refused as moved meanwhile leaves the keyboard on the notice that says so. A retry after
 // a lost answer, refused while the referral still cannot be read, says the first press may have made
 // the move; a first press refused says it did nothing, read or not.
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -22,6 +23,18 @@ afterAll(() => desk?.stop());
 
 // Long enough for the worklist's next poll (10 s, backing off while nothing changes).
 const poll = { timeout: 45_000, interval: 250 };
+
+const lists = /\/referrals\?/;
+const accepts = /\/referrals\/[^/]+\/accept$/;
+/** The next accept reaches the API and is made; its answer is lost on the way back. */
+const loseNextAnswer = (page: Page) => page.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+/** Holds the list's refreshes until the function returned is called: only the page's own moves find out meanwhile. */
+async function holdLists(page: Page): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route(lists, async (r) => { await held; await r.continue(); });
+  return release;
+}
 
 async function refer(i: number, urgency: 'routine' | 'urgent' | 'emergency', reason: string, department = 'CARD'): Promise<string> {
   const { rt } = desk;
@@ -212,7 +225,6 @@ describe('the triage panel', () => {
     await panel.getByRole('button', { name: '拒绝' }).click();
     await panel.getByLabel('拒绝原因').fill('本院心内科本周停诊');
 
-    const lists = /\/referrals\?/;
     await unavailable(nurse, lists);
     const foreground = await inBackground(nurse);
     await foreground();
@@ -245,13 +257,9 @@ describe('the triage panel', () => {
     const panel = nurse.getByRole('region', { name: /待分诊/ });
     await expect.poll(textOf(panel), poll).toContain(demoPeople[16]!.name);
     // The list's refreshes are held meanwhile: only her second press may find out what happened.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    const lists = /\/referrals\?/;
-    await nurse.route(lists, async (r) => { await held; await r.continue(); });
+    const release = await holdLists(nurse);
     // The accept is made and its answer lost; so is the read that would tell her.
-    const accepts = /\/referrals\/[^/]+\/accept$/;
-    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await loseNextAnswer(nurse);
     await nurse.route(new RegExp(`/referrals/${first}$`), (r) => r.abort('connectionreset'), { times: 1 });
     await panel.getByRole('button', { name: '接收并处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
@@ -265,7 +273,7 @@ describe('the triage panel', () => {
 
     // The next one: lost the same way, and this time the list's refresh sees it gone before she presses again.
     await expect.poll(textOf(panel), poll).toContain(demoPeople[17]!.name);
-    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await loseNextAnswer(nurse);
     await nurse.route(new RegExp(`/referrals/${second}$`), (r) => r.abort('connectionreset'), { times: 1 });
     await panel.getByRole('button', { name: '接收并处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
@@ -278,7 +286,7 @@ describe('the triage panel', () => {
     await nurse.goto(`${rt.url}#/hospital/referrals/${third}`);
     const actions = nurse.getByRole('region', { name: '可执行操作' });
     await actions.getByRole('button', { name: '接收', exact: true }).click();
-    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await loseNextAnswer(nurse);
     await actions.getByRole('button', { name: '确认接收' }).click();
     await expect.poll(textOf(nurse.locator('#announcer')), poll).toContain(`已接收：转诊 ${shortId(third)}`);
     expect(await actions.innerText()).not.toMatch(/无法连接|已被他人处理/);
@@ -290,7 +298,7 @@ describe('the triage panel', () => {
     await nurse.goto(`${rt.url}#/hospital/referrals/${fourth}`);
     await actions.getByRole('button', { name: '接收', exact: true }).click();
     const shown = await inBackground(nurse); // the page's own poll reads nothing meanwhile
-    await nurse.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    await loseNextAnswer(nurse);
     // The read after the first press is lost; the one after the second is throttled (429), which
     // tells nothing of the referral either.
     const throttled = JSON.stringify({ type: 'https://consortium.example/problems/rate-limited', title: 'Too many requests', status: 429 });
@@ -318,10 +326,7 @@ describe('the triage panel', () => {
     await panel.getByRole('button', { name: '拒绝' }).click();
     await panel.getByLabel('拒绝原因').fill('本院导管室检修');
     // The list's refreshes are held, so that only her 确认拒绝 finds out a colleague accepted it.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    const lists = /\/referrals\?/;
-    await nurse.route(lists, async (r) => { await held; await r.continue(); });
+    const release = await holdLists(nurse);
     const zjph = await rt.as('hospital', 'hosp-zjph');
     expect((await rt.call(zjph, 'POST', `/referrals/${taken}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
     // Nor can the referral be read after the refusal: a first press, so nothing of hers is in doubt.
@@ -342,10 +347,8 @@ describe('the triage panel', () => {
     // Her 接收 of the next is made and its answer lost, and nothing can read the referral after:
     // pressed again, it is refused (412). That first press may have made it: the notice does not say
     // she did nothing, nor that another did it.
-    let release2!: () => void;
-    const held2 = new Promise<void>((resolve) => { release2 = resolve; });
-    await nurse.route(lists, async (r) => { await held2; await r.continue(); });
-    await nurse.route(/\/referrals\/[^/]+\/accept$/, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+    const releaseAgain = await holdLists(nurse);
+    await loseNextAnswer(nurse);
     await nurse.route(new RegExp(`/referrals/${next}$`), (r) => r.abort('connectionreset'));
     await panel.getByRole('button', { name: '接收并处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
@@ -355,7 +358,7 @@ describe('the triage panel', () => {
     expect(await unsure.innerText()).toContain('或您此前的操作已生效');
     expect(await nurse.locator('main').innerText()).not.toContain('您的操作未生效');
     await screen(nurse, 'hospital-triage-unconfirmed');
-    release2();
+    releaseAgain();
     await nurse.unrouteAll({ behavior: 'wait' });
     expect(await statusOf(next)).toBe('accepted');
   });
