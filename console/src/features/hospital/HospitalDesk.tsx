@@ -226,9 +226,7 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
       return;
     }
     if (e.status === 412 || e.status === 409) {
-      onStale(e instanceof UnconfirmedMove
-        ? `${patient}的转诊（${shortId(r.referralId)}）${unconfirmedMoveText}`
-        : `${patient}的转诊（${shortId(r.referralId)}）已被他人处理或已由社区撤销，您的操作未生效；列表已刷新为最新状态。`);
+      onStale(`${patient}的转诊（${shortId(r.referralId)}）${e instanceof UnconfirmedMove ? unconfirmedMoveText : '已被他人处理或已由社区撤销，您的操作未生效；列表已刷新为最新状态。'}`);
       refresh();
       return;
     }
