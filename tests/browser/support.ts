@@ -13,9 +13,10 @@ import type { RuntimeOptions } from '../../infra/local/runtime.ts';
 
 // Debian's chromium-headless-shell: the same Blink as Chromium without the browser's own UI layers,
 // what Playwright itself runs headless. The login took 1.1 s against 2.4 s in full Chromium, and
-// flows.test.ts 55 s against 68 s. Its one difference on screen: an empty date field reads
-// yyyy/mm/dd, not 年/月/日 (it has no locale packs). CHROMIUM_PATH=/usr/bin/chromium runs the full one
-// (Debian's chromium, and chromium-l10n for 年/月/日; .ci/run installs neither).
+// flows.test.ts 55 s against 68 s. Its one difference on screen: date fields are laid out as in
+// en-US (mm/dd/yyyy), not 年/月/日, unless Chromium's zh-CN locale pack is there (chromium-l10n, which
+// needs the full browser), so no test may type into one by parts. CHROMIUM_PATH=/usr/bin/chromium runs
+// the full one (Debian's chromium, and chromium-l10n for 年/月/日; .ci/run installs neither).
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium-headless-shell';
 export const screenshots = join(import.meta.dirname, '.screenshots');
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -33,8 +34,8 @@ export async function startDesk(o: RuntimeOptions = {}): Promise<Desk> {
     startTestRuntime(o),
     chromium.launch({
       executablePath: CHROMIUM,
-      // Full Chromium on Linux takes its UI locale (date and time inputs) from the environment; the
-      // headless shell has none (yyyy/mm/dd), and the page's locale is the context's either way.
+      // Chromium takes its UI locale (date and time inputs) from these, when its locale pack for it is
+      // installed (en-US otherwise); the page's locale is the context's either way.
       env: { ...process.env, LANG: 'zh_CN.UTF-8', LANGUAGE: 'zh_CN:zh' },
       args: ['--lang=zh-CN', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
     }),
