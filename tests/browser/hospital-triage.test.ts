@@ -8,7 +8,8 @@
 // A move whose answer was lost is found to be hers (pressed again, or seen gone), not another's.
 // A triage refused as moved meanwhile leaves the keyboard on the notice that says so. A retry after
 // a lost answer, refused while the referral still cannot be read, says the first press may have made
-// the move; a first press refused says it did nothing, read or not.
+// the move; a first press refused says it did nothing, read or not. A 拒绝 whose answer was lost,
+// seen gone once the clinic rerouted it, is not said to be nothing of hers.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
@@ -314,6 +315,33 @@ describe('the triage panel', () => {
     await nurse.unrouteAll({ behavior: 'wait' });
     await shown();
     expect(await statusOf(fourth)).toBe('accepted');
+  });
+
+  it('a 拒绝 whose answer was lost, then rerouted by the clinic, is not said to be nothing of hers when the list sees it gone', async () => {
+    const { rt } = desk;
+    const refused = await refer(22, 'emergency', '胸闷伴大汗');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[22]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院心内科病床已满');
+    // The rejection is made, the clinic reroutes at once, and her answer is lost: the read after it
+    // finds nothing here (404), which after a 拒绝 tells nothing of whether hers was made.
+    const clinic = await rt.as('clinic', 'clinic-lingyin');
+    await nurse.route(/\/referrals\/[^/]+\/reject$/, async (r) => {
+      await r.fetch();
+      expect((await rt.call(clinic, 'POST', `/referrals/${refused}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
+      await r.abort('connectionreset');
+    }, { times: 1 });
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
+    // The list's refresh sees it gone, and reading it says only that it went elsewhere.
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(refused)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
+    expect(await panel.innerText()).not.toContain('您未对其做任何操作');
+    const now = (await rt.call(clinic, 'GET', `/referrals/${refused}`)).body;
+    expect(now).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-xihu' });
+    expect(now.history.map((h: { status: string }) => h.status)).toContain('rejected');
   });
 
   it('a triage refused as moved meanwhile is said where the keyboard was, and the keyboard stays on it as the panel moves on', async () => {

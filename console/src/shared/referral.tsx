@@ -214,7 +214,10 @@ export const unconfirmedMoveText = '已有变化，本次操作未执行；其�
  * Moves from this tab whose answer was lost and whose outcome no read since has told, by the version
  * they were made from (`id@version`): a later move, made from a later version, is not in doubt.
  */
-const inDoubt = new Set<string>();
+const inDoubt = new Map<string, ReferralAction>();
+
+/** The move of hers on this version of the referral whose outcome is not known, if any. */
+export const moveInDoubt = (r: Pick<ReferralView, 'referralId' | 'version'>): ReferralAction | undefined => inDoubt.get(`${r.referralId}@${r.version}`);
 
 /**
  * Sends a move on the version on screen. Its answer lost (the network, a 5xx), or a retry of it
@@ -246,7 +249,7 @@ export async function sendMove(r: ReferralView, action: ReferralAction, send: ()
     }
     // Moved by another, or gone: hers was not made. Unchanged (a 5xx may still be writing), or unread: it may be.
     if (now === 'gone' || (now && now.version !== r.version)) inDoubt.delete(key);
-    else if (outcomeUnknown(err)) inDoubt.add(key);
+    else if (outcomeUnknown(err)) inDoubt.set(key, action);
     if (!now && !outcomeUnknown(err) && inDoubt.has(key)) throw new UnconfirmedMove(err.status, err.problem);
     throw err;
   }

@@ -9,12 +9,12 @@ import { call, etagOf, type ApiError } from '../../lib/api.ts';
 import { currentSession } from '../../lib/auth.ts';
 import { date, dateTime, instantOf, shortId } from '../../lib/format.ts';
 import { listError, onFields, problemToFields, splitCodes, validate, type FieldErrors } from '../../lib/forms.ts';
-import { problemText, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
+import { problemText, referralActionLabel, referralStatusLabel, urgencyLabel, urgencyRank } from '../../lib/labels.ts';
 import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, moveInDoubt, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -154,7 +154,12 @@ function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNex
   // Her own move whose answer was lost (the list saw it before she pressed again): hers, not another's.
   const mine = now.data && (['accepted', 'rejected'] as const).find((to) => ownMove(r, now.data!, to));
   // Not readable any more (404): sent to another hospital (by the clinic, or by the platform after it lapsed).
-  const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : (now.error as ApiError | null)?.status === 404 ? '已改派至其他医院' : '已被他人处理或已撤销';
+  const rerouted = (now.error as ApiError | null)?.status === 404;
+  // A press of hers whose answer was lost may be why it left: unless the referral read now shows
+  // another's move, or it went elsewhere before her 接收 (a 拒绝 is followed by the clinic's reroute).
+  const doubt = moveInDoubt(r);
+  const maybeMine = doubt && !now.data && (!rerouted || doubt === 'reject') ? referralActionLabel[doubt] : undefined;
+  const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : rerouted ? '已改派至其他医院' : maybeMine ? '其当前状态无法读取' : '已被他人处理或已撤销';
   const id = `${patient}的转诊 ${shortId(r.referralId)}`;
   return (
     <section class="triage" aria-labelledby="triage-title">
@@ -163,7 +168,7 @@ function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNex
       <Alert said={r.referralId} kind={now.isPending ? 'info' : mine ? 'ok' : 'error'}>
         {now.isPending ? `${id} 已不在待接收列表，正在核实其状态…`
           : mine ? <>{id} 已由您{mine === 'accepted' ? '接收' : '拒绝'}，无需再处理。 <a href={`#/hospital/referrals/${r.referralId}`}>查看转诊</a></>
-          : `${id} 已不在待接收列表：${why}。您未对其做任何操作。`}
+          : `${id} 已不在待接收列表：${why}。${maybeMine ? `您此前的${maybeMine}未收到应答，可能已生效${rerouted ? '' : '，请稍后刷新核对'}。` : '您未对其做任何操作。'}`}
       </Alert>
       <button type="button" class="primary" onClick={onNext}>{next ? '处理下一条' : '知道了'}</button>
     </section>
