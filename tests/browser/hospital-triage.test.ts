@@ -8,8 +8,9 @@
 // A move whose answer was lost is found to be hers (pressed again, or seen gone), not another's.
 // A triage refused as moved meanwhile leaves the keyboard on the notice that says so. A retry after
 // a lost answer, refused while the referral still cannot be read, says the first press may have made
-// the move; a first press refused says it did nothing, read or not. A 拒绝 whose answer was lost,
-// seen gone once the clinic rerouted it, is not said to be nothing of hers.
+// the move; a first press refused says it did nothing, read or not. A 拒绝 whose answer was lost or
+// is still awaited, seen gone once the clinic rerouted it, is not said to be nothing of hers; the next
+// she then asks for is the most urgent.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
@@ -27,6 +28,7 @@ const poll = { timeout: 45_000, interval: 250 };
 
 const lists = /\/referrals\?/;
 const accepts = /\/referrals\/[^/]+\/accept$/;
+const rejects = /\/referrals\/[^/]+\/reject$/;
 /** The next accept reaches the API and is made; its answer is lost on the way back. */
 const loseNextAnswer = (page: Page) => page.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
 /** Holds the list's refreshes until the function returned is called: only the page's own moves find out meanwhile. */
@@ -329,7 +331,7 @@ describe('the triage panel', () => {
     // The rejection is made, the clinic reroutes at once, and her answer is lost: the read after it
     // finds nothing here (404), which after a 拒绝 tells nothing of whether hers was made.
     const clinic = await rt.as('clinic', 'clinic-lingyin');
-    await nurse.route(/\/referrals\/[^/]+\/reject$/, async (r) => {
+    await nurse.route(rejects, async (r) => {
       await r.fetch();
       expect((await rt.call(clinic, 'POST', `/referrals/${refused}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
       await r.abort('connectionreset');
@@ -342,6 +344,34 @@ describe('the triage panel', () => {
     const now = (await rt.call(clinic, 'GET', `/referrals/${refused}`)).body;
     expect(now).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-xihu' });
     expect(now.history.map((h: { status: string }) => h.status)).toContain('rejected');
+
+    // The next: the same, but her answer is held until the list's refresh has seen it gone. While it
+    // is awaited the panel is checking, not telling her she did nothing; then it is lost.
+    const next = await refer(23, 'emergency', '反复胸痛三天');
+    // In the list first, so that it is the most urgent when she asks for the next.
+    await expect.poll(() => nurse.getByRole('row', { name: new RegExp(demoPeople[23]!.name) }).count(), poll).toBe(1);
+    await panel.getByRole('button', { name: '处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[23]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院心内科病床已满');
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => { answer = resolve; });
+    await nurse.route(rejects, async (r) => {
+      await r.fetch();
+      expect((await rt.call(clinic, 'POST', `/referrals/${next}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
+      await answered;
+      await r.abort('connectionreset');
+    }, { times: 1 });
+    const read = nurse.waitForResponse((res) => res.request().method() === 'GET' && new URL(res.url()).pathname.endsWith(`/referrals/${next}`), poll);
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(next)} 已不在待接收列表，正在核实其状态…`);
+    // The panel's read of it has come back (404: elsewhere now); her answer has not. Still checking,
+    // a moment after, not saying she did nothing.
+    expect((await read).status()).toBe(404);
+    await nurse.waitForTimeout(300);
+    expect(await panel.innerText()).toContain('正在核实其状态');
+    answer();
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(next)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
   });
 
   it('a triage refused as moved meanwhile is said where the keyboard was, and the keyboard stays on it as the panel moves on', async () => {

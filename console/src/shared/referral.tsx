@@ -2,7 +2,7 @@
 // now, as the API says (`allowedActions`, from the one transition table). Each move names the
 // version the user is looking at (If-Match); if someone else moved the referral since, the API
 // refuses it (412) and the screen says so and shows the referral as it is now.
-import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useMutationState, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rejectReferralBody, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
@@ -216,8 +216,24 @@ export const unconfirmedMoveText = '已有变化，本次操作未执行；其�
  */
 const inDoubt = new Map<string, ReferralAction>();
 
-/** The move of hers on this version of the referral whose outcome is not known, if any. */
-export const moveInDoubt = (r: Pick<ReferralView, 'referralId' | 'version'>): ReferralAction | undefined => inDoubt.get(`${r.referralId}@${r.version}`);
+/** A move's mutation key, so that another part of the screen can tell what became of it: see {@link useOwnMove}. */
+export const moveKey = (r: Pick<ReferralView, 'referralId' | 'version'>, action: ReferralAction) => ['move', r.referralId, r.version, action];
+
+/**
+ * Her last move from this tab on this version of the referral, by what is known of it: still waiting
+ * for its answer, made, or in doubt (see {@link sendMove}). Undefined when she made none, or it was
+ * refused. Moves sent with {@link moveKey}.
+ */
+export function useOwnMove(r: Pick<ReferralView, 'referralId' | 'version'>): { action: ReferralAction; is: 'pending' | 'made' | 'unknown' } | undefined {
+  const moves = useMutationState({
+    filters: { mutationKey: ['move', r.referralId, r.version] },
+    select: (m) => ({ action: m.options.mutationKey![3] as ReferralAction, status: m.state.status }),
+  });
+  const last = moves.at(-1);
+  if (last?.status === 'pending' || last?.status === 'success') return { action: last.action, is: last.status === 'success' ? 'made' : 'pending' };
+  const doubt = inDoubt.get(`${r.referralId}@${r.version}`);
+  return doubt && { action: doubt, is: 'unknown' };
+}
 
 /**
  * Sends a move on the version on screen. Its answer lost (the network, a 5xx), or a retry of it

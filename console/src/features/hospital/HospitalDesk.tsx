@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, moveInDoubt, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, moveKey, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, useOwnMove, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -120,7 +120,8 @@ function Worklist() {
           </select>
         )}</Field>
       </div>
-      {status === 'submitted' && gone && <GoneNotice r={gone} next={!!current} onNext={() => { setGone(undefined); toPanel(); }} />}
+      {/* The next she asks for is the most urgent then: the one behind the notice she has not seen. */}
+      {status === 'submitted' && gone && <GoneNotice r={gone} next={!!current} onNext={() => { setGone(undefined); setPinned(undefined); toPanel(); }} />}
       {/* A failed refresh leaves the list and the panel as they were: a reason half typed is not lost to a blip. */}
       <RefreshFailed q={list} />
       {list.isPending ? <Loading what="转诊" /> : !kept(list) ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
@@ -147,27 +148,30 @@ const goneWhy: Partial<Record<ReferralStatus, string>> = {
   expired: '已超过接收时限',
 };
 
-/** The panel when its referral has gone: whose it was and what became of it; nothing was done by her. */
+/** The panel when its referral has gone: whose it was, what became of it, and whether a move of hers may be why. */
 function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNext: () => void }) {
   const patient = usePatientLabel(r.personId, r.patient);
   const now = useQuery({ queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }) });
-  // Her own move whose answer was lost (the list saw it before she pressed again): hers, not another's.
-  const mine = now.data && (['accepted', 'rejected'] as const).find((to) => ownMove(r, now.data!, to));
+  // Her own move, whose answer came after the list saw it gone or was lost (found made by the read):
+  // hers, not another's. Still waiting for its answer: said once it comes.
+  const own = useOwnMove(r);
+  const moved = now.data && (['accepted', 'rejected'] as const).find((to) => ownMove(r, now.data!, to));
+  const mine = own?.is === 'made' ? referralActionLabel[own.action] : moved && (moved === 'accepted' ? '接收' : '拒绝');
   // Not readable any more (404): sent to another hospital (by the clinic, or by the platform after it lapsed).
   const rerouted = (now.error as ApiError | null)?.status === 404;
   // A press of hers whose answer was lost may be why it left: unless the referral read now shows
   // another's move, or it went elsewhere before her 接收 (a 拒绝 is followed by the clinic's reroute).
-  const doubt = moveInDoubt(r);
-  const maybeMine = doubt && !now.data && (!rerouted || doubt === 'reject') ? referralActionLabel[doubt] : undefined;
+  const maybeMine = own?.is === 'unknown' && !now.data && (!rerouted || own.action === 'reject') ? referralActionLabel[own.action] : undefined;
   const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : rerouted ? '已改派至其他医院' : maybeMine ? '其当前状态无法读取' : '已被他人处理或已撤销';
+  const checking = now.isPending || own?.is === 'pending';
   const id = `${patient}的转诊 ${shortId(r.referralId)}`;
   return (
     <section class="triage" aria-labelledby="triage-title">
       <h2 id="triage-title" tabIndex={-1}>待分诊</h2>
       {/* One element, read out at each change of words: a screen reader hears the outcome, not only "checking". */}
-      <Alert said={r.referralId} kind={now.isPending ? 'info' : mine ? 'ok' : 'error'}>
-        {now.isPending ? `${id} 已不在待接收列表，正在核实其状态…`
-          : mine ? <>{id} 已由您{mine === 'accepted' ? '接收' : '拒绝'}，无需再处理。 <a href={`#/hospital/referrals/${r.referralId}`}>查看转诊</a></>
+      <Alert said={r.referralId} kind={checking ? 'info' : mine ? 'ok' : 'error'}>
+        {checking ? `${id} 已不在待接收列表，正在核实其状态…`
+          : mine ? <>{id} 已由您{mine}，无需再处理。 <a href={`#/hospital/referrals/${r.referralId}`}>查看转诊</a></>
           : `${id} 已不在待接收列表：${why}。${maybeMine ? `您此前的${maybeMine}未收到应答，可能已生效${rerouted ? '' : '，请稍后刷新核对'}。` : '您未对其做任何操作。'}`}
       </Alert>
       <button type="button" class="primary" onClick={onNext}>{next ? '处理下一条' : '知道了'}</button>
@@ -243,11 +247,12 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
   const said = (text: string) => onDone({ text: `${text}：${patient}的转诊 ${shortId(r.referralId)}（${dept}）。`, referralId: r.referralId });
   const accept = useMutation({
+    mutationKey: moveKey(r, 'accept'),
     mutationFn: () => sendMove(r, 'accept', () => call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } })),
     onSuccess: (next) => { said(`已接收，预约 ${dateTime(next.appointmentAt)}`); refresh(); },
     onError,
   });
-  const reject = useMutation({ mutationFn: () => sendMove(r, 'reject', () => call('rejectReferral', { ...at, body: { reason } })), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
+  const reject = useMutation({ mutationKey: moveKey(r, 'reject'), mutationFn: () => sendMove(r, 'reject', () => call('rejectReferral', { ...at, body: { reason } })), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   // What is blank is said in its field, without a request; the rest by the API.
   const sent = (missing: FieldErrors, send: () => void) => {
     setErrors(missing);
