@@ -10,7 +10,8 @@
 // a lost answer, refused while the referral still cannot be read, says the first press may have made
 // the move; a first press refused says it did nothing, read or not. A 拒绝 whose answer was lost or
 // is still awaited, seen gone once the clinic rerouted it, is not said to be nothing of hers; the next
-// she then asks for is the most urgent.
+// she then asks for is the most urgent. An answer that comes after she moved on is said without
+// taking her from the referral she is working on.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
@@ -321,23 +322,33 @@ describe('the triage panel', () => {
 
   it('a 拒绝 whose answer was lost, then rerouted by the clinic, is not said to be nothing of hers when the list sees it gone', async () => {
     const { rt } = desk;
+    // A routine one waits behind (it is next when the notice comes), and she has opened this one's
+    // page before: the console holds a copy of it as it was then.
+    await refer(6, 'routine', '血脂异常复查');
     const refused = await refer(22, 'emergency', '胸闷伴大汗');
     const { page: nurse } = await newPage(desk);
     await login(nurse, rt.url, people.nurse);
+    await nurse.goto(`${rt.url}#/hospital/referrals/${refused}`);
+    await expect.poll(textOf(nurse.locator('main')), poll).toContain(demoPeople[22]!.name);
+    await nurse.goBack();
     const panel = nurse.getByRole('region', { name: /待分诊/ });
     await expect.poll(textOf(panel), poll).toContain(demoPeople[22]!.name);
     await panel.getByRole('button', { name: '拒绝' }).click();
     await panel.getByLabel('拒绝原因').fill('本院心内科病床已满');
     // The rejection is made, the clinic reroutes at once, and her answer is lost: the read after it
-    // finds nothing here (404), which after a 拒绝 tells nothing of whether hers was made.
+    // finds nothing here (404), which after a 拒绝 tells nothing of whether hers was made. The list's
+    // refreshes are held until she has been told the answer was lost.
     const clinic = await rt.as('clinic', 'clinic-lingyin');
     await nurse.route(rejects, async (r) => {
       await r.fetch();
       expect((await rt.call(clinic, 'POST', `/referrals/${refused}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
       await r.abort('connectionreset');
     }, { times: 1 });
+    const release = await holdLists(nurse);
     await panel.getByRole('button', { name: '确认拒绝' }).click();
     await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
+    release();
+    await nurse.unrouteAll({ behavior: 'wait' });
     // The list's refresh sees it gone, and reading it says only that it went elsewhere.
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(refused)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
     expect(await panel.innerText()).not.toContain('您未对其做任何操作');
@@ -348,7 +359,7 @@ describe('the triage panel', () => {
     // The next: the same, but her answer is held until the list's refresh has seen it gone. While it
     // is awaited the panel is checking, not telling her she did nothing; then it is lost.
     const next = await refer(23, 'emergency', '反复胸痛三天');
-    // In the list first, so that it is the most urgent when she asks for the next.
+    // In the list first: then the most urgent when she asks for the next, not the routine one behind the notice.
     await expect.poll(() => nurse.getByRole('row', { name: new RegExp(demoPeople[23]!.name) }).count(), poll).toBe(1);
     await panel.getByRole('button', { name: '处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain(demoPeople[23]!.name);
@@ -372,6 +383,40 @@ describe('the triage panel', () => {
     expect(await panel.innerText()).toContain('正在核实其状态');
     answer();
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(next)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
+  });
+
+  it('an answer that comes after the panel moved on is said, and leaves her on the referral she is working on', async () => {
+    const { rt } = desk;
+    const late = await refer(0, 'emergency', '胸痛伴出汗');
+    const working = await refer(1, 'urgent', '心电图异常');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[0]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    await panel.getByLabel('拒绝原因').fill('本院导管室检修');
+    // Her 拒绝 is made; its answer is held until she is working on the next.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => { answer = resolve; });
+    await nurse.route(rejects, async (r) => {
+      const response = await r.fetch();
+      await answered;
+      await r.fulfill({ response });
+    }, { times: 1 });
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(late)} 已不在待接收列表，正在核实其状态…`);
+    await panel.getByRole('button', { name: '处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[1]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    const reason = panel.getByLabel('拒绝原因');
+    await reason.fill('本院');
+    answer();
+    await expect.poll(textOf(nurse.locator('main')), poll).toContain(`已拒绝，已退回转出机构：${demoPeople[0]!.name}`);
+    // Still hers, and the keyboard still in what she was typing.
+    expect(await panel.innerText()).toContain(demoPeople[1]!.name);
+    expect(await focused(reason)()).toBe(true);
+    expect(await reason.inputValue()).toBe('本院');
+    expect([await statusOf(late), await statusOf(working)]).toEqual(['rejected', 'submitted']);
   });
 
   it('a triage refused as moved meanwhile is said where the keyboard was, and the keyboard stays on it as the panel moves on', async () => {

@@ -2,8 +2,9 @@
 // now, as the API says (`allowedActions`, from the one transition table). Each move names the
 // version the user is looking at (If-Match); if someone else moved the referral since, the API
 // refuses it (412) and the screen says so and shows the referral as it is now.
-import { useMutationState, useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
+import { useQueries, useQuery, useQueryClient } from '@tanstack/preact-query';
 import type { ComponentChildren } from 'preact';
+import { useSyncExternalStore } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rejectReferralBody, type Referral, type ReferralAction, type ReferralStatus, type ReferralView } from '#schemas/referrals';
 import { ApiError, call, etagOf, outcomeUnknown } from '../lib/api.ts';
@@ -210,29 +211,31 @@ export class UnconfirmedMove extends ApiError {}
 /** What a screen says of an UnconfirmedMove, after naming the referral. */
 export const unconfirmedMoveText = '已有变化，本次操作未执行；其当前状态无法读取，可能已被他人处理或撤销，或您此前的操作已生效，请稍后刷新核对。';
 
-/**
- * Moves from this tab whose answer was lost and whose outcome no read since has told, by the version
- * they were made from (`id@version`): a later move, made from a later version, is not in doubt.
- */
-const inDoubt = new Map<string, ReferralAction>();
-
-/** A move's mutation key, so that another part of the screen can tell what became of it: see {@link useOwnMove}. */
-export const moveKey = (r: Pick<ReferralView, 'referralId' | 'version'>, action: ReferralAction) => ['move', r.referralId, r.version, action];
+/** What this tab knows of her last move on a version of a referral: awaiting its answer, made, or in doubt. */
+export interface OwnMove { action: ReferralAction; is: 'pending' | 'made' | 'unknown' }
 
 /**
- * Her last move from this tab on this version of the referral, by what is known of it: still waiting
- * for its answer, made, or in doubt (see {@link sendMove}). Undefined when she made none, or it was
- * refused. Moves sent with {@link moveKey}.
+ * By the version each was made from (`id@version`): a later move, made from a later version, is
+ * another. Kept for the tab's life (a few per triage), so a notice shown later still knows.
  */
-export function useOwnMove(r: Pick<ReferralView, 'referralId' | 'version'>): { action: ReferralAction; is: 'pending' | 'made' | 'unknown' } | undefined {
-  const moves = useMutationState({
-    filters: { mutationKey: ['move', r.referralId, r.version] },
-    select: (m) => ({ action: m.options.mutationKey![3] as ReferralAction, status: m.state.status }),
-  });
-  const last = moves.at(-1);
-  if (last?.status === 'pending' || last?.status === 'success') return { action: last.action, is: last.status === 'success' ? 'made' : 'pending' };
-  const doubt = inDoubt.get(`${r.referralId}@${r.version}`);
-  return doubt && { action: doubt, is: 'unknown' };
+const ownMoves = new Map<string, OwnMove>();
+const listeners = new Set<() => void>();
+function note(key: string, move: OwnMove | undefined) {
+  // A move made on a version is the last on it: any other is refused as moved meanwhile.
+  if (ownMoves.get(key)?.is === 'made') return;
+  if (move) ownMoves.set(key, move);
+  else ownMoves.delete(key);
+  for (const heard of listeners) heard();
+}
+const subscribe = (heard: () => void) => {
+  listeners.add(heard);
+  return () => void listeners.delete(heard);
+};
+
+/** Her last move from this tab on this version of the referral, if any was sent and not refused. */
+export function useOwnMove(r: Pick<ReferralView, 'referralId' | 'version'>): OwnMove | undefined {
+  const key = `${r.referralId}@${r.version}`;
+  return useSyncExternalStore(subscribe, () => ownMoves.get(key));
 }
 
 /**
@@ -244,12 +247,19 @@ export function useOwnMove(r: Pick<ReferralView, 'referralId' | 'version'>): { a
  */
 export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
   const key = `${r.referralId}@${r.version}`;
+  // An earlier press on this version whose outcome no read has told.
+  const before = ownMoves.get(key);
+  const doubted = before?.is === 'unknown' ? before : undefined;
+  note(key, { action, is: 'pending' });
   try {
     const next = await send();
-    inDoubt.delete(key);
+    note(key, { action, is: 'made' });
     return next;
   } catch (err) {
-    if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) throw err;
+    if (!(err instanceof ApiError) || capacityProblems(err) || !(outcomeUnknown(err) || err.status === 412 || err.status === 409)) {
+      note(key, doubted);
+      throw err;
+    }
     // The referral as it is now; 'gone' when it left this institution, so before any 接收 or later
     // move of hers (never undone that way; a 拒绝 is, by the clinic's reroute, so a 404 after one
     // tells nothing); undefined when the read tells nothing (the network, a 5xx, a 429).
@@ -260,13 +270,16 @@ export async function sendMove(r: ReferralView, action: ReferralAction, send: ()
       if (readErr instanceof ApiError && readErr.status === 404 && action !== 'reject') now = 'gone';
     }
     if (now && now !== 'gone' && ownMove(r, now, movedTo[action])) {
-      inDoubt.delete(key);
+      note(key, { action, is: 'made' });
       return now;
     }
-    // Moved by another, or gone: hers was not made. Unchanged (a 5xx may still be writing), or unread: it may be.
-    if (now === 'gone' || (now && now.version !== r.version)) inDoubt.delete(key);
-    else if (outcomeUnknown(err)) inDoubt.set(key, action);
-    if (!now && !outcomeUnknown(err) && inDoubt.has(key)) throw new UnconfirmedMove(err.status, err.problem);
+    // Moved by another: hers was not made. Gone: not this 接收, but an earlier 拒绝 in doubt may be
+    // why. Unchanged (a 5xx may still be writing), or unread: it may be.
+    if (now && now !== 'gone' && now.version !== r.version) note(key, undefined);
+    else if (now === 'gone') note(key, doubted?.action === 'reject' ? doubted : undefined);
+    else if (outcomeUnknown(err)) note(key, { action, is: 'unknown' });
+    else note(key, doubted);
+    if (!now && !outcomeUnknown(err) && doubted) throw new UnconfirmedMove(err.status, err.problem);
     throw err;
   }
 }

@@ -14,7 +14,7 @@ import { useDraft, useSavedDraft } from '../../lib/drafts.ts';
 import { useAttemptKey, useMutation } from '../../lib/mutation.ts';
 import { poll } from '../../lib/polling.ts';
 import { useInstitution, useInstitutionName } from '../../shared/names.ts';
-import { AppointmentFields, appointmentProblems, capacityProblems, moveKey, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, useOwnMove, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
+import { AppointmentFields, appointmentProblems, capacityProblems, openDepartments, ReferralActions, referralsQuery, rejectionProblems, ReferralHistory, ReferralSummary, proposedAppointment, ownMove, rejectionReason, sendMove, StuckReferrals, UnconfirmedMove, unconfirmedMoveText, urgencyTone, useOwnMove, usePatientLabel, useDepartmentName, type Box } from '../../shared/referral.tsx';
 import { Alert, Badge, closesOnEscape, CountTabs, Empty, Field, focusTitle, FormError, kept, Loading, Notice, RefreshFailed, Scroll, tabCount, Title, useOpenedForm } from '../../shared/ui.tsx';
 import { forgetListAsLeft, go, listAsLeft, useHashParam, useListAsLeft } from '../../app/router.ts';
 import { IncomingAdvice, IncomingAdviceDetail } from './Advice.tsx';
@@ -87,8 +87,13 @@ function Worklist() {
   }, [submitted, current?.referralId]);
   // Done with here (triaged, or refused as moved meanwhile and said so): the panel moves on. The
   // keyboard goes with it after a triage; after a refusal it is on the notice, which says what happened.
+  // An answer can come after the panel moved on (the list saw the referral gone first): then the one
+  // in the panel now stays, and so does the keyboard.
+  const inPanel = useRef(current?.referralId);
+  inPanel.current = current?.referralId;
   const leave = (referralId: string, why: 'triaged' | 'stale') => {
-    setHandled(new Map(handled).set(referralId, why));
+    setHandled((h) => new Map(h).set(referralId, why));
+    if (inPanel.current !== referralId) return;
     setPinned(undefined);
     if (why === 'triaged') toPanel();
   };
@@ -121,7 +126,7 @@ function Worklist() {
         )}</Field>
       </div>
       {/* The next she asks for is the most urgent then: the one behind the notice she has not seen. */}
-      {status === 'submitted' && gone && <GoneNotice r={gone} next={!!current} onNext={() => { setGone(undefined); setPinned(undefined); toPanel(); }} />}
+      {status === 'submitted' && gone && <GoneNotice key={gone.referralId} r={gone} next={!!current} onNext={() => { setGone(undefined); setPinned(items[0]?.referralId); toPanel(); }} />}
       {/* A failed refresh leaves the list and the panel as they were: a reason half typed is not lost to a blip. */}
       <RefreshFailed q={list} />
       {list.isPending ? <Loading what="转诊" /> : !kept(list) ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
@@ -152,18 +157,21 @@ const goneWhy: Partial<Record<ReferralStatus, string>> = {
 function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNext: () => void }) {
   const patient = usePatientLabel(r.personId, r.patient);
   const now = useQuery({ queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }) });
+  // Only what this read returned: a copy cached earlier (its page, opened before) is the referral
+  // before it left, and kept beside a failed read.
+  const read = now.isSuccess && !now.isFetching ? now.data : undefined;
   // Her own move, whose answer came after the list saw it gone or was lost (found made by the read):
   // hers, not another's. Still waiting for its answer: said once it comes.
   const own = useOwnMove(r);
-  const moved = now.data && (['accepted', 'rejected'] as const).find((to) => ownMove(r, now.data!, to));
+  const moved = read && (['accepted', 'rejected'] as const).find((to) => ownMove(r, read, to));
   const mine = own?.is === 'made' ? referralActionLabel[own.action] : moved && (moved === 'accepted' ? '接收' : '拒绝');
   // Not readable any more (404): sent to another hospital (by the clinic, or by the platform after it lapsed).
   const rerouted = (now.error as ApiError | null)?.status === 404;
   // A press of hers whose answer was lost may be why it left: unless the referral read now shows
   // another's move, or it went elsewhere before her 接收 (a 拒绝 is followed by the clinic's reroute).
-  const maybeMine = own?.is === 'unknown' && !now.data && (!rerouted || own.action === 'reject') ? referralActionLabel[own.action] : undefined;
-  const why = now.data ? (goneWhy[now.data.status] ?? '已被他人处理') : rerouted ? '已改派至其他医院' : maybeMine ? '其当前状态无法读取' : '已被他人处理或已撤销';
-  const checking = now.isPending || own?.is === 'pending';
+  const maybeMine = own?.is === 'unknown' && !read && (!rerouted || own.action === 'reject') ? referralActionLabel[own.action] : undefined;
+  const why = read ? (goneWhy[read.status] ?? '已被他人处理') : rerouted ? '已改派至其他医院' : maybeMine ? '其当前状态无法读取' : '已被他人处理或已撤销';
+  const checking = now.isFetching || now.isPending || own?.is === 'pending';
   const id = `${patient}的转诊 ${shortId(r.referralId)}`;
   return (
     <section class="triage" aria-labelledby="triage-title">
@@ -247,12 +255,11 @@ function Triage({ r, remaining, onStale, onDone, moreUrgent, onSwitch }: {
   const at = { params: { id: r.referralId }, ifMatch: etagOf(r) };
   const said = (text: string) => onDone({ text: `${text}：${patient}的转诊 ${shortId(r.referralId)}（${dept}）。`, referralId: r.referralId });
   const accept = useMutation({
-    mutationKey: moveKey(r, 'accept'),
     mutationFn: () => sendMove(r, 'accept', () => call('acceptReferral', { ...at, body: { appointmentAt: instantOf(day, time) } })),
     onSuccess: (next) => { said(`已接收，预约 ${dateTime(next.appointmentAt)}`); refresh(); },
     onError,
   });
-  const reject = useMutation({ mutationKey: moveKey(r, 'reject'), mutationFn: () => sendMove(r, 'reject', () => call('rejectReferral', { ...at, body: { reason } })), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
+  const reject = useMutation({ mutationFn: () => sendMove(r, 'reject', () => call('rejectReferral', { ...at, body: { reason } })), onSuccess: () => { said('已拒绝，已退回转出机构'); refresh(); }, onError });
   // What is blank is said in its field, without a request; the rest by the API.
   const sent = (missing: FieldErrors, send: () => void) => {
     setErrors(missing);
