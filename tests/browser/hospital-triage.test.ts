@@ -12,7 +12,7 @@
 // is still awaited, seen gone once the clinic rerouted it, is not said to be nothing of hers; the next
 // she then asks for is the most urgent. An answer that comes after she moved on is said without
 // taking her from the referral she is working on.
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
@@ -32,12 +32,27 @@ const accepts = /\/referrals\/[^/]+\/accept$/;
 const rejects = /\/referrals\/[^/]+\/reject$/;
 /** The next accept reaches the API and is made; its answer is lost on the way back. */
 const loseNextAnswer = (page: Page) => page.route(accepts, async (r) => { await r.fetch(); await r.abort('connectionreset'); }, { times: 1 });
+/** A promise a route waits on, and the function that lets it go on. */
+function gate(): { passed: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const passed = new Promise<void>((resolve) => { open = resolve; });
+  return { passed, open };
+}
 /** Holds the list's refreshes until the function returned is called: only the page's own moves find out meanwhile. */
 async function holdLists(page: Page): Promise<() => void> {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => { release = resolve; });
-  await page.route(lists, async (r) => { await held; await r.continue(); });
-  return release;
+  const held = gate();
+  await page.route(lists, async (r) => { await held.passed; await r.continue(); });
+  return held.open;
+}
+/** A nurse's worklist with demoPeople[i]'s referral in the panel, 拒绝 pressed and the reason typed. */
+async function rejecting(i: number, reason: string): Promise<{ nurse: Page; panel: Locator }> {
+  const { page: nurse } = await newPage(desk);
+  await login(nurse, desk.rt.url, people.nurse);
+  const panel = nurse.getByRole('region', { name: /待分诊/ });
+  await expect.poll(textOf(panel), poll).toContain(demoPeople[i]!.name);
+  await panel.getByRole('button', { name: '拒绝' }).click();
+  await panel.getByLabel('拒绝原因').fill(reason);
+  return { nurse, panel };
 }
 
 async function refer(i: number, urgency: 'routine' | 'urgent' | 'emergency', reason: string, department = 'CARD'): Promise<string> {
@@ -349,7 +364,9 @@ describe('the triage panel', () => {
     await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
     release();
     await nurse.unrouteAll({ behavior: 'wait' });
-    // The list's refresh sees it gone, and reading it says only that it went elsewhere.
+    // The list's refresh (she comes back to the window: at once) sees it gone, and reading it says
+    // only that it went elsewhere.
+    await (await inBackground(nurse))();
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(refused)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
     expect(await panel.innerText()).not.toContain('您未对其做任何操作');
     const now = (await rt.call(clinic, 'GET', `/referrals/${refused}`)).body;
@@ -359,18 +376,18 @@ describe('the triage panel', () => {
     // The next: the same, but her answer is held until the list's refresh has seen it gone. While it
     // is awaited the panel is checking, not telling her she did nothing; then it is lost.
     const next = await refer(23, 'emergency', '反复胸痛三天');
+    await (await inBackground(nurse))();
     // In the list first: then the most urgent when she asks for the next, not the routine one behind the notice.
     await expect.poll(() => nurse.getByRole('row', { name: new RegExp(demoPeople[23]!.name) }).count(), poll).toBe(1);
     await panel.getByRole('button', { name: '处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain(demoPeople[23]!.name);
     await panel.getByRole('button', { name: '拒绝' }).click();
     await panel.getByLabel('拒绝原因').fill('本院心内科病床已满');
-    let answer!: () => void;
-    const answered = new Promise<void>((resolve) => { answer = resolve; });
+    const answer = gate();
     await nurse.route(rejects, async (r) => {
       await r.fetch();
       expect((await rt.call(clinic, 'POST', `/referrals/${next}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
-      await answered;
+      await answer.passed;
       await r.abort('connectionreset');
     }, { times: 1 });
     const read = nurse.waitForResponse((res) => res.request().method() === 'GET' && new URL(res.url()).pathname.endsWith(`/referrals/${next}`), poll);
@@ -381,54 +398,79 @@ describe('the triage panel', () => {
     expect((await read).status()).toBe(404);
     await nurse.waitForTimeout(300);
     expect(await panel.innerText()).toContain('正在核实其状态');
-    answer();
+    answer.open();
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(next)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
   });
 
   it('an answer that comes after the panel moved on is said, and leaves her on the referral she is working on', async () => {
-    const { rt } = desk;
     const late = await refer(0, 'emergency', '胸痛伴出汗');
     const working = await refer(1, 'urgent', '心电图异常');
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[0]!.name);
-    await panel.getByRole('button', { name: '拒绝' }).click();
-    await panel.getByLabel('拒绝原因').fill('本院导管室检修');
+    const { nurse, panel } = await rejecting(0, '本院导管室检修');
     // Her 拒绝 is made; its answer is held until she is working on the next.
-    let answer!: () => void;
-    const answered = new Promise<void>((resolve) => { answer = resolve; });
+    const answer = gate();
     await nurse.route(rejects, async (r) => {
       const response = await r.fetch();
-      await answered;
+      await answer.passed;
       await r.fulfill({ response });
     }, { times: 1 });
     await panel.getByRole('button', { name: '确认拒绝' }).click();
-    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(late)} 已不在待接收列表，正在核实其状态…`);
+    // The list sees it gone, and the notice's read already shows her rejection.
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(late)} 已由您拒绝，无需再处理`);
     await panel.getByRole('button', { name: '处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain(demoPeople[1]!.name);
     await panel.getByRole('button', { name: '拒绝' }).click();
     const reason = panel.getByLabel('拒绝原因');
     await reason.fill('本院');
-    answer();
+    answer.open();
     await expect.poll(textOf(nurse.locator('main')), poll).toContain(`已拒绝，已退回转出机构：${demoPeople[0]!.name}`);
     // Still hers, and the keyboard still in what she was typing.
     expect(await panel.innerText()).toContain(demoPeople[1]!.name);
     expect(await focused(reason)()).toBe(true);
     expect(await reason.inputValue()).toBe('本院');
     expect([await statusOf(late), await statusOf(working)]).toEqual(['rejected', 'submitted']);
+    // And she finishes what she was typing.
+    await reason.fill('本院导管室检修');
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(() => statusOf(working), poll).toBe('rejected');
+  });
+
+  it('a refusal that comes after the panel moved on is said without taking the keyboard from what she types', async () => {
+    const late = await refer(2, 'emergency', '突发心悸');
+    const working = await refer(3, 'emergency', '血压难以控制');
+    const { page: nurse } = await newPage(desk);
+    await login(nurse, desk.rt.url, people.nurse);
+    const panel = nurse.getByRole('region', { name: /待分诊/ });
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[2]!.name);
+    // Her 接收 is held on the way; a colleague accepts the referral meanwhile.
+    const held = gate();
+    await nurse.route(accepts, async (r) => { await held.passed; await r.continue(); }, { times: 1 });
+    await panel.getByRole('button', { name: '接收并处理下一条' }).click();
+    const zjph = await desk.rt.as('hospital', 'hosp-zjph');
+    expect((await desk.rt.call(zjph, 'POST', `/referrals/${late}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
+    // Hers can no longer be made: the notice says so without waiting for its answer.
+    await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(late)} 已不在待接收列表：本院其他人员已接收`);
+    await panel.getByRole('button', { name: '处理下一条' }).click();
+    await expect.poll(textOf(panel), poll).toContain(demoPeople[3]!.name);
+    await panel.getByRole('button', { name: '拒绝' }).click();
+    const reason = panel.getByLabel('拒绝原因');
+    await reason.fill('本院');
+    held.open();
+    // Refused (412): said above the list, and the keyboard stays where she is typing.
+    const notice = nurse.locator('main p.alert', { hasText: `（${shortId(late)}）已被他人处理或已由社区撤销，您的操作未生效` });
+    await expect.poll(() => notice.count(), poll).toBe(1);
+    expect(await focused(reason)()).toBe(true);
+    expect(await panel.innerText()).toContain(demoPeople[3]!.name);
+    expect(await statusOf(working)).toBe('submitted');
+    await reason.fill('本院心内科病床已满');
+    await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await expect.poll(() => statusOf(working), poll).toBe('rejected');
   });
 
   it('a triage refused as moved meanwhile is said where the keyboard was, and the keyboard stays on it as the panel moves on', async () => {
     const { rt } = desk;
     const taken = await refer(19, 'emergency', '急性胸痛半小时');
     const next = await refer(20, 'emergency', '晕厥一次');
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[19]!.name);
-    await panel.getByRole('button', { name: '拒绝' }).click();
-    await panel.getByLabel('拒绝原因').fill('本院导管室检修');
+    const { nurse, panel } = await rejecting(19, '本院导管室检修');
     // The list's refreshes are held, so that only her 确认拒绝 finds out a colleague accepted it.
     const release = await holdLists(nurse);
     const zjph = await rt.as('hospital', 'hosp-zjph');

@@ -274,10 +274,11 @@ export async function sendMove(r: ReferralView, action: ReferralAction, send: ()
       return now;
     }
     // Moved by another: hers was not made. Gone: not this 接收, but an earlier 拒绝 in doubt may be
-    // why. Unchanged (a 5xx may still be writing), or unread: it may be.
+    // why (kept over a 接收 in doubt too, as only it makes a 404 tell nothing). Unchanged (a 5xx
+    // may still be writing), or unread: it may be.
     if (now && now !== 'gone' && now.version !== r.version) note(key, undefined);
     else if (now === 'gone') note(key, doubted?.action === 'reject' ? doubted : undefined);
-    else if (outcomeUnknown(err)) note(key, { action, is: 'unknown' });
+    else if (outcomeUnknown(err)) note(key, doubted?.action === 'reject' ? doubted : { action, is: 'unknown' });
     else note(key, doubted);
     if (!now && !outcomeUnknown(err) && doubted) throw new UnconfirmedMove(err.status, err.problem);
     throw err;

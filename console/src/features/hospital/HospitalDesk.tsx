@@ -60,7 +60,7 @@ function Worklist() {
   const count = useCounts('incoming', worklistStatuses);
   const list = useBox('incoming', status);
   // Said above the list, so it stays when the referral it is about leaves the list.
-  const [notice, setNotice] = useState<string>();
+  const [notice, setNotice] = useState<{ text: string; focus: boolean }>();
   // What the last triage did: the next referral takes the panel's place at once, so it is said here.
   const [done, setDone] = useState<{ text: string; referralId: string }>();
   // Triaged here (out of the waiting list at once, before the refetch confirms it), or refused as
@@ -106,7 +106,7 @@ function Worklist() {
       <Title>转入工作台</Title>
       {/* A discharged patient the clinic refused, or did not take in time, has no follow-up yet. */}
       <StuckReferrals what="本院下转的转诊" list="#/hospital/outgoing" />
-      <Notice text={notice} onDismiss={() => setNotice(undefined)} focus />
+      <Notice text={notice?.text} onDismiss={() => setNotice(undefined)} focus={notice?.focus} />
       {done && <Alert kind="ok">{done.text} <a href={`#/hospital/referrals/${done.referralId}`}>查看转诊</a></Alert>}
       <CountTabs label="转诊状态" current={status} onSelect={setStatus} items={worklistStatuses.map((s, i) => ({ key: s, label: referralStatusLabel[s], count: count(i) }))} />
       <div class="row filters">
@@ -131,7 +131,7 @@ function Worklist() {
       <RefreshFailed q={list} />
       {list.isPending ? <Loading what="转诊" /> : !kept(list) ? <Alert kind="error">{problemText(list.error)}</Alert> : items.length === 0 ? <Empty>没有{referralStatusLabel[status]}的转诊</Empty> : <>
         {status === 'submitted' && !gone && current && (
-          <Triage key={current.referralId} r={current} remaining={items.length - 1} onStale={(n) => { setNotice(n); leave(current.referralId, 'stale'); }} onDone={triaged}
+          <Triage key={current.referralId} r={current} remaining={items.length - 1} onStale={(n) => { setNotice({ text: n, focus: inPanel.current === current.referralId }); leave(current.referralId, 'stale'); }} onDone={triaged}
             moreUrgent={items[0] !== current && urgencyRank[items[0]!.urgency] < urgencyRank[current.urgency] ? items[0] : undefined}
             onSwitch={(id) => { setPinned(id); toPanel(); }} />
         )}
@@ -156,10 +156,15 @@ const goneWhy: Partial<Record<ReferralStatus, string>> = {
 /** The panel when its referral has gone: whose it was, what became of it, and whether a move of hers may be why. */
 function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNext: () => void }) {
   const patient = usePatientLabel(r.personId, r.patient);
-  const now = useQuery({ queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }) });
+  // Read once, when the notice comes: not again as she comes back to the window (the words she has
+  // heard would change to 正在核实 and back).
+  const now = useQuery({
+    queryKey: ['referral', r.referralId], queryFn: () => call('getReferral', { params: { id: r.referralId } }),
+    refetchOnMount: 'always', refetchOnWindowFocus: false,
+  });
   // Only what this read returned: a copy cached earlier (its page, opened before) is the referral
   // before it left, and kept beside a failed read.
-  const read = now.isSuccess && !now.isFetching ? now.data : undefined;
+  const read = now.isFetchedAfterMount && now.isSuccess ? now.data : undefined;
   // Her own move, whose answer came after the list saw it gone or was lost (found made by the read):
   // hers, not another's. Still waiting for its answer: said once it comes.
   const own = useOwnMove(r);
@@ -171,7 +176,9 @@ function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNex
   // another's move, or it went elsewhere before her 接收 (a 拒绝 is followed by the clinic's reroute).
   const maybeMine = own?.is === 'unknown' && !read && (!rerouted || own.action === 'reject') ? referralActionLabel[own.action] : undefined;
   const why = read ? (goneWhy[read.status] ?? '已被他人处理') : rerouted ? '已改派至其他医院' : maybeMine ? '其当前状态无法读取' : '已被他人处理或已撤销';
-  const checking = now.isFetching || now.isPending || own?.is === 'pending';
+  // Her move still unanswered is waited for, unless the read already shows it cannot be made (another
+  // moved it first, or it went elsewhere before her 接收).
+  const checking = !now.isFetchedAfterMount || (own?.is === 'pending' && !read && (!rerouted || own.action === 'reject'));
   const id = `${patient}的转诊 ${shortId(r.referralId)}`;
   return (
     <section class="triage" aria-labelledby="triage-title">
