@@ -227,6 +227,7 @@ function note(key: string, move: OwnMove | undefined) {
   else ownMoves.delete(key);
   for (const heard of listeners) heard();
 }
+const moveKey = (r: Pick<ReferralView, 'referralId' | 'version'>) => `${r.referralId}@${r.version}`;
 const subscribe = (heard: () => void) => {
   listeners.add(heard);
   return () => void listeners.delete(heard);
@@ -234,7 +235,7 @@ const subscribe = (heard: () => void) => {
 
 /** Her last move from this tab on this version of the referral, if any was sent and not refused. */
 export function useOwnMove(r: Pick<ReferralView, 'referralId' | 'version'>): OwnMove | undefined {
-  const key = `${r.referralId}@${r.version}`;
+  const key = moveKey(r);
   return useSyncExternalStore(subscribe, () => ownMoves.get(key));
 }
 
@@ -246,10 +247,11 @@ export function useOwnMove(r: Pick<ReferralView, 'referralId' | 'version'>): Own
  * read is an UnconfirmedMove; a first attempt refused is what it says (nothing of hers is in doubt).
  */
 export async function sendMove(r: ReferralView, action: ReferralAction, send: () => Promise<ReferralView>): Promise<ReferralView> {
-  const key = `${r.referralId}@${r.version}`;
-  // An earlier press on this version whose outcome no read has told.
+  const key = moveKey(r);
+  // An earlier press on this version whose outcome no read has told; a 拒绝's is kept over this one's.
   const before = ownMoves.get(key);
   const doubted = before?.is === 'unknown' ? before : undefined;
+  const doubtedReject = doubted?.action === 'reject' ? doubted : undefined;
   note(key, { action, is: 'pending' });
   try {
     const next = await send();
@@ -277,8 +279,8 @@ export async function sendMove(r: ReferralView, action: ReferralAction, send: ()
     // why (kept over a 接收 in doubt too, as only it makes a 404 tell nothing). Unchanged (a 5xx
     // may still be writing), or unread: it may be.
     if (now && now !== 'gone' && now.version !== r.version) note(key, undefined);
-    else if (now === 'gone') note(key, doubted?.action === 'reject' ? doubted : undefined);
-    else if (outcomeUnknown(err)) note(key, doubted?.action === 'reject' ? doubted : { action, is: 'unknown' });
+    else if (now === 'gone') note(key, doubtedReject);
+    else if (outcomeUnknown(err)) note(key, doubtedReject ?? { action, is: 'unknown' });
     else note(key, doubted);
     if (!now && !outcomeUnknown(err) && doubted) throw new UnconfirmedMove(err.status, err.problem);
     throw err;

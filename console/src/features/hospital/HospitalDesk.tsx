@@ -172,13 +172,13 @@ function GoneNotice({ r, next, onNext }: { r: ReferralView; next: boolean; onNex
   const mine = own?.is === 'made' ? referralActionLabel[own.action] : moved && (moved === 'accepted' ? '接收' : '拒绝');
   // Not readable any more (404): sent to another hospital (by the clinic, or by the platform after it lapsed).
   const rerouted = (now.error as ApiError | null)?.status === 404;
-  // A press of hers whose answer was lost may be why it left: unless the referral read now shows
-  // another's move, or it went elsewhere before her 接收 (a 拒绝 is followed by the clinic's reroute).
-  const maybeMine = own?.is === 'unknown' && !read && (!rerouted || own.action === 'reject') ? referralActionLabel[own.action] : undefined;
+  // Whether a move of hers may be why it left: not when the referral read now shows another's move,
+  // or it went elsewhere before her 接收 (a 拒绝 is followed by the clinic's reroute).
+  const hersOpen = !!own && !read && (!rerouted || own.action === 'reject');
+  // Answer lost: may have been made. Still unanswered: waited for.
+  const maybeMine = hersOpen && own.is === 'unknown' ? referralActionLabel[own.action] : undefined;
   const why = read ? (goneWhy[read.status] ?? '已被他人处理') : rerouted ? '已改派至其他医院' : maybeMine ? '其当前状态无法读取' : '已被他人处理或已撤销';
-  // Her move still unanswered is waited for, unless the read already shows it cannot be made (another
-  // moved it first, or it went elsewhere before her 接收).
-  const checking = !now.isFetchedAfterMount || (own?.is === 'pending' && !read && (!rerouted || own.action === 'reject'));
+  const checking = !now.isFetchedAfterMount || (hersOpen && own.is === 'pending');
   const id = `${patient}的转诊 ${shortId(r.referralId)}`;
   return (
     <section class="triage" aria-labelledby="triage-title">
