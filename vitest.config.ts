@@ -16,9 +16,9 @@ export default defineConfig({
       { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 } },
       { extends: true, test: { name: 'infra', include: ['tests/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       // The console in Chromium (OS package) against the real local runtime; builds the console first.
-      // One file at a time, as the other projects: two at a time took 455-466 s against about 560 s,
+      // One file at a time, as the other projects: two at a time took 455-466 s against about 540 s,
       // but the extra load made two tests fail in six CI runs (a focus race, since fixed, and a row's
-      // button re-rendered under the click), and a red CI costs more than two minutes.
+      // button detached under the click, not reproduced since), and a red CI costs more than two minutes.
       { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'], globalSetup: ['tests/browser/build-console.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       { extends: true, test: { name: 'reliability', include: ['tests/reliability/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
     ],

@@ -44,12 +44,17 @@ async function holdLists(page: Page): Promise<() => void> {
   await page.route(lists, async (r) => { await held.passed; await r.continue(); });
   return held.open;
 }
-/** A nurse's worklist with demoPeople[i]'s referral in the panel, 拒绝 pressed and the reason typed. */
-async function rejecting(i: number, reason: string): Promise<{ nurse: Page; panel: Locator }> {
+/** A nurse logged in, her worklist's panel showing the named patient's referral. */
+async function nurseWith(patient: string): Promise<{ nurse: Page; panel: Locator }> {
   const { page: nurse } = await newPage(desk);
   await login(nurse, desk.rt.url, people.nurse);
   const panel = nurse.getByRole('region', { name: /待分诊/ });
-  await expect.poll(textOf(panel), poll).toContain(demoPeople[i]!.name);
+  await expect.poll(textOf(panel), poll).toContain(patient);
+  return { nurse, panel };
+}
+/** A nurse's worklist with demoPeople[i]'s referral in the panel, 拒绝 pressed and the reason typed. */
+async function rejecting(i: number, reason: string): Promise<{ nurse: Page; panel: Locator }> {
+  const { nurse, panel } = await nurseWith(demoPeople[i]!.name);
   await panel.getByRole('button', { name: '拒绝' }).click();
   await panel.getByLabel('拒绝原因').fill(reason);
   return { nurse, panel };
@@ -70,10 +75,7 @@ describe('the triage panel', () => {
   it('keeps its patient while the nurse works; a more urgent one is announced; the keyboard follows; one taken elsewhere is said', async () => {
     const first = await refer(7, 'routine', '血压波动');
     const second = await refer(8, 'routine', '胸闷待查');
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, desk.rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[7]!.name);
+    const { nurse, panel } = await nurseWith(demoPeople[7]!.name);
     // The first Tab offers a way past the header and the nav, to the screen's title.
     await nurse.keyboard.press('Tab');
     expect(await focused(nurse.getByRole('button', { name: '跳到主要内容' }))()).toBe(true);
@@ -162,10 +164,7 @@ describe('the triage panel', () => {
     await expect.poll(textOf(gp.locator('dl.facts dt:text-is("希望就诊日期") + dd')), poll).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日$/);
 
     // The nurse's picker starts on that day, and says why.
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(patient.name);
+    const { nurse, panel } = await nurseWith(patient.name);
     expect(await panel.innerText()).toContain('希望就诊');
     expect([await panel.getByLabel('预约日期').inputValue(), await panel.getByLabel('预约时间').inputValue()]).toEqual([preferred, '09:00']);
     await panel.getByRole('button', { name: '接收并处理下一条' }).click();
@@ -200,10 +199,7 @@ describe('the triage panel', () => {
     const other = await refer(13, 'routine', '肢体麻木', 'NEUR');
     const third = await refer(14, 'routine', '记忆力减退', 'NEUR');
 
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[12]!.name);
+    const { nurse, panel } = await nurseWith(demoPeople[12]!.name);
     const day = await panel.getByLabel('预约日期').inputValue(); // the day the panel proposes
     // A colleague takes that day's one slot for the other patient.
     expect((await rt.call(zjph, 'POST', `/referrals/${other}/accept`, { appointmentAt: new Date(`${day}T10:00:00+08:00`).toISOString() })).status).toBe(200);
@@ -236,14 +232,8 @@ describe('the triage panel', () => {
   });
 
   it('a refresh that fails leaves the list and the reason half typed, says since when, and goes once it reads again', async () => {
-    const { rt } = desk;
     const id = await refer(15, 'urgent', '心悸伴晕厥一次');
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[15]!.name);
-    await panel.getByRole('button', { name: '拒绝' }).click();
-    await panel.getByLabel('拒绝原因').fill('本院心内科本周停诊');
+    const { nurse, panel } = await rejecting(15, '本院心内科本周停诊');
 
     await unavailable(nurse, lists);
     const foreground = await inBackground(nurse);
@@ -272,10 +262,7 @@ describe('the triage panel', () => {
     const { rt } = desk;
     const first = await refer(16, 'emergency', '突发胸痛一小时');
     const second = await refer(17, 'urgent', '心悸三天');
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[16]!.name);
+    const { nurse, panel } = await nurseWith(demoPeople[16]!.name);
     // The list's refreshes are held meanwhile: only her second press may find out what happened.
     const release = await holdLists(nurse);
     // The accept is made and its answer lost; so is the read that would tell her.
@@ -437,10 +424,7 @@ describe('the triage panel', () => {
   it('a refusal that comes after the panel moved on is said without taking the keyboard from what she types', async () => {
     const late = await refer(2, 'emergency', '突发心悸');
     const working = await refer(3, 'emergency', '血压难以控制');
-    const { page: nurse } = await newPage(desk);
-    await login(nurse, desk.rt.url, people.nurse);
-    const panel = nurse.getByRole('region', { name: /待分诊/ });
-    await expect.poll(textOf(panel), poll).toContain(demoPeople[2]!.name);
+    const { nurse, panel } = await nurseWith(demoPeople[2]!.name);
     // Her 接收 is held on the way; a colleague accepts the referral meanwhile.
     const held = gate();
     await nurse.route(accepts, async (r) => { await held.passed; await r.continue(); }, { times: 1 });
