@@ -356,6 +356,7 @@ describe('the triage panel', () => {
     await (await inBackground(nurse))();
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(refused)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
     expect(await panel.innerText()).not.toContain('您未对其做任何操作');
+    await screen(nurse, 'hospital-triage-gone-maybe-hers');
     const now = (await rt.call(clinic, 'GET', `/referrals/${refused}`)).body;
     expect(now).toMatchObject({ status: 'submitted', toInstitutionId: 'hosp-xihu' });
     expect(now.history.map((h: { status: string }) => h.status)).toContain('rejected');
