@@ -16,7 +16,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { focused, inBackground, login, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
+import { focused, inBackground, login, lookAgain, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -24,7 +24,9 @@ beforeAll(async () => {
 });
 afterAll(() => desk?.stop());
 
-// Long enough for the worklist's next poll (10 s, backing off while nothing changes).
+// Long enough for the worklist's next poll (10 s, backing off while nothing changes). Where a test
+// waits for the list to see a change, the nurse looks at another tab and back (`lookAgain`), which
+// reads it at once: the same refresh, without the wait.
 const poll = { timeout: 45_000, interval: 250 };
 
 const lists = /\/referrals\?/;
@@ -86,6 +88,7 @@ describe('the triage panel', () => {
     await panel.getByRole('button', { name: '拒绝' }).click();
     await panel.getByLabel('拒绝原因').fill('本院心内科床位已满');
     const emergency = await refer(9, 'emergency', '急性胸痛');
+    await lookAgain(nurse);
     await expect.poll(textOf(panel), poll).toContain('新到一条更紧急的转诊（急诊）');
     // Still her patient and her words.
     expect(await panel.innerText()).toContain(demoPeople[7]!.name);
@@ -103,6 +106,7 @@ describe('the triage panel', () => {
     // Another nurse accepts it meanwhile (the API, as her colleague's screen would).
     const zjph = await desk.rt.as('hospital', 'hosp-zjph');
     expect((await desk.rt.call(zjph, 'POST', `/referrals/${emergency}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
+    await lookAgain(nurse);
     // Said where she was working, and the next patient is not put under her hands until she asks.
     // Whose it was and what became of it.
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(emergency)} 已不在待接收列表：本院其他人员已接收`);
@@ -176,6 +180,7 @@ describe('the triage panel', () => {
     // An emergency: the patient is on the way, so the next quarter hour, not tomorrow morning.
     const before = Date.now();
     await refer(11, 'emergency', '突发胸痛两小时');
+    await lookAgain(nurse);
     await expect.poll(textOf(panel), poll).toContain(demoPeople[11]!.name);
     const proposed = Date.parse(`${await panel.getByLabel('预约日期').inputValue()}T${await panel.getByLabel('预约时间').inputValue()}:00+08:00`);
     expect(proposed % 900_000).toBe(0);
@@ -251,6 +256,7 @@ describe('the triage panel', () => {
     await screen(nurse, 'hospital-triage-refresh-failed');
 
     await nurse.unroute(lists);
+    await lookAgain(nurse);
     await expect.poll(() => stale.count(), poll).toBe(0);
     await expect.poll(textOf(waitingTab), poll).not.toContain('未能刷新');
     await panel.getByRole('button', { name: '确认拒绝' }).click();
@@ -282,8 +288,11 @@ describe('the triage panel', () => {
     await expect.poll(textOf(panel), poll).toContain(demoPeople[17]!.name);
     await loseNextAnswer(nurse);
     await nurse.route(new RegExp(`/referrals/${second}$`), (r) => r.abort('connectionreset'), { times: 1 });
+    const readLost = nurse.waitForEvent('requestfailed', (req) => req.url().endsWith(`/referrals/${second}`));
     await panel.getByRole('button', { name: '接收并处理下一条' }).click();
     await expect.poll(textOf(panel), poll).toContain('无法连接到服务器');
+    await readLost;
+    await lookAgain(nurse);
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(second)} 已由您接收，无需再处理`);
     expect(await panel.innerText()).not.toContain('您未对其做任何操作');
     await screen(nurse, 'hospital-triage-own-move');
@@ -372,14 +381,18 @@ describe('the triage panel', () => {
     await panel.getByRole('button', { name: '拒绝' }).click();
     await panel.getByLabel('拒绝原因').fill('本院心内科病床已满');
     const answer = gate();
+    const rerouted = gate();
     await nurse.route(rejects, async (r) => {
       await r.fetch();
       expect((await rt.call(clinic, 'POST', `/referrals/${next}/reroute`, { toInstitutionId: 'hosp-xihu' })).status).toBe(200);
+      rerouted.open();
       await answer.passed;
       await r.abort('connectionreset');
     }, { times: 1 });
     const read = nurse.waitForResponse((res) => res.request().method() === 'GET' && new URL(res.url()).pathname.endsWith(`/referrals/${next}`), poll);
     await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await rerouted.passed;
+    await lookAgain(nurse);
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(next)} 已不在待接收列表，正在核实其状态…`);
     // The panel's read of it has come back (404: elsewhere now); her answer has not. Still checking,
     // a moment after, not saying she did nothing.
@@ -396,12 +409,16 @@ describe('the triage panel', () => {
     const { nurse, panel } = await rejecting(0, '本院导管室检修');
     // Her 拒绝 is made; its answer is held until she is working on the next.
     const answer = gate();
+    const made = gate();
     await nurse.route(rejects, async (r) => {
       const response = await r.fetch();
+      made.open();
       await answer.passed;
       await r.fulfill({ response });
     }, { times: 1 });
     await panel.getByRole('button', { name: '确认拒绝' }).click();
+    await made.passed;
+    await lookAgain(nurse);
     // The list sees it gone, and the notice's read already shows her rejection.
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(late)} 已由您拒绝，无需再处理`);
     await panel.getByRole('button', { name: '处理下一条' }).click();
@@ -432,6 +449,7 @@ describe('the triage panel', () => {
     await panel.getByRole('button', { name: '接收并处理下一条' }).click();
     const zjph = await desk.rt.as('hospital', 'hosp-zjph');
     expect((await desk.rt.call(zjph, 'POST', `/referrals/${late}/accept`, { appointmentAt: new Date(Date.now() + 3_600_000).toISOString() })).status).toBe(200);
+    await lookAgain(nurse);
     // Hers can no longer be made: the notice says so without waiting for its answer.
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(late)} 已不在待接收列表：本院其他人员已接收`);
     await panel.getByRole('button', { name: '处理下一条' }).click();

@@ -156,6 +156,25 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
 
+/** The tab hidden or shown again, as the browser says it when she switches tabs. */
+const setHidden = (page: Page, hidden: boolean) => page.evaluate((h) => {
+  // Runs in the page (the tests' TypeScript has no DOM types).
+  const doc = (globalThis as unknown as { document: { dispatchEvent(e: Event): boolean } }).document;
+  if (h) Object.defineProperty(doc, 'visibilityState', { configurable: true, get: () => 'hidden' });
+  else Reflect.deleteProperty(doc, 'visibilityState');
+  doc.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+}, hidden);
+
+/**
+ * She looks at another tab and comes back: the console reads what it shows again at once (TanStack
+ * Query's refetch on focus), where a test would otherwise wait for the list's next poll (10 s or
+ * more, backing off). Requests under way are left to run (`inBackground` waits for them).
+ */
+export async function lookAgain(page: Page): Promise<void> {
+  await setHidden(page, true);
+  await setHidden(page, false);
+}
+
 /**
  * The page as a tab in the background (document hidden): the console stops polling (TanStack
  * Query runs `refetchInterval` only while the document is visible, `refetchIntervalInBackground`
@@ -164,13 +183,7 @@ export async function seriousViolations(page: Page): Promise<string[]> {
  * after a refusal) still go out. Returns the way back to the foreground.
  */
 export async function inBackground(page: Page): Promise<() => Promise<void>> {
-  const show = (hidden: boolean) => page.evaluate((h) => {
-    // Runs in the page (the tests' TypeScript has no DOM types).
-    const doc = (globalThis as unknown as { document: { dispatchEvent(e: Event): boolean } }).document;
-    if (h) Object.defineProperty(doc, 'visibilityState', { configurable: true, get: () => 'hidden' });
-    else Reflect.deleteProperty(doc, 'visibilityState');
-    doc.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
-  }, hidden);
+  const show = (hidden: boolean) => setHidden(page, hidden);
   await show(true);
   // A refetch sent just before is still answered, and would show what the test then changes through
   // the API (a cancelled row gone before the click meant to find it stale): waited for.
