@@ -10,6 +10,12 @@ export default defineConfig({
     setupFiles: ['tests/support/test-clock.ts'],
     env,
     allowOnly: false,
+    tags: [
+      {
+        name: 'any-day',
+        description: 'Holds on any date and at any hour: nothing it asserts or waits on reads a day, a validity, a daily or yearly count or a date. The calendar runs (test:calendar) leave it out.',
+      },
+    ],
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000 } },

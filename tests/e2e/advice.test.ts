@@ -95,7 +95,7 @@ describe('ask → answer → convert', () => {
     expect(outgoing).toHaveLength(1);
   });
 
-  it('without a target it is routed like a referral: the clinic\'s lead hospital with the department', async () => {
+  it('without a target it is routed like a referral: the clinic\'s lead hospital with the department', { tags: ['any-day'] }, async () => {
     const a = await ask(beishan, { personId: person() });
     expect(a.toInstitutionId).toBe('hosp-zjph');
     const none = await rt.call(lingyin, 'POST', '/advice-requests', { personId: person(), department: 'XNONE', question: '无此科室？' });
@@ -104,7 +104,7 @@ describe('ask → answer → convert', () => {
     expect([clinic.status, slug(clinic.body)]).toEqual([422, 'unroutable']);
   });
 
-  it('the clinic closes what it no longer needs: withdrawn while open, resolved once answered', async () => {
+  it('the clinic closes what it no longer needs: withdrawn while open, resolved once answered', { tags: ['any-day'] }, async () => {
     const open = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-xihu' });
     expect((await act(lingyin, open.adviceId, 'close')).body).toMatchObject({ status: 'closed', closedReason: 'withdrawn', allowedActions: [] });
     const answered = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-xihu' });
@@ -116,7 +116,7 @@ describe('ask → answer → convert', () => {
 });
 
 describe('access, bad input, optimistic locking', () => {
-  it('only the two institutions see it (others 404); each side makes only its own moves (403)', async () => {
+  it('only the two institutions see it (others 404); each side makes only its own moves (403)', { tags: ['any-day'] }, async () => {
     const a = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-zjph' });
     for (const stranger of [beishan, xihu]) expect((await get(stranger, a.adviceId)).status).toBe(404);
     expect((await rt.call(pharmacy, 'GET', `/advice-requests/${a.adviceId}`)).status).toBe(403);
@@ -127,7 +127,7 @@ describe('access, bad input, optimistic locking', () => {
     expect((await act(beishan, a.adviceId, 'close')).status).toBe(404);
   });
 
-  it('bad input is 400 with field errors and writes nothing; an unknown person is not-enrolled', async () => {
+  it('bad input is 400 with field errors and writes nothing; an unknown person is not-enrolled', { tags: ['any-day'] }, async () => {
     await rt.settle();
     const before = await countItems(rt);
     const bad = await rt.call(lingyin, 'POST', '/advice-requests', { personId: person(), department: 'CARD', question: '', diagnoses: ['not-icd'] });
@@ -152,7 +152,7 @@ describe('access, bad input, optimistic locking', () => {
     expect((await act(lingyin, b.adviceId, 'convert', { diagnoses: ['I10'], reason: '血压控制不佳' })).body).toMatchObject({ diagnoses: ['I10'], reason: '血压控制不佳' });
   });
 
-  it('a reply on a stale view is 412 and writes nothing; the current ETag goes ahead', async () => {
+  it('a reply on a stale view is 412 and writes nothing; the current ETag goes ahead', { tags: ['any-day'] }, async () => {
     const a = await ask(lingyin, { personId: person(), toInstitutionId: 'hosp-zjph' });
     expect((await act(lingyin, a.adviceId, 'close', undefined, { 'if-match': '"0"' })).status).toBe(200);
     const stale = await act(zjph, a.adviceId, 'reply', { answer: '答复', recommendation: 'refer' }, { 'if-match': '"0"' });
@@ -181,7 +181,7 @@ describe('access, bad input, optimistic locking', () => {
 });
 
 describe('worklists', () => {
-  it('incoming and outgoing boxes by status, paginated', async () => {
+  it('incoming and outgoing boxes by status, paginated', { tags: ['any-day'] }, async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await ask(beishan, { personId: person(), toInstitutionId: 'hosp-xihu', department: 'RESP' })).adviceId);
     const first = await rt.call(beishan, 'GET', '/advice-requests?box=outgoing&status=open&limit=2');

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => rt?.stop());
 
 describe('the console beside the API', () => {
-  it('serves console-config.json for this runtime, the console at / with its CSP, and never in place of an API route', async () => {
+  it('serves console-config.json for this runtime, the console at / with its CSP, and never in place of an API route', { tags: ['any-day'] }, async () => {
     const config = await fetch(`${rt.url}/console-config.json`);
     expect(consoleConfig.parse(await config.json())).toMatchObject({ apiBaseUrl: '', oidc: { issuer: `${rt.url}/_local/oidc` }, province: { code: 'ZJ', name: '浙江省' } });
     const csp = config.headers.get('content-security-policy')!;
@@ -43,13 +43,13 @@ describe('the console beside the API', () => {
 
 describe('POST /people/lookup', () => {
   const person = demoPeople[0]!;
-  it('finds an enrolled person for a clinic: masked ID, name, district, no balances', async () => {
+  it('finds an enrolled person for a clinic: masked ID, name, district, no balances', { tags: ['any-day'] }, async () => {
     const res = await rt.call(who.clinic, 'POST', '/people/lookup', { nationalId: person.nationalId.toLowerCase() });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ personId: expect.stringMatching(/^p_/), nationalIdMasked: `${person.nationalId.slice(0, 3)}***********${person.nationalId.slice(-4)}`, name: person.name, district: person.district });
   });
 
-  it('answers 422 not-enrolled on the field for a valid ID nobody enrolled, 400 for a bad one', async () => {
+  it('answers 422 not-enrolled on the field for a valid ID nobody enrolled, 400 for a bad one', { tags: ['any-day'] }, async () => {
     const unknown = await rt.call(who.hospital, 'POST', '/people/lookup', { nationalId: demoNationalId('330106', '19990101', 999) });
     expect([unknown.status, slug(unknown.body), unknown.body.errors[0].path]).toEqual([422, 'not-enrolled', 'body.nationalId']);
     const valid = demoNationalId('330106', '19990101', 998);
@@ -58,7 +58,7 @@ describe('POST /people/lookup', () => {
     expect([bad.status, bad.body.errors[0].path]).toEqual([400, 'body.nationalId']);
   });
 
-  it('answers a name for an ID, so IDs nobody enrolled are limited per staff member (30 in 15 minutes) and per institution: then 429, enrolled ones too; a colleague unaffected', async () => {
+  it('answers a name for an ID, so IDs nobody enrolled are limited per staff member (30 in 15 minutes) and per institution: then 429, enrolled ones too; a colleague unaffected', { tags: ['any-day'] }, async () => {
     await clearOfWindowEnd(15 * 60, 30_000); // counted in fixed 15-minute windows
     const member = async (sub: string) => ({ token: await rt.token('clinic', 'clinic-beishan', { subject: sub }) });
     const [careless, colleague] = await Promise.all([member('clinic-beishan:dr-a'), member('clinic-beishan:dr-b')]);
@@ -74,7 +74,7 @@ describe('POST /people/lookup', () => {
     expect((await lookup(who.clinic!, person.nationalId)).status).toBe(200);
   });
 
-  it("one institution's misses are limited in all (300 in 15 minutes), whichever of its staff looks up", async () => {
+  it("one institution's misses are limited in all (300 in 15 minutes), whichever of its staff looks up", { tags: ['any-day'] }, async () => {
     await clearOfWindowEnd(15 * 60, 60_000);
     const staff = await Promise.all(Array.from({ length: 11 }, async (_, i) => ({ token: await rt.token('hospital', 'hosp-xihu', { subject: `hosp-xihu:clerk-${i}` }) })));
     const statuses: number[] = [];
@@ -85,7 +85,7 @@ describe('POST /people/lookup', () => {
     expect([statuses.filter((s) => s === 422).length, statuses.filter((s) => s === 429).length]).toEqual([300, 30]);
   });
 
-  it('is refused to pharmacies and channel apps', async () => {
+  it('is refused to pharmacies and channel apps', { tags: ['any-day'] }, async () => {
     for (const caller of [who.pharmacy!, who.channel!]) expect((await rt.call(caller, 'POST', '/people/lookup', { nationalId: person.nationalId })).status).toBe(403);
   });
 });
@@ -107,7 +107,7 @@ describe('the patient on referrals and prescriptions', () => {
 });
 
 describe('GET /drugs', () => {
-  it('pages through the whole catalog in drug-code order', async () => {
+  it('pages through the whole catalog in drug-code order', { tags: ['any-day'] }, async () => {
     const first = await rt.call(who.clinic, 'GET', '/drugs?limit=5');
     expect(first.status).toBe(200);
     expect(first.body.items).toHaveLength(5);
@@ -126,7 +126,7 @@ describe('GET /drugs', () => {
 describe('GET /overview', () => {
   const overview = async () => (await rt.call(who.operator, 'GET', '/overview')).body;
 
-  it('is for operators only', async () => {
+  it('is for operators only', { tags: ['any-day'] }, async () => {
     for (const caller of [who.clinic!, who.hospital!, who.pharmacy!, who.channel!]) expect((await rt.call(caller, 'GET', '/overview')).status).toBe(403);
   });
 

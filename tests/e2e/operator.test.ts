@@ -38,19 +38,19 @@ async function settleAtPharmacy(person: { nationalId: string; name: string }, id
 }
 
 describe('public routes', () => {
-  it('GET /health answers 200 {"status":"ok"} without a token', async () => {
+  it('GET /health answers 200 {"status":"ok"} without a token', { tags: ['any-day'] }, async () => {
     const res = await rt.call(undefined, 'GET', '/health');
     expect(res).toMatchObject({ status: 200, body: { status: 'ok' } });
   });
 
-  it('GET /openapi.json is an OpenAPI 3.1 document of the routes', async () => {
+  it('GET /openapi.json is an OpenAPI 3.1 document of the routes', { tags: ['any-day'] }, async () => {
     const res = await rt.call(undefined, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/institutions', '/institutions/{id}', '/enrollments', '/enrollments/{personId}', '/drugs/{drugCode}']));
   });
 
-  it('an unknown path is a problem+json 404', async () => {
+  it('an unknown path is a problem+json 404', { tags: ['any-day'] }, async () => {
     const res = await rt.call(operator, 'GET', '/nowhere');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -58,7 +58,7 @@ describe('public routes', () => {
 });
 
 describe('authentication', () => {
-  it("one token's GET, POST and PUT within the authorizer cache's minute are all let through (the cached policy covers the whole stage)", async () => {
+  it("one token's GET, POST and PUT within the authorizer cache's minute are all let through (the cached policy covers the whole stage)", { tags: ['any-day'] }, async () => {
     const token = await rt.as('operator');
     expect((await rt.call(token, 'GET', '/institutions')).status).toBe(200);
     const id = `clinic-cache-${Date.now().toString(36)}`;
@@ -70,14 +70,14 @@ describe('authentication', () => {
     expect(again.headers.get('server-timing')).toMatch(/authorizer;dur=0,/);
   });
 
-  it('takes the scheme in any case (RFC 9110: "bearer" is "Bearer"), and nothing but a bearer token', async () => {
+  it('takes the scheme in any case (RFC 9110: "bearer" is "Bearer"), and nothing but a bearer token', { tags: ['any-day'] }, async () => {
     const { token } = await rt.as('operator');
     const withHeader = (authorization: string) => fetch(`${rt.url}/institutions`, { headers: { authorization } }).then((r) => r.status);
     expect(await Promise.all(['bearer', 'BEARER', 'Bearer'].map((scheme) => withHeader(`${scheme} ${token}`)))).toEqual([200, 200, 200]);
     expect(await Promise.all([`Basic ${token}`, token, `Bearer${token}`].map(withHeader))).toEqual([401, 401, 401]);
   });
 
-  it('refuses a missing, forged, expired, alg:none, wrong-province, wrong-audience or tampered token with 401 problem+json', async () => {
+  it('refuses a missing, forged, expired, alg:none, wrong-province, wrong-audience or tampered token with 401 problem+json', { tags: ['any-day'] }, async () => {
     const t = await badTokens(rt.dataDir, 'ZJ');
     const none = await rt.call(undefined, 'GET', '/institutions');
     expect(none.status).toBe(401);
@@ -91,7 +91,7 @@ describe('authentication', () => {
     expect((await rt.call({ token: t.valid }, 'GET', '/institutions')).status).toBe(200);
   });
 
-  it('a valid token of the wrong role gets 403 forbidden and writes nothing', async () => {
+  it('a valid token of the wrong role gets 403 forbidden and writes nothing', { tags: ['any-day'] }, async () => {
     const before = await itemCount();
     for (const [role, inst] of [['pharmacy', 'ph-xihu-1'], ['clinic', 'clinic-lingyin'], ['channel', undefined], ['hospital', 'hosp-zjph']] as const) {
       const who = await rt.as(role, inst);
@@ -104,7 +104,7 @@ describe('authentication', () => {
 });
 
 describe('institutions', () => {
-  it('registers one (201), reads it back, refuses the same id (409 conflict)', async () => {
+  it('registers one (201), reads it back, refuses the same id (409 conflict)', { tags: ['any-day'] }, async () => {
     const body = {
       id: 'hosp-new', name: '新院区', type: 'hospital', level: 'tertiary', district: '西湖区', designated: true,
       location: { lat: 30.1, lng: 120.1 }, departments: [{ code: 'CARD', name: '心内科', dailyCapacity: 5 }],
@@ -161,7 +161,7 @@ describe('institutions', () => {
     expect((await rt.call(operator, 'GET', '/institutions/hosp-edit')).body).toMatchObject({ type: 'hospital', designated: false, name: '改院区（新）', version: 3 });
   });
 
-  it('validates the body with field-level errors and writes nothing', async () => {
+  it('validates the body with field-level errors and writes nothing', { tags: ['any-day'] }, async () => {
     const before = await itemCount();
     const res = await rt.call(operator, 'POST', '/institutions', { id: 'bad id!', name: '', type: 'spa', district: 'd', designated: 'yes', departments: [{ code: 'A', name: 'a', dailyCapacity: -1 }] });
     expect(res.status).toBe(400);
@@ -180,7 +180,7 @@ describe('institutions', () => {
     expect(await itemCount()).toBe(before);
   });
 
-  it('refuses an oversized body with 413 before touching the table', async () => {
+  it('refuses an oversized body with 413 before touching the table', { tags: ['any-day'] }, async () => {
     const res = await rt.call(operator, 'POST', '/institutions', { id: 'big', name: 'x'.repeat(70 * 1024), type: 'clinic', district: 'd', designated: true });
     expect([res.status, slug(res.body)]).toEqual([413, 'payload-too-large']);
     // Enrolment batches have a larger limit of their own.
@@ -190,7 +190,7 @@ describe('institutions', () => {
     expect(batch.body).toMatchObject({ enrolled: 500, rejected: [] });
   });
 
-  it('lists by type with pagination and an opaque nextToken', async () => {
+  it('lists by type with pagination and an opaque nextToken', { tags: ['any-day'] }, async () => {
     const clinic = await rt.as('clinic', 'clinic-lingyin');
     const seen: string[] = [];
     let next: string | undefined;
@@ -209,7 +209,7 @@ describe('institutions', () => {
     expect(badLimit.status).toBe(400);
   });
 
-  it('404 for an unknown institution', async () => {
+  it('404 for an unknown institution', { tags: ['any-day'] }, async () => {
     const res = await rt.call(operator, 'GET', '/institutions/nope');
     expect([res.status, slug(res.body)]).toEqual([404, 'not-found']);
   });
@@ -253,7 +253,7 @@ describe('enrolments', () => {
     expect((await rt.call(operator, 'GET', `/enrollments/${res.body.personIds[3]}`)).body.personalAccountFen).toBe(100_000_000);
   });
 
-  it('the same person enrolled again keeps the personId and counts as updated', async () => {
+  it('the same person enrolled again keeps the personId and counts as updated', { tags: ['any-day'] }, async () => {
     const p = demoPeople[0]!;
     const res = await rt.call(operator, 'POST', '/enrollments', { people: [{ ...p, personalAccountFen: 777 }] });
     expect(res.body).toMatchObject({ enrolled: 0, updated: 1, rejected: [] });
@@ -298,7 +298,7 @@ describe('enrolments', () => {
     expect(await balances(ids[0]!)).toEqual({ personalAccountFen: spender.personalAccountFen, annualPooledUsedFen: spender.annualPooledUsedFen });
   });
 
-  it('people enrolled before enrolments were tracked: the same figures as their balances are adopted; others are refused, nothing overwritten', async () => {
+  it('people enrolled before enrolments were tracked: the same figures as their balances are adopted; others are refused, nothing overwritten', { tags: ['any-day'] }, async () => {
     const enrolee = (i: number) => ({ nationalId: demoNationalId('330106', '19821010', 720 + i), name: `旧登记${i}`, district: '西湖区', personalAccountFen: 80_000 });
     const [same, spent] = [enrolee(0), enrolee(1)];
     const ids = (await rt.call(operator, 'POST', '/enrollments', { people: [same, spent] })).body.personIds as string[];
@@ -352,7 +352,7 @@ describe('enrolments', () => {
     expect((await rt.db.send(new GetCommand({ TableName: rt.tableName, Key: key }))).Item?.balanceVersion).toBe(3);
   });
 
-  it('refuses an empty or oversized batch, and other roles', async () => {
+  it('refuses an empty or oversized batch, and other roles', { tags: ['any-day'] }, async () => {
     expect((await rt.call(operator, 'POST', '/enrollments', { people: [] })).status).toBe(400);
     const big = Array.from({ length: 501 }, () => demoPeople[0]);
     expect((await rt.call(operator, 'POST', '/enrollments', { people: big })).status).toBe(400);
@@ -413,7 +413,7 @@ describe('personal-account credits (划入)', () => {
     expect(events.sort()).toEqual([['2027-racing', 1_000], ['2027年度划入', 80_000]]);
   });
 
-  it('refuses a bad batch id, an empty or oversized request, and other roles, writing nothing', async () => {
+  it('refuses a bad batch id, an empty or oversized request, and other roles, writing nothing', { tags: ['any-day'] }, async () => {
     const before = await itemCount();
     const saver = person(3, 0);
     for (const batchId of ['', 'a#b', 'x'.repeat(65), '2027 划入']) {
@@ -431,7 +431,7 @@ describe('personal-account credits (划入)', () => {
 });
 
 describe('drug catalog', () => {
-  it('reads a seeded drug; PUT creates (201) then replaces (200); operator only', async () => {
+  it('reads a seeded drug; PUT creates (201) then replaces (200); operator only', { tags: ['any-day'] }, async () => {
     const clinic = await rt.as('clinic', 'clinic-hubin');
     expect((await rt.call(clinic, 'GET', '/drugs/XC09CAA001')).body).toEqual({ drugCode: 'XC09CAA001', name: '缬沙坦胶囊 80mg', category: 'B', unit: '盒', longTermAllowed: true });
     const created = await rt.call(operator, 'PUT', '/drugs/XNEW00001', { name: '新药', category: 'C', unit: '盒' });
@@ -444,7 +444,7 @@ describe('drug catalog', () => {
     expect((await rt.call(operator, 'GET', '/drugs/XNONE0000')).status).toBe(404);
   });
 
-  it('PUT takes the representation GET returns: the same drugCode round-trips, another one is a 400 on body.drugCode', async () => {
+  it('PUT takes the representation GET returns: the same drugCode round-trips, another one is a 400 on body.drugCode', { tags: ['any-day'] }, async () => {
     expect((await rt.call(operator, 'PUT', '/drugs/XROUND001', { name: '往返药', category: 'A', unit: '盒' })).status).toBe(201);
     const got = await rt.call(operator, 'GET', '/drugs/XROUND001');
     const edited = { ...got.body, name: '往返药（新包装）' };

@@ -120,7 +120,7 @@ describe('access log', () => {
     expect(keptDays).toBeLessThan(200);
   });
 
-  it("a QR code issued for the person's voucher by an app acting without them is a change in their log; by their own app it is not", async () => {
+  it("a QR code issued for the person's voucher by an app acting without them is a change in their log; by their own app it is not", { tags: ['any-day'] }, async () => {
     const p = await newPerson();
     expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/codes`)).status).toBe(201);
     // The same app with a token acting for the person: their own doing.
@@ -153,7 +153,7 @@ describe('access log', () => {
     expect(await lists(b)).toEqual([`/referrals/${rb}`]);
   });
 
-  it('only the person (or an operator) reads it; a channel token without pid, or of another person, is 403', async () => {
+  it('only the person (or an operator) reads it; a channel token without pid, or of another person, is 403', { tags: ['any-day'] }, async () => {
     const p = await newPerson();
     const other = await newPerson();
     expect((await rt.call(other.self, 'GET', `/people/${p.personId}/access-log`)).status).toBe(403);
@@ -355,7 +355,7 @@ describe('export', () => {
     expect((await timelineOf(child)).map((e) => [e.id, e.status, e.beneficiaryPersonId])).toEqual([[s.settlementId, 'settled', undefined]]);
   });
 
-  it('only the person exports their data: an operator, another person or an app without pid is refused', async () => {
+  it('only the person exports their data: an operator, another person or an app without pid is refused', { tags: ['any-day'] }, async () => {
     const p = await newPerson();
     const other = await newPerson();
     expect((await rt.call(operator, 'GET', `/people/${p.personId}/export`)).status).toBe(403);

@@ -38,7 +38,7 @@ const itemCount = async () => {
 };
 
 describe('duplicate therapy', () => {
-  it('an open prescription of a drug for a person makes another one 409 conflict naming it, from any prescriber, until it ends', async () => {
+  it('an open prescription of a drug for a person makes another one 409 conflict naming it, from any prescriber, until it ends', { tags: ['any-day'] }, async () => {
     const p = person();
     const first = await prescribe(lingyin, p, [item('XC08CAA001')]);
     expect(first.status).toBe(201);
@@ -55,7 +55,7 @@ describe('duplicate therapy', () => {
 });
 
 describe('supply days', () => {
-  it('a line holds at most one pack per day supplied (28 days unless said otherwise)', async () => {
+  it('a line holds at most one pack per day supplied (28 days unless said otherwise)', { tags: ['any-day'] }, async () => {
     const p = person();
     const week = await prescribe(lingyin, p, [item('XC08CAA001', 8)], { supplyDays: 7 });
     expect([week.status, week.body.errors]).toEqual([400, [{ path: 'body.items.0.quantity', message: 'at most 7 packs for 7 days of supply' }]]);
@@ -82,7 +82,7 @@ describe('rate limits', () => {
     expect((await prescribe(lingyin, p, [item('XR03AKA001')])).status).toBe(201);
   });
 
-  it('one institution prescribes at most 6 times a minute here; racing requests cannot pass the limit together', async () => {
+  it('one institution prescribes at most 6 times a minute here; racing requests cannot pass the limit together', { tags: ['any-day'] }, async () => {
     await clearOfWindowEnd(60, 20_000);
     const beishan = await rt.as('clinic', 'clinic-beishan');
     const results = await Promise.all(Array.from({ length: 10 }, () => prescribe(beishan, person(), [item('XC08CAA001')])));

@@ -164,7 +164,7 @@ describe('issue and route', () => {
     for (const secret of [p.name, p.nationalId, 'E11.9', 'once daily']) expect(raw).not.toContain(secret);
   });
 
-  it('without a usable nomination: the nearest designated pharmacy of the person\'s district with every item in stock', async () => {
+  it('without a usable nomination: the nearest designated pharmacy of the person\'s district with every item in stock', { tags: ['any-day'] }, async () => {
     const cases = [
       // [prescriber, person, items, nominated, expected]
       ['clinic-lingyin', fresh('xihu').personId, [item('XC08CAA001')], undefined, 'ph-xihu-3'], // nearest
@@ -187,7 +187,7 @@ describe('issue and route', () => {
     }
   });
 
-  it('reject → re-routed to the next pharmacy, never back to one that rejected; the last rejection makes it unroutable', async () => {
+  it('reject → re-routed to the next pharmacy, never back to one that rejected; the last rejection makes it unroutable', { tags: ['any-day'] }, async () => {
     const { prescriptionId: id } = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XC09CAA001', 3)] });
     const seen: string[] = [];
     for (const expected of ['ph-xihu-3', 'ph-xihu-1', 'ph-xihu-2']) {
@@ -234,7 +234,7 @@ describe('issue and route', () => {
     for (const e of rejected) expect(e).not.toHaveProperty('reason');
   });
 
-  it('no stock anywhere → unroutable, with a PrescriptionUnroutable event for the prescriber', async () => {
+  it('no stock anywhere → unroutable, with a PrescriptionUnroutable event for the prescriber', { tags: ['any-day'] }, async () => {
     await newDrug('XNOSTOCK01');
     const hubin = await as('clinic', 'clinic-hubin');
     const { personId } = fresh('sc');
@@ -249,7 +249,7 @@ describe('issue and route', () => {
     expect(await events('PrescriptionRouted', id)).toEqual([]);
   });
 
-  it('unroutable, then stock arrives at the nominee or in the district: routed again within seconds; unrelated stock changes nothing', async () => {
+  it('unroutable, then stock arrives at the nominee or in the district: routed again within seconds; unrelated stock changes nothing', { tags: ['any-day'] }, async () => {
     await newDrug('XWAIT0001');
     // Nominating a designated pharmacy of another district: it waits on the nominee and on its own district.
     const nominated = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XWAIT0001', 2)], nominatedPharmacyId: 'ph-sc-3' });
@@ -279,7 +279,7 @@ describe('issue and route', () => {
     expect(await stock('ph-xihu-2', 'XWAIT0001')).toMatchObject({ onHand: 9, reserved: 1 });
   });
 
-  it('the same PrescriptionIssued delivered twice more (racing the bus) routes once', async () => {
+  it('the same PrescriptionIssued delivered twice more (racing the bus) routes once', { tags: ['any-day'] }, async () => {
     const before = await stock('ph-xihu-3', 'XN02BEA001');
     const { prescriptionId: id } = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XN02BEA001', 2)] });
     const [issued] = await events('PrescriptionIssued', id);
@@ -401,7 +401,7 @@ describe("a pharmacy's designation withdrawn", () => {
 });
 
 describe('a pharmacy designated', () => {
-  it('what waits in its district for drugs it has is routed to it at once, not before; a pharmacy registered since the list was read is found when it stocks up', async () => {
+  it('what waits in its district for drugs it has is routed to it at once, not before; a pharmacy registered since the list was read is found when it stocks up', { tags: ['any-day'] }, async () => {
     const tag = randomBytes(3).toString('hex');
     const [stocked, missing] = [`XD${tag.toUpperCase()}01`, `XD${tag.toUpperCase()}02`];
     for (const drug of [stocked, missing]) await newDrug(drug);
@@ -455,7 +455,7 @@ describe('a pharmacy designated', () => {
     expect((await rt.call(lingyin, 'GET', `/prescriptions/${waitsForStocked}`)).body.status).toBe('unroutable');
   });
 
-  it('stock for many waiting at once: the one that waited longest for a scarce drug gets it, the rest are routed alongside', async () => {
+  it('stock for many waiting at once: the one that waited longest for a scarce drug gets it, the rest are routed alongside', { tags: ['any-day'] }, async () => {
     const tag = randomBytes(3).toString('hex');
     const [scarce, plenty] = [`XS${tag.toUpperCase()}01`, `XS${tag.toUpperCase()}02`];
     for (const drug of [scarce, plenty]) await newDrug(drug);
@@ -495,7 +495,7 @@ describe('Idempotency-Key on POST /prescriptions', () => {
   }
   const issuedFor = async (personId: string) => (await outboxEvents(rt, { personId }, 'PrescriptionIssued')).map((e) => e.detail.prescriptionId);
 
-  it('a retry with the same key and body gets the first answer and creates nothing; another body is 422; no key keeps v1 behaviour', async () => {
+  it('a retry with the same key and body gets the first answer and creates nothing; another body is 422; no key keeps v1 behaviour', { tags: ['any-day'] }, async () => {
     const personId = await freshPerson(1);
     const body = { personId, diagnoses: ['I10'], items: [item('XC08CAA001')] };
     const key = { 'idempotency-key': `his-${randomBytes(6).toString('hex')}` };
@@ -536,7 +536,7 @@ describe('bad input and access', () => {
     return countAll(rt);
   };
 
-  it('400 validation-failed with field errors (unknown drug, bad ICD-10, unregistered nominee) and 422 not-enrolled; nothing written', async () => {
+  it('400 validation-failed with field errors (unknown drug, bad ICD-10, unregistered nominee) and 422 not-enrolled; nothing written', { tags: ['any-day'] }, async () => {
     const { personId } = fresh('xihu');
     const before = await countItems();
     const unknownDrug = await rt.call(lingyin, 'POST', '/prescriptions', {
@@ -557,7 +557,7 @@ describe('bad input and access', () => {
     expect(await countItems()).toBe(before);
   });
 
-  it('only the prescriber and the routed pharmacy see it (others 404); wrong roles 403', async () => {
+  it('only the prescriber and the routed pharmacy see it (others 404); wrong roles 403', { tags: ['any-day'] }, async () => {
     const { personId } = fresh('xihu');
     const { prescriptionId: id } = await issue(lingyin, { personId, items: [item('XC08CAA001')] });
     expect((await routed(lingyin, id)).pharmacyId).toBe('ph-xihu-3');
@@ -586,7 +586,7 @@ describe('bad input and access', () => {
 });
 
 describe('review, dispense, cancel', () => {
-  it('racing accepts and rejects: one wins, every loser gets 409 invalid-transition (never conflict), several rounds', async () => {
+  it('racing accepts and rejects: one wins, every loser gets 409 invalid-transition (never conflict), several rounds', { tags: ['any-day'] }, async () => {
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
     const ids = await Promise.all(
       Array.from({ length: 4 }, async () => (await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XC08CAA001')] })).prescriptionId),
@@ -604,7 +604,7 @@ describe('review, dispense, cancel', () => {
     }
   });
 
-  it('cancel by the prescriber releases the reserved stock; cancelling again or accepting afterwards is 409', async () => {
+  it('cancel by the prescriber releases the reserved stock; cancelling again or accepting afterwards is 409', { tags: ['any-day'] }, async () => {
     const before = await stock('ph-xihu-3', 'XC10AAA005');
     const { prescriptionId: id } = await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XC10AAA005', 4)] });
     await routed(lingyin, id);
@@ -862,7 +862,7 @@ describe('review, dispense, cancel', () => {
 });
 
 describe('stock and worklists', () => {
-  it('PUT stock: on-hand quantities, that pharmacy only; available = on hand − reserved; never below what is reserved', async () => {
+  it('PUT stock: on-hand quantities, that pharmacy only; available = on hand − reserved; never below what is reserved', { tags: ['any-day'] }, async () => {
     await newDrug('XSTOCKT001');
     const hubin = await as('clinic', 'clinic-hubin');
     const wrong = await rt.call(await as('pharmacy', 'ph-sc-2'), 'PUT', '/pharmacies/ph-sc-1/stock', { items: [{ drugCode: 'XSTOCKT001', quantity: 10 }] });
@@ -886,7 +886,7 @@ describe('stock and worklists', () => {
     expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT001', quantity: 9 }])).body.items[0]).toMatchObject({ onHand: 9, available: 5, reserved: 4 });
   });
 
-  it('expectedOnHand: a count another desk changed meanwhile is 412 and nothing changes; a reservation meanwhile is no change', async () => {
+  it('expectedOnHand: a count another desk changed meanwhile is 412 and nothing changes; a reservation meanwhile is no change', { tags: ['any-day'] }, async () => {
     await newDrug('XSTOCKT002');
     const hubin = await as('clinic', 'clinic-hubin');
     // Not stocked yet: its count is 0.
@@ -903,14 +903,14 @@ describe('stock and worklists', () => {
     expect((await putStock('ph-sc-1', [{ drugCode: 'XSTOCKT002', quantity: 30, expectedOnHand: 31 }])).body.items[0]).toMatchObject({ onHand: 30, available: 26, reserved: 4 });
   });
 
-  it('the seed stocked every pharmacy through the stock route', async () => {
+  it('the seed stocked every pharmacy through the stock route', { tags: ['any-day'] }, async () => {
     const res = await rt.call(await as('pharmacy', 'ph-xihu-2'), 'GET', '/pharmacies/ph-xihu-2/stock');
     const codes = res.body.items.map((s: { drugCode: string }) => s.drugCode);
     expect(codes).toContain('XC08CAA001');
     expect(codes).not.toContain('XR03AKA001'); // demoStock: ph-xihu-2 lacks it
   });
 
-  it('worklists by status from the indexes, paginated with an opaque nextToken', async () => {
+  it('worklists by status from the indexes, paginated with an opaque nextToken', { tags: ['any-day'] }, async () => {
     const pharmacy = await as('pharmacy', 'ph-xihu-3');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await issue(lingyin, { personId: fresh('xihu').personId, items: [item('XN02BEA001')] })).prescriptionId);
@@ -946,7 +946,7 @@ describe('stock and worklists', () => {
     expect((await rt.call(lingyin, 'GET', '/prescriptions?status=lost')).status).toBe(400);
   });
 
-  it('a nextToken used with another ?status= than its own, or a stock token naming a non-stock item, is 400 (not a 500 from DynamoDB)', async () => {
+  it('a nextToken used with another ?status= than its own, or a stock token naming a non-stock item, is 400 (not a 500 from DynamoDB)', { tags: ['any-day'] }, async () => {
     // A page of the unfiltered list ends on some status; its token belongs to that status' range only.
     const first = await rt.call(lingyin, 'GET', '/prescriptions?limit=1');
     expect(first.body.nextToken).toBeDefined();

@@ -378,7 +378,7 @@ describe('capacity', () => {
     expect((await post(race, third.referralId, 'accept', { appointmentAt: day.iso })).status).toBe(200);
   });
 
-  it('a department no designated hospital has is unroutable; a named institution must be able to receive it', async () => {
+  it('a department no designated hospital has is unroutable; a named institution must be able to receive it', { tags: ['any-day'] }, async () => {
     const none = await rt.call(lingyin, 'POST', '/referrals', upBody(person(), { department: 'DERM' }));
     expect([none.status, slug(none.body)]).toEqual([422, 'unroutable']);
     const clinicTarget = await rt.call(lingyin, 'POST', '/referrals', upBody(person(), { toInstitutionId: 'clinic-beishan' }));
@@ -395,7 +395,7 @@ describe('Idempotency-Key on POST /referrals', () => {
   const waitingFor = async (personId: string) =>
     (await rt.call(lingyin, 'GET', '/referrals?box=outgoing&status=submitted&limit=200')).body.items.filter((r: { personId: string }) => r.personId === personId).map((r: { referralId: string }) => r.referralId);
 
-  it('a retry after a lost answer, with the same key and body, gets the first answer and refers nobody twice; another body is 422', async () => {
+  it('a retry after a lost answer, with the same key and body, gets the first answer and refers nobody twice; another body is 422', { tags: ['any-day'] }, async () => {
     const body = upBody(person(), { toInstitutionId: 'hosp-zjph' });
     const key = { 'idempotency-key': `refer-${randomUUID()}` };
     const first = await rt.call(lingyin, 'POST', '/referrals', body, key);
@@ -412,7 +412,7 @@ describe('Idempotency-Key on POST /referrals', () => {
     expect(await waitingFor(body.personId)).toHaveLength(2);
   });
 
-  it('8 concurrent identical requests with one key: one referral, and every answer names it', async () => {
+  it('8 concurrent identical requests with one key: one referral, and every answer names it', { tags: ['any-day'] }, async () => {
     const body = upBody(person(), { toInstitutionId: 'hosp-zjph' });
     const key = { 'idempotency-key': `race-${randomUUID()}` };
     const answers = await Promise.all(Array.from({ length: 8 }, () => rt.call(lingyin, 'POST', '/referrals', body, key)));
@@ -493,7 +493,7 @@ describe('allowed actions and optimistic locking (ETag, If-Match)', () => {
     expect((await get(hubin, r.referralId)).status).toBe(404);
   });
 
-  it('GET and every move answer with the version as ETag; a stale If-Match is 412 precondition-failed and writes nothing', async () => {
+  it('GET and every move answer with the version as ETag; a stale If-Match is 412 precondition-failed and writes nothing', { tags: ['any-day'] }, async () => {
     const created = await rt.call(lingyin, 'POST', '/referrals', upBody(person(), { toInstitutionId: 'hosp-zjph' }));
     expect([created.status, created.headers.get('etag'), created.body.version]).toEqual([201, '"0"', 0]);
     const id = created.body.referralId;
@@ -628,7 +628,7 @@ describe('access', () => {
 });
 
 describe('worklists', () => {
-  it('incoming and outgoing boxes, by status, paginated with an opaque nextToken', async () => {
+  it('incoming and outgoing boxes, by status, paginated with an opaque nextToken', { tags: ['any-day'] }, async () => {
     const created = [];
     for (let i = 0; i < 7; i++) created.push(await refer(hubin, upBody(person(), { toInstitutionId: 'hosp-xihu', department: 'ENDO' })));
     await post(xihu, created[0]!.referralId, 'reject', { reason: '转上级医院' });

@@ -69,7 +69,7 @@ const basket = (c: string) => ({
 });
 
 describe('activation', () => {
-  it('activates once per person: 201, then 200 with the same voucher; wrong name or unknown person 422 not-enrolled', async () => {
+  it('activates once per person: 201, then 200 with the same voucher; wrong name or unknown person 422 not-enrolled', { tags: ['any-day'] }, async () => {
     const p = await personWithVoucher(1_000);
     const again = await rt.call(channel, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'alipay' });
     expect([again.status, again.body.voucherId, again.body.status]).toEqual([200, p.voucherId, 'active']);
@@ -86,7 +86,7 @@ describe('activation', () => {
     expect(got.body).toMatchObject({ voucherId: p.voucherId, personId: p.personId, status: 'active', channel: 'wechat' });
   });
 
-  it('a voucher belongs to the channel apps that activated it: another app sees, codes and suspends nothing until it activates it itself', async () => {
+  it('a voucher belongs to the channel apps that activated it: another app sees, codes and suspends nothing until it activates it itself', { tags: ['any-day'] }, async () => {
     const p = await personWithVoucher(1_000);
     const otherApp = { token: await rt.token('channel', undefined, { subject: 'alipay-mini-program' }) };
     for (const [method, path] of [['GET', ''], ['POST', '/codes'], ['POST', '/suspend'], ['POST', '/resume']] as const) {
@@ -136,7 +136,7 @@ describe('activation', () => {
     expect((await rt.call(honest, 'POST', '/vouchers', { nationalId: p.nationalId, name: p.name, channel: 'wechat' })).status).toBe(200);
   });
 
-  it('a name written with another middle dot activates; a body not in UTF-8 is 400 and no failed check', async () => {
+  it('a name written with another middle dot activates; a body not in UTF-8 is 400 and no failed check', { tags: ['any-day'] }, async () => {
     const app = { token: await rt.token('channel', undefined, { subject: 'encoding-app' }) };
     const nationalId = demoNationalId('330106', '19850505', seq++);
     expect((await rt.call(operator, 'POST', '/enrollments', { people: [{ nationalId, name: '阿卜杜拉·艾山', district: '西湖区', personalAccountFen: 0 }] })).body.rejected).toEqual([]);
@@ -162,7 +162,7 @@ describe('activation', () => {
     expect([statuses.filter((s) => s === 422).length, statuses.filter((s) => s === 429).length]).toEqual([5, 45]);
   });
 
-  it('suspend and resume by channel or operator; no codes while suspended; invalid transitions 409', async () => {
+  it('suspend and resume by channel or operator; no codes while suspended; invalid transitions 409', { tags: ['any-day'] }, async () => {
     const p = await personWithVoucher(1_000);
     const early = await code(p.voucherId);
     expect((await rt.call(channel, 'POST', `/vouchers/${p.voucherId}/suspend`)).body.status).toBe('suspended');
@@ -250,7 +250,7 @@ describe('settlement', () => {
     expect((await settle(pharmacyA, basket(good))).status).toBe(201);
   });
 
-  it('only designated pharmacies and hospitals settle; clinics and channels may not', async () => {
+  it('only designated pharmacies and hospitals settle; clinics and channels may not', { tags: ['any-day'] }, async () => {
     const p = await personWithVoucher(20_000);
     const c = await code(p.voucherId);
     const privatePharmacy = await rt.as('pharmacy', 'ph-private-1');
@@ -358,7 +358,7 @@ describe('bounds', () => {
     return countItems(rt);
   };
 
-  it('the probe\'s oversized purchase, one above the province limit and a repeated drug line are 400 and write nothing', async () => {
+  it('the probe\'s oversized purchase, one above the province limit and a repeated drug line are 400 and write nothing', { tags: ['any-day'] }, async () => {
     const p = await personWithVoucher(1_000_000);
     // The codes first: issuing one is in the person's access log, an item of its own.
     const codes = [await code(p.voucherId), await code(p.voucherId), await code(p.voucherId)];
