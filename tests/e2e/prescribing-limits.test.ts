@@ -99,9 +99,11 @@ describe('stock hoarding', () => {
     }
     const hosp = await rt.as('hospital', 'hosp-zjph');
     // 9 of 30 units: below both thresholds.
-    expect((await prescribe(hosp, person(), [item('XHOARD001', 9)], { nominatedPharmacyId: 'ph-xihu-1' })).status).toBe(201);
+    const first = await prescribe(hosp, person(), [item('XHOARD001', 9)], { nominatedPharmacyId: 'ph-xihu-1' });
+    expect(first.status).toBe(201);
     await rt.settle();
-    const [routed] = await outboxEvents(rt, {}, 'PrescriptionRouted');
+    // The alerts' day is this test's (clear of midnight above), not that of the file's first routing.
+    const [routed] = await outboxEvents(rt, { prescriptionId: first.body.prescriptionId }, 'PrescriptionRouted');
     const day = provinceDay(String(routed!.detail.occurredAt));
     const alerts = async () => (await rt.call(operator, 'GET', `/alerts?date=${day}`)).body.items.filter((a: { type: string }) => a.type === 'stock-hoarding');
     expect(await alerts()).toEqual([]);
