@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { focused, inBackground, login, lookAgain, newPage, people, screen, seriousViolations, startDesk, textOf, unavailable, type Desk } from './support.ts';
+import { focused, login, lookAgain, newPage, people, screen, seriousViolations, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 beforeAll(async () => {
@@ -121,7 +121,7 @@ describe('the pharmacy desk', () => {
     await reason.fill('该药品本店缺货');
     const lists = /\/prescriptions\?/;
     await unavailable(page, lists);
-    await (await inBackground(page))();
+    await lookAgain(page);
     const stale = page.locator('main .alert', { hasText: '暂时无法刷新' });
     await expect.poll(() => stale.count(), poll).toBe(1);
     expect(await reason.inputValue()).toBe('该药品本店缺货');

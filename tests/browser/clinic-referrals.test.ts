@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { dateTime, shortId } from '../../console/src/lib/format.ts';
 import { demoPeople } from '../../infra/local/demo-province.ts';
-import { fillIssuerForm, focused, inBackground, login, logOut, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
+import { fillIssuerForm, focused, inBackground, login, logOut, lookAgain, newPage, people, screen, startDesk, textOf, unavailable, type Desk } from './support.ts';
 
 let desk: Desk;
 let gp: Page;
@@ -187,10 +187,10 @@ describe('a 下转 the clinic refused', () => {
     // Its numbers could not be read again (the API unavailable: injected): said to be from before.
     const outgoing = /\/referrals\?box=outgoing/;
     await unavailable(nurse, outgoing);
-    await (await inBackground(nurse))();
+    await lookAgain(nurse);
     await expect.poll(textOf(told), poll).toContain('请改派或撤销。（暂时无法刷新，为此前的数量）');
     await nurse.unroute(outgoing);
-    await (await inBackground(nurse))();
+    await lookAgain(nurse);
     await expect.poll(textOf(told), poll).not.toContain('暂时无法刷新');
     await told.getByRole('link', { name: '查看' }).click();
     await nurse.getByRole('heading', { name: '下转记录', level: 1 }).waitFor();

@@ -362,7 +362,7 @@ describe('the triage panel', () => {
     await nurse.unrouteAll({ behavior: 'wait' });
     // The list's refresh (she comes back to the window: at once) sees it gone, and reading it says
     // only that it went elsewhere.
-    await (await inBackground(nurse))();
+    await lookAgain(nurse);
     await expect.poll(textOf(panel), poll).toContain(`的转诊 ${shortId(refused)} 已不在待接收列表：已改派至其他医院。您此前的拒绝未收到应答，可能已生效。`);
     expect(await panel.innerText()).not.toContain('您未对其做任何操作');
     await screen(nurse, 'hospital-triage-gone-maybe-hers');
@@ -373,7 +373,7 @@ describe('the triage panel', () => {
     // The next: the same, but her answer is held until the list's refresh has seen it gone. While it
     // is awaited the panel is checking, not telling her she did nothing; then it is lost.
     const next = await refer(23, 'emergency', '反复胸痛三天');
-    await (await inBackground(nurse))();
+    await lookAgain(nurse);
     // In the list first: then the most urgent when she asks for the next, not the routine one behind the notice.
     await expect.poll(() => nurse.getByRole('row', { name: new RegExp(demoPeople[23]!.name) }).count(), poll).toBe(1);
     await panel.getByRole('button', { name: '处理下一条' }).click();

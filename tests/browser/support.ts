@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterEach, expect } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import type { RuntimeOptions } from '../../infra/local/runtime.ts';
@@ -83,8 +83,8 @@ afterEach(async (ctx) => {
   }
 });
 
-/** Requests each page of newPage has sent and not yet had answered. */
-const inFlight = new WeakMap<Page, { requests: number }>();
+/** Requests each page of newPage has sent and not yet had answered: all, and the reads (GET) among them. */
+const inFlight = new WeakMap<Page, { requests: number; reads: number }>();
 
 /** A fresh browser context (its own memory and sessionStorage), at 1280×800 unless told. */
 export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; context: BrowserContext }> {
@@ -93,11 +93,15 @@ export async function newPage(desk: Desk, viewport = { width: 1280, height: 800 
   // machine: a prescription's issue took longer, and its list heading came after the wait gave up.
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
-  const pending = { requests: 0 };
+  const pending = { requests: 0, reads: 0 };
   inFlight.set(page, pending);
-  page.on('request', () => { pending.requests += 1; });
-  page.on('requestfinished', () => { pending.requests -= 1; });
-  page.on('requestfailed', () => { pending.requests -= 1; });
+  const count = (r: Request, by: number) => {
+    pending.requests += by;
+    if (r.method() === 'GET') pending.reads += by;
+  };
+  page.on('request', (r) => count(r, 1));
+  page.on('requestfinished', (r) => count(r, -1));
+  page.on('requestfailed', (r) => count(r, -1));
   openPages.add(page);
   page.on('close', () => openPages.delete(page));
   page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
@@ -165,13 +169,25 @@ const setHidden = (page: Page, hidden: boolean) => page.evaluate((h) => {
   doc.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
 }, hidden);
 
+/** Until the page's requests of that kind under way are answered (10 s at most). */
+async function answered(page: Page, kind: 'requests' | 'reads'): Promise<void> {
+  const pending = inFlight.get(page);
+  for (const until = Date.now() + 10_000; pending && pending[kind] > 0;) {
+    if (Date.now() > until) throw new Error(`${pending[kind]} ${kind} still unanswered after 10 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * She looks at another tab and comes back: the console reads what it shows again at once (TanStack
  * Query's refetch on focus), where a test would otherwise wait for the list's next poll (10 s or
- * more, backing off). Requests under way are left to run (`inBackground` waits for them).
+ * more, backing off). A read already under way is waited for first: the refetch would join it, and
+ * it may have been answered before what the test just changed. Moves under way are left to run (a
+ * test may be holding one; `inBackground` waits for them too).
  */
 export async function lookAgain(page: Page): Promise<void> {
   await setHidden(page, true);
+  await answered(page, 'reads');
   await setHidden(page, false);
 }
 
@@ -183,16 +199,11 @@ export async function lookAgain(page: Page): Promise<void> {
  * after a refusal) still go out. Returns the way back to the foreground.
  */
 export async function inBackground(page: Page): Promise<() => Promise<void>> {
-  const show = (hidden: boolean) => setHidden(page, hidden);
-  await show(true);
+  await setHidden(page, true);
   // A refetch sent just before is still answered, and would show what the test then changes through
   // the API (a cancelled row gone before the click meant to find it stale): waited for.
-  const pending = inFlight.get(page);
-  for (const until = Date.now() + 10_000; pending && pending.requests > 0;) {
-    if (Date.now() > until) throw new Error(`inBackground: ${pending.requests} requests still unanswered after 10 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return () => show(false);
+  await answered(page, 'requests');
+  return () => setHidden(page, false);
 }
 
 /**
