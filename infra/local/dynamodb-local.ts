@@ -5,7 +5,7 @@
 // readable by this user only.
 import { createHash } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from './private-dir.ts';
@@ -36,29 +36,61 @@ export function ensureDynamoDbLocal(): string {
 
 const launcherSource = join(import.meta.dirname, 'LoopbackDynamoDbLocal.java');
 
+/** The JVM's options, the same for every start and for the class-data archive (the JVM checks). */
+export const JAVA_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
+export interface Launcher {
+  /** The engine's class path: the launcher's jar, the engine's, its libraries. */
+  classPath: string;
+  /** Where the class-data archive of a trained engine goes (engine-archive.ts); used when present. */
+  archive: string;
+}
+
 /**
- * Compiles the loopback launcher once per version of its source (javac, ~2 s) into .cache/ and
- * returns the directory holding the class.
+ * Builds, once per version of the launcher's source, what starts the engine (~3 s, javac and jar) in
+ * .cache/: the launcher compiled into a jar, and a copy of DynamoDBLocal.jar whose manifest names no
+ * class path, with the jars it named listed on the command line instead, in the same order. The
+ * original names "." (the engine's directory) and native libraries, and the JVM shares classes
+ * (class-data sharing, the archive) only when the class path is jars alone.
  */
-export function ensureLoopbackLauncher(emulator = ensureDynamoDbLocal()): string {
+export function ensureLauncher(emulator = ensureDynamoDbLocal()): Launcher {
   const source = readFileSync(launcherSource);
-  const dir = join(cacheDir, `dynamodb-local-launcher-${createHash('sha256').update(source).update(PACKAGE).digest('hex').slice(0, 12)}`);
-  if (existsSync(join(dir, 'LoopbackDynamoDbLocal.class'))) return dir;
-  const work = `${dir}.${process.pid}.tmp`;
-  rmSync(work, { recursive: true, force: true });
-  try {
-    execFileSync('javac', ['-nowarn', '-cp', join(emulator, 'DynamoDBLocal.jar'), '-d', work, launcherSource], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') {
-      throw new Error('javac not found: DynamoDB Local is started through a small launcher that binds it to 127.0.0.1 (the jar has no option for that), which needs a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)');
-    }
-    throw new Error(`compiling ${launcherSource} failed:\n${e.stderr?.toString() ?? e.message}`);
+  const dir = join(cacheDir, `dynamodb-local-launcher-${createHash('sha256').update(source).update(PACKAGE).update('jars').digest('hex').slice(0, 12)}`);
+  const launcher = { classPath: join(dir, 'classpath'), archive: join(dir, 'engine.jsa') };
+  if (!existsSync(launcher.classPath)) {
+    const work = `${dir}.${process.pid}.tmp`;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(join(work, 'classes'), { recursive: true });
+    const jdk = (tool: string, args: string[], cwd = work) => {
+      try {
+        execFileSync(tool, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+        if (e.code === 'ENOENT') {
+          throw new Error(`${tool} not found: DynamoDB Local is started through a small launcher that binds it to 127.0.0.1 (the jar has no option for that), which needs a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)`);
+        }
+        throw new Error(`${tool} ${args.join(' ')} failed:\n${e.stderr?.toString() ?? e.message}`);
+      }
+    };
+    const engineJar = join(emulator, 'DynamoDBLocal.jar');
+    jdk('javac', ['-nowarn', '-cp', engineJar, '-d', 'classes', launcherSource]);
+    jdk('jar', ['--create', '--file', 'launcher.jar', '-C', 'classes', '.']);
+    jdk('jar', ['--extract', '--file', engineJar, 'META-INF/MANIFEST.MF']);
+    // Manifest lines go on after a newline and one space.
+    const manifest = readFileSync(join(work, 'META-INF', 'MANIFEST.MF'), 'utf8').replace(/\r?\n /g, '');
+    const named = /^Class-Path: *(.*)$/m.exec(manifest)?.[1]?.split(' ') ?? [];
+    const libraries = named.filter((entry) => entry.endsWith('.jar')).map((entry) => join(emulator, entry));
+    copyFileSync(engineJar, join(work, 'DynamoDBLocal.jar'));
+    writeFileSync(join(work, 'no-class-path.mf'), 'Class-Path: \n');
+    jdk('jar', ['--update', '--file', 'DynamoDBLocal.jar', '--manifest', 'no-class-path.mf']);
+    const jars = [join(dir, 'launcher.jar'), join(dir, 'DynamoDBLocal.jar'), ...libraries];
+    writeFileSync(join(work, 'classpath'), jars.join(':'));
+    for (const scratch of ['classes', 'META-INF', 'no-class-path.mf']) rmSync(join(work, scratch), { recursive: true });
+    // Rename into place last: a concurrent start either finds the finished directory or renames its own.
+    if (!existsSync(dir)) renameSync(work, dir);
+    rmSync(work, { recursive: true, force: true });
   }
-  // Rename into place last: a concurrent start either finds the finished class or renames its own.
-  if (!existsSync(dir)) renameSync(work, dir);
-  rmSync(work, { recursive: true, force: true });
-  return dir;
+  return { classPath: readFileSync(launcher.classPath, 'utf8'), archive: launcher.archive };
 }
 
 export function freePort(): Promise<number> {
@@ -100,18 +132,21 @@ const WATCHDOG = [
 ].join('\n');
 
 /** Starts the engine on a free port; `dbPath` keeps data across restarts, without it data is in memory. */
-export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number; pidFile?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(opts: { dbPath?: string; port?: number; pidFile?: string; archiveAtExit?: string } = {}): Promise<DynamoDbLocal> {
   const dir = ensureDynamoDbLocal();
-  const launcher = ensureLoopbackLauncher(dir);
+  const { classPath, archive } = ensureLauncher(dir);
   if (opts.pidFile) await stopOrphan(opts.pidFile);
   const port = opts.port ?? (await freePort());
   const storage = opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory'];
   if (opts.dbPath) ensurePrivateDir(opts.dbPath);
+  // The archive spares a start most of its class loading (engine-archive.ts); one this JVM cannot use
+  // is passed over, with a warning in the engine's output.
+  const sharing = opts.archiveAtExit ? [`-XX:ArchiveClassesAtExit=${opts.archiveAtExit}`] : existsSync(archive) ? [`-XX:SharedArchiveFile=${archive}`] : [];
   const java = [
-    '-XX:TieredStopAtLevel=1',
-    '-XX:+UseSerialGC',
+    ...JAVA_OPTIONS,
+    ...sharing,
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-cp', `${launcher}:${join(dir, 'DynamoDBLocal.jar')}`,
+    '-cp', classPath,
     'LoopbackDynamoDbLocal',
     '-port', String(port),
     '-sharedDb',

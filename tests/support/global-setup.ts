@@ -1,7 +1,8 @@
-// Makes sure DynamoDB Local is unpacked and its launcher compiled before test workers start, so
-// that files starting their engines at once do not race to fetch it (tests/support/runtime.ts).
-import { ensureLoopbackLauncher } from '../../infra/local/dynamodb-local.ts';
+// Makes sure DynamoDB Local is unpacked, its launcher built and its class-data archive trained before
+// test workers start, so that files starting their engines at once do not race to make them
+// (tests/support/runtime.ts, infra/local/engine-archive.ts).
+import { ensureEngineArchive } from '../../infra/local/engine-archive.ts';
 
-export default function setup() {
-  ensureLoopbackLauncher();
+export default async function setup() {
+  await ensureEngineArchive();
 }

@@ -3,7 +3,8 @@
 //
 // An engine per runtime, not one for the run: DynamoDB Local runs every request on one SQLite
 // thread and grows slower with all it has held, deleted tables included (late in a run the expiry
-// sweeper's test took over 100 s; 10 s on a fresh engine). Starting one costs about 2.5 s.
+// sweeper's test took over 100 s; 10 s on a fresh engine). Starting one costs about 1 s, with the
+// class-data archive the global setup trains (infra/local/engine-archive.ts).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
