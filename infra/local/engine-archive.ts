@@ -15,14 +15,15 @@ export async function ensureEngineArchive(): Promise<void> {
   if (existsSync(archive) && usable(archive, classPath)) return;
   const written = `${archive}.${process.pid}.tmp`;
   const engine = await startDynamoDbLocal({ archiveAtExit: written });
-  try {
-    await train(engine.endpoint);
-  } finally {
-    await engine.stop(); // the JVM writes the archive as it exits
-  }
-  // Without one, engines start as before: slower, not wrong.
-  if (!existsSync(written)) return void process.stderr.write('DynamoDB Local wrote no class-data archive; engines start without one\n');
-  renameSync(written, archive);
+  // Without an archive engines start as before: slower, not wrong. So a failure here is said, not thrown.
+  const trained = await train(engine.endpoint).then(
+    () => true,
+    (err: Error) => void process.stderr.write(`DynamoDB Local's class-data archive not trained: ${err.message}\n`),
+  );
+  await engine.stop(); // the JVM writes the archive as it exits
+  if (!trained) rmSync(written, { force: true });
+  else if (existsSync(written)) renameSync(written, archive);
+  else process.stderr.write('DynamoDB Local wrote no class-data archive; engines start without one\n');
 }
 
 /** Whether this JVM maps the archive with this class path (another JDK, or jars changed since: no). */
