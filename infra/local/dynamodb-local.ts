@@ -55,9 +55,11 @@ export interface Launcher {
  */
 export function ensureLauncher(emulator = ensureDynamoDbLocal()): Launcher {
   const source = readFileSync(launcherSource);
+  // 'jars': this layout's directories are named apart from those that held the bare class, which
+  // the existence check below would otherwise take as built.
   const dir = join(cacheDir, `dynamodb-local-launcher-${createHash('sha256').update(source).update(PACKAGE).update('jars').digest('hex').slice(0, 12)}`);
-  const launcher = { classPath: join(dir, 'classpath'), archive: join(dir, 'engine.jsa') };
-  if (!existsSync(launcher.classPath)) {
+  const classPathFile = join(dir, 'classpath');
+  if (!existsSync(classPathFile)) {
     const work = `${dir}.${process.pid}.tmp`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(join(work, 'classes'), { recursive: true });
@@ -90,7 +92,7 @@ export function ensureLauncher(emulator = ensureDynamoDbLocal()): Launcher {
     if (!existsSync(dir)) renameSync(work, dir);
     rmSync(work, { recursive: true, force: true });
   }
-  return { classPath: readFileSync(launcher.classPath, 'utf8'), archive: launcher.archive };
+  return { classPath: readFileSync(classPathFile, 'utf8'), archive: join(dir, 'engine.jsa') };
 }
 
 export function freePort(): Promise<number> {
